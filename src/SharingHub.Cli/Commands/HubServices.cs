@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SharingHub.Crypto;
+using SharingHub.Data;
+using SharingHub.Data.Storage;
+
+namespace SharingHub.Cli.Commands;
+
+/// <summary>The options every command that touches a hub shares, and the services built from them.</summary>
+internal static class HubServices
+{
+    public static readonly Option<DatabaseEngine?> Engine = new("--engine")
+    {
+        Description = "Sqlite or Postgres (default: the hub's configuration, else Sqlite)",
+    };
+
+    public static readonly Option<string?> Connection = new("--connection")
+    {
+        Description = "Connection string (default: the hub's configuration, else data/sharinghub.db). Prefer the SharingHub__Database__ConnectionString environment variable for passwords.",
+    };
+
+    public static readonly Option<string?> KeyRing = new("--key-ring")
+    {
+        Description = "Path of the local key ring (default: data/keyring.json)",
+    };
+
+    public static IHost Build(ParseResult parse)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "SharingHub.Server", DisableDefaults = false });
+        var overrides = new Dictionary<string, string?>();
+        if (parse.GetValue(Engine) is { } engine)
+        {
+            overrides[$"{DatabaseOptions.Section}:Engine"] = engine.ToString();
+        }
+        if (parse.GetValue(Connection) is { } connection)
+        {
+            overrides[$"{DatabaseOptions.Section}:ConnectionString"] = connection;
+        }
+        if (parse.GetValue(KeyRing) is { } keyRing)
+        {
+            overrides["SharingHub:KeyRing:Path"] = keyRing;
+        }
+        builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSharingHubCrypto();
+        builder.Services.AddSharingHubData();
+        return builder.Build();
+    }
+
+    public static void AddTo(Command command)
+    {
+        command.Options.Add(Engine);
+        command.Options.Add(Connection);
+        command.Options.Add(KeyRing);
+    }
+}

@@ -1,0 +1,33 @@
+namespace SharingHub.Core.Crypto;
+
+/// <summary>
+/// Where a field lives. The record id, field name and schema version are bound into the ciphertext
+/// as associated data, so a value copied to another row or field fails to decrypt; the owning
+/// agency and data class choose the data key.
+/// </summary>
+public readonly record struct FieldContext(Guid RecordId, string FieldName, string OwningAgency, string DataClass);
+
+/// <summary>A decrypted field, or the fact that its key has been destroyed (crypto-shredded).</summary>
+public readonly record struct FieldPlaintext(string? Value)
+{
+    public static FieldPlaintext Unavailable => default;
+    public bool IsAvailable => Value is not null;
+}
+
+public interface IFieldCipher
+{
+    EncryptedValue Encrypt(string plaintext, FieldContext context);
+
+    /// <summary>
+    /// Returns <see cref="FieldPlaintext.Unavailable"/> when the data key was destroyed; throws
+    /// <see cref="System.Security.Cryptography.CryptographicException"/> when the value was altered
+    /// or moved, which is tampering, not an expected state.
+    /// </summary>
+    FieldPlaintext Decrypt(EncryptedValue value, FieldContext context);
+}
+
+/// <summary>Keyed HMAC over a normalised identifier, so equality lookups need no plaintext.</summary>
+public interface IBlindIndexer
+{
+    byte[] Compute(string purpose, string normalisedValue);
+}

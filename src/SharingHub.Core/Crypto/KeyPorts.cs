@@ -1,0 +1,32 @@
+namespace SharingHub.Core.Crypto;
+
+/// <summary>A data key as stored: wrapped by a key-encryption key, never in the clear.</summary>
+public sealed record WrappedDataKey(
+    string KeyId,
+    string Agency,
+    string DataClass,
+    int Generation,
+    string KekId,
+    byte[] WrappedKey,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? DestroyedAt);
+
+/// <summary>Where wrapped data keys live (the hub database, next to the data they protect).</summary>
+public interface IDataKeyStore
+{
+    WrappedDataKey? Find(string keyId);
+
+    /// <summary>The newest generation for this agency and data class that has not been destroyed.</summary>
+    WrappedDataKey? FindActive(string agency, string dataClass);
+
+    /// <summary>Adds a key; returns false when a key with that id already exists (another writer won the race).</summary>
+    bool TryAdd(WrappedDataKey key);
+}
+
+/// <summary>Holds key-encryption keys: a local key ring by default, a key vault in production.</summary>
+public interface IKeyEncryptionKeyProvider
+{
+    string CurrentKekId { get; }
+    byte[] Wrap(string kekId, ReadOnlySpan<byte> dataKey);
+    byte[] Unwrap(string kekId, ReadOnlySpan<byte> wrappedKey);
+}

@@ -1,0 +1,86 @@
+using SharingHub.Core.Crypto;
+
+namespace SharingHub.Core.Records;
+
+public enum PersonKind
+{
+    Child,
+    Adult,
+}
+
+public enum IdentifierKind
+{
+    NhsNumber,
+    Upn,
+    PncId,
+    Crn,
+    LaPersonId,
+}
+
+/// <summary>
+/// One agency's record of a person. Each agency holds its own record with its own identifier and its
+/// own spelling of the name; record linkage relates them, it never merges them.
+/// </summary>
+public sealed class Person : Record
+{
+    public PersonKind Kind { get; set; }
+    public EncryptedValue GivenName { get; set; } = null!;
+    public EncryptedValue FamilyName { get; set; } = null!;
+    public EncryptedValue BirthDate { get; set; } = null!;
+    public string? Sex { get; set; }
+    public EncryptedValue? Address { get; set; }
+
+    /// <summary>Blind indexes over the normalised family name and birth date, for demographic matching.</summary>
+    public byte[]? FamilyNameIndex { get; set; }
+    public byte[]? BirthDateIndex { get; set; }
+
+    public List<PersonIdentifier> Identifiers { get; set; } = [];
+}
+
+public sealed class PersonIdentifier
+{
+    public Guid Id { get; set; }
+    public Guid PersonId { get; set; }
+    public IdentifierKind Kind { get; set; }
+    public EncryptedValue Value { get; set; } = null!;
+
+    /// <summary>Keyed hash of the normalised identifier; lookups by identifier go through this, never plaintext.</summary>
+    public byte[] ValueIndex { get; set; } = [];
+}
+
+/// <summary>A household: the group of people around a child, as one agency knows it.</summary>
+public sealed class Household : Record
+{
+    /// <summary>A reference that carries no personal data (for example "HH-000123").</summary>
+    public string Reference { get; set; } = "";
+    public EncryptedValue? Address { get; set; }
+    public List<HouseholdMember> Members { get; set; } = [];
+}
+
+public sealed class HouseholdMember
+{
+    public Guid HouseholdId { get; set; }
+    public Guid PersonId { get; set; }
+
+    /// <summary>child, parent, carer, sibling, partner, relative, lodger.</summary>
+    public string Role { get; set; } = "";
+}
+
+public enum RelationshipKind
+{
+    ParentOf,
+    StepParentOf,
+    CarerOf,
+    SiblingOf,
+    PartnerOf,
+    GrandparentOf,
+    RelativeOf,
+}
+
+public sealed class Relationship : Record
+{
+    public Guid PersonId { get; set; }
+    public Guid RelatedPersonId { get; set; }
+    public RelationshipKind Kind { get; set; }
+    public bool HasParentalResponsibility { get; set; }
+}

@@ -1,0 +1,19 @@
+namespace SharingHub.Core.Records;
+
+/// <summary>
+/// What every shared record carries: who owns it, how sensitive it is, when it changed, and a
+/// version that guards against lost updates (the ETag).
+/// </summary>
+public abstract class Record
+{
+    public Guid Id { get; set; }
+    public string OwningAgency { get; set; } = "";
+    public string DataClass { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Starts at 1 and goes up by one on every update; a write with a stale version is refused.</summary>
+    public long Version { get; set; }
+
+    public string ETag => $"W/\"{Version}\"";
+}

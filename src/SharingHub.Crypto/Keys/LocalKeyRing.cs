@@ -1,0 +1,162 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+using SharingHub.Crypto.Fields;
+
+namespace SharingHub.Crypto.Keys;
+
+public sealed class LocalKeyRingOptions
+{
+    /// <summary>The key file; it lives outside the database so a copied database alone is unreadable.</summary>
+    public string Path { get; set; } = "data/keyring.json";
+}
+
+/// <summary>
+/// The embedded default key provider: key-encryption keys and the blind-index key in a file created
+/// on first run with owner-only permissions. A key file readable by others stops start-up.
+/// </summary>
+public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
+{
+    private const int FileFormat = 1;
+    private readonly Dictionary<string, byte[]> _keks;
+
+    private LocalKeyRing(string currentKekId, Dictionary<string, byte[]> keks, byte[] indexKey)
+    {
+        CurrentKekId = currentKekId;
+        _keks = keks;
+        BlindIndexKey = indexKey;
+    }
+
+    public string CurrentKekId { get; }
+
+    public byte[] BlindIndexKey { get; }
+
+    public static LocalKeyRing OpenOrCreate(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            Create(full);
+        }
+        CheckPermissions(full);
+        KeyRingFile? file;
+        try
+        {
+            file = JsonSerializer.Deserialize(File.ReadAllText(full), KeyRingJson.Default.KeyRingFile);
+        }
+        catch (JsonException e)
+        {
+            throw new KeyRingException($"key ring {full} is not valid JSON (line {e.LineNumber + 1})", e);
+        }
+        if (file is null || file.Format != FileFormat || file.Keks.Count == 0 || string.IsNullOrEmpty(file.IndexKey))
+        {
+            throw new KeyRingException($"key ring {full} is incomplete or of an unknown format");
+        }
+        var keks = file.Keks.ToDictionary(k => k.Id, k => DecodeKey(full, k.Key), StringComparer.Ordinal);
+        if (!keks.ContainsKey(file.Current))
+        {
+            throw new KeyRingException($"key ring {full} names a current key '{file.Current}' that it does not hold");
+        }
+        return new LocalKeyRing(file.Current, keks, DecodeKey(full, file.IndexKey));
+    }
+
+    public byte[] Wrap(string kekId, ReadOnlySpan<byte> dataKey)
+    {
+        var kek = Kek(kekId);
+        var output = new byte[AesGcmLayout.Overhead + dataKey.Length];
+        AesGcmLayout.Seal(kek, dataKey, System.Text.Encoding.UTF8.GetBytes(kekId), output);
+        return output;
+    }
+
+    public byte[] Unwrap(string kekId, ReadOnlySpan<byte> wrappedKey)
+    {
+        var kek = Kek(kekId);
+        return AesGcmLayout.Open(kek, wrappedKey, System.Text.Encoding.UTF8.GetBytes(kekId));
+    }
+
+    private byte[] Kek(string kekId) =>
+        _keks.TryGetValue(kekId, out var kek) ? kek : throw new KeyRingException($"key-encryption key '{kekId}' is not in the key ring");
+
+    private static void Create(string full)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        var kekId = "kek-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        var file = new KeyRingFile
+        {
+            Format = FileFormat,
+            Current = kekId,
+            Keks = [new KekEntry { Id = kekId, Key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) }],
+            IndexKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        };
+        var temp = full + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using (var stream = new FileStream(temp, options))
+        {
+            JsonSerializer.Serialize(stream, file, KeyRingJson.Default.KeyRingFile);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, full);
+    }
+
+    private static void CheckPermissions(string full)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        var mode = File.GetUnixFileMode(full);
+        const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+        if ((mode & others) != 0)
+        {
+            throw new KeyRingException($"key ring {full} is readable or writable by other users; run: chmod 600 {full}");
+        }
+    }
+
+    private static byte[] DecodeKey(string full, string base64)
+    {
+        try
+        {
+            var key = Convert.FromBase64String(base64);
+            return key.Length == 32 ? key : throw new KeyRingException($"key ring {full} holds a key that is not 256 bits");
+        }
+        catch (FormatException e)
+        {
+            throw new KeyRingException($"key ring {full} holds a key that is not base64", e);
+        }
+    }
+}
+
+/// <summary>The local key ring also holds the blind-index key; a vault-backed provider will too.</summary>
+public interface IKeyEncryptionKeyProviderWithIndexKey : SharingHub.Core.Crypto.IKeyEncryptionKeyProvider
+{
+    byte[] BlindIndexKey { get; }
+}
+
+public sealed class KeyRingException : Exception
+{
+    public KeyRingException(string message) : base(message) { }
+    public KeyRingException(string message, Exception inner) : base(message, inner) { }
+}
+
+internal sealed class KeyRingFile
+{
+    public int Format { get; set; }
+    public string Current { get; set; } = "";
+    public List<KekEntry> Keks { get; set; } = [];
+    public string IndexKey { get; set; } = "";
+}
+
+internal sealed class KekEntry
+{
+    public string Id { get; set; } = "";
+    public string Key { get; set; } = "";
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(KeyRingFile))]
+internal sealed partial class KeyRingJson : JsonSerializerContext;

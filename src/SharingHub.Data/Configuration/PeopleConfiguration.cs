@@ -1,0 +1,62 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using SharingHub.Core.Records;
+
+namespace SharingHub.Data.Configuration;
+
+internal sealed class PersonConfiguration : RecordConfiguration<Person>
+{
+    protected override void ConfigureRecord(EntityTypeBuilder<Person> builder)
+    {
+        builder.ToTable("People");
+        builder.Property(p => p.Sex).HasMaxLength(16);
+        builder.HasIndex(p => p.FamilyNameIndex);
+        builder.HasIndex(p => p.BirthDateIndex);
+        builder.HasMany(p => p.Identifiers).WithOne().HasForeignKey(i => i.PersonId).OnDelete(DeleteBehavior.Cascade);
+        builder.Navigation(p => p.Identifiers).AutoInclude();
+    }
+}
+
+internal sealed class PersonIdentifierConfiguration : IEntityTypeConfiguration<PersonIdentifier>
+{
+    public void Configure(EntityTypeBuilder<PersonIdentifier> builder)
+    {
+        builder.HasKey(i => i.Id);
+        builder.Property(i => i.Id).ValueGeneratedNever();
+        builder.HasIndex(i => new { i.Kind, i.ValueIndex });
+    }
+}
+
+internal sealed class HouseholdConfiguration : RecordConfiguration<Household>
+{
+    protected override void ConfigureRecord(EntityTypeBuilder<Household> builder)
+    {
+        builder.Property(h => h.Reference).HasMaxLength(64).IsRequired();
+        builder.HasIndex(h => new { h.OwningAgency, h.Reference }).IsUnique();
+        builder.HasMany(h => h.Members).WithOne().HasForeignKey(m => m.HouseholdId).OnDelete(DeleteBehavior.Cascade);
+        builder.Navigation(h => h.Members).AutoInclude();
+    }
+}
+
+internal sealed class HouseholdMemberConfiguration : IEntityTypeConfiguration<HouseholdMember>
+{
+    public void Configure(EntityTypeBuilder<HouseholdMember> builder)
+    {
+        builder.ToTable("HouseholdMembers");
+        builder.HasKey(m => new { m.HouseholdId, m.PersonId });
+        builder.Property(m => m.Role).HasMaxLength(32);
+        builder.HasOne<Person>().WithMany().HasForeignKey(m => m.PersonId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(m => m.PersonId);
+    }
+}
+
+internal sealed class RelationshipConfiguration : RecordConfiguration<Relationship>
+{
+    protected override void ConfigureRecord(EntityTypeBuilder<Relationship> builder)
+    {
+        builder.HasOne<Person>().WithMany().HasForeignKey(r => r.PersonId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Person>().WithMany().HasForeignKey(r => r.RelatedPersonId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(r => r.PersonId);
+        builder.HasIndex(r => r.RelatedPersonId);
+    }
+}

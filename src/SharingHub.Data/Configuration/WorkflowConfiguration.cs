@@ -1,0 +1,100 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using SharingHub.Core.Records;
+
+namespace SharingHub.Data.Configuration;
+
+internal sealed class ConsentConfiguration : RecordConfiguration<Consent>
+{
+    protected override void ConfigureRecord(EntityTypeBuilder<Consent> builder)
+    {
+        builder.HasOne<Person>().WithMany().HasForeignKey(c => c.SubjectPersonId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Person>().WithMany().HasForeignKey(c => c.GrantorPersonId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(c => c.SubjectPersonId);
+    }
+}
+
+internal sealed class EnquiryConfiguration : RecordConfiguration<Enquiry>
+{
+    protected override void ConfigureRecord(EntityTypeBuilder<Enquiry> builder)
+    {
+        builder.Property(e => e.Reference).HasMaxLength(64).IsRequired();
+        builder.HasIndex(e => e.Reference).IsUnique();
+        builder.Property(e => e.LeadPractitioner).HasMaxLength(256).IsRequired();
+        builder.HasMany(e => e.Members).WithOne().HasForeignKey(m => m.EnquiryId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasMany(e => e.Subjects).WithOne().HasForeignKey(s => s.EnquiryId).OnDelete(DeleteBehavior.Cascade);
+        builder.Navigation(e => e.Members).AutoInclude();
+        builder.Navigation(e => e.Subjects).AutoInclude();
+    }
+}
+
+internal sealed class EnquiryMemberConfiguration : IEntityTypeConfiguration<EnquiryMember>
+{
+    public void Configure(EntityTypeBuilder<EnquiryMember> builder)
+    {
+        builder.ToTable("EnquiryMembers");
+        builder.HasKey(m => m.Id);
+        builder.Property(m => m.Id).ValueGeneratedNever();
+        builder.Property(m => m.Agency).HasMaxLength(32).IsRequired();
+        builder.Property(m => m.UserSubject).HasMaxLength(256).IsRequired();
+        builder.Property(m => m.Role).HasMaxLength(32).IsRequired();
+        builder.HasIndex(m => new { m.Agency, m.UserSubject });
+    }
+}
+
+internal sealed class EnquirySubjectConfiguration : IEntityTypeConfiguration<EnquirySubject>
+{
+    public void Configure(EntityTypeBuilder<EnquirySubject> builder)
+    {
+        builder.ToTable("EnquirySubjects");
+        builder.HasKey(s => new { s.EnquiryId, s.PersonId });
+        builder.Property(s => s.Role).HasMaxLength(32);
+        builder.HasOne<Person>().WithMany().HasForeignKey(s => s.PersonId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(s => s.PersonId);
+    }
+}
+
+internal sealed class InformationRequestConfiguration : RecordConfiguration<InformationRequest>
+{
+    protected override void ConfigureRecord(EntityTypeBuilder<InformationRequest> builder)
+    {
+        builder.Property(r => r.RequestedAgency).HasMaxLength(32).IsRequired();
+        builder.HasOne<Enquiry>().WithMany().HasForeignKey(r => r.EnquiryId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasMany(r => r.Responses).WithOne().HasForeignKey(r => r.RequestId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(r => new { r.RequestedAgency, r.Status, r.DueAt });
+    }
+}
+
+internal sealed class InformationResponseConfiguration : RecordConfiguration<InformationResponse>
+{
+    protected override void ConfigureRecord(EntityTypeBuilder<InformationResponse> builder) =>
+        builder.HasIndex(r => r.RequestId);
+}
+
+internal sealed class ReferralConfiguration : RecordConfiguration<Referral>
+{
+    protected override void ConfigureRecord(EntityTypeBuilder<Referral> builder)
+    {
+        builder.HasOne<Person>().WithMany().HasForeignKey(r => r.SubjectPersonId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(r => new { r.Decision, r.DecisionDueAt });
+    }
+}
+
+internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
+{
+    public void Configure(EntityTypeBuilder<AuditEntry> builder)
+    {
+        builder.ToTable("AuditEntries");
+        builder.HasKey(a => a.Sequence);
+        // Sequence numbers are assigned by the single audit writer, so gaps and forks are detectable.
+        builder.Property(a => a.Sequence).ValueGeneratedNever();
+        builder.Property(a => a.RequestId).HasMaxLength(64).IsRequired();
+        builder.Property(a => a.Agency).HasMaxLength(32).IsRequired();
+        builder.Property(a => a.Actor).HasMaxLength(256).IsRequired();
+        builder.Property(a => a.Purpose).HasMaxLength(64);
+        builder.Property(a => a.Action).HasMaxLength(64).IsRequired();
+        builder.Property(a => a.Outcome).HasMaxLength(32).IsRequired();
+        builder.HasIndex(a => a.RecordedAt);
+        builder.HasIndex(a => new { a.Agency, a.RecordedAt });
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.Records;
+using SharingHub.Data.Demo;
+using SharingHub.Data.Keys;
+using SharingHub.Data.Storage;
+
+namespace SharingHub.Data;
+
+public static class DataServiceCollectionExtensions
+{
+    public static IServiceCollection AddSharingHubData(this IServiceCollection services)
+    {
+        services.AddOptions<DatabaseOptions>()
+            .BindConfiguration(DatabaseOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), $"{DatabaseOptions.Section}:ConnectionString is required")
+            .Validate(o => Enum.IsDefined(o.Engine), $"{DatabaseOptions.Section}:Engine must be Sqlite or Postgres")
+            .ValidateOnStart();
+
+        services.AddDbContextFactory<SqliteHubDbContext>((sp, o) => o.UseSqlite(Options(sp).ConnectionString));
+        services.AddDbContextFactory<PostgresHubDbContext>((sp, o) => o.UseNpgsql(Options(sp).ConnectionString));
+        services.TryAddSingleton<IHubDbContextFactory>(sp => Options(sp).Engine switch
+        {
+            DatabaseEngine.Postgres => new HubDbContextFactory<PostgresHubDbContext>(
+                sp.GetRequiredService<IDbContextFactory<PostgresHubDbContext>>(), DatabaseEngine.Postgres),
+            _ => new HubDbContextFactory<SqliteHubDbContext>(
+                sp.GetRequiredService<IDbContextFactory<SqliteHubDbContext>>(), DatabaseEngine.Sqlite),
+        });
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IRecordStore, EfRecordStore>();
+        services.TryAddSingleton<IDataKeyStore, EfDataKeyStore>();
+        services.TryAddSingleton<DatabaseMigrator>();
+        services.TryAddSingleton<DemoDataLoader>();
+        return services;
+    }
+
+    private static DatabaseOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+}

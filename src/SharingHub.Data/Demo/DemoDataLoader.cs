@@ -1,0 +1,260 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.People;
+using SharingHub.Core.Records;
+using SharingHub.Core.Time;
+using SharingHub.Data.Storage;
+
+namespace SharingHub.Data.Demo;
+
+/// <summary>
+/// Writes generated families through field encryption and blind indexing, exactly as pushed records
+/// are stored, in batches so large sets load in reasonable time.
+/// </summary>
+public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher cipher, IBlindIndexer indexer, TimeProvider clock, ILogger<DemoDataLoader> logger)
+{
+    private const int FamiliesPerBatch = 50;
+
+    /// <summary>Loads only into an empty database, so a restart with --demo never duplicates the demo set.</summary>
+    public async Task<bool> LoadIfEmptyAsync(DemoOptions options, CancellationToken cancellationToken)
+    {
+        await using (var db = contexts.Create())
+        {
+            if (await db.People.AnyAsync(cancellationToken))
+            {
+                logger.LogInformation("Demo data not loaded: the database already holds people");
+                return false;
+            }
+        }
+        await LoadAsync(options, null, cancellationToken);
+        return true;
+    }
+
+    public async Task<DemoLoadSummary> LoadAsync(DemoOptions options, IProgress<DemoLoadSummary>? progress, CancellationToken cancellationToken)
+    {
+        var summary = new DemoLoadSummary();
+        var batch = new List<DemoFamily>(FamiliesPerBatch);
+        foreach (var family in new DemoGenerator(options).Generate())
+        {
+            batch.Add(family);
+            if (batch.Count == FamiliesPerBatch)
+            {
+                await WriteBatchAsync(batch, summary, cancellationToken);
+                progress?.Report(summary);
+                batch.Clear();
+            }
+        }
+        if (batch.Count > 0)
+        {
+            await WriteBatchAsync(batch, summary, cancellationToken);
+            progress?.Report(summary);
+        }
+        logger.LogInformation("Demo data loaded: {Families} families, {People} person records, {Events} events (seed {Seed})",
+            summary.Families, summary.People, summary.Events, options.Seed);
+        return summary;
+    }
+
+    private async Task WriteBatchAsync(List<DemoFamily> families, DemoLoadSummary summary, CancellationToken cancellationToken)
+    {
+        var now = clock.UtcNowForStorage();
+        await using var db = contexts.Create();
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        foreach (var family in families)
+        {
+            var map = new EntityMapper(cipher, indexer, now);
+            db.People.AddRange(family.People.Select(map.Person));
+            db.Households.AddRange(family.Households.Select(map.Household));
+            db.Relationships.AddRange(family.Relationships.Select(map.Relationship));
+            db.Involvements.AddRange(family.Involvements.Select(map.Involvement));
+            db.States.AddRange(family.States.Select(map.State));
+            db.Events.AddRange(family.Events.Select(map.Event));
+            db.Consents.AddRange(family.Consents.Select(map.Consent));
+            foreach (var enquiry in family.Enquiries)
+            {
+                db.Enquiries.Add(map.Enquiry(enquiry));
+                db.InformationRequests.AddRange(enquiry.Requests.Select(r => map.Request(enquiry.Id, r)));
+            }
+            db.Referrals.AddRange(family.Referrals.Select(map.Referral));
+            summary.Families++;
+            summary.People += family.People.Count;
+            summary.Events += family.Events.Count;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}
+
+public sealed class DemoLoadSummary
+{
+    public int Families { get; set; }
+    public int People { get; set; }
+    public int Events { get; set; }
+}
+
+/// <summary>Plain demo records to stored entities: every sensitive field encrypted, every identifier blind-indexed.</summary>
+internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, DateTimeOffset now)
+{
+    public const string PersonDataClass = "person.demographics";
+    public const string ConfidentialAddressClass = "address.confidential";
+
+    public Person Person(DemoPerson p)
+    {
+        var person = Stamp(new Person { Id = p.Id, OwningAgency = p.Agency, DataClass = PersonDataClass, Kind = p.Kind, Sex = p.Sex });
+        person.GivenName = Seal(person, nameof(Core.Records.Person.GivenName), p.GivenName);
+        person.FamilyName = Seal(person, nameof(Core.Records.Person.FamilyName), p.FamilyName);
+        person.BirthDate = Seal(person, nameof(Core.Records.Person.BirthDate), p.BirthDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        person.Address = p.Address is null ? null : Seal(person, nameof(Core.Records.Person.Address), p.Address);
+        person.FamilyNameIndex = indexer.Compute("family-name", NameIndexForm(p.FamilyName));
+        person.BirthDateIndex = indexer.Compute("birth-date", p.BirthDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        person.Identifiers = p.Identifiers.Select(i =>
+        {
+            var id = DeterministicChildId(p.Id, (int)i.Kind);
+            var normal = AgencyIdentifiers.Normalise(i.Kind, i.Value);
+            return new PersonIdentifier
+            {
+                Id = id,
+                PersonId = p.Id,
+                Kind = i.Kind,
+                Value = cipher.Encrypt(normal, new FieldContext(id, "Identifier.Value", p.Agency, PersonDataClass)),
+                ValueIndex = indexer.Compute(i.Kind.ToString(), normal),
+            };
+        }).ToList();
+        return person;
+    }
+
+    public Household Household(DemoHousehold h)
+    {
+        var household = Stamp(new Household
+        {
+            Id = h.Id,
+            OwningAgency = h.Agency,
+            DataClass = h.IsRefuge ? ConfidentialAddressClass : PersonDataClass,
+            Reference = h.Reference,
+            Members = h.Members.Select(m => new HouseholdMember { HouseholdId = h.Id, PersonId = m.PersonId, Role = m.Role }).ToList(),
+        });
+        household.Address = Seal(household, nameof(Core.Records.Household.Address), h.Address);
+        return household;
+    }
+
+    public Relationship Relationship(DemoRelationship r) => Stamp(new Relationship
+    {
+        Id = r.Id, OwningAgency = r.Agency, DataClass = "la.social-care", PersonId = r.PersonId, RelatedPersonId = r.RelatedPersonId,
+        Kind = r.Kind, HasParentalResponsibility = r.HasParentalResponsibility,
+    });
+
+    public Involvement Involvement(DemoInvolvement i)
+    {
+        var involvement = Stamp(new Involvement
+        {
+            Id = i.Id, OwningAgency = i.Agency, DataClass = i.DataClass, PersonId = i.PersonId, Service = i.Service, Status = i.Status,
+            StartedAt = TimeProviderExtensions.TruncateForStorage(i.StartedAt),
+            EndedAt = i.EndedAt is { } ended ? TimeProviderExtensions.TruncateForStorage(ended) : null, Team = i.Team,
+        });
+        involvement.LeadWorker = Seal(involvement, nameof(Core.Records.Involvement.LeadWorker), i.LeadWorker);
+        involvement.Summary = Seal(involvement, nameof(Core.Records.Involvement.Summary), i.Summary);
+        return involvement;
+    }
+
+    public PersonState State(DemoState s)
+    {
+        var state = Stamp(new PersonState
+        {
+            Id = s.Id, OwningAgency = s.Agency, DataClass = s.DataClass, PersonId = s.PersonId, Code = s.Code,
+            StartedAt = s.StartedAt, EndedAt = s.EndedAt,
+        });
+        state.Detail = Seal(state, nameof(PersonState.Detail), s.Detail);
+        return state;
+    }
+
+    public ChronologyEvent Event(DemoEvent e)
+    {
+        var ev = Stamp(new ChronologyEvent
+        {
+            Id = e.Id, OwningAgency = e.Agency, DataClass = e.DataClass, OccurredAt = e.OccurredAt, Category = e.Category,
+            Significance = e.Significance, SourceReference = e.SourceReference,
+            Subjects = e.SubjectIds.Select(s => new EventSubject { EventId = e.Id, PersonId = s }).ToList(),
+        });
+        ev.Summary = Seal(ev, nameof(ChronologyEvent.Summary), e.Summary);
+        ev.Detail = Seal(ev, nameof(ChronologyEvent.Detail), e.Detail);
+        return ev;
+    }
+
+    public Consent Consent(DemoConsent c) => Stamp(new Consent
+    {
+        Id = c.Id, OwningAgency = c.Agency, DataClass = "consent", SubjectPersonId = c.SubjectPersonId, GrantorPersonId = c.GrantorPersonId,
+        Grantor = c.Grantor, Decision = c.Decision, Status = c.Status, RecipientAgencies = [.. c.RecipientAgencies], Purposes = [.. c.Purposes],
+        DataClasses = [.. c.DataClasses], PeriodStart = c.PeriodStart, PeriodEnd = c.PeriodEnd, WithdrawnAt = c.WithdrawnAt,
+    });
+
+    public Enquiry Enquiry(DemoEnquiry e)
+    {
+        var enquiry = Stamp(new Enquiry
+        {
+            Id = e.Id, OwningAgency = Core.Agencies.AgencyCodes.LocalAuthority, DataClass = "la.social-care", Reference = e.Reference,
+            Status = e.Status, OpenedAt = e.OpenedAt, ClosedAt = e.ClosedAt, Outcome = e.Outcome, LeadPractitioner = e.LeadPractitioner,
+            Members = e.Members.Select(m => new EnquiryMember { Id = m.Id, EnquiryId = e.Id, Agency = m.Agency, UserSubject = m.UserSubject, Role = m.Role, AddedAt = m.AddedAt }).ToList(),
+            Subjects = e.Subjects.Select(s => new EnquirySubject { EnquiryId = e.Id, PersonId = s.PersonId, Role = s.Role }).ToList(),
+        });
+        enquiry.Grounds = Seal(enquiry, nameof(Core.Records.Enquiry.Grounds), e.Grounds);
+        return enquiry;
+    }
+
+    public InformationRequest Request(Guid enquiryId, DemoInformationRequest r)
+    {
+        var request = Stamp(new InformationRequest
+        {
+            Id = r.Id, OwningAgency = Core.Agencies.AgencyCodes.LocalAuthority, DataClass = "la.social-care", EnquiryId = enquiryId,
+            RequestedAgency = r.RequestedAgency, RequestedAt = r.RequestedAt, DueAt = r.DueAt, Status = r.Status,
+        });
+        request.Question = Seal(request, nameof(InformationRequest.Question), r.Question);
+        if (r.Response is { } answer)
+        {
+            var response = Stamp(new InformationResponse
+            {
+                Id = answer.Id, OwningAgency = r.RequestedAgency, DataClass = "information-response", RequestId = r.Id,
+                RespondedAt = answer.RespondedAt, Kind = answer.Kind,
+            });
+            response.Content = answer.Content is null ? null : Seal(response, nameof(InformationResponse.Content), answer.Content);
+            response.Reason = answer.Reason is null ? null : Seal(response, nameof(InformationResponse.Reason), answer.Reason);
+            request.Responses.Add(response);
+        }
+        return request;
+    }
+
+    public Referral Referral(DemoReferral r)
+    {
+        var referral = Stamp(new Referral
+        {
+            Id = r.Id, OwningAgency = r.Agency, DataClass = "referral", SubjectPersonId = r.SubjectPersonId, ReceivedAt = r.ReceivedAt,
+            DecisionDueAt = r.DecisionDueAt, Decision = r.Decision, DecidedAt = r.DecidedAt,
+        });
+        referral.Concern = Seal(referral, nameof(Core.Records.Referral.Concern), r.Concern);
+        referral.ReferrerIdentity = cipher.Encrypt(r.ReferrerIdentity,
+            new FieldContext(referral.Id, nameof(Core.Records.Referral.ReferrerIdentity), referral.OwningAgency, "referral.referrer-identity"));
+        return referral;
+    }
+
+    /// <summary>Family names are indexed upper-case, letters only, so "O'Neill" and "ONEILL" match.</summary>
+    public static string NameIndexForm(string name) => new(name.Where(char.IsLetter).Select(char.ToUpperInvariant).ToArray());
+
+    private EncryptedValue Seal(Record record, string field, string plaintext) =>
+        cipher.Encrypt(plaintext, new FieldContext(record.Id, field, record.OwningAgency, record.DataClass));
+
+    private T Stamp<T>(T record)
+        where T : Record
+    {
+        record.CreatedAt = now;
+        record.UpdatedAt = now;
+        record.Version = 1;
+        return record;
+    }
+
+    private static Guid DeterministicChildId(Guid parent, int discriminator)
+    {
+        var bytes = parent.ToByteArray();
+        bytes[15] ^= (byte)(discriminator + 1);
+        bytes[14] ^= 0x5a;
+        return new Guid(bytes);
+    }
+}

@@ -1,0 +1,153 @@
+using Bogus;
+using SharingHub.Core.Agencies;
+using SharingHub.Core.Records;
+
+namespace SharingHub.Data.Demo;
+
+public sealed record DemoOptions
+{
+    public int Seed { get; init; } = 20261122;
+    public int Families { get; init; } = 8;
+
+    /// <summary>On average; each family gets between half and one and a half times this many.</summary>
+    public int EventsPerFamily { get; init; } = 60;
+
+    /// <summary>"Now" for the synthetic world; fixed so that the same seed gives the same data on any day.</summary>
+    public DateTimeOffset Anchor { get; init; } = new(2026, 11, 1, 9, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Roughly <paramref name="events"/> events, in families of about a hundred events each (for benchmarks).</summary>
+    public static DemoOptions ForEventCount(int events, int seed) =>
+        new() { Seed = seed, Families = Math.Max(1, events / 100), EventsPerFamily = 100 };
+}
+
+/// <summary>
+/// Deterministic synthetic families across all five agencies. Each family has its own seed derived
+/// from the run's seed and its index, so any family can be regenerated alone, in any order.
+/// </summary>
+public sealed class DemoGenerator(DemoOptions options)
+{
+    public IEnumerable<DemoFamily> Generate()
+    {
+        for (var i = 0; i < options.Families; i++)
+        {
+            yield return GenerateFamily(i);
+        }
+    }
+
+    public DemoFamily GenerateFamily(int index)
+    {
+        var familySeed = unchecked((options.Seed * 1_000_003) + (index * 7_919));
+        return new FamilyBuilder(new Randomizer(familySeed), index, options).Build();
+    }
+}
+
+internal sealed record Individual(string Key, PersonKind Kind, string GivenName, string FamilyName, DateOnly BirthDate, string Sex, string Role)
+{
+    public int AgeAt(DateOnly day) => day.Year - BirthDate.Year - (day.DayOfYear < BirthDate.DayOfYear ? 1 : 0);
+}
+
+internal sealed partial class FamilyBuilder
+{
+    private readonly Randomizer _r;
+    private readonly Faker _faker;
+    private readonly int _index;
+    private readonly DemoOptions _options;
+    private readonly DateOnly _today;
+    private readonly List<DemoPerson> _people = [];
+    private readonly Dictionary<(string Agency, string Key), DemoPerson> _records = [];
+
+    public FamilyBuilder(Randomizer random, int index, DemoOptions options)
+    {
+        _r = random;
+        _faker = new Faker("en_GB") { Random = random };
+        _index = index;
+        _options = options;
+        _today = DateOnly.FromDateTime(options.Anchor.UtcDateTime);
+    }
+
+    public DemoFamily Build()
+    {
+        var individuals = MakeIndividuals();
+        var address = $"{_faker.Address.StreetAddress()}, {_faker.Address.City()} {_faker.Address.ZipCode()}";
+        var inRefuge = _r.Bool(0.1f);
+        var probationKey = individuals.FirstOrDefault(i => i.Role == "father" && _r.Bool(0.4f))?.Key;
+
+        foreach (var person in individuals)
+        {
+            AddRecord(AgencyCodes.LocalAuthority, person, address);
+            AddRecord(AgencyCodes.Health, person, address);
+            var age = person.AgeAt(_today);
+            if (person.Kind == PersonKind.Child && age is >= 4 and <= 17)
+            {
+                AddRecord(AgencyCodes.Education, person, address);
+            }
+            if ((person.Kind == PersonKind.Adult && _r.Bool(person.Role == "father" ? 0.75f : 0.4f)) || (age >= 14 && _r.Bool(0.25f)) || person.Key == probationKey)
+            {
+                AddRecord(AgencyCodes.Police, person, address);
+            }
+            if (person.Key == probationKey)
+            {
+                AddRecord(AgencyCodes.Probation, person, address);
+            }
+        }
+
+        var households = MakeHouseholds(individuals, address, inRefuge);
+        var relationships = MakeRelationships(individuals);
+        var involvements = new List<DemoInvolvement>();
+        var states = new List<DemoState>();
+        MakeInvolvementsAndStates(individuals, probationKey, involvements, states);
+        var events = MakeEvents(individuals);
+        var consents = MakeConsents(individuals);
+        var enquiries = MakeEnquiries(individuals);
+        var referrals = MakeReferrals(individuals);
+        return new DemoFamily(_index, _people, households, relationships, involvements, states, events, consents, enquiries, referrals);
+    }
+
+    private List<Individual> MakeIndividuals()
+    {
+        var familyName = _faker.Name.LastName();
+        var individuals = new List<Individual>();
+        var motherAge = _r.Number(20, 44);
+        var mother = new Individual(Key("mother"), PersonKind.Adult, _faker.Name.FirstName(Bogus.DataSets.Name.Gender.Female),
+            familyName, BirthDate(motherAge), "female", "mother");
+        individuals.Add(mother);
+        if (_r.Bool(0.7f))
+        {
+            var fatherName = _r.Bool(0.4f) ? _faker.Name.LastName() : familyName;
+            individuals.Add(new Individual(Key("father"), PersonKind.Adult, _faker.Name.FirstName(Bogus.DataSets.Name.Gender.Male),
+                fatherName, BirthDate(motherAge + _r.Number(-3, 8)), "male", "father"));
+        }
+        var children = _r.Number(1, 4);
+        for (var c = 0; c < children; c++)
+        {
+            var boy = _r.Bool();
+            var age = _r.Number(0, Math.Min(17, motherAge - 17));
+            individuals.Add(new Individual(Key($"child{c}"), PersonKind.Child, _r.ListItem(boy ? DemoTemplates.BoyNames.ToList() : DemoTemplates.GirlNames.ToList()),
+                familyName, BirthDate(age), boy ? "male" : "female", "child"));
+        }
+        return individuals;
+    }
+
+    private string Key(string role) => $"F{_index:D6}-{role}";
+
+    private DateOnly BirthDate(int age) => _today.AddYears(-age).AddDays(-_r.Number(0, 364));
+
+    private DateTimeOffset DaysAgo(int maxDays, bool atNight = false)
+    {
+        var day = _options.Anchor.AddDays(-_r.Number(1, maxDays)).Date;
+        var hour = atNight ? _r.ArrayElement(new[] { 0, 1, 2, 3, 21, 22, 23 }) : _r.Number(8, 18);
+        return new DateTimeOffset(day, TimeSpan.Zero).AddHours(hour).AddMinutes(_r.Number(0, 59));
+    }
+
+    private Guid NewId()
+    {
+        var bytes = _r.Bytes(16);
+        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x40);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes);
+    }
+
+    private DemoPerson Record(string agency, Individual person) => _records[(agency, person.Key)];
+
+    private bool Has(string agency, Individual person) => _records.ContainsKey((agency, person.Key));
+}

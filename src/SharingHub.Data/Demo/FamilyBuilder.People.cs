@@ -1,0 +1,131 @@
+using System.Globalization;
+using SharingHub.Core.Agencies;
+using SharingHub.Core.People;
+using SharingHub.Core.Records;
+
+namespace SharingHub.Data.Demo;
+
+internal sealed partial class FamilyBuilder
+{
+    /// <summary>Each agency writes the person down its own way: nicknames, typos and a swapped day and month, as real records do.</summary>
+    private void AddRecord(string agency, Individual person, string address)
+    {
+        var given = person.GivenName;
+        if (agency != AgencyCodes.Health && DemoTemplates.Nicknames.TryGetValue(given, out var nickname) && _r.Bool(0.35f))
+        {
+            given = nickname;
+        }
+        var family = _r.Bool(0.08f) ? Typo(person.FamilyName) : person.FamilyName;
+        var birth = person.BirthDate;
+        if (_r.Bool(0.04f) && birth.Day <= 12 && birth.Day != birth.Month)
+        {
+            birth = new DateOnly(birth.Year, birth.Day, birth.Month);
+        }
+        var identifiers = new List<DemoIdentifier>();
+        switch (agency)
+        {
+            case AgencyCodes.Health:
+                identifiers.Add(new(IdentifierKind.NhsNumber, NhsNumber()));
+                break;
+            case AgencyCodes.LocalAuthority:
+                identifiers.Add(new(IdentifierKind.LaPersonId, _r.Number(100_000, 9_999_999).ToString(CultureInfo.InvariantCulture)));
+                break;
+            case AgencyCodes.Education:
+                identifiers.Add(new(IdentifierKind.Upn, Upn()));
+                break;
+            case AgencyCodes.Police:
+                identifiers.Add(new(IdentifierKind.PncId, PncId()));
+                break;
+            case AgencyCodes.Probation:
+                identifiers.Add(new(IdentifierKind.Crn, $"{(char)('A' + _r.Number(0, 25))}{_r.Number(0, 999_999):D6}"));
+                break;
+        }
+        var record = new DemoPerson(NewId(), person.Key, agency, person.Kind, given, family, birth, person.Sex,
+            _r.Bool(0.9f) ? address : null, identifiers);
+        _people.Add(record);
+        _records[(agency, person.Key)] = record;
+    }
+
+    private string Typo(string name)
+    {
+        if (name.Length < 4)
+        {
+            return name;
+        }
+        var i = _r.Number(1, name.Length - 2);
+        var chars = name.ToCharArray();
+        if (_r.Bool())
+        {
+            (chars[i], chars[i + 1]) = (chars[i + 1], chars[i]);
+            return new string(chars);
+        }
+        return name.Remove(i, 1);
+    }
+
+    /// <summary>Synthetic NHS numbers are drawn from the 999 range, which is never issued to a real person.</summary>
+    private string NhsNumber()
+    {
+        while (true)
+        {
+            var nine = "999" + _r.Number(0, 999_999).ToString("D6", CultureInfo.InvariantCulture);
+            var check = AgencyIdentifiers.NhsCheckDigit(nine);
+            if (check >= 0)
+            {
+                return nine + check.ToString(CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
+    private string Upn()
+    {
+        var body = string.Create(CultureInfo.InvariantCulture,
+            $"{_r.Number(800, 899)}{_r.Number(2000, 4999)}{_r.Number(10, 25):D2}{_r.Number(0, 999):D3}");
+        return AgencyIdentifiers.UpnCheckLetter(body) + body;
+    }
+
+    private string PncId()
+    {
+        var year = _r.Number(2005, 2025).ToString(CultureInfo.InvariantCulture);
+        var serial = _r.Number(0, 9_999_999).ToString("D7", CultureInfo.InvariantCulture);
+        return $"{year}/{serial}{AgencyIdentifiers.PncCheckLetter(year.AsSpan(2), serial)}";
+    }
+
+    private List<DemoHousehold> MakeHouseholds(List<Individual> individuals, string address, bool inRefuge)
+    {
+        // The LA knows the whole household; in a refuge the father is not a member and the address is confidential.
+        var members = individuals
+            .Where(i => !(inRefuge && i.Role == "father"))
+            .Select(i => (Record(AgencyCodes.LocalAuthority, i).Id, i.Role))
+            .ToList();
+        return [new DemoHousehold(NewId(), AgencyCodes.LocalAuthority, $"HH-{_index:D6}", address, inRefuge, members)];
+    }
+
+    private List<DemoRelationship> MakeRelationships(List<Individual> individuals)
+    {
+        var relationships = new List<DemoRelationship>();
+        var adults = individuals.Where(i => i.Kind == PersonKind.Adult).ToList();
+        var children = individuals.Where(i => i.Kind == PersonKind.Child).ToList();
+        foreach (var adult in adults)
+        {
+            foreach (var child in children)
+            {
+                relationships.Add(new DemoRelationship(NewId(), AgencyCodes.LocalAuthority, Record(AgencyCodes.LocalAuthority, adult).Id,
+                    Record(AgencyCodes.LocalAuthority, child).Id, RelationshipKind.ParentOf, HasParentalResponsibility: adult.Role == "mother" || _r.Bool(0.7f)));
+            }
+        }
+        if (adults.Count == 2)
+        {
+            relationships.Add(new DemoRelationship(NewId(), AgencyCodes.LocalAuthority, Record(AgencyCodes.LocalAuthority, adults[0]).Id,
+                Record(AgencyCodes.LocalAuthority, adults[1]).Id, RelationshipKind.PartnerOf, false));
+        }
+        for (var a = 0; a < children.Count; a++)
+        {
+            for (var b = a + 1; b < children.Count; b++)
+            {
+                relationships.Add(new DemoRelationship(NewId(), AgencyCodes.LocalAuthority, Record(AgencyCodes.LocalAuthority, children[a]).Id,
+                    Record(AgencyCodes.LocalAuthority, children[b]).Id, RelationshipKind.SiblingOf, false));
+            }
+        }
+        return relationships;
+    }
+}

@@ -1,0 +1,78 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using SharingHub.Core.Crypto;
+using SharingHub.Data.Storage;
+
+namespace SharingHub.Data.Keys;
+
+public sealed class DataKeyRow
+{
+    public string KeyId { get; set; } = "";
+    public string Agency { get; set; } = "";
+    public string DataClass { get; set; } = "";
+    public int Generation { get; set; }
+    public string KekId { get; set; } = "";
+    public byte[] WrappedKey { get; set; } = [];
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? DestroyedAt { get; set; }
+
+    internal WrappedDataKey ToWrapped() => new(KeyId, Agency, DataClass, Generation, KekId, WrappedKey, CreatedAt, DestroyedAt);
+}
+
+internal sealed class DataKeyRowConfiguration : IEntityTypeConfiguration<DataKeyRow>
+{
+    public void Configure(EntityTypeBuilder<DataKeyRow> builder)
+    {
+        builder.ToTable("DataKeys");
+        builder.HasKey(k => k.KeyId);
+        builder.Property(k => k.KeyId).HasMaxLength(128);
+        builder.Property(k => k.Agency).HasMaxLength(32).IsRequired();
+        builder.Property(k => k.DataClass).HasMaxLength(64).IsRequired();
+        builder.Property(k => k.KekId).HasMaxLength(128).IsRequired();
+        builder.HasIndex(k => new { k.Agency, k.DataClass, k.Generation }).IsUnique();
+    }
+}
+
+/// <summary>Wrapped data keys in the hub database. Reads are rare: the key ring caches unwrapped keys.</summary>
+internal sealed class EfDataKeyStore(IHubDbContextFactory contexts) : IDataKeyStore
+{
+    public WrappedDataKey? Find(string keyId)
+    {
+        using var db = contexts.Create();
+        return db.DataKeys.AsNoTracking().FirstOrDefault(k => k.KeyId == keyId)?.ToWrapped();
+    }
+
+    public WrappedDataKey? FindActive(string agency, string dataClass)
+    {
+        using var db = contexts.Create();
+        return db.DataKeys.AsNoTracking()
+            .Where(k => k.Agency == agency && k.DataClass == dataClass && k.DestroyedAt == null)
+            .OrderByDescending(k => k.Generation)
+            .FirstOrDefault()?.ToWrapped();
+    }
+
+    public bool TryAdd(WrappedDataKey key)
+    {
+        using var db = contexts.Create();
+        db.DataKeys.Add(new DataKeyRow
+        {
+            KeyId = key.KeyId,
+            Agency = key.Agency,
+            DataClass = key.DataClass,
+            Generation = key.Generation,
+            KekId = key.KekId,
+            WrappedKey = key.WrappedKey,
+            CreatedAt = key.CreatedAt,
+            DestroyedAt = key.DestroyedAt,
+        });
+        try
+        {
+            db.SaveChanges();
+            return true;
+        }
+        catch (DbUpdateException) when (Find(key.KeyId) is not null)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System.Data;
+using System.Data.Common;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace SharingHub.Data.Storage;
+
+/// <summary>
+/// Applies the numbered SQL migrations of the configured engine (Migrations/Sqlite, Migrations/Postgres),
+/// each in its own transaction, recording id and checksum. EF's design-time tooling does not restore on
+/// this registry, so migrations are SQL scripts; new ones start from "sharinghub db script", and a test
+/// checks that the migrated schema holds every table and column the model maps.
+/// </summary>
+public sealed class DatabaseMigrator(IHubDbContextFactory contexts, ILogger<DatabaseMigrator> logger)
+{
+    private const string HistoryTable = "__sharinghub_migrations";
+
+    public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var db = contexts.Create();
+        var engine = contexts.Engine;
+        if (engine == DatabaseEngine.Sqlite)
+        {
+            EnsureSqliteFolder(db.Database.GetConnectionString());
+        }
+        var connection = db.Database.GetDbConnection();
+        await connection.OpenAsync(cancellationToken);
+        if (engine == DatabaseEngine.Sqlite)
+        {
+            // WAL lets readers run while the audit writer commits; it is a property of the file, set once.
+            await ExecuteAsync(connection, null, "PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+        await ExecuteAsync(connection, null,
+            $"CREATE TABLE IF NOT EXISTS {HistoryTable} (id VARCHAR(150) PRIMARY KEY, checksum VARCHAR(64) NOT NULL, applied_at VARCHAR(40) NOT NULL);",
+            cancellationToken);
+
+        var applied = new List<string>();
+        foreach (var migration in Scripts(engine))
+        {
+            await using var transaction = await BeginExclusiveAsync(connection, engine, cancellationToken);
+            var recorded = await RecordedChecksumAsync(connection, transaction, migration.Id, cancellationToken);
+            if (recorded is not null)
+            {
+                if (recorded != migration.Checksum)
+                {
+                    throw new InvalidOperationException(
+                        $"migration {migration.Id} was applied with checksum {recorded} but the shipped script has {migration.Checksum}; shipped migrations must never change");
+                }
+                continue;
+            }
+            await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken);
+            await using (var insert = connection.CreateCommand())
+            {
+                insert.Transaction = transaction;
+                insert.CommandText = $"INSERT INTO {HistoryTable} (id, checksum, applied_at) VALUES (@id, @checksum, @at)";
+                AddParameter(insert, "@id", migration.Id);
+                AddParameter(insert, "@checksum", migration.Checksum);
+                AddParameter(insert, "@at", DateTimeOffset.UtcNow.ToString("O"));
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await transaction.CommitAsync(cancellationToken);
+            applied.Add(migration.Id);
+        }
+        logger.LogInformation("Database schema is current on {Engine}; applied {Count} migrations", engine, applied.Count);
+        return applied;
+    }
+
+    public static IReadOnlyList<(string Id, string Sql, string Checksum)> Scripts(DatabaseEngine engine)
+    {
+        var assembly = typeof(DatabaseMigrator).Assembly;
+        var prefix = $"{assembly.GetName().Name}.Migrations.{engine}.";
+        return assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+            .OrderBy(n => n, StringComparer.Ordinal)
+            .Select(n =>
+            {
+                var sql = ReadResource(assembly, n);
+                var checksum = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
+                return (n[prefix.Length..^".sql".Length], sql, checksum);
+            })
+            .ToList();
+    }
+
+    private static async Task<DbTransaction> BeginExclusiveAsync(DbConnection connection, DatabaseEngine engine, CancellationToken cancellationToken)
+    {
+        if (connection is SqliteConnection sqlite)
+        {
+            // IMMEDIATE takes the write lock up front, so two hubs starting together apply each script once.
+            return sqlite.BeginTransaction(deferred: false);
+        }
+        var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+        if (engine == DatabaseEngine.Postgres)
+        {
+            await ExecuteAsync(connection, transaction, $"LOCK TABLE {HistoryTable} IN EXCLUSIVE MODE;", cancellationToken);
+        }
+        return transaction;
+    }
+
+    private static async Task<string?> RecordedChecksumAsync(DbConnection connection, DbTransaction transaction, string id, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT checksum FROM {HistoryTable} WHERE id = @id";
+        AddParameter(command, "@id", id);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    private static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void AddParameter(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    private static string ReadResource(Assembly assembly, string name)
+    {
+        using var stream = assembly.GetManifestResourceStream(name)!;
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    private static void EnsureSqliteFolder(string? connectionString)
+    {
+        var dataSource = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        if (string.IsNullOrEmpty(dataSource) || dataSource == ":memory:")
+        {
+            return;
+        }
+        var folder = Path.GetDirectoryName(Path.GetFullPath(dataSource));
+        if (!string.IsNullOrEmpty(folder))
+        {
+            Directory.CreateDirectory(folder);
+        }
+    }
+}

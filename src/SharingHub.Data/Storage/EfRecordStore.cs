@@ -1,0 +1,81 @@
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Records;
+using SharingHub.Core.Time;
+
+namespace SharingHub.Data.Storage;
+
+internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider clock) : IRecordStore
+{
+    public async Task<T?> FindAsync<T>(Guid id, CancellationToken cancellationToken)
+        where T : Record
+    {
+        await using var db = contexts.Create();
+        return await db.Set<T>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+    }
+
+    public async Task<T> AddAsync<T>(T record, CancellationToken cancellationToken)
+        where T : Record
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (record.Id == Guid.Empty)
+        {
+            throw new ArgumentException("a record needs its id before it is stored (field encryption binds to it)", nameof(record));
+        }
+        var now = clock.UtcNowForStorage();
+        record.CreatedAt = now;
+        record.UpdatedAt = now;
+        record.Version = 1;
+        await using var db = contexts.Create();
+        db.Add(record);
+        await db.SaveChangesAsync(cancellationToken);
+        return record;
+    }
+
+    public async Task<UpdateResult<T>> UpdateAsync<T>(Guid id, long expectedVersion, Action<T> change, CancellationToken cancellationToken)
+        where T : Record
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        await using var db = contexts.Create();
+        var record = await db.Set<T>().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (record is null)
+        {
+            return new UpdateResult<T>(UpdateStatus.NotFound, null, null);
+        }
+        if (record.Version != expectedVersion)
+        {
+            return new UpdateResult<T>(UpdateStatus.VersionConflict, null, record.Version);
+        }
+        change(record);
+        // The change may not touch identity, ownership or history; those define who may see the record.
+        var entry = db.Entry(record);
+        if (record.Id != id
+            || entry.Property(r => r.OwningAgency).IsModified
+            || entry.Property(r => r.CreatedAt).IsModified
+            || entry.Property(r => r.Version).IsModified)
+        {
+            throw new InvalidOperationException("an update may not change a record's id, owner, creation time or version");
+        }
+        record.Version = expectedVersion + 1;
+        record.UpdatedAt = clock.UtcNowForStorage();
+        try
+        {
+            // The version is a concurrency token: the UPDATE matches only if nobody wrote in between.
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            var current = await CurrentVersionAsync<T>(id, cancellationToken);
+            return current is null
+                ? new UpdateResult<T>(UpdateStatus.NotFound, null, null)
+                : new UpdateResult<T>(UpdateStatus.VersionConflict, null, current);
+        }
+        return new UpdateResult<T>(UpdateStatus.Updated, record, record.Version);
+    }
+
+    private async Task<long?> CurrentVersionAsync<T>(Guid id, CancellationToken cancellationToken)
+        where T : Record
+    {
+        await using var db = contexts.Create();
+        return await db.Set<T>().AsNoTracking().Where(r => r.Id == id).Select(r => (long?)r.Version).FirstOrDefaultAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,54 @@
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.Records;
+using SharingHub.Data.Configuration;
+using SharingHub.Data.Keys;
+
+namespace SharingHub.Data.Storage;
+
+/// <summary>
+/// The record model, shared by both engines. Each engine has its own derived context so that each
+/// keeps its own migrations (SQLite and PostgreSQL differ in types and DDL).
+/// </summary>
+public abstract class HubDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Agency> Agencies => Set<Agency>();
+    public DbSet<Person> People => Set<Person>();
+    public DbSet<PersonIdentifier> PersonIdentifiers => Set<PersonIdentifier>();
+    public DbSet<Household> Households => Set<Household>();
+    public DbSet<Relationship> Relationships => Set<Relationship>();
+    public DbSet<Involvement> Involvements => Set<Involvement>();
+    public DbSet<PersonState> States => Set<PersonState>();
+    public DbSet<ChronologyEvent> Events => Set<ChronologyEvent>();
+    public DbSet<Consent> Consents => Set<Consent>();
+    public DbSet<Enquiry> Enquiries => Set<Enquiry>();
+    public DbSet<InformationRequest> InformationRequests => Set<InformationRequest>();
+    public DbSet<InformationResponse> InformationResponses => Set<InformationResponse>();
+    public DbSet<Referral> Referrals => Set<Referral>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<DataKeyRow> DataKeys => Set<DataKeyRow>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        configurationBuilder.Properties<EncryptedValue>().HaveConversion<EncryptedValueConverter, EncryptedValueComparer>();
+        foreach (var enumType in typeof(Record).Assembly.GetTypes().Where(t => t.IsEnum && t.Namespace == typeof(Record).Namespace))
+        {
+            // Enums are stored by name: readable in the database, and stable when members are added.
+            configurationBuilder.Properties(enumType).HaveConversion<string>().HaveMaxLength(40);
+        }
+        ConfigureEngineConventions(configurationBuilder);
+    }
+
+    protected virtual void ConfigureEngineConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(HubDbContext).Assembly);
+}
+
+public sealed class Agency
+{
+    public string Code { get; set; } = "";
+    public string Name { get; set; } = "";
+}

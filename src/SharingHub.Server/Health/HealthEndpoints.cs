@@ -1,0 +1,54 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Hosting;
+
+namespace SharingHub.Server.Health;
+
+internal static class HealthEndpoints
+{
+    public static WebApplication MapHealthEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteAsync });
+        return app;
+    }
+
+    /// <summary>Status per check and the engine in use; no connection strings, paths or exception text.</summary>
+    private static Task WriteAsync(HttpContext context, HealthReport report)
+    {
+        var engine = context.RequestServices.GetRequiredService<IHubDbContextFactory>().Engine;
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            status = report.Status.ToString().ToLowerInvariant(),
+            engine = engine.ToString().ToLowerInvariant(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => e.Value.Status.ToString().ToLowerInvariant()),
+        }));
+    }
+}
+
+internal sealed class StartupHealthCheck(StartupState state) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(state.IsReady ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("starting"));
+}
+
+internal sealed class DatabaseHealthCheck(IHubDbContextFactory contexts, ILogger<DatabaseHealthCheck> logger) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var db = contexts.Create();
+            // Reads the seeded agencies: proves the schema is there, not just that a connection opens.
+            return await db.Agencies.AnyAsync(cancellationToken) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("schema not seeded");
+        }
+        catch (Exception e) when (e is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
+        {
+            logger.LogWarning("Database health check failed: {ErrorType}", e.GetType().Name);
+            return HealthCheckResult.Unhealthy("database unavailable");
+        }
+    }
+}

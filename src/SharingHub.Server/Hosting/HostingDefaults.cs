@@ -1,0 +1,45 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SharingHub.Server.Health;
+
+namespace SharingHub.Server.Hosting;
+
+internal static class HostingDefaults
+{
+    /// <summary>"--demo" is the one switch people type; configuration keys do the rest.</summary>
+    public static string[] ExpandSwitches(string[] args) =>
+        args.Select(a => a == "--demo" ? "--SharingHub:Demo:Enabled=true" : a).ToArray();
+
+    public static WebApplicationBuilder AddSharingHubHosting(this WebApplicationBuilder builder)
+    {
+        // Structured JSON logs; what is logged is ids, agency, purpose and outcome, never record contents.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
+        return builder;
+    }
+
+    public static IServiceCollection AddSharingHubServer(this IServiceCollection services)
+    {
+        services.AddOptions<DemoSettings>()
+            .BindConfiguration(DemoSettings.Section)
+            .Validate(d => d.Families is > 0 and <= 100_000, $"{DemoSettings.Section}:Families must be between 1 and 100000")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<StartupState>();
+        services.AddHostedService<StartupTasks>();
+        services.AddHealthChecks()
+            .AddCheck<StartupHealthCheck>("startup")
+            .AddCheck<DatabaseHealthCheck>("database");
+        return services;
+    }
+}
+
+public sealed class DemoSettings
+{
+    public const string Section = "SharingHub:Demo";
+
+    /// <summary>Load synthetic families into an empty database at start-up (refused in Production).</summary>
+    public bool Enabled { get; set; }
+    public int Seed { get; set; } = new Data.Demo.DemoOptions().Seed;
+    public int Families { get; set; } = new Data.Demo.DemoOptions().Families;
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Options;
+using SharingHub.Data.Demo;
+using SharingHub.Data.Storage;
+
+namespace SharingHub.Server.Hosting;
+
+/// <summary>Readiness: the hub reports healthy only once the schema is current and any demo data is in.</summary>
+internal sealed class StartupState
+{
+    private volatile bool _ready;
+    public bool IsReady => _ready;
+    public void MarkReady() => _ready = true;
+}
+
+/// <summary>
+/// Runs before Kestrel accepts requests (hosted services start first): migrate the schema, then load
+/// the demo set into an empty database when asked. A failure here stops the hub rather than serving
+/// from a half-made database.
+/// </summary>
+internal sealed class StartupTasks(
+    DatabaseMigrator migrator,
+    DemoDataLoader demo,
+    IOptions<DatabaseOptions> database,
+    IOptions<DemoSettings> demoSettings,
+    IHostEnvironment environment,
+    StartupState state,
+    ILogger<StartupTasks> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = demoSettings.Value;
+        if (settings.Enabled && environment.IsProduction())
+        {
+            throw new InvalidOperationException("demo data is synthetic and is never loaded in Production; remove --demo or SharingHub:Demo:Enabled");
+        }
+        if (database.Value.MigrateOnStart)
+        {
+            await migrator.MigrateAsync(cancellationToken);
+        }
+        if (settings.Enabled)
+        {
+            var loaded = await demo.LoadIfEmptyAsync(new DemoOptions { Seed = settings.Seed, Families = settings.Families }, cancellationToken);
+            logger.LogInformation("Demo data {Outcome}", loaded ? "loaded" : "already present");
+        }
+        state.MarkReady();
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,22 @@
+using SharingHub.Crypto;
+using SharingHub.Data;
+using SharingHub.Server.Health;
+using SharingHub.Server.Hosting;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = HostingDefaults.ExpandSwitches(args),
+    // appsettings.json ships beside the binary; data/ stays relative to where the hub is started.
+    ContentRootPath = AppContext.BaseDirectory,
+});
+builder.AddSharingHubHosting();
+builder.Services.AddSharingHubCrypto();
+builder.Services.AddSharingHubData();
+builder.Services.AddSharingHubServer();
+
+var app = builder.Build();
+app.MapHealthEndpoints();
+await app.RunAsync();
+
+/// <summary>Visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;

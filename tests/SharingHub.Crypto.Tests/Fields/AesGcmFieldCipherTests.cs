@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using SharingHub.Core.Crypto;
+using SharingHub.Crypto.Fields;
+using SharingHub.Crypto.Keys;
+
+namespace SharingHub.Crypto.Tests.Fields;
+
+public sealed class AesGcmFieldCipherTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "sharinghub-crypto-" + Guid.NewGuid().ToString("N"));
+    private readonly InMemoryDataKeyStore _store = new();
+    private readonly AesGcmFieldCipher _cipher;
+
+    public AesGcmFieldCipherTests()
+    {
+        var ring = LocalKeyRing.OpenOrCreate(Path.Combine(_folder, "keyring.json"));
+        _cipher = new AesGcmFieldCipher(new DataKeyRing(_store, ring, TimeProvider.System));
+    }
+
+    private static FieldContext Field(Guid? record = null, string name = "Summary", string agency = "police", string dataClass = "police.incident") =>
+        new(record ?? Guid.Parse("0b1f4c0e-7d43-4c55-9a51-0cd7d2d8a001"), name, agency, dataClass);
+
+    [Fact]
+    public void Given_a_sensitive_value_when_encrypted_and_decrypted_in_place_then_it_round_trips()
+    {
+        var value = _cipher.Encrypt("Police attended; child present. ünïcödé", Field());
+        Assert.Equal("Police attended; child present. ünïcödé", _cipher.Decrypt(value, Field()).Value);
+        Assert.Equal("police/police.incident/1", value.KeyId);
+    }
+
+    [Fact]
+    public void Given_the_same_value_encrypted_twice_then_nonces_and_ciphertexts_differ()
+    {
+        var a = _cipher.Encrypt("same", Field());
+        var b = _cipher.Encrypt("same", Field());
+        Assert.False(a.Nonce.AsSpan().SequenceEqual(b.Nonce));
+        Assert.False(a.Ciphertext.AsSpan().SequenceEqual(b.Ciphertext));
+    }
+
+    [Fact]
+    public void Given_any_single_bit_flipped_in_the_stored_form_when_decrypted_then_it_fails()
+    {
+        var stored = _cipher.Encrypt("Missing from home overnight", Field()).ToBytes();
+        for (var bit = 0; bit < stored.Length * 8; bit++)
+        {
+            var copy = (byte[])stored.Clone();
+            copy[bit / 8] ^= (byte)(1 << (bit % 8));
+            Assert.ThrowsAny<Exception>(() =>
+            {
+                var value = EncryptedValue.FromBytes(copy);
+                var result = _cipher.Decrypt(value, Field());
+                // A flipped key id names a key that does not exist: unavailable, never the plaintext.
+                if (!result.IsAvailable)
+                {
+                    throw new CryptographicException("unavailable");
+                }
+            });
+        }
+    }
+
+    [Fact]
+    public void Given_a_value_moved_to_another_record_when_decrypted_then_it_fails() =>
+        Assert.Throws<AuthenticationTagMismatchException>(() =>
+            _cipher.Decrypt(_cipher.Encrypt("secret", Field()), Field(record: Guid.NewGuid())));
+
+    [Fact]
+    public void Given_a_value_moved_to_another_field_of_the_same_record_when_decrypted_then_it_fails() =>
+        Assert.Throws<AuthenticationTagMismatchException>(() =>
+            _cipher.Decrypt(_cipher.Encrypt("secret", Field(name: "Summary")), Field(name: "Detail")));
+
+    [Fact]
+    public void Given_two_agencies_when_they_encrypt_then_each_uses_its_own_data_key()
+    {
+        var police = _cipher.Encrypt("x", Field(agency: "police", dataClass: "police.incident"));
+        var health = _cipher.Encrypt("x", Field(agency: "health", dataClass: "health.clinical"));
+        Assert.NotEqual(police.KeyId, health.KeyId);
+        Assert.Equal(2, _store.Count);
+    }
+
+    [Fact]
+    public void Given_a_destroyed_data_key_when_its_field_is_read_then_it_is_unavailable_not_an_error()
+    {
+        var value = _cipher.Encrypt("retention ended", Field(agency: "education", dataClass: "education.attendance"));
+        var freshCipher = new AesGcmFieldCipher(new DataKeyRing(_store, LocalKeyRing.OpenOrCreate(Path.Combine(_folder, "keyring.json")), TimeProvider.System));
+        _store.Destroy(value.KeyId);
+        Assert.False(freshCipher.Decrypt(value, Field(agency: "education", dataClass: "education.attendance")).IsAvailable);
+    }
+
+    [Fact]
+    public void Given_many_threads_creating_the_first_key_for_a_class_then_all_agree_on_one_key()
+    {
+        var ids = new ConcurrentBag<string>();
+        Parallel.For(0, 64, i => ids.Add(new AesGcmFieldCipher(new DataKeyRing(_store, LocalKeyRing.OpenOrCreate(Path.Combine(_folder, "keyring.json")), TimeProvider.System))
+            .Encrypt("v", Field(agency: "probation", dataClass: "probation.risk")).KeyId));
+        Assert.Single(ids.Distinct());
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+}
+
+internal sealed class InMemoryDataKeyStore : IDataKeyStore
+{
+    private readonly ConcurrentDictionary<string, WrappedDataKey> _keys = new();
+
+    public int Count => _keys.Count;
+
+    public WrappedDataKey? Find(string keyId) => _keys.GetValueOrDefault(keyId);
+
+    public WrappedDataKey? FindActive(string agency, string dataClass) =>
+        _keys.Values.Where(k => k.Agency == agency && k.DataClass == dataClass && k.DestroyedAt is null).MaxBy(k => k.Generation);
+
+    public bool TryAdd(WrappedDataKey key) => _keys.TryAdd(key.KeyId, key);
+
+    public void Destroy(string keyId) => _keys[keyId] = _keys[keyId] with { DestroyedAt = DateTimeOffset.UtcNow };
+}

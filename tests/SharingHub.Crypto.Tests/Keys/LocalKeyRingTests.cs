@@ -1,0 +1,67 @@
+using SharingHub.Crypto.Indexes;
+using SharingHub.Crypto.Keys;
+
+namespace SharingHub.Crypto.Tests.Keys;
+
+// The hub runs on Linux; key file permissions are a Unix notion.
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class LocalKeyRingTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "sharinghub-ring-" + Guid.NewGuid().ToString("N"));
+    private string RingPath => Path.Combine(_folder, "keyring.json");
+
+    [Fact]
+    public void Given_no_key_file_when_the_ring_opens_then_it_creates_one_readable_only_by_its_owner()
+    {
+        LocalKeyRing.OpenOrCreate(RingPath);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(RingPath));
+    }
+
+    [Fact]
+    public void Given_a_key_file_readable_by_others_when_the_ring_opens_then_start_up_is_refused()
+    {
+        LocalKeyRing.OpenOrCreate(RingPath);
+        File.SetUnixFileMode(RingPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+        var error = Assert.Throws<KeyRingException>(() => LocalKeyRing.OpenOrCreate(RingPath));
+        Assert.Contains("chmod 600", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Given_a_reopened_ring_when_a_data_key_wrapped_earlier_is_unwrapped_then_it_is_the_same_key()
+    {
+        var first = LocalKeyRing.OpenOrCreate(RingPath);
+        var dataKey = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        var wrapped = first.Wrap(first.CurrentKekId, dataKey);
+        var second = LocalKeyRing.OpenOrCreate(RingPath);
+        Assert.Equal(dataKey, second.Unwrap(second.CurrentKekId, wrapped));
+        Assert.DoesNotContain(Convert.ToHexString(dataKey), Convert.ToHexString(wrapped), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Given_a_corrupt_key_file_when_the_ring_opens_then_the_error_names_the_file()
+    {
+        Directory.CreateDirectory(_folder);
+        File.WriteAllText(RingPath, "{ not json");
+        File.SetUnixFileMode(RingPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var error = Assert.Throws<KeyRingException>(() => LocalKeyRing.OpenOrCreate(RingPath));
+        Assert.Contains(RingPath, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Given_the_same_identifier_when_indexed_then_the_index_is_stable_and_depends_on_purpose_and_key()
+    {
+        var indexer = new HmacBlindIndexer(LocalKeyRing.OpenOrCreate(RingPath));
+        var other = new HmacBlindIndexer(LocalKeyRing.OpenOrCreate(Path.Combine(_folder, "other.json")));
+        Assert.Equal(indexer.Compute("NhsNumber", "9434765919"), indexer.Compute("NhsNumber", "9434765919"));
+        Assert.NotEqual(indexer.Compute("NhsNumber", "9434765919"), indexer.Compute("LaPersonId", "9434765919"));
+        Assert.NotEqual(indexer.Compute("NhsNumber", "9434765919"), other.Compute("NhsNumber", "9434765919"));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+}

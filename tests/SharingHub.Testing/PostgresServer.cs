@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace SharingHub.Testing;
+
+/// <summary>
+/// A real PostgreSQL server for the test run, started from the server binaries on the machine
+/// (initdb and pg_ctl in a temporary folder, on a free loopback port) and stopped when the test
+/// process exits. Each test gets its own database on it. PostgreSQL refuses to run as root, so as
+/// root the server runs as the postgres system user.
+/// </summary>
+public sealed class PostgresServer
+{
+    private const string Superuser = "hub";
+    private static readonly Lazy<Task<PostgresServer>> Shared = new(StartAsync);
+    private readonly string _root;
+    private readonly string _binaries;
+    private readonly bool _asPostgresUser;
+
+    private PostgresServer(string root, string binaries, bool asPostgresUser, int port)
+    {
+        _root = root;
+        _binaries = binaries;
+        _asPostgresUser = asPostgresUser;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public static Task<PostgresServer> GetAsync() => Shared.Value;
+
+    public string ConnectionString(string database) =>
+        $"Host=127.0.0.1;Port={Port};Username={Superuser};Database={database};Pooling=true;Maximum Pool Size=20;Timeout=30";
+
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = "t_" + Guid.NewGuid().ToString("N");
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await command.ExecuteNonQueryAsync();
+        return name;
+    }
+
+    private static async Task<PostgresServer> StartAsync()
+    {
+        var binaries = FindBinaries();
+        var asPostgresUser = Environment.UserName == "root";
+        var root = Path.Combine(Path.GetTempPath(), "sharinghub-pg-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(root);
+        if (asPostgresUser)
+        {
+            await RunAsync("chown", ["postgres:", root], asPostgresUser: false, binaries: null);
+        }
+        var data = Path.Combine(root, "data");
+        await RunAsync("initdb", ["-D", data, "-A", "trust", "-U", Superuser, "-E", "UTF8", "--no-sync", "--locale=C"], asPostgresUser, binaries);
+
+        Exception? last = null;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var port = FreePort();
+            try
+            {
+                await RunAsync("pg_ctl", ["-D", data, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60", "-o",
+                    $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                    "start"], asPostgresUser, binaries);
+                var server = new PostgresServer(root, binaries, asPostgresUser, port);
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
+                return server;
+            }
+            catch (InvalidOperationException e)
+            {
+                last = e;
+            }
+        }
+        throw new InvalidOperationException($"PostgreSQL did not start; see {Path.Combine(root, "server.log")}", last);
+    }
+
+    private void Stop()
+    {
+        try
+        {
+            RunAsync("pg_ctl", ["-D", Path.Combine(_root, "data"), "-m", "immediate", "-w", "stop"], _asPostgresUser, _binaries).GetAwaiter().GetResult();
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"PostgreSQL test server in {_root} did not stop cleanly: {e.Message}");
+        }
+    }
+
+    private static string FindBinaries()
+    {
+        var configured = Environment.GetEnvironmentVariable("SHARINGHUB_PG_BIN");
+        var candidates = new List<string>();
+        if (!string.IsNullOrEmpty(configured))
+        {
+            candidates.Add(configured);
+        }
+        if (Directory.Exists("/usr/lib/postgresql"))
+        {
+            candidates.AddRange(Directory.GetDirectories("/usr/lib/postgresql")
+                .OrderByDescending(d => int.TryParse(Path.GetFileName(d), out var v) ? v : 0)
+                .Select(d => Path.Combine(d, "bin")));
+        }
+        return candidates.FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")))
+            ?? throw new InvalidOperationException(
+                "PostgreSQL server binaries not found (looked in SHARINGHUB_PG_BIN and /usr/lib/postgresql/*/bin); tests/run.sh installs them with apt-get install postgresql");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task RunAsync(string tool, string[] arguments, bool asPostgresUser, string? binaries)
+    {
+        var executable = binaries is null ? tool : Path.Combine(binaries, tool);
+        var start = asPostgresUser
+            ? new ProcessStartInfo("runuser") { ArgumentList = { "-u", "postgres", "--", executable } }
+            : new ProcessStartInfo(executable);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.WorkingDirectory = Path.GetTempPath();
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {tool}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{tool} exited with {process.ExitCode}: {await stderr}{await stdout}");
+        }
+    }
+}

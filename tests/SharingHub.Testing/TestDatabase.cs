@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using SharingHub.Crypto;
+using SharingHub.Data;
+using SharingHub.Data.Storage;
+
+namespace SharingHub.Testing;
+
+/// <summary>
+/// A fresh, empty hub database on the engine a test asks for (a temporary SQLite file, or a new
+/// database on the shared PostgreSQL test server), with its own key ring. Every test makes its own.
+/// </summary>
+public sealed class TestDatabase : IAsyncDisposable
+{
+    private readonly string _folder;
+
+    private TestDatabase(DatabaseEngine engine, string connectionString, string folder)
+    {
+        Engine = engine;
+        ConnectionString = connectionString;
+        _folder = folder;
+    }
+
+    public DatabaseEngine Engine { get; }
+    public string ConnectionString { get; }
+    public string Folder => _folder;
+    public string KeyRingPath => Path.Combine(_folder, "keyring.json");
+
+    public static async Task<TestDatabase> CreateAsync(DatabaseEngine engine)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "sharinghub-test-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(folder);
+        if (engine == DatabaseEngine.Sqlite)
+        {
+            return new TestDatabase(engine, $"Data Source={Path.Combine(folder, "hub.db")};Pooling=false", folder);
+        }
+        var server = await PostgresServer.GetAsync();
+        var name = await server.CreateDatabaseAsync();
+        return new TestDatabase(engine, server.ConnectionString(name), folder);
+    }
+
+    /// <summary>Configuration keys a host needs to use this database and key ring.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        [$"{DatabaseOptions.Section}:Engine"] = Engine.ToString(),
+        [$"{DatabaseOptions.Section}:ConnectionString"] = ConnectionString,
+        ["SharingHub:KeyRing:Path"] = KeyRingPath,
+    };
+
+    /// <summary>The data and crypto services over this database, schema migrated.</summary>
+    public async Task<ServiceProvider> StartServicesAsync(TimeProvider? clock = null)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(Settings).Build());
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        if (clock is not null)
+        {
+            services.Replace(ServiceDescriptor.Singleton(clock));
+        }
+        services.AddSharingHubCrypto();
+        services.AddSharingHubData();
+        var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        await provider.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+        return provider;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A SQLite file still held open by a pooled connection on another thread; the OS temp cleaner gets it.
+        }
+        return ValueTask.CompletedTask;
+    }
+}
