@@ -36,11 +36,26 @@ internal static class DemoCommands
             using var host = HubServices.Build(parse);
             await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
             var output = parse.InvocationConfiguration.Output;
-            var progress = new Progress<DemoLoadSummary>(s => output.WriteLine($"  {s.Families}/{options.Families} families, {s.Events} events"));
-            var summary = await host.Services.GetRequiredService<DemoDataLoader>().LoadAsync(options, progress, cancellationToken);
+            var progress = new ImmediateProgress<DemoLoadSummary>(s => output.WriteLine($"  {s.Families}/{options.Families} families, {s.Events} events"));
+            DemoLoadSummary summary;
+            try
+            {
+                summary = await host.Services.GetRequiredService<DemoDataLoader>().LoadAsync(options, progress, cancellationToken);
+            }
+            catch (DemoAlreadyLoadedException e)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync(e.Message);
+                return 2;
+            }
             await output.WriteLineAsync($"loaded {summary.Families} families, {summary.People} person records, {summary.Events} events (seed {options.Seed})");
             return 0;
         });
         return new Command("demo", "Synthetic demo and benchmark data") { load };
     }
+}
+
+/// <summary>Reports on the loading thread, so progress lines come out in order before the summary.</summary>
+internal sealed class ImmediateProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

@@ -44,7 +44,9 @@ internal static class HubServices
         }
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        // The CLI reports errors itself; EF's own error logging would repeat them with SQL and stack traces.
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+            .AddFilter("Microsoft.EntityFrameworkCore", LogLevel.None);
         builder.Services.AddSharingHubCrypto();
         builder.Services.AddSharingHubData();
         return builder.Build();

@@ -34,9 +34,18 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
 
     public async Task<DemoLoadSummary> LoadAsync(DemoOptions options, IProgress<DemoLoadSummary>? progress, CancellationToken cancellationToken)
     {
+        var generator = new DemoGenerator(options);
+        var firstId = generator.GenerateFamily(0).People[0].Id;
+        await using (var db = contexts.Create())
+        {
+            if (await db.People.AnyAsync(p => p.Id == firstId, cancellationToken))
+            {
+                throw new DemoAlreadyLoadedException($"demo data with seed {options.Seed} is already in this database; choose another --seed");
+            }
+        }
         var summary = new DemoLoadSummary();
         var batch = new List<DemoFamily>(FamiliesPerBatch);
-        foreach (var family in new DemoGenerator(options).Generate())
+        foreach (var family in generator.Generate())
         {
             batch.Add(family);
             if (batch.Count == FamiliesPerBatch)
@@ -84,6 +93,8 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
         await db.SaveChangesAsync(cancellationToken);
     }
 }
+
+public sealed class DemoAlreadyLoadedException(string message) : Exception(message);
 
 public sealed class DemoLoadSummary
 {

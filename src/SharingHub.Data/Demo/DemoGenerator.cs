@@ -81,7 +81,11 @@ internal sealed partial class FamilyBuilder
             {
                 AddRecord(AgencyCodes.Education, person, address);
             }
-            if ((person.Kind == PersonKind.Adult && _r.Bool(person.Role == "father" ? 0.75f : 0.4f)) || (age >= 14 && _r.Bool(0.25f)) || person.Key == probationKey)
+            // Police hold records of children who were present at incidents or went missing, not only of adults.
+            var knownToPolice = person.Kind == PersonKind.Adult
+                ? _r.Bool(person.Role == "father" ? 0.75f : 0.4f)
+                : _r.Bool(age >= 10 ? 0.5f : 0.3f);
+            if (knownToPolice || person.Key == probationKey)
             {
                 AddRecord(AgencyCodes.Police, person, address);
             }
@@ -146,6 +150,9 @@ internal sealed partial class FamilyBuilder
         bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
         return new Guid(bytes);
     }
+
+    /// <summary>A case reference that differs between seeds, so several demo sets can share one database.</summary>
+    private string Reference() => Convert.ToHexString(_r.Bytes(5));
 
     private DemoPerson Record(string agency, Individual person) => _records[(agency, person.Key)];
 

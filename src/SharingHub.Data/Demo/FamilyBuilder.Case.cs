@@ -65,6 +65,7 @@ internal sealed partial class FamilyBuilder
         var events = new List<DemoEvent>(target);
         var children = individuals.Where(i => i.Kind == PersonKind.Child).ToList();
         var adults = individuals.Where(i => i.Kind == PersonKind.Adult).ToList();
+        var familyReference = Reference();
         var attempts = 0;
         while (events.Count < target && attempts++ < target * 20)
         {
@@ -89,7 +90,7 @@ internal sealed partial class FamilyBuilder
                 .Replace("{place}", place, StringComparison.Ordinal);
             var significance = (Significance)_r.Number((int)template.Low, (int)template.High);
             events.Add(new DemoEvent(NewId(), template.Agency, template.DataClass, DaysAgo(3 * 365, template.AtNight), template.Category, significance,
-                Fill(template.Summary), Fill(template.Detail), $"{template.Agency}-{_index:D6}-{events.Count:D5}",
+                Fill(template.Summary), Fill(template.Detail), $"{template.Agency}-{familyReference}-{events.Count:D5}",
                 subjects.Select(s => Record(template.Agency, s).Id).ToList()));
         }
         events.Sort((a, b) => a.OccurredAt.CompareTo(b.OccurredAt));
@@ -164,7 +165,7 @@ internal sealed partial class FamilyBuilder
         }
         return
         [
-            new DemoEnquiry(NewId(), $"S47-{opened.Year}-{_index:D6}", closed ? EnquiryStatus.Closed : EnquiryStatus.Open, opened,
+            new DemoEnquiry(NewId(), $"S47-{opened.Year}-{Reference()}", closed ? EnquiryStatus.Closed : EnquiryStatus.Open, opened,
                 closed ? opened.AddDays(_r.Number(10, 40)) : null,
                 closed ? _r.ArrayElement(new EnquiryOutcome?[] { EnquiryOutcome.ChildProtectionConference, EnquiryOutcome.FamilyHelp, EnquiryOutcome.NoFurtherAction }) : null,
                 "demo-la-lcpp",

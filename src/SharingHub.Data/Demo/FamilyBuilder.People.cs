@@ -97,7 +97,7 @@ internal sealed partial class FamilyBuilder
             .Where(i => !(inRefuge && i.Role == "father"))
             .Select(i => (Record(AgencyCodes.LocalAuthority, i).Id, i.Role))
             .ToList();
-        return [new DemoHousehold(NewId(), AgencyCodes.LocalAuthority, $"HH-{_index:D6}", address, inRefuge, members)];
+        return [new DemoHousehold(NewId(), AgencyCodes.LocalAuthority, $"HH-{Reference()}", address, inRefuge, members)];
     }
 
     private List<DemoRelationship> MakeRelationships(List<Individual> individuals)

@@ -18,6 +18,7 @@ namespace SharingHub.Data.Storage;
 public sealed class DatabaseMigrator(IHubDbContextFactory contexts, ILogger<DatabaseMigrator> logger)
 {
     private const string HistoryTable = "__sharinghub_migrations";
+    private const long AdvisoryLockKey = 0x5348_4D49_4752; // "SHMIGR"
 
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)
     {
@@ -34,39 +35,63 @@ public sealed class DatabaseMigrator(IHubDbContextFactory contexts, ILogger<Data
             // WAL lets readers run while the audit writer commits; it is a property of the file, set once.
             await ExecuteAsync(connection, null, "PRAGMA journal_mode=WAL;", cancellationToken);
         }
-        await ExecuteAsync(connection, null,
-            $"CREATE TABLE IF NOT EXISTS {HistoryTable} (id VARCHAR(150) PRIMARY KEY, checksum VARCHAR(64) NOT NULL, applied_at VARCHAR(40) NOT NULL);",
-            cancellationToken);
-
-        var applied = new List<string>();
-        foreach (var migration in Scripts(engine))
+        if (engine == DatabaseEngine.Postgres)
         {
-            await using var transaction = await BeginExclusiveAsync(connection, engine, cancellationToken);
-            var recorded = await RecordedChecksumAsync(connection, transaction, migration.Id, cancellationToken);
-            if (recorded is not null)
+            // One migrator at a time across every hub process on this database; released when the session ends.
+            await ExecuteAsync(connection, null, $"SELECT pg_advisory_lock({AdvisoryLockKey});", cancellationToken);
+        }
+        var applied = new List<string>();
+        try
+        {
+            await using (var create = await BeginExclusiveAsync(connection, cancellationToken))
             {
-                if (recorded != migration.Checksum)
+                await ExecuteAsync(connection, create,
+                    $"CREATE TABLE IF NOT EXISTS {HistoryTable} (id VARCHAR(150) PRIMARY KEY, checksum VARCHAR(64) NOT NULL, applied_at VARCHAR(40) NOT NULL);",
+                    cancellationToken);
+                await create.CommitAsync(cancellationToken);
+            }
+            foreach (var migration in Scripts(engine))
+            {
+                if (await ApplyAsync(connection, migration, cancellationToken))
                 {
-                    throw new InvalidOperationException(
-                        $"migration {migration.Id} was applied with checksum {recorded} but the shipped script has {migration.Checksum}; shipped migrations must never change");
+                    applied.Add(migration.Id);
                 }
-                continue;
             }
-            await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken);
-            await using (var insert = connection.CreateCommand())
+        }
+        finally
+        {
+            if (engine == DatabaseEngine.Postgres)
             {
-                insert.Transaction = transaction;
-                insert.CommandText = $"INSERT INTO {HistoryTable} (id, checksum, applied_at) VALUES (@id, @checksum, @at)";
-                AddParameter(insert, "@id", migration.Id);
-                AddParameter(insert, "@checksum", migration.Checksum);
-                AddParameter(insert, "@at", DateTimeOffset.UtcNow.ToString("O"));
-                await insert.ExecuteNonQueryAsync(cancellationToken);
+                await ExecuteAsync(connection, null, $"SELECT pg_advisory_unlock({AdvisoryLockKey});", CancellationToken.None);
             }
-            await transaction.CommitAsync(cancellationToken);
-            applied.Add(migration.Id);
         }
         logger.LogInformation("Database schema is current on {Engine}; applied {Count} migrations", engine, applied.Count);
         return applied;
+    }
+
+    private static async Task<bool> ApplyAsync(DbConnection connection, (string Id, string Sql, string Checksum) migration, CancellationToken cancellationToken)
+    {
+        await using var transaction = await BeginExclusiveAsync(connection, cancellationToken);
+        var recorded = await RecordedChecksumAsync(connection, transaction, migration.Id, cancellationToken);
+        if (recorded is not null)
+        {
+            return recorded == migration.Checksum
+                ? false
+                : throw new InvalidOperationException(
+                    $"migration {migration.Id} was applied with checksum {recorded} but the shipped script has {migration.Checksum}; shipped migrations must never change");
+        }
+        await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken);
+        await using (var insert = connection.CreateCommand())
+        {
+            insert.Transaction = transaction;
+            insert.CommandText = $"INSERT INTO {HistoryTable} (id, checksum, applied_at) VALUES (@id, @checksum, @at)";
+            AddParameter(insert, "@id", migration.Id);
+            AddParameter(insert, "@checksum", migration.Checksum);
+            AddParameter(insert, "@at", DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     public static IReadOnlyList<(string Id, string Sql, string Checksum)> Scripts(DatabaseEngine engine)
@@ -85,20 +110,11 @@ public sealed class DatabaseMigrator(IHubDbContextFactory contexts, ILogger<Data
             .ToList();
     }
 
-    private static async Task<DbTransaction> BeginExclusiveAsync(DbConnection connection, DatabaseEngine engine, CancellationToken cancellationToken)
-    {
-        if (connection is SqliteConnection sqlite)
-        {
+    private static async Task<DbTransaction> BeginExclusiveAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        connection is SqliteConnection sqlite
             // IMMEDIATE takes the write lock up front, so two hubs starting together apply each script once.
-            return sqlite.BeginTransaction(deferred: false);
-        }
-        var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-        if (engine == DatabaseEngine.Postgres)
-        {
-            await ExecuteAsync(connection, transaction, $"LOCK TABLE {HistoryTable} IN EXCLUSIVE MODE;", cancellationToken);
-        }
-        return transaction;
-    }
+            ? sqlite.BeginTransaction(deferred: false)
+            : await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
 
     private static async Task<string?> RecordedChecksumAsync(DbConnection connection, DbTransaction transaction, string id, CancellationToken cancellationToken)
     {

@@ -1,0 +1,94 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.Records;
+using SharingHub.Data.Demo;
+using SharingHub.Data.Storage;
+using SharingHub.Testing;
+
+namespace SharingHub.Data.Tests.Demo;
+
+public abstract class DemoDataLoaderTests(DatabaseEngine engine) : IAsyncLifetime
+{
+    private TestDatabase _database = null!;
+    private ServiceProvider _services = null!;
+    private static readonly DemoOptions Options = new() { Seed = 99, Families = 4 };
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync(engine);
+        _services = await _database.StartServicesAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Given_an_empty_database_when_demo_data_loads_then_stored_records_decrypt_to_the_generated_values()
+    {
+        var loader = _services.GetRequiredService<DemoDataLoader>();
+        Assert.True(await loader.LoadIfEmptyAsync(Options, CancellationToken.None));
+
+        var expected = new DemoGenerator(Options).Generate().ToList();
+        await using var db = _services.GetRequiredService<IHubDbContextFactory>().Create();
+        Assert.Equal(expected.Sum(f => f.Events.Count), await db.Events.CountAsync());
+        Assert.Equal(expected.Sum(f => f.People.Count), await db.People.CountAsync());
+
+        var cipher = _services.GetRequiredService<IFieldCipher>();
+        var generated = expected[2].People[0];
+        var stored = await db.People.SingleAsync(p => p.Id == generated.Id);
+        Assert.Equal(generated.GivenName, cipher.Decrypt(stored.GivenName, new FieldContext(stored.Id, nameof(Person.GivenName), stored.OwningAgency, stored.DataClass)).Value);
+        var generatedEvent = expected[1].Events[^1];
+        var storedEvent = await db.Events.SingleAsync(e => e.Id == generatedEvent.Id);
+        Assert.Equal(generatedEvent.Summary, cipher.Decrypt(storedEvent.Summary, new FieldContext(storedEvent.Id, nameof(ChronologyEvent.Summary), storedEvent.OwningAgency, storedEvent.DataClass)).Value);
+    }
+
+    [Fact]
+    public async Task Given_demo_data_already_loaded_when_the_hub_restarts_with_demo_then_nothing_is_duplicated()
+    {
+        var loader = _services.GetRequiredService<DemoDataLoader>();
+        await loader.LoadIfEmptyAsync(Options, CancellationToken.None);
+        Assert.False(await loader.LoadIfEmptyAsync(Options, CancellationToken.None));
+        await using var db = _services.GetRequiredService<IHubDbContextFactory>().Create();
+        Assert.Equal(new DemoGenerator(Options).Generate().Sum(f => f.People.Count), await db.People.CountAsync());
+    }
+
+    [Fact]
+    public async Task Given_a_person_loaded_from_demo_when_found_by_blind_index_then_the_identifier_matches_without_plaintext_in_the_database()
+    {
+        await _services.GetRequiredService<DemoDataLoader>().LoadAsync(Options, null, CancellationToken.None);
+        var nhs = new DemoGenerator(Options).GenerateFamily(0).People.First(p => p.Agency == "health").Identifiers.Single();
+        var index = _services.GetRequiredService<IBlindIndexer>().Compute(nameof(IdentifierKind.NhsNumber), nhs.Value);
+        await using var db = _services.GetRequiredService<IHubDbContextFactory>().Create();
+        var match = await db.PersonIdentifiers.Where(i => i.Kind == IdentifierKind.NhsNumber && i.ValueIndex == index).ToListAsync();
+        Assert.Single(match);
+    }
+}
+
+public sealed class SqliteDemoDataLoaderTests() : DemoDataLoaderTests(DatabaseEngine.Sqlite)
+{
+    [Fact]
+    public async Task Given_demo_data_in_a_sqlite_file_then_no_summary_name_or_identifier_appears_in_plaintext_in_the_file()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        await using (var services = await database.StartServicesAsync())
+        {
+            await services.GetRequiredService<DemoDataLoader>().LoadAsync(Options2, null, CancellationToken.None);
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var raw = string.Concat(Directory.GetFiles(database.Folder, "hub.db*").Select(f => Encoding.Latin1.GetString(File.ReadAllBytes(f))));
+        var family = new DemoGenerator(Options2).GenerateFamily(0);
+        var canaries = family.Events.Take(20).Select(e => e.Summary[..Math.Min(24, e.Summary.Length)])
+            .Concat(family.People.Select(p => p.FamilyName))
+            .Concat(family.People.SelectMany(p => p.Identifiers).Select(i => i.Value));
+        Assert.All(canaries, c => Assert.DoesNotContain(c, raw, StringComparison.Ordinal));
+    }
+
+    private static readonly DemoOptions Options2 = new() { Seed = 123, Families = 2 };
+}
+
+public sealed class PostgresDemoDataLoaderTests() : DemoDataLoaderTests(DatabaseEngine.Postgres);

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using SharingHub.Core.People;
+using SharingHub.Core.Records;
+using SharingHub.Data.Demo;
+
+namespace SharingHub.Data.Tests.Demo;
+
+public sealed class DemoGeneratorTests
+{
+    private static string Snapshot(DemoOptions options) =>
+        JsonSerializer.Serialize(new DemoGenerator(options).Generate().ToList(), new JsonSerializerOptions { IncludeFields = true });
+
+    [Fact]
+    public void Given_the_same_seed_when_generated_twice_then_the_data_is_identical() =>
+        Assert.Equal(Snapshot(new DemoOptions { Seed = 7, Families = 5 }), Snapshot(new DemoOptions { Seed = 7, Families = 5 }));
+
+    [Fact]
+    public void Given_another_seed_when_generated_then_the_data_differs() =>
+        Assert.NotEqual(Snapshot(new DemoOptions { Seed = 7, Families = 5 }), Snapshot(new DemoOptions { Seed = 8, Families = 5 }));
+
+    [Fact]
+    public void Given_a_family_when_regenerated_alone_then_it_equals_the_same_family_from_a_full_run()
+    {
+        var options = new DemoOptions { Seed = 11, Families = 6 };
+        var full = new DemoGenerator(options).Generate().ToList();
+        Assert.Equal(JsonSerializer.Serialize(full[4]), JsonSerializer.Serialize(new DemoGenerator(options).GenerateFamily(4)));
+    }
+
+    [Fact]
+    public void Given_the_default_demo_then_every_agency_holds_records_and_the_chronology_runs_to_hundreds_of_events()
+    {
+        var families = new DemoGenerator(new DemoOptions()).Generate().ToList();
+        var agencies = families.SelectMany(f => f.People).Select(p => p.Agency).ToHashSet();
+        Assert.Equal(["education", "health", "la", "police", "probation"], agencies.Order());
+        Assert.InRange(families.Sum(f => f.Events.Count), 200, 2000);
+        var categories = families.SelectMany(f => f.Events).Select(e => e.Category).ToHashSet();
+        Assert.Contains("missing-episode", categories);
+        Assert.Contains("ae-attendance", categories);
+        Assert.Contains("domestic-abuse-incident", categories);
+        Assert.Contains("exclusion", categories);
+        Assert.Contains("probation-contact", categories);
+    }
+
+    [Fact]
+    public void Given_generated_identifiers_then_each_passes_its_agency_check_and_nhs_numbers_are_in_the_test_range()
+    {
+        var identifiers = new DemoGenerator(new DemoOptions { Seed = 3, Families = 40 }).Generate()
+            .SelectMany(f => f.People).SelectMany(p => p.Identifiers).ToList();
+        Assert.All(identifiers, i => Assert.True(AgencyIdentifiers.IsValid(i.Kind, i.Value), $"{i.Kind} {i.Value}"));
+        Assert.All(identifiers.Where(i => i.Kind == IdentifierKind.NhsNumber), i => Assert.StartsWith("999", i.Value, StringComparison.Ordinal));
+        Assert.Equal(5, identifiers.Select(i => i.Kind).Distinct().Count());
+    }
+
+    [Fact]
+    public void Given_one_individual_known_to_several_agencies_then_some_records_disagree_on_spelling_as_real_data_does()
+    {
+        var people = new DemoGenerator(new DemoOptions { Seed = 5, Families = 40 }).Generate().SelectMany(f => f.People).ToList();
+        var variants = people.GroupBy(p => p.IndividualKey)
+            .Count(g => g.Select(p => (p.GivenName, p.FamilyName, p.BirthDate)).Distinct().Count() > 1);
+        Assert.True(variants > 5, $"only {variants} individuals have differing records across agencies");
+    }
+
+    [Fact]
+    public void Given_a_benchmark_size_when_asked_for_by_event_count_then_the_total_is_close_to_it()
+    {
+        var options = DemoOptions.ForEventCount(10_000, seed: 1);
+        var total = new DemoGenerator(options).Generate().Sum(f => f.Events.Count);
+        Assert.InRange(total, 9_000, 11_000);
+    }
+}

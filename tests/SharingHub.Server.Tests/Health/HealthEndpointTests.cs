@@ -1,0 +1,65 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SharingHub.Data.Storage;
+using SharingHub.Testing;
+
+namespace SharingHub.Server.Tests.Health;
+
+public abstract class HealthEndpointTests(DatabaseEngine engine)
+{
+    [Fact]
+    public async Task Given_a_new_database_when_the_hub_starts_then_health_reports_healthy_on_the_configured_engine()
+    {
+        await using var database = await TestDatabase.CreateAsync(engine);
+        await using var hub = new HubFactory(database);
+        using var client = hub.CreateClient();
+
+        var response = await client.GetAsync(new Uri("/health", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("healthy", body.RootElement.GetProperty("status").GetString());
+        Assert.Equal(engine.ToString().ToLowerInvariant(), body.RootElement.GetProperty("engine").GetString());
+        Assert.Equal("healthy", body.RootElement.GetProperty("checks").GetProperty("database").GetString());
+    }
+
+    [Fact]
+    public async Task Given_demo_enabled_when_the_hub_starts_twice_then_demo_families_are_loaded_once()
+    {
+        await using var database = await TestDatabase.CreateAsync(engine);
+        var demo = new Dictionary<string, string?> { ["SharingHub:Demo:Enabled"] = "true", ["SharingHub:Demo:Families"] = "3" };
+        int first;
+        await using (var hub = new HubFactory(database, settings: demo))
+        {
+            hub.CreateClient().Dispose();
+            first = await CountPeopleAsync(hub);
+            Assert.True(first > 0);
+        }
+        await using (var again = new HubFactory(database, settings: demo))
+        {
+            again.CreateClient().Dispose();
+            Assert.Equal(first, await CountPeopleAsync(again));
+        }
+    }
+
+    [Fact]
+    public async Task Given_production_when_demo_data_is_requested_then_the_hub_refuses_to_start()
+    {
+        await using var database = await TestDatabase.CreateAsync(engine);
+        await using var hub = new HubFactory(database, "Production", new Dictionary<string, string?> { ["SharingHub:Demo:Enabled"] = "true" });
+        var error = Assert.Throws<InvalidOperationException>(() => hub.CreateClient());
+        Assert.Contains("never loaded in Production", error.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<int> CountPeopleAsync(HubFactory hub)
+    {
+        await using var db = hub.Services.GetRequiredService<IHubDbContextFactory>().Create();
+        return await db.People.CountAsync();
+    }
+}
+
+public sealed class SqliteHealthEndpointTests() : HealthEndpointTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresHealthEndpointTests() : HealthEndpointTests(DatabaseEngine.Postgres);

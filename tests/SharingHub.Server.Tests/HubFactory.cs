@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using SharingHub.Testing;
+
+namespace SharingHub.Server.Tests;
+
+/// <summary>The real hub over real HTTP plumbing, on a test database of the chosen engine.</summary>
+internal sealed class HubFactory(TestDatabase database, string environment = "Development", IReadOnlyDictionary<string, string?>? settings = null)
+    : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(environment);
+        builder.ConfigureAppConfiguration(config =>
+        {
+            config.AddInMemoryCollection(database.Settings);
+            if (settings is not null)
+            {
+                config.AddInMemoryCollection(settings);
+            }
+        });
+    }
+}

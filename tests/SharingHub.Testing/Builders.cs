@@ -1,0 +1,54 @@
+using SharingHub.Core.Crypto;
+using SharingHub.Core.Records;
+
+namespace SharingHub.Testing;
+
+/// <summary>Test data builders: every test makes its own records, with synthetic values only.</summary>
+public sealed class RecordBuilder(IFieldCipher cipher, IBlindIndexer indexer)
+{
+    public Person Person(string agency = "health", string given = "Ada", string family = "Testperson", string birthDate = "2015-03-04", IdentifierKind? kind = IdentifierKind.NhsNumber, string identifier = "9434765919")
+    {
+        var person = new Person { Id = Guid.NewGuid(), OwningAgency = agency, DataClass = "person.demographics", Kind = PersonKind.Child, Sex = "female" };
+        person.GivenName = Seal(person, nameof(person.GivenName), given);
+        person.FamilyName = Seal(person, nameof(person.FamilyName), family);
+        person.BirthDate = Seal(person, nameof(person.BirthDate), birthDate);
+        person.FamilyNameIndex = indexer.Compute("family-name", family.ToUpperInvariant());
+        if (kind is { } k)
+        {
+            var id = Guid.NewGuid();
+            person.Identifiers.Add(new PersonIdentifier
+            {
+                Id = id,
+                PersonId = person.Id,
+                Kind = k,
+                Value = cipher.Encrypt(identifier, new FieldContext(id, "Identifier.Value", agency, person.DataClass)),
+                ValueIndex = indexer.Compute(k.ToString(), identifier),
+            });
+        }
+        return person;
+    }
+
+    public ChronologyEvent Event(Person subject, string agency = "police", string summary = "Police attended the home", DateTimeOffset? occurredAt = null, string? sourceReference = null)
+    {
+        var ev = new ChronologyEvent
+        {
+            Id = Guid.NewGuid(),
+            OwningAgency = agency,
+            DataClass = "police.incident",
+            OccurredAt = occurredAt ?? new DateTimeOffset(2026, 10, 3, 22, 15, 0, TimeSpan.Zero),
+            Category = "domestic-abuse-incident",
+            Significance = Significance.High,
+            SourceReference = sourceReference,
+        };
+        ev.Summary = Seal(ev, nameof(ev.Summary), summary);
+        ev.Subjects.Add(new EventSubject { EventId = ev.Id, PersonId = subject.Id });
+        return ev;
+    }
+
+    public string Open(Record record, string field, EncryptedValue value) =>
+        cipher.Decrypt(value, new FieldContext(record.Id, field, record.OwningAgency, record.DataClass)).Value
+        ?? throw new InvalidOperationException("field unavailable");
+
+    public EncryptedValue Seal(Record record, string field, string plaintext) =>
+        cipher.Encrypt(plaintext, new FieldContext(record.Id, field, record.OwningAgency, record.DataClass));
+}
