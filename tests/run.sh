@@ -48,10 +48,12 @@ log=$(mktemp)
 dotnet test SharingHub.sln -c Release --no-build -nologo -v q --logger "console;verbosity=normal" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
-passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-assemblies=$(grep -cE '^(Passed|Failed)! ' "$log")
+# The console logger prints one line per test ("  Passed Name", "  Failed Name", "  Skipped Name")
+# and one "Test Run Successful." or "Test Run Failed." per test project.
+passed=$(grep -cE '^ +Passed [A-Za-z]' "$log")
+failed=$(grep -cE '^ +Failed [A-Za-z]' "$log")
+skipped=$(grep -cE '^ +Skipped [A-Za-z]' "$log")
+assemblies=$(grep -cE '^Test Run (Successful|Failed|Aborted)' "$log")
 projects=$(ls tests/*/*.Tests.csproj | wc -l)
 rm -f "$log"
 if [ "$assemblies" -ne "$projects" ]; then
