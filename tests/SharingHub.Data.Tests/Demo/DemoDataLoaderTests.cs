@@ -9,36 +9,22 @@ using SharingHub.Testing;
 
 namespace SharingHub.Data.Tests.Demo;
 
-public abstract class DemoDataLoaderTests(DatabaseEngine engine) : IAsyncLifetime
+public abstract class DemoDataLoaderTests(DatabaseEngine engine) : DatabaseTest(engine)
 {
-    private TestDatabase _database = null!;
-    private ServiceProvider _services = null!;
     private static readonly DemoOptions Options = new() { Seed = 99, Families = 4 };
 
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(engine);
-        _services = await _database.StartServicesAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _services.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
-    public async Task Given_an_empty_database_when_demo_data_loads_then_stored_records_decrypt_to_the_generated_values()
+    public async Task Given_an_emptyDatabase_when_demo_data_loads_then_stored_records_decrypt_to_the_generated_values()
     {
-        var loader = _services.GetRequiredService<DemoDataLoader>();
+        var loader = Services.GetRequiredService<DemoDataLoader>();
         Assert.True(await loader.LoadIfEmptyAsync(Options, CancellationToken.None));
 
         var expected = new DemoGenerator(Options).Generate().ToList();
-        await using var db = _services.GetRequiredService<IHubDbContextFactory>().Create();
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
         Assert.Equal(expected.Sum(f => f.Events.Count), await db.Events.CountAsync());
         Assert.Equal(expected.Sum(f => f.People.Count), await db.People.CountAsync());
 
-        var cipher = _services.GetRequiredService<IFieldCipher>();
+        var cipher = Services.GetRequiredService<IFieldCipher>();
         var generated = expected[2].People[0];
         var stored = await db.People.SingleAsync(p => p.Id == generated.Id);
         Assert.Equal(generated.GivenName, cipher.Decrypt(stored.GivenName, new FieldContext(stored.Id, nameof(Person.GivenName), stored.OwningAgency, stored.DataClass)).Value);
@@ -50,20 +36,20 @@ public abstract class DemoDataLoaderTests(DatabaseEngine engine) : IAsyncLifetim
     [Fact]
     public async Task Given_demo_data_already_loaded_when_the_hub_restarts_with_demo_then_nothing_is_duplicated()
     {
-        var loader = _services.GetRequiredService<DemoDataLoader>();
+        var loader = Services.GetRequiredService<DemoDataLoader>();
         await loader.LoadIfEmptyAsync(Options, CancellationToken.None);
         Assert.False(await loader.LoadIfEmptyAsync(Options, CancellationToken.None));
-        await using var db = _services.GetRequiredService<IHubDbContextFactory>().Create();
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
         Assert.Equal(new DemoGenerator(Options).Generate().Sum(f => f.People.Count), await db.People.CountAsync());
     }
 
     [Fact]
-    public async Task Given_a_person_loaded_from_demo_when_found_by_blind_index_then_the_identifier_matches_without_plaintext_in_the_database()
+    public async Task Given_a_person_loaded_from_demo_when_found_by_blind_index_then_the_identifier_matches_without_plaintext_in_theDatabase()
     {
-        await _services.GetRequiredService<DemoDataLoader>().LoadAsync(Options, null, CancellationToken.None);
+        await Services.GetRequiredService<DemoDataLoader>().LoadAsync(Options, null, CancellationToken.None);
         var nhs = new DemoGenerator(Options).GenerateFamily(0).People.First(p => p.Agency == "health").Identifiers.Single();
-        var index = _services.GetRequiredService<IBlindIndexer>().Compute(nameof(IdentifierKind.NhsNumber), nhs.Value);
-        await using var db = _services.GetRequiredService<IHubDbContextFactory>().Create();
+        var index = Services.GetRequiredService<IBlindIndexer>().Compute(nameof(IdentifierKind.NhsNumber), nhs.Value);
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
         var match = await db.PersonIdentifiers.Where(i => i.Kind == IdentifierKind.NhsNumber && i.ValueIndex == index).ToListAsync();
         Assert.Single(match);
     }

@@ -7,24 +7,10 @@ using SharingHub.Testing;
 namespace SharingHub.Data.Tests.Storage;
 
 /// <summary>The store's contract, run once per engine (see the two sealed classes at the end).</summary>
-public abstract class RecordStoreTests(DatabaseEngine engine) : IAsyncLifetime
+public abstract class RecordStoreTests(DatabaseEngine engine) : DatabaseTest(engine)
 {
-    private TestDatabase _database = null!;
-    private ServiceProvider _services = null!;
-    private IRecordStore Store => _services.GetRequiredService<IRecordStore>();
-    private RecordBuilder Build => new(_services.GetRequiredService<IFieldCipher>(), _services.GetRequiredService<IBlindIndexer>());
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestDatabase.CreateAsync(engine);
-        _services = await _database.StartServicesAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _services.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    private IRecordStore Store => Services.GetRequiredService<IRecordStore>();
+    private RecordBuilder Build => new(Services.GetRequiredService<IFieldCipher>(), Services.GetRequiredService<IBlindIndexer>());
 
     [Fact]
     public async Task Given_a_person_with_an_identifier_when_stored_and_read_back_then_every_field_round_trips()
