@@ -1,7 +1,8 @@
 using System.CommandLine;
 using SharingHub.Cli.Commands;
 
-var root = new RootCommand("sharinghub: operate a SharingHub (database, demo data; keys, clients, policies and audit come with their issues)");
+var root = new RootCommand("sharinghub: operate a SharingHub (database, demo data, policies)");
 root.Subcommands.Add(DatabaseCommands.Create());
 root.Subcommands.Add(DemoCommands.Create());
+root.Subcommands.Add(PolicyCommands.Create());
 return await root.Parse(args).InvokeAsync();

@@ -25,6 +25,7 @@ internal static class HostingDefaults
             .Validate(d => d.Families is > 0 and <= 100_000, $"{DemoSettings.Section}:Families must be between 1 and 100000")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSharingHubPolicies();
         services.AddSingleton<StartupState>();
         services.AddHostedService<StartupTasks>();
         services.AddHealthChecks()

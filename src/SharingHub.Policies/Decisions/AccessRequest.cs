@@ -1,0 +1,63 @@
+using SharingHub.Core.Records;
+
+namespace SharingHub.Policies.Decisions;
+
+/// <summary>Who is asking. The agency comes from the issuer that signed the caller's token, never from a claim.</summary>
+public sealed record Principal(string Agency, string Subject, IReadOnlySet<string> Roles, string? ClientId = null);
+
+public sealed record EnquiryMemberFacts(string Agency, string UserSubject, DateTimeOffset AddedAt, DateTimeOffset? RemovedAt)
+{
+    public bool IsActiveAt(DateTimeOffset now) => AddedAt <= now && (RemovedAt is null || now < RemovedAt);
+}
+
+/// <summary>The enquiry a request names. Access through it lasts until <see cref="AccessEndsAt"/> (closure plus any grace period).</summary>
+public sealed record EnquiryFacts(Guid Id, string Reference, DateTimeOffset? AccessEndsAt, IReadOnlySet<Guid> SubjectIds, IReadOnlyList<EnquiryMemberFacts> Members)
+{
+    public bool IsOpenAt(DateTimeOffset now) => AccessEndsAt is null || now < AccessEndsAt;
+}
+
+/// <summary>A field of the resource, with its own data class where it differs from the record's (an address, a referrer's identity).</summary>
+public sealed record FieldFacts(string Name, string? DataClass = null);
+
+/// <summary>What the decision needs to know about a record: metadata only, never its contents.</summary>
+public sealed record ResourceFacts(
+    string ResourceType,
+    Guid Id,
+    string OwningAgency,
+    string DataClass,
+    IReadOnlySet<Guid> SubjectIds,
+    DateTimeOffset? OccurredAt,
+    IReadOnlyList<FieldFacts> Fields);
+
+public sealed record ConsentFacts(
+    Guid Id,
+    Guid SubjectId,
+    ConsentDecision Decision,
+    ConsentStatus Status,
+    IReadOnlyCollection<string> RecipientAgencies,
+    IReadOnlyCollection<string> Purposes,
+    IReadOnlyCollection<string> DataClasses,
+    DateTimeOffset PeriodStart,
+    DateTimeOffset? PeriodEnd,
+    DateTimeOffset? WithdrawnAt)
+{
+    /// <summary>In force at <paramref name="now"/>: active, within its period, and not withdrawn (withdrawal stops sharing at once).</summary>
+    public bool IsInForceAt(DateTimeOffset now) =>
+        Status == ConsentStatus.Active
+        && PeriodStart <= now
+        && (PeriodEnd is null || now < PeriodEnd)
+        && (WithdrawnAt is null || now < WithdrawnAt);
+
+    public bool Covers(string agency, string purpose, string dataClass) =>
+        (RecipientAgencies.Count == 0 || RecipientAgencies.Contains(agency))
+        && Purposes.Contains(purpose)
+        && DataClasses.Contains(dataClass);
+}
+
+public sealed record AccessRequest(
+    Principal Principal,
+    string Purpose,
+    EnquiryFacts? Enquiry,
+    ResourceFacts Resource,
+    IReadOnlyList<ConsentFacts> Consents,
+    string? OverrideJustification = null);

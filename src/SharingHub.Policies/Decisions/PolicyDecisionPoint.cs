@@ -1,0 +1,277 @@
+using System.Collections.Frozen;
+using SharingHub.Policies.Model;
+
+namespace SharingHub.Policies.Decisions;
+
+/// <summary>
+/// The policy decision point: a pure function of the loaded policy, the request and the time.
+/// Default deny; a deny rule beats any permit; a protected detail leaves its owning agency only
+/// where a rule names it explicitly; consent, enquiry membership and time windows are conditions.
+/// </summary>
+public sealed class PolicyDecisionPoint
+{
+    private const int MinimumJustificationLength = 20;
+    private readonly PolicySet _policy;
+    private readonly FrozenDictionary<string, Rule[]> _rulesByPurpose;
+
+    public PolicyDecisionPoint(PolicySet policy)
+    {
+        _policy = policy;
+        _rulesByPurpose = policy.Purposes.Keys.ToFrozenDictionary(
+            p => p,
+            p => policy.Rules.Where(r => r.AnyPurpose || r.Purposes.Contains(p)).ToArray(),
+            StringComparer.Ordinal);
+    }
+
+    public PolicySet Policy => _policy;
+
+    /// <summary>The purposes some rule lets this principal use: what a request without a purpose is told to choose from.</summary>
+    public IReadOnlyList<Purpose> PurposesFor(Principal principal) =>
+        _policy.Purposes.Values
+            .Where(p => _rulesByPurpose[p.Code].Any(r => r.Effect == RuleEffect.Permit && RequesterMatches(r, principal)))
+            .OrderBy(p => p.Code, StringComparer.Ordinal)
+            .ToList();
+
+    public Decision Decide(AccessRequest request, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var version = _policy.Version;
+        if (!_policy.Purposes.TryGetValue(request.Purpose, out var purpose))
+        {
+            return Decision.Deny(version, [], [$"'{request.Purpose}' is not a purpose of use in the policy"]);
+        }
+        if (!_policy.Agencies.TryGetValue(request.Principal.Agency, out var agency))
+        {
+            return Decision.Deny(version, [], [$"agency '{request.Principal.Agency}' is not in the policy"]);
+        }
+        if (purpose.RequiresEnquiry && request.Enquiry is null)
+        {
+            return Decision.Deny(version, [], [$"purpose '{purpose.Code}' is only used within a section 47 enquiry, and the request names none"]);
+        }
+        var isOverride = request.OverrideJustification is not null;
+        if (isOverride && !purpose.OverrideAllowed)
+        {
+            return Decision.Deny(version, [], [$"purpose '{purpose.Code}' does not allow an override"]);
+        }
+        if (isOverride && request.OverrideJustification!.Trim().Length < MinimumJustificationLength)
+        {
+            return Decision.Deny(version, [], [$"an override needs a justification of at least {MinimumJustificationLength} characters"]);
+        }
+
+        var resource = request.Resource;
+        var outcomes = new Dictionary<string, ClassOutcome>(StringComparer.Ordinal);
+        ClassOutcome OutcomeFor(string dataClass)
+        {
+            if (!outcomes.TryGetValue(dataClass, out var outcome))
+            {
+                outcome = EvaluateClass(request, purpose, dataClass, now);
+                outcomes[dataClass] = outcome;
+            }
+            return outcome;
+        }
+
+        var record = OutcomeFor(resource.DataClass);
+        if (!record.Permitted)
+        {
+            return Decision.Deny(version, record.RuleIds, record.Reasons);
+        }
+        var fields = new HashSet<string>(StringComparer.Ordinal);
+        var redacted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var field in resource.Fields)
+        {
+            var outcome = OutcomeFor(field.DataClass ?? resource.DataClass);
+            if (outcome.Permitted && (outcome.AllFields || outcome.Fields.Contains(field.Name)))
+            {
+                fields.Add(field.Name);
+                if (outcome.Redact.Contains(field.Name))
+                {
+                    redacted.Add(field.Name);
+                }
+            }
+        }
+        var used = outcomes.Values.Where(o => o.Permitted).ToList();
+        var reasons = outcomes.Values.SelectMany(o => o.Reasons).Distinct(StringComparer.Ordinal).ToList();
+        var ruleIds = used.SelectMany(o => o.RuleIds).Distinct(StringComparer.Ordinal).ToList();
+        if (fields.Count == 0)
+        {
+            return Decision.Deny(version, ruleIds, [.. reasons, "the rules that apply share none of this record's fields"]);
+        }
+        var notify = used.Select(o => o.Notify).OfType<NotifyOwner>().MaxBy(n => n.DelayHours);
+        var overridden = used.Any(o => o.Overridden);
+        return new Decision(DecisionEffect.Permit, fields, redacted, ruleIds, reasons,
+            purpose.LawfulBasisFor(agency.Regime), record.ConsentBasis, notify,
+            used.Any(o => o.Flag) || overridden, overridden, version);
+    }
+
+    private ClassOutcome EvaluateClass(AccessRequest request, Purpose purpose, string dataClassCode, DateTimeOffset now)
+    {
+        var outcome = new ClassOutcome();
+        if (!_policy.DataClasses.TryGetValue(dataClassCode, out var dataClass))
+        {
+            outcome.Reasons.Add($"'{dataClassCode}' is not a data class in the policy");
+            return outcome;
+        }
+        var principal = request.Principal;
+        var resource = request.Resource;
+        var isOwn = resource.OwningAgency == principal.Agency;
+        var permits = new List<Rule>();
+        foreach (var rule in _rulesByPurpose[purpose.Code])
+        {
+            if (!InScope(rule, principal, dataClassCode, resource.OwningAgency, isOwn))
+            {
+                continue;
+            }
+            var unmet = UnmetCondition(rule, request, now);
+            if (rule.Effect == RuleEffect.Deny)
+            {
+                if (unmet is null)
+                {
+                    outcome.Denied = true;
+                    outcome.RuleIds.Add(rule.Id);
+                    outcome.Reasons.Add($"refused by rule '{rule.Id}' ({rule.Location}): {rule.Description}");
+                }
+                continue;
+            }
+            if (dataClass.IsProtected && !isOwn && !rule.DataClasses.Contains(dataClassCode))
+            {
+                continue;
+            }
+            if (unmet is not null)
+            {
+                outcome.Reasons.Add($"rule '{rule.Id}' does not apply: {unmet}");
+                continue;
+            }
+            permits.Add(rule);
+        }
+        if (outcome.Denied)
+        {
+            return outcome;
+        }
+        if (permits.Count == 0)
+        {
+            outcome.Reasons.Add(dataClass.IsProtected && !isOwn
+                ? $"'{dataClassCode}' is a protected detail and no rule names it for this agency, role and purpose"
+                : $"no rule shares '{dataClassCode}' from '{resource.OwningAgency}' with '{principal.Agency}' for '{purpose.Code}' (default deny)");
+            return outcome;
+        }
+
+        var needsConsent = !isOwn && (purpose.Consent == ConsentRule.Required || permits.Any(r => r.Conditions.ConsentInForce));
+        if (needsConsent)
+        {
+            var (consentBasis, missing) = CheckConsent(request, purpose, dataClassCode, now);
+            if (missing is not null)
+            {
+                if (request.OverrideJustification is null)
+                {
+                    outcome.Reasons.Add(missing);
+                    return outcome;
+                }
+                outcome.Overridden = true;
+                outcome.ConsentBasis = $"override without consent ({missing}); justification recorded for IG review";
+            }
+            else
+            {
+                outcome.ConsentBasis = consentBasis;
+            }
+        }
+        else
+        {
+            outcome.ConsentBasis = isOwn
+                ? "the requester's own agency holds the record"
+                : purpose.Consent == ConsentRule.NotSought
+                    ? "consent not sought: seeking it would place the child at risk of significant harm"
+                    : "consent not required: shared under the purpose's lawful basis";
+        }
+
+        outcome.Permitted = true;
+        foreach (var rule in permits)
+        {
+            outcome.RuleIds.Add(rule.Id);
+            outcome.Reasons.Add($"permitted by rule '{rule.Id}' ({rule.Location}): {rule.Description}");
+            if (rule.AllFieldsAllowed)
+            {
+                outcome.AllFields = true;
+            }
+            outcome.Fields.UnionWith(rule.Fields);
+            outcome.Redact.UnionWith(rule.Redact);
+            outcome.Flag |= rule.FlagForReview;
+            if (rule.Notify is { } notify && (outcome.Notify is null || notify.DelayHours > outcome.Notify.DelayHours))
+            {
+                outcome.Notify = notify;
+            }
+        }
+        // A field one rule shares in full is not redacted because another rule redacts it.
+        outcome.Redact.RemoveWhere(f => permits.Any(r => !r.Redact.Contains(f) && (r.AllFieldsAllowed || r.Fields.Contains(f))));
+        return outcome;
+    }
+
+    private static (string? Basis, string? Missing) CheckConsent(AccessRequest request, Purpose purpose, string dataClass, DateTimeOffset now)
+    {
+        var agency = request.Principal.Agency;
+        var relevant = request.Consents
+            .Where(c => request.Resource.SubjectIds.Contains(c.SubjectId) && c.IsInForceAt(now) && c.Covers(agency, purpose.Code, dataClass))
+            .ToList();
+        if (relevant.FirstOrDefault(c => c.Decision == Core.Records.ConsentDecision.Deny) is { } refusal)
+        {
+            return (null, $"consent to share '{dataClass}' with '{agency}' for '{purpose.Code}' was refused (consent {refusal.Id})");
+        }
+        return relevant.FirstOrDefault() is { } consent
+            ? ($"consent {consent.Id} in force", null)
+            : (null, $"no consent in force covers sharing '{dataClass}' with '{agency}' for '{purpose.Code}'");
+    }
+
+    private static bool RequesterMatches(Rule rule, Principal principal) =>
+        (rule.AnyAgency || rule.RequesterAgencies.Contains(principal.Agency))
+        && (rule.AnyRole || rule.Roles.Overlaps(principal.Roles));
+
+    private static bool InScope(Rule rule, Principal principal, string dataClass, string owner, bool isOwn) =>
+        RequesterMatches(rule, principal)
+        && (rule.AnyDataClass || rule.DataClasses.Contains(dataClass))
+        && (rule.AnySource || rule.Sources.Contains(owner) || (rule.SourceIsRequester && isOwn));
+
+    private static string? UnmetCondition(Rule rule, AccessRequest request, DateTimeOffset now)
+    {
+        var conditions = rule.Conditions;
+        var enquiry = request.Enquiry;
+        if (conditions.EnquiryOpen && (enquiry is null || !enquiry.IsOpenAt(now)))
+        {
+            return enquiry is null ? "the request names no enquiry" : $"enquiry {enquiry.Reference} is closed";
+        }
+        if (conditions.EnquiryMember)
+        {
+            if (enquiry is null)
+            {
+                return "the request names no enquiry";
+            }
+            var principal = request.Principal;
+            if (!enquiry.Members.Any(m => m.Agency == principal.Agency && m.UserSubject == principal.Subject && m.IsActiveAt(now)))
+            {
+                return $"the requester is not a current member of enquiry {enquiry.Reference}";
+            }
+            if (!enquiry.SubjectIds.Overlaps(request.Resource.SubjectIds))
+            {
+                return $"the record is not about a subject of enquiry {enquiry.Reference}";
+            }
+        }
+        if (conditions.WithinDays is { } days && request.Resource.OccurredAt is { } occurred && occurred < now.AddDays(-days))
+        {
+            return $"the record is older than the {days} days the rule covers";
+        }
+        return null;
+    }
+
+    private sealed class ClassOutcome
+    {
+        public bool Permitted { get; set; }
+        public bool Denied { get; set; }
+        public bool AllFields { get; set; }
+        public bool Flag { get; set; }
+        public bool Overridden { get; set; }
+        public NotifyOwner? Notify { get; set; }
+        public string? ConsentBasis { get; set; }
+        public HashSet<string> Fields { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Redact { get; } = new(StringComparer.Ordinal);
+        public List<string> RuleIds { get; } = [];
+        public List<string> Reasons { get; } = [];
+    }
+}

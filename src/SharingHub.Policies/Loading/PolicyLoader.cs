@@ -1,0 +1,253 @@
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+using System.Text;
+using SharingHub.Core.Agencies;
+using SharingHub.Policies.Model;
+
+namespace SharingHub.Policies.Loading;
+
+/// <summary>
+/// Reads a policy folder (agencies.yaml, purposes.yaml, data-classes.yaml, rules/*.yaml), checks it
+/// completely, and returns an immutable <see cref="PolicySet"/>, or throws one
+/// <see cref="PolicyLoadException"/> listing every problem with its file and line.
+/// </summary>
+public static class PolicyLoader
+{
+    public static PolicySet Load(string directory, IReadOnlySet<string> knownFields)
+    {
+        var root = Path.GetFullPath(directory);
+        var errors = new PolicyErrors();
+        if (!Directory.Exists(root))
+        {
+            errors.Add(directory, 0, "policy folder not found");
+            errors.ThrowIfAny();
+        }
+        var texts = new List<(string Name, string Text)>();
+        string Read(string relative)
+        {
+            var path = Path.Combine(root, relative);
+            var name = Path.Combine(Path.GetFileName(root), relative);
+            if (!File.Exists(path))
+            {
+                errors.Add(name, 0, "file not found");
+                return "";
+            }
+            var text = File.ReadAllText(path);
+            texts.Add((name, text));
+            return text;
+        }
+
+        var agenciesFile = Path.Combine(Path.GetFileName(root), "agencies.yaml");
+        var agencyDoc = YamlMap.Parse(Read("agencies.yaml"), agenciesFile, errors);
+        var agencies = agencyDoc is null ? [] : ReadAgencies(agencyDoc);
+        var roles = agencyDoc is null ? [] : ReadRoles(agencyDoc);
+        agencyDoc?.RejectUnknownKeys();
+
+        var purposesFile = Path.Combine(Path.GetFileName(root), "purposes.yaml");
+        var purposeDoc = YamlMap.Parse(Read("purposes.yaml"), purposesFile, errors);
+        var purposes = purposeDoc is null ? [] : ReadPurposes(purposeDoc);
+        purposeDoc?.RejectUnknownKeys();
+
+        var classesFile = Path.Combine(Path.GetFileName(root), "data-classes.yaml");
+        var classDoc = YamlMap.Parse(Read("data-classes.yaml"), classesFile, errors);
+        var classes = classDoc is null ? [] : ReadDataClasses(classDoc, agencies);
+        classDoc?.RejectUnknownKeys();
+
+        var rules = new List<Rule>();
+        var rulesFolder = Path.Combine(root, "rules");
+        var ruleFiles = Directory.Exists(rulesFolder) ? Directory.GetFiles(rulesFolder, "*.yaml").Order(StringComparer.Ordinal).ToList() : [];
+        if (ruleFiles.Count == 0)
+        {
+            errors.Add(Path.Combine(Path.GetFileName(root), "rules"), 0, "no rule files (rules/*.yaml): nothing would ever be shared");
+        }
+        var vocabulary = new Vocabulary(agencies, roles, purposes, classes, knownFields);
+        foreach (var path in ruleFiles)
+        {
+            var relative = Path.GetRelativePath(root, path);
+            var doc = YamlMap.Parse(Read(relative), Path.Combine(Path.GetFileName(root), relative), errors);
+            if (doc is null)
+            {
+                continue;
+            }
+            rules.AddRange(doc.Maps("rules").Select(r => RuleReader.Read(r, vocabulary)).OfType<Rule>());
+            doc.RejectUnknownKeys();
+        }
+        RuleChecks.CheckAcrossRules(rules, errors);
+        errors.ThrowIfAny();
+
+        return new PolicySet(
+            agencies.ToFrozenDictionary(a => a.Code, StringComparer.Ordinal),
+            roles.ToFrozenDictionary(r => r.Code, StringComparer.Ordinal),
+            purposes.ToFrozenDictionary(p => p.Code, StringComparer.Ordinal),
+            classes.ToFrozenDictionary(c => c.Code, StringComparer.Ordinal),
+            rules,
+            Version(texts));
+    }
+
+    private static List<Agency> ReadAgencies(YamlMap doc)
+    {
+        var agencies = new List<Agency>();
+        foreach (var entry in doc.Maps("agencies"))
+        {
+            var code = entry.String("code");
+            var name = entry.String("name");
+            var regime = entry.String("regime") switch
+            {
+                "uk-gdpr" => Regime.UkGdpr,
+                "law-enforcement" => Regime.LawEnforcement,
+                null => Regime.UkGdpr,
+                var other => Report(entry, "regime", $"regime must be uk-gdpr or law-enforcement, not '{other}'", Regime.UkGdpr),
+            };
+            entry.RejectUnknownKeys();
+            if (code is null || name is null)
+            {
+                continue;
+            }
+            if (!AgencyCodes.IsWellFormed(code) || code == Rule.Any)
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("code"), $"agency code '{code}' must be lower-case letters, digits and dashes, and not 'any'");
+            }
+            else if (agencies.Any(a => a.Code == code))
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("code"), $"agency '{code}' is defined twice");
+            }
+            else
+            {
+                agencies.Add(new Agency(code, name, regime, new SourceLocation(entry.File, entry.Line)));
+            }
+        }
+        return agencies;
+    }
+
+    private static List<Role> ReadRoles(YamlMap doc)
+    {
+        var roles = new List<Role>();
+        foreach (var entry in doc.Maps("roles"))
+        {
+            var code = entry.String("code");
+            var title = entry.String("title");
+            entry.RejectUnknownKeys();
+            if (code is null || title is null)
+            {
+                continue;
+            }
+            if (roles.Any(r => r.Code == code) || code == Rule.Any)
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("code"), $"role '{code}' is defined twice or uses the reserved word 'any'");
+                continue;
+            }
+            roles.Add(new Role(code, title, new SourceLocation(entry.File, entry.Line)));
+        }
+        return roles;
+    }
+
+    private static List<Purpose> ReadPurposes(YamlMap doc)
+    {
+        var purposes = new List<Purpose>();
+        foreach (var entry in doc.Maps("purposes"))
+        {
+            var code = entry.String("code");
+            var title = entry.String("title");
+            var description = entry.String("description");
+            var basis = entry.Map("lawful-basis");
+            var gdpr = basis?.String("uk-gdpr");
+            var lawEnforcement = basis?.String("law-enforcement");
+            basis?.RejectUnknownKeys();
+            var consent = entry.String("consent") switch
+            {
+                "required" => ConsentRule.Required,
+                "not-required" => ConsentRule.NotRequired,
+                "not-sought" => ConsentRule.NotSought,
+                null => ConsentRule.Required,
+                var other => Report(entry, "consent", $"consent must be required, not-required or not-sought, not '{other}'", ConsentRule.Required),
+            };
+            var requiresEnquiry = entry.Bool("requires-enquiry", false);
+            var overrideAllowed = entry.Bool("override-allowed", false);
+            var reasonText = entry.String("mais-reason");
+            entry.RejectUnknownKeys();
+            if (code is null || title is null || description is null || gdpr is null || lawEnforcement is null || reasonText is null)
+            {
+                continue;
+            }
+            if (!Uri.TryCreate(reasonText, UriKind.Absolute, out var reason) || reason.Scheme != Uri.UriSchemeHttps)
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("mais-reason"), $"mais-reason must be an absolute https URI, not '{reasonText}'");
+                continue;
+            }
+            if (overrideAllowed && consent != ConsentRule.Required)
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("override-allowed"),
+                    $"purpose '{code}' allows an override but does not require consent: an override only ever stands in for missing consent");
+            }
+            if (purposes.Any(p => p.Code == code) || code == Rule.Any)
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("code"), $"purpose '{code}' is defined twice or uses the reserved word 'any'");
+                continue;
+            }
+            purposes.Add(new Purpose(code, title, description, gdpr, lawEnforcement, consent, requiresEnquiry, overrideAllowed, reason,
+                new SourceLocation(entry.File, entry.Line)));
+        }
+        return purposes;
+    }
+
+    private static List<DataClass> ReadDataClasses(YamlMap doc, List<Agency> agencies)
+    {
+        var classes = new List<DataClass>();
+        foreach (var entry in doc.Maps("data-classes"))
+        {
+            var code = entry.String("code");
+            var owner = entry.String("owner");
+            var sensitivity = entry.String("sensitivity") switch
+            {
+                "normal" => Sensitivity.Normal,
+                "sensitive" => Sensitivity.Sensitive,
+                "restricted" => Sensitivity.Restricted,
+                null => Sensitivity.Normal,
+                var other => Report(entry, "sensitivity", $"sensitivity must be normal, sensitive or restricted, not '{other}'", Sensitivity.Normal),
+            };
+            var isProtected = entry.Bool("protected", false);
+            var description = entry.String("description");
+            entry.RejectUnknownKeys();
+            if (code is null || owner is null || description is null)
+            {
+                continue;
+            }
+            if (owner != DataClass.AnyOwner && agencies.All(a => a.Code != owner))
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("owner"), $"data class '{code}' names unknown owner agency '{owner}'");
+                continue;
+            }
+            if (classes.Any(c => c.Code == code) || code == Rule.Any)
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("code"), $"data class '{code}' is defined twice or uses the reserved word 'any'");
+                continue;
+            }
+            classes.Add(new DataClass(code, owner, sensitivity, isProtected, description, new SourceLocation(entry.File, entry.Line)));
+        }
+        return classes;
+    }
+
+    private static T Report<T>(YamlMap entry, string key, string message, T fallback)
+    {
+        entry.Errors.Add(entry.File, entry.LineOf(key), message);
+        return fallback;
+    }
+
+    /// <summary>A short hash of every policy file: decisions and audit entries name the policy version they used.</summary>
+    private static string Version(List<(string Name, string Text)> texts)
+    {
+        var all = string.Join("\n", texts.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => $"{t.Name}\n{t.Text}"));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(all)))[..12];
+    }
+}
+
+internal sealed record Vocabulary(
+    IReadOnlyList<Agency> Agencies,
+    IReadOnlyList<Role> Roles,
+    IReadOnlyList<Purpose> Purposes,
+    IReadOnlyList<DataClass> DataClasses,
+    IReadOnlySet<string> Fields)
+{
+    public Purpose? Purpose(string code) => Purposes.FirstOrDefault(p => p.Code == code);
+    public DataClass? DataClass(string code) => DataClasses.FirstOrDefault(c => c.Code == code);
+}

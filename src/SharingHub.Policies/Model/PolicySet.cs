@@ -1,0 +1,113 @@
+using System.Collections.Frozen;
+
+namespace SharingHub.Policies.Model;
+
+public enum ConsentRule
+{
+    /// <summary>Sharing needs consent in force from the person or someone with parental responsibility.</summary>
+    Required,
+
+    /// <summary>A lawful basis other than consent applies; consent is neither sought nor checked.</summary>
+    NotRequired,
+
+    /// <summary>Consent is not sought because seeking it would put the child at risk.</summary>
+    NotSought,
+}
+
+public enum Regime
+{
+    UkGdpr,
+    LawEnforcement,
+}
+
+public enum Sensitivity
+{
+    Normal,
+    Sensitive,
+    Restricted,
+}
+
+public enum RuleEffect
+{
+    Permit,
+    Deny,
+}
+
+/// <summary>Where a rule or entry came from, so every error and explanation can point at the line.</summary>
+public sealed record SourceLocation(string File, int Line)
+{
+    public override string ToString() => $"{File}:{Line}";
+}
+
+public sealed record Agency(string Code, string Name, Regime Regime, SourceLocation Location);
+
+public sealed record Role(string Code, string Title, SourceLocation Location);
+
+public sealed record Purpose(
+    string Code,
+    string Title,
+    string Description,
+    string UkGdprBasis,
+    string LawEnforcementBasis,
+    ConsentRule Consent,
+    bool RequiresEnquiry,
+    bool OverrideAllowed,
+    Uri MaisReason,
+    SourceLocation Location)
+{
+    public string LawfulBasisFor(Regime regime) => regime == Regime.LawEnforcement ? LawEnforcementBasis : UkGdprBasis;
+}
+
+public sealed record DataClass(string Code, string Owner, Sensitivity Sensitivity, bool IsProtected, string Description, SourceLocation Location)
+{
+    /// <summary>"any": the class is held by every agency (demographics, consents), so any agency may own such a record.</summary>
+    public const string AnyOwner = "any";
+}
+
+public sealed record NotifyOwner(int DelayHours);
+
+public sealed record RuleConditions(bool EnquiryMember, bool EnquiryOpen, bool ConsentInForce, int? WithinDays)
+{
+    public static RuleConditions None { get; } = new(false, false, false, null);
+}
+
+/// <summary>
+/// One clause of the sharing agreement. Empty sets mean "any" only where the file said "any";
+/// <see cref="SourceIsRequester"/> means "the requester's own agency".
+/// </summary>
+public sealed record Rule(
+    string Id,
+    string Description,
+    RuleEffect Effect,
+    FrozenSet<string> RequesterAgencies,
+    FrozenSet<string> Roles,
+    FrozenSet<string> Purposes,
+    FrozenSet<string> DataClasses,
+    FrozenSet<string> Sources,
+    bool SourceIsRequester,
+    FrozenSet<string> Fields,
+    FrozenSet<string> Redact,
+    RuleConditions Conditions,
+    NotifyOwner? Notify,
+    bool FlagForReview,
+    SourceLocation Location)
+{
+    public const string Any = "any";
+    public const string AllFields = "all";
+
+    public bool AnyAgency => RequesterAgencies.Contains(Any);
+    public bool AnyRole => Roles.Contains(Any);
+    public bool AnyPurpose => Purposes.Contains(Any);
+    public bool AnyDataClass => DataClasses.Contains(Any);
+    public bool AnySource => Sources.Contains(Any);
+    public bool AllFieldsAllowed => Fields.Contains(AllFields);
+}
+
+/// <summary>The whole loaded policy: immutable once built, shared by every request.</summary>
+public sealed record PolicySet(
+    FrozenDictionary<string, Agency> Agencies,
+    FrozenDictionary<string, Role> Roles,
+    FrozenDictionary<string, Purpose> Purposes,
+    FrozenDictionary<string, DataClass> DataClasses,
+    IReadOnlyList<Rule> Rules,
+    string Version);

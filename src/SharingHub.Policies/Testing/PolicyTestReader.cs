@@ -1,0 +1,104 @@
+using SharingHub.Core.Records;
+using SharingHub.Policies.Decisions;
+using SharingHub.Policies.Loading;
+using SharingHub.Policies.Model;
+
+namespace SharingHub.Policies.Testing;
+
+internal static class PolicyTestReader
+{
+    public static readonly Guid Subject = Guid.Parse("00000000-0000-4000-8000-000000000001");
+    private static readonly Guid OtherPerson = Guid.Parse("00000000-0000-4000-8000-000000000002");
+    private static readonly Guid RecordId = Guid.Parse("00000000-0000-4000-8000-0000000000aa");
+    private static readonly Guid EnquiryId = Guid.Parse("00000000-0000-4000-8000-0000000000e1");
+
+    public static PolicyTestCase? Read(YamlMap test, PolicySet policy)
+    {
+        var errors = test.Errors;
+        var name = test.String("name");
+        var location = new SourceLocation(test.File, test.Line);
+
+        var requester = test.Map("requester");
+        var agency = requester?.String("agency");
+        var roles = requester?.Words("roles") ?? [];
+        var user = requester?.String("user", required: false) ?? $"{agency}-user";
+        requester?.RejectUnknownKeys();
+
+        var purpose = test.String("purpose");
+        var now = PolicyTestRunner.Now;
+
+        EnquiryFacts? enquiry = null;
+        if (test.Map("enquiry", required: false) is { } e)
+        {
+            var open = e.Bool("open", true);
+            var member = e.Bool("member", true);
+            var aboutSubject = e.Bool("about-subject", true);
+            e.RejectUnknownKeys();
+            enquiry = new EnquiryFacts(EnquiryId, "S47-TEST-0001", open ? null : now.AddDays(-1),
+                new HashSet<Guid> { aboutSubject ? Subject : OtherPerson },
+                member && agency is not null ? [new EnquiryMemberFacts(agency, user, now.AddDays(-10), null)] : []);
+        }
+
+        var record = test.Map("record");
+        var type = record?.String("type") ?? "event";
+        var owner = record?.String("owner");
+        var dataClass = record?.String("data-class");
+        var fieldWords = record?.Words("fields") ?? [];
+        var daysAgo = record?.Int("days-ago") ?? 30;
+        record?.RejectUnknownKeys();
+        var fields = fieldWords.Select(w =>
+        {
+            var parts = w.Value.Split(':', 2);
+            return new FieldFacts(parts[0], parts.Length == 2 ? parts[1] : null);
+        }).ToList();
+
+        var consents = new List<ConsentFacts>();
+        var consentText = test.String("consent", required: false);
+        if (consentText is not null && purpose is not null && agency is not null && dataClass is not null)
+        {
+            var classes = fields.Select(f => f.DataClass ?? dataClass).Append(dataClass).Distinct().ToList();
+            ConsentFacts Make(ConsentDecision decision, ConsentStatus status, DateTimeOffset? end, DateTimeOffset? withdrawn) =>
+                new(Guid.Parse("00000000-0000-4000-8000-0000000000c1"), Subject, decision, status, [agency], [purpose], classes,
+                    now.AddDays(-100), end, withdrawn);
+            switch (consentText)
+            {
+                case "in-force": consents.Add(Make(ConsentDecision.Permit, ConsentStatus.Active, now.AddDays(100), null)); break;
+                case "refused": consents.Add(Make(ConsentDecision.Deny, ConsentStatus.Active, null, null)); break;
+                case "withdrawn": consents.Add(Make(ConsentDecision.Permit, ConsentStatus.Withdrawn, now.AddDays(100), now.AddDays(-1))); break;
+                case "expired": consents.Add(Make(ConsentDecision.Permit, ConsentStatus.Active, now.AddDays(-1), null)); break;
+                case "none": break;
+                default: errors.Add(test.File, test.LineOf("consent"), $"consent must be in-force, refused, withdrawn, expired or none, not '{consentText}'"); break;
+            }
+        }
+        var overrideText = test.String("override", required: false);
+
+        var expect = test.Map("expect");
+        var decisionText = expect?.String("decision");
+        var expectFields = expect?.Words("fields", required: false) is { Count: > 0 } f ? f.Select(x => x.Value).ToHashSet(StringComparer.Ordinal) : null;
+        var expectRules = expect?.Words("rules", required: false).Select(x => x.Value).ToList() ?? [];
+        var because = expect?.String("because", required: false);
+        var review = expect?.String("review", required: false) is { } r ? r == "true" : (bool?)null;
+        var notify = expect?.String("notify-owner", required: false) is { } n ? n == "true" : (bool?)null;
+        var notifyHours = expect?.Int("notify-after-hours");
+        expect?.RejectUnknownKeys();
+        test.RejectUnknownKeys();
+
+        if (decisionText is not null and not ("permit" or "deny"))
+        {
+            errors.Add(test.File, test.LineOf("expect"), $"expected decision must be permit or deny, not '{decisionText}'");
+            return null;
+        }
+        foreach (var unknown in expectRules.Where(id => policy.Rules.All(rule => rule.Id != id)))
+        {
+            errors.Add(test.File, test.LineOf("expect"), $"expects unknown rule '{unknown}'");
+        }
+        if (name is null || agency is null || purpose is null || owner is null || dataClass is null || decisionText is null || roles.Count == 0)
+        {
+            return null;
+        }
+        var resource = new ResourceFacts(type, RecordId, owner, dataClass, new HashSet<Guid> { Subject }, now.AddDays(-daysAgo), fields);
+        var principal = new Principal(agency, user, roles.Select(x => x.Value).ToHashSet(StringComparer.Ordinal));
+        return new PolicyTestCase(name, location, principal, purpose, enquiry, resource, consents, overrideText,
+            decisionText == "permit", expectFields, expectRules, because, review, notify, notifyHours);
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Options;
+using SharingHub.Policies.Decisions;
+using SharingHub.Policies.Loading;
+using SharingHub.Policies.Model;
+
+namespace SharingHub.Server.Hosting;
+
+public sealed class PolicyOptions
+{
+    public const string Section = "SharingHub:Policies";
+
+    /// <summary>The policy folder; by default the one shipped beside the binary.</summary>
+    public string Path { get; set; } = System.IO.Path.Combine(AppContext.BaseDirectory, "policies");
+}
+
+internal static class PolicyHosting
+{
+    public static IServiceCollection AddSharingHubPolicies(this IServiceCollection services)
+    {
+        services.AddOptions<PolicyOptions>().BindConfiguration(PolicyOptions.Section);
+        services.AddSingleton(sp =>
+        {
+            var path = sp.GetRequiredService<IOptions<PolicyOptions>>().Value.Path;
+            var policy = PolicyLoader.Load(path, RecordFields.All);
+            sp.GetRequiredService<ILogger<PolicyDecisionPoint>>().LogInformation(
+                "Policies loaded: version {PolicyVersion}, {Purposes} purposes, {DataClasses} data classes, {Rules} rules",
+                policy.Version, policy.Purposes.Count, policy.DataClasses.Count, policy.Rules.Count);
+            return new PolicyDecisionPoint(policy);
+        });
+        services.AddHostedService<PolicyStartupCheck>();
+        return services;
+    }
+}
+
+/// <summary>Loads the policies before the hub accepts a request: a broken policy file stops start-up, naming file, line and reason.</summary>
+internal sealed class PolicyStartupCheck(IServiceProvider services) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        services.GetRequiredService<PolicyDecisionPoint>();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

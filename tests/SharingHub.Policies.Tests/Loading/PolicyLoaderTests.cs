@@ -1,0 +1,113 @@
+using SharingHub.Policies.Loading;
+using SharingHub.Policies.Model;
+
+namespace SharingHub.Policies.Tests.Loading;
+
+public sealed class PolicyLoaderTests : IDisposable
+{
+    private readonly string _folder = ShippedPolicies.Copy();
+
+    [Fact]
+    public void Given_the_shipped_policies_when_loaded_then_every_purpose_agency_and_role_of_the_partnership_is_there()
+    {
+        var policy = ShippedPolicies.Policy;
+        Assert.Equal(["audit-review", "family-help", "fgdm", "front-door-triage", "s47-enquiry", "strategy-meeting"], policy.Purposes.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["education", "health", "la", "police", "probation"], policy.Agencies.Keys.Order(StringComparer.Ordinal));
+        Assert.Superset(new HashSet<string> { "lcpp", "macpt-member", "fhlp", "front-door", "ig-officer", "system", "admin" }, policy.Roles.Keys.ToHashSet());
+        Assert.Equal(Regime.LawEnforcement, policy.Agencies["police"].Regime);
+        Assert.Matches("^[0-9a-f]{12}$", policy.Version);
+    }
+
+    [Theory]
+    [InlineData("rules/police.yaml", "roles: [lcpp]\n", "roles: [lcpp, constable]\n", "unknown role 'constable'")]
+    [InlineData("rules/police.yaml", "agencies: [la]\n", "agencies: [council]\n", "unknown agency 'council'")]
+    [InlineData("rules/health.yaml", "purposes: [front-door-triage]\n", "purposes: [triage]\n", "unknown purpose 'triage'")]
+    [InlineData("rules/health.yaml", "data-classes: [health.clinical]\n", "data-classes: [health.clinicl]\n", "unknown data class 'health.clinicl'")]
+    [InlineData("rules/health.yaml", "id: macpt.mental-health-summary", "id: macpt.health-clinical", "rule id 'macpt.health-clinical' is already used")]
+    [InlineData("rules/health.yaml", "    conditions:\n      within-days: 730\n", "    conditons:\n      within-days: 730\n", "unknown key 'conditons'")]
+    [InlineData("rules/education.yaml", "effect: permit", "effect: allow", "effect must be permit or deny")]
+    [InlineData("rules/la.yaml", "purposes: [family-help, fgdm]\n    data-classes: [la.social-care]", "purposes: [family-help, fgdm]\n    conditions: { enquiry-member: true }\n    data-classes: [la.social-care]", "can never hold for purposes that name no enquiry")]
+    [InlineData("rules/la.yaml", "roles: [front-door]\n    purposes: [front-door-triage]\n    data-classes: [referral.referrer-identity]", "roles: any\n    purposes: [front-door-triage]\n    data-classes: [referral.referrer-identity]", "protected detail 'referral.referrer-identity'")]
+    [InlineData("rules/probation.yaml", "sources: [probation]", "sources: [health]", "held only by 'probation'")]
+    [InlineData("purposes.yaml", "consent: not-sought", "consent: sometimes", "consent must be required, not-required or not-sought")]
+    [InlineData("purposes.yaml", "mais-reason: https://www.legislation.gov.uk/ukpga/1989/41/section/47", "mais-reason: section 47", "mais-reason must be an absolute https URI")]
+    [InlineData("data-classes.yaml", "owner: police", "owner: constabulary", "unknown owner agency 'constabulary'")]
+    [InlineData("agencies.yaml", "regime: law-enforcement", "regime: common-law", "regime must be uk-gdpr or law-enforcement")]
+    [InlineData("rules/police.yaml", "  - id: front-door.police-incidents", "  - id: front-door.police-incidents\n  bad: [", "not valid YAML")]
+    public void Given_a_broken_policy_file_when_loaded_then_loading_fails_naming_the_file_the_line_and_the_reason(string file, string find, string replace, string reason)
+    {
+        var path = Path.Combine(_folder, file);
+        var text = File.ReadAllText(path);
+        Assert.Contains(find, text, StringComparison.Ordinal);
+        File.WriteAllText(path, ReplaceFirst(text, find, replace));
+
+        var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(_folder, RecordFields.All));
+
+        var match = error.Errors.FirstOrDefault(e => e.Reason.Contains(reason, StringComparison.Ordinal));
+        Assert.True(match is not null, $"no error says '{reason}': {error.Message}");
+        Assert.Equal(Path.Combine("policies", file), match.File);
+        Assert.True(match.Line > 0, $"no line for: {match}");
+        var lines = File.ReadAllLines(path);
+        Assert.InRange(match.Line, 1, lines.Length);
+        Assert.Contains($"{match.File}:{match.Line}: ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Given_a_deny_rule_that_covers_a_permit_when_loaded_then_the_contradiction_is_refused()
+    {
+        File.AppendAllText(Path.Combine(_folder, "rules", "health.yaml"), """
+
+              - id: deny.all-health-to-macpt
+                description: Contradicts macpt.health-clinical entirely.
+                effect: deny
+                requesters:
+                  agencies: any
+                  roles: any
+                purposes: [strategy-meeting, s47-enquiry]
+                data-classes: [health.clinical]
+                sources: any
+            """);
+
+        var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(_folder, RecordFields.All));
+
+        Assert.Contains(error.Errors, e => e.Reason.Contains("rule 'macpt.health-clinical' can never apply: deny rule 'deny.all-health-to-macpt'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Given_several_errors_in_several_files_when_loaded_then_all_are_reported_at_once()
+    {
+        Replace("rules/police.yaml", "roles: [lcpp]\n", "roles: [lcpp, constable]\n");
+        Replace("rules/health.yaml", "data-classes: [health.clinical]\n", "data-classes: [health.clinicl]\n");
+
+        var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(_folder, RecordFields.All));
+
+        Assert.Contains(error.Errors, e => e.File.EndsWith("police.yaml", StringComparison.Ordinal));
+        Assert.Contains(error.Errors, e => e.File.EndsWith("health.yaml", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Given_a_rule_that_names_an_unknown_field_when_loaded_then_it_is_refused()
+    {
+        Replace("rules/health.yaml", "fields: [occurredAt, category, summary, service, status, subjects, personId]", "fields: [occurredAt, diagnosis]");
+        var error = Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(_folder, RecordFields.All));
+        Assert.Contains(error.Errors, e => e.Reason == "unknown field 'diagnosis'");
+    }
+
+    [Fact]
+    public void Given_a_missing_policy_folder_when_loaded_then_the_error_says_so() =>
+        Assert.Contains("policy folder not found", Assert.Throws<PolicyLoadException>(() => PolicyLoader.Load(Path.Combine(_folder, "nowhere"), RecordFields.All)).Message, StringComparison.Ordinal);
+
+    private void Replace(string file, string find, string replace)
+    {
+        var path = Path.Combine(_folder, file);
+        File.WriteAllText(path, ReplaceFirst(File.ReadAllText(path), find, replace));
+    }
+
+    private static string ReplaceFirst(string text, string find, string replace)
+    {
+        var at = text.IndexOf(find, StringComparison.Ordinal);
+        return text[..at] + replace + text[(at + find.Length)..];
+    }
+
+    public void Dispose() => Directory.Delete(Path.GetDirectoryName(_folder)!, recursive: true);
+}
