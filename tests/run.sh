@@ -52,6 +52,18 @@ rc=${PIPESTATUS[0]}
 # and one "Test Run Successful." or "Test Run Failed." per test project.
 passed=$(grep -cE '^ +Passed [A-Za-z]' "$log")
 failed=$(grep -cE '^ +Failed [A-Za-z]' "$log")
+
+say "policy decision tests (sharinghub policy test)"
+policy_log=$(mktemp)
+dotnet src/SharingHub.Cli/bin/Release/net10.0/sharinghub.dll policy test --policies policies 2>&1 | tee "$policy_log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+passed=$((passed + $(grep -cE '^  ok ' "$policy_log")))
+failed=$((failed + $(grep -cE '^  FAIL ' "$policy_log")))
+grep -q '^policy tests' "$policy_log" || { echo "the policy tests did not run" >&2; failed=$((failed + 1)); rc=1; }
+rm -f "$policy_log"
+
+say "benchmark smoke run (figures are meaningless at this size; it proves the benchmark still works)"
+dotnet tests/SharingHub.Benchmarks/bin/Release/net10.0/SharingHub.Benchmarks.dll --smoke >/dev/null || { echo "benchmark smoke run failed" >&2; failed=$((failed + 1)); rc=1; }
 skipped=$(grep -cE '^ +Skipped [A-Za-z]' "$log")
 assemblies=$(grep -cE '^Test Run (Successful|Failed|Aborted)' "$log")
 projects=$(ls tests/*/*.Tests.csproj | wc -l)

@@ -41,9 +41,12 @@ public sealed record ConsentFacts(
     DateTimeOffset? PeriodEnd,
     DateTimeOffset? WithdrawnAt)
 {
-    /// <summary>In force at <paramref name="now"/>: active, within its period, and not withdrawn (withdrawal stops sharing at once).</summary>
+    /// <summary>
+    /// In force at <paramref name="now"/>: within its period and not yet withdrawn. Withdrawal stops sharing at
+    /// the moment recorded; a withdrawn consent without that moment is treated as never in force.
+    /// </summary>
     public bool IsInForceAt(DateTimeOffset now) =>
-        Status == ConsentStatus.Active
+        (Status == ConsentStatus.Active || WithdrawnAt is not null)
         && PeriodStart <= now
         && (PeriodEnd is null || now < PeriodEnd)
         && (WithdrawnAt is null || now < WithdrawnAt);

@@ -1,0 +1,13 @@
+using SharingHub.Benchmarks;
+
+// A benchmark prints figures; it is not a test. Run from the repository root:
+//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [policy] [--smoke]
+var smoke = args.Contains("--smoke");
+var which = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).DefaultIfEmpty("all").First();
+var report = new Report();
+if (which is "all" or "policy")
+{
+    PolicyBenchmark.Run(report, smoke);
+}
+report.Print();
+return 0;

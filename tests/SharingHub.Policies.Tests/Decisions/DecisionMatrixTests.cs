@@ -1,0 +1,136 @@
+using FsCheck;
+using FsCheck.Fluent;
+using SharingHub.Core.Records;
+using SharingHub.Policies.Decisions;
+using SharingHub.Policies.Model;
+
+namespace SharingHub.Policies.Tests.Decisions;
+
+/// <summary>
+/// The whole decision space of the shipped policies: every agency, role, purpose, data class, source
+/// agency, enquiry state and consent state. Every permit must be explained by the rules it names,
+/// checked here independently of the decision point's own reasoning.
+/// </summary>
+public sealed class DecisionMatrixTests
+{
+    private static readonly FieldFacts[] Fields = [new("occurredAt"), new("summary"), new("detail"), new("category")];
+    private readonly PolicySet _policy = ShippedPolicies.Policy;
+
+    private IEnumerable<RequestBuilder> Space()
+    {
+        foreach (var agency in _policy.Agencies.Keys)
+        foreach (var role in _policy.Roles.Keys)
+        foreach (var purpose in _policy.Purposes.Keys)
+        foreach (var dataClass in _policy.DataClasses.Keys)
+        foreach (var owner in _policy.Agencies.Keys)
+        foreach (var enquiry in Enum.GetValues<EnquiryState>())
+        foreach (var consent in new[] { false, true })
+        {
+            yield return new RequestBuilder
+            {
+                Agency = agency, Roles = [role], Purpose = purpose, DataClass = dataClass, Owner = owner, Enquiry = enquiry, Fields = Fields,
+                Consents = consent ? [RequestBuilder.ConsentFor(agency, purpose, dataClass)] : [],
+            };
+        }
+    }
+
+    [Fact]
+    public void Given_every_combination_when_decided_then_no_permit_is_left_unexplained_by_its_rules()
+    {
+        var pdp = new PolicyDecisionPoint(_policy);
+        var permits = 0;
+        var problems = new List<string>();
+        foreach (var builder in Space())
+        {
+            var request = builder.Build();
+            var decision = pdp.Decide(request, RequestBuilder.Now);
+            if (!decision.IsPermit)
+            {
+                Assert.Empty(decision.Fields);
+                continue;
+            }
+            permits++;
+            var problem = Unexplained(request, decision);
+            if (problem is not null && problems.Count < 20)
+            {
+                problems.Add($"{builder.Agency}/{builder.Roles[0]} {builder.Purpose} {builder.DataClass} from {builder.Owner} ({builder.Enquiry}): {problem}");
+            }
+        }
+        Assert.Empty(problems);
+        Assert.True(permits > 1000, $"only {permits} permits in the whole space: the policies share almost nothing");
+    }
+
+    [Fact]
+    public void Given_any_request_when_permit_rules_or_consents_are_removed_then_nothing_more_is_ever_granted()
+    {
+        var space = Space().ToArray();
+        var permitRules = _policy.Rules.Where(r => r.Effect == RuleEffect.Permit).ToArray();
+        var full = new PolicyDecisionPoint(_policy);
+        var property = Prop.ForAll(Gen.Choose(0, space.Length - 1).ToArbitrary(), Gen.Choose(0, int.MaxValue).ToArbitrary(), (index, seed) =>
+        {
+            var random = new Random(seed);
+            var builder = space[index];
+            var fewerRules = _policy with { Rules = _policy.Rules.Where(r => r.Effect == RuleEffect.Deny || random.Next(3) > 0).ToList() };
+            var fewerConsents = builder with { Consents = builder.Consents.Where(_ => random.Next(2) == 0).ToArray() };
+            var before = full.Decide(builder.Build(), RequestBuilder.Now);
+            var after = new PolicyDecisionPoint(fewerRules).Decide(fewerConsents.Build(), RequestBuilder.Now);
+            return !after.IsPermit || (before.IsPermit && after.Fields.IsSubsetOf(before.Fields));
+        });
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(3000), property);
+        Assert.NotEmpty(permitRules);
+    }
+
+    /// <summary>An independent reading of the policy: each permitted field must come from a named rule that covers this request.</summary>
+    private string? Unexplained(AccessRequest request, Decision decision)
+    {
+        if (decision.RuleIds.Count == 0)
+        {
+            return "permit names no rule";
+        }
+        var rules = decision.RuleIds.Select(id => _policy.Rules.Single(r => r.Id == id)).ToList();
+        var principal = request.Principal;
+        var resource = request.Resource;
+        var own = resource.OwningAgency == principal.Agency;
+        foreach (var rule in rules)
+        {
+            if (rule.Effect != RuleEffect.Permit)
+            {
+                return $"permit names deny rule {rule.Id}";
+            }
+            var inScope = (rule.AnyAgency || rule.RequesterAgencies.Contains(principal.Agency))
+                && (rule.AnyRole || rule.Roles.Overlaps(principal.Roles))
+                && (rule.AnyPurpose || rule.Purposes.Contains(request.Purpose))
+                && (rule.AnySource || rule.Sources.Contains(resource.OwningAgency) || (rule.SourceIsRequester && own));
+            if (!inScope)
+            {
+                return $"rule {rule.Id} does not cover this requester, purpose or source";
+            }
+            if (rule.Conditions.EnquiryMember && (request.Enquiry is null || !request.Enquiry.Members.Any(m => m.Agency == principal.Agency && m.IsActiveAt(RequestBuilder.Now))))
+            {
+                return $"rule {rule.Id} needs enquiry membership, which the request lacks";
+            }
+            if (rule.Conditions.EnquiryOpen && (request.Enquiry is null || !request.Enquiry.IsOpenAt(RequestBuilder.Now)))
+            {
+                return $"rule {rule.Id} needs an open enquiry";
+            }
+        }
+        var dataClass = _policy.DataClasses[resource.DataClass];
+        foreach (var field in decision.Fields)
+        {
+            var granted = rules.Any(r => (r.AnyDataClass || r.DataClasses.Contains(dataClass.Code))
+                && (r.AllFieldsAllowed || r.Fields.Contains(field))
+                && (!dataClass.IsProtected || own || r.DataClasses.Contains(dataClass.Code)));
+            if (!granted)
+            {
+                return $"field {field} is not granted by any named rule";
+            }
+        }
+        var purpose = _policy.Purposes[request.Purpose];
+        if (!own && purpose.Consent == ConsentRule.Required && request.OverrideJustification is null
+            && !request.Consents.Any(c => c.Decision == ConsentDecision.Permit && c.IsInForceAt(RequestBuilder.Now)))
+        {
+            return "purpose needs consent but none is in force";
+        }
+        return null;
+    }
+}
