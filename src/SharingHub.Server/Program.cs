@@ -2,6 +2,7 @@ using SharingHub.Crypto;
 using SharingHub.Data;
 using SharingHub.Server.Health;
 using SharingHub.Server.Hosting;
+using SharingHub.Server.Identity;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
@@ -13,9 +14,15 @@ builder.AddSharingHubHosting();
 builder.Services.AddSharingHubCrypto();
 builder.Services.AddSharingHubData();
 builder.Services.AddSharingHubServer();
+builder.Services.AddSharingHubIdentity();
 
 var app = builder.Build();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapHealthEndpoints();
+app.MapTokenService();
+app.MapDevelopmentIdentityProvider();
+app.MapMe();
 await app.RunAsync();
 
 /// <summary>Visible to WebApplicationFactory in the tests.</summary>

@@ -122,9 +122,9 @@ internal sealed class YamlMap(YamlMappingNode node, string file, PolicyErrors er
         return null;
     }
 
-    public IReadOnlyList<YamlMap> Maps(string key)
+    public IReadOnlyList<YamlMap> Maps(string key, bool required = true)
     {
-        var value = Get(key, required: true);
+        var value = Get(key, required);
         if (value is null)
         {
             return [];

@@ -1,0 +1,36 @@
+namespace SharingHub.Policies.Trust;
+
+/// <summary>Where a token's claims about the person are: claim names differ between agencies' identity providers.</summary>
+public sealed record ClaimMapping(string Subject, string Name, string Roles);
+
+/// <summary>An agency's OpenID Connect issuer. A token it signs belongs to this agency, whatever the token says.</summary>
+public sealed record TrustedIssuer(
+    string Agency,
+    string Issuer,
+    Uri? JwksUri,
+    Uri? DiscoveryUri,
+    IReadOnlySet<string> Audiences,
+    IReadOnlySet<string> TokenTypes,
+    ClaimMapping Claims,
+    TimeSpan MaxLifetime);
+
+/// <summary>A partner case system registered to an agency, authenticating with a signed client assertion.</summary>
+public sealed record RegisteredClient(
+    string ClientId,
+    string Agency,
+    string Name,
+    string? Jwks,
+    Uri? JwksUri,
+    IReadOnlySet<string> Scopes);
+
+public sealed record TrustRegistry(IReadOnlyList<TrustedIssuer> Issuers, IReadOnlyList<RegisteredClient> Clients)
+{
+    public static TrustRegistry Empty { get; } = new([], []);
+
+    public TrustedIssuer? FindIssuer(string issuer) => Issuers.FirstOrDefault(i => string.Equals(i.Issuer, issuer, StringComparison.Ordinal));
+
+    public RegisteredClient? FindClient(string clientId) => Clients.FirstOrDefault(c => string.Equals(c.ClientId, clientId, StringComparison.Ordinal));
+
+    public TrustRegistry With(IEnumerable<TrustedIssuer> issuers, IEnumerable<RegisteredClient> clients) =>
+        new([.. Issuers, .. issuers], [.. Clients, .. clients]);
+}

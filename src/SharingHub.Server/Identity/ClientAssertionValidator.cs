@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using SharingHub.Policies.Trust;
+
+namespace SharingHub.Server.Identity;
+
+/// <summary>
+/// Checks a partner system's signed client assertion as SMART Backend Services requires: RS384 or
+/// ES384; iss and sub both the registered client id; aud the token endpoint; exp no more than five
+/// minutes ahead; a jti never seen before within its lifetime; jku only if it is the registered JWKS
+/// URL; exactly one registered key that can have signed it.
+/// </summary>
+internal sealed class ClientAssertionValidator(
+    TrustRegistryHolder registry,
+    ClientKeyCache clientKeys,
+    JtiReplayCache replays,
+    IOptions<IdentityOptions> options,
+    TimeProvider clock)
+{
+    public static readonly IReadOnlySet<string> Algorithms = new HashSet<string>(StringComparer.Ordinal)
+    {
+        SecurityAlgorithms.RsaSha384, SecurityAlgorithms.EcdsaSha384,
+    };
+
+    private static readonly TimeSpan MaxAhead = TimeSpan.FromMinutes(5);
+    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false, MaximumTokenSizeInBytes = JwtShape.MaxLength };
+
+    /// <summary>The registered client, or null with the reason (logged, never returned to the caller).</summary>
+    public async Task<(RegisteredClient? Client, string? Failure)> ValidateAsync(string assertion, string? clientIdParameter, CancellationToken cancellationToken)
+    {
+        var unverifiedIss = TryReadIss(assertion);
+        var client = unverifiedIss is null ? null : registry.Current.FindClient(unverifiedIss);
+        if (client is null)
+        {
+            return (null, "client not registered");
+        }
+        if (clientIdParameter is not null && clientIdParameter != client.ClientId)
+        {
+            return (null, "client_id parameter differs from the assertion");
+        }
+        var allowedJku = client.JwksUri is null ? null : new HashSet<string>(StringComparer.Ordinal) { client.JwksUri.ToString() };
+        var parts = JwtShape.Check(assertion, out var problem, allowedJku);
+        if (parts is null)
+        {
+            return (null, problem);
+        }
+        var alg = parts.HeaderString("alg");
+        if (alg is null || !Algorithms.Contains(alg))
+        {
+            return (null, "assertion algorithm not allowed");
+        }
+        if (parts.PayloadString("sub") != client.ClientId || parts.PayloadString("iss") != client.ClientId)
+        {
+            return (null, "iss and sub must both be the client id");
+        }
+        var jti = parts.PayloadString("jti");
+        if (string.IsNullOrEmpty(jti) || jti.Length > 256)
+        {
+            return (null, "no jti");
+        }
+        var kid = parts.HeaderString("kid");
+        var keyType = alg.StartsWith("ES", StringComparison.Ordinal) ? "EC" : "RSA";
+        var keys = (await clientKeys.KeysAsync(client, kid, cancellationToken))
+            .Where(k => k.Kty == keyType && (kid is null || k.Kid == kid))
+            .ToList();
+        if (keys.Count != 1)
+        {
+            return (null, keys.Count == 0 ? "no registered key matches" : "more than one registered key matches");
+        }
+        var settings = options.Value;
+        var now = clock.GetUtcNow();
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = client.ClientId,
+            ValidAudience = settings.TokenEndpoint,
+            IssuerSigningKey = keys[0],
+            TryAllIssuerSigningKeys = false,
+            ValidAlgorithms = Algorithms,
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ValidateLifetime = true,
+            ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
+            LifetimeValidator = (notBefore, expires, _, p) =>
+                expires is { } exp
+                && exp.ToUniversalTime() > now.UtcDateTime - p.ClockSkew
+                && exp.ToUniversalTime() <= now.UtcDateTime + MaxAhead + p.ClockSkew
+                && (notBefore is null || notBefore.Value.ToUniversalTime() <= now.UtcDateTime + p.ClockSkew),
+        };
+        var result = await _handler.ValidateTokenAsync(assertion, parameters);
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
+        {
+            return (null, result.Exception?.GetType().Name ?? "invalid assertion");
+        }
+        // Recorded only after the signature holds, so nobody can burn another client's jti values.
+        if (!replays.TryUse(client.ClientId, jti, new DateTimeOffset(DateTime.SpecifyKind(jwt.ValidTo, DateTimeKind.Utc)).Add(parameters.ClockSkew)))
+        {
+            return (null, "jti replayed");
+        }
+        return (client, null);
+    }
+
+    /// <summary>The unverified issuer, only to find which client's rules and keys apply; nothing is trusted from it.</summary>
+    private static string? TryReadIss(string assertion)
+    {
+        var parts = assertion.Split('.');
+        if (parts.Length != 3 || assertion.Length > JwtShape.MaxLength)
+        {
+            return null;
+        }
+        try
+        {
+            using var payload = System.Text.Json.JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(parts[1]));
+            return payload.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && payload.RootElement.TryGetProperty("iss", out var iss)
+                && iss.ValueKind == System.Text.Json.JsonValueKind.String ? iss.GetString() : null;
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or ArgumentException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>Client assertion ids seen within their lifetime, per client: a replayed assertion is refused.</summary>
+internal sealed class JtiReplayCache(TimeProvider clock)
+{
+    private const int Limit = 100_000;
+    private readonly ConcurrentDictionary<(string Client, string Jti), DateTimeOffset> _seen = new();
+
+    public bool TryUse(string clientId, string jti, DateTimeOffset until)
+    {
+        var now = clock.GetUtcNow();
+        if (_seen.Count > Limit)
+        {
+            foreach (var expired in _seen.Where(e => e.Value <= now).Select(e => e.Key).ToList())
+            {
+                _seen.TryRemove(expired, out _);
+            }
+        }
+        if (_seen.TryGetValue((clientId, jti), out var existing) && existing > now)
+        {
+            return false;
+        }
+        return _seen.TryAdd((clientId, jti), until) || (_seen.TryGetValue((clientId, jti), out existing) && existing <= now
+            && _seen.TryUpdate((clientId, jti), until, existing));
+    }
+}
+
+/// <summary>Partner clients' public keys: inline in the registry, or fetched from their JWKS URL and cached.</summary>
+internal sealed class ClientKeyCache(IHttpClientFactory http, TimeProvider clock)
+{
+    private readonly ConcurrentDictionary<string, (IReadOnlyList<JsonWebKey> Keys, DateTimeOffset At)> _fetched = new(StringComparer.Ordinal);
+
+    public async Task<IReadOnlyList<JsonWebKey>> KeysAsync(RegisteredClient client, string? kid, CancellationToken cancellationToken)
+    {
+        if (client.Jwks is not null)
+        {
+            return Public(new JsonWebKeySet(client.Jwks));
+        }
+        var now = clock.GetUtcNow();
+        if (_fetched.TryGetValue(client.ClientId, out var entry)
+            && (now - entry.At < TimeSpan.FromSeconds(30) || (now - entry.At < TimeSpan.FromHours(1) && (kid is null || entry.Keys.Any(k => k.Kid == kid)))))
+        {
+            return entry.Keys;
+        }
+        try
+        {
+            var text = await http.CreateClient(IssuerKeyCache.HttpClientName).GetStringAsync(client.JwksUri, cancellationToken);
+            var keys = Public(new JsonWebKeySet(text));
+            _fetched[client.ClientId] = (keys, now);
+            return keys;
+        }
+        catch (Exception e) when (e is HttpRequestException or ArgumentException or TaskCanceledException)
+        {
+            _fetched[client.ClientId] = (entry.Keys ?? [], now);
+            return entry.Keys ?? [];
+        }
+    }
+
+    private static List<JsonWebKey> Public(JsonWebKeySet set) => set.Keys.Where(k => !k.HasPrivateKey && (k.Use is null or "sig")).ToList();
+}

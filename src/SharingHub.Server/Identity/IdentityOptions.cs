@@ -1,0 +1,31 @@
+namespace SharingHub.Server.Identity;
+
+public sealed class IdentityOptions
+{
+    public const string Section = "SharingHub:Identity";
+
+    /// <summary>The hub's public base URL: its issuer, and the base of its token endpoint.</summary>
+    public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
+
+    /// <summary>The audience every access token for this hub must name. Defaults to the public base URL.</summary>
+    public string? Audience { get; set; }
+
+    /// <summary>Trust registry files; by default the shipped one beside the policies and the operator's local one in data/.</summary>
+    public List<string> TrustRegistryFiles { get; set; } = [];
+
+    /// <summary>The hub's token signing keys (private keys wrapped by the key ring's key-encryption key).</summary>
+    public string SigningKeyPath { get; set; } = "data/signing-keys.json";
+
+    /// <summary>Access tokens from the hub's token service live at most this long (SMART Backend Services: 300 seconds).</summary>
+    public int AccessTokenLifetimeSeconds { get; set; } = 300;
+
+    /// <summary>Clock skew allowed when checking token lifetimes.</summary>
+    public int ClockSkewSeconds { get; set; } = 60;
+
+    /// <summary>The development identity provider with demo users of every agency. Refused in Production.</summary>
+    public bool DevelopmentIdentityProvider { get; set; }
+
+    public string Issuer => PublicBaseUrl.TrimEnd('/');
+    public string TokenEndpoint => Issuer + "/token";
+    public string EffectiveAudience => Audience ?? Issuer;
+}

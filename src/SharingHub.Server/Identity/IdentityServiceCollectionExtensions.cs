@@ -1,0 +1,80 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+using SharingHub.Core.Crypto;
+using SharingHub.Crypto.Signing;
+using SharingHub.Policies.Decisions;
+using SharingHub.Policies.Trust;
+using SharingHub.Server.Hosting;
+
+namespace SharingHub.Server.Identity;
+
+internal static class IdentityServiceCollectionExtensions
+{
+    public static IServiceCollection AddSharingHubIdentity(this IServiceCollection services)
+    {
+        services.AddOptions<IdentityOptions>()
+            .BindConfiguration(IdentityOptions.Section)
+            .Validate(o => Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out _), $"{IdentityOptions.Section}:PublicBaseUrl must be an absolute URL")
+            .Validate(o => o.AccessTokenLifetimeSeconds is > 0 and <= 300, $"{IdentityOptions.Section}:AccessTokenLifetimeSeconds must be 1 to 300")
+            .Validate(o => o.ClockSkewSeconds is >= 0 and <= 300, $"{IdentityOptions.Section}:ClockSkewSeconds must be 0 to 300")
+            .ValidateOnStart();
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<IdentityOptions>>().Value;
+            return new HubSigningKeys(o.SigningKeyPath, TimeSpan.FromSeconds(o.AccessTokenLifetimeSeconds + o.ClockSkewSeconds),
+                sp.GetRequiredService<IKeyEncryptionKeyProvider>(), sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<IdentityOptions>>().Value;
+            var files = o.TrustRegistryFiles.Count > 0 ? o.TrustRegistryFiles : DefaultRegistryFiles(sp);
+            return new TrustRegistryHolder(TrustRegistryLoader.Load(files, sp.GetRequiredService<PolicyDecisionPoint>().Policy));
+        });
+        services.AddHttpClient(IssuerKeyCache.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.AddSingleton<IssuerKeyCache>();
+        services.AddSingleton<ClientKeyCache>();
+        services.AddSingleton<JtiReplayCache>();
+        services.AddSingleton<ClientAssertionValidator>();
+        services.AddSingleton<AccessTokenValidator>();
+        services.AddSingleton<DevelopmentIdentityProvider>();
+        services.AddHostedService<IdentityStartupCheck>();
+        services.AddAuthentication(HubAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, HubAuthenticationHandler>(HubAuthenticationHandler.SchemeName, null);
+        // Default deny at the door: every endpoint needs an authenticated caller unless it says otherwise.
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(HubAuthenticationHandler.SchemeName).RequireAuthenticatedUser().Build());
+        return services;
+    }
+
+    private static List<string> DefaultRegistryFiles(IServiceProvider sp)
+    {
+        var policies = sp.GetRequiredService<IOptions<PolicyOptions>>().Value.Path;
+        var files = new List<string> { Path.Combine(policies, "trust-registry.yaml") };
+        if (File.Exists(LocalRegistrations))
+        {
+            files.Add(LocalRegistrations);
+        }
+        return files;
+    }
+
+    /// <summary>Where "sharinghub client register" writes the operator's registrations by default.</summary>
+    public const string LocalRegistrations = "data/trust-registry.yaml";
+}
+
+/// <summary>Loads the trust registry and signing keys before the first request; starts the development IdP when asked.</summary>
+internal sealed class IdentityStartupCheck(IServiceProvider services, IOptions<IdentityOptions> options) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        services.GetRequiredService<TrustRegistryHolder>();
+        services.GetRequiredService<HubSigningKeys>();
+        if (options.Value.DevelopmentIdentityProvider)
+        {
+            services.GetRequiredService<DevelopmentIdentityProvider>();
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

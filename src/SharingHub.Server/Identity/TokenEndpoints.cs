@@ -1,0 +1,129 @@
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using SharingHub.Crypto.Signing;
+using SharingHub.Policies.Trust;
+
+namespace SharingHub.Server.Identity;
+
+/// <summary>
+/// The hub's token service for partner systems (SMART Backend Services): discovery, JWKS, and a
+/// token endpoint for client_credentials with private_key_jwt. Errors follow RFC 6749 section 5.2
+/// and say nothing that helps an attacker tell which check failed.
+/// </summary>
+internal static class TokenEndpoints
+{
+    private const string AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+    public static WebApplication MapTokenService(this WebApplication app)
+    {
+        var open = app.MapGroup("").AllowAnonymous();
+        open.MapGet("/.well-known/openid-configuration", (IOptions<IdentityOptions> o) => Results.Json(Discovery(o.Value)));
+        open.MapGet("/.well-known/smart-configuration", (IOptions<IdentityOptions> o) => Results.Json(new
+        {
+            issuer = o.Value.Issuer,
+            token_endpoint = o.Value.TokenEndpoint,
+            jwks_uri = o.Value.Issuer + "/jwks",
+            grant_types_supported = new[] { "client_credentials" },
+            token_endpoint_auth_methods_supported = new[] { "private_key_jwt" },
+            token_endpoint_auth_signing_alg_values_supported = ClientAssertionValidator.Algorithms.Order(StringComparer.Ordinal),
+            scopes_supported = new[] { "system/*.rs", "system/*.cruds" },
+            capabilities = new[] { "client-confidential-asymmetric", "permission-v2" },
+        }));
+        open.MapGet("/jwks", (HubSigningKeys keys) => Results.Json(new { keys = keys.Published.Select(HubSigningKeys.PublicJwk) }));
+        open.MapPost("/token", IssueAsync).DisableAntiforgery();
+        return app;
+    }
+
+    private static object Discovery(IdentityOptions o) => new
+    {
+        issuer = o.Issuer,
+        token_endpoint = o.TokenEndpoint,
+        jwks_uri = o.Issuer + "/jwks",
+        grant_types_supported = new[] { "client_credentials" },
+        response_types_supported = new[] { "token" },
+        subject_types_supported = new[] { "public" },
+        id_token_signing_alg_values_supported = new[] { SecurityAlgorithms.EcdsaSha256 },
+        token_endpoint_auth_methods_supported = new[] { "private_key_jwt" },
+        token_endpoint_auth_signing_alg_values_supported = ClientAssertionValidator.Algorithms.Order(StringComparer.Ordinal),
+        scopes_supported = new[] { "system/*.rs", "system/*.cruds" },
+    };
+
+    private static async Task<IResult> IssueAsync(
+        HttpContext context, ClientAssertionValidator assertions, HubSigningKeys keys, IOptions<IdentityOptions> options,
+        TimeProvider clock, ILogger<ClientAssertionValidator> logger)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.Pragma = "no-cache";
+        if (!context.Request.HasFormContentType)
+        {
+            return Error(400, "invalid_request", "the request must be application/x-www-form-urlencoded");
+        }
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        if (form.Keys.Any(k => form[k].Count > 1))
+        {
+            return Error(400, "invalid_request", "a parameter was given more than once");
+        }
+        if (form["grant_type"] != "client_credentials")
+        {
+            return Error(400, "unsupported_grant_type", "only client_credentials is supported");
+        }
+        if (form["client_assertion_type"] != AssertionType || string.IsNullOrEmpty(form["client_assertion"]))
+        {
+            return Error(401, "invalid_client", "client authentication failed");
+        }
+        var (client, failure) = await assertions.ValidateAsync(form["client_assertion"]!, form["client_id"].FirstOrDefault(), context.RequestAborted);
+        if (client is null)
+        {
+            logger.LogInformation("Token request refused: {Reason}", failure);
+            return Error(401, "invalid_client", "client authentication failed");
+        }
+        var requested = (form["scope"].FirstOrDefault() ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var registered = client.Scopes.Select(s => SmartScope.TryParse(s, out var scope) ? scope : null).OfType<SmartScope>().ToList();
+        var granted = new List<string>();
+        foreach (var text in requested)
+        {
+            if (!SmartScope.TryParse(text, out var scope) || !registered.Any(r => r.Covers(scope)))
+            {
+                logger.LogInformation("Token request by client {ClientId} of agency {Agency} refused: scope outside registration", client.ClientId, client.Agency);
+                return Error(400, "invalid_scope", "a requested scope is not granted to this client");
+            }
+            granted.Add(text);
+        }
+        if (granted.Count == 0)
+        {
+            return Error(400, "invalid_scope", "request at least one scope");
+        }
+        var settings = options.Value;
+        var now = clock.GetUtcNow();
+        var lifetime = Math.Min(settings.AccessTokenLifetimeSeconds, 300);
+        var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = settings.Issuer,
+            Audience = settings.EffectiveAudience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = now.AddSeconds(lifetime).UtcDateTime,
+            TokenType = "at+jwt",
+            SigningCredentials = new SigningCredentials(keys.Current, SecurityAlgorithms.EcdsaSha256),
+            Claims = new Dictionary<string, object>
+            {
+                ["sub"] = client.ClientId,
+                ["client_id"] = client.ClientId,
+                ["scope"] = string.Join(' ', granted),
+                ["jti"] = Guid.NewGuid().ToString("N"),
+            },
+        });
+        logger.LogInformation("Access token issued to client {ClientId} of agency {Agency} for {Lifetime} s", client.ClientId, client.Agency, lifetime);
+        return Results.Json(new
+        {
+            access_token = token,
+            token_type = "Bearer",
+            expires_in = lifetime,
+            scope = string.Join(' ', granted),
+        });
+    }
+
+    private static IResult Error(int status, string error, string description) =>
+        Results.Json(new { error, error_description = description }, statusCode: status);
+}
