@@ -47,6 +47,7 @@ public sealed class TestDatabase : IAsyncDisposable
         [$"{DatabaseOptions.Section}:Engine"] = Engine.ToString(),
         [$"{DatabaseOptions.Section}:ConnectionString"] = ConnectionString,
         ["SharingHub:KeyRing:Path"] = KeyRingPath,
+        ["SharingHub:Identity:SigningKeyPath"] = Path.Combine(_folder, "signing-keys.json"),
     };
 
     /// <summary>The data and crypto services over this database, schema migrated.</summary>

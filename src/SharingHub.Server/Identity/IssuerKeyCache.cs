@@ -7,13 +7,15 @@ namespace SharingHub.Server.Identity;
 
 /// <summary>
 /// Signing keys of the agencies' issuers, fetched from their discovery document or JWKS and cached.
-/// A token with a key id the cache does not know triggers one refresh, at most every 30 seconds per
-/// issuer, so a key rotation at the agency is picked up without letting unknown kids hammer its IdP.
+/// A token with a key id the cache does not know triggers a refresh, at most three per minute per
+/// issuer, so a key rotation at the agency is picked up at once without letting a flood of unknown
+/// kids hammer the agency's identity provider.
 /// </summary>
 internal sealed class IssuerKeyCache(IHttpClientFactory http, TrustRegistryHolder registry, TimeProvider clock, ILogger<IssuerKeyCache> logger)
 {
     public const string HttpClientName = "sharinghub-issuers";
-    private static readonly TimeSpan MinimumRefreshInterval = TimeSpan.FromSeconds(30);
+    private const int RefreshesPerWindow = 3;
+    private static readonly TimeSpan RefreshWindow = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan MaximumAge = TimeSpan.FromHours(1);
     private const int MaxDocumentBytes = 256 * 1024;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
@@ -28,7 +30,7 @@ internal sealed class IssuerKeyCache(IHttpClientFactory http, TrustRegistryHolde
         var now = clock.GetUtcNow();
         if (_entries.TryGetValue(issuer.Issuer, out var entry)
             && now - entry.FetchedAt < MaximumAge
-            && (kid is null || entry.Keys.Any(k => k.KeyId == kid) || now - entry.FetchedAt < MinimumRefreshInterval))
+            && (kid is null || entry.Keys.Any(k => k.KeyId == kid) || !entry.MayRefresh(now)))
         {
             return entry.Keys;
         }
@@ -36,12 +38,14 @@ internal sealed class IssuerKeyCache(IHttpClientFactory http, TrustRegistryHolde
         await gate.WaitAsync(cancellationToken);
         try
         {
-            if (_entries.TryGetValue(issuer.Issuer, out entry) && now - entry.FetchedAt < MinimumRefreshInterval)
+            if (_entries.TryGetValue(issuer.Issuer, out entry)
+                && now - entry.FetchedAt < MaximumAge
+                && (kid is null || entry.Keys.Any(k => k.KeyId == kid) || !entry.MayRefresh(now)))
             {
                 return entry.Keys;
             }
             var keys = await FetchAsync(issuer, cancellationToken);
-            _entries[issuer.Issuer] = new Entry(keys, clock.GetUtcNow());
+            _entries[issuer.Issuer] = new Entry(keys, clock.GetUtcNow(), entry?.RecentFetches(now) ?? []);
             return keys;
         }
         catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException or InvalidDataException)
@@ -49,7 +53,7 @@ internal sealed class IssuerKeyCache(IHttpClientFactory http, TrustRegistryHolde
             logger.LogWarning("Could not fetch signing keys of issuer {Issuer} for agency {Agency}: {Error}", issuer.Issuer, issuer.Agency, e.GetType().Name);
             // Keep serving the keys we had; remember the failure so a flood of bad kids does not retry at once.
             var stale = entry?.Keys ?? [];
-            _entries[issuer.Issuer] = new Entry(stale, clock.GetUtcNow());
+            _entries[issuer.Issuer] = new Entry(stale, clock.GetUtcNow(), entry?.RecentFetches(now) ?? []);
             return stale;
         }
         finally
@@ -97,5 +101,12 @@ internal sealed class IssuerKeyCache(IHttpClientFactory http, TrustRegistryHolde
         return text.Length <= MaxDocumentBytes ? text : throw new InvalidDataException("document too large");
     }
 
-    private sealed record Entry(IReadOnlyList<SecurityKey> Keys, DateTimeOffset FetchedAt);
+    private sealed record Entry(IReadOnlyList<SecurityKey> Keys, DateTimeOffset FetchedAt, IReadOnlyList<DateTimeOffset> Earlier)
+    {
+        public bool MayRefresh(DateTimeOffset now) => RecentFetches(now).Count < RefreshesPerWindow;
+
+        /// <summary>The fetches within the window, this one included.</summary>
+        public IReadOnlyList<DateTimeOffset> RecentFetches(DateTimeOffset now) =>
+            [.. Earlier.Where(t => now - t < RefreshWindow), .. now - FetchedAt < RefreshWindow ? new[] { FetchedAt } : []];
+    }
 }
