@@ -11,6 +11,10 @@ internal sealed record JwtParts(JsonElement Header, JsonElement Payload)
 
     public string? PayloadString(string name) =>
         Payload.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>RFC 7519: exp, nbf and iat are NumericDate, a JSON number. Libraries that accept strings there disagree with each other.</summary>
+    public bool DatesAreNumbers() =>
+        new[] { "exp", "nbf", "iat" }.All(name => !Payload.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Number);
 }
 
 /// <summary>
@@ -64,7 +68,13 @@ internal static class JwtShape
                 return null;
             }
         }
-        return new JwtParts(headerJson.Value, payloadJson.Value);
+        var result = new JwtParts(headerJson.Value, payloadJson.Value);
+        if (!result.DatesAreNumbers())
+        {
+            problem = "a date claim is not a number";
+            return null;
+        }
+        return result;
     }
 
     private static byte[]? Decode(string part)
