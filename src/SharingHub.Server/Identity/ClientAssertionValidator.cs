@@ -116,7 +116,7 @@ internal sealed class ClientAssertionValidator(
                 && payload.RootElement.TryGetProperty("iss", out var iss)
                 && iss.ValueKind == System.Text.Json.JsonValueKind.String ? iss.GetString() : null;
         }
-        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or ArgumentException)
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
         {
             return null;
         }

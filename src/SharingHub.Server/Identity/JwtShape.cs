@@ -96,6 +96,12 @@ internal static class JwtShape
     private static JsonElement? ParseObject(byte[] utf8, out string? problem)
     {
         problem = null;
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            // JSON text is UTF-8 (RFC 8259); the JSON reader would only notice when a string is read.
+            problem = "a part is not valid UTF-8";
+            return null;
+        }
         try
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 16 });
@@ -112,8 +118,9 @@ internal static class JwtShape
             }
             return doc.RootElement.Clone();
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
+            // InvalidOperationException: a member name that is not valid UTF-8.
             problem = "a part is not valid JSON";
             return null;
         }
