@@ -1,8 +1,10 @@
 using System.CommandLine;
 using SharingHub.Cli.Commands;
 
-var root = new RootCommand("sharinghub: operate a SharingHub (database, demo data, policies)");
+var root = new RootCommand("sharinghub: operate a SharingHub (database, demo data, policies, partner systems, keys)");
 root.Subcommands.Add(DatabaseCommands.Create());
 root.Subcommands.Add(DemoCommands.Create());
 root.Subcommands.Add(PolicyCommands.Create());
+root.Subcommands.Add(ClientCommands.Create());
+root.Subcommands.Add(KeyCommands.Create());
 return await root.Parse(args).InvokeAsync();

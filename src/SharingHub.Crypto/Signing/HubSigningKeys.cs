@@ -21,6 +21,8 @@ public sealed class HubSigningKeys
     private readonly Lock _gate = new();
     private SigningKeyFile _file;
     private IReadOnlyList<(StoredSigningKey Stored, ECDsaSecurityKey Key)> _keys = [];
+    private DateTime _fileWrittenAt;
+    private DateTimeOffset _lastCheck;
 
     // overlap: how long a retired key stays published, the longest token lifetime plus clock skew.
     public HubSigningKeys(string path, TimeSpan overlap, IKeyEncryptionKeyProvider keks, TimeProvider clock)
@@ -35,6 +37,7 @@ public sealed class HubSigningKeys
             Rotate();
         }
         Unwrap();
+        _fileWrittenAt = File.GetLastWriteTimeUtc(_path);
     }
 
     /// <summary>The key new tokens are signed with.</summary>
@@ -44,6 +47,7 @@ public sealed class HubSigningKeys
         {
             lock (_gate)
             {
+                ReloadIfChanged();
                 return _keys.Where(k => k.Stored.RetiredAt is null).MaxBy(k => k.Stored.CreatedAt).Key;
             }
         }
@@ -57,6 +61,7 @@ public sealed class HubSigningKeys
             var now = _clock.GetUtcNow();
             lock (_gate)
             {
+                ReloadIfChanged();
                 return _keys.Where(k => k.Stored.RetiredAt is null || k.Stored.RetiredAt.Value + _overlap > now).Select(k => k.Key).ToList();
             }
         }
@@ -88,6 +93,7 @@ public sealed class HubSigningKeys
             _file.Keys.RemoveAll(k => k.RetiredAt is { } retired && retired + _overlap + _overlap < now);
             Write();
             Unwrap();
+            _fileWrittenAt = File.GetLastWriteTimeUtc(_path);
             return kid;
         }
     }
@@ -106,6 +112,24 @@ public sealed class HubSigningKeys
             ["use"] = "sig",
             ["alg"] = SecurityAlgorithms.EcdsaSha256,
         };
+    }
+
+    /// <summary>Another process (the CLI's rotate-signing) may have rotated the keys: look at the file every ten seconds.</summary>
+    private void ReloadIfChanged()
+    {
+        var now = _clock.GetUtcNow();
+        if (now - _lastCheck < TimeSpan.FromSeconds(10))
+        {
+            return;
+        }
+        _lastCheck = now;
+        var written = File.Exists(_path) ? File.GetLastWriteTimeUtc(_path) : _fileWrittenAt;
+        if (written != _fileWrittenAt)
+        {
+            _file = Read();
+            Unwrap();
+            _fileWrittenAt = written;
+        }
     }
 
     private void Unwrap()

@@ -1,0 +1,37 @@
+using System.Text;
+
+namespace SharingHub.Policies.Trust;
+
+/// <summary>Writes a trust registry back as YAML the loader reads, for the CLI's registrations.</summary>
+public static class TrustRegistryWriter
+{
+    public static string Write(TrustRegistry registry)
+    {
+        var yaml = new StringBuilder();
+        yaml.AppendLine("# Local registrations, written by 'sharinghub client register'. The hub reads this file beside policies/trust-registry.yaml.");
+        yaml.AppendLine(registry.Issuers.Count == 0 ? "issuers: []" : "issuers:");
+        foreach (var i in registry.Issuers)
+        {
+            yaml.AppendLine($"  - agency: {i.Agency}");
+            yaml.AppendLine($"    issuer: {Quote(i.Issuer)}");
+            yaml.AppendLine(i.JwksUri is not null ? $"    jwks-uri: {Quote(i.JwksUri.ToString())}" : $"    discovery-uri: {Quote(i.DiscoveryUri!.ToString())}");
+            yaml.AppendLine($"    audiences: [{string.Join(", ", i.Audiences.Select(Quote))}]");
+            yaml.AppendLine($"    token-types: [{string.Join(", ", i.TokenTypes.Select(Quote))}]");
+            yaml.AppendLine($"    max-lifetime-minutes: {(int)i.MaxLifetime.TotalMinutes}");
+            yaml.AppendLine($"    claims: {{ subject: {Quote(i.Claims.Subject)}, name: {Quote(i.Claims.Name)}, roles: {Quote(i.Claims.Roles)} }}");
+        }
+        yaml.AppendLine(registry.Clients.Count == 0 ? "clients: []" : "clients:");
+        foreach (var c in registry.Clients)
+        {
+            yaml.AppendLine($"  - client-id: {Quote(c.ClientId)}");
+            yaml.AppendLine($"    agency: {c.Agency}");
+            yaml.AppendLine($"    name: {Quote(c.Name)}");
+            yaml.AppendLine(c.Jwks is not null ? $"    jwks: {Quote(c.Jwks)}" : $"    jwks-uri: {Quote(c.JwksUri!.ToString())}");
+            yaml.AppendLine($"    scopes: [{string.Join(", ", c.Scopes.Select(Quote))}]");
+        }
+        return yaml.ToString();
+    }
+
+    /// <summary>Single-quoted YAML scalar: only the quote itself needs escaping (doubled).</summary>
+    private static string Quote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+}
