@@ -15,6 +15,7 @@ builder.Services.AddSharingHubCrypto();
 builder.Services.AddSharingHubData();
 builder.Services.AddSharingHubServer();
 builder.Services.AddSharingHubIdentity();
+builder.Services.AddPeopleSignIn();
 
 var app = builder.Build();
 app.UseAuthentication();
@@ -23,6 +24,7 @@ app.MapHealthEndpoints();
 app.MapTokenService();
 app.MapDevelopmentIdentityProvider();
 app.MapMe();
+app.MapPeopleSignIn();
 await app.RunAsync();
 
 /// <summary>Visible to WebApplicationFactory in the tests.</summary>

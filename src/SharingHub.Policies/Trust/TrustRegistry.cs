@@ -3,6 +3,12 @@ namespace SharingHub.Policies.Trust;
 /// <summary>Where a token's claims about the person are: claim names differ between agencies' identity providers.</summary>
 public sealed record ClaimMapping(string Subject, string Name, string Roles);
 
+/// <summary>
+/// How the hub signs people in at an agency's issuer (authorization code with PKCE): the hub's client id
+/// there, and the name of the environment variable holding its secret (never the secret itself).
+/// </summary>
+public sealed record SignInClient(string ClientId, string? ClientSecretEnvironmentVariable);
+
 /// <summary>An agency's OpenID Connect issuer. A token it signs belongs to this agency, whatever the token says.</summary>
 public sealed record TrustedIssuer(
     string Agency,
@@ -12,7 +18,8 @@ public sealed record TrustedIssuer(
     IReadOnlySet<string> Audiences,
     IReadOnlySet<string> TokenTypes,
     ClaimMapping Claims,
-    TimeSpan MaxLifetime);
+    TimeSpan MaxLifetime,
+    SignInClient? SignIn = null);
 
 /// <summary>A partner case system registered to an agency, authenticating with a signed client assertion.</summary>
 public sealed record RegisteredClient(

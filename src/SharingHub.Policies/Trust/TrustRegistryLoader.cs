@@ -72,6 +72,14 @@ public static class TrustRegistryLoader
             claims?.String("roles", required: false) ?? "roles");
         claims?.RejectUnknownKeys();
         var maxLifetime = entry.Int("max-lifetime-minutes") ?? 60;
+        SignInClient? signIn = null;
+        if (entry.Map("signin", required: false) is { } s)
+        {
+            var clientId = s.String("client-id");
+            var secretEnv = s.String("client-secret-env", required: false);
+            s.RejectUnknownKeys();
+            signIn = clientId is null ? null : new SignInClient(clientId, secretEnv);
+        }
         entry.RejectUnknownKeys();
         if (agency is null || issuer is null)
         {
@@ -94,9 +102,14 @@ public static class TrustRegistryLoader
             entry.Errors.Add(entry.File, entry.Line, $"issuer '{issuer}' needs exactly one of jwks-uri or discovery-uri");
             return null;
         }
+        if (signIn is not null && discoveryUri is null)
+        {
+            entry.Errors.Add(entry.File, entry.LineOf("signin"), $"issuer '{issuer}' signs people in, so it needs a discovery-uri for its endpoints");
+            return null;
+        }
         return new TrustedIssuer(agency, issuer, jwksUri, discoveryUri, audiences,
             types.Count > 0 ? types : new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "at+jwt", "JWT" },
-            mapping, TimeSpan.FromMinutes(maxLifetime));
+            mapping, TimeSpan.FromMinutes(maxLifetime), signIn);
     }
 
     private static RegisteredClient? ReadClient(YamlMap entry, PolicySet policy)

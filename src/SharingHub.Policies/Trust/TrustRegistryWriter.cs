@@ -19,6 +19,12 @@ public static class TrustRegistryWriter
             yaml.AppendLine($"    token-types: [{string.Join(", ", i.TokenTypes.Select(Quote))}]");
             yaml.AppendLine($"    max-lifetime-minutes: {(int)i.MaxLifetime.TotalMinutes}");
             yaml.AppendLine($"    claims: {{ subject: {Quote(i.Claims.Subject)}, name: {Quote(i.Claims.Name)}, roles: {Quote(i.Claims.Roles)} }}");
+            if (i.SignIn is { } signIn)
+            {
+                yaml.AppendLine(signIn.ClientSecretEnvironmentVariable is null
+                    ? $"    signin: {{ client-id: {Quote(signIn.ClientId)} }}"
+                    : $"    signin: {{ client-id: {Quote(signIn.ClientId)}, client-secret-env: {Quote(signIn.ClientSecretEnvironmentVariable)} }}");
+            }
         }
         yaml.AppendLine(registry.Clients.Count == 0 ? "clients: []" : "clients:");
         foreach (var c in registry.Clients)

@@ -34,7 +34,11 @@ internal sealed class DevelopmentIdentityProvider
         new("probation", "demo-probation-officer", "Demo Probation Practitioner", ["macpt-member"]),
     ];
 
+    /// <summary>The hub's own client at the development issuers: a public client that must use PKCE.</summary>
+    public const string SignInClientId = "sharinghub-dev";
+    private static readonly TimeSpan CodeLifetime = TimeSpan.FromSeconds(60);
     private readonly Dictionary<string, ECDsaSecurityKey> _keys = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PendingCode> _codes = new(StringComparer.Ordinal);
     private readonly IdentityOptions _options;
     private readonly TimeProvider _clock;
 
@@ -51,10 +55,10 @@ internal sealed class DevelopmentIdentityProvider
         {
             var key = new ECDsaSecurityKey(ECDsa.Create(ECCurve.NamedCurves.nistP256)) { KeyId = $"dev-{agency}-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)) };
             _keys[agency] = key;
-            registry.AddLocalIssuer(new TrustedIssuer(agency, IssuerFor(agency), new Uri(IssuerFor(agency) + "/jwks"), null,
+            registry.AddLocalIssuer(new TrustedIssuer(agency, IssuerFor(agency), null, new Uri(IssuerFor(agency) + "/.well-known/openid-configuration"),
                 new HashSet<string>(StringComparer.Ordinal) { _options.EffectiveAudience },
                 new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "at+jwt" },
-                new ClaimMapping("sub", "name", "roles"), TimeSpan.FromHours(1)), [key]);
+                new ClaimMapping("sub", "name", "roles"), TimeSpan.FromHours(1), new SignInClient(SignInClientId, null)), [key]);
         }
     }
 
@@ -62,61 +66,76 @@ internal sealed class DevelopmentIdentityProvider
 
     public IReadOnlyDictionary<string, string>? PublicJwk(string agency) => _keys.TryGetValue(agency, out var key) ? HubSigningKeys.PublicJwk(key) : null;
 
+    public string CallbackUri => _options.Issuer + "/signin/callback";
+
+    public static DemoUser? User(string agency, string subject) => Users.FirstOrDefault(u => u.Subject == subject && u.Agency == agency);
+
     /// <summary>An access token for a demo user, signed by the user's own agency's development issuer.</summary>
     public string? IssueFor(string subject)
     {
         var user = Users.FirstOrDefault(u => u.Subject == subject);
-        if (user is null)
+        return user is null ? null : Sign(user, _options.EffectiveAudience, "at+jwt", TimeSpan.FromHours(1), null);
+    }
+
+    /// <summary>Checks an authorization request as a real provider would: our client, our exact redirect, PKCE with S256.</summary>
+    public string? AuthorizationProblem(string? clientId, string? redirectUri, string? responseType, string? challenge, string? method) =>
+        clientId != SignInClientId ? "unknown client"
+        : redirectUri != CallbackUri ? "redirect_uri is not registered"
+        : responseType != "code" ? "only response_type=code is supported"
+        : method != "S256" || string.IsNullOrEmpty(challenge) ? "PKCE with S256 is required"
+        : null;
+
+    public string IssueCode(DemoUser user, string challenge, string? nonce)
+    {
+        var code = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+        _codes[code] = new PendingCode(user, challenge, nonce, _clock.GetUtcNow() + CodeLifetime);
+        return code;
+    }
+
+    /// <summary>Redeems a code once, checking the PKCE verifier; returns the ID token and an access token.</summary>
+    public (string IdToken, string AccessToken)? Redeem(string agency, string code, string? verifier, string? redirectUri, string? clientId)
+    {
+        if (!_codes.TryRemove(code, out var pending) || pending.ExpiresAt < _clock.GetUtcNow() || pending.User.Agency != agency
+            || redirectUri != CallbackUri || clientId != SignInClientId || string.IsNullOrEmpty(verifier))
         {
             return null;
         }
+        var computed = Base64UrlEncoder.Encode(SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(verifier)));
+        if (!CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(computed), System.Text.Encoding.ASCII.GetBytes(pending.Challenge)))
+        {
+            return null;
+        }
+        return (Sign(pending.User, SignInClientId, "JWT", TimeSpan.FromMinutes(5), pending.Nonce),
+            Sign(pending.User, _options.EffectiveAudience, "at+jwt", TimeSpan.FromHours(1), null));
+    }
+
+    private string Sign(DemoUser user, string audience, string type, TimeSpan lifetime, string? nonce)
+    {
         var now = _clock.GetUtcNow();
+        var claims = new Dictionary<string, object>
+        {
+            ["sub"] = user.Subject,
+            ["name"] = user.Name,
+            ["roles"] = user.Roles,
+            ["jti"] = Guid.NewGuid().ToString("N"),
+        };
+        if (nonce is not null)
+        {
+            claims["nonce"] = nonce;
+        }
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Issuer = IssuerFor(user.Agency),
-            Audience = _options.EffectiveAudience,
+            Audience = audience,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
-            Expires = now.AddHours(1).UtcDateTime,
-            TokenType = "at+jwt",
+            Expires = (now + lifetime).UtcDateTime,
+            TokenType = type,
             SigningCredentials = new SigningCredentials(_keys[user.Agency], SecurityAlgorithms.EcdsaSha256),
-            Claims = new Dictionary<string, object>
-            {
-                ["sub"] = user.Subject,
-                ["name"] = user.Name,
-                ["roles"] = user.Roles,
-                ["jti"] = Guid.NewGuid().ToString("N"),
-            },
+            Claims = claims,
         });
     }
+
+    private sealed record PendingCode(DemoUser User, string Challenge, string? Nonce, DateTimeOffset ExpiresAt);
 }
 
-internal static class DevelopmentIdentityProviderEndpoints
-{
-    public static WebApplication MapDevelopmentIdentityProvider(this WebApplication app)
-    {
-        if (!app.Services.GetRequiredService<IOptions<IdentityOptions>>().Value.DevelopmentIdentityProvider)
-        {
-            return app;
-        }
-        var idp = app.Services.GetRequiredService<DevelopmentIdentityProvider>();
-        var group = app.MapGroup("/dev-idp").AllowAnonymous();
-        group.MapGet("/users", () => Results.Json(DevelopmentIdentityProvider.Users.Select(u => new { u.Agency, u.Subject, u.Name, u.Roles })));
-        group.MapGet("/{agency}/.well-known/openid-configuration", (string agency) => idp.PublicJwk(agency) is null
-            ? Results.NotFound()
-            : Results.Json(new { issuer = idp.IssuerFor(agency), jwks_uri = idp.IssuerFor(agency) + "/jwks", id_token_signing_alg_values_supported = new[] { "ES256" } }));
-        group.MapGet("/{agency}/jwks", (string agency) => idp.PublicJwk(agency) is { } jwk
-            ? Results.Json(new { keys = new[] { jwk } })
-            : Results.NotFound());
-        // Development only: a token for a named demo user, without a password. Never mapped in Production.
-        group.MapPost("/token", async (HttpContext context) =>
-        {
-            var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync() : null;
-            var token = idp.IssueFor(form?["username"].FirstOrDefault() ?? "");
-            return token is null
-                ? Results.Json(new { error = "invalid_grant", error_description = "no such demo user; see /dev-idp/users" }, statusCode: 400)
-                : Results.Json(new { access_token = token, token_type = "Bearer", expires_in = 3600 });
-        }).DisableAntiforgery();
-        return app;
-    }
-}

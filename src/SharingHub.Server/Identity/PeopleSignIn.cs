@@ -1,0 +1,235 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using SharingHub.Policies.Decisions;
+using SharingHub.Policies.Trust;
+
+namespace SharingHub.Server.Identity;
+
+/// <summary>
+/// Sign-in for people (MACPT members, IG officers) at their own agency's OpenID Connect issuer:
+/// authorization code flow with PKCE (S256), state and nonce, ending in an HttpOnly session cookie.
+/// The hub never sees a password, and a person's agency is the agency of the issuer they signed in at.
+/// </summary>
+internal sealed class PeopleSignIn(
+    TrustRegistryHolder registry,
+    IssuerKeyCache keys,
+    IHttpClientFactory http,
+    IDataProtectionProvider protection,
+    PolicyDecisionPoint policy,
+    IOptions<IdentityOptions> options,
+    TimeProvider clock)
+{
+    public const string CookieScheme = "SharingHub.Session";
+    private const string StateCookie = "sh.signin";
+    private static readonly TimeSpan StateLifetime = TimeSpan.FromMinutes(10);
+    private readonly IDataProtector _protector = protection.CreateProtector("SharingHub.SignIn.v1");
+
+    public string CallbackUri => options.Value.Issuer + "/signin/callback";
+
+    public IReadOnlyList<TrustedIssuer> SignInIssuers => registry.Current.Issuers.Where(i => i.SignIn is not null).ToList();
+
+    public async Task<IResult> ChallengeAsync(HttpContext context, string agency)
+    {
+        var issuer = SignInIssuers.FirstOrDefault(i => i.Agency == agency);
+        if (issuer is null)
+        {
+            return Results.BadRequest("no sign-in is registered for that agency");
+        }
+        var endpoints = await EndpointsAsync(issuer, context.RequestAborted);
+        var state = Random();
+        var nonce = Random();
+        var verifier = Random() + Random();
+        var challenge = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
+        var saved = JsonSerializer.Serialize(new SignInState(issuer.Issuer, state, nonce, verifier, clock.GetUtcNow()));
+        context.Response.Cookies.Append(StateCookie, _protector.Protect(saved), new CookieOptions
+        {
+            HttpOnly = true,
+            Secure = context.Request.IsHttps,
+            SameSite = SameSiteMode.Lax,
+            MaxAge = StateLifetime,
+            Path = "/signin",
+        });
+        var query = new Dictionary<string, string?>
+        {
+            ["response_type"] = "code",
+            ["client_id"] = issuer.SignIn!.ClientId,
+            ["redirect_uri"] = CallbackUri,
+            ["scope"] = "openid profile",
+            ["state"] = state,
+            ["nonce"] = nonce,
+            ["code_challenge"] = challenge,
+            ["code_challenge_method"] = "S256",
+        };
+        return Results.Redirect(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(endpoints.Authorization, query));
+    }
+
+    public async Task<IResult> CallbackAsync(HttpContext context, ILogger logger)
+    {
+        var saved = ReadState(context);
+        context.Response.Cookies.Delete(StateCookie, new CookieOptions { Path = "/signin" });
+        var state = context.Request.Query["state"].ToString();
+        var code = context.Request.Query["code"].ToString();
+        if (saved is null || code.Length == 0
+            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(state), Encoding.ASCII.GetBytes(saved.State)))
+        {
+            logger.LogInformation("Sign-in refused: missing or mismatched state");
+            return Results.Content(Page.Message("Sign-in failed", "The sign-in could not be completed. Please start again."), "text/html", statusCode: 400);
+        }
+        var issuer = registry.Current.FindIssuer(saved.Issuer);
+        if (issuer?.SignIn is null)
+        {
+            return Results.Content(Page.Message("Sign-in failed", "That identity provider is no longer trusted."), "text/html", statusCode: 400);
+        }
+        var endpoints = await EndpointsAsync(issuer, context.RequestAborted);
+        var form = new Dictionary<string, string>
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = CallbackUri,
+            ["client_id"] = issuer.SignIn.ClientId,
+            ["code_verifier"] = saved.Verifier,
+        };
+        if (issuer.SignIn.ClientSecretEnvironmentVariable is { } variable && Environment.GetEnvironmentVariable(variable) is { Length: > 0 } secret)
+        {
+            form["client_secret"] = secret;
+        }
+        using var response = await http.CreateClient(IssuerKeyCache.HttpClientName).PostAsync(new Uri(endpoints.Token), new FormUrlEncodedContent(form), context.RequestAborted);
+        var body = response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>(context.RequestAborted) : default;
+        var idToken = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("id_token", out var t) ? t.GetString() : null;
+        var principal = idToken is null ? null : await ValidateIdTokenAsync(idToken, issuer, saved.Nonce);
+        if (principal is null)
+        {
+            logger.LogInformation("Sign-in at {Issuer} for agency {Agency} refused: code exchange or ID token failed", issuer.Issuer, issuer.Agency);
+            return Results.Content(Page.Message("Sign-in failed", "Your agency's identity provider did not confirm who you are."), "text/html", statusCode: 400);
+        }
+        await context.SignInAsync(CookieScheme, principal, new AuthenticationProperties { IsPersistent = false });
+        logger.LogInformation("Person {Subject} of agency {Agency} signed in", principal.FindFirstValue(ClaimTypes.NameIdentifier), issuer.Agency);
+        return Results.Redirect("/");
+    }
+
+    private async Task<ClaimsPrincipal?> ValidateIdTokenAsync(string idToken, TrustedIssuer issuer, string nonce)
+    {
+        var parts = JwtShape.Check(idToken, out _);
+        var kid = parts?.HeaderString("kid");
+        if (parts is null || kid is null)
+        {
+            return null;
+        }
+        var signingKeys = (await keys.KeysAsync(issuer, kid, CancellationToken.None)).Where(k => k.KeyId == kid).ToList();
+        if (signingKeys.Count != 1)
+        {
+            return null;
+        }
+        var result = await new JsonWebTokenHandler { MapInboundClaims = false }.ValidateTokenAsync(idToken, new TokenValidationParameters
+        {
+            ValidIssuer = issuer.Issuer,
+            ValidAudience = issuer.SignIn!.ClientId,
+            IssuerSigningKey = signingKeys[0],
+            ValidAlgorithms = AccessTokenValidator.AllowedAlgorithms,
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ClockSkew = TimeSpan.FromSeconds(options.Value.ClockSkewSeconds),
+            LifetimeValidator = (nbf, exp, _, p) => exp is { } e && e.ToUniversalTime() > clock.GetUtcNow().UtcDateTime - p.ClockSkew,
+        });
+        var tokenNonce = parts.PayloadString("nonce") ?? "";
+        if (!result.IsValid || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(tokenNonce), Encoding.ASCII.GetBytes(nonce)))
+        {
+            return null;
+        }
+        var subject = parts.PayloadString(issuer.Claims.Subject);
+        if (string.IsNullOrEmpty(subject))
+        {
+            return null;
+        }
+        var roles = parts.Payload.TryGetProperty(issuer.Claims.Roles, out var r) && r.ValueKind == JsonValueKind.Array
+            ? r.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).Where(policy.Policy.Roles.ContainsKey)
+            : [];
+        var identity = new ClaimsIdentity(CookieScheme, ClaimTypes.NameIdentifier, ClaimTypes.Role);
+        identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, subject));
+        identity.AddClaim(new Claim(HubPrincipal.AgencyClaim, issuer.Agency));
+        identity.AddClaim(new Claim("sharinghub:issuer", issuer.Issuer));
+        if (parts.PayloadString(issuer.Claims.Name) is { } name)
+        {
+            identity.AddClaim(new Claim(ClaimTypes.Name, name));
+        }
+        identity.AddClaims(roles.Distinct(StringComparer.Ordinal).Select(role => new Claim(ClaimTypes.Role, role)));
+        return new ClaimsPrincipal(identity);
+    }
+
+    private SignInState? ReadState(HttpContext context)
+    {
+        if (!context.Request.Cookies.TryGetValue(StateCookie, out var protectedState))
+        {
+            return null;
+        }
+        try
+        {
+            var state = JsonSerializer.Deserialize<SignInState>(_protector.Unprotect(protectedState));
+            return state is not null && clock.GetUtcNow() - state.CreatedAt < StateLifetime ? state : null;
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<(string Authorization, string Token)> EndpointsAsync(TrustedIssuer issuer, CancellationToken cancellationToken)
+    {
+        var discovery = await http.CreateClient(IssuerKeyCache.HttpClientName).GetFromJsonAsync<JsonElement>(issuer.DiscoveryUri!, cancellationToken);
+        if (discovery.GetProperty("issuer").GetString() != issuer.Issuer)
+        {
+            throw new InvalidOperationException("the discovery document names another issuer");
+        }
+        return (discovery.GetProperty("authorization_endpoint").GetString()!, discovery.GetProperty("token_endpoint").GetString()!);
+    }
+
+    private static string Random() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
+
+    private sealed record SignInState(string Issuer, string State, string Nonce, string Verifier, DateTimeOffset CreatedAt);
+}
+
+internal static class PeopleSignInEndpoints
+{
+    public static WebApplication MapPeopleSignIn(this WebApplication app)
+    {
+        var pages = app.MapGroup("").AllowAnonymous();
+        pages.MapGet("/", async (HttpContext context, PeopleSignIn signIn, PolicyDecisionPoint policy) =>
+        {
+            var session = await context.AuthenticateAsync(PeopleSignIn.CookieScheme);
+            return Results.Content(session.Succeeded
+                ? Page.SignedIn(session.Principal!, policy)
+                : Page.SignInChoices(signIn.SignInIssuers.Select(i => (i.Agency, policy.Policy.Agencies[i.Agency].Name))), "text/html");
+        });
+        pages.MapGet("/signin", (HttpContext context, string agency, PeopleSignIn signIn) => signIn.ChallengeAsync(context, agency));
+        pages.MapGet("/signin/callback", (HttpContext context, PeopleSignIn signIn, ILogger<PeopleSignIn> logger) => signIn.CallbackAsync(context, logger));
+        pages.MapPost("/signout", async (HttpContext context) =>
+        {
+            await context.SignOutAsync(PeopleSignIn.CookieScheme);
+            return Results.Redirect("/");
+        });
+        return app;
+    }
+
+    public static IServiceCollection AddPeopleSignIn(this IServiceCollection services)
+    {
+        services.AddSingleton<PeopleSignIn>();
+        services.AddAuthentication().AddCookie(PeopleSignIn.CookieScheme, o =>
+        {
+            o.Cookie.Name = "sh.session";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.ExpireTimeSpan = TimeSpan.FromHours(8);
+            o.SlidingExpiration = false;
+            o.LoginPath = "/";
+        });
+        return services;
+    }
+}
