@@ -23,6 +23,16 @@ if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   exit 2
 fi
 
+# Node.js and npm run the independent interop clients in interop/.
+if ! command -v npm >/dev/null 2>&1; then
+  say "installing Node.js and npm (apt-get install nodejs npm)"
+  need_root apt-get update -qq
+  need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || { echo "could not install nodejs" >&2; exit 2; }
+fi
+for tool in curl python3; do
+  command -v "$tool" >/dev/null 2>&1 || { need_root apt-get update -qq; need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null; }
+done
+
 # 2. The .NET SDK that global.json pins (the machine image has it; nothing else is downloaded here).
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "the .NET SDK is not on PATH; install the version in global.json" >&2
@@ -61,6 +71,15 @@ passed=$((passed + $(grep -cE '^  ok ' "$policy_log")))
 failed=$((failed + $(grep -cE '^  FAIL ' "$policy_log")))
 grep -q '^policy tests' "$policy_log" || { echo "the policy tests did not run" >&2; failed=$((failed + 1)); rc=1; }
 rm -f "$policy_log"
+
+say "interop checks with independent clients (interop/)"
+for check in interop/*/check.sh; do
+  if "$check"; then
+    passed=$((passed + 1)); echo "  Passed interop $(basename "$(dirname "$check")")"
+  else
+    failed=$((failed + 1)); rc=1; echo "  Failed interop $(basename "$(dirname "$check")")"
+  fi
+done
 
 say "benchmark smoke run (figures are meaningless at this size; it proves the benchmark still works)"
 dotnet tests/SharingHub.Benchmarks/bin/Release/net10.0/SharingHub.Benchmarks.dll --smoke >/dev/null || { echo "benchmark smoke run failed" >&2; failed=$((failed + 1)); rc=1; }
