@@ -55,13 +55,28 @@ dotnet build SharingHub.sln -c Release -nologo -v q || { echo "0 passed, 1 faile
 
 say "running tests (SQLite and PostgreSQL)"
 log=$(mktemp)
-dotnet test SharingHub.sln -c Release --no-build -nologo -v q --logger "console;verbosity=normal" 2>&1 | tee "$log"
+results=$(mktemp -d)
+dotnet test SharingHub.sln -c Release --no-build -nologo -v q --logger "console;verbosity=normal" --logger "trx" --results-directory "$results" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
-# The console logger prints one line per test ("  Passed Name", "  Failed Name", "  Skipped Name")
-# and one "Test Run Successful." or "Test Run Failed." per test project.
-passed=$(grep -cE '^ +Passed [A-Za-z]' "$log")
-failed=$(grep -cE '^ +Failed [A-Za-z]' "$log")
+# Count from the TRX result files (one per test project), not from console lines that logs could interleave with.
+count() { cat "$results"/*.trx 2>/dev/null | grep -o "<Counters [^>]*" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' | awk '{s+=$1} END {print s+0}'; }
+passed=$(count passed)
+failed=$(( $(count failed) + $(count error) + $(count timeout) + $(count aborted) ))
+skipped=$(count notExecuted)
+assemblies=$(ls "$results"/*.trx 2>/dev/null | wc -l)
+projects=$(ls tests/*/*.Tests.csproj | wc -l)
+rm -rf "$results"
+if [ "$assemblies" -ne "$projects" ]; then
+  echo "only $assemblies of $projects test projects reported results (a test host crashed?)" >&2
+  failed=$((failed + projects - assemblies))
+  rc=1
+fi
+if [ "$skipped" -gt 0 ]; then
+  # A skipped test hides a missing dependency; the suite has none by design.
+  echo "$skipped tests were skipped" >&2
+  rc=1
+fi
 
 say "policy decision tests (sharinghub policy test)"
 policy_log=$(mktemp)
@@ -83,20 +98,7 @@ done
 
 say "benchmark smoke run (figures are meaningless at this size; it proves the benchmark still works)"
 dotnet tests/SharingHub.Benchmarks/bin/Release/net10.0/SharingHub.Benchmarks.dll --smoke >/dev/null || { echo "benchmark smoke run failed" >&2; failed=$((failed + 1)); rc=1; }
-skipped=$(grep -cE '^ +Skipped [A-Za-z]' "$log")
-assemblies=$(grep -cE '^Test Run (Successful|Failed|Aborted)' "$log")
-projects=$(ls tests/*/*.Tests.csproj | wc -l)
 rm -f "$log"
-if [ "$assemblies" -ne "$projects" ]; then
-  echo "only $assemblies of $projects test projects reported results (a test host crashed?)" >&2
-  failed=$((failed + projects - assemblies))
-  rc=1
-fi
-if [ "$skipped" -gt 0 ]; then
-  # A skipped test hides a missing dependency; the suite has none by design.
-  echo "$skipped tests were skipped" >&2
-  rc=1
-fi
 echo
 echo "$passed passed, $failed failed"
 [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] || exit 1

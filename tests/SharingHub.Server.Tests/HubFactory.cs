@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using SharingHub.Testing;
 
 namespace SharingHub.Server.Tests;
@@ -12,6 +13,8 @@ internal sealed class HubFactory(TestDatabase database, string environment = "De
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(environment);
+        // The hub's JSON logs would interleave with the test runner's output; tests assert behaviour, not log lines.
+        builder.ConfigureLogging(logging => logging.ClearProviders());
         builder.ConfigureAppConfiguration(config =>
         {
             config.AddInMemoryCollection(database.Settings);
