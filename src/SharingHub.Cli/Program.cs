@@ -7,4 +7,5 @@ root.Subcommands.Add(DemoCommands.Create());
 root.Subcommands.Add(PolicyCommands.Create());
 root.Subcommands.Add(ClientCommands.Create());
 root.Subcommands.Add(KeyCommands.Create());
+root.Subcommands.Add(ClientCommands.CreateDevUserToken());
 return await root.Parse(args).InvokeAsync();

@@ -62,6 +62,33 @@ internal static class ClientCommands
         return new Command("client", "Partner systems: register, and get a token") { register, token };
     }
 
+    /// <summary>Development only: a token for a demo user from the hub's development identity provider.</summary>
+    public static Command CreateDevUserToken()
+    {
+        var user = new Option<string>("--user") { Description = "A demo user, e.g. demo-la-lcpp (list: GET /dev-idp/users)", Required = true };
+        var command = new Command("dev-user", "Development: get an access token for a demo user from the hub's development identity provider") { user, Hub };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var http = new HttpClient();
+            using var response = await http.PostAsync(new Uri(parse.GetValue(Hub)!.TrimEnd('/') + "/dev-idp/token"),
+                new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = parse.GetValue(user)! }), cancellationToken);
+            if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("the hub has no development identity provider (it runs only in Development)");
+                return 1;
+            }
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"refused: {body}");
+                return 1;
+            }
+            await parse.InvocationConfiguration.Output.WriteLineAsync(body.GetProperty("access_token").GetString());
+            return 0;
+        });
+        return new Command("token", "Development tokens") { command };
+    }
+
     private static readonly Option<string> PolicyOption = new("--policies") { Description = "The policy folder (default: policies)", DefaultValueFactory = _ => "policies" };
 
     private static int Register(ParseResult parse, string clientId, string agency, string name, string scopes, string? jwksFile, string? jwksUri, string? keyOut)
