@@ -1,8 +1,8 @@
 namespace SharingHub.Core.Records;
 
 /// <summary>
-/// One stored audit entry. It carries ids and decisions, never record contents. The hash chain
-/// covers the stored form, so the log still verifies after a subject's keys are shredded.
+/// One stored audit entry. It carries ids and decisions, never record contents. The hash chain and
+/// Merkle leaf cover this stored form, so the log still verifies after a subject's keys are shredded.
 /// </summary>
 public sealed class AuditEntry
 {
@@ -16,8 +16,28 @@ public sealed class AuditEntry
     public string Action { get; set; } = "";
     public string Outcome { get; set; } = "";
 
+    /// <summary>permit, deny, mixed (some records permitted, some refused) or none (no record decision).</summary>
+    public string Decision { get; set; } = "none";
+    public bool IsOverride { get; set; }
+
+    /// <summary>Person ids the request touched, as "|id|id|", so "who has seen this child" is one indexed lookup.</summary>
+    public string Subjects { get; set; } = "|";
+
+    /// <summary>Agencies whose records the request touched, as "|la|police|": their IG officers review it.</summary>
+    public string Owners { get; set; } = "|";
+
     /// <summary>The full entry as canonical JSON (resource ids, data classes, fields, rule ids, reasons).</summary>
     public string Body { get; set; } = "";
     public byte[] PreviousHash { get; set; } = [];
     public byte[] EntryHash { get; set; } = [];
+}
+
+/// <summary>A signed statement of the log's size and Merkle root at a moment: anyone with the public key can check it.</summary>
+public sealed class AuditCheckpoint
+{
+    public long TreeSize { get; set; }
+    public byte[] RootHash { get; set; } = [];
+    public DateTimeOffset CreatedAt { get; set; }
+    public string KeyId { get; set; } = "";
+    public byte[] Signature { get; set; } = [];
 }

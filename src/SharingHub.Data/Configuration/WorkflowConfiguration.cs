@@ -94,7 +94,20 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         builder.Property(a => a.Purpose).HasMaxLength(64);
         builder.Property(a => a.Action).HasMaxLength(64).IsRequired();
         builder.Property(a => a.Outcome).HasMaxLength(32).IsRequired();
+        builder.Property(a => a.Decision).HasMaxLength(8).IsRequired();
         builder.HasIndex(a => a.RecordedAt);
         builder.HasIndex(a => new { a.Agency, a.RecordedAt });
+        builder.HasIndex(a => new { a.Actor, a.RecordedAt });
+    }
+}
+
+internal sealed class AuditCheckpointConfiguration : IEntityTypeConfiguration<AuditCheckpoint>
+{
+    public void Configure(EntityTypeBuilder<AuditCheckpoint> builder)
+    {
+        builder.ToTable("AuditCheckpoints");
+        builder.HasKey(c => c.TreeSize);
+        builder.Property(c => c.TreeSize).ValueGeneratedNever();
+        builder.Property(c => c.KeyId).HasMaxLength(64).IsRequired();
     }
 }

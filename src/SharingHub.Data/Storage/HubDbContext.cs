@@ -26,6 +26,7 @@ public abstract class HubDbContext(DbContextOptions options) : DbContext(options
     public DbSet<InformationResponse> InformationResponses => Set<InformationResponse>();
     public DbSet<Referral> Referrals => Set<Referral>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
     public DbSet<DataKeyRow> DataKeys => Set<DataKeyRow>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)

@@ -1,0 +1,253 @@
+using System.Security.Cryptography;
+
+namespace SharingHub.Crypto.Audit;
+
+/// <summary>
+/// RFC 6962 / RFC 9162 Merkle tree hashing: leaves are SHA-256(0x00 || data), interior nodes
+/// SHA-256(0x01 || left || right), and a tree of n leaves splits at the largest power of two below n.
+/// Proofs are built from the leaf hashes and checked with nothing but the hashes, so anyone can verify.
+/// </summary>
+public static class MerkleTree
+{
+    public const int HashSize = 32;
+
+    public static byte[] LeafHash(ReadOnlySpan<byte> data)
+    {
+        var buffer = new byte[data.Length + 1];
+        data.CopyTo(buffer.AsSpan(1));
+        return SHA256.HashData(buffer);
+    }
+
+    public static byte[] NodeHash(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right)
+    {
+        Span<byte> buffer = stackalloc byte[1 + HashSize + HashSize];
+        buffer[0] = 1;
+        left.CopyTo(buffer[1..]);
+        right.CopyTo(buffer[(1 + HashSize)..]);
+        return SHA256.HashData(buffer);
+    }
+
+    /// <summary>The root of the tree over <paramref name="leaves"/> (the hash of the empty string for none).</summary>
+    public static byte[] Root(IReadOnlyList<byte[]> leaves) => Root(leaves, 0, leaves.Count);
+
+    private static byte[] Root(IReadOnlyList<byte[]> leaves, int start, int count) => count switch
+    {
+        0 => SHA256.HashData([]),
+        1 => leaves[start],
+        _ => NodeHash(Root(leaves, start, Split(count)), Root(leaves, start + Split(count), count - Split(count))),
+    };
+
+    /// <summary>Largest power of two strictly less than n (n &gt; 1).</summary>
+    private static int Split(int n)
+    {
+        var k = 1;
+        while (k << 1 < n)
+        {
+            k <<= 1;
+        }
+        return k;
+    }
+
+    /// <summary>RFC 9162 section 2.1.3.1: the audit path for leaf <paramref name="index"/> in the tree of the first <paramref name="size"/> leaves.</summary>
+    public static IReadOnlyList<byte[]> InclusionProof(IReadOnlyList<byte[]> leaves, int index, int size)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(size, leaves.Count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, size);
+        var proof = new List<byte[]>();
+        Path(leaves, index, 0, size, proof);
+        return proof;
+    }
+
+    private static void Path(IReadOnlyList<byte[]> leaves, int index, int start, int count, List<byte[]> proof)
+    {
+        if (count <= 1)
+        {
+            return;
+        }
+        var k = Split(count);
+        if (index < k)
+        {
+            Path(leaves, index, start, k, proof);
+            proof.Add(Root(leaves, start + k, count - k));
+        }
+        else
+        {
+            Path(leaves, index - k, start + k, count - k, proof);
+            proof.Add(Root(leaves, start, k));
+        }
+    }
+
+    /// <summary>RFC 9162 section 2.1.3.2: checks an inclusion proof against a root.</summary>
+    public static bool VerifyInclusion(ReadOnlySpan<byte> leafHash, long index, long size, IReadOnlyList<byte[]> proof, ReadOnlySpan<byte> root)
+    {
+        if (index < 0 || index >= size)
+        {
+            return false;
+        }
+        long fn = index, sn = size - 1;
+        var r = leafHash.ToArray();
+        foreach (var p in proof)
+        {
+            if (p.Length != HashSize || sn == 0)
+            {
+                return false;
+            }
+            if ((fn & 1) == 1 || fn == sn)
+            {
+                r = NodeHash(p, r);
+                if ((fn & 1) == 0)
+                {
+                    while ((fn & 1) == 0 && fn != 0)
+                    {
+                        fn >>= 1;
+                        sn >>= 1;
+                    }
+                }
+            }
+            else
+            {
+                r = NodeHash(r, p);
+            }
+            fn >>= 1;
+            sn >>= 1;
+        }
+        return sn == 0 && CryptographicOperations.FixedTimeEquals(r, root);
+    }
+
+    /// <summary>RFC 9162 section 2.1.4.1: proof that the tree of size <paramref name="first"/> is a prefix of the tree of size <paramref name="second"/>.</summary>
+    public static IReadOnlyList<byte[]> ConsistencyProof(IReadOnlyList<byte[]> leaves, int first, int second)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(second, leaves.Count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(first, second);
+        var proof = new List<byte[]>();
+        if (first > 0 && first < second)
+        {
+            SubProof(leaves, first, 0, second, true, proof);
+        }
+        return proof;
+    }
+
+    private static void SubProof(IReadOnlyList<byte[]> leaves, int m, int start, int n, bool complete, List<byte[]> proof)
+    {
+        if (m == n)
+        {
+            if (!complete)
+            {
+                proof.Add(Root(leaves, start, n));
+            }
+            return;
+        }
+        var k = Split(n);
+        if (m <= k)
+        {
+            SubProof(leaves, m, start, k, complete, proof);
+            proof.Add(Root(leaves, start + k, n - k));
+        }
+        else
+        {
+            SubProof(leaves, m - k, start + k, n - k, false, proof);
+            proof.Add(Root(leaves, start, k));
+        }
+    }
+
+    /// <summary>RFC 9162 section 2.1.4.2: checks a consistency proof between two roots.</summary>
+    public static bool VerifyConsistency(long first, long second, ReadOnlySpan<byte> firstRoot, ReadOnlySpan<byte> secondRoot, IReadOnlyList<byte[]> proof)
+    {
+        if (first > second || first < 0)
+        {
+            return false;
+        }
+        if (first == second)
+        {
+            return proof.Count == 0 && CryptographicOperations.FixedTimeEquals(firstRoot, secondRoot);
+        }
+        if (first == 0)
+        {
+            return proof.Count == 0;
+        }
+        if (proof.Count == 0 || proof.Any(p => p.Length != HashSize))
+        {
+            return false;
+        }
+        var path = new List<byte[]>(proof);
+        if ((first & (first - 1)) == 0)
+        {
+            path.Insert(0, firstRoot.ToArray());
+        }
+        long fn = first - 1, sn = second - 1;
+        while ((fn & 1) == 1)
+        {
+            fn >>= 1;
+            sn >>= 1;
+        }
+        var fr = path[0];
+        var sr = path[0];
+        foreach (var c in path.Skip(1))
+        {
+            if (sn == 0)
+            {
+                return false;
+            }
+            if ((fn & 1) == 1 || fn == sn)
+            {
+                fr = NodeHash(c, fr);
+                sr = NodeHash(c, sr);
+                if ((fn & 1) == 0)
+                {
+                    while ((fn & 1) == 0 && fn != 0)
+                    {
+                        fn >>= 1;
+                        sn >>= 1;
+                    }
+                }
+            }
+            else
+            {
+                sr = NodeHash(sr, c);
+            }
+            fn >>= 1;
+            sn >>= 1;
+        }
+        return sn == 0 && CryptographicOperations.FixedTimeEquals(fr, firstRoot) && CryptographicOperations.FixedTimeEquals(sr, secondRoot);
+    }
+}
+
+/// <summary>
+/// The right edge of a Merkle tree (one subtree root per set bit of its size): leaves are appended in
+/// O(log n) and the root is available at any size, so checkpoints and verification stream over
+/// millions of entries without holding them all.
+/// </summary>
+public sealed class MerkleFrontier
+{
+    private readonly List<(long Size, byte[] Hash)> _nodes = [];
+
+    public long Size { get; private set; }
+
+    public void Append(byte[] leafHash)
+    {
+        var node = (Size: 1L, Hash: leafHash);
+        while (_nodes.Count > 0 && _nodes[^1].Size == node.Size)
+        {
+            var left = _nodes[^1];
+            _nodes.RemoveAt(_nodes.Count - 1);
+            node = (left.Size * 2, MerkleTree.NodeHash(left.Hash, node.Hash));
+        }
+        _nodes.Add(node);
+        Size++;
+    }
+
+    public byte[] Root()
+    {
+        if (_nodes.Count == 0)
+        {
+            return SHA256.HashData([]);
+        }
+        var root = _nodes[^1].Hash;
+        for (var i = _nodes.Count - 2; i >= 0; i--)
+        {
+            root = MerkleTree.NodeHash(_nodes[i].Hash, root);
+        }
+        return root;
+    }
+}

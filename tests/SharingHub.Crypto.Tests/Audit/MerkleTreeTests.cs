@@ -1,0 +1,77 @@
+using System.Text;
+using FsCheck;
+using FsCheck.Fluent;
+using SharingHub.Crypto.Audit;
+
+namespace SharingHub.Crypto.Tests.Audit;
+
+public sealed class MerkleTreeTests
+{
+    private static List<byte[]> Leaves(int n) => Enumerable.Range(0, n).Select(i => MerkleTree.LeafHash(Encoding.UTF8.GetBytes($"entry {i}"))).ToList();
+
+    [Fact]
+    public void Given_known_inputs_then_hashes_match_rfc_6962_domain_separation()
+    {
+        // Empty tree: SHA-256 of nothing; one leaf: SHA-256(0x00); the certificate-transparency test vectors use these.
+        Assert.Equal("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", Convert.ToHexStringLower(MerkleTree.Root([])));
+        Assert.Equal("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d", Convert.ToHexStringLower(MerkleTree.LeafHash([])));
+        Assert.Equal("96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7", Convert.ToHexStringLower(MerkleTree.LeafHash([0])));
+    }
+
+    [Fact]
+    public void Given_any_size_then_the_streaming_frontier_gives_the_same_root_as_the_whole_tree()
+    {
+        for (var n = 0; n <= 70; n++)
+        {
+            var leaves = Leaves(n);
+            var frontier = new MerkleFrontier();
+            leaves.ForEach(frontier.Append);
+            Assert.Equal(MerkleTree.Root(leaves), frontier.Root());
+        }
+    }
+
+    [Fact]
+    public void Given_any_leaf_of_any_tree_then_its_inclusion_proof_verifies_and_a_mutated_one_does_not()
+    {
+        Prop.ForAll(Gen.Choose(1, 200).ToArbitrary(), Gen.Choose(0, int.MaxValue).ToArbitrary(), (size, seed) =>
+        {
+            var leaves = Leaves(size);
+            var index = seed % size;
+            var root = MerkleTree.Root(leaves);
+            var proof = MerkleTree.InclusionProof(leaves, index, size);
+            var ok = MerkleTree.VerifyInclusion(leaves[index], index, size, proof, root);
+            var wrongLeaf = !MerkleTree.VerifyInclusion(MerkleTree.LeafHash([1, 2, 3]), index, size, proof, root);
+            var wrongIndex = size == 1 || !MerkleTree.VerifyInclusion(leaves[index], (index + 1) % size, size, proof, root);
+            var mutated = proof.Count == 0 || !MerkleTree.VerifyInclusion(leaves[index], index, size,
+                proof.Select((p, i) => i == seed % proof.Count ? Flip(p) : p).ToList(), root);
+            return ok && wrongLeaf && wrongIndex && mutated;
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void Given_two_sizes_of_one_log_then_the_consistency_proof_verifies_and_a_forked_log_fails()
+    {
+        Prop.ForAll(Gen.Choose(1, 150).ToArbitrary(), Gen.Choose(0, 150).ToArbitrary(), (first, extra) =>
+        {
+            var second = first + extra;
+            var leaves = Leaves(second);
+            var firstRoot = MerkleTree.Root(leaves.Take(first).ToList());
+            var secondRoot = MerkleTree.Root(leaves);
+            var proof = MerkleTree.ConsistencyProof(leaves, first, second);
+            var ok = MerkleTree.VerifyConsistency(first, second, firstRoot, secondRoot, proof);
+            // A fork: the same first entries, one of them rewritten afterwards.
+            var forked = leaves.ToList();
+            forked[first - 1] = MerkleTree.LeafHash([9, 9, 9]);
+            var forkedRoot = MerkleTree.Root(forked);
+            var forkDetected = !MerkleTree.VerifyConsistency(first, second, firstRoot, forkedRoot, MerkleTree.ConsistencyProof(forked, first, second));
+            return ok && forkDetected;
+        }).QuickCheckThrowOnFailure();
+    }
+
+    private static byte[] Flip(byte[] hash)
+    {
+        var copy = (byte[])hash.Clone();
+        copy[0] ^= 1;
+        return copy;
+    }
+}
