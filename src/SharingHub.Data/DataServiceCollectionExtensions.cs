@@ -2,7 +2,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using SharingHub.Core.Audit;
 using SharingHub.Core.Crypto;
+using SharingHub.Data.Audit;
 using SharingHub.Core.Records;
 using SharingHub.Data.Demo;
 using SharingHub.Data.Keys;
@@ -34,6 +36,14 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<IDataKeyStore, EfDataKeyStore>();
         services.TryAddSingleton<DatabaseMigrator>();
         services.TryAddSingleton<DemoDataLoader>();
+        services.AddOptions<AuditOptions>()
+            .BindConfiguration(AuditOptions.Section)
+            .Validate(o => o.CheckpointEvery > 0 && o.CheckpointSeconds > 0 && o.MaxBatch is > 0 and <= 10_000, $"{AuditOptions.Section} values must be positive")
+            .ValidateOnStart();
+        services.TryAddSingleton<AuditCheckpointer>();
+        services.TryAddSingleton<AuditProofs>();
+        services.TryAddSingleton<AuditWriter>();
+        services.TryAddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditWriter>());
         return services;
     }
 

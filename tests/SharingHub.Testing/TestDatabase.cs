@@ -48,6 +48,7 @@ public sealed class TestDatabase : IAsyncDisposable
         [$"{DatabaseOptions.Section}:ConnectionString"] = ConnectionString,
         ["SharingHub:KeyRing:Path"] = KeyRingPath,
         ["SharingHub:Identity:SigningKeyPath"] = Path.Combine(_folder, "signing-keys.json"),
+        ["SharingHub:Audit:SigningKeyPath"] = Path.Combine(_folder, "audit-signing-keys.json"),
     };
 
     /// <summary>The data and crypto services over this database, schema migrated.</summary>

@@ -1,0 +1,142 @@
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.Records;
+using SharingHub.Core.Time;
+using SharingHub.Crypto.Audit;
+using SharingHub.Crypto.Signing;
+using SharingHub.Data.Storage;
+
+namespace SharingHub.Data.Audit;
+
+/// <summary>
+/// Signs checkpoints (tree size, Merkle root, time; ECDSA P-256) every N entries or T seconds. It keeps
+/// the tree's right edge in memory and extends it from the database, so it also covers entries other
+/// hub processes wrote, and a checkpoint costs O(new entries), not O(log size).
+/// </summary>
+public sealed class AuditCheckpointer
+{
+    private readonly IHubDbContextFactory _contexts;
+    private readonly AuditOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<AuditCheckpointer> _logger;
+    private readonly Lazy<HubSigningKeys> _keys;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private MerkleFrontier? _frontier;
+    private DateTimeOffset _lastCheckpointAt;
+    private long _lastCheckpointSize = -1;
+
+    public AuditCheckpointer(IHubDbContextFactory contexts, IOptions<AuditOptions> options, IKeyEncryptionKeyProvider keks, TimeProvider clock, ILogger<AuditCheckpointer> logger)
+    {
+        _contexts = contexts;
+        _options = options.Value;
+        _clock = clock;
+        _logger = logger;
+        // Audit keys are never dropped from the published set: old checkpoints must stay verifiable.
+        _keys = new Lazy<HubSigningKeys>(() => new HubSigningKeys(_options.SigningKeyPath, TimeSpan.FromDays(365 * 100), keks, clock));
+    }
+
+    public HubSigningKeys Keys => _keys.Value;
+
+    public IReadOnlyDictionary<string, ECDsa> PublicKeys => Keys.Published.ToDictionary(k => k.KeyId, k => k.ECDsa, StringComparer.Ordinal);
+
+    public async Task MaybeCheckpointAsync(CancellationToken cancellationToken)
+    {
+        var now = _clock.GetUtcNow();
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await ExtendAsync(cancellationToken);
+            var size = _frontier!.Size;
+            if (_lastCheckpointSize < 0)
+            {
+                await using var db = _contexts.Create();
+                var latest = await db.AuditCheckpoints.AsNoTracking().OrderByDescending(c => c.TreeSize).FirstOrDefaultAsync(cancellationToken);
+                _lastCheckpointSize = latest?.TreeSize ?? 0;
+                _lastCheckpointAt = latest?.CreatedAt ?? DateTimeOffset.MinValue;
+            }
+            var due = size - _lastCheckpointSize >= _options.CheckpointEvery
+                || (size > _lastCheckpointSize && now - _lastCheckpointAt >= TimeSpan.FromSeconds(_options.CheckpointSeconds));
+            if (due)
+            {
+                await SignAsync(size, _frontier.Root(), cancellationToken);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Signs a checkpoint over everything committed so far (tests, the CLI, and shutdown).</summary>
+    public async Task<AuditCheckpoint?> CheckpointNowAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await ExtendAsync(cancellationToken);
+            return _frontier!.Size == 0 ? null : await SignAsync(_frontier.Size, _frontier.Root(), cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<AuditCheckpoint?> LatestAsync(CancellationToken cancellationToken)
+    {
+        await using var db = _contexts.Create();
+        return await db.AuditCheckpoints.AsNoTracking().OrderByDescending(c => c.TreeSize).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    private async Task<AuditCheckpoint> SignAsync(long size, byte[] root, CancellationToken cancellationToken)
+    {
+        var createdAt = _clock.UtcNowForStorage();
+        var key = Keys.Current;
+        var checkpoint = new AuditCheckpoint
+        {
+            TreeSize = size,
+            RootHash = root,
+            CreatedAt = createdAt,
+            KeyId = key.KeyId,
+            Signature = key.ECDsa.SignData(AuditHashing.CheckpointStatement(size, root, createdAt), HashAlgorithmName.SHA256),
+        };
+        await using var db = _contexts.Create();
+        if (!await db.AuditCheckpoints.AnyAsync(c => c.TreeSize == size, cancellationToken))
+        {
+            db.AuditCheckpoints.Add(checkpoint);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException) when (CheckpointExists(size))
+            {
+                // Another hub process signed the same size first; both roots are over the same entries.
+            }
+        }
+        _lastCheckpointSize = size;
+        _lastCheckpointAt = createdAt;
+        _logger.LogInformation("Audit checkpoint signed at tree size {TreeSize}", size);
+        return checkpoint;
+    }
+
+    private bool CheckpointExists(long size)
+    {
+        using var db = _contexts.Create();
+        return db.AuditCheckpoints.AsNoTracking().Any(c => c.TreeSize == size);
+    }
+
+    private async Task ExtendAsync(CancellationToken cancellationToken)
+    {
+        _frontier ??= new MerkleFrontier();
+        await using var db = _contexts.Create();
+        var from = _frontier.Size;
+        await foreach (var hash in db.AuditEntries.AsNoTracking().Where(a => a.Sequence > from).OrderBy(a => a.Sequence)
+            .Select(a => a.EntryHash).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            _frontier.Append(hash);
+        }
+    }
+}

@@ -1,0 +1,194 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SharingHub.Core.Audit;
+using SharingHub.Core.Records;
+using SharingHub.Core.Time;
+using SharingHub.Crypto.Audit;
+using SharingHub.Data.Storage;
+
+namespace SharingHub.Data.Audit;
+
+public sealed class AuditOptions
+{
+    public const string Section = "SharingHub:Audit";
+
+    /// <summary>Sign a checkpoint after this many new entries ...</summary>
+    public int CheckpointEvery { get; set; } = 1000;
+
+    /// <summary>... or after this many seconds with any new entry, whichever comes first.</summary>
+    public int CheckpointSeconds { get; set; } = 60;
+
+    /// <summary>The most entries one transaction commits (group commit).</summary>
+    public int MaxBatch { get; set; } = 256;
+
+    /// <summary>The audit signing key (ECDSA P-256, wrapped by the key ring).</summary>
+    public string SigningKeyPath { get; set; } = "data/audit-signing-keys.json";
+}
+
+/// <summary>
+/// The single writer of the audit log. Requests queue their entries; the writer commits them in
+/// batches (one transaction, one flush, many entries), holding the database's write lock while it
+/// reads the tail and chains the new entries, so several hub processes never fork the log or leave a
+/// gap. A caller's append completes only after its batch has committed.
+/// </summary>
+public sealed class AuditWriter : BackgroundService, IAuditLog
+{
+    private const long AdvisoryLockKey = 0x5348_4155_4449_54; // "SHAUDIT"
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.Wait });
+    private readonly IHubDbContextFactory _contexts;
+    private readonly AuditCheckpointer _checkpointer;
+    private readonly AuditOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<AuditWriter> _logger;
+
+    public AuditWriter(IHubDbContextFactory contexts, AuditCheckpointer checkpointer, IOptions<AuditOptions> options, TimeProvider clock, ILogger<AuditWriter> logger)
+    {
+        _contexts = contexts;
+        _checkpointer = checkpointer;
+        _options = options.Value;
+        _clock = clock;
+        _logger = logger;
+    }
+
+    public async Task<long> AppendAsync(AuditRecord record, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(record, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken);
+        }
+        // Not cancellable once queued: a disclosure must not go ahead on an entry that may or may not commit.
+        return await pending.Done.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Pending>(_options.MaxBatch);
+        var lastCheckpointCheck = _clock.GetUtcNow();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                using var tick = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                tick.CancelAfter(TimeSpan.FromSeconds(Math.Max(1, _options.CheckpointSeconds)));
+                await _queue.Reader.WaitToReadAsync(tick.Token);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Idle: fall through to the time-based checkpoint.
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            while (batch.Count < _options.MaxBatch && _queue.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+            if (batch.Count > 0)
+            {
+                await CommitAsync(batch);
+                batch.Clear();
+            }
+            await _checkpointer.MaybeCheckpointAsync(stoppingToken);
+        }
+        await DrainOnStopAsync();
+    }
+
+    private async Task CommitAsync(List<Pending> batch)
+    {
+        try
+        {
+            var sequences = await WriteBatchAsync(batch.Select(p => p.Record).ToList());
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Done.TrySetResult(sequences[i]);
+            }
+        }
+        catch (Exception e) when (e is DbException or DbUpdateException or InvalidOperationException or IOException or TimeoutException)
+        {
+            _logger.LogError("Audit batch of {Count} entries could not be committed: {Error}; the requests fail closed", batch.Count, e.GetType().Name);
+            foreach (var pending in batch)
+            {
+                pending.Done.TrySetException(new AuditUnavailableException("the audit log could not commit the entry", e));
+            }
+        }
+    }
+
+    internal async Task<IReadOnlyList<long>> WriteBatchAsync(IReadOnlyList<AuditRecord> records)
+    {
+        await using var db = _contexts.Create();
+        var connection = db.Database.GetDbConnection();
+        await connection.OpenAsync();
+        await using var transaction = connection is SqliteConnection sqlite
+            ? sqlite.BeginTransaction(deferred: false)
+            : await connection.BeginTransactionAsync();
+        await db.Database.UseTransactionAsync(transaction);
+        if (_contexts.Engine == DatabaseEngine.Postgres)
+        {
+            await db.Database.ExecuteSqlRawAsync(string.Create(CultureInfo.InvariantCulture, $"SELECT pg_advisory_xact_lock({AdvisoryLockKey})"));
+        }
+        var tail = await db.AuditEntries.AsNoTracking().OrderByDescending(a => a.Sequence)
+            .Select(a => new { a.Sequence, a.EntryHash }).FirstOrDefaultAsync();
+        var sequence = tail?.Sequence ?? 0;
+        var previous = tail?.EntryHash ?? [];
+        var sequences = new List<long>(records.Count);
+        foreach (var record in records)
+        {
+            var entry = new AuditEntry
+            {
+                Sequence = ++sequence,
+                RecordedAt = TimeProviderExtensions.TruncateForStorage(record.At),
+                RequestId = Clip(record.RequestId, 64),
+                Agency = Clip(record.Agency, 32),
+                Actor = Clip(record.Actor, 256),
+                Purpose = record.Purpose is null ? null : Clip(record.Purpose, 64),
+                EnquiryId = record.EnquiryId,
+                Action = Clip(record.Action, 64),
+                Outcome = Clip(record.Outcome, 32),
+                Decision = record.Decision,
+                IsOverride = record.IsOverride,
+                Subjects = Joined(record.Subjects.Select(s => s.ToString("D"))),
+                Owners = Joined(record.Owners),
+                Body = record.Body,
+                PreviousHash = previous,
+            };
+            entry.EntryHash = AuditHashing.LeafHash(entry);
+            previous = entry.EntryHash;
+            db.AuditEntries.Add(entry);
+            sequences.Add(entry.Sequence);
+        }
+        await db.SaveChangesAsync();
+        await transaction.CommitAsync();
+        return sequences;
+    }
+
+    private async Task DrainOnStopAsync()
+    {
+        var rest = new List<Pending>();
+        while (_queue.Reader.TryRead(out var next))
+        {
+            rest.Add(next);
+        }
+        if (rest.Count > 0)
+        {
+            await CommitAsync(rest);
+        }
+    }
+
+    private static string Joined(IEnumerable<string> values)
+    {
+        var distinct = values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return distinct.Count == 0 ? "|" : "|" + string.Join('|', distinct) + "|";
+    }
+
+    private static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
+
+    private sealed record Pending(AuditRecord Record, TaskCompletionSource<long> Done);
+}

@@ -1,0 +1,183 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SharingHub.Core.Audit;
+using SharingHub.Crypto.Audit;
+using SharingHub.Data.Audit;
+using SharingHub.Data.Storage;
+using SharingHub.Testing;
+
+namespace SharingHub.Data.Tests.Audit;
+
+/// <summary>The audit log's guarantees, on each engine: contiguous, chained, checkpointed, and every tampering detected.</summary>
+public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine)
+{
+    private AuditWriter Writer => Services.GetRequiredService<AuditWriter>();
+    private AuditCheckpointer Checkpointer => Services.GetRequiredService<AuditCheckpointer>();
+
+    private static AuditRecord Record(int i, string agency = "police") => new(
+        DateTimeOffset.UtcNow, $"req-{i}", agency, $"user-{i % 3}", "s47-enquiry", null, "event.read", "success", "permit", false,
+        [Guid.NewGuid()], ["health"], $$"""{"resources":[{"type":"event","id":"{{Guid.NewGuid()}}"}],"rules":["macpt.health-clinical"]}""");
+
+    private async Task AppendAsync(int count)
+    {
+        await Writer.StartAsync(CancellationToken.None);
+        await Task.WhenAll(Enumerable.Range(0, count).Select(i => Writer.AppendAsync(Record(i), CancellationToken.None)));
+    }
+
+    private async Task<AuditVerification> VerifyAsync()
+    {
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var entries = await db.AuditEntries.AsNoTracking().OrderBy(a => a.Sequence).ToListAsync();
+        var checkpoints = await db.AuditCheckpoints.AsNoTracking().ToListAsync();
+        return AuditVerifier.Verify(entries, checkpoints, Checkpointer.PublicKeys);
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        await db.Database.ExecuteSqlRawAsync(sql);
+    }
+
+    [Fact]
+    public async Task Given_many_concurrent_appends_then_the_log_is_contiguous_chained_and_verifies_against_a_signed_checkpoint()
+    {
+        await AppendAsync(300);
+        var checkpoint = await Checkpointer.CheckpointNowAsync(CancellationToken.None);
+
+        var result = await VerifyAsync();
+
+        Assert.True(result.Ok, result.Problem);
+        Assert.Equal(300, result.EntriesChecked);
+        Assert.Equal(300, checkpoint!.TreeSize);
+        Assert.True(result.CheckpointsChecked >= 1);
+    }
+
+    [Fact]
+    public async Task Given_two_writers_on_one_database_appending_at_once_then_the_log_never_forks_and_has_no_gap()
+    {
+        await using var other = await Database.StartServicesAsync();
+        var second = other.GetRequiredService<AuditWriter>();
+        await Writer.StartAsync(CancellationToken.None);
+        await second.StartAsync(CancellationToken.None);
+
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => (i % 2 == 0 ? Writer : second).AppendAsync(Record(i), CancellationToken.None)));
+        await Checkpointer.CheckpointNowAsync(CancellationToken.None);
+
+        var result = await VerifyAsync();
+        Assert.True(result.Ok, result.Problem);
+        Assert.Equal(200, result.EntriesChecked);
+        await second.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Given_an_entry_altered_in_the_database_then_verification_names_it()
+    {
+        await AppendAsync(50);
+        await ExecuteAsync("""UPDATE "AuditEntries" SET "Outcome" = 'denied' WHERE "Sequence" = 17""");
+        var result = await VerifyAsync();
+        Assert.False(result.Ok);
+        Assert.Equal(17, result.FirstBadSequence);
+    }
+
+    [Fact]
+    public async Task Given_an_entry_deleted_then_verification_names_the_missing_sequence()
+    {
+        await AppendAsync(40);
+        await ExecuteAsync("""DELETE FROM "AuditEntries" WHERE "Sequence" = 23""");
+        var result = await VerifyAsync();
+        Assert.False(result.Ok);
+        Assert.Equal(23, result.FirstBadSequence);
+    }
+
+    [Fact]
+    public async Task Given_two_entries_swapped_then_verification_names_the_first()
+    {
+        await AppendAsync(30);
+        await ExecuteAsync("""UPDATE "AuditEntries" SET "Sequence" = -1 WHERE "Sequence" = 10""");
+        await ExecuteAsync("""UPDATE "AuditEntries" SET "Sequence" = 10 WHERE "Sequence" = 11""");
+        await ExecuteAsync("""UPDATE "AuditEntries" SET "Sequence" = 11 WHERE "Sequence" = -1""");
+        var result = await VerifyAsync();
+        Assert.False(result.Ok);
+        Assert.Equal(10, result.FirstBadSequence);
+    }
+
+    [Fact]
+    public async Task Given_the_tail_truncated_after_a_signed_checkpoint_then_truncation_is_caught()
+    {
+        await AppendAsync(60);
+        await Checkpointer.CheckpointNowAsync(CancellationToken.None);
+        await ExecuteAsync("""DELETE FROM "AuditEntries" WHERE "Sequence" > 45""");
+        var result = await VerifyAsync();
+        Assert.False(result.Ok);
+        Assert.Equal(46, result.FirstBadSequence);
+        Assert.Contains("truncated", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_entries_rewritten_with_recomputed_hashes_then_the_signed_checkpoint_still_catches_it()
+    {
+        await AppendAsync(20);
+        await Checkpointer.CheckpointNowAsync(CancellationToken.None);
+        // A careful attacker rewrites entry 12 and re-chains everything after it.
+        await using (var db = Services.GetRequiredService<IHubDbContextFactory>().Create())
+        {
+            var entries = await db.AuditEntries.Where(a => a.Sequence >= 12).OrderBy(a => a.Sequence).ToListAsync();
+            var previous = (await db.AuditEntries.AsNoTracking().SingleAsync(a => a.Sequence == 11)).EntryHash;
+            foreach (var entry in entries)
+            {
+                if (entry.Sequence == 12)
+                {
+                    entry.Actor = "someone-else";
+                }
+                entry.PreviousHash = previous;
+                entry.EntryHash = AuditHashing.LeafHash(entry);
+                previous = entry.EntryHash;
+            }
+            await db.SaveChangesAsync();
+        }
+        var result = await VerifyAsync();
+        Assert.False(result.Ok);
+        Assert.Equal(1, result.FirstBadSequence);
+        Assert.Contains("signed checkpoint", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_a_checkpoint_signature_forged_then_verification_refuses_it()
+    {
+        await AppendAsync(5);
+        await Checkpointer.CheckpointNowAsync(CancellationToken.None);
+        await ExecuteAsync("""UPDATE "AuditCheckpoints" SET "TreeSize" = 4""");
+        var result = await VerifyAsync();
+        Assert.False(result.Ok);
+        Assert.Contains("not signed", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_the_audit_store_broken_when_appending_then_the_append_fails_rather_than_pretending()
+    {
+        await Writer.StartAsync(CancellationToken.None);
+        await Writer.AppendAsync(Record(1), CancellationToken.None);
+        await ExecuteAsync("""ALTER TABLE "AuditEntries" RENAME TO "AuditEntriesGone" """);
+
+        await Assert.ThrowsAsync<AuditUnavailableException>(() => Writer.AppendAsync(Record(2), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Given_proofs_from_the_store_then_they_verify_against_the_signed_root()
+    {
+        await AppendAsync(37);
+        var checkpoint = await Checkpointer.CheckpointNowAsync(CancellationToken.None);
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var leaf = (await db.AuditEntries.AsNoTracking().SingleAsync(a => a.Sequence == 9)).EntryHash;
+        var proofs = Services.GetRequiredService<AuditProofs>();
+
+        var inclusion = await proofs.InclusionAsync(9, 37, CancellationToken.None);
+
+        Assert.True(MerkleTree.VerifyInclusion(leaf, 8, 37, inclusion!, checkpoint!.RootHash));
+        Assert.Null(await proofs.InclusionAsync(9, 38, CancellationToken.None));
+    }
+}
+
+public sealed class SqliteAuditLogTests() : AuditLogTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresAuditLogTests() : AuditLogTests(DatabaseEngine.Postgres);
