@@ -1,5 +1,6 @@
 using SharingHub.Crypto;
 using SharingHub.Data;
+using SharingHub.Server.Audit;
 using SharingHub.Server.Health;
 using SharingHub.Server.Hosting;
 using SharingHub.Server.Identity;
@@ -25,6 +26,7 @@ app.MapTokenService();
 app.MapDevelopmentIdentityProvider();
 app.MapMe();
 app.MapPeopleSignIn();
+app.MapAudit();
 await app.RunAsync();
 
 /// <summary>Visible to WebApplicationFactory in the tests.</summary>

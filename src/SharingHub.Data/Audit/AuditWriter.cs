@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
@@ -64,7 +63,14 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
             await _queue.Writer.WriteAsync(pending, cancellationToken);
         }
         // Not cancellable once queued: a disclosure must not go ahead on an entry that may or may not commit.
-        return await pending.Done.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+        try
+        {
+            return await pending.Done.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+        }
+        catch (TimeoutException e)
+        {
+            throw new AuditUnavailableException("the audit log did not commit the entry in time", e);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -96,7 +102,15 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
                 await CommitAsync(batch);
                 batch.Clear();
             }
-            await _checkpointer.MaybeCheckpointAsync(stoppingToken);
+            try
+            {
+                await _checkpointer.MaybeCheckpointAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The writer must outlive a failed checkpoint: the next tick tries again, and appends go on.
+                _logger.LogError("Audit checkpoint failed: {Error}", e.GetType().Name);
+            }
         }
         await DrainOnStopAsync();
     }
@@ -111,8 +125,9 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
                 batch[i].Done.TrySetResult(sequences[i]);
             }
         }
-        catch (Exception e) when (e is DbException or DbUpdateException or InvalidOperationException or IOException or TimeoutException)
+        catch (Exception e)
         {
+            // Any failure fails the batch's requests closed; the writer itself keeps running for the next batch.
             _logger.LogError("Audit batch of {Count} entries could not be committed: {Error}; the requests fail closed", batch.Count, e.GetType().Name);
             foreach (var pending in batch)
             {

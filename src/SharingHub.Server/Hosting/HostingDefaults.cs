@@ -28,6 +28,8 @@ internal static class HostingDefaults
         services.AddSharingHubPolicies();
         services.AddSingleton<StartupState>();
         services.AddHostedService<StartupTasks>();
+        services.AddHostedService(sp => sp.GetRequiredService<Data.Audit.AuditWriter>());
+        services.AddScoped<Audit.AuditScope>();
         services.AddHealthChecks()
             .AddCheck<StartupHealthCheck>("startup")
             .AddCheck<DatabaseHealthCheck>("database");

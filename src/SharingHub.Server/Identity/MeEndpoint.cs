@@ -1,4 +1,5 @@
 using SharingHub.Policies.Decisions;
+using SharingHub.Server.Audit;
 
 namespace SharingHub.Server.Identity;
 
@@ -23,7 +24,7 @@ internal static class MeEndpoint
                 expires_at = me.ExpiresAt,
                 purposes = purposes.Select(p => new { code = p.Code, title = p.Title }),
             });
-        }).RequireAuthorization();
+        }).RequireAuthorization().Audited("identity.me");
         return app;
     }
 }

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using SharingHub.Core.Audit;
+using SharingHub.Server.Identity;
+
+namespace SharingHub.Server.Audit;
+
+/// <summary>The audit action an endpoint declares; every request to it gets exactly one entry.</summary>
+public sealed record AuditActionAttribute(string Action);
+
+/// <summary>
+/// Writes the request's audit entry after the handler has decided and before anything is sent: the
+/// result is only returned (and so only serialised to the caller) once the entry is durably committed.
+/// If the audit log cannot commit, the caller gets 503 and nothing else (fail closed).
+/// </summary>
+internal sealed class AuditFilter(IAuditLog audit, TimeProvider clock, ILogger<AuditFilter> logger) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var action = http.GetEndpoint()?.Metadata.GetMetadata<AuditActionAttribute>()?.Action ?? "unknown";
+        var result = await next(context);
+        var scope = http.RequestServices.GetRequiredService<AuditScope>();
+        var principal = http.Items.ContainsKey("SharingHub.Principal") ? http.HubPrincipal() : null;
+        var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
+        var body = JsonSerializer.Serialize(new
+        {
+            roles = principal?.Roles.Order(StringComparer.Ordinal),
+            client = principal?.ClientId,
+            issuer = principal?.Issuer,
+            clientAddress = http.Connection.RemoteIpAddress?.ToString(),
+            method = http.Request.Method,
+            route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText,
+            status,
+            count = scope.Count,
+            overrideJustification = scope.OverrideJustification,
+            resources = scope.Resources,
+        });
+        var record = new AuditRecord(clock.GetUtcNow(), http.TraceIdentifier, principal?.Agency ?? "none", principal?.Subject ?? "anonymous",
+            scope.Purpose, scope.EnquiryId, action, Outcome(status), scope.Decision, scope.IsOverride, scope.Subjects, scope.Owners, body);
+        try
+        {
+            await audit.AppendAsync(record, http.RequestAborted);
+        }
+        catch (AuditUnavailableException)
+        {
+            logger.LogError("Request {RequestId} ({Action}) refused: its audit entry could not be committed", http.TraceIdentifier, action);
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Audit log unavailable",
+                detail: "The request was not carried out because it could not be recorded. Try again later.");
+        }
+        return result;
+    }
+
+    private static string Outcome(int status) => status switch
+    {
+        < 300 => "success",
+        401 or 403 => "denied",
+        404 => "not-found",
+        < 500 => "rejected",
+        _ => "error",
+    };
+}
+
+internal static class AuditEndpointExtensions
+{
+    /// <summary>Declares the endpoint's audit action: one entry per request, written before the response.</summary>
+    public static TBuilder Audited<TBuilder>(this TBuilder builder, string action)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new AuditActionAttribute(action)).AddEndpointFilter<TBuilder, AuditFilter>();
+}

@@ -1,0 +1,145 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.Tokens;
+using SharingHub.Core.Records;
+using SharingHub.Crypto.Audit;
+using SharingHub.Data.Audit;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Identity;
+using SharingHub.Testing;
+
+namespace SharingHub.Server.Tests.Audit;
+
+/// <summary>Audit over the real HTTP pipeline, on each engine: one entry per request, fail closed, the IG officer's view, offline verification.</summary>
+public abstract class AuditApiTests(DatabaseEngine engine) : IAsyncLifetime
+{
+    private TestDatabase _database = null!;
+    private HubFactory _hub = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync(engine);
+        _hub = new HubFactory(_database, settings: new Dictionary<string, string?> { ["SharingHub:Identity:DevelopmentIdentityProvider"] = "true" });
+        _client = _hub.CreateClient();
+    }
+
+    private async Task<HttpResponseMessage> GetAsync(string path, string user, string? purpose = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + _hub.Services.GetRequiredService<DevelopmentIdentityProvider>().IssueFor(user));
+        if (purpose is not null)
+        {
+            request.Headers.TryAddWithoutValidation("X-Purpose-Of-Use", purpose);
+        }
+        return await _client.SendAsync(request);
+    }
+
+    private static async Task<JsonElement> Json(HttpResponseMessage response) => JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+
+    [Fact]
+    public async Task Given_requests_by_police_and_health_then_each_agencys_ig_officer_sees_only_its_own_agencys_entries()
+    {
+        (await GetAsync("/me", "demo-police-officer")).Dispose();
+        (await GetAsync("/me", "demo-health-practitioner")).Dispose();
+
+        using var response = await GetAsync("/audit/entries", "demo-health-ig", "audit-review");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var entries = (await Json(response)).GetProperty("entries").EnumerateArray().ToList();
+        Assert.Contains(entries, e => e.GetProperty("user").GetString() == "demo-health-practitioner" && e.GetProperty("action").GetString() == "identity.me");
+        Assert.DoesNotContain(entries, e => e.GetProperty("agency").GetString() == "police");
+    }
+
+    [Fact]
+    public async Task Given_a_practitioner_who_is_not_an_ig_officer_when_searching_the_audit_then_refused_and_the_refusal_is_itself_audited()
+    {
+        using var refused = await GetAsync("/audit/entries", "demo-police-officer", "audit-review");
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("purpose_not_allowed", (await Json(refused)).GetProperty("error").GetString());
+
+        await using var db = _hub.Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var entry = await db.AuditEntries.AsNoTracking().OrderByDescending(a => a.Sequence).FirstAsync();
+        Assert.Equal("audit.search", entry.Action);
+        Assert.Equal("demo-police-officer", entry.Actor);
+        Assert.Equal("rejected", entry.Outcome);
+    }
+
+    [Fact]
+    public async Task Given_no_purpose_then_the_refusal_lists_the_purposes_the_caller_may_use()
+    {
+        using var response = await GetAsync("/audit/entries", "demo-la-ig");
+        var body = await Json(response);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("purpose_required", body.GetProperty("error").GetString());
+        Assert.Equal(["audit-review"], body.GetProperty("purposes").EnumerateArray().Select(p => p.GetProperty("code").GetString()));
+    }
+
+    [Fact]
+    public async Task Given_the_audit_store_is_broken_then_no_request_returns_data_and_each_answers_503()
+    {
+        using (var ok = await GetAsync("/me", "demo-la-lcpp"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+        await using (var db = _hub.Services.GetRequiredService<IHubDbContextFactory>().Create())
+        {
+            await db.Database.ExecuteSqlRawAsync("""ALTER TABLE "AuditEntries" RENAME TO "AuditEntriesGone" """);
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await GetAsync("/me", "demo-la-lcpp");
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.DoesNotContain("demo-la-lcpp", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Given_a_signed_checkpoint_then_anyone_with_the_published_key_verifies_it_and_an_inclusion_proof_offline()
+    {
+        for (var i = 0; i < 7; i++)
+        {
+            (await GetAsync("/me", "demo-education-lead")).Dispose();
+        }
+        await _hub.Services.GetRequiredService<AuditCheckpointer>().CheckpointNowAsync(CancellationToken.None);
+
+        var jwk = (await Json(await _client.GetAsync(new Uri("/audit/public-key", UriKind.Relative)))).GetProperty("keys")[0];
+        using var key = ECDsa.Create(new ECParameters
+        {
+            Curve = ECCurve.NamedCurves.nistP256,
+            Q = new ECPoint { X = Base64UrlEncoder.DecodeBytes(jwk.GetProperty("x").GetString()), Y = Base64UrlEncoder.DecodeBytes(jwk.GetProperty("y").GetString()) },
+        });
+        var c = await Json(await GetAsync("/audit/checkpoint", "demo-education-lead"));
+        var checkpoint = new AuditCheckpoint
+        {
+            TreeSize = c.GetProperty("treeSize").GetInt64(),
+            RootHash = Convert.FromBase64String(c.GetProperty("rootHash").GetString()!),
+            CreatedAt = c.GetProperty("createdAt").GetDateTimeOffset(),
+            KeyId = c.GetProperty("keyId").GetString()!,
+            Signature = Convert.FromBase64String(c.GetProperty("signature").GetString()!),
+        };
+        Assert.True(AuditHashing.VerifyCheckpoint(checkpoint, key));
+
+        var proof = await Json(await GetAsync($"/audit/proofs/inclusion?sequence=3&treeSize={checkpoint.TreeSize}", "demo-education-lead"));
+        await using var db = _hub.Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var leaf = (await db.AuditEntries.AsNoTracking().SingleAsync(a => a.Sequence == 3)).EntryHash;
+        var hashes = proof.GetProperty("hashes").EnumerateArray().Select(h => Convert.FromBase64String(h.GetString()!)).ToList();
+        Assert.True(MerkleTree.VerifyInclusion(leaf, 2, checkpoint.TreeSize, hashes, checkpoint.RootHash));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _hub.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+}
+
+public sealed class SqliteAuditApiTests() : AuditApiTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresAuditApiTests() : AuditApiTests(DatabaseEngine.Postgres);
