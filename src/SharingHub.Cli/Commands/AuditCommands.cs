@@ -1,0 +1,124 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.Tokens;
+using SharingHub.Core.Records;
+using SharingHub.Crypto.Audit;
+using SharingHub.Crypto.Signing;
+using SharingHub.Data.Audit;
+using SharingHub.Data.Storage;
+
+namespace SharingHub.Cli.Commands;
+
+internal static class AuditCommands
+{
+    public static Command Create()
+    {
+        var export = new Option<string?>("--export") { Description = "Verify an exported log (NDJSON from 'sharinghub audit export') instead of a database" };
+        var publicKey = new Option<string?>("--public-key") { Description = "The audit public key as published at /audit/public-key (JWKS JSON); default: the hub's own key files" };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "A signed checkpoint kept elsewhere (JSON from /audit/checkpoint): proves the log was not truncated since" };
+        var verify = new Command("verify", "Verify the audit log: contiguous, chained, every entry's hash, every signed checkpoint; names the first bad entry")
+        {
+            export, publicKey, checkpoint,
+        };
+        HubServices.AddTo(verify);
+        verify.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            using var host = HubServices.Build(parse);
+            var checkpoints = new List<AuditCheckpoint>();
+            if (parse.GetValue(checkpoint) is { } checkpointFile)
+            {
+                checkpoints.Add(AuditExport.ReadCheckpoint(JsonDocument.Parse(await File.ReadAllTextAsync(checkpointFile, cancellationToken)).RootElement));
+            }
+            var keys = parse.GetValue(publicKey) is { } jwks
+                ? KeysFromJwks(await File.ReadAllTextAsync(jwks, cancellationToken))
+                : host.Services.GetRequiredService<AuditCheckpointer>().PublicKeys;
+            var clock = Stopwatch.StartNew();
+            AuditVerification result;
+            if (parse.GetValue(export) is { } exportFile)
+            {
+                // The checkpoints come last in the file: one pass collects them, a second streams the entries through the verifier.
+                var fromFile = new List<AuditCheckpoint>();
+                using (var scan = File.OpenText(exportFile))
+                {
+                    _ = AuditExport.ReadEntries(scan, fromFile).Count();
+                }
+                using var reader = File.OpenText(exportFile);
+                result = AuditVerifier.Verify(AuditExport.ReadEntries(reader, []), Distinct([.. checkpoints, .. fromFile]), keys);
+            }
+            else
+            {
+                await using var db = host.Services.GetRequiredService<IHubDbContextFactory>().Create();
+                checkpoints.AddRange(await db.AuditCheckpoints.AsNoTracking().ToListAsync(cancellationToken));
+                result = AuditVerifier.Verify(db.AuditEntries.AsNoTracking().OrderBy(a => a.Sequence).AsEnumerable(), Distinct(checkpoints), keys);
+            }
+            var rate = result.EntriesChecked / Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
+            if (!result.Ok)
+            {
+                await error.WriteLineAsync($"TAMPERED: first bad entry {result.FirstBadSequence}: {result.Problem}");
+                return 1;
+            }
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"intact: {result.EntriesChecked} entries and {result.CheckpointsChecked} signed checkpoints verified ({rate:N0} entries/s); latest checkpoint covers {result.LatestCheckpointSize?.ToString(CultureInfo.InvariantCulture) ?? "none"}"));
+            return 0;
+        });
+
+        var outFile = new Option<string>("--out") { Description = "Where to write the export (NDJSON)", Required = true };
+        var exportCommand = new Command("export", "Export the audit log as stored, with its checkpoints, for verification elsewhere") { outFile };
+        HubServices.AddTo(exportCommand);
+        exportCommand.SetAction(async (parse, cancellationToken) =>
+        {
+            using var host = HubServices.Build(parse);
+            await using var db = host.Services.GetRequiredService<IHubDbContextFactory>().Create();
+            await using var writer = File.CreateText(parse.GetValue(outFile)!);
+            AuditExport.Write(writer, db.AuditEntries.AsNoTracking().OrderBy(a => a.Sequence).AsEnumerable(),
+                await db.AuditCheckpoints.AsNoTracking().OrderBy(c => c.TreeSize).ToListAsync(cancellationToken));
+            await parse.InvocationConfiguration.Output.WriteLineAsync($"exported to {parse.GetValue(outFile)}");
+            return 0;
+        });
+
+        var checkpointNow = new Command("checkpoint", "Sign a checkpoint over everything committed so far, and print it (keep a copy elsewhere)");
+        HubServices.AddTo(checkpointNow);
+        checkpointNow.SetAction(async (parse, cancellationToken) =>
+        {
+            using var host = HubServices.Build(parse);
+            var signed = await host.Services.GetRequiredService<AuditCheckpointer>().CheckpointNowAsync(cancellationToken);
+            await parse.InvocationConfiguration.Output.WriteLineAsync(signed is null ? "the log is empty" : JsonSerializer.Serialize(AuditExport.CheckpointJson(signed)));
+            return 0;
+        });
+
+        var publicKeyCommand = new Command("public-key", "Print the audit public keys (JWKS), for verifiers");
+        HubServices.AddTo(publicKeyCommand);
+        publicKeyCommand.SetAction(async (parse, cancellationToken) =>
+        {
+            using var host = HubServices.Build(parse);
+            var keys = host.Services.GetRequiredService<AuditCheckpointer>().Keys.Published.Select(HubSigningKeys.PublicJwk);
+            await parse.InvocationConfiguration.Output.WriteLineAsync(JsonSerializer.Serialize(new { keys }));
+            return 0;
+        });
+        return new Command("audit", "The tamper-evident audit log") { verify, exportCommand, checkpointNow, publicKeyCommand };
+    }
+
+    private static List<AuditCheckpoint> Distinct(List<AuditCheckpoint> checkpoints) =>
+        checkpoints.GroupBy(c => c.TreeSize).Select(g => g.First()).ToList();
+
+    private static Dictionary<string, ECDsa> KeysFromJwks(string json)
+    {
+        var keys = new Dictionary<string, ECDsa>(StringComparer.Ordinal);
+        foreach (var k in JsonDocument.Parse(json).RootElement.GetProperty("keys").EnumerateArray())
+        {
+            keys[k.GetProperty("kid").GetString()!] = ECDsa.Create(new ECParameters
+            {
+                Curve = ECCurve.NamedCurves.nistP256,
+                Q = new ECPoint { X = Base64UrlEncoder.DecodeBytes(k.GetProperty("x").GetString()), Y = Base64UrlEncoder.DecodeBytes(k.GetProperty("y").GetString()) },
+            });
+        }
+        return keys;
+    }
+}
