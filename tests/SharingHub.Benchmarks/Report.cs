@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 
 namespace SharingHub.Benchmarks;
 
-internal sealed record Figure(string Area, string Name, double PerSecond, double BytesPerOperation, double RatioToBaseline, string Baseline);
+internal sealed record Figure(string Area, string Name, double PerSecond, double? BytesPerOperation, double RatioToBaseline, string Baseline);
 
 /// <summary>Figures as a Markdown table, each with its ratio to a baseline measured in the same run (machines are noisy).</summary>
 internal sealed class Report
@@ -21,7 +21,7 @@ internal sealed class Report
         foreach (var f in _figures)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {f.Area} | {f.Name} | {f.PerSecond:N0} | {f.BytesPerOperation:N0} | {f.RatioToBaseline:N2} | {f.Baseline} |"));
+                $"| {f.Area} | {f.Name} | {f.PerSecond:N0} | {(f.BytesPerOperation is { } b ? b.ToString("N0", CultureInfo.InvariantCulture) : "-")} | {f.RatioToBaseline:N2} | {f.Baseline} |"));
         }
     }
 }
