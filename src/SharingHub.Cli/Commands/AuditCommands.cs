@@ -5,7 +5,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.IdentityModel.Tokens;
 using SharingHub.Core.Records;
 using SharingHub.Crypto.Audit;
 using SharingHub.Crypto.Signing;
@@ -113,11 +112,7 @@ internal static class AuditCommands
         var keys = new Dictionary<string, ECDsa>(StringComparer.Ordinal);
         foreach (var k in JsonDocument.Parse(json).RootElement.GetProperty("keys").EnumerateArray())
         {
-            keys[k.GetProperty("kid").GetString()!] = ECDsa.Create(new ECParameters
-            {
-                Curve = ECCurve.NamedCurves.nistP256,
-                Q = new ECPoint { X = Base64UrlEncoder.DecodeBytes(k.GetProperty("x").GetString()), Y = Base64UrlEncoder.DecodeBytes(k.GetProperty("y").GetString()) },
-            });
+            keys[k.GetProperty("kid").GetString()!] = HubSigningKeys.PublicKeyFromJwk(k);
         }
         return keys;
     }

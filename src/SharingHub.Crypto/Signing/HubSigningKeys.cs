@@ -114,6 +114,17 @@ public sealed class HubSigningKeys
         };
     }
 
+    /// <summary>The public key back from a P-256 JWK as <see cref="PublicJwk"/> writes it (for verifiers).</summary>
+    public static ECDsa PublicKeyFromJwk(System.Text.Json.JsonElement jwk) => ECDsa.Create(new ECParameters
+    {
+        Curve = ECCurve.NamedCurves.nistP256,
+        Q = new ECPoint
+        {
+            X = Base64UrlEncoder.DecodeBytes(jwk.GetProperty("x").GetString()),
+            Y = Base64UrlEncoder.DecodeBytes(jwk.GetProperty("y").GetString()),
+        },
+    });
+
     /// <summary>Another process (the CLI's rotate-signing) may have rotated the keys: look at the file every ten seconds.</summary>
     private void ReloadIfChanged()
     {

@@ -1,9 +1,7 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.IdentityModel.Tokens;
 using SharingHub.Core.Records;
 using SharingHub.Crypto.Audit;
 using SharingHub.Data.Audit;
@@ -109,11 +107,7 @@ public abstract class AuditApiTests(DatabaseEngine engine) : IAsyncLifetime
         await _hub.Services.GetRequiredService<AuditCheckpointer>().CheckpointNowAsync(CancellationToken.None);
 
         var jwk = (await Json(await _client.GetAsync(new Uri("/audit/public-key", UriKind.Relative)))).GetProperty("keys")[0];
-        using var key = ECDsa.Create(new ECParameters
-        {
-            Curve = ECCurve.NamedCurves.nistP256,
-            Q = new ECPoint { X = Base64UrlEncoder.DecodeBytes(jwk.GetProperty("x").GetString()), Y = Base64UrlEncoder.DecodeBytes(jwk.GetProperty("y").GetString()) },
-        });
+        using var key = SharingHub.Crypto.Signing.HubSigningKeys.PublicKeyFromJwk(jwk);
         var c = await Json(await GetAsync("/audit/checkpoint", "demo-education-lead"));
         var checkpoint = new AuditCheckpoint
         {
