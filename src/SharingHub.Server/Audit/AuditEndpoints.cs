@@ -35,66 +35,20 @@ internal static class AuditEndpoints
                 ? Results.Json(new { first, second, hashes = proof.Select(Convert.ToBase64String) })
                 : Results.NotFound()).Audited("audit.proof.read");
         audit.MapGet("/entries", SearchAsync).Audited("audit.search");
+        audit.MapGet("/export", AuditExports.ExportAsync).Audited("audit.export");
+        audit.MapGet("/reports/{kind}", AuditReports.ReportAsync).Audited("audit.report");
         return app;
     }
 
-    private static async Task<IResult> SearchAsync(
-        HttpContext http, PolicyDecisionPoint policy, IHubDbContextFactory contexts, AuditScope scope, TimeProvider clock,
-        Guid? subject, string? user, string? purpose, Guid? enquiry, string? decision, bool? @override,
-        DateTimeOffset? from, DateTimeOffset? to, long? after, int? limit, CancellationToken ct)
+    private static async Task<IResult> SearchAsync(HttpContext http, PolicyDecisionPoint policy, IHubDbContextFactory contexts, AuditScope scope,
+        TimeProvider clock, [AsParameters] AuditFilters filters, long? after, int? limit, CancellationToken ct)
     {
-        var (purposeOfUse, _, refusal) = PurposeOfUse.Read(http, policy);
-        if (refusal is not null)
+        if (AuditAccess.Authorise(http, policy, scope, clock) is { } refusal)
         {
             return refusal;
         }
-        scope.Purpose = purposeOfUse;
-        var me = http.HubPrincipal();
-        var resource = new ResourceFacts("audit", Guid.Empty, me.Agency, "audit", new HashSet<Guid>(), null,
-            [new("sequence"), new("action"), new("outcome"), new("body")]);
-        var verdict = policy.Decide(new AccessRequest(new Principal(me.Agency, me.Subject, me.Roles, me.ClientId), purposeOfUse!, null, resource, []), clock.GetUtcNow());
-        scope.Record(resource, verdict);
-        if (!verdict.IsPermit)
-        {
-            return Results.Json(new { error = "access_denied", reasons = verdict.Reasons }, statusCode: StatusCodes.Status403Forbidden);
-        }
-        var own = $"|{me.Agency}|";
         await using var db = contexts.Create();
-        // An IG officer sees what their own agency's people did, and what anyone did with their agency's records.
-        var query = db.AuditEntries.AsNoTracking().Where(a => a.Agency == me.Agency || a.Owners.Contains(own));
-        if (subject is { } s)
-        {
-            var needle = $"|{s:D}|";
-            query = query.Where(a => a.Subjects.Contains(needle));
-        }
-        if (!string.IsNullOrEmpty(user))
-        {
-            query = query.Where(a => a.Actor == user);
-        }
-        if (!string.IsNullOrEmpty(purpose))
-        {
-            query = query.Where(a => a.Purpose == purpose);
-        }
-        if (enquiry is { } e)
-        {
-            query = query.Where(a => a.EnquiryId == e);
-        }
-        if (!string.IsNullOrEmpty(decision))
-        {
-            query = query.Where(a => a.Decision == decision);
-        }
-        if (@override is { } o)
-        {
-            query = query.Where(a => a.IsOverride == o);
-        }
-        if (from is { } f)
-        {
-            query = query.Where(a => a.RecordedAt >= f.ToUniversalTime());
-        }
-        if (to is { } t)
-        {
-            query = query.Where(a => a.RecordedAt < t.ToUniversalTime());
-        }
+        var query = filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency);
         if (after is { } cursor)
         {
             query = query.Where(a => a.Sequence > cursor);
@@ -102,24 +56,97 @@ internal static class AuditEndpoints
         var page = Math.Clamp(limit ?? 100, 1, MaxPage);
         var rows = await query.OrderBy(a => a.Sequence).Take(page + 1).ToListAsync(ct);
         scope.Count = Math.Min(rows.Count, page);
-        var entries = rows.Take(page).Select(a => new
-        {
-            sequence = a.Sequence,
-            recordedAt = a.RecordedAt,
-            agency = a.Agency,
-            user = a.Actor,
-            purpose = a.Purpose,
-            enquiry = a.EnquiryId,
-            action = a.Action,
-            outcome = a.Outcome,
-            decision = a.Decision,
-            @override = a.IsOverride,
-            subjects = a.Subjects.Split('|', StringSplitOptions.RemoveEmptyEntries),
-            owners = a.Owners.Split('|', StringSplitOptions.RemoveEmptyEntries),
-            // Police operational information may be exempt from a subject access disclosure: a person decides.
-            reviewBeforeDisclosure = a.Agency == "police" || a.Owners.Contains("|police|"),
-            details = JsonDocument.Parse(a.Body).RootElement,
-        });
-        return Results.Json(new { entries, next = rows.Count > page ? rows[page - 1].Sequence : (long?)null });
+        return Results.Json(new { entries = rows.Take(page).Select(AuditView.Json), next = rows.Count > page ? rows[page - 1].Sequence : (long?)null });
     }
+}
+
+/// <summary>The filters an IG officer searches, exports and reports by; the officer's own agency always bounds them.</summary>
+internal sealed record AuditFilters(Guid? Subject, string? User, string? Purpose, Guid? Enquiry, string? Decision, bool? Override, DateTimeOffset? From, DateTimeOffset? To)
+{
+    public IQueryable<Core.Records.AuditEntry> Apply(IQueryable<Core.Records.AuditEntry> query, string agency)
+    {
+        var own = $"|{agency}|";
+        // An IG officer sees what their own agency's people did, and what anyone did with their agency's records.
+        query = query.Where(a => a.Agency == agency || a.Owners.Contains(own));
+        if (Subject is { } s)
+        {
+            var needle = $"|{s:D}|";
+            query = query.Where(a => a.Subjects.Contains(needle));
+        }
+        if (!string.IsNullOrEmpty(User))
+        {
+            query = query.Where(a => a.Actor == User);
+        }
+        if (!string.IsNullOrEmpty(Purpose))
+        {
+            query = query.Where(a => a.Purpose == Purpose);
+        }
+        if (Enquiry is { } e)
+        {
+            query = query.Where(a => a.EnquiryId == e);
+        }
+        if (!string.IsNullOrEmpty(Decision))
+        {
+            query = query.Where(a => a.Decision == Decision);
+        }
+        if (Override is { } o)
+        {
+            query = query.Where(a => a.IsOverride == o);
+        }
+        if (From is { } f)
+        {
+            var from = f.ToUniversalTime();
+            query = query.Where(a => a.RecordedAt >= from);
+        }
+        if (To is { } t)
+        {
+            var to = t.ToUniversalTime();
+            query = query.Where(a => a.RecordedAt < to);
+        }
+        return query;
+    }
+}
+
+/// <summary>Who may read the audit: a purpose of use is named, and the policy permits the data class audit for the caller's own agency.</summary>
+internal static class AuditAccess
+{
+    public static IResult? Authorise(HttpContext http, PolicyDecisionPoint policy, AuditScope scope, TimeProvider clock)
+    {
+        var (purpose, _, refusal) = PurposeOfUse.Read(http, policy);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        scope.Purpose = purpose;
+        var me = http.HubPrincipal();
+        var resource = new ResourceFacts("audit", Guid.Empty, me.Agency, "audit", new HashSet<Guid>(), null,
+            [new("sequence"), new("action"), new("outcome"), new("body")]);
+        var verdict = policy.Decide(new AccessRequest(new Principal(me.Agency, me.Subject, me.Roles, me.ClientId), purpose!, null, resource, []), clock.GetUtcNow());
+        scope.Record(resource, verdict);
+        return verdict.IsPermit ? null : Results.Json(new { error = "access_denied", reasons = verdict.Reasons }, statusCode: StatusCodes.Status403Forbidden);
+    }
+}
+
+internal static class AuditView
+{
+    public static object Json(Core.Records.AuditEntry a) => new
+    {
+        sequence = a.Sequence,
+        recordedAt = a.RecordedAt,
+        agency = a.Agency,
+        user = a.Actor,
+        purpose = a.Purpose,
+        enquiry = a.EnquiryId,
+        action = a.Action,
+        outcome = a.Outcome,
+        decision = a.Decision,
+        @override = a.IsOverride,
+        subjects = a.Subjects.Split('|', StringSplitOptions.RemoveEmptyEntries),
+        owners = a.Owners.Split('|', StringSplitOptions.RemoveEmptyEntries),
+        // Police operational information may be exempt from a subject access disclosure: a person decides.
+        reviewBeforeDisclosure = ReviewBeforeDisclosure(a),
+        details = JsonDocument.Parse(a.Body).RootElement,
+    };
+
+    public static bool ReviewBeforeDisclosure(Core.Records.AuditEntry a) => a.Agency == "police" || a.Owners.Contains("|police|", StringComparison.Ordinal);
 }

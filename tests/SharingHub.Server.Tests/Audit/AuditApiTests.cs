@@ -126,6 +126,40 @@ public abstract class AuditApiTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.True(MerkleTree.VerifyInclusion(leaf, 2, checkpoint.TreeSize, hashes, checkpoint.RootHash));
     }
 
+    [Fact]
+    public async Task Given_entries_then_the_ig_officer_exports_them_as_csv_and_as_fhir_audit_events_with_purpose_of_use()
+    {
+        (await GetAsync("/me", "demo-la-lcpp")).Dispose();
+        (await GetAsync("/audit/entries", "demo-la-ig", "audit-review")).Dispose();
+
+        using var csv = await GetAsync("/audit/export?format=csv", "demo-la-ig", "audit-review");
+        var lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
+        Assert.StartsWith("sequence,recorded_at,agency,user,purpose", lines[0], StringComparison.Ordinal);
+        Assert.Contains(lines, l => l.Contains(",demo-la-lcpp,", StringComparison.Ordinal));
+
+        using var fhir = await GetAsync("/audit/export?format=fhir-ndjson", "demo-la-ig", "audit-review");
+        var events = (await fhir.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.All(events, e => Assert.Equal("AuditEvent", e.GetProperty("resourceType").GetString()));
+        var search = events.First(e => e.GetProperty("subtype")[0].GetProperty("code").GetString() == "audit.search");
+        Assert.Equal("audit-review", search.GetProperty("agent")[0].GetProperty("purposeOfUse")[0].GetProperty("coding")[0].GetProperty("code").GetString());
+        Assert.Contains("ig.own-agency-audit", search.GetProperty("agent")[0].GetProperty("policy").EnumerateArray().Select(p => p.GetString()));
+    }
+
+    [Fact]
+    public async Task Given_requests_then_the_share_rate_report_counts_permits_and_refusals_per_agency()
+    {
+        (await GetAsync("/audit/entries", "demo-health-ig", "audit-review")).Dispose();
+        (await GetAsync("/audit/entries", "demo-health-practitioner", "audit-review")).Dispose();
+
+        using var response = await GetAsync("/audit/reports/share-rates", "demo-health-ig", "audit-review");
+        var health = (await Json(response)).GetProperty("result").EnumerateArray().Single(r => r.GetProperty("agency").GetString() == "health");
+
+        Assert.True(health.GetProperty("permits").GetInt32() >= 1);
+        using var unknown = await GetAsync("/audit/reports/gossip", "demo-health-ig", "audit-review");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
     public async Task DisposeAsync()
     {
         _client.Dispose();

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Records;
+using SharingHub.Data.Storage;
+using SharingHub.Policies.Decisions;
+using SharingHub.Server.Identity;
+
+namespace SharingHub.Server.Audit;
+
+/// <summary>
+/// Exports of the IG officer's view: CSV for spreadsheets, and FHIR R4 AuditEvent NDJSON shaped after
+/// IHE Basic Audit Log Patterns (purposeOfUse on the agent, the rules that decided as agent policy).
+/// </summary>
+internal static class AuditExports
+{
+    private const int MaxRows = 100_000;
+
+    public static async Task<IResult> ExportAsync(HttpContext http, PolicyDecisionPoint policy, IHubDbContextFactory contexts, AuditScope scope,
+        TimeProvider clock, [AsParameters] AuditFilters filters, string? format, CancellationToken ct)
+    {
+        if (format is not ("csv" or "fhir-ndjson"))
+        {
+            return Results.Json(new { error = "invalid_format", error_description = "format must be csv or fhir-ndjson" }, statusCode: 400);
+        }
+        if (AuditAccess.Authorise(http, policy, scope, clock) is { } refusal)
+        {
+            return refusal;
+        }
+        await using var db = contexts.Create();
+        var rows = await filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency).OrderBy(a => a.Sequence).Take(MaxRows).ToListAsync(ct);
+        scope.Count = rows.Count;
+        return format == "csv"
+            ? Results.Text(Csv(rows), "text/csv; charset=utf-8")
+            : Results.Text(string.Concat(rows.Select(r => JsonSerializer.Serialize(AuditEvent(r)) + "\n")), "application/fhir+ndjson");
+    }
+
+    private static string Csv(List<AuditEntry> rows)
+    {
+        var csv = new StringBuilder("sequence,recorded_at,agency,user,purpose,enquiry,action,outcome,decision,override,subjects,owners,review_before_disclosure\r\n");
+        foreach (var a in rows)
+        {
+            csv.Append(string.Join(',', new[]
+            {
+                a.Sequence.ToString(CultureInfo.InvariantCulture), a.RecordedAt.ToString("O", CultureInfo.InvariantCulture), a.Agency, a.Actor,
+                a.Purpose ?? "", a.EnquiryId?.ToString("D") ?? "", a.Action, a.Outcome, a.Decision, a.IsOverride ? "true" : "false",
+                a.Subjects.Trim('|').Replace('|', ' '), a.Owners.Trim('|').Replace('|', ' '), AuditView.ReviewBeforeDisclosure(a) ? "true" : "false",
+            }.Select(Field))).Append("\r\n");
+        }
+        return csv.ToString();
+    }
+
+    /// <summary>RFC 4180 quoting, and a leading quote on anything a spreadsheet would run as a formula.</summary>
+    private static string Field(string value)
+    {
+        var safe = value.Length > 0 && "=+-@\t\r".Contains(value[0], StringComparison.Ordinal) ? "'" + value : value;
+        return safe.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + safe.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : safe;
+    }
+
+    public static object AuditEvent(AuditEntry a)
+    {
+        using var body = JsonDocument.Parse(a.Body);
+        var rules = body.RootElement.TryGetProperty("resources", out var resources)
+            ? resources.EnumerateArray().SelectMany(r => r.TryGetProperty("rules", out var ids) ? ids.EnumerateArray().Select(i => i.GetString()!) : []).Distinct().ToList()
+            : [];
+        var entities = resources.ValueKind == JsonValueKind.Array
+            ? resources.EnumerateArray().Select(r => (object)new
+            {
+                what = new { identifier = new { system = "urn:sharinghub:" + r.GetProperty("type").GetString(), value = r.GetProperty("id").GetString() } },
+                securityLabel = new[] { new { system = "urn:sharinghub:data-class", code = r.GetProperty("dataClass").GetString() } },
+                detail = new[] { new { type = "decision", valueString = r.GetProperty("decision").GetString() } },
+            }).ToList()
+            : [];
+        return new
+        {
+            resourceType = "AuditEvent",
+            id = a.Sequence.ToString(CultureInfo.InvariantCulture),
+            type = new { system = "http://terminology.hl7.org/CodeSystem/audit-event-type", code = "rest", display = "RESTful Operation" },
+            subtype = new[] { new { system = "urn:sharinghub:action", code = a.Action } },
+            action = "E",
+            recorded = a.RecordedAt.ToString("yyyy-MM-ddTHH:mm:ss.fffK", CultureInfo.InvariantCulture),
+            outcome = a.Outcome switch { "success" => "0", "denied" or "rejected" or "not-found" => "4", _ => "8" },
+            outcomeDesc = $"{a.Outcome}; decision {a.Decision}{(a.IsOverride ? "; override" : "")}",
+            agent = new[]
+            {
+                new
+                {
+                    type = new { coding = new[] { new { system = "http://terminology.hl7.org/CodeSystem/extra-security-role-type", code = "humanuser" } } },
+                    who = new { identifier = new { system = "urn:sharinghub:agency:" + a.Agency, value = a.Actor } },
+                    requestor = true,
+                    policy = rules,
+                    purposeOfUse = a.Purpose is null ? [] : new[] { new { coding = new[] { new { system = "urn:sharinghub:purpose-of-use", code = a.Purpose } } } },
+                },
+            },
+            source = new
+            {
+                observer = new { display = "SharingHub" },
+                type = new[] { new { system = "http://terminology.hl7.org/CodeSystem/security-source-type", code = "4", display = "Application Server" } },
+            },
+            entity = entities,
+        };
+    }
+}
