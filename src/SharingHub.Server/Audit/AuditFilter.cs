@@ -37,6 +37,8 @@ internal sealed class AuditFilter(IAuditLog audit, TimeProvider clock, ILogger<A
         });
         var record = new AuditRecord(clock.GetUtcNow(), http.TraceIdentifier, principal?.Agency ?? "none", principal?.Subject ?? "anonymous",
             scope.Purpose, scope.EnquiryId, action, Outcome(status), scope.Decision, scope.IsOverride, scope.Subjects, scope.Owners, body);
+        // The request id ties a response to its audit entry (support calls, subject access requests).
+        http.Response.Headers["X-Request-Id"] = http.TraceIdentifier;
         try
         {
             await audit.AppendAsync(record, http.RequestAborted);

@@ -98,6 +98,38 @@ public abstract class AuditApiTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_the_audit_store_fails_part_way_through_concurrent_requests_then_every_2xx_has_a_committed_entry()
+    {
+        var responses = new System.Collections.Concurrent.ConcurrentBag<(HttpStatusCode Status, string? RequestId)>();
+        async Task Burst(int n) => await Task.WhenAll(Enumerable.Range(0, n).Select(async i =>
+        {
+            using var response = await GetAsync("/me", i % 2 == 0 ? "demo-la-lcpp" : "demo-probation-officer");
+            responses.Add((response.StatusCode, response.Headers.TryGetValues("X-Request-Id", out var ids) ? ids.Single() : null));
+        }));
+        await Burst(40);
+        var breaking = Task.Run(async () =>
+        {
+            await Task.Delay(20);
+            await using var db = _hub.Services.GetRequiredService<IHubDbContextFactory>().Create();
+            await db.Database.ExecuteSqlRawAsync("""ALTER TABLE "AuditEntries" RENAME TO "AuditEntriesAside" """);
+        });
+        await Task.WhenAll(Burst(60), breaking);
+        await Burst(10);
+
+        await using (var db = _hub.Services.GetRequiredService<IHubDbContextFactory>().Create())
+        {
+            await db.Database.ExecuteSqlRawAsync("""ALTER TABLE "AuditEntriesAside" RENAME TO "AuditEntries" """);
+        }
+        await using var check = _hub.Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var committed = (await check.AuditEntries.AsNoTracking().Select(a => a.RequestId).ToListAsync()).ToHashSet();
+        var ok = responses.Where(r => r.Status == HttpStatusCode.OK).ToList();
+        Assert.NotEmpty(ok);
+        Assert.Contains(responses, r => r.Status == HttpStatusCode.ServiceUnavailable);
+        Assert.All(ok, r => Assert.Contains(r.RequestId!, committed));
+        Assert.All(responses, r => Assert.True(r.Status is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, r.Status.ToString()));
+    }
+
+    [Fact]
     public async Task Given_a_signed_checkpoint_then_anyone_with_the_published_key_verifies_it_and_an_inclusion_proof_offline()
     {
         for (var i = 0; i < 7; i++)
