@@ -61,17 +61,22 @@ internal static class AuditEndpoints
 }
 
 /// <summary>The filters an IG officer searches, exports and reports by; the officer's own agency always bounds them.</summary>
-internal sealed record AuditFilters(Guid? Subject, string? User, string? Purpose, Guid? Enquiry, string? Decision, bool? Override, DateTimeOffset? From, DateTimeOffset? To)
+internal sealed record AuditFilters(Guid? Subject, string? Agency, string? User, string? Purpose, Guid? Enquiry, string? Decision, bool? Override, DateTimeOffset? From, DateTimeOffset? To)
 {
-    public IQueryable<Core.Records.AuditEntry> Apply(IQueryable<Core.Records.AuditEntry> query, string agency)
+    public IQueryable<Core.Records.AuditEntry> Apply(IQueryable<Core.Records.AuditEntry> query, string ownAgency)
     {
-        var own = $"|{agency}|";
-        // An IG officer sees what their own agency's people did, and what anyone did with their agency's records.
-        query = query.Where(a => a.Agency == agency || a.Owners.Contains(own));
+        var own = $"|{ownAgency}|";
+        // An IG officer sees what their own agency's people did, and what anyone did with their agency's records;
+        // the agency filter (the requester's agency) narrows within that, never beyond it.
+        query = query.Where(a => a.Agency == ownAgency || a.Owners.Contains(own));
         if (Subject is { } s)
         {
             var needle = $"|{s:D}|";
             query = query.Where(a => a.Subjects.Contains(needle));
+        }
+        if (!string.IsNullOrEmpty(Agency))
+        {
+            query = query.Where(a => a.Agency == Agency);
         }
         if (!string.IsNullOrEmpty(User))
         {

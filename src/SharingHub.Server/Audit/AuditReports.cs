@@ -28,7 +28,7 @@ internal static class AuditReports
             return refusal;
         }
         var end = to ?? clock.GetUtcNow();
-        var filters = new AuditFilters(null, null, null, null, null, null, from ?? end.AddDays(-30), end);
+        var filters = new AuditFilters(null, null, null, null, null, null, null, from ?? end.AddDays(-30), end);
         await using var db = contexts.Create();
         var rows = await filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency)
             .OrderBy(a => a.Sequence).Take(MaxRows).ToListAsync(ct);
