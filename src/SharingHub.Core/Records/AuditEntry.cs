@@ -41,3 +41,11 @@ public sealed class AuditCheckpoint
     public string KeyId { get; set; } = "";
     public byte[] Signature { get; set; } = [];
 }
+
+/// <summary>A complete subtree of the audit Merkle tree (2^Level leaves starting at leaf NodeIndex * 2^Level), kept so proofs are logarithmic.</summary>
+public sealed class AuditNode
+{
+    public int Level { get; set; }
+    public long NodeIndex { get; set; }
+    public byte[] Hash { get; set; } = [];
+}

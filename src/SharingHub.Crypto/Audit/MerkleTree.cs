@@ -214,6 +214,102 @@ public static class MerkleTree
 }
 
 /// <summary>
+/// RFC 9162 proofs built from stored complete subtrees (an aligned run of 2^level leaves is one lookup),
+/// so a proof costs O(log^2 n) lookups instead of reading every leaf.
+/// </summary>
+public static class MerkleProofs
+{
+    /// <summary><paramref name="node"/>(level, index) returns the root of leaves [index*2^level, (index+1)*2^level).</summary>
+    public static async Task<IReadOnlyList<byte[]>> InclusionAsync(long index, long size, Func<int, long, Task<byte[]>> node)
+    {
+        var proof = new List<byte[]>();
+        long start = 0, count = size, i = index;
+        var stack = new List<(long Start, long Count)>();
+        while (count > 1)
+        {
+            var k = Split(count);
+            if (i < k)
+            {
+                stack.Add((start + k, count - k));
+                count = k;
+            }
+            else
+            {
+                stack.Add((start, k));
+                start += k;
+                count -= k;
+                i -= k;
+            }
+        }
+        for (var s = stack.Count - 1; s >= 0; s--)
+        {
+            proof.Add(await RangeRootAsync(stack[s].Start, stack[s].Count, node));
+        }
+        return proof;
+    }
+
+    public static async Task<IReadOnlyList<byte[]>> ConsistencyAsync(long first, long second, Func<int, long, Task<byte[]>> node)
+    {
+        var proof = new List<byte[]>();
+        if (first <= 0 || first >= second)
+        {
+            return proof;
+        }
+        var parts = new List<(long Start, long Count)>();
+        long m = first, start = 0, n = second;
+        var complete = true;
+        while (m != n)
+        {
+            var k = Split(n);
+            if (m <= k)
+            {
+                parts.Add((start + k, n - k));
+                n = k;
+            }
+            else
+            {
+                parts.Add((start, k));
+                start += k;
+                n -= k;
+                m -= k;
+                complete = false;
+            }
+        }
+        if (!complete)
+        {
+            parts.Add((start, n));
+        }
+        for (var p = parts.Count - 1; p >= 0; p--)
+        {
+            proof.Add(await RangeRootAsync(parts[p].Start, parts[p].Count, node));
+        }
+        return proof;
+    }
+
+    private static async Task<byte[]> RangeRootAsync(long start, long count, Func<int, long, Task<byte[]>> node)
+    {
+        if ((count & (count - 1)) == 0 && start % count == 0)
+        {
+            return await node(System.Numerics.BitOperations.Log2((ulong)count), start / count);
+        }
+        var k = Split(count);
+        var left = await RangeRootAsync(start, k, node);
+        var right = await RangeRootAsync(start + k, count - k, node);
+        return MerkleTree.NodeHash(left, right);
+    }
+
+    private static long Split(long n)
+    {
+        long k = 1;
+        while (k << 1 < n)
+        {
+            k <<= 1;
+        }
+        return k;
+    }
+}
+
+/// <summary>
 /// The right edge of a Merkle tree (one subtree root per set bit of its size): leaves are appended in
 /// O(log n) and the root is available at any size, so checkpoints and verification stream over
 /// millions of entries without holding them all.
@@ -224,14 +320,20 @@ public sealed class MerkleFrontier
 
     public long Size { get; private set; }
 
-    public void Append(byte[] leafHash)
+    /// <summary>Appends a leaf; <paramref name="completed"/> hears of every complete subtree it closes (level, index, hash).</summary>
+    public void Append(byte[] leafHash, Action<int, long, byte[]>? completed = null)
     {
         var node = (Size: 1L, Hash: leafHash);
+        var level = 0;
+        var index = Size;
         while (_nodes.Count > 0 && _nodes[^1].Size == node.Size)
         {
             var left = _nodes[^1];
             _nodes.RemoveAt(_nodes.Count - 1);
             node = (left.Size * 2, MerkleTree.NodeHash(left.Hash, node.Hash));
+            level++;
+            index >>= 1;
+            completed?.Invoke(level, index, node.Hash);
         }
         _nodes.Add(node);
         Size++;

@@ -128,15 +128,61 @@ public sealed class AuditCheckpointer
         return db.AuditCheckpoints.AsNoTracking().Any(c => c.TreeSize == size);
     }
 
+    /// <summary>Brings the tree's right edge and stored subtrees up to everything committed (before a proof is built).</summary>
+    public async Task ExtendNowAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await ExtendAsync(cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     private async Task ExtendAsync(CancellationToken cancellationToken)
     {
         _frontier ??= new MerkleFrontier();
-        await using var db = _contexts.Create();
-        var from = _frontier.Size;
-        await foreach (var hash in db.AuditEntries.AsNoTracking().Where(a => a.Sequence > from).OrderBy(a => a.Sequence)
-            .Select(a => a.EntryHash).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        var completed = new List<AuditNode>();
+        await using (var db = _contexts.Create())
         {
-            _frontier.Append(hash);
+            var from = _frontier.Size;
+            await foreach (var hash in db.AuditEntries.AsNoTracking().Where(a => a.Sequence > from).OrderBy(a => a.Sequence)
+                .Select(a => a.EntryHash).AsAsyncEnumerable().WithCancellation(cancellationToken))
+            {
+                _frontier.Append(hash, (level, index, node) => completed.Add(new AuditNode { Level = level, NodeIndex = index, Hash = node }));
+            }
         }
+        foreach (var chunk in completed.Chunk(500))
+        {
+            await StoreNodesAsync(chunk, cancellationToken);
+        }
+    }
+
+    /// <summary>Several hub processes may store the same subtree; it has the same hash, so the second insert is skipped.</summary>
+    private async Task StoreNodesAsync(AuditNode[] nodes, CancellationToken cancellationToken)
+    {
+        await using var db = _contexts.Create();
+        var verb = _contexts.Engine == DatabaseEngine.Sqlite ? "INSERT OR IGNORE" : "INSERT";
+        var suffix = _contexts.Engine == DatabaseEngine.Sqlite ? "" : " ON CONFLICT DO NOTHING";
+        var values = string.Join(", ", nodes.Select((_, i) => $"(@l{i}, @i{i}, @h{i})"));
+        var parameters = nodes.SelectMany((n, i) => new object[]
+        {
+            Parameter(db, $"@l{i}", n.Level), Parameter(db, $"@i{i}", n.NodeIndex), Parameter(db, $"@h{i}", n.Hash),
+        }).ToArray();
+#pragma warning disable EF1002 // The SQL text holds only parameter names built here; every value is a parameter.
+        await db.Database.ExecuteSqlRawAsync($"""{verb} INTO "AuditNodes" ("Level", "NodeIndex", "Hash") VALUES {values}{suffix}""", parameters, cancellationToken);
+#pragma warning restore EF1002
+    }
+
+    private static System.Data.Common.DbParameter Parameter(HubDbContext db, string name, object value)
+    {
+        using var command = db.Database.GetDbConnection().CreateCommand();
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        return parameter;
     }
 }

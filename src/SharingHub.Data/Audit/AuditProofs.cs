@@ -4,31 +4,47 @@ using SharingHub.Data.Storage;
 
 namespace SharingHub.Data.Audit;
 
-/// <summary>Inclusion and consistency proofs over the stored leaf hashes, for anyone checking the log from outside.</summary>
-public sealed class AuditProofs(IHubDbContextFactory contexts)
+/// <summary>
+/// Inclusion and consistency proofs for anyone checking the log from outside, built from stored
+/// complete subtrees (O(log^2 n) lookups), so they stay fast at millions of entries.
+/// </summary>
+public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer checkpointer)
 {
     public async Task<IReadOnlyList<byte[]>?> InclusionAsync(long sequence, long treeSize, CancellationToken cancellationToken)
     {
-        var leaves = await LeavesAsync(treeSize, cancellationToken);
-        return leaves is null || sequence < 1 || sequence > treeSize ? null : MerkleTree.InclusionProof(leaves, (int)(sequence - 1), (int)treeSize);
+        if (sequence < 1 || sequence > treeSize || !await HasEntriesAsync(treeSize, cancellationToken))
+        {
+            return null;
+        }
+        await checkpointer.ExtendNowAsync(cancellationToken);
+        await using var db = contexts.Create();
+        return await MerkleProofs.InclusionAsync(sequence - 1, treeSize, (level, index) => NodeAsync(db, level, index, cancellationToken));
     }
 
     public async Task<IReadOnlyList<byte[]>?> ConsistencyAsync(long first, long second, CancellationToken cancellationToken)
     {
-        var leaves = await LeavesAsync(second, cancellationToken);
-        return leaves is null || first < 1 || first > second ? null : MerkleTree.ConsistencyProof(leaves, (int)first, (int)second);
-    }
-
-    /// <summary>The leaf hashes of the first <paramref name="size"/> entries, or null if the log is shorter.</summary>
-    private async Task<List<byte[]>?> LeavesAsync(long size, CancellationToken cancellationToken)
-    {
-        if (size < 1 || size > int.MaxValue)
+        if (first < 1 || first > second || !await HasEntriesAsync(second, cancellationToken))
         {
             return null;
         }
+        await checkpointer.ExtendNowAsync(cancellationToken);
         await using var db = contexts.Create();
-        var leaves = await db.AuditEntries.AsNoTracking().Where(a => a.Sequence <= size).OrderBy(a => a.Sequence)
-            .Select(a => a.EntryHash).ToListAsync(cancellationToken);
-        return leaves.Count == size ? leaves : null;
+        return await MerkleProofs.ConsistencyAsync(first, second, (level, index) => NodeAsync(db, level, index, cancellationToken));
+    }
+
+    private async Task<bool> HasEntriesAsync(long size, CancellationToken cancellationToken)
+    {
+        await using var db = contexts.Create();
+        return await db.AuditEntries.AsNoTracking().AnyAsync(a => a.Sequence == size, cancellationToken);
+    }
+
+    private static async Task<byte[]> NodeAsync(HubDbContext db, int level, long index, CancellationToken cancellationToken)
+    {
+        if (level == 0)
+        {
+            var sequence = index + 1;
+            return await db.AuditEntries.AsNoTracking().Where(a => a.Sequence == sequence).Select(a => a.EntryHash).SingleAsync(cancellationToken);
+        }
+        return await db.AuditNodes.AsNoTracking().Where(n => n.Level == level && n.NodeIndex == index).Select(n => n.Hash).SingleAsync(cancellationToken);
     }
 }

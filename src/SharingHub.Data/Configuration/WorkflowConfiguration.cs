@@ -111,3 +111,12 @@ internal sealed class AuditCheckpointConfiguration : IEntityTypeConfiguration<Au
         builder.Property(c => c.KeyId).HasMaxLength(64).IsRequired();
     }
 }
+
+internal sealed class AuditNodeConfiguration : IEntityTypeConfiguration<AuditNode>
+{
+    public void Configure(EntityTypeBuilder<AuditNode> builder)
+    {
+        builder.ToTable("AuditNodes");
+        builder.HasKey(n => new { n.Level, n.NodeIndex });
+    }
+}

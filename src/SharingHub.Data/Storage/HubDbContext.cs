@@ -27,6 +27,7 @@ public abstract class HubDbContext(DbContextOptions options) : DbContext(options
     public DbSet<Referral> Referrals => Set<Referral>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
+    public DbSet<AuditNode> AuditNodes => Set<AuditNode>();
     public DbSet<DataKeyRow> DataKeys => Set<DataKeyRow>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)

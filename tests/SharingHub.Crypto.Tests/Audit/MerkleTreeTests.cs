@@ -25,7 +25,7 @@ public sealed class MerkleTreeTests
         {
             var leaves = Leaves(n);
             var frontier = new MerkleFrontier();
-            leaves.ForEach(frontier.Append);
+            leaves.ForEach(l => frontier.Append(l));
             Assert.Equal(MerkleTree.Root(leaves), frontier.Root());
         }
     }
@@ -73,5 +73,33 @@ public sealed class MerkleTreeTests
         var copy = (byte[])hash.Clone();
         copy[0] ^= 1;
         return copy;
+    }
+}
+
+public sealed class MerkleProofsFromStoredSubtreesTests
+{
+    [Fact]
+    public async Task Given_stored_complete_subtrees_then_proofs_equal_those_computed_from_every_leaf()
+    {
+        var leaves = Enumerable.Range(0, 300).Select(i => MerkleTree.LeafHash([(byte)i, (byte)(i >> 8)])).ToList();
+        var nodes = new Dictionary<(int, long), byte[]>();
+        var frontier = new MerkleFrontier();
+        foreach (var leaf in leaves)
+        {
+            frontier.Append(leaf, (level, index, hash) => nodes[(level, index)] = hash);
+        }
+        Task<byte[]> Node(int level, long index) => Task.FromResult(level == 0 ? leaves[(int)index] : nodes[(level, index)]);
+
+        for (var size = 1; size <= 300; size += 7)
+        {
+            for (var index = 0; index < size; index += 5)
+            {
+                Assert.Equal(MerkleTree.InclusionProof(leaves, index, size), await MerkleProofs.InclusionAsync(index, size, Node));
+            }
+            for (var first = 1; first <= size; first += 9)
+            {
+                Assert.Equal(MerkleTree.ConsistencyProof(leaves, first, size), await MerkleProofs.ConsistencyAsync(first, size, Node));
+            }
+        }
     }
 }

@@ -200,6 +200,13 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
 
         Assert.True(MerkleTree.VerifyInclusion(leaf, 8, 37, inclusion!, checkpoint!.RootHash));
         Assert.Null(await proofs.InclusionAsync(9, 38, CancellationToken.None));
+
+        await AppendAsync(30);
+        var later = await Checkpointer.CheckpointNowAsync(CancellationToken.None);
+        var consistency = await proofs.ConsistencyAsync(37, later!.TreeSize, CancellationToken.None);
+        Assert.True(MerkleTree.VerifyConsistency(37, later.TreeSize, checkpoint.RootHash, later.RootHash, consistency!));
+        var mutated = consistency!.Select((h, i) => i == 0 ? h.Select(b => (byte)(b ^ 0x80)).ToArray() : h).ToList();
+        Assert.False(MerkleTree.VerifyConsistency(37, later.TreeSize, checkpoint.RootHash, later.RootHash, mutated));
     }
 }
 
