@@ -17,6 +17,9 @@ internal static class AuditExports
 {
     private const int MaxRows = 100_000;
 
+    /// <summary>FHIR JSON has no nulls and no empty arrays: absent elements are left out.</summary>
+    private static readonly JsonSerializerOptions FhirJson = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
     public static async Task<IResult> ExportAsync(HttpContext http, PolicyDecisionPoint policy, IHubDbContextFactory contexts, AuditScope scope,
         TimeProvider clock, [AsParameters] AuditFilters filters, string? format, CancellationToken ct)
     {
@@ -33,7 +36,7 @@ internal static class AuditExports
         scope.Count = rows.Count;
         return format == "csv"
             ? Results.Text(Csv(rows), "text/csv; charset=utf-8")
-            : Results.Text(string.Concat(rows.Select(r => JsonSerializer.Serialize(AuditEvent(r)) + "\n")), "application/fhir+ndjson");
+            : Results.Text(string.Concat(rows.Select(r => JsonSerializer.Serialize(AuditEvent(r), FhirJson) + "\n")), "application/fhir+ndjson");
     }
 
     private static string Csv(List<AuditEntry> rows)
@@ -89,8 +92,8 @@ internal static class AuditExports
                     type = new { coding = new[] { new { system = "http://terminology.hl7.org/CodeSystem/extra-security-role-type", code = "humanuser" } } },
                     who = new { identifier = new { system = "urn:sharinghub:agency:" + a.Agency, value = a.Actor } },
                     requestor = true,
-                    policy = rules,
-                    purposeOfUse = a.Purpose is null ? [] : new[] { new { coding = new[] { new { system = "urn:sharinghub:purpose-of-use", code = a.Purpose } } } },
+                    policy = rules.Count == 0 ? null : rules,
+                    purposeOfUse = a.Purpose is null ? null : new[] { new { coding = new[] { new { system = "urn:sharinghub:purpose-of-use", code = a.Purpose } } } },
                 },
             },
             source = new
@@ -98,7 +101,7 @@ internal static class AuditExports
                 observer = new { display = "SharingHub" },
                 type = new[] { new { system = "http://terminology.hl7.org/CodeSystem/security-source-type", code = "4", display = "Application Server" } },
             },
-            entity = entities,
+            entity = entities.Count == 0 ? null : entities,
         };
     }
 }
