@@ -21,12 +21,26 @@ public interface IDataKeyStore
 
     /// <summary>Adds a key; returns false when a key with that id already exists (another writer won the race).</summary>
     bool TryAdd(WrappedDataKey key);
+
+    IReadOnlyList<WrappedDataKey> All();
+
+    /// <summary>Stores a new wrapping (after a key-encryption key rotation) or a destruction of an existing key.</summary>
+    void Replace(WrappedDataKey key);
 }
 
 /// <summary>Holds key-encryption keys: a local key ring by default, a key vault in production.</summary>
 public interface IKeyEncryptionKeyProvider
 {
     string CurrentKekId { get; }
+
+    /// <summary>The key-encryption key for new data keys of this agency: its own, if it holds one, else the hub's current one.</summary>
+    string KekIdFor(string agency);
+
     byte[] Wrap(string kekId, ReadOnlySpan<byte> dataKey);
+
+    /// <summary>Throws <see cref="KeyUnavailableException"/> when the key-encryption key is revoked, unknown or its provider unreachable.</summary>
     byte[] Unwrap(string kekId, ReadOnlySpan<byte> wrappedKey);
 }
+
+/// <summary>A key cannot be used right now (revoked, destroyed, or its provider is down). Reads show the field as unavailable.</summary>
+public sealed class KeyUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

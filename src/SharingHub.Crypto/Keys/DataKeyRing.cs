@@ -6,45 +6,139 @@ using SharingHub.Core.Crypto;
 namespace SharingHub.Crypto.Keys;
 
 /// <summary>
-/// Data keys per owning agency and data class, created on first use, wrapped by the current
-/// key-encryption key and cached unwrapped in memory so the read path never unwraps twice.
+/// Data keys per owning agency and data class, created on first use, wrapped by the agency's (or the
+/// hub's) key-encryption key, and cached unwrapped in memory so the read path rarely unwraps. A cached
+/// key is re-checked against the store every minute, so a key destroyed elsewhere (crypto-shredding by
+/// the CLI) stops being served within that time. A key that cannot be unwrapped (its KEK revoked, its
+/// provider down) makes its fields unavailable, never an error that could leak, and never plaintext.
 /// </summary>
 public sealed class DataKeyRing(IDataKeyStore store, IKeyEncryptionKeyProvider keks, TimeProvider clock)
 {
-    private readonly ConcurrentDictionary<string, byte[]> _unwrapped = new(StringComparer.Ordinal);
+    private static readonly TimeSpan Recheck = TimeSpan.FromMinutes(1);
+    private readonly ConcurrentDictionary<string, (byte[] Key, DateTimeOffset CheckedAt)> _unwrapped = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Agency, string DataClass), string> _activeIds = new();
 
+    /// <summary>The key new values of this agency and class are encrypted with; throws when it cannot be used (writes fail closed).</summary>
     public (string KeyId, byte[] Key) GetOrCreateActive(string agency, string dataClass)
     {
-        if (_activeIds.TryGetValue((agency, dataClass), out var cachedId) && _unwrapped.TryGetValue(cachedId, out var cachedKey))
+        if (_activeIds.TryGetValue((agency, dataClass), out var cachedId) && Cached(cachedId) is { } cachedKey)
         {
             return (cachedId, cachedKey);
         }
-        var active = store.FindActive(agency, dataClass) ?? CreateFirst(agency, dataClass);
+        var active = store.FindActive(agency, dataClass) ?? Create(agency, dataClass, NextGeneration(agency, dataClass));
         var key = Unwrap(active);
         _activeIds[(agency, dataClass)] = active.KeyId;
         return (active.KeyId, key);
     }
 
-    /// <summary>Null when the key is unknown or destroyed: its fields are then unavailable.</summary>
+    /// <summary>Null when the key is unknown, destroyed or cannot be unwrapped: its fields are then unavailable.</summary>
     public byte[]? Find(string keyId)
     {
-        if (_unwrapped.TryGetValue(keyId, out var cached))
+        if (Cached(keyId) is { } cached)
         {
             return cached;
         }
         var stored = store.Find(keyId);
-        return stored is null || stored.DestroyedAt is not null ? null : Unwrap(stored);
+        if (stored is null || stored.DestroyedAt is not null)
+        {
+            return null;
+        }
+        try
+        {
+            return Unwrap(stored);
+        }
+        catch (KeyUnavailableException)
+        {
+            return null;
+        }
     }
 
-    private WrappedDataKey CreateFirst(string agency, string dataClass)
+    /// <summary>Starts a new generation for new writes; values under older generations stay readable.</summary>
+    public string Rotate(string agency, string dataClass)
     {
-        var keyId = string.Create(CultureInfo.InvariantCulture, $"{agency}/{dataClass}/1");
+        var created = Create(agency, dataClass, NextGeneration(agency, dataClass));
+        _activeIds.TryRemove((agency, dataClass), out _);
+        return created.KeyId;
+    }
+
+    /// <summary>
+    /// Re-wraps every live data key under the key-encryption key that should hold it now (after a KEK
+    /// rotation or an agency taking its own KEK). The ciphertexts are not touched. Returns how many changed.
+    /// </summary>
+    public int Rewrap()
+    {
+        var changed = 0;
+        foreach (var key in store.All().Where(k => k.DestroyedAt is null))
+        {
+            var target = keks.KekIdFor(key.Agency);
+            if (key.KekId == target)
+            {
+                continue;
+            }
+            var plain = keks.Unwrap(key.KekId, key.WrappedKey);
+            try
+            {
+                store.Replace(key with { KekId = target, WrappedKey = keks.Wrap(target, plain) });
+                changed++;
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(plain);
+            }
+        }
+        return changed;
+    }
+
+    /// <summary>Crypto-shredding: the wrapped key is erased from the store, so every value under it is unreadable for good.</summary>
+    public WrappedDataKey? Destroy(string keyId)
+    {
+        var stored = store.Find(keyId);
+        if (stored is null || stored.DestroyedAt is not null)
+        {
+            return null;
+        }
+        var destroyed = stored with { DestroyedAt = clock.GetUtcNow(), WrappedKey = new byte[stored.WrappedKey.Length] };
+        store.Replace(destroyed);
+        _unwrapped.TryRemove(keyId, out _);
+        foreach (var active in _activeIds.Where(a => a.Value == keyId).ToList())
+        {
+            _activeIds.TryRemove(active.Key, out _);
+        }
+        return destroyed;
+    }
+
+    /// <summary>One past every generation ever made, destroyed ones included: a shredded key's id is never reused.</summary>
+    private int NextGeneration(string agency, string dataClass) =>
+        store.All().Where(k => k.Agency == agency && k.DataClass == dataClass).Select(k => k.Generation).DefaultIfEmpty(0).Max() + 1;
+
+    private byte[]? Cached(string keyId)
+    {
+        if (!_unwrapped.TryGetValue(keyId, out var entry))
+        {
+            return null;
+        }
+        if (clock.GetUtcNow() - entry.CheckedAt < Recheck)
+        {
+            return entry.Key;
+        }
+        var stored = store.Find(keyId);
+        if (stored is null || stored.DestroyedAt is not null)
+        {
+            _unwrapped.TryRemove(keyId, out _);
+            return null;
+        }
+        _unwrapped[keyId] = (entry.Key, clock.GetUtcNow());
+        return entry.Key;
+    }
+
+    private WrappedDataKey Create(string agency, string dataClass, int generation)
+    {
+        var keyId = string.Create(CultureInfo.InvariantCulture, $"{agency}/{dataClass}/{generation}");
         var dataKey = RandomNumberGenerator.GetBytes(32);
         try
         {
-            var kekId = keks.CurrentKekId;
-            var candidate = new WrappedDataKey(keyId, agency, dataClass, 1, kekId, keks.Wrap(kekId, dataKey), clock.GetUtcNow(), null);
+            var kekId = keks.KekIdFor(agency);
+            var candidate = new WrappedDataKey(keyId, agency, dataClass, generation, kekId, keks.Wrap(kekId, dataKey), clock.GetUtcNow(), null);
             if (store.TryAdd(candidate))
             {
                 return candidate;
@@ -55,10 +149,17 @@ public sealed class DataKeyRing(IDataKeyStore store, IKeyEncryptionKeyProvider k
             CryptographicOperations.ZeroMemory(dataKey);
         }
         // Another writer created it first; use theirs so every process agrees on one key.
-        return store.FindActive(agency, dataClass)
-            ?? throw new CryptographicException($"data key {keyId} was created concurrently but cannot be read back");
+        return store.Find(keyId) ?? throw new CryptographicException($"data key {keyId} was created concurrently but cannot be read back");
     }
 
-    private byte[] Unwrap(WrappedDataKey stored) =>
-        _unwrapped.GetOrAdd(stored.KeyId, _ => keks.Unwrap(stored.KekId, stored.WrappedKey));
+    private byte[] Unwrap(WrappedDataKey stored)
+    {
+        if (_unwrapped.TryGetValue(stored.KeyId, out var cached))
+        {
+            return cached.Key;
+        }
+        var key = keks.Unwrap(stored.KekId, stored.WrappedKey);
+        _unwrapped[stored.KeyId] = (key, clock.GetUtcNow());
+        return key;
+    }
 }

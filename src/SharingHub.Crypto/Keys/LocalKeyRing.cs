@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
+using SharingHub.Core.Crypto;
 using SharingHub.Crypto.Fields;
 
 namespace SharingHub.Crypto.Keys;
@@ -21,14 +22,25 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
     private const int FileFormat = 1;
     private readonly Dictionary<string, byte[]> _keks;
 
-    private LocalKeyRing(string currentKekId, Dictionary<string, byte[]> keks, byte[] indexKey)
+    private readonly Dictionary<string, string> _agencyKeks;
+    private readonly string _path;
+
+    private LocalKeyRing(string path, string currentKekId, Dictionary<string, byte[]> keks, Dictionary<string, string> agencyKeks, byte[] indexKey)
     {
+        _path = path;
         CurrentKekId = currentKekId;
         _keks = keks;
+        _agencyKeks = agencyKeks;
         BlindIndexKey = indexKey;
     }
 
-    public string CurrentKekId { get; }
+    public string CurrentKekId { get; private set; }
+
+    public IReadOnlyCollection<string> KekIds => _keks.Keys;
+
+    public IReadOnlyDictionary<string, string> AgencyKeks => _agencyKeks;
+
+    public string KekIdFor(string agency) => _agencyKeks.TryGetValue(agency, out var own) && _keks.ContainsKey(own) ? own : CurrentKekId;
 
     public byte[] BlindIndexKey { get; }
 
@@ -58,7 +70,55 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
         {
             throw new KeyRingException($"key ring {full} names a current key '{file.Current}' that it does not hold");
         }
-        return new LocalKeyRing(file.Current, keks, DecodeKey(full, file.IndexKey));
+        return new LocalKeyRing(full, file.Current, keks, new Dictionary<string, string>(file.AgencyKeks, StringComparer.Ordinal), DecodeKey(full, file.IndexKey));
+    }
+
+    /// <summary>Adds a new key-encryption key; it becomes the hub's current one, or the named agency's own.</summary>
+    public string AddKek(string? agency = null)
+    {
+        var kekId = "kek-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        _keks[kekId] = RandomNumberGenerator.GetBytes(32);
+        if (agency is null)
+        {
+            CurrentKekId = kekId;
+        }
+        else
+        {
+            _agencyKeks[agency] = kekId;
+        }
+        Save();
+        return kekId;
+    }
+
+    /// <summary>Removes a key-encryption key for good: every data key it wraps becomes unreadable (revocation).</summary>
+    public void RevokeKek(string kekId)
+    {
+        if (kekId == CurrentKekId)
+        {
+            throw new KeyRingException("the hub's current key-encryption key cannot be revoked; rotate first");
+        }
+        if (!_keks.Remove(kekId))
+        {
+            throw new KeyRingException($"key-encryption key '{kekId}' is not in the key ring");
+        }
+        foreach (var agency in _agencyKeks.Where(a => a.Value == kekId).Select(a => a.Key).ToList())
+        {
+            _agencyKeks.Remove(agency);
+        }
+        Save();
+    }
+
+    private void Save()
+    {
+        var file = new KeyRingFile
+        {
+            Format = FileFormat,
+            Current = CurrentKekId,
+            Keks = _keks.Select(k => new KekEntry { Id = k.Key, Key = Convert.ToBase64String(k.Value) }).ToList(),
+            AgencyKeks = new Dictionary<string, string>(_agencyKeks, StringComparer.Ordinal),
+            IndexKey = Convert.ToBase64String(BlindIndexKey),
+        };
+        WriteFile(_path, file, overwrite: true);
     }
 
     public byte[] Wrap(string kekId, ReadOnlySpan<byte> dataKey)
@@ -76,21 +136,26 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
     }
 
     private byte[] Kek(string kekId) =>
-        _keks.TryGetValue(kekId, out var kek) ? kek : throw new KeyRingException($"key-encryption key '{kekId}' is not in the key ring");
+        _keks.TryGetValue(kekId, out var kek) ? kek : throw new KeyUnavailableException($"key-encryption key '{kekId}' is not in the key ring (revoked or never held)");
 
     private static void Create(string full)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
         var kekId = "kek-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        var file = new KeyRingFile
+        WriteFile(full, new KeyRingFile
         {
             Format = FileFormat,
             Current = kekId,
             Keks = [new KekEntry { Id = kekId, Key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) }],
             IndexKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-        };
+        }, overwrite: false);
+    }
+
+    /// <summary>Writes the whole file beside the old one with owner-only permissions, then moves it into place.</summary>
+    private static void WriteFile(string full, KeyRingFile file, bool overwrite)
+    {
         var temp = full + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -100,7 +165,7 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
             JsonSerializer.Serialize(stream, file, KeyRingJson.Default.KeyRingFile);
             stream.Flush(flushToDisk: true);
         }
-        File.Move(temp, full);
+        File.Move(temp, full, overwrite);
     }
 
     private static void CheckPermissions(string full)
@@ -148,6 +213,7 @@ internal sealed class KeyRingFile
     public int Format { get; set; }
     public string Current { get; set; } = "";
     public List<KekEntry> Keks { get; set; } = [];
+    public Dictionary<string, string> AgencyKeks { get; set; } = [];
     public string IndexKey { get; set; } = "";
 }
 

@@ -51,6 +51,22 @@ internal sealed class EfDataKeyStore(IHubDbContextFactory contexts) : IDataKeySt
             .FirstOrDefault()?.ToWrapped();
     }
 
+    public IReadOnlyList<WrappedDataKey> All()
+    {
+        using var db = contexts.Create();
+        return db.DataKeys.AsNoTracking().OrderBy(k => k.KeyId).AsEnumerable().Select(k => k.ToWrapped()).ToList();
+    }
+
+    public void Replace(WrappedDataKey key)
+    {
+        using var db = contexts.Create();
+        var row = db.DataKeys.Single(k => k.KeyId == key.KeyId);
+        row.KekId = key.KekId;
+        row.WrappedKey = key.WrappedKey;
+        row.DestroyedAt = key.DestroyedAt;
+        db.SaveChanges();
+    }
+
     public bool TryAdd(WrappedDataKey key)
     {
         using var db = contexts.Create();

@@ -113,4 +113,8 @@ internal sealed class InMemoryDataKeyStore : IDataKeyStore
     public bool TryAdd(WrappedDataKey key) => _keys.TryAdd(key.KeyId, key);
 
     public void Destroy(string keyId) => _keys[keyId] = _keys[keyId] with { DestroyedAt = DateTimeOffset.UtcNow };
+
+    public IReadOnlyList<WrappedDataKey> All() => _keys.Values.OrderBy(k => k.KeyId, StringComparer.Ordinal).ToList();
+
+    public void Replace(WrappedDataKey key) => _keys[key.KeyId] = key;
 }

@@ -147,6 +147,8 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
     {
         await AppendAsync(5);
         await Checkpointer.CheckpointNowAsync(CancellationToken.None);
+        // Keep only the latest checkpoint (the writer may have signed earlier ones) and claim it covers fewer entries.
+        await ExecuteAsync("""DELETE FROM "AuditCheckpoints" WHERE "TreeSize" < 5""");
         await ExecuteAsync("""UPDATE "AuditCheckpoints" SET "TreeSize" = 4""");
         var result = await VerifyAsync();
         Assert.False(result.Ok);
