@@ -1,6 +1,12 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SharingHub.Core.Audit;
+using SharingHub.Core.Crypto;
 using SharingHub.Crypto.Keys;
 using SharingHub.Crypto.Signing;
+using SharingHub.Data.Audit;
 
 namespace SharingHub.Cli.Commands;
 
@@ -10,14 +16,114 @@ internal static class KeyCommands
     {
         var signingKeys = new Option<string>("--signing-keys") { Description = "The hub's signing key file (default: data/signing-keys.json)", DefaultValueFactory = _ => "data/signing-keys.json" };
         var keyRing = new Option<string>("--key-ring") { Description = "The local key ring (default: data/keyring.json)", DefaultValueFactory = _ => "data/keyring.json" };
-        var rotate = new Command("rotate-signing", "Start signing tokens with a new key; the old key stays published until its tokens have expired") { signingKeys, keyRing };
-        rotate.SetAction(parse =>
+        var rotateSigning = new Command("rotate-signing", "Start signing tokens with a new key; the old key stays published until its tokens have expired") { signingKeys, keyRing };
+        rotateSigning.SetAction(parse =>
         {
             var keys = new HubSigningKeys(parse.GetValue(signingKeys)!, TimeSpan.FromSeconds(360), LocalKeyRing.OpenOrCreate(parse.GetValue(keyRing)!), TimeProvider.System);
-            var kid = keys.Rotate();
-            parse.InvocationConfiguration.Output.WriteLine($"new signing key {kid}; a running hub picks it up within a minute");
+            parse.InvocationConfiguration.Output.WriteLine($"new signing key {keys.Rotate()}; a running hub picks it up within a minute");
             return 0;
         });
-        return new Command("keys", "Key management") { rotate };
+
+        var list = new Command("list", "List the data keys: agency, data class, generation, wrapping key, created, destroyed");
+        HubServices.AddTo(list);
+        list.SetAction(parse =>
+        {
+            using var host = HubServices.Build(parse);
+            foreach (var k in host.Services.GetRequiredService<IDataKeyStore>().All())
+            {
+                parse.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{k.KeyId,-48} kek {k.KekId,-18} created {k.CreatedAt:yyyy-MM-dd HH:mm}{(k.DestroyedAt is { } d ? $"  DESTROYED {d:yyyy-MM-dd HH:mm}" : "")}"));
+            }
+            return 0;
+        });
+
+        var agency = new Option<string?>("--agency") { Description = "Only this agency" };
+        var dataClass = new Option<string?>("--data-class") { Description = "Only this data class" };
+        var rotateData = new Command("rotate-data", "Start new data keys for new writes (older values stay readable under their keys)") { agency, dataClass };
+        HubServices.AddTo(rotateData);
+        rotateData.SetAction(parse =>
+        {
+            using var host = HubServices.Build(parse);
+            var store = host.Services.GetRequiredService<IDataKeyStore>();
+            var ring = host.Services.GetRequiredService<DataKeyRing>();
+            var targets = store.All().Where(k => k.DestroyedAt is null
+                    && (parse.GetValue(agency) is not { } a || k.Agency == a) && (parse.GetValue(dataClass) is not { } c || k.DataClass == c))
+                .Select(k => (k.Agency, k.DataClass)).Distinct().ToList();
+            foreach (var (a, c) in targets)
+            {
+                parse.InvocationConfiguration.Output.WriteLine($"rotated {a} {c}: new key {ring.Rotate(a, c)}");
+            }
+            return 0;
+        });
+
+        var kekAgency = new Option<string?>("--agency") { Description = "Give this agency its own key-encryption key instead of rotating the hub's" };
+        var rotateKek = new Command("rotate-kek", "Add a key-encryption key and re-wrap every data key under it; no ciphertext is touched") { kekAgency };
+        HubServices.AddTo(rotateKek);
+        rotateKek.SetAction(parse =>
+        {
+            using var host = HubServices.Build(parse);
+            if (host.Services.GetRequiredService<IKeyEncryptionKeyProviderWithIndexKey>() is not LocalKeyRing local)
+            {
+                parse.InvocationConfiguration.Error.WriteLine("this hub's keys are held by a key vault: rotate them there");
+                return 2;
+            }
+            var kek = local.AddKek(parse.GetValue(kekAgency));
+            var changed = host.Services.GetRequiredService<DataKeyRing>().Rewrap();
+            parse.InvocationConfiguration.Output.WriteLine($"new key-encryption key {kek}{(parse.GetValue(kekAgency) is { } a ? $" for {a}" : "")}; re-wrapped {changed} data keys");
+            return 0;
+        });
+
+        var kekId = new Option<string>("--kek-id") { Description = "The key-encryption key to revoke", Required = true };
+        var revoke = new Command("revoke-kek", "Revoke a key-encryption key: every data key it wraps, and so every field under them, becomes unreadable") { kekId };
+        HubServices.AddTo(revoke);
+        revoke.SetAction(parse =>
+        {
+            using var host = HubServices.Build(parse);
+            if (host.Services.GetRequiredService<IKeyEncryptionKeyProviderWithIndexKey>() is not LocalKeyRing local)
+            {
+                parse.InvocationConfiguration.Error.WriteLine("this hub's keys are held by a key vault: revoke them there");
+                return 2;
+            }
+            try
+            {
+                local.RevokeKek(parse.GetValue(kekId)!);
+            }
+            catch (KeyRingException e)
+            {
+                parse.InvocationConfiguration.Error.WriteLine(e.Message);
+                return 2;
+            }
+            parse.InvocationConfiguration.Output.WriteLine($"revoked {parse.GetValue(kekId)}; a running hub stops serving its fields within a minute");
+            return 0;
+        });
+
+        var keyId = new Option<string>("--key-id") { Description = "The data key to destroy (see 'keys list')", Required = true };
+        var reason = new Option<string>("--reason") { Description = "Why (retention period ended, erasure request ...): recorded in the audit log", Required = true };
+        var shred = new Command("shred", "Crypto-shred: destroy a data key so every value under it is unreadable for good; the act is audited") { keyId, reason };
+        HubServices.AddTo(shred);
+        shred.SetAction(async (parse, cancellationToken) =>
+        {
+            using var host = HubServices.Build(parse);
+            var ring = host.Services.GetRequiredService<DataKeyRing>();
+            var writer = host.Services.GetRequiredService<AuditWriter>();
+            await writer.StartAsync(cancellationToken);
+            var id = parse.GetValue(keyId)!;
+            var destroyed = ring.Destroy(id);
+            if (destroyed is null)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"no live data key '{id}'");
+                return 2;
+            }
+            await writer.AppendAsync(new AuditRecord(DateTimeOffset.UtcNow, "cli-" + Guid.NewGuid().ToString("N")[..12], destroyed.Agency, Environment.UserName,
+                null, null, "keys.shred", "success", "none", false, [], [destroyed.Agency],
+                JsonSerializer.Serialize(new { keyId = id, dataClass = destroyed.DataClass, reason = parse.GetValue(reason) })), cancellationToken);
+            await writer.StopAsync(cancellationToken);
+            await parse.InvocationConfiguration.Output.WriteLineAsync($"destroyed {id}; its values are unreadable for good (a running hub stops serving them within a minute); audited");
+            return 0;
+        });
+        return new Command("keys", "Key management: signing keys, data keys, key-encryption keys, crypto-shredding")
+        {
+            rotateSigning, list, rotateData, rotateKek, revoke, shred,
+        };
     }
 }

@@ -122,7 +122,17 @@ public sealed class DataKeyRing(IDataKeyStore store, IKeyEncryptionKeyProvider k
             return entry.Key;
         }
         var stored = store.Find(keyId);
-        if (stored is null || stored.DestroyedAt is not null)
+        try
+        {
+            // Destroyed, or its key-encryption key revoked since it was cached: stop serving it.
+            if (stored is null || stored.DestroyedAt is not null)
+            {
+                _unwrapped.TryRemove(keyId, out _);
+                return null;
+            }
+            CryptographicOperations.ZeroMemory(keks.Unwrap(stored.KekId, stored.WrappedKey));
+        }
+        catch (KeyUnavailableException)
         {
             _unwrapped.TryRemove(keyId, out _);
             return null;

@@ -24,6 +24,8 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
 
     private readonly Dictionary<string, string> _agencyKeks;
     private readonly string _path;
+    private DateTime _lastCheck = DateTime.UtcNow;
+    private DateTime _loadedWrite;
 
     private LocalKeyRing(string path, string currentKekId, Dictionary<string, byte[]> keks, Dictionary<string, string> agencyKeks, byte[] indexKey)
     {
@@ -32,6 +34,7 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
         _keks = keks;
         _agencyKeks = agencyKeks;
         BlindIndexKey = indexKey;
+        _loadedWrite = File.Exists(path) ? File.GetLastWriteTimeUtc(path) : default;
     }
 
     public string CurrentKekId { get; private set; }
@@ -119,6 +122,7 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
             IndexKey = Convert.ToBase64String(BlindIndexKey),
         };
         WriteFile(_path, file, overwrite: true);
+        _loadedWrite = File.GetLastWriteTimeUtc(_path);
     }
 
     public byte[] Wrap(string kekId, ReadOnlySpan<byte> dataKey)
@@ -135,8 +139,44 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
         return AesGcmLayout.Open(kek, wrappedKey, System.Text.Encoding.UTF8.GetBytes(kekId));
     }
 
-    private byte[] Kek(string kekId) =>
-        _keks.TryGetValue(kekId, out var kek) ? kek : throw new KeyUnavailableException($"key-encryption key '{kekId}' is not in the key ring (revoked or never held)");
+    private byte[] Kek(string kekId)
+    {
+        lock (_keks)
+        {
+            RefreshIfChanged();
+            return _keks.TryGetValue(kekId, out var kek)
+                ? kek
+                : throw new KeyUnavailableException($"key-encryption key '{kekId}' is not in the key ring (revoked or never held)");
+        }
+    }
+
+    /// <summary>The CLI may have added or revoked a key since this process read the file: look at it again every ten seconds.</summary>
+    private void RefreshIfChanged()
+    {
+        if (DateTime.UtcNow - _lastCheck < TimeSpan.FromSeconds(10) || !File.Exists(_path))
+        {
+            return;
+        }
+        _lastCheck = DateTime.UtcNow;
+        var written = File.GetLastWriteTimeUtc(_path);
+        if (written == _loadedWrite)
+        {
+            return;
+        }
+        var fresh = OpenOrCreate(_path);
+        _keks.Clear();
+        foreach (var (id, key) in fresh._keks)
+        {
+            _keks[id] = key;
+        }
+        _agencyKeks.Clear();
+        foreach (var (agency, id) in fresh._agencyKeks)
+        {
+            _agencyKeks[agency] = id;
+        }
+        CurrentKekId = fresh.CurrentKekId;
+        _loadedWrite = written;
+    }
 
     private static void Create(string full)
     {
