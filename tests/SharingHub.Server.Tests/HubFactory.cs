@@ -7,7 +7,7 @@ using SharingHub.Testing;
 namespace SharingHub.Server.Tests;
 
 /// <summary>The real hub over real HTTP plumbing, on a test database of the chosen engine.</summary>
-internal sealed class HubFactory(TestDatabase database, string environment = "Development", IReadOnlyDictionary<string, string?>? settings = null)
+internal class HubFactory(TestDatabase database, string environment = "Development", IReadOnlyDictionary<string, string?>? settings = null)
     : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -44,6 +44,14 @@ public sealed class PostgresServer
         return name;
     }
 
+    /// <summary>A plain-SQL dump of one database, as an operator's backup would hold it.</summary>
+    public async Task<string> DumpAsync(string database)
+    {
+        var file = Path.Combine(_root, $"{database}.sql");
+        await RunAsync("pg_dump", ["-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", Superuser, "-f", file, database], _asPostgresUser, _binaries);
+        return await File.ReadAllTextAsync(file);
+    }
+
     private static async Task<PostgresServer> StartAsync()
     {
         var binaries = FindBinaries();
