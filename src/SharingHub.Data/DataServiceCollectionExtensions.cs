@@ -34,6 +34,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IRecordStore, EfRecordStore>();
         services.TryAddSingleton<IDataKeyStore, EfDataKeyStore>();
+        services.TryAddSingleton<ReencryptionJob>();
         services.TryAddSingleton<DatabaseMigrator>();
         services.TryAddSingleton<DemoDataLoader>();
         services.AddOptions<AuditOptions>()

@@ -21,7 +21,7 @@ public sealed class RecordBuilder(IFieldCipher cipher, IBlindIndexer indexer)
                 Id = id,
                 PersonId = person.Id,
                 Kind = k,
-                Value = cipher.Encrypt(identifier, new FieldContext(id, "Identifier.Value", agency, person.DataClass)),
+                Value = cipher.Encrypt(identifier, SensitiveFields.ForIdentifier(new PersonIdentifier { Id = id }, agency, person.DataClass)),
                 ValueIndex = indexer.Compute(k.ToString(), identifier),
             });
         }
@@ -46,9 +46,9 @@ public sealed class RecordBuilder(IFieldCipher cipher, IBlindIndexer indexer)
     }
 
     public string Open(Record record, string field, EncryptedValue value) =>
-        cipher.Decrypt(value, new FieldContext(record.Id, field, record.OwningAgency, record.DataClass)).Value
+        cipher.Decrypt(value, SensitiveFields.For(record, field)).Value
         ?? throw new InvalidOperationException("field unavailable");
 
     public EncryptedValue Seal(Record record, string field, string plaintext) =>
-        cipher.Encrypt(plaintext, new FieldContext(record.Id, field, record.OwningAgency, record.DataClass));
+        cipher.Encrypt(plaintext, SensitiveFields.For(record, field));
 }

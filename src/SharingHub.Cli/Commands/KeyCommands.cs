@@ -7,6 +7,7 @@ using SharingHub.Core.Crypto;
 using SharingHub.Crypto.Keys;
 using SharingHub.Crypto.Signing;
 using SharingHub.Data.Audit;
+using SharingHub.Data.Keys;
 
 namespace SharingHub.Cli.Commands;
 
@@ -121,9 +122,35 @@ internal static class KeyCommands
             await parse.InvocationConfiguration.Output.WriteLineAsync($"destroyed {id}; its values are unreadable for good (a running hub stops serving them within a minute); audited");
             return 0;
         });
-        return new Command("keys", "Key management: signing keys, data keys, key-encryption keys, crypto-shredding")
+        var retire = new Option<string>("--key-id") { Description = "The data key to retire (see 'keys list')", Required = true };
+        var progressFile = new Option<string?>("--progress") { Description = "Progress file, for resuming (default: data/reencrypt-<key>.json)" };
+        var batch = new Option<int>("--batch") { Description = "Rows per transaction", DefaultValueFactory = _ => 500 };
+        var reencrypt = new Command("reencrypt", "Retire a data key: re-encrypt every value under it with the current key (resumable; readers never fail meanwhile)")
         {
-            rotateSigning, list, rotateData, rotateKek, revoke, shred,
+            retire, progressFile, batch,
+        };
+        HubServices.AddTo(reencrypt);
+        reencrypt.SetAction(async (parse, cancellationToken) =>
+        {
+            using var host = HubServices.Build(parse);
+            var id = parse.GetValue(retire)!;
+            var file = parse.GetValue(progressFile) ?? Path.Combine("data", $"reencrypt-{id.Replace('/', '_')}.json");
+            try
+            {
+                await host.Services.GetRequiredService<ReencryptionJob>().RunAsync(id, file, Math.Max(1, parse.GetValue(batch)),
+                    line => parse.InvocationConfiguration.Output.WriteLine(line), cancellationToken);
+            }
+            catch (InvalidOperationException e)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync(e.Message);
+                return 2;
+            }
+            await parse.InvocationConfiguration.Output.WriteLineAsync($"no value uses {id} now; 'keys shred --key-id {id}' destroys it for good");
+            return 0;
+        });
+        return new Command("keys", "Key management: signing keys, data keys, key-encryption keys, re-encryption, crypto-shredding")
+        {
+            rotateSigning, list, rotateData, rotateKek, revoke, reencrypt, shred,
         };
     }
 }

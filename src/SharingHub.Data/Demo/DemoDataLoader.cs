@@ -127,7 +127,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
                 Id = id,
                 PersonId = p.Id,
                 Kind = i.Kind,
-                Value = cipher.Encrypt(normal, new FieldContext(id, "Identifier.Value", p.Agency, PersonDataClass)),
+                Value = cipher.Encrypt(normal, SensitiveFields.ForIdentifier(new PersonIdentifier { Id = id }, p.Agency, PersonDataClass)),
                 ValueIndex = indexer.Compute(i.Kind.ToString(), normal),
             };
         }).ToList();
@@ -241,8 +241,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
             DecisionDueAt = r.DecisionDueAt, Decision = r.Decision, DecidedAt = r.DecidedAt,
         });
         referral.Concern = Seal(referral, nameof(Core.Records.Referral.Concern), r.Concern);
-        referral.ReferrerIdentity = cipher.Encrypt(r.ReferrerIdentity,
-            new FieldContext(referral.Id, nameof(Core.Records.Referral.ReferrerIdentity), referral.OwningAgency, "referral.referrer-identity"));
+        referral.ReferrerIdentity = Seal(referral, nameof(Core.Records.Referral.ReferrerIdentity), r.ReferrerIdentity);
         return referral;
     }
 
@@ -250,7 +249,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
     public static string NameIndexForm(string name) => new(name.Where(char.IsLetter).Select(char.ToUpperInvariant).ToArray());
 
     private EncryptedValue Seal(Record record, string field, string plaintext) =>
-        cipher.Encrypt(plaintext, new FieldContext(record.Id, field, record.OwningAgency, record.DataClass));
+        cipher.Encrypt(plaintext, SensitiveFields.For(record, field));
 
     private T Stamp<T>(T record)
         where T : Record
