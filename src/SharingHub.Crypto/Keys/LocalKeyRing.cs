@@ -24,6 +24,7 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
 
     private readonly Dictionary<string, string> _agencyKeks;
     private readonly string _path;
+    private string? _passphrase;
     private DateTime _lastCheck = DateTime.UtcNow;
     private DateTime _loadedWrite;
 
@@ -47,12 +48,20 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
 
     public byte[] BlindIndexKey { get; }
 
-    public static LocalKeyRing OpenOrCreate(string path)
+    /// <summary>The environment variable whose passphrase protects the key ring file; never a setting in a file.</summary>
+    public const string PassphraseVariable = "SHARINGHUB_KEYRING_PASSPHRASE";
+    private const int Pbkdf2Iterations = 600_000;
+
+    public static LocalKeyRing OpenOrCreate(string path) => OpenOrCreate(path, Environment.GetEnvironmentVariable(PassphraseVariable));
+
+    /// <summary>Opens the key ring; with a passphrase, a new file is created sealed under it and a sealed file can be opened.</summary>
+    public static LocalKeyRing OpenOrCreate(string path, string? passphrase)
     {
         var full = System.IO.Path.GetFullPath(path);
+        passphrase = string.IsNullOrEmpty(passphrase) ? null : passphrase;
         if (!File.Exists(full))
         {
-            Create(full);
+            Create(full, passphrase);
         }
         CheckPermissions(full);
         KeyRingFile? file;
@@ -64,6 +73,10 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
         {
             throw new KeyRingException($"key ring {full} is not valid JSON (line {e.LineNumber + 1})", e);
         }
+        if (file?.Sealed is { Length: > 0 })
+        {
+            file = Unseal(full, file, passphrase);
+        }
         if (file is null || file.Format != FileFormat || file.Keks.Count == 0 || string.IsNullOrEmpty(file.IndexKey))
         {
             throw new KeyRingException($"key ring {full} is incomplete or of an unknown format");
@@ -73,7 +86,29 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
         {
             throw new KeyRingException($"key ring {full} names a current key '{file.Current}' that it does not hold");
         }
-        return new LocalKeyRing(full, file.Current, keks, new Dictionary<string, string>(file.AgencyKeks, StringComparer.Ordinal), DecodeKey(full, file.IndexKey));
+        return new LocalKeyRing(full, file.Current, keks, new Dictionary<string, string>(file.AgencyKeks, StringComparer.Ordinal), DecodeKey(full, file.IndexKey))
+        {
+            _passphrase = passphrase,
+        };
+    }
+
+    private static KeyRingFile Unseal(string full, KeyRingFile outer, string? passphrase)
+    {
+        if (passphrase is null)
+        {
+            throw new KeyRingException($"key ring {full} is protected by a passphrase: set {PassphraseVariable}");
+        }
+        try
+        {
+            var key = Rfc2898DeriveBytes.Pbkdf2(passphrase, Convert.FromBase64String(outer.Salt), outer.Iterations, HashAlgorithmName.SHA256, 32);
+            var inner = AesGcmLayout.Open(key, Convert.FromBase64String(outer.Sealed!), "sharinghub-keyring/v1"u8);
+            CryptographicOperations.ZeroMemory(key);
+            return JsonSerializer.Deserialize(inner, KeyRingJson.Default.KeyRingFile) ?? throw new KeyRingException($"key ring {full} is empty");
+        }
+        catch (CryptographicException e)
+        {
+            throw new KeyRingException($"key ring {full}: the passphrase is wrong or the file was altered", e);
+        }
     }
 
     /// <summary>Adds a new key-encryption key; it becomes the hub's current one, or the named agency's own.</summary>
@@ -121,7 +156,7 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
             AgencyKeks = new Dictionary<string, string>(_agencyKeks, StringComparer.Ordinal),
             IndexKey = Convert.ToBase64String(BlindIndexKey),
         };
-        WriteFile(_path, file, overwrite: true);
+        WriteFile(_path, file, overwrite: true, _passphrase);
         _loadedWrite = File.GetLastWriteTimeUtc(_path);
     }
 
@@ -163,7 +198,7 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
         {
             return;
         }
-        var fresh = OpenOrCreate(_path);
+        var fresh = OpenOrCreate(_path, _passphrase);
         _keks.Clear();
         foreach (var (id, key) in fresh._keks)
         {
@@ -178,7 +213,7 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
         _loadedWrite = written;
     }
 
-    private static void Create(string full)
+    private static void Create(string full, string? passphrase)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
         var kekId = "kek-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
@@ -188,12 +223,24 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
             Current = kekId,
             Keks = [new KekEntry { Id = kekId, Key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) }],
             IndexKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-        }, overwrite: false);
+        }, overwrite: false, passphrase);
     }
 
     /// <summary>Writes the whole file beside the old one with owner-only permissions, then moves it into place.</summary>
-    private static void WriteFile(string full, KeyRingFile file, bool overwrite)
+    private static void WriteFile(string full, KeyRingFile file, bool overwrite, string? passphrase)
     {
+        if (passphrase is not null)
+        {
+            // Sealed: the whole file's content under a key derived from the passphrase (PBKDF2-SHA256).
+            var salt = RandomNumberGenerator.GetBytes(16);
+            var key = Rfc2898DeriveBytes.Pbkdf2(passphrase, salt, Pbkdf2Iterations, HashAlgorithmName.SHA256, 32);
+            var inner = JsonSerializer.SerializeToUtf8Bytes(file, KeyRingJson.Default.KeyRingFile);
+            var sealedBytes = new byte[AesGcmLayout.Overhead + inner.Length];
+            AesGcmLayout.Seal(key, inner, "sharinghub-keyring/v1"u8, sealedBytes);
+            CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(inner);
+            file = new KeyRingFile { Format = FileFormat, Salt = Convert.ToBase64String(salt), Iterations = Pbkdf2Iterations, Sealed = Convert.ToBase64String(sealedBytes) };
+        }
         var temp = full + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
@@ -255,6 +302,9 @@ internal sealed class KeyRingFile
     public List<KekEntry> Keks { get; set; } = [];
     public Dictionary<string, string> AgencyKeks { get; set; } = [];
     public string IndexKey { get; set; } = "";
+    public string Salt { get; set; } = "";
+    public int Iterations { get; set; }
+    public string? Sealed { get; set; }
 }
 
 internal sealed class KekEntry

@@ -57,6 +57,23 @@ public sealed class LocalKeyRingTests : IDisposable
         Assert.NotEqual(indexer.Compute("NhsNumber", "9434765919"), other.Compute("NhsNumber", "9434765919"));
     }
 
+    [Fact]
+    public void Given_a_passphrase_then_the_key_file_is_sealed_and_opens_only_with_that_passphrase()
+    {
+        var ring = LocalKeyRing.OpenOrCreate(RingPath, "correct horse battery staple");
+        var wrapped = ring.Wrap(ring.CurrentKekId, new byte[32]);
+        ring.AddKek("police");
+        var text = File.ReadAllText(RingPath);
+
+        Assert.Contains("\"sealed\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(ring.CurrentKekId, text, StringComparison.Ordinal);
+        Assert.Contains("SHARINGHUB_KEYRING_PASSPHRASE", Assert.Throws<KeyRingException>(() => LocalKeyRing.OpenOrCreate(RingPath, null)).Message, StringComparison.Ordinal);
+        Assert.Contains("passphrase is wrong", Assert.Throws<KeyRingException>(() => LocalKeyRing.OpenOrCreate(RingPath, "wrong")).Message, StringComparison.Ordinal);
+        var reopened = LocalKeyRing.OpenOrCreate(RingPath, "correct horse battery staple");
+        Assert.Equal(new byte[32], reopened.Unwrap(ring.CurrentKekId, wrapped));
+        Assert.True(reopened.AgencyKeks.ContainsKey("police"));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_folder))
