@@ -100,6 +100,44 @@ public static class AgencyIdentifiers
         return PncCheckLetters[(int)(number % 23)];
     }
 
+    /// <summary>
+    /// A UK postcode in its index form (upper case, no spaces), or null when the text holds none, e.g.
+    /// "sw1a 1aa" and "SW1A1AA" both give "SW1A1AA". An address's postcode is taken from its end.
+    /// </summary>
+    public static string? PostcodeIndexForm(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+        var words = text.Trim().Split([' ', ','], StringSplitOptions.RemoveEmptyEntries);
+        for (var take = Math.Min(2, words.Length); take >= 1; take--)
+        {
+            var candidate = string.Concat(words[^take..]).ToUpperInvariant();
+            if (IsPostcode(candidate))
+            {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    private static bool IsPostcode(string compact)
+    {
+        // Outward code (A9, A99, AA9, AA99, A9A, AA9A) then inward code (9AA).
+        if (compact.Length is < 5 or > 7)
+        {
+            return false;
+        }
+        var inward = compact[^3..];
+        var outward = compact[..^3];
+        return char.IsAsciiDigit(inward[0]) && char.IsAsciiLetterUpper(inward[1]) && char.IsAsciiLetterUpper(inward[2])
+            && char.IsAsciiLetterUpper(outward[0])
+            && outward.Skip(1).Any(char.IsAsciiDigit)
+            && outward.All(char.IsAsciiLetterOrDigit)
+            && outward.Length is >= 2 and <= 4;
+    }
+
     private static string NormalisePnc(string compact)
     {
         // Accept "12/345C" style short serials by padding to seven digits, as the PNC does.

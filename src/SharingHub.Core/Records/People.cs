@@ -33,6 +33,7 @@ public sealed class Person : Record
     /// <summary>Blind indexes over the normalised family name and birth date, for demographic matching.</summary>
     public byte[]? FamilyNameIndex { get; set; }
     public byte[]? BirthDateIndex { get; set; }
+    public byte[]? PostcodeIndex { get; set; }
 
     public List<PersonIdentifier> Identifiers { get; set; } = [];
 }
@@ -54,6 +55,7 @@ public sealed class Household : Record
     /// <summary>A reference that carries no personal data (for example "HH-000123").</summary>
     public string Reference { get; set; } = "";
     public EncryptedValue? Address { get; set; }
+    public byte[]? PostcodeIndex { get; set; }
     public List<HouseholdMember> Members { get; set; } = [];
 }
 

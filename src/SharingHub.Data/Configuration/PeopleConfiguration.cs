@@ -12,6 +12,7 @@ internal sealed class PersonConfiguration : RecordConfiguration<Person>
         builder.Property(p => p.Sex).HasMaxLength(16);
         builder.HasIndex(p => p.FamilyNameIndex);
         builder.HasIndex(p => p.BirthDateIndex);
+        builder.HasIndex(p => p.PostcodeIndex);
         builder.HasMany(p => p.Identifiers).WithOne().HasForeignKey(i => i.PersonId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(p => p.Identifiers).AutoInclude();
     }
@@ -33,6 +34,7 @@ internal sealed class HouseholdConfiguration : RecordConfiguration<Household>
     {
         builder.Property(h => h.Reference).HasMaxLength(64).IsRequired();
         builder.HasIndex(h => new { h.OwningAgency, h.Reference }).IsUnique();
+        builder.HasIndex(h => h.PostcodeIndex);
         builder.HasMany(h => h.Members).WithOne().HasForeignKey(m => m.HouseholdId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(h => h.Members).AutoInclude();
     }

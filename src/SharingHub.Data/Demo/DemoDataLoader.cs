@@ -118,6 +118,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
         person.Address = p.Address is null ? null : Seal(person, nameof(Core.Records.Person.Address), p.Address);
         person.FamilyNameIndex = indexer.Compute("family-name", NameIndexForm(p.FamilyName));
         person.BirthDateIndex = indexer.Compute("birth-date", p.BirthDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        person.PostcodeIndex = AgencyIdentifiers.PostcodeIndexForm(p.Address) is { } postcode ? indexer.Compute("postcode", postcode) : null;
         person.Identifiers = p.Identifiers.Select(i =>
         {
             var id = DeterministicChildId(p.Id, (int)i.Kind);
@@ -145,6 +146,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
             Members = h.Members.Select(m => new HouseholdMember { HouseholdId = h.Id, PersonId = m.PersonId, Role = m.Role }).ToList(),
         });
         household.Address = Seal(household, nameof(Core.Records.Household.Address), h.Address);
+        household.PostcodeIndex = AgencyIdentifiers.PostcodeIndexForm(h.Address) is { } postcode ? indexer.Compute("postcode", postcode) : null;
         return household;
     }
 

@@ -64,4 +64,14 @@ public sealed class AgencyIdentifiersTests
     [InlineData(IdentifierKind.LaPersonId, "44 712'30", false)]
     public void Given_other_identifier_shapes_when_checked_then_only_well_formed_ones_pass(IdentifierKind kind, string value, bool valid) =>
         Assert.Equal(valid, AgencyIdentifiers.IsValid(kind, value));
+
+    [Theory]
+    [InlineData("12 High Street, Leeds LS1 4AP", "LS14AP")]
+    [InlineData("sw1a 1aa", "SW1A1AA")]
+    [InlineData("Flat 2, 3 Mill Lane, Exeter, EX4 6TD", "EX46TD")]
+    [InlineData("M1 1AE", "M11AE")]
+    [InlineData("12 High Street, Leeds", null)]
+    [InlineData("", null)]
+    public void Given_an_address_then_its_postcode_index_form_is_found_or_none(string text, string? expected) =>
+        Assert.Equal(expected, AgencyIdentifiers.PostcodeIndexForm(text));
 }

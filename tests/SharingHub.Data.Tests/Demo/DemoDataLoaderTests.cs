@@ -52,6 +52,13 @@ public abstract class DemoDataLoaderTests(DatabaseEngine engine) : DatabaseTest(
         await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
         var match = await db.PersonIdentifiers.Where(i => i.Kind == IdentifierKind.NhsNumber && i.ValueIndex == index).ToListAsync();
         Assert.Single(match);
+
+        var household = new DemoGenerator(Options).GenerateFamily(0).Households.Single();
+        var postcode = SharingHub.Core.People.AgencyIdentifiers.PostcodeIndexForm(household.Address);
+        Assert.NotNull(postcode);
+        var byPostcode = Services.GetRequiredService<IBlindIndexer>().Compute("postcode", postcode);
+        Assert.True(await db.Households.AnyAsync(h => h.PostcodeIndex == byPostcode));
+        Assert.True(await db.People.CountAsync(p => p.PostcodeIndex == byPostcode) >= 2);
     }
 }
 
