@@ -17,8 +17,22 @@ public static class CryptoServiceCollectionExtensions
             .BindConfiguration("SharingHub:KeyRing")
             .Validate(o => !string.IsNullOrWhiteSpace(o.Path), "SharingHub:KeyRing:Path must name the key file")
             .ValidateOnStart();
+        services.AddOptions<AzureKeyVaultOptions>().BindConfiguration(AzureKeyVaultOptions.Section)
+            .Validate(o => o.VaultUri is null || o.VaultUri.Scheme == Uri.UriSchemeHttps || o.VaultUri.IsLoopback, $"{AzureKeyVaultOptions.Section}:VaultUri must be https")
+            .ValidateOnStart();
+        services.AddHttpClient("sharinghub-keyvault", c => c.Timeout = TimeSpan.FromSeconds(10));
+        // DefaultAzureCredential: managed identity in Azure, developer sign-in elsewhere. A host may register another.
+        services.TryAddSingleton<Azure.Core.TokenCredential>(_ => new Azure.Identity.DefaultAzureCredential());
         services.TryAddSingleton<IKeyEncryptionKeyProviderWithIndexKey>(sp =>
-            LocalKeyRing.OpenOrCreate(sp.GetRequiredService<IOptions<LocalKeyRingOptions>>().Value.Path));
+        {
+            var local = LocalKeyRing.OpenOrCreate(sp.GetRequiredService<IOptions<LocalKeyRingOptions>>().Value.Path);
+            var vault = sp.GetRequiredService<IOptions<AzureKeyVaultOptions>>().Value;
+            return vault.VaultUri is null
+                ? local
+                : new VaultWithLocalIndexKey(new AzureKeyVaultKeyProvider(
+                    sp.GetRequiredService<IHttpClientFactory>().CreateClient("sharinghub-keyvault"),
+                    sp.GetRequiredService<Azure.Core.TokenCredential>(), vault, sp.GetRequiredService<TimeProvider>()), local);
+        });
         services.TryAddSingleton<IKeyEncryptionKeyProvider>(sp => sp.GetRequiredService<IKeyEncryptionKeyProviderWithIndexKey>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<DataKeyRing>();
