@@ -192,6 +192,30 @@ public abstract class AuditApiTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
+    [Fact]
+    public async Task Given_a_childs_records_were_read_then_who_has_seen_them_is_found_by_subject_and_only_by_the_owning_agencys_ig_officer()
+    {
+        var child = Guid.NewGuid();
+        var audit = _hub.Services.GetRequiredService<SharingHub.Core.Audit.IAuditLog>();
+        await audit.AppendAsync(new SharingHub.Core.Audit.AuditRecord(DateTimeOffset.UtcNow, "req-sar-1", "police", "officer-9", "s47-enquiry", null,
+            "event.read", "success", "permit", false, [child], ["health"], "{}"), CancellationToken.None);
+        await audit.AppendAsync(new SharingHub.Core.Audit.AuditRecord(DateTimeOffset.UtcNow, "req-sar-2", "la", "lcpp-3", "s47-enquiry", null,
+            "event.read", "success", "permit", false, [Guid.NewGuid()], ["health"], "{}"), CancellationToken.None);
+
+        using var health = await GetAsync($"/audit/entries?subject={child}", "demo-health-ig", "audit-review");
+        var found = (await Json(health)).GetProperty("entries").EnumerateArray().ToList();
+        var entry = Assert.Single(found);
+        Assert.Equal("officer-9", entry.GetProperty("user").GetString());
+        Assert.True(entry.GetProperty("reviewBeforeDisclosure").GetBoolean());
+
+        using var byAgency = await GetAsync("/audit/entries?agency=la", "demo-health-ig", "audit-review");
+        Assert.Equal(["lcpp-3"], (await Json(byAgency)).GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("user").GetString()));
+
+        using var otherAgency = await GetAsync($"/audit/entries?subject={child}", "demo-la-ig", "audit-review");
+        Assert.Equal(HttpStatusCode.OK, otherAgency.StatusCode);
+        Assert.Empty((await Json(otherAgency)).GetProperty("entries").EnumerateArray());
+    }
+
     public async Task DisposeAsync()
     {
         _client.Dispose();
