@@ -63,9 +63,8 @@ internal static class KeyCommands
         rotateKek.SetAction(parse =>
         {
             using var host = HubServices.Build(parse);
-            if (host.Services.GetRequiredService<IKeyEncryptionKeyProviderWithIndexKey>() is not LocalKeyRing local)
+            if (LocalRing(host, parse, "rotate") is not { } local)
             {
-                parse.InvocationConfiguration.Error.WriteLine("this hub's keys are held by a key vault: rotate them there");
                 return 2;
             }
             var kek = local.AddKek(parse.GetValue(kekAgency));
@@ -80,9 +79,8 @@ internal static class KeyCommands
         revoke.SetAction(parse =>
         {
             using var host = HubServices.Build(parse);
-            if (host.Services.GetRequiredService<IKeyEncryptionKeyProviderWithIndexKey>() is not LocalKeyRing local)
+            if (LocalRing(host, parse, "revoke") is not { } local)
             {
-                parse.InvocationConfiguration.Error.WriteLine("this hub's keys are held by a key vault: revoke them there");
                 return 2;
             }
             try
@@ -152,5 +150,16 @@ internal static class KeyCommands
         {
             rotateSigning, list, rotateData, rotateKek, revoke, reencrypt, shred,
         };
+    }
+
+    /// <summary>The local key ring, or null (with the reason written) when the hub's key-encryption keys live in a key vault.</summary>
+    private static LocalKeyRing? LocalRing(Microsoft.Extensions.Hosting.IHost host, ParseResult parse, string verb)
+    {
+        if (host.Services.GetRequiredService<IKeyEncryptionKeyProviderWithIndexKey>() is LocalKeyRing local)
+        {
+            return local;
+        }
+        parse.InvocationConfiguration.Error.WriteLine($"this hub's key-encryption keys are held by a key vault: {verb} them there");
+        return null;
     }
 }
