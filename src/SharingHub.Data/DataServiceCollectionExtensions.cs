@@ -37,6 +37,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<ReencryptionJob>();
         services.TryAddSingleton<DatabaseMigrator>();
         services.TryAddSingleton<DemoDataLoader>();
+        services.TryAddSingleton<Linkage.PersonLinker>();
         services.AddOptions<AuditOptions>()
             .BindConfiguration(AuditOptions.Section)
             .Validate(o => o.CheckpointEvery > 0 && o.CheckpointSeconds > 0 && o.MaxBatch is > 0 and <= 10_000, $"{AuditOptions.Section} values must be positive")

@@ -1,4 +1,5 @@
 using SharingHub.Core.Crypto;
+using SharingHub.Core.People;
 using SharingHub.Core.Records;
 
 namespace SharingHub.Testing;
@@ -6,27 +7,16 @@ namespace SharingHub.Testing;
 /// <summary>Test data builders: every test makes its own records, with synthetic values only.</summary>
 public sealed class RecordBuilder(IFieldCipher cipher, IBlindIndexer indexer)
 {
-    public Person Person(string agency = "health", string given = "Ada", string family = "Testperson", string birthDate = "2015-03-04", IdentifierKind? kind = IdentifierKind.NhsNumber, string identifier = "9434765919")
+    public Person Person(string agency = "health", string given = "Ada", string family = "Testperson", string birthDate = "2015-03-04",
+        IdentifierKind? kind = IdentifierKind.NhsNumber, string identifier = "9434765919", string? address = null, PersonKind personKind = PersonKind.Child)
     {
-        var person = new Person { Id = Guid.NewGuid(), OwningAgency = agency, DataClass = "person.demographics", Kind = PersonKind.Child, Sex = "female" };
-        person.GivenName = Seal(person, nameof(person.GivenName), given);
-        person.FamilyName = Seal(person, nameof(person.FamilyName), family);
-        person.BirthDate = Seal(person, nameof(person.BirthDate), birthDate);
-        person.FamilyNameIndex = indexer.Compute("family-name", family.ToUpperInvariant());
-        if (kind is { } k)
-        {
-            var id = Guid.NewGuid();
-            person.Identifiers.Add(new PersonIdentifier
-            {
-                Id = id,
-                PersonId = person.Id,
-                Kind = k,
-                Value = cipher.Encrypt(identifier, SensitiveFields.ForIdentifier(new PersonIdentifier { Id = id }, agency, person.DataClass)),
-                ValueIndex = indexer.Compute(k.ToString(), identifier),
-            });
-        }
+        var person = new Person { Id = Guid.NewGuid(), OwningAgency = agency, DataClass = "person.demographics" };
+        People.Seal(person, new PersonDetails(personKind, given, family, DateOnly.Parse(birthDate, System.Globalization.CultureInfo.InvariantCulture), "female", address,
+            kind is { } k ? [(k, identifier)] : []));
         return person;
     }
+
+    public PersonSealer People { get; } = new(cipher, indexer);
 
     public ChronologyEvent Event(Person subject, string agency = "police", string summary = "Police attended the home", DateTimeOffset? occurredAt = null, string? sourceReference = null)
     {

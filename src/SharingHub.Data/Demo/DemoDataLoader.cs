@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using SharingHub.Core.Crypto;
@@ -108,30 +107,13 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
 {
     public const string PersonDataClass = "person.demographics";
     public const string ConfidentialAddressClass = "address.confidential";
+    private readonly PersonSealer _people = new(cipher, indexer);
 
     public Person Person(DemoPerson p)
     {
-        var person = Stamp(new Person { Id = p.Id, OwningAgency = p.Agency, DataClass = PersonDataClass, Kind = p.Kind, Sex = p.Sex });
-        person.GivenName = Seal(person, nameof(Core.Records.Person.GivenName), p.GivenName);
-        person.FamilyName = Seal(person, nameof(Core.Records.Person.FamilyName), p.FamilyName);
-        person.BirthDate = Seal(person, nameof(Core.Records.Person.BirthDate), p.BirthDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-        person.Address = p.Address is null ? null : Seal(person, nameof(Core.Records.Person.Address), p.Address);
-        person.FamilyNameIndex = indexer.Compute("family-name", NameIndexForm(p.FamilyName));
-        person.BirthDateIndex = indexer.Compute("birth-date", p.BirthDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-        person.PostcodeIndex = AgencyIdentifiers.PostcodeIndexForm(p.Address) is { } postcode ? indexer.Compute("postcode", postcode) : null;
-        person.Identifiers = p.Identifiers.Select(i =>
-        {
-            var id = DeterministicChildId(p.Id, (int)i.Kind);
-            var normal = AgencyIdentifiers.Normalise(i.Kind, i.Value);
-            return new PersonIdentifier
-            {
-                Id = id,
-                PersonId = p.Id,
-                Kind = i.Kind,
-                Value = cipher.Encrypt(normal, SensitiveFields.ForIdentifier(new PersonIdentifier { Id = id }, p.Agency, PersonDataClass)),
-                ValueIndex = indexer.Compute(i.Kind.ToString(), normal),
-            };
-        }).ToList();
+        var person = Stamp(new Person { Id = p.Id, OwningAgency = p.Agency, DataClass = PersonDataClass });
+        _people.Seal(person, new PersonDetails(p.Kind, p.GivenName, p.FamilyName, p.BirthDate, p.Sex, p.Address,
+            p.Identifiers.Select(i => (i.Kind, i.Value)).ToList()), n => DeterministicChildId(p.Id, (int)p.Identifiers[n].Kind));
         return person;
     }
 
@@ -146,7 +128,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
             Members = h.Members.Select(m => new HouseholdMember { HouseholdId = h.Id, PersonId = m.PersonId, Role = m.Role }).ToList(),
         });
         household.Address = Seal(household, nameof(Core.Records.Household.Address), h.Address);
-        household.PostcodeIndex = AgencyIdentifiers.PostcodeIndexForm(h.Address) is { } postcode ? indexer.Compute("postcode", postcode) : null;
+        household.PostcodeIndex = _people.PostcodeIndex(h.Address);
         return household;
     }
 
@@ -246,9 +228,6 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
         referral.ReferrerIdentity = Seal(referral, nameof(Core.Records.Referral.ReferrerIdentity), r.ReferrerIdentity);
         return referral;
     }
-
-    /// <summary>Family names are indexed upper-case, letters only, so "O'Neill" and "ONEILL" match.</summary>
-    public static string NameIndexForm(string name) => new(name.Where(char.IsLetter).Select(char.ToUpperInvariant).ToArray());
 
     private EncryptedValue Seal(Record record, string field, string plaintext) =>
         cipher.Encrypt(plaintext, SensitiveFields.For(record, field));

@@ -1,0 +1,122 @@
+using SharingHub.Core.Records;
+
+namespace SharingHub.Core.People;
+
+/// <summary>What linkage may compare of one agency's person record: blind indexes and plain metadata, never plaintext.</summary>
+public sealed record LinkageCandidate(
+    Guid Id,
+    string Agency,
+    PersonKind Kind,
+    string? Sex,
+    byte[]? FamilyName,
+    byte[]? BirthDate,
+    byte[]? Postcode,
+    IReadOnlyList<(IdentifierKind Kind, byte[] Index)> Identifiers);
+
+/// <summary>Why two records are taken to be the same individual; the evidence is kept with every link.</summary>
+public enum LinkBasis
+{
+    /// <summary>The same agency identifier (NHS number, UPN, PNC ID, CRN, LA id) on both.</summary>
+    SharedIdentifier,
+
+    /// <summary>Family name, date of birth and kind (child or adult) agree.</summary>
+    NameAndBirthDate,
+
+    /// <summary>Date of birth, postcode, sex and kind agree while the family names differ (a typo or a changed surname).</summary>
+    BirthDatePostcodeAndSex,
+}
+
+public sealed record PersonLink(Guid From, Guid To, LinkBasis Basis);
+
+/// <summary>
+/// Deterministic record linkage over blind indexes. The rules are strict on purpose: a false link
+/// shows one child's records in another child's chronology, which is worse than a missed link that a
+/// practitioner can still find by searching. Same-sex twins with one address are a known false link.
+/// </summary>
+public static class LinkageRules
+{
+    /// <summary>The strongest basis on which <paramref name="a"/> and <paramref name="b"/> are the same individual, or null.</summary>
+    public static LinkBasis? Compare(LinkageCandidate a, LinkageCandidate b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Id == b.Id)
+        {
+            return null;
+        }
+        if (a.Identifiers.Any(x => b.Identifiers.Any(y => x.Kind == y.Kind && Same(x.Index, y.Index))))
+        {
+            return LinkBasis.SharedIdentifier;
+        }
+        if (a.Kind != b.Kind || !Same(a.BirthDate, b.BirthDate))
+        {
+            return null;
+        }
+        if (Same(a.FamilyName, b.FamilyName))
+        {
+            return LinkBasis.NameAndBirthDate;
+        }
+        return Same(a.Postcode, b.Postcode) && a.Sex is not null && a.Sex == b.Sex ? LinkBasis.BirthDatePostcodeAndSex : null;
+    }
+
+    private static bool Same(byte[]? x, byte[]? y) => x is not null && y is not null && x.AsSpan().SequenceEqual(y);
+}
+
+/// <summary>The records linked to some starting records, and the evidence for each link.</summary>
+public sealed class LinkedPeople
+{
+    private readonly Dictionary<Guid, HashSet<Guid>> _clusters = [];
+
+    public LinkedPeople(IEnumerable<Guid> starts, IReadOnlyList<PersonLink> links)
+    {
+        ArgumentNullException.ThrowIfNull(starts);
+        Links = links;
+        var adjacent = new Dictionary<Guid, List<Guid>>();
+        foreach (var link in links)
+        {
+            Adjacent(adjacent, link.From).Add(link.To);
+            Adjacent(adjacent, link.To).Add(link.From);
+        }
+        foreach (var start in starts)
+        {
+            if (_clusters.ContainsKey(start))
+            {
+                continue;
+            }
+            var cluster = new HashSet<Guid> { start };
+            var queue = new Queue<Guid>([start]);
+            while (queue.TryDequeue(out var next))
+            {
+                foreach (var other in adjacent.GetValueOrDefault(next, []))
+                {
+                    if (cluster.Add(other))
+                    {
+                        queue.Enqueue(other);
+                    }
+                }
+            }
+            foreach (var member in cluster)
+            {
+                _clusters[member] = cluster;
+            }
+        }
+    }
+
+    public IReadOnlyList<PersonLink> Links { get; }
+
+    /// <summary>Every record of the same individual as <paramref name="personId"/>, itself included.</summary>
+    public IReadOnlySet<Guid> Of(Guid personId) => _clusters.TryGetValue(personId, out var cluster) ? cluster : new HashSet<Guid> { personId };
+
+    /// <summary>The records of the same individuals as any of <paramref name="personIds"/>.</summary>
+    public HashSet<Guid> Expand(IEnumerable<Guid> personIds) => personIds.SelectMany(Of).ToHashSet();
+
+    private static List<Guid> Adjacent(Dictionary<Guid, List<Guid>> adjacent, Guid id)
+    {
+        if (!adjacent.TryGetValue(id, out var list))
+        {
+            list = [];
+            adjacent[id] = list;
+        }
+        return list;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Globalization;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.Records;
+
+namespace SharingHub.Core.People;
+
+/// <summary>A person as a writer gives it, in the clear, before it is sealed for storage.</summary>
+public sealed record PersonDetails(
+    PersonKind Kind,
+    string GivenName,
+    string FamilyName,
+    DateOnly BirthDate,
+    string? Sex,
+    string? Address,
+    IReadOnlyList<(IdentifierKind Kind, string Value)> Identifiers);
+
+/// <summary>
+/// The one way a person's details become stored fields: every sensitive field encrypted under its own
+/// context, every searchable value blind-indexed in its normal form. The demo loader and the APIs'
+/// writes both come through here, so a person written either way is found by the same lookups.
+/// </summary>
+public sealed class PersonSealer(IFieldCipher cipher, IBlindIndexer indexer)
+{
+    public const string FamilyNamePurpose = "family-name";
+    public const string BirthDatePurpose = "birth-date";
+    public const string PostcodePurpose = "postcode";
+
+    /// <summary>Fills <paramref name="person"/>'s sealed fields, indexes and identifiers; its id and owner must already be set.</summary>
+    public void Seal(Person person, PersonDetails details, Func<int, Guid>? identifierId = null)
+    {
+        ArgumentNullException.ThrowIfNull(person);
+        ArgumentNullException.ThrowIfNull(details);
+        var birthDate = details.BirthDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        person.Kind = details.Kind;
+        person.Sex = details.Sex;
+        person.GivenName = cipher.Encrypt(details.GivenName, SensitiveFields.For(person, nameof(Person.GivenName)));
+        person.FamilyName = cipher.Encrypt(details.FamilyName, SensitiveFields.For(person, nameof(Person.FamilyName)));
+        person.BirthDate = cipher.Encrypt(birthDate, SensitiveFields.For(person, nameof(Person.BirthDate)));
+        person.Address = details.Address is null ? null : cipher.Encrypt(details.Address, SensitiveFields.For(person, nameof(Person.Address)));
+        person.FamilyNameIndex = indexer.Compute(FamilyNamePurpose, NameIndexForm(details.FamilyName));
+        person.BirthDateIndex = indexer.Compute(BirthDatePurpose, birthDate);
+        person.PostcodeIndex = PostcodeIndex(details.Address);
+        person.Identifiers = details.Identifiers.Select((identifier, n) =>
+        {
+            var id = identifierId?.Invoke(n) ?? Guid.NewGuid();
+            var normal = AgencyIdentifiers.Normalise(identifier.Kind, identifier.Value);
+            return new PersonIdentifier
+            {
+                Id = id,
+                PersonId = person.Id,
+                Kind = identifier.Kind,
+                Value = cipher.Encrypt(normal, SensitiveFields.ForIdentifier(new PersonIdentifier { Id = id }, person.OwningAgency, person.DataClass)),
+                ValueIndex = IdentifierIndex(identifier.Kind, normal),
+            };
+        }).ToList();
+    }
+
+    /// <summary>The blind index a lookup by identifier searches for (the value is normalised first).</summary>
+    public byte[] IdentifierIndex(IdentifierKind kind, string value) => indexer.Compute(kind.ToString(), AgencyIdentifiers.Normalise(kind, value));
+
+    public byte[] FamilyNameIndex(string familyName) => indexer.Compute(FamilyNamePurpose, NameIndexForm(familyName));
+
+    public byte[] BirthDateIndex(DateOnly birthDate) => indexer.Compute(BirthDatePurpose, birthDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+
+    public byte[]? PostcodeIndex(string? address) =>
+        AgencyIdentifiers.PostcodeIndexForm(address) is { } postcode ? indexer.Compute(PostcodePurpose, postcode) : null;
+
+    /// <summary>Family names are indexed upper-case, letters only, so "O'Neill" and "ONEILL" match.</summary>
+    public static string NameIndexForm(string name) => new(name.Where(char.IsLetter).Select(char.ToUpperInvariant).ToArray());
+}

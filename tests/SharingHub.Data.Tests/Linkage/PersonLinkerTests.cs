@@ -1,0 +1,57 @@
+using Microsoft.Extensions.DependencyInjection;
+using SharingHub.Data.Demo;
+using SharingHub.Data.Linkage;
+using SharingHub.Data.Storage;
+using SharingHub.Testing;
+
+namespace SharingHub.Data.Tests.Linkage;
+
+/// <summary>Linkage over the stored blind indexes, scored against the demo generator's ground truth (which records are one individual).</summary>
+public abstract class PersonLinkerTests(DatabaseEngine engine) : DatabaseTest(engine)
+{
+    private static readonly DemoOptions Options = new() { Seed = 4242, Families = 12 };
+
+    [Fact]
+    public async Task Given_agencies_records_with_nicknames_typos_and_swapped_dates_then_no_false_link_and_most_true_links_found()
+    {
+        await Services.GetRequiredService<DemoDataLoader>().LoadAsync(Options, null, CancellationToken.None);
+        var people = new DemoGenerator(Options).Generate().SelectMany(f => f.People).ToList();
+        var truth = people.ToDictionary(p => p.Id, p => p.IndividualKey);
+        var linker = Services.GetRequiredService<PersonLinker>();
+
+        int truePairs = 0, found = 0, falseLinks = 0;
+        foreach (var person in people)
+        {
+            var cluster = (await linker.LinkAsync([person.Id], CancellationToken.None)).Of(person.Id);
+            var same = people.Where(p => p.IndividualKey == person.IndividualKey && p.Id != person.Id).Select(p => p.Id).ToHashSet();
+            truePairs += same.Count;
+            found += cluster.Count(same.Contains);
+            falseLinks += cluster.Count(id => id != person.Id && truth[id] != person.IndividualKey);
+        }
+
+        Assert.Equal(0, falseLinks);
+        Assert.True(truePairs > 100, $"the demo should give many cross-agency pairs, got {truePairs}");
+        // Typos, swapped day and month, and missing addresses make some records unlinkable on purpose.
+        Assert.InRange(found / (double)truePairs, 0.85, 1.0);
+    }
+
+    [Fact]
+    public async Task Given_another_agencys_record_with_the_same_name_and_birth_date_then_linked_once_and_a_stranger_born_the_same_day_is_not()
+    {
+        var builder = new RecordBuilder(Services.GetRequiredService<Core.Crypto.IFieldCipher>(), Services.GetRequiredService<Core.Crypto.IBlindIndexer>());
+        var store = Services.GetRequiredService<Core.Records.IRecordStore>();
+        var alone = await store.AddAsync(builder.Person(family: "Uniquename", birthDate: "2011-11-11", identifier: "9990000018"), CancellationToken.None);
+        var twin = await store.AddAsync(builder.Person(agency: "education", family: "Uniquename", birthDate: "2011-11-11", kind: Core.Records.IdentifierKind.Upn, identifier: "A801200110001"), CancellationToken.None);
+        var stranger = await store.AddAsync(builder.Person(agency: "police", family: "Otherfamily", birthDate: "2011-11-11", kind: null), CancellationToken.None);
+
+        var linked = await Services.GetRequiredService<PersonLinker>().LinkAsync([alone.Id], CancellationToken.None);
+
+        Assert.Equal(new HashSet<Guid> { alone.Id, twin.Id }, linked.Of(alone.Id));
+        Assert.DoesNotContain(stranger.Id, linked.Of(alone.Id));
+        Assert.Equal(Core.People.LinkBasis.NameAndBirthDate, Assert.Single(linked.Links).Basis);
+    }
+}
+
+public sealed class SqlitePersonLinkerTests() : PersonLinkerTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresPersonLinkerTests() : PersonLinkerTests(DatabaseEngine.Postgres);
