@@ -68,12 +68,12 @@ internal static class AuditExports
             ? resources.EnumerateArray().SelectMany(r => r.TryGetProperty("rules", out var ids) ? ids.EnumerateArray().Select(i => i.GetString()!) : []).Distinct().ToList()
             : [];
         var entities = resources.ValueKind == JsonValueKind.Array
-            ? resources.EnumerateArray().Select(r => (object)new
+            ? resources.EnumerateArray().SelectMany(r => r.GetProperty("ids").EnumerateArray().Select(id => (object)new
             {
-                what = new { identifier = new { system = "urn:sharinghub:" + r.GetProperty("type").GetString(), value = r.GetProperty("id").GetString() } },
+                what = new { identifier = new { system = "urn:sharinghub:" + r.GetProperty("type").GetString(), value = id.GetString() } },
                 securityLabel = new[] { new { system = "urn:sharinghub:data-class", code = r.GetProperty("dataClass").GetString() } },
                 detail = new[] { new { type = "decision", valueString = r.GetProperty("decision").GetString() } },
-            }).ToList()
+            })).ToList()
             : [];
         return new
         {

@@ -9,6 +9,7 @@ namespace SharingHub.Server.Audit;
 public sealed class AuditScope
 {
     private readonly List<object> _resources = [];
+    private readonly Dictionary<DecisionKey, List<Guid>> _groups = [];
     private readonly HashSet<Guid> _subjects = [];
     private readonly HashSet<string> _owners = new(StringComparer.Ordinal);
     private int _permits;
@@ -31,7 +32,11 @@ public sealed class AuditScope
         _ => "mixed",
     };
 
-    /// <summary>Records a decision about one resource: disclosed fields for a permit, reasons for a refusal.</summary>
+    /// <summary>
+    /// Records a decision about one resource: disclosed fields for a permit, reasons for a refusal.
+    /// Resources decided alike (same type, owner, class, fields and rules) share one line with all their
+    /// ids, so a chronology of hundreds of entries stays a compact entry that still names every record.
+    /// </summary>
     public void Record(ResourceFacts resource, Decision decision)
     {
         _subjects.UnionWith(resource.SubjectIds);
@@ -45,22 +50,45 @@ public sealed class AuditScope
             _denies++;
         }
         IsOverride |= decision.IsOverride;
-        _resources.Add(new
+        var key = new DecisionKey(resource.ResourceType, resource.OwningAgency, resource.DataClass, decision);
+        if (!_groups.TryGetValue(key, out var ids))
         {
-            type = resource.ResourceType,
-            id = resource.Id,
-            owner = resource.OwningAgency,
-            dataClass = resource.DataClass,
-            decision = decision.IsPermit ? "permit" : "deny",
-            fields = decision.Fields.Order(StringComparer.Ordinal),
-            redacted = decision.RedactedFields.Order(StringComparer.Ordinal),
-            rules = decision.RuleIds,
-            reasons = decision.Reasons,
-            lawfulBasis = decision.LawfulBasis,
-            consent = decision.ConsentBasis,
-            notifyOwnerAfterHours = decision.NotifyOwner?.DelayHours,
-            review = decision.FlagForReview,
-            policy = decision.PolicyVersion,
-        });
+            ids = [];
+            _groups[key] = ids;
+            _resources.Add(new
+            {
+                type = resource.ResourceType,
+                ids,
+                owner = resource.OwningAgency,
+                dataClass = resource.DataClass,
+                decision = decision.IsPermit ? "permit" : "deny",
+                fields = decision.Fields.Order(StringComparer.Ordinal),
+                redacted = decision.RedactedFields.Order(StringComparer.Ordinal),
+                rules = decision.RuleIds,
+                reasons = decision.Reasons,
+                lawfulBasis = decision.LawfulBasis,
+                consent = decision.ConsentBasis,
+                notifyOwnerAfterHours = decision.NotifyOwner?.DelayHours,
+                review = decision.FlagForReview,
+                policy = decision.PolicyVersion,
+            });
+        }
+        ids.Add(resource.Id);
+    }
+
+    /// <summary>Two decisions group together when everything the audit line says about them is the same.</summary>
+    private sealed record DecisionKey(string Type, string Owner, string DataClass, Decision Decision)
+    {
+        public bool Equals(DecisionKey? other) =>
+            other is not null && Type == other.Type && Owner == other.Owner && DataClass == other.DataClass && Same(Decision, other.Decision);
+
+        public override int GetHashCode() => HashCode.Combine(Type, Owner, DataClass, Decision.Effect, Decision.Fields.Count, Decision.RuleIds.Count);
+
+        private static bool Same(Decision a, Decision b) =>
+            ReferenceEquals(a, b)
+            || (a.Effect == b.Effect && a.Fields.SetEquals(b.Fields) && a.RedactedFields.SetEquals(b.RedactedFields)
+                && a.RuleIds.SequenceEqual(b.RuleIds) && a.Reasons.SequenceEqual(b.Reasons) && a.LawfulBasis == b.LawfulBasis
+                && a.ConsentBasis == b.ConsentBasis && a.NotifyOwner == b.NotifyOwner && a.FlagForReview == b.FlagForReview
+                && a.IsOverride == b.IsOverride && a.PolicyVersion == b.PolicyVersion);
     }
 }

@@ -1,7 +1,11 @@
 using SharingHub.Policies.Decisions;
+using SharingHub.Policies.Model;
 using SharingHub.Server.Identity;
 
 namespace SharingHub.Server.Audit;
+
+/// <summary>Why a request's purpose cannot be used; each API words it in its own error format.</summary>
+internal sealed record PurposeProblem(string Code, string Description, IReadOnlyList<Purpose> Allowed);
 
 /// <summary>
 /// Every data request names its purpose of use (header <c>X-Purpose-Of-Use</c>) and, for enquiry
@@ -12,28 +16,43 @@ internal static class PurposeOfUse
 {
     public const string PurposeHeader = "X-Purpose-Of-Use";
     public const string EnquiryHeader = "X-Enquiry-Id";
+    public const string OverrideHeader = "X-Override-Justification";
 
-    public static (string? Purpose, Guid? Enquiry, IResult? Refusal) Read(HttpContext http, PolicyDecisionPoint policy)
+    public static (string? Purpose, Guid? Enquiry, PurposeProblem? Problem) Parse(HttpContext http, PolicyDecisionPoint policy)
     {
         var me = http.HubPrincipal();
         var allowed = policy.PurposesFor(new Principal(me.Agency, me.Subject, me.Roles, me.ClientId));
         var purpose = http.Request.Headers[PurposeHeader].ToString();
-        if (purpose.Length == 0 || allowed.All(p => p.Code != purpose))
+        if (purpose.Length == 0)
         {
-            return (null, null, Results.Json(new
-            {
-                error = purpose.Length == 0 ? "purpose_required" : "purpose_not_allowed",
-                error_description = purpose.Length == 0
-                    ? $"Name the purpose of use in the {PurposeHeader} header."
-                    : $"'{purpose}' is not a purpose of use you may work under.",
-                purposes = allowed.Select(p => new { code = p.Code, title = p.Title }),
-            }, statusCode: StatusCodes.Status400BadRequest));
+            return (null, null, new PurposeProblem("purpose_required", $"Name the purpose of use in the {PurposeHeader} header.", allowed));
+        }
+        if (allowed.All(p => p.Code != purpose))
+        {
+            return (null, null, new PurposeProblem("purpose_not_allowed", $"'{Printable(purpose)}' is not a purpose of use you may work under.", allowed));
         }
         var enquiryText = http.Request.Headers[EnquiryHeader].ToString();
         if (enquiryText.Length > 0 && !Guid.TryParse(enquiryText, out _))
         {
-            return (null, null, Results.Json(new { error = "invalid_enquiry", error_description = $"{EnquiryHeader} must be an enquiry id (a UUID)." }, statusCode: 400));
+            return (null, null, new PurposeProblem("invalid_enquiry", $"{EnquiryHeader} must be an enquiry id (a UUID).", allowed));
         }
         return (purpose, enquiryText.Length > 0 ? Guid.Parse(enquiryText) : null, null);
     }
+
+    /// <summary>The audit and other plain JSON endpoints' form of the refusal.</summary>
+    public static (string? Purpose, Guid? Enquiry, IResult? Refusal) Read(HttpContext http, PolicyDecisionPoint policy)
+    {
+        var (purpose, enquiry, problem) = Parse(http, policy);
+        return problem is null
+            ? (purpose, enquiry, null)
+            : (null, null, Results.Json(new
+            {
+                error = problem.Code,
+                error_description = problem.Description,
+                purposes = problem.Allowed.Select(p => new { code = p.Code, title = p.Title }),
+            }, statusCode: StatusCodes.Status400BadRequest));
+    }
+
+    /// <summary>An echoed header value is cut short and stripped of control characters.</summary>
+    private static string Printable(string value) => new(value.Take(60).Where(c => !char.IsControl(c)).ToArray());
 }

@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.Records;
+using SharingHub.Policies.Model;
+
+namespace SharingHub.Policies.Decisions;
+
+/// <summary>
+/// What the decision point is told about a stored record: its type, owner, class, subjects, date and
+/// fields (with a field's own class where it differs). Metadata only: nothing here is decrypted.
+/// Every API builds its facts here, so FHIR and OData decide on exactly the same terms.
+/// </summary>
+public static class RecordFacts
+{
+    public const string PersonAddressClass = "person.address";
+    private static readonly ConcurrentDictionary<(Type, string), IReadOnlyList<FieldFacts>> FieldCache = new();
+
+    public static ResourceFacts For(Record record) => record switch
+    {
+        Person p => Facts(p, [p.Id], null),
+        ChronologyEvent e => Facts(e, e.Subjects.Select(s => s.PersonId), e.OccurredAt),
+        Involvement i => Facts(i, [i.PersonId], i.StartedAt),
+        PersonState s => Facts(s, [s.PersonId], s.StartedAt),
+        Household h => Facts(h, h.Members.Select(m => m.PersonId), null),
+        Relationship r => Facts(r, [r.PersonId, r.RelatedPersonId], null),
+        Consent c => Facts(c, [c.SubjectPersonId], c.PeriodStart),
+        Referral r => Facts(r, [r.SubjectPersonId], r.ReceivedAt),
+        Enquiry q => Facts(q, q.Subjects.Select(s => s.PersonId), q.OpenedAt),
+        _ => Facts(record, [], null),
+    };
+
+    /// <summary>The name the APIs and rules use for a record type.</summary>
+    public static string TypeName(Type type) => RecordFields.CamelCase(type.Name);
+
+    private static ResourceFacts Facts(Record record, IEnumerable<Guid> subjects, DateTimeOffset? occurredAt) =>
+        new(TypeName(record.GetType()), record.Id, record.OwningAgency, record.DataClass, subjects.ToHashSet(), occurredAt,
+            FieldCache.GetOrAdd((record.GetType(), record.DataClass), key => FieldsOf(key.Item1, key.Item2)));
+
+    private static List<FieldFacts> FieldsOf(Type type, string recordClass) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Select(p => RecordFields.CamelCase(p.Name))
+            .Where(RecordFields.All.Contains)
+            .Select(name => new FieldFacts(name, FieldClass(type, recordClass, name)))
+            .ToList();
+
+    /// <summary>A person's address is its own class, unless the whole record is already a confidential one; a referrer is always protected.</summary>
+    private static string? FieldClass(Type type, string recordClass, string field) => (type.Name, field) switch
+    {
+        (nameof(Person), "address") when recordClass == "person.demographics" => PersonAddressClass,
+        (nameof(Referral), "referrerIdentity") => SensitiveFields.ReferrerIdentityClass,
+        _ => null,
+    };
+}

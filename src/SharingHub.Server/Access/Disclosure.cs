@@ -1,0 +1,73 @@
+using SharingHub.Core.Crypto;
+using SharingHub.Core.Records;
+using SharingHub.Policies.Decisions;
+using SharingHub.Policies.Model;
+
+namespace SharingHub.Server.Access;
+
+/// <summary>Opens permitted fields of permitted records; nothing else is ever decrypted.</summary>
+internal sealed class Disclosures(IFieldCipher cipher)
+{
+    public Disclosure Of(Record record, Decision decision) => new(record, decision, cipher);
+}
+
+/// <summary>
+/// One record as this request may see it. Fields the policy does not share are never decrypted; a field
+/// whose key is gone (shredded, revoked, provider down) reads as unavailable. Both are remembered, so the
+/// response can say what was withheld and what could not be read.
+/// </summary>
+internal sealed class Disclosure(Record record, Decision decision, IFieldCipher cipher)
+{
+    private readonly List<string> _withheld = [];
+    private readonly List<string> _unavailable = [];
+
+    public Record Record => record;
+    public Decision Decision => decision;
+    public IReadOnlyList<string> Withheld => _withheld;
+    public IReadOnlyList<string> Unavailable => _unavailable;
+    public bool IsRedacted => _withheld.Count > 0 || _unavailable.Count > 0;
+
+    /// <summary>Whether a plain (unencrypted) field may be shown; a withheld one with a value is noted.</summary>
+    public bool Shows(string property, bool hasValue = true)
+    {
+        var field = RecordFields.CamelCase(property);
+        if (decision.Fields.Contains(field) && !decision.RedactedFields.Contains(field))
+        {
+            return true;
+        }
+        if (hasValue)
+        {
+            _withheld.Add(field);
+        }
+        return false;
+    }
+
+    /// <summary>The plaintext of an encrypted field of the record, or null when absent, withheld or unavailable.</summary>
+    public string? Open(string property, EncryptedValue? value) =>
+        value is null || !Shows(property) ? null : Read(value, SensitiveFields.For(record, property), property);
+
+    /// <summary>An agency identifier, which is sealed under its own id.</summary>
+    public string? OpenIdentifier(PersonIdentifier identifier)
+    {
+        const string property = nameof(Person.Identifiers);
+        return !Shows(property) ? null : Read(identifier.Value, SensitiveFields.ForIdentifier(identifier, record.OwningAgency, record.DataClass), property);
+    }
+
+    public bool IsUnavailable(string property) => _unavailable.Contains(RecordFields.CamelCase(property));
+
+    public bool IsWithheld(string property) => _withheld.Contains(RecordFields.CamelCase(property));
+
+    private string? Read(EncryptedValue value, FieldContext context, string property)
+    {
+        var plain = cipher.Decrypt(value, context);
+        if (!plain.IsAvailable)
+        {
+            var field = RecordFields.CamelCase(property);
+            if (!_unavailable.Contains(field))
+            {
+                _unavailable.Add(field);
+            }
+        }
+        return plain.Value;
+    }
+}

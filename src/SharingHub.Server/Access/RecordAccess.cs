@@ -1,0 +1,133 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SharingHub.Core.People;
+using SharingHub.Core.Records;
+using SharingHub.Data.Linkage;
+using SharingHub.Data.Storage;
+using SharingHub.Policies.Decisions;
+using SharingHub.Server.Audit;
+using SharingHub.Server.Identity;
+
+namespace SharingHub.Server.Access;
+
+public sealed class AccessOptions
+{
+    public const string Section = "SharingHub:Access";
+
+    /// <summary>How long enquiry members keep access after the enquiry closes (0: closure ends it).</summary>
+    public int EnquiryGraceHours { get; set; }
+}
+
+/// <summary>
+/// One request's view of the records: who asks, for which purpose and enquiry, which records are the
+/// same individuals (linkage) and which consents apply. Every record an API would return passes
+/// <see cref="Decide"/> first: the decision point is consulted and the decision goes into the request's
+/// audit entry, permit or deny. The time is fixed when the request starts, so one answer is one moment.
+/// </summary>
+internal sealed class RecordAccess(
+    PolicyDecisionPoint policy,
+    AuditScope audit,
+    TimeProvider clock,
+    IHubDbContextFactory contexts,
+    PersonLinker linker,
+    IOptions<AccessOptions> options)
+{
+    private Enquiry? _enquiry;
+    private LinkedPeople _links = new([], []);
+    private List<ConsentFacts> _consents = [];
+    private readonly HashSet<Guid> _prepared = [];
+
+    public Principal Principal { get; private set; } = null!;
+    public string Purpose { get; private set; } = "";
+    public EnquiryFacts? Enquiry { get; private set; }
+    public string? OverrideJustification { get; private set; }
+    public DateTimeOffset Now { get; private set; }
+    public LinkedPeople Links => _links;
+
+    /// <summary>Reads the purpose, enquiry and any override from the request; a problem is the caller's to fix.</summary>
+    public async Task<PurposeProblem?> OpenAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var (purpose, enquiryId, problem) = PurposeOfUse.Parse(http, policy);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var me = http.HubPrincipal();
+        Principal = new Principal(me.Agency, me.Subject, me.Roles, me.ClientId);
+        Purpose = purpose!;
+        Now = clock.GetUtcNow();
+        var justification = http.Request.Headers[PurposeOfUse.OverrideHeader].ToString();
+        OverrideJustification = justification.Length > 0 ? justification : null;
+        audit.Purpose = Purpose;
+        audit.EnquiryId = enquiryId;
+        audit.OverrideJustification = OverrideJustification;
+        if (enquiryId is { } id)
+        {
+            await using var db = contexts.Create();
+            _enquiry = await db.Enquiries.AsNoTracking().Include(e => e.Members).Include(e => e.Subjects)
+                .FirstOrDefaultAsync(e => e.Id == id, cancellationToken);
+        }
+        await PrepareAsync([], cancellationToken);
+        return null;
+    }
+
+    /// <summary>
+    /// Links the people a request is about, with the enquiry's subjects, and loads the consents about
+    /// any of their records. Call it with the subjects of the records about to be decided.
+    /// </summary>
+    public async Task PrepareAsync(IEnumerable<Guid> personIds, CancellationToken cancellationToken)
+    {
+        var wanted = personIds.Where(id => !_prepared.Contains(id)).ToHashSet();
+        if (wanted.Count == 0 && _prepared.Count > 0)
+        {
+            return;
+        }
+        wanted.UnionWith(_prepared);
+        if (_enquiry is not null)
+        {
+            wanted.UnionWith(_enquiry.Subjects.Select(s => s.PersonId));
+        }
+        _links = await linker.LinkAsync(wanted, cancellationToken);
+        _prepared.UnionWith(wanted);
+        if (_enquiry is { } e)
+        {
+            var ends = e.ClosedAt?.AddHours(options.Value.EnquiryGraceHours);
+            Enquiry = new EnquiryFacts(e.Id, e.Reference, ends, _links.Expand(e.Subjects.Select(s => s.PersonId)),
+                e.Members.Select(m => new EnquiryMemberFacts(m.Agency, m.UserSubject, m.AddedAt, m.RemovedAt)).ToList());
+        }
+        var everyone = _links.Expand(wanted);
+        await using var db = contexts.Create();
+        var consents = everyone.Count == 0 ? [] : await db.Consents.AsNoTracking().Where(c => everyone.Contains(c.SubjectPersonId)).ToListAsync(cancellationToken);
+        // A consent recorded against one agency's record of a person covers that person's other records too.
+        _consents = consents.SelectMany(c => _links.Of(c.SubjectPersonId).Select(subject => new ConsentFacts(
+            c.Id, subject, c.Decision, c.Status, c.RecipientAgencies, c.Purposes, c.DataClasses, c.PeriodStart, c.PeriodEnd, c.WithdrawnAt))).ToList();
+    }
+
+    /// <summary>Decides on one record and records the decision in the request's audit entry.</summary>
+    public Decision Decide(Record record)
+    {
+        var facts = RecordFacts.For(record);
+        var decision = policy.Decide(new AccessRequest(Principal, Purpose, Enquiry, facts, _consents, OverrideJustification), Now);
+        audit.Record(facts, decision);
+        return decision;
+    }
+
+    /// <summary>The records this request may see, each with its decision; the rest are left out as if they did not exist.</summary>
+    public List<(T Record, Decision Decision)> Permitted<T>(IEnumerable<T> records)
+        where T : Record =>
+        records.Select(r => (r, Decide(r))).Where(x => x.Item2.IsPermit).ToList();
+}
+
+internal static class AccessServiceCollectionExtensions
+{
+    public static IServiceCollection AddSharingHubAccess(this IServiceCollection services)
+    {
+        services.AddOptions<AccessOptions>()
+            .BindConfiguration(AccessOptions.Section)
+            .Validate(o => o.EnquiryGraceHours is >= 0 and <= 24 * 90, $"{AccessOptions.Section}:EnquiryGraceHours must be 0 to 2160")
+            .ValidateOnStart();
+        services.AddScoped<RecordAccess>();
+        services.AddSingleton<Disclosures>();
+        return services;
+    }
+}
