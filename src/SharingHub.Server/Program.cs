@@ -1,6 +1,8 @@
 using SharingHub.Crypto;
 using SharingHub.Data;
+using SharingHub.Server.Access;
 using SharingHub.Server.Audit;
+using SharingHub.Server.Fhir;
 using SharingHub.Server.Health;
 using SharingHub.Server.Hosting;
 using SharingHub.Server.Identity;
@@ -17,6 +19,8 @@ builder.Services.AddSharingHubData();
 builder.Services.AddSharingHubServer();
 builder.Services.AddSharingHubIdentity();
 builder.Services.AddPeopleSignIn();
+builder.Services.AddSharingHubAccess();
+builder.Services.AddSharingHubFhir();
 
 var app = builder.Build();
 app.UseAuthentication();
@@ -27,6 +31,7 @@ app.MapDevelopmentIdentityProvider();
 app.MapMe();
 app.MapPeopleSignIn();
 app.MapAudit();
+app.MapFhir();
 await app.RunAsync();
 
 /// <summary>Visible to WebApplicationFactory in the tests.</summary>

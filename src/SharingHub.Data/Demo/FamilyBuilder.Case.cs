@@ -124,11 +124,13 @@ internal sealed partial class FamilyBuilder
 
     private List<DemoEnquiry> MakeEnquiries(List<Individual> individuals)
     {
-        if (!_r.Bool(0.4f))
+        // Every fourth family (the first among them) is in an open enquiry, so the demo always has one to work in.
+        var current = _index % 4 == 0;
+        if (!current && !_r.Bool(0.4f))
         {
             return [];
         }
-        var opened = DaysAgo(200);
+        var opened = current ? _options.Anchor.AddDays(-_r.Number(3, 20)) : DaysAgo(200);
         var closed = opened < _options.Anchor.AddDays(-60);
         var children = individuals.Where(i => i.Kind == PersonKind.Child).ToList();
         var members = new List<DemoEnquiryMember>

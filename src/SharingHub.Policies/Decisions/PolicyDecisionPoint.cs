@@ -32,6 +32,50 @@ public sealed class PolicyDecisionPoint
             .OrderBy(p => p.Code, StringComparer.Ordinal)
             .ToList();
 
+    /// <summary>
+    /// Every (owning agency, data class) pair some permit rule could share with this principal for this
+    /// purpose, whatever its conditions. Queries narrow to these in the database before any record is
+    /// read, so a count or a page never depends on records no rule could ever disclose; each record
+    /// that remains is still decided one by one.
+    /// </summary>
+    public IReadOnlySet<(string Agency, string DataClass)> Reachable(Principal principal, string purpose)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        var pairs = new HashSet<(string, string)>();
+        if (!_rulesByPurpose.TryGetValue(purpose, out var rules))
+        {
+            return pairs;
+        }
+        foreach (var rule in rules.Where(r => r.Effect == RuleEffect.Permit))
+        {
+            foreach (var agency in _policy.Agencies.Keys)
+            {
+                var isOwn = agency == principal.Agency;
+                foreach (var dataClass in _policy.DataClasses.Values)
+                {
+                    if (InScope(rule, principal, dataClass.Code, agency, isOwn)
+                        && (!dataClass.IsProtected || isOwn || rule.DataClasses.Contains(dataClass.Code)))
+                    {
+                        pairs.Add((agency, dataClass.Code));
+                    }
+                }
+            }
+        }
+        return pairs;
+    }
+
+    /// <summary>
+    /// Whether any permit rule could ever share <paramref name="field"/> with this principal for this
+    /// purpose. A search or filter on a field that no rule shares is refused before it runs: answering
+    /// it, even with nothing, would say something about a value the caller may not read.
+    /// </summary>
+    public bool MaySee(Principal principal, string purpose, string field)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        return _rulesByPurpose.TryGetValue(purpose, out var rules)
+            && rules.Any(r => r.Effect == RuleEffect.Permit && RequesterMatches(r, principal) && (r.AllFieldsAllowed || r.Fields.Contains(field)));
+    }
+
     public Decision Decide(AccessRequest request, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);

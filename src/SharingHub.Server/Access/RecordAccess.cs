@@ -44,6 +44,9 @@ internal sealed class RecordAccess(
     public DateTimeOffset Now { get; private set; }
     public LinkedPeople Links => _links;
 
+    /// <summary>"agency/class" keys of the records any rule could share with this caller for this purpose.</summary>
+    public IReadOnlyList<string> Reachable { get; private set; } = [];
+
     /// <summary>Reads the purpose, enquiry and any override from the request; a problem is the caller's to fix.</summary>
     public async Task<PurposeProblem?> OpenAsync(HttpContext http, CancellationToken cancellationToken)
     {
@@ -56,6 +59,7 @@ internal sealed class RecordAccess(
         Principal = new Principal(me.Agency, me.Subject, me.Roles, me.ClientId);
         Purpose = purpose!;
         Now = clock.GetUtcNow();
+        Reachable = policy.Reachable(Principal, Purpose).Select(p => ReachableKey(p.Agency, p.DataClass)).ToList();
         var justification = http.Request.Headers[PurposeOfUse.OverrideHeader].ToString();
         OverrideJustification = justification.Length > 0 ? justification : null;
         audit.Purpose = Purpose;
@@ -103,6 +107,11 @@ internal sealed class RecordAccess(
             c.Id, subject, c.Decision, c.Status, c.RecipientAgencies, c.Purposes, c.DataClasses, c.PeriodStart, c.PeriodEnd, c.WithdrawnAt))).ToList();
     }
 
+    /// <summary>How many records the response carries, for the audit entry.</summary>
+    public void ScopeCount(int count) => audit.Count = count;
+
+    public static string ReachableKey(string agency, string dataClass) => agency + "/" + dataClass;
+
     /// <summary>Decides on one record and records the decision in the request's audit entry.</summary>
     public Decision Decide(Record record)
     {
@@ -116,6 +125,17 @@ internal sealed class RecordAccess(
     public List<(T Record, Decision Decision)> Permitted<T>(IEnumerable<T> records)
         where T : Record =>
         records.Select(r => (r, Decide(r))).Where(x => x.Item2.IsPermit).ToList();
+}
+
+internal static class ReachableQueries
+{
+    /// <summary>Narrows a query, in the database, to records some rule could share with this caller for this purpose.</summary>
+    public static IQueryable<T> ReachableBy<T>(this IQueryable<T> query, RecordAccess access)
+        where T : Record
+    {
+        var keys = access.Reachable;
+        return query.Where(r => keys.Contains(r.OwningAgency + "/" + r.DataClass));
+    }
 }
 
 internal static class AccessServiceCollectionExtensions

@@ -1,0 +1,188 @@
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Records;
+using SharingHub.Data.Storage;
+using SharingHub.Policies.Decisions;
+using SharingHub.Server.Access;
+
+namespace SharingHub.Server.Fhir;
+
+/// <summary>
+/// Patient/{id}/$chronology: one child's multi-agency story, "one system, one story". The child's
+/// records at every agency are found by linkage; their events, involvements and states are merged in
+/// date order. Each entry is decided on its own: what the caller may not know of is simply not there,
+/// withheld fields are removed and the resource is labelled REDACTED.
+/// </summary>
+internal sealed class Chronology(IHubDbContextFactory contexts, Disclosures disclosures, FhirMapping map)
+{
+    public const int MaxEntries = 5_000;
+    private static readonly string[] Parameters = ["from", "to", "agency", "category", "significance", "household"];
+
+    public async Task<IResult> ReadAsync(HttpContext http, RecordAccess access, string id)
+    {
+        var unknown = http.Request.Query.Keys.FirstOrDefault(k => !Parameters.Contains(k) && k != "_format");
+        if (unknown is not null)
+        {
+            return FhirResults.BadRequest($"$chronology does not take '{SearchParameters.Safe(unknown)}'; it takes {string.Join(", ", Parameters)}");
+        }
+        var filter = ChronologyFilter.Parse(http.Request.Query);
+        if (filter.Error is { } error)
+        {
+            return FhirResults.BadRequest(error);
+        }
+        if (await FhirRequest.OpenAsync(http, access, FhirTypes.Patient, 'r') is { } refusal)
+        {
+            return refusal;
+        }
+        if (!Guid.TryParse(id, out var personId))
+        {
+            return FhirResults.NotFound(FhirTypes.Patient, id);
+        }
+        var ct = http.RequestAborted;
+        await using var db = contexts.Create();
+        var person = await db.People.AsNoTracking().Include(p => p.Identifiers).ReachableBy(access).FirstOrDefaultAsync(p => p.Id == personId, ct);
+        if (person is null)
+        {
+            return FhirResults.NotFound(FhirTypes.Patient, id);
+        }
+        await access.PrepareAsync([personId], ct);
+        var decision = access.Decide(person);
+        if (!decision.IsPermit)
+        {
+            return FhirResults.NotFound(FhirTypes.Patient, id);
+        }
+        var subjects = access.Links.Of(personId).ToList();
+        if (filter.Household)
+        {
+            // Only households the caller may see widen the chronology: a refuge household is itself protected.
+            var households = await db.Households.AsNoTracking().Include(h => h.Members).ReachableBy(access)
+                .Where(h => h.Members.Any(m => subjects.Contains(m.PersonId))).Take(20).ToListAsync(ct);
+            await access.PrepareAsync(households.SelectMany(h => h.Members.Select(m => m.PersonId)), ct);
+            var members = access.Permitted(households).Where(h => h.Decision.Fields.Contains("members"))
+                .SelectMany(h => h.Record.Members.Select(m => m.PersonId)).Distinct().ToList();
+            await access.PrepareAsync(members, ct);
+            subjects = access.Links.Expand(subjects.Concat(members)).ToList();
+        }
+
+        var events = db.Events.AsNoTracking().Include(e => e.Subjects).ReachableBy(access)
+            .Where(e => e.Subjects.Any(s => subjects.Contains(s.PersonId)));
+        var involvements = db.Involvements.AsNoTracking().ReachableBy(access).Where(i => subjects.Contains(i.PersonId));
+        var states = db.States.AsNoTracking().ReachableBy(access).Where(s => subjects.Contains(s.PersonId));
+        if (filter.From is { } from)
+        {
+            events = events.Where(e => e.OccurredAt >= from);
+            involvements = involvements.Where(i => i.EndedAt == null || i.EndedAt >= from);
+            states = states.Where(s => s.EndedAt == null || s.EndedAt >= from);
+        }
+        if (filter.To is { } to)
+        {
+            events = events.Where(e => e.OccurredAt < to);
+            involvements = involvements.Where(i => i.StartedAt < to);
+            states = states.Where(s => s.StartedAt < to);
+        }
+        if (filter.Agencies.Count > 0)
+        {
+            events = events.Where(e => filter.Agencies.Contains(e.OwningAgency));
+            involvements = involvements.Where(i => filter.Agencies.Contains(i.OwningAgency));
+            states = states.Where(s => filter.Agencies.Contains(s.OwningAgency));
+        }
+        if (filter.Categories.Count > 0)
+        {
+            events = events.Where(e => filter.Categories.Contains(e.Category));
+        }
+        if (filter.Significances.Count > 0)
+        {
+            events = events.Where(e => filter.Significances.Contains(e.Significance));
+        }
+        // Involvements and states carry no category or significance: a filter on either keeps events only.
+        var eventsOnly = filter.Categories.Count > 0 || filter.Significances.Count > 0;
+        var rows = new List<(DateTimeOffset At, Record Record, string Field)>();
+        rows.AddRange((await events.OrderBy(e => e.OccurredAt).Take(MaxEntries + 1).ToListAsync(ct)).Select(e => (e.OccurredAt, (Record)e, "occurredAt")));
+        if (!eventsOnly)
+        {
+            rows.AddRange((await involvements.OrderBy(i => i.StartedAt).Take(MaxEntries + 1).ToListAsync(ct)).Select(i => (i.StartedAt, (Record)i, "startedAt")));
+            rows.AddRange((await states.OrderBy(s => s.StartedAt).Take(MaxEntries + 1).ToListAsync(ct)).Select(s => (s.StartedAt, (Record)s, "startedAt")));
+        }
+        if (rows.Count > MaxEntries)
+        {
+            return FhirResults.Outcome(400, "too-costly", $"the chronology has more than {MaxEntries} entries to decide on; narrow it with from, to, agency or category");
+        }
+        await access.PrepareAsync(rows.SelectMany(r => RecordFacts.For(r.Record).SubjectIds), ct);
+        var baseUrl = FhirEndpoints.BaseUrl(http);
+        var entries = rows
+            .Select(r => (r.At, r.Record, r.Field, Decision: access.Decide(r.Record)))
+            // An entry is placed by its date, so an entry whose date is withheld cannot be placed and is left out.
+            .Where(r => r.Decision.IsPermit && r.Decision.Fields.Contains(r.Field))
+            .OrderBy(r => r.At).ThenBy(r => r.Record.Id)
+            .Select(r => new BundleEntry($"{baseUrl}/{FhirTypes.TypeOf(r.Record)}/{r.Record.Id}",
+                FhirTypes.ToResource(map, disclosures.Of(r.Record, r.Decision)), new BundleSearch("match")))
+            .ToList();
+        access.ScopeCount(entries.Count);
+        return FhirResults.Resource(new Bundle("searchset")
+        {
+            Timestamp = FhirMapping.Instant(access.Now),
+            Total = entries.Count,
+            Link = [new BundleLink("self", $"{baseUrl}/Patient/{personId}/$chronology{http.Request.QueryString}")],
+            Entry = entries.Count == 0 ? null : entries,
+        });
+    }
+}
+
+internal sealed class ChronologyFilter
+{
+    public DateTimeOffset? From { get; private set; }
+    public DateTimeOffset? To { get; private set; }
+    public List<string> Agencies { get; } = [];
+    public List<string> Categories { get; } = [];
+    public List<Significance> Significances { get; } = [];
+    public bool Household { get; private set; }
+    public string? Error { get; private set; }
+
+    public static ChronologyFilter Parse(IQueryCollection query)
+    {
+        var filter = new ChronologyFilter();
+        if (query["from"].FirstOrDefault() is { } from)
+        {
+            if (!DateRange.TryParse(from, out var range) || range.Prefix != "eq")
+            {
+                return filter.Fail("from must be a date (yyyy, yyyy-MM, yyyy-MM-dd or an instant with a zone)");
+            }
+            filter.From = range.Start;
+        }
+        if (query["to"].FirstOrDefault() is { } to)
+        {
+            if (!DateRange.TryParse(to, out var range) || range.Prefix != "eq")
+            {
+                return filter.Fail("to must be a date (yyyy, yyyy-MM, yyyy-MM-dd or an instant with a zone); the whole of that period is included");
+            }
+            filter.To = range.End;
+        }
+        filter.Agencies.AddRange(Split(query["agency"]));
+        filter.Categories.AddRange(Split(query["category"]));
+        foreach (var s in Split(query["significance"]))
+        {
+            if (!Enum.TryParse<Significance>(s, ignoreCase: true, out var significance) || !Enum.IsDefined(significance) || s.Any(char.IsDigit))
+            {
+                return filter.Fail("significance is one or more of low, medium, high, critical (comma-separated)");
+            }
+            filter.Significances.Add(significance);
+        }
+        if (query["household"].FirstOrDefault() is { } household)
+        {
+            if (household is not ("true" or "false"))
+            {
+                return filter.Fail("household is true or false");
+            }
+            filter.Household = household == "true";
+        }
+        return filter;
+    }
+
+    private static IEnumerable<string> Split(Microsoft.Extensions.Primitives.StringValues values) =>
+        values.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+
+    private ChronologyFilter Fail(string error)
+    {
+        Error = error;
+        return this;
+    }
+}

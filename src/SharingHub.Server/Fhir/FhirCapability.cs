@@ -1,0 +1,49 @@
+namespace SharingHub.Server.Fhir;
+
+/// <summary>The CapabilityStatement at /fhir/metadata: exactly what this hub supports, generated from the handlers' own tables.</summary>
+internal static class FhirCapability
+{
+    public static object Statement(string baseUrl) => new
+    {
+        resourceType = "CapabilityStatement",
+        status = "active",
+        date = "2026-11-22",
+        publisher = "SharingHub",
+        kind = "instance",
+        software = new { name = "SharingHub", version = typeof(FhirCapability).Assembly.GetName().Version?.ToString() },
+        implementation = new { description = "SharingHub multi-agency safeguarding information-sharing hub", url = baseUrl },
+        fhirVersion = "4.0.1",
+        format = new[] { "application/fhir+json" },
+        rest = new[]
+        {
+            new
+            {
+                mode = "server",
+                documentation = "Every data request names a purpose of use in the X-Purpose-Of-Use header (and, for enquiry purposes, the enquiry in X-Enquiry-Id). Records the caller may not know of answer 404 as if absent; withheld fields are removed and the resource is labelled REDACTED.",
+                security = new
+                {
+                    cors = false,
+                    service = new[] { new { coding = new[] { new { system = "http://terminology.hl7.org/CodeSystem/restful-security-service", code = "SMART-on-FHIR" } } } },
+                    description = "OAuth2 bearer tokens from an agency's trusted issuer, or from the hub's token service (SMART Backend Services client credentials).",
+                },
+                resource = FhirSearch.Supported.Select(r => new
+                {
+                    type = r.Key,
+                    interaction = new[] { new { code = "read" }, new { code = "search-type" } },
+                    searchParam = r.Value.Select(p => new { name = p, type = ParamType(p) }),
+                    operation = r.Key == FhirTypes.Patient
+                        ? new[] { new { name = "chronology", definition = baseUrl + "/OperationDefinition/Patient-chronology" } }
+                        : null,
+                }),
+            },
+        },
+    };
+
+    private static string ParamType(string name) => name switch
+    {
+        "_lastUpdated" or "date" or "birthdate" => "date",
+        "patient" or "subject" => "reference",
+        "family" => "string",
+        _ => "token",
+    };
+}

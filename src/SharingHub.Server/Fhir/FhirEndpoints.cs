@@ -1,0 +1,85 @@
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Data.Storage;
+using SharingHub.Policies.Decisions;
+using SharingHub.Server.Access;
+using SharingHub.Server.Audit;
+
+namespace SharingHub.Server.Fhir;
+
+/// <summary>The FHIR R4 API at /fhir: thin endpoints over the search, chronology and write handlers.</summary>
+internal static class FhirEndpoints
+{
+    public const string Base = "/fhir";
+
+    public static string BaseUrl(HttpContext http) => $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{Base}";
+
+    public static IServiceCollection AddSharingHubFhir(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => new FhirMapping(sp.GetRequiredService<PolicyDecisionPoint>().Policy));
+        services.AddSingleton<FhirSearch>();
+        services.AddSingleton<Chronology>();
+        services.AddSingleton(sp => new Core.People.PersonSealer(
+            sp.GetRequiredService<Core.Crypto.IFieldCipher>(), sp.GetRequiredService<Core.Crypto.IBlindIndexer>()));
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapFhir(this IEndpointRouteBuilder app)
+    {
+        var fhir = app.MapGroup(Base);
+        fhir.MapGet("/metadata", (HttpContext http) => FhirResults.Resource(FhirCapability.Statement(BaseUrl(http)))).AllowAnonymous();
+        fhir.MapGet("/Patient/{id}/$chronology", (string id, HttpContext http, RecordAccess access, Chronology chronology) =>
+            chronology.ReadAsync(http, access, id)).Audited("fhir.chronology");
+        fhir.MapGet("/{type}/{id}", ReadAsync).Audited("fhir.read");
+        fhir.MapGet("/{type}", (string type, HttpContext http, RecordAccess access, FhirSearch search) =>
+            Known(type) is { } problem ? Task.FromResult(problem) : search.SearchAsync(http, access, type, http.Request.Query)).Audited("fhir.search");
+        fhir.MapPost("/{type}/_search", async (string type, HttpContext http, RecordAccess access, FhirSearch search) =>
+        {
+            if (Known(type) is { } problem)
+            {
+                return problem;
+            }
+            if (!http.Request.HasFormContentType)
+            {
+                return FhirResults.Outcome(415, "not-supported", "POST _search takes application/x-www-form-urlencoded parameters");
+            }
+            var form = await http.Request.ReadFormAsync(http.RequestAborted);
+            return await search.SearchAsync(http, access, type, http.Request.Query.Concat(form));
+        }).Audited("fhir.search");
+        return app;
+    }
+
+    private static IResult? Known(string type) =>
+        FhirTypes.Readable.Contains(type) ? null : FhirResults.Outcome(404, "not-supported", $"resource type '{SearchParameters.Safe(type)}' is not served here; see /fhir/metadata");
+
+    private static async Task<IResult> ReadAsync(string type, string id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts,
+        Disclosures disclosures, FhirMapping map)
+    {
+        if (Known(type) is { } problem)
+        {
+            return problem;
+        }
+        if (await FhirRequest.OpenAsync(http, access, type, 'r') is { } refusal)
+        {
+            return refusal;
+        }
+        if (!Guid.TryParse(id, out var guid))
+        {
+            return FhirResults.NotFound(type, SearchParameters.Safe(id));
+        }
+        await using var db = contexts.Create();
+        var record = await FhirTypes.Query(db, type, access).FirstOrDefaultAsync(r => r.Id == guid, http.RequestAborted);
+        if (record is null)
+        {
+            return FhirResults.NotFound(type, id);
+        }
+        await access.PrepareAsync(RecordFacts.For(record).SubjectIds, http.RequestAborted);
+        var decision = access.Decide(record);
+        if (!decision.IsPermit)
+        {
+            return FhirResults.NotFound(type, id);
+        }
+        access.ScopeCount(1);
+        return FhirResults.Resource(FhirTypes.ToResource(map, disclosures.Of(record, decision)), etag: record.ETag,
+            lastModified: record.UpdatedAt.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

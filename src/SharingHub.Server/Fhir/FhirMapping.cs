@@ -1,0 +1,190 @@
+using System.Globalization;
+using SharingHub.Core.Records;
+using SharingHub.Policies.Model;
+using SharingHub.Server.Access;
+
+namespace SharingHub.Server.Fhir;
+
+/// <summary>The code systems and identifier systems the FHIR API uses; interop/fhir/README.md lists them.</summary>
+internal static class FhirSystems
+{
+    public const string NhsNumber = "https://fhir.nhs.uk/Id/nhs-number";
+    public const string Upn = "urn:sharinghub:id:upn";
+    public const string PncId = "urn:sharinghub:id:pnc";
+    public const string Crn = "urn:sharinghub:id:crn";
+    public const string LaPersonId = "urn:sharinghub:id:la-person";
+    public const string Agency = "urn:sharinghub:agency";
+    public const string DataClass = "urn:sharinghub:data-class";
+    public const string EventCategory = "urn:sharinghub:event-category";
+    public const string StateCode = "urn:sharinghub:state";
+    public const string Service = "urn:sharinghub:service";
+    public const string SourceReference = "urn:sharinghub:source-reference";
+    public const string Significance = "urn:sharinghub:fhir:significance";
+    public const string Summary = "urn:sharinghub:fhir:summary";
+    public const string Detail = "urn:sharinghub:fhir:detail";
+    public const string FieldStatus = "urn:sharinghub:field-status";
+    public const string Confidentiality = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+    public const string ObservationValue = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
+    public const string DataAbsentReason = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
+
+    public static string For(IdentifierKind kind) => kind switch
+    {
+        IdentifierKind.NhsNumber => NhsNumber,
+        IdentifierKind.Upn => Upn,
+        IdentifierKind.PncId => PncId,
+        IdentifierKind.Crn => Crn,
+        _ => LaPersonId,
+    };
+
+    public static IdentifierKind? KindOf(string system) => system switch
+    {
+        NhsNumber => IdentifierKind.NhsNumber,
+        Upn => IdentifierKind.Upn,
+        PncId => IdentifierKind.PncId,
+        Crn => IdentifierKind.Crn,
+        LaPersonId => IdentifierKind.LaPersonId,
+        _ => null,
+    };
+}
+
+/// <summary>Stored records, as this request may see them, to FHIR resources. Only disclosed fields are read.</summary>
+internal sealed class FhirMapping(PolicySet policy)
+{
+    public static string Instant(DateTimeOffset value) => value.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffK", CultureInfo.InvariantCulture);
+
+    public static Reference Organization(string agency, PolicySet policy) =>
+        new(Identifier: new Identifier(FhirSystems.Agency, agency), Display: policy.Agencies.TryGetValue(agency, out var a) ? a.Name : agency, Type: "Organization");
+
+    public static Reference PatientReference(Guid id) => new($"Patient/{id}");
+
+    public Patient Patient(Disclosure d)
+    {
+        var p = (Person)d.Record;
+        var identifiers = d.Shows(nameof(Person.Identifiers), p.Identifiers.Count > 0)
+            ? p.Identifiers.Select(i => (i.Kind, Value: d.OpenIdentifier(i))).Where(i => i.Value is not null)
+                .Select(i => new Identifier(FhirSystems.For(i.Kind), i.Value)).ToList()
+            : null;
+        var given = d.Open(nameof(Person.GivenName), p.GivenName);
+        var family = d.Open(nameof(Person.FamilyName), p.FamilyName);
+        var birthDate = d.Open(nameof(Person.BirthDate), p.BirthDate);
+        var address = d.Open(nameof(Person.Address), p.Address);
+        return new Patient(p.Id.ToString(), MetaFor(d))
+        {
+            Identifier = Nullable(identifiers),
+            Name = given is null && family is null && !d.IsUnavailable(nameof(Person.FamilyName))
+                ? null
+                : [new HumanName(family, given is null ? null : [given], "official") { FamilyExtensions = Absent(d, nameof(Person.FamilyName)) }],
+            Gender = d.Shows(nameof(Person.Sex), p.Sex is not null) ? Gender(p.Sex) : null,
+            BirthDate = birthDate,
+            BirthDateExtensions = Absent(d, nameof(Person.BirthDate)),
+            Address = address is null && !d.IsUnavailable(nameof(Person.Address))
+                ? null
+                : [new Address(address, Core.People.AgencyIdentifiers.PostcodeIndexForm(address) is { } pc ? pc[..^3] + " " + pc[^3..] : null)
+                    { TextExtensions = Absent(d, nameof(Person.Address)) }],
+            ManagingOrganization = Organization(p.OwningAgency, policy),
+        };
+    }
+
+    public Observation Observation(Disclosure d)
+    {
+        var e = (ChronologyEvent)d.Record;
+        var summary = d.Open(nameof(ChronologyEvent.Summary), e.Summary);
+        var detail = d.Open(nameof(ChronologyEvent.Detail), e.Detail);
+        var subjects = d.Shows(nameof(ChronologyEvent.Subjects)) ? e.Subjects.Select(s => PatientReference(s.PersonId)).ToList() : [];
+        var category = d.Shows(nameof(ChronologyEvent.Category)) ? CodeableConcept.Of(FhirSystems.EventCategory, e.Category, Words(e.Category)) : null;
+        return new Observation(e.Id.ToString(), MetaFor(d))
+        {
+            Extension = d.Shows(nameof(ChronologyEvent.Significance)) ? [new Extension(FhirSystems.Significance, ValueCode: Code(e.Significance))] : null,
+            Identifier = e.SourceReference is null || !d.Shows(nameof(ChronologyEvent.SourceReference)) ? null
+                : [new Identifier($"{FhirSystems.SourceReference}:{e.OwningAgency}", e.SourceReference)],
+            Category = category is null ? null : [category],
+            Code = category ?? new CodeableConcept(null, "Withheld"),
+            Subject = subjects.FirstOrDefault(),
+            Focus = Nullable(subjects.Skip(1).ToList()),
+            EffectiveDateTime = d.Shows(nameof(ChronologyEvent.OccurredAt)) ? Instant(e.OccurredAt) : null,
+            Performer = [Organization(e.OwningAgency, policy)],
+            ValueString = summary,
+            ValueStringExtensions = Absent(d, nameof(ChronologyEvent.Summary)),
+            Note = detail is null ? null : [new Annotation(detail)],
+        };
+    }
+
+    public EpisodeOfCare EpisodeOfCare(Disclosure d)
+    {
+        var i = (Involvement)d.Record;
+        var summary = d.Open(nameof(Involvement.Summary), i.Summary);
+        var lead = d.Open(nameof(Involvement.LeadWorker), i.LeadWorker);
+        return new EpisodeOfCare(i.Id.ToString(), MetaFor(d))
+        {
+            Extension = summary is null ? null : [new Extension(FhirSystems.Summary, ValueString: summary)],
+            Status = i.Status == InvolvementStatus.Open ? "active" : "finished",
+            Type = d.Shows(nameof(Involvement.Service)) ? [CodeableConcept.Of(FhirSystems.Service, i.Service, Words(i.Service))] : null,
+            Patient = PatientReference(i.PersonId),
+            ManagingOrganization = Organization(i.OwningAgency, policy),
+            Period = d.Shows(nameof(Involvement.StartedAt)) ? new Period(Instant(i.StartedAt), i.EndedAt is { } end ? Instant(end) : null) : null,
+            CareManager = lead is null ? null : new Reference(Display: lead),
+            Team = i.Team is not null && d.Shows(nameof(Involvement.Team)) ? [new Reference(Display: i.Team)] : null,
+        };
+    }
+
+    public Flag Flag(Disclosure d)
+    {
+        var s = (PersonState)d.Record;
+        var detail = d.Open(nameof(PersonState.Detail), s.Detail);
+        var code = d.Shows(nameof(PersonState.Code)) ? CodeableConcept.Of(FhirSystems.StateCode, s.Code, Words(s.Code)) : new CodeableConcept(null, "Withheld");
+        return new Flag(s.Id.ToString(), MetaFor(d))
+        {
+            Extension = detail is null ? null : [new Extension(FhirSystems.Detail, ValueString: detail)],
+            Status = s.EndedAt is null ? "active" : "inactive",
+            Code = code,
+            Subject = PatientReference(s.PersonId),
+            Period = d.Shows(nameof(PersonState.StartedAt)) ? new Period(Instant(s.StartedAt), s.EndedAt is { } end ? Instant(end) : null) : null,
+            Author = Organization(s.OwningAgency, policy),
+        };
+    }
+
+    /// <summary>Version, time, confidentiality, data class and owner; REDACTED when a field was withheld or unreadable.</summary>
+    public Meta MetaFor(Disclosure d)
+    {
+        var record = d.Record;
+        var security = new List<Coding> { new(FhirSystems.Confidentiality, Confidentiality(record.DataClass)) };
+        if (d.IsRedacted)
+        {
+            security.Add(new Coding(FhirSystems.ObservationValue, "REDACTED", "redacted"));
+        }
+        var tags = new List<Coding> { new(FhirSystems.DataClass, record.DataClass), new(FhirSystems.Agency, record.OwningAgency) };
+        tags.AddRange(d.Unavailable.Select(f => new Coding(FhirSystems.FieldStatus, "unavailable", f)));
+        return new Meta(record.Version.ToString(CultureInfo.InvariantCulture), Instant(record.UpdatedAt), security, tags);
+    }
+
+    private string Confidentiality(string dataClass) =>
+        policy.DataClasses.TryGetValue(dataClass, out var c) ? c.Sensitivity switch
+        {
+            Sensitivity.Normal => "N",
+            Sensitivity.Sensitive => "R",
+            _ => "V",
+        } : "V";
+
+    /// <summary>data-absent-reason on a primitive: "masked" where a rule redacts it, "error" where its key is unavailable.</summary>
+    private static PrimitiveExtensions? Absent(Disclosure d, string property)
+    {
+        var reason = d.IsUnavailable(property) ? "error"
+            : d.Decision.RedactedFields.Contains(RecordFields.CamelCase(property)) ? "masked"
+            : null;
+        return reason is null ? null : new PrimitiveExtensions([new Extension(FhirSystems.DataAbsentReason, ValueCode: reason)]);
+    }
+
+    private static string? Gender(string? sex) => sex?.ToLowerInvariant() switch
+    {
+        "male" or "m" => "male",
+        "female" or "f" => "female",
+        "other" => "other",
+        _ => "unknown",
+    };
+
+    public static string Code(Significance significance) => significance.ToString().ToLowerInvariant();
+
+    private static string Words(string code) => code.Replace('-', ' ');
+
+    private static List<T>? Nullable<T>(List<T>? list) => list is { Count: > 0 } ? list : null;
+}

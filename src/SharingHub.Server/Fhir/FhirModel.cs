@@ -1,0 +1,124 @@
+using System.Text.Json.Serialization;
+
+namespace SharingHub.Server.Fhir;
+
+// The hub's own FHIR R4 models: only the elements it serves. Property order is the JSON order, so
+// resourceType comes first. Null elements are left out (FHIR forbids empty and null values).
+
+internal sealed record Coding(string? System, string? Code, string? Display = null);
+
+internal sealed record CodeableConcept(IReadOnlyList<Coding>? Coding, string? Text = null)
+{
+    public static CodeableConcept Of(string system, string code, string? display = null) => new([new Coding(system, code, display)], display);
+}
+
+internal sealed record Identifier(string? System, string? Value, string? Use = null);
+
+internal sealed record Reference(string? ReferenceText = null, Identifier? Identifier = null, string? Display = null, string? Type = null)
+{
+    [JsonPropertyName("reference")]
+    public string? ReferenceText { get; init; } = ReferenceText;
+}
+
+internal sealed record Period(string? Start, string? End);
+
+internal sealed record Extension(string Url, string? ValueCode = null, string? ValueString = null, bool? ValueBoolean = null, Reference? ValueReference = null);
+
+/// <summary>Extensions on a primitive element (FHIR's "_birthDate"), used here only for data-absent-reason.</summary>
+internal sealed record PrimitiveExtensions(IReadOnlyList<Extension> Extension);
+
+internal sealed record Meta(string? VersionId, string? LastUpdated, IReadOnlyList<Coding>? Security = null, IReadOnlyList<Coding>? Tag = null);
+
+internal sealed record HumanName(string? Family, IReadOnlyList<string>? Given, string? Use = null)
+{
+    [JsonPropertyName("_family")]
+    public PrimitiveExtensions? FamilyExtensions { get; init; }
+}
+
+internal sealed record Address(string? Text, string? PostalCode = null, string? Use = null)
+{
+    [JsonPropertyName("_text")]
+    public PrimitiveExtensions? TextExtensions { get; init; }
+}
+
+internal sealed record Annotation(string Text);
+
+internal sealed record Patient(string Id, Meta Meta) : FhirResource("Patient", Id, Meta)
+{
+    public IReadOnlyList<Identifier>? Identifier { get; init; }
+    public IReadOnlyList<HumanName>? Name { get; init; }
+    public string? Gender { get; init; }
+    public string? BirthDate { get; init; }
+
+    [JsonPropertyName("_birthDate")]
+    public PrimitiveExtensions? BirthDateExtensions { get; init; }
+
+    public IReadOnlyList<Address>? Address { get; init; }
+    public Reference? ManagingOrganization { get; init; }
+}
+
+internal sealed record Observation(string Id, Meta Meta) : FhirResource("Observation", Id, Meta)
+{
+    public IReadOnlyList<Extension>? Extension { get; init; }
+    public IReadOnlyList<Identifier>? Identifier { get; init; }
+    public string Status { get; init; } = "final";
+    public IReadOnlyList<CodeableConcept>? Category { get; init; }
+    public CodeableConcept Code { get; init; } = null!;
+    public Reference? Subject { get; init; }
+    public IReadOnlyList<Reference>? Focus { get; init; }
+    public string? EffectiveDateTime { get; init; }
+    public IReadOnlyList<Reference>? Performer { get; init; }
+    public string? ValueString { get; init; }
+
+    [JsonPropertyName("_valueString")]
+    public PrimitiveExtensions? ValueStringExtensions { get; init; }
+
+    public IReadOnlyList<Annotation>? Note { get; init; }
+}
+
+internal sealed record EpisodeOfCare(string Id, Meta Meta) : FhirResource("EpisodeOfCare", Id, Meta)
+{
+    public IReadOnlyList<Extension>? Extension { get; init; }
+    public string Status { get; init; } = "active";
+    public IReadOnlyList<CodeableConcept>? Type { get; init; }
+    public Reference Patient { get; init; } = null!;
+    public Reference? ManagingOrganization { get; init; }
+    public Period? Period { get; init; }
+    public Reference? CareManager { get; init; }
+    public IReadOnlyList<Reference>? Team { get; init; }
+}
+
+internal sealed record Flag(string Id, Meta Meta) : FhirResource("Flag", Id, Meta)
+{
+    public IReadOnlyList<Extension>? Extension { get; init; }
+    public string Status { get; init; } = "active";
+    public IReadOnlyList<CodeableConcept>? Category { get; init; }
+    public CodeableConcept Code { get; init; } = null!;
+    public Reference Subject { get; init; } = null!;
+    public Period? Period { get; init; }
+    public Reference? Author { get; init; }
+}
+
+internal sealed record OperationOutcomeIssue(string Severity, string Code, string? Diagnostics = null, CodeableConcept? Details = null, IReadOnlyList<string>? Expression = null);
+
+internal sealed record OperationOutcome(IReadOnlyList<OperationOutcomeIssue> Issue) : FhirResource("OperationOutcome", null, null);
+
+internal sealed record BundleLink(string Relation, string Url);
+
+internal sealed record BundleSearch(string Mode);
+
+internal sealed record BundleEntry(string? FullUrl, object? Resource, BundleSearch? Search = null);
+
+internal sealed record Bundle(string Type) : FhirResource("Bundle", null, null)
+{
+    public string? Timestamp { get; init; }
+    public int? Total { get; init; }
+    public IReadOnlyList<BundleLink>? Link { get; init; }
+    public IReadOnlyList<BundleEntry>? Entry { get; init; }
+}
+
+/// <summary>The base of every resource the hub serves.</summary>
+internal abstract record FhirResource(
+    [property: JsonPropertyOrder(-3)] string ResourceType,
+    [property: JsonPropertyOrder(-2)] string? Id,
+    [property: JsonPropertyOrder(-1)] Meta? Meta);

@@ -1,0 +1,40 @@
+using SharingHub.Policies.Trust;
+using SharingHub.Server.Access;
+using SharingHub.Server.Identity;
+
+namespace SharingHub.Server.Fhir;
+
+/// <summary>What every FHIR data request checks first: the token's SMART scope (partner systems), then the purpose and enquiry.</summary>
+internal static class FhirRequest
+{
+    public static async Task<IResult?> OpenAsync(HttpContext http, RecordAccess access, string type, char permission)
+    {
+        if (ScopeRefusal(http, type, permission) is { } refusal)
+        {
+            return refusal;
+        }
+        var problem = await access.OpenAsync(http, http.RequestAborted);
+        if (problem is null)
+        {
+            return null;
+        }
+        var purposes = problem.Allowed.Count == 0 ? "none" : string.Join(", ", problem.Allowed.Select(p => p.Code));
+        return FhirResults.Resource(new OperationOutcome([new OperationOutcomeIssue("error", problem.Code == "purpose_required" ? "required" : "invalid",
+            $"{problem.Description} Purposes you may use: {purposes}.",
+            CodeableConcept.Of("urn:sharinghub:error", problem.Code))]), StatusCodes.Status400BadRequest);
+    }
+
+    /// <summary>A partner system's token must carry a SMART scope for the interaction; people are governed by policy alone.</summary>
+    public static IResult? ScopeRefusal(HttpContext http, string type, char permission)
+    {
+        var me = http.HubPrincipal();
+        if (me.ClientId is null)
+        {
+            return null;
+        }
+        var wanted = new SmartScope(type, permission.ToString());
+        return me.Scopes.Any(s => SmartScope.TryParse(s, out var granted) && granted.Covers(wanted))
+            ? null
+            : FhirResults.Forbidden($"the access token's scopes do not include {wanted}");
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Records;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Access;
+
+namespace SharingHub.Server.Fhir;
+
+/// <summary>The resource types the FHIR API serves and the stored records behind them.</summary>
+internal static class FhirTypes
+{
+    public const string Patient = "Patient";
+    public const string Observation = "Observation";
+    public const string EpisodeOfCare = "EpisodeOfCare";
+    public const string Flag = "Flag";
+
+    public static readonly IReadOnlyList<string> Readable = [Patient, Observation, EpisodeOfCare, Flag];
+
+    /// <summary>Each stored record with the children a resource needs, already narrowed to what this caller could ever see.</summary>
+    public static IQueryable<Record> Query(HubDbContext db, string type, RecordAccess access) => type switch
+    {
+        Patient => db.People.AsNoTracking().Include(p => p.Identifiers).ReachableBy(access),
+        Observation => db.Events.AsNoTracking().Include(e => e.Subjects).ReachableBy(access),
+        EpisodeOfCare => db.Involvements.AsNoTracking().ReachableBy(access),
+        Flag => db.States.AsNoTracking().ReachableBy(access),
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a FHIR type the hub serves"),
+    };
+
+    public static object ToResource(FhirMapping map, Disclosure d) => d.Record switch
+    {
+        Person => map.Patient(d),
+        ChronologyEvent => map.Observation(d),
+        Involvement => map.EpisodeOfCare(d),
+        PersonState => map.Flag(d),
+        _ => throw new ArgumentOutOfRangeException(nameof(d), d.Record.GetType().Name, "no FHIR mapping"),
+    };
+
+    public static string TypeOf(Record record) => record switch
+    {
+        Person => Patient,
+        ChronologyEvent => Observation,
+        Involvement => EpisodeOfCare,
+        PersonState => Flag,
+        _ => record.GetType().Name,
+    };
+}
