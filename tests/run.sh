@@ -56,6 +56,9 @@ dotnet build SharingHub.sln -c Release -nologo -v q || { echo "0 passed, 1 faile
 say "running tests (SQLite and PostgreSQL)"
 log=$(mktemp)
 results=$(mktemp -d)
+# Every FHIR response the API tests receive is kept here, and interop/fhir-schema validates each one.
+SHARINGHUB_FHIR_CAPTURE=$(mktemp -d "${TMPDIR:-/tmp}/sharinghub-fhir-capture.XXXXXX")
+export SHARINGHUB_FHIR_CAPTURE
 dotnet test SharingHub.sln -c Release --no-build -nologo -v q --logger "console;verbosity=normal" --logger "trx" --results-directory "$results" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
@@ -99,6 +102,7 @@ done
 say "benchmark smoke run (figures are meaningless at this size; it proves the benchmark still works)"
 dotnet tests/SharingHub.Benchmarks/bin/Release/net10.0/SharingHub.Benchmarks.dll --smoke >/dev/null || { echo "benchmark smoke run failed" >&2; failed=$((failed + 1)); rc=1; }
 rm -f "$log"
+rm -rf "$SHARINGHUB_FHIR_CAPTURE"
 echo
 echo "$passed passed, $failed failed"
 [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] || exit 1

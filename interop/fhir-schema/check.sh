@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interop check: resources the hub produces validate against the official FHIR R4 JSON schema.
-# Today that is the IG officer's AuditEvent export; FHIR API responses join as that API lands.
+# The IG officer's AuditEvent export from a running hub, and every FHIR API response the .NET tests
+# received (tests/run.sh points SHARINGHUB_FHIR_CAPTURE at the folder they were written to).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data=$(mktemp -d "${TMPDIR:-/tmp}/sharinghub-interop-fhir.XXXXXX")
@@ -14,3 +15,7 @@ curl -sf -o /dev/null -H "Authorization: Bearer $ig" -H "X-Purpose-Of-Use: audit
 curl -s -o /dev/null -H "Authorization: Bearer $lcpp" -H "X-Purpose-Of-Use: audit-review" "$url/audit/entries"
 curl -sf -H "Authorization: Bearer $ig" -H "X-Purpose-Of-Use: audit-review" "$url/audit/export?format=fhir-ndjson" > "$data/audit.ndjson"
 node interop/fhir-schema/validate.mjs "$data/audit.ndjson"
+if [ -n "${SHARINGHUB_FHIR_CAPTURE:-}" ]; then
+  [ -s "$SHARINGHUB_FHIR_CAPTURE/responses.ndjson" ] || { echo "no FHIR API responses were captured in $SHARINGHUB_FHIR_CAPTURE" >&2; exit 1; }
+  node interop/fhir-schema/validate.mjs "$SHARINGHUB_FHIR_CAPTURE/responses.ndjson"
+fi

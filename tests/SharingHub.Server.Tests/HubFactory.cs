@@ -24,4 +24,31 @@ internal class HubFactory(TestDatabase database, string environment = "Developme
             }
         });
     }
+
+    /// <summary>
+    /// A client whose FHIR responses are also written, one per line, to the folder named by
+    /// SHARINGHUB_FHIR_CAPTURE (tests/run.sh sets it), where interop/fhir-schema validates every one.
+    /// </summary>
+    public HttpClient CreateFhirClient() => CreateDefaultClient(new FhirCapture());
+
+    private sealed class FhirCapture : DelegatingHandler
+    {
+        private static readonly string? Folder = Environment.GetEnvironmentVariable("SHARINGHUB_FHIR_CAPTURE");
+        private static readonly Lock Gate = new();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (Folder is not null && response.Content.Headers.ContentType?.MediaType == "application/fhir+json")
+            {
+                var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                Directory.CreateDirectory(Folder);
+                lock (Gate)
+                {
+                    File.AppendAllText(Path.Combine(Folder, "responses.ndjson"), body.ReplaceLineEndings(" ") + "\n");
+                }
+            }
+            return response;
+        }
+    }
 }

@@ -18,19 +18,21 @@ public sealed class RecordBuilder(IFieldCipher cipher, IBlindIndexer indexer)
 
     public PersonSealer People { get; } = new(cipher, indexer);
 
-    public ChronologyEvent Event(Person subject, string agency = "police", string summary = "Police attended the home", DateTimeOffset? occurredAt = null, string? sourceReference = null)
+    public ChronologyEvent Event(Person subject, string agency = "police", string summary = "Police attended the home", DateTimeOffset? occurredAt = null,
+        string? sourceReference = null, string? dataClass = null, string? detail = null, string category = "domestic-abuse-incident")
     {
         var ev = new ChronologyEvent
         {
             Id = Guid.NewGuid(),
             OwningAgency = agency,
-            DataClass = "police.incident",
+            DataClass = dataClass ?? "police.incident",
             OccurredAt = occurredAt ?? new DateTimeOffset(2026, 10, 3, 22, 15, 0, TimeSpan.Zero),
-            Category = "domestic-abuse-incident",
+            Category = category,
             Significance = Significance.High,
             SourceReference = sourceReference,
         };
         ev.Summary = Seal(ev, nameof(ev.Summary), summary);
+        ev.Detail = detail is null ? null : Seal(ev, nameof(ev.Detail), detail);
         ev.Subjects.Add(new EventSubject { EventId = ev.Id, PersonId = subject.Id });
         return ev;
     }

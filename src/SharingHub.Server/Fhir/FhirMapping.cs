@@ -50,7 +50,7 @@ internal static class FhirSystems
 /// <summary>Stored records, as this request may see them, to FHIR resources. Only disclosed fields are read.</summary>
 internal sealed class FhirMapping(PolicySet policy)
 {
-    public static string Instant(DateTimeOffset value) => value.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffK", CultureInfo.InvariantCulture);
+    public static string Instant(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     public static Reference Organization(string agency, PolicySet policy) =>
         new(Identifier: new Identifier(FhirSystems.Agency, agency), Display: policy.Agencies.TryGetValue(agency, out var a) ? a.Name : agency, Type: "Organization");

@@ -11,6 +11,8 @@ internal static class FhirResults
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // Served as application/fhir+json only, never inside HTML: '+' and apostrophes need no escaping.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public static IResult Resource(object resource, int status = StatusCodes.Status200OK, string? etag = null, string? location = null, string? lastModified = null) =>

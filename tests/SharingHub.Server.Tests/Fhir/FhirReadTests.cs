@@ -1,0 +1,260 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Data.Storage;
+
+namespace SharingHub.Server.Tests.Fhir;
+
+/// <summary>FHIR reads, search and the chronology over real HTTP and real token validation, on each engine.</summary>
+public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
+{
+    private FhirTestHub _hub = null!;
+
+    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(engine);
+
+    public async Task DisposeAsync() => await _hub.DisposeAsync();
+
+    private static List<JsonElement> Entries(JsonElement bundle) =>
+        bundle.TryGetProperty("entry", out var entries) ? entries.EnumerateArray().Select(e => e.GetProperty("resource")).ToList() : [];
+
+    private static string Agency(JsonElement resource) =>
+        resource.GetProperty("meta").GetProperty("tag").EnumerateArray().Single(t => t.GetProperty("system").GetString() == "urn:sharinghub:agency").GetProperty("code").GetString()!;
+
+    private static bool Redacted(JsonElement resource) =>
+        resource.GetProperty("meta").GetProperty("security").EnumerateArray().Any(s => s.GetProperty("code").GetString() == "REDACTED");
+
+    [Fact]
+    public async Task Given_a_child_known_to_three_agencies_when_the_lcpp_reads_the_chronology_in_the_enquiry_then_every_agencys_events_appear_in_date_order()
+    {
+        var c = await _hub.CaseAsync();
+        var stranger = await _hub.Store.AddAsync(_hub.Builder.Person("police", "Zed", "Elsewhere", "2012-01-01", Core.Records.IdentifierKind.PncId, "2015/0000001Z"), CancellationToken.None);
+        await _hub.Store.AddAsync(_hub.Builder.Event(stranger, "police", "Unrelated incident"), CancellationToken.None);
+
+        using var response = await _hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/fhir+json", response.Content.Headers.ContentType?.MediaType);
+        var bundle = await FhirTestHub.JsonAsync(response);
+        var entries = Entries(bundle);
+        Assert.Equal([c.HealthContact.Id.ToString(), c.PoliceIncident.Id.ToString(), c.LaVisit.Id.ToString()], entries.Select(e => e.GetProperty("id").GetString()));
+        Assert.Equal(["health", "police", "la"], entries.Select(Agency));
+        Assert.Equal(3, bundle.GetProperty("total").GetInt32());
+        var incident = entries[1];
+        Assert.Equal("Officers attended a report of shouting", incident.GetProperty("valueString").GetString());
+        Assert.Equal("Neighbour reported shouting; two adults present; child seen and well", incident.GetProperty("note")[0].GetProperty("text").GetString());
+        Assert.False(Redacted(incident));
+        Assert.DoesNotContain("Unrelated incident", bundle.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_the_front_door_reading_police_records_then_fields_outside_the_rule_are_removed_and_the_resource_is_labelled_redacted()
+    {
+        var c = await _hub.CaseAsync();
+
+        using var response = await _hub.GetAsync($"/fhir/Observation/{c.PoliceIncident.Id}", "demo-la-front-door", "front-door-triage");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var observation = await FhirTestHub.JsonAsync(response);
+        Assert.Equal("Officers attended a report of shouting", observation.GetProperty("valueString").GetString());
+        Assert.False(observation.TryGetProperty("note", out _));
+        Assert.False(observation.TryGetProperty("identifier", out _));
+        Assert.True(Redacted(observation));
+        Assert.Equal("W/\"1\"", response.Headers.ETag?.ToString());
+    }
+
+    [Fact]
+    public async Task Given_a_record_the_caller_may_not_know_of_then_the_answer_is_the_same_as_for_a_record_that_does_not_exist()
+    {
+        var c = await _hub.CaseAsync();
+
+        using var hidden = await _hub.GetAsync($"/fhir/Observation/{c.HealthContact.Id}", "demo-probation-officer", "s47-enquiry", c.Enquiry.Id);
+        using var absent = await _hub.GetAsync($"/fhir/Observation/{Guid.NewGuid()}", "demo-probation-officer", "s47-enquiry", c.Enquiry.Id);
+
+        Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
+        var hiddenIssue = (await FhirTestHub.JsonAsync(hidden)).GetProperty("issue")[0];
+        var absentIssue = (await FhirTestHub.JsonAsync(absent)).GetProperty("issue")[0];
+        Assert.Equal(absentIssue.GetProperty("code").GetString(), hiddenIssue.GetProperty("code").GetString());
+        Assert.Equal(absentIssue.GetProperty("diagnostics").GetString()!.Replace(absentIssue.GetProperty("diagnostics").GetString()!.Split('/')[1].Split(' ')[0], "ID", StringComparison.Ordinal),
+            hiddenIssue.GetProperty("diagnostics").GetString()!.Replace(c.HealthContact.Id.ToString(), "ID", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Given_a_protected_police_intelligence_record_then_the_education_lead_sees_the_same_chronology_and_totals_with_or_without_it()
+    {
+        var c = await _hub.CaseAsync();
+        async Task<(string Chronology, string Search)> Look(string user)
+        {
+            using var chronology = await _hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", user, "s47-enquiry", c.Enquiry.Id);
+            using var search = await _hub.GetAsync($"/fhir/Observation?patient={c.PoliceChild.Id}&_count=1", user, "s47-enquiry", c.Enquiry.Id);
+            Assert.Equal(HttpStatusCode.OK, chronology.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, search.StatusCode);
+            static string WithoutTimestamp(JsonElement b) => JsonSerializer.Serialize(b.EnumerateObject().Where(p => p.Name != "timestamp").ToDictionary(p => p.Name, p => p.Value));
+            return (WithoutTimestamp(await FhirTestHub.JsonAsync(chronology)), WithoutTimestamp(await FhirTestHub.JsonAsync(search)));
+        }
+        var before = await Look("demo-education-lead");
+        var lcppBefore = await Look("demo-la-lcpp");
+
+        await _hub.Store.AddAsync(_hub.Builder.Event(c.PoliceChild, "police", "Intelligence about an adult in the household", c.PoliceIncident.OccurredAt.AddDays(1),
+            dataClass: "police.intelligence", detail: "Source-sensitive detail"), CancellationToken.None);
+
+        Assert.Equal(before, await Look("demo-education-lead"));
+        var lcppAfter = await Look("demo-la-lcpp");
+        Assert.NotEqual(lcppBefore.Chronology, lcppAfter.Chronology);
+        Assert.Contains("Intelligence about an adult in the household", lcppAfter.Chronology, StringComparison.Ordinal);
+        Assert.DoesNotContain("Source-sensitive detail", lcppAfter.Chronology, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_the_enquiry_closes_then_the_police_member_loses_the_council_records_of_its_subjects()
+    {
+        var c = await _hub.CaseAsync();
+        using (var open = await _hub.GetAsync($"/fhir/Observation/{c.LaVisit.Id}", "demo-police-officer", "s47-enquiry", c.Enquiry.Id))
+        {
+            Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+        }
+
+        var closed = await _hub.Store.UpdateAsync<Core.Records.Enquiry>(c.Enquiry.Id, c.Enquiry.Version, e =>
+        {
+            e.Status = Core.Records.EnquiryStatus.Closed;
+            e.ClosedAt = DateTimeOffset.UtcNow.AddMinutes(-1);
+        }, CancellationToken.None);
+        Assert.Equal(Core.Records.UpdateStatus.Updated, closed.Status);
+
+        using var after = await _hub.GetAsync($"/fhir/Observation/{c.LaVisit.Id}", "demo-police-officer", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
+        using var chronology = await _hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", "demo-police-officer", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(HttpStatusCode.NotFound, chronology.StatusCode);
+    }
+
+    [Fact]
+    public async Task Given_paging_then_following_next_links_returns_every_visible_entry_once_and_total_counts_only_those()
+    {
+        var c = await _hub.CaseAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await _hub.Store.AddAsync(_hub.Builder.Event(c.PoliceChild, "police", $"Incident {i}", c.PoliceIncident.OccurredAt.AddDays(-i - 1)), CancellationToken.None);
+        }
+        await _hub.Store.AddAsync(_hub.Builder.Event(c.PoliceChild, "police", "Hidden intelligence", dataClass: "police.intelligence"), CancellationToken.None);
+
+        var seen = new List<string>();
+        var url = $"/fhir/Observation?patient=Patient/{c.PoliceChild.Id}&_count=2&_sort=date";
+        int? total = null;
+        for (var pages = 0; url is not null && pages < 10; pages++)
+        {
+            using var response = await _hub.GetAsync(url, "demo-la-front-door", "front-door-triage");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var bundle = await FhirTestHub.JsonAsync(response);
+            total ??= bundle.GetProperty("total").GetInt32();
+            seen.AddRange(Entries(bundle).Select(e => e.GetProperty("valueString").GetString()!));
+            url = bundle.GetProperty("link").EnumerateArray().Where(l => l.GetProperty("relation").GetString() == "next")
+                .Select(l => new Uri(l.GetProperty("url").GetString()!).PathAndQuery).FirstOrDefault();
+        }
+
+        Assert.Equal(6, total);
+        Assert.Equal(["Incident 4", "Incident 3", "Incident 2", "Incident 1", "Incident 0", "Officers attended a report of shouting"], seen);
+    }
+
+    [Fact]
+    public async Task Given_a_search_on_a_field_the_rule_withholds_then_the_record_does_not_match_even_though_it_is_otherwise_visible()
+    {
+        var c = await _hub.CaseAsync();
+        var reference = c.PoliceIncident.SourceReference!;
+
+        using var byPatient = await _hub.GetAsync($"/fhir/Observation?patient={c.PoliceChild.Id}", "demo-la-front-door", "front-door-triage");
+        using var byReference = await _hub.GetAsync($"/fhir/Observation?identifier={reference}", "demo-la-front-door", "front-door-triage");
+        using var owner = await _hub.GetAsync($"/fhir/Observation?identifier=urn:sharinghub:source-reference:police|{reference}", "demo-police-officer", "front-door-triage");
+
+        Assert.Equal(1, (await FhirTestHub.JsonAsync(byPatient)).GetProperty("total").GetInt32());
+        Assert.Equal(0, (await FhirTestHub.JsonAsync(byReference)).GetProperty("total").GetInt32());
+        Assert.Equal(1, (await FhirTestHub.JsonAsync(owner)).GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task Given_a_patient_identifier_then_search_finds_it_by_blind_index_in_any_written_form()
+    {
+        var c = await _hub.CaseAsync();
+
+        using var response = await _hub.GetAsync("/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|999%20000%200026", "demo-la-front-door", "front-door-triage");
+
+        var patient = Assert.Single(Entries(await FhirTestHub.JsonAsync(response)));
+        Assert.Equal(c.HealthChild.Id.ToString(), patient.GetProperty("id").GetString());
+        Assert.Equal("9990000026", patient.GetProperty("identifier")[0].GetProperty("value").GetString());
+        Assert.Equal("Amelia", patient.GetProperty("name")[0].GetProperty("given")[0].GetString());
+    }
+
+    [Theory]
+    [InlineData("/fhir/Observation?patient=x&colour=blue", 400, "colour")]
+    [InlineData("/fhir/Observation?patient=x&_count=1000", 400, "_count")]
+    [InlineData("/fhir/Observation?patient=Patient/00000000-0000-0000-0000-000000000001&date=yesterday", 400, "date")]
+    [InlineData("/fhir/Observation?date=2026", 400, "needs patient")]
+    [InlineData("/fhir/Observation?patient=x&category:text=abc", 400, "modifier")]
+    [InlineData("/fhir/Medication?code=1", 404, "not served")]
+    [InlineData("/fhir/Patient/not-a-uuid", 404, "not known")]
+    [InlineData("/fhir/Patient/00000000-0000-0000-0000-000000000001/$chronology?colour=blue", 400, "colour")]
+    [InlineData("/fhir/Patient/00000000-0000-0000-0000-000000000001/$chronology?significance=9", 400, "significance")]
+    public async Task Given_bad_input_then_an_operation_outcome_says_what_is_wrong(string path, int status, string mentions)
+    {
+        using var response = await _hub.GetAsync(path, "demo-la-front-door", "front-door-triage");
+
+        Assert.Equal(status, (int)response.StatusCode);
+        var outcome = await FhirTestHub.JsonAsync(response);
+        Assert.Equal("OperationOutcome", outcome.GetProperty("resourceType").GetString());
+        Assert.Contains(mentions, outcome.GetProperty("issue")[0].GetProperty("diagnostics").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_no_purpose_then_400_names_the_purposes_the_caller_may_use_and_without_a_token_401()
+    {
+        using var noPurpose = await _hub.GetAsync("/fhir/Patient?_id=00000000-0000-0000-0000-000000000001", "demo-education-lead");
+        var outcome = await FhirTestHub.JsonAsync(noPurpose);
+        Assert.Equal(HttpStatusCode.BadRequest, noPurpose.StatusCode);
+        Assert.Contains("s47-enquiry", outcome.GetProperty("issue")[0].GetProperty("diagnostics").GetString(), StringComparison.Ordinal);
+
+        using var anonymous = await _hub.GetAsync("/fhir/Patient?_id=00000000-0000-0000-0000-000000000001", null, "s47-enquiry");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
+    [Fact]
+    public async Task Given_a_search_touching_a_record_outside_the_enquiry_then_one_audit_entry_names_the_disclosure_and_the_refusal_with_its_reason()
+    {
+        var c = await _hub.CaseAsync();
+        var stranger = await _hub.Store.AddAsync(_hub.Builder.Person("police", "Zed", "Elsewhere", "2012-01-01", Core.Records.IdentifierKind.PncId, "2015/0000001Z"), CancellationToken.None);
+        var other = await _hub.Store.AddAsync(_hub.Builder.Event(stranger, "police", "Unrelated incident"), CancellationToken.None);
+
+        using var response = await _hub.GetAsync($"/fhir/Observation?_id={c.PoliceIncident.Id},{other.Id}", "demo-education-lead", "s47-enquiry", c.Enquiry.Id);
+        var bundle = await FhirTestHub.JsonAsync(response);
+        Assert.Equal(1, bundle.GetProperty("total").GetInt32());
+        var requestId = response.Headers.GetValues("X-Request-Id").Single();
+
+        await using var db = _hub.Contexts.Create();
+        var entry = await db.AuditEntries.AsNoTracking().SingleAsync(a => a.RequestId == requestId);
+        Assert.Equal("fhir.search", entry.Action);
+        Assert.Equal("mixed", entry.Decision);
+        Assert.Equal(c.Enquiry.Id, entry.EnquiryId);
+        using var body = JsonDocument.Parse(entry.Body);
+        var lines = body.RootElement.GetProperty("resources").EnumerateArray().ToList();
+        var permit = Assert.Single(lines, l => l.GetProperty("decision").GetString() == "permit");
+        Assert.Equal([c.PoliceIncident.Id], permit.GetProperty("ids").EnumerateArray().Select(i => i.GetGuid()));
+        Assert.Contains("macpt.police-incidents", permit.GetProperty("rules").EnumerateArray().Select(r => r.GetString()));
+        var deny = Assert.Single(lines, l => l.GetProperty("decision").GetString() == "deny");
+        Assert.Equal([other.Id], deny.GetProperty("ids").EnumerateArray().Select(i => i.GetGuid()));
+        Assert.Contains(deny.GetProperty("reasons").EnumerateArray(), r => r.GetString()!.Contains("not about a subject", StringComparison.Ordinal));
+        Assert.DoesNotContain("Officers attended", entry.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_the_capability_statement_then_it_is_public_and_lists_the_chronology_operation()
+    {
+        using var response = await _hub.GetAsync("/fhir/metadata", null);
+        var statement = await FhirTestHub.JsonAsync(response);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("4.0.1", statement.GetProperty("fhirVersion").GetString());
+        var patient = statement.GetProperty("rest")[0].GetProperty("resource").EnumerateArray().Single(r => r.GetProperty("type").GetString() == "Patient");
+        Assert.Equal("chronology", patient.GetProperty("operation")[0].GetProperty("name").GetString());
+    }
+}
+
+public sealed class SqliteFhirReadTests() : FhirReadTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresFhirReadTests() : FhirReadTests(DatabaseEngine.Postgres);

@@ -1,0 +1,114 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.Records;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Identity;
+using SharingHub.Testing;
+
+namespace SharingHub.Server.Tests.Fhir;
+
+/// <summary>One child as three agencies record it, in an open section 47 enquiry, made fresh for each test.</summary>
+internal sealed record CaseRecords(Person LaChild, Person PoliceChild, Person HealthChild, Enquiry Enquiry, ChronologyEvent PoliceIncident,
+    ChronologyEvent HealthContact, ChronologyEvent LaVisit);
+
+/// <summary>The hub on one engine, with development sign-in, a FHIR client and builders for test records.</summary>
+internal sealed class FhirTestHub : IAsyncDisposable
+{
+    private readonly TestDatabase _database;
+    private readonly HubFactory _hub;
+
+    private FhirTestHub(TestDatabase database)
+    {
+        _database = database;
+        _hub = new HubFactory(database, settings: new Dictionary<string, string?> { ["SharingHub:Identity:DevelopmentIdentityProvider"] = "true" });
+        Client = _hub.CreateFhirClient();
+        Builder = new RecordBuilder(Services.GetRequiredService<IFieldCipher>(), Services.GetRequiredService<IBlindIndexer>());
+    }
+
+    public HttpClient Client { get; }
+    public RecordBuilder Builder { get; }
+    public IServiceProvider Services => _hub.Services;
+    public IRecordStore Store => Services.GetRequiredService<IRecordStore>();
+    public IHubDbContextFactory Contexts => Services.GetRequiredService<IHubDbContextFactory>();
+
+    public static async Task<FhirTestHub> StartAsync(DatabaseEngine engine) => new(await TestDatabase.CreateAsync(engine));
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? user, string? purpose = null, Guid? enquiry = null,
+        HttpContent? content = null, Action<HttpRequestMessage>? change = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        if (user is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Services.GetRequiredService<DevelopmentIdentityProvider>().IssueFor(user));
+        }
+        if (purpose is not null)
+        {
+            request.Headers.TryAddWithoutValidation("X-Purpose-Of-Use", purpose);
+        }
+        if (enquiry is { } e)
+        {
+            request.Headers.TryAddWithoutValidation("X-Enquiry-Id", e.ToString());
+        }
+        change?.Invoke(request);
+        return await Client.SendAsync(request);
+    }
+
+    public Task<HttpResponseMessage> GetAsync(string path, string? user, string? purpose = null, Guid? enquiry = null) =>
+        SendAsync(HttpMethod.Get, path, user, purpose, enquiry);
+
+    public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+
+    /// <summary>A child known to the council, police and health under different identifiers, in an open enquiry with LCPP, police and education members.</summary>
+    public async Task<CaseRecords> CaseAsync(string family = "Fhirtest", string birthDate = "2016-05-14")
+    {
+        var ct = CancellationToken.None;
+        var la = await Store.AddAsync(Builder.Person("la", "Mia", family, birthDate, IdentifierKind.LaPersonId, Random7()), ct);
+        var police = await Store.AddAsync(Builder.Person("police", "Mia", family, birthDate, IdentifierKind.PncId, "2019/0012345" + Core.People.AgencyIdentifiers.PncCheckLetter("19", "0012345")), ct);
+        var health = await Store.AddAsync(Builder.Person("health", "Amelia", family, birthDate, IdentifierKind.NhsNumber, "9990000026"), ct);
+        var at = new DateTimeOffset(2026, 9, 1, 10, 0, 0, TimeSpan.Zero);
+        var incident = await Store.AddAsync(Builder.Event(police, "police", "Officers attended a report of shouting", at.AddDays(10), "NICHE-" + Random7(),
+            "police.incident", "Neighbour reported shouting; two adults present; child seen and well", "domestic-abuse-incident"), ct);
+        var contact = await Store.AddAsync(Builder.Event(health, "health", "Missed immunisation appointment", at.AddDays(2), "SYS1-" + Random7(),
+            "health.clinical", "Third missed appointment this year", "missed-appointment"), ct);
+        var visit = await Store.AddAsync(Builder.Event(la, "la", "Home visit by social worker", at.AddDays(20), "MOS-" + Random7(),
+            "la.social-care", "Home conditions poor; child engaged well", "home-visit"), ct);
+        var enquiry = await Store.AddAsync(new Enquiry
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", Reference = "S47-T-" + Random7(), Status = EnquiryStatus.Open,
+            OpenedAt = at, LeadPractitioner = "demo-la-lcpp",
+            Members =
+            [
+                Member("la", "demo-la-lcpp", "lcpp", at), Member("police", "demo-police-officer", "police", at), Member("education", "demo-education-lead", "education", at),
+            ],
+        }.WithSubject(la.Id), ct);
+        return new CaseRecords(la, police, health, enquiry, incident, contact, visit);
+    }
+
+    private static EnquiryMember Member(string agency, string subject, string role, DateTimeOffset at) =>
+        new() { Id = Guid.NewGuid(), Agency = agency, UserSubject = subject, Role = role, AddedAt = at };
+
+    private static string Random7() => Random.Shared.Next(1_000_000, 9_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _hub.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+}
+
+internal static class EnquiryBuilding
+{
+    public static Enquiry WithSubject(this Enquiry enquiry, Guid personId)
+    {
+        enquiry.Subjects.Add(new EnquirySubject { EnquiryId = enquiry.Id, PersonId = personId, Role = "child" });
+        foreach (var m in enquiry.Members)
+        {
+            m.EnquiryId = enquiry.Id;
+        }
+        return enquiry;
+    }
+}
