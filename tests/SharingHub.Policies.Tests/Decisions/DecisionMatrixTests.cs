@@ -61,6 +61,35 @@ public sealed class DecisionMatrixTests
     }
 
     [Fact]
+    public void Given_every_combination_then_each_permit_is_within_the_reachable_set_and_its_fields_pass_may_see()
+    {
+        // Queries narrow to Reachable in the database before deciding: a permit outside it would be a record never shown.
+        var pdp = new PolicyDecisionPoint(_policy);
+        var misses = new List<string>();
+        foreach (var builder in Space())
+        {
+            var request = builder.Build();
+            var decision = pdp.Decide(request, RequestBuilder.Now);
+            if (!decision.IsPermit)
+            {
+                continue;
+            }
+            if (!pdp.Reachable(request.Principal, request.Purpose).Contains((builder.Owner, builder.DataClass)))
+            {
+                misses.Add($"{builder.Agency}/{builder.Roles[0]} {builder.Purpose} {builder.DataClass} from {builder.Owner}: permitted but not reachable");
+            }
+            misses.AddRange(decision.Fields.Where(f => !pdp.MaySee(request.Principal, request.Purpose, f))
+                .Select(f => $"{builder.Agency}/{builder.Roles[0]} {builder.Purpose}: field {f} permitted but MaySee says no"));
+        }
+        Assert.Empty(misses.Take(20));
+        var education = new Principal("education", "lead", new HashSet<string> { "macpt-member" });
+        var reachable = pdp.Reachable(education, "s47-enquiry");
+        Assert.Contains(("police", "police.incident"), reachable);
+        Assert.DoesNotContain(("police", "police.intelligence"), reachable);
+        Assert.Empty(pdp.Reachable(education, "audit-review"));
+    }
+
+    [Fact]
     public void Given_any_request_when_permit_rules_or_consents_are_removed_then_nothing_more_is_ever_granted()
     {
         var space = Space().ToArray();
