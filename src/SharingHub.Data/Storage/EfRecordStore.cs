@@ -36,7 +36,13 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
     {
         ArgumentNullException.ThrowIfNull(change);
         await using var db = contexts.Create();
-        var record = await db.Set<T>().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        // The change sees (and may replace) the record's children, so they are loaded and tracked with it.
+        var query = db.Set<T>().AsQueryable();
+        foreach (var navigation in db.Model.FindEntityType(typeof(T))!.GetNavigations().Where(n => n.IsCollection))
+        {
+            query = query.Include(navigation.Name);
+        }
+        var record = await query.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (record is null)
         {
             return new UpdateResult<T>(UpdateStatus.NotFound, null, null);

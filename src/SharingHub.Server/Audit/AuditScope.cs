@@ -14,6 +14,7 @@ public sealed class AuditScope
     private readonly HashSet<string> _owners = new(StringComparer.Ordinal);
     private int _permits;
     private int _denies;
+    private int _writes;
 
     public string? Purpose { get; set; }
     public Guid? EnquiryId { get; set; }
@@ -26,7 +27,7 @@ public sealed class AuditScope
 
     public string Decision => (_permits, _denies) switch
     {
-        (0, 0) => "none",
+        (0, 0) => _writes > 0 ? "write" : "none",
         (_, 0) => "permit",
         (0, _) => "deny",
         _ => "mixed",
@@ -74,6 +75,15 @@ public sealed class AuditScope
             });
         }
         ids.Add(resource.Id);
+    }
+
+    /// <summary>Records a record written by this request (a create or an update of the caller's own agency's record).</summary>
+    public void RecordWrite(ResourceFacts resource, string operation)
+    {
+        _subjects.UnionWith(resource.SubjectIds);
+        _owners.Add(resource.OwningAgency);
+        _writes++;
+        _resources.Add(new { type = resource.ResourceType, ids = new[] { resource.Id }, owner = resource.OwningAgency, dataClass = resource.DataClass, operation });
     }
 
     /// <summary>Two decisions group together when everything the audit line says about them is the same.</summary>

@@ -3,6 +3,7 @@ using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 using SharingHub.Server.Access;
 using SharingHub.Server.Audit;
+using SharingHub.Server.Fhir.Write;
 
 namespace SharingHub.Server.Fhir;
 
@@ -18,6 +19,7 @@ internal static class FhirEndpoints
         services.AddSingleton(sp => new FhirMapping(sp.GetRequiredService<PolicyDecisionPoint>().Policy));
         services.AddSingleton<FhirSearch>();
         services.AddSingleton<Chronology>();
+        services.AddSingleton<Write.FhirWriter>();
         services.AddSingleton(sp => new Core.People.PersonSealer(
             sp.GetRequiredService<Core.Crypto.IFieldCipher>(), sp.GetRequiredService<Core.Crypto.IBlindIndexer>()));
         return services;
@@ -45,6 +47,7 @@ internal static class FhirEndpoints
             var form = await http.Request.ReadFormAsync(http.RequestAborted);
             return await search.SearchAsync(http, access, type, http.Request.Query.Concat(form));
         }).Audited("fhir.search");
+        fhir.MapFhirWrites();
         return app;
     }
 

@@ -107,7 +107,9 @@ internal sealed record BundleLink(string Relation, string Url);
 
 internal sealed record BundleSearch(string Mode);
 
-internal sealed record BundleEntry(string? FullUrl, object? Resource, BundleSearch? Search = null);
+internal sealed record BundleEntryResponse(string Status, string? Location = null, string? Etag = null, string? LastModified = null, object? Outcome = null);
+
+internal sealed record BundleEntry(string? FullUrl, object? Resource, BundleSearch? Search = null, BundleEntryResponse? Response = null);
 
 internal sealed record Bundle(string Type) : FhirResource("Bundle", null, null)
 {

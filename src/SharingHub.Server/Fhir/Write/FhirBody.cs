@@ -1,0 +1,69 @@
+using System.Text.Json;
+
+namespace SharingHub.Server.Fhir.Write;
+
+/// <summary>The problems found in a submitted resource, each with the FHIRPath of the element at fault.</summary>
+internal sealed class InputErrors
+{
+    private readonly List<OperationOutcomeIssue> _issues = [];
+
+    public bool Any => _issues.Count > 0;
+
+    public void Add(string expression, string message) => _issues.Add(new OperationOutcomeIssue("error", "invalid", message, Expression: [expression]));
+
+    /// <summary>422: the JSON was read, but the resource breaks the hub's rules for it.</summary>
+    public IResult ToResult() => FhirResults.Resource(new OperationOutcome(_issues), StatusCodes.Status422UnprocessableEntity);
+}
+
+/// <summary>Reads a FHIR JSON body with a size limit; a body that is too big, not JSON, or of the wrong type is refused before anything is stored.</summary>
+internal static class FhirBody
+{
+    public const int MaxBytes = 1 << 20;
+    public const int MaxTransactionBytes = 8 << 20;
+
+    public static async Task<(JsonElement Root, IResult? Problem)> ReadAsync(HttpContext http, string expectedType, int maxBytes = MaxBytes)
+    {
+        var mediaType = http.Request.ContentType?.Split(';')[0].Trim();
+        if (mediaType is not ("application/fhir+json" or "application/json"))
+        {
+            return (default, FhirResults.Outcome(415, "not-supported", "send the resource as application/fhir+json"));
+        }
+        if (http.Request.ContentLength > maxBytes)
+        {
+            return (default, FhirResults.Outcome(413, "too-costly", $"the body is larger than the {maxBytes} bytes accepted"));
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                return (default, FhirResults.Outcome(413, "too-costly", $"the body is larger than the {maxBytes} bytes accepted"));
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 32 });
+        }
+        catch (JsonException e)
+        {
+            return (default, FhirResults.BadRequest($"the body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine})"));
+        }
+        using (document)
+        {
+            var root = document.RootElement.Clone();
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("resourceType", out var type) || type.ValueKind != JsonValueKind.String)
+            {
+                return (default, FhirResults.BadRequest("the body is not a FHIR resource (no resourceType)", "resourceType"));
+            }
+            if (type.GetString() != expectedType)
+            {
+                return (default, FhirResults.BadRequest($"expected a {expectedType}, got a {SearchParameters.Safe(type.GetString()!)}", "resourceType"));
+            }
+            return (root, null);
+        }
+    }
+}

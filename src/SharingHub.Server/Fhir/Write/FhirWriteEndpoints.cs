@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Data.Storage;
+using SharingHub.Policies.Decisions;
+using SharingHub.Server.Audit;
+using SharingHub.Server.Identity;
+
+namespace SharingHub.Server.Fhir.Write;
+
+/// <summary>Creates, updates and transaction bundles: an agency's case system (or practitioner) writes its own agency's records.</summary>
+internal static class FhirWriteEndpoints
+{
+    public const int MaxTransactionEntries = 1_000;
+    private static readonly HashSet<string> WriterRoles = ["system", "lcpp", "front-door", "fhlp", "macpt-member"];
+
+    public static RouteGroupBuilder MapFhirWrites(this RouteGroupBuilder fhir)
+    {
+        fhir.MapPost("/Patient", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
+            SingleAsync(http, contexts, audit, FhirTypes.Patient, 'c', (db, root, agency, ct) =>
+                writer.CreatePatientAsync(db, agency, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), null, ct))).Audited("fhir.create");
+        fhir.MapPut("/Patient/{id}", (string id, HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
+            Guid.TryParse(id, out var guid)
+                ? SingleAsync(http, contexts, audit, FhirTypes.Patient, 'u', (db, root, agency, ct) =>
+                    writer.UpdatePatientAsync(db, agency, guid, root, http.Request.Headers.IfMatch.FirstOrDefault(), ct))
+                : Task.FromResult(FhirResults.NotFound(FhirTypes.Patient, SearchParameters.Safe(id)))).Audited("fhir.update");
+        fhir.MapPost("/Observation", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
+            SingleAsync(http, contexts, audit, FhirTypes.Observation, 'c', (db, root, agency, ct) =>
+                writer.CreateObservationAsync(db, agency, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), new Dictionary<string, Guid>(), ct))).Audited("fhir.create");
+        fhir.MapPost("/", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
+            TransactionAsync(http, writer, contexts, audit)).Audited("fhir.transaction");
+        return fhir;
+    }
+
+    /// <summary>A partner system needs the SMART scope; a person needs a practitioner role (an IG officer reviews, and does not write).</summary>
+    private static IResult? WriteRefusal(HttpContext http, string type, char permission)
+    {
+        if (FhirRequest.ScopeRefusal(http, type, permission) is { } refusal)
+        {
+            return refusal;
+        }
+        return http.HubPrincipal().Roles.Overlaps(WriterRoles) ? null : FhirResults.Forbidden("your roles do not include writing records");
+    }
+
+    private static async Task<IResult> SingleAsync(HttpContext http, IHubDbContextFactory contexts, AuditScope audit, string type, char permission,
+        Func<HubDbContext, JsonElement, string, CancellationToken, Task<WriteOutcome>> write)
+    {
+        if (WriteRefusal(http, type, permission) is { } refusal)
+        {
+            return refusal;
+        }
+        var (root, problem) = await FhirBody.ReadAsync(http, type);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var agency = http.HubPrincipal().Agency;
+        await using var db = contexts.Create();
+        var outcome = await write(db, root, agency, http.RequestAborted);
+        if (outcome.Problem is not null)
+        {
+            return outcome.Problem;
+        }
+        if (await SaveAsync(db, http.RequestAborted) is { } conflict)
+        {
+            return conflict;
+        }
+        var record = outcome.Record!;
+        var created = outcome.Created;
+        audit.RecordWrite(RecordFacts.For(record), created ? "create" : permission == 'u' ? "update" : "matched");
+        var location = $"{FhirEndpoints.BaseUrl(http)}/{type}/{record.Id}/_history/{record.Version}";
+        return FhirResults.Resource(Informational(created ? $"{type}/{record.Id} created" : permission == 'u' ? $"{type}/{record.Id} updated to version {record.Version}" : $"{type}/{record.Id} already exists"),
+            created ? StatusCodes.Status201Created : StatusCodes.Status200OK, record.ETag, location);
+    }
+
+    private static async Task<IResult> TransactionAsync(HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit)
+    {
+        var (bundle, problem) = await FhirBody.ReadAsync(http, "Bundle", FhirBody.MaxTransactionBytes);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (ResourceInput.Text(bundle, "type") != "transaction")
+        {
+            return FhirResults.NotSupported("only transaction bundles are accepted at the base (batch is not supported)");
+        }
+        var entries = ResourceInput.Array(bundle, "entry").ToList();
+        if (entries.Count is 0 or > MaxTransactionEntries)
+        {
+            return FhirResults.BadRequest($"a transaction holds 1 to {MaxTransactionEntries} entries");
+        }
+        var plan = new List<(int Index, string Method, string Type, Guid? Id, JsonElement Entry)>();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var request = entries[i].TryGetProperty("request", out var r) ? r : default;
+            var method = ResourceInput.Text(request, "method");
+            var url = ResourceInput.Text(request, "url") ?? "";
+            var parts = url.Split('/');
+            var step = (method, parts.Length, parts[0]) switch
+            {
+                ("POST", 1, FhirTypes.Patient or FhirTypes.Observation) => (method, parts[0], (Guid?)null),
+                ("PUT", 2, FhirTypes.Patient) when Guid.TryParse(parts[1], out var id) => (method, parts[0], id),
+                _ => default,
+            };
+            if (step.method is null)
+            {
+                return FhirResults.BadRequest($"entry {i}: only POST Patient, PUT Patient/{{id}} and POST Observation are supported in a transaction", $"Bundle.entry[{i}].request");
+            }
+            if (WriteRefusal(http, step.Item2, method == "POST" ? 'c' : 'u') is { } refusal)
+            {
+                return refusal;
+            }
+            plan.Add((i, step.method, step.Item2, step.Item3, entries[i]));
+        }
+        // FHIR's processing order: creates before updates; patients before the events that refer to them.
+        var ordered = plan.OrderBy(p => p.Method == "PUT" ? 1 : 0).ThenBy(p => p.Type == FhirTypes.Observation ? 1 : 0).ThenBy(p => p.Index).ToList();
+        var agency = http.HubPrincipal().Agency;
+        var placeholders = new Dictionary<string, Guid>(StringComparer.Ordinal);
+        var results = new (WriteOutcome Outcome, string Method)[entries.Count];
+        await using var db = contexts.Create();
+        var ct = http.RequestAborted;
+        foreach (var (index, method, type, id, entry) in ordered)
+        {
+            if (!entry.TryGetProperty("resource", out var resource) || ResourceInput.Text(resource, "resourceType") != type)
+            {
+                return FhirResults.BadRequest($"entry {index}: the resource must be a {type}", $"Bundle.entry[{index}].resource");
+            }
+            var request = entry.GetProperty("request");
+            var outcome = (method, type) switch
+            {
+                ("POST", FhirTypes.Patient) => await writer.CreatePatientAsync(db, agency, resource, ResourceInput.Text(request, "ifNoneExist"), null, ct),
+                ("PUT", _) => await writer.UpdatePatientAsync(db, agency, id!.Value, resource, ResourceInput.Text(request, "ifMatch"), ct),
+                _ => await writer.CreateObservationAsync(db, agency, resource, ResourceInput.Text(request, "ifNoneExist"), placeholders, ct),
+            };
+            if (outcome.Problem is not null)
+            {
+                // Nothing has been saved: the staged changes die with the context.
+                http.Response.Headers["X-Failed-Entry"] = index.ToString(CultureInfo.InvariantCulture);
+                return outcome.Problem;
+            }
+            if (ResourceInput.Text(entry, "fullUrl") is { } fullUrl && fullUrl.StartsWith("urn:uuid:", StringComparison.Ordinal))
+            {
+                placeholders[fullUrl] = outcome.Record!.Id;
+            }
+            results[index] = (outcome, method);
+        }
+        if (await SaveAsync(db, ct) is { } conflict)
+        {
+            return conflict;
+        }
+        var baseUrl = FhirEndpoints.BaseUrl(http);
+        foreach (var (outcome, method) in results)
+        {
+            audit.RecordWrite(RecordFacts.For(outcome.Record!), outcome.Created ? "create" : method == "PUT" ? "update" : "matched");
+        }
+        return FhirResults.Resource(new Bundle("transaction-response")
+        {
+            Timestamp = FhirMapping.Instant(DateTimeOffset.UtcNow),
+            Entry = results.Select(r => new BundleEntry(null, null, Response: new BundleEntryResponse(
+                r.Outcome.Created ? "201 Created" : "200 OK",
+                $"{FhirTypes.TypeOf(r.Outcome.Record!)}/{r.Outcome.Record!.Id}/_history/{r.Outcome.Record.Version}",
+                r.Outcome.Record.ETag,
+                FhirMapping.Instant(r.Outcome.Record.UpdatedAt)))).ToList(),
+        });
+    }
+
+    /// <summary>Saves everything staged, in one transaction; a concurrent change or duplicate reference is a conflict, not an error.</summary>
+    private static async Task<IResult?> SaveAsync(HubDbContext db, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return null;
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return FhirResults.PreconditionFailed("the record changed while this request was being made: read it again and reapply your change");
+        }
+        catch (DbUpdateException)
+        {
+            return FhirResults.Conflict("the write conflicts with a record stored at the same time (for example the same source reference); nothing was saved");
+        }
+    }
+
+    private static OperationOutcome Informational(string message) => new([new OperationOutcomeIssue("information", "informational", message)]);
+}

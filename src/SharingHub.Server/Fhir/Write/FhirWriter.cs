@@ -1,0 +1,180 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.People;
+using SharingHub.Core.Records;
+using SharingHub.Core.Time;
+using SharingHub.Data.Storage;
+using SharingHub.Policies.Decisions;
+
+namespace SharingHub.Server.Fhir.Write;
+
+/// <summary>What a write did: the record created, found (conditional create) or updated, or why it was refused.</summary>
+internal sealed record WriteOutcome(Record? Record, bool Created, IResult? Problem)
+{
+    public static WriteOutcome Refused(IResult problem) => new(null, false, problem);
+}
+
+/// <summary>
+/// Writes of an agency's own records, staged on a context that the caller saves once: a single create
+/// and a whole transaction bundle go through the same steps, so a transaction is all or nothing.
+/// Every sensitive field is sealed and every searchable value indexed before it reaches the context.
+/// </summary>
+internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeProvider clock, PolicyDecisionPoint policy)
+{
+    public async Task<WriteOutcome> CreatePatientAsync(HubDbContext db, string agency, JsonElement root, string? ifNoneExist, Guid? id, CancellationToken ct)
+    {
+        var errors = new InputErrors();
+        var details = ResourceInput.Patient(root, clock.GetUtcNow(), errors);
+        if (details is null)
+        {
+            return WriteOutcome.Refused(errors.ToResult());
+        }
+        if (ifNoneExist is not null)
+        {
+            var (matches, problem) = await PatientsMatchingAsync(db, agency, ifNoneExist, ct);
+            if (problem is not null)
+            {
+                return WriteOutcome.Refused(problem);
+            }
+            if (matches.Count > 1)
+            {
+                return WriteOutcome.Refused(FhirResults.PreconditionFailed($"If-None-Exist matches {matches.Count} of your agency's patients; it must match at most one"));
+            }
+            if (matches.Count == 1)
+            {
+                return new WriteOutcome(matches[0], false, null);
+            }
+        }
+        var person = Stamp(new Person { Id = id ?? Guid.NewGuid(), OwningAgency = agency, DataClass = "person.demographics" });
+        people.Seal(person, details);
+        db.People.Add(person);
+        return new WriteOutcome(person, true, null);
+    }
+
+    public async Task<WriteOutcome> UpdatePatientAsync(HubDbContext db, string agency, Guid id, JsonElement root, string? ifMatch, CancellationToken ct)
+    {
+        if (ifMatch is null)
+        {
+            return WriteOutcome.Refused(FhirResults.PreconditionFailed("an update needs If-Match with the version you last read (W/\"n\"), so no one's change is lost"));
+        }
+        if (!TryVersion(ifMatch, out var expected))
+        {
+            return WriteOutcome.Refused(FhirResults.BadRequest("If-Match must be a version tag like W/\"3\""));
+        }
+        if (ResourceInput.Text(root, "id") is { } bodyId && bodyId != id.ToString())
+        {
+            return WriteOutcome.Refused(FhirResults.BadRequest("the resource's id does not match the id in the URL", "Patient.id"));
+        }
+        var errors = new InputErrors();
+        var details = ResourceInput.Patient(root, clock.GetUtcNow(), errors);
+        if (details is null)
+        {
+            return WriteOutcome.Refused(errors.ToResult());
+        }
+        // Only the owning agency updates a record; to anyone else it is not there to update.
+        var person = await db.People.Include(p => p.Identifiers).FirstOrDefaultAsync(p => p.Id == id && p.OwningAgency == agency, ct);
+        if (person is null)
+        {
+            return WriteOutcome.Refused(FhirResults.NotFound(FhirTypes.Patient, id.ToString()));
+        }
+        if (person.Version != expected)
+        {
+            return WriteOutcome.Refused(FhirResults.PreconditionFailed($"Patient/{id} is at version {person.Version}, not {expected}: read it again and reapply your change"));
+        }
+        db.PersonIdentifiers.RemoveRange(person.Identifiers);
+        people.Seal(person, details);
+        db.PersonIdentifiers.AddRange(person.Identifiers);
+        person.Version = expected + 1;
+        person.UpdatedAt = clock.UtcNowForStorage();
+        return new WriteOutcome(person, false, null);
+    }
+
+    public async Task<WriteOutcome> CreateObservationAsync(HubDbContext db, string agency, JsonElement root, string? ifNoneExist,
+        IReadOnlyDictionary<string, Guid> placeholders, CancellationToken ct)
+    {
+        var errors = new InputErrors();
+        var draft = ResourceInput.Observation(root, agency, policy.Policy, errors);
+        if (draft is null)
+        {
+            return WriteOutcome.Refused(errors.ToResult());
+        }
+        if (ifNoneExist is not null)
+        {
+            const string prefix = "identifier=";
+            var wanted = ifNoneExist.StartsWith(prefix, StringComparison.Ordinal) ? Uri.UnescapeDataString(ifNoneExist[prefix.Length..]) : null;
+            var system = $"{FhirSystems.SourceReference}:{agency}|";
+            if (wanted is null || !wanted.StartsWith(system, StringComparison.Ordinal))
+            {
+                return WriteOutcome.Refused(FhirResults.BadRequest($"If-None-Exist for an Observation is identifier={system}{{your reference}}"));
+            }
+            var reference = wanted[system.Length..];
+            var existing = await db.Events.AsNoTracking().Include(e => e.Subjects).FirstOrDefaultAsync(e => e.OwningAgency == agency && e.SourceReference == reference, ct)
+                ?? db.Events.Local.FirstOrDefault(e => e.OwningAgency == agency && e.SourceReference == reference);
+            if (existing is not null)
+            {
+                return new WriteOutcome(existing, false, null);
+            }
+        }
+        if (draft.SourceReference is { } source
+            && (await db.Events.AnyAsync(e => e.OwningAgency == agency && e.SourceReference == source, ct) || db.Events.Local.Any(e => e.OwningAgency == agency && e.SourceReference == source)))
+        {
+            return WriteOutcome.Refused(FhirResults.Conflict($"your agency already has an event with reference '{SearchParameters.Safe(source)}'; use If-None-Exist to make pushes idempotent"));
+        }
+        var subjects = new List<Guid>();
+        foreach (var reference in draft.SubjectReferences)
+        {
+            var id = placeholders.TryGetValue(reference, out var placed) ? placed : FhirSearch.PatientId(reference);
+            var own = id is { } g && (db.People.Local.Any(p => p.Id == g && p.OwningAgency == agency)
+                || await db.People.AnyAsync(p => p.Id == g && p.OwningAgency == agency, ct));
+            if (!own)
+            {
+                return WriteOutcome.Refused(FhirResults.Unprocessable($"'{SearchParameters.Safe(reference)}' is not a Patient your agency holds: an event is recorded against your own record of the person", "Observation.subject"));
+            }
+            subjects.Add(id!.Value);
+        }
+        var ev = Stamp(new ChronologyEvent
+        {
+            Id = Guid.NewGuid(), OwningAgency = agency, DataClass = draft.DataClass, OccurredAt = draft.OccurredAt, Category = draft.Category,
+            Significance = draft.Significance, SourceReference = draft.SourceReference,
+        });
+        ev.Subjects = subjects.Distinct().Select(s => new EventSubject { EventId = ev.Id, PersonId = s }).ToList();
+        ev.Summary = cipher.Encrypt(draft.Summary, SensitiveFields.For(ev, nameof(ChronologyEvent.Summary)));
+        ev.Detail = draft.Detail is null ? null : cipher.Encrypt(draft.Detail, SensitiveFields.For(ev, nameof(ChronologyEvent.Detail)));
+        db.Events.Add(ev);
+        return new WriteOutcome(ev, true, null);
+    }
+
+    private async Task<(List<Person> Matches, IResult? Problem)> PatientsMatchingAsync(HubDbContext db, string agency, string condition, CancellationToken ct)
+    {
+        const string prefix = "identifier=";
+        var value = condition.StartsWith(prefix, StringComparison.Ordinal) ? Uri.UnescapeDataString(condition[prefix.Length..]) : null;
+        var bar = value?.IndexOf('|', StringComparison.Ordinal) ?? -1;
+        if (value is null || bar <= 0 || FhirSystems.KindOf(value[..bar]) is not { } kind)
+        {
+            return ([], FhirResults.BadRequest("If-None-Exist for a Patient is identifier={system}|{value}, with a system the hub holds"));
+        }
+        var index = people.IdentifierIndex(kind, value[(bar + 1)..]);
+        var matches = await db.People.AsNoTracking().Include(p => p.Identifiers)
+            .Where(p => p.OwningAgency == agency && p.Identifiers.Any(i => i.Kind == kind && i.ValueIndex == index)).Take(2).ToListAsync(ct);
+        matches.AddRange(db.People.Local.Where(p => p.OwningAgency == agency && p.Identifiers.Any(i => i.Kind == kind && i.ValueIndex.AsSpan().SequenceEqual(index))));
+        return (matches.DistinctBy(p => p.Id).ToList(), null);
+    }
+
+    private T Stamp<T>(T record)
+        where T : Record
+    {
+        var now = clock.UtcNowForStorage();
+        record.CreatedAt = now;
+        record.UpdatedAt = now;
+        record.Version = 1;
+        return record;
+    }
+
+    public static bool TryVersion(string etag, out long version)
+    {
+        var text = etag.Trim();
+        text = text.StartsWith("W/", StringComparison.Ordinal) ? text[2..] : text;
+        return long.TryParse(text.Trim('"'), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out version);
+    }
+}

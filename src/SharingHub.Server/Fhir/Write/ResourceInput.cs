@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Text.Json;
+using SharingHub.Core.People;
+using SharingHub.Core.Records;
+using SharingHub.Core.Time;
+using SharingHub.Policies.Model;
+
+namespace SharingHub.Server.Fhir.Write;
+
+/// <summary>An event as a partner system submits it; subjects may be ids or, inside a transaction, urn:uuid references.</summary>
+internal sealed record EventDraft(
+    IReadOnlyList<string> SubjectReferences,
+    string Category,
+    Significance Significance,
+    DateTimeOffset OccurredAt,
+    string Summary,
+    string? Detail,
+    string DataClass,
+    string? SourceReference);
+
+/// <summary>
+/// Reads submitted Patient and Observation resources into the hub's terms. Elements the hub does not
+/// store are refused by name rather than dropped without a word, so a partner never believes the hub
+/// holds something it does not.
+/// </summary>
+internal static class ResourceInput
+{
+    private static readonly HashSet<string> PatientElements = ["resourceType", "id", "meta", "text", "identifier", "active", "name", "gender", "birthDate", "address"];
+    private static readonly HashSet<string> ObservationElements =
+        ["resourceType", "id", "meta", "text", "extension", "identifier", "status", "category", "code", "subject", "focus", "effectiveDateTime", "performer", "valueString", "note"];
+
+    public static PersonDetails? Patient(JsonElement root, DateTimeOffset now, InputErrors errors)
+    {
+        Unsupported(root, PatientElements, "Patient", errors);
+        var identifiers = new List<(IdentifierKind, string)>();
+        foreach (var (identifier, i) in Array(root, "identifier").Select((x, i) => (x, i)))
+        {
+            var system = Text(identifier, "system");
+            var value = Text(identifier, "value");
+            if (system is null || FhirSystems.KindOf(system) is not { } kind)
+            {
+                errors.Add($"Patient.identifier[{i}].system", $"identifier system must be one of {FhirSystems.NhsNumber}, {FhirSystems.Upn}, {FhirSystems.PncId}, {FhirSystems.Crn}, {FhirSystems.LaPersonId}");
+                continue;
+            }
+            if (value is null || !AgencyIdentifiers.IsValid(kind, value))
+            {
+                errors.Add($"Patient.identifier[{i}].value", $"not a valid {kind} (check digit or format)");
+                continue;
+            }
+            identifiers.Add((kind, value));
+        }
+        if (identifiers.Count == 0 && !errors.Any)
+        {
+            errors.Add("Patient.identifier", "at least one agency identifier is required");
+        }
+        var name = Array(root, "name").FirstOrDefault();
+        var family = name.ValueKind == JsonValueKind.Object ? Text(name, "family") : null;
+        var given = name.ValueKind == JsonValueKind.Object ? Array(name, "given").Select(g => g.ValueKind == JsonValueKind.String ? g.GetString() : null).FirstOrDefault() : null;
+        if (string.IsNullOrWhiteSpace(family) || family.Length > 200)
+        {
+            errors.Add("Patient.name[0].family", "a family name (up to 200 characters) is required");
+        }
+        if (string.IsNullOrWhiteSpace(given) || given.Length > 200)
+        {
+            errors.Add("Patient.name[0].given[0]", "a given name (up to 200 characters) is required");
+        }
+        DateOnly birthDate = default;
+        if (Text(root, "birthDate") is not { } birth || !DateOnly.TryParseExact(birth, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out birthDate))
+        {
+            errors.Add("Patient.birthDate", "a full date of birth (yyyy-MM-dd) is required");
+        }
+        else if (birthDate > DateOnly.FromDateTime(now.UtcDateTime) || birthDate.Year < 1900)
+        {
+            errors.Add("Patient.birthDate", "the date of birth is in the future or before 1900");
+        }
+        var gender = Text(root, "gender");
+        if (gender is not (null or "male" or "female" or "other" or "unknown"))
+        {
+            errors.Add("Patient.gender", "gender is male, female, other or unknown");
+        }
+        var address = Array(root, "address").Select(a => a.ValueKind == JsonValueKind.Object ? Text(a, "text") : null).FirstOrDefault();
+        if (address is { Length: > 500 })
+        {
+            errors.Add("Patient.address[0].text", "the address is longer than 500 characters");
+        }
+        if (errors.Any)
+        {
+            return null;
+        }
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var kind18 = birthDate.AddYears(18) > today ? PersonKind.Child : PersonKind.Adult;
+        return new PersonDetails(kind18, given!.Trim(), family!.Trim(), birthDate, gender, address?.Trim(), identifiers);
+    }
+
+    public static EventDraft? Observation(JsonElement root, string agency, PolicySet policy, InputErrors errors)
+    {
+        Unsupported(root, ObservationElements, "Observation", errors);
+        var subjects = new List<string>();
+        if (root.TryGetProperty("subject", out var subject) && Text(subject, "reference") is { } s)
+        {
+            subjects.Add(s);
+        }
+        else
+        {
+            errors.Add("Observation.subject", "the subject (a Patient reference) is required");
+        }
+        subjects.AddRange(Array(root, "focus").Select(f => Text(f, "reference")).OfType<string>());
+        var category = Array(root, "category").SelectMany(c => Array(c, "coding"))
+            .Where(c => Text(c, "system") == FhirSystems.EventCategory).Select(c => Text(c, "code")).FirstOrDefault();
+        if (category is null || category.Length > 80 || !category.All(ch => char.IsAsciiLetterLower(ch) || char.IsAsciiDigit(ch) || ch == '-'))
+        {
+            errors.Add("Observation.category", $"a category coding with system {FhirSystems.EventCategory} and a lower-case code is required");
+        }
+        var occurred = DateTimeOffset.MinValue;
+        if (Text(root, "effectiveDateTime") is not { } when || !when.Contains('T', StringComparison.Ordinal)
+            || !DateTimeOffset.TryParse(when, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out occurred))
+        {
+            errors.Add("Observation.effectiveDateTime", "effectiveDateTime (date and time with a zone) is required");
+        }
+        var summary = Text(root, "valueString");
+        if (string.IsNullOrWhiteSpace(summary) || summary.Length > 2_000)
+        {
+            errors.Add("Observation.valueString", "a summary (valueString, up to 2,000 characters) is required");
+        }
+        var detail = Array(root, "note").Select(n => Text(n, "text")).FirstOrDefault();
+        if (detail is { Length: > 20_000 })
+        {
+            errors.Add("Observation.note[0].text", "the detail is longer than 20,000 characters");
+        }
+        var significance = Significance.Medium;
+        var significanceCode = Array(root, "extension").Where(e => Text(e, "url") == FhirSystems.Significance).Select(e => Text(e, "valueCode")).FirstOrDefault();
+        if (significanceCode is not null && (!Enum.TryParse(significanceCode, ignoreCase: true, out significance) || significanceCode.Any(char.IsDigit)))
+        {
+            errors.Add("Observation.extension", "significance is low, medium, high or critical");
+        }
+        var dataClass = root.TryGetProperty("meta", out var meta)
+            ? Array(meta, "tag").Where(t => Text(t, "system") == FhirSystems.DataClass).Select(t => Text(t, "code")).FirstOrDefault()
+            : null;
+        if (dataClass is null || !policy.DataClasses.TryGetValue(dataClass, out var classInfo) || (classInfo.Owner != agency && classInfo.Owner != "any"))
+        {
+            errors.Add("Observation.meta.tag", $"a data class tag ({FhirSystems.DataClass}) naming a class that {agency} records is required");
+        }
+        string? sourceReference = null;
+        foreach (var identifier in Array(root, "identifier"))
+        {
+            if (Text(identifier, "system") != $"{FhirSystems.SourceReference}:{agency}" || Text(identifier, "value") is not { Length: > 0 and <= 100 } value)
+            {
+                errors.Add("Observation.identifier", $"an identifier is the case system's own reference: system {FhirSystems.SourceReference}:{agency}, value up to 100 characters");
+                continue;
+            }
+            sourceReference = value;
+        }
+        return errors.Any ? null : new EventDraft(subjects, category!, significance, TimeProviderExtensions.TruncateForStorage(occurred), summary!, detail, dataClass!, sourceReference);
+    }
+
+    private static void Unsupported(JsonElement root, HashSet<string> known, string type, InputErrors errors)
+    {
+        foreach (var property in root.EnumerateObject().Where(p => !known.Contains(p.Name)))
+        {
+            errors.Add($"{type}.{SearchParameters.Safe(property.Name)}", $"the hub does not store {type}.{SearchParameters.Safe(property.Name)}; leave it out");
+        }
+    }
+
+    public static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    public static IEnumerable<JsonElement> Array(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array ? value.EnumerateArray() : [];
+}

@@ -1,0 +1,220 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Data.Storage;
+
+namespace SharingHub.Server.Tests.Fhir;
+
+/// <summary>Partner systems push records: create (conditional), update with If-Match, transactions all or nothing, on each engine.</summary>
+public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
+{
+    private FhirTestHub _hub = null!;
+
+    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(engine);
+
+    public async Task DisposeAsync() => await _hub.DisposeAsync();
+
+    private static StringContent Fhir(object resource) => new(JsonSerializer.Serialize(resource), Encoding.UTF8, "application/fhir+json");
+
+    private static object Patient(string nhs = "9990000034", string family = "Pushwell", string? id = null, object? extra = null) => new Dictionary<string, object?>
+    {
+        ["resourceType"] = "Patient",
+        ["id"] = id,
+        ["identifier"] = new[] { new { system = "https://fhir.nhs.uk/Id/nhs-number", value = nhs } },
+        ["name"] = new[] { new { family, given = new[] { "Noah" } } },
+        ["gender"] = "male",
+        ["birthDate"] = "2017-02-03",
+        ["address"] = new[] { new { text = "1 Test Street, Testtown TE1 1ST" } },
+        ["telecom"] = extra,
+    }.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value);
+
+    private static object Observation(string subject, string? reference = "SYS1-0001", string category = "missed-appointment", string dataClass = "health.clinical") => new Dictionary<string, object?>
+    {
+        ["resourceType"] = "Observation",
+        ["meta"] = new { tag = new[] { new { system = "urn:sharinghub:data-class", code = dataClass } } },
+        ["extension"] = new[] { new { url = "urn:sharinghub:fhir:significance", valueCode = "high" } },
+        ["identifier"] = reference is null ? null : new[] { new { system = "urn:sharinghub:source-reference:health", value = reference } },
+        ["status"] = "final",
+        ["category"] = new[] { new { coding = new[] { new { system = "urn:sharinghub:event-category", code = category } } } },
+        ["code"] = new { text = "Missed appointment" },
+        ["subject"] = new { reference = subject },
+        ["effectiveDateTime"] = "2026-10-01T09:30:00Z",
+        ["valueString"] = "Missed the 2-year review",
+        ["note"] = new[] { new { text = "Health visitor to follow up" } },
+    }.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value);
+
+    private Task<HttpResponseMessage> PostAsync(string path, object resource, string user = "demo-health-practitioner", string? ifNoneExist = null) =>
+        _hub.SendAsync(HttpMethod.Post, path, user, content: Fhir(resource), change: r =>
+        {
+            if (ifNoneExist is not null)
+            {
+                r.Headers.TryAddWithoutValidation("If-None-Exist", ifNoneExist);
+            }
+        });
+
+    private async Task<(int People, int Events)> CountsAsync()
+    {
+        await using var db = _hub.Contexts.Create();
+        return (await db.People.CountAsync(), await db.Events.CountAsync());
+    }
+
+    [Fact]
+    public async Task Given_a_new_patient_when_pushed_twice_with_if_none_exist_then_it_is_stored_once_and_readable_by_its_agency()
+    {
+        using var first = await PostAsync("/fhir/Patient", Patient(), ifNoneExist: "identifier=https://fhir.nhs.uk/Id/nhs-number|9990000034");
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal("W/\"1\"", first.Headers.ETag?.ToString());
+        var location = first.Headers.Location!.ToString();
+        var id = location.Split('/')[^3];
+
+        using var again = await PostAsync("/fhir/Patient", Patient(), ifNoneExist: "identifier=https://fhir.nhs.uk/Id/nhs-number|999%20000%200034");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(location, again.Headers.Location!.ToString());
+        Assert.Equal(1, (await CountsAsync()).People);
+
+        using var read = await _hub.GetAsync($"/fhir/Patient/{id}", "demo-health-practitioner", "front-door-triage");
+        var patient = await FhirTestHub.JsonAsync(read);
+        Assert.Equal("Pushwell", patient.GetProperty("name")[0].GetProperty("family").GetString());
+        Assert.Equal("2017-02-03", patient.GetProperty("birthDate").GetString());
+        Assert.Equal("TE1 1ST", patient.GetProperty("address")[0].GetProperty("postalCode").GetString());
+    }
+
+    [Theory]
+    [InlineData("9990000035", "Patient.identifier[0].value")]
+    [InlineData("9990000034", "Patient.telecom")]
+    public async Task Given_an_invalid_patient_then_422_names_the_element_and_nothing_is_stored(string nhs, string expression)
+    {
+        using var response = await PostAsync("/fhir/Patient", Patient(nhs, extra: expression.EndsWith("telecom", StringComparison.Ordinal) ? new[] { new { value = "x" } } : null));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var outcome = await FhirTestHub.JsonAsync(response);
+        Assert.Contains(outcome.GetProperty("issue").EnumerateArray(), i => i.GetProperty("expression")[0].GetString() == expression);
+        Assert.Equal(0, (await CountsAsync()).People);
+    }
+
+    [Fact]
+    public async Task Given_malformed_bodies_then_each_gets_its_own_status_and_nothing_is_stored()
+    {
+        using var notJson = await _hub.SendAsync(HttpMethod.Post, "/fhir/Patient", "demo-health-practitioner", content: new StringContent("{\"resourceType\": \"Patient\",", Encoding.UTF8, "application/fhir+json"));
+        using var wrongType = await _hub.SendAsync(HttpMethod.Post, "/fhir/Patient", "demo-health-practitioner", content: new StringContent("<Patient/>", Encoding.UTF8, "application/xml"));
+        using var tooBig = await _hub.SendAsync(HttpMethod.Post, "/fhir/Patient", "demo-health-practitioner", content: new StringContent(new string(' ', 2 << 20), Encoding.UTF8, "application/fhir+json"));
+        using var otherResource = await PostAsync("/fhir/Patient", new { resourceType = "Observation" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBig.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, otherResource.StatusCode);
+        Assert.Equal("OperationOutcome", (await FhirTestHub.JsonAsync(notJson)).GetProperty("resourceType").GetString());
+        Assert.Equal(0, (await CountsAsync()).People);
+    }
+
+    [Fact]
+    public async Task Given_an_update_then_if_match_is_required_a_stale_version_is_refused_and_only_the_owner_may_update()
+    {
+        using var created = await PostAsync("/fhir/Patient", Patient());
+        var id = created.Headers.Location!.ToString().Split('/')[^3];
+        Task<HttpResponseMessage> Put(string? ifMatch, string user = "demo-health-practitioner") =>
+            _hub.SendAsync(HttpMethod.Put, $"/fhir/Patient/{id}", user, content: Fhir(Patient(family: "Renamed", id: id)), change: r =>
+            {
+                if (ifMatch is not null)
+                {
+                    r.Headers.IfMatch.Add(EntityTagHeaderValue.Parse(ifMatch));
+                }
+            });
+
+        using var missing = await Put(null);
+        using var updated = await Put("W/\"1\"");
+        using var stale = await Put("W/\"1\"");
+        using var foreign = await Put("W/\"2\"", "demo-police-officer");
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        Assert.Equal("W/\"2\"", updated.Headers.ETag?.ToString());
+        Assert.Equal(HttpStatusCode.PreconditionFailed, stale.StatusCode);
+        Assert.Contains("version 2", (await FhirTestHub.JsonAsync(stale)).GetProperty("issue")[0].GetProperty("diagnostics").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+        using var read = await _hub.GetAsync($"/fhir/Patient/{id}", "demo-health-practitioner", "front-door-triage");
+        var patient = await FhirTestHub.JsonAsync(read);
+        Assert.Equal("Renamed", patient.GetProperty("name")[0].GetProperty("family").GetString());
+        Assert.Equal("9990000034", Assert.Single(patient.GetProperty("identifier").EnumerateArray()).GetProperty("value").GetString());
+    }
+
+    [Fact]
+    public async Task Given_events_pushed_again_then_if_none_exist_makes_it_idempotent_and_a_plain_duplicate_is_a_conflict()
+    {
+        using var created = await PostAsync("/fhir/Patient", Patient());
+        var subject = "Patient/" + created.Headers.Location!.ToString().Split('/')[^3];
+
+        using var first = await PostAsync("/fhir/Observation", Observation(subject), ifNoneExist: "identifier=urn:sharinghub:source-reference:health|SYS1-0001");
+        using var repeat = await PostAsync("/fhir/Observation", Observation(subject), ifNoneExist: "identifier=urn:sharinghub:source-reference:health|SYS1-0001");
+        using var duplicate = await PostAsync("/fhir/Observation", Observation(subject));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, repeat.StatusCode);
+        Assert.Equal(first.Headers.Location, repeat.Headers.Location);
+        Assert.Equal(HttpStatusCode.Conflict, duplicate.StatusCode);
+        Assert.Equal(1, (await CountsAsync()).Events);
+    }
+
+    [Fact]
+    public async Task Given_an_event_about_another_agencys_patient_or_in_another_agencys_class_then_it_is_refused()
+    {
+        var c = await _hub.CaseAsync();
+
+        using var foreignSubject = await PostAsync("/fhir/Observation", Observation($"Patient/{c.PoliceChild.Id}"));
+        using var foreignClass = await PostAsync("/fhir/Observation", Observation($"Patient/{c.HealthChild.Id}", dataClass: "police.intelligence"));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, foreignSubject.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, foreignClass.StatusCode);
+        Assert.Equal("Observation.meta.tag", (await FhirTestHub.JsonAsync(foreignClass)).GetProperty("issue")[0].GetProperty("expression")[0].GetString());
+    }
+
+    [Fact]
+    public async Task Given_a_transaction_then_patient_and_events_land_together_and_one_bad_entry_leaves_nothing_behind()
+    {
+        object Bundle(bool spoil) => new
+        {
+            resourceType = "Bundle",
+            type = "transaction",
+            entry = new object[]
+            {
+                new { fullUrl = "urn:uuid:7b0c1c52-1111-4a5e-9f00-000000000001", resource = Patient(), request = new { method = "POST", url = "Patient" } },
+                new { resource = Observation("urn:uuid:7b0c1c52-1111-4a5e-9f00-000000000001", "SYS1-T1"), request = new { method = "POST", url = "Observation" } },
+                new { resource = Observation("urn:uuid:7b0c1c52-1111-4a5e-9f00-000000000001", "SYS1-T2", spoil ? "Not A Code" : "hospital-attendance"), request = new { method = "POST", url = "Observation" } },
+            },
+        };
+
+        using var failed = await PostAsync("/fhir", Bundle(spoil: true));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, failed.StatusCode);
+        Assert.Equal("2", failed.Headers.GetValues("X-Failed-Entry").Single());
+        Assert.Equal((0, 0), await CountsAsync());
+
+        using var ok = await PostAsync("/fhir", Bundle(spoil: false));
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        var response = await FhirTestHub.JsonAsync(ok);
+        Assert.Equal("transaction-response", response.GetProperty("type").GetString());
+        Assert.Equal(["201 Created", "201 Created", "201 Created"], response.GetProperty("entry").EnumerateArray().Select(e => e.GetProperty("response").GetProperty("status").GetString()));
+        Assert.Equal((1, 2), await CountsAsync());
+        var patientId = response.GetProperty("entry")[0].GetProperty("response").GetProperty("location").GetString()!.Split('/')[1];
+        using var events = await _hub.GetAsync($"/fhir/Observation?patient={patientId}", "demo-health-practitioner", "front-door-triage");
+        Assert.Equal(2, (await FhirTestHub.JsonAsync(events)).GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task Given_an_ig_officer_then_writing_is_refused_and_the_refusal_is_audited()
+    {
+        using var response = await PostAsync("/fhir/Patient", Patient(), user: "demo-health-ig");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        await using var db = _hub.Contexts.Create();
+        var entry = await db.AuditEntries.AsNoTracking().OrderByDescending(a => a.Sequence).FirstAsync();
+        Assert.Equal(("fhir.create", "denied"), (entry.Action, entry.Outcome));
+        Assert.Equal(0, (await CountsAsync()).People);
+    }
+}
+
+public sealed class SqliteFhirWriteTests() : FhirWriteTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresFhirWriteTests() : FhirWriteTests(DatabaseEngine.Postgres);
