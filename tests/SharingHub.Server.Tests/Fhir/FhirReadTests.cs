@@ -244,6 +244,26 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_the_police_data_key_is_shredded_then_the_chronology_still_answers_and_says_which_fields_are_unavailable()
+    {
+        var c = await _hub.CaseAsync();
+        var ring = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<SharingHub.Crypto.Keys.DataKeyRing>(_hub.Services);
+        Assert.NotNull(ring.Destroy(c.PoliceIncident.Summary.KeyId));
+
+        using var response = await _hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var entries = Entries(await FhirTestHub.JsonAsync(response));
+        var incident = entries.Single(e => e.GetProperty("id").GetString() == c.PoliceIncident.Id.ToString());
+        Assert.False(incident.TryGetProperty("valueString", out _));
+        Assert.Equal("error", incident.GetProperty("_valueString").GetProperty("extension")[0].GetProperty("valueCode").GetString());
+        Assert.Contains(incident.GetProperty("meta").GetProperty("tag").EnumerateArray(), t => t.GetProperty("code").GetString() == "unavailable" && t.GetProperty("display").GetString() == "summary");
+        Assert.True(Redacted(incident));
+        var visit = entries.Single(e => e.GetProperty("id").GetString() == c.LaVisit.Id.ToString());
+        Assert.Equal("Home visit by social worker", visit.GetProperty("valueString").GetString());
+    }
+
+    [Fact]
     public async Task Given_the_capability_statement_then_it_is_public_and_lists_the_chronology_operation()
     {
         using var response = await _hub.GetAsync("/fhir/metadata", null);
