@@ -264,6 +264,20 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_a_member_of_an_open_enquiry_then_me_lists_it_with_its_subjects_and_a_non_member_sees_none()
+    {
+        var c = await _hub.CaseAsync();
+
+        using var member = await _hub.GetAsync("/me", "demo-education-lead");
+        using var other = await _hub.GetAsync("/me", "demo-health-practitioner");
+
+        var enquiry = Assert.Single((await FhirTestHub.JsonAsync(member)).GetProperty("enquiries").EnumerateArray());
+        Assert.Equal(c.Enquiry.Id, enquiry.GetProperty("id").GetGuid());
+        Assert.Equal(c.LaChild.Id, enquiry.GetProperty("subjects")[0].GetProperty("person").GetGuid());
+        Assert.Empty((await FhirTestHub.JsonAsync(other)).GetProperty("enquiries").EnumerateArray());
+    }
+
+    [Fact]
     public async Task Given_the_capability_statement_then_it_is_public_and_lists_the_chronology_operation()
     {
         using var response = await _hub.GetAsync("/fhir/metadata", null);
