@@ -2,6 +2,7 @@ using SharingHub.Crypto;
 using SharingHub.Data;
 using SharingHub.Server.Access;
 using SharingHub.Server.Audit;
+using SharingHub.Server.Benchmarking;
 using SharingHub.Server.Fhir;
 using SharingHub.Server.Health;
 using SharingHub.Server.Hosting;
@@ -23,6 +24,7 @@ builder.Services.AddSharingHubAccess();
 builder.Services.AddSharingHubFhir();
 
 var app = builder.Build();
+app.UseSharingHubErrors();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapHealthEndpoints();
@@ -32,6 +34,7 @@ app.MapMe();
 app.MapPeopleSignIn();
 app.MapAudit();
 app.MapFhir();
+app.MapBenchmarkBaseline();
 await app.RunAsync();
 
 /// <summary>Visible to WebApplicationFactory in the tests.</summary>

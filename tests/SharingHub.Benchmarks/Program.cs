@@ -1,9 +1,21 @@
+using System.Globalization;
 using SharingHub.Benchmarks;
+using SharingHub.Data.Storage;
 
-// A benchmark prints figures; it is not a test. Run from the repository root:
-//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [policy|audit|crypto] [--smoke]
+// A benchmark prints figures; it is not a test. Build in Release, then run from the repository root:
+//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|policy|audit|crypto|http] [--smoke]
+//       [--engine sqlite|postgres|both] [--events 10000,100000] [--out DIR]
 var smoke = args.Contains("--smoke");
-var which = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).DefaultIfEmpty("all").First();
+string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+var which = args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).DefaultIfEmpty("all").First();
+var engines = (Option("--engine") ?? (smoke ? "sqlite" : "both")) switch
+{
+    "sqlite" => new[] { DatabaseEngine.Sqlite },
+    "postgres" => [DatabaseEngine.Postgres],
+    "both" => [DatabaseEngine.Sqlite, DatabaseEngine.Postgres],
+    var other => throw new ArgumentException($"--engine {other}: use sqlite, postgres or both"),
+};
+var sizes = (Option("--events") ?? (smoke ? "300" : "10000,100000")).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 var report = new Report();
 if (which is "all" or "policy")
 {
@@ -17,5 +29,15 @@ if (which is "all" or "crypto")
 {
     await CryptoBenchmark.RunAsync(report, smoke);
 }
-report.Print();
+if (which is "all" or "http")
+{
+    foreach (var engine in engines)
+    {
+        foreach (var events in sizes)
+        {
+            await HttpBenchmark.RunAsync(report, engine, events, smoke);
+        }
+    }
+}
+report.Print(Option("--out"));
 return 0;

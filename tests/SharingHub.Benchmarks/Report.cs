@@ -1,27 +1,72 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
 
 namespace SharingHub.Benchmarks;
 
 internal sealed record Figure(string Area, string Name, double PerSecond, double? BytesPerOperation, double RatioToBaseline, string Baseline);
 
-/// <summary>Figures as a Markdown table, each with its ratio to a baseline measured in the same run (machines are noisy).</summary>
+/// <summary>Figures as Markdown tables (and JSON), each with its ratio to a baseline measured in the same run (machines are noisy).</summary>
 internal sealed class Report
 {
     private readonly List<Figure> _figures = [];
+    private readonly List<LatencyFigure> _latencies = [];
+    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
 
     public void Add(Figure figure) => _figures.Add(figure);
 
-    public void Print()
+    public void AddLatency(LatencyFigure figure) => _latencies.Add(figure);
+
+    public string Machine => $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}";
+
+    public string Markdown()
     {
-        Console.WriteLine($"SharingHub benchmark, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
-        Console.WriteLine();
-        Console.WriteLine("| area | measure | per second | bytes allocated per op | ratio to baseline | baseline |");
-        Console.WriteLine("| --- | --- | ---: | ---: | ---: | --- |");
-        foreach (var f in _figures)
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"SharingHub benchmark, {_started:yyyy-MM-dd HH:mm} UTC; {Machine}");
+        if (_figures.Count > 0)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {f.Area} | {f.Name} | {f.PerSecond:N0} | {(f.BytesPerOperation is { } b ? b.ToString("N0", CultureInfo.InvariantCulture) : "-")} | {f.RatioToBaseline:N2} | {f.Baseline} |"));
+            text.AppendLine();
+            text.AppendLine("| area | measure | per second | bytes allocated per op | ratio to baseline | baseline |");
+            text.AppendLine("| --- | --- | ---: | ---: | ---: | --- |");
+            foreach (var f in _figures)
+            {
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {f.Area} | {f.Name} | {f.PerSecond:N0} | {(f.BytesPerOperation is { } b ? b.ToString("N0", CultureInfo.InvariantCulture) : "-")} | {f.RatioToBaseline:N2} | {f.Baseline} |"));
+            }
+        }
+        if (_latencies.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("Over HTTP, secured against the in-process baseline with security off (latencies in ms; ratio = secured / baseline):");
+            text.AppendLine();
+            text.AppendLine("| measure | secured req/s | p50 | p95 | p99 | baseline req/s | p50 | p95 | ratio p50 | ratio p95 |");
+            text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var l in _latencies)
+            {
+                text.AppendLine(l.Row());
+            }
+        }
+        return text.ToString();
+    }
+
+    public string Json() => JsonSerializer.Serialize(new
+    {
+        started = _started,
+        machine = Machine,
+        figures = _figures,
+        http = _latencies.Select(l => new { l.Name, secured = l.Secured, baseline = l.Baseline, ratioP50 = l.RatioP50, ratioP95 = l.RatioP95 }),
+    }, new JsonSerializerOptions { WriteIndented = true });
+
+    public void Print(string? folder)
+    {
+        Console.WriteLine(Markdown());
+        if (folder is not null)
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, "benchmark.md"), Markdown());
+            File.WriteAllText(Path.Combine(folder, "benchmark.json"), Json());
+            Console.WriteLine($"written to {Path.Combine(folder, "benchmark.md")} and benchmark.json");
         }
     }
 }

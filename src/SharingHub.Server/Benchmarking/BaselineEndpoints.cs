@@ -1,0 +1,58 @@
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Records;
+using SharingHub.Data.Storage;
+using SharingHub.Policies.Decisions;
+using SharingHub.Server.Access;
+using SharingHub.Server.Fhir;
+
+namespace SharingHub.Server.Benchmarking;
+
+/// <summary>
+/// The benchmark's baseline: the same rows, the same mapping and decryption as the FHIR endpoints, with
+/// security off (no token, purpose, policy or audit), so the benchmark can report what security costs
+/// in the same process and run. Off by default, mapped only when SharingHub:Benchmark:Baseline is true,
+/// and the hub refuses to start with it in Production.
+/// </summary>
+internal static class BaselineEndpoints
+{
+    public const string Setting = "SharingHub:Benchmark:Baseline";
+
+    public static WebApplication MapBenchmarkBaseline(this WebApplication app)
+    {
+        if (!app.Configuration.GetValue<bool>(Setting))
+        {
+            return app;
+        }
+        if (app.Environment.IsProduction())
+        {
+            throw new InvalidOperationException($"{Setting} serves records without security, for benchmarks only; it is refused in Production");
+        }
+        var bench = app.MapGroup("/bench");
+        bench.MapGet("/ping", () => Results.Text("ok")).AllowAnonymous();
+        bench.MapGet("/ping-authenticated", () => Results.Text("ok")).RequireAuthorization();
+        bench.MapGet("/baseline/Observation/{id:guid}", async (Guid id, IHubDbContextFactory contexts, Disclosures disclosures, FhirMapping map, CancellationToken ct) =>
+        {
+            await using var db = contexts.Create();
+            var record = await db.Events.AsNoTracking().Include(e => e.Subjects).FirstOrDefaultAsync(e => e.Id == id, ct);
+            return record is null ? FhirResults.NotFound(FhirTypes.Observation, id.ToString()) : FhirResults.Resource(map.Observation(disclosures.Of(record, Everything(record))), etag: record.ETag);
+        }).AllowAnonymous();
+        bench.MapGet("/baseline/Patient/{id:guid}/chronology", async (Guid id, IHubDbContextFactory contexts, Disclosures disclosures, FhirMapping map, Data.Linkage.PersonLinker linker, CancellationToken ct) =>
+        {
+            var subjects = (await linker.LinkAsync([id], ct)).Of(id).ToList();
+            await using var db = contexts.Create();
+            var events = await db.Events.AsNoTracking().Include(e => e.Subjects).Where(e => e.Subjects.Any(s => subjects.Contains(s.PersonId))).OrderBy(e => e.OccurredAt).ToListAsync(ct);
+            var involvements = await db.Involvements.AsNoTracking().Where(i => subjects.Contains(i.PersonId)).ToListAsync(ct);
+            var states = await db.States.AsNoTracking().Where(s => subjects.Contains(s.PersonId)).ToListAsync(ct);
+            var entries = events.Select(e => (e.OccurredAt, (Record)e)).Concat(involvements.Select(i => (i.StartedAt, (Record)i))).Concat(states.Select(s => (s.StartedAt, (Record)s)))
+                .OrderBy(r => r.Item1).Select(r => new BundleEntry(null, FhirTypes.ToResource(map, disclosures.Of(r.Item2, Everything(r.Item2))))).ToList();
+            return FhirResults.Resource(new Bundle("searchset") { Total = entries.Count, Entry = entries });
+        }).AllowAnonymous();
+        return app;
+    }
+
+    private static Decision Everything(Record record)
+    {
+        var fields = RecordFacts.For(record).Fields.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+        return new Decision(DecisionEffect.Permit, fields, new HashSet<string>(), [], [], null, null, null, false, false, "baseline");
+    }
+}

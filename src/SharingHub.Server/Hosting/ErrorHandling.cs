@@ -1,0 +1,43 @@
+using System.Data.Common;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Crypto;
+using SharingHub.Server.Fhir;
+
+namespace SharingHub.Server.Hosting;
+
+/// <summary>
+/// The one place unexpected failures become answers: the store or a key provider being unavailable
+/// is a 503 (try again), anything else a 500; FHIR callers get an OperationOutcome, others problem JSON.
+/// Never a stack trace, a message from inside, or a connection string.
+/// </summary>
+internal static class ErrorHandling
+{
+    public static WebApplication UseSharingHubErrors(this WebApplication app)
+    {
+        app.UseExceptionHandler(errors => errors.Run(async http =>
+        {
+            var failure = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+            var unavailable = IsUnavailable(failure);
+            var status = unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
+            var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SharingHub.Errors");
+            logger.LogError("Request {RequestId} to {Path} failed: {Failure}", http.TraceIdentifier, http.Request.Path.Value, failure?.GetType().Name);
+            http.Response.Headers["X-Request-Id"] = http.TraceIdentifier;
+            var message = unavailable
+                ? "The hub's store or key service is unavailable; nothing was disclosed or changed. Try again later."
+                : $"The request failed unexpectedly; nothing was disclosed. Quote request id {http.TraceIdentifier} to support.";
+            var result = http.Request.Path.StartsWithSegments(FhirEndpoints.Base)
+                ? FhirResults.Outcome(status, unavailable ? "transient" : "exception", message)
+                : Results.Problem(statusCode: status, title: unavailable ? "Service unavailable" : "Unexpected error", detail: message);
+            await result.ExecuteAsync(http);
+        }));
+        return app;
+    }
+
+    private static bool IsUnavailable(Exception? failure) => failure switch
+    {
+        null => false,
+        DbException or DbUpdateException or TimeoutException or KeyUnavailableException => true,
+        _ => IsUnavailable(failure.InnerException),
+    };
+}

@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SharingHub.Data.Demo;
+using SharingHub.Data.Storage;
+using SharingHub.Testing;
+
+namespace SharingHub.Benchmarks;
+
+/// <summary>
+/// The real hub in its own process, on SQLite or PostgreSQL, loaded with synthetic data, driven over
+/// HTTP from this process with real tokens and purposes. Each secured request is measured against the
+/// hub's baseline endpoint returning the same rows with security off, in alternating batches of the
+/// same run, so the ratio is what security costs (token validation, purpose, policy, decryption of
+/// permitted fields only, the durable audit entry).
+/// </summary>
+internal static class HttpBenchmark
+{
+    public static async Task RunAsync(Report report, DatabaseEngine engine, int events, bool smoke)
+    {
+        await using var database = await TestDatabase.CreateAsync(engine);
+        var options = DemoOptions.ForEventCount(events, seed: 20261122);
+        var loadClock = Stopwatch.StartNew();
+        await using (var services = await database.StartServicesAsync())
+        {
+            await services.GetRequiredService<DemoDataLoader>().LoadAsync(options, null, CancellationToken.None);
+        }
+        var loaded = loadClock.Elapsed;
+        await using var hub = await HubProcess.StartAsync(database);
+        using var http = new HttpClient { BaseAddress = hub.Url, Timeout = TimeSpan.FromSeconds(60) };
+        var token = await TokenAsync(http, "demo-la-lcpp");
+        var (enquiry, child) = await EnquiryAsync(http, token);
+        var chronology = await JsonAsync(await SecuredAsync(http, token, $"/fhir/Patient/{child}/$chronology", enquiry));
+        var entries = chronology.GetProperty("total").GetInt32();
+        var eventId = chronology.GetProperty("entry").EnumerateArray().Select(e => e.GetProperty("resource"))
+            .Where(r => r.GetProperty("resourceType").GetString() == "Observation").Select(r => r.GetProperty("id").GetString()).First();
+        var size = $"{engine}, {events:N0} events";
+        Console.Error.WriteLine($"http: {size} loaded in {loaded.TotalSeconds:N0} s; chronology of {entries} entries");
+
+        var rounds = smoke ? 2 : 10;
+        var batch = smoke ? 10 : 100;
+        foreach (var concurrency in smoke ? new[] { 4 } : [1, 8, 32])
+        {
+            await Compare(report, $"{size}: single record read, concurrency {concurrency}", rounds, batch, concurrency,
+                () => Secured(token, $"/fhir/Observation/{eventId}", enquiry), () => new HttpRequestMessage(HttpMethod.Get, $"/bench/baseline/Observation/{eventId}"), http);
+            await Compare(report, $"{size}: chronology ({entries} entries), concurrency {concurrency}", rounds, Math.Max(batch / 5, 4), concurrency,
+                () => Secured(token, $"/fhir/Patient/{child}/$chronology", enquiry), () => new HttpRequestMessage(HttpMethod.Get, $"/bench/baseline/Patient/{child}/chronology"), http);
+        }
+        await Compare(report, $"{size}: authenticated ping vs anonymous (token validation, cached)", rounds, batch * 2, 8,
+            () => Authenticated(token, "/bench/ping-authenticated"), () => new HttpRequestMessage(HttpMethod.Get, "/bench/ping"), http);
+    }
+
+    private static async Task Compare(Report report, string name, int rounds, int batch, int concurrency,
+        Func<HttpRequestMessage> secured, Func<HttpRequestMessage> baseline, HttpClient http)
+    {
+        await RunBatch(http, secured, Math.Min(batch, 20), concurrency);
+        await RunBatch(http, baseline, Math.Min(batch, 20), concurrency);
+        var securedTimes = new List<double>();
+        var baselineTimes = new List<double>();
+        TimeSpan securedWall = default, baselineWall = default;
+        for (var round = 0; round < rounds; round++)
+        {
+            var (times, wall) = await RunBatch(http, secured, batch, concurrency);
+            securedTimes.AddRange(times);
+            securedWall += wall;
+            (times, wall) = await RunBatch(http, baseline, batch, concurrency);
+            baselineTimes.AddRange(times);
+            baselineWall += wall;
+        }
+        var s = Latency.Of(securedTimes, securedWall);
+        var b = Latency.Of(baselineTimes, baselineWall);
+        report.AddLatency(new LatencyFigure(name, s, b));
+    }
+
+    private static async Task<(List<double> Times, TimeSpan Wall)> RunBatch(HttpClient http, Func<HttpRequestMessage> make, int count, int concurrency)
+    {
+        var times = new double[count];
+        var next = -1;
+        var wall = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                using var request = make();
+                var clock = Stopwatch.StartNew();
+                using var response = await http.SendAsync(request);
+                await response.Content.ReadAsByteArrayAsync();
+                times[i] = clock.Elapsed.TotalMilliseconds;
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"{request.RequestUri} answered {(int)response.StatusCode}");
+                }
+            }
+        }));
+        return (times.ToList(), wall.Elapsed);
+    }
+
+    private static HttpRequestMessage Authenticated(string token, string path)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return request;
+    }
+
+    private static HttpRequestMessage Secured(string token, string path, string enquiry)
+    {
+        var request = Authenticated(token, path);
+        request.Headers.Add("X-Purpose-Of-Use", "s47-enquiry");
+        request.Headers.Add("X-Enquiry-Id", enquiry);
+        return request;
+    }
+
+    private static Task<HttpResponseMessage> SecuredAsync(HttpClient http, string token, string path, string enquiry) => http.SendAsync(Secured(token, path, enquiry));
+
+    private static async Task<string> TokenAsync(HttpClient http, string user)
+    {
+        using var response = await http.PostAsync("/dev-idp/token", new FormUrlEncodedContent([new("username", user)]));
+        return (await JsonAsync(response)).GetProperty("access_token").GetString()!;
+    }
+
+    private static async Task<(string Enquiry, string Child)> EnquiryAsync(HttpClient http, string token)
+    {
+        using var response = await http.SendAsync(Authenticated(token, "/me"));
+        var enquiry = (await JsonAsync(response)).GetProperty("enquiries")[0];
+        var child = enquiry.GetProperty("subjects").EnumerateArray().First(s => s.GetProperty("role").GetString() == "child").GetProperty("person").GetString()!;
+        return (enquiry.GetProperty("id").GetString()!, child);
+    }
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"{response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}: {text}");
+        }
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+}
+
+internal sealed record Latency(double PerSecond, double P50, double P95, double P99, int Count)
+{
+    public static Latency Of(List<double> times, TimeSpan wall)
+    {
+        times.Sort();
+        double At(double q) => times[Math.Min(times.Count - 1, (int)Math.Ceiling(q * times.Count) - 1)];
+        return new Latency(times.Count / wall.TotalSeconds, At(0.50), At(0.95), At(0.99), times.Count);
+    }
+}
+
+internal sealed record LatencyFigure(string Name, Latency Secured, Latency Baseline)
+{
+    public double RatioP50 => Secured.P50 / Baseline.P50;
+    public double RatioP95 => Secured.P95 / Baseline.P95;
+
+    public string Row() => string.Create(CultureInfo.InvariantCulture,
+        $"| {Name} | {Secured.PerSecond:N0} | {Secured.P50:N2} | {Secured.P95:N2} | {Secured.P99:N2} | {Baseline.PerSecond:N0} | {Baseline.P50:N2} | {Baseline.P95:N2} | {RatioP50:N2} | {RatioP95:N2} |");
+}
+
+/// <summary>The hub as a separate process on a free loopback port, with the baseline endpoints on; killed when disposed.</summary>
+internal sealed class HubProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private HubProcess(Process process, Uri url)
+    {
+        _process = process;
+        Url = url;
+    }
+
+    public Uri Url { get; }
+
+    public static async Task<HubProcess> StartAsync(TestDatabase database)
+    {
+        var dll = Path.Combine(Directory.GetCurrentDirectory(), "src", "SharingHub.Server", "bin", "Release", "net10.0", "SharingHub.Server.dll");
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException("build the hub first (dotnet build -c Release) and run the benchmark from the repository root", dll);
+        }
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var url = new Uri($"http://127.0.0.1:{port}");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var arg in new[] { dll, "--urls", url.ToString().TrimEnd('/'), $"--SharingHub:Identity:PublicBaseUrl={url.ToString().TrimEnd('/')}",
+            "--SharingHub:Identity:DevelopmentIdentityProvider=true", "--SharingHub:Benchmark:Baseline=true" }
+            .Concat(database.Settings.Select(s => $"--{s.Key}={s.Value}")))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var http = new HttpClient { BaseAddress = url };
+        for (var i = 0; i < 240; i++)
+        {
+            try
+            {
+                using var health = await http.GetAsync("/health");
+                if (health.IsSuccessStatusCode)
+                {
+                    return new HubProcess(process, url);
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet: keep polling until it is healthy, exits, or the minute is up.
+            }
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"the hub exited with code {process.ExitCode} before it was healthy");
+            }
+            await Task.Delay(250);
+        }
+        process.Kill(entireProcessTree: true);
+        throw new TimeoutException("the hub did not become healthy within a minute");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
