@@ -29,7 +29,7 @@ internal static class HttpBenchmark
         }
         var loaded = loadClock.Elapsed;
         await using var hub = await HubProcess.StartAsync(database);
-        using var http = new HttpClient { BaseAddress = hub.Url, Timeout = TimeSpan.FromSeconds(60) };
+        using var http = new HttpClient(NoDelayHandler()) { BaseAddress = hub.Url, Timeout = TimeSpan.FromSeconds(60) };
         var token = await TokenAsync(http, "demo-la-lcpp");
         var (enquiry, child) = await EnquiryAsync(http, token);
         var chronology = await JsonAsync(await SecuredAsync(http, token, $"/fhir/Patient/{child}/$chronology", enquiry));
@@ -69,6 +69,10 @@ internal static class HttpBenchmark
             baselineTimes.AddRange(times);
             baselineWall += wall;
         }
+        if (Environment.GetEnvironmentVariable("SHARINGHUB_BENCH_TRACE") is not null)
+        {
+            Console.Error.WriteLine($"{name}: secured slowest at {string.Join(' ', securedTimes.Select((t, i) => (t, i)).OrderByDescending(x => x.t).Take(15).Select(x => $"{x.i}:{x.t:N0}"))}");
+        }
         var s = Latency.Of(securedTimes, securedWall);
         var b = Latency.Of(baselineTimes, baselineWall);
         report.AddLatency(new LatencyFigure(name, s, b));
@@ -97,6 +101,29 @@ internal static class HttpBenchmark
         }));
         return (times.ToList(), wall.Elapsed);
     }
+
+    /// <summary>
+    /// Nagle off on the client's sockets, as partner systems tune theirs: with it on, a request whose
+    /// headers (a bearer token) span two writes waits for a delayed ACK, which adds ~200 ms to the
+    /// secured requests only and would be measured as the cost of security.
+    /// </summary>
+    private static SocketsHttpHandler NoDelayHandler() => new()
+    {
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
 
     private static HttpRequestMessage Authenticated(string token, string path)
     {
@@ -189,7 +216,9 @@ internal sealed class HubProcess : IAsyncDisposable
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var arg in new[] { dll, "--urls", url.ToString().TrimEnd('/'), $"--SharingHub:Identity:PublicBaseUrl={url.ToString().TrimEnd('/')}",
             "--SharingHub:Identity:DevelopmentIdentityProvider=true", "--SharingHub:Benchmark:Baseline=true" }
-            .Concat(database.Settings.Select(s => $"--{s.Key}={s.Value}")))
+            // The test fixture turns SQLite pooling off so its files can be deleted; a hub runs pooled, and
+            // unpooled each request's last close checkpoints the WAL (an fsync), which is not what a hub does.
+            .Concat(database.Settings.Select(s => $"--{s.Key}={s.Value?.Replace(";Pooling=false", "", StringComparison.Ordinal)}")))
         {
             start.ArgumentList.Add(arg);
         }

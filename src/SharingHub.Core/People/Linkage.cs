@@ -104,6 +104,18 @@ public sealed class LinkedPeople
 
     public IReadOnlyList<PersonLink> Links { get; }
 
+    /// <summary>The records this linkage started from or reached.</summary>
+    public IEnumerable<Guid> Known => _clusters.Keys;
+
+    public bool Contains(Guid personId) => _clusters.ContainsKey(personId);
+
+    /// <summary>This linkage and another, as one: clusters that share a record merge.</summary>
+    public LinkedPeople Merge(LinkedPeople other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return new LinkedPeople(Known.Concat(other.Known), Links.Concat(other.Links).DistinctBy(l => l.From.CompareTo(l.To) < 0 ? (l.From, l.To) : (l.To, l.From)).ToList());
+    }
+
     /// <summary>Every record of the same individual as <paramref name="personId"/>, itself included.</summary>
     public IReadOnlySet<Guid> Of(Guid personId) => _clusters.TryGetValue(personId, out var cluster) ? cluster : new HashSet<Guid> { personId };
 

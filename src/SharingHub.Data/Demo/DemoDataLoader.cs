@@ -12,7 +12,7 @@ namespace SharingHub.Data.Demo;
 /// Writes generated families through field encryption and blind indexing, exactly as pushed records
 /// are stored, in batches so large sets load in reasonable time.
 /// </summary>
-public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher cipher, IBlindIndexer indexer, TimeProvider clock, ILogger<DemoDataLoader> logger)
+public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher cipher, IBlindIndexer indexer, TimeProvider clock, Linkage.PersonLinker linker, ILogger<DemoDataLoader> logger)
 {
     private const int FamiliesPerBatch = 50;
 
@@ -59,6 +59,7 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
             await WriteBatchAsync(batch, summary, cancellationToken);
             progress?.Report(summary);
         }
+        linker.Forget();
         logger.LogInformation("Demo data loaded: {Families} families, {People} person records, {Events} events (seed {Seed})",
             summary.Families, summary.People, summary.Events, options.Seed);
         return summary;

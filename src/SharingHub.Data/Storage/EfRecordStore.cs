@@ -4,7 +4,7 @@ using SharingHub.Core.Time;
 
 namespace SharingHub.Data.Storage;
 
-internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider clock) : IRecordStore
+internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider clock, Linkage.PersonLinker linker) : IRecordStore
 {
     public async Task<T?> FindAsync<T>(Guid id, CancellationToken cancellationToken)
         where T : Record
@@ -28,6 +28,7 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
         await using var db = contexts.Create();
         db.Add(record);
         await db.SaveChangesAsync(cancellationToken);
+        Forget(record);
         return record;
     }
 
@@ -75,7 +76,17 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
                 ? new UpdateResult<T>(UpdateStatus.NotFound, null, null)
                 : new UpdateResult<T>(UpdateStatus.VersionConflict, null, current);
         }
+        Forget(record);
         return new UpdateResult<T>(UpdateStatus.Updated, record, record.Version);
+    }
+
+    /// <summary>A new or changed person may link to others: cached linkage starts afresh.</summary>
+    private void Forget(Record record)
+    {
+        if (record is Person)
+        {
+            linker.Forget();
+        }
     }
 
     private async Task<long?> CurrentVersionAsync<T>(Guid id, CancellationToken cancellationToken)

@@ -35,7 +35,8 @@ internal sealed class RecordAccess(
     private Enquiry? _enquiry;
     private LinkedPeople _links = new([], []);
     private List<ConsentFacts> _consents = [];
-    private readonly HashSet<Guid> _prepared = [];
+    private readonly List<Consent> _consentRows = [];
+    private bool _opened;
 
     public Principal Principal { get; private set; } = null!;
     public string Purpose { get; private set; } = "";
@@ -76,35 +77,48 @@ internal sealed class RecordAccess(
     }
 
     /// <summary>
-    /// Links the people a request is about, with the enquiry's subjects, and loads the consents about
-    /// any of their records. Call it with the subjects of the records about to be decided.
+    /// Links the people a request is about (and, the first time, the enquiry's subjects) and loads the
+    /// consents about any of their records. Call it with the subjects of the records about to be
+    /// decided; people already linked in this request are not linked again.
     /// </summary>
     public async Task PrepareAsync(IEnumerable<Guid> personIds, CancellationToken cancellationToken)
     {
-        var wanted = personIds.Where(id => !_prepared.Contains(id)).ToHashSet();
-        if (wanted.Count == 0 && _prepared.Count > 0)
+        var fresh = personIds.Where(id => !_links.Contains(id)).ToHashSet();
+        var first = !_opened;
+        _opened = true;
+        if (first && _enquiry is not null)
         {
+            fresh.UnionWith(_enquiry.Subjects.Select(s => s.PersonId));
+        }
+        if (fresh.Count == 0)
+        {
+            SetEnquiryFacts();
             return;
         }
-        wanted.UnionWith(_prepared);
-        if (_enquiry is not null)
+        var linked = await linker.LinkAsync(fresh, cancellationToken);
+        var before = _links.Known.ToHashSet();
+        _links = _links.Merge(linked);
+        SetEnquiryFacts();
+        var added = _links.Known.Where(id => !before.Contains(id)).ToList();
+        if (added.Count > 0)
         {
-            wanted.UnionWith(_enquiry.Subjects.Select(s => s.PersonId));
+            await using var db = contexts.Create();
+            _consentRows.AddRange(await db.Consents.AsNoTracking().Where(c => added.Contains(c.SubjectPersonId)).ToListAsync(cancellationToken));
         }
-        _links = await linker.LinkAsync(wanted, cancellationToken);
-        _prepared.UnionWith(wanted);
+        // A consent recorded against one agency's record of a person covers that person's other records too.
+        _consents = _consentRows.SelectMany(c => _links.Of(c.SubjectPersonId).Select(subject => new ConsentFacts(
+            c.Id, subject, c.Decision, c.Status, c.RecipientAgencies, c.Purposes, c.DataClasses, c.PeriodStart, c.PeriodEnd, c.WithdrawnAt))).ToList();
+    }
+
+    /// <summary>The enquiry as the policy sees it: its subjects are every record linked to them.</summary>
+    private void SetEnquiryFacts()
+    {
         if (_enquiry is { } e)
         {
             var ends = e.ClosedAt?.AddHours(options.Value.EnquiryGraceHours);
             Enquiry = new EnquiryFacts(e.Id, e.Reference, ends, _links.Expand(e.Subjects.Select(s => s.PersonId)),
                 e.Members.Select(m => new EnquiryMemberFacts(m.Agency, m.UserSubject, m.AddedAt, m.RemovedAt)).ToList());
         }
-        var everyone = _links.Expand(wanted);
-        await using var db = contexts.Create();
-        var consents = everyone.Count == 0 ? [] : await db.Consents.AsNoTracking().Where(c => everyone.Contains(c.SubjectPersonId)).ToListAsync(cancellationToken);
-        // A consent recorded against one agency's record of a person covers that person's other records too.
-        _consents = consents.SelectMany(c => _links.Of(c.SubjectPersonId).Select(subject => new ConsentFacts(
-            c.Id, subject, c.Decision, c.Status, c.RecipientAgencies, c.Purposes, c.DataClasses, c.PeriodStart, c.PeriodEnd, c.WithdrawnAt))).ToList();
     }
 
     /// <summary>How many records the response carries, for the audit entry.</summary>

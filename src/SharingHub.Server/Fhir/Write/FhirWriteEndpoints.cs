@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 using SharingHub.Server.Audit;
@@ -17,15 +16,15 @@ internal static class FhirWriteEndpoints
     public static RouteGroupBuilder MapFhirWrites(this RouteGroupBuilder fhir)
     {
         fhir.MapPost("/Patient", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
-            SingleAsync(http, contexts, audit, FhirTypes.Patient, 'c', (db, root, agency, ct) =>
+            SingleAsync(http, writer, contexts, audit, FhirTypes.Patient, 'c', (db, root, agency, ct) =>
                 writer.CreatePatientAsync(db, agency, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), null, ct))).Audited("fhir.create");
         fhir.MapPut("/Patient/{id}", (string id, HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
             Guid.TryParse(id, out var guid)
-                ? SingleAsync(http, contexts, audit, FhirTypes.Patient, 'u', (db, root, agency, ct) =>
+                ? SingleAsync(http, writer, contexts, audit, FhirTypes.Patient, 'u', (db, root, agency, ct) =>
                     writer.UpdatePatientAsync(db, agency, guid, root, http.Request.Headers.IfMatch.FirstOrDefault(), ct))
                 : Task.FromResult(FhirResults.NotFound(FhirTypes.Patient, SearchParameters.Safe(id)))).Audited("fhir.update");
         fhir.MapPost("/Observation", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
-            SingleAsync(http, contexts, audit, FhirTypes.Observation, 'c', (db, root, agency, ct) =>
+            SingleAsync(http, writer, contexts, audit, FhirTypes.Observation, 'c', (db, root, agency, ct) =>
                 writer.CreateObservationAsync(db, agency, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), new Dictionary<string, Guid>(), ct))).Audited("fhir.create");
         fhir.MapPost("/", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
             TransactionAsync(http, writer, contexts, audit)).Audited("fhir.transaction");
@@ -42,7 +41,7 @@ internal static class FhirWriteEndpoints
         return http.HubPrincipal().Roles.Overlaps(WriterRoles) ? null : FhirResults.Forbidden("your roles do not include writing records");
     }
 
-    private static async Task<IResult> SingleAsync(HttpContext http, IHubDbContextFactory contexts, AuditScope audit, string type, char permission,
+    private static async Task<IResult> SingleAsync(HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit, string type, char permission,
         Func<HubDbContext, JsonElement, string, CancellationToken, Task<WriteOutcome>> write)
     {
         if (WriteRefusal(http, type, permission) is { } refusal)
@@ -61,7 +60,7 @@ internal static class FhirWriteEndpoints
         {
             return outcome.Problem;
         }
-        if (await SaveAsync(db, http.RequestAborted) is { } conflict)
+        if (await writer.SaveAsync(db, http.RequestAborted) is { } conflict)
         {
             return conflict;
         }
@@ -144,7 +143,7 @@ internal static class FhirWriteEndpoints
             }
             results[index] = (outcome, method);
         }
-        if (await SaveAsync(db, ct) is { } conflict)
+        if (await writer.SaveAsync(db, ct) is { } conflict)
         {
             return conflict;
         }
@@ -162,24 +161,6 @@ internal static class FhirWriteEndpoints
                 r.Outcome.Record.ETag,
                 FhirMapping.Instant(r.Outcome.Record.UpdatedAt)))).ToList(),
         });
-    }
-
-    /// <summary>Saves everything staged, in one transaction; a concurrent change or duplicate reference is a conflict, not an error.</summary>
-    private static async Task<IResult?> SaveAsync(HubDbContext db, CancellationToken ct)
-    {
-        try
-        {
-            await db.SaveChangesAsync(ct);
-            return null;
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            return FhirResults.PreconditionFailed("the record changed while this request was being made: read it again and reapply your change");
-        }
-        catch (DbUpdateException)
-        {
-            return FhirResults.Conflict("the write conflicts with a record stored at the same time (for example the same source reference); nothing was saved");
-        }
     }
 
     private static OperationOutcome Informational(string message) => new([new OperationOutcomeIssue("information", "informational", message)]);

@@ -4,6 +4,7 @@ using SharingHub.Core.Crypto;
 using SharingHub.Core.People;
 using SharingHub.Core.Records;
 using SharingHub.Core.Time;
+using SharingHub.Data.Linkage;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 
@@ -20,8 +21,32 @@ internal sealed record WriteOutcome(Record? Record, bool Created, IResult? Probl
 /// and a whole transaction bundle go through the same steps, so a transaction is all or nothing.
 /// Every sensitive field is sealed and every searchable value indexed before it reaches the context.
 /// </summary>
-internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeProvider clock, PolicyDecisionPoint policy)
+internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeProvider clock, PolicyDecisionPoint policy, PersonLinker linker)
 {
+    /// <summary>Saves everything staged, in one transaction; a concurrent change or duplicate reference is a conflict, not an error.</summary>
+    public async Task<IResult?> SaveAsync(HubDbContext db, CancellationToken ct)
+    {
+        try
+        {
+            var peopleChanged = db.ChangeTracker.Entries<Person>().Any(e => e.State is EntityState.Added or EntityState.Modified);
+            await db.SaveChangesAsync(ct);
+            if (peopleChanged)
+            {
+                // A new or changed person may link to (or away from) others: read-time linkage starts afresh.
+                linker.Forget();
+            }
+            return null;
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return FhirResults.PreconditionFailed("the record changed while this request was being made: read it again and reapply your change");
+        }
+        catch (DbUpdateException)
+        {
+            return FhirResults.Conflict("the write conflicts with a record stored at the same time (for example the same source reference); nothing was saved");
+        }
+    }
+
     public async Task<WriteOutcome> CreatePatientAsync(HubDbContext db, string agency, JsonElement root, string? ifNoneExist, Guid? id, CancellationToken ct)
     {
         var errors = new InputErrors();
