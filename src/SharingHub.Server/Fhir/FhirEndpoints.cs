@@ -61,6 +61,16 @@ internal static class FhirEndpoints
         {
             return problem;
         }
+        var unknown = http.Request.Query.Keys.FirstOrDefault(k => k is not ("_summary" or "_elements" or "_format"));
+        if (unknown is not null)
+        {
+            return FhirResults.BadRequest($"a read takes only _summary or _elements, not '{SearchParameters.Safe(unknown)}'");
+        }
+        var (shaping, shapeError) = FhirShaping.Parse(http.Request.Query["_summary"].FirstOrDefault(), http.Request.Query["_elements"].FirstOrDefault());
+        if (shapeError is not null || shaping.Count)
+        {
+            return FhirResults.BadRequest(shapeError ?? "_summary=count applies to searches");
+        }
         if (await FhirRequest.OpenAsync(http, access, type, 'r') is { } refusal)
         {
             return refusal;
@@ -82,7 +92,7 @@ internal static class FhirEndpoints
             return FhirResults.NotFound(type, id);
         }
         access.ScopeCount(1);
-        return FhirResults.Resource(FhirTypes.ToResource(map, disclosures.Of(record, decision)), etag: record.ETag,
+        return FhirResults.Resource(shaping.Apply(FhirTypes.ToResource(map, disclosures.Of(record, decision))), etag: record.ETag,
             lastModified: record.UpdatedAt.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
     }
 }

@@ -65,11 +65,11 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             .Select(c => (Record: c, Decision: access.Decide(c)))
             .Where(x => x.Decision.IsPermit && searched.All(x.Decision.Fields.Contains))
             .ToList();
-        var page = visible.Skip(parameters.Offset).Take(parameters.Count).ToList();
+        var page = parameters.Shaping.Count ? [] : visible.Skip(parameters.Offset).Take(parameters.Count).ToList();
         access.ScopeCount(page.Count);
         var baseUrl = FhirEndpoints.BaseUrl(http);
         var entries = page.Select(x => new BundleEntry($"{baseUrl}/{type}/{x.Record.Id}",
-            FhirTypes.ToResource(map, disclosures.Of(x.Record, x.Decision)), new BundleSearch("match"))).ToList();
+            parameters.Shaping.Apply(FhirTypes.ToResource(map, disclosures.Of(x.Record, x.Decision))), new BundleSearch("match"))).ToList();
         return FhirResults.Resource(new Bundle("searchset")
         {
             Timestamp = FhirMapping.Instant(access.Now),

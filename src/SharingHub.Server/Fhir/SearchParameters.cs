@@ -61,13 +61,14 @@ internal sealed class SearchParameters
     public const int DefaultCount = 20;
     public const int MaxCount = 100;
     public const int MaxOffset = 10_000;
-    private static readonly string[] Paging = ["_count", "_offset", "_sort", "_total"];
+    private static readonly string[] Paging = ["_count", "_offset", "_sort", "_total", "_summary", "_elements"];
     private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
 
     public int Count { get; private set; } = DefaultCount;
     public int Offset { get; private set; }
     public string? Sort { get; private set; }
     public string? Error { get; private set; }
+    public FhirShaping Shaping { get; private set; } = FhirShaping.Whole;
 
     public IReadOnlyList<string> All(string name) => _values.TryGetValue(name, out var v) ? v : [];
 
@@ -135,6 +136,14 @@ internal sealed class SearchParameters
         {
             return result.Fail("_total must be none, estimate or accurate");
         }
+        var (shaping, shapeError) = FhirShaping.Parse(result.One("_summary"), result.One("_elements"));
+        if (shapeError is not null)
+        {
+            return result.Fail(shapeError);
+        }
+        result.Shaping = shaping;
+        result._values.Remove("_summary");
+        result._values.Remove("_elements");
         result._values.Remove("_count");
         result._values.Remove("_offset");
         result._values.Remove("_sort");

@@ -278,6 +278,24 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_elements_or_summary_count_then_resources_are_trimmed_and_tagged_subsetted_and_count_returns_only_the_total()
+    {
+        var c = await _hub.CaseAsync();
+
+        using var trimmed = await _hub.GetAsync($"/fhir/Observation/{c.PoliceIncident.Id}?_elements=valueString", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        using var counted = await _hub.GetAsync($"/fhir/Observation?patient={c.PoliceChild.Id}&_summary=count", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        using var both = await _hub.GetAsync($"/fhir/Observation?patient={c.PoliceChild.Id}&_summary=true&_elements=note", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+
+        var observation = await FhirTestHub.JsonAsync(trimmed);
+        Assert.Equal(["resourceType", "id", "meta", "valueString"], observation.EnumerateObject().Select(p => p.Name));
+        Assert.Contains(observation.GetProperty("meta").GetProperty("tag").EnumerateArray(), t => t.GetProperty("code").GetString() == "SUBSETTED");
+        var bundle = await FhirTestHub.JsonAsync(counted);
+        Assert.Equal(1, bundle.GetProperty("total").GetInt32());
+        Assert.False(bundle.TryGetProperty("entry", out _));
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+    }
+
+    [Fact]
     public async Task Given_the_capability_statement_then_it_is_public_and_lists_the_chronology_operation()
     {
         using var response = await _hub.GetAsync("/fhir/metadata", null);
