@@ -52,6 +52,8 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
         {
             return new UpdateResult<T>(UpdateStatus.VersionConflict, null, record.Version);
         }
+        // The version being replaced is kept, sealed as it was, for history and vread.
+        db.RecordHistory.Add(History.RecordSnapshots.Of(record));
         change(record);
         // The change may not touch identity, ownership or history; those define who may see the record.
         var entry = db.Entry(record);
@@ -69,9 +71,14 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
             // The version is a concurrency token: the UPDATE matches only if nobody wrote in between.
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateConcurrencyException)
+        catch (DbUpdateException e)
         {
+            // A racing writer got there first: its UPDATE (or its history row for the same version) won.
             var current = await CurrentVersionAsync<T>(id, cancellationToken);
+            if (e is not DbUpdateConcurrencyException && current == expectedVersion)
+            {
+                throw;
+            }
             return current is null
                 ? new UpdateResult<T>(UpdateStatus.NotFound, null, null)
                 : new UpdateResult<T>(UpdateStatus.VersionConflict, null, current);

@@ -29,6 +29,7 @@ public abstract class HubDbContext(DbContextOptions options) : DbContext(options
     public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
     public DbSet<AuditNode> AuditNodes => Set<AuditNode>();
     public DbSet<DataKeyRow> DataKeys => Set<DataKeyRow>();
+    public DbSet<History.RecordVersion> RecordHistory => Set<History.RecordVersion>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

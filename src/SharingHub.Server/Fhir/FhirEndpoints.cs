@@ -19,6 +19,7 @@ internal static class FhirEndpoints
         services.AddSingleton(sp => new FhirMapping(sp.GetRequiredService<PolicyDecisionPoint>().Policy));
         services.AddSingleton<FhirSearch>();
         services.AddSingleton<Chronology>();
+        services.AddSingleton<FhirHistory>();
         services.AddSingleton<Write.FhirWriter>();
         services.AddSingleton(sp => new Core.People.PersonSealer(
             sp.GetRequiredService<Core.Crypto.IFieldCipher>(), sp.GetRequiredService<Core.Crypto.IBlindIndexer>()));
@@ -32,6 +33,10 @@ internal static class FhirEndpoints
         fhir.MapGet("/Patient/{id}/$chronology", (string id, HttpContext http, RecordAccess access, Chronology chronology) =>
             chronology.ReadAsync(http, access, id)).Audited("fhir.chronology");
         fhir.MapGet("/{type}/{id}", ReadAsync).Audited("fhir.read");
+        fhir.MapGet("/{type}/{id}/_history/{version}", (string type, string id, string version, HttpContext http, RecordAccess access, FhirHistory history) =>
+            history.ReadVersionAsync(http, access, type, id, version)).Audited("fhir.vread");
+        fhir.MapGet("/{type}/{id}/_history", (string type, string id, HttpContext http, RecordAccess access, FhirHistory history) =>
+            history.ListAsync(http, access, type, id)).Audited("fhir.history");
         fhir.MapGet("/{type}", (string type, HttpContext http, RecordAccess access, FhirSearch search) =>
             Known(type) is { } problem ? Task.FromResult(problem) : search.SearchAsync(http, access, type, http.Request.Query)).Audited("fhir.search");
         fhir.MapPost("/{type}/_search", async (string type, HttpContext http, RecordAccess access, FhirSearch search) =>
@@ -51,7 +56,7 @@ internal static class FhirEndpoints
         return app;
     }
 
-    private static IResult? Known(string type) =>
+    public static IResult? Known(string type) =>
         FhirTypes.Readable.Contains(type) ? null : FhirResults.Outcome(404, "not-supported", $"resource type '{SearchParameters.Safe(type)}' is not served here; see /fhir/metadata");
 
     private static async Task<IResult> ReadAsync(string type, string id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts,

@@ -109,7 +109,12 @@ internal sealed record BundleSearch(string Mode);
 
 internal sealed record BundleEntryResponse(string Status, string? Location = null, string? Etag = null, string? LastModified = null, object? Outcome = null);
 
-internal sealed record BundleEntry(string? FullUrl, object? Resource, BundleSearch? Search = null, BundleEntryResponse? Response = null);
+internal sealed record BundleEntryRequest(string Method, string Url);
+
+internal sealed record BundleEntry(string? FullUrl, object? Resource, BundleSearch? Search = null, BundleEntryResponse? Response = null)
+{
+    public BundleEntryRequest? Request { get; init; }
+}
 
 internal sealed record Bundle(string Type) : FhirResource("Bundle", null, null)
 {

@@ -142,6 +142,31 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_an_updated_patient_then_vread_and_history_show_each_version_to_those_who_may_see_it_now()
+    {
+        using var created = await PostAsync("/fhir/Patient", Patient());
+        var id = created.Headers.Location!.ToString().Split('/')[^3];
+        using var updated = await _hub.SendAsync(HttpMethod.Put, $"/fhir/Patient/{id}", "demo-health-practitioner", content: Fhir(Patient(family: "Renamed", id: id)),
+            change: r => r.Headers.IfMatch.Add(EntityTagHeaderValue.Parse("W/\"1\"")));
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+
+        using var first = await _hub.GetAsync($"/fhir/Patient/{id}/_history/1", "demo-la-front-door", "front-door-triage");
+        using var second = await _hub.GetAsync($"/fhir/Patient/{id}/_history/2", "demo-la-front-door", "front-door-triage");
+        using var third = await _hub.GetAsync($"/fhir/Patient/{id}/_history/3", "demo-la-front-door", "front-door-triage");
+        using var history = await _hub.GetAsync($"/fhir/Patient/{id}/_history", "demo-la-front-door", "front-door-triage");
+        using var refused = await _hub.GetAsync($"/fhir/Patient/{id}/_history", "demo-education-fhlp", "family-help");
+
+        Assert.Equal("Pushwell", (await FhirTestHub.JsonAsync(first)).GetProperty("name")[0].GetProperty("family").GetString());
+        Assert.Equal("1", (await FhirTestHub.JsonAsync(first)).GetProperty("meta").GetProperty("versionId").GetString());
+        Assert.Equal("Renamed", (await FhirTestHub.JsonAsync(second)).GetProperty("name")[0].GetProperty("family").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, third.StatusCode);
+        var bundle = await FhirTestHub.JsonAsync(history);
+        Assert.Equal("history", bundle.GetProperty("type").GetString());
+        Assert.Equal(["2", "1"], bundle.GetProperty("entry").EnumerateArray().Select(e => e.GetProperty("resource").GetProperty("meta").GetProperty("versionId").GetString()));
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+    }
+
+    [Fact]
     public async Task Given_events_pushed_again_then_if_none_exist_makes_it_idempotent_and_a_plain_duplicate_is_a_conflict()
     {
         using var created = await PostAsync("/fhir/Patient", Patient());

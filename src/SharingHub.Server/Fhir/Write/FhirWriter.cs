@@ -107,6 +107,7 @@ internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeP
         {
             return WriteOutcome.Refused(FhirResults.PreconditionFailed($"Patient/{id} is at version {person.Version}, not {expected}: read it again and reapply your change"));
         }
+        db.RecordHistory.Add(Data.History.RecordSnapshots.Of(person));
         db.PersonIdentifiers.RemoveRange(person.Identifiers);
         people.Seal(person, details);
         db.PersonIdentifiers.AddRange(person.Identifiers);
