@@ -26,10 +26,18 @@ internal static class FhirCapability
                     service = new[] { new { coding = new[] { new { system = "http://terminology.hl7.org/CodeSystem/restful-security-service", code = "SMART-on-FHIR" } } } },
                     description = "OAuth2 bearer tokens from an agency's trusted issuer, or from the hub's token service (SMART Backend Services client credentials).",
                 },
+                interaction = new[] { new { code = "transaction" } },
                 resource = FhirSearch.Supported.Select(r => new
                 {
                     type = r.Key,
-                    interaction = new[] { new { code = "read" }, new { code = "search-type" } },
+                    interaction = r.Key == FhirTypes.Patient
+                        ? new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" }, new { code = "create" }, new { code = "update" } }
+                        : r.Key == FhirTypes.Observation
+                            ? new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" }, new { code = "create" } }
+                            : new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" } },
+                    versioning = "versioned",
+                    conditionalCreate = r.Key is FhirTypes.Patient or FhirTypes.Observation,
+                    updateCreate = false,
                     searchParam = r.Value.Select(p => new { name = p, type = ParamType(p) }),
                     operation = r.Key == FhirTypes.Patient
                         ? new[] { new { name = "chronology", definition = baseUrl + "/OperationDefinition/Patient-chronology" } }
@@ -42,7 +50,7 @@ internal static class FhirCapability
     private static string ParamType(string name) => name switch
     {
         "_lastUpdated" or "date" or "birthdate" => "date",
-        "patient" or "subject" => "reference",
+        "patient" or "subject" or "member" => "reference",
         "family" => "string",
         _ => "token",
     };

@@ -102,6 +102,9 @@ internal sealed class FhirHistory(IHubDbContextFactory contexts, Disclosures dis
         FhirTypes.Patient => RecordSnapshots.Restore<Person>(row),
         FhirTypes.Observation => RecordSnapshots.Restore<ChronologyEvent>(row),
         FhirTypes.EpisodeOfCare => RecordSnapshots.Restore<Involvement>(row),
-        _ => RecordSnapshots.Restore<PersonState>(row),
+        FhirTypes.Flag => RecordSnapshots.Restore<PersonState>(row),
+        FhirTypes.Group => RecordSnapshots.Restore<Household>(row),
+        FhirTypes.RelatedPerson => RecordSnapshots.Restore<Relationship>(row),
+        _ => RecordSnapshots.Restore<Consent>(row),
     };
 }

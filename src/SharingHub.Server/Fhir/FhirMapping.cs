@@ -23,6 +23,13 @@ internal static class FhirSystems
     public const string Summary = "urn:sharinghub:fhir:summary";
     public const string Detail = "urn:sharinghub:fhir:detail";
     public const string FieldStatus = "urn:sharinghub:field-status";
+    public const string Household = "urn:sharinghub:household";
+    public const string HouseholdRole = "urn:sharinghub:fhir:household-role";
+    public const string HouseholdAddress = "urn:sharinghub:fhir:address";
+    public const string RelatedPersonRecord = "urn:sharinghub:fhir:person-record";
+    public const string ParentalResponsibility = "urn:sharinghub:fhir:parental-responsibility";
+    public const string Purpose = "urn:sharinghub:purpose";
+    public const string RoleCode = "http://terminology.hl7.org/CodeSystem/v3-RoleCode";
     public const string Confidentiality = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
     public const string ObservationValue = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
     public const string DataAbsentReason = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
@@ -142,6 +149,75 @@ internal sealed class FhirMapping(PolicySet policy)
             Author = Organization(s.OwningAgency, policy),
         };
     }
+
+    public Group Group(Disclosure d)
+    {
+        var h = (Household)d.Record;
+        var address = d.Open(nameof(Household.Address), h.Address);
+        var members = d.Shows(nameof(Household.Members), h.Members.Count > 0)
+            ? h.Members.Select(m => new GroupMember(PatientReference(m.PersonId), [new Extension(FhirSystems.HouseholdRole, ValueCode: m.Role)])).ToList()
+            : null;
+        return new Group(h.Id.ToString(), MetaFor(d))
+        {
+            Extension = address is null ? null : [new Extension(FhirSystems.HouseholdAddress, ValueString: address)],
+            Identifier = d.Shows(nameof(Household.Reference)) ? [new Identifier($"{FhirSystems.Household}:{h.OwningAgency}", h.Reference)] : null,
+            Name = "Household",
+            Quantity = members?.Count,
+            ManagingEntity = Organization(h.OwningAgency, policy),
+            Member = members,
+        };
+    }
+
+    public RelatedPerson RelatedPerson(Disclosure d)
+    {
+        var r = (Relationship)d.Record;
+        var extensions = new List<Extension> { new(FhirSystems.RelatedPersonRecord, ValueReference: PatientReference(r.PersonId)) };
+        if (d.Shows(nameof(Relationship.HasParentalResponsibility)))
+        {
+            extensions.Add(new Extension(FhirSystems.ParentalResponsibility, ValueBoolean: r.HasParentalResponsibility));
+        }
+        return new RelatedPerson(r.Id.ToString(), MetaFor(d))
+        {
+            Extension = extensions,
+            Patient = PatientReference(r.RelatedPersonId),
+            Relationship = d.Shows(nameof(Relationship.Kind)) ? [CodeableConcept.Of(FhirSystems.RoleCode, RoleCode(r.Kind), Words(r.Kind.ToString()))] : null,
+        };
+    }
+
+    public FhirConsent Consent(Disclosure d)
+    {
+        var c = (Core.Records.Consent)d.Record;
+        var withdrawn = c.Status == ConsentStatus.Withdrawn;
+        return new FhirConsent(c.Id.ToString(), MetaFor(d))
+        {
+            Status = withdrawn ? "inactive" : "active",
+            Scope = CodeableConcept.Of("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", "Privacy Consent"),
+            Category = [CodeableConcept.Of("http://loinc.org", "59284-0", "Patient Consent")],
+            Patient = PatientReference(c.SubjectPersonId),
+            DateTime = Instant(c.PeriodStart),
+            Performer = c.GrantorPersonId is { } grantor && d.Shows(nameof(Core.Records.Consent.GrantorPersonId)) ? [PatientReference(grantor)] : null,
+            Organization = [Organization(c.OwningAgency, policy)],
+            PolicyRule = CodeableConcept.Of("http://terminology.hl7.org/CodeSystem/v3-ActCode", c.Decision == ConsentDecision.Permit ? "OPTIN" : "OPTOUT"),
+            Provision = new ConsentProvision(
+                c.Decision == ConsentDecision.Permit ? "permit" : "deny",
+                new Period(Instant(c.PeriodStart), (withdrawn ? c.WithdrawnAt : c.PeriodEnd) is { } end ? Instant(end) : null),
+                d.Shows(nameof(Core.Records.Consent.RecipientAgencies)) ? c.RecipientAgencies.Select(a => new ConsentActor(
+                    CodeableConcept.Of("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", "information recipient"), Organization(a, policy))).ToList() : null,
+                d.Shows(nameof(Core.Records.Consent.DataClasses)) ? c.DataClasses.Select(k => new Coding(FhirSystems.DataClass, k)).ToList() : null,
+                d.Shows(nameof(Core.Records.Consent.Purposes)) ? c.Purposes.Select(p => new Coding(FhirSystems.Purpose, p)).ToList() : null),
+        };
+    }
+
+    private static string RoleCode(RelationshipKind kind) => kind switch
+    {
+        RelationshipKind.ParentOf => "PRN",
+        RelationshipKind.StepParentOf => "STPPRN",
+        RelationshipKind.CarerOf => "GUARD",
+        RelationshipKind.SiblingOf => "SIB",
+        RelationshipKind.PartnerOf => "SIGOTHR",
+        RelationshipKind.GrandparentOf => "GRPRN",
+        _ => "FAMMEMB",
+    };
 
     /// <summary>Version, time, confidentiality, data class and owner; REDACTED when a field was withheld or unreadable.</summary>
     public Meta MetaFor(Disclosure d)

@@ -99,6 +99,44 @@ internal sealed record Flag(string Id, Meta Meta) : FhirResource("Flag", Id, Met
     public Reference? Author { get; init; }
 }
 
+internal sealed record GroupMember(Reference Entity, IReadOnlyList<Extension>? Extension = null);
+
+internal sealed record Group(string Id, Meta Meta) : FhirResource("Group", Id, Meta)
+{
+    public IReadOnlyList<Extension>? Extension { get; init; }
+    public IReadOnlyList<Identifier>? Identifier { get; init; }
+    public string Type { get; init; } = "person";
+    public bool Actual { get; init; } = true;
+    public string? Name { get; init; }
+    public int? Quantity { get; init; }
+    public Reference? ManagingEntity { get; init; }
+    public IReadOnlyList<GroupMember>? Member { get; init; }
+}
+
+internal sealed record RelatedPerson(string Id, Meta Meta) : FhirResource("RelatedPerson", Id, Meta)
+{
+    public IReadOnlyList<Extension>? Extension { get; init; }
+    public Reference Patient { get; init; } = null!;
+    public IReadOnlyList<CodeableConcept>? Relationship { get; init; }
+}
+
+internal sealed record ConsentActor(CodeableConcept Role, Reference Reference);
+
+internal sealed record ConsentProvision(string? Type, Period? Period, IReadOnlyList<ConsentActor>? Actor, IReadOnlyList<Coding>? SecurityLabel, IReadOnlyList<Coding>? Purpose);
+
+internal sealed record FhirConsent(string Id, Meta Meta) : FhirResource("Consent", Id, Meta)
+{
+    public string Status { get; init; } = "active";
+    public CodeableConcept Scope { get; init; } = null!;
+    public IReadOnlyList<CodeableConcept> Category { get; init; } = [];
+    public Reference? Patient { get; init; }
+    public string? DateTime { get; init; }
+    public IReadOnlyList<Reference>? Performer { get; init; }
+    public IReadOnlyList<Reference>? Organization { get; init; }
+    public CodeableConcept? PolicyRule { get; init; }
+    public ConsentProvision? Provision { get; init; }
+}
+
 internal sealed record OperationOutcomeIssue(string Severity, string Code, string? Diagnostics = null, CodeableConcept? Details = null, IReadOnlyList<string>? Expression = null);
 
 internal sealed record OperationOutcome(IReadOnlyList<OperationOutcomeIssue> Issue) : FhirResource("OperationOutcome", null, null);

@@ -25,6 +25,9 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             ["date", "-date", "_lastUpdated", "-_lastUpdated"]),
         [FhirTypes.EpisodeOfCare] = (["_id", "_lastUpdated", "patient", "status", "date"], ["_lastUpdated", "date"], ["date", "-date", "_lastUpdated", "-_lastUpdated"]),
         [FhirTypes.Flag] = (["_id", "_lastUpdated", "patient", "subject", "status", "date"], ["_lastUpdated", "date"], ["date", "-date", "_lastUpdated", "-_lastUpdated"]),
+        [FhirTypes.Group] = (["_id", "_lastUpdated", "member"], ["_lastUpdated"], ["_lastUpdated", "-_lastUpdated"]),
+        [FhirTypes.RelatedPerson] = (["_id", "_lastUpdated", "patient"], ["_lastUpdated"], ["_lastUpdated", "-_lastUpdated"]),
+        [FhirTypes.Consent] = (["_id", "_lastUpdated", "patient", "status"], ["_lastUpdated"], ["_lastUpdated", "-_lastUpdated"]),
     };
 
     /// <summary>The search parameters each type supports, for the CapabilityStatement.</summary>
@@ -96,6 +99,10 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
                 (FhirTypes.EpisodeOfCare, "status") => "status",
                 (FhirTypes.Flag, "status") => "endedAt",
                 (FhirTypes.EpisodeOfCare or FhirTypes.Flag, "date") => "startedAt",
+                (FhirTypes.Group, "member") => "members",
+                (FhirTypes.RelatedPerson, "patient") => "relatedPersonId",
+                (FhirTypes.Consent, "patient") => "subjectPersonId",
+                (FhirTypes.Consent, "status") => "status",
                 _ => null,
             };
             if (field is not null)
@@ -128,7 +135,10 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             FhirTypes.Patient => FilterPatients(db, query.Cast<Person>(), p),
             FhirTypes.Observation => FilterEvents(query.Cast<ChronologyEvent>(), p),
             FhirTypes.EpisodeOfCare => FilterInvolvements(query.Cast<Involvement>(), p),
-            _ => FilterStates(query.Cast<PersonState>(), p),
+            FhirTypes.Flag => FilterStates(query.Cast<PersonState>(), p),
+            FhirTypes.Group => ByPatient(query.Cast<Household>(), p, "member", id => h => h.Members.Any(m => m.PersonId == id)),
+            FhirTypes.RelatedPerson => ByPatient(query.Cast<Relationship>(), p, "patient", id => r => r.RelatedPersonId == id),
+            _ => FilterConsents(query.Cast<Consent>(), p),
         };
     }
 
@@ -285,6 +295,29 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             query = to is { } t ? query.Where(s => s.StartedAt < t) : query;
         }
         return (query, null);
+    }
+
+    /// <summary>The one filter Group and RelatedPerson take: the person they are about (or _id).</summary>
+    private static (IQueryable<Record>?, string?) ByPatient<T>(IQueryable<T> query, SearchParameters p, string name,
+        Func<Guid, System.Linq.Expressions.Expression<Func<T, bool>>> about)
+        where T : Record
+    {
+        if (p.One(name) is { } patient)
+        {
+            return PatientId(patient) is { } id ? (query.Where(about(id)), null) : (null, $"{name} must be a Patient reference (Patient/{{id}}) or id");
+        }
+        return p.One("_id") is null ? (null, $"this search needs {name} or _id") : (query, null);
+    }
+
+    private static (IQueryable<Record>?, string?) FilterConsents(IQueryable<Consent> query, SearchParameters p)
+    {
+        var (filtered, problem) = ByPatient(query, p, "patient", id => c => c.SubjectPersonId == id);
+        if (problem is not null || p.One("status") is not { } status)
+        {
+            return (filtered, problem);
+        }
+        ConsentStatus? wanted = status switch { "active" => ConsentStatus.Active, "inactive" => ConsentStatus.Withdrawn, _ => null };
+        return wanted is { } w ? (filtered!.Cast<Consent>().Where(c => c.Status == w), null) : (null, "Consent status is active or inactive");
     }
 
     private static IQueryable<Record> Sort(IQueryable<Record> query, string? sort) => query switch

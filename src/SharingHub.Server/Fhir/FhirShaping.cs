@@ -19,6 +19,9 @@ internal sealed record FhirShaping(IReadOnlySet<string>? Elements, bool Count)
         ["Observation"] = ["identifier", "status", "category", "code", "subject", "focus", "effectiveDateTime", "performer", "valueString", "_valueString"],
         ["EpisodeOfCare"] = ["status", "type", "patient", "managingOrganization", "period", "careManager"],
         ["Flag"] = ["status", "category", "code", "subject", "period", "author"],
+        ["Group"] = ["identifier", "type", "actual", "name", "quantity", "managingEntity"],
+        ["RelatedPerson"] = ["patient", "relationship"],
+        ["Consent"] = ["status", "scope", "category", "patient", "dateTime", "performer", "organization"],
     };
 
     public static readonly FhirShaping Whole = new(null, false);

@@ -12,8 +12,11 @@ internal static class FhirTypes
     public const string Observation = "Observation";
     public const string EpisodeOfCare = "EpisodeOfCare";
     public const string Flag = "Flag";
+    public const string Group = "Group";
+    public const string RelatedPerson = "RelatedPerson";
+    public const string Consent = "Consent";
 
-    public static readonly IReadOnlyList<string> Readable = [Patient, Observation, EpisodeOfCare, Flag];
+    public static readonly IReadOnlyList<string> Readable = [Patient, Observation, EpisodeOfCare, Flag, Group, RelatedPerson, Consent];
 
     /// <summary>Each stored record with the children a resource needs, already narrowed to what this caller could ever see.</summary>
     public static IQueryable<Record> Query(HubDbContext db, string type, RecordAccess access) => type switch
@@ -22,6 +25,9 @@ internal static class FhirTypes
         Observation => db.Events.AsNoTracking().Include(e => e.Subjects).ReachableBy(access),
         EpisodeOfCare => db.Involvements.AsNoTracking().ReachableBy(access),
         Flag => db.States.AsNoTracking().ReachableBy(access),
+        Group => db.Households.AsNoTracking().Include(h => h.Members).ReachableBy(access),
+        RelatedPerson => db.Relationships.AsNoTracking().ReachableBy(access),
+        Consent => db.Consents.AsNoTracking().ReachableBy(access),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a FHIR type the hub serves"),
     };
 
@@ -31,6 +37,9 @@ internal static class FhirTypes
         ChronologyEvent => map.Observation(d),
         Involvement => map.EpisodeOfCare(d),
         PersonState => map.Flag(d),
+        Household => map.Group(d),
+        Relationship => map.RelatedPerson(d),
+        Core.Records.Consent => map.Consent(d),
         _ => throw new ArgumentOutOfRangeException(nameof(d), d.Record.GetType().Name, "no FHIR mapping"),
     };
 
@@ -40,6 +49,9 @@ internal static class FhirTypes
         ChronologyEvent => Observation,
         Involvement => EpisodeOfCare,
         PersonState => Flag,
+        Household => Group,
+        Relationship => RelatedPerson,
+        Core.Records.Consent => Consent,
         _ => record.GetType().Name,
     };
 }

@@ -296,6 +296,42 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_a_household_a_relationship_and_a_consent_then_the_front_door_finds_them_as_group_related_person_and_consent()
+    {
+        var c = await _hub.CaseAsync();
+        var mother = await _hub.Store.AddAsync(_hub.Builder.Person("la", "Grace", "Fhirtest", "1990-01-01", Core.Records.IdentifierKind.LaPersonId, "7700001", personKind: Core.Records.PersonKind.Adult), CancellationToken.None);
+        var household = new Core.Records.Household { Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "person.demographics", Reference = "HH-T-" + Guid.NewGuid().ToString("N")[..8] };
+        household.Members.Add(new Core.Records.HouseholdMember { HouseholdId = household.Id, PersonId = c.LaChild.Id, Role = "child" });
+        household.Members.Add(new Core.Records.HouseholdMember { HouseholdId = household.Id, PersonId = mother.Id, Role = "parent" });
+        household.Address = _hub.Builder.Seal(household, nameof(household.Address), "2 Test Road, Testtown TE2 2ST");
+        await _hub.Store.AddAsync(household, CancellationToken.None);
+        await _hub.Store.AddAsync(new Core.Records.Relationship
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", PersonId = mother.Id, RelatedPersonId = c.LaChild.Id,
+            Kind = Core.Records.RelationshipKind.ParentOf, HasParentalResponsibility = true,
+        }, CancellationToken.None);
+        await _hub.Store.AddAsync(new Core.Records.Consent
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "consent", SubjectPersonId = c.LaChild.Id, GrantorPersonId = mother.Id,
+            Grantor = Core.Records.ConsentGrantor.ParentalResponsibility, Decision = Core.Records.ConsentDecision.Permit, Status = Core.Records.ConsentStatus.Active,
+            RecipientAgencies = ["health", "education"], Purposes = ["family-help"], DataClasses = ["la.social-care"], PeriodStart = DateTimeOffset.UtcNow.AddDays(-1),
+        }, CancellationToken.None);
+
+        using var groups = await _hub.GetAsync($"/fhir/Group?member=Patient/{c.LaChild.Id}", "demo-la-front-door", "front-door-triage");
+        using var related = await _hub.GetAsync($"/fhir/RelatedPerson?patient={c.LaChild.Id}", "demo-la-front-door", "front-door-triage");
+        using var consents = await _hub.GetAsync($"/fhir/Consent?patient={c.LaChild.Id}&status=active", "demo-la-front-door", "front-door-triage");
+
+        var group = Assert.Single(Entries(await FhirTestHub.JsonAsync(groups)));
+        Assert.Equal(2, group.GetProperty("quantity").GetInt32());
+        Assert.Contains(group.GetProperty("member").EnumerateArray(), m => m.GetProperty("entity").GetProperty("reference").GetString() == $"Patient/{mother.Id}");
+        var relatedPerson = Assert.Single(Entries(await FhirTestHub.JsonAsync(related)));
+        Assert.Equal("PRN", relatedPerson.GetProperty("relationship")[0].GetProperty("coding")[0].GetProperty("code").GetString());
+        var consent = Assert.Single(Entries(await FhirTestHub.JsonAsync(consents)));
+        Assert.Equal("permit", consent.GetProperty("provision").GetProperty("type").GetString());
+        Assert.Equal(["la.social-care"], consent.GetProperty("provision").GetProperty("securityLabel").EnumerateArray().Select(l => l.GetProperty("code").GetString()));
+    }
+
+    [Fact]
     public async Task Given_the_capability_statement_then_it_is_public_and_lists_the_chronology_operation()
     {
         using var response = await _hub.GetAsync("/fhir/metadata", null);
