@@ -12,6 +12,17 @@ internal sealed record FhirShaping(IReadOnlySet<string>? Elements, bool Count)
 {
     private static readonly HashSet<string> Mandatory = ["resourceType", "id", "meta"];
 
+    // Elements with a minimum cardinality of 1, which FHIR says a server should return whatever was asked.
+    private static readonly Dictionary<string, string[]> Required = new()
+    {
+        ["Observation"] = ["status", "code"],
+        ["EpisodeOfCare"] = ["status", "patient"],
+        ["Flag"] = ["status", "code", "subject"],
+        ["Group"] = ["type", "actual"],
+        ["RelatedPerson"] = ["patient"],
+        ["Consent"] = ["status", "scope", "category"],
+    };
+
     // The R4 summary elements of the resources the hub serves.
     private static readonly Dictionary<string, string[]> SummaryElements = new()
     {
@@ -65,7 +76,7 @@ internal sealed record FhirShaping(IReadOnlySet<string>? Elements, bool Count)
         var removed = false;
         foreach (var name in node.Select(p => p.Key).ToList())
         {
-            if (!Mandatory.Contains(name) && !keep.Contains(name))
+            if (!Mandatory.Contains(name) && !keep.Contains(name) && !Required.GetValueOrDefault(type, []).Contains(name))
             {
                 node.Remove(name);
                 removed = true;
