@@ -133,7 +133,7 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
         return type switch
         {
             FhirTypes.Patient => FilterPatients(db, query.Cast<Person>(), p),
-            FhirTypes.Observation => FilterEvents(query.Cast<ChronologyEvent>(), p),
+            FhirTypes.Observation => FilterEvents(db, query.Cast<ChronologyEvent>(), p),
             FhirTypes.EpisodeOfCare => FilterInvolvements(query.Cast<Involvement>(), p),
             FhirTypes.Flag => FilterStates(query.Cast<PersonState>(), p),
             FhirTypes.Group => ByPatient(query.Cast<Household>(), p, "member", id => h => h.Members.Any(m => m.PersonId == id)),
@@ -180,7 +180,7 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
         return (query, null);
     }
 
-    private static (IQueryable<Record>?, string?) FilterEvents(IQueryable<ChronologyEvent> query, SearchParameters p)
+    private static (IQueryable<Record>?, string?) FilterEvents(HubDbContext db, IQueryable<ChronologyEvent> query, SearchParameters p)
     {
         var patient = p.One("patient") ?? p.One("subject");
         if (patient is not null)
@@ -189,7 +189,9 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             {
                 return (null, "patient must be a Patient reference (Patient/{id}) or id");
             }
-            query = query.Where(e => e.Subjects.Any(s => s.PersonId == id));
+            // Through the subjects' index: the cost follows the person's events, not the size of the table.
+            var eventIds = db.Set<EventSubject>().Where(s => s.PersonId == id).Select(s => s.EventId);
+            query = query.Where(e => eventIds.Contains(e.Id));
         }
         foreach (var value in p.All("date"))
         {
