@@ -50,6 +50,7 @@ internal static class HttpBenchmark
         }
         await Compare(report, $"{size}: authenticated ping vs anonymous (token validation, cached)", rounds, batch * 2, 8,
             () => Authenticated(token, "/bench/ping-authenticated"), () => new HttpRequestMessage(HttpMethod.Get, "/bench/ping"), http);
+        await IngestBenchmark.RunAsync(report, database, http, await TokenAsync(http, "demo-health-practitioner"), size, smoke);
     }
 
     private static async Task Compare(Report report, string name, int rounds, int batch, int concurrency,

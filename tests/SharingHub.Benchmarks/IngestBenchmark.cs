@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.People;
+using SharingHub.Core.Records;
+using SharingHub.Data.Storage;
+using SharingHub.Testing;
+
+namespace SharingHub.Benchmarks;
+
+/// <summary>
+/// Ingestion: FHIR transaction bundles (a patient and its events) posted to the running hub, which
+/// validates, encrypts, indexes and audits them, against plain batched inserts of the same rows, sealed
+/// beforehand, straight into the same database.
+/// </summary>
+internal static class IngestBenchmark
+{
+    private const int EventsPerBundle = 49;
+
+    public static async Task RunAsync(Report report, TestDatabase database, HttpClient http, string token, string size, bool smoke)
+    {
+        var bundles = smoke ? 2 : 40;
+        var serial = 0;
+        var clock = Stopwatch.StartNew();
+        for (var b = 0; b < bundles; b++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/fhir") { Content = new StringContent(Bundle(ref serial), Encoding.UTF8, "application/fhir+json") };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await http.SendAsync(request);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"transaction answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            }
+        }
+        var secured = bundles * (EventsPerBundle + 1) / clock.Elapsed.TotalSeconds;
+
+        await using var services = await database.StartServicesAsync();
+        var cipher = services.GetRequiredService<IFieldCipher>();
+        var sealer = new PersonSealer(cipher, services.GetRequiredService<IBlindIndexer>());
+        var batches = Enumerable.Range(0, bundles).Select(_ => Rows(sealer, cipher, ref serial)).ToList();
+        var contexts = services.GetRequiredService<IHubDbContextFactory>();
+        clock.Restart();
+        foreach (var (person, events) in batches)
+        {
+            await using var db = contexts.Create();
+            db.People.Add(person);
+            db.Events.AddRange(events);
+            await db.SaveChangesAsync();
+        }
+        var plain = bundles * (EventsPerBundle + 1) / clock.Elapsed.TotalSeconds;
+        report.Add(new Figure("ingest", $"{size}: plain batched inserts of sealed rows (baseline)", plain, null, 1, "itself"));
+        report.Add(new Figure("ingest", $"{size}: FHIR transaction bundles (1 patient + {EventsPerBundle} events), validated, encrypted, indexed, audited", secured, null,
+            secured / plain, "plain inserts (share of their rate)"));
+    }
+
+    private static string NhsNumber(int serial)
+    {
+        for (var n = serial; ; n++)
+        {
+            var nine = "999" + (n % 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
+            if (AgencyIdentifiers.NhsCheckDigit(nine) is >= 0 and var check)
+            {
+                return nine + check.ToString(CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
+    private static string Bundle(ref int serial)
+    {
+        var patientUrl = $"urn:uuid:{Guid.NewGuid()}";
+        var entries = new List<object>
+        {
+            new
+            {
+                fullUrl = patientUrl,
+                resource = new
+                {
+                    resourceType = "Patient",
+                    identifier = new[] { new { system = "https://fhir.nhs.uk/Id/nhs-number", value = NhsNumber(500_000 + serial++) } },
+                    name = new[] { new { family = "Ingest", given = new[] { "Bench" } } },
+                    birthDate = "2015-06-01",
+                    gender = "female",
+                    address = new[] { new { text = "1 Bench Street, Testtown TE1 1ST" } },
+                },
+                request = new { method = "POST", url = "Patient" },
+            },
+        };
+        for (var e = 0; e < EventsPerBundle; e++)
+        {
+            entries.Add(new
+            {
+                resource = new
+                {
+                    resourceType = "Observation",
+                    meta = new { tag = new[] { new { system = "urn:sharinghub:data-class", code = "health.clinical" } } },
+                    identifier = new[] { new { system = "urn:sharinghub:source-reference:health", value = $"BENCH-{serial}-{e}-{Guid.NewGuid():N}" } },
+                    status = "final",
+                    category = new[] { new { coding = new[] { new { system = "urn:sharinghub:event-category", code = "hospital-attendance" } } } },
+                    code = new { text = "Attendance" },
+                    subject = new { reference = patientUrl },
+                    effectiveDateTime = "2026-10-01T09:30:00Z",
+                    valueString = "Attended the emergency department with a minor injury",
+                    note = new[] { new { text = "Seen and discharged; safeguarding questions asked and answered" } },
+                },
+                request = new { method = "POST", url = "Observation" },
+            });
+        }
+        return JsonSerializer.Serialize(new { resourceType = "Bundle", type = "transaction", entry = entries });
+    }
+
+    private static (Person Person, List<ChronologyEvent> Events) Rows(PersonSealer sealer, IFieldCipher cipher, ref int serial)
+    {
+        var person = new Person { Id = Guid.NewGuid(), OwningAgency = "health", DataClass = "person.demographics", CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow, Version = 1 };
+        sealer.Seal(person, new PersonDetails(PersonKind.Child, "Bench", "Ingest", new DateOnly(2015, 6, 1), "female", "1 Bench Street, Testtown TE1 1ST",
+            [(IdentifierKind.NhsNumber, NhsNumber(700_000 + serial++))]));
+        var batch = serial;
+        var events = Enumerable.Range(0, EventsPerBundle).Select(e =>
+        {
+            var ev = new ChronologyEvent
+            {
+                Id = Guid.NewGuid(), OwningAgency = "health", DataClass = "health.clinical", OccurredAt = new DateTimeOffset(2026, 10, 1, 9, 30, 0, TimeSpan.Zero),
+                Category = "hospital-attendance", Significance = Significance.Medium, SourceReference = $"PLAIN-{batch}-{e}-{Guid.NewGuid():N}",
+                CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow, Version = 1,
+            };
+            ev.Subjects = [new EventSubject { EventId = ev.Id, PersonId = person.Id }];
+            ev.Summary = cipher.Encrypt("Attended the emergency department with a minor injury", SensitiveFields.For(ev, nameof(ChronologyEvent.Summary)));
+            ev.Detail = cipher.Encrypt("Seen and discharged; safeguarding questions asked and answered", SensitiveFields.For(ev, nameof(ChronologyEvent.Detail)));
+            return ev;
+        }).ToList();
+        return (person, events);
+    }
+}
