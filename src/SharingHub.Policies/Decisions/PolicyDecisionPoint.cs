@@ -76,6 +76,19 @@ public sealed class PolicyDecisionPoint
             && rules.Any(r => r.Effect == RuleEffect.Permit && RequesterMatches(r, principal) && (r.AllFieldsAllowed || r.Fields.Contains(field)));
     }
 
+    /// <summary>
+    /// Whether any decision for this principal and purpose could look at consent records: the purpose
+    /// requires consent, or a rule that could apply makes consent a condition. When not, a request need
+    /// not load them, and the decisions are the same without them.
+    /// </summary>
+    public bool MayConsultConsent(Principal principal, string purpose)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        return _policy.Purposes.TryGetValue(purpose, out var p)
+            && (p.Consent == ConsentRule.Required
+                || _rulesByPurpose[purpose].Any(r => r.Effect == RuleEffect.Permit && r.Conditions.ConsentInForce && RequesterMatches(r, principal)));
+    }
+
     public Decision Decide(AccessRequest request, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -37,6 +37,7 @@ internal sealed class RecordAccess(
     private List<ConsentFacts> _consents = [];
     private readonly List<Consent> _consentRows = [];
     private bool _opened;
+    private bool _consultsConsent;
 
     public Principal Principal { get; private set; } = null!;
     public string Purpose { get; private set; } = "";
@@ -60,6 +61,7 @@ internal sealed class RecordAccess(
         Principal = new Principal(me.Agency, me.Subject, me.Roles, me.ClientId);
         Purpose = purpose!;
         Now = clock.GetUtcNow();
+        _consultsConsent = policy.MayConsultConsent(Principal, Purpose);
         Reachable = policy.Reachable(Principal, Purpose).Select(p => ReachableKey(p.Agency, p.DataClass)).ToList();
         var justification = http.Request.Headers[PurposeOfUse.OverrideHeader].ToString();
         OverrideJustification = justification.Length > 0 ? justification : null;
@@ -100,7 +102,7 @@ internal sealed class RecordAccess(
         _links = _links.Merge(linked);
         SetEnquiryFacts();
         var added = _links.Known.Where(id => !before.Contains(id)).ToList();
-        if (added.Count > 0)
+        if (added.Count > 0 && _consultsConsent)
         {
             await using var db = contexts.Create();
             _consentRows.AddRange(await db.Consents.AsNoTracking().Where(c => added.Contains(c.SubjectPersonId)).ToListAsync(cancellationToken));

@@ -27,14 +27,16 @@ internal static class FhirCapability
                     description = "OAuth2 bearer tokens from an agency's trusted issuer, or from the hub's token service (SMART Backend Services client credentials).",
                 },
                 interaction = new[] { new { code = "transaction" } },
-                resource = FhirSearch.Supported.Select(r => new
+                resource = FhirSearch.Supported.Append(new KeyValuePair<string, string[]>("AuditEvent", ["date", "patient", "agent", "purpose", "outcome"])).Select(r => new
                 {
                     type = r.Key,
                     interaction = r.Key == FhirTypes.Patient
                         ? new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" }, new { code = "create" }, new { code = "update" } }
                         : r.Key == FhirTypes.Observation
                             ? new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" }, new { code = "create" } }
-                            : new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" } },
+                            : r.Key == "AuditEvent"
+                                ? new[] { new { code = "search-type" } }
+                                : new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" } },
                     versioning = "versioned",
                     conditionalCreate = r.Key is FhirTypes.Patient or FhirTypes.Observation,
                     updateCreate = false,
@@ -51,6 +53,7 @@ internal static class FhirCapability
     {
         "_lastUpdated" or "date" or "birthdate" => "date",
         "patient" or "subject" or "member" => "reference",
+        "agent" or "purpose" or "outcome" => "token",
         "family" => "string",
         _ => "token",
     };

@@ -90,6 +90,29 @@ public sealed class DecisionMatrixTests
     }
 
     [Fact]
+    public void Given_a_principal_and_purpose_that_never_consult_consent_then_dropping_the_consents_changes_no_decision()
+    {
+        var pdp = new PolicyDecisionPoint(_policy);
+        var checkedAny = 0;
+        foreach (var builder in Space().Where(b => b.Consents.Any()))
+        {
+            var request = builder.Build();
+            if (pdp.MayConsultConsent(request.Principal, request.Purpose))
+            {
+                continue;
+            }
+            checkedAny++;
+            var with = pdp.Decide(request, RequestBuilder.Now);
+            var without = pdp.Decide(request with { Consents = [] }, RequestBuilder.Now);
+            Assert.Equal(with.Effect, without.Effect);
+            Assert.True(with.Fields.SetEquals(without.Fields));
+            Assert.Equal(with.ConsentBasis, without.ConsentBasis);
+        }
+        Assert.True(checkedAny > 1000, $"only {checkedAny} requests never consult consent");
+        Assert.True(pdp.MayConsultConsent(new Principal("la", "fhlp", new HashSet<string> { "fhlp" }), "family-help"));
+    }
+
+    [Fact]
     public void Given_any_request_when_permit_rules_or_consents_are_removed_then_nothing_more_is_ever_granted()
     {
         var space = Space().ToArray();

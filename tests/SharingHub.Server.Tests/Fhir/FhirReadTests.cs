@@ -337,6 +337,24 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_a_chronology_read_then_the_councils_ig_officer_finds_it_as_an_audit_event_and_a_practitioner_cannot_search_the_audit()
+    {
+        var c = await _hub.CaseAsync();
+        (await _hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", "demo-education-lead", "s47-enquiry", c.Enquiry.Id)).Dispose();
+
+        using var found = await _hub.GetAsync($"/fhir/AuditEvent?patient=Patient/{c.LaChild.Id}&agent=demo-education-lead", "demo-la-ig", "audit-review");
+        using var practitioner = await _hub.GetAsync($"/fhir/AuditEvent?patient={c.LaChild.Id}", "demo-la-lcpp", "s47-enquiry");
+
+        Assert.Equal(HttpStatusCode.OK, found.StatusCode);
+        var events = Entries(await FhirTestHub.JsonAsync(found));
+        var auditEvent = Assert.Single(events);
+        Assert.Equal("AuditEvent", auditEvent.GetProperty("resourceType").GetString());
+        Assert.Contains("fhir.chronology", auditEvent.ToString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, practitioner.StatusCode);
+        Assert.Equal("OperationOutcome", (await FhirTestHub.JsonAsync(practitioner)).GetProperty("resourceType").GetString());
+    }
+
+    [Fact]
     public async Task Given_the_capability_statement_then_it_is_public_and_lists_the_chronology_operation()
     {
         using var response = await _hub.GetAsync("/fhir/metadata", null);
