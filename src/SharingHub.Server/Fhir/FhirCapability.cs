@@ -27,14 +27,15 @@ internal static class FhirCapability
                     description = "OAuth2 bearer tokens from an agency's trusted issuer, or from the hub's token service (SMART Backend Services client credentials).",
                 },
                 interaction = new[] { new { code = "transaction" } },
-                resource = FhirSearch.Supported.Append(new KeyValuePair<string, string[]>("AuditEvent", ["date", "patient", "agent", "purpose", "outcome"])).Select(r => new
+                resource = FhirSearch.Supported.Append(new KeyValuePair<string, string[]>("AuditEvent", ["date", "patient", "agent", "purpose", "outcome"]))
+                    .Append(new KeyValuePair<string, string[]>("Provenance", ["target"])).Select(r => new
                 {
                     type = r.Key,
                     interaction = r.Key == FhirTypes.Patient
                         ? new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" }, new { code = "create" }, new { code = "update" } }
                         : r.Key == FhirTypes.Observation
                             ? new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" }, new { code = "create" } }
-                            : r.Key == "AuditEvent"
+                            : r.Key is "AuditEvent" or "Provenance"
                                 ? new[] { new { code = "search-type" } }
                                 : new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" } },
                     versioning = "versioned",
@@ -52,7 +53,7 @@ internal static class FhirCapability
     private static string ParamType(string name) => name switch
     {
         "_lastUpdated" or "date" or "birthdate" => "date",
-        "patient" or "subject" or "member" => "reference",
+        "patient" or "subject" or "member" or "target" => "reference",
         "agent" or "purpose" or "outcome" => "token",
         "family" => "string",
         _ => "token",

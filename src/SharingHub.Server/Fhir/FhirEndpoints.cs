@@ -31,6 +31,7 @@ internal static class FhirEndpoints
         var fhir = app.MapGroup(Base);
         fhir.MapGet("/metadata", (HttpContext http) => FhirResults.Resource(FhirCapability.Statement(BaseUrl(http)))).AllowAnonymous();
         fhir.MapFhirAuditEvents();
+        fhir.MapFhirProvenance();
         fhir.MapGet("/Patient/{id}/$chronology", (string id, HttpContext http, RecordAccess access, Chronology chronology) =>
             chronology.ReadAsync(http, access, id)).Audited("fhir.chronology");
         fhir.MapGet("/{type}/{id}", ReadAsync).Audited("fhir.read");

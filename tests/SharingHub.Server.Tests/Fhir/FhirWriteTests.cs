@@ -164,6 +164,13 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal("history", bundle.GetProperty("type").GetString());
         Assert.Equal(["2", "1"], bundle.GetProperty("entry").EnumerateArray().Select(e => e.GetProperty("resource").GetProperty("meta").GetProperty("versionId").GetString()));
         Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+
+        using var provenance = await _hub.GetAsync($"/fhir/Provenance?target=Patient/{id}", "demo-la-front-door", "front-door-triage");
+        using var hiddenProvenance = await _hub.GetAsync($"/fhir/Provenance?target=Patient/{id}", "demo-education-fhlp", "family-help");
+        var activities = (await FhirTestHub.JsonAsync(provenance)).GetProperty("entry").EnumerateArray()
+            .Select(e => e.GetProperty("resource").GetProperty("activity").GetProperty("coding")[0].GetProperty("code").GetString());
+        Assert.Equal(["CREATE", "UPDATE"], activities);
+        Assert.Equal(0, (await FhirTestHub.JsonAsync(hiddenProvenance)).GetProperty("total").GetInt32());
     }
 
     [Fact]
