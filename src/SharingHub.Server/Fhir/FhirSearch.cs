@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Primitives;
 using SharingHub.Core.People;
@@ -120,16 +121,12 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             var guids = ids.Select(i => Guid.TryParse(i, out var g) ? g : Guid.Empty).ToList();
             query = query.Where(r => guids.Contains(r.Id));
         }
-        foreach (var value in p.All("_lastUpdated"))
+        var (updated, problem) = InRange(query, p.All("_lastUpdated"), r => r.UpdatedAt, "_lastUpdated");
+        if (problem is not null)
         {
-            if (!DateRange.TryParse(value, out var range))
-            {
-                return (null, $"_lastUpdated '{SearchParameters.Safe(value)}' is not a FHIR date (yyyy, yyyy-MM, yyyy-MM-dd or an instant with a zone), optionally prefixed eq, ge, le, gt or lt");
-            }
-            var (from, to) = range.Bounds;
-            query = from is { } f ? query.Where(r => r.UpdatedAt >= f) : query;
-            query = to is { } t ? query.Where(r => r.UpdatedAt < t) : query;
+            return (null, problem);
         }
+        query = updated!;
         return type switch
         {
             FhirTypes.Patient => FilterPatients(db, query.Cast<Person>(), p),
@@ -193,16 +190,12 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             var eventIds = db.Set<EventSubject>().Where(s => s.PersonId == id).Select(s => s.EventId);
             query = query.Where(e => eventIds.Contains(e.Id));
         }
-        foreach (var value in p.All("date"))
+        var (dated, dateProblem) = InRange(query, p.All("date"), e => e.OccurredAt, "date");
+        if (dateProblem is not null)
         {
-            if (!DateRange.TryParse(value, out var range))
-            {
-                return (null, $"date '{SearchParameters.Safe(value)}' is not a FHIR date");
-            }
-            var (from, to) = range.Bounds;
-            query = from is { } f ? query.Where(e => e.OccurredAt >= f) : query;
-            query = to is { } t ? query.Where(e => e.OccurredAt < t) : query;
+            return (null, dateProblem);
         }
+        query = dated!;
         if (p.AnyOf("category") is { Count: > 0 } categories)
         {
             var codes = categories.Select(c => c.StartsWith(FhirSystems.EventCategory + "|", StringComparison.Ordinal) ? c[(FhirSystems.EventCategory.Length + 1)..] : c).ToList();
@@ -251,16 +244,12 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             }
             query = query.Where(i => i.Status == w);
         }
-        foreach (var value in p.All("date"))
+        var (dated, dateProblem) = InRange(query, p.All("date"), i => i.StartedAt, "date");
+        if (dateProblem is not null)
         {
-            if (!DateRange.TryParse(value, out var range))
-            {
-                return (null, $"date '{SearchParameters.Safe(value)}' is not a FHIR date");
-            }
-            var (from, to) = range.Bounds;
-            query = from is { } f ? query.Where(i => i.StartedAt >= f) : query;
-            query = to is { } t ? query.Where(i => i.StartedAt < t) : query;
+            return (null, dateProblem);
         }
+        query = dated!;
         return (query, null);
     }
 
@@ -286,22 +275,45 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             }
             query = status == "active" ? query.Where(s => s.EndedAt == null) : query.Where(s => s.EndedAt != null);
         }
-        foreach (var value in p.All("date"))
+        var (dated, dateProblem) = InRange(query, p.All("date"), s => s.StartedAt, "date");
+        if (dateProblem is not null)
+        {
+            return (null, dateProblem);
+        }
+        query = dated!;
+        return (query, null);
+    }
+
+    /// <summary>Each date value narrows <paramref name="field"/> to the range it covers (repeated values are ANDed, as FHIR says).</summary>
+    private static (IQueryable<T>? Query, string? Problem) InRange<T>(IQueryable<T> query, IReadOnlyList<string> values,
+        Expression<Func<T, DateTimeOffset>> field, string name)
+    {
+        foreach (var value in values)
         {
             if (!DateRange.TryParse(value, out var range))
             {
-                return (null, $"date '{SearchParameters.Safe(value)}' is not a FHIR date");
+                return (null, $"{name} '{SearchParameters.Safe(value)}' is not a FHIR date (yyyy, yyyy-MM, yyyy-MM-dd or an instant with a zone), optionally prefixed eq, ge, le, gt or lt");
             }
             var (from, to) = range.Bounds;
-            query = from is { } f ? query.Where(s => s.StartedAt >= f) : query;
-            query = to is { } t ? query.Where(s => s.StartedAt < t) : query;
+            query = from is { } f ? query.Where(Compare(field, f, ExpressionType.GreaterThanOrEqual)) : query;
+            query = to is { } t ? query.Where(Compare(field, t, ExpressionType.LessThan)) : query;
         }
         return (query, null);
     }
 
+    private static Expression<Func<T, bool>> Compare<T>(Expression<Func<T, DateTimeOffset>> field,
+        DateTimeOffset value, ExpressionType comparison)
+    {
+        // A member of a closure object, not a constant, so EF sends the bound as a parameter and reuses the plan.
+        var bound = Expression.Property(Expression.Constant(new Bound(value)), nameof(Bound.Value));
+        return Expression.Lambda<Func<T, bool>>(Expression.MakeBinary(comparison, field.Body, bound), field.Parameters);
+    }
+
+    private sealed record Bound(DateTimeOffset Value);
+
     /// <summary>The one filter Group and RelatedPerson take: the person they are about (or _id).</summary>
     private static (IQueryable<Record>?, string?) ByPatient<T>(IQueryable<T> query, SearchParameters p, string name,
-        Func<Guid, System.Linq.Expressions.Expression<Func<T, bool>>> about)
+        Func<Guid, Expression<Func<T, bool>>> about)
         where T : Record
     {
         if (p.One(name) is { } patient)

@@ -153,6 +153,9 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
 
         Assert.Equal(6, total);
         Assert.Equal(["Incident 4", "Incident 3", "Incident 2", "Incident 1", "Incident 0", "Officers attended a report of shouting"], seen);
+
+        using var ranged = await _hub.GetAsync($"/fhir/Observation?patient={c.PoliceChild.Id}&date=ge2026-09-08&date=lt2026-09-11&_sort=-date", "demo-la-front-door", "front-door-triage");
+        Assert.Equal(["Incident 0", "Incident 1", "Incident 2"], Entries(await FhirTestHub.JsonAsync(ranged)).Select(e => e.GetProperty("valueString").GetString()));
     }
 
     [Fact]
