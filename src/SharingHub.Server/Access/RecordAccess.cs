@@ -21,7 +21,7 @@ public sealed class AccessOptions
 /// <summary>
 /// One request's view of the records: who asks, for which purpose and enquiry, which records are the
 /// same individuals (linkage) and which consents apply. Every record an API would return passes
-/// <see cref="Decide"/> first: the decision point is consulted and the decision goes into the request's
+/// <see cref="Decide(Record)"/> first: the decision point is consulted and the decision goes into the request's
 /// audit entry, permit or deny. The time is fixed when the request starts, so one answer is one moment.
 /// </summary>
 internal sealed class RecordAccess(
@@ -129,9 +129,13 @@ internal sealed class RecordAccess(
     public static string ReachableKey(string agency, string dataClass) => agency + "/" + dataClass;
 
     /// <summary>Decides on one record and records the decision in the request's audit entry.</summary>
-    public Decision Decide(Record record)
+    public Decision Decide(Record record) => Decide(RecordFacts.For(record));
+
+    /// <summary>Decides on a record whose subjects are not on the record itself (an information request is about its enquiry's subjects).</summary>
+    public Decision Decide(Record record, IEnumerable<Guid> subjects) => Decide(RecordFacts.For(record) with { SubjectIds = subjects.ToHashSet() });
+
+    private Decision Decide(ResourceFacts facts)
     {
-        var facts = RecordFacts.For(record);
         var decision = policy.Decide(new AccessRequest(Principal, Purpose, Enquiry, facts, _consents, OverrideJustification), Now);
         audit.Record(facts, decision);
         return decision;

@@ -28,7 +28,8 @@ internal static class FhirCapability
                 },
                 interaction = new[] { new { code = "transaction" } },
                 resource = FhirSearch.Supported.Append(new KeyValuePair<string, string[]>("AuditEvent", ["date", "patient", "agent", "purpose", "outcome"]))
-                    .Append(new KeyValuePair<string, string[]>("Provenance", ["target"])).Select(r => new
+                    .Append(new KeyValuePair<string, string[]>("Provenance", ["target"]))
+                    .Append(new KeyValuePair<string, string[]>("Task", ["_id", "patient", "code", "status"])).Select(r => new
                 {
                     type = r.Key,
                     interaction = r.Key == FhirTypes.Patient

@@ -20,6 +20,7 @@ internal static class FhirEndpoints
         services.AddSingleton<FhirSearch>();
         services.AddSingleton<Chronology>();
         services.AddSingleton<FhirHistory>();
+        services.AddSingleton<FhirTasks>();
         services.AddSingleton<Write.FhirWriter>();
         services.AddSingleton(sp => new Core.People.PersonSealer(
             sp.GetRequiredService<Core.Crypto.IFieldCipher>(), sp.GetRequiredService<Core.Crypto.IBlindIndexer>()));
@@ -32,6 +33,8 @@ internal static class FhirEndpoints
         fhir.MapGet("/metadata", (HttpContext http) => FhirResults.Resource(FhirCapability.Statement(BaseUrl(http)))).AllowAnonymous();
         fhir.MapFhirAuditEvents();
         fhir.MapFhirProvenance();
+        fhir.MapGet("/Task/{id}", (string id, HttpContext http, RecordAccess access, FhirTasks tasks) => tasks.ReadAsync(http, access, id)).Audited("fhir.read");
+        fhir.MapGet("/Task", (HttpContext http, RecordAccess access, FhirTasks tasks) => tasks.SearchAsync(http, access)).Audited("fhir.search");
         fhir.MapGet("/Patient/{id}/$chronology", (string id, HttpContext http, RecordAccess access, Chronology chronology) =>
             chronology.ReadAsync(http, access, id)).Audited("fhir.chronology");
         fhir.MapGet("/{type}/{id}", ReadAsync).Audited("fhir.read");

@@ -358,6 +358,53 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_a_referral_and_an_information_request_then_each_reader_sees_the_tasks_their_rules_allow()
+    {
+        var c = await _hub.CaseAsync();
+        var referral = new Core.Records.Referral
+        {
+            Id = Guid.NewGuid(), OwningAgency = "police", DataClass = "referral", SubjectPersonId = c.LaChild.Id,
+            ReceivedAt = new DateTimeOffset(2026, 9, 4, 16, 0, 0, TimeSpan.Zero), DecisionDueAt = new DateTimeOffset(2026, 9, 7, 16, 0, 0, TimeSpan.Zero),
+            Decision = Core.Records.ReferralDecision.Section47Enquiry, DecidedAt = new DateTimeOffset(2026, 9, 5, 10, 0, 0, TimeSpan.Zero),
+        };
+        referral.Concern = _hub.Builder.Seal(referral, nameof(referral.Concern), "Child disclosed being hit at home");
+        referral.ReferrerIdentity = _hub.Builder.Seal(referral, nameof(referral.ReferrerIdentity), "PC Example, response team");
+        await _hub.Store.AddAsync(referral, CancellationToken.None);
+        var request = new Core.Records.InformationRequest
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", EnquiryId = c.Enquiry.Id, RequestedAgency = "police",
+            RequestedAt = new DateTimeOffset(2026, 9, 5, 11, 0, 0, TimeSpan.Zero), DueAt = new DateTimeOffset(2026, 9, 7, 11, 0, 0, TimeSpan.Zero),
+            Status = Core.Records.InformationRequestStatus.Answered,
+        };
+        request.Question = _hub.Builder.Seal(request, nameof(request.Question), "What do police hold about the household?");
+        var answer = new Core.Records.InformationResponse
+        {
+            Id = Guid.NewGuid(), OwningAgency = "police", DataClass = "information-response", RequestId = request.Id,
+            RespondedAt = new DateTimeOffset(2026, 9, 6, 9, 0, 0, TimeSpan.Zero), Kind = Core.Records.InformationResponseKind.HeldNotShared,
+            CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow, Version = 1,
+        };
+        answer.Reason = _hub.Builder.Seal(answer, nameof(answer.Reason), "Disclosure now would prejudice an investigation; review in 14 days");
+        request.Responses.Add(answer);
+        await _hub.Store.AddAsync(request, CancellationToken.None);
+
+        using var frontDoor = await _hub.GetAsync($"/fhir/Task?patient={c.LaChild.Id}&code=referral", "demo-la-front-door", "front-door-triage");
+        using var referrer = await _hub.GetAsync($"/fhir/Task/{referral.Id}", "demo-police-front-door", "front-door-triage");
+        using var lcpp = await _hub.GetAsync($"/fhir/Task?patient={c.LaChild.Id}&code=information-request", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        using var education = await _hub.GetAsync($"/fhir/Task?patient={c.LaChild.Id}&code=referral", "demo-education-lead", "s47-enquiry", c.Enquiry.Id);
+
+        var referralTask = Assert.Single(Entries(await FhirTestHub.JsonAsync(frontDoor)));
+        Assert.Equal("section47Enquiry", referralTask.GetProperty("businessStatus").GetProperty("coding")[0].GetProperty("code").GetString());
+        Assert.Equal("PC Example, response team", referralTask.GetProperty("extension")[0].GetProperty("valueString").GetString());
+        var outcome = await FhirTestHub.JsonAsync(referrer);
+        Assert.Equal("completed", outcome.GetProperty("status").GetString());
+        var requestTask = Assert.Single(Entries(await FhirTestHub.JsonAsync(lcpp)));
+        var output = Assert.Single(requestTask.GetProperty("output").EnumerateArray());
+        Assert.Equal("heldNotShared", output.GetProperty("type").GetProperty("coding")[0].GetProperty("code").GetString());
+        Assert.Contains("prejudice an investigation", output.GetProperty("valueString").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, (await FhirTestHub.JsonAsync(education)).GetProperty("total").GetInt32());
+    }
+
+    [Fact]
     public async Task Given_the_capability_statement_then_it_is_public_and_lists_the_chronology_operation()
     {
         using var response = await _hub.GetAsync("/fhir/metadata", null);

@@ -1,0 +1,209 @@
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Records;
+using SharingHub.Data.Storage;
+using SharingHub.Policies.Decisions;
+using SharingHub.Policies.Model;
+using SharingHub.Server.Access;
+
+namespace SharingHub.Server.Fhir;
+
+internal sealed record TaskRestriction(Period Period);
+
+internal sealed record TaskOutput(CodeableConcept Type, string ValueString);
+
+internal sealed record FhirTask(string Id, Meta Meta) : FhirResource("Task", Id, Meta)
+{
+    public IReadOnlyList<Extension>? Extension { get; init; }
+    public string Status { get; init; } = "requested";
+    public CodeableConcept? BusinessStatus { get; init; }
+    public string Intent { get; init; } = "order";
+    public CodeableConcept Code { get; init; } = null!;
+    public string? Description { get; init; }
+    public Reference? For { get; init; }
+    public string? AuthoredOn { get; init; }
+    public string? LastModified { get; init; }
+    public Reference? Requester { get; init; }
+    public Reference? Owner { get; init; }
+    public TaskRestriction? Restriction { get; init; }
+    public IReadOnlyList<TaskOutput>? Output { get; init; }
+}
+
+/// <summary>
+/// Task: a referral to the front door (and its decision), and an information request from an enquiry
+/// (with each agency's answer, including a recorded refusal). Read and search only; the workflow that
+/// creates and answers them is the MACPT workflow's. An information request is about its enquiry's
+/// subjects, and each answer is a record of its own, decided on its own.
+/// </summary>
+internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures disclosures, FhirMapping map, PolicyDecisionPoint policy)
+{
+    public const string TaskCodes = "urn:sharinghub:task";
+    public const string ReferralDecisions = "urn:sharinghub:referral-decision";
+    private static readonly string[] Parameters = ["_id", "patient", "code", "status", "_count", "_format"];
+
+    public async Task<IResult> ReadAsync(HttpContext http, RecordAccess access, string id)
+    {
+        if (await FhirRequest.OpenAsync(http, access, "Task", 'r') is { } refusal)
+        {
+            return refusal;
+        }
+        if (!Guid.TryParse(id, out var guid))
+        {
+            return FhirResults.NotFound("Task", SearchParameters.Safe(id));
+        }
+        var tasks = await FindAsync(http, access, [guid], null, null);
+        return tasks.Count == 1 ? FhirResults.Resource(tasks[0]) : FhirResults.NotFound("Task", id);
+    }
+
+    public async Task<IResult> SearchAsync(HttpContext http, RecordAccess access)
+    {
+        var query = http.Request.Query;
+        if (query.Keys.FirstOrDefault(k => !Parameters.Contains(k)) is { } unknown)
+        {
+            return FhirResults.BadRequest($"Task search takes {string.Join(", ", Parameters[..^1])}; not '{SearchParameters.Safe(unknown)}'");
+        }
+        var code = query["code"].FirstOrDefault()?.Replace(TaskCodes + "|", "", StringComparison.Ordinal);
+        if (code is not (null or "referral" or "information-request"))
+        {
+            return FhirResults.BadRequest("Task code is referral or information-request", "code");
+        }
+        var status = query["status"].FirstOrDefault();
+        if (status is not (null or "requested" or "completed" or "cancelled"))
+        {
+            return FhirResults.BadRequest("Task status is requested, completed or cancelled", "status");
+        }
+        Guid? patient = null;
+        if (query["patient"].FirstOrDefault() is { } p)
+        {
+            patient = FhirSearch.PatientId(p);
+            if (patient is null)
+            {
+                return FhirResults.BadRequest("patient must be a Patient reference or id", "patient");
+            }
+        }
+        var ids = query["_id"].FirstOrDefault()?.Split(',').Select(i => Guid.TryParse(i, out var g) ? g : Guid.Empty).ToList();
+        if (patient is null && ids is null)
+        {
+            return FhirResults.BadRequest("a Task search needs patient or _id");
+        }
+        var count = int.TryParse(query["_count"].FirstOrDefault() ?? "50", out var c) && c is >= 0 and <= SearchParameters.MaxCount ? c : -1;
+        if (count < 0)
+        {
+            return FhirResults.BadRequest($"_count is 0 to {SearchParameters.MaxCount}");
+        }
+        if (await FhirRequest.OpenAsync(http, access, "Task", 's') is { } refusal)
+        {
+            return refusal;
+        }
+        var tasks = await FindAsync(http, access, ids, patient, code);
+        tasks = tasks.Where(t => status is null || t.Status == status).ToList();
+        access.ScopeCount(Math.Min(count, tasks.Count));
+        var baseUrl = FhirEndpoints.BaseUrl(http);
+        return FhirResults.Resource(new Bundle("searchset")
+        {
+            Timestamp = FhirMapping.Instant(access.Now),
+            Total = tasks.Count,
+            Link = [new BundleLink("self", $"{baseUrl}/Task{http.Request.QueryString}")],
+            Entry = tasks.Count == 0 || count == 0 ? null : tasks.Take(count).Select(t => new BundleEntry($"{baseUrl}/Task/{t.Id}", t, new BundleSearch("match"))).ToList(),
+        });
+    }
+
+    private async Task<List<FhirTask>> FindAsync(HttpContext http, RecordAccess access, IReadOnlyList<Guid>? ids, Guid? patient, string? code)
+    {
+        var ct = http.RequestAborted;
+        await using var db = contexts.Create();
+        var subjects = patient is { } person ? await LinkedAsync(access, person, ct) : null;
+        var tasks = new List<(DateTimeOffset At, FhirTask Task)>();
+        if (code is null or "referral")
+        {
+            var referrals = db.Referrals.AsNoTracking().ReachableBy(access);
+            referrals = ids is not null ? referrals.Where(r => ids.Contains(r.Id)) : referrals.Where(r => subjects!.Contains(r.SubjectPersonId));
+            var rows = await referrals.OrderByDescending(r => r.ReceivedAt).Take(FhirSearch.MaxCandidates).ToListAsync(ct);
+            await access.PrepareAsync(rows.Select(r => r.SubjectPersonId), ct);
+            tasks.AddRange(access.Permitted(rows).Select(x => (x.Record.ReceivedAt, ReferralTask(disclosures.Of(x.Record, x.Decision)))));
+        }
+        if (code is null or "information-request")
+        {
+            var requests = db.InformationRequests.AsNoTracking().Include(r => r.Responses).ReachableBy(access);
+            if (ids is not null)
+            {
+                requests = requests.Where(r => ids.Contains(r.Id));
+            }
+            else
+            {
+                var enquiries = db.Set<EnquirySubject>().Where(s => subjects!.Contains(s.PersonId)).Select(s => s.EnquiryId);
+                requests = requests.Where(r => enquiries.Contains(r.EnquiryId));
+            }
+            var rows = await requests.OrderByDescending(r => r.RequestedAt).Take(FhirSearch.MaxCandidates).ToListAsync(ct);
+            var enquiryIds = rows.Select(r => r.EnquiryId).Distinct().ToList();
+            var subjectsByEnquiry = (await db.Set<EnquirySubject>().Where(s => enquiryIds.Contains(s.EnquiryId)).ToListAsync(ct))
+                .GroupBy(s => s.EnquiryId).ToDictionary(g => g.Key, g => g.Select(s => s.PersonId).ToList());
+            await access.PrepareAsync(subjectsByEnquiry.Values.SelectMany(v => v), ct);
+            foreach (var request in rows)
+            {
+                var about = access.Links.Expand(subjectsByEnquiry.GetValueOrDefault(request.EnquiryId, []));
+                var decision = access.Decide(request, about);
+                if (!decision.IsPermit)
+                {
+                    continue;
+                }
+                // Each answer is the answering agency's record, decided on its own.
+                var answers = request.Responses.Select(r => (Response: r, Decision: access.Decide(r, about))).Where(a => a.Decision.IsPermit)
+                    .Select(a => disclosures.Of(a.Response, a.Decision)).ToList();
+                tasks.Add((request.RequestedAt, RequestTask(disclosures.Of(request, decision), answers)));
+            }
+        }
+        return tasks.OrderByDescending(t => t.At).Select(t => t.Task).ToList();
+    }
+
+    private static async Task<HashSet<Guid>> LinkedAsync(RecordAccess access, Guid person, CancellationToken ct)
+    {
+        await access.PrepareAsync([person], ct);
+        return access.Links.Of(person).ToHashSet();
+    }
+
+    private FhirTask ReferralTask(Disclosure d)
+    {
+        var r = (Referral)d.Record;
+        var concern = d.Open(nameof(Referral.Concern), r.Concern);
+        var referrer = d.Open(nameof(Referral.ReferrerIdentity), r.ReferrerIdentity);
+        return new FhirTask(r.Id.ToString(), map.MetaFor(d))
+        {
+            Extension = referrer is null ? null : [new Extension("urn:sharinghub:fhir:referrer", ValueString: referrer)],
+            Status = r.Decision is null ? "requested" : "completed",
+            BusinessStatus = r.Decision is { } decision && d.Shows(nameof(Referral.Decision))
+                ? CodeableConcept.Of(ReferralDecisions, RecordFields.CamelCase(decision.ToString()), decision.ToString()) : null,
+            Code = CodeableConcept.Of(TaskCodes, "referral", "Referral to the Integrated Front Door"),
+            Description = concern,
+            For = d.Shows(nameof(Referral.SubjectPersonId)) ? FhirMapping.PatientReference(r.SubjectPersonId) : null,
+            AuthoredOn = d.Shows(nameof(Referral.ReceivedAt)) ? FhirMapping.Instant(r.ReceivedAt) : null,
+            LastModified = r.DecidedAt is { } decided && d.Shows(nameof(Referral.DecidedAt)) ? FhirMapping.Instant(decided) : null,
+            Requester = FhirMapping.Organization(r.OwningAgency, policy.Policy),
+            Owner = FhirMapping.Organization("la", policy.Policy),
+            Restriction = d.Shows(nameof(Referral.DecisionDueAt)) ? new TaskRestriction(new Period(null, FhirMapping.Instant(r.DecisionDueAt))) : null,
+        };
+    }
+
+    private FhirTask RequestTask(Disclosure d, IReadOnlyList<Disclosure> answers)
+    {
+        var r = (InformationRequest)d.Record;
+        return new FhirTask(r.Id.ToString(), map.MetaFor(d))
+        {
+            Extension = [new Extension("urn:sharinghub:fhir:enquiry", ValueString: r.EnquiryId.ToString())],
+            Status = r.Status switch { InformationRequestStatus.Answered => "completed", InformationRequestStatus.Cancelled => "cancelled", _ => "requested" },
+            Code = CodeableConcept.Of(TaskCodes, "information-request", "Information request from a section 47 enquiry"),
+            Description = d.Open(nameof(InformationRequest.Question), r.Question),
+            AuthoredOn = FhirMapping.Instant(r.RequestedAt),
+            Requester = FhirMapping.Organization(r.OwningAgency, policy.Policy),
+            Owner = FhirMapping.Organization(r.RequestedAgency, policy.Policy),
+            Restriction = new TaskRestriction(new Period(null, FhirMapping.Instant(r.DueAt))),
+            Output = answers.Count == 0 ? null : answers.Select(a =>
+            {
+                var answer = (InformationResponse)a.Record;
+                var text = a.Open(nameof(InformationResponse.Content), answer.Content) ?? a.Open(nameof(InformationResponse.Reason), answer.Reason)
+                    ?? (answer.Kind == InformationResponseKind.NothingHeld ? "Nothing held." : "Withheld.");
+                var kind = RecordFields.CamelCase(answer.Kind.ToString());
+                return new TaskOutput(CodeableConcept.Of("urn:sharinghub:information-response", kind, answer.Kind.ToString()), text);
+            }).ToList(),
+        };
+    }
+}
