@@ -27,6 +27,18 @@ internal static class PolicyHosting
                 policy.Version, policy.Purposes.Count, policy.DataClasses.Count, policy.Rules.Count);
             return new PolicyDecisionPoint(policy);
         });
+        services.AddSingleton(sp =>
+        {
+            var calendar = CalendarLoader.Load(sp.GetRequiredService<IOptions<PolicyOptions>>().Value.Path);
+            var horizon = DateOnly.FromDateTime(sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime.AddDays(90));
+            if (calendar.LastHoliday < horizon)
+            {
+                sp.GetRequiredService<ILogger<PolicyDecisionPoint>>().LogWarning(
+                    "The bank holiday list in {File} ends on {LastHoliday}: add the coming year's dates, or decision deadlines will count them as working days",
+                    CalendarLoader.FileName, calendar.LastHoliday);
+            }
+            return calendar;
+        });
         services.AddHostedService<PolicyStartupCheck>();
         return services;
     }
@@ -38,6 +50,7 @@ internal sealed class PolicyStartupCheck(IServiceProvider services) : IHostedSer
     public Task StartAsync(CancellationToken cancellationToken)
     {
         services.GetRequiredService<PolicyDecisionPoint>();
+        services.GetRequiredService<Core.Time.WorkingCalendar>();
         return Task.CompletedTask;
     }
 
