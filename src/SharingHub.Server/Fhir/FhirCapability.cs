@@ -29,23 +29,27 @@ internal static class FhirCapability
                 interaction = new[] { new { code = "transaction" } },
                 resource = FhirSearch.Supported.Append(new KeyValuePair<string, string[]>("AuditEvent", ["date", "patient", "agent", "purpose", "outcome"]))
                     .Append(new KeyValuePair<string, string[]>("Provenance", ["target"]))
-                    .Append(new KeyValuePair<string, string[]>("Task", ["_id", "patient", "code", "status"])).Select(r => new
+                    .Append(new KeyValuePair<string, string[]>("Task", ["_id", "patient", "code", "status", "business-status"])).Select(r => new
                 {
                     type = r.Key,
                     interaction = r.Key == FhirTypes.Patient
                         ? new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" }, new { code = "create" }, new { code = "update" } }
                         : r.Key == FhirTypes.Observation
                             ? new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" }, new { code = "create" } }
+                            : r.Key == "Task"
+                                ? new[] { new { code = "read" }, new { code = "search-type" }, new { code = "create" } }
                             : r.Key is "AuditEvent" or "Provenance"
                                 ? new[] { new { code = "search-type" } }
                                 : new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" } },
-                    versioning = "versioned",
+                    versioning = r.Key is "AuditEvent" or "Provenance" or "Task" ? "no-version" : "versioned",
                     conditionalCreate = r.Key is FhirTypes.Patient or FhirTypes.Observation,
                     updateCreate = false,
                     searchParam = r.Value.Select(p => new { name = p, type = ParamType(p) }),
                     operation = r.Key == FhirTypes.Patient
                         ? new[] { new { name = "chronology", definition = baseUrl + "/OperationDefinition/Patient-chronology" } }
-                        : null,
+                        : r.Key == "Task"
+                            ? new[] { new { name = "decide", definition = baseUrl + "/OperationDefinition/Task-decide" } }
+                            : null,
                 }),
             },
         },

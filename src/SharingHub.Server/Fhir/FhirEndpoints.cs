@@ -33,6 +33,7 @@ internal static class FhirEndpoints
         fhir.MapGet("/metadata", (HttpContext http) => FhirResults.Resource(FhirCapability.Statement(BaseUrl(http)))).AllowAnonymous();
         fhir.MapFhirAuditEvents();
         fhir.MapFhirProvenance();
+        fhir.MapFhirReferrals();
         fhir.MapGet("/Task/{id}", (string id, HttpContext http, RecordAccess access, FhirTasks tasks) => tasks.ReadAsync(http, access, id)).Audited("fhir.read");
         fhir.MapGet("/Task", (HttpContext http, RecordAccess access, FhirTasks tasks) => tasks.SearchAsync(http, access)).Audited("fhir.search");
         fhir.MapGet("/Patient/{id}/$chronology", (string id, HttpContext http, RecordAccess access, Chronology chronology) =>

@@ -38,7 +38,7 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
 {
     public const string TaskCodes = "urn:sharinghub:task";
     public const string ReferralDecisions = "urn:sharinghub:referral-decision";
-    private static readonly string[] Parameters = ["_id", "patient", "code", "status", "_count", "_format"];
+    private static readonly string[] Parameters = ["_id", "patient", "code", "status", "business-status", "_count", "_format"];
 
     public async Task<IResult> ReadAsync(HttpContext http, RecordAccess access, string id)
     {
@@ -50,7 +50,7 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
         {
             return FhirResults.NotFound("Task", SearchParameters.Safe(id));
         }
-        var tasks = await FindAsync(http, access, [guid], null, null);
+        var (tasks, _) = await FindAsync(http, access, [guid], null, null, false);
         return tasks.Count == 1 ? FhirResults.Resource(tasks[0]) : FhirResults.NotFound("Task", id);
     }
 
@@ -81,9 +81,16 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
             }
         }
         var ids = query["_id"].FirstOrDefault()?.Split(',').Select(i => Guid.TryParse(i, out var g) ? g : Guid.Empty).ToList();
-        if (patient is null && ids is null)
+        var businessStatus = query["business-status"].FirstOrDefault();
+        if (businessStatus is not (null or "overdue"))
         {
-            return FhirResults.BadRequest("a Task search needs patient or _id");
+            return FhirResults.BadRequest("business-status is overdue (undecided referrals past their deadline)", "business-status");
+        }
+        // The front door's worklist: every referral it may see, without naming a child.
+        var worklist = code == "referral" && patient is null && ids is null;
+        if (patient is null && ids is null && !worklist)
+        {
+            return FhirResults.BadRequest("a Task search needs patient or _id, or code=referral for the referral worklist");
         }
         var count = int.TryParse(query["_count"].FirstOrDefault() ?? "50", out var c) && c is >= 0 and <= SearchParameters.MaxCount ? c : -1;
         if (count < 0)
@@ -94,8 +101,12 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
         {
             return refusal;
         }
-        var tasks = await FindAsync(http, access, ids, patient, code);
-        tasks = tasks.Where(t => status is null || t.Status == status).ToList();
+        var (tasks, tooMany) = await FindAsync(http, access, ids, patient, code, status == "requested" || businessStatus is not null);
+        if (tooMany)
+        {
+            return FhirResults.Outcome(400, "too-costly", $"more than {FhirSearch.MaxCandidates} referrals match; narrow the search with patient or status=requested");
+        }
+        tasks = tasks.Where(t => (status is null || t.Status == status) && (businessStatus is null || t.BusinessStatus?.Coding?[0].Code == businessStatus)).ToList();
         access.ScopeCount(Math.Min(count, tasks.Count));
         var baseUrl = FhirEndpoints.BaseUrl(http);
         return FhirResults.Resource(new Bundle("searchset")
@@ -107,7 +118,7 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
         });
     }
 
-    private async Task<List<FhirTask>> FindAsync(HttpContext http, RecordAccess access, IReadOnlyList<Guid>? ids, Guid? patient, string? code)
+    private async Task<(List<FhirTask> Tasks, bool TooMany)> FindAsync(HttpContext http, RecordAccess access, IReadOnlyList<Guid>? ids, Guid? patient, string? code, bool undecidedOnly)
     {
         var ct = http.RequestAborted;
         await using var db = contexts.Create();
@@ -116,14 +127,28 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
         if (code is null or "referral")
         {
             var referrals = db.Referrals.AsNoTracking().ReachableBy(access);
-            referrals = ids is not null ? referrals.Where(r => ids.Contains(r.Id)) : referrals.Where(r => subjects!.Contains(r.SubjectPersonId));
-            var rows = await referrals.OrderByDescending(r => r.ReceivedAt).Take(FhirSearch.MaxCandidates).ToListAsync(ct);
+            referrals = ids is not null ? referrals.Where(r => ids.Contains(r.Id))
+                : subjects is not null ? referrals.Where(r => subjects.Contains(r.SubjectPersonId))
+                : referrals;
+            if (undecidedOnly)
+            {
+                referrals = referrals.Where(r => r.Decision == null);
+            }
+            var rows = await referrals.OrderBy(r => r.DecisionDueAt).Take(FhirSearch.MaxCandidates + 1).ToListAsync(ct);
+            if (rows.Count > FhirSearch.MaxCandidates)
+            {
+                return ([], true);
+            }
             await access.PrepareAsync(rows.Select(r => r.SubjectPersonId), ct);
-            tasks.AddRange(access.Permitted(rows).Select(x => (x.Record.ReceivedAt, ReferralTask(disclosures.Of(x.Record, x.Decision)))));
+            tasks.AddRange(access.Permitted(rows).Select(x => (x.Record.ReceivedAt, ReferralTask(disclosures.Of(x.Record, x.Decision), access.Now))));
         }
         if (code is null or "information-request")
         {
             var requests = db.InformationRequests.AsNoTracking().Include(r => r.Responses).ReachableBy(access);
+            if (subjects is null && ids is null)
+            {
+                requests = requests.Where(_ => false);
+            }
             if (ids is not null)
             {
                 requests = requests.Where(r => ids.Contains(r.Id));
@@ -152,7 +177,7 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
                 tasks.Add((request.RequestedAt, RequestTask(disclosures.Of(request, decision), answers)));
             }
         }
-        return tasks.OrderByDescending(t => t.At).Select(t => t.Task).ToList();
+        return (tasks.OrderByDescending(t => t.At).Select(t => t.Task).ToList(), false);
     }
 
     private static async Task<HashSet<Guid>> LinkedAsync(RecordAccess access, Guid person, CancellationToken ct)
@@ -161,7 +186,7 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
         return access.Links.Of(person).ToHashSet();
     }
 
-    private FhirTask ReferralTask(Disclosure d)
+    public FhirTask ReferralTask(Disclosure d, DateTimeOffset now)
     {
         var r = (Referral)d.Record;
         var concern = d.Open(nameof(Referral.Concern), r.Concern);
@@ -171,7 +196,8 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
             Extension = referrer is null ? null : [new Extension("urn:sharinghub:fhir:referrer", ValueString: referrer)],
             Status = r.Decision is null ? "requested" : "completed",
             BusinessStatus = r.Decision is { } decision && d.Shows(nameof(Referral.Decision))
-                ? CodeableConcept.Of(ReferralDecisions, RecordFields.CamelCase(decision.ToString()), decision.ToString()) : null,
+                ? CodeableConcept.Of(ReferralDecisions, RecordFields.CamelCase(decision.ToString()), decision.ToString())
+                : r.Decision is null && now > r.DecisionDueAt ? CodeableConcept.Of(ReferralDecisions, "overdue", "Decision overdue") : null,
             Code = CodeableConcept.Of(TaskCodes, "referral", "Referral to the Integrated Front Door"),
             Description = concern,
             For = d.Shows(nameof(Referral.SubjectPersonId)) ? FhirMapping.PatientReference(r.SubjectPersonId) : null,

@@ -26,6 +26,8 @@ internal static class FhirWriteEndpoints
         fhir.MapPost("/Observation", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
             SingleAsync(http, writer, contexts, audit, FhirTypes.Observation, 'c', (db, root, agency, ct) =>
                 writer.CreateObservationAsync(db, agency, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), new Dictionary<string, Guid>(), ct))).Audited("fhir.create");
+        fhir.MapPost("/Task", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
+            SingleAsync(http, writer, contexts, audit, "Task", 'c', (db, root, agency, ct) => writer.CreateReferralAsync(db, agency, root, ct))).Audited("fhir.create");
         fhir.MapPost("/", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
             TransactionAsync(http, writer, contexts, audit)).Audited("fhir.transaction");
         return fhir;

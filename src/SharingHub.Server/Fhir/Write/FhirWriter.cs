@@ -21,7 +21,7 @@ internal sealed record WriteOutcome(Record? Record, bool Created, IResult? Probl
 /// and a whole transaction bundle go through the same steps, so a transaction is all or nothing.
 /// Every sensitive field is sealed and every searchable value indexed before it reaches the context.
 /// </summary>
-internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeProvider clock, PolicyDecisionPoint policy, PersonLinker linker)
+internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeProvider clock, PolicyDecisionPoint policy, PersonLinker linker, WorkingCalendar calendar)
 {
     /// <summary>Saves everything staged, in one transaction; a concurrent change or duplicate reference is a conflict, not an error.</summary>
     public async Task<IResult?> SaveAsync(HubDbContext db, CancellationToken ct)
@@ -169,6 +169,32 @@ internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeP
         ev.Detail = draft.Detail is null ? null : cipher.Encrypt(draft.Detail, SensitiveFields.For(ev, nameof(ChronologyEvent.Detail)));
         db.Events.Add(ev);
         return new WriteOutcome(ev, true, null);
+    }
+
+    /// <summary>A referral to the Integrated Front Door: received now, its decision due one working day later.</summary>
+    public async Task<WriteOutcome> CreateReferralAsync(HubDbContext db, string agency, JsonElement root, CancellationToken ct)
+    {
+        var errors = new InputErrors();
+        var draft = ResourceInput.Referral(root, errors);
+        if (draft is null)
+        {
+            return WriteOutcome.Refused(errors.ToResult());
+        }
+        var subject = FhirSearch.PatientId(draft.Value.Subject);
+        if (subject is not { } id || !await db.People.AnyAsync(p => p.Id == id && p.OwningAgency == agency, ct))
+        {
+            return WriteOutcome.Refused(FhirResults.Unprocessable("Task.for must be a Patient your agency holds: a referral names the child as your agency records them", "Task.for"));
+        }
+        var received = clock.UtcNowForStorage();
+        var referral = Stamp(new Referral
+        {
+            Id = Guid.NewGuid(), OwningAgency = agency, DataClass = "referral", SubjectPersonId = id, ReceivedAt = received,
+            DecisionDueAt = TimeProviderExtensions.TruncateForStorage(calendar.DecisionDue(received)),
+        });
+        referral.Concern = cipher.Encrypt(draft.Value.Concern, SensitiveFields.For(referral, nameof(Referral.Concern)));
+        referral.ReferrerIdentity = draft.Value.Referrer is { } who ? cipher.Encrypt(who, SensitiveFields.For(referral, nameof(Referral.ReferrerIdentity))) : null;
+        db.Referrals.Add(referral);
+        return new WriteOutcome(referral, true, null);
     }
 
     private async Task<(List<Person> Matches, IResult? Problem)> PatientsMatchingAsync(HubDbContext db, string agency, string condition, CancellationToken ct)

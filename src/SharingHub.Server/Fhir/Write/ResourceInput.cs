@@ -153,6 +153,43 @@ internal static class ResourceInput
         return errors.Any ? null : new EventDraft(subjects, category!, significance, TimeProviderExtensions.TruncateForStorage(occurred), summary!, detail, dataClass!, sourceReference);
     }
 
+    private static readonly HashSet<string> TaskElements = ["resourceType", "id", "meta", "text", "extension", "status", "intent", "code", "description", "for", "authoredOn", "requester", "owner"];
+
+    /// <summary>A referral as a Task: code referral, for the child, the concern as description, the referrer (protected) as an extension.</summary>
+    public static (string Subject, string Concern, string? Referrer)? Referral(JsonElement root, InputErrors errors)
+    {
+        Unsupported(root, TaskElements, "Task", errors);
+        var code = root.TryGetProperty("code", out var c) ? Array(c, "coding").Where(x => Text(x, "system") == FhirTasks.TaskCodes).Select(x => Text(x, "code")).FirstOrDefault() : null;
+        if (code != "referral")
+        {
+            errors.Add("Task.code", $"only referrals are created here: code {FhirTasks.TaskCodes}|referral");
+        }
+        if (Text(root, "status") is { } status && status != "requested")
+        {
+            errors.Add("Task.status", "a new referral is requested; the front door decides it with $decide");
+        }
+        if (Text(root, "intent") is { } intent && intent != "order")
+        {
+            errors.Add("Task.intent", "a referral's intent is order");
+        }
+        var subject = root.TryGetProperty("for", out var f) ? Text(f, "reference") : null;
+        if (subject is null)
+        {
+            errors.Add("Task.for", "the child referred (a Patient reference) is required");
+        }
+        var concern = Text(root, "description");
+        if (string.IsNullOrWhiteSpace(concern) || concern.Length > 4_000)
+        {
+            errors.Add("Task.description", "the concern (up to 4,000 characters) is required");
+        }
+        var referrer = Array(root, "extension").Where(e => Text(e, "url") == "urn:sharinghub:fhir:referrer").Select(e => Text(e, "valueString")).FirstOrDefault();
+        if (referrer is { Length: > 200 })
+        {
+            errors.Add("Task.extension", "the referrer's name and role is at most 200 characters");
+        }
+        return errors.Any ? null : (subject!, concern!.Trim(), referrer?.Trim());
+    }
+
     private static void Unsupported(JsonElement root, HashSet<string> known, string type, InputErrors errors)
     {
         foreach (var property in root.EnumerateObject().Where(p => !known.Contains(p.Name)))
