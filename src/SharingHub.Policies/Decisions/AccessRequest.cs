@@ -27,7 +27,11 @@ public sealed record ResourceFacts(
     string DataClass,
     IReadOnlySet<Guid> SubjectIds,
     DateTimeOffset? OccurredAt,
-    IReadOnlyList<FieldFacts> Fields);
+    IReadOnlyList<FieldFacts> Fields)
+{
+    /// <summary>The agency a record is addressed to (an information request's recipient), where it has one.</summary>
+    public string? AddressedTo { get; init; }
+}
 
 public sealed record ConsentFacts(
     Guid Id,

@@ -310,6 +310,10 @@ public sealed class PolicyDecisionPoint
                 return $"the record is not about a subject of enquiry {enquiry.Reference}";
             }
         }
+        if (conditions.AddressedToRequester && request.Resource.AddressedTo != request.Principal.Agency)
+        {
+            return "the record is not addressed to the requester's agency";
+        }
         if (conditions.WithinDays is { } days && request.Resource.OccurredAt is { } occurred && occurred < now.AddDays(-days))
         {
             return $"the record is older than the {days} days the rule covers";

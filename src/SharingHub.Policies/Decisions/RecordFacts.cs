@@ -27,6 +27,7 @@ public static class RecordFacts
         Consent c => Facts(c, [c.SubjectPersonId], c.PeriodStart),
         Referral r => Facts(r, [r.SubjectPersonId], r.ReceivedAt),
         Enquiry q => Facts(q, q.Subjects.Select(s => s.PersonId), q.OpenedAt),
+        InformationRequest r => Facts(r, [], r.RequestedAt) with { AddressedTo = r.RequestedAgency },
         _ => Facts(record, [], null),
     };
 

@@ -45,6 +45,7 @@ internal static class PolicyTestReader
         var dataClass = record?.String("data-class");
         var fieldWords = record?.Words("fields") ?? [];
         var daysAgo = record?.Int("days-ago") ?? 30;
+        var addressedTo = record?.String("addressed-to", required: false);
         record?.RejectUnknownKeys();
         var fields = fieldWords.Select(w =>
         {
@@ -96,7 +97,7 @@ internal static class PolicyTestReader
         {
             return null;
         }
-        var resource = new ResourceFacts(type, RecordId, owner, dataClass, new HashSet<Guid> { Subject }, now.AddDays(-daysAgo), fields);
+        var resource = new ResourceFacts(type, RecordId, owner, dataClass, new HashSet<Guid> { Subject }, now.AddDays(-daysAgo), fields) { AddressedTo = addressedTo };
         var principal = new Principal(agency, user, roles.Select(x => x.Value).ToHashSet(StringComparer.Ordinal));
         return new PolicyTestCase(name, location, principal, purpose, enquiry, resource, consents, overrideText,
             decisionText == "permit", expectFields, expectRules, because, review, notify, notifyHours);
