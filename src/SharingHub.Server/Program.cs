@@ -7,6 +7,7 @@ using SharingHub.Server.Fhir;
 using SharingHub.Server.Health;
 using SharingHub.Server.Hosting;
 using SharingHub.Server.Identity;
+using SharingHub.Server.Workflow;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
@@ -34,6 +35,7 @@ app.MapMe();
 app.MapPeopleSignIn();
 app.MapAudit();
 app.MapFhir();
+app.MapEnquiries();
 app.MapBenchmarkBaseline();
 await app.RunAsync();
 

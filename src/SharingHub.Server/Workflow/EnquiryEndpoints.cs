@@ -1,0 +1,266 @@
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.Records;
+using SharingHub.Core.Time;
+using SharingHub.Data.Storage;
+using SharingHub.Policies.Decisions;
+using SharingHub.Policies.Model;
+using SharingHub.Server.Audit;
+using SharingHub.Server.Identity;
+
+namespace SharingHub.Server.Workflow;
+
+internal sealed record SubjectInput(Guid Person, string Role);
+
+internal sealed record MemberInput(string Agency, string User, string Role);
+
+internal sealed record OpenEnquiryInput(IReadOnlyList<SubjectInput>? Subjects, string? Grounds, IReadOnlyList<MemberInput>? Members);
+
+internal sealed record CloseInput(string? Outcome);
+
+internal sealed record InformationRequestInput(string? Agency, string? Question, DateTimeOffset? DueAt);
+
+internal sealed record ResponseInput(string? Kind, string? Content, string? Reason);
+
+/// <summary>
+/// The section 47 enquiry's lifecycle: the LCPP opens it with its subjects and members, adds and removes
+/// members, asks agencies for information, and closes it with an outcome. Access through the enquiry
+/// follows these records at once: a removed member or a closed enquiry (after any grace period) reads
+/// nothing more. Each agency answers the requests addressed to it, including a recorded refusal.
+/// </summary>
+internal static class EnquiryEndpoints
+{
+    private static readonly string[] SubjectRoles = ["child", "household"];
+    private static readonly HashSet<string> Answerers = ["system", "macpt-member", "front-door", "lcpp"];
+
+    public static WebApplication MapEnquiries(this WebApplication app)
+    {
+        var enquiries = app.MapGroup("/enquiries").RequireAuthorization();
+        enquiries.MapPost("/", OpenAsync).Audited("enquiry.open");
+        enquiries.MapPost("/{id:guid}/members", AddMemberAsync).Audited("enquiry.member-add");
+        enquiries.MapDelete("/{id:guid}/members/{memberId:guid}", RemoveMemberAsync).Audited("enquiry.member-remove");
+        enquiries.MapPost("/{id:guid}/close", CloseAsync).Audited("enquiry.close");
+        enquiries.MapPost("/{id:guid}/information-requests", RequestInformationAsync).Audited("enquiry.information-request");
+        app.MapPost("/information-requests/{id:guid}/responses", AnswerAsync).RequireAuthorization().Audited("enquiry.information-response");
+        return app;
+    }
+
+    private static IResult Problem(int status, string detail) => Results.Problem(statusCode: status, detail: detail);
+
+    private static async Task<IResult> OpenAsync(OpenEnquiryInput input, HttpContext http, IRecordStore store, IHubDbContextFactory contexts,
+        IFieldCipher cipher, PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock)
+    {
+        var me = http.HubPrincipal();
+        if (me.Agency != "la" || !me.Roles.Contains("lcpp"))
+        {
+            return Problem(403, "only a Lead Child Protection Practitioner of the council opens a section 47 enquiry");
+        }
+        var subjects = input.Subjects ?? [];
+        if (subjects.Count == 0 || subjects.Count > 20 || subjects.Any(s => !SubjectRoles.Contains(s.Role)) || !subjects.Any(s => s.Role == "child"))
+        {
+            return Problem(422, "subjects: 1 to 20 people, at least one with role child, each role child or household");
+        }
+        if (string.IsNullOrWhiteSpace(input.Grounds) || input.Grounds.Length > 4_000)
+        {
+            return Problem(422, "grounds (the reasonable cause to suspect significant harm, up to 4,000 characters) are required");
+        }
+        if (MemberProblem(input.Members ?? [], policy) is { } memberProblem)
+        {
+            return Problem(422, memberProblem);
+        }
+        var ids = subjects.Select(s => s.Person).Distinct().ToList();
+        await using (var db = contexts.Create())
+        {
+            if (await db.People.CountAsync(p => ids.Contains(p.Id), http.RequestAborted) != ids.Count)
+            {
+                return Problem(422, "every subject must be a person record the hub holds");
+            }
+        }
+        var now = clock.UtcNowForStorage();
+        var enquiry = new Enquiry
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", Status = EnquiryStatus.Open, OpenedAt = now,
+            Reference = $"S47-{now.Year}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(5))}", LeadPractitioner = me.Subject,
+        };
+        enquiry.Grounds = cipher.Encrypt(input.Grounds.Trim(), SensitiveFields.For(enquiry, nameof(Enquiry.Grounds)));
+        enquiry.Subjects = subjects.DistinctBy(s => s.Person).Select(s => new EnquirySubject { EnquiryId = enquiry.Id, PersonId = s.Person, Role = s.Role }).ToList();
+        enquiry.Members = (input.Members ?? []).Prepend(new MemberInput(me.Agency, me.Subject, "lcpp")).DistinctBy(m => (m.Agency, m.User))
+            .Select(m => new EnquiryMember { Id = Guid.NewGuid(), EnquiryId = enquiry.Id, Agency = m.Agency, UserSubject = m.User, Role = m.Role, AddedAt = now }).ToList();
+        await store.AddAsync(enquiry, http.RequestAborted);
+        audit.EnquiryId = enquiry.Id;
+        audit.RecordWrite(RecordFacts.For(enquiry), "open");
+        return Results.Json(new { id = enquiry.Id, reference = enquiry.Reference, version = enquiry.Version }, statusCode: 201);
+    }
+
+    private static Task<IResult> AddMemberAsync(Guid id, MemberInput input, HttpContext http, IRecordStore store, PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock) =>
+        ChangeAsync(id, http, store, audit, "member-add", clock, (e, now) =>
+        {
+            if (MemberProblem([input], policy) is { } problem)
+            {
+                return problem;
+            }
+            if (e.Members.Any(m => m.Agency == input.Agency && m.UserSubject == input.User && m.RemovedAt is null))
+            {
+                return "already a current member";
+            }
+            e.Members.Add(new EnquiryMember { Id = Guid.NewGuid(), EnquiryId = e.Id, Agency = input.Agency, UserSubject = input.User, Role = input.Role, AddedAt = now });
+            return null;
+        });
+
+    private static Task<IResult> RemoveMemberAsync(Guid id, Guid memberId, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock) =>
+        ChangeAsync(id, http, store, audit, "member-remove", clock, (e, now) =>
+        {
+            var member = e.Members.FirstOrDefault(m => m.Id == memberId && m.RemovedAt is null);
+            if (member is null)
+            {
+                return "no current member with that id";
+            }
+            if (member.UserSubject == e.LeadPractitioner)
+            {
+                return "the lead practitioner is not removed from their own enquiry";
+            }
+            member.RemovedAt = now;
+            return null;
+        });
+
+    private static Task<IResult> CloseAsync(Guid id, CloseInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock) =>
+        ChangeAsync(id, http, store, audit, "close", clock, (e, now) =>
+        {
+            var outcome = Enum.GetValues<EnquiryOutcome>().Where(o => RecordFields.CamelCase(o.ToString()) == input.Outcome).Select(o => (EnquiryOutcome?)o).FirstOrDefault();
+            if (outcome is null)
+            {
+                return "outcome is one of " + string.Join(", ", Enum.GetValues<EnquiryOutcome>().Select(o => RecordFields.CamelCase(o.ToString())));
+            }
+            e.Status = EnquiryStatus.Closed;
+            e.ClosedAt = now;
+            e.Outcome = outcome;
+            return null;
+        });
+
+    /// <summary>A change by the enquiry's lead practitioner, to an open enquiry, applied only to the version read (no lost update).</summary>
+    private static async Task<IResult> ChangeAsync(Guid id, HttpContext http, IRecordStore store, AuditScope audit, string operation, TimeProvider clock,
+        Func<Enquiry, DateTimeOffset, string?> change)
+    {
+        var me = http.HubPrincipal();
+        var enquiry = await store.FindAsync<Enquiry>(id, http.RequestAborted);
+        // To anyone but its lead, an enquiry is not there to change.
+        if (enquiry is null || enquiry.LeadPractitioner != me.Subject || me.Agency != enquiry.OwningAgency)
+        {
+            return Problem(404, "no enquiry with that id that you lead");
+        }
+        if (enquiry.Status != EnquiryStatus.Open)
+        {
+            return Problem(409, "the enquiry is closed");
+        }
+        audit.EnquiryId = id;
+        string? problem = null;
+        var now = clock.UtcNowForStorage();
+        var result = await store.UpdateAsync<Enquiry>(id, enquiry.Version, e => problem = change(e, now), http.RequestAborted);
+        if (problem is not null)
+        {
+            return Problem(422, problem);
+        }
+        if (result.Status != UpdateStatus.Updated)
+        {
+            return Problem(409, "the enquiry changed at the same time; read it again and retry");
+        }
+        audit.RecordWrite(RecordFacts.For(result.Record!), operation);
+        return Results.Json(new { id, version = result.Record!.Version, status = RecordFields.CamelCase(result.Record.Status.ToString()) });
+    }
+
+    private static async Task<IResult> RequestInformationAsync(Guid id, InformationRequestInput input, HttpContext http, IRecordStore store,
+        IFieldCipher cipher, PolicyDecisionPoint policy, WorkingCalendar calendar, AuditScope audit, TimeProvider clock)
+    {
+        var me = http.HubPrincipal();
+        var enquiry = await store.FindAsync<Enquiry>(id, http.RequestAborted);
+        if (enquiry is null || enquiry.LeadPractitioner != me.Subject || me.Agency != enquiry.OwningAgency)
+        {
+            return Problem(404, "no enquiry with that id that you lead");
+        }
+        if (enquiry.Status != EnquiryStatus.Open)
+        {
+            return Problem(409, "the enquiry is closed");
+        }
+        if (input.Agency is null || !policy.Policy.Agencies.ContainsKey(input.Agency) || input.Agency == me.Agency)
+        {
+            return Problem(422, "agency must be another agency in the policy (la's own records need no request)");
+        }
+        if (string.IsNullOrWhiteSpace(input.Question) || input.Question.Length > 4_000)
+        {
+            return Problem(422, "question (up to 4,000 characters) is required");
+        }
+        var now = clock.UtcNowForStorage();
+        if (input.DueAt is { } asked && asked <= now)
+        {
+            return Problem(422, "dueAt must be in the future");
+        }
+        var request = new InformationRequest
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", EnquiryId = id, RequestedAgency = input.Agency,
+            RequestedAt = now, DueAt = TimeProviderExtensions.TruncateForStorage(input.DueAt ?? calendar.DecisionDue(now)), Status = InformationRequestStatus.Open,
+        };
+        request.Question = cipher.Encrypt(input.Question.Trim(), SensitiveFields.For(request, nameof(InformationRequest.Question)));
+        await store.AddAsync(request, http.RequestAborted);
+        audit.EnquiryId = id;
+        audit.RecordWrite(RecordFacts.For(request), "request");
+        return Results.Json(new { id = request.Id, dueAt = request.DueAt }, statusCode: 201);
+    }
+
+    private static async Task<IResult> AnswerAsync(Guid id, ResponseInput input, HttpContext http, IRecordStore store, IHubDbContextFactory contexts,
+        IFieldCipher cipher, AuditScope audit, TimeProvider clock)
+    {
+        var me = http.HubPrincipal();
+        var request = await store.FindAsync<InformationRequest>(id, http.RequestAborted);
+        // Only the agency asked answers; to anyone else the request is not there.
+        if (request is null || request.RequestedAgency != me.Agency || !me.Roles.Overlaps(Answerers))
+        {
+            return Problem(404, "no information request with that id addressed to your agency");
+        }
+        if (request.Status != InformationRequestStatus.Open)
+        {
+            return Problem(409, "the request is already answered or cancelled");
+        }
+        var kind = Enum.GetValues<InformationResponseKind>().Where(k => RecordFields.CamelCase(k.ToString()) == input.Kind).Select(k => (InformationResponseKind?)k).FirstOrDefault();
+        var problem = kind switch
+        {
+            null => "kind is provided, nothingHeld or heldNotShared",
+            InformationResponseKind.Provided when string.IsNullOrWhiteSpace(input.Content) => "a provided answer needs its content",
+            InformationResponseKind.HeldNotShared when string.IsNullOrWhiteSpace(input.Reason) => "a decision not to share is recorded with its reasons: give reason",
+            _ when (input.Content?.Length ?? 0) > 20_000 || (input.Reason?.Length ?? 0) > 4_000 => "content is at most 20,000 characters and reason 4,000",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            return Problem(422, problem);
+        }
+        var now = clock.UtcNowForStorage();
+        var response = new InformationResponse
+        {
+            Id = Guid.NewGuid(), OwningAgency = me.Agency, DataClass = "information-response", RequestId = id, RespondedAt = now, Kind = kind!.Value,
+            CreatedAt = now, UpdatedAt = now, Version = 1,
+        };
+        response.Content = string.IsNullOrWhiteSpace(input.Content) ? null : cipher.Encrypt(input.Content.Trim(), SensitiveFields.For(response, nameof(InformationResponse.Content)));
+        response.Reason = string.IsNullOrWhiteSpace(input.Reason) ? null : cipher.Encrypt(input.Reason.Trim(), SensitiveFields.For(response, nameof(InformationResponse.Reason)));
+        // The answer and the request's new status land together, and only on the version of the request read.
+        var result = await store.UpdateAsync<InformationRequest>(id, request.Version, r =>
+        {
+            r.Status = InformationRequestStatus.Answered;
+            r.Responses.Add(response);
+        }, http.RequestAborted);
+        if (result.Status != UpdateStatus.Updated)
+        {
+            return Problem(409, "the request changed at the same time; read it again");
+        }
+        audit.EnquiryId = request.EnquiryId;
+        audit.RecordWrite(RecordFacts.For(response), "answer");
+        return Results.Json(new { id = response.Id, request = id, kind = RecordFields.CamelCase(response.Kind.ToString()) }, statusCode: 201);
+    }
+
+    private static string? MemberProblem(IReadOnlyList<MemberInput> members, PolicyDecisionPoint policy) =>
+        members.Count > 50 ? "at most 50 members"
+        : members.FirstOrDefault(m => !policy.Policy.Agencies.ContainsKey(m.Agency ?? "")) is { } badAgency ? $"members: '{badAgency.Agency}' is not an agency in the policy"
+        : members.Any(m => string.IsNullOrWhiteSpace(m.User) || m.User.Length > 256) ? "members: each needs the user's subject at their agency's identity provider"
+        : members.Any(m => string.IsNullOrWhiteSpace(m.Role) || m.Role.Length > 40) ? "members: each needs a role (lcpp, police, health, education or another)"
+        : null;
+}

@@ -1,0 +1,115 @@
+using System.Net;
+using System.Net.Http.Json;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Tests.Fhir;
+
+namespace SharingHub.Server.Tests.Workflow;
+
+/// <summary>A section 47 enquiry end to end over HTTP: opened, members added and removed, information asked and answered (with a recorded refusal), closed; access follows each step.</summary>
+public abstract class EnquiryWorkflowTests(DatabaseEngine engine) : IAsyncLifetime
+{
+    private FhirTestHub _hub = null!;
+
+    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(engine);
+
+    public async Task DisposeAsync() => await _hub.DisposeAsync();
+
+    private Task<HttpResponseMessage> Send(HttpMethod method, string path, string user, object? body = null, string? purpose = null, Guid? enquiry = null) =>
+        _hub.SendAsync(method, path, user, purpose, enquiry, body is null ? null : JsonContent.Create(body));
+
+    private async Task<HttpStatusCode> ReadVisit(CaseRecords c, string user, Guid enquiry)
+    {
+        using var response = await _hub.GetAsync($"/fhir/Observation/{c.LaVisit.Id}", user, "s47-enquiry", enquiry);
+        return response.StatusCode;
+    }
+
+    [Fact]
+    public async Task Given_an_enquiry_opened_by_the_lcpp_then_access_appears_and_disappears_for_each_member_at_the_right_moments()
+    {
+        var c = await _hub.CaseAsync();
+        using var opened = await Send(HttpMethod.Post, "/enquiries", "demo-la-lcpp", new
+        {
+            subjects = new[] { new { person = c.LaChild.Id, role = "child" } },
+            grounds = "Disclosure of physical harm; bruising seen at school",
+            members = new[] { new { agency = "police", user = "demo-police-officer", role = "police" }, new { agency = "education", user = "demo-education-lead", role = "education" } },
+        });
+        Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
+        var enquiry = (await FhirTestHub.JsonAsync(opened)).GetProperty("id").GetGuid();
+
+        Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, "demo-police-officer", enquiry));
+        Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, "demo-education-lead", enquiry));
+        Assert.Equal(HttpStatusCode.NotFound, await ReadVisit(c, "demo-health-practitioner", enquiry));
+
+        using var asked = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/information-requests", "demo-la-lcpp", new { agency = "health", question = "What does health hold about the child and household?" });
+        Assert.Equal(HttpStatusCode.Created, asked.StatusCode);
+        var request = (await FhirTestHub.JsonAsync(asked)).GetProperty("id").GetGuid();
+
+        // Health is asked, not a member: it sees the question addressed to it, and still not the council's records.
+        using var inbox = await _hub.GetAsync($"/fhir/Task?_id={request}", "demo-health-practitioner", "s47-enquiry", enquiry);
+        var task = Assert.Single((await FhirTestHub.JsonAsync(inbox)).GetProperty("entry").EnumerateArray()).GetProperty("resource");
+        Assert.Equal("What does health hold about the child and household?", task.GetProperty("description").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, await ReadVisit(c, "demo-health-practitioner", enquiry));
+
+        using var refusal = await Send(HttpMethod.Post, $"/information-requests/{request}/responses", "demo-health-practitioner", new { kind = "heldNotShared" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refusal.StatusCode);
+        using var answered = await Send(HttpMethod.Post, $"/information-requests/{request}/responses", "demo-health-practitioner",
+            new { kind = "heldNotShared", reason = "Held, but the parent's mental health records need the clinician's review first" });
+        Assert.Equal(HttpStatusCode.Created, answered.StatusCode);
+        using var twice = await Send(HttpMethod.Post, $"/information-requests/{request}/responses", "demo-health-practitioner", new { kind = "nothingHeld" });
+        Assert.Equal(HttpStatusCode.Conflict, twice.StatusCode);
+        using var byPolice = await Send(HttpMethod.Post, $"/information-requests/{request}/responses", "demo-police-officer", new { kind = "nothingHeld" });
+        Assert.Equal(HttpStatusCode.NotFound, byPolice.StatusCode);
+
+        using var lcppView = await _hub.GetAsync($"/fhir/Task?_id={request}", "demo-la-lcpp", "s47-enquiry", enquiry);
+        var answeredTask = Assert.Single((await FhirTestHub.JsonAsync(lcppView)).GetProperty("entry").EnumerateArray()).GetProperty("resource");
+        Assert.Equal("completed", answeredTask.GetProperty("status").GetString());
+        Assert.Contains("clinician's review", answeredTask.GetProperty("output")[0].GetProperty("valueString").GetString(), StringComparison.Ordinal);
+
+        var police = await MemberId(enquiry, "demo-police-officer");
+        using var removed = await Send(HttpMethod.Delete, $"/enquiries/{enquiry}/members/{police}", "demo-la-lcpp");
+        Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, await ReadVisit(c, "demo-police-officer", enquiry));
+        Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, "demo-education-lead", enquiry));
+
+        using var notLead = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/close", "demo-la-front-door", new { outcome = "familyHelp" });
+        Assert.Equal(HttpStatusCode.NotFound, notLead.StatusCode);
+        using var badOutcome = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/close", "demo-la-lcpp", new { outcome = "maybe" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, badOutcome.StatusCode);
+        using var closed = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/close", "demo-la-lcpp", new { outcome = "childProtectionConference" });
+        Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, await ReadVisit(c, "demo-education-lead", enquiry));
+        using var afterClose = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/members", "demo-la-lcpp", new { agency = "probation", user = "demo-probation-officer", role = "probation" });
+        Assert.Equal(HttpStatusCode.Conflict, afterClose.StatusCode);
+    }
+
+    [Fact]
+    public async Task Given_bad_requests_to_open_an_enquiry_then_each_is_refused_with_its_reason_and_nothing_is_stored()
+    {
+        var c = await _hub.CaseAsync();
+        using var notLcpp = await Send(HttpMethod.Post, "/enquiries", "demo-la-front-door", new { subjects = new[] { new { person = c.LaChild.Id, role = "child" } }, grounds = "x" });
+        using var noChild = await Send(HttpMethod.Post, "/enquiries", "demo-la-lcpp", new { subjects = new[] { new { person = c.LaChild.Id, role = "household" } }, grounds = "x" });
+        using var unknownPerson = await Send(HttpMethod.Post, "/enquiries", "demo-la-lcpp", new { subjects = new[] { new { person = Guid.NewGuid(), role = "child" } }, grounds = "x" });
+        using var badMember = await Send(HttpMethod.Post, "/enquiries", "demo-la-lcpp", new
+        {
+            subjects = new[] { new { person = c.LaChild.Id, role = "child" } }, grounds = "x", members = new[] { new { agency = "fire", user = "u", role = "r" } },
+        });
+
+        Assert.Equal(HttpStatusCode.Forbidden, notLcpp.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, noChild.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, unknownPerson.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, badMember.StatusCode);
+        Assert.Contains("'fire' is not an agency", (await FhirTestHub.JsonAsync(badMember)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await using var db = _hub.Contexts.Create();
+        Assert.Equal(1, await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.Enquiries));
+    }
+
+    private async Task<Guid> MemberId(Guid enquiry, string user)
+    {
+        await using var db = _hub.Contexts.Create();
+        return db.Set<Core.Records.EnquiryMember>().Single(m => m.EnquiryId == enquiry && m.UserSubject == user).Id;
+    }
+}
+
+public sealed class SqliteEnquiryWorkflowTests() : EnquiryWorkflowTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresEnquiryWorkflowTests() : EnquiryWorkflowTests(DatabaseEngine.Postgres);
