@@ -7,6 +7,7 @@ using SharingHub.Server.Fhir;
 using SharingHub.Server.Health;
 using SharingHub.Server.Hosting;
 using SharingHub.Server.Identity;
+using SharingHub.Server.Notifications;
 using SharingHub.Server.Workflow;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -23,6 +24,7 @@ builder.Services.AddSharingHubIdentity();
 builder.Services.AddPeopleSignIn();
 builder.Services.AddSharingHubAccess();
 builder.Services.AddSharingHubFhir();
+builder.Services.AddSharingHubNotifications();
 
 var app = builder.Build();
 app.UseSharingHubErrors();

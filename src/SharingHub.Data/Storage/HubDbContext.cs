@@ -30,6 +30,7 @@ public abstract class HubDbContext(DbContextOptions options) : DbContext(options
     public DbSet<AuditNode> AuditNodes => Set<AuditNode>();
     public DbSet<DataKeyRow> DataKeys => Set<DataKeyRow>();
     public DbSet<History.RecordVersion> RecordHistory => Set<History.RecordVersion>();
+    public DbSet<Notifications.Notification> Notifications => Set<Notifications.Notification>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

@@ -12,7 +12,7 @@ public sealed record AuditActionAttribute(string Action);
 /// result is only returned (and so only serialised to the caller) once the entry is durably committed.
 /// If the audit log cannot commit, the caller gets 503 and nothing else (fail closed).
 /// </summary>
-internal sealed class AuditFilter(IAuditLog audit, TimeProvider clock, ILogger<AuditFilter> logger) : IEndpointFilter
+internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.NotificationOutbox outbox, TimeProvider clock, ILogger<AuditFilter> logger) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -42,14 +42,38 @@ internal sealed class AuditFilter(IAuditLog audit, TimeProvider clock, ILogger<A
         try
         {
             await audit.AppendAsync(record, http.RequestAborted);
+            await NotifyOwnersAsync(http, scope, principal?.Agency, status);
         }
-        catch (AuditUnavailableException)
+        catch (Exception e) when (e is AuditUnavailableException or System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
         {
             logger.LogError("Request {RequestId} ({Action}) refused: its audit entry could not be committed", http.TraceIdentifier, action);
             return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Audit log unavailable",
                 detail: "The request was not carried out because it could not be recorded. Try again later.");
         }
         return result;
+    }
+
+    /// <summary>
+    /// The owners told of a read by another agency (policy obligation notify-owner), one notification per
+    /// owner per request, sent after the owner's delay. Written before the response leaves, like the audit.
+    /// </summary>
+    private async Task NotifyOwnersAsync(HttpContext http, AuditScope scope, string? reader, int status)
+    {
+        if (status >= 300 || reader is null)
+        {
+            return;
+        }
+        foreach (var owner in scope.OwnerNotices.Where(n => n.Owner != reader).GroupBy(n => n.Owner))
+        {
+            await outbox.EnqueueAsync(owner.Key, "record.read", new
+            {
+                requestId = http.TraceIdentifier,
+                readerAgency = reader,
+                purpose = scope.Purpose,
+                enquiry = scope.EnquiryId,
+                records = owner.Select(n => new { type = n.Type, id = n.Id }).DistinctBy(n => n.id),
+            }, TimeSpan.FromHours(owner.Max(n => n.DelayHours)), http.RequestAborted);
+        }
     }
 
     private static string Outcome(int status) => status switch

@@ -10,6 +10,7 @@ public sealed class AuditScope
 {
     private readonly List<object> _resources = [];
     private readonly Dictionary<DecisionKey, List<Guid>> _groups = [];
+    private readonly List<(string Owner, string Type, Guid Id, int DelayHours)> _ownerNotices = [];
     private readonly HashSet<Guid> _subjects = [];
     private readonly HashSet<string> _owners = new(StringComparer.Ordinal);
     private int _permits;
@@ -24,6 +25,9 @@ public sealed class AuditScope
     public IReadOnlyCollection<Guid> Subjects => _subjects;
     public IReadOnlyCollection<string> Owners => _owners;
     public IReadOnlyList<object> Resources => _resources;
+
+    /// <summary>Records disclosed under a rule that tells their owner (as in CP-IS), with the owner's delay.</summary>
+    public IReadOnlyList<(string Owner, string Type, Guid Id, int DelayHours)> OwnerNotices => _ownerNotices;
 
     public string Decision => (_permits, _denies) switch
     {
@@ -51,6 +55,10 @@ public sealed class AuditScope
             _denies++;
         }
         IsOverride |= decision.IsOverride;
+        if (decision.IsPermit && decision.NotifyOwner is { } notify)
+        {
+            _ownerNotices.Add((resource.OwningAgency, resource.ResourceType, resource.Id, notify.DelayHours));
+        }
         var key = new DecisionKey(resource.ResourceType, resource.OwningAgency, resource.DataClass, decision);
         if (!_groups.TryGetValue(key, out var ids))
         {

@@ -27,7 +27,7 @@ internal static class FhirReferrals
     }
 
     private static async Task<IResult> DecideAsync(string id, HttpContext http, RecordAccess access, IRecordStore store, IHubDbContextFactory contexts,
-        Disclosures disclosures, FhirTasks tasks, AuditScope audit, TimeProvider clock)
+        Disclosures disclosures, FhirTasks tasks, AuditScope audit, TimeProvider clock, Data.Notifications.NotificationOutbox outbox)
     {
         var me = http.HubPrincipal();
         if (me.Agency != "la" || !me.Roles.Overlaps(Deciders))
@@ -81,6 +81,9 @@ internal static class FhirReferrals
             return FhirResults.PreconditionFailed("the referral changed while it was being decided: read it again");
         }
         audit.RecordWrite(RecordFacts.For(updated.Record!), "decide");
+        // The referring agency learns the outcome of what it referred (partners asked for exactly this).
+        await outbox.EnqueueAsync(referral.OwningAgency, "referral.decided",
+            new { task = $"Task/{guid}", decision = RecordFields.CamelCase(chosen.ToString()), decidedAt = now }, TimeSpan.Zero, http.RequestAborted);
         return FhirResults.Resource(tasks.ReferralTask(disclosures.Of(updated.Record!, permission), access.Now), etag: updated.Record!.ETag);
     }
 }

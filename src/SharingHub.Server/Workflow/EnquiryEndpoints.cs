@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using SharingHub.Core.Crypto;
 using SharingHub.Core.Records;
 using SharingHub.Core.Time;
+using SharingHub.Data.Notifications;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 using SharingHub.Policies.Model;
@@ -93,8 +94,9 @@ internal static class EnquiryEndpoints
         return Results.Json(new { id = enquiry.Id, reference = enquiry.Reference, version = enquiry.Version }, statusCode: 201);
     }
 
-    private static Task<IResult> AddMemberAsync(Guid id, MemberInput input, HttpContext http, IRecordStore store, PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock) =>
-        ChangeAsync(id, http, store, audit, "member-add", clock, (e, now) =>
+    private static Task<IResult> AddMemberAsync(Guid id, MemberInput input, HttpContext http, IRecordStore store, PolicyDecisionPoint policy, AuditScope audit,
+        TimeProvider clock, NotificationOutbox outbox) =>
+        ChangeAsync(id, http, store, audit, outbox, "member-add", clock, (e, now) =>
         {
             if (MemberProblem([input], policy) is { } problem)
             {
@@ -108,8 +110,9 @@ internal static class EnquiryEndpoints
             return null;
         });
 
-    private static Task<IResult> RemoveMemberAsync(Guid id, Guid memberId, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock) =>
-        ChangeAsync(id, http, store, audit, "member-remove", clock, (e, now) =>
+    private static Task<IResult> RemoveMemberAsync(Guid id, Guid memberId, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
+        NotificationOutbox outbox) =>
+        ChangeAsync(id, http, store, audit, outbox, "member-remove", clock, (e, now) =>
         {
             var member = e.Members.FirstOrDefault(m => m.Id == memberId && m.RemovedAt is null);
             if (member is null)
@@ -124,8 +127,9 @@ internal static class EnquiryEndpoints
             return null;
         });
 
-    private static Task<IResult> CloseAsync(Guid id, CloseInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock) =>
-        ChangeAsync(id, http, store, audit, "close", clock, (e, now) =>
+    private static Task<IResult> CloseAsync(Guid id, CloseInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
+        NotificationOutbox outbox) =>
+        ChangeAsync(id, http, store, audit, outbox, "close", clock, (e, now) =>
         {
             var outcome = Enum.GetValues<EnquiryOutcome>().Where(o => RecordFields.CamelCase(o.ToString()) == input.Outcome).Select(o => (EnquiryOutcome?)o).FirstOrDefault();
             if (outcome is null)
@@ -139,8 +143,8 @@ internal static class EnquiryEndpoints
         });
 
     /// <summary>A change by the enquiry's lead practitioner, to an open enquiry, applied only to the version read (no lost update).</summary>
-    private static async Task<IResult> ChangeAsync(Guid id, HttpContext http, IRecordStore store, AuditScope audit, string operation, TimeProvider clock,
-        Func<Enquiry, DateTimeOffset, string?> change)
+    private static async Task<IResult> ChangeAsync(Guid id, HttpContext http, IRecordStore store, AuditScope audit, NotificationOutbox outbox, string operation,
+        TimeProvider clock, Func<Enquiry, DateTimeOffset, string?> change)
     {
         var me = http.HubPrincipal();
         var enquiry = await store.FindAsync<Enquiry>(id, http.RequestAborted);
@@ -166,11 +170,17 @@ internal static class EnquiryEndpoints
             return Problem(409, "the enquiry changed at the same time; read it again and retry");
         }
         audit.RecordWrite(RecordFacts.For(result.Record!), operation);
+        // Each member agency's system hears of the change (who is in, who is out, closure), never its grounds.
+        foreach (var agency in result.Record!.Members.Select(m => m.Agency).Where(a => a != me.Agency).Distinct(StringComparer.Ordinal))
+        {
+            await outbox.EnqueueAsync(agency, "enquiry.changed",
+                new { enquiry = id, change = operation, status = RecordFields.CamelCase(result.Record.Status.ToString()) }, TimeSpan.Zero, http.RequestAborted);
+        }
         return Results.Json(new { id, version = result.Record!.Version, status = RecordFields.CamelCase(result.Record.Status.ToString()) });
     }
 
     private static async Task<IResult> RequestInformationAsync(Guid id, InformationRequestInput input, HttpContext http, IRecordStore store,
-        IFieldCipher cipher, PolicyDecisionPoint policy, WorkingCalendar calendar, AuditScope audit, TimeProvider clock)
+        IFieldCipher cipher, PolicyDecisionPoint policy, WorkingCalendar calendar, AuditScope audit, TimeProvider clock, NotificationOutbox outbox)
     {
         var me = http.HubPrincipal();
         var enquiry = await store.FindAsync<Enquiry>(id, http.RequestAborted);
@@ -204,6 +214,8 @@ internal static class EnquiryEndpoints
         await store.AddAsync(request, http.RequestAborted);
         audit.EnquiryId = id;
         audit.RecordWrite(RecordFacts.For(request), "request");
+        await outbox.EnqueueAsync(input.Agency, "information-request.created",
+            new { task = $"Task/{request.Id}", enquiry = id, dueAt = request.DueAt }, TimeSpan.Zero, http.RequestAborted);
         return Results.Json(new { id = request.Id, dueAt = request.DueAt }, statusCode: 201);
     }
 

@@ -18,11 +18,18 @@ internal sealed class FhirTestHub : IAsyncDisposable
 {
     private readonly TestDatabase _database;
     private readonly HubFactory _hub;
+    private readonly bool _ownsDatabase;
 
-    private FhirTestHub(TestDatabase database)
+    private FhirTestHub(TestDatabase database, IReadOnlyDictionary<string, string?>? settings, bool ownsDatabase)
     {
         _database = database;
-        _hub = new HubFactory(database, settings: new Dictionary<string, string?> { ["SharingHub:Identity:DevelopmentIdentityProvider"] = "true" });
+        _ownsDatabase = ownsDatabase;
+        var all = new Dictionary<string, string?> { ["SharingHub:Identity:DevelopmentIdentityProvider"] = "true" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+        _hub = new HubFactory(database, settings: all);
         Client = _hub.CreateFhirClient();
         Builder = new RecordBuilder(Services.GetRequiredService<IFieldCipher>(), Services.GetRequiredService<IBlindIndexer>());
     }
@@ -33,7 +40,13 @@ internal sealed class FhirTestHub : IAsyncDisposable
     public IRecordStore Store => Services.GetRequiredService<IRecordStore>();
     public IHubDbContextFactory Contexts => Services.GetRequiredService<IHubDbContextFactory>();
 
-    public static async Task<FhirTestHub> StartAsync(DatabaseEngine engine) => new(await TestDatabase.CreateAsync(engine));
+    public static async Task<FhirTestHub> StartAsync(DatabaseEngine engine, IReadOnlyDictionary<string, string?>? settings = null) =>
+        new(await TestDatabase.CreateAsync(engine), settings, ownsDatabase: true);
+
+    /// <summary>Another hub process's view of the same database (a restart), which leaves the database to its owner.</summary>
+    public static FhirTestHub Over(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null) => new(database, settings, ownsDatabase: false);
+
+    public TestDatabase Database => _database;
 
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? user, string? purpose = null, Guid? enquiry = null,
         HttpContent? content = null, Action<HttpRequestMessage>? change = null)
@@ -96,7 +109,10 @@ internal sealed class FhirTestHub : IAsyncDisposable
     {
         Client.Dispose();
         await _hub.DisposeAsync();
-        await _database.DisposeAsync();
+        if (_ownsDatabase)
+        {
+            await _database.DisposeAsync();
+        }
     }
 }
 

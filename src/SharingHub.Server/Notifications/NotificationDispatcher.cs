@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SharingHub.Core.Time;
+using SharingHub.Data.Notifications;
+using SharingHub.Data.Storage;
+
+namespace SharingHub.Server.Notifications;
+
+public sealed class NotificationEndpoint
+{
+    public string Url { get; set; } = "";
+
+    /// <summary>The shared secret for the HMAC signature; from the environment or a secret store, never the repository.</summary>
+    public string Secret { get; set; } = "";
+}
+
+public sealed class NotificationOptions
+{
+    public const string Section = "SharingHub:Notifications";
+    public double PollSeconds { get; set; } = 5;
+    public int MaxAttempts { get; set; } = 8;
+    public double FirstRetrySeconds { get; set; } = 10;
+    public Dictionary<string, NotificationEndpoint> Endpoints { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// Delivers the outbox: signed webhooks (HMAC-SHA256 over "timestamp.body"), retried with exponential
+/// backoff, given up after MaxAttempts as a dead letter. State lives in the database, so nothing is lost
+/// when the hub restarts; delivery is at least once, and receivers drop repeats by notification id.
+/// </summary>
+internal sealed class NotificationDispatcher(
+    IHubDbContextFactory contexts, IHttpClientFactory clients, IOptions<NotificationOptions> options, TimeProvider clock, ILogger<NotificationDispatcher> logger)
+    : BackgroundService
+{
+    public const string HttpClientName = "notifications";
+    public const string SignatureHeader = "X-SharingHub-Signature";
+    public const string TimestampHeader = "X-SharingHub-Timestamp";
+    public const string IdHeader = "X-SharingHub-Notification-Id";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var period = TimeSpan.FromSeconds(Math.Max(0.05, options.Value.PollSeconds));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await DeliverDueAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The store may be down for a while; the outbox keeps everything until it is back.
+                logger.LogError("Notification delivery round failed: {Error}", e.GetType().Name);
+            }
+            await Task.Delay(period, clock, stoppingToken);
+        }
+    }
+
+    internal async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.UtcNowForStorage();
+        await using var db = contexts.Create();
+        var due = await db.Notifications.Where(n => n.DeliveredAt == null && n.DeadAt == null && n.NextAttemptAt <= now)
+            .OrderBy(n => n.NextAttemptAt).Take(50).ToListAsync(cancellationToken);
+        foreach (var notification in due)
+        {
+            var error = await SendAsync(notification, cancellationToken);
+            notification.Attempts++;
+            if (error is null)
+            {
+                notification.DeliveredAt = clock.UtcNowForStorage();
+                notification.LastError = null;
+                logger.LogInformation("Notification {NotificationId} ({Kind}) delivered to {Agency}", notification.Id, notification.Kind, notification.Agency);
+                continue;
+            }
+            notification.LastError = error;
+            if (notification.Attempts >= options.Value.MaxAttempts)
+            {
+                notification.DeadAt = clock.UtcNowForStorage();
+                logger.LogWarning("Notification {NotificationId} ({Kind}) to {Agency} is a dead letter after {Attempts} attempts: {Error}",
+                    notification.Id, notification.Kind, notification.Agency, notification.Attempts, error);
+            }
+            else
+            {
+                var backoff = options.Value.FirstRetrySeconds * Math.Pow(2, notification.Attempts - 1);
+                notification.NextAttemptAt = clock.UtcNowForStorage() + TimeSpan.FromSeconds(Math.Min(backoff, 3_600));
+            }
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        return due.Count;
+    }
+
+    private async Task<string?> SendAsync(Notification notification, CancellationToken cancellationToken)
+    {
+        if (!options.Value.Endpoints.TryGetValue(notification.Agency, out var endpoint) || endpoint.Url.Length == 0)
+        {
+            return $"no notification endpoint is configured for {notification.Agency}";
+        }
+        var body = JsonSerializer.Serialize(new
+        {
+            id = notification.Id,
+            kind = notification.Kind,
+            agency = notification.Agency,
+            createdAt = notification.CreatedAt,
+            data = JsonDocument.Parse(notification.Payload).RootElement,
+        });
+        var timestamp = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add(IdHeader, notification.Id.ToString());
+        request.Headers.Add(TimestampHeader, timestamp);
+        request.Headers.Add(SignatureHeader, Sign(endpoint.Secret, timestamp, body));
+        try
+        {
+            using var response = await clients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            return response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode}";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return e is TaskCanceledException ? "timed out" : "connection failed";
+        }
+    }
+
+    /// <summary>"sha256=" and the hex HMAC-SHA256 of "timestamp.body" under the agency's shared secret.</summary>
+    public static string Sign(string secret, string timestamp, string body) =>
+        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{timestamp}.{body}")));
+}
+
+internal static class NotificationServiceCollectionExtensions
+{
+    public static IServiceCollection AddSharingHubNotifications(this IServiceCollection services)
+    {
+        services.AddOptions<NotificationOptions>()
+            .BindConfiguration(NotificationOptions.Section)
+            .Validate(o => o.PollSeconds > 0 && o.MaxAttempts is > 0 and <= 50 && o.FirstRetrySeconds >= 0, $"{NotificationOptions.Section}: PollSeconds and FirstRetrySeconds must be positive, MaxAttempts 1 to 50")
+            .Validate(o => o.Endpoints.Values.All(e => Uri.TryCreate(e.Url, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttps || u.Scheme == Uri.UriSchemeHttp)),
+                $"{NotificationOptions.Section}:Endpoints: each Url must be an absolute http(s) URL")
+            .Validate(o => o.Endpoints.Values.All(e => e.Secret.Length >= 32), $"{NotificationOptions.Section}:Endpoints: each Secret must be at least 32 characters")
+            .ValidateOnStart();
+        services.AddHttpClient(NotificationDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.AddSingleton<NotificationOutbox>();
+        services.AddSingleton<NotificationDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
+        return services;
+    }
+}

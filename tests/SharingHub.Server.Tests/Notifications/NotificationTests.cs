@@ -1,0 +1,147 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SharingHub.Data.Notifications;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Notifications;
+using SharingHub.Server.Tests.Fhir;
+using SharingHub.Testing;
+
+namespace SharingHub.Server.Tests.Notifications;
+
+/// <summary>Signed webhooks to partner systems: delivered, retried with backoff, dead-lettered, kept across a restart; owners told of reads after their delay.</summary>
+public abstract class NotificationTests(DatabaseEngine engine) : IAsyncLifetime
+{
+    private readonly string _secret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+    private StubReceiver _police = null!;
+
+    public async Task InitializeAsync() => _police = await StubReceiver.StartAsync();
+
+    public async Task DisposeAsync() => await _police.DisposeAsync();
+
+    private Dictionary<string, string?> Settings(double pollSeconds = 0.1, int maxAttempts = 3) => new()
+    {
+        ["SharingHub:Notifications:PollSeconds"] = pollSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["SharingHub:Notifications:FirstRetrySeconds"] = "0.1",
+        ["SharingHub:Notifications:MaxAttempts"] = maxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["SharingHub:Notifications:Endpoints:police:Url"] = _police.Url,
+        ["SharingHub:Notifications:Endpoints:police:Secret"] = _secret,
+    };
+
+    private static async Task<T> Eventually<T>(Func<Task<T?>> probe)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if (await probe() is { } found)
+            {
+                return found;
+            }
+            await Task.Delay(50);
+        }
+        throw new TimeoutException("the condition did not come true within 10 seconds");
+    }
+
+    private static async Task<string> DecidedReferralAsync(FhirTestHub hub, CaseRecords c)
+    {
+        using var created = await hub.SendAsync(HttpMethod.Post, "/fhir/Task", "demo-police-front-door", content: JsonContent.Create(new
+        {
+            resourceType = "Task", status = "requested", intent = "order",
+            code = new { coding = new[] { new { system = "urn:sharinghub:task", code = "referral" } } },
+            @for = new { reference = $"Patient/{c.PoliceChild.Id}" }, description = "Concern for the child",
+        }, new System.Net.Http.Headers.MediaTypeHeaderValue("application/fhir+json")));
+        var id = created.Headers.Location!.ToString().Split('/')[^3];
+        using var decided = await hub.SendAsync(HttpMethod.Post, $"/fhir/Task/{id}/$decide", "demo-la-front-door", "front-door-triage",
+            content: JsonContent.Create(new { resourceType = "Parameters", parameter = new[] { new { name = "decision", valueCode = "familyHelp" } } },
+                new System.Net.Http.Headers.MediaTypeHeaderValue("application/fhir+json")));
+        Assert.Equal(HttpStatusCode.OK, decided.StatusCode);
+        return id;
+    }
+
+    [Fact]
+    public async Task Given_a_referral_decided_then_the_referring_police_system_gets_a_signed_webhook_naming_the_task_and_no_contents()
+    {
+        await using var hub = await FhirTestHub.StartAsync(engine, Settings());
+        var c = await hub.CaseAsync();
+
+        var id = await DecidedReferralAsync(hub, c);
+
+        var body = await Eventually(() => Task.FromResult(_police.Received.Select(r => r.Body).FirstOrDefault(b => b.Contains("referral.decided", StringComparison.Ordinal))));
+        var headers = _police.Received.First(r => r.Body == body).Headers;
+        Assert.Equal(NotificationDispatcher.Sign(_secret, headers["X-SharingHub-Timestamp"], body), headers["X-SharingHub-Signature"]);
+        Assert.NotEqual(NotificationDispatcher.Sign(_secret + "x", headers["X-SharingHub-Timestamp"], body), headers["X-SharingHub-Signature"]);
+        using var json = JsonDocument.Parse(body);
+        Assert.Equal($"Task/{id}", json.RootElement.GetProperty("data").GetProperty("task").GetString());
+        Assert.Equal("familyHelp", json.RootElement.GetProperty("data").GetProperty("decision").GetString());
+        Assert.DoesNotContain("Concern for the child", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_the_receiver_fails_twice_then_delivery_is_retried_until_it_succeeds_and_a_receiver_that_always_fails_gets_a_dead_letter()
+    {
+        _police.FailNext = 2;
+        await using var hub = await FhirTestHub.StartAsync(engine, Settings());
+        var outbox = hub.Services.GetRequiredService<NotificationOutbox>();
+        await outbox.EnqueueAsync("police", "test.retry", new { n = 1 }, TimeSpan.Zero, CancellationToken.None);
+
+        var delivered = await Eventually(async () =>
+        {
+            await using var db = hub.Contexts.Create();
+            return await db.Notifications.AsNoTracking().FirstOrDefaultAsync(n => n.Kind == "test.retry" && n.DeliveredAt != null);
+        });
+        Assert.Equal(3, delivered.Attempts);
+
+        _police.FailNext = -1;
+        await outbox.EnqueueAsync("police", "test.dead", new { n = 2 }, TimeSpan.Zero, CancellationToken.None);
+        var dead = await Eventually(async () => (await outbox.ForAgencyAsync("police", deadOnly: true, CancellationToken.None)).FirstOrDefault());
+        Assert.Equal("test.dead", dead.Kind);
+        Assert.Equal(3, dead.Attempts);
+        Assert.Equal("HTTP 500", dead.LastError);
+        Assert.Null(dead.DeliveredAt);
+    }
+
+    [Fact]
+    public async Task Given_a_notification_queued_when_the_hub_stops_then_the_next_hub_on_the_same_database_delivers_it()
+    {
+        await using var database = await TestDatabase.CreateAsync(engine);
+        var unreachable = Settings(pollSeconds: 3_600);
+        unreachable.Remove("SharingHub:Notifications:Endpoints:police:Url");
+        unreachable.Remove("SharingHub:Notifications:Endpoints:police:Secret");
+        await using (var first = FhirTestHub.Over(database, unreachable))
+        {
+            // This hub cannot reach police and sleeps an hour between rounds: the row is all that remains when it stops.
+            await first.Services.GetRequiredService<NotificationOutbox>().EnqueueAsync("police", "test.restart", new { n = 3 }, TimeSpan.Zero, CancellationToken.None);
+        }
+        Assert.DoesNotContain(_police.Received, r => r.Body.Contains("test.restart", StringComparison.Ordinal));
+
+        await using var second = FhirTestHub.Over(database, Settings());
+
+        await Eventually(() => Task.FromResult(_police.Received.Select(r => r.Body).FirstOrDefault(b => b.Contains("test.restart", StringComparison.Ordinal))));
+    }
+
+    [Fact]
+    public async Task Given_the_lcpp_reads_police_intelligence_then_police_are_told_after_72_hours_not_before()
+    {
+        await using var hub = await FhirTestHub.StartAsync(engine, Settings());
+        var c = await hub.CaseAsync();
+        var intelligence = await hub.Store.AddAsync(hub.Builder.Event(c.PoliceChild, "police", "Intelligence summary", dataClass: "police.intelligence"), CancellationToken.None);
+
+        using var read = await hub.GetAsync($"/fhir/Observation/{intelligence.Id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+
+        await using var db = hub.Contexts.Create();
+        var notice = await db.Notifications.AsNoTracking().SingleAsync(n => n.Kind == "record.read");
+        Assert.Equal("police", notice.Agency);
+        Assert.InRange(notice.DueAt - notice.CreatedAt, TimeSpan.FromHours(72) - TimeSpan.FromSeconds(1), TimeSpan.FromHours(72) + TimeSpan.FromSeconds(1));
+        Assert.Contains(intelligence.Id.ToString(), notice.Payload, StringComparison.Ordinal);
+        Assert.Null(notice.DeliveredAt);
+        await Task.Delay(500);
+        Assert.DoesNotContain(_police.Received, r => r.Body.Contains("record.read", StringComparison.Ordinal));
+    }
+}
+
+public sealed class SqliteNotificationTests() : NotificationTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresNotificationTests() : NotificationTests(DatabaseEngine.Postgres);
