@@ -137,7 +137,8 @@ internal static class NotificationServiceCollectionExtensions
             .Validate(o => o.PollSeconds > 0 && o.MaxAttempts is > 0 and <= 50 && o.FirstRetrySeconds >= 0, $"{NotificationOptions.Section}: PollSeconds and FirstRetrySeconds must be positive, MaxAttempts 1 to 50")
             .Validate(o => o.Endpoints.Values.All(e => Uri.TryCreate(e.Url, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttps || u.Scheme == Uri.UriSchemeHttp)),
                 $"{NotificationOptions.Section}:Endpoints: each Url must be an absolute http(s) URL")
-            .Validate(o => o.Endpoints.Values.All(e => e.Secret.Length >= 32), $"{NotificationOptions.Section}:Endpoints: each Secret must be at least 32 characters")
+            .Validate(o => o.Endpoints.Values.All(e => e.Secret.Length >= 32 && !e.Secret.Any(char.IsWhiteSpace)),
+                $"{NotificationOptions.Section}:Endpoints: each Secret must be a random value of at least 32 characters without spaces (a placeholder is not a secret)")
             .ValidateOnStart();
         services.AddHttpClient(NotificationDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<NotificationOutbox>();
