@@ -147,20 +147,15 @@ internal static class EnquiryEndpoints
         TimeProvider clock, Func<Enquiry, DateTimeOffset, string?> change)
     {
         var me = http.HubPrincipal();
-        var enquiry = await store.FindAsync<Enquiry>(id, http.RequestAborted);
-        // To anyone but its lead, an enquiry is not there to change.
-        if (enquiry is null || enquiry.LeadPractitioner != me.Subject || me.Agency != enquiry.OwningAgency)
+        var (enquiry, refusal) = await LedAndOpenAsync(id, http, store);
+        if (refusal is not null)
         {
-            return Problem(404, "no enquiry with that id that you lead");
-        }
-        if (enquiry.Status != EnquiryStatus.Open)
-        {
-            return Problem(409, "the enquiry is closed");
+            return refusal;
         }
         audit.EnquiryId = id;
         string? problem = null;
         var now = clock.UtcNowForStorage();
-        var result = await store.UpdateAsync<Enquiry>(id, enquiry.Version, e => problem = change(e, now), http.RequestAborted);
+        var result = await store.UpdateAsync<Enquiry>(id, enquiry!.Version, e => problem = change(e, now), http.RequestAborted);
         if (problem is not null)
         {
             return Problem(422, problem);
@@ -183,14 +178,9 @@ internal static class EnquiryEndpoints
         IFieldCipher cipher, PolicyDecisionPoint policy, WorkingCalendar calendar, AuditScope audit, TimeProvider clock, NotificationOutbox outbox)
     {
         var me = http.HubPrincipal();
-        var enquiry = await store.FindAsync<Enquiry>(id, http.RequestAborted);
-        if (enquiry is null || enquiry.LeadPractitioner != me.Subject || me.Agency != enquiry.OwningAgency)
+        if ((await LedAndOpenAsync(id, http, store)).Refusal is { } refusal)
         {
-            return Problem(404, "no enquiry with that id that you lead");
-        }
-        if (enquiry.Status != EnquiryStatus.Open)
-        {
-            return Problem(409, "the enquiry is closed");
+            return refusal;
         }
         if (input.Agency is null || !policy.Policy.Agencies.ContainsKey(input.Agency) || input.Agency == me.Agency)
         {
@@ -267,6 +257,18 @@ internal static class EnquiryEndpoints
         audit.EnquiryId = request.EnquiryId;
         audit.RecordWrite(RecordFacts.For(response), "answer");
         return Results.Json(new { id = response.Id, request = id, kind = RecordFields.CamelCase(response.Kind.ToString()) }, statusCode: 201);
+    }
+
+    /// <summary>The enquiry, if the caller leads it and it is open; to anyone but its lead it is not there to change.</summary>
+    private static async Task<(Enquiry? Enquiry, IResult? Refusal)> LedAndOpenAsync(Guid id, HttpContext http, IRecordStore store)
+    {
+        var me = http.HubPrincipal();
+        var enquiry = await store.FindAsync<Enquiry>(id, http.RequestAborted);
+        if (enquiry is null || enquiry.LeadPractitioner != me.Subject || me.Agency != enquiry.OwningAgency)
+        {
+            return (null, Problem(404, "no enquiry with that id that you lead"));
+        }
+        return enquiry.Status == EnquiryStatus.Open ? (enquiry, null) : (enquiry, Problem(409, "the enquiry is closed"));
     }
 
     private static string? MemberProblem(IReadOnlyList<MemberInput> members, PolicyDecisionPoint policy) =>
