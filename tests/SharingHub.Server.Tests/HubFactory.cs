@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using SharingHub.Testing;
@@ -7,7 +10,8 @@ using SharingHub.Testing;
 namespace SharingHub.Server.Tests;
 
 /// <summary>The real hub over real HTTP plumbing, on a test database of the chosen engine.</summary>
-internal class HubFactory(TestDatabase database, string environment = "Development", IReadOnlyDictionary<string, string?>? settings = null)
+internal class HubFactory(TestDatabase database, string environment = "Development", IReadOnlyDictionary<string, string?>? settings = null,
+    TimeProvider? clock = null)
     : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -15,6 +19,11 @@ internal class HubFactory(TestDatabase database, string environment = "Developme
         builder.UseEnvironment(environment);
         // The hub's JSON logs would interleave with the test runner's output; tests assert behaviour, not log lines.
         builder.ConfigureLogging(logging => logging.ClearProviders());
+        if (clock is not null)
+        {
+            // One clock for the whole hub: token lifetimes, deadlines, enquiry access and audit times move together.
+            builder.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton(clock)));
+        }
         builder.ConfigureAppConfiguration(config =>
         {
             config.AddInMemoryCollection(database.Settings);

@@ -20,7 +20,7 @@ internal sealed class FhirTestHub : IAsyncDisposable
     private readonly HubFactory _hub;
     private readonly bool _ownsDatabase;
 
-    private FhirTestHub(TestDatabase database, IReadOnlyDictionary<string, string?>? settings, bool ownsDatabase)
+    private FhirTestHub(TestDatabase database, IReadOnlyDictionary<string, string?>? settings, bool ownsDatabase, TimeProvider? clock = null)
     {
         _database = database;
         _ownsDatabase = ownsDatabase;
@@ -29,7 +29,7 @@ internal sealed class FhirTestHub : IAsyncDisposable
         {
             all[key] = value;
         }
-        _hub = new HubFactory(database, settings: all);
+        _hub = new HubFactory(database, settings: all, clock: clock);
         Client = _hub.CreateFhirClient();
         Builder = new RecordBuilder(Services.GetRequiredService<IFieldCipher>(), Services.GetRequiredService<IBlindIndexer>());
     }
@@ -40,8 +40,8 @@ internal sealed class FhirTestHub : IAsyncDisposable
     public IRecordStore Store => Services.GetRequiredService<IRecordStore>();
     public IHubDbContextFactory Contexts => Services.GetRequiredService<IHubDbContextFactory>();
 
-    public static async Task<FhirTestHub> StartAsync(DatabaseEngine engine, IReadOnlyDictionary<string, string?>? settings = null) =>
-        new(await TestDatabase.CreateAsync(engine), settings, ownsDatabase: true);
+    public static async Task<FhirTestHub> StartAsync(DatabaseEngine engine, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null) =>
+        new(await TestDatabase.CreateAsync(engine), settings, ownsDatabase: true, clock);
 
     /// <summary>Another hub process's view of the same database (a restart), which leaves the database to its owner.</summary>
     public static FhirTestHub Over(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null) => new(database, settings, ownsDatabase: false);
