@@ -38,6 +38,7 @@ app.MapPeopleSignIn();
 app.MapAudit();
 app.MapFhir();
 app.MapEnquiries();
+app.MapStrategyMeetings();
 app.MapBenchmarkBaseline();
 await app.RunAsync();
 

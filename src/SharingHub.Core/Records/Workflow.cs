@@ -64,6 +64,42 @@ public sealed class Enquiry : Record
     public EncryptedValue? Grounds { get; set; }
     public List<EnquiryMember> Members { get; set; } = [];
     public List<EnquirySubject> Subjects { get; set; } = [];
+
+    /// <summary>Family group decision making, as offered, accepted or declined at each decision point.</summary>
+    public List<FgdmDecision> Fgdm { get; set; } = [];
+}
+
+public enum FgdmStatus
+{
+    Offered,
+    Accepted,
+    Declined,
+}
+
+public sealed class FgdmDecision
+{
+    public Guid Id { get; set; }
+    public Guid EnquiryId { get; set; }
+
+    /// <summary>Where in the case it was decided: strategy-meeting, enquiry-outcome, child-protection-conference, family-help.</summary>
+    public string DecisionPoint { get; set; } = "";
+    public FgdmStatus Status { get; set; }
+    public DateTimeOffset RecordedAt { get; set; }
+    public string RecordedBy { get; set; } = "";
+}
+
+/// <summary>The strategy meeting or discussion of an enquiry: who attended, what each agency brought, what was decided.</summary>
+public sealed class StrategyMeeting : Record
+{
+    public Guid EnquiryId { get; set; }
+    public DateTimeOffset HeldAt { get; set; }
+
+    /// <summary>"agency/user/role" of each attendee.</summary>
+    public List<string> Attendees { get; set; } = [];
+
+    /// <summary>What each agency brought, sealed as one JSON list of {agency, summary}.</summary>
+    public EncryptedValue? Contributions { get; set; }
+    public EncryptedValue? Decisions { get; set; }
 }
 
 public sealed class EnquiryMember
@@ -104,6 +140,9 @@ public sealed class InformationRequest : Record
     public DateTimeOffset DueAt { get; set; }
     public InformationRequestStatus Status { get; set; }
     public EncryptedValue? Question { get; set; }
+
+    /// <summary>When the overdue request was escalated to the enquiry's lead and the asked agency (once).</summary>
+    public DateTimeOffset? EscalatedAt { get; set; }
     public List<InformationResponse> Responses { get; set; } = [];
 }
 

@@ -25,6 +25,31 @@ internal sealed class EnquiryConfiguration : RecordConfiguration<Enquiry>
         builder.HasMany(e => e.Subjects).WithOne().HasForeignKey(s => s.EnquiryId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(e => e.Members).AutoInclude();
         builder.Navigation(e => e.Subjects).AutoInclude();
+        builder.HasMany(e => e.Fgdm).WithOne().HasForeignKey(f => f.EnquiryId).OnDelete(DeleteBehavior.Cascade);
+        builder.Navigation(e => e.Fgdm).AutoInclude();
+    }
+}
+
+internal sealed class FgdmDecisionConfiguration : IEntityTypeConfiguration<FgdmDecision>
+{
+    public void Configure(EntityTypeBuilder<FgdmDecision> builder)
+    {
+        builder.ToTable("EnquiryFgdm");
+        builder.HasKey(f => f.Id);
+        builder.Property(f => f.Id).ValueGeneratedNever();
+        builder.Property(f => f.DecisionPoint).HasMaxLength(64).IsRequired();
+        builder.Property(f => f.RecordedBy).HasMaxLength(256).IsRequired();
+        builder.HasIndex(f => f.EnquiryId);
+    }
+}
+
+internal sealed class StrategyMeetingConfiguration : RecordConfiguration<StrategyMeeting>
+{
+    protected override void ConfigureRecord(EntityTypeBuilder<StrategyMeeting> builder)
+    {
+        builder.ToTable("StrategyMeetings");
+        builder.HasOne<Enquiry>().WithMany().HasForeignKey(m => m.EnquiryId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(m => m.EnquiryId);
     }
 }
 

@@ -33,7 +33,8 @@ public sealed class NotificationOptions
 /// when the hub restarts; delivery is at least once, and receivers drop repeats by notification id.
 /// </summary>
 internal sealed class NotificationDispatcher(
-    IHubDbContextFactory contexts, IHttpClientFactory clients, IOptions<NotificationOptions> options, TimeProvider clock, ILogger<NotificationDispatcher> logger)
+    IHubDbContextFactory contexts, IHttpClientFactory clients, IOptions<NotificationOptions> options, TimeProvider clock, OverdueEscalation escalation,
+    ILogger<NotificationDispatcher> logger)
     : BackgroundService
 {
     public const string HttpClientName = "notifications";
@@ -48,6 +49,7 @@ internal sealed class NotificationDispatcher(
         {
             try
             {
+                await escalation.EscalateAsync(stoppingToken);
                 await DeliverDueAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -142,6 +144,7 @@ internal static class NotificationServiceCollectionExtensions
             .ValidateOnStart();
         services.AddHttpClient(NotificationDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<NotificationOutbox>();
+        services.AddSingleton<OverdueEscalation>();
         services.AddSingleton<NotificationDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
         return services;

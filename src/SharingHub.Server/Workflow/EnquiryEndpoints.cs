@@ -47,7 +47,7 @@ internal static class EnquiryEndpoints
         return app;
     }
 
-    private static IResult Problem(int status, string detail) => Results.Problem(statusCode: status, detail: detail);
+    internal static IResult Problem(int status, string detail) => Results.Problem(statusCode: status, detail: detail);
 
     private static async Task<IResult> OpenAsync(OpenEnquiryInput input, HttpContext http, IRecordStore store, IHubDbContextFactory contexts,
         IFieldCipher cipher, PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock)
@@ -143,7 +143,7 @@ internal static class EnquiryEndpoints
         });
 
     /// <summary>A change by the enquiry's lead practitioner, to an open enquiry, applied only to the version read (no lost update).</summary>
-    private static async Task<IResult> ChangeAsync(Guid id, HttpContext http, IRecordStore store, AuditScope audit, NotificationOutbox outbox, string operation,
+    internal static async Task<IResult> ChangeAsync(Guid id, HttpContext http, IRecordStore store, AuditScope audit, NotificationOutbox outbox, string operation,
         TimeProvider clock, Func<Enquiry, DateTimeOffset, string?> change)
     {
         var me = http.HubPrincipal();
@@ -260,7 +260,7 @@ internal static class EnquiryEndpoints
     }
 
     /// <summary>The enquiry, if the caller leads it and it is open; to anyone but its lead it is not there to change.</summary>
-    private static async Task<(Enquiry? Enquiry, IResult? Refusal)> LedAndOpenAsync(Guid id, HttpContext http, IRecordStore store)
+    internal static async Task<(Enquiry? Enquiry, IResult? Refusal)> LedAndOpenAsync(Guid id, HttpContext http, IRecordStore store)
     {
         var me = http.HubPrincipal();
         var enquiry = await store.FindAsync<Enquiry>(id, http.RequestAborted);
@@ -271,10 +271,10 @@ internal static class EnquiryEndpoints
         return enquiry.Status == EnquiryStatus.Open ? (enquiry, null) : (enquiry, Problem(409, "the enquiry is closed"));
     }
 
-    private static string? MemberProblem(IReadOnlyList<MemberInput> members, PolicyDecisionPoint policy) =>
+    internal static string? MemberProblem(IReadOnlyList<MemberInput> members, PolicyDecisionPoint policy) =>
         members.Count > 50 ? "at most 50 members"
         : members.FirstOrDefault(m => !policy.Policy.Agencies.ContainsKey(m.Agency ?? "")) is { } badAgency ? $"members: '{badAgency.Agency}' is not an agency in the policy"
         : members.Any(m => string.IsNullOrWhiteSpace(m.User) || m.User.Length > 256) ? "members: each needs the user's subject at their agency's identity provider"
-        : members.Any(m => string.IsNullOrWhiteSpace(m.Role) || m.Role.Length > 40) ? "members: each needs a role (lcpp, police, health, education or another)"
+        : members.Any(m => string.IsNullOrWhiteSpace(m.Role) || m.Role.Length > 32) ? "members: each needs a role of up to 32 characters (lcpp, police, health, education or another)"
         : null;
 }

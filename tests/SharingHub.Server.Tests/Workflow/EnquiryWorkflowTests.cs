@@ -103,6 +103,87 @@ public abstract class EnquiryWorkflowTests(DatabaseEngine engine) : IAsyncLifeti
         Assert.Equal(1, await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.Enquiries));
     }
 
+    private async Task<Guid> OpenAsync(FhirTestHub hub, CaseRecords c)
+    {
+        using var opened = await hub.SendAsync(HttpMethod.Post, "/enquiries", "demo-la-lcpp", content: JsonContent.Create(new
+        {
+            subjects = new[] { new { person = c.LaChild.Id, role = "child" } },
+            grounds = "Concerns raised at school",
+            members = new[] { new { agency = "education", user = "demo-education-lead", role = "education" } },
+        }));
+        Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
+        return (await FhirTestHub.JsonAsync(opened)).GetProperty("id").GetGuid();
+    }
+
+    [Fact]
+    public async Task Given_a_strategy_meeting_and_fgdm_recorded_then_members_read_them_and_others_see_nothing()
+    {
+        var c = await _hub.CaseAsync();
+        var enquiry = await OpenAsync(_hub, c);
+
+        using var recorded = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/strategy-meetings", "demo-la-lcpp", new
+        {
+            heldAt = DateTimeOffset.UtcNow.AddHours(-2),
+            attendees = new[] { new { agency = "la", user = "demo-la-lcpp", role = "lcpp" }, new { agency = "education", user = "demo-education-lead", role = "education" } },
+            contributions = new[] { new { agency = "education", summary = "Attendance fell to 71% this term; two welfare concerns logged" } },
+            decisions = "Proceed with section 47 enquiry; joint visit within 24 hours",
+        });
+        Assert.Equal(HttpStatusCode.Created, recorded.StatusCode);
+        using var future = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/strategy-meetings", "demo-la-lcpp", new
+        {
+            heldAt = DateTimeOffset.UtcNow.AddDays(2), attendees = new[] { new { agency = "la", user = "demo-la-lcpp", role = "lcpp" } },
+        });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, future.StatusCode);
+        using var offered = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/fgdm", "demo-la-lcpp", new { decisionPoint = "strategy-meeting", status = "offered" });
+        using var accepted = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/fgdm", "demo-la-lcpp", new { decisionPoint = "strategy-meeting", status = "accepted" });
+        using var nonsense = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/fgdm", "demo-la-lcpp", new { decisionPoint = "strategy-meeting", status = "maybe" });
+        Assert.Equal(HttpStatusCode.OK, offered.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, nonsense.StatusCode);
+
+        using var member = await _hub.GetAsync($"/enquiries/{enquiry}/strategy-meetings", "demo-education-lead", "strategy-meeting", enquiry);
+        using var outsider = await _hub.GetAsync($"/enquiries/{enquiry}/strategy-meetings", "demo-health-practitioner", "strategy-meeting", enquiry);
+
+        var meeting = Assert.Single((await FhirTestHub.JsonAsync(member)).GetProperty("meetings").EnumerateArray());
+        Assert.Equal("Proceed with section 47 enquiry; joint visit within 24 hours", meeting.GetProperty("decisions").GetString());
+        Assert.Contains("Attendance fell", meeting.GetProperty("contributions")[0].GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Empty((await FhirTestHub.JsonAsync(outsider)).GetProperty("meetings").EnumerateArray());
+        await using var db = _hub.Contexts.Create();
+        var fgdm = db.Set<Core.Records.FgdmDecision>().Where(f => f.EnquiryId == enquiry).OrderBy(f => f.RecordedAt).Select(f => f.Status).ToList();
+        Assert.Equal([Core.Records.FgdmStatus.Offered, Core.Records.FgdmStatus.Accepted], fgdm);
+    }
+
+    [Fact]
+    public async Task Given_an_information_request_past_its_due_time_then_it_escalates_once_to_the_council_and_the_asked_agency()
+    {
+        var clock = new Testing.ManualClock(new DateTimeOffset(2026, 11, 3, 10, 0, 0, TimeSpan.Zero));
+        await using var hub = await FhirTestHub.StartAsync(engine, new Dictionary<string, string?> { ["SharingHub:Notifications:PollSeconds"] = "0.1" }, clock);
+        var c = await hub.CaseAsync();
+        var enquiry = await OpenAsync(hub, c);
+        using var asked = await hub.SendAsync(HttpMethod.Post, $"/enquiries/{enquiry}/information-requests", "demo-la-lcpp",
+            content: JsonContent.Create(new { agency = "police", question = "Call-outs to the address this year?" }));
+        var request = (await FhirTestHub.JsonAsync(asked)).GetProperty("id").GetGuid();
+
+        async Task<List<string>> Escalations()
+        {
+            await using var db = hub.Contexts.Create();
+            return db.Notifications.Where(n => n.Kind == "information-request.overdue").Select(n => n.Agency).ToList();
+        }
+        await Task.Delay(400);
+        Assert.Empty(await Escalations());
+
+        clock.Advance(TimeSpan.FromDays(2));
+        for (var i = 0; i < 100 && (await Escalations()).Count < 2; i++)
+        {
+            await Task.Delay(50);
+        }
+        await Task.Delay(400);
+
+        Assert.Equal(["la", "police"], (await Escalations()).Order(StringComparer.Ordinal));
+        await using var check = hub.Contexts.Create();
+        Assert.NotNull(check.InformationRequests.Single(r => r.Id == request).EscalatedAt);
+    }
+
     private async Task<Guid> MemberId(Guid enquiry, string user)
     {
         await using var db = _hub.Contexts.Create();

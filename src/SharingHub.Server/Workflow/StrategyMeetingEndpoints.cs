@@ -1,0 +1,119 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.Records;
+using SharingHub.Core.Time;
+using SharingHub.Data.Notifications;
+using SharingHub.Data.Storage;
+using SharingHub.Policies.Decisions;
+using SharingHub.Policies.Model;
+using SharingHub.Server.Access;
+using SharingHub.Server.Audit;
+
+namespace SharingHub.Server.Workflow;
+
+internal sealed record ContributionInput(string? Agency, string? Summary);
+
+internal sealed record StrategyMeetingInput(DateTimeOffset? HeldAt, IReadOnlyList<MemberInput>? Attendees, IReadOnlyList<ContributionInput>? Contributions, string? Decisions);
+
+internal sealed record FgdmInput(string? DecisionPoint, string? Status);
+
+/// <summary>
+/// The strategy meeting record (who attended, what each agency brought, what was decided) and family
+/// group decision making as offered, accepted or declined at each decision point. The LCPP records
+/// them; members read the meetings under the enquiry's purposes, each meeting decided by the policy.
+/// </summary>
+internal static class StrategyMeetingEndpoints
+{
+    private static readonly HashSet<string> DecisionPoints = ["strategy-meeting", "enquiry-outcome", "child-protection-conference", "family-help"];
+
+    public static WebApplication MapStrategyMeetings(this WebApplication app)
+    {
+        var enquiries = app.MapGroup("/enquiries").RequireAuthorization();
+        enquiries.MapPost("/{id:guid}/strategy-meetings", RecordAsync).Audited("enquiry.strategy-meeting");
+        enquiries.MapGet("/{id:guid}/strategy-meetings", ReadAsync).Audited("enquiry.strategy-meeting-read");
+        enquiries.MapPost("/{id:guid}/fgdm", (Guid id, FgdmInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock, NotificationOutbox outbox) =>
+            EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "fgdm", clock, (e, now) =>
+            {
+                if (input.DecisionPoint is null || !DecisionPoints.Contains(input.DecisionPoint))
+                {
+                    return "decisionPoint is one of " + string.Join(", ", DecisionPoints);
+                }
+                var status = Enum.GetValues<FgdmStatus>().Where(s => RecordFields.CamelCase(s.ToString()) == input.Status).Select(s => (FgdmStatus?)s).FirstOrDefault();
+                if (status is null)
+                {
+                    return "status is offered, accepted or declined";
+                }
+                e.Fgdm.Add(new FgdmDecision { Id = Guid.NewGuid(), EnquiryId = e.Id, DecisionPoint = input.DecisionPoint, Status = status.Value, RecordedAt = now, RecordedBy = e.LeadPractitioner });
+                return null;
+            })).Audited("enquiry.fgdm");
+        return app;
+    }
+
+    private static async Task<IResult> RecordAsync(Guid id, StrategyMeetingInput input, HttpContext http, IRecordStore store, IFieldCipher cipher,
+        PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock)
+    {
+        if ((await EnquiryEndpoints.LedAndOpenAsync(id, http, store)).Refusal is { } refusal)
+        {
+            return refusal;
+        }
+        var attendees = input.Attendees ?? [];
+        var contributions = input.Contributions ?? [];
+        var now = clock.UtcNowForStorage();
+        var problem = attendees.Count == 0 ? "attendees: who attended is required"
+            : EnquiryEndpoints.MemberProblem(attendees, policy)
+            ?? (contributions.Any(c => c.Agency is null || !policy.Policy.Agencies.ContainsKey(c.Agency) || string.IsNullOrWhiteSpace(c.Summary) || c.Summary.Length > 10_000)
+                ? "contributions: each names an agency in the policy and a summary of up to 10,000 characters" : null)
+            ?? (input.HeldAt is not { } held || held > now.AddMinutes(5) ? "heldAt (when the meeting took place, not in the future) is required" : null)
+            ?? (input.Decisions is { Length: > 10_000 } ? "decisions are at most 10,000 characters" : null);
+        if (problem is not null)
+        {
+            return EnquiryEndpoints.Problem(422, problem);
+        }
+        var meeting = new StrategyMeeting
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", EnquiryId = id, HeldAt = TimeProviderExtensions.TruncateForStorage(input.HeldAt!.Value),
+            Attendees = attendees.Select(a => $"{a.Agency}/{a.User}/{a.Role}").ToList(),
+        };
+        meeting.Contributions = contributions.Count == 0 ? null : cipher.Encrypt(
+            JsonSerializer.Serialize(contributions.Select(c => new { agency = c.Agency, summary = c.Summary!.Trim() })), SensitiveFields.For(meeting, nameof(StrategyMeeting.Contributions)));
+        meeting.Decisions = string.IsNullOrWhiteSpace(input.Decisions) ? null : cipher.Encrypt(input.Decisions.Trim(), SensitiveFields.For(meeting, nameof(StrategyMeeting.Decisions)));
+        await store.AddAsync(meeting, http.RequestAborted);
+        audit.EnquiryId = id;
+        audit.RecordWrite(RecordFacts.For(meeting), "record");
+        return Results.Json(new { id = meeting.Id }, statusCode: 201);
+    }
+
+    private static async Task<IResult> ReadAsync(Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, Disclosures disclosures)
+    {
+        if (await access.OpenAsync(http, http.RequestAborted) is { } problem)
+        {
+            return EnquiryEndpoints.Problem(400, $"{problem.Description} Purposes you may use: {string.Join(", ", problem.Allowed.Select(p => p.Code))}.");
+        }
+        await using var db = contexts.Create();
+        var enquiry = await db.Enquiries.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, http.RequestAborted);
+        var meetings = enquiry is null ? [] : await db.StrategyMeetings.AsNoTracking().ReachableBy(access).Where(m => m.EnquiryId == id)
+            .OrderBy(m => m.HeldAt).Take(200).ToListAsync(http.RequestAborted);
+        var subjects = enquiry?.Subjects.Select(s => s.PersonId).ToList() ?? [];
+        await access.PrepareAsync(subjects, http.RequestAborted);
+        var about = access.Links.Expand(subjects);
+        var shown = meetings.Select(m => (Meeting: m, Decision: access.Decide(m, about))).Where(x => x.Decision.IsPermit).Select(x =>
+        {
+            var d = disclosures.Of(x.Meeting, x.Decision);
+            var contributions = d.Open(nameof(StrategyMeeting.Contributions), x.Meeting.Contributions);
+            return new
+            {
+                id = x.Meeting.Id,
+                heldAt = x.Meeting.HeldAt,
+                attendees = d.Shows(nameof(StrategyMeeting.Attendees)) ? x.Meeting.Attendees : null,
+                contributions = contributions is null ? (JsonElement?)null : JsonDocument.Parse(contributions).RootElement,
+                decisions = d.Open(nameof(StrategyMeeting.Decisions), x.Meeting.Decisions),
+                withheld = d.Withheld,
+                unavailable = d.Unavailable,
+            };
+        }).ToList();
+        access.ScopeCount(shown.Count);
+        // An enquiry the caller may not see answers like one with no meetings: nothing says it exists.
+        return Results.Json(new { enquiry = id, meetings = shown });
+    }
+}
