@@ -33,6 +33,7 @@ internal sealed record ResponseInput(string? Kind, string? Content, string? Reas
 internal static class EnquiryEndpoints
 {
     private static readonly string[] SubjectRoles = ["child", "household"];
+    private static readonly string[] RequiredAgencies = ["police", "health", "education"];
     private static readonly HashSet<string> Answerers = ["system", "macpt-member", "front-door", "lcpp"];
 
     public static WebApplication MapEnquiries(this WebApplication app)
@@ -91,7 +92,9 @@ internal static class EnquiryEndpoints
         await store.AddAsync(enquiry, http.RequestAborted);
         audit.EnquiryId = enquiry.Id;
         audit.RecordWrite(RecordFacts.For(enquiry), "open");
-        return Results.Json(new { id = enquiry.Id, reference = enquiry.Reference, version = enquiry.Version }, statusCode: 201);
+        // The Bill requires a police officer, a health professional and an education lead in every MACPT enquiry: say who is still missing.
+        var missing = RequiredAgencies.Where(a => enquiry.Members.All(m => m.Agency != a)).ToList();
+        return Results.Json(new { id = enquiry.Id, reference = enquiry.Reference, version = enquiry.Version, missingMembers = missing }, statusCode: 201);
     }
 
     private static Task<IResult> AddMemberAsync(Guid id, MemberInput input, HttpContext http, IRecordStore store, PolicyDecisionPoint policy, AuditScope audit,

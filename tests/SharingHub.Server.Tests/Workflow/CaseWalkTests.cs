@@ -37,20 +37,32 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         return response.StatusCode;
     }
 
+    private async Task<string> ReferAsync(CaseRecords c, string concern)
+    {
+        using var referred = await _hub.SendAsync(HttpMethod.Post, "/fhir/Task", "demo-police-front-door", content: JsonContent.Create(new
+        {
+            resourceType = "Task", status = "requested", intent = "order",
+            code = new { coding = new[] { new { system = "urn:sharinghub:task", code = "referral" } } },
+            @for = new { reference = $"Patient/{c.PoliceChild.Id}" }, description = concern,
+        }, FhirJson));
+        Assert.Equal(HttpStatusCode.Created, referred.StatusCode);
+        return referred.Headers.Location!.ToString().Split('/')[^3];
+    }
+
+    private async Task<HttpStatusCode> DecideAsync(string referral, string decision)
+    {
+        using var decided = await _hub.SendAsync(HttpMethod.Post, $"/fhir/Task/{referral}/$decide", "demo-la-front-door", "front-door-triage",
+            content: JsonContent.Create(new { resourceType = "Parameters", parameter = new[] { new { name = "decision", valueCode = decision } } }, FhirJson));
+        return decided.StatusCode;
+    }
+
     [Fact]
     public async Task Given_a_case_from_referral_to_closure_then_deadlines_and_access_follow_the_clock()
     {
         var c = await _hub.CaseAsync();
 
         // Friday afternoon: police refer. Due one working day later: the weekend and the bank holiday do not count.
-        using var referred = await _hub.SendAsync(HttpMethod.Post, "/fhir/Task", "demo-police-front-door", content: JsonContent.Create(new
-        {
-            resourceType = "Task", status = "requested", intent = "order",
-            code = new { coding = new[] { new { system = "urn:sharinghub:task", code = "referral" } } },
-            @for = new { reference = $"Patient/{c.PoliceChild.Id}" }, description = "Child found alone at night",
-        }, FhirJson));
-        Assert.Equal(HttpStatusCode.Created, referred.StatusCode);
-        var referral = referred.Headers.Location!.ToString().Split('/')[^3];
+        var referral = await ReferAsync(c, "Child found alone at night");
         using (var task = await _hub.GetAsync($"/fhir/Task/{referral}", "demo-police-front-door", "front-door-triage"))
         {
             var due = (await FhirTestHub.JsonAsync(task)).GetProperty("restriction").GetProperty("period").GetProperty("end").GetString();
@@ -62,12 +74,16 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         _clock.Now = new DateTimeOffset(2026, 9, 1, 15, 0, 0, TimeSpan.Zero);
         Assert.Equal(1, await OverdueCount());
 
-        using (var decided = await _hub.SendAsync(HttpMethod.Post, $"/fhir/Task/{referral}/$decide", "demo-la-front-door", "front-door-triage",
-            content: JsonContent.Create(new { resourceType = "Parameters", parameter = new[] { new { name = "decision", valueCode = "section47Enquiry" } } }, FhirJson)))
-        {
-            Assert.Equal(HttpStatusCode.OK, decided.StatusCode);
-        }
+        Assert.Equal(HttpStatusCode.OK, await DecideAsync(referral, "section47Enquiry"));
         Assert.Equal(0, await OverdueCount());
+
+        // A second referral, decided within its working day, is never overdue.
+        var onTime = await ReferAsync(c, "Education welfare concern");
+        _clock.Advance(TimeSpan.FromHours(3));
+        Assert.Equal(HttpStatusCode.OK, await DecideAsync(onTime, "familyHelp"));
+        _clock.Advance(TimeSpan.FromDays(3));
+        Assert.Equal(0, await OverdueCount());
+        _clock.Now = new DateTimeOffset(2026, 9, 1, 16, 0, 0, TimeSpan.Zero);
 
         // The strategy discussion opens the enquiry; members read the child's council records from now on.
         _clock.Advance(TimeSpan.FromHours(1));
@@ -79,6 +95,18 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         }));
         var enquiry = (await FhirTestHub.JsonAsync(opened)).GetProperty("id").GetGuid();
         Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, "demo-police-officer", enquiry));
+        Assert.Equal(HttpStatusCode.NotFound, await ReadVisit(c, "demo-health-practitioner", enquiry));
+
+        using (var meeting = await _hub.SendAsync(HttpMethod.Post, $"/enquiries/{enquiry}/strategy-meetings", "demo-la-lcpp", content: JsonContent.Create(new
+        {
+            heldAt = _clock.Now.AddMinutes(-30),
+            attendees = new[] { new { agency = "la", user = "demo-la-lcpp", role = "lcpp" }, new { agency = "police", user = "demo-police-officer", role = "police" } },
+            contributions = new[] { new { agency = "police", summary = "Two call-outs to the address in August" } },
+            decisions = "Joint visit tomorrow; ask health for records",
+        })))
+        {
+            Assert.Equal(HttpStatusCode.Created, meeting.StatusCode);
+        }
 
         using var asked = await _hub.SendAsync(HttpMethod.Post, $"/enquiries/{enquiry}/information-requests", "demo-la-lcpp",
             content: JsonContent.Create(new { agency = "health", question = "Health visiting and GP contacts for the household?" }));

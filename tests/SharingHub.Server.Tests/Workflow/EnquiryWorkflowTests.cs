@@ -34,7 +34,9 @@ public abstract class EnquiryWorkflowTests(DatabaseEngine engine) : IAsyncLifeti
             members = new[] { new { agency = "police", user = "demo-police-officer", role = "police" }, new { agency = "education", user = "demo-education-lead", role = "education" } },
         });
         Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
-        var enquiry = (await FhirTestHub.JsonAsync(opened)).GetProperty("id").GetGuid();
+        var openedBody = await FhirTestHub.JsonAsync(opened);
+        var enquiry = openedBody.GetProperty("id").GetGuid();
+        Assert.Equal(["health"], openedBody.GetProperty("missingMembers").EnumerateArray().Select(m => m.GetString()));
 
         Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, "demo-police-officer", enquiry));
         Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, "demo-education-lead", enquiry));
