@@ -39,6 +39,7 @@ app.MapAudit();
 app.MapFhir();
 app.MapEnquiries();
 app.MapStrategyMeetings();
+app.MapNotifications();
 app.MapBenchmarkBaseline();
 await app.RunAsync();
 

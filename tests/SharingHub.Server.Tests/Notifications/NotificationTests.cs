@@ -100,6 +100,15 @@ public abstract class NotificationTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(3, dead.Attempts);
         Assert.Equal("HTTP 500", dead.LastError);
         Assert.Null(dead.DeliveredAt);
+
+        using var listed = await hub.GetAsync("/notifications?dead=true", "demo-police-ig");
+        var deadLetters = (await FhirTestHub.JsonAsync(listed)).GetProperty("notifications").EnumerateArray().ToList();
+        Assert.Equal("test.dead", Assert.Single(deadLetters).GetProperty("kind").GetString());
+        Assert.Equal("dead", deadLetters[0].GetProperty("state").GetString());
+        using var otherAgency = await hub.GetAsync("/notifications?dead=true", "demo-health-ig");
+        Assert.Empty((await FhirTestHub.JsonAsync(otherAgency)).GetProperty("notifications").EnumerateArray());
+        using var practitioner = await hub.GetAsync("/notifications", "demo-police-officer");
+        Assert.Equal(HttpStatusCode.Forbidden, practitioner.StatusCode);
     }
 
     [Fact]
