@@ -18,6 +18,15 @@ internal static class ErrorHandling
         app.UseExceptionHandler(errors => errors.Run(async http =>
         {
             var failure = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+            if (failure is BadHttpRequestException bad)
+            {
+                // The caller's mistake (a body that is not JSON of the expected shape, too large, wrong type): say so.
+                var detail = $"The request could not be read: the body must be {(bad.StatusCode == 413 ? "smaller" : "JSON of the shape this endpoint takes")}.";
+                await (http.Request.Path.StartsWithSegments(FhirEndpoints.Base)
+                    ? FhirResults.Outcome(bad.StatusCode, "invalid", detail)
+                    : Results.Problem(statusCode: bad.StatusCode, title: "Bad request", detail: detail)).ExecuteAsync(http);
+                return;
+            }
             var unavailable = IsUnavailable(failure);
             var status = unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
             var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SharingHub.Errors");

@@ -96,6 +96,10 @@ public abstract class EnquiryWorkflowTests(DatabaseEngine engine) : IAsyncLifeti
             subjects = new[] { new { person = c.LaChild.Id, role = "child" } }, grounds = "x", members = new[] { new { agency = "fire", user = "u", role = "r" } },
         });
 
+        using var notJson = await _hub.SendAsync(HttpMethod.Post, "/enquiries", "demo-la-lcpp",
+            content: new StringContent("{bad json", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+        Assert.Contains("JSON", (await FhirTestHub.JsonAsync(notJson)).GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Forbidden, notLcpp.StatusCode);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, noChild.StatusCode);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, unknownPerson.StatusCode);
