@@ -229,6 +229,9 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal("transaction-response", response.GetProperty("type").GetString());
         Assert.Equal(["201 Created", "201 Created", "201 Created"], response.GetProperty("entry").EnumerateArray().Select(e => e.GetProperty("response").GetProperty("status").GetString()));
         Assert.Equal((1, 2), await CountsAsync());
+        using var replayed = await PostAsync("/fhir", Bundle(spoil: false));
+        Assert.Equal(HttpStatusCode.Conflict, replayed.StatusCode);
+        Assert.Equal((1, 2), await CountsAsync());
         var patientId = response.GetProperty("entry")[0].GetProperty("response").GetProperty("location").GetString()!.Split('/')[1];
         using var events = await _hub.GetAsync($"/fhir/Observation?patient={patientId}", "demo-health-practitioner", "front-door-triage");
         Assert.Equal(2, (await FhirTestHub.JsonAsync(events)).GetProperty("total").GetInt32());

@@ -120,6 +120,10 @@ internal static class FhirWriteEndpoints
         var results = new (WriteOutcome Outcome, string Method)[entries.Count];
         await using var db = contexts.Create();
         var ct = http.RequestAborted;
+        var references = plan.Where(p => p.Type == FhirTypes.Observation && p.Entry.TryGetProperty("resource", out _))
+            .SelectMany(p => ResourceInput.Array(p.Entry.GetProperty("resource"), "identifier").Select(i => ResourceInput.Text(i, "value")).OfType<string>())
+            .Distinct(StringComparer.Ordinal).ToList();
+        var stored = await FhirWriter.StoredReferencesAsync(db, agency, references, ct);
         foreach (var (index, method, type, id, entry) in ordered)
         {
             if (!entry.TryGetProperty("resource", out var resource) || ResourceInput.Text(resource, "resourceType") != type)
@@ -131,7 +135,7 @@ internal static class FhirWriteEndpoints
             {
                 ("POST", FhirTypes.Patient) => await writer.CreatePatientAsync(db, agency, resource, ResourceInput.Text(request, "ifNoneExist"), null, ct),
                 ("PUT", _) => await writer.UpdatePatientAsync(db, agency, id!.Value, resource, ResourceInput.Text(request, "ifMatch"), ct),
-                _ => await writer.CreateObservationAsync(db, agency, resource, ResourceInput.Text(request, "ifNoneExist"), placeholders, ct),
+                _ => await writer.CreateObservationAsync(db, agency, resource, ResourceInput.Text(request, "ifNoneExist"), placeholders, ct, stored),
             };
             if (outcome.Problem is not null)
             {

@@ -116,8 +116,10 @@ internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeP
         return new WriteOutcome(person, false, null);
     }
 
+    // stored: the agency's source references already stored, when the caller looked them up for a whole
+    // transaction at once; null to look this one up.
     public async Task<WriteOutcome> CreateObservationAsync(HubDbContext db, string agency, JsonElement root, string? ifNoneExist,
-        IReadOnlyDictionary<string, Guid> placeholders, CancellationToken ct)
+        IReadOnlyDictionary<string, Guid> placeholders, CancellationToken ct, IReadOnlySet<string>? stored = null)
     {
         var errors = new InputErrors();
         var draft = ResourceInput.Observation(root, agency, policy.Policy, errors);
@@ -143,7 +145,8 @@ internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeP
             }
         }
         if (draft.SourceReference is { } source
-            && (await db.Events.AnyAsync(e => e.OwningAgency == agency && e.SourceReference == source, ct) || db.Events.Local.Any(e => e.OwningAgency == agency && e.SourceReference == source)))
+            && ((stored is not null ? stored.Contains(source) : await db.Events.AnyAsync(e => e.OwningAgency == agency && e.SourceReference == source, ct))
+                || db.Events.Local.Any(e => e.OwningAgency == agency && e.SourceReference == source)))
         {
             return WriteOutcome.Refused(FhirResults.Conflict($"your agency already has an event with reference '{SearchParameters.Safe(source)}'; use If-None-Exist to make pushes idempotent"));
         }
@@ -196,6 +199,12 @@ internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeP
         db.Referrals.Add(referral);
         return new WriteOutcome(referral, true, null);
     }
+
+    /// <summary>Which of these source references the agency already has, in one query for a whole transaction.</summary>
+    public static async Task<IReadOnlySet<string>> StoredReferencesAsync(HubDbContext db, string agency, IReadOnlyCollection<string> references, CancellationToken ct) =>
+        references.Count == 0 ? new HashSet<string>()
+            : (await db.Events.AsNoTracking().Where(e => e.OwningAgency == agency && references.Contains(e.SourceReference!)).Select(e => e.SourceReference!).ToListAsync(ct))
+                .ToHashSet(StringComparer.Ordinal);
 
     private async Task<(List<Person> Matches, IResult? Problem)> PatientsMatchingAsync(HubDbContext db, string agency, string condition, CancellationToken ct)
     {
