@@ -48,12 +48,28 @@ internal static class HttpBenchmark
             await Compare(report, $"{size}: chronology ({entries} entries), concurrency {concurrency}", rounds, Math.Max(batch / 5, 4), concurrency,
                 () => Secured(token, $"/fhir/Patient/{child}/$chronology", enquiry), () => new HttpRequestMessage(HttpMethod.Get, $"/bench/baseline/Patient/{child}/chronology"), http);
         }
+        // What decrypting costs within a chronology read: the baseline with its sealed fields against the baseline without them.
+        var withFields = await CompareAsync($"{size}: chronology baseline with sealed fields opened vs left out", rounds, Math.Max(batch / 5, 4), 1,
+            () => new HttpRequestMessage(HttpMethod.Get, $"/bench/baseline/Patient/{child}/chronology"),
+            () => new HttpRequestMessage(HttpMethod.Get, $"/bench/baseline/Patient/{child}/chronology?decrypt=false"), http);
+        report.AddLatency(withFields);
+        var secured = report.LatencyOf($"{size}: chronology ({entries} entries), concurrency 1");
+        if (secured is not null)
+        {
+            var share = Math.Max(0, withFields.Secured.P50 - withFields.Baseline.P50) / secured.Secured.P50;
+            report.Add(new Figure("crypto", $"{size}: share of a secured chronology read (p50, concurrency 1) spent opening and writing its sealed fields",
+                secured.Secured.PerSecond, null, share, "share of the secured read's p50"));
+        }
         await Compare(report, $"{size}: authenticated ping vs anonymous (token validation, cached)", rounds, batch * 2, 8,
             () => Authenticated(token, "/bench/ping-authenticated"), () => new HttpRequestMessage(HttpMethod.Get, "/bench/ping"), http);
         await IngestBenchmark.RunAsync(report, database, http, await TokenAsync(http, "demo-health-practitioner"), size, smoke);
     }
 
     private static async Task Compare(Report report, string name, int rounds, int batch, int concurrency,
+        Func<HttpRequestMessage> secured, Func<HttpRequestMessage> baseline, HttpClient http) =>
+        report.AddLatency(await CompareAsync(name, rounds, batch, concurrency, secured, baseline, http));
+
+    private static async Task<LatencyFigure> CompareAsync(string name, int rounds, int batch, int concurrency,
         Func<HttpRequestMessage> secured, Func<HttpRequestMessage> baseline, HttpClient http)
     {
         await RunBatch(http, secured, Math.Min(batch, 20), concurrency);
@@ -74,9 +90,7 @@ internal static class HttpBenchmark
         {
             Console.Error.WriteLine($"{name}: secured slowest at {string.Join(' ', securedTimes.Select((t, i) => (t, i)).OrderByDescending(x => x.t).Take(15).Select(x => $"{x.i}:{x.t:N0}"))}");
         }
-        var s = Latency.Of(securedTimes, securedWall);
-        var b = Latency.Of(baselineTimes, baselineWall);
-        report.AddLatency(new LatencyFigure(name, s, b));
+        return new LatencyFigure(name, Latency.Of(securedTimes, securedWall), Latency.Of(baselineTimes, baselineWall));
     }
 
     private static async Task<(List<double> Times, TimeSpan Wall)> RunBatch(HttpClient http, Func<HttpRequestMessage> make, int count, int concurrency)

@@ -18,6 +18,8 @@ internal sealed class Report
 
     public void AddLatency(LatencyFigure figure) => _latencies.Add(figure);
 
+    public LatencyFigure? LatencyOf(string name) => _latencies.FirstOrDefault(l => l.Name == name);
+
     public string Machine => $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}";
 
     public string Markdown()
