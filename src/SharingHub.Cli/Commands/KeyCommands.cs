@@ -73,6 +73,22 @@ internal static class KeyCommands
             return 0;
         });
 
+        var moveToVault = new Command("move-to-vault",
+            "After switching to Azure Key Vault (SharingHub:KeyVault:VaultUri): re-wrap every data key still wrapped by the local ring under the vault's keys; no ciphertext is touched");
+        HubServices.AddTo(moveToVault);
+        moveToVault.SetAction(parse =>
+        {
+            using var host = HubServices.Build(parse);
+            if (host.Services.GetRequiredService<IKeyEncryptionKeyProviderWithIndexKey>() is not VaultWithLocalIndexKey)
+            {
+                parse.InvocationConfiguration.Error.WriteLine("move-to-vault needs the vault configured: set SharingHub:KeyVault:VaultUri (e.g. SharingHub__KeyVault__VaultUri)");
+                return 2;
+            }
+            var changed = host.Services.GetRequiredService<DataKeyRing>().Rewrap();
+            parse.InvocationConfiguration.Output.WriteLine($"re-wrapped {changed} data keys under the vault's key-encryption keys");
+            return 0;
+        });
+
         var kekId = new Option<string>("--kek-id") { Description = "The key-encryption key to revoke", Required = true };
         var revoke = new Command("revoke-kek", "Revoke a key-encryption key: every data key it wraps, and so every field under them, becomes unreadable") { kekId };
         HubServices.AddTo(revoke);
@@ -148,7 +164,7 @@ internal static class KeyCommands
         });
         return new Command("keys", "Key management: signing keys, data keys, key-encryption keys, re-encryption, crypto-shredding")
         {
-            rotateSigning, list, rotateData, rotateKek, revoke, reencrypt, shred,
+            rotateSigning, list, rotateData, rotateKek, moveToVault, revoke, reencrypt, shred,
         };
     }
 

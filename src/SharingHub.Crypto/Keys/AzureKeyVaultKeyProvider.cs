@@ -115,5 +115,8 @@ public sealed class VaultWithLocalIndexKey(AzureKeyVaultKeyProvider vault, Local
     public string CurrentKekId => vault.CurrentKekId;
     public string KekIdFor(string agency) => vault.KekIdFor(agency);
     public byte[] Wrap(string kekId, ReadOnlySpan<byte> dataKey) => vault.Wrap(kekId, dataKey);
-    public byte[] Unwrap(string kekId, ReadOnlySpan<byte> wrappedKey) => vault.Unwrap(kekId, wrappedKey);
+    // A data key still wrapped by the local ring (from before the switch to the vault) stays readable until
+    // `sharinghub keys move-to-vault` re-wraps it; new keys and re-wraps always go to the vault.
+    public byte[] Unwrap(string kekId, ReadOnlySpan<byte> wrappedKey) =>
+        local.KekIds.Contains(kekId) ? local.Unwrap(kekId, wrappedKey) : vault.Unwrap(kekId, wrappedKey);
 }

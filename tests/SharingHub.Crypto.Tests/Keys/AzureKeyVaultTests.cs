@@ -62,6 +62,38 @@ public sealed class AzureKeyVaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Given_data_keys_from_the_local_ring_when_the_hub_moves_to_the_vault_then_they_stay_readable_and_move_under_the_vault_keys()
+    {
+        var folder = Directory.CreateTempSubdirectory("sharinghub-move-");
+        try
+        {
+            var local = LocalKeyRing.OpenOrCreate(Path.Combine(folder.FullName, "keyring.json"), null);
+            var before = new AesGcmFieldCipher(new DataKeyRing(_store, local, TimeProvider.System));
+            var health = before.Encrypt("sealed before the move", Field("health", "health.clinical"));
+            var police = before.Encrypt("police, before the move", Field("police", "police.incident"));
+            Assert.All(_store.All(), k => Assert.Contains(k.KekId, local.KekIds));
+
+            var moved = new VaultWithLocalIndexKey(Provider(), local);
+            var ring = new DataKeyRing(_store, moved, TimeProvider.System);
+            var after = new AesGcmFieldCipher(ring);
+            Assert.Equal("sealed before the move", after.Decrypt(health, Field("health", "health.clinical")).Value);
+
+            Assert.Equal(2, ring.Rewrap());
+
+            var vaultKeys = new Uri(_vault.Uri, "keys/").AbsoluteUri;
+            Assert.All(_store.All(), k => Assert.StartsWith(vaultKeys, k.KekId, StringComparison.Ordinal));
+            Assert.Contains("police-kek", _store.All().Single(k => k.Agency == "police").KekId, StringComparison.Ordinal);
+            var fresh = new AesGcmFieldCipher(new DataKeyRing(_store, moved, TimeProvider.System));
+            Assert.Equal("police, before the move", fresh.Decrypt(police, Field("police", "police.incident")).Value);
+            Assert.Equal(0, ring.Rewrap());
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void Given_a_key_id_outside_the_vault_then_the_provider_refuses_to_call_it()
     {
         var calls = _vault.Calls;
