@@ -13,6 +13,7 @@ public sealed class PolicyDecisionPoint
     private const int MinimumJustificationLength = 20;
     private readonly PolicySet _policy;
     private readonly FrozenDictionary<string, Rule[]> _rulesByPurpose;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HashSet<(string Agency, string DataClass)>> _reachable = new(StringComparer.Ordinal);
 
     public PolicyDecisionPoint(PolicySet policy)
     {
@@ -41,6 +42,13 @@ public sealed class PolicyDecisionPoint
     public IReadOnlySet<(string Agency, string DataClass)> Reachable(Principal principal, string purpose)
     {
         ArgumentNullException.ThrowIfNull(principal);
+        // Asked on every request; the answer depends only on agency, roles and purpose, and the policy never changes while loaded.
+        var key = $"{principal.Agency}|{string.Join(',', principal.Roles.Order(StringComparer.Ordinal))}|{purpose}";
+        return _reachable.GetOrAdd(key, _ => ComputeReachable(principal, purpose));
+    }
+
+    private HashSet<(string Agency, string DataClass)> ComputeReachable(Principal principal, string purpose)
+    {
         var pairs = new HashSet<(string, string)>();
         if (!_rulesByPurpose.TryGetValue(purpose, out var rules))
         {

@@ -42,8 +42,7 @@ internal static class BaselineEndpoints
         {
             var subjects = (await linker.LinkAsync([id], ct)).Of(id).ToList();
             await using var db = contexts.Create();
-            var eventIds = db.Set<EventSubject>().Where(s => subjects.Contains(s.PersonId)).Select(s => s.EventId);
-            var events = await db.Events.AsNoTracking().Include(e => e.Subjects).Where(e => eventIds.Contains(e.Id)).OrderBy(e => e.OccurredAt).ToListAsync(ct);
+            var events = await db.Events.AsNoTracking().Include(e => e.Subjects).About(db, subjects).OrderBy(e => e.OccurredAt).ToListAsync(ct);
             var involvements = await db.Involvements.AsNoTracking().Where(i => subjects.Contains(i.PersonId)).ToListAsync(ct);
             var states = await db.States.AsNoTracking().Where(s => subjects.Contains(s.PersonId)).ToListAsync(ct);
             var entries = events.Select(e => (e.OccurredAt, (Record)e)).Concat(involvements.Select(i => (i.StartedAt, (Record)i))).Concat(states.Select(s => (s.StartedAt, (Record)s)))

@@ -63,9 +63,7 @@ internal sealed class Chronology(IHubDbContextFactory contexts, Disclosures disc
             subjects = access.Links.Expand(subjects.Concat(members)).ToList();
         }
 
-        // From the subjects' index to their events, so the cost follows the child's records, not the table.
-        var eventIds = db.Set<EventSubject>().Where(s => subjects.Contains(s.PersonId)).Select(s => s.EventId);
-        var events = db.Events.AsNoTracking().Include(e => e.Subjects).ReachableBy(access).Where(e => eventIds.Contains(e.Id));
+        var events = db.Events.AsNoTracking().Include(e => e.Subjects).ReachableBy(access).About(db, subjects);
         var involvements = db.Involvements.AsNoTracking().ReachableBy(access).Where(i => subjects.Contains(i.PersonId));
         var states = db.States.AsNoTracking().ReachableBy(access).Where(s => subjects.Contains(s.PersonId));
         if (filter.From is { } from)

@@ -186,9 +186,7 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             {
                 return (null, "patient must be a Patient reference (Patient/{id}) or id");
             }
-            // Through the subjects' index: the cost follows the person's events, not the size of the table.
-            var eventIds = db.Set<EventSubject>().Where(s => s.PersonId == id).Select(s => s.EventId);
-            query = query.Where(e => eventIds.Contains(e.Id));
+            query = query.About(db, [id]);
         }
         var (dated, dateProblem) = InRange(query, p.All("date"), e => e.OccurredAt, "date");
         if (dateProblem is not null)
@@ -223,18 +221,12 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
 
     private static (IQueryable<Record>?, string?) FilterInvolvements(IQueryable<Involvement> query, SearchParameters p)
     {
-        if (p.One("patient") is { } patient)
+        var (about, problem) = ByPatient(query, p, "patient", id => i => i.PersonId == id, "an EpisodeOfCare search needs patient or _id");
+        if (problem is not null)
         {
-            if (PatientId(patient) is not { } id)
-            {
-                return (null, "patient must be a Patient reference (Patient/{id}) or id");
-            }
-            query = query.Where(i => i.PersonId == id);
+            return (null, problem);
         }
-        else if (p.One("_id") is null)
-        {
-            return (null, "an EpisodeOfCare search needs patient or _id");
-        }
+        query = about!;
         if (p.One("status") is { } status)
         {
             InvolvementStatus? wanted = status switch { "active" => InvolvementStatus.Open, "finished" => InvolvementStatus.Closed, _ => null };
@@ -244,29 +236,17 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             }
             query = query.Where(i => i.Status == w);
         }
-        var (dated, dateProblem) = InRange(query, p.All("date"), i => i.StartedAt, "date");
-        if (dateProblem is not null)
-        {
-            return (null, dateProblem);
-        }
-        query = dated!;
-        return (query, null);
+        return InRange(query, p.All("date"), i => i.StartedAt, "date");
     }
 
     private static (IQueryable<Record>?, string?) FilterStates(IQueryable<PersonState> query, SearchParameters p)
     {
-        if ((p.One("patient") ?? p.One("subject")) is { } patient)
+        var (about, problem) = ByPatient(query, p, "patient", id => s => s.PersonId == id, "a Flag search needs patient (or subject) or _id", alias: "subject");
+        if (problem is not null)
         {
-            if (PatientId(patient) is not { } id)
-            {
-                return (null, "patient must be a Patient reference (Patient/{id}) or id");
-            }
-            query = query.Where(s => s.PersonId == id);
+            return (null, problem);
         }
-        else if (p.One("_id") is null)
-        {
-            return (null, "a Flag search needs patient (or subject) or _id");
-        }
+        query = about!;
         if (p.One("status") is { } status)
         {
             if (status is not ("active" or "inactive"))
@@ -275,13 +255,7 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             }
             query = status == "active" ? query.Where(s => s.EndedAt == null) : query.Where(s => s.EndedAt != null);
         }
-        var (dated, dateProblem) = InRange(query, p.All("date"), s => s.StartedAt, "date");
-        if (dateProblem is not null)
-        {
-            return (null, dateProblem);
-        }
-        query = dated!;
-        return (query, null);
+        return InRange(query, p.All("date"), s => s.StartedAt, "date");
     }
 
     /// <summary>Each date value narrows <paramref name="field"/> to the range it covers (repeated values are ANDed, as FHIR says).</summary>
@@ -311,16 +285,19 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
 
     private sealed record Bound(DateTimeOffset Value);
 
-    /// <summary>The one filter Group and RelatedPerson take: the person they are about (or _id).</summary>
-    private static (IQueryable<Record>?, string?) ByPatient<T>(IQueryable<T> query, SearchParameters p, string name,
-        Func<Guid, Expression<Func<T, bool>>> about)
+    /// <summary>
+    /// The person a resource is about, named by <paramref name="name"/> (or its alias), or else _id: the
+    /// filter every person-centred search takes, with the message to give when neither is there.
+    /// </summary>
+    private static (IQueryable<T>? Query, string? Problem) ByPatient<T>(IQueryable<T> query, SearchParameters p, string name,
+        Func<Guid, Expression<Func<T, bool>>> about, string? missing = null, string? alias = null)
         where T : Record
     {
-        if (p.One(name) is { } patient)
+        if ((p.One(name) ?? (alias is null ? null : p.One(alias))) is { } patient)
         {
             return PatientId(patient) is { } id ? (query.Where(about(id)), null) : (null, $"{name} must be a Patient reference (Patient/{{id}}) or id");
         }
-        return p.One("_id") is null ? (null, $"this search needs {name} or _id") : (query, null);
+        return p.One("_id") is null ? (null, missing ?? $"this search needs {name} or _id") : (query, null);
     }
 
     private static (IQueryable<Record>?, string?) FilterConsents(IQueryable<Consent> query, SearchParameters p)
@@ -331,7 +308,7 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             return (filtered, problem);
         }
         ConsentStatus? wanted = status switch { "active" => ConsentStatus.Active, "inactive" => ConsentStatus.Withdrawn, _ => null };
-        return wanted is { } w ? (filtered!.Cast<Consent>().Where(c => c.Status == w), null) : (null, "Consent status is active or inactive");
+        return wanted is { } w ? (filtered!.Where(c => c.Status == w), null) : (null, "Consent status is active or inactive");
     }
 
     private static IQueryable<Record> Sort(IQueryable<Record> query, string? sort) => query switch

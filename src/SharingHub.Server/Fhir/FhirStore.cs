@@ -55,3 +55,16 @@ internal static class FhirTypes
         _ => record.GetType().Name,
     };
 }
+
+internal static class EventQueries
+{
+    /// <summary>
+    /// Events about any of <paramref name="people"/>, found from the event-subject index so that the cost
+    /// follows those people's records, not the size of the events table.
+    /// </summary>
+    public static IQueryable<ChronologyEvent> About(this IQueryable<ChronologyEvent> events, HubDbContext db, IReadOnlyCollection<Guid> people)
+    {
+        var eventIds = db.Set<EventSubject>().Where(s => people.Contains(s.PersonId)).Select(s => s.EventId);
+        return events.Where(e => eventIds.Contains(e.Id));
+    }
+}

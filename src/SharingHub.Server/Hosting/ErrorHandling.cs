@@ -21,27 +21,28 @@ internal static class ErrorHandling
             if (failure is BadHttpRequestException bad)
             {
                 // The caller's mistake (a body that is not JSON of the expected shape, too large, wrong type): say so.
-                var detail = $"The request could not be read: the body must be {(bad.StatusCode == 413 ? "smaller" : "JSON of the shape this endpoint takes")}.";
-                await (http.Request.Path.StartsWithSegments(FhirEndpoints.Base)
-                    ? FhirResults.Outcome(bad.StatusCode, "invalid", detail)
-                    : Results.Problem(statusCode: bad.StatusCode, title: "Bad request", detail: detail)).ExecuteAsync(http);
+                await Answer(http, bad.StatusCode, "invalid", "Bad request",
+                    $"The request could not be read: the body must be {(bad.StatusCode == 413 ? "smaller" : "JSON of the shape this endpoint takes")}.");
                 return;
             }
             var unavailable = IsUnavailable(failure);
-            var status = unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
             var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SharingHub.Errors");
             logger.LogError("Request {RequestId} to {Path} failed: {Failure}", http.TraceIdentifier, http.Request.Path.Value, failure?.GetType().Name);
             http.Response.Headers["X-Request-Id"] = http.TraceIdentifier;
-            var message = unavailable
-                ? "The hub's store or key service is unavailable; nothing was disclosed or changed. Try again later."
-                : $"The request failed unexpectedly; nothing was disclosed. Quote request id {http.TraceIdentifier} to support.";
-            var result = http.Request.Path.StartsWithSegments(FhirEndpoints.Base)
-                ? FhirResults.Outcome(status, unavailable ? "transient" : "exception", message)
-                : Results.Problem(statusCode: status, title: unavailable ? "Service unavailable" : "Unexpected error", detail: message);
-            await result.ExecuteAsync(http);
+            await (unavailable
+                ? Answer(http, StatusCodes.Status503ServiceUnavailable, "transient", "Service unavailable",
+                    "The hub's store or key service is unavailable; nothing was disclosed or changed. Try again later.")
+                : Answer(http, StatusCodes.Status500InternalServerError, "exception", "Unexpected error",
+                    $"The request failed unexpectedly; nothing was disclosed. Quote request id {http.TraceIdentifier} to support."));
         }));
         return app;
     }
+
+    /// <summary>In the API's own error format: an OperationOutcome under /fhir, problem JSON elsewhere.</summary>
+    private static Task Answer(HttpContext http, int status, string fhirCode, string title, string detail) =>
+        (http.Request.Path.StartsWithSegments(FhirEndpoints.Base)
+            ? FhirResults.Outcome(status, fhirCode, detail)
+            : Results.Problem(statusCode: status, title: title, detail: detail)).ExecuteAsync(http);
 
     private static bool IsUnavailable(Exception? failure) => failure switch
     {
