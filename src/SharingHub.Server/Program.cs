@@ -8,6 +8,7 @@ using SharingHub.Server.Health;
 using SharingHub.Server.Hosting;
 using SharingHub.Server.Identity;
 using SharingHub.Server.Notifications;
+using SharingHub.Server.OData;
 using SharingHub.Server.Workflow;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -24,6 +25,7 @@ builder.Services.AddSharingHubIdentity();
 builder.Services.AddPeopleSignIn();
 builder.Services.AddSharingHubAccess();
 builder.Services.AddSharingHubFhir();
+builder.Services.AddSharingHubOData();
 builder.Services.AddSharingHubNotifications();
 
 var app = builder.Build();
@@ -37,6 +39,7 @@ app.MapMe();
 app.MapPeopleSignIn();
 app.MapAudit();
 app.MapFhir();
+app.MapOData();
 app.MapEnquiries();
 app.MapStrategyMeetings();
 app.MapNotifications();

@@ -25,16 +25,14 @@ internal static class FhirRequest
     }
 
     /// <summary>A partner system's token must carry a SMART scope for the interaction; people are governed by policy alone.</summary>
-    public static IResult? ScopeRefusal(HttpContext http, string type, char permission)
+    public static IResult? ScopeRefusal(HttpContext http, string type, char permission) =>
+        HasScope(http, type, permission) ? null : FhirResults.Forbidden($"the access token's scopes do not include {new SmartScope(type, permission.ToString())}");
+
+    /// <summary>Whether the caller may make this interaction: a partner system needs a covering SMART scope (the OData API asks the same).</summary>
+    public static bool HasScope(HttpContext http, string type, char permission)
     {
         var me = http.HubPrincipal();
-        if (me.ClientId is null)
-        {
-            return null;
-        }
         var wanted = new SmartScope(type, permission.ToString());
-        return me.Scopes.Any(s => SmartScope.TryParse(s, out var granted) && granted.Covers(wanted))
-            ? null
-            : FhirResults.Forbidden($"the access token's scopes do not include {wanted}");
+        return me.ClientId is null || me.Scopes.Any(s => SmartScope.TryParse(s, out var granted) && granted.Covers(wanted));
     }
 }

@@ -1,0 +1,83 @@
+using System.Text;
+using System.Xml;
+using Microsoft.OData.Edm.Csdl;
+using SharingHub.Server.Access;
+using SharingHub.Server.Audit;
+
+namespace SharingHub.Server.OData;
+
+/// <summary>Limits on what one OData query may cost; exceeding one is a 400 with the OData error JSON.</summary>
+public sealed class ODataOptions
+{
+    public const string Section = "SharingHub:OData";
+
+    /// <summary>The most entities in one page; @odata.nextLink leads to the rest.</summary>
+    public int MaxPageSize { get; set; } = 100;
+
+    public int MaxTop { get; set; } = 1_000;
+
+    /// <summary>The most rows one query may decide on (after the database's filter); a broader query is refused, never half-answered.</summary>
+    public int MaxCandidates { get; set; } = 10_000;
+
+    /// <summary>The most terms in a $filter and $orderby together.</summary>
+    public int MaxNodes { get; set; } = 100;
+
+    public int TimeoutSeconds { get; set; } = 5;
+}
+
+/// <summary>The OData v4 API at /odata: service document and $metadata (anonymous, like FHIR's CapabilityStatement), queries and writes.</summary>
+internal static class ODataEndpoints
+{
+    public const string Base = "/odata";
+
+    public static Uri ServiceRoot(HttpContext http) => new($"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{Base}/");
+
+    public static IServiceCollection AddSharingHubOData(this IServiceCollection services)
+    {
+        services.AddOptions<ODataOptions>()
+            .BindConfiguration(ODataOptions.Section)
+            .Validate(o => o.MaxPageSize is >= 1 and <= 1_000 && o.MaxTop >= o.MaxPageSize && o.MaxCandidates is >= 100 and <= 1_000_000
+                && o.MaxNodes is >= 10 and <= 1_000 && o.TimeoutSeconds is >= 1 and <= 120,
+                $"{ODataOptions.Section}: MaxPageSize 1-1000, MaxTop >= MaxPageSize, MaxCandidates 100-1000000, MaxNodes 10-1000, TimeoutSeconds 1-120")
+            .ValidateOnStart();
+        services.AddSingleton<ODataModel>();
+        services.AddScoped<ODataReader>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapOData(this IEndpointRouteBuilder app)
+    {
+        var odata = app.MapGroup(Base);
+        odata.MapGet("/", (HttpContext http, ODataModel model) => ODataPayload.ServiceDocumentAsync(model.Model, ServiceRoot(http))).AllowAnonymous();
+        odata.MapGet("/$metadata", (HttpContext http, ODataModel model) => Metadata(http, model)).AllowAnonymous();
+        odata.MapGet("/{**path}", (HttpContext http, RecordAccess access, ODataReader reader) => reader.GetAsync(http, access)).Audited("odata.query");
+        return app;
+    }
+
+    /// <summary>CSDL XML, or CSDL JSON when asked for ($format=json or Accept: application/json without XML).</summary>
+    private static IResult Metadata(HttpContext http, ODataModel model)
+    {
+        var accept = http.Request.Headers.Accept.ToString();
+        var json = http.Request.Query["$format"].FirstOrDefault() is "json" or "application/json"
+            || (accept.Contains("application/json", StringComparison.OrdinalIgnoreCase) && !accept.Contains("xml", StringComparison.OrdinalIgnoreCase));
+        using var stream = new MemoryStream();
+        if (json)
+        {
+            using var writer = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true });
+            if (!CsdlWriter.TryWriteCsdl(model.Model, writer, out var errors))
+            {
+                throw new InvalidOperationException("the OData model does not write as CSDL: " + string.Join("; ", errors));
+            }
+            writer.Flush();
+            return new ODataBody(stream.ToArray(), "application/json; charset=utf-8", StatusCodes.Status200OK, null);
+        }
+        using (var writer = XmlWriter.Create(stream, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true }))
+        {
+            if (!CsdlWriter.TryWriteCsdl(model.Model, writer, CsdlTarget.OData, out var errors))
+            {
+                throw new InvalidOperationException("the OData model does not write as CSDL: " + string.Join("; ", errors));
+            }
+        }
+        return new ODataBody(stream.ToArray(), "application/xml; charset=utf-8", StatusCodes.Status200OK, null);
+    }
+}

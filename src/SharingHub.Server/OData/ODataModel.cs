@@ -1,0 +1,272 @@
+using System.Collections.Frozen;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.OData.Edm;
+using SharingHub.Core.Records;
+using SharingHub.Data.Storage;
+using SharingHub.Policies.Decisions;
+using SharingHub.Server.Access;
+using SharingHub.Server.Fhir;
+
+namespace SharingHub.Server.OData;
+
+/// <summary>An entity set: its EDM declarations, the properties and navigations the hub binds, and the SMART resource type a partner system's scope must cover.</summary>
+internal abstract class ODataSet(string name, EdmEntityType type, string scopeType, IEnumerable<ODataField> fields, IEnumerable<ODataNavigation> navigations)
+{
+    public string Name => name;
+    public EdmEntityType Type => type;
+    public string ScopeType => scopeType;
+    public IEdmEntitySet EdmSet { get; set; } = null!;
+    public FrozenDictionary<string, ODataField> Fields { get; } = fields.ToFrozenDictionary(f => f.Name, StringComparer.Ordinal);
+    public FrozenDictionary<string, ODataNavigation> Navigations { get; } = navigations.ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
+    public abstract Type ClrType { get; }
+
+    /// <summary>Runs the reader's generic read for this set's own record type.</summary>
+    public virtual Task<IResult> ReadAsync(ODataReader reader, ODataGet get, RecordAccess access, CancellationToken ct) =>
+        throw ODataRefusal.NotSupported($"{name} is not read this way");
+
+    /// <summary>The records among <paramref name="ids"/> this request may see, each with its decision (for $expand).</summary>
+    public virtual Task<Dictionary<Guid, (Record Record, Decision Decision)>> PermittedAsync(HubDbContext db, RecordAccess access,
+        IReadOnlyCollection<Guid> ids, CancellationToken ct) => Task.FromResult(new Dictionary<Guid, (Record, Decision)>());
+}
+
+/// <summary>A set of shared records: every row is decided by the policy point before it counts or appears.</summary>
+internal sealed class RecordSet<T>(string name, EdmEntityType type, string scopeType, FieldsOf<T> fields, Func<HubDbContext, IQueryable<T>> query,
+    SubjectsOf<T>? subjects = null)
+    : ODataSet(name, type, scopeType, fields.Fields, fields.Navigations)
+    where T : Record
+{
+    public override Type ClrType => typeof(T);
+
+    /// <summary>The set's rows with the children its facts and payload need, narrowed to what some rule could share with this caller.</summary>
+    public IQueryable<T> Query(HubDbContext db, RecordAccess access) => query(db).AsNoTracking().ReachableBy(access);
+
+    /// <summary>
+    /// Decides a batch of rows. Most records name their subjects; an information request is about its
+    /// enquiry's subjects, which are looked up for the batch. People are linked before deciding.
+    /// </summary>
+    public async Task<List<(T Record, Decision Decision)>> DecideAsync(HubDbContext db, RecordAccess access, IReadOnlyList<T> rows, CancellationToken ct)
+    {
+        if (subjects is null)
+        {
+            await access.PrepareAsync(rows.SelectMany(r => RecordFacts.For(r).SubjectIds), ct);
+            return rows.Select(r => (r, access.Decide(r))).ToList();
+        }
+        var about = await subjects(db, rows, ct);
+        await access.PrepareAsync(rows.SelectMany(about), ct);
+        return rows.Select(r => (r, access.Decide(r, access.Links.Expand(about(r))))).ToList();
+    }
+
+    public override Task<IResult> ReadAsync(ODataReader reader, ODataGet get, RecordAccess access, CancellationToken ct) => reader.ReadAsync(this, get, access, ct);
+
+    public override async Task<Dictionary<Guid, (Record Record, Decision Decision)>> PermittedAsync(HubDbContext db, RecordAccess access,
+        IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        var rows = await Query(db, access).Where(r => ids.Contains(r.Id)).ToListAsync(ct);
+        return (await DecideAsync(db, access, rows, ct)).Where(x => x.Decision.IsPermit).ToDictionary(x => x.Record.Id, x => ((Record)x.Record, x.Decision));
+    }
+}
+
+/// <summary>Finds the people a batch of records is about, where the records do not name them.</summary>
+internal delegate Task<Func<T, IEnumerable<Guid>>> SubjectsOf<T>(HubDbContext db, IReadOnlyList<T> rows, CancellationToken ct);
+
+/// <summary>The audit log, for information governance officers: their access is decided once per request, as for /audit/entries.</summary>
+internal sealed class AuditSet(EdmEntityType type, FieldsOf<AuditEntry> fields) : ODataSet(ODataModel.AuditEntries, type, "AuditEvent", fields.Fields, [])
+{
+    public override Type ClrType => typeof(AuditEntry);
+}
+
+/// <summary>
+/// The OData service's model: the same records as the FHIR API, under the same rules. Property names
+/// are the field names the sharing rules use, so a property is governed by exactly the rule text an
+/// IG officer reads in policies/.
+/// </summary>
+internal sealed class ODataModel
+{
+    public const string Namespace = "SharingHub";
+    public const string People = "People";
+    public const string Events = "Events";
+    public const string States = "States";
+    public const string Involvements = "Involvements";
+    public const string Enquiries = "Enquiries";
+    public const string InformationRequests = "InformationRequests";
+    public const string Consents = "Consents";
+    public const string AuditEntries = "AuditEntries";
+    public const string Chronology = "chronology";
+
+    public IEdmModel Model { get; }
+    public FrozenDictionary<string, ODataSet> Sets { get; }
+    public IEdmFunction ChronologyFunction { get; }
+
+    public ODataModel()
+    {
+        var model = new EdmModel();
+        var container = new EdmEntityContainer(Namespace, "Hub");
+        model.AddElement(container);
+        EdmEntityType Type(string typeName)
+        {
+            var t = new EdmEntityType(Namespace, typeName);
+            model.AddElement(t);
+            return t;
+        }
+        var personType = Type("Person");
+        var eventType = Type("Event");
+        var stateType = Type("State");
+        var involvementType = Type("Involvement");
+        var enquiryType = Type("Enquiry");
+        var requestType = Type("InformationRequest");
+        var consentType = Type("Consent");
+        var auditType = Type("AuditEntry");
+
+        var person = new FieldsOf<Person>(personType, model).Metadata()
+            .Enum("kind", p => p.Kind)
+            .Sealed("givenName", p => p.GivenName)
+            .Indexed("familyName", p => p.FamilyName)
+            .Indexed("birthDate", p => p.BirthDate, EdmPrimitiveTypeKind.Date, s => Date.Parse(s, System.Globalization.CultureInfo.InvariantCulture))
+            .Plain("sex", p => p.Sex, EdmPrimitiveTypeKind.String, true)
+            .Sealed("address", p => p.Address);
+        foreach (var (name, kind) in IdentifierProperties)
+        {
+            person.Custom(name, "identifiers", FieldStorage.Indexed, d => ReadIdentifier(d, kind));
+        }
+        var chronologyEvent = new FieldsOf<ChronologyEvent>(eventType, model).Metadata()
+            .Plain("occurredAt", e => e.OccurredAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Plain("category", e => e.Category, EdmPrimitiveTypeKind.String, false)
+            .Enum("significance", e => e.Significance)
+            .Sealed("summary", e => e.Summary)
+            .Sealed("detail", e => e.Detail)
+            .Plain("sourceReference", e => e.SourceReference, EdmPrimitiveTypeKind.String, true)
+            .Navigation("subjects", "subjects", personType, People, e => e.Subjects.Select(s => s.PersonId));
+        var state = new FieldsOf<PersonState>(stateType, model).Metadata()
+            .Plain("personId", s => s.PersonId, EdmPrimitiveTypeKind.Guid, false)
+            .Plain("code", s => s.Code, EdmPrimitiveTypeKind.String, false)
+            .Plain("startedAt", s => s.StartedAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Plain("endedAt", s => s.EndedAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
+            .Sealed("detail", s => s.Detail)
+            .Navigation("person", "personId", personType, People, s => s.PersonId);
+        var involvement = new FieldsOf<Involvement>(involvementType, model).Metadata()
+            .Plain("personId", i => i.PersonId, EdmPrimitiveTypeKind.Guid, false)
+            .Plain("service", i => i.Service, EdmPrimitiveTypeKind.String, false)
+            .Enum("status", i => i.Status)
+            .Plain("startedAt", i => i.StartedAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Plain("endedAt", i => i.EndedAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
+            .Plain("team", i => i.Team, EdmPrimitiveTypeKind.String, true)
+            .Sealed("leadWorker", i => i.LeadWorker)
+            .Sealed("summary", i => i.Summary)
+            .Navigation("person", "personId", personType, People, i => i.PersonId);
+        var enquiry = new FieldsOf<Enquiry>(enquiryType, model).Metadata()
+            .Plain("reference", q => q.Reference, EdmPrimitiveTypeKind.String, false)
+            .Enum("status", q => q.Status)
+            .Plain("openedAt", q => q.OpenedAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Plain("closedAt", q => q.ClosedAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
+            .Enum("outcome", q => q.Outcome, nullable: true)
+            .Plain("leadPractitioner", q => q.LeadPractitioner, EdmPrimitiveTypeKind.String, false)
+            .Sealed("grounds", q => q.Grounds)
+            .Navigation("subjects", "subjects", personType, People, q => q.Subjects.Select(s => s.PersonId));
+        var request = new FieldsOf<InformationRequest>(requestType, model).Metadata()
+            .Plain("enquiryId", r => r.EnquiryId, EdmPrimitiveTypeKind.Guid, false)
+            .Plain("requestedAgency", r => r.RequestedAgency, EdmPrimitiveTypeKind.String, false)
+            .Plain("requestedAt", r => r.RequestedAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Plain("dueAt", r => r.DueAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Enum("status", r => r.Status)
+            .Sealed("question", r => r.Question)
+            .Plain("escalatedAt", r => r.EscalatedAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
+            .Navigation("enquiry", "enquiryId", enquiryType, Enquiries, r => r.EnquiryId);
+        var consent = new FieldsOf<Consent>(consentType, model).Metadata()
+            .Plain("subjectPersonId", c => c.SubjectPersonId, EdmPrimitiveTypeKind.Guid, false)
+            .Enum("grantor", c => c.Grantor)
+            .Enum("decision", c => c.Decision)
+            .Enum("status", c => c.Status)
+            .Strings("recipientAgencies", c => c.RecipientAgencies)
+            .Strings("purposes", c => c.Purposes)
+            .Strings("dataClasses", c => c.DataClasses)
+            .Plain("periodStart", c => c.PeriodStart, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Plain("periodEnd", c => c.PeriodEnd, EdmPrimitiveTypeKind.DateTimeOffset, true)
+            .Plain("withdrawnAt", c => c.WithdrawnAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
+            .Navigation("subject", "subjectPersonId", personType, People, c => c.SubjectPersonId);
+        var audit = new FieldsOf<AuditEntry>(auditType, model)
+            .Key("sequence", a => a.Sequence)
+            .Visible("recordedAt", a => a.RecordedAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Visible("requestId", a => a.RequestId, EdmPrimitiveTypeKind.String, false)
+            .Visible("agency", a => a.Agency, EdmPrimitiveTypeKind.String, false)
+            .Visible("actor", a => a.Actor, EdmPrimitiveTypeKind.String, false)
+            .Visible("purpose", a => a.Purpose, EdmPrimitiveTypeKind.String, true)
+            .Visible("enquiryId", a => a.EnquiryId, EdmPrimitiveTypeKind.Guid, true)
+            .Visible("action", a => a.Action, EdmPrimitiveTypeKind.String, false)
+            .Visible("outcome", a => a.Outcome, EdmPrimitiveTypeKind.String, false)
+            .Visible("decision", a => a.Decision, EdmPrimitiveTypeKind.String, false)
+            .Visible("isOverride", a => a.IsOverride, EdmPrimitiveTypeKind.Boolean, false)
+            .Visible("subjects", a => a.Subjects, EdmPrimitiveTypeKind.String, false)
+            .Visible("owners", a => a.Owners, EdmPrimitiveTypeKind.String, false)
+            .Visible("body", a => a.Body, EdmPrimitiveTypeKind.String, false);
+
+        var sets = new List<ODataSet>
+        {
+            new RecordSet<Person>(People, personType, FhirTypes.Patient, person, db => db.People.Include(p => p.Identifiers)),
+            new RecordSet<ChronologyEvent>(Events, eventType, FhirTypes.Observation, chronologyEvent, db => db.Events.Include(e => e.Subjects)),
+            new RecordSet<PersonState>(States, stateType, FhirTypes.Flag, state, db => db.States),
+            new RecordSet<Involvement>(Involvements, involvementType, FhirTypes.EpisodeOfCare, involvement, db => db.Involvements),
+            new RecordSet<Enquiry>(Enquiries, enquiryType, "Task", enquiry, db => db.Enquiries.Include(q => q.Subjects).Include(q => q.Members)),
+            new RecordSet<InformationRequest>(InformationRequests, requestType, "Task", request, db => db.InformationRequests, EnquirySubjectsAsync),
+            new RecordSet<Consent>(Consents, consentType, FhirTypes.Consent, consent, db => db.Consents),
+            new AuditSet(auditType, audit),
+        };
+        foreach (var set in sets)
+        {
+            set.EdmSet = container.AddEntitySet(set.Name, set.Type);
+        }
+        foreach (var set in sets)
+        {
+            foreach (var navigation in set.Navigations.Values)
+            {
+                var property = set.Type.DeclaredNavigationProperties().Single(p => p.Name == navigation.Name);
+                ((EdmEntitySet)set.EdmSet).AddNavigationTarget(property, sets.Single(s => s.Name == navigation.TargetSet).EdmSet);
+            }
+        }
+        // Instance annotations on an entity: the fields withheld from this reader, and those whose key is unavailable.
+        foreach (var term in new[] { "withheld", "unavailable" })
+        {
+            model.AddElement(new EdmTerm(Namespace, term, new EdmCollectionTypeReference(new EdmCollectionType(EdmCoreModel.Instance.GetString(false)))));
+        }
+        // People(id)/SharingHub.chronology(): the events about a person and every record of them the hub has linked.
+        var chronology = new EdmFunction(Namespace, Chronology,
+            new EdmCollectionTypeReference(new EdmCollectionType(new EdmEntityTypeReference(eventType, false))),
+            isBound: true, entitySetPathExpression: null, isComposable: true);
+        chronology.AddParameter("person", new EdmEntityTypeReference(personType, false));
+        model.AddElement(chronology);
+        ChronologyFunction = chronology;
+        Model = model;
+        Sets = sets.ToFrozenDictionary(s => s.Name, StringComparer.Ordinal);
+    }
+
+    public ODataSet SetOf(IEdmEntityType type) => Sets.Values.Single(s => s.Type == type);
+
+    public static string EnumName(System.Enum value)
+    {
+        var name = value.ToString();
+        return char.ToLowerInvariant(name[0]) + name[1..];
+    }
+
+    private static readonly (string Name, IdentifierKind Kind)[] IdentifierProperties =
+    [
+        ("nhsNumber", IdentifierKind.NhsNumber), ("upn", IdentifierKind.Upn), ("pncId", IdentifierKind.PncId),
+        ("crn", IdentifierKind.Crn), ("laPersonId", IdentifierKind.LaPersonId),
+    ];
+
+    /// <summary>The identifier property names and the kinds behind them, for equality filters through the blind index.</summary>
+    public static IdentifierKind? IdentifierKindOf(string property) =>
+        IdentifierProperties.FirstOrDefault(p => p.Name == property) is { Name: not null } found ? found.Kind : null;
+
+    private static async Task<Func<InformationRequest, IEnumerable<Guid>>> EnquirySubjectsAsync(HubDbContext db, IReadOnlyList<InformationRequest> rows, CancellationToken ct)
+    {
+        var enquiryIds = rows.Select(r => r.EnquiryId).Distinct().ToList();
+        var subjects = (await db.Set<EnquirySubject>().AsNoTracking().Where(s => enquiryIds.Contains(s.EnquiryId)).ToListAsync(ct))
+            .GroupBy(s => s.EnquiryId).ToDictionary(g => g.Key, g => g.Select(s => s.PersonId).ToList());
+        return r => subjects.GetValueOrDefault(r.EnquiryId, []);
+    }
+
+    private static FieldValue ReadIdentifier(Disclosure d, IdentifierKind kind)
+    {
+        var identifier = ((Person)d.Record).Identifiers.FirstOrDefault(i => i.Kind == kind);
+        return identifier is null || d.OpenIdentifier(identifier) is not { } value ? FieldValue.Absent : FieldValue.Of(value);
+    }
+}
