@@ -8,9 +8,10 @@ namespace SharingHub.Testing;
 public sealed class RecordBuilder(IFieldCipher cipher, IBlindIndexer indexer)
 {
     public Person Person(string agency = "health", string given = "Ada", string family = "Testperson", string birthDate = "2015-03-04",
-        IdentifierKind? kind = IdentifierKind.NhsNumber, string identifier = "9434765919", string? address = null, PersonKind personKind = PersonKind.Child)
+        IdentifierKind? kind = IdentifierKind.NhsNumber, string identifier = "9434765919", string? address = null, PersonKind personKind = PersonKind.Child,
+        Guid? id = null)
     {
-        var person = new Person { Id = Guid.NewGuid(), OwningAgency = agency, DataClass = "person.demographics" };
+        var person = new Person { Id = id ?? Guid.NewGuid(), OwningAgency = agency, DataClass = "person.demographics" };
         People.Seal(person, new PersonDetails(personKind, given, family, DateOnly.Parse(birthDate, System.Globalization.CultureInfo.InvariantCulture), "female", address,
             kind is { } k ? [(k, identifier)] : []));
         return person;
@@ -19,16 +20,17 @@ public sealed class RecordBuilder(IFieldCipher cipher, IBlindIndexer indexer)
     public PersonSealer People { get; } = new(cipher, indexer);
 
     public ChronologyEvent Event(Person subject, string agency = "police", string summary = "Police attended the home", DateTimeOffset? occurredAt = null,
-        string? sourceReference = null, string? dataClass = null, string? detail = null, string category = "domestic-abuse-incident")
+        string? sourceReference = null, string? dataClass = null, string? detail = null, string category = "domestic-abuse-incident", Guid? id = null,
+        Significance significance = Significance.High)
     {
         var ev = new ChronologyEvent
         {
-            Id = Guid.NewGuid(),
+            Id = id ?? Guid.NewGuid(),
             OwningAgency = agency,
             DataClass = dataClass ?? "police.incident",
             OccurredAt = occurredAt ?? new DateTimeOffset(2026, 10, 3, 22, 15, 0, TimeSpan.Zero),
             Category = category,
-            Significance = Significance.High,
+            Significance = significance,
             SourceReference = sourceReference,
         };
         ev.Summary = Seal(ev, nameof(ev.Summary), summary);

@@ -225,7 +225,7 @@ internal sealed class ODataModel
         // Instance annotations on an entity: the fields withheld from this reader, and those whose key is unavailable.
         foreach (var term in new[] { "withheld", "unavailable" })
         {
-            model.AddElement(new EdmTerm(Namespace, term, new EdmCollectionTypeReference(new EdmCollectionType(EdmCoreModel.Instance.GetString(false)))));
+            model.AddElement(new Microsoft.OData.Edm.Vocabularies.EdmTerm(Namespace, term, new EdmCollectionTypeReference(new EdmCollectionType(EdmCoreModel.Instance.GetString(false)))));
         }
         // People(id)/SharingHub.chronology(): the events about a person and every record of them the hub has linked.
         var chronology = new EdmFunction(Namespace, Chronology,

@@ -150,8 +150,7 @@ internal sealed class ODataReader(
         }
         if (await access.OpenAsync(http, ct) is { } problem)
         {
-            var purposes = problem.Allowed.Count == 0 ? "none" : string.Join(", ", problem.Allowed.Select(p => p.Code));
-            throw new ODataRefusal(400, ODataErrors.PurposeRequired, $"{problem.Description} Purposes you may use: {purposes}.");
+            throw PurposeRefusal(problem);
         }
         await using var db = contexts.Create();
         var rows = set.Query(db, access);
@@ -262,6 +261,10 @@ internal sealed class ODataReader(
         if (!FhirRequest.HasScope(http, set.ScopeType, 's'))
         {
             throw new ODataRefusal(403, ODataErrors.Forbidden, "the access token's scopes do not cover reading the audit log");
+        }
+        if (PurposeOfUse.Parse(http, policy).Problem is { } problem)
+        {
+            throw PurposeRefusal(problem);
         }
         if (AuditAccess.Authorise(http, policy, audit, clock) is { } refusal)
         {
@@ -440,6 +443,12 @@ internal sealed class ODataReader(
         }
         var path = http.Request.Path.Value![(ODataEndpoints.Base.Length + 1)..];
         return new Uri(root, $"{path}?{string.Join('&', kept)}");
+    }
+
+    private static ODataRefusal PurposeRefusal(PurposeProblem problem)
+    {
+        var purposes = problem.Allowed.Count == 0 ? "none" : string.Join(", ", problem.Allowed.Select(p => p.Code));
+        return new ODataRefusal(400, ODataErrors.PurposeRequired, $"{problem.Description} Purposes you may use: {purposes}.");
     }
 
     private static string Safe(string text) => text.Length > 40 ? text[..40] + "..." : text;

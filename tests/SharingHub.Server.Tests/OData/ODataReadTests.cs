@@ -1,0 +1,276 @@
+using System.Net;
+using System.Text.Json;
+using SharingHub.Core.Records;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Tests.Fhir;
+
+namespace SharingHub.Server.Tests.OData;
+
+/// <summary>OData queries over real HTTP and real token validation, on each engine: each query option, the paging contract, errors and the audit query.</summary>
+public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
+{
+    private FhirTestHub _hub = null!;
+
+    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(engine, new Dictionary<string, string?> { ["SharingHub:OData:MaxPageSize"] = "2" });
+
+    public async Task DisposeAsync() => await _hub.DisposeAsync();
+
+    private static List<JsonElement> Values(JsonElement page) => page.GetProperty("value").EnumerateArray().ToList();
+
+    private static List<string> Strings(JsonElement page, string property) => Values(page).Select(v => v.GetProperty(property).GetString()!).ToList();
+
+    private async Task<JsonElement> OkAsync(string path, string user, string purpose, Guid? enquiry = null)
+    {
+        using var response = await _hub.GetAsync(path, user, purpose, enquiry);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {body}");
+        Assert.Equal("4.0", response.Headers.GetValues("OData-Version").Single());
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    /// <summary>Every page of a query, following @odata.nextLink.</summary>
+    private async Task<List<JsonElement>> AllAsync(string path, string user, string purpose, Guid? enquiry = null)
+    {
+        var all = new List<JsonElement>();
+        for (string? url = path; url is not null;)
+        {
+            var page = await OkAsync(url, user, purpose, enquiry);
+            all.AddRange(Values(page));
+            url = page.TryGetProperty("@odata.nextLink", out var next) ? new Uri(next.GetString()!).PathAndQuery : null;
+        }
+        return all;
+    }
+
+    private async Task<(HttpStatusCode Status, string Code, string Message)> ErrorAsync(string path, string? user, string? purpose = null, Guid? enquiry = null)
+    {
+        using var response = await _hub.GetAsync(path, user, purpose, enquiry);
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            return (response.StatusCode, "", body);
+        }
+        var error = JsonDocument.Parse(body).RootElement.GetProperty("error");
+        return (response.StatusCode, error.GetProperty("code").GetString()!, error.GetProperty("message").GetString()!);
+    }
+
+    [Fact]
+    public async Task Given_no_token_then_metadata_and_the_service_document_describe_the_sets_and_data_needs_a_token()
+    {
+        using var xml = await _hub.GetAsync("/odata/$metadata", null);
+        var csdl = await xml.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, xml.StatusCode);
+        Assert.Equal("application/xml", xml.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<EntityType Name=\"Event\">", csdl, StringComparison.Ordinal);
+        Assert.Contains("<EntitySet Name=\"AuditEntries\" EntityType=\"SharingHub.AuditEntry\"", csdl, StringComparison.Ordinal);
+        Assert.Contains("<Function Name=\"chronology\" IsBound=\"true\" IsComposable=\"true\">", csdl, StringComparison.Ordinal);
+
+        using var json = await _hub.GetAsync("/odata/$metadata?$format=json", null);
+        var schema = JsonDocument.Parse(await json.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("4.0", schema.GetProperty("$Version").GetString());
+        Assert.Equal("EntityType", schema.GetProperty("SharingHub").GetProperty("Person").GetProperty("$Kind").GetString());
+
+        using var service = await _hub.GetAsync("/odata/", null);
+        var sets = JsonDocument.Parse(await service.Content.ReadAsStringAsync()).RootElement.GetProperty("value").EnumerateArray().Select(s => s.GetProperty("name").GetString());
+        Assert.Equal(["People", "Events", "States", "Involvements", "Enquiries", "InformationRequests", "Consents", "AuditEntries"], sets);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await ErrorAsync("/odata/Events", null)).Status);
+    }
+
+    [Fact]
+    public async Task Given_an_lcpp_in_the_enquiry_when_the_chronology_is_queried_filtered_ordered_and_paged_then_every_agencys_events_come_page_by_page()
+    {
+        var c = await _hub.CaseAsync();
+        var url = $"/odata/People({c.LaChild.Id})/SharingHub.chronology()?$filter=occurredAt ge 2026-09-01T00:00:00Z&$orderby=occurredAt desc&$count=true";
+
+        var first = await OkAsync(url, "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(3, first.GetProperty("@odata.count").GetInt32());
+        Assert.Equal(["la", "police"], Strings(first, "owningAgency"));
+        Assert.Equal("Home conditions poor; child engaged well", Values(first)[0].GetProperty("detail").GetString());
+        var next = new Uri(first.GetProperty("@odata.nextLink").GetString()!);
+        Assert.Equal($"/odata/People({c.LaChild.Id})/SharingHub.chronology()", Uri.UnescapeDataString(next.AbsolutePath));
+
+        var second = await OkAsync(next.PathAndQuery, "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal([c.HealthContact.Id.ToString()], Strings(second, "id"));
+        Assert.False(second.TryGetProperty("@odata.nextLink", out _));
+
+        var top = await OkAsync(url + "&$top=1", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal([c.LaVisit.Id.ToString()], Strings(top, "id"));
+        Assert.False(top.TryGetProperty("@odata.nextLink", out _));
+    }
+
+    [Fact]
+    public async Task Given_filters_with_each_operator_then_the_database_answers_exactly_the_matching_events()
+    {
+        var c = await _hub.CaseAsync();
+        var about = $"subjects/any(p: p/id eq {c.PoliceChild.Id})";
+        async Task<List<string>> Summaries(string filter) =>
+            (await AllAsync($"/odata/Events?$filter={about} and ({Uri.EscapeDataString(filter)})&$orderby=occurredAt&$top=50", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id))
+                .Select(v => v.GetProperty("summary").GetString()!).ToList();
+        await _hub.Store.AddAsync(_hub.Builder.Event(c.PoliceChild, "police", "Missing episode reported", new DateTimeOffset(2025, 12, 24, 21, 0, 0, TimeSpan.Zero),
+            "NICHE-M1", "police.incident", null, "missing-episode", significance: Significance.Critical), CancellationToken.None);
+        await _hub.Store.AddAsync(_hub.Builder.Event(c.PoliceChild, "police", "Child found safe", new DateTimeOffset(2025, 12, 25, 9, 0, 0, TimeSpan.Zero),
+            "NICHE-M2", "police.incident", null, "missing-return", significance: Significance.Low), CancellationToken.None);
+        const string incident = "Officers attended a report of shouting";
+
+        Assert.Equal(["Missing episode reported"], await Summaries("category eq 'missing-episode'"));
+        Assert.Equal(["Missing episode reported", incident], await Summaries("category ne 'missing-return'"));
+        Assert.Equal(["Missing episode reported", "Child found safe"], await Summaries("category in ('missing-episode','missing-return')"));
+        Assert.Equal(["Missing episode reported", "Child found safe"], await Summaries("startswith(category,'missing')"));
+        Assert.Equal(["Child found safe"], await Summaries("endswith(category,'-return')"));
+        Assert.Equal([incident], await Summaries("contains(category,'abuse')"));
+        Assert.Equal(["Missing episode reported", "Child found safe"], await Summaries("year(occurredAt) eq 2025"));
+        Assert.Equal(["Child found safe"], await Summaries("date(occurredAt) eq 2025-12-25"));
+        Assert.Equal([incident], await Summaries("occurredAt gt 2026-01-01T00:00:00Z"));
+        Assert.Equal(["Missing episode reported", incident], await Summaries("significance ge 'high'"));
+        Assert.Equal(["Child found safe"], await Summaries("not (significance ge 'high') or sourceReference eq 'NOPE'"));
+        Assert.Equal(["Missing episode reported"], await Summaries("significance eq SharingHub.Significance'critical' and tolower(category) eq 'missing-episode'"));
+        Assert.Equal(["Child found safe"], await Summaries("sourceReference eq 'NICHE-M2'"));
+        Assert.Equal(["Missing episode reported", "Child found safe", incident], await Summaries("occurredAt lt now()"));
+        var bySignificance = await AllAsync($"/odata/Events?$filter={about}&$orderby=significance desc&$select=significance", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(["critical", "high", "low"], bySignificance.Select(v => v.GetProperty("significance").GetString()));
+    }
+
+    [Fact]
+    public async Task Given_select_and_a_reader_with_a_narrower_rule_then_only_selected_and_permitted_fields_appear_and_withheld_ones_are_named()
+    {
+        var c = await _hub.CaseAsync();
+
+        var front = await OkAsync($"/odata/Events({c.PoliceIncident.Id})", "demo-la-front-door", "front-door-triage");
+        Assert.Equal("Officers attended a report of shouting", front.GetProperty("summary").GetString());
+        Assert.False(front.TryGetProperty("detail", out _));
+        Assert.Contains("detail", front.GetProperty("@SharingHub.withheld").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("W/\"1\"", front.GetProperty("@odata.etag").GetString());
+
+        var selected = await OkAsync($"/odata/Events({c.PoliceIncident.Id})?$select=category,occurredAt", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(["@odata.context", "@odata.etag", "id", "occurredAt", "category"], selected.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task Given_expand_then_related_people_are_decided_on_their_own_and_come_with_their_own_select()
+    {
+        var c = await _hub.CaseAsync();
+
+        var page = await OkAsync($"/odata/Events?$filter=id eq {c.HealthContact.Id}&$expand=subjects($select=familyName,nhsNumber)", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        var subject = Assert.Single(Values(page)[0].GetProperty("subjects").EnumerateArray());
+        Assert.Equal(c.HealthChild.Id.ToString(), subject.GetProperty("id").GetString());
+        Assert.Equal("Fhirtest", subject.GetProperty("familyName").GetString());
+        Assert.Equal("9990000026", subject.GetProperty("nhsNumber").GetString());
+        Assert.False(subject.TryGetProperty("givenName", out _));
+
+        var enquiries = await OkAsync($"/odata/Enquiries({c.Enquiry.Id})?$expand=subjects($select=givenName)", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal("Mia", Assert.Single(enquiries.GetProperty("subjects").EnumerateArray()).GetProperty("givenName").GetString());
+
+        var nested = await ErrorAsync($"/odata/Events?$expand=subjects($filter=kind eq 'child')", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal((HttpStatusCode.BadRequest, "NotSupported"), (nested.Status, nested.Code));
+    }
+
+    [Fact]
+    public async Task Given_identifiers_family_name_and_birth_date_then_people_are_found_by_their_blind_index_and_encrypted_text_is_never_searched()
+    {
+        var c = await _hub.CaseAsync(family: "Blindtest", birthDate: "2014-02-03");
+
+        var byNhs = await OkAsync("/odata/People?$filter=nhsNumber eq '999 000 0026' and familyName eq 'Blindtest'", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal([c.HealthChild.Id.ToString()], Strings(byNhs, "id"));
+        var byName = await AllAsync("/odata/People?$filter=familyName eq 'BLINDTEST' and birthDate eq 2014-02-03&$orderby=owningAgency&$select=owningAgency", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(["health", "la", "police"], byName.Select(v => v.GetProperty("owningAgency").GetString()));
+
+        foreach (var query in new[] { "$filter=contains(familyName,'Blind')", "$filter=familyName gt 'A'", "$orderby=familyName", "$filter=givenName eq 'Mia'" })
+        {
+            var refused = await ErrorAsync($"/odata/People?{query}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+            Assert.Equal((HttpStatusCode.BadRequest, "EncryptedField"), (refused.Status, refused.Code));
+        }
+        var search = await ErrorAsync("/odata/Events?$search=shouting", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal((HttpStatusCode.BadRequest, "EncryptedField"), (search.Status, search.Code));
+    }
+
+    [Fact]
+    public async Task Given_bad_or_costly_queries_then_each_is_a_400_with_a_code_the_client_can_act_on()
+    {
+        var c = await _hub.CaseAsync();
+        var cases = new Dictionary<string, string>
+        {
+            ["/odata/Events?$top=5000"] = "TopTooLarge",
+            ["/odata/Events?$filter=nosuch eq 1"] = "InvalidQuery",
+            ["/odata/Events?$filter=category eq"] = "InvalidQuery",
+            ["/odata/Events?$filter=occurredAt eq 'yesterday'"] = "InvalidQuery",
+            ["/odata/Events?$filter=month(occurredAt) eq 3"] = "NotSupported",
+            ["/odata/Events?$apply=groupby((category))"] = "NotSupported",
+            ["/odata/Events?$top=1&$top=2"] = "QueryTooComplex",
+            ["/odata/Events?$filter=" + string.Join(" or ", Enumerable.Range(0, 60).Select(i => $"category eq 'c{i}'"))] = "QueryTooComplex",
+            ["/odata/Events?$expand=subjects($expand=nothing)"] = "InvalidQuery",
+            ["/odata/Events?$skip=999999"] = "QueryTooBroad",
+            [$"/odata/Events({c.LaVisit.Id})?$filter=category eq 'x'"] = "InvalidQuery",
+            ["/odata/Events?$filter=subjects/any(p: p/familyName eq 'X')"] = "NotSupported",
+        };
+        foreach (var (path, code) in cases)
+        {
+            var (status, actual, message) = await ErrorAsync(path, "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+            Assert.True(status == HttpStatusCode.BadRequest && actual == code, $"{path}: {(int)status} {actual} {message}");
+            Assert.DoesNotContain("   at ", message, StringComparison.Ordinal);
+        }
+        var purpose = await ErrorAsync("/odata/Events", "demo-la-lcpp");
+        Assert.Equal((HttpStatusCode.BadRequest, "PurposeRequired"), (purpose.Status, purpose.Code));
+        Assert.Contains("s47-enquiry", purpose.Message, StringComparison.Ordinal);
+        var unknown = await ErrorAsync("/odata/Nothing", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal((HttpStatusCode.NotFound, "NotFound"), (unknown.Status, unknown.Code));
+    }
+
+    [Fact]
+    public async Task Given_a_record_the_caller_may_not_know_of_then_reading_it_by_key_answers_as_for_a_record_that_does_not_exist()
+    {
+        var c = await _hub.CaseAsync();
+        var hidden = await ErrorAsync($"/odata/Events({c.HealthContact.Id})", "demo-probation-officer", "s47-enquiry", c.Enquiry.Id);
+        var missing = await ErrorAsync($"/odata/Events({Guid.Empty})", "demo-probation-officer", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal((HttpStatusCode.NotFound, "NotFound"), (hidden.Status, hidden.Code));
+        Assert.Equal(missing.Message.Replace(Guid.Empty.ToString(), "ID", StringComparison.Ordinal), hidden.Message.Replace(c.HealthContact.Id.ToString(), "ID", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Given_server_paging_then_next_links_visit_every_visible_event_once_and_count_ignores_hidden_ones()
+    {
+        var c = await _hub.CaseAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            await _hub.Store.AddAsync(_hub.Builder.Event(c.PoliceChild, "police", $"Incident {i}", c.PoliceIncident.OccurredAt.AddDays(-i - 1)), CancellationToken.None);
+        }
+        await _hub.Store.AddAsync(_hub.Builder.Event(c.PoliceChild, "police", "Hidden intelligence", dataClass: "police.intelligence"), CancellationToken.None);
+
+        var seen = new List<string>();
+        long? count = null;
+        var url = $"/odata/Events?$filter=subjects/any(p: p/id eq {c.PoliceChild.Id})&$orderby=occurredAt&$count=true&$select=summary";
+        for (var pages = 0; url is not null && pages < 10; pages++)
+        {
+            var page = await OkAsync(url, "demo-la-front-door", "front-door-triage");
+            count ??= page.GetProperty("@odata.count").GetInt64();
+            Assert.True(Values(page).Count <= 2);
+            seen.AddRange(Strings(page, "summary"));
+            url = page.TryGetProperty("@odata.nextLink", out var next) ? new Uri(next.GetString()!).PathAndQuery : null;
+        }
+
+        Assert.Equal(5, count);
+        Assert.Equal(["Incident 3", "Incident 2", "Incident 1", "Incident 0", "Officers attended a report of shouting"], seen);
+        using var counted = await _hub.GetAsync($"/odata/Events/$count?$filter=subjects/any(p: p/id eq {c.PoliceChild.Id})", "demo-la-front-door", "front-door-triage");
+        Assert.Equal("5", await counted.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Given_an_ig_officer_then_the_audit_log_answers_odata_queries_about_who_read_what_and_others_are_refused()
+    {
+        var c = await _hub.CaseAsync();
+        (await _hub.GetAsync($"/odata/People({c.LaChild.Id})/SharingHub.chronology()?$top=1", "demo-education-lead", "s47-enquiry", c.Enquiry.Id)).Dispose();
+
+        var entries = await OkAsync($"/odata/AuditEntries?$filter=actor eq 'demo-education-lead' and action eq 'odata.query' and contains(subjects,'{c.LaChild.Id}')"
+            + "&$orderby=sequence desc&$select=sequence,actor,purpose,outcome,enquiryId&$count=true", "demo-la-ig", "audit-review");
+        var entry = Assert.Single(Values(entries));
+        Assert.Equal("s47-enquiry", entry.GetProperty("purpose").GetString());
+        Assert.Equal(c.Enquiry.Id.ToString(), entry.GetProperty("enquiryId").GetString());
+        Assert.Equal(1, entries.GetProperty("@odata.count").GetInt32());
+
+        var practitioner = await ErrorAsync("/odata/AuditEntries", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal((HttpStatusCode.Forbidden, "Forbidden"), (practitioner.Status, practitioner.Code));
+    }
+}
+
+public sealed class SqliteODataReadTests() : ODataReadTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresODataReadTests() : ODataReadTests(DatabaseEngine.Postgres);
