@@ -55,6 +55,27 @@ public sealed class PersonSealer(IFieldCipher cipher, IBlindIndexer indexer)
         }).ToList();
     }
 
+    /// <summary>
+    /// The details of a person the caller's own agency holds, opened to merge a partial update into them;
+    /// null when any key is unavailable (the update cannot be merged, and nothing is overwritten).
+    /// </summary>
+    public PersonDetails? Open(Person person)
+    {
+        ArgumentNullException.ThrowIfNull(person);
+        string? Read(EncryptedValue? value, FieldContext context) => value is null ? null : cipher.Decrypt(value, context).Value;
+        var given = Read(person.GivenName, SensitiveFields.For(person, nameof(Person.GivenName)));
+        var family = Read(person.FamilyName, SensitiveFields.For(person, nameof(Person.FamilyName)));
+        var birth = Read(person.BirthDate, SensitiveFields.For(person, nameof(Person.BirthDate)));
+        var address = Read(person.Address, SensitiveFields.For(person, nameof(Person.Address)));
+        var identifiers = person.Identifiers.Select(i => (i.Kind, Value: Read(i.Value, SensitiveFields.ForIdentifier(i, person.OwningAgency, person.DataClass)))).ToList();
+        if (given is null || family is null || birth is null || (person.Address is not null && address is null) || identifiers.Any(i => i.Value is null))
+        {
+            return null;
+        }
+        return new PersonDetails(person.Kind, given, family, DateOnly.ParseExact(birth, "yyyy-MM-dd", CultureInfo.InvariantCulture), person.Sex, address,
+            identifiers.Select(i => (i.Kind, i.Value!)).ToList());
+    }
+
     /// <summary>The blind index a lookup by identifier searches for (the value is normalised first).</summary>
     public byte[] IdentifierIndex(IdentifierKind kind, string value) => indexer.Compute(kind.ToString(), AgencyIdentifiers.Normalise(kind, value));
 

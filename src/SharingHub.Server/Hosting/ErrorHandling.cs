@@ -3,12 +3,14 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using SharingHub.Core.Crypto;
 using SharingHub.Server.Fhir;
+using SharingHub.Server.OData;
 
 namespace SharingHub.Server.Hosting;
 
 /// <summary>
 /// The one place unexpected failures become answers: the store or a key provider being unavailable
-/// is a 503 (try again), anything else a 500; FHIR callers get an OperationOutcome, others problem JSON.
+/// is a 503 (try again), anything else a 500; FHIR callers get an OperationOutcome, OData callers the OData
+/// error JSON, others problem JSON.
 /// Never a stack trace, a message from inside, or a connection string.
 /// </summary>
 internal static class ErrorHandling
@@ -40,8 +42,8 @@ internal static class ErrorHandling
 
     /// <summary>In the API's own error format: an OperationOutcome under /fhir, problem JSON elsewhere.</summary>
     private static Task Answer(HttpContext http, int status, string fhirCode, string title, string detail) =>
-        (http.Request.Path.StartsWithSegments(FhirEndpoints.Base)
-            ? FhirResults.Outcome(status, fhirCode, detail)
+        (http.Request.Path.StartsWithSegments(FhirEndpoints.Base) ? FhirResults.Outcome(status, fhirCode, detail)
+            : http.Request.Path.StartsWithSegments(ODataEndpoints.Base) ? ODataPayload.Error(status, status == 503 ? "ServiceUnavailable" : status >= 500 ? "InternalError" : "BadRequest", detail)
             : Results.Problem(statusCode: status, title: title, detail: detail)).ExecuteAsync(http);
 
     private static bool IsUnavailable(Exception? failure) => failure switch

@@ -42,6 +42,7 @@ internal static class ODataEndpoints
             .ValidateOnStart();
         services.AddSingleton<ODataModel>();
         services.AddScoped<ODataReader>();
+        services.AddScoped<ODataWrites>();
         return services;
     }
 
@@ -51,6 +52,8 @@ internal static class ODataEndpoints
         odata.MapGet("/", (HttpContext http, ODataModel model) => ODataPayload.ServiceDocumentAsync(model.Model, ServiceRoot(http))).AllowAnonymous();
         odata.MapGet("/$metadata", (HttpContext http, ODataModel model) => Metadata(http, model)).AllowAnonymous();
         odata.MapGet("/{**path}", (HttpContext http, RecordAccess access, ODataReader reader) => reader.GetAsync(http, access)).Audited("odata.query");
+        odata.MapPost("/{set}", (string set, HttpContext http, ODataWrites writer) => writer.CreateAsync(http, set)).Audited("odata.create");
+        odata.MapMethods("/{entity}", [HttpMethods.Patch], (string entity, HttpContext http, ODataWrites writer) => writer.UpdateAsync(http, entity)).Audited("odata.update");
         return app;
     }
 

@@ -49,6 +49,15 @@ internal static class ODataPayload
             await w.FlushAsync();
         }, entity.ETag);
 
+    /// <summary>201 for a created entity: its key and record metadata (the writer knows the rest, having sent it).</summary>
+    public static async Task<IResult> CreatedAsync(IEdmModel model, Uri serviceRoot, ODataSet set, IReadOnlyList<ODataProperty> properties, string etag) =>
+        await WriteAsync(model, serviceRoot, null, async writer =>
+        {
+            var w = await writer.CreateODataResourceWriterAsync(set.EdmSet, set.Type);
+            await EntityAsync(w, new ODataEntity(set, properties, etag, [], [], []));
+            await w.FlushAsync();
+        }, etag, StatusCodes.Status201Created);
+
     public static async Task<IResult> ServiceDocumentAsync(IEdmModel model, Uri serviceRoot) =>
         await WriteAsync(model, serviceRoot, null, writer => writer.WriteServiceDocumentAsync(model.GenerateServiceDocument()));
 
@@ -111,7 +120,8 @@ internal static class ODataPayload
     private static ODataCollectionValue Strings(IEnumerable<string> values) =>
         new() { TypeName = "Collection(Edm.String)", Items = values.Distinct().Cast<object>().ToList() };
 
-    private static async Task<IResult> WriteAsync(IEdmModel model, Uri serviceRoot, SelectExpandClause? selectExpand, Func<ODataMessageWriter, Task> write, string? etag = null)
+    private static async Task<IResult> WriteAsync(IEdmModel model, Uri serviceRoot, SelectExpandClause? selectExpand, Func<ODataMessageWriter, Task> write, string? etag = null,
+        int status = StatusCodes.Status200OK)
     {
         var stream = new MemoryStream();
         var message = new ResponseMessage(stream);
@@ -129,7 +139,7 @@ internal static class ODataPayload
         {
             await write(writer);
         }
-        return new ODataBody(stream.ToArray(), message.GetHeader("Content-Type") ?? "application/json", StatusCodes.Status200OK, etag);
+        return new ODataBody(stream.ToArray(), message.GetHeader("Content-Type") ?? "application/json", status, etag);
     }
 
     private sealed class ResponseMessage(Stream stream) : IODataResponseMessageAsync

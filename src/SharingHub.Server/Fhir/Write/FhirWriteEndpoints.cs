@@ -34,13 +34,17 @@ internal static class FhirWriteEndpoints
     }
 
     /// <summary>A partner system needs the SMART scope; a person needs a practitioner role (an IG officer reviews, and does not write).</summary>
-    private static IResult? WriteRefusal(HttpContext http, string type, char permission)
+    private static IResult? WriteRefusal(HttpContext http, string type, char permission) =>
+        WriteProblem(http, type, permission) is { } problem ? FhirResults.Forbidden(problem) : null;
+
+    /// <summary>Why this caller may not make this write, or null; the OData API asks the same question.</summary>
+    public static string? WriteProblem(HttpContext http, string type, char permission)
     {
-        if (FhirRequest.ScopeRefusal(http, type, permission) is { } refusal)
+        if (!FhirRequest.HasScope(http, type, permission))
         {
-            return refusal;
+            return $"the access token's scopes do not include {new Policies.Trust.SmartScope(type, permission.ToString())}";
         }
-        return http.HubPrincipal().Roles.Overlaps(WriterRoles) ? null : FhirResults.Forbidden("your roles do not include writing records");
+        return http.HubPrincipal().Roles.Overlaps(WriterRoles) ? null : "your roles do not include writing records";
     }
 
     private static async Task<IResult> SingleAsync(HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit, string type, char permission,

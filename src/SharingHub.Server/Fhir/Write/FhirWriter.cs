@@ -71,8 +71,7 @@ internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeP
                 return new WriteOutcome(matches[0], false, null);
             }
         }
-        var person = Stamp(new Person { Id = id ?? Guid.NewGuid(), OwningAgency = agency, DataClass = "person.demographics" });
-        people.Seal(person, details);
+        var person = NewPerson(agency, details, id);
         db.People.Add(person);
         return new WriteOutcome(person, true, null);
     }
@@ -145,8 +144,8 @@ internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeP
             }
         }
         if (draft.SourceReference is { } source
-            && ((stored is not null ? stored.Contains(source) : await db.Events.AnyAsync(e => e.OwningAgency == agency && e.SourceReference == source, ct))
-                || db.Events.Local.Any(e => e.OwningAgency == agency && e.SourceReference == source)))
+            && (stored is not null ? stored.Contains(source) || db.Events.Local.Any(e => e.OwningAgency == agency && e.SourceReference == source)
+                : await HasReferenceAsync(db, agency, source, ct)))
         {
             return WriteOutcome.Refused(FhirResults.Conflict($"your agency already has an event with reference '{SearchParameters.Safe(source)}'; use If-None-Exist to make pushes idempotent"));
         }
@@ -154,25 +153,54 @@ internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeP
         foreach (var reference in draft.SubjectReferences)
         {
             var id = placeholders.TryGetValue(reference, out var placed) ? placed : FhirSearch.PatientId(reference);
-            var own = id is { } g && (db.People.Local.Any(p => p.Id == g && p.OwningAgency == agency)
-                || await db.People.AnyAsync(p => p.Id == g && p.OwningAgency == agency, ct));
+            var own = id is { } g && await OwnsPersonAsync(db, agency, g, ct);
             if (!own)
             {
                 return WriteOutcome.Refused(FhirResults.Unprocessable($"'{SearchParameters.Safe(reference)}' is not a Patient your agency holds: an event is recorded against your own record of the person", "Observation.subject"));
             }
             subjects.Add(id!.Value);
         }
+        var ev = NewEvent(agency, draft, subjects);
+        db.Events.Add(ev);
+        return new WriteOutcome(ev, true, null);
+    }
+
+    /// <summary>A new event of the agency's, sealed, from a checked draft (FHIR and OData writes both come here).</summary>
+    public ChronologyEvent NewEvent(string agency, EventDraft draft, IEnumerable<Guid> subjects)
+    {
         var ev = Stamp(new ChronologyEvent
         {
             Id = Guid.NewGuid(), OwningAgency = agency, DataClass = draft.DataClass, OccurredAt = draft.OccurredAt, Category = draft.Category,
             Significance = draft.Significance, SourceReference = draft.SourceReference,
         });
         ev.Subjects = subjects.Distinct().Select(s => new EventSubject { EventId = ev.Id, PersonId = s }).ToList();
-        ev.Summary = cipher.Encrypt(draft.Summary, SensitiveFields.For(ev, nameof(ChronologyEvent.Summary)));
-        ev.Detail = draft.Detail is null ? null : cipher.Encrypt(draft.Detail, SensitiveFields.For(ev, nameof(ChronologyEvent.Detail)));
-        db.Events.Add(ev);
-        return new WriteOutcome(ev, true, null);
+        Reseal(ev, draft.Summary, draft.Detail);
+        return ev;
     }
+
+    /// <summary>Seals an event's summary and detail (on creation, and when an update changes them).</summary>
+    public void Reseal(ChronologyEvent ev, string summary, string? detail)
+    {
+        ev.Summary = cipher.Encrypt(summary, SensitiveFields.For(ev, nameof(ChronologyEvent.Summary)));
+        ev.Detail = detail is null ? null : cipher.Encrypt(detail, SensitiveFields.For(ev, nameof(ChronologyEvent.Detail)));
+    }
+
+    /// <summary>A new person of the agency's, sealed and indexed.</summary>
+    public Person NewPerson(string agency, PersonDetails details, Guid? id = null)
+    {
+        var person = Stamp(new Person { Id = id ?? Guid.NewGuid(), OwningAgency = agency, DataClass = "person.demographics" });
+        people.Seal(person, details);
+        return person;
+    }
+
+    /// <summary>Whether the agency already has an event with this case-system reference (stored, or staged in this unit of work).</summary>
+    public static async Task<bool> HasReferenceAsync(HubDbContext db, string agency, string reference, CancellationToken ct) =>
+        db.Events.Local.Any(e => e.OwningAgency == agency && e.SourceReference == reference)
+        || await db.Events.AnyAsync(e => e.OwningAgency == agency && e.SourceReference == reference, ct);
+
+    /// <summary>Whether the person is the agency's own record (stored, or staged in this unit of work): events and referrals name the writer's own records.</summary>
+    public static async Task<bool> OwnsPersonAsync(HubDbContext db, string agency, Guid person, CancellationToken ct) =>
+        db.People.Local.Any(p => p.Id == person && p.OwningAgency == agency) || await db.People.AnyAsync(p => p.Id == person && p.OwningAgency == agency, ct);
 
     /// <summary>A referral to the Integrated Front Door: received now, its decision due one working day later.</summary>
     public async Task<WriteOutcome> CreateReferralAsync(HubDbContext db, string agency, JsonElement root, CancellationToken ct)

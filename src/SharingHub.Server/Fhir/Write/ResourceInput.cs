@@ -4,6 +4,7 @@ using SharingHub.Core.People;
 using SharingHub.Core.Records;
 using SharingHub.Core.Time;
 using SharingHub.Policies.Model;
+using SharingHub.Server.Writing;
 
 namespace SharingHub.Server.Fhir.Write;
 
@@ -42,12 +43,12 @@ internal static class ResourceInput
                 errors.Add($"Patient.identifier[{i}].system", $"identifier system must be one of {FhirSystems.NhsNumber}, {FhirSystems.Upn}, {FhirSystems.PncId}, {FhirSystems.Crn}, {FhirSystems.LaPersonId}");
                 continue;
             }
-            if (value is null || !AgencyIdentifiers.IsValid(kind, value))
+            if (RecordRules.Identifier(kind, value) is { } wrong)
             {
-                errors.Add($"Patient.identifier[{i}].value", $"not a valid {kind} (check digit or format)");
+                errors.Add($"Patient.identifier[{i}].value", wrong);
                 continue;
             }
-            identifiers.Add((kind, value));
+            identifiers.Add((kind, value!));
         }
         if (identifiers.Count == 0 && !errors.Any)
         {
@@ -56,40 +57,38 @@ internal static class ResourceInput
         var name = Array(root, "name").FirstOrDefault();
         var family = name.ValueKind == JsonValueKind.Object ? Text(name, "family") : null;
         var given = name.ValueKind == JsonValueKind.Object ? Array(name, "given").Select(g => g.ValueKind == JsonValueKind.String ? g.GetString() : null).FirstOrDefault() : null;
-        if (string.IsNullOrWhiteSpace(family) || family.Length > 200)
+        if (RecordRules.Name(family, "family") is { } familyWrong)
         {
-            errors.Add("Patient.name[0].family", "a family name (up to 200 characters) is required");
+            errors.Add("Patient.name[0].family", familyWrong);
         }
-        if (string.IsNullOrWhiteSpace(given) || given.Length > 200)
+        if (RecordRules.Name(given, "given") is { } givenWrong)
         {
-            errors.Add("Patient.name[0].given[0]", "a given name (up to 200 characters) is required");
+            errors.Add("Patient.name[0].given[0]", givenWrong);
         }
         DateOnly birthDate = default;
         if (Text(root, "birthDate") is not { } birth || !DateOnly.TryParseExact(birth, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out birthDate))
         {
             errors.Add("Patient.birthDate", "a full date of birth (yyyy-MM-dd) is required");
         }
-        else if (birthDate > DateOnly.FromDateTime(now.UtcDateTime) || birthDate.Year < 1900)
+        else if (RecordRules.BirthDate(birthDate, now) is { } birthWrong)
         {
-            errors.Add("Patient.birthDate", "the date of birth is in the future or before 1900");
+            errors.Add("Patient.birthDate", birthWrong);
         }
         var gender = Text(root, "gender");
-        if (gender is not (null or "male" or "female" or "other" or "unknown"))
+        if (RecordRules.Gender(gender) is { } genderWrong)
         {
-            errors.Add("Patient.gender", "gender is male, female, other or unknown");
+            errors.Add("Patient.gender", genderWrong);
         }
         var address = Array(root, "address").Select(a => a.ValueKind == JsonValueKind.Object ? Text(a, "text") : null).FirstOrDefault();
-        if (address is { Length: > 500 })
+        if (RecordRules.Address(address) is { } addressWrong)
         {
-            errors.Add("Patient.address[0].text", "the address is longer than 500 characters");
+            errors.Add("Patient.address[0].text", addressWrong);
         }
         if (errors.Any)
         {
             return null;
         }
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
-        var kind18 = birthDate.AddYears(18) > today ? PersonKind.Child : PersonKind.Adult;
-        return new PersonDetails(kind18, given!.Trim(), family!.Trim(), birthDate, gender, address?.Trim(), identifiers);
+        return new PersonDetails(RecordRules.KindOn(birthDate, now), given!.Trim(), family!.Trim(), birthDate, gender, address?.Trim(), identifiers);
     }
 
     public static EventDraft? Observation(JsonElement root, string agency, PolicySet policy, InputErrors errors)
@@ -107,7 +106,7 @@ internal static class ResourceInput
         subjects.AddRange(Array(root, "focus").Select(f => Text(f, "reference")).OfType<string>());
         var category = Array(root, "category").SelectMany(c => Array(c, "coding"))
             .Where(c => Text(c, "system") == FhirSystems.EventCategory).Select(c => Text(c, "code")).FirstOrDefault();
-        if (category is null || category.Length > 80 || !category.All(ch => char.IsAsciiLetterLower(ch) || char.IsAsciiDigit(ch) || ch == '-'))
+        if (RecordRules.Category(category) is not null)
         {
             errors.Add("Observation.category", $"a category coding with system {FhirSystems.EventCategory} and a lower-case code is required");
         }
@@ -118,12 +117,12 @@ internal static class ResourceInput
             errors.Add("Observation.effectiveDateTime", "effectiveDateTime (date and time with a zone) is required");
         }
         var summary = Text(root, "valueString");
-        if (string.IsNullOrWhiteSpace(summary) || summary.Length > 2_000)
+        if (RecordRules.Summary(summary) is not null)
         {
             errors.Add("Observation.valueString", "a summary (valueString, up to 2,000 characters) is required");
         }
         var detail = Array(root, "note").Select(n => Text(n, "text")).FirstOrDefault();
-        if (detail is { Length: > 20_000 })
+        if (RecordRules.Detail(detail) is not null)
         {
             errors.Add("Observation.note[0].text", "the detail is longer than 20,000 characters");
         }
@@ -136,14 +135,14 @@ internal static class ResourceInput
         var dataClass = root.TryGetProperty("meta", out var meta)
             ? Array(meta, "tag").Where(t => Text(t, "system") == FhirSystems.DataClass).Select(t => Text(t, "code")).FirstOrDefault()
             : null;
-        if (dataClass is null || !policy.DataClasses.TryGetValue(dataClass, out var classInfo) || (classInfo.Owner != agency && classInfo.Owner != "any"))
+        if (RecordRules.DataClass(policy, agency, dataClass) is not null)
         {
             errors.Add("Observation.meta.tag", $"a data class tag ({FhirSystems.DataClass}) naming a class that {agency} records is required");
         }
         string? sourceReference = null;
         foreach (var identifier in Array(root, "identifier"))
         {
-            if (Text(identifier, "system") != $"{FhirSystems.SourceReference}:{agency}" || Text(identifier, "value") is not { Length: > 0 and <= 100 } value)
+            if (Text(identifier, "system") != $"{FhirSystems.SourceReference}:{agency}" || Text(identifier, "value") is not { } value || RecordRules.SourceReference(value) is not null)
             {
                 errors.Add("Observation.identifier", $"an identifier is the case system's own reference: system {FhirSystems.SourceReference}:{agency}, value up to 100 characters");
                 continue;

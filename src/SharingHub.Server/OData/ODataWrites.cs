@@ -1,0 +1,429 @@
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.OData;
+using Microsoft.OData.Edm;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.People;
+using SharingHub.Core.Records;
+using SharingHub.Core.Time;
+using SharingHub.Data.Linkage;
+using SharingHub.Data.Storage;
+using SharingHub.Policies.Decisions;
+using SharingHub.Server.Audit;
+using SharingHub.Server.Fhir.Write;
+using SharingHub.Server.Identity;
+using SharingHub.Server.Writing;
+
+namespace SharingHub.Server.OData;
+
+/// <summary>
+/// OData writes of an agency's own People and Events: POST creates, PATCH (with If-Match) changes.
+/// The same rules, sealing and indexing as FHIR writes; the body is read by the OData library against
+/// the model, so an unknown property or a value of the wrong type is refused by name.
+/// </summary>
+internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory contexts, FhirWriter records, PersonSealer people, IFieldCipher cipher,
+    PolicyDecisionPoint policy, PersonLinker linker, AuditScope audit, TimeProvider clock)
+{
+    private static readonly HashSet<string> ServerSet = ["id", "owningAgency", "createdAt", "updatedAt"];
+    private static readonly HashSet<string> EventChanges = ["occurredAt", "category", "significance", "summary", "detail"];
+
+    private sealed record Body(Dictionary<string, object?> Properties, List<Uri> Subjects);
+
+    private sealed class Problems
+    {
+        public List<(string Target, string Message)> Items { get; } = [];
+
+        public void Add(string target, string? message)
+        {
+            if (message is not null)
+            {
+                Items.Add((target, message));
+            }
+        }
+    }
+
+    public async Task<IResult> CreateAsync(HttpContext http, string setName)
+    {
+        try
+        {
+            var set = Writable(setName, 'c', http);
+            var body = await ReadAsync(http, set);
+            var agency = http.HubPrincipal().Agency;
+            await using var db = contexts.Create();
+            Record record = set.Name == ODataModel.Events ? await StageEventAsync(db, agency, body, http.RequestAborted) : StagePerson(agency, body);
+            db.Add(record);
+            await SaveAsync(db, record is Person, http.RequestAborted);
+            audit.RecordWrite(RecordFacts.For(record), "create");
+            var location = new Uri(ODataEndpoints.ServiceRoot(http), $"{set.Name}({record.Id})");
+            http.Response.Headers.Location = location.ToString();
+            http.Response.Headers["OData-EntityId"] = location.ToString();
+            return await ODataPayload.CreatedAsync(model.Model, ODataEndpoints.ServiceRoot(http), set, Metadata(record), record.ETag);
+        }
+        catch (ODataRefusal refusal)
+        {
+            return ODataPayload.Error(refusal);
+        }
+    }
+
+    public async Task<IResult> UpdateAsync(HttpContext http, string entity)
+    {
+        try
+        {
+            var match = KeyPattern().Match(entity);
+            if (!match.Success || !Guid.TryParse(match.Groups[2].Value, out var id))
+            {
+                throw new ODataRefusal(404, ODataErrors.NotFound, "address one entity to change, for example Events(<id>)");
+            }
+            var set = Writable(match.Groups[1].Value, 'u', http);
+            var ifMatch = http.Request.Headers.IfMatch.FirstOrDefault()
+                ?? throw new ODataRefusal(428, ODataErrors.PreconditionRequired, "a change needs If-Match with the ETag you last read (W/\"n\"), so no one's change is lost");
+            if (!FhirWriter.TryVersion(ifMatch, out var expected))
+            {
+                throw ODataRefusal.Invalid("If-Match must be an ETag like W/\"3\"");
+            }
+            var body = await ReadAsync(http, set);
+            var agency = http.HubPrincipal().Agency;
+            await using var db = contexts.Create();
+            // Only the owning agency changes a record; to anyone else it is not there to change.
+            Record? record = set.Name == ODataModel.Events
+                ? await db.Events.Include(e => e.Subjects).FirstOrDefaultAsync(e => e.Id == id && e.OwningAgency == agency, http.RequestAborted)
+                : await db.People.Include(p => p.Identifiers).FirstOrDefaultAsync(p => p.Id == id && p.OwningAgency == agency, http.RequestAborted);
+            if (record is null)
+            {
+                throw new ODataRefusal(404, ODataErrors.NotFound, $"{set.Name}({id}) is not known");
+            }
+            if (record.Version != expected)
+            {
+                throw new ODataRefusal(412, ODataErrors.PreconditionFailed, $"{set.Name}({id}) is at {record.ETag}, not W/\"{expected}\": read it again and reapply your change");
+            }
+            db.RecordHistory.Add(Data.History.RecordSnapshots.Of(record));
+            if (record is ChronologyEvent ev)
+            {
+                ChangeEvent(ev, body);
+            }
+            else
+            {
+                ChangePerson(db, (Person)record, body);
+            }
+            record.Version = expected + 1;
+            record.UpdatedAt = clock.UtcNowForStorage();
+            await SaveAsync(db, record is Person, http.RequestAborted);
+            audit.RecordWrite(RecordFacts.For(record), "update");
+            http.Response.Headers.ETag = record.ETag;
+            return Results.NoContent();
+        }
+        catch (ODataRefusal refusal)
+        {
+            return ODataPayload.Error(refusal);
+        }
+    }
+
+    private ODataSet Writable(string setName, char permission, HttpContext http)
+    {
+        if (setName is not (ODataModel.Events or ODataModel.People) || !model.Sets.TryGetValue(setName, out var set))
+        {
+            throw new ODataRefusal(405, ODataErrors.NotSupported, "People and Events are written through OData; workflow records through /enquiries and FHIR Task");
+        }
+        if (FhirWriteEndpoints.WriteProblem(http, set.ScopeType, permission) is { } problem)
+        {
+            throw new ODataRefusal(403, ODataErrors.Forbidden, problem);
+        }
+        return set;
+    }
+
+    /// <summary>Reads one entity of the set with the OData library (size-limited, typed against the model), with any subjects@odata.bind links.</summary>
+    private async Task<Body> ReadAsync(HttpContext http, ODataSet set)
+    {
+        if (http.Request.ContentType?.Split(';')[0].Trim() != "application/json")
+        {
+            throw new ODataRefusal(415, ODataErrors.InvalidBody, "send the entity as application/json");
+        }
+        if (http.Request.ContentLength > FhirBody.MaxBytes)
+        {
+            throw new ODataRefusal(413, ODataErrors.InvalidBody, $"the body is larger than the {FhirBody.MaxBytes} bytes accepted");
+        }
+        using var buffer = new MemoryStream();
+        await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
+        if (buffer.Length > FhirBody.MaxBytes)
+        {
+            throw new ODataRefusal(413, ODataErrors.InvalidBody, $"the body is larger than the {FhirBody.MaxBytes} bytes accepted");
+        }
+        buffer.Position = 0;
+        var message = new RequestMessage(buffer, http.Request.ContentType!);
+        var settings = new ODataMessageReaderSettings
+        {
+            BaseUri = ODataEndpoints.ServiceRoot(http),
+            EnableMessageStreamDisposal = false,
+            MessageQuotas = new ODataMessageQuotas { MaxReceivedMessageSize = FhirBody.MaxBytes, MaxNestingDepth = 8 },
+        };
+        try
+        {
+            using var reader = new ODataMessageReader((IODataRequestMessageAsync)message, settings, model.Model);
+            var entries = await reader.CreateODataResourceReaderAsync(set.EdmSet, set.Type);
+            ODataResource? top = null;
+            var links = new List<Uri>();
+            var depth = 0;
+            while (await entries.ReadAsync())
+            {
+                switch (entries.State)
+                {
+                    case ODataReaderState.ResourceStart:
+                        if (++depth > 1)
+                        {
+                            throw ODataRefusal.NotSupported("related entities are linked with subjects@odata.bind, not written inside the entity");
+                        }
+                        break;
+                    case ODataReaderState.ResourceEnd:
+                        depth--;
+                        top = (ODataResource)entries.Item;
+                        break;
+                    case ODataReaderState.EntityReferenceLink:
+                        links.Add(((ODataEntityReferenceLink)entries.Item).Url);
+                        break;
+                    default:
+                        break;
+                }
+            }
+            var properties = (top?.Properties ?? []).ToDictionary(p => p.Name, p => (object?)p.Value, StringComparer.Ordinal);
+            if (properties.Keys.FirstOrDefault(ServerSet.Contains) is { } fixedName)
+            {
+                throw new ODataRefusal(400, ODataErrors.InvalidBody, $"'{fixedName}' is set by the hub, not by the writer", fixedName);
+            }
+            return new Body(properties, links);
+        }
+        catch (Exception e) when (e.GetBaseException() is ODataException odata)
+        {
+            throw new ODataRefusal(400, ODataErrors.InvalidBody, odata.Message);
+        }
+    }
+
+    private async Task<ChronologyEvent> StageEventAsync(HubDbContext db, string agency, Body body, CancellationToken ct)
+    {
+        var p = body.Properties;
+        var problems = new Problems();
+        var occurred = p.GetValueOrDefault("occurredAt") as DateTimeOffset?;
+        problems.Add("occurredAt", occurred is null ? "occurredAt (date and time with a zone) is required" : null);
+        var category = p.GetValueOrDefault("category") as string;
+        problems.Add("category", RecordRules.Category(category));
+        var significance = Significance.Medium;
+        if (p.GetValueOrDefault("significance") is { } given && !TryEnum(given, out significance))
+        {
+            problems.Add("significance", "significance is low, medium, high or critical");
+        }
+        var summary = p.GetValueOrDefault("summary") as string;
+        problems.Add("summary", RecordRules.Summary(summary));
+        var detail = p.GetValueOrDefault("detail") as string;
+        problems.Add("detail", RecordRules.Detail(detail));
+        var dataClass = p.GetValueOrDefault("dataClass") as string;
+        problems.Add("dataClass", RecordRules.DataClass(policy.Policy, agency, dataClass));
+        var reference = p.GetValueOrDefault("sourceReference") as string;
+        problems.Add("sourceReference", RecordRules.SourceReference(reference));
+        var subjects = new List<Guid>();
+        foreach (var link in body.Subjects)
+        {
+            var text = link.OriginalString;
+            var last = Uri.UnescapeDataString(text[(text.LastIndexOf('/') + 1)..]);
+            var id = KeyPattern().Match(last) is { Success: true } m && m.Groups[1].Value == ODataModel.People && Guid.TryParse(m.Groups[2].Value, out var g) ? g : (Guid?)null;
+            if (id is null || !await FhirWriter.OwnsPersonAsync(db, agency, id.Value, ct))
+            {
+                problems.Add("subjects", $"'{(last.Length > 60 ? last[..60] : last)}' is not a person your agency holds: an event is recorded against your own record of the person");
+                continue;
+            }
+            subjects.Add(id.Value);
+        }
+        problems.Add("subjects", body.Subjects.Count == 0 ? "name the people the event is about: \"subjects@odata.bind\": [\"People(<id>)\"]" : null);
+        Refuse(problems);
+        if (reference is not null && await FhirWriter.HasReferenceAsync(db, agency, reference, ct))
+        {
+            throw new ODataRefusal(409, "Conflict", $"your agency already has an event with sourceReference '{reference}'", "sourceReference");
+        }
+        var draft = new EventDraft([], category!, significance, TimeProviderExtensions.TruncateForStorage(occurred!.Value), summary!, detail, dataClass!, reference);
+        return records.NewEvent(agency, draft, subjects);
+    }
+
+    private void ChangeEvent(ChronologyEvent ev, Body body)
+    {
+        var p = body.Properties;
+        if (p.Keys.FirstOrDefault(k => !EventChanges.Contains(k)) is { } fixedName)
+        {
+            throw new ODataRefusal(400, ODataErrors.InvalidBody, $"'{fixedName}' cannot be changed; change {string.Join(", ", EventChanges)}", fixedName);
+        }
+        if (body.Subjects.Count > 0)
+        {
+            throw new ODataRefusal(400, ODataErrors.InvalidBody, "an event's subjects cannot be changed; record a new event", "subjects");
+        }
+        var problems = new Problems();
+        if (p.TryGetValue("occurredAt", out var occurred))
+        {
+            if (occurred is DateTimeOffset at)
+            {
+                ev.OccurredAt = TimeProviderExtensions.TruncateForStorage(at);
+            }
+            else
+            {
+                problems.Add("occurredAt", "occurredAt is a date and time with a zone");
+            }
+        }
+        if (p.TryGetValue("category", out var category))
+        {
+            problems.Add("category", RecordRules.Category(category as string));
+            ev.Category = category as string ?? ev.Category;
+        }
+        if (p.TryGetValue("significance", out var significance))
+        {
+            if (significance is not null && TryEnum(significance, out Significance level))
+            {
+                ev.Significance = level;
+            }
+            else
+            {
+                problems.Add("significance", "significance is low, medium, high or critical");
+            }
+        }
+        var summary = p.TryGetValue("summary", out var s) ? s as string : null;
+        var detail = p.TryGetValue("detail", out var d) ? d as string : null;
+        if (p.ContainsKey("summary") || p.ContainsKey("detail"))
+        {
+            problems.Add("summary", p.ContainsKey("summary") ? RecordRules.Summary(summary) : null);
+            problems.Add("detail", RecordRules.Detail(detail));
+            Refuse(problems);
+            // Both sealed fields are written afresh: an unchanged one is carried over from its stored value.
+            var unchanged = OpenText(ev);
+            if (unchanged is null)
+            {
+                throw new ODataRefusal(409, "KeyUnavailable", "the event's key is unavailable, so its text cannot be changed; nothing was changed");
+            }
+            records.Reseal(ev, p.ContainsKey("summary") ? summary! : unchanged.Value.Summary, p.ContainsKey("detail") ? detail : unchanged.Value.Detail);
+        }
+        Refuse(problems);
+    }
+
+    /// <summary>The event's stored summary and detail, read by its owner to carry an unchanged one over; null if a key is unavailable.</summary>
+    private (string Summary, string? Detail)? OpenText(ChronologyEvent ev)
+    {
+        var summary = cipher.Decrypt(ev.Summary, SensitiveFields.For(ev, nameof(ChronologyEvent.Summary)));
+        var detail = ev.Detail is null ? (FieldPlaintext?)null : cipher.Decrypt(ev.Detail, SensitiveFields.For(ev, nameof(ChronologyEvent.Detail)));
+        return summary.IsAvailable && (detail is null || detail.Value.IsAvailable) ? (summary.Value!, detail?.Value) : null;
+    }
+
+    private Person StagePerson(string agency, Body body) => records.NewPerson(agency, PersonDetails(body, null));
+
+    private void ChangePerson(HubDbContext db, Person person, Body body)
+    {
+        var current = people.Open(person) ?? throw new ODataRefusal(409, "KeyUnavailable", "the person's key is unavailable, so the change cannot be merged; nothing was changed");
+        db.PersonIdentifiers.RemoveRange(person.Identifiers);
+        people.Seal(person, PersonDetails(body, current));
+        db.PersonIdentifiers.AddRange(person.Identifiers);
+    }
+
+    /// <summary>A person's details from a body: every field for a new person, or the fields given merged over the current ones.</summary>
+    private PersonDetails PersonDetails(Body body, PersonDetails? current)
+    {
+        var p = body.Properties;
+        if (body.Subjects.Count > 0 || p.ContainsKey("kind") || p.ContainsKey("dataClass"))
+        {
+            throw new ODataRefusal(400, ODataErrors.InvalidBody, "a person's kind follows from the date of birth, and people are always person.demographics");
+        }
+        string? Text(string name, string? now) => p.TryGetValue(name, out var v) ? v as string : now;
+        var problems = new Problems();
+        var given = Text("givenName", current?.GivenName);
+        var family = Text("familyName", current?.FamilyName);
+        problems.Add("givenName", RecordRules.Name(given, "given"));
+        problems.Add("familyName", RecordRules.Name(family, "family"));
+        var birth = p.TryGetValue("birthDate", out var b) ? b is Date date ? new DateOnly(date.Year, date.Month, date.Day) : (DateOnly?)null : current?.BirthDate;
+        problems.Add("birthDate", birth is null ? "a full date of birth is required" : RecordRules.BirthDate(birth.Value, clock.GetUtcNow()));
+        var sex = Text("sex", current?.Sex);
+        problems.Add("sex", RecordRules.Gender(sex));
+        var address = Text("address", current?.Address);
+        problems.Add("address", RecordRules.Address(address));
+        var identifiers = (current?.Identifiers ?? []).ToDictionary(i => i.Kind, i => i.Value);
+        foreach (var kind in Enum.GetValues<IdentifierKind>())
+        {
+            var name = model.Sets[ODataModel.People].Fields.Values.FirstOrDefault(f => ODataModel.IdentifierKindOf(f.Name) == kind)?.Name;
+            if (name is null || !p.TryGetValue(name, out var value))
+            {
+                continue;
+            }
+            if (value is null)
+            {
+                identifiers.Remove(kind);
+                continue;
+            }
+            problems.Add(name, RecordRules.Identifier(kind, value as string));
+            identifiers[kind] = (string)value;
+        }
+        problems.Add("identifiers", identifiers.Count == 0 ? "at least one agency identifier (nhsNumber, upn, pncId, crn or laPersonId) is required" : null);
+        Refuse(problems);
+        return new PersonDetails(RecordRules.KindOn(birth!.Value, clock.GetUtcNow()), given!.Trim(), family!.Trim(), birth.Value, sex, address?.Trim(),
+            identifiers.Select(i => (i.Key, i.Value)).ToList());
+    }
+
+    private static void Refuse(Problems problems)
+    {
+        if (problems.Items.Count > 0)
+        {
+            var (target, message) = problems.Items[0];
+            throw new ODataRefusal(400, ODataErrors.InvalidBody, problems.Items.Count == 1 ? message : $"{message} (and {problems.Items.Count - 1} more: "
+                + string.Join("; ", problems.Items.Skip(1).Select(i => $"{i.Target}: {i.Message}")) + ")", target);
+        }
+    }
+
+    private async Task SaveAsync(HubDbContext db, bool peopleChanged, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw new ODataRefusal(412, ODataErrors.PreconditionFailed, "the record changed while this request was being made: read it again and reapply your change");
+        }
+        catch (DbUpdateException)
+        {
+            throw new ODataRefusal(409, "Conflict", "the write conflicts with a record stored at the same time (for example the same source reference); nothing was saved");
+        }
+        if (peopleChanged)
+        {
+            linker.Forget();
+        }
+    }
+
+    private static bool TryEnum<TEnum>(object value, out TEnum result)
+        where TEnum : struct, Enum
+    {
+        var text = value is ODataEnumValue e ? e.Value : value as string;
+        result = default;
+        return text is not null && !text.Any(char.IsDigit) && Enum.TryParse(text, ignoreCase: true, out result);
+    }
+
+    private static List<ODataProperty> Metadata(Record record) =>
+    [
+        new() { Name = "id", Value = record.Id },
+        new() { Name = "owningAgency", Value = record.OwningAgency },
+        new() { Name = "dataClass", Value = record.DataClass },
+        new() { Name = "createdAt", Value = record.CreatedAt },
+        new() { Name = "updatedAt", Value = record.UpdatedAt },
+    ];
+
+    [GeneratedRegex(@"^(People|Events|[A-Za-z]+)\(([0-9a-fA-F-]{36})\)$")]
+    private static partial Regex KeyPattern();
+
+    private sealed class RequestMessage(Stream stream, string contentType) : IODataRequestMessageAsync
+    {
+        private readonly Dictionary<string, string> _headers = new(StringComparer.OrdinalIgnoreCase) { ["Content-Type"] = contentType };
+
+        public IEnumerable<KeyValuePair<string, string>> Headers => _headers;
+
+        public Uri Url { get; set; } = new("http://localhost/");
+
+        public string Method { get; set; } = "POST";
+
+        public string? GetHeader(string headerName) => _headers.TryGetValue(headerName, out var value) ? value : null;
+
+        public void SetHeader(string headerName, string headerValue) => _headers[headerName] = headerValue;
+
+        public Stream GetStream() => stream;
+
+        public Task<Stream> GetStreamAsync() => Task.FromResult(stream);
+    }
+}
