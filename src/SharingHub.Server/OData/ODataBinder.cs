@@ -385,8 +385,8 @@ internal sealed class ODataBinder<T>(ODataSet set, HubDbContext db, PersonSealer
                 null => target.IsValueType && Nullable.GetUnderlyingType(target) is null
                     ? throw ODataRefusal.Invalid("null is compared only with a property that can be empty")
                     : null,
-                ODataEnumValue e when type.IsEnum => System.Enum.Parse(type, e.Value, ignoreCase: false),
-                string s when type.IsEnum => System.Enum.Parse(type, s, ignoreCase: false),
+                ODataEnumValue e when type.IsEnum => EnumOf(e.Value, type),
+                string s when type.IsEnum => EnumOf(s, type),
                 Date d when type == typeof(DateTimeOffset) => new DateTimeOffset(d.Year, d.Month, d.Day, 0, 0, 0, TimeSpan.Zero),
                 _ when type.IsInstanceOfType(value) => value,
                 IConvertible when type.IsPrimitive => System.Convert.ChangeType(value, type, System.Globalization.CultureInfo.InvariantCulture),
@@ -395,8 +395,20 @@ internal sealed class ODataBinder<T>(ODataSet set, HubDbContext db, PersonSealer
         }
         catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or InvalidCastException)
         {
-            throw ODataRefusal.Invalid($"'{value}' is not a value of type {EdmName(type)}");
+            throw ODataRefusal.Invalid($"'{(value is ODataEnumValue member ? member.Value : value)}' is not a value of type {EdmName(type)}");
         }
+    }
+
+    /// <summary>An enum member from the parser's form of it: the member's value, or its name (camelCase in the model), perhaps still quoted.</summary>
+    private static object EnumOf(string text, Type type)
+    {
+        var bare = text.Length > 1 && text[0] == '\'' && text[^1] == '\'' ? text[1..^1] : text;
+        if (long.TryParse(bare, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+        {
+            var member = System.Enum.ToObject(type, number);
+            return System.Enum.IsDefined(type, member) ? member : throw new FormatException();
+        }
+        return System.Enum.GetValues(type).Cast<System.Enum>().FirstOrDefault(m => ODataModel.EnumName(m) == bare) ?? throw new FormatException();
     }
 
     private static string EdmName(Type type) => type.IsEnum ? type.Name : type.Name switch

@@ -122,6 +122,7 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(["Child found safe"], await Summaries("date(occurredAt) eq 2025-12-25"));
         Assert.Equal([incident], await Summaries("occurredAt gt 2026-01-01T00:00:00Z"));
         Assert.Equal(["Missing episode reported", incident], await Summaries("significance ge 'high'"));
+        Assert.Equal(["Missing episode reported", incident], await Summaries("significance in ('high','critical')"));
         Assert.Equal(["Child found safe"], await Summaries("not (significance ge 'high') or sourceReference eq 'NOPE'"));
         Assert.Equal(["Missing episode reported"], await Summaries("significance eq SharingHub.Significance'critical' and tolower(category) eq 'missing-episode'"));
         Assert.Equal(["Child found safe"], await Summaries("sourceReference eq 'NICHE-M2'"));
@@ -194,6 +195,7 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
             ["/odata/Events?$filter=category eq"] = "InvalidQuery",
             ["/odata/Events?$filter=occurredAt eq 'yesterday'"] = "InvalidQuery",
             ["/odata/Events?$filter=month(occurredAt) eq 3"] = "NotSupported",
+            ["/odata/Events?$filter=significance in ('high','urgent')"] = "InvalidQuery",
             ["/odata/Events?$apply=groupby((category))"] = "NotSupported",
             ["/odata/Events?$top=1&$top=2"] = "QueryTooComplex",
             ["/odata/Events?$filter=" + string.Join(" or ", Enumerable.Range(0, 60).Select(i => $"category eq 'c{i}'"))] = "QueryTooComplex",
