@@ -48,6 +48,15 @@ internal static class HttpBenchmark
             await Compare(report, $"{size}: chronology ({entries} entries), concurrency {concurrency}", rounds, Math.Max(batch / 5, 4), concurrency,
                 () => Secured(token, $"/fhir/Patient/{child}/$chronology", enquiry), () => new HttpRequestMessage(HttpMethod.Get, $"/bench/baseline/Patient/{child}/chronology"), http);
         }
+        // The same filtered, ordered, paged question asked in OData and as a FHIR search (the second column is FHIR, not a baseline).
+        var odata = $"/odata/Events?$filter=subjects/any(p: p/id eq {child}) and occurredAt ge 2024-01-01T00:00:00Z&$orderby=occurredAt desc&$top=20&$count=true";
+        var fhir = $"/fhir/Observation?patient={child}&date=ge2024-01-01&_sort=-date&_count=20";
+        foreach (var concurrency in smoke ? new[] { 4 } : [1, 8])
+        {
+            await Compare(report, $"{size}: OData filtered, ordered, paged query vs the FHIR search equivalent, concurrency {concurrency}", rounds, Math.Max(batch / 2, 4),
+                concurrency, () => Secured(token, odata, enquiry), () => Secured(token, fhir, enquiry), http);
+        }
+        await CostLimitsAsync(report, http, size, token, enquiry);
         // What decrypting costs within a chronology read: the baseline with its sealed fields against the baseline without them.
         var withFields = await CompareAsync($"{size}: chronology baseline with sealed fields opened vs left out", rounds, Math.Max(batch / 5, 4), 1,
             () => new HttpRequestMessage(HttpMethod.Get, $"/bench/baseline/Patient/{child}/chronology"),
@@ -63,6 +72,31 @@ internal static class HttpBenchmark
         await Compare(report, $"{size}: authenticated ping vs anonymous (token validation, cached)", rounds, batch * 2, 8,
             () => Authenticated(token, "/bench/ping-authenticated"), () => new HttpRequestMessage(HttpMethod.Get, "/bench/ping"), http);
         await IngestBenchmark.RunAsync(report, database, http, await TokenAsync(http, "demo-health-practitioner"), size, smoke);
+    }
+
+    /// <summary>Counts, includes and expands over the whole store: each must answer, or be refused by a cost limit, within a second.</summary>
+    private static async Task CostLimitsAsync(Report report, HttpClient http, string size, string token, string enquiry)
+    {
+        string[] queries =
+        [
+            "/odata/Events/$count", "/odata/Events?$count=true&$top=1", "/odata/Events?$expand=subjects&$top=100", "/odata/People?$count=true&$top=1",
+            "/odata/Events?$filter=year(occurredAt) ge 2000&$orderby=occurredAt desc&$count=true", "/fhir/Observation?date=ge2000-01-01&_summary=count",
+            "/fhir/Observation?date=ge2000-01-01&_include=Observation:subject", "/fhir/Observation?date=ge2000-01-01&_total=accurate",
+        ];
+        foreach (var query in queries)
+        {
+            var slowest = 0.0;
+            var status = 0;
+            for (var run = 0; run < 3; run++)
+            {
+                var clock = Stopwatch.StartNew();
+                using var response = await SecuredAsync(http, token, query, enquiry);
+                await response.Content.ReadAsByteArrayAsync();
+                slowest = Math.Max(slowest, clock.Elapsed.TotalMilliseconds);
+                status = (int)response.StatusCode;
+            }
+            report.AddCost(new CostCheck($"{size}: {query}", status, slowest));
+        }
     }
 
     private static async Task Compare(Report report, string name, int rounds, int batch, int concurrency,

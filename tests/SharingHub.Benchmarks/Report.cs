@@ -7,16 +7,25 @@ namespace SharingHub.Benchmarks;
 
 internal sealed record Figure(string Area, string Name, double PerSecond, double? BytesPerOperation, double RatioToBaseline, string Baseline);
 
+/// <summary>A broad query's answer (or its refusal by a cost limit) and the slowest of its runs: the target is under a second either way.</summary>
+internal sealed record CostCheck(string Name, int Status, double SlowestMs)
+{
+    public bool WithinASecond => SlowestMs < 1_000;
+}
+
 /// <summary>Figures as Markdown tables (and JSON), each with its ratio to a baseline measured in the same run (machines are noisy).</summary>
 internal sealed class Report
 {
     private readonly List<Figure> _figures = [];
     private readonly List<LatencyFigure> _latencies = [];
+    private readonly List<CostCheck> _costs = [];
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
 
     public void Add(Figure figure) => _figures.Add(figure);
 
     public void AddLatency(LatencyFigure figure) => _latencies.Add(figure);
+
+    public void AddCost(CostCheck check) => _costs.Add(check);
 
     public LatencyFigure? LatencyOf(string name) => _latencies.FirstOrDefault(l => l.Name == name);
 
@@ -49,6 +58,18 @@ internal sealed class Report
                 text.AppendLine(l.Row());
             }
         }
+        if (_costs.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("Broad counts, includes and expands: answered, or refused by a cost limit (4xx), within a second:");
+            text.AppendLine();
+            text.AppendLine("| query | status | slowest of 3 (ms) | under 1 s |");
+            text.AppendLine("| --- | ---: | ---: | --- |");
+            foreach (var c in _costs)
+            {
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {c.Name} | {c.Status} | {c.SlowestMs:N0} | {(c.WithinASecond ? "yes" : "NO")} |"));
+            }
+        }
         return text.ToString();
     }
 
@@ -58,6 +79,7 @@ internal sealed class Report
         machine = Machine,
         figures = _figures,
         http = _latencies.Select(l => new { l.Name, secured = l.Secured, baseline = l.Baseline, ratioP50 = l.RatioP50, ratioP95 = l.RatioP95 }),
+        costLimits = _costs.Select(c => new { c.Name, c.Status, c.SlowestMs, c.WithinASecond }),
     }, new JsonSerializerOptions { WriteIndented = true });
 
     public void Print(string? folder)

@@ -185,34 +185,50 @@ internal sealed class ODataReader(
         var pageSize = (int)Math.Min(top ?? int.MaxValue, PageSize(http));
         var wanted = get.CountOnly ? 0 : pageSize;
 
+        if (count && await rows.Take(o.MaxCandidates + 1).CountAsync(ct) > o.MaxCandidates)
+        {
+            // A count must decide every row: a query reaching too many is refused at once, before any is read.
+            throw TooBroad(o);
+        }
         var page = new List<(T Record, Decision Decision)>();
         var visible = 0;
         var examined = 0;
         var more = false;
         var batch = new List<T>(Batch);
+        // A first page needs only its own rows decided; later batches are full size.
+        var batchSize = count ? Batch : (int)Math.Clamp(skip + wanted + 1, 16, Batch);
         await foreach (var row in rows.AsAsyncEnumerable().WithCancellation(ct))
         {
             batch.Add(row);
-            if (batch.Count < Batch)
+            if (batch.Count < batchSize)
             {
                 continue;
             }
+            batchSize = Batch;
             if (await TakeAsync() && !count)
             {
+                batch.Clear();
                 break;
             }
         }
-        await TakeAsync();
+        if (batch.Count > 0)
+        {
+            await TakeAsync();
+        }
 
         async Task<bool> TakeAsync()
         {
-            examined += batch.Count;
-            if (examined > o.MaxCandidates)
-            {
-                throw new ODataRefusal(400, ODataErrors.TooBroad, $"the query reaches more than {o.MaxCandidates} records to decide on; narrow it with $filter");
-            }
+            var done = false;
             foreach (var (record, decision) in await set.DecideAsync(db, access, batch, ct))
             {
+                if (done && !count)
+                {
+                    break;
+                }
+                if (++examined > o.MaxCandidates)
+                {
+                    throw TooBroad(o);
+                }
                 if (!decision.IsPermit || !binder.Touched.All(f => Readable(decision, f)))
                 {
                     continue;
@@ -227,9 +243,10 @@ internal sealed class ODataReader(
                 {
                     more = true;
                 }
+                done = more || (top is not null && visible >= skip + top);
             }
             batch.Clear();
-            return more || (top is not null && visible >= skip + top);
+            return done;
         }
 
         if (get.CountOnly)
@@ -444,6 +461,9 @@ internal sealed class ODataReader(
         var path = http.Request.Path.Value![(ODataEndpoints.Base.Length + 1)..];
         return new Uri(root, $"{path}?{string.Join('&', kept)}");
     }
+
+    private static ODataRefusal TooBroad(ODataOptions o) =>
+        new(400, ODataErrors.TooBroad, $"the query reaches more than {o.MaxCandidates} records to decide on; narrow it with $filter");
 
     private static ODataRefusal PurposeRefusal(PurposeProblem problem)
     {

@@ -11,7 +11,11 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
 {
     private FhirTestHub _hub = null!;
 
-    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(engine, new Dictionary<string, string?> { ["SharingHub:OData:MaxPageSize"] = "2" });
+    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(engine, new Dictionary<string, string?>
+    {
+        ["SharingHub:OData:MaxPageSize"] = "2",
+        ["SharingHub:OData:MaxCandidates"] = "100",
+    });
 
     public async Task DisposeAsync() => await _hub.DisposeAsync();
 
@@ -215,6 +219,25 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Contains("s47-enquiry", purpose.Message, StringComparison.Ordinal);
         var unknown = await ErrorAsync("/odata/Nothing", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
         Assert.Equal((HttpStatusCode.NotFound, "NotFound"), (unknown.Status, unknown.Code));
+    }
+
+    [Fact]
+    public async Task Given_more_rows_than_the_cost_limit_then_a_count_is_refused_at_once_and_a_narrower_query_answers()
+    {
+        var c = await _hub.CaseAsync();
+        for (var i = 0; i < 110; i++)
+        {
+            await _hub.Store.AddAsync(_hub.Builder.Event(c.PoliceChild, "police", $"Patrol note {i}", c.PoliceIncident.OccurredAt.AddHours(-i - 1), category: "patrol-note"),
+                CancellationToken.None);
+        }
+
+        var counted = await ErrorAsync("/odata/Events?$count=true", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal((HttpStatusCode.BadRequest, "QueryTooBroad"), (counted.Status, counted.Code));
+        Assert.Equal(HttpStatusCode.BadRequest, (await ErrorAsync("/odata/Events/$count", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id)).Status);
+        var first = await OkAsync("/odata/Events?$orderby=occurredAt desc&$top=2", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(2, Values(first).Count);
+        var narrow = await OkAsync("/odata/Events?$filter=category ne 'patrol-note'&$count=true", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(3, narrow.GetProperty("@odata.count").GetInt32());
     }
 
     [Fact]
