@@ -67,4 +67,5 @@ public sealed record AccessRequest(
     EnquiryFacts? Enquiry,
     ResourceFacts Resource,
     IReadOnlyList<ConsentFacts> Consents,
-    string? OverrideJustification = null);
+    string? OverrideJustification = null,
+    bool PersonInfoQuery = false);

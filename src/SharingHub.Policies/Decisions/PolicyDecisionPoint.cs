@@ -109,7 +109,9 @@ public sealed class PolicyDecisionPoint
         {
             return Decision.Deny(version, [], [$"agency '{request.Principal.Agency}' is not in the policy"]);
         }
-        if (purpose.RequiresEnquiry && request.Enquiry is null)
+        // A person-info-query is asked by another agency for its own enquiry, which the hub does not hold:
+        // the MAIS reason names the legal basis, and only rules written for the query can answer it.
+        if (purpose.RequiresEnquiry && request.Enquiry is null && !request.PersonInfoQuery)
         {
             return Decision.Deny(version, [], [$"purpose '{purpose.Code}' is only used within a section 47 enquiry, and the request names none"]);
         }
@@ -317,6 +319,10 @@ public sealed class PolicyDecisionPoint
             {
                 return $"the record is not about a subject of enquiry {enquiry.Reference}";
             }
+        }
+        if (conditions.PersonInfoQuery && !request.PersonInfoQuery)
+        {
+            return "the rule covers only the MAIS person-info-query";
         }
         if (conditions.AddressedToRequester && request.Resource.AddressedTo != request.Principal.Agency)
         {

@@ -42,7 +42,7 @@ internal static class RuleReader
                 errors.Add(c.File, c.LineOf("consent"), $"the only consent condition is 'in-force', not '{consent}'");
             }
             conditions = new RuleConditions(c.Bool("enquiry-member", false), c.Bool("enquiry-open", false), consent == "in-force", c.Int("within-days"),
-                c.Bool("addressed-to-requester", false));
+                c.Bool("addressed-to-requester", false), c.Bool("person-info-query", false));
             c.RejectUnknownKeys();
         }
         NotifyOwner? notify = null;

@@ -66,7 +66,8 @@ public sealed record DataClass(string Code, string Owner, Sensitivity Sensitivit
 
 public sealed record NotifyOwner(int DelayHours);
 
-public sealed record RuleConditions(bool EnquiryMember, bool EnquiryOpen, bool ConsentInForce, int? WithinDays, bool AddressedToRequester = false)
+public sealed record RuleConditions(bool EnquiryMember, bool EnquiryOpen, bool ConsentInForce, int? WithinDays, bool AddressedToRequester = false,
+    bool PersonInfoQuery = false)
 {
     public static RuleConditions None { get; } = new(false, false, false, null);
 }

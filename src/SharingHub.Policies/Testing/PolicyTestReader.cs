@@ -72,6 +72,7 @@ internal static class PolicyTestReader
             }
         }
         var overrideText = test.String("override", required: false);
+        var personInfoQuery = test.String("person-info-query", required: false) == "true";
 
         var expect = test.Map("expect");
         var decisionText = expect?.String("decision");
@@ -100,6 +101,6 @@ internal static class PolicyTestReader
         var resource = new ResourceFacts(type, RecordId, owner, dataClass, new HashSet<Guid> { Subject }, now.AddDays(-daysAgo), fields) { AddressedTo = addressedTo };
         var principal = new Principal(agency, user, roles.Select(x => x.Value).ToHashSet(StringComparer.Ordinal));
         return new PolicyTestCase(name, location, principal, purpose, enquiry, resource, consents, overrideText,
-            decisionText == "permit", expectFields, expectRules, because, review, notify, notifyHours);
+            decisionText == "permit", expectFields, expectRules, because, review, notify, notifyHours, personInfoQuery);
     }
 }

@@ -82,9 +82,10 @@ public sealed record PolicyTestCase(
     string? ExpectBecause,
     bool? ExpectReview,
     bool? ExpectNotify,
-    int? ExpectNotifyDelayHours)
+    int? ExpectNotifyDelayHours,
+    bool PersonInfoQuery = false)
 {
-    public AccessRequest ToRequest() => new(Requester, Purpose, Enquiry, Record, Consents, Override);
+    public AccessRequest ToRequest() => new(Requester, Purpose, Enquiry, Record, Consents, Override, PersonInfoQuery);
 
     public static IReadOnlyList<PolicyTestCase> LoadAll(string directory, PolicySet policy)
     {
