@@ -30,8 +30,26 @@ public sealed record RegisteredClient(
     Uri? JwksUri,
     IReadOnlySet<string> Scopes);
 
+/// <summary>
+/// A partner that answers the MAIS person-info-query itself (brokered sharing): where to ask, how the hub
+/// authenticates there (client credentials with a signed assertion, from its own key file, never in the
+/// repository), and how long and how many at once.
+/// </summary>
+public sealed record RegisteredPartner(
+    string Name,
+    string Agency,
+    Uri BaseUrl,
+    Uri TokenEndpoint,
+    string ClientId,
+    string KeyFile,
+    string Scope,
+    TimeSpan Timeout,
+    int MaxConcurrency);
+
 public sealed record TrustRegistry(IReadOnlyList<TrustedIssuer> Issuers, IReadOnlyList<RegisteredClient> Clients)
 {
+    public IReadOnlyList<RegisteredPartner> Partners { get; init; } = [];
+
     public static TrustRegistry Empty { get; } = new([], []);
 
     public TrustedIssuer? FindIssuer(string issuer) => Issuers.FirstOrDefault(i => string.Equals(i.Issuer, issuer, StringComparison.Ordinal));
@@ -39,5 +57,5 @@ public sealed record TrustRegistry(IReadOnlyList<TrustedIssuer> Issuers, IReadOn
     public RegisteredClient? FindClient(string clientId) => Clients.FirstOrDefault(c => string.Equals(c.ClientId, clientId, StringComparison.Ordinal));
 
     public TrustRegistry With(IEnumerable<TrustedIssuer> issuers, IEnumerable<RegisteredClient> clients) =>
-        new([.. Issuers, .. issuers], [.. Clients, .. clients]);
+        new([.. Issuers, .. issuers], [.. Clients, .. clients]) { Partners = Partners };
 }

@@ -16,6 +16,7 @@ public static class TrustRegistryLoader
         var errors = new PolicyErrors();
         var issuers = new List<TrustedIssuer>();
         var clients = new List<RegisteredClient>();
+        var partners = new List<RegisteredPartner>();
         foreach (var path in files)
         {
             var name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) + "/" + Path.GetFileName(path);
@@ -51,10 +52,21 @@ public static class TrustRegistryLoader
                     clients.Add(client);
                 }
             }
+            foreach (var entry in doc.Maps("partners", required: false))
+            {
+                if (ReadPartner(entry, policy) is { } partner)
+                {
+                    if (partners.Any(p => p.Name == partner.Name))
+                    {
+                        errors.Add(name, entry.Line, $"partner '{partner.Name}' is registered twice");
+                    }
+                    partners.Add(partner);
+                }
+            }
             doc.RejectUnknownKeys();
         }
         errors.ThrowIfAny();
-        return new TrustRegistry(issuers, clients);
+        return new TrustRegistry(issuers, clients) { Partners = partners };
     }
 
     private static TrustedIssuer? ReadIssuer(YamlMap entry, PolicySet policy)
@@ -163,6 +175,35 @@ public static class TrustRegistryLoader
             }
         }
         return new RegisteredClient(id, agency, name, jwks, jwksUri, scopes.Select(s => s.Value).ToHashSet(StringComparer.Ordinal));
+    }
+
+    private static RegisteredPartner? ReadPartner(YamlMap entry, PolicySet policy)
+    {
+        var name = entry.String("name");
+        var agency = entry.String("agency");
+        var baseUrl = Absolute(entry, "base-url", entry.String("base-url"));
+        var tokenEndpoint = Absolute(entry, "token-endpoint", entry.String("token-endpoint"));
+        var clientId = entry.String("client-id");
+        var keyFile = entry.String("key-file");
+        var scope = entry.String("scope", required: false) ?? "system/Patient.r";
+        var timeout = entry.Int("timeout-ms") ?? 3_000;
+        var concurrency = entry.Int("max-concurrency") ?? 4;
+        entry.RejectUnknownKeys();
+        if (name is null || agency is null || baseUrl is null || tokenEndpoint is null || clientId is null || keyFile is null)
+        {
+            return null;
+        }
+        if (!policy.Agencies.ContainsKey(agency))
+        {
+            entry.Errors.Add(entry.File, entry.LineOf("agency"), $"unknown agency '{agency}'");
+            return null;
+        }
+        if (timeout is < 100 or > 60_000 || concurrency is < 1 or > 64)
+        {
+            entry.Errors.Add(entry.File, entry.Line, $"partner '{name}': timeout-ms is 100 to 60000 and max-concurrency 1 to 64");
+            return null;
+        }
+        return new RegisteredPartner(name, agency, baseUrl, tokenEndpoint, clientId, keyFile, scope, TimeSpan.FromMilliseconds(timeout), concurrency);
     }
 
     private static Uri? Absolute(YamlMap entry, string key, string? text)

@@ -35,6 +35,22 @@ public static class TrustRegistryWriter
             yaml.AppendLine(c.Jwks is not null ? $"    jwks: {Quote(c.Jwks)}" : $"    jwks-uri: {Quote(c.JwksUri!.ToString())}");
             yaml.AppendLine($"    scopes: [{string.Join(", ", c.Scopes.Select(Quote))}]");
         }
+        if (registry.Partners.Count > 0)
+        {
+            yaml.AppendLine("partners:");
+            foreach (var p in registry.Partners)
+            {
+                yaml.AppendLine($"  - name: {Quote(p.Name)}");
+                yaml.AppendLine($"    agency: {p.Agency}");
+                yaml.AppendLine($"    base-url: {Quote(p.BaseUrl.ToString())}");
+                yaml.AppendLine($"    token-endpoint: {Quote(p.TokenEndpoint.ToString())}");
+                yaml.AppendLine($"    client-id: {Quote(p.ClientId)}");
+                yaml.AppendLine($"    key-file: {Quote(p.KeyFile)}");
+                yaml.AppendLine($"    scope: {Quote(p.Scope)}");
+                yaml.AppendLine($"    timeout-ms: {(int)p.Timeout.TotalMilliseconds}");
+                yaml.AppendLine($"    max-concurrency: {p.MaxConcurrency}");
+            }
+        }
         return yaml.ToString();
     }
 

@@ -33,6 +33,7 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
             status,
             count = scope.Count,
             overrideJustification = scope.OverrideJustification,
+            maisReason = scope.MaisReason?.ToString(),
             resources = scope.Resources,
         });
         var record = new AuditRecord(clock.GetUtcNow(), http.TraceIdentifier, principal?.Agency ?? "none", principal?.Subject ?? "anonymous",

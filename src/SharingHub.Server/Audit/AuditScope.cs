@@ -22,6 +22,9 @@ public sealed class AuditScope
     public string? OverrideJustification { get; set; }
     public bool IsOverride { get; private set; }
     public int Count { get; set; }
+
+    /// <summary>The MAIS reason (a legal basis URI) of a person-info-query, asked of the hub or by it.</summary>
+    public Uri? MaisReason { get; set; }
     public IReadOnlyCollection<Guid> Subjects => _subjects;
     public IReadOnlyCollection<string> Owners => _owners;
     public IReadOnlyList<object> Resources => _resources;
@@ -42,6 +45,10 @@ public sealed class AuditScope
     /// Resources decided alike (same type, owner, class, fields and rules) share one line with all their
     /// ids, so a chronology of hundreds of entries stays a compact entry that still names every record.
     /// </summary>
+    /// <summary>One exchange with a partner in a brokered query: the question sent and the answer (or its failure), never its contents.</summary>
+    public void RecordExchange(string partner, string agency, string state, long elapsedMs, int attempts, bool? match) =>
+        _resources.Add(new { type = "mais-exchange", partner, agency, state, elapsedMs, attempts, match });
+
     public void Record(ResourceFacts resource, Decision decision)
     {
         _subjects.UnionWith(resource.SubjectIds);

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using SharingHub.Policies.Decisions;
+using SharingHub.Server.Access;
+using SharingHub.Server.Audit;
+using SharingHub.Server.Fhir;
+using SharingHub.Server.Fhir.Write;
+using SharingHub.Server.Identity;
+
+namespace SharingHub.Server.Mais;
+
+/// <summary>Brokered sharing: the deadline of a fanned-out query, its retries and circuit breaker, and the contact each agency gives.</summary>
+public sealed class MaisOptions
+{
+    public const string Section = "SharingHub:Mais";
+
+    /// <summary>The whole brokered query answers within this, whatever the partners do.</summary>
+    public int DeadlineMs { get; set; } = 5_000;
+
+    public int Retries { get; set; } = 2;
+    public int RetryDelayMs { get; set; } = 100;
+
+    /// <summary>Calls seen (at least half failing) before a partner's circuit opens.</summary>
+    public int BreakAfterFailures { get; set; } = 4;
+
+    public int BreakSeconds { get; set; } = 30;
+
+    /// <summary>Per agency code: the contact named in answers (defaults to the agency's name in policies/agencies.yaml).</summary>
+    public Dictionary<string, MaisContact> Contacts { get; set; } = [];
+}
+
+public sealed class MaisContact
+{
+    public string? Name { get; set; }
+    public string? Phone { get; set; }
+    public string? Email { get; set; }
+}
+
+/// <summary>
+/// POST /fhir/Patient/$person-info-query: the hub answers the MAIS query from what it holds (for partner
+/// systems and other hubs). POST /mais/person-info-query: an enquiry member's query, answered by the hub
+/// and fanned out to every registered partner in parallel, merged, within a deadline.
+/// </summary>
+internal static class MaisEndpoints
+{
+    public static IServiceCollection AddSharingHubMais(this IServiceCollection services)
+    {
+        services.AddOptions<MaisOptions>()
+            .BindConfiguration(MaisOptions.Section)
+            .Validate(o => o.DeadlineMs is >= 200 and <= 60_000 && o.Retries is >= 0 and <= 5 && o.RetryDelayMs is >= 10 and <= 5_000
+                && o.BreakAfterFailures is >= 2 and <= 100 && o.BreakSeconds is >= 1 and <= 3_600,
+                $"{MaisOptions.Section}: DeadlineMs 200-60000, Retries 0-5, RetryDelayMs 10-5000, BreakAfterFailures 2-100, BreakSeconds 1-3600")
+            .ValidateOnStart();
+        services.AddSingleton<PersonInfoAnswerer>();
+        services.AddSingleton<PartnerGateway>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapMais(this IEndpointRouteBuilder app)
+    {
+        app.MapPost(FhirEndpoints.Base + "/Patient/$person-info-query", AnswerAsync).Audited("mais.answer");
+        app.MapPost("/mais/person-info-query", BrokeredAsync).Audited("mais.brokered");
+        return app;
+    }
+
+    private static async Task<IResult> AnswerAsync(HttpContext http, PersonInfoAnswerer answerer, AuditScope audit)
+    {
+        if (FhirRequest.ScopeRefusal(http, "Patient", 'r') is { } scope)
+        {
+            return scope;
+        }
+        var (root, problem) = await FhirBody.ReadAsync(http, "Parameters", MaisMessages.MaxQueryBytes);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var (query, invalid) = MaisMessages.ReadQuery(root);
+        if (query is null)
+        {
+            return FhirResults.BadRequest(invalid!);
+        }
+        var me = http.HubPrincipal();
+        var principal = new Principal(me.Agency, me.Subject, me.Roles, me.ClientId);
+        audit.MaisReason = query.Reason;
+        if (answerer.PurposeFor(principal, query.Reason) is not { } purpose)
+        {
+            return FhirResults.Forbidden($"the reason {query.Reason} is not the reason of a purpose of use you may work under");
+        }
+        audit.Purpose = purpose;
+        var answer = await answerer.AnswerAsync(principal, purpose, query, audit, http.RequestAborted);
+        audit.Count = answer.Involvements.Count + answer.Contacts.Count;
+        return FhirResults.Resource(MaisMessages.Answer(answer));
+    }
+
+    private static async Task<IResult> BrokeredAsync(HttpContext http, RecordAccess access, PersonInfoAnswerer answerer, PartnerGateway gateway, AuditScope audit,
+        Microsoft.Extensions.Options.IOptions<MaisOptions> options, PolicyDecisionPoint policy)
+    {
+        if (await access.OpenAsync(http, http.RequestAborted) is { } purposeProblem)
+        {
+            return Results.Problem(statusCode: 400, title: "Purpose of use", detail: purposeProblem.Description);
+        }
+        var me = access.Principal;
+        if (access.Enquiry is not { } enquiry || !enquiry.IsOpenAt(access.Now)
+            || !enquiry.Members.Any(m => m.Agency == me.Agency && m.UserSubject == me.Subject && m.IsActiveAt(access.Now)))
+        {
+            return Results.Problem(statusCode: 403, title: "Not an enquiry member",
+                detail: "a brokered person-info-query is made for an open section 47 enquiry you are a member of: name it in X-Enquiry-Id");
+        }
+        var (root, problem) = await FhirBody.ReadAsync(http, "Parameters", MaisMessages.MaxQueryBytes);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var (query, invalid) = MaisMessages.ReadQuery(root);
+        if (query is null)
+        {
+            return Results.Problem(statusCode: 400, title: "Invalid query", detail: invalid);
+        }
+        var reason = policy.Policy.Purposes[access.Purpose].MaisReason;
+        if (query.Reason != reason)
+        {
+            return Results.Problem(statusCode: 400, title: "Reason and purpose differ", detail: $"purpose {access.Purpose} asks with the reason {reason}");
+        }
+        audit.MaisReason = reason;
+        var watch = Stopwatch.StartNew();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        deadline.CancelAfter(options.Value.DeadlineMs);
+        var asked = gateway.Partners.Select(p => gateway.AskAsync(p, query, deadline.Token)).ToList();
+        var own = await answerer.AnswerAsync(me, access.Purpose, query, audit, http.RequestAborted);
+        var partners = await Task.WhenAll(asked);
+        foreach (var p in partners)
+        {
+            audit.RecordExchange(p.Partner, p.Agency, p.State, p.ElapsedMs, p.Attempts, p.Answer?.Match);
+        }
+        var answers = partners.Where(p => p.Answer is { Match: true }).Select(p => p.Answer!).Prepend(own).Where(a => a.Match).ToList();
+        audit.Count = answers.Sum(a => a.Involvements.Count);
+        return Results.Json(new
+        {
+            reason = reason.ToString(),
+            purpose = access.Purpose,
+            enquiry = enquiry.Id,
+            deadlineMs = options.Value.DeadlineMs,
+            elapsedMs = watch.ElapsedMilliseconds,
+            known = answers.Count > 0,
+            knownTo = answers.SelectMany(a => a.Contacts.Select(c => c.Agency).Concat(a.Involvements.Select(i => i.Agency))).Distinct().Order(StringComparer.Ordinal),
+            openInvolvements = answers.SelectMany(a => a.Involvements).Where(i => i.Status == "open").Select(View),
+            hub = Summary(own),
+            partners = partners.Select(p => new
+            {
+                name = p.Partner,
+                agency = p.Agency,
+                state = p.State,
+                elapsedMs = p.ElapsedMs,
+                attempts = p.Attempts,
+                detail = p.Detail,
+                answer = p.Answer is null ? null : Summary(p.Answer),
+            }),
+        });
+    }
+
+    private static object Summary(PersonAnswer answer) => new
+    {
+        match = answer.Match,
+        contacts = answer.Contacts.Select(c => new { agency = c.Agency, name = c.Name, phone = c.Phone, email = c.Email }),
+        involvements = answer.Involvements.Select(View),
+    };
+
+    private static object View(InvolvementSummary i) => new { agency = i.Agency, service = i.Service, status = i.Status, start = i.Start, end = i.End };
+}

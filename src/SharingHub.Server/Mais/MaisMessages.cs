@@ -1,0 +1,267 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using SharingHub.Core.Records;
+using SharingHub.Server.Fhir;
+using SharingHub.Server.Writing;
+
+namespace SharingHub.Server.Mais;
+
+/// <summary>Who is asked about: identifiers, name and date of birth from the query's Patient, and the reason (a legal basis URI).</summary>
+internal sealed record PersonQuery(IReadOnlyList<(IdentifierKind Kind, string Value)> Identifiers, string? Family, string? Given, DateOnly? BirthDate, Uri Reason);
+
+internal sealed record InvolvementSummary(string Agency, string Service, string Status, DateTimeOffset? Start, DateTimeOffset? End);
+
+internal sealed record ContactSummary(string Agency, string Name, string? Phone, string? Email);
+
+/// <summary>An answer to the person-info-query: whether the person is known, who to contact, and which services are involved.</summary>
+internal sealed record PersonAnswer(bool Match, IReadOnlyList<ContactSummary> Contacts, IReadOnlyList<InvolvementSummary> Involvements)
+{
+    public static readonly PersonAnswer NoMatch = new(false, [], []);
+}
+
+/// <summary>
+/// The MAIS person-info-query's payloads (a constrained FHIR $match): the request Parameters with a
+/// Patient and a reason URI, and the answer Parameters with match, contact Organizations and
+/// involvements. Both directions are read strictly: what a partner sends back is checked as hard as
+/// what a caller sends in, and a malformed or oversized answer is refused by name.
+/// </summary>
+internal static class MaisMessages
+{
+    public const int MaxQueryBytes = 64 * 1024;
+    public const int MaxAnswerBytes = 256 * 1024;
+    public const int MaxAnswerParameters = 200;
+    private const int MaxText = 200;
+
+    public static (PersonQuery? Query, string? Problem) ReadQuery(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object || Text(root, "resourceType") != "Parameters" || !root.TryGetProperty("parameter", out var parameters)
+            || parameters.ValueKind != JsonValueKind.Array)
+        {
+            return (null, "the body is a FHIR Parameters resource with a 'resource' (Patient) and a 'reason' (valueUri)");
+        }
+        JsonElement? patient = null;
+        Uri? reason = null;
+        foreach (var p in parameters.EnumerateArray())
+        {
+            switch (Text(p, "name"))
+            {
+                case "resource" when patient is null && p.TryGetProperty("resource", out var r) && Text(r, "resourceType") == "Patient":
+                    patient = r;
+                    break;
+                case "reason" when reason is null && Text(p, "valueUri") is { } uri && Uri.TryCreate(uri, UriKind.Absolute, out var parsed):
+                    reason = parsed;
+                    break;
+                default:
+                    return (null, $"unexpected parameter '{Safe(Text(p, "name"))}': the query takes one 'resource' (a Patient) and one 'reason' (valueUri)");
+            }
+        }
+        if (patient is not { } person || reason is null)
+        {
+            return (null, "the query needs a 'resource' parameter holding a Patient and a 'reason' parameter with a valueUri");
+        }
+        var identifiers = new List<(IdentifierKind, string)>();
+        foreach (var identifier in Array(person, "identifier"))
+        {
+            if (Text(identifier, "system") is not { } system || FhirSystems.KindOf(system) is not { } kind)
+            {
+                return (null, $"identifier system '{Safe(Text(identifier, "system"))}' is not one the hub knows");
+            }
+            var value = Text(identifier, "value");
+            if (RecordRules.Identifier(kind, value) is { } wrong)
+            {
+                return (null, $"identifier {kind}: {wrong}");
+            }
+            identifiers.Add((kind, value!));
+        }
+        var name = Array(person, "name").FirstOrDefault();
+        var family = name.ValueKind == JsonValueKind.Object ? Text(name, "family") : null;
+        var given = name.ValueKind == JsonValueKind.Object ? Array(name, "given").Select(g => g.ValueKind == JsonValueKind.String ? g.GetString() : null).FirstOrDefault() : null;
+        DateOnly? birthDate = null;
+        if (Text(person, "birthDate") is { } birth)
+        {
+            if (!DateOnly.TryParseExact(birth, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            {
+                return (null, "birthDate is a full date (yyyy-MM-dd)");
+            }
+            birthDate = day;
+        }
+        if (identifiers.Count == 0 && (family is null || birthDate is null))
+        {
+            return (null, "the Patient needs an identifier, or a family name and a date of birth, to be matched");
+        }
+        if (family is { Length: > MaxText } || given is { Length: > MaxText } || identifiers.Count > 10)
+        {
+            return (null, "the Patient is too large: names up to 200 characters, at most 10 identifiers");
+        }
+        return (new PersonQuery(identifiers, family, given, birthDate, reason), null);
+    }
+
+    /// <summary>The query as the hub sends it to a partner: only what identifies the person, and the reason.</summary>
+    public static JsonObject Query(PersonQuery query)
+    {
+        var patient = new JsonObject { ["resourceType"] = "Patient" };
+        if (query.Identifiers.Count > 0)
+        {
+            patient["identifier"] = new JsonArray(query.Identifiers.Select(i => (JsonNode)new JsonObject { ["system"] = FhirSystems.For(i.Kind), ["value"] = i.Value }).ToArray());
+        }
+        if (query.Family is not null)
+        {
+            var name = new JsonObject { ["family"] = query.Family };
+            if (query.Given is not null)
+            {
+                name["given"] = new JsonArray(query.Given);
+            }
+            patient["name"] = new JsonArray(name);
+        }
+        if (query.BirthDate is { } birth)
+        {
+            patient["birthDate"] = birth.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        }
+        return new JsonObject
+        {
+            ["resourceType"] = "Parameters",
+            ["parameter"] = new JsonArray(
+                new JsonObject { ["name"] = "resource", ["resource"] = patient },
+                new JsonObject { ["name"] = "reason", ["valueUri"] = query.Reason.ToString() }),
+        };
+    }
+
+    public static JsonObject Answer(PersonAnswer answer)
+    {
+        var parameters = new JsonArray(new JsonObject { ["name"] = "match", ["valueBoolean"] = answer.Match });
+        foreach (var contact in answer.Contacts)
+        {
+            var organization = new JsonObject
+            {
+                ["resourceType"] = "Organization",
+                ["identifier"] = new JsonArray(new JsonObject { ["system"] = "urn:sharinghub:agency", ["value"] = contact.Agency }),
+                ["name"] = contact.Name,
+            };
+            var telecom = new JsonArray();
+            if (contact.Phone is not null)
+            {
+                telecom.Add(new JsonObject { ["system"] = "phone", ["value"] = contact.Phone, ["use"] = "work" });
+            }
+            if (contact.Email is not null)
+            {
+                telecom.Add(new JsonObject { ["system"] = "email", ["value"] = contact.Email, ["use"] = "work" });
+            }
+            if (telecom.Count > 0)
+            {
+                organization["telecom"] = telecom;
+            }
+            parameters.Add(new JsonObject { ["name"] = "contact", ["resource"] = organization });
+        }
+        foreach (var involvement in answer.Involvements)
+        {
+            var period = new JsonObject();
+            if (involvement.Start is { } start)
+            {
+                period["start"] = FhirMapping.Instant(start);
+            }
+            if (involvement.End is { } end)
+            {
+                period["end"] = FhirMapping.Instant(end);
+            }
+            var part = new JsonArray(
+                new JsonObject { ["name"] = "agency", ["valueCode"] = involvement.Agency },
+                new JsonObject { ["name"] = "service", ["valueString"] = involvement.Service },
+                new JsonObject { ["name"] = "status", ["valueCode"] = involvement.Status });
+            if (period.Count > 0)
+            {
+                part.Add(new JsonObject { ["name"] = "period", ["valuePeriod"] = period });
+            }
+            parameters.Add(new JsonObject { ["name"] = "involvement", ["part"] = part });
+        }
+        return new JsonObject { ["resourceType"] = "Parameters", ["parameter"] = parameters };
+    }
+
+    /// <summary>A partner's answer, checked: the shape, every value's type and length, and the number of parameters. Anything else is refused.</summary>
+    public static (PersonAnswer? Answer, string? Problem) ReadAnswer(JsonElement root, string partnerAgency)
+    {
+        if (root.ValueKind != JsonValueKind.Object || Text(root, "resourceType") != "Parameters" || !root.TryGetProperty("parameter", out var parameters)
+            || parameters.ValueKind != JsonValueKind.Array)
+        {
+            return (null, "the answer is not a FHIR Parameters resource");
+        }
+        if (parameters.GetArrayLength() > MaxAnswerParameters)
+        {
+            return (null, $"the answer has more than {MaxAnswerParameters} parameters");
+        }
+        bool? match = null;
+        var contacts = new List<ContactSummary>();
+        var involvements = new List<InvolvementSummary>();
+        foreach (var p in parameters.EnumerateArray())
+        {
+            switch (Text(p, "name"))
+            {
+                case "match" when match is null && p.TryGetProperty("valueBoolean", out var b) && b.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                    match = b.GetBoolean();
+                    break;
+                case "contact" when p.TryGetProperty("resource", out var org) && Text(org, "resourceType") == "Organization":
+                    if (Bounded(Text(org, "name")) is not { } orgName)
+                    {
+                        return (null, "a contact Organization has no name, or one longer than 200 characters");
+                    }
+                    var telecom = Array(org, "telecom").ToList();
+                    if (telecom.Count > 10 || telecom.Any(t => Bounded(Text(t, "value")) is null))
+                    {
+                        return (null, "a contact's telecom is malformed");
+                    }
+                    contacts.Add(new ContactSummary(partnerAgency, orgName, Bounded(telecom.Where(t => Text(t, "system") == "phone").Select(t => Text(t, "value")).FirstOrDefault()),
+                        Bounded(telecom.Where(t => Text(t, "system") == "email").Select(t => Text(t, "value")).FirstOrDefault())));
+                    break;
+                case "involvement":
+                    if (Involvement(p, partnerAgency) is not { } involvement)
+                    {
+                        return (null, "an involvement is malformed: it needs a service (up to 200 characters), a status of open or closed, and valid dates");
+                    }
+                    involvements.Add(involvement);
+                    break;
+                default:
+                    return (null, $"unexpected parameter '{Safe(Text(p, "name"))}' in the answer");
+            }
+        }
+        if (match is null)
+        {
+            return (null, "the answer has no 'match' (valueBoolean)");
+        }
+        if (match == false && (contacts.Count > 0 || involvements.Count > 0))
+        {
+            return (null, "the answer says no match but names contacts or involvements");
+        }
+        return (new PersonAnswer(match.Value, contacts, involvements), null);
+    }
+
+    private static InvolvementSummary? Involvement(JsonElement p, string partnerAgency)
+    {
+        var parts = Array(p, "part").ToList();
+        string? Part(string name, string value) => parts.Where(x => Text(x, "name") == name).Select(x => Text(x, value)).FirstOrDefault();
+        var service = Bounded(Part("service", "valueString"));
+        var status = Part("status", "valueCode");
+        var period = parts.Where(x => Text(x, "name") == "period" && x.TryGetProperty("valuePeriod", out _)).Select(x => x.GetProperty("valuePeriod")).FirstOrDefault();
+        DateTimeOffset? Date(string name)
+        {
+            var text = period.ValueKind == JsonValueKind.Object ? Text(period, name) : null;
+            return text is null ? null : DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.MinValue;
+        }
+        var (start, end) = (Date("start"), Date("end"));
+        if (service is null || status is not ("open" or "closed") || start == DateTimeOffset.MinValue || end == DateTimeOffset.MinValue || parts.Count > 6)
+        {
+            return null;
+        }
+        // The partner speaks for its own agency, whatever the answer claims.
+        return new InvolvementSummary(partnerAgency, service, status, start, end);
+    }
+
+    private static string? Bounded(string? text) => text is { Length: > 0 and <= MaxText } && !text.Any(char.IsControl) ? text : null;
+
+    public static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static IEnumerable<JsonElement> Array(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array ? value.EnumerateArray() : [];
+
+    private static string Safe(string? text) => text is null ? "" : new string(text.Take(40).Where(c => !char.IsControl(c)).ToArray());
+}
