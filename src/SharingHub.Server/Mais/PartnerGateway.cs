@@ -249,6 +249,10 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
         }
 
         /// <summary>A client assertion (SMART Backend Services): iss = sub = the hub's client id there, aud = the token endpoint, five minutes, a fresh jti.</summary>
+        // The key is read from its file for each assertion and disposed after: a cached signer would outlive it,
+        // and two partners' keys may share a key id.
+        private static readonly CryptoProviderFactory Uncached = new() { CacheSignatureProviders = false };
+
         private string Assertion(DateTime now)
         {
             var pem = File.ReadAllText(partner.KeyFile);
@@ -266,13 +270,13 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
             {
                 using var rsa = RSA.Create();
                 rsa.ImportFromPem(pem);
-                descriptor.SigningCredentials = new SigningCredentials(new RsaSecurityKey(rsa) { KeyId = kid }, SecurityAlgorithms.RsaSha384);
+                descriptor.SigningCredentials = new SigningCredentials(new RsaSecurityKey(rsa) { KeyId = kid, CryptoProviderFactory = Uncached }, SecurityAlgorithms.RsaSha384);
                 return new JsonWebTokenHandler().CreateToken(descriptor);
             }
             using var ecdsa = ECDsa.Create();
             ecdsa.ImportFromPem(pem);
             var algorithm = ecdsa.KeySize switch { 256 => SecurityAlgorithms.EcdsaSha256, 521 => SecurityAlgorithms.EcdsaSha512, _ => SecurityAlgorithms.EcdsaSha384 };
-            descriptor.SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(ecdsa) { KeyId = kid }, algorithm);
+            descriptor.SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(ecdsa) { KeyId = kid, CryptoProviderFactory = Uncached }, algorithm);
             return new JsonWebTokenHandler().CreateToken(descriptor);
         }
     }

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Records;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Tests.Fhir;
+using SharingHub.Testing;
+
+namespace SharingHub.Server.Tests.Mais;
+
+/// <summary>The hub answering the MAIS person-info-query, and brokering it to partner stubs on 127.0.0.1, on each engine.</summary>
+public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
+{
+    private static readonly (string Name, string Agency)[] Partners =
+    [
+        ("fast", "police"), ("slow", "health"), ("errors", "education"), ("flaky", "probation"), ("malformed", "health"), ("oversized", "education"), ("refuses", "police"),
+    ];
+
+    private readonly MaisTestSetup _setup = new();
+    private StubMaisPartner _stub = null!;
+    private FhirTestHub _hub = null!;
+
+    public async Task InitializeAsync()
+    {
+        _stub = await StubMaisPartner.StartAsync();
+        _stub.Behaviours["fast"] = PartnerBehaviour.Fast;
+        _stub.Behaviours["slow"] = PartnerBehaviour.Slow;
+        _stub.Behaviours["errors"] = PartnerBehaviour.Errors;
+        _stub.Behaviours["flaky"] = PartnerBehaviour.Flaky;
+        _stub.Behaviours["malformed"] = PartnerBehaviour.Malformed;
+        _stub.Behaviours["oversized"] = PartnerBehaviour.Oversized;
+        _stub.Behaviours["refuses"] = PartnerBehaviour.RefusesToken;
+        _hub = await FhirTestHub.StartAsync(engine, new Dictionary<string, string?>
+        {
+            ["SharingHub:Identity:TrustRegistryFiles:0"] = _setup.StubPartners(_stub, Partners),
+            ["SharingHub:Mais:DeadlineMs"] = "3000",
+            ["SharingHub:Mais:RetryDelayMs"] = "20",
+            ["SharingHub:Mais:BreakSeconds"] = "120",
+            ["SharingHub:Mais:Contacts:la:Phone"] = "01632 960000",
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _hub.DisposeAsync();
+        await _stub.DisposeAsync();
+        _setup.Dispose();
+    }
+
+    private Task<HttpResponseMessage> PostAsync(string path, string user, string json, string? purpose = null, Guid? enquiry = null) =>
+        _hub.SendAsync(HttpMethod.Post, path, user, purpose, enquiry, new StringContent(json, Encoding.UTF8, "application/fhir+json"));
+
+    private async Task<CaseRecords> CaseWithInvolvementAsync()
+    {
+        var c = await _hub.CaseAsync();
+        await _hub.Store.AddAsync(new Involvement
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", PersonId = c.LaChild.Id, Service = "Child protection plan",
+            Status = InvolvementStatus.Open, StartedAt = new DateTimeOffset(2026, 6, 1, 9, 0, 0, TimeSpan.Zero), Team = "Safeguarding team 2",
+        }, CancellationToken.None);
+        await _hub.Store.AddAsync(new Involvement
+        {
+            Id = Guid.NewGuid(), OwningAgency = "health", DataClass = "health.mental-health", PersonId = c.HealthChild.Id, Service = "CAMHS",
+            Status = InvolvementStatus.Open, StartedAt = new DateTimeOffset(2026, 2, 1, 9, 0, 0, TimeSpan.Zero),
+        }, CancellationToken.None);
+        return c;
+    }
+
+    private static List<JsonElement> Parameters(JsonElement answer, string name) =>
+        answer.GetProperty("parameter").EnumerateArray().Where(p => p.GetProperty("name").GetString() == name).ToList();
+
+    [Fact]
+    public async Task Given_a_person_known_to_three_agencies_when_a_partner_asks_then_the_hub_answers_known_with_contacts_and_only_the_services_the_rule_allows()
+    {
+        await CaseWithInvolvementAsync();
+
+        using var response = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", MaisTestSetup.Query());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/fhir+json", response.Content.Headers.ContentType?.MediaType);
+        var answer = await FhirTestHub.JsonAsync(response);
+        Assert.True(Parameters(answer, "match").Single().GetProperty("valueBoolean").GetBoolean());
+        var contacts = Parameters(answer, "contact").Select(c => c.GetProperty("resource")).ToList();
+        Assert.Equal(["health", "la", "police"], contacts.Select(c => c.GetProperty("identifier")[0].GetProperty("value").GetString()));
+        Assert.Equal("01632 960000", contacts[1].GetProperty("telecom")[0].GetProperty("value").GetString());
+        var involvement = Assert.Single(Parameters(answer, "involvement"));
+        Assert.Contains("Child protection plan", involvement.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("CAMHS", answer.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Safeguarding team 2", answer.ToString(), StringComparison.Ordinal);
+
+        await using var db = _hub.Contexts.Create();
+        var entry = await db.AuditEntries.Where(a => a.Action == "mais.answer").OrderByDescending(a => a.Sequence).FirstAsync();
+        Assert.Equal("s47-enquiry", entry.Purpose);
+        Assert.Contains(MaisTestSetup.S47, entry.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_a_person_in_a_refuge_then_the_answer_is_byte_for_byte_the_answer_for_a_person_nobody_knows()
+    {
+        var refuge = _hub.Builder.Person("la", "Nell", "Refugetest", "2017-02-03", IdentifierKind.NhsNumber, "9990000034");
+        refuge.DataClass = "address.confidential";
+        await _hub.Store.AddAsync(refuge, CancellationToken.None);
+
+        using var withheld = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", MaisTestSetup.Query("9990000034"));
+        using var unknown = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", MaisTestSetup.Query("9990000042"));
+        using var byName = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", MaisTestSetup.Query(null, "Refugetest", "2017-02-03"));
+
+        var expected = await unknown.Content.ReadAsStringAsync();
+        Assert.Equal("""{"resourceType":"Parameters","parameter":[{"name":"match","valueBoolean":false}]}""", expected);
+        Assert.Equal(expected, await withheld.Content.ReadAsStringAsync());
+        Assert.Equal(expected, await byName.Content.ReadAsStringAsync());
+        Assert.Equal(unknown.Content.Headers.ContentLength, withheld.Content.Headers.ContentLength);
+    }
+
+    [Fact]
+    public async Task Given_malformed_queries_then_each_is_refused_with_an_operation_outcome_naming_the_problem()
+    {
+        var cases = new Dictionary<string, (HttpStatusCode, string)>
+        {
+            ["""{"resourceType":"Patient"}"""] = (HttpStatusCode.BadRequest, "Parameters"),
+            [MaisTestSetup.Query("9990000027")] = (HttpStatusCode.BadRequest, "check digit"),
+            [MaisTestSetup.Query(null)] = (HttpStatusCode.BadRequest, "identifier, or a family name"),
+            [MaisTestSetup.Query(reason: "https://example.org/just-curious")] = (HttpStatusCode.Forbidden, "not the reason of a purpose"),
+            ["""{"resourceType":"Parameters","parameter":[{"name":"onlyIf","valueBoolean":true}]}"""] = (HttpStatusCode.BadRequest, "unexpected parameter"),
+        };
+        foreach (var (json, (status, text)) in cases)
+        {
+            using var response = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", json);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == status && body.Contains(text, StringComparison.Ordinal), $"{json}: {(int)response.StatusCode} {body}");
+            Assert.Contains("OperationOutcome", body, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Given_partners_fast_slow_failing_and_hostile_when_an_lcpp_asks_then_the_merged_answer_reports_each_within_the_deadline()
+    {
+        var c = await CaseWithInvolvementAsync();
+
+        var watch = Stopwatch.StartNew();
+        using var response = await PostAsync("/mais/person-info-query", "demo-la-lcpp", MaisTestSetup.Query(), "s47-enquiry", c.Enquiry.Id);
+        watch.Stop();
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(6), $"took {watch.Elapsed}");
+        var merged = JsonDocument.Parse(body).RootElement;
+        Assert.True(merged.GetProperty("known").GetBoolean());
+        var states = merged.GetProperty("partners").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p);
+        Assert.Equal("answered", states["fast"].GetProperty("state").GetString());
+        Assert.Equal("timeout", states["slow"].GetProperty("state").GetString());
+        Assert.Equal("error", states["errors"].GetProperty("state").GetString());
+        Assert.Equal(3, states["errors"].GetProperty("attempts").GetInt32());
+        Assert.Equal("answered", states["flaky"].GetProperty("state").GetString());
+        Assert.Equal(3, states["flaky"].GetProperty("attempts").GetInt32());
+        Assert.Equal("invalid", states["malformed"].GetProperty("state").GetString());
+        Assert.Equal("invalid", states["oversized"].GetProperty("state").GetString());
+        Assert.Contains("larger than", states["oversized"].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("auth-refused", states["refuses"].GetProperty("state").GetString());
+        Assert.DoesNotContain("<script>", body, StringComparison.Ordinal);
+        var open = merged.GetProperty("openInvolvements").EnumerateArray().Select(i => (i.GetProperty("agency").GetString(), i.GetProperty("service").GetString())).ToList();
+        Assert.Contains(("la", "Child protection plan"), open);
+        Assert.Contains(("police", "Youth offending service"), open);
+        Assert.Contains(("probation", "Youth offending service"), open);
+        Assert.Equal(["health", "la", "police", "probation"], merged.GetProperty("knownTo").EnumerateArray().Select(a => a.GetString()));
+
+        // What the partner was asked: the identifier and the reason, nothing else; and how the hub proved who it is.
+        var asked = JsonDocument.Parse(_stub.LastQuery["fast"]).RootElement;
+        Assert.Equal("9990000026", asked.GetProperty("parameter")[0].GetProperty("resource").GetProperty("identifier")[0].GetProperty("value").GetString());
+        Assert.Equal(MaisTestSetup.S47, asked.GetProperty("parameter")[1].GetProperty("valueUri").GetString());
+        var claims = JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(_stub.LastAssertion["fast"].Split('.')[1])).RootElement;
+        Assert.Equal("hub-a", claims.GetProperty("iss").GetString());
+        Assert.Equal($"{_stub.Url}/fast/token", claims.GetProperty("aud").GetString());
+
+        await using var db = _hub.Contexts.Create();
+        var entry = await db.AuditEntries.Where(a => a.Action == "mais.brokered").OrderByDescending(a => a.Sequence).FirstAsync();
+        Assert.Equal(c.Enquiry.Id, entry.EnquiryId);
+        foreach (var state in new[] { "\"partner\":\"slow\"", "\"state\":\"timeout\"", "\"state\":\"auth-refused\"", MaisTestSetup.S47 })
+        {
+            Assert.Contains(state, entry.Body, StringComparison.Ordinal);
+        }
+        Assert.DoesNotContain("Youth offending", entry.Body, StringComparison.Ordinal);
+        Assert.Equal(0, await db.Involvements.CountAsync(i => i.Service == "Youth offending service"));
+    }
+
+    [Fact]
+    public async Task Given_a_partner_that_keeps_failing_then_its_circuit_opens_and_it_is_no_longer_asked()
+    {
+        var c = await _hub.CaseAsync();
+        for (var i = 0; i < 2; i++)
+        {
+            (await PostAsync("/mais/person-info-query", "demo-la-lcpp", MaisTestSetup.Query(), "s47-enquiry", c.Enquiry.Id)).Dispose();
+        }
+        var calls = _stub.CallsTo("errors");
+
+        using var response = await PostAsync("/mais/person-info-query", "demo-la-lcpp", MaisTestSetup.Query(), "s47-enquiry", c.Enquiry.Id);
+
+        var states = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("partners").EnumerateArray()
+            .ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("state").GetString());
+        Assert.Equal("circuit-open", states["errors"]);
+        Assert.Equal("answered", states["fast"]);
+        Assert.Equal(calls, _stub.CallsTo("errors"));
+    }
+
+    [Fact]
+    public async Task Given_someone_outside_the_enquiry_or_a_reason_that_is_not_the_purposes_then_no_partner_is_asked()
+    {
+        var c = await _hub.CaseAsync();
+        using var outsider = await PostAsync("/mais/person-info-query", "demo-health-practitioner", MaisTestSetup.Query(), "s47-enquiry", c.Enquiry.Id);
+        using var mismatch = await PostAsync("/mais/person-info-query", "demo-la-lcpp", MaisTestSetup.Query(reason: "https://www.legislation.gov.uk/ukpga/1989/41/section/17"),
+            "s47-enquiry", c.Enquiry.Id);
+
+        Assert.Equal(HttpStatusCode.Forbidden, outsider.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, mismatch.StatusCode);
+        Assert.Equal(0, _stub.CallsTo("fast"));
+    }
+}
+
+public sealed class SqliteMaisTests() : MaisTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresMaisTests() : MaisTests(DatabaseEngine.Postgres);
