@@ -40,6 +40,9 @@ internal class HubFactory(TestDatabase database, string environment = "Developme
     /// </summary>
     public HttpClient CreateFhirClient() => CreateDefaultClient(new FhirCapture());
 
+    /// <summary>Adds a FHIR resource the hub sent elsewhere (a partner query) to what interop/fhir-schema validates.</summary>
+    public static void CaptureFhir(string json) => FhirCapture.Capture(json);
+
     private sealed class FhirCapture : DelegatingHandler
     {
         private static readonly string? Folder = Environment.GetEnvironmentVariable("SHARINGHUB_FHIR_CAPTURE");
@@ -50,14 +53,23 @@ internal class HubFactory(TestDatabase database, string environment = "Developme
             var response = await base.SendAsync(request, cancellationToken);
             if (Folder is not null && response.Content.Headers.ContentType?.MediaType == "application/fhir+json")
             {
-                var body = await response.Content.ReadAsStringAsync(cancellationToken);
-                Directory.CreateDirectory(Folder);
-                lock (Gate)
-                {
-                    File.AppendAllText(Path.Combine(Folder, "responses.ndjson"), body.ReplaceLineEndings(" ") + "\n");
-                }
+                Capture(await response.Content.ReadAsStringAsync(cancellationToken));
             }
             return response;
+        }
+
+        /// <summary>Keeps a FHIR resource the hub produced (a response, or a query it sent a partner) for the schema check.</summary>
+        public static void Capture(string json)
+        {
+            if (Folder is null)
+            {
+                return;
+            }
+            Directory.CreateDirectory(Folder);
+            lock (Gate)
+            {
+                File.AppendAllText(Path.Combine(Folder, "responses.ndjson"), json.ReplaceLineEndings(" ") + "\n");
+            }
         }
     }
 }

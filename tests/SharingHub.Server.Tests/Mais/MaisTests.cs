@@ -167,7 +167,9 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(["health", "la", "police", "probation"], merged.GetProperty("knownTo").EnumerateArray().Select(a => a.GetString()));
 
         // What the partner was asked: the identifier and the reason, nothing else; and how the hub proved who it is.
+        HubFactory.CaptureFhir(_stub.LastQuery["fast"]);
         var asked = JsonDocument.Parse(_stub.LastQuery["fast"]).RootElement;
+        Assert.Equal(["resourceType", "identifier"], asked.GetProperty("parameter")[0].GetProperty("resource").EnumerateObject().Select(p => p.Name));
         Assert.Equal("9990000026", asked.GetProperty("parameter")[0].GetProperty("resource").GetProperty("identifier")[0].GetProperty("value").GetString());
         Assert.Equal(MaisTestSetup.S47, asked.GetProperty("parameter")[1].GetProperty("valueUri").GetString());
         var claims = JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(_stub.LastAssertion["fast"].Split('.')[1])).RootElement;
@@ -183,6 +185,35 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
         }
         Assert.DoesNotContain("Youth offending", entry.Body, StringComparison.Ordinal);
         Assert.Equal(0, await db.Involvements.CountAsync(i => i.Service == "Youth offending service"));
+    }
+
+    [Fact]
+    public void Given_the_mais_standards_examples_then_the_hub_reads_the_query_and_both_answers_and_writes_the_same_shapes()
+    {
+        // The data exchange standard's examples (docs/operation-definition.md), with a valid synthetic NHS number.
+        var query = JsonDocument.Parse("""
+            {"resourceType":"Parameters","parameter":[
+              {"name":"resource","resource":{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000026"}],
+                "name":[{"family":"Smith","given":["Jane"]}],"birthDate":"2015-05-01"}},
+              {"name":"reason","valueUri":"https://www.legislation.gov.uk/ukpga/1989/41/section/47"}]}
+            """).RootElement;
+        var match = JsonDocument.Parse("""
+            {"resourceType":"Parameters","parameter":[{"name":"match","valueBoolean":true},
+              {"name":"contact","resource":{"resourceType":"Organization","name":"Southshire Council Safeguarding",
+                "telecom":[{"system":"phone","value":"01234 567890","use":"work"}],
+                "address":[{"line":["123 Civic Centre"],"city":"Southshire","postalCode":"AB12 3CD","country":"UK"}]}}]}
+            """).RootElement;
+        var noMatch = JsonDocument.Parse("""{"resourceType":"Parameters","parameter":[{"name":"match","valueBoolean":false}]}""").RootElement;
+
+        var (read, problem) = Server.Mais.MaisMessages.ReadQuery(query);
+        Assert.Null(problem);
+        Assert.Equal(("Smith", "Jane", new DateOnly(2015, 5, 1)), (read!.Family, read.Given, read.BirthDate));
+        Assert.Equal(MaisTestSetup.S47, read.Reason.ToString());
+        Assert.Equal(JsonSerializer.Serialize(query), Server.Mais.MaisMessages.Query(read).ToJsonString());
+        var (known, _) = Server.Mais.MaisMessages.ReadAnswer(match, "la");
+        Assert.Equal(("Southshire Council Safeguarding", "01234 567890"), (known!.Contacts[0].Name, known.Contacts[0].Phone));
+        Assert.False(Server.Mais.MaisMessages.ReadAnswer(noMatch, "la").Answer!.Match);
+        Assert.Equal(JsonSerializer.Serialize(noMatch), Server.Mais.MaisMessages.Answer(Server.Mais.PersonAnswer.NoMatch).ToJsonString());
     }
 
     [Fact]

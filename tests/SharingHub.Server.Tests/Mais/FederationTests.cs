@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.Records;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Tests.Fhir;
+using SharingHub.Testing;
+
+namespace SharingHub.Server.Tests.Mais;
+
+/// <summary>
+/// Two hubs federate: hub B (a neighbouring partnership, on Kestrel) registers hub A as a partner system;
+/// hub A lists hub B as a MAIS partner. An enquiry member at A asks, and B answers from its own records
+/// under its own rules, with its own audit.
+/// </summary>
+public sealed class FederationTests : IAsyncLifetime
+{
+    private readonly MaisTestSetup _setup = new();
+    private TestDatabase _databaseB = null!;
+    private HubFactory _hubB = null!;
+    private FhirTestHub _hubA = null!;
+    private string _baseB = "";
+
+    public async Task InitializeAsync()
+    {
+        var port = FreePort();
+        _baseB = $"http://127.0.0.1:{port}";
+        _databaseB = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        var clients = _setup.Registry("hub-b.yaml", $"""
+            issuers: []
+            clients:
+              - client-id: hub-a
+                agency: la
+                name: Hub A (neighbouring partnership)
+                jwks: '{_setup.PublicJwks}'
+                scopes: [system/Patient.r]
+            """);
+        _hubB = new HubFactory(_databaseB, settings: new Dictionary<string, string?>
+        {
+            ["SharingHub:Identity:PublicBaseUrl"] = _baseB,
+            ["SharingHub:Identity:DevelopmentIdentityProvider"] = "true",
+            ["SharingHub:Identity:TrustRegistryFiles:0"] = clients,
+            ["SharingHub:Mais:Contacts:health:Name"] = "Hub B ICB safeguarding team",
+        });
+        _hubB.UseKestrel(port);
+        _hubB.StartServer();
+        var partners = _setup.Registry("hub-a.yaml", $"""
+            issuers: []
+            clients: []
+            partners:
+              - name: hub-b
+                agency: health
+                base-url: '{_baseB}/fhir'
+                token-endpoint: '{_baseB}/token'
+                client-id: hub-a
+                key-file: '{_setup.KeyFile}'
+                scope: system/Patient.r
+                timeout-ms: 3000
+                max-concurrency: 2
+            """);
+        _hubA = await FhirTestHub.StartAsync(DatabaseEngine.Sqlite, new Dictionary<string, string?> { ["SharingHub:Identity:TrustRegistryFiles:0"] = partners });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _hubA.DisposeAsync();
+        await _hubB.DisposeAsync();
+        await _databaseB.DisposeAsync();
+        _setup.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task Given_two_hubs_that_trust_each_other_when_an_lcpp_asks_at_hub_a_then_hub_b_answers_from_its_own_records_under_its_own_rules()
+    {
+        var services = _hubB.Services;
+        var builder = new RecordBuilder(services.GetRequiredService<IFieldCipher>(), services.GetRequiredService<IBlindIndexer>());
+        var store = services.GetRequiredService<IRecordStore>();
+        var child = await store.AddAsync(builder.Person("health", "Ivy", "Federatetest", "2018-08-09", IdentifierKind.NhsNumber, "9990000050"), CancellationToken.None);
+        await store.AddAsync(new Involvement
+        {
+            Id = Guid.NewGuid(), OwningAgency = "health", DataClass = "health.clinical", PersonId = child.Id, Service = "Community paediatrics",
+            Status = InvolvementStatus.Open, StartedAt = new DateTimeOffset(2026, 4, 1, 9, 0, 0, TimeSpan.Zero),
+        }, CancellationToken.None);
+        var c = await _hubA.CaseAsync();
+
+        using var response = await _hubA.SendAsync(HttpMethod.Post, "/mais/person-info-query", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id,
+            new StringContent(MaisTestSetup.Query("9990000050"), Encoding.UTF8, "application/fhir+json"));
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        var merged = JsonDocument.Parse(body).RootElement;
+        var hubB = Assert.Single(merged.GetProperty("partners").EnumerateArray());
+        Assert.True(hubB.GetProperty("state").GetString() == "answered", hubB.ToString());
+        var answer = hubB.GetProperty("answer");
+        Assert.True(answer.GetProperty("match").GetBoolean());
+        Assert.Equal("Hub B ICB safeguarding team", answer.GetProperty("contacts")[0].GetProperty("name").GetString());
+        Assert.Equal("Community paediatrics", answer.GetProperty("involvements")[0].GetProperty("service").GetString());
+        Assert.False(merged.GetProperty("hub").GetProperty("match").GetBoolean());
+        Assert.True(merged.GetProperty("known").GetBoolean());
+
+        await using var db = services.GetRequiredService<IHubDbContextFactory>().Create();
+        var entry = await db.AuditEntries.Where(a => a.Action == "mais.answer").SingleAsync();
+        Assert.Equal("la", entry.Agency);
+        Assert.Equal("hub-a", entry.Actor);
+        Assert.Contains(MaisTestSetup.S47, entry.Body, StringComparison.Ordinal);
+    }
+}
