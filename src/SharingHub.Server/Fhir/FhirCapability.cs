@@ -46,7 +46,11 @@ internal static class FhirCapability
                     updateCreate = false,
                     searchParam = r.Value.Select(p => new { name = p, type = ParamType(p) }),
                     operation = r.Key == FhirTypes.Patient
-                        ? new[] { new { name = "chronology", definition = baseUrl + "/OperationDefinition/Patient-chronology" } }
+                        ? new[]
+                        {
+                            new { name = "chronology", definition = baseUrl + "/OperationDefinition/Patient-chronology" },
+                            new { name = "person-info-query", definition = baseUrl + "/OperationDefinition/Patient-person-info-query" },
+                        }
                         : r.Key == "Task"
                             ? new[] { new { name = "decide", definition = baseUrl + "/OperationDefinition/Task-decide" } }
                             : null,
