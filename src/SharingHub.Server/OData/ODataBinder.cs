@@ -278,6 +278,13 @@ internal sealed class ODataBinder<T>(ODataSet set, HubDbContext db, PersonSealer
         var ids = Rebind(navigation.TargetIds.Body, navigation.TargetIds.Parameters[0]);
         var id = Expression.Parameter(typeof(Guid), node.CurrentRangeVariable.Name);
         var body = new LambdaIdBinder(this, node.CurrentRangeVariable.Name, id).Bind(node.Body);
+        if (navigation.OwnersWhere is { } ownersWhere && set.Fields.TryGetValue("id", out var key) && key.Column is { } keyColumn)
+        {
+            // Through the link table's index: rows whose id is among the owners of matching links.
+            var owners = ownersWhere(db, Expression.Lambda<Func<Guid, bool>>(body, id));
+            var contains = typeof(Queryable).GetMethods().Single(m => m.Name == nameof(Queryable.Contains) && m.GetParameters().Length == 2).MakeGenericMethod(typeof(Guid));
+            return Expression.Call(contains, Box(owners, typeof(IQueryable<Guid>)), Rebind(Strip(keyColumn.Body), keyColumn.Parameters[0]));
+        }
         var any = typeof(Enumerable).GetMethods().Single(m => m.Name == nameof(Enumerable.Any) && m.GetParameters().Length == 2).MakeGenericMethod(typeof(Guid));
         return Expression.Call(any, ids, Expression.Lambda<Func<Guid, bool>>(body, id));
     }

@@ -17,7 +17,7 @@ public sealed class ODataOptions
     public int MaxTop { get; set; } = 1_000;
 
     /// <summary>The most rows one query may decide on (after the database's filter); a broader query is refused, never half-answered.</summary>
-    public int MaxCandidates { get; set; } = 10_000;
+    public int MaxCandidates { get; set; } = 2_000;
 
     /// <summary>The most terms in a $filter and $orderby together.</summary>
     public int MaxNodes { get; set; } = 100;

@@ -3,6 +3,7 @@ using Microsoft.OData;
 using Microsoft.OData.Edm;
 using SharingHub.Core.Crypto;
 using SharingHub.Core.Records;
+using SharingHub.Data.Storage;
 using SharingHub.Server.Access;
 
 namespace SharingHub.Server.OData;
@@ -41,7 +42,14 @@ internal readonly record struct FieldValue(bool Present, object? Value)
 }
 
 /// <summary>A navigation property: which field of the source the rules govern, and the ids of the entities it points to.</summary>
-internal sealed record ODataNavigation(string Name, string PolicyField, string TargetSet, bool Many, LambdaExpression TargetIds, Func<Record, IEnumerable<Guid>> Targets);
+internal sealed record ODataNavigation(string Name, string PolicyField, string TargetSet, bool Many, LambdaExpression TargetIds, Func<Record, IEnumerable<Guid>> Targets)
+{
+    /// <summary>
+    /// For a navigation kept in a link table: the ids of the rows whose targets match a predicate, as a
+    /// query over the link table, so any() filters through its index instead of testing every row.
+    /// </summary>
+    public Func<HubDbContext, Expression<Func<Guid, bool>>, IQueryable<Guid>>? OwnersWhere { get; init; }
+}
 
 /// <summary>Declares one entity type's properties against its CLR record type, keeping EDM, columns and readers in one place.</summary>
 internal sealed class FieldsOf<T>(EdmEntityType type, EdmModel model)
@@ -112,12 +120,27 @@ internal sealed class FieldsOf<T>(EdmEntityType type, EdmModel model)
         return this;
     }
 
-    public FieldsOf<T> Navigation(string name, string policyField, EdmEntityType target, string targetSet, Expression<Func<T, IEnumerable<Guid>>> many)
+    public FieldsOf<T> Navigation<TLink>(string name, string policyField, EdmEntityType target, string targetSet, Expression<Func<T, IEnumerable<Guid>>> many,
+        Expression<Func<TLink, Guid>> linkOwner, Expression<Func<TLink, Guid>> linkTarget)
+        where TLink : class
     {
         type.AddUnidirectionalNavigation(new EdmNavigationPropertyInfo { Name = name, Target = target, TargetMultiplicity = EdmMultiplicity.Many });
         var ids = many.Compile();
-        Navigations.Add(new ODataNavigation(name, policyField, targetSet, true, many, r => ids((T)(object)r)));
+        Navigations.Add(new ODataNavigation(name, policyField, targetSet, true, many, r => ids((T)(object)r))
+        {
+            OwnersWhere = (db, predicate) =>
+            {
+                var link = linkTarget.Parameters[0];
+                var matches = Expression.Lambda<Func<TLink, bool>>(new ParameterSwap(predicate.Parameters[0], linkTarget.Body).Visit(predicate.Body), link);
+                return db.Set<TLink>().Where(matches).Select(linkOwner);
+            },
+        });
         return this;
+    }
+
+    private sealed class ParameterSwap(ParameterExpression from, Expression to) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : base.VisitParameter(node);
     }
 
     private FieldsOf<T> SealedAs(string name, Func<T, EncryptedValue?> value, EdmPrimitiveTypeKind kind, FieldStorage storage, Func<string, object?> convert, string? property)

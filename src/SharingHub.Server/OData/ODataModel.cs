@@ -135,7 +135,7 @@ internal sealed class ODataModel
             .Sealed("summary", e => e.Summary)
             .Sealed("detail", e => e.Detail)
             .Plain("sourceReference", e => e.SourceReference, EdmPrimitiveTypeKind.String, true)
-            .Navigation("subjects", "subjects", personType, People, e => e.Subjects.Select(s => s.PersonId));
+            .Navigation<EventSubject>("subjects", "subjects", personType, People, e => e.Subjects.Select(s => s.PersonId), s => s.EventId, s => s.PersonId);
         var state = new FieldsOf<PersonState>(stateType, model).Metadata()
             .Plain("personId", s => s.PersonId, EdmPrimitiveTypeKind.Guid, false)
             .Plain("code", s => s.Code, EdmPrimitiveTypeKind.String, false)
@@ -161,7 +161,7 @@ internal sealed class ODataModel
             .Enum("outcome", q => q.Outcome, nullable: true)
             .Plain("leadPractitioner", q => q.LeadPractitioner, EdmPrimitiveTypeKind.String, false)
             .Sealed("grounds", q => q.Grounds)
-            .Navigation("subjects", "subjects", personType, People, q => q.Subjects.Select(s => s.PersonId));
+            .Navigation<EnquirySubject>("subjects", "subjects", personType, People, q => q.Subjects.Select(s => s.PersonId), s => s.EnquiryId, s => s.PersonId);
         var request = new FieldsOf<InformationRequest>(requestType, model).Metadata()
             .Plain("enquiryId", r => r.EnquiryId, EdmPrimitiveTypeKind.Guid, false)
             .Plain("requestedAgency", r => r.RequestedAgency, EdmPrimitiveTypeKind.String, false)

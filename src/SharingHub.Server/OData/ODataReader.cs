@@ -178,6 +178,7 @@ internal sealed class ODataReader(
         {
             rows = rows.Where(binder.Filter(filter));
         }
+        var filtered = rows;
         rows = binder.Order(rows, get.Parser.ParseOrderBy(), r => r.Id);
         CheckReadable(access, binder.Touched.Concat(expanded.Select(e => e.Navigation.PolicyField)));
         var (top, skip) = Paging(get.Parser);
@@ -185,7 +186,7 @@ internal sealed class ODataReader(
         var pageSize = (int)Math.Min(top ?? int.MaxValue, PageSize(http));
         var wanted = get.CountOnly ? 0 : pageSize;
 
-        if (count && await rows.Take(o.MaxCandidates + 1).CountAsync(ct) > o.MaxCandidates)
+        if (count && await filtered.Select(r => r.Id).Take(o.MaxCandidates + 1).CountAsync(ct) > o.MaxCandidates)
         {
             // A count must decide every row: a query reaching too many is refused at once, before any is read.
             throw TooBroad(o);
