@@ -170,6 +170,53 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_states_involvements_consents_and_requests_then_each_set_answers_with_its_navigation_expanded_under_the_same_rules()
+    {
+        var c = await _hub.CaseAsync();
+        var ct = CancellationToken.None;
+        var at = new DateTimeOffset(2026, 9, 1, 9, 0, 0, TimeSpan.Zero);
+        await _hub.Store.AddAsync(new PersonState
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", PersonId = c.LaChild.Id, Code = "child-protection-plan", StartedAt = at,
+        }, ct);
+        await _hub.Store.AddAsync(new Involvement
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", PersonId = c.LaChild.Id, Service = "Child protection", Status = InvolvementStatus.Open,
+            StartedAt = at, Team = "Team 2",
+        }, ct);
+        await _hub.Store.AddAsync(new Consent
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "consent", SubjectPersonId = c.LaChild.Id, Grantor = ConsentGrantor.ParentalResponsibility,
+            Decision = ConsentDecision.Permit, Status = ConsentStatus.Active, RecipientAgencies = ["health"], Purposes = ["family-help"], DataClasses = ["health.clinical"],
+            PeriodStart = at,
+        }, ct);
+        var request = new InformationRequest
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", EnquiryId = c.Enquiry.Id, RequestedAgency = "police", RequestedAt = at, DueAt = at.AddDays(1),
+            Status = InformationRequestStatus.Open,
+        };
+        request.Question = _hub.Builder.Seal(request, nameof(InformationRequest.Question), "What do you hold about the adults in the household?");
+        await _hub.Store.AddAsync(request, ct);
+
+        var states = await OkAsync($"/odata/States?$filter=personId eq {c.LaChild.Id}&$expand=person($select=givenName)", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal("child-protection-plan", Values(states).Single().GetProperty("code").GetString());
+        Assert.Equal("Mia", Values(states).Single().GetProperty("person").GetProperty("givenName").GetString());
+        var involvements = await OkAsync($"/odata/Involvements?$filter=person/id eq {c.LaChild.Id} and status eq 'open'&$select=service,team", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal("Child protection", Values(involvements).Single().GetProperty("service").GetString());
+        var consents = await OkAsync($"/odata/Consents?$filter=subjectPersonId eq {c.LaChild.Id}&$expand=subject($select=familyName)", "demo-la-front-door", "front-door-triage");
+        var consent = Values(consents).Single();
+        Assert.Equal(["health"], consent.GetProperty("recipientAgencies").EnumerateArray().Select(a => a.GetString()));
+        Assert.Equal("Fhirtest", consent.GetProperty("subject").GetProperty("familyName").GetString());
+        // The asked agency sees the question addressed to it, and the enquiry it belongs to only as far as its rules allow.
+        var asked = await OkAsync($"/odata/InformationRequests?$filter=requestedAgency eq 'police'&$expand=enquiry($select=reference)", "demo-police-officer", "s47-enquiry", c.Enquiry.Id);
+        var question = Values(asked).Single();
+        Assert.Equal("What do you hold about the adults in the household?", question.GetProperty("question").GetString());
+        Assert.Equal(c.Enquiry.Reference, question.GetProperty("enquiry").GetProperty("reference").GetString());
+        var education = await OkAsync("/odata/InformationRequests?$filter=requestedAgency eq 'police'", "demo-education-lead", "s47-enquiry", c.Enquiry.Id);
+        Assert.DoesNotContain("adults in the household", education.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Given_identifiers_family_name_and_birth_date_then_people_are_found_by_their_blind_index_and_encrypted_text_is_never_searched()
     {
         var c = await _hub.CaseAsync(family: "Blindtest", birthDate: "2014-02-03");
