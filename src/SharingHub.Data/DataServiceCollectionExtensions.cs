@@ -35,6 +35,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<IRecordStore, EfRecordStore>();
         services.TryAddSingleton<IDataKeyStore, EfDataKeyStore>();
         services.TryAddSingleton<ReencryptionJob>();
+        services.TryAddSingleton<SubjectShredding>();
         services.TryAddSingleton<DatabaseMigrator>();
         services.TryAddSingleton<DemoDataLoader>();
         services.TryAddSingleton<Linkage.PersonLinker>();

@@ -112,9 +112,20 @@ internal static class KeyCommands
             return 0;
         });
 
-        var keyId = new Option<string>("--key-id") { Description = "The data key to destroy (see 'keys list')", Required = true };
+        var keyId = new Option<string?>("--key-id") { Description = "The data key to destroy (see 'keys list')" };
+        var subject = new Option<Guid?>("--subject") { Description = "A person's record id: destroy that person's own data keys and blind indexes (erasure of one person)" };
         var reason = new Option<string>("--reason") { Description = "Why (retention period ended, erasure request ...): recorded in the audit log", Required = true };
-        var shred = new Command("shred", "Crypto-shred: destroy a data key so every value under it is unreadable for good; the act is audited") { keyId, reason };
+        var shred = new Command("shred", "Crypto-shred: destroy a data key (or one person's keys) so every value under it is unreadable for good; the act is audited")
+        {
+            keyId, subject, reason,
+        };
+        shred.Validators.Add(r =>
+        {
+            if ((r.GetValue(keyId) is null) == (r.GetValue(subject) is null))
+            {
+                r.AddError("give exactly one of --key-id or --subject");
+            }
+        });
         HubServices.AddTo(shred);
         shred.SetAction(async (parse, cancellationToken) =>
         {
@@ -122,6 +133,23 @@ internal static class KeyCommands
             var ring = host.Services.GetRequiredService<DataKeyRing>();
             var writer = host.Services.GetRequiredService<AuditWriter>();
             await writer.StartAsync(cancellationToken);
+            if (parse.GetValue(subject) is { } person)
+            {
+                var keys = await host.Services.GetRequiredService<Data.Keys.SubjectShredding>().ShredAsync(person, cancellationToken);
+                if (keys.Count == 0)
+                {
+                    await parse.InvocationConfiguration.Error.WriteLineAsync($"no live data keys for subject {person}");
+                    return 2;
+                }
+                var agencies = keys.Select(k => k.Agency).Distinct().ToList();
+                await writer.AppendAsync(new AuditRecord(DateTimeOffset.UtcNow, "cli-" + Guid.NewGuid().ToString("N")[..12], agencies[0], Environment.UserName,
+                    null, null, "keys.shred-subject", "success", "none", false, [person], agencies,
+                    JsonSerializer.Serialize(new { subject = person, keyIds = keys.Select(k => k.KeyId), reason = parse.GetValue(reason) })), cancellationToken);
+                await writer.StopAsync(cancellationToken);
+                await parse.InvocationConfiguration.Output.WriteLineAsync(
+                    $"destroyed {keys.Count} data key(s) of {person} and overwrote their blind indexes; their own fields are unreadable for good, everyone else's stay readable; audited");
+                return 0;
+            }
             var id = parse.GetValue(keyId)!;
             var destroyed = ring.Destroy(id);
             if (destroyed is null)

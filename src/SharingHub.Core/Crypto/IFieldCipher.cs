@@ -3,9 +3,18 @@ namespace SharingHub.Core.Crypto;
 /// <summary>
 /// Where a field lives. The record id, field name and schema version are bound into the ciphertext
 /// as associated data, so a value copied to another row or field fails to decrypt; the owning
-/// agency and data class choose the data key.
+/// agency and data class choose the data key, and a subject (a person's own fields) gets a data key of
+/// its own, so that one person's fields can be crypto-shredded while everyone else's stay readable.
 /// </summary>
-public readonly record struct FieldContext(Guid RecordId, string FieldName, string OwningAgency, string DataClass);
+public readonly record struct FieldContext(Guid RecordId, string FieldName, string OwningAgency, string DataClass, Guid? Subject = null)
+{
+    /// <summary>The key scope within the agency: the data class, or the data class of one subject.</summary>
+    public string KeyScope => Subject is { } subject ? SubjectScope(DataClass, subject) : DataClass;
+
+    public static string SubjectScope(string dataClass, Guid subject) => $"{dataClass}@{subject:N}";
+
+    public static string SubjectSuffix(Guid subject) => $"@{subject:N}";
+}
 
 /// <summary>A decrypted field, or the fact that its key has been destroyed (crypto-shredded).</summary>
 public readonly record struct FieldPlaintext(string? Value)

@@ -24,6 +24,12 @@ public interface IDataKeyStore
 
     IReadOnlyList<WrappedDataKey> All();
 
+    /// <summary>The highest generation ever made for this agency and key scope, destroyed ones included (0 if none).</summary>
+    int MaxGeneration(string agency, string dataClass);
+
+    /// <summary>The keys of one subject (key scopes ending in <paramref name="subjectSuffix"/>), at every agency.</summary>
+    IReadOnlyList<WrappedDataKey> OfSubject(string subjectSuffix);
+
     /// <summary>Stores a new wrapping (after a key-encryption key rotation) or a destruction of an existing key.</summary>
     void Replace(WrappedDataKey key);
 }

@@ -16,9 +16,10 @@ public static class SensitiveFields
         record.Id,
         field,
         record.OwningAgency,
-        record is Referral && field == nameof(Referral.ReferrerIdentity) ? ReferrerIdentityClass : record.DataClass);
+        record is Referral && field == nameof(Referral.ReferrerIdentity) ? ReferrerIdentityClass : record.DataClass,
+        record is Person ? record.Id : null);
 
-    /// <summary>An agency identifier is sealed under its own id, with its person's owner and data class.</summary>
+    /// <summary>An agency identifier is sealed under its own id, with its person's owner, data class and subject key.</summary>
     public static FieldContext ForIdentifier(PersonIdentifier identifier, string owningAgency, string personDataClass) =>
-        new(identifier.Id, IdentifierField, owningAgency, personDataClass);
+        new(identifier.Id, IdentifierField, owningAgency, personDataClass, identifier.PersonId == Guid.Empty ? null : identifier.PersonId);
 }

@@ -49,7 +49,7 @@ public sealed class PersonSealer(IFieldCipher cipher, IBlindIndexer indexer)
                 Id = id,
                 PersonId = person.Id,
                 Kind = identifier.Kind,
-                Value = cipher.Encrypt(normal, SensitiveFields.ForIdentifier(new PersonIdentifier { Id = id }, person.OwningAgency, person.DataClass)),
+                Value = cipher.Encrypt(normal, SensitiveFields.ForIdentifier(new PersonIdentifier { Id = id, PersonId = person.Id }, person.OwningAgency, person.DataClass)),
                 ValueIndex = IdentifierIndex(identifier.Kind, normal),
             };
         }).ToList();

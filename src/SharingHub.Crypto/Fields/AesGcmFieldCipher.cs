@@ -23,7 +23,7 @@ public sealed class AesGcmFieldCipher(DataKeyRing keys) : IFieldCipher
     public EncryptedValue Encrypt(string plaintext, FieldContext context)
     {
         ArgumentNullException.ThrowIfNull(plaintext);
-        var (keyId, key) = keys.GetOrCreateActive(context.OwningAgency, context.DataClass);
+        var (keyId, key) = keys.GetOrCreateActive(context.OwningAgency, context.KeyScope);
         var nonce = RandomNumberGenerator.GetBytes(EncryptedValue.NonceSize);
         var input = Encoding.UTF8.GetBytes(plaintext);
         var ciphertext = new byte[input.Length];

@@ -107,9 +107,15 @@ public sealed class DataKeyRing(IDataKeyStore store, IKeyEncryptionKeyProvider k
         return destroyed;
     }
 
+    /// <summary>
+    /// Crypto-shredding one person: every data key of that subject, at every agency, is destroyed, so
+    /// their own fields are unreadable for good while everyone else's stay readable. Returns the keys destroyed.
+    /// </summary>
+    public IReadOnlyList<WrappedDataKey> DestroySubject(Guid subject) =>
+        store.OfSubject(FieldContext.SubjectSuffix(subject)).Where(k => k.DestroyedAt is null).Select(k => Destroy(k.KeyId)).OfType<WrappedDataKey>().ToList();
+
     /// <summary>One past every generation ever made, destroyed ones included: a shredded key's id is never reused.</summary>
-    private int NextGeneration(string agency, string dataClass) =>
-        store.All().Where(k => k.Agency == agency && k.DataClass == dataClass).Select(k => k.Generation).DefaultIfEmpty(0).Max() + 1;
+    private int NextGeneration(string agency, string dataClass) => store.MaxGeneration(agency, dataClass) + 1;
 
     private byte[]? Cached(string keyId)
     {

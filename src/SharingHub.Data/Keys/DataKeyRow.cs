@@ -51,6 +51,18 @@ internal sealed class EfDataKeyStore(IHubDbContextFactory contexts) : IDataKeySt
             .FirstOrDefault()?.ToWrapped();
     }
 
+    public int MaxGeneration(string agency, string dataClass)
+    {
+        using var db = contexts.Create();
+        return db.DataKeys.AsNoTracking().Where(k => k.Agency == agency && k.DataClass == dataClass).Select(k => (int?)k.Generation).Max() ?? 0;
+    }
+
+    public IReadOnlyList<WrappedDataKey> OfSubject(string subjectSuffix)
+    {
+        using var db = contexts.Create();
+        return db.DataKeys.AsNoTracking().Where(k => k.DataClass.EndsWith(subjectSuffix)).AsEnumerable().Select(k => k.ToWrapped()).ToList();
+    }
+
     public IReadOnlyList<WrappedDataKey> All()
     {
         using var db = contexts.Create();

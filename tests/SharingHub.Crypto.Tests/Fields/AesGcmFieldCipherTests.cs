@@ -96,6 +96,28 @@ public sealed class AesGcmFieldCipherTests : IDisposable
         Assert.Single(ids.Distinct());
     }
 
+    [Fact]
+    public void Given_two_people_of_one_agency_when_one_is_crypto_shredded_then_only_their_own_fields_are_unavailable()
+    {
+        var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
+        FieldContext Name(Guid person) => new(person, "FamilyName", "la", "person.demographics", person);
+        var firstName = _cipher.Encrypt("Shredtest", Name(first));
+        var secondName = _cipher.Encrypt("Keeptest", Name(second));
+        var caseNote = _cipher.Encrypt("A note about both", Field(agency: "la", dataClass: "la.social-care"));
+        Assert.NotEqual(firstName.KeyId, secondName.KeyId);
+        Assert.Equal($"la/person.demographics@{first:N}/1", firstName.KeyId);
+
+        var destroyed = new DataKeyRing(_store, LocalKeyRing.OpenOrCreate(Path.Combine(_folder, "keyring.json")), TimeProvider.System).DestroySubject(first);
+
+        Assert.Equal([firstName.KeyId], destroyed.Select(k => k.KeyId));
+        var fresh = new AesGcmFieldCipher(new DataKeyRing(_store, LocalKeyRing.OpenOrCreate(Path.Combine(_folder, "keyring.json")), TimeProvider.System));
+        Assert.False(fresh.Decrypt(firstName, Name(first)).IsAvailable);
+        Assert.Equal("Keeptest", fresh.Decrypt(secondName, Name(second)).Value);
+        Assert.Equal("A note about both", fresh.Decrypt(caseNote, Field(agency: "la", dataClass: "la.social-care")).Value);
+        // A new write for the shredded person gets a new key generation: the destroyed one is never reused.
+        Assert.Equal($"la/person.demographics@{first:N}/2", fresh.Encrypt("New details", Name(first)).KeyId);
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 }
 
@@ -115,6 +137,12 @@ internal sealed class InMemoryDataKeyStore : IDataKeyStore
     public void Destroy(string keyId) => _keys[keyId] = _keys[keyId] with { DestroyedAt = DateTimeOffset.UtcNow };
 
     public IReadOnlyList<WrappedDataKey> All() => _keys.Values.OrderBy(k => k.KeyId, StringComparer.Ordinal).ToList();
+
+    public int MaxGeneration(string agency, string dataClass) =>
+        _keys.Values.Where(k => k.Agency == agency && k.DataClass == dataClass).Select(k => k.Generation).DefaultIfEmpty(0).Max();
+
+    public IReadOnlyList<WrappedDataKey> OfSubject(string subjectSuffix) =>
+        _keys.Values.Where(k => k.DataClass.EndsWith(subjectSuffix, StringComparison.Ordinal)).ToList();
 
     public void Replace(WrappedDataKey key) => _keys[key.KeyId] = key;
 }

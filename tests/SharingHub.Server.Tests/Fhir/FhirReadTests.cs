@@ -272,6 +272,33 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_one_person_is_crypto_shredded_then_their_own_fields_are_unavailable_and_unfindable_while_others_and_events_stay_readable()
+    {
+        var c = await _hub.CaseAsync();
+        var sibling = await _hub.Store.AddAsync(_hub.Builder.Person("health", "Noor", "Fhirtest", "2019-01-02", Core.Records.IdentifierKind.NhsNumber, "9990000042"), CancellationToken.None);
+        var shredding = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<SharingHub.Data.Keys.SubjectShredding>(_hub.Services);
+
+        var destroyed = await shredding.ShredAsync(c.HealthChild.Id, CancellationToken.None);
+
+        Assert.NotEmpty(destroyed);
+        // The owning agency still holds the record, but not what it said; nor can anyone link it to the child's other records now.
+        using var shredded = await _hub.GetAsync($"/fhir/Patient/{c.HealthChild.Id}", "demo-health-practitioner", "front-door-triage");
+        var patient = await FhirTestHub.JsonAsync(shredded);
+        Assert.Equal(HttpStatusCode.OK, shredded.StatusCode);
+        Assert.DoesNotContain("Amelia", patient.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("9990000026", patient.ToString(), StringComparison.Ordinal);
+        Assert.Contains(patient.GetProperty("meta").GetProperty("tag").EnumerateArray(), t => t.GetProperty("code").GetString() == "unavailable");
+        using var search = await _hub.GetAsync("/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000026", "demo-health-practitioner", "front-door-triage");
+        Assert.Equal(0, (await FhirTestHub.JsonAsync(search)).GetProperty("total").GetInt32());
+        using var linked = await _hub.GetAsync($"/fhir/Patient/{c.HealthChild.Id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(HttpStatusCode.NotFound, linked.StatusCode);
+        using var other = await _hub.GetAsync($"/fhir/Patient/{sibling.Id}", "demo-health-practitioner", "front-door-triage");
+        Assert.Contains("Noor", (await FhirTestHub.JsonAsync(other)).ToString(), StringComparison.Ordinal);
+        using var contact = await _hub.GetAsync($"/fhir/Observation/{c.HealthContact.Id}", "demo-health-practitioner", "front-door-triage");
+        Assert.Equal("Missed immunisation appointment", (await FhirTestHub.JsonAsync(contact)).GetProperty("valueString").GetString());
+    }
+
+    [Fact]
     public async Task Given_a_member_of_an_open_enquiry_then_me_lists_it_with_its_subjects_and_a_non_member_sees_none()
     {
         var c = await _hub.CaseAsync();
