@@ -42,6 +42,7 @@ internal static class ODataEndpoints
             .ValidateOnStart();
         services.AddSingleton<ODataModel>();
         services.AddScoped<ODataReader>();
+        services.AddScoped<ODataAuditReader>();
         services.AddScoped<ODataWrites>();
         return services;
     }

@@ -2,16 +2,13 @@ using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.OData;
-using Microsoft.OData.Edm;
 using Microsoft.OData.UriParser;
 using SharingHub.Core.People;
 using SharingHub.Core.Records;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 using SharingHub.Server.Access;
-using SharingHub.Server.Audit;
 using SharingHub.Server.Fhir;
-using SharingHub.Server.Identity;
 
 namespace SharingHub.Server.OData;
 
@@ -31,8 +28,7 @@ internal sealed class ODataReader(
     Disclosures disclosures,
     PersonSealer people,
     PolicyDecisionPoint policy,
-    AuditScope audit,
-    TimeProvider clock,
+    ODataAuditReader auditReader,
     IOptions<ODataOptions> options)
 {
     private const int Batch = 200;
@@ -97,7 +93,7 @@ internal sealed class ODataReader(
         var (set, request) = Target(http, root, parser, segments);
         return set switch
         {
-            AuditSet auditSet => await ReadAuditAsync(auditSet, request, ct),
+            AuditSet auditSet => await auditReader.ReadAsync(auditSet, request, ct),
             _ => await set.ReadAsync(this, request, access, ct),
         };
     }
@@ -150,7 +146,7 @@ internal sealed class ODataReader(
         }
         if (await access.OpenAsync(http, ct) is { } problem)
         {
-            throw PurposeRefusal(problem);
+            throw ODataQueryShape.PurposeRefusal(problem);
         }
         await using var db = contexts.Create();
         var rows = set.Query(db, access);
@@ -159,7 +155,7 @@ internal sealed class ODataReader(
             rows = (IQueryable<T>)await ChronologyAsync(db, access, personId, ct);
         }
         var binder = new ODataBinder<T>(set, db, people, access.Now, o.MaxNodes);
-        var (selected, expanded) = Shape(set, get.Parser.ParseSelectAndExpand());
+        var (selected, expanded) = ODataQueryShape.Shape(model, set, get.Parser.ParseSelectAndExpand());
         if (get.Key is { } key)
         {
             var found = await rows.Where(r => r.Id == key).ToListAsync(ct);
@@ -181,9 +177,9 @@ internal sealed class ODataReader(
         var filtered = rows;
         rows = binder.Order(rows, get.Parser.ParseOrderBy(), r => r.Id);
         CheckReadable(access, binder.Touched.Concat(expanded.Select(e => e.Navigation.PolicyField)));
-        var (top, skip) = Paging(get.Parser);
+        var (top, skip) = ODataQueryShape.Paging(get.Parser, options.Value);
         var count = get.CountOnly || get.Parser.ParseCount() == true;
-        var pageSize = (int)Math.Min(top ?? int.MaxValue, PageSize(http));
+        var pageSize = (int)Math.Min(top ?? int.MaxValue, ODataQueryShape.PageSize(http, options.Value));
         var wanted = get.CountOnly ? 0 : pageSize;
 
         if (count && await filtered.Select(r => r.Id).Take(o.MaxCandidates + 1).CountAsync(ct) > o.MaxCandidates)
@@ -256,7 +252,7 @@ internal sealed class ODataReader(
         }
         var entities = await EntitiesAsync(db, access, set, page, selected, expanded, ct);
         access.ScopeCount(entities.Count + entities.Sum(e => e.Expanded.Sum(x => x.Targets.Count)));
-        var next = more ? NextLink(http, get.ServiceRoot, skip + page.Count, top is null ? null : top - page.Count) : null;
+        var next = more ? ODataQueryShape.NextLink(http, get.ServiceRoot, skip + page.Count, top is null ? null : top - page.Count) : null;
         return await ODataPayload.CollectionAsync(model.Model, get.ServiceRoot, set, get.Parser.ParseSelectAndExpand(), entities, count ? visible : null, next);
     }
 
@@ -272,66 +268,13 @@ internal sealed class ODataReader(
         return ((RecordSet<ChronologyEvent>)model.Sets[ODataModel.Events]).Query(db, access).About(db, subjects);
     }
 
-    /// <summary>The audit log for an IG officer: one decision for the request, then the filter, order, count and page all in the database.</summary>
-    private async Task<IResult> ReadAuditAsync(AuditSet set, ODataGet get, CancellationToken ct)
-    {
-        var http = get.Http;
-        if (!FhirRequest.HasScope(http, set.ScopeType, 's'))
-        {
-            throw new ODataRefusal(403, ODataErrors.Forbidden, "the access token's scopes do not cover reading the audit log");
-        }
-        if (PurposeOfUse.Parse(http, policy).Problem is { } problem)
-        {
-            throw PurposeRefusal(problem);
-        }
-        if (AuditAccess.Authorise(http, policy, audit, clock) is { } refusal)
-        {
-            throw refusal is IStatusCodeHttpResult { StatusCode: 403 }
-                ? new ODataRefusal(403, ODataErrors.Forbidden, "reading the audit log needs the ig-officer role and the audit-review purpose")
-                : new ODataRefusal(400, ODataErrors.PurposeRequired, $"name the purpose of use audit-review in the {PurposeOfUse.PurposeHeader} header");
-        }
-        if (get.Key is not null || get.ChronologyOf is not null)
-        {
-            throw ODataRefusal.NotSupported("audit entries are queried as a set, for example $filter=sequence eq 42");
-        }
-        await using var db = contexts.Create();
-        var entries = new AuditFilters(null, null, null, null, null, null, null, null, null).Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency);
-        var binder = new ODataBinder<AuditEntry>(set, db, people, clock.GetUtcNow(), options.Value.MaxNodes);
-        if (get.Parser.ParseFilter() is { } filter)
-        {
-            entries = entries.Where(binder.Filter(filter));
-        }
-        var selectExpand = get.Parser.ParseSelectAndExpand();
-        var (selected, expanded) = Shape(set, selectExpand);
-        if (expanded.Count > 0)
-        {
-            throw ODataRefusal.NotSupported("audit entries have nothing to expand");
-        }
-        long? count = get.CountOnly || get.Parser.ParseCount() == true ? await entries.LongCountAsync(ct) : null;
-        if (get.CountOnly)
-        {
-            return ODataPayload.Count(count!.Value);
-        }
-        var (top, skip) = Paging(get.Parser);
-        var pageSize = (int)Math.Min(top ?? int.MaxValue, PageSize(http));
-        var ordered = get.Parser.ParseOrderBy() is { } orderBy ? binder.Order(entries, orderBy, a => a.Sequence) : entries.OrderByDescending(a => a.Sequence);
-        var page = await ordered.Skip((int)skip).Take(pageSize + 1).ToListAsync(ct);
-        var more = page.Count > pageSize && (top is null || pageSize < top);
-        page = page.Take(pageSize).ToList();
-        audit.Count = page.Count;
-        var entities = page.Select(a => new ODataEntity(set, selected.Where(f => f.Get is not null).Select(f => new ODataProperty { Name = f.Name, Value = f.Get!(a) }).ToList(),
-            null, [], [], [])).ToList();
-        var next = more ? NextLink(http, get.ServiceRoot, skip + page.Count, top is null ? null : top - page.Count) : null;
-        return await ODataPayload.CollectionAsync(model.Model, get.ServiceRoot, set, selectExpand, entities, count, next);
-    }
-
     /// <summary>Writes the page: only selected fields are read, only permitted ones opened; expanded entities are decided on their own.</summary>
     private async Task<List<ODataEntity>> EntitiesAsync<T>(HubDbContext db, RecordAccess access, ODataSet set, List<(T Record, Decision Decision)> page,
-        IReadOnlyList<ODataField> selected, IReadOnlyList<ExpandRequest> expanded, CancellationToken ct)
+        IReadOnlyList<ODataField> selected, IReadOnlyList<ODataExpand> expanded, CancellationToken ct)
         where T : Record
     {
         var disclosed = page.Select(x => disclosures.Of(x.Record, x.Decision)).ToList();
-        var targets = new Dictionary<ExpandRequest, Dictionary<Guid, (Record Record, Decision Decision)>>();
+        var targets = new Dictionary<ODataExpand, Dictionary<Guid, (Record Record, Decision Decision)>>();
         foreach (var expand in expanded)
         {
             var ids = page.Where(x => Readable(x.Decision, expand.Navigation.PolicyField)).SelectMany(x => expand.Navigation.Targets(x.Record)).Distinct().ToList();
@@ -364,45 +307,6 @@ internal sealed class ODataReader(
         return new ODataEntity(set, properties, d.Record.ETag, d.Withheld, d.Unavailable, expanded);
     }
 
-    private sealed record ExpandRequest(ODataNavigation Navigation, ODataSet Target, IReadOnlyList<ODataField> Selected);
-
-    /// <summary>The properties to write ($select, the key always) and the navigations to expand, with their own $select and nothing else.</summary>
-    private (IReadOnlyList<ODataField> Selected, IReadOnlyList<ExpandRequest> Expanded) Shape(ODataSet set, SelectExpandClause? clause)
-    {
-        var expanded = new List<ExpandRequest>();
-        if (clause is null)
-        {
-            return (set.Fields.Values.ToList(), expanded);
-        }
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var item in clause.SelectedItems)
-        {
-            switch (item)
-            {
-                case PathSelectItem { SelectedPath.LastSegment: PropertySegment property }:
-                    names.Add(property.Property.Name);
-                    break;
-                case ExpandedNavigationSelectItem expand:
-                    if (expand.FilterOption is not null || expand.OrderByOption is not null || expand.TopOption is not null || expand.SkipOption is not null
-                        || expand.CountOption is not null || expand.SearchOption is not null || expand.LevelsOption is not null)
-                    {
-                        throw ODataRefusal.NotSupported("an $expand takes only $select");
-                    }
-                    var navigation = set.Navigations[((NavigationPropertySegment)expand.PathToNavigationProperty.LastSegment).NavigationProperty.Name];
-                    var target = model.Sets[navigation.TargetSet];
-                    expanded.Add(new ExpandRequest(navigation, target, Shape(target, expand.SelectAndExpand).Selected));
-                    break;
-                case PathSelectItem:
-                    throw ODataRefusal.NotSupported("$select takes property names");
-                default:
-                    break;
-            }
-        }
-        var all = clause.AllSelected || names.Count == 0;
-        var key = set.Type.Key().Single().Name;
-        return (set.Fields.Values.Where(f => all || names.Contains(f.Name) || f.Name == key).ToList(), expanded);
-    }
-
     /// <summary>A field a query reads must be one some rule lets this caller read for this purpose; otherwise the query is refused outright.</summary>
     private void CheckReadable(RecordAccess access, IEnumerable<string> fields)
     {
@@ -415,62 +319,8 @@ internal sealed class ODataReader(
 
     private static bool Readable(Decision decision, string field) => decision.Fields.Contains(field) && !decision.RedactedFields.Contains(field);
 
-    private (long? Top, long Skip) Paging(ODataUriParser parser)
-    {
-        var o = options.Value;
-        var top = parser.ParseTop();
-        var skip = parser.ParseSkip() ?? 0;
-        if (top is < 0 || skip < 0)
-        {
-            throw ODataRefusal.Invalid("$top and $skip are not negative");
-        }
-        if (top > o.MaxTop)
-        {
-            throw new ODataRefusal(400, ODataErrors.TopTooLarge, $"$top is at most {o.MaxTop}; follow @odata.nextLink for more", "$top");
-        }
-        if (skip > o.MaxCandidates)
-        {
-            throw new ODataRefusal(400, ODataErrors.TooBroad, $"$skip is at most {o.MaxCandidates}; narrow the query with $filter", "$skip");
-        }
-        return (top, skip);
-    }
-
-    /// <summary>The page size: the server's maximum, or less if the client prefers (Prefer: odata.maxpagesize=N).</summary>
-    private int PageSize(HttpContext http)
-    {
-        var max = options.Value.MaxPageSize;
-        foreach (var preference in http.Request.Headers["Prefer"].SelectMany(p => (p ?? "").Split(',')))
-        {
-            var parts = preference.Trim().Split('=', 2);
-            if (parts.Length == 2 && parts[0].Equals("odata.maxpagesize", StringComparison.OrdinalIgnoreCase) && int.TryParse(parts[1], out var preferred) && preferred > 0)
-            {
-                max = Math.Min(max, preferred);
-            }
-        }
-        return max;
-    }
-
-    private static Uri NextLink(HttpContext http, Uri root, long skip, long? top)
-    {
-        var kept = http.Request.Query.Where(q => q.Key is not ("$skip" or "$top"))
-            .SelectMany(q => q.Value.Select(v => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(v ?? "")}"))
-            .Append($"$skip={skip}");
-        if (top is { } t)
-        {
-            kept = kept.Append($"$top={t}");
-        }
-        var path = http.Request.Path.Value![(ODataEndpoints.Base.Length + 1)..];
-        return new Uri(root, $"{path}?{string.Join('&', kept)}");
-    }
-
     private static ODataRefusal TooBroad(ODataOptions o) =>
         new(400, ODataErrors.TooBroad, $"the query reaches more than {o.MaxCandidates} records to decide on; narrow it with $filter");
-
-    private static ODataRefusal PurposeRefusal(PurposeProblem problem)
-    {
-        var purposes = problem.Allowed.Count == 0 ? "none" : string.Join(", ", problem.Allowed.Select(p => p.Code));
-        return new ODataRefusal(400, ODataErrors.PurposeRequired, $"{problem.Description} Purposes you may use: {purposes}.");
-    }
 
     private static string Safe(string text) => text.Length > 40 ? text[..40] + "..." : text;
 }

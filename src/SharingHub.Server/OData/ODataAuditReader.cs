@@ -1,0 +1,79 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.OData;
+using SharingHub.Core.People;
+using SharingHub.Core.Records;
+using SharingHub.Data.Storage;
+using SharingHub.Policies.Decisions;
+using SharingHub.Server.Audit;
+using SharingHub.Server.Fhir;
+using SharingHub.Server.Identity;
+
+namespace SharingHub.Server.OData;
+
+/// <summary>
+/// AuditEntries, for information governance officers: access is decided once for the request (the
+/// ig-officer role and purpose audit-review, as for /audit/entries), then the filter, order, count and
+/// page all run in the database over the entries that concern the officer's own agency.
+/// </summary>
+internal sealed class ODataAuditReader(
+    ODataModel model,
+    IHubDbContextFactory contexts,
+    PersonSealer people,
+    PolicyDecisionPoint policy,
+    AuditScope audit,
+    TimeProvider clock,
+    IOptions<ODataOptions> options)
+{
+    public async Task<IResult> ReadAsync(AuditSet set, ODataGet get, CancellationToken ct)
+    {
+        var http = get.Http;
+        if (!FhirRequest.HasScope(http, set.ScopeType, 's'))
+        {
+            throw new ODataRefusal(403, ODataErrors.Forbidden, "the access token's scopes do not cover reading the audit log");
+        }
+        if (PurposeOfUse.Parse(http, policy).Problem is { } problem)
+        {
+            throw ODataQueryShape.PurposeRefusal(problem);
+        }
+        if (AuditAccess.Authorise(http, policy, audit, clock) is { } refusal)
+        {
+            throw refusal is IStatusCodeHttpResult { StatusCode: 403 }
+                ? new ODataRefusal(403, ODataErrors.Forbidden, "reading the audit log needs the ig-officer role and the audit-review purpose")
+                : new ODataRefusal(400, ODataErrors.PurposeRequired, $"name the purpose of use audit-review in the {PurposeOfUse.PurposeHeader} header");
+        }
+        if (get.Key is not null || get.ChronologyOf is not null)
+        {
+            throw ODataRefusal.NotSupported("audit entries are queried as a set, for example $filter=sequence eq 42");
+        }
+        await using var db = contexts.Create();
+        var entries = new AuditFilters(null, null, null, null, null, null, null, null, null).Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency);
+        var binder = new ODataBinder<AuditEntry>(set, db, people, clock.GetUtcNow(), options.Value.MaxNodes);
+        if (get.Parser.ParseFilter() is { } filter)
+        {
+            entries = entries.Where(binder.Filter(filter));
+        }
+        var selectExpand = get.Parser.ParseSelectAndExpand();
+        var (selected, expanded) = ODataQueryShape.Shape(model, set, selectExpand);
+        if (expanded.Count > 0)
+        {
+            throw ODataRefusal.NotSupported("audit entries have nothing to expand");
+        }
+        long? count = get.CountOnly || get.Parser.ParseCount() == true ? await entries.LongCountAsync(ct) : null;
+        if (get.CountOnly)
+        {
+            return ODataPayload.Count(count!.Value);
+        }
+        var (top, skip) = ODataQueryShape.Paging(get.Parser, options.Value);
+        var pageSize = (int)Math.Min(top ?? int.MaxValue, ODataQueryShape.PageSize(http, options.Value));
+        var ordered = get.Parser.ParseOrderBy() is { } orderBy ? binder.Order(entries, orderBy, a => a.Sequence) : entries.OrderByDescending(a => a.Sequence);
+        var page = await ordered.Skip((int)skip).Take(pageSize + 1).ToListAsync(ct);
+        var more = page.Count > pageSize && (top is null || pageSize < top);
+        page = page.Take(pageSize).ToList();
+        audit.Count = page.Count;
+        var entities = page.Select(a => new ODataEntity(set, selected.Where(f => f.Get is not null).Select(f => new ODataProperty { Name = f.Name, Value = f.Get!(a) }).ToList(),
+            null, [], [], [])).ToList();
+        var next = more ? ODataQueryShape.NextLink(http, get.ServiceRoot, skip + page.Count, top is null ? null : top - page.Count) : null;
+        return await ODataPayload.CollectionAsync(model.Model, get.ServiceRoot, set, selectExpand, entities, count, next);
+    }
+}
