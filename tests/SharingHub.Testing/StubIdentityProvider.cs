@@ -1,11 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace SharingHub.Testing;
 
@@ -34,10 +29,7 @@ public sealed class StubIdentityProvider : IAsyncDisposable
 
     public static async Task<StubIdentityProvider> StartAsync(string agency, TestKey? key = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         StubIdentityProvider? stub = null;
         app.MapGet("/realms/{realm}/.well-known/openid-configuration", (string realm) => Results.Json(new
         {
@@ -50,7 +42,7 @@ public sealed class StubIdentityProvider : IAsyncDisposable
             return Results.Text(JsonSerializer.Serialize(new { keys = stub._keys.Select(k => k.PublicJwk()) }), "application/json");
         });
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = LoopbackApp.AddressOf(app);
         stub = new StubIdentityProvider(app, address, agency, key ?? TestKey.NewRsa());
         return stub;
     }

@@ -3,12 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Azure.Core;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
 
 namespace SharingHub.Testing;
@@ -40,10 +35,7 @@ public sealed class StubKeyVault : IAsyncDisposable
 
     public static async Task<StubKeyVault> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         StubKeyVault? vault = null;
         app.Use(async (context, next) =>
         {
@@ -91,7 +83,7 @@ public sealed class StubKeyVault : IAsyncDisposable
             }
         });
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = LoopbackApp.AddressOf(app);
         vault = new StubKeyVault(app, new Uri(address + "/"));
         return vault;
     }

@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace SharingHub.Testing;
 
@@ -68,10 +63,7 @@ public sealed class StubMaisPartner : IAsyncDisposable
 
     public static async Task<StubMaisPartner> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         StubMaisPartner? stub = null;
         app.MapPost("/{name}/token", async (string name, HttpContext http) =>
         {
@@ -109,7 +101,7 @@ public sealed class StubMaisPartner : IAsyncDisposable
             }
         });
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = LoopbackApp.AddressOf(app);
         stub = new StubMaisPartner(app, address);
         return stub;
     }

@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace SharingHub.Testing;
 
@@ -34,10 +29,7 @@ public sealed class StubReceiver : IAsyncDisposable
 
     public static async Task<StubReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
+        var app = LoopbackApp.Create();
         StubReceiver? stub = null;
         app.MapPost("/hook", async (HttpContext http) =>
         {
@@ -56,7 +48,7 @@ public sealed class StubReceiver : IAsyncDisposable
             return Results.Ok();
         });
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = LoopbackApp.AddressOf(app);
         stub = new StubReceiver(app, address + "/hook");
         return stub;
     }

@@ -144,25 +144,14 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
         {
             return (default, $"the answer is not JSON ({(type is null ? "no content type" : type[..Math.Min(type.Length, 40)])})");
         }
-        if (response.Content.Headers.ContentLength > limit)
+        await using var stream = await response.Content.ReadAsStreamAsync(ct);
+        if (await Hosting.BoundedBody.ReadAsync(stream, response.Content.Headers.ContentLength, limit, ct) is not { } body)
         {
             return (default, $"the answer is larger than {limit} bytes");
         }
-        await using var stream = await response.Content.ReadAsStreamAsync(ct);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, ct)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > limit)
-            {
-                return (default, $"the answer is larger than {limit} bytes");
-            }
-        }
         try
         {
-            using var doc = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 32 });
+            using var doc = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
             return (doc.RootElement.Clone(), null);
         }
         catch (JsonException)

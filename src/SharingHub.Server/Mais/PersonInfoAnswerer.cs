@@ -58,7 +58,7 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
         {
             return PersonAnswer.NoMatch;
         }
-        var summaries = shown.Where(x => knownBy.Contains(x.Involvement.OwningAgency) || x.Decision.IsPermit)
+        var summaries = shown
             .OrderBy(x => x.Involvement.StartedAt)
             .Select(x => new InvolvementSummary(x.Involvement.OwningAgency, x.Involvement.Service, x.Involvement.Status == InvolvementStatus.Open ? "open" : "closed",
                 x.Decision.Fields.Contains("startedAt") ? x.Involvement.StartedAt : null, x.Decision.Fields.Contains("endedAt") ? x.Involvement.EndedAt : null))

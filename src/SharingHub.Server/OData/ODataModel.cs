@@ -238,8 +238,6 @@ internal sealed class ODataModel
         Sets = sets.ToFrozenDictionary(s => s.Name, StringComparer.Ordinal);
     }
 
-    public ODataSet SetOf(IEdmEntityType type) => Sets.Values.Single(s => s.Type == type);
-
     public static string EnumName(System.Enum value)
     {
         var name = value.ToString();

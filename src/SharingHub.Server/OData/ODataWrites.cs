@@ -6,7 +6,6 @@ using SharingHub.Core.Crypto;
 using SharingHub.Core.People;
 using SharingHub.Core.Records;
 using SharingHub.Core.Time;
-using SharingHub.Data.Linkage;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 using SharingHub.Server.Audit;
@@ -22,7 +21,7 @@ namespace SharingHub.Server.OData;
 /// the model, so an unknown property or a value of the wrong type is refused by name.
 /// </summary>
 internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory contexts, FhirWriter records, PersonSealer people, IFieldCipher cipher,
-    PolicyDecisionPoint policy, PersonLinker linker, AuditScope audit, TimeProvider clock)
+    PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock)
 {
     private static readonly HashSet<string> ServerSet = ["id", "owningAgency", "createdAt", "updatedAt"];
     private static readonly HashSet<string> EventChanges = ["occurredAt", "category", "significance", "summary", "detail"];
@@ -52,7 +51,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
             await using var db = contexts.Create();
             Record record = set.Name == ODataModel.Events ? await StageEventAsync(db, agency, body, http.RequestAborted) : StagePerson(agency, body);
             db.Add(record);
-            await SaveAsync(db, record is Person, http.RequestAborted);
+            await SaveAsync(db, http.RequestAborted);
             audit.RecordWrite(RecordFacts.For(record), "create");
             var location = new Uri(ODataEndpoints.ServiceRoot(http), $"{set.Name}({record.Id})");
             http.Response.Headers.Location = location.ToString();
@@ -107,7 +106,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
             }
             record.Version = expected + 1;
             record.UpdatedAt = clock.UtcNowForStorage();
-            await SaveAsync(db, record is Person, http.RequestAborted);
+            await SaveAsync(db, http.RequestAborted);
             audit.RecordWrite(RecordFacts.For(record), "update");
             http.Response.Headers.ETag = record.ETag;
             return Results.NoContent();
@@ -138,17 +137,9 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         {
             throw new ODataRefusal(415, ODataErrors.InvalidBody, "send the entity as application/json");
         }
-        if (http.Request.ContentLength > FhirBody.MaxBytes)
-        {
-            throw new ODataRefusal(413, ODataErrors.InvalidBody, $"the body is larger than the {FhirBody.MaxBytes} bytes accepted");
-        }
-        using var buffer = new MemoryStream();
-        await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
-        if (buffer.Length > FhirBody.MaxBytes)
-        {
-            throw new ODataRefusal(413, ODataErrors.InvalidBody, $"the body is larger than the {FhirBody.MaxBytes} bytes accepted");
-        }
-        buffer.Position = 0;
+        var body = await Hosting.BoundedBody.ReadAsync(http.Request.Body, http.Request.ContentLength, FhirBody.MaxBytes, http.RequestAborted)
+            ?? throw new ODataRefusal(413, ODataErrors.InvalidBody, $"the body is larger than the {FhirBody.MaxBytes} bytes accepted");
+        using var buffer = new MemoryStream(body, writable: false);
         var message = new RequestMessage(buffer, http.Request.ContentType!);
         var settings = new ODataMessageReaderSettings
         {
@@ -368,23 +359,16 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         }
     }
 
-    private async Task SaveAsync(HubDbContext db, bool peopleChanged, CancellationToken ct)
+    private async Task SaveAsync(HubDbContext db, CancellationToken ct)
     {
-        try
+        switch (await records.SaveChangesAsync(db, ct))
         {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            throw new ODataRefusal(412, ODataErrors.PreconditionFailed, "the record changed while this request was being made: read it again and reapply your change");
-        }
-        catch (DbUpdateException)
-        {
-            throw new ODataRefusal(409, "Conflict", "the write conflicts with a record stored at the same time (for example the same source reference); nothing was saved");
-        }
-        if (peopleChanged)
-        {
-            linker.Forget();
+            case SaveConflict.Stale:
+                throw new ODataRefusal(412, ODataErrors.PreconditionFailed, FhirWriter.StaleMessage);
+            case SaveConflict.Duplicate:
+                throw new ODataRefusal(409, "Conflict", FhirWriter.ConflictMessage);
+            default:
+                break;
         }
     }
 

@@ -28,25 +28,14 @@ internal static class FhirBody
         {
             return (default, FhirResults.Outcome(415, "not-supported", "send the resource as application/fhir+json"));
         }
-        if (http.Request.ContentLength > maxBytes)
+        if (await Hosting.BoundedBody.ReadAsync(http.Request.Body, http.Request.ContentLength, maxBytes, http.RequestAborted) is not { } body)
         {
             return (default, FhirResults.Outcome(413, "too-costly", $"the body is larger than the {maxBytes} bytes accepted"));
-        }
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
-        {
-            if (buffer.Length + read > maxBytes)
-            {
-                return (default, FhirResults.Outcome(413, "too-costly", $"the body is larger than the {maxBytes} bytes accepted"));
-            }
-            buffer.Write(chunk, 0, read);
         }
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 32 });
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
         }
         catch (JsonException e)
         {

@@ -10,6 +10,13 @@ using SharingHub.Policies.Decisions;
 
 namespace SharingHub.Server.Fhir.Write;
 
+/// <summary>Why a save did not happen: the record changed meanwhile, or a concurrent write took the same unique value.</summary>
+internal enum SaveConflict
+{
+    Stale,
+    Duplicate,
+}
+
 /// <summary>What a write did: the record created, found (conditional create) or updated, or why it was refused.</summary>
 internal sealed record WriteOutcome(Record? Record, bool Created, IResult? Problem)
 {
@@ -23,8 +30,14 @@ internal sealed record WriteOutcome(Record? Record, bool Created, IResult? Probl
 /// </summary>
 internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeProvider clock, PolicyDecisionPoint policy, PersonLinker linker, WorkingCalendar calendar)
 {
-    /// <summary>Saves everything staged, in one transaction; a concurrent change or duplicate reference is a conflict, not an error.</summary>
-    public async Task<IResult?> SaveAsync(HubDbContext db, CancellationToken ct)
+    public const string StaleMessage = "the record changed while this request was being made: read it again and reapply your change";
+    public const string ConflictMessage = "the write conflicts with a record stored at the same time (for example the same source reference); nothing was saved";
+
+    /// <summary>
+    /// Saves everything staged, in one transaction (FHIR and OData writes both come here); a concurrent
+    /// change or duplicate reference is a conflict, not an error, answered in each API's own format.
+    /// </summary>
+    public async Task<SaveConflict?> SaveChangesAsync(HubDbContext db, CancellationToken ct)
     {
         try
         {
@@ -39,13 +52,20 @@ internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeP
         }
         catch (DbUpdateConcurrencyException)
         {
-            return FhirResults.PreconditionFailed("the record changed while this request was being made: read it again and reapply your change");
+            return SaveConflict.Stale;
         }
         catch (DbUpdateException)
         {
-            return FhirResults.Conflict("the write conflicts with a record stored at the same time (for example the same source reference); nothing was saved");
+            return SaveConflict.Duplicate;
         }
     }
+
+    public async Task<IResult?> SaveAsync(HubDbContext db, CancellationToken ct) => await SaveChangesAsync(db, ct) switch
+    {
+        null => null,
+        SaveConflict.Stale => FhirResults.PreconditionFailed(StaleMessage),
+        _ => FhirResults.Conflict(ConflictMessage),
+    };
 
     public async Task<WriteOutcome> CreatePatientAsync(HubDbContext db, string agency, JsonElement root, string? ifNoneExist, Guid? id, CancellationToken ct)
     {
