@@ -22,6 +22,15 @@ public interface IDataKeyStore
     /// <summary>Adds a key; returns false when a key with that id already exists (another writer won the race).</summary>
     bool TryAdd(WrappedDataKey key);
 
+    /// <summary>
+    /// Adds several keys in one write, all or none; returns false (nothing added) when any of them
+    /// already exists. Bulk loads of new people use it to make their keys in one commit, not one each.
+    /// </summary>
+    bool TryAddAll(IReadOnlyCollection<WrappedDataKey> keys);
+
+    /// <summary>Which of these key ids exist (destroyed ones included).</summary>
+    IReadOnlySet<string> Existing(IReadOnlyCollection<string> keyIds);
+
     IReadOnlyList<WrappedDataKey> All();
 
     /// <summary>The highest generation ever made for this agency and key scope, destroyed ones included (0 if none).</summary>

@@ -31,6 +31,42 @@ public sealed class DataKeyRing(IDataKeyStore store, IKeyEncryptionKeyProvider k
         return (active.KeyId, key);
     }
 
+    /// <summary>
+    /// Makes the first key of each scope that has never had one, all in one write (a bulk load of new
+    /// people would otherwise commit one key row per person). Scopes that already have keys, or whose
+    /// batch loses a race with another writer, are left to <see cref="GetOrCreateActive"/> on first use.
+    /// </summary>
+    public void PrepareNew(IEnumerable<(string Agency, string Scope)> scopes)
+    {
+        var wanted = scopes.Distinct().Where(s => !_activeIds.ContainsKey(s))
+            .ToDictionary(s => string.Create(CultureInfo.InvariantCulture, $"{s.Agency}/{s.Scope}/1"), StringComparer.Ordinal);
+        if (wanted.Count == 0)
+        {
+            return;
+        }
+        var existing = store.Existing(wanted.Keys);
+        var made = new List<(WrappedDataKey Wrapped, byte[] Key)>();
+        foreach (var (keyId, (agency, scope)) in wanted.Where(w => !existing.Contains(w.Key)))
+        {
+            var dataKey = RandomNumberGenerator.GetBytes(32);
+            var kekId = keks.KekIdFor(agency);
+            made.Add((new WrappedDataKey(keyId, agency, scope, 1, kekId, keks.Wrap(kekId, dataKey), clock.GetUtcNow(), null), dataKey));
+        }
+        if (made.Count > 0 && store.TryAddAll([.. made.Select(m => m.Wrapped)]))
+        {
+            foreach (var (wrapped, key) in made)
+            {
+                _unwrapped[wrapped.KeyId] = (key, clock.GetUtcNow());
+                _activeIds[(wrapped.Agency, wrapped.DataClass)] = wrapped.KeyId;
+            }
+            return;
+        }
+        foreach (var (_, key) in made)
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+    }
+
     /// <summary>Null when the key is unknown, destroyed or cannot be unwrapped: its fields are then unavailable.</summary>
     public byte[]? Find(string keyId)
     {

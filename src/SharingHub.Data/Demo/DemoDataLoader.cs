@@ -4,6 +4,7 @@ using SharingHub.Core.Crypto;
 using SharingHub.Core.People;
 using SharingHub.Core.Records;
 using SharingHub.Core.Time;
+using SharingHub.Crypto.Keys;
 using SharingHub.Data.Storage;
 
 namespace SharingHub.Data.Demo;
@@ -12,7 +13,7 @@ namespace SharingHub.Data.Demo;
 /// Writes generated families through field encryption and blind indexing, exactly as pushed records
 /// are stored, in batches so large sets load in reasonable time.
 /// </summary>
-public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher cipher, IBlindIndexer indexer, TimeProvider clock, Linkage.PersonLinker linker, ILogger<DemoDataLoader> logger)
+public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher cipher, DataKeyRing keys, IBlindIndexer indexer, TimeProvider clock, Linkage.PersonLinker linker, ILogger<DemoDataLoader> logger)
 {
     private const int FamiliesPerBatch = 50;
 
@@ -68,6 +69,8 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
     private async Task WriteBatchAsync(List<DemoFamily> families, DemoLoadSummary summary, CancellationToken cancellationToken)
     {
         var now = clock.UtcNowForStorage();
+        // Each person's own key, made for the whole batch in one write rather than one commit per person.
+        keys.PrepareNew(families.SelectMany(f => f.People).Select(p => (p.Agency, FieldContext.SubjectScope(EntityMapper.PersonDataClass, p.Id))));
         await using var db = contexts.Create();
         db.ChangeTracker.AutoDetectChangesEnabled = false;
         foreach (var family in families)

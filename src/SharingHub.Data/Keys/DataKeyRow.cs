@@ -82,17 +82,7 @@ internal sealed class EfDataKeyStore(IHubDbContextFactory contexts) : IDataKeySt
     public bool TryAdd(WrappedDataKey key)
     {
         using var db = contexts.Create();
-        db.DataKeys.Add(new DataKeyRow
-        {
-            KeyId = key.KeyId,
-            Agency = key.Agency,
-            DataClass = key.DataClass,
-            Generation = key.Generation,
-            KekId = key.KekId,
-            WrappedKey = key.WrappedKey,
-            CreatedAt = key.CreatedAt,
-            DestroyedAt = key.DestroyedAt,
-        });
+        db.DataKeys.Add(Row(key));
         try
         {
             db.SaveChanges();
@@ -103,4 +93,45 @@ internal sealed class EfDataKeyStore(IHubDbContextFactory contexts) : IDataKeySt
             return false;
         }
     }
+
+    public bool TryAddAll(IReadOnlyCollection<WrappedDataKey> keys)
+    {
+        using var db = contexts.Create();
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        db.DataKeys.AddRange(keys.Select(Row));
+        try
+        {
+            // One SaveChanges is one transaction: a conflict on any key adds none of them.
+            db.SaveChanges();
+            return true;
+        }
+        catch (DbUpdateException) when (Existing(keys.Select(k => k.KeyId).ToList()).Count > 0)
+        {
+            return false;
+        }
+    }
+
+    public IReadOnlySet<string> Existing(IReadOnlyCollection<string> keyIds)
+    {
+        using var db = contexts.Create();
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        // In slices, so a large batch stays within every engine's limit on bound parameters.
+        foreach (var slice in keyIds.Chunk(500))
+        {
+            found.UnionWith(db.DataKeys.AsNoTracking().Where(k => slice.Contains(k.KeyId)).Select(k => k.KeyId));
+        }
+        return found;
+    }
+
+    private static DataKeyRow Row(WrappedDataKey key) => new()
+    {
+        KeyId = key.KeyId,
+        Agency = key.Agency,
+        DataClass = key.DataClass,
+        Generation = key.Generation,
+        KekId = key.KekId,
+        WrappedKey = key.WrappedKey,
+        CreatedAt = key.CreatedAt,
+        DestroyedAt = key.DestroyedAt,
+    };
 }

@@ -97,6 +97,33 @@ public sealed class AesGcmFieldCipherTests : IDisposable
     }
 
     [Fact]
+    public void Given_a_bulk_load_of_new_people_when_their_keys_are_prepared_then_each_gets_its_own_first_key_and_shredded_scopes_never_reuse_one()
+    {
+        var (shredded, second, third) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        FieldContext Name(Guid person) => new(person, "FamilyName", "la", "person.demographics", person);
+        var ring = new DataKeyRing(_store, LocalKeyRing.OpenOrCreate(Path.Combine(_folder, "keyring.json")), TimeProvider.System);
+        var cipher = new AesGcmFieldCipher(ring);
+        var old = cipher.Encrypt("Before", Name(shredded));
+        ring.DestroySubject(shredded);
+        var before = _store.Count;
+
+        ring.PrepareNew([.. new[] { shredded, second, third, second }.Select(p => ("la", FieldContext.SubjectScope("person.demographics", p)))]);
+
+        Assert.Equal(before + 2, _store.Count);
+        var secondName = cipher.Encrypt("Secondname", Name(second));
+        var thirdName = cipher.Encrypt("Thirdname", Name(third));
+        Assert.Equal(before + 2, _store.Count);
+        Assert.Equal($"la/person.demographics@{second:N}/1", secondName.KeyId);
+        Assert.NotEqual(secondName.KeyId, thirdName.KeyId);
+        // The shredded person's destroyed first key is not made again: their next write starts generation 2.
+        Assert.Equal($"la/person.demographics@{shredded:N}/2", cipher.Encrypt("After", Name(shredded)).KeyId);
+        Assert.False(cipher.Decrypt(old, Name(shredded)).IsAvailable);
+        // Another process reads the prepared keys from the store.
+        var other = new AesGcmFieldCipher(new DataKeyRing(_store, LocalKeyRing.OpenOrCreate(Path.Combine(_folder, "keyring.json")), TimeProvider.System));
+        Assert.Equal("Secondname", other.Decrypt(secondName, Name(second)).Value);
+    }
+
+    [Fact]
     public void Given_two_people_of_one_agency_when_one_is_crypto_shredded_then_only_their_own_fields_are_unavailable()
     {
         var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
@@ -133,6 +160,24 @@ internal sealed class InMemoryDataKeyStore : IDataKeyStore
         _keys.Values.Where(k => k.Agency == agency && k.DataClass == dataClass && k.DestroyedAt is null).MaxBy(k => k.Generation);
 
     public bool TryAdd(WrappedDataKey key) => _keys.TryAdd(key.KeyId, key);
+
+    public bool TryAddAll(IReadOnlyCollection<WrappedDataKey> keys)
+    {
+        lock (_keys)
+        {
+            if (keys.Any(k => _keys.ContainsKey(k.KeyId)))
+            {
+                return false;
+            }
+            foreach (var key in keys)
+            {
+                _keys[key.KeyId] = key;
+            }
+            return true;
+        }
+    }
+
+    public IReadOnlySet<string> Existing(IReadOnlyCollection<string> keyIds) => keyIds.Where(_keys.ContainsKey).ToHashSet(StringComparer.Ordinal);
 
     public void Destroy(string keyId) => _keys[keyId] = _keys[keyId] with { DestroyedAt = DateTimeOffset.UtcNow };
 
