@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -15,32 +16,67 @@ public static class AuditHashing
 {
     public static byte[] Canonical(AuditEntry e)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteNumber("v", 1);
-            json.WriteNumber("seq", e.Sequence);
-            json.WriteNumber("at", UnixMicroseconds(e.RecordedAt));
-            json.WriteString("req", e.RequestId);
-            json.WriteString("agency", e.Agency);
-            json.WriteString("actor", e.Actor);
-            json.WriteString("purpose", e.Purpose);
-            json.WriteString("enquiry", e.EnquiryId?.ToString("D"));
-            json.WriteString("action", e.Action);
-            json.WriteString("outcome", e.Outcome);
-            json.WriteString("decision", e.Decision);
-            json.WriteBoolean("override", e.IsOverride);
-            json.WriteString("subjects", e.Subjects);
-            json.WriteString("owners", e.Owners);
-            json.WriteString("body", e.Body);
-            json.WriteString("prev", Convert.ToHexStringLower(e.PreviousHash));
-            json.WriteEndObject();
-        }
-        return buffer.ToArray();
+        var buffer = new ArrayBufferWriter<byte>(512);
+        WriteCanonical(e, buffer);
+        return buffer.WrittenSpan.ToArray();
     }
 
-    public static byte[] LeafHash(AuditEntry e) => MerkleTree.LeafHash(Canonical(e));
+    /// <summary>The Merkle leaf hash of the entry's canonical bytes: SHA-256(0x00 || canonical), written without a copy.</summary>
+    public static byte[] LeafHash(AuditEntry e)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        buffer.GetSpan(1)[0] = 0;
+        buffer.Advance(1);
+        WriteCanonical(e, buffer);
+        return SHA256.HashData(buffer.WrittenSpan);
+    }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_json;
+
+    private static void WriteCanonical(AuditEntry e, ArrayBufferWriter<byte> buffer)
+    {
+        var json = t_json ??= new Utf8JsonWriter(buffer);
+        json.Reset(buffer);
+        json.WriteStartObject();
+        json.WriteNumber("v", 1);
+        json.WriteNumber("seq", e.Sequence);
+        json.WriteNumber("at", UnixMicroseconds(e.RecordedAt));
+        json.WriteString("req", e.RequestId);
+        json.WriteString("agency", e.Agency);
+        json.WriteString("actor", e.Actor);
+        json.WriteString("purpose", e.Purpose);
+        Span<char> text = stackalloc char[2 * MerkleTree.HashSize];
+        if (e.EnquiryId is { } enquiry && enquiry.TryFormat(text, out var written, "D"))
+        {
+            json.WriteString("enquiry", text[..written]);
+        }
+        else
+        {
+            json.WriteNull("enquiry");
+        }
+        json.WriteString("action", e.Action);
+        json.WriteString("outcome", e.Outcome);
+        json.WriteString("decision", e.Decision);
+        json.WriteBoolean("override", e.IsOverride);
+        json.WriteString("subjects", e.Subjects);
+        json.WriteString("owners", e.Owners);
+        json.WriteString("body", e.Body);
+        if (e.PreviousHash.Length <= MerkleTree.HashSize && Convert.TryToHexStringLower(e.PreviousHash, text, out written))
+        {
+            json.WriteString("prev", text[..written]);
+        }
+        else
+        {
+            json.WriteString("prev", Convert.ToHexStringLower(e.PreviousHash));
+        }
+        json.WriteEndObject();
+        json.Flush();
+    }
 
     public static long UnixMicroseconds(DateTimeOffset at) => (at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 

@@ -1,0 +1,75 @@
+using System.Text;
+using SharingHub.Core.Records;
+using SharingHub.Crypto.Audit;
+
+namespace SharingHub.Crypto.Tests.Audit;
+
+public sealed class AuditHashingTests
+{
+    private static AuditEntry Entry(long sequence, Guid? enquiry, byte[] previous) => new()
+    {
+        Sequence = sequence,
+        RecordedAt = new DateTimeOffset(2026, 11, 22, 9, 30, 15, TimeSpan.Zero).AddTicks(1234560),
+        RequestId = "req-\u00e9\"1",
+        Agency = "police",
+        Actor = "officer-7",
+        Purpose = "s47-enquiry",
+        EnquiryId = enquiry,
+        Action = "event.read",
+        Outcome = "success",
+        Decision = "permit",
+        IsOverride = false,
+        Subjects = "|6b1f4c0e-7d43-4c55-9a51-0cd7d2d8a001|",
+        Owners = "|health|",
+        Body = """{"resources":[{"type":"event","decision":"permit"}]}""",
+        PreviousHash = previous,
+    };
+
+    [Fact]
+    public void Given_a_stored_entry_then_its_canonical_form_and_leaf_hash_are_fixed_so_logs_written_earlier_still_verify()
+    {
+        var previous = Enumerable.Range(0, 32).Select(i => (byte)(i * 7)).ToArray();
+        var entry = Entry(42, Guid.Parse("0b1f4c0e-7d43-4c55-9a51-0cd7d2d8a001"), previous);
+        var canonical = Encoding.UTF8.GetString(AuditHashing.Canonical(entry));
+        Assert.Equal(
+            """{"v":1,"seq":42,"at":1795339815123456,"req":"req-\u00E9\u00221","agency":"police","actor":"officer-7","purpose":"s47-enquiry","enquiry":"0b1f4c0e-7d43-4c55-9a51-0cd7d2d8a001","action":"event.read","outcome":"success","decision":"permit","override":false,"subjects":"|6b1f4c0e-7d43-4c55-9a51-0cd7d2d8a001|","owners":"|health|","body":"{\u0022resources\u0022:[{\u0022type\u0022:\u0022event\u0022,\u0022decision\u0022:\u0022permit\u0022}]}","prev":"00070e151c232a31383f464d545b626970777e858c939aa1a8afb6bdc4cbd2d9"}""",
+            canonical);
+        Assert.Equal(Convert.ToHexStringLower(MerkleTree.LeafHash(AuditHashing.Canonical(entry))), Convert.ToHexStringLower(AuditHashing.LeafHash(entry)));
+        Assert.Equal("d7676e84e0b6c70b510b8fa401e58ca7fe1988ee25399f4811cc6da6e702e529", Convert.ToHexStringLower(AuditHashing.LeafHash(entry)));
+        // No enquiry and the first entry's empty previous hash.
+        Assert.Contains("\"enquiry\":null", Encoding.UTF8.GetString(AuditHashing.Canonical(Entry(1, null, []))), StringComparison.Ordinal);
+        Assert.EndsWith("\"prev\":\"\"}", Encoding.UTF8.GetString(AuditHashing.Canonical(Entry(1, null, []))), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Given_a_long_log_hashed_on_every_core_then_it_verifies_and_the_first_altered_or_missing_entry_is_named()
+    {
+        var log = new List<AuditEntry>();
+        var previous = Array.Empty<byte>();
+        for (var sequence = 1; sequence <= 10_000; sequence++)
+        {
+            var entry = Entry(sequence, sequence % 3 == 0 ? null : Guid.NewGuid(), previous);
+            entry.EntryHash = AuditHashing.LeafHash(entry);
+            previous = entry.EntryHash;
+            log.Add(entry);
+        }
+        var keys = new Dictionary<string, System.Security.Cryptography.ECDsa>();
+        var whole = AuditVerifier.Verify(log, [], keys);
+        Assert.True(whole.Ok, whole.Problem);
+        Assert.Equal(10_000, whole.EntriesChecked);
+
+        log[6_000].Body += " ";
+        log[8_500].Body += " ";
+        var altered = AuditVerifier.Verify(log, [], keys);
+        Assert.False(altered.Ok);
+        Assert.Equal(6_001, altered.FirstBadSequence);
+        Assert.Equal("entry 6001 was altered after it was written", altered.Problem);
+
+        log[6_000].Body = log[6_000].Body[..^1];
+        log[8_500].Body = log[8_500].Body[..^1];
+        log.RemoveAt(4_096);
+        var missing = AuditVerifier.Verify(log, [], keys);
+        Assert.Equal(4_097, missing.FirstBadSequence);
+        Assert.Equal(4_096, missing.EntriesChecked);
+    }
+}
