@@ -93,7 +93,7 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
             summary.People += family.People.Count;
             summary.Events += family.Events.Count;
         }
-        await db.SaveChangesAsync(cancellationToken);
+        await BulkInsert.SaveAddedAsync(db, cancellationToken);
     }
 }
 
