@@ -22,7 +22,7 @@ public static class DataServiceCollectionExtensions
             .Validate(o => Enum.IsDefined(o.Engine), $"{DatabaseOptions.Section}:Engine must be Sqlite or Postgres")
             .ValidateOnStart();
 
-        services.AddDbContextFactory<SqliteHubDbContext>((sp, o) => o.UseSqlite(Options(sp).ConnectionString));
+        services.AddDbContextFactory<SqliteHubDbContext>((sp, o) => o.UseSqlite(Options(sp).ConnectionString).AddInterceptors(new SqliteTuning()));
         services.AddDbContextFactory<PostgresHubDbContext>((sp, o) => o.UseNpgsql(Options(sp).ConnectionString));
         services.TryAddSingleton<IHubDbContextFactory>(sp => Options(sp).Engine switch
         {

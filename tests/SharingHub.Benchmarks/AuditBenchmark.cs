@@ -48,7 +48,7 @@ internal static class AuditBenchmark
         }));
         var groupRate = grouped / clock.Elapsed.TotalSeconds;
         report.Add(new Figure("audit", "durable append, one caller at a time (baseline)", singleRate, null, 1, "itself"));
-        report.Add(new Figure("audit", "durable append, 64 concurrent callers, group commit", groupRate, null, groupRate / singleRate, "one at a time (speed-up)"));
+        report.Add(new Figure("audit", "durable append, 64 concurrent callers, group commit", groupRate, null, groupRate / singleRate, "one at a time (speed-up)", Kind.AuditAppend));
 
         var checkpoint = await services.GetRequiredService<AuditCheckpointer>().CheckpointNowAsync(CancellationToken.None);
         await using var db = services.GetRequiredService<IHubDbContextFactory>().Create();
@@ -74,7 +74,7 @@ internal static class AuditBenchmark
             throw new InvalidOperationException($"the benchmark's own log did not verify: {verified.Problem}");
         }
         report.Add(new Figure("audit", "hash every entry's stored form, one core (baseline)", hashRate, null, 1, "itself"));
-        report.Add(new Figure("audit", $"verify {entries.Count:N0} entries and {checkpoints.Count} checkpoints", verifyRate, null, hashRate / verifyRate, "bare hashing (cost ratio)"));
+        report.Add(new Figure("audit", $"verify {entries.Count:N0} entries and {checkpoints.Count} checkpoints", verifyRate, null, hashRate / verifyRate, "bare hashing (cost ratio)", Kind.AuditVerify));
 
         await writer.StopAsync(CancellationToken.None);
 
@@ -101,7 +101,7 @@ internal static class AuditBenchmark
             {
                 throw new InvalidOperationException($"the benchmark's own log did not verify: {whole.Problem}");
             }
-            report.Add(new Figure("audit", $"verify {whole.EntriesChecked:N0} entries streamed from the database (as audit verify does)", streamRate, null, hashRate / streamRate, "bare hashing (cost ratio)"));
+            report.Add(new Figure("audit", $"verify {whole.EntriesChecked:N0} entries streamed from the database (as audit verify does)", streamRate, null, hashRate / streamRate, "bare hashing (cost ratio)", Kind.AuditVerify));
         }
         var proofs = services.GetRequiredService<AuditProofs>();
         await proofs.InclusionAsync(1, big!.TreeSize, CancellationToken.None);

@@ -31,7 +31,7 @@ internal static class HttpBenchmark
         await using var hub = await HubProcess.StartAsync(database);
         using var http = new HttpClient(NoDelayHandler()) { BaseAddress = hub.Url, Timeout = TimeSpan.FromSeconds(60) };
         var token = await TokenAsync(http, "demo-la-lcpp");
-        var (enquiry, child) = await EnquiryAsync(http, token);
+        var (enquiry, child) = ChronologySubject(options);
         var chronology = await JsonAsync(await SecuredAsync(http, token, $"/fhir/Patient/{child}/$chronology", enquiry));
         var entries = chronology.GetProperty("total").GetInt32();
         var eventId = chronology.GetProperty("entry").EnumerateArray().Select(e => e.GetProperty("resource"))
@@ -43,9 +43,9 @@ internal static class HttpBenchmark
         var batch = smoke ? 10 : 100;
         foreach (var concurrency in smoke ? new[] { 4 } : [1, 8, 32])
         {
-            await Compare(report, $"{size}: single record read, concurrency {concurrency}", rounds, batch, concurrency,
+            await Compare(report, Kind.Read, engine, events, $"{size}: single record read, concurrency {concurrency}", rounds, batch, concurrency,
                 () => Secured(token, $"/fhir/Observation/{eventId}", enquiry), () => new HttpRequestMessage(HttpMethod.Get, $"/bench/baseline/Observation/{eventId}"), http);
-            await Compare(report, $"{size}: chronology ({entries} entries), concurrency {concurrency}", rounds, Math.Max(batch / 5, 4), concurrency,
+            await Compare(report, Kind.Chronology, engine, events, $"{size}: chronology ({entries} entries), concurrency {concurrency}", rounds, Math.Max(batch / 5, 4), concurrency,
                 () => Secured(token, $"/fhir/Patient/{child}/$chronology", enquiry), () => new HttpRequestMessage(HttpMethod.Get, $"/bench/baseline/Patient/{child}/chronology"), http);
         }
         // The same filtered, ordered, paged question asked in OData and as a FHIR search (the second column is FHIR, not a baseline).
@@ -53,10 +53,10 @@ internal static class HttpBenchmark
         var fhir = $"/fhir/Observation?patient={child}&date=ge2024-01-01&_sort=-date&_count=20";
         foreach (var concurrency in smoke ? new[] { 4 } : [1, 8])
         {
-            await Compare(report, $"{size}: OData filtered, ordered, paged query vs the FHIR search equivalent, concurrency {concurrency}", rounds, Math.Max(batch / 2, 4),
+            await Compare(report, Kind.None, engine, events, $"{size}: OData filtered, ordered, paged query vs the FHIR search equivalent, concurrency {concurrency}", rounds, Math.Max(batch / 2, 4),
                 concurrency, () => Secured(token, odata, enquiry), () => Secured(token, fhir, enquiry), http);
         }
-        await CostLimitsAsync(report, http, size, token, enquiry);
+        await CostLimitsAsync(report, http, size, events, token, enquiry);
         // What decrypting costs within a chronology read: the baseline with its sealed fields against the baseline without them.
         var withFields = await CompareAsync($"{size}: chronology baseline with sealed fields opened vs left out", rounds, Math.Max(batch / 5, 4), 1,
             () => new HttpRequestMessage(HttpMethod.Get, $"/bench/baseline/Patient/{child}/chronology"),
@@ -69,13 +69,13 @@ internal static class HttpBenchmark
             report.Add(new Figure("crypto", $"{size}: share of a secured chronology read (p50, concurrency 1) spent opening and writing its sealed fields",
                 secured.Secured.PerSecond, null, share, "share of the secured read's p50"));
         }
-        await Compare(report, $"{size}: authenticated ping vs anonymous (token validation, cached)", rounds, batch * 2, 8,
+        await Compare(report, Kind.Token, engine, events, $"{size}: authenticated ping vs anonymous (token validation, cached)", rounds, batch * 2, 8,
             () => Authenticated(token, "/bench/ping-authenticated"), () => new HttpRequestMessage(HttpMethod.Get, "/bench/ping"), http);
         await IngestBenchmark.RunAsync(report, database, http, await TokenAsync(http, "demo-health-practitioner"), size, smoke);
     }
 
     /// <summary>Counts, includes and expands over the whole store: each must answer, or be refused by a cost limit, within a second.</summary>
-    private static async Task CostLimitsAsync(Report report, HttpClient http, string size, string token, string enquiry)
+    private static async Task CostLimitsAsync(Report report, HttpClient http, string size, int events, string token, string enquiry)
     {
         string[] queries =
         [
@@ -95,13 +95,13 @@ internal static class HttpBenchmark
                 slowest = Math.Max(slowest, clock.Elapsed.TotalMilliseconds);
                 status = (int)response.StatusCode;
             }
-            report.AddCost(new CostCheck($"{size}: {query}", status, slowest));
+            report.AddCost(new CostCheck($"{size}: {query}", status, slowest, events));
         }
     }
 
-    private static async Task Compare(Report report, string name, int rounds, int batch, int concurrency,
+    private static async Task Compare(Report report, Kind kind, DatabaseEngine engine, int events, string name, int rounds, int batch, int concurrency,
         Func<HttpRequestMessage> secured, Func<HttpRequestMessage> baseline, HttpClient http) =>
-        report.AddLatency(await CompareAsync(name, rounds, batch, concurrency, secured, baseline, http));
+        report.AddLatency((await CompareAsync(name, rounds, batch, concurrency, secured, baseline, http)) with { Kind = kind, Engine = engine, Events = events, Concurrency = concurrency });
 
     private static async Task<LatencyFigure> CompareAsync(string name, int rounds, int batch, int concurrency,
         Func<HttpRequestMessage> secured, Func<HttpRequestMessage> baseline, HttpClient http)
@@ -197,12 +197,34 @@ internal static class HttpBenchmark
         return (await JsonAsync(response)).GetProperty("access_token").GetString()!;
     }
 
-    private static async Task<(string Enquiry, string Child)> EnquiryAsync(HttpClient http, string token)
+    /// <summary>
+    /// The child whose chronology is read: of the open enquiries among the first hundred families (the
+    /// same families at every size, as each family's data depends only on the seed and its index), the
+    /// child with the most records about them in every agency, so the same chronology is read at each size.
+    /// </summary>
+    private static (string Enquiry, string Child) ChronologySubject(DemoOptions options)
     {
-        using var response = await http.SendAsync(Authenticated(token, "/me"));
-        var enquiry = (await JsonAsync(response)).GetProperty("enquiries")[0];
-        var child = enquiry.GetProperty("subjects").EnumerateArray().First(s => s.GetProperty("role").GetString() == "child").GetProperty("person").GetString()!;
-        return (enquiry.GetProperty("id").GetString()!, child);
+        var generator = new DemoGenerator(options);
+        var best = (Enquiry: "", Child: "", Entries: -1);
+        for (var index = 0; index < Math.Min(options.Families, 100); index++)
+        {
+            var family = generator.GenerateFamily(index);
+            foreach (var enquiry in family.Enquiries.Where(e => e.Status == Core.Records.EnquiryStatus.Open))
+            {
+                foreach (var (child, _) in enquiry.Subjects.Where(s => s.Role == "child"))
+                {
+                    var individual = family.People.Single(p => p.Id == child).IndividualKey;
+                    var records = family.People.Where(p => p.IndividualKey == individual).Select(p => p.Id).ToHashSet();
+                    var entries = family.Events.Count(e => e.SubjectIds.Any(records.Contains)) + family.Involvements.Count(i => records.Contains(i.PersonId))
+                        + family.States.Count(s => records.Contains(s.PersonId));
+                    if (entries > best.Entries)
+                    {
+                        best = (enquiry.Id.ToString(), child.ToString(), entries);
+                    }
+                }
+            }
+        }
+        return best.Entries >= 0 ? (best.Enquiry, best.Child) : throw new InvalidOperationException("no open enquiry with a child in the first families");
     }
 
     private static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
@@ -228,6 +250,14 @@ internal sealed record Latency(double PerSecond, double P50, double P95, double 
 
 internal sealed record LatencyFigure(string Name, Latency Secured, Latency Baseline)
 {
+    public Kind Kind { get; init; }
+
+    public DatabaseEngine Engine { get; init; }
+
+    public int Events { get; init; }
+
+    public int Concurrency { get; init; }
+
     public double RatioP50 => Secured.P50 / Baseline.P50;
     public double RatioP95 => Secured.P95 / Baseline.P95;
 

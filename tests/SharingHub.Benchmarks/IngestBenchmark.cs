@@ -54,7 +54,7 @@ internal static class IngestBenchmark
         var plain = bundles * (EventsPerBundle + 1) / clock.Elapsed.TotalSeconds;
         report.Add(new Figure("ingest", $"{size}: plain batched inserts of sealed rows (baseline)", plain, null, 1, "itself"));
         report.Add(new Figure("ingest", $"{size}: FHIR transaction bundles (1 patient + {EventsPerBundle} events), validated, encrypted, indexed, audited", secured, null,
-            secured / plain, "plain inserts (share of their rate)"));
+            secured / plain, "plain inserts (share of their rate)", Kind.Ingest));
     }
 
     private static string NhsNumber(int serial)

@@ -5,10 +5,22 @@ using System.Text.Json;
 
 namespace SharingHub.Benchmarks;
 
-internal sealed record Figure(string Area, string Name, double PerSecond, double? BytesPerOperation, double RatioToBaseline, string Baseline);
+internal sealed record Figure(string Area, string Name, double PerSecond, double? BytesPerOperation, double RatioToBaseline, string Baseline, Kind Kind = Kind.None);
+
+/// <summary>What a figure measures, where a target is set for it.</summary>
+internal enum Kind
+{
+    None,
+    Read,
+    Chronology,
+    Token,
+    AuditAppend,
+    AuditVerify,
+    Ingest,
+}
 
 /// <summary>A broad query's answer (or its refusal by a cost limit) and the slowest of its runs: the target is under a second either way.</summary>
-internal sealed record CostCheck(string Name, int Status, double SlowestMs)
+internal sealed record CostCheck(string Name, int Status, double SlowestMs, int Events)
 {
     public bool WithinASecond => SlowestMs < 1_000;
 }
@@ -70,16 +82,115 @@ internal sealed class Report
                 text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {c.Name} | {c.Status} | {c.SlowestMs:N0} | {(c.WithinASecond ? "yes" : "NO")} |"));
             }
         }
+        Growth(text);
+        Targets(text);
         return text.ToString();
+    }
+
+    /// <summary>The same reads (secured, one at a time) at each data size, each p95 against the p95 at 100,000 events (or the smallest size run).</summary>
+    private void Growth(StringBuilder text)
+    {
+        var reads = _latencies.Where(l => l.Kind is Kind.Read or Kind.Chronology && l.Concurrency == 1).ToList();
+        if (reads.Select(r => r.Events).Distinct().Count() < 2)
+        {
+            return;
+        }
+        text.AppendLine();
+        text.AppendLine("How cost grows with data: the same record and the same child's chronology, secured, one request at a time (ms):");
+        text.AppendLine();
+        text.AppendLine("| engine | read | events | p50 | p95 | p99 | p95 / p95 at the reference size |");
+        text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var group in reads.GroupBy(r => (r.Engine, r.Kind)))
+        {
+            var reference = ReferenceSize(group);
+            foreach (var r in group.OrderBy(r => r.Events))
+            {
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {r.Engine} | {(r.Kind == Kind.Read ? "single record" : "chronology")} | {r.Events:N0} | {r.Secured.P50:N2} | {r.Secured.P95:N2} | {r.Secured.P99:N2} | {r.Secured.P95 / reference.Secured.P95:N2} (vs {reference.Events:N0}) |"));
+            }
+        }
+    }
+
+    private static LatencyFigure ReferenceSize(IEnumerable<LatencyFigure> sizes) =>
+        sizes.OrderBy(r => r.Events).FirstOrDefault(r => r.Events == 100_000) ?? sizes.OrderBy(r => r.Events).First();
+
+    /// <summary>Each target of the benchmark issue with where this run stands.</summary>
+    private void Targets(StringBuilder text)
+    {
+        var rows = new List<(string Target, string Measured, bool? Met)>();
+        string Range(IEnumerable<double> values, string format = "N2") =>
+            values.Min().ToString(format, CultureInfo.InvariantCulture) + (values.Max() - values.Min() > 0.005 ? "-" + values.Max().ToString(format, CultureInfo.InvariantCulture) : "");
+        var secured = _latencies.Where(l => l.Kind is Kind.Read or Kind.Chronology).ToList();
+        foreach (var kind in new[] { Kind.Read, Kind.Chronology })
+        {
+            var of = secured.Where(l => l.Kind == kind).ToList();
+            if (of.Count > 0)
+            {
+                rows.Add(($"secured {(kind == Kind.Read ? "single-record read" : "chronology")} at most 1.5x its baseline (p50), every size and concurrency",
+                    Range(of.Select(l => l.RatioP50)) + "x", of.All(l => l.RatioP50 <= 1.5)));
+            }
+        }
+        foreach (var engine in secured.Where(l => l.Kind == Kind.Read && l.Concurrency == 1).GroupBy(l => l.Engine))
+        {
+            var reference = ReferenceSize(engine);
+            var largest = engine.MaxBy(l => l.Events)!;
+            if (largest.Events > reference.Events)
+            {
+                var ratio = largest.Secured.P95 / reference.Secured.P95;
+                rows.Add(($"{engine.Key}: single-record read p95 at 10,000,000 events at most 1.3x its p95 at 100,000 (measured: {largest.Events:N0} against {reference.Events:N0})",
+                    string.Create(CultureInfo.InvariantCulture, $"{ratio:N2}x ({largest.Secured.P95:N2} ms against {reference.Secured.P95:N2} ms)"), largest.Events >= 10_000_000 ? ratio <= 1.3 : null));
+            }
+        }
+        var token = _latencies.Where(l => l.Kind == Kind.Token).ToList();
+        if (token.Count > 0)
+        {
+            rows.Add(("authenticated requests at most 1.05x unauthenticated (cached token validation, p50)", Range(token.Select(l => l.RatioP50)) + "x", token.All(l => l.RatioP50 <= 1.05)));
+        }
+        var appends = _figures.Where(f => f.Kind == Kind.AuditAppend).ToList();
+        if (appends.Count > 0)
+        {
+            rows.Add(("durable audit appends at least 5,000 per second", Range(appends.Select(f => f.PerSecond), "N0") + "/s", appends.All(f => f.PerSecond >= 5_000)));
+        }
+        var verify = _figures.Where(f => f.Kind == Kind.AuditVerify).ToList();
+        if (verify.Count > 0)
+        {
+            rows.Add(("audit verification at least 1,000,000 entries per second", Range(verify.Select(f => f.PerSecond), "N0") + "/s", verify.All(f => f.PerSecond >= 1_000_000)));
+        }
+        var ingest = _figures.Where(f => f.Kind == Kind.Ingest).ToList();
+        if (ingest.Count > 0)
+        {
+            rows.Add(("ingestion at least 0.5x plain batched inserts of the same rows", Range(ingest.Select(f => f.RatioToBaseline)) + "x", ingest.All(f => f.RatioToBaseline >= 0.5)));
+        }
+        if (_costs.Count > 0)
+        {
+            var largest = _costs.Max(c => c.Events);
+            var atLargest = _costs.Where(c => c.Events == largest).ToList();
+            rows.Add(($"no count, include or expand over 10,000,000 rows runs over a second (measured at {largest:N0} events)",
+                string.Create(CultureInfo.InvariantCulture, $"{atLargest.Count(c => !c.WithinASecond)} of {atLargest.Count} over a second; slowest {atLargest.Max(c => c.SlowestMs):N0} ms"),
+                largest >= 10_000_000 ? atLargest.All(c => c.WithinASecond) : null));
+        }
+        if (rows.Count == 0)
+        {
+            return;
+        }
+        text.AppendLine();
+        text.AppendLine("Targets (met: yes / no; - where this run did not reach the size the target names):");
+        text.AppendLine();
+        text.AppendLine("| target | measured | met |");
+        text.AppendLine("| --- | --- | --- |");
+        foreach (var (target, measured, met) in rows)
+        {
+            text.AppendLine($"| {target} | {measured} | {met switch { true => "yes", false => "no", null => "-" }} |");
+        }
     }
 
     public string Json() => JsonSerializer.Serialize(new
     {
         started = _started,
         machine = Machine,
-        figures = _figures,
-        http = _latencies.Select(l => new { l.Name, secured = l.Secured, baseline = l.Baseline, ratioP50 = l.RatioP50, ratioP95 = l.RatioP95 }),
-        costLimits = _costs.Select(c => new { c.Name, c.Status, c.SlowestMs, c.WithinASecond }),
+        figures = _figures.Select(f => new { f.Area, f.Name, f.PerSecond, f.BytesPerOperation, f.RatioToBaseline, f.Baseline, kind = f.Kind.ToString() }),
+        http = _latencies.Select(l => new { l.Name, kind = l.Kind.ToString(), engine = l.Engine.ToString(), l.Events, l.Concurrency, secured = l.Secured, baseline = l.Baseline, ratioP50 = l.RatioP50, ratioP95 = l.RatioP95 }),
+        costLimits = _costs.Select(c => new { c.Name, c.Events, c.Status, c.SlowestMs, c.WithinASecond }),
     }, new JsonSerializerOptions { WriteIndented = true });
 
     public void Print(string? folder)

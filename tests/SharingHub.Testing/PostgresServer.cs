@@ -31,6 +31,12 @@ public sealed class PostgresServer
 
     public static Task<PostgresServer> GetAsync() => Shared.Value;
 
+    /// <summary>
+    /// Set before the first <see cref="GetAsync"/> to run the server as production would (every commit
+    /// flushed, a buffer pool sized for the data), for benchmarks. Tests run without flushes, for speed.
+    /// </summary>
+    public static bool Durable { get; set; }
+
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={Port};Username={Superuser};Database={database};Pooling=true;Maximum Pool Size=20;Timeout=30";
 
@@ -72,7 +78,8 @@ public sealed class PostgresServer
             try
             {
                 await RunAsync("pg_ctl", ["-D", data, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60", "-o",
-                    $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                    $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 " +
+                    (Durable ? "-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=1GB" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
                     "start"], asPostgresUser, binaries);
                 var server = new PostgresServer(root, binaries, asPostgresUser, port);
                 AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
