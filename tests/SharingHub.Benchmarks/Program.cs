@@ -4,7 +4,7 @@ using SharingHub.Data.Storage;
 
 // A benchmark prints figures; it is not a test. Build in Release, then run from the repository root:
 //   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|policy|audit|crypto|http] [--smoke]
-//       [--engine sqlite|postgres|both] [--events 10000,100000] [--out DIR]
+//       [--engine sqlite|postgres|both] [--events 10000,100000,1000000] [--out DIR]
 var smoke = args.Contains("--smoke");
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 var which = args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).DefaultIfEmpty("all").First();
@@ -15,7 +15,7 @@ var engines = (Option("--engine") ?? (smoke ? "sqlite" : "both")) switch
     "both" => [DatabaseEngine.Sqlite, DatabaseEngine.Postgres],
     var other => throw new ArgumentException($"--engine {other}: use sqlite, postgres or both"),
 };
-var sizes = (Option("--events") ?? (smoke ? "300" : "10000,100000")).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+var sizes = (Option("--events") ?? (smoke ? "300,600" : "10000,100000,1000000")).Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 var report = new Report();
 // PostgreSQL as production runs it: the durable audit commit is measured as durable on both engines.
 SharingHub.Testing.PostgresServer.Durable = true;
