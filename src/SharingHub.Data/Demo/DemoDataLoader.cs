@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using SharingHub.Core.Crypto;
@@ -43,22 +44,49 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
                 throw new DemoAlreadyLoadedException($"demo data with seed {options.Seed} is already in this database; choose another --seed");
             }
         }
+        // Two stages on two threads: families are generated, sealed and staged on a context while the
+        // previous batch is written, so a large load runs at the pace of the slower stage, not their sum.
         var summary = new DemoLoadSummary();
-        var batch = new List<DemoFamily>(FamiliesPerBatch);
-        foreach (var family in generator.Generate())
+        var staged = Channel.CreateBounded<StagedBatch>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var producer = Task.Run(() => StageAllAsync(generator, staged.Writer, failed.Token), CancellationToken.None);
+        try
         {
-            batch.Add(family);
-            if (batch.Count == FamiliesPerBatch)
+            await foreach (var batch in staged.Reader.ReadAllAsync(failed.Token))
             {
-                await WriteBatchAsync(batch, summary, cancellationToken);
+                await using (batch.Context)
+                {
+                    await BulkInsert.SaveAddedAsync(batch.Context, failed.Token);
+                }
+                summary.Families += batch.Families;
+                summary.People += batch.People;
+                summary.Events += batch.Events;
                 progress?.Report(summary);
-                batch.Clear();
             }
         }
-        if (batch.Count > 0)
+        catch
         {
-            await WriteBatchAsync(batch, summary, cancellationToken);
-            progress?.Report(summary);
+            await failed.CancelAsync();
+            throw;
+        }
+        finally
+        {
+            // Whatever the producer staged but was not written is let go; its own failure, if any, is rethrown here.
+            try
+            {
+                await producer;
+            }
+            catch (OperationCanceledException) when (failed.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // Stopped because writing failed: that failure is the one being thrown.
+            }
+            finally
+            {
+                while (staged.Reader.TryRead(out var unwritten))
+                {
+                    await unwritten.Context.DisposeAsync();
+                }
+            }
         }
         linker.Forget();
         logger.LogInformation("Demo data loaded: {Families} families, {People} person records, {Events} events (seed {Seed})",
@@ -66,16 +94,48 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
         return summary;
     }
 
-    private async Task WriteBatchAsync(List<DemoFamily> families, DemoLoadSummary summary, CancellationToken cancellationToken)
+    private async Task StageAllAsync(DemoGenerator generator, ChannelWriter<StagedBatch> staged, CancellationToken cancellationToken)
+    {
+        Exception? failure = null;
+        try
+        {
+            var batch = new List<DemoFamily>(FamiliesPerBatch);
+            foreach (var family in generator.Generate())
+            {
+                batch.Add(family);
+                if (batch.Count == FamiliesPerBatch)
+                {
+                    await staged.WriteAsync(Stage(batch), cancellationToken);
+                    batch = new List<DemoFamily>(FamiliesPerBatch);
+                }
+            }
+            if (batch.Count > 0)
+            {
+                await staged.WriteAsync(Stage(batch), cancellationToken);
+            }
+        }
+        catch (Exception e)
+        {
+            failure = e;
+            throw;
+        }
+        finally
+        {
+            staged.TryComplete(failure);
+        }
+    }
+
+    /// <summary>A batch of families sealed and staged as added entities on a context of its own, ready to be written.</summary>
+    private StagedBatch Stage(List<DemoFamily> families)
     {
         var now = clock.UtcNowForStorage();
         // Each person's own key, made for the whole batch in one write rather than one commit per person.
         keys.PrepareNew(families.SelectMany(f => f.People).Select(p => (p.Agency, FieldContext.SubjectScope(EntityMapper.PersonDataClass, p.Id))));
-        await using var db = contexts.Create();
+        var db = contexts.Create();
         db.ChangeTracker.AutoDetectChangesEnabled = false;
+        var map = new EntityMapper(cipher, indexer, now);
         foreach (var family in families)
         {
-            var map = new EntityMapper(cipher, indexer, now);
             db.People.AddRange(family.People.Select(map.Person));
             db.Households.AddRange(family.Households.Select(map.Household));
             db.Relationships.AddRange(family.Relationships.Select(map.Relationship));
@@ -89,12 +149,11 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
                 db.InformationRequests.AddRange(enquiry.Requests.Select(r => map.Request(enquiry.Id, r)));
             }
             db.Referrals.AddRange(family.Referrals.Select(map.Referral));
-            summary.Families++;
-            summary.People += family.People.Count;
-            summary.Events += family.Events.Count;
         }
-        await BulkInsert.SaveAddedAsync(db, cancellationToken);
+        return new StagedBatch(db, families.Count, families.Sum(f => f.People.Count), families.Sum(f => f.Events.Count));
     }
+
+    private sealed record StagedBatch(HubDbContext Context, int Families, int People, int Events);
 }
 
 public sealed class DemoAlreadyLoadedException(string message) : Exception(message);

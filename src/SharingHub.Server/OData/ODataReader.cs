@@ -194,7 +194,9 @@ internal sealed class ODataReader(
         var batch = new List<T>(Batch);
         // A first page needs only its own rows decided; later batches are full size.
         var batchSize = count ? Batch : (int)Math.Clamp(skip + wanted + 1, 16, Batch);
-        await foreach (var row in rows.AsAsyncEnumerable().WithCancellation(ct))
+        // No more than one past the candidate limit is ever decided, so the query says so: the database can
+        // then stop early (a top-N through an index) rather than join and sort every reachable row first.
+        await foreach (var row in rows.Take(o.MaxCandidates + 1).AsAsyncEnumerable().WithCancellation(ct))
         {
             batch.Add(row);
             if (batch.Count < batchSize)
