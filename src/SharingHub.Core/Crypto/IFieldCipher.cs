@@ -33,6 +33,11 @@ public interface IFieldCipher
     /// or moved, which is tampering, not an expected state.
     /// </summary>
     FieldPlaintext Decrypt(EncryptedValue value, FieldContext context);
+
+    /// <summary>Readies the keys of values about to be decrypted together (one read of the key store, not one per key).</summary>
+    void Prefetch(IEnumerable<EncryptedValue?> values)
+    {
+    }
 }
 
 /// <summary>Keyed HMAC over a normalised identifier, so equality lookups need no plaintext.</summary>

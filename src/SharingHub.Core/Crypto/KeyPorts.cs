@@ -28,6 +28,9 @@ public interface IDataKeyStore
     /// </summary>
     bool TryAddAll(IReadOnlyCollection<WrappedDataKey> keys);
 
+    /// <summary>The stored keys among these ids, in one read (missing ids are left out).</summary>
+    IReadOnlyList<WrappedDataKey> FindMany(IReadOnlyCollection<string> keyIds);
+
     /// <summary>Which of these key ids exist (destroyed ones included).</summary>
     IReadOnlySet<string> Existing(IReadOnlyCollection<string> keyIds);
 

@@ -16,6 +16,7 @@ namespace SharingHub.Crypto.Fields;
 public sealed class AesGcmFieldCipher(DataKeyRing keys) : IFieldCipher
 {
     private const int MaxStackAssociatedData = 512;
+    private const int MaxCiphersPerThread = 4_096;
 
     [ThreadStatic]
     private static Dictionary<string, (byte[] Key, AesGcm Cipher)>? t_ciphers;
@@ -59,6 +60,8 @@ public sealed class AesGcmFieldCipher(DataKeyRing keys) : IFieldCipher
         }
     }
 
+    public void Prefetch(IEnumerable<EncryptedValue?> values) => keys.Prefetch(values.OfType<EncryptedValue>().Select(v => v.KeyId));
+
     private static AesGcm CipherFor(string keyId, byte[] key)
     {
         var ciphers = t_ciphers ??= new Dictionary<string, (byte[], AesGcm)>(StringComparer.Ordinal);
@@ -67,6 +70,15 @@ public sealed class AesGcmFieldCipher(DataKeyRing keys) : IFieldCipher
             return cached.Cipher;
         }
         cached.Cipher?.Dispose();
+        if (ciphers.Count >= MaxCiphersPerThread)
+        {
+            // Each person has keys of their own: a long-running thread would otherwise hold a cipher for everyone it ever read.
+            foreach (var (_, old) in ciphers.Values)
+            {
+                old.Dispose();
+            }
+            ciphers.Clear();
+        }
         var cipher = new AesGcm(key, EncryptedValue.TagSize);
         ciphers[keyId] = (key, cipher);
         return cipher;

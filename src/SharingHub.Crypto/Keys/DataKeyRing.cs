@@ -89,6 +89,50 @@ public sealed class DataKeyRing(IDataKeyStore store, IKeyEncryptionKeyProvider k
         }
     }
 
+    /// <summary>
+    /// Loads and unwraps, in one read of the store, every key among these that is not cached or is due
+    /// its recheck, so a page of records sealed under many keys (each person has their own) costs one
+    /// query rather than one per key. Destroyed, missing or unwrappable keys leave the cache as
+    /// <see cref="Find"/> would drop them.
+    /// </summary>
+    public void Prefetch(IEnumerable<string> keyIds)
+    {
+        var now = clock.GetUtcNow();
+        var due = keyIds.Distinct(StringComparer.Ordinal)
+            .Where(id => !_unwrapped.TryGetValue(id, out var entry) || now - entry.CheckedAt >= Recheck).ToList();
+        if (due.Count < 2)
+        {
+            return;
+        }
+        var stored = store.FindMany(due).ToDictionary(k => k.KeyId, StringComparer.Ordinal);
+        foreach (var keyId in due)
+        {
+            if (!stored.TryGetValue(keyId, out var key) || key.DestroyedAt is not null)
+            {
+                _unwrapped.TryRemove(keyId, out _);
+                continue;
+            }
+            try
+            {
+                var plain = keks.Unwrap(key.KekId, key.WrappedKey);
+                if (_unwrapped.TryGetValue(keyId, out var cached))
+                {
+                    // Still good: keep the cached copy (ciphers are cached against it), mark it checked.
+                    CryptographicOperations.ZeroMemory(plain);
+                    _unwrapped[keyId] = (cached.Key, now);
+                }
+                else
+                {
+                    _unwrapped[keyId] = (plain, now);
+                }
+            }
+            catch (KeyUnavailableException)
+            {
+                _unwrapped.TryRemove(keyId, out _);
+            }
+        }
+    }
+
     /// <summary>Starts a new generation for new writes; values under older generations stay readable.</summary>
     public string Rotate(string agency, string dataClass)
     {

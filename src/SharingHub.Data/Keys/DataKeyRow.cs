@@ -111,6 +111,17 @@ internal sealed class EfDataKeyStore(IHubDbContextFactory contexts) : IDataKeySt
         }
     }
 
+    public IReadOnlyList<WrappedDataKey> FindMany(IReadOnlyCollection<string> keyIds)
+    {
+        using var db = contexts.Create();
+        var found = new List<WrappedDataKey>(keyIds.Count);
+        foreach (var slice in keyIds.Chunk(500))
+        {
+            found.AddRange(db.DataKeys.AsNoTracking().Where(k => slice.Contains(k.KeyId)).AsEnumerable().Select(k => k.ToWrapped()));
+        }
+        return found;
+    }
+
     public IReadOnlySet<string> Existing(IReadOnlyCollection<string> keyIds)
     {
         using var db = contexts.Create();

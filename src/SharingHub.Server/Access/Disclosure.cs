@@ -9,6 +9,13 @@ namespace SharingHub.Server.Access;
 internal sealed class Disclosures(IFieldCipher cipher)
 {
     public Disclosure Of(Record record, Decision decision) => new(record, decision, cipher);
+
+    /// <summary>
+    /// Readies the keys of the people among these records (each person's own fields are sealed under a
+    /// key of their own), so opening a page of them reads the key store once, not once per person.
+    /// </summary>
+    public void Prefetch(IEnumerable<Record> records) =>
+        cipher.Prefetch(records.OfType<Person>().SelectMany(p => new[] { p.GivenName, p.FamilyName, p.BirthDate, p.Address }.Concat(p.Identifiers.Select(i => i.Value))));
 }
 
 /// <summary>

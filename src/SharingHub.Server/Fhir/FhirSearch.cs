@@ -71,6 +71,7 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             .ToList();
         var page = parameters.Shaping.Count ? [] : visible.Skip(parameters.Offset).Take(parameters.Count).ToList();
         access.ScopeCount(page.Count);
+        disclosures.Prefetch(page.Select(x => (Record)x.Record));
         var baseUrl = FhirEndpoints.BaseUrl(http);
         var entries = page.Select(x => new BundleEntry($"{baseUrl}/{type}/{x.Record.Id}",
             parameters.Shaping.Apply(FhirTypes.ToResource(map, disclosures.Of(x.Record, x.Decision))), new BundleSearch("match"))).ToList();

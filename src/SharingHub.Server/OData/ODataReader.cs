@@ -282,6 +282,7 @@ internal sealed class ODataReader(
             var ids = page.Where(x => Readable(x.Decision, expand.Navigation.PolicyField)).SelectMany(x => expand.Navigation.Targets(x.Record)).Distinct().ToList();
             targets[expand] = ids.Count == 0 ? [] : await model.Sets[expand.Navigation.TargetSet].PermittedAsync(db, access, ids, ct);
         }
+        disclosures.Prefetch(page.Select(x => (Record)x.Record).Concat(targets.Values.SelectMany(t => t.Values.Select(v => v.Record))));
         return disclosed.Select(d => Entity(set, d, selected, expanded.Select(e =>
         {
             if (!d.Shows(e.Navigation.PolicyField))

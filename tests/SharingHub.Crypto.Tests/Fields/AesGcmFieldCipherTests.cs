@@ -124,6 +124,26 @@ public sealed class AesGcmFieldCipherTests : IDisposable
     }
 
     [Fact]
+    public void Given_a_page_of_people_each_under_their_own_key_when_prefetched_then_the_store_is_read_once_and_a_shredded_key_stays_unavailable()
+    {
+        FieldContext Name(Guid person) => new(person, "FamilyName", "la", "person.demographics", person);
+        var people = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid()).ToList();
+        var sealedNames = people.Select(p => _cipher.Encrypt($"Name{p:N}", Name(p))).ToList();
+        var shredder = new DataKeyRing(_store, LocalKeyRing.OpenOrCreate(Path.Combine(_folder, "keyring.json")), TimeProvider.System);
+        shredder.DestroySubject(people[7]);
+        var reader = new AesGcmFieldCipher(new DataKeyRing(_store, LocalKeyRing.OpenOrCreate(Path.Combine(_folder, "keyring.json")), TimeProvider.System));
+        var before = _store.Reads;
+
+        reader.Prefetch(sealedNames);
+        var opened = people.Select((p, i) => (Person: p, Plain: i == 7 ? (FieldPlaintext?)null : reader.Decrypt(sealedNames[i], Name(p)))).Where(x => x.Plain is not null).ToList();
+
+        Assert.Equal(before + 1, _store.Reads);
+        Assert.Equal(39, opened.Count);
+        Assert.All(opened, x => Assert.Equal($"Name{x.Person:N}", x.Plain!.Value.Value));
+        Assert.False(reader.Decrypt(sealedNames[7], Name(people[7])).IsAvailable);
+    }
+
+    [Fact]
     public void Given_two_people_of_one_agency_when_one_is_crypto_shredded_then_only_their_own_fields_are_unavailable()
     {
         var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
@@ -154,7 +174,11 @@ internal sealed class InMemoryDataKeyStore : IDataKeyStore
 
     public int Count => _keys.Count;
 
-    public WrappedDataKey? Find(string keyId) => _keys.GetValueOrDefault(keyId);
+    public WrappedDataKey? Find(string keyId)
+    {
+        Reads++;
+        return _keys.GetValueOrDefault(keyId);
+    }
 
     public WrappedDataKey? FindActive(string agency, string dataClass) =>
         _keys.Values.Where(k => k.Agency == agency && k.DataClass == dataClass && k.DestroyedAt is null).MaxBy(k => k.Generation);
@@ -175,6 +199,14 @@ internal sealed class InMemoryDataKeyStore : IDataKeyStore
             }
             return true;
         }
+    }
+
+    public int Reads { get; private set; }
+
+    public IReadOnlyList<WrappedDataKey> FindMany(IReadOnlyCollection<string> keyIds)
+    {
+        Reads++;
+        return keyIds.Select(_keys.GetValueOrDefault).OfType<WrappedDataKey>().ToList();
     }
 
     public IReadOnlySet<string> Existing(IReadOnlyCollection<string> keyIds) => keyIds.Where(_keys.ContainsKey).ToHashSet(StringComparer.Ordinal);
