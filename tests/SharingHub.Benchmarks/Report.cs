@@ -61,7 +61,8 @@ internal sealed class Report
         if (_latencies.Count > 0)
         {
             text.AppendLine();
-            text.AppendLine("Over HTTP, secured against the in-process baseline with security off (latencies in ms; ratio = secured / baseline):");
+            text.AppendLine("Over HTTP, secured against the in-process baseline with security off (latencies in ms; ratio = secured / baseline).");
+            text.AppendLine("The OData rows compare two secured requests instead: the OData query against its FHIR search equivalent.");
             text.AppendLine();
             text.AppendLine("| measure | secured req/s | p50 | p95 | p99 | baseline req/s | p50 | p95 | ratio p50 | ratio p95 |");
             text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
