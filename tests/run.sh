@@ -39,14 +39,18 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 2
 fi
 
-# 3. Leftovers of an interrupted earlier run: test PostgreSQL servers and their folders.
+# 3. Leftovers of an interrupted earlier run: test PostgreSQL servers and their folders. Only those
+#    untouched for two hours: a benchmark or another test run may be using the recent ones right now.
+stale() { [ -d "$1" ] && [ -z "$(find "$1" -mmin -120 -print -quit 2>/dev/null)" ]; }
 for dir in "${TMPDIR:-/tmp}"/sharinghub-pg-*; do
-  [ -d "$dir/data" ] || continue
+  stale "$dir" || continue
   pid=$(head -1 "$dir/data/postmaster.pid" 2>/dev/null || true)
   [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
   rm -rf "$dir"
 done
-rm -rf "${TMPDIR:-/tmp}"/sharinghub-test-* 2>/dev/null || true
+for dir in "${TMPDIR:-/tmp}"/sharinghub-test-*; do
+  stale "$dir" && rm -rf "$dir"
+done
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
