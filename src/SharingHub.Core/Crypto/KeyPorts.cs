@@ -31,9 +31,6 @@ public interface IDataKeyStore
     /// <summary>The stored keys among these ids, in one read (missing ids are left out).</summary>
     IReadOnlyList<WrappedDataKey> FindMany(IReadOnlyCollection<string> keyIds);
 
-    /// <summary>Which of these key ids exist (destroyed ones included).</summary>
-    IReadOnlySet<string> Existing(IReadOnlyCollection<string> keyIds);
-
     IReadOnlyList<WrappedDataKey> All();
 
     /// <summary>The highest generation ever made for this agency and key scope, destroyed ones included (0 if none).</summary>

@@ -44,7 +44,7 @@ public sealed class DataKeyRing(IDataKeyStore store, IKeyEncryptionKeyProvider k
         {
             return;
         }
-        var existing = store.Existing(wanted.Keys);
+        var existing = store.FindMany(wanted.Keys).Select(k => k.KeyId).ToHashSet(StringComparer.Ordinal);
         var made = new List<(WrappedDataKey Wrapped, byte[] Key)>();
         foreach (var (keyId, (agency, scope)) in wanted.Where(w => !existing.Contains(w.Key)))
         {

@@ -136,19 +136,7 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
         var map = new EntityMapper(cipher, indexer, now);
         foreach (var family in families)
         {
-            db.People.AddRange(family.People.Select(map.Person));
-            db.Households.AddRange(family.Households.Select(map.Household));
-            db.Relationships.AddRange(family.Relationships.Select(map.Relationship));
-            db.Involvements.AddRange(family.Involvements.Select(map.Involvement));
-            db.States.AddRange(family.States.Select(map.State));
-            db.Events.AddRange(family.Events.Select(map.Event));
-            db.Consents.AddRange(family.Consents.Select(map.Consent));
-            foreach (var enquiry in family.Enquiries)
-            {
-                db.Enquiries.Add(map.Enquiry(enquiry));
-                db.InformationRequests.AddRange(enquiry.Requests.Select(r => map.Request(enquiry.Id, r)));
-            }
-            db.Referrals.AddRange(family.Referrals.Select(map.Referral));
+            map.Add(db, family);
         }
         return new StagedBatch(db, families.Count, families.Sum(f => f.People.Count), families.Sum(f => f.Events.Count));
     }
@@ -171,6 +159,24 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
     public const string PersonDataClass = "person.demographics";
     public const string ConfidentialAddressClass = "address.confidential";
     private readonly PersonSealer _people = new(cipher, indexer);
+
+    /// <summary>Every record of the family, sealed and indexed, added to the context (not saved).</summary>
+    public void Add(HubDbContext db, DemoFamily family)
+    {
+        db.People.AddRange(family.People.Select(Person));
+        db.Households.AddRange(family.Households.Select(Household));
+        db.Relationships.AddRange(family.Relationships.Select(Relationship));
+        db.Involvements.AddRange(family.Involvements.Select(Involvement));
+        db.States.AddRange(family.States.Select(State));
+        db.Events.AddRange(family.Events.Select(Event));
+        db.Consents.AddRange(family.Consents.Select(Consent));
+        foreach (var enquiry in family.Enquiries)
+        {
+            db.Enquiries.Add(Enquiry(enquiry));
+            db.InformationRequests.AddRange(enquiry.Requests.Select(r => Request(enquiry.Id, r)));
+        }
+        db.Referrals.AddRange(family.Referrals.Select(Referral));
+    }
 
     public Person Person(DemoPerson p)
     {

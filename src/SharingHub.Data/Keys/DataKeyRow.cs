@@ -105,7 +105,7 @@ internal sealed class EfDataKeyStore(IHubDbContextFactory contexts) : IDataKeySt
             db.SaveChanges();
             return true;
         }
-        catch (DbUpdateException) when (Existing(keys.Select(k => k.KeyId).ToList()).Count > 0)
+        catch (DbUpdateException) when (FindMany(keys.Select(k => k.KeyId).ToList()).Count > 0)
         {
             return false;
         }
@@ -115,21 +115,10 @@ internal sealed class EfDataKeyStore(IHubDbContextFactory contexts) : IDataKeySt
     {
         using var db = contexts.Create();
         var found = new List<WrappedDataKey>(keyIds.Count);
-        foreach (var slice in keyIds.Chunk(500))
-        {
-            found.AddRange(db.DataKeys.AsNoTracking().Where(k => slice.Contains(k.KeyId)).AsEnumerable().Select(k => k.ToWrapped()));
-        }
-        return found;
-    }
-
-    public IReadOnlySet<string> Existing(IReadOnlyCollection<string> keyIds)
-    {
-        using var db = contexts.Create();
-        var found = new HashSet<string>(StringComparer.Ordinal);
         // In slices, so a large batch stays within every engine's limit on bound parameters.
         foreach (var slice in keyIds.Chunk(500))
         {
-            found.UnionWith(db.DataKeys.AsNoTracking().Where(k => slice.Contains(k.KeyId)).Select(k => k.KeyId));
+            found.AddRange(db.DataKeys.AsNoTracking().Where(k => slice.Contains(k.KeyId)).AsEnumerable().Select(k => k.ToWrapped()));
         }
         return found;
     }

@@ -209,8 +209,6 @@ internal sealed class InMemoryDataKeyStore : IDataKeyStore
         return keyIds.Select(_keys.GetValueOrDefault).OfType<WrappedDataKey>().ToList();
     }
 
-    public IReadOnlySet<string> Existing(IReadOnlyCollection<string> keyIds) => keyIds.Where(_keys.ContainsKey).ToHashSet(StringComparer.Ordinal);
-
     public void Destroy(string keyId) => _keys[keyId] = _keys[keyId] with { DestroyedAt = DateTimeOffset.UtcNow };
 
     public IReadOnlyList<WrappedDataKey> All() => _keys.Values.OrderBy(k => k.KeyId, StringComparer.Ordinal).ToList();

@@ -23,19 +23,7 @@ public abstract class BulkInsertTests(DatabaseEngine engine) : DatabaseTest(engi
         {
             foreach (var family in generator.Generate())
             {
-                db.People.AddRange(family.People.Select(mapper.Person));
-                db.Households.AddRange(family.Households.Select(mapper.Household));
-                db.Relationships.AddRange(family.Relationships.Select(mapper.Relationship));
-                db.Involvements.AddRange(family.Involvements.Select(mapper.Involvement));
-                db.States.AddRange(family.States.Select(mapper.State));
-                db.Events.AddRange(family.Events.Select(mapper.Event));
-                db.Consents.AddRange(family.Consents.Select(mapper.Consent));
-                foreach (var enquiry in family.Enquiries)
-                {
-                    db.Enquiries.Add(mapper.Enquiry(enquiry));
-                    db.InformationRequests.AddRange(enquiry.Requests.Select(r => mapper.Request(enquiry.Id, r)));
-                }
-                db.Referrals.AddRange(family.Referrals.Select(mapper.Referral));
+                mapper.Add(db, family);
             }
             foreach (var entry in db.ChangeTracker.Entries())
             {
