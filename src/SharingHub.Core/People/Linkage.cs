@@ -16,8 +16,18 @@ public sealed record LinkageCandidate(
 /// <summary>Why two records are taken to be the same individual; the evidence is kept with every link.</summary>
 public enum LinkBasis
 {
-    /// <summary>The same agency identifier (NHS number, UPN, PNC ID, CRN, LA id) on both.</summary>
+    /// <summary>
+    /// The same identifier (NHS number, UPN, PNC ID, CRN, LA id) on both, each asserted by the authority that
+    /// issues it: the identifier alone decides.
+    /// </summary>
     SharedIdentifier,
+
+    /// <summary>
+    /// The same identifier on both where at least one record was written by an agency that does not issue it
+    /// (a police record carrying an NHS number): the identifier supports the link, and date of birth and
+    /// kind must agree as well.
+    /// </summary>
+    IdentifierAndBirthDate,
 
     /// <summary>Family name, date of birth and kind (child or adult) agree.</summary>
     NameAndBirthDate,
@@ -33,8 +43,31 @@ public sealed record PersonLink(Guid From, Guid To, LinkBasis Basis);
 /// shows one child's records in another child's chronology, which is worse than a missed link that a
 /// practitioner can still find by searching. Same-sex twins with one address are a known false link.
 /// </summary>
+/// <remarks>
+/// An identifier is evidence of identity only where its issuing authority asserts it: any writer can put
+/// any NHS number on its own record, and if that decided a link, a writer could choose whose records it
+/// reads. An identifier another agency asserts only supports a link that date of birth and kind confirm.
+/// </remarks>
 public static class LinkageRules
 {
+    /// <summary>The agency that issues each kind of identifier: only its assertion of one decides a link.</summary>
+    public static string Issuer(IdentifierKind kind) => kind switch
+    {
+        IdentifierKind.NhsNumber => "health",
+        IdentifierKind.Upn => "education",
+        IdentifierKind.PncId => "police",
+        IdentifierKind.Crn => "probation",
+        IdentifierKind.LaPersonId => "la",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no issuer is known for this identifier kind"),
+    };
+
+    /// <summary>Whether <paramref name="record"/>'s own agency issues identifiers of <paramref name="kind"/>.</summary>
+    public static bool Asserts(LinkageCandidate record, IdentifierKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return record.Agency == Issuer(kind);
+    }
+
     /// <summary>The strongest basis on which <paramref name="a"/> and <paramref name="b"/> are the same individual, or null.</summary>
     public static LinkBasis? Compare(LinkageCandidate a, LinkageCandidate b)
     {
@@ -44,13 +77,18 @@ public static class LinkageRules
         {
             return null;
         }
-        if (a.Identifiers.Any(x => b.Identifiers.Any(y => x.Kind == y.Kind && Same(x.Index, y.Index))))
+        var shared = a.Identifiers.Where(x => b.Identifiers.Any(y => x.Kind == y.Kind && Same(x.Index, y.Index))).Select(x => x.Kind).Distinct().ToList();
+        if (shared.Any(kind => Asserts(a, kind) && Asserts(b, kind)))
         {
             return LinkBasis.SharedIdentifier;
         }
         if (a.Kind != b.Kind || !Same(a.BirthDate, b.BirthDate))
         {
             return null;
+        }
+        if (shared.Count > 0)
+        {
+            return LinkBasis.IdentifierAndBirthDate;
         }
         if (Same(a.FamilyName, b.FamilyName))
         {

@@ -11,7 +11,8 @@ namespace SharingHub.Data.Linkage;
 /// Every rule needs a shared identifier or a shared date of birth, so those two indexes are the only
 /// candidate lookups: two queries per hop, whatever the number of people. Links are followed two hops
 /// (a record that matches the health record, which matches the council's, is the same child), and no
-/// more than <see cref="MaxRecords"/> records are ever considered.
+/// more than <see cref="MaxRecords"/> records are ever considered. Links are followed on only from records
+/// reached on evidence their writer could not simply assert (see <see cref="LinkageRules"/>).
 /// </summary>
 /// <remarks>
 /// Results are kept for <see cref="CacheFor"/>: the same enquiry's subjects are linked on every request
@@ -73,11 +74,18 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
                     {
                         continue;
                     }
+                    // Another agency's claim of an identifier supports a link to a record the request starts
+                    // from, and never carries linkage on: a writer's claim on a record it owns must not bridge
+                    // to a child nobody linked to the starting records.
+                    if (basis == LinkBasis.IdentifierAndBirthDate && hop > 0)
+                    {
+                        continue;
+                    }
                     if (pairs.Add(seed.Id.CompareTo(candidate.Id) < 0 ? (seed.Id, candidate.Id) : (candidate.Id, seed.Id)))
                     {
                         links.Add(new PersonLink(seed.Id, candidate.Id, basis));
                     }
-                    if (known.Count < MaxRecords && known.TryAdd(candidate.Id, candidate))
+                    if (known.Count < MaxRecords && known.TryAdd(candidate.Id, candidate) && basis != LinkBasis.IdentifierAndBirthDate)
                     {
                         next.Add(candidate);
                     }

@@ -291,9 +291,9 @@ public sealed class PolicyDecisionPoint
         (rule.AnyAgency || rule.RequesterAgencies.Contains(principal.Agency))
         && (rule.AnyRole || rule.Roles.Overlaps(principal.Roles));
 
-    private static bool InScope(Rule rule, Principal principal, string dataClass, string owner, bool isOwn) =>
+    private bool InScope(Rule rule, Principal principal, string dataClass, string owner, bool isOwn) =>
         RequesterMatches(rule, principal)
-        && (rule.AnyDataClass || rule.DataClasses.Contains(dataClass))
+        && (rule.DataClasses.Contains(dataClass) || (rule.AnyDataClass && !(_policy.DataClasses.TryGetValue(dataClass, out var c) && c.NamedOnly)))
         && (rule.AnySource || rule.Sources.Contains(owner) || (rule.SourceIsRequester && isOwn));
 
     private static string? UnmetCondition(Rule rule, AccessRequest request, DateTimeOffset now)

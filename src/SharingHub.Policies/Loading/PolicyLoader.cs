@@ -206,6 +206,7 @@ public static class PolicyLoader
                 var other => Report(entry, "sensitivity", $"sensitivity must be normal, sensitive or restricted, not '{other}'", Sensitivity.Normal),
             };
             var isProtected = entry.Bool("protected", false);
+            var namedOnly = entry.Bool("named-only", false);
             var description = entry.String("description");
             entry.RejectUnknownKeys();
             if (code is null || owner is null || description is null)
@@ -222,7 +223,7 @@ public static class PolicyLoader
                 entry.Errors.Add(entry.File, entry.LineOf("code"), $"data class '{code}' is defined twice or uses the reserved word 'any'");
                 continue;
             }
-            classes.Add(new DataClass(code, owner, sensitivity, isProtected, description, new SourceLocation(entry.File, entry.Line)));
+            classes.Add(new DataClass(code, owner, sensitivity, isProtected, description, new SourceLocation(entry.File, entry.Line)) { NamedOnly = namedOnly });
         }
         return classes;
     }

@@ -62,6 +62,12 @@ public sealed record DataClass(string Code, string Owner, Sensitivity Sensitivit
 {
     /// <summary>"any": the class is held by every agency (demographics, consents), so any agency may own such a record.</summary>
     public const string AnyOwner = "any";
+
+    /// <summary>
+    /// Reached only by a rule that names it: "data-classes: any" never covers it, not even for the owning
+    /// agency (the audit trail is for information governance, not for everyone whose agency it records).
+    /// </summary>
+    public bool NamedOnly { get; init; }
 }
 
 public sealed record NotifyOwner(int DelayHours);

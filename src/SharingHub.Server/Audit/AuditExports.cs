@@ -61,27 +61,28 @@ internal static class AuditExports
         return safe.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + safe.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : safe;
     }
 
+    /// <summary>
+    /// One entry as a FHIR AuditEvent. Total over every kind of line an entry can hold: decisions (permit or
+    /// deny), writes (an operation, no decision), brokered exchanges (a partner, no record ids).
+    /// </summary>
     public static object AuditEvent(AuditEntry a)
     {
         using var body = JsonDocument.Parse(a.Body);
-        var rules = body.RootElement.TryGetProperty("resources", out var resources)
-            ? resources.EnumerateArray().SelectMany(r => r.TryGetProperty("rules", out var ids) ? ids.EnumerateArray().Select(i => i.GetString()!) : []).Distinct().ToList()
+        var resources = body.RootElement.TryGetProperty("resources", out var found) && found.ValueKind == JsonValueKind.Array
+            ? found.EnumerateArray().ToList()
             : [];
-        var entities = resources.ValueKind == JsonValueKind.Array
-            ? resources.EnumerateArray().SelectMany(r => r.GetProperty("ids").EnumerateArray().Select(id => (object)new
-            {
-                what = new { identifier = new { system = "urn:sharinghub:" + r.GetProperty("type").GetString(), value = id.GetString() } },
-                securityLabel = new[] { new { system = "urn:sharinghub:data-class", code = r.GetProperty("dataClass").GetString() } },
-                detail = new[] { new { type = "decision", valueString = r.GetProperty("decision").GetString() } },
-            })).ToList()
-            : [];
+        var rules = resources.SelectMany(r => r.TryGetProperty("rules", out var ids) && ids.ValueKind == JsonValueKind.Array
+                ? ids.EnumerateArray().Select(i => i.GetString()).OfType<string>()
+                : []).Distinct().ToList();
+        var entities = resources.SelectMany(Entities).ToList();
+        var operations = resources.Select(r => Text(r, "operation")).OfType<string>().Distinct().ToList();
         return new
         {
             resourceType = "AuditEvent",
             id = a.Sequence.ToString(CultureInfo.InvariantCulture),
             type = new { system = "http://terminology.hl7.org/CodeSystem/audit-event-type", code = "rest", display = "RESTful Operation" },
             subtype = new[] { new { system = "urn:sharinghub:action", code = a.Action } },
-            action = "E",
+            action = operations.Count == 1 ? operations[0] switch { "create" => "C", "update" => "U", "delete" => "D", _ => "E" } : "E",
             recorded = a.RecordedAt.ToString("yyyy-MM-ddTHH:mm:ss.fffK", CultureInfo.InvariantCulture),
             outcome = a.Outcome switch { "success" => "0", "denied" or "rejected" or "not-found" => "4", _ => "8" },
             outcomeDesc = $"{a.Outcome}; decision {a.Decision}{(a.IsOverride ? "; override" : "")}",
@@ -104,4 +105,35 @@ internal static class AuditExports
             entity = entities.Count == 0 ? null : entities,
         };
     }
+
+    private static IEnumerable<object> Entities(JsonElement line)
+    {
+        var type = Text(line, "type") ?? "unknown";
+        var detail = new[] { ("decision", Text(line, "decision")), ("operation", Text(line, "operation")), ("state", Text(line, "state")), ("agency", Text(line, "agency")) }
+            .Where(d => d.Item2 is not null)
+            .Select(d => new { type = d.Item1, valueString = d.Item2! })
+            .ToList();
+        var dataClass = Text(line, "dataClass");
+        var labels = dataClass is null ? null : new[] { new { system = "urn:sharinghub:data-class", code = dataClass } };
+        if (line.TryGetProperty("ids", out var ids) && ids.ValueKind == JsonValueKind.Array)
+        {
+            return ids.EnumerateArray().Select(id => (object)new
+            {
+                what = new { identifier = new { system = "urn:sharinghub:" + type, value = id.ToString() } },
+                securityLabel = labels,
+                detail = detail.Count == 0 ? null : detail,
+            }).ToList();
+        }
+        // A line about something other than a stored record (a partner exchange): named, not identified.
+        var name = Text(line, "partner") ?? type;
+        return [new { what = new { display = name }, type = new { system = "urn:sharinghub:entity", code = type }, detail = detail.Count == 0 ? null : detail }];
+    }
+
+    private static string? Text(JsonElement line, string name) =>
+        line.TryGetProperty(name, out var value) ? value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.ToString(),
+            _ => null,
+        } : null;
 }

@@ -36,7 +36,32 @@ internal static class PurposeOfUse
         {
             return (null, null, new PurposeProblem("invalid_enquiry", $"{EnquiryHeader} must be an enquiry id (a UUID).", allowed));
         }
+        // An enquiry purpose is bound to its enquiry: without one it is the caller's mistake, not a missing record.
+        if (enquiryText.Length == 0 && allowed.First(p => p.Code == purpose).RequiresEnquiry)
+        {
+            return (null, null, new PurposeProblem("enquiry_required", $"The purpose '{purpose}' is bound to an enquiry: name it in the {EnquiryHeader} header.", allowed));
+        }
         return (purpose, enquiryText.Length > 0 ? Guid.Parse(enquiryText) : null, null);
+    }
+
+    /// <summary>
+    /// A write needs no purpose (an agency writes its own records), but one it names is held to the same
+    /// rules as a read's and recorded in the write's audit entry.
+    /// </summary>
+    public static PurposeProblem? ForWrite(HttpContext http, PolicyDecisionPoint policy, AuditScope audit)
+    {
+        if (!http.Request.Headers.ContainsKey(PurposeHeader) && !http.Request.Headers.ContainsKey(EnquiryHeader))
+        {
+            return null;
+        }
+        var (purpose, enquiry, problem) = Parse(http, policy);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        audit.Purpose = purpose;
+        audit.EnquiryId = enquiry;
+        return null;
     }
 
     /// <summary>The audit and other plain JSON endpoints' form of the refusal.</summary>

@@ -14,10 +14,12 @@ internal static class FhirRequest
             return refusal;
         }
         var problem = await access.OpenAsync(http, http.RequestAborted);
-        if (problem is null)
-        {
-            return null;
-        }
+        return problem is null ? null : PurposeRefusal(problem);
+    }
+
+    /// <summary>A purpose the caller cannot use, as an OperationOutcome naming the purposes they may.</summary>
+    public static IResult PurposeRefusal(Audit.PurposeProblem problem)
+    {
         var purposes = problem.Allowed.Count == 0 ? "none" : string.Join(", ", problem.Allowed.Select(p => p.Code));
         return FhirResults.Resource(new OperationOutcome([new OperationOutcomeIssue("error", problem.Code == "purpose_required" ? "required" : "invalid",
             $"{problem.Description} Purposes you may use: {purposes}.",

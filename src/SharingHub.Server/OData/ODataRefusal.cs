@@ -27,6 +27,7 @@ internal static class ODataErrors
     public const string Timeout = "QueryTimeout";
     public const string TopTooLarge = "TopTooLarge";
     public const string PurposeRequired = "PurposeRequired";
+    public const string EnquiryRequired = "EnquiryRequired";
     public const string Forbidden = "Forbidden";
     public const string NotFound = "NotFound";
     public const string PreconditionFailed = "PreconditionFailed";

@@ -127,6 +127,10 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         {
             throw new ODataRefusal(403, ODataErrors.Forbidden, problem);
         }
+        if (PurposeOfUse.ForWrite(http, policy, audit) is { } purposeProblem)
+        {
+            throw ODataQueryShape.PurposeRefusal(purposeProblem);
+        }
         return set;
     }
 

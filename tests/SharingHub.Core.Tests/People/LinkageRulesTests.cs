@@ -12,11 +12,41 @@ public sealed class LinkageRulesTests
         new(Guid.NewGuid(), agency, kind, sex, H(family), H(birth), postcode is null ? null : H(postcode), ids.Select(i => (i.Item1, H(i.Item2))).ToList());
 
     [Fact]
-    public void Given_the_same_nhs_number_then_linked_on_the_identifier_even_when_everything_else_differs()
+    public void Given_the_same_nhs_number_asserted_by_health_on_both_then_linked_on_the_identifier_even_when_everything_else_differs()
     {
         var a = Record(agency: "health", family: "SMITH", ids: [(IdentifierKind.NhsNumber, "9990001234")]);
-        var b = Record(agency: "la", family: "JONES", birth: "2001-01-01", ids: [(IdentifierKind.NhsNumber, "9990001234")]);
+        var b = Record(agency: "health", family: "JONES", birth: "2001-01-01", ids: [(IdentifierKind.NhsNumber, "9990001234")]);
         Assert.Equal(LinkBasis.SharedIdentifier, LinkageRules.Compare(a, b));
+    }
+
+    [Theory]
+    [InlineData("la")]
+    [InlineData("police")]
+    public void Given_an_nhs_number_asserted_by_another_agency_and_a_different_birth_date_then_not_linked(string claimant)
+    {
+        var health = Record(agency: "health", family: "SMITH", ids: [(IdentifierKind.NhsNumber, "9990001234")]);
+        var claim = Record(agency: claimant, family: "JONES", birth: "2001-01-01", ids: [(IdentifierKind.NhsNumber, "9990001234")]);
+        Assert.Null(LinkageRules.Compare(claim, health));
+        Assert.Null(LinkageRules.Compare(health, claim));
+    }
+
+    [Fact]
+    public void Given_an_nhs_number_asserted_by_the_council_with_the_same_birth_date_then_it_supports_a_link_the_names_alone_would_miss()
+    {
+        var health = Record(agency: "health", family: "BARROS", postcode: null, ids: [(IdentifierKind.NhsNumber, "9990001234")]);
+        var council = Record(agency: "la", family: "BARROWS", ids: [(IdentifierKind.NhsNumber, "9990001234")]);
+        Assert.Equal(LinkBasis.IdentifierAndBirthDate, LinkageRules.Compare(council, health));
+    }
+
+    [Theory]
+    [InlineData(IdentifierKind.NhsNumber, "health")]
+    [InlineData(IdentifierKind.Upn, "education")]
+    [InlineData(IdentifierKind.PncId, "police")]
+    [InlineData(IdentifierKind.Crn, "probation")]
+    [InlineData(IdentifierKind.LaPersonId, "la")]
+    public void Given_each_identifier_kind_then_its_issuer_is_the_agency_that_assigns_it(IdentifierKind kind, string issuer)
+    {
+        Assert.Equal(issuer, LinkageRules.Issuer(kind));
     }
 
     [Fact]

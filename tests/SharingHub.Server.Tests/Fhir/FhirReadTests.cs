@@ -373,7 +373,7 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
         (await _hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", "demo-education-lead", "s47-enquiry", c.Enquiry.Id)).Dispose();
 
         using var found = await _hub.GetAsync($"/fhir/AuditEvent?patient=Patient/{c.LaChild.Id}&agent=demo-education-lead", "demo-la-ig", "audit-review");
-        using var practitioner = await _hub.GetAsync($"/fhir/AuditEvent?patient={c.LaChild.Id}", "demo-la-lcpp", "s47-enquiry");
+        using var practitioner = await _hub.GetAsync($"/fhir/AuditEvent?patient={c.LaChild.Id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
 
         Assert.Equal(HttpStatusCode.OK, found.StatusCode);
         var events = Entries(await FhirTestHub.JsonAsync(found));

@@ -238,6 +238,30 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_the_log_holds_writes_then_the_ig_officer_reads_and_exports_every_entry_as_a_fhir_audit_event()
+    {
+        using var created = await PostAsync("/fhir/Patient", Patient());
+        var id = created.Headers.Location!.ToString().Split('/')[^3];
+        using var observed = await PostAsync("/fhir/Observation", Observation("Patient/" + id));
+        using var refused = await PostAsync("/fhir/Patient", Patient(), user: "demo-health-ig");
+        Assert.Equal(HttpStatusCode.Created, observed.StatusCode);
+
+        using var search = await _hub.GetAsync("/fhir/AuditEvent?_count=100", "demo-health-ig", "audit-review");
+        using var export = await _hub.GetAsync("/audit/export?format=fhir-ndjson", "demo-health-ig", "audit-review");
+
+        Assert.Equal(HttpStatusCode.OK, search.StatusCode);
+        var events = (await FhirTestHub.JsonAsync(search)).GetProperty("entry").EnumerateArray().Select(e => e.GetProperty("resource")).ToList();
+        var create = Assert.Single(events, e => e.GetProperty("subtype")[0].GetProperty("code").GetString() == "fhir.create" && e.GetProperty("outcome").GetString() == "0"
+            && e.GetProperty("entity")[0].GetProperty("what").GetProperty("identifier").GetProperty("value").GetString() == id);
+        Assert.Equal("C", create.GetProperty("action").GetString());
+        Assert.Contains(create.GetProperty("entity")[0].GetProperty("detail").EnumerateArray(), d => d.GetProperty("type").GetString() == "operation");
+        Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+        var lines = (await export.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length >= 3, $"{lines.Length} lines exported");
+        Assert.All(lines, l => Assert.Equal("AuditEvent", JsonDocument.Parse(l).RootElement.GetProperty("resourceType").GetString()));
+    }
+
+    [Fact]
     public async Task Given_an_ig_officer_then_writing_is_refused_and_the_refusal_is_audited()
     {
         using var response = await PostAsync("/fhir/Patient", Patient(), user: "demo-health-ig");

@@ -54,6 +54,10 @@ internal static class FhirWriteEndpoints
         {
             return refusal;
         }
+        if (PurposeOfUse.ForWrite(http, http.RequestServices.GetRequiredService<PolicyDecisionPoint>(), audit) is { } purposeProblem)
+        {
+            return FhirRequest.PurposeRefusal(purposeProblem);
+        }
         var (root, problem) = await FhirBody.ReadAsync(http, type);
         if (problem is not null)
         {
@@ -80,6 +84,10 @@ internal static class FhirWriteEndpoints
 
     private static async Task<IResult> TransactionAsync(HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit)
     {
+        if (PurposeOfUse.ForWrite(http, http.RequestServices.GetRequiredService<PolicyDecisionPoint>(), audit) is { } purposeProblem)
+        {
+            return FhirRequest.PurposeRefusal(purposeProblem);
+        }
         var (bundle, problem) = await FhirBody.ReadAsync(http, "Bundle", FhirBody.MaxTransactionBytes);
         if (problem is not null)
         {
