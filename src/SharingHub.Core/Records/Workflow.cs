@@ -53,6 +53,9 @@ public enum EnquiryOutcome
 /// <summary>A section 47 enquiry led by an LCPP in the MACPT. Access granted through it ends when it closes.</summary>
 public sealed class Enquiry : Record
 {
+    /// <summary>The data class of an enquiry and of its strategy meetings and information requests: for its members, not for the council at large.</summary>
+    public const string DataClassCode = "enquiry";
+
     public string Reference { get; set; } = "";
     public EnquiryStatus Status { get; set; }
     public DateTimeOffset OpenedAt { get; set; }

@@ -255,7 +255,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
     {
         var enquiry = Stamp(new Enquiry
         {
-            Id = e.Id, OwningAgency = Core.Agencies.AgencyCodes.LocalAuthority, DataClass = "la.social-care", Reference = e.Reference,
+            Id = e.Id, OwningAgency = Core.Agencies.AgencyCodes.LocalAuthority, DataClass = Core.Records.Enquiry.DataClassCode, Reference = e.Reference,
             Status = e.Status, OpenedAt = e.OpenedAt, ClosedAt = e.ClosedAt, Outcome = e.Outcome, LeadPractitioner = e.LeadPractitioner,
             Members = e.Members.Select(m => new EnquiryMember { Id = m.Id, EnquiryId = e.Id, Agency = m.Agency, UserSubject = m.UserSubject, Role = m.Role, AddedAt = m.AddedAt }).ToList(),
             Subjects = e.Subjects.Select(s => new EnquirySubject { EnquiryId = e.Id, PersonId = s.PersonId, Role = s.Role }).ToList(),
@@ -268,7 +268,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
     {
         var request = Stamp(new InformationRequest
         {
-            Id = r.Id, OwningAgency = Core.Agencies.AgencyCodes.LocalAuthority, DataClass = "la.social-care", EnquiryId = enquiryId,
+            Id = r.Id, OwningAgency = Core.Agencies.AgencyCodes.LocalAuthority, DataClass = Core.Records.Enquiry.DataClassCode, EnquiryId = enquiryId,
             RequestedAgency = r.RequestedAgency, RequestedAt = r.RequestedAt, DueAt = r.DueAt, Status = r.Status,
         });
         request.Question = Seal(request, nameof(InformationRequest.Question), r.Question);

@@ -82,7 +82,7 @@ internal static class EnquiryEndpoints
         var now = clock.UtcNowForStorage();
         var enquiry = new Enquiry
         {
-            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", Status = EnquiryStatus.Open, OpenedAt = now,
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = Enquiry.DataClassCode, Status = EnquiryStatus.Open, OpenedAt = now,
             Reference = $"S47-{now.Year}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(5))}", LeadPractitioner = me.Subject,
         };
         enquiry.Grounds = cipher.Encrypt(input.Grounds.Trim(), SensitiveFields.For(enquiry, nameof(Enquiry.Grounds)));
@@ -200,7 +200,7 @@ internal static class EnquiryEndpoints
         }
         var request = new InformationRequest
         {
-            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", EnquiryId = id, RequestedAgency = input.Agency,
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = Enquiry.DataClassCode, EnquiryId = id, RequestedAgency = input.Agency,
             RequestedAt = now, DueAt = TimeProviderExtensions.TruncateForStorage(input.DueAt ?? calendar.DecisionDue(now)), Status = InformationRequestStatus.Open,
         };
         request.Question = cipher.Encrypt(input.Question.Trim(), SensitiveFields.For(request, nameof(InformationRequest.Question)));

@@ -72,7 +72,7 @@ internal static class StrategyMeetingEndpoints
         }
         var meeting = new StrategyMeeting
         {
-            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", EnquiryId = id, HeldAt = TimeProviderExtensions.TruncateForStorage(input.HeldAt!.Value),
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = Enquiry.DataClassCode, EnquiryId = id, HeldAt = TimeProviderExtensions.TruncateForStorage(input.HeldAt!.Value),
             Attendees = attendees.Select(a => $"{a.Agency}/{a.User}/{a.Role}").ToList(),
         };
         meeting.Contributions = contributions.Count == 0 ? null : cipher.Encrypt(

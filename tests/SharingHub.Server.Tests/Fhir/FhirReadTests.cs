@@ -399,7 +399,7 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
         await _hub.Store.AddAsync(referral, CancellationToken.None);
         var request = new Core.Records.InformationRequest
         {
-            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", EnquiryId = c.Enquiry.Id, RequestedAgency = "police",
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "enquiry", EnquiryId = c.Enquiry.Id, RequestedAgency = "police",
             RequestedAt = new DateTimeOffset(2026, 9, 5, 11, 0, 0, TimeSpan.Zero), DueAt = new DateTimeOffset(2026, 9, 7, 11, 0, 0, TimeSpan.Zero),
             Status = Core.Records.InformationRequestStatus.Answered,
         };

@@ -90,7 +90,7 @@ internal sealed class FhirTestHub : IAsyncDisposable
             "la.social-care", "Home conditions poor; child engaged well", "home-visit"), ct);
         var enquiry = await Store.AddAsync(new Enquiry
         {
-            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", Reference = "S47-T-" + Random7(), Status = EnquiryStatus.Open,
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "enquiry", Reference = "S47-T-" + Random7(), Status = EnquiryStatus.Open,
             OpenedAt = at, LeadPractitioner = "demo-la-lcpp",
             Members =
             [

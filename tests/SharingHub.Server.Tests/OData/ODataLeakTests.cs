@@ -68,7 +68,7 @@ public abstract class ODataLeakTests(DatabaseEngine engine) : IAsyncLifetime
         }
         await store.AddAsync(new Enquiry
         {
-            Id = Enquiry, OwningAgency = "la", DataClass = "la.social-care", Reference = "S47-LEAK", Status = EnquiryStatus.Open, OpenedAt = at,
+            Id = Enquiry, OwningAgency = "la", DataClass = "enquiry", Reference = "S47-LEAK", Status = EnquiryStatus.Open, OpenedAt = at,
             LeadPractitioner = "demo-la-lcpp",
             Members =
             [

@@ -192,7 +192,7 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
         }, ct);
         var request = new InformationRequest
         {
-            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", EnquiryId = c.Enquiry.Id, RequestedAgency = "police", RequestedAt = at, DueAt = at.AddDays(1),
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "enquiry", EnquiryId = c.Enquiry.Id, RequestedAgency = "police", RequestedAt = at, DueAt = at.AddDays(1),
             Status = InformationRequestStatus.Open,
         };
         request.Question = _hub.Builder.Seal(request, nameof(InformationRequest.Question), "What do you hold about the adults in the household?");
