@@ -12,7 +12,8 @@ public sealed record PersonDetails(
     DateOnly BirthDate,
     string? Sex,
     string? Address,
-    IReadOnlyList<(IdentifierKind Kind, string Value)> Identifiers);
+    IReadOnlyList<(IdentifierKind Kind, string Value)> Identifiers,
+    bool AddressConfidential = false);
 
 /// <summary>
 /// The one way a person's details become stored fields: every sensitive field encrypted under its own
@@ -33,6 +34,7 @@ public sealed class PersonSealer(IFieldCipher cipher, IBlindIndexer indexer)
         var birthDate = details.BirthDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         person.Kind = details.Kind;
         person.Sex = details.Sex;
+        person.AddressConfidential = details.AddressConfidential;
         person.GivenName = cipher.Encrypt(details.GivenName, SensitiveFields.For(person, nameof(Person.GivenName)));
         person.FamilyName = cipher.Encrypt(details.FamilyName, SensitiveFields.For(person, nameof(Person.FamilyName)));
         person.BirthDate = cipher.Encrypt(birthDate, SensitiveFields.For(person, nameof(Person.BirthDate)));
@@ -73,7 +75,7 @@ public sealed class PersonSealer(IFieldCipher cipher, IBlindIndexer indexer)
             return null;
         }
         return new PersonDetails(person.Kind, given, family, DateOnly.ParseExact(birth, "yyyy-MM-dd", CultureInfo.InvariantCulture), person.Sex, address,
-            identifiers.Select(i => (i.Kind, i.Value!)).ToList());
+            identifiers.Select(i => (i.Kind, i.Value!)).ToList(), person.AddressConfidential);
     }
 
     /// <summary>The blind index a lookup by identifier searches for (the value is normalised first).</summary>

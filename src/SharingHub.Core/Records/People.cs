@@ -30,6 +30,12 @@ public sealed class Person : Record
     public string? Sex { get; set; }
     public EncryptedValue? Address { get; set; }
 
+    /// <summary>
+    /// Set by the owning agency when the address is a protected detail (a refuge, or hidden from someone who
+    /// may harm the person): the address is then decided as address.confidential, in every version.
+    /// </summary>
+    public bool AddressConfidential { get; set; }
+
     /// <summary>Blind indexes over the normalised family name and birth date, for demographic matching.</summary>
     public byte[]? FamilyNameIndex { get; set; }
     public byte[]? BirthDateIndex { get; set; }

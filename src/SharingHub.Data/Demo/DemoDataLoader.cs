@@ -182,7 +182,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
     {
         var person = Stamp(new Person { Id = p.Id, OwningAgency = p.Agency, DataClass = PersonDataClass });
         _people.Seal(person, new PersonDetails(p.Kind, p.GivenName, p.FamilyName, p.BirthDate, p.Sex, p.Address,
-            p.Identifiers.Select(i => (i.Kind, i.Value)).ToList()), n => DeterministicChildId(p.Id, (int)p.Identifiers[n].Kind));
+            p.Identifiers.Select(i => (i.Kind, i.Value)).ToList(), p.AddressConfidential), n => DeterministicChildId(p.Id, (int)p.Identifiers[n].Kind));
         return person;
     }
 

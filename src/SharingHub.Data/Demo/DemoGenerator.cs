@@ -74,12 +74,17 @@ internal sealed partial class FamilyBuilder
 
         foreach (var person in individuals)
         {
-            AddRecord(AgencyCodes.LocalAuthority, person, address);
-            AddRecord(AgencyCodes.Health, person, address);
+            // In a refuge, every agency records the family's address as a protected detail, and nobody
+            // records it against the father the family fled (the refuge household leaves him out too).
+            var fled = inRefuge && person.Role == "father";
+            var personAddress = fled ? null : address;
+            var confidential = inRefuge && !fled;
+            AddRecord(AgencyCodes.LocalAuthority, person, personAddress, confidential);
+            AddRecord(AgencyCodes.Health, person, personAddress, confidential);
             var age = person.AgeAt(_today);
             if (person.Kind == PersonKind.Child && age is >= 4 and <= 17)
             {
-                AddRecord(AgencyCodes.Education, person, address);
+                AddRecord(AgencyCodes.Education, person, personAddress, confidential);
             }
             // Police hold records of children who were present at incidents or went missing, not only of adults.
             var knownToPolice = person.Kind == PersonKind.Adult
@@ -87,11 +92,11 @@ internal sealed partial class FamilyBuilder
                 : _r.Bool(age >= 10 ? 0.5f : 0.3f);
             if (knownToPolice || person.Key == probationKey)
             {
-                AddRecord(AgencyCodes.Police, person, address);
+                AddRecord(AgencyCodes.Police, person, personAddress, confidential);
             }
             if (person.Key == probationKey)
             {
-                AddRecord(AgencyCodes.Probation, person, address);
+                AddRecord(AgencyCodes.Probation, person, personAddress, confidential);
             }
         }
 

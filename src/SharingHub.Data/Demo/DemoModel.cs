@@ -29,7 +29,8 @@ public sealed record DemoPerson(
     DateOnly BirthDate,
     string Sex,
     string? Address,
-    IReadOnlyList<DemoIdentifier> Identifiers);
+    IReadOnlyList<DemoIdentifier> Identifiers,
+    bool AddressConfidential = false);
 
 public sealed record DemoIdentifier(IdentifierKind Kind, string Value);
 

@@ -8,7 +8,7 @@ namespace SharingHub.Data.Demo;
 internal sealed partial class FamilyBuilder
 {
     /// <summary>Each agency writes the person down its own way: nicknames, typos and a swapped day and month, as real records do.</summary>
-    private void AddRecord(string agency, Individual person, string address)
+    private void AddRecord(string agency, Individual person, string? address, bool addressConfidential)
     {
         var given = person.GivenName;
         if (agency != AgencyCodes.Health && DemoTemplates.Nicknames.TryGetValue(given, out var nickname) && _r.Bool(0.35f))
@@ -40,8 +40,9 @@ internal sealed partial class FamilyBuilder
                 identifiers.Add(new(IdentifierKind.Crn, $"{(char)('A' + _r.Number(0, 25))}{_r.Number(0, 999_999):D6}"));
                 break;
         }
+        var recorded = _r.Bool(0.9f) ? address : null;
         var record = new DemoPerson(NewId(), person.Key, agency, person.Kind, given, family, birth, person.Sex,
-            _r.Bool(0.9f) ? address : null, identifiers);
+            recorded, identifiers, recorded is not null && addressConfidential);
         _people.Add(record);
         _records[(agency, person.Key)] = record;
     }

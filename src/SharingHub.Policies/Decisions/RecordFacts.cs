@@ -14,6 +14,7 @@ namespace SharingHub.Policies.Decisions;
 public static class RecordFacts
 {
     public const string PersonAddressClass = "person.address";
+    public const string ConfidentialAddressClass = "address.confidential";
     private static readonly ConcurrentDictionary<(Type, string), IReadOnlyList<FieldFacts>> FieldCache = new();
 
     public static ResourceFacts For(Record record) => record switch
@@ -36,19 +37,34 @@ public static class RecordFacts
 
     private static ResourceFacts Facts(Record record, IEnumerable<Guid> subjects, DateTimeOffset? occurredAt) =>
         new(TypeName(record.GetType()), record.Id, record.OwningAgency, record.DataClass, subjects.ToHashSet(), occurredAt,
-            FieldCache.GetOrAdd((record.GetType(), record.DataClass), key => FieldsOf(key.Item1, key.Item2)));
+            FieldCache.GetOrAdd((record.GetType(), FieldKey(record)), key => FieldsOf(key.Item1, key.Item2)));
 
-    private static List<FieldFacts> FieldsOf(Type type, string recordClass) =>
-        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+    /// <summary>What the classes of a record's fields depend on: its own class, and whether its owner marked the address protected.</summary>
+    private static string FieldKey(Record record) =>
+        record is Person { AddressConfidential: true } ? record.DataClass + ConfidentialMark : record.DataClass;
+
+    private const string ConfidentialMark = "|address-confidential";
+
+    private static List<FieldFacts> FieldsOf(Type type, string key)
+    {
+        var confidential = key.EndsWith(ConfidentialMark, StringComparison.Ordinal);
+        var recordClass = confidential ? key[..^ConfidentialMark.Length] : key;
+        return type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Select(p => RecordFields.CamelCase(p.Name))
             .Where(RecordFields.All.Contains)
-            .Select(name => new FieldFacts(name, FieldClass(type, recordClass, name)))
+            .Select(name => new FieldFacts(name, FieldClass(type, recordClass, confidential, name)))
             .ToList();
+    }
 
-    /// <summary>A person's address is its own class, unless the whole record is already a confidential one; a referrer is always protected.</summary>
-    private static string? FieldClass(Type type, string recordClass, string field) => (type.Name, field) switch
+    /// <summary>
+    /// A person's address is its own class, unless the whole record is already a confidential one; an address
+    /// its owner marked protected (and the mark itself, which would tell of a refuge) is address.confidential;
+    /// a referrer is always protected.
+    /// </summary>
+    private static string? FieldClass(Type type, string recordClass, bool confidentialAddress, string field) => (type.Name, field) switch
     {
-        (nameof(Person), "address") when recordClass == "person.demographics" => PersonAddressClass,
+        (nameof(Person), "address" or "addressConfidential") when confidentialAddress => ConfidentialAddressClass,
+        (nameof(Person), "address" or "addressConfidential") when recordClass == "person.demographics" => PersonAddressClass,
         (nameof(Referral), "referrerIdentity") => SensitiveFields.ReferrerIdentityClass,
         _ => null,
     };

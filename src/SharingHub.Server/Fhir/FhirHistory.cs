@@ -90,8 +90,28 @@ internal sealed class FhirHistory(IHubDbContextFactory contexts, Disclosures dis
             return (null, null, db, FhirResults.NotFound(type, id));
         }
         await access.PrepareAsync(RecordFacts.For(current).SubjectIds, http.RequestAborted);
-        var decision = access.Decide(current);
+        var decision = access.Decide(await AsProtectedAsEverAsync(db, current, http.RequestAborted));
         return decision.IsPermit ? (current, decision, db, null) : (null, null, db, FhirResults.NotFound(type, id));
+    }
+
+    /// <summary>
+    /// An address once marked protected stays protected in every version: history is decided as if the
+    /// mark were still on the record, so clearing it later does not open the refuge address kept in history.
+    /// </summary>
+    private static async Task<Record> AsProtectedAsEverAsync(HubDbContext db, Record current, CancellationToken ct)
+    {
+        if (current is not Person { AddressConfidential: false } person)
+        {
+            return current;
+        }
+        var earlier = await db.RecordHistory.AsNoTracking().Where(v => v.RecordId == person.Id).Take(MaxVersions).ToListAsync(ct);
+        if (!earlier.Any(v => RecordSnapshots.Restore<Person>(v).AddressConfidential))
+        {
+            return current;
+        }
+        var marked = RecordSnapshots.Restore<Person>(RecordSnapshots.Of(person));
+        marked.AddressConfidential = true;
+        return marked;
     }
 
     private static async Task<Record?> EarlierAsync(HubDbContext db, string type, Guid id, long version, CancellationToken ct) =>

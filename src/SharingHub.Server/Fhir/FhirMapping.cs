@@ -31,6 +31,9 @@ internal static class FhirSystems
     public const string Purpose = "urn:sharinghub:purpose";
     public const string RoleCode = "http://terminology.hl7.org/CodeSystem/v3-RoleCode";
     public const string Confidentiality = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+
+    /// <summary>On a Patient.address: the owner marks the address a protected detail (valueBoolean true).</summary>
+    public const string ConfidentialAddress = "urn:sharinghub:fhir:confidential-address";
     public const string ObservationValue = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
     public const string DataAbsentReason = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
 
@@ -87,7 +90,12 @@ internal sealed class FhirMapping(PolicySet policy)
             Address = address is null && !d.IsUnavailable(nameof(Person.Address))
                 ? null
                 : [new Address(address, Core.People.AgencyIdentifiers.PostcodeIndexForm(address) is { } pc ? pc[..^3] + " " + pc[^3..] : null)
-                    { TextExtensions = Absent(d, nameof(Person.Address)) }],
+                    {
+                        TextExtensions = Absent(d, nameof(Person.Address)),
+                        // Only a reader who may see the protected address learns that it is one.
+                        Extension = address is not null && p.AddressConfidential && d.Shows(nameof(Person.AddressConfidential))
+                            ? [new Extension(FhirSystems.ConfidentialAddress, ValueBoolean: true)] : null,
+                    }],
             ManagingOrganization = Organization(p.OwningAgency, policy),
         };
     }

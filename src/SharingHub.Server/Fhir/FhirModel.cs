@@ -37,6 +37,8 @@ internal sealed record HumanName(string? Family, IReadOnlyList<string>? Given, s
 
 internal sealed record Address(string? Text, string? PostalCode = null, string? Use = null)
 {
+    public IReadOnlyList<Extension>? Extension { get; init; }
+
     [JsonPropertyName("_text")]
     public PrimitiveExtensions? TextExtensions { get; init; }
 }

@@ -123,7 +123,8 @@ internal sealed class ODataModel
             .Indexed("familyName", p => p.FamilyName)
             .Indexed("birthDate", p => p.BirthDate, EdmPrimitiveTypeKind.Date, s => Date.Parse(s, System.Globalization.CultureInfo.InvariantCulture))
             .Plain("sex", p => p.Sex, EdmPrimitiveTypeKind.String, true)
-            .Sealed("address", p => p.Address);
+            .Sealed("address", p => p.Address)
+            .Plain("addressConfidential", p => p.AddressConfidential, EdmPrimitiveTypeKind.Boolean, false);
         foreach (var (name, kind) in IdentifierProperties)
         {
             person.Custom(name, "identifiers", FieldStorage.Indexed, d => ReadIdentifier(d, kind));

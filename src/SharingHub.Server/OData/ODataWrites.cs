@@ -331,6 +331,12 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         problems.Add("sex", RecordRules.Gender(sex));
         var address = Text("address", current?.Address);
         problems.Add("address", RecordRules.Address(address));
+        var confidential = current?.AddressConfidential ?? false;
+        if (p.TryGetValue("addressConfidential", out var mark))
+        {
+            problems.Add("addressConfidential", mark is bool ? null : "addressConfidential is true or false");
+            confidential = mark is true;
+        }
         var identifiers = (current?.Identifiers ?? []).ToDictionary(i => i.Kind, i => i.Value);
         foreach (var kind in Enum.GetValues<IdentifierKind>())
         {
@@ -350,7 +356,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         problems.Add("identifiers", identifiers.Count == 0 ? "at least one agency identifier (nhsNumber, upn, pncId, crn or laPersonId) is required" : null);
         Refuse(problems);
         return new PersonDetails(RecordRules.KindOn(birth!.Value, clock.GetUtcNow()), given!.Trim(), family!.Trim(), birth.Value, sex, address?.Trim(),
-            identifiers.Select(i => (i.Key, i.Value)).ToList());
+            identifiers.Select(i => (i.Key, i.Value)).ToList(), confidential);
     }
 
     private static void Refuse(Problems problems)

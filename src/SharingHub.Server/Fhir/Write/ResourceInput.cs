@@ -79,7 +79,12 @@ internal static class ResourceInput
         {
             errors.Add("Patient.gender", genderWrong);
         }
-        var address = Array(root, "address").Select(a => a.ValueKind == JsonValueKind.Object ? Text(a, "text") : null).FirstOrDefault();
+        var addresses = Array(root, "address").ToList();
+        var address = addresses.Select(a => a.ValueKind == JsonValueKind.Object ? Text(a, "text") : null).FirstOrDefault();
+        // The owner marks an address as a protected detail with the confidential-address extension.
+        var confidential = addresses.Any(a => a.ValueKind == JsonValueKind.Object && Array(a, "extension").Any(e =>
+            e.ValueKind == JsonValueKind.Object && Text(e, "url") == FhirSystems.ConfidentialAddress
+            && e.TryGetProperty("valueBoolean", out var flag) && flag.ValueKind == JsonValueKind.True));
         if (RecordRules.Address(address) is { } addressWrong)
         {
             errors.Add("Patient.address[0].text", addressWrong);
@@ -88,7 +93,7 @@ internal static class ResourceInput
         {
             return null;
         }
-        return new PersonDetails(RecordRules.KindOn(birthDate, now), given!.Trim(), family!.Trim(), birthDate, gender, address?.Trim(), identifiers);
+        return new PersonDetails(RecordRules.KindOn(birthDate, now), given!.Trim(), family!.Trim(), birthDate, gender, address?.Trim(), identifiers, confidential);
     }
 
     public static EventDraft? Observation(JsonElement root, string agency, PolicySet policy, InputErrors errors)
