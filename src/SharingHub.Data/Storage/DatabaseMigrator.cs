@@ -155,10 +155,41 @@ public sealed class DatabaseMigrator(IHubDbContextFactory contexts, ILogger<Data
         {
             return;
         }
-        var folder = Path.GetDirectoryName(Path.GetFullPath(dataSource));
+        var path = Path.GetFullPath(dataSource);
+        var folder = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(folder))
         {
             Directory.CreateDirectory(folder);
+        }
+        OwnerOnly(path);
+    }
+
+    /// <summary>
+    /// The database holds sealed values and blind indexes: it is created readable by its owner alone, and so
+    /// are its WAL and shared-memory files, which SQLite creates with the database file's own mode.
+    /// An existing file made before this rule is narrowed too.
+    /// </summary>
+    public static void OwnerOnly(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        const UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        try
+        {
+            using var created = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode });
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Already there (made earlier, or by another hub process starting at the same moment).
+        }
+        foreach (var file in new[] { path, path + "-wal", path + "-shm", path + "-journal" })
+        {
+            if (File.Exists(file) && (File.GetUnixFileMode(file) & ~mode) != 0)
+            {
+                File.SetUnixFileMode(file, mode);
+            }
         }
     }
 }

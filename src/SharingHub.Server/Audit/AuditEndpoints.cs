@@ -43,7 +43,7 @@ internal static class AuditEndpoints
     private static async Task<IResult> SearchAsync(HttpContext http, PolicyDecisionPoint policy, IHubDbContextFactory contexts, AuditScope scope,
         TimeProvider clock, [AsParameters] AuditFilters filters, long? after, int? limit, CancellationToken ct)
     {
-        if (AuditAccess.Authorise(http, policy, scope, clock) is { } refusal)
+        if ((AuditAccess.Authorise(http, policy, scope, clock) ?? AuditAccess.UnknownParameter(http, "after", "limit")) is { } refusal)
         {
             return refusal;
         }
@@ -115,6 +115,20 @@ internal sealed record AuditFilters(Guid? Subject, string? Agency, string? User,
 /// <summary>Who may read the audit: a purpose of use is named, and the policy permits the data class audit for the caller's own agency.</summary>
 internal static class AuditAccess
 {
+    /// <summary>The filters every audit listing takes; anything else is refused, so a typo never widens an IG officer's result.</summary>
+    public static readonly string[] Filters = ["subject", "agency", "user", "purpose", "enquiry", "decision", "override", "from", "to"];
+
+    /// <summary>A 400 naming the first query parameter this endpoint does not take, or null.</summary>
+    public static IResult? UnknownParameter(HttpContext http, params string[] extra)
+    {
+        var unknown = http.Request.Query.Keys.FirstOrDefault(k => !Filters.Contains(k, StringComparer.Ordinal) && !extra.Contains(k, StringComparer.Ordinal));
+        return unknown is null ? null : Results.Json(new
+        {
+            error = "invalid_parameter",
+            error_description = $"'{new string(unknown.Take(60).Where(c => !char.IsControl(c)).ToArray())}' is not a parameter of this audit search; it takes {string.Join(", ", Filters.Concat(extra))}",
+        }, statusCode: StatusCodes.Status400BadRequest);
+    }
+
     public static IResult? Authorise(HttpContext http, PolicyDecisionPoint policy, AuditScope scope, TimeProvider clock)
     {
         var (purpose, _, refusal) = PurposeOfUse.Read(http, policy);

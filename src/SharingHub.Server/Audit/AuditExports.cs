@@ -27,7 +27,7 @@ internal static class AuditExports
         {
             return Results.Json(new { error = "invalid_format", error_description = "format must be csv or fhir-ndjson" }, statusCode: 400);
         }
-        if (AuditAccess.Authorise(http, policy, scope, clock) is { } refusal)
+        if ((AuditAccess.Authorise(http, policy, scope, clock) ?? AuditAccess.UnknownParameter(http, "format")) is { } refusal)
         {
             return refusal;
         }

@@ -23,7 +23,7 @@ internal static class AuditReports
         {
             return Results.Json(new { error = "unknown_report", reports = new[] { "overrides", "outside-enquiry", "out-of-hours", "volume", "share-rates" } }, statusCode: 404);
         }
-        if (AuditAccess.Authorise(http, policy, scope, clock) is { } refusal)
+        if ((AuditAccess.Authorise(http, policy, scope, clock) ?? AuditAccess.UnknownParameter(http)) is { } refusal)
         {
             return refusal;
         }

@@ -55,6 +55,22 @@ internal sealed class ClientAssertionValidator(
         {
             return (null, "iss and sub must both be the client id");
         }
+        // An access token (typ at+jwt) is not a client assertion, whatever it carries.
+        if (parts.HeaderString("typ") is { } typ && !string.Equals(typ, "JWT", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, "assertion typ must be JWT");
+        }
+        // aud is the token endpoint alone: an array naming other audiences too would let one assertion serve several servers.
+        if (parts.Payload.TryGetProperty("aud", out var aud) && aud.ValueKind == System.Text.Json.JsonValueKind.Array
+            && (aud.GetArrayLength() != 1 || aud[0].ValueKind != System.Text.Json.JsonValueKind.String || aud[0].GetString() != options.Value.TokenEndpoint))
+        {
+            return (null, "aud must be exactly the token endpoint");
+        }
+        if (parts.Payload.TryGetProperty("iat", out var iat) && (iat.ValueKind != System.Text.Json.JsonValueKind.Number || !iat.TryGetInt64(out var issued)
+            || DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(issued, 0, 253402300799)) > clock.GetUtcNow().AddSeconds(options.Value.ClockSkewSeconds)))
+        {
+            return (null, "iat is in the future");
+        }
         var jti = parts.PayloadString("jti");
         if (string.IsNullOrEmpty(jti) || jti.Length > 256)
         {

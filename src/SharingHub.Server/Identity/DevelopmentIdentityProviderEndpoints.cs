@@ -42,8 +42,8 @@ internal static class DevelopmentIdentityProviderEndpoints
             var q = request.Query;
             var problem = idp.AuthorizationProblem(q["client_id"], q["redirect_uri"], q["response_type"], q["code_challenge"], q["code_challenge_method"]);
             return problem is not null || idp.PublicJwk(agency) is null
-                ? Results.Content(Page.Message("Sign-in request refused", problem ?? "unknown agency"), "text/html", statusCode: 400)
-                : Results.Content(ChooseUser(agency, q), "text/html");
+                ? Results.Content(Page.Message("Sign-in request refused", problem ?? "unknown agency"), "text/html; charset=utf-8", statusCode: 400)
+                : Results.Content(ChooseUser(agency, q), "text/html; charset=utf-8");
         });
         group.MapPost("/{agency}/authorize", async (string agency, HttpRequest request) =>
         {
@@ -52,7 +52,7 @@ internal static class DevelopmentIdentityProviderEndpoints
             var user = DevelopmentIdentityProvider.User(agency, form["user"].ToString());
             if (problem is not null || user is null)
             {
-                return Results.Content(Page.Message("Sign-in request refused", problem ?? "no such demo user at this agency"), "text/html", statusCode: 400);
+                return Results.Content(Page.Message("Sign-in request refused", problem ?? "no such demo user at this agency"), "text/html; charset=utf-8", statusCode: 400);
             }
             var code = idp.IssueCode(user, form["code_challenge"]!, form["nonce"].FirstOrDefault());
             return Results.Redirect(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(idp.CallbackUri,

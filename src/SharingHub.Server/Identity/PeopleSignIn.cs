@@ -80,12 +80,12 @@ internal sealed class PeopleSignIn(
             || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(state), Encoding.ASCII.GetBytes(saved.State)))
         {
             logger.LogInformation("Sign-in refused: missing or mismatched state");
-            return Results.Content(Page.Message("Sign-in failed", "The sign-in could not be completed. Please start again."), "text/html", statusCode: 400);
+            return Results.Content(Page.Message("Sign-in failed", "The sign-in could not be completed. Please start again."), "text/html; charset=utf-8", statusCode: 400);
         }
         var issuer = registry.Current.FindIssuer(saved.Issuer);
         if (issuer?.SignIn is null)
         {
-            return Results.Content(Page.Message("Sign-in failed", "That identity provider is no longer trusted."), "text/html", statusCode: 400);
+            return Results.Content(Page.Message("Sign-in failed", "That identity provider is no longer trusted."), "text/html; charset=utf-8", statusCode: 400);
         }
         var endpoints = await EndpointsAsync(issuer, context.RequestAborted);
         var form = new Dictionary<string, string>
@@ -107,7 +107,7 @@ internal sealed class PeopleSignIn(
         if (principal is null)
         {
             logger.LogInformation("Sign-in at {Issuer} for agency {Agency} refused: code exchange or ID token failed", issuer.Issuer, issuer.Agency);
-            return Results.Content(Page.Message("Sign-in failed", "Your agency's identity provider did not confirm who you are."), "text/html", statusCode: 400);
+            return Results.Content(Page.Message("Sign-in failed", "Your agency's identity provider did not confirm who you are."), "text/html; charset=utf-8", statusCode: 400);
         }
         await context.SignInAsync(CookieScheme, principal, new AuthenticationProperties { IsPersistent = false });
         logger.LogInformation("Person {Subject} of agency {Agency} signed in", principal.FindFirstValue(ClaimTypes.NameIdentifier), issuer.Agency);
@@ -205,7 +205,7 @@ internal static class PeopleSignInEndpoints
             var session = await context.AuthenticateAsync(PeopleSignIn.CookieScheme);
             return Results.Content(session.Succeeded
                 ? Page.SignedIn(session.Principal!, policy)
-                : Page.SignInChoices(signIn.SignInIssuers.Select(i => (i.Agency, policy.Policy.Agencies[i.Agency].Name))), "text/html");
+                : Page.SignInChoices(signIn.SignInIssuers.Select(i => (i.Agency, policy.Policy.Agencies[i.Agency].Name))), "text/html; charset=utf-8");
         });
         pages.MapGet("/signin", (HttpContext context, string agency, PeopleSignIn signIn) => signIn.ChallengeAsync(context, agency));
         pages.MapGet("/signin/callback", (HttpContext context, PeopleSignIn signIn, ILogger<PeopleSignIn> logger) => signIn.CallbackAsync(context, logger));

@@ -226,6 +226,11 @@ internal static class EnquiryEndpoints
         {
             return Problem(409, "the request is already answered or cancelled");
         }
+        // An answer discloses to the enquiry's members: once the enquiry has closed there is no one to answer to.
+        if (await store.FindAsync<Enquiry>(request.EnquiryId, http.RequestAborted) is not { Status: EnquiryStatus.Open })
+        {
+            return Problem(409, "the enquiry this request belongs to has closed; nothing was recorded");
+        }
         var kind = Enum.GetValues<InformationResponseKind>().Where(k => RecordFields.CamelCase(k.ToString()) == input.Kind).Select(k => (InformationResponseKind?)k).FirstOrDefault();
         var problem = kind switch
         {

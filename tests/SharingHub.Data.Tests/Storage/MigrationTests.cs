@@ -71,6 +71,26 @@ public abstract class MigrationTests(DatabaseEngine engine)
     }
 }
 
-public sealed class SqliteMigrationTests() : MigrationTests(DatabaseEngine.Sqlite);
+/// <remarks>PostgreSQL's files belong to its server, which keeps its data folder owner-only itself.</remarks>
+public sealed class SqliteMigrationTests() : MigrationTests(DatabaseEngine.Sqlite)
+{
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Given_a_new_sqlite_database_when_migrated_and_written_then_it_and_its_wal_are_readable_by_the_owner_alone()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        await using var services = await database.StartServicesAsync();
+        await using var db = services.GetRequiredService<IHubDbContextFactory>().Create();
+        await db.Database.OpenConnectionAsync();
+        await db.Database.ExecuteSqlRawAsync("UPDATE \"__sharinghub_migrations\" SET applied_at = applied_at");
+
+        var path = Path.Combine(database.Folder, "hub.db");
+        Assert.True(File.Exists(path + "-wal"), "the WAL file is there while the database is open");
+        foreach (var file in new[] { path, path + "-wal" })
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        }
+    }
+}
 
 public sealed class PostgresMigrationTests() : MigrationTests(DatabaseEngine.Postgres);

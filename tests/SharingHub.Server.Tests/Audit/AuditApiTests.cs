@@ -66,6 +66,25 @@ public abstract class AuditApiTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal("rejected", entry.Outcome);
     }
 
+    [Theory]
+    [InlineData("/audit/entries?bogus=1")]
+    [InlineData("/audit/entries?usr=demo-la-lcpp")]
+    [InlineData("/audit/export?format=csv&agnecy=police")]
+    [InlineData("/audit/reports/volume?form=2026-01-01")]
+    public async Task Given_a_filter_the_audit_search_does_not_take_then_400_names_it_instead_of_answering_everything(string path)
+    {
+        (await GetAsync("/me", "demo-la-lcpp")).Dispose();
+
+        using var response = await GetAsync(path, "demo-la-ig", "audit-review");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await Json(response);
+        Assert.Equal("invalid_parameter", body.GetProperty("error").GetString());
+        Assert.Contains(path.Split('?')[1].Split('=')[0].Split('&')[^1], body.GetProperty("error_description").GetString(), StringComparison.Ordinal);
+        using var known = await GetAsync("/audit/entries?user=demo-la-lcpp", "demo-la-ig", "audit-review");
+        Assert.Equal(HttpStatusCode.OK, known.StatusCode);
+    }
+
     [Fact]
     public async Task Given_no_purpose_then_the_refusal_lists_the_purposes_the_caller_may_use()
     {

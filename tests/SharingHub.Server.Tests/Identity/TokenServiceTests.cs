@@ -74,6 +74,7 @@ public sealed class TokenServiceTests(IdentityFixture hub) : IClassFixture<Ident
         "aud is the issuer, not the token endpoint", "aud elsewhere", "exp more than five minutes ahead", "expired", "missing exp", "missing jti",
         "jku not registered", "jwk header", "unknown kid", "registered kid, other key", "duplicate member", "crit header",
         "unregistered client", "client_id parameter differs", "wrong assertion type", "oversized", "signature stripped", "exp as a string",
+        "aud an array with another audience", "iat in the future", "typ at+jwt",
     ];
 
     [Theory]
@@ -112,6 +113,9 @@ public sealed class TokenServiceTests(IdentityFixture hub) : IClassFixture<Ident
             "oversized" => hub.Assertion(payload: p => p["pad"] = new string('x', 10_000)),
             "signature stripped" => string.Join('.', hub.Assertion().Split('.').Take(2)) + ".",
             "exp as a string" => hub.Assertion(payload: p => p["exp"] = now.AddMinutes(4).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            "aud an array with another audience" => hub.Assertion(payload: p => p["aud"] = new[] { TokenEndpoint, "https://other.example/token" }),
+            "iat in the future" => hub.Assertion(payload: p => p["iat"] = now.AddMinutes(3).ToUnixTimeSeconds()),
+            "typ at+jwt" => hub.Assertion(header: h => h["typ"] = "at+jwt"),
             _ => hub.Assertion(),
         };
         if (name == "client_id parameter differs")

@@ -85,6 +85,26 @@ public abstract class EnquiryWorkflowTests(DatabaseEngine engine) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task Given_the_enquiry_closed_then_its_open_information_request_can_no_longer_be_answered_and_nothing_is_stored()
+    {
+        var c = await _hub.CaseAsync();
+        using var asked = await Send(HttpMethod.Post, $"/enquiries/{c.Enquiry.Id}/information-requests", "demo-la-lcpp", new { agency = "health", question = "GP contacts?" });
+        var request = (await FhirTestHub.JsonAsync(asked)).GetProperty("id").GetGuid();
+        using (var closed = await Send(HttpMethod.Post, $"/enquiries/{c.Enquiry.Id}/close", "demo-la-lcpp", new { outcome = "noFurtherAction" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
+        }
+
+        using var late = await Send(HttpMethod.Post, $"/information-requests/{request}/responses", "demo-health-practitioner",
+            new { kind = "provided", content = "Three GP visits in September" });
+
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+        Assert.Contains("closed", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await using var db = _hub.Contexts.Create();
+        Assert.False(await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.InformationResponses, r => r.RequestId == request));
+    }
+
+    [Fact]
     public async Task Given_bad_requests_to_open_an_enquiry_then_each_is_refused_with_its_reason_and_nothing_is_stored()
     {
         var c = await _hub.CaseAsync();

@@ -1,0 +1,41 @@
+using System.Net;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Tests.Fhir;
+
+namespace SharingHub.Server.Tests.Security;
+
+/// <summary>No response is cached, sniffed or framed, and pages say their charset (issue 18, items 9 and 14).</summary>
+public sealed class ResponseHeaderTests : IAsyncLifetime
+{
+    private FhirTestHub _hub = null!;
+
+    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(DatabaseEngine.Sqlite);
+
+    public async Task DisposeAsync() => await _hub.DisposeAsync();
+
+    [Theory]
+    [InlineData("/fhir/metadata", null)]
+    [InlineData("/odata/People", "demo-la-front-door")]
+    [InlineData("/fhir/Patient?family=Nobody&birthdate=2015-01-01", "demo-la-front-door")]
+    [InlineData("/", null)]
+    [InlineData("/fhir/Patient/not-a-record", "demo-la-front-door")]
+    public async Task Given_any_response_then_it_is_not_stored_sniffed_framed_or_referred(string path, string? user)
+    {
+        using var response = await _hub.GetAsync(path, user, user is null ? null : "front-door-triage");
+
+        Assert.True(response.StatusCode < HttpStatusCode.InternalServerError, $"{path}: {(int)response.StatusCode}");
+        Assert.True(response.Headers.CacheControl?.NoStore, $"{path}: Cache-Control {response.Headers.CacheControl}");
+        Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+        Assert.Equal("no-referrer", Assert.Single(response.Headers.GetValues("Referrer-Policy")));
+        Assert.Contains("frame-ancestors 'none'", Assert.Single(response.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_the_sign_in_page_then_it_is_html_in_utf_8()
+    {
+        using var response = await _hub.GetAsync("/", null);
+
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("utf-8", response.Content.Headers.ContentType?.CharSet);
+    }
+}
