@@ -48,9 +48,26 @@ for dir in "${TMPDIR:-/tmp}"/sharinghub-pg-*; do
   [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
   rm -rf "$dir"
 done
-for dir in "${TMPDIR:-/tmp}"/sharinghub-test-*; do
-  stale "$dir" && rm -rf "$dir"
+for dir in "${TMPDIR:-/tmp}"/sharinghub-test-* "${TMPDIR:-/tmp}"/sharinghub-run.*; do
+  stale "$dir" || continue
+  for pidfile in "$dir"/sharinghub-pg-*/data/postmaster.pid; do
+    [ -f "$pidfile" ] && kill -9 "$(head -1 "$pidfile")" 2>/dev/null || true
+  done
+  rm -rf "$dir"
 done
+
+# Everything this run creates (test databases, the PostgreSQL test server, key rings, captures) lives in one
+# folder that is removed when the run ends, pass or fail; only a killed run leaves it, for the step above.
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/sharinghub-run.XXXXXX")
+chmod 711 "$run_tmp"   # the PostgreSQL test server runs as the postgres user and must reach its own folder inside
+cleanup() {
+  for pidfile in "$run_tmp"/sharinghub-pg-*/data/postmaster.pid; do
+    [ -f "$pidfile" ] && kill -9 "$(head -1 "$pidfile")" 2>/dev/null || true
+  done
+  rm -rf "$run_tmp"
+}
+trap cleanup EXIT
+export TMPDIR="$run_tmp"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 

@@ -50,6 +50,19 @@ public sealed class PostgresServer
         return name;
     }
 
+    /// <summary>Drops a test's database, closing any connection still open to it.</summary>
+    public async Task DropDatabaseAsync(string database)
+    {
+        if (!database.StartsWith("t_", StringComparison.Ordinal) || !database.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+        {
+            throw new ArgumentException("only a test database made by CreateDatabaseAsync is dropped", nameof(database));
+        }
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     /// <summary>A plain-SQL dump of one database, as an operator's backup would hold it.</summary>
     public async Task<string> DumpAsync(string database)
     {
@@ -78,7 +91,7 @@ public sealed class PostgresServer
             try
             {
                 await RunAsync("pg_ctl", ["-D", data, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60", "-o",
-                    $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 " +
+                    $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=300 " +
                     (Durable ? "-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=1GB" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
                     "start"], asPostgresUser, binaries);
                 var server = new PostgresServer(root, binaries, asPostgresUser, port);

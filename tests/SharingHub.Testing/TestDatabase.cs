@@ -68,16 +68,27 @@ public sealed class TestDatabase : IAsyncDisposable
         return provider;
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        if (Engine == DatabaseEngine.Postgres)
+        {
+            // Each test's database and its pooled connections go when the test does: a run of hundreds of tests
+            // would otherwise hold the server's connections and fill the disk with databases nobody reads again.
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString);
+            using (var pooled = new Npgsql.NpgsqlConnection(ConnectionString))
+            {
+                Npgsql.NpgsqlConnection.ClearPool(pooled);
+            }
+            var server = await PostgresServer.GetAsync();
+            await server.DropDatabaseAsync(builder.Database!);
+        }
         try
         {
             Directory.Delete(_folder, recursive: true);
         }
         catch (IOException)
         {
-            // A SQLite file still held open by a pooled connection on another thread; the OS temp cleaner gets it.
+            // A SQLite file still held open by a pooled connection on another thread; tests/run.sh removes the run's folder.
         }
-        return ValueTask.CompletedTask;
     }
 }

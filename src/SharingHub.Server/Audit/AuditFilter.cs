@@ -18,26 +18,29 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
     {
         var http = context.HttpContext;
         var action = http.GetEndpoint()?.Metadata.GetMetadata<AuditActionAttribute>()?.Action ?? "unknown";
-        var result = await next(context);
+        object? result;
+        try
+        {
+            result = await next(context);
+        }
+        catch (Exception failure) when (failure is not OperationCanceledException)
+        {
+            // A request that fails unexpectedly is audited too (nothing was disclosed: the error handler answers
+            // it with no data); if even that entry cannot be written, the original failure still propagates.
+            try
+            {
+                await audit.AppendAsync(Entry(http, action, StatusCodes.Status500InternalServerError), CancellationToken.None);
+            }
+            catch (Exception e) when (e is AuditUnavailableException or System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
+            {
+                logger.LogError("Request {RequestId} ({Action}) failed and its audit entry could not be committed either", http.TraceIdentifier, action);
+            }
+            throw;
+        }
+        var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
+        var record = Entry(http, action, status);
         var scope = http.RequestServices.GetRequiredService<AuditScope>();
         var principal = http.Items.ContainsKey("SharingHub.Principal") ? http.HubPrincipal() : null;
-        var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
-        var body = JsonSerializer.Serialize(new
-        {
-            roles = principal?.Roles.Order(StringComparer.Ordinal),
-            client = principal?.ClientId,
-            issuer = principal?.Issuer,
-            clientAddress = http.Connection.RemoteIpAddress?.ToString(),
-            method = http.Request.Method,
-            route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText,
-            status,
-            count = scope.Count,
-            overrideJustification = scope.OverrideJustification,
-            maisReason = scope.MaisReason?.ToString(),
-            resources = scope.Resources,
-        });
-        var record = new AuditRecord(clock.GetUtcNow(), http.TraceIdentifier, principal?.Agency ?? "none", principal?.Subject ?? "anonymous",
-            scope.Purpose, scope.EnquiryId, action, Outcome(status), scope.Decision, scope.IsOverride, scope.Subjects, scope.Owners, body);
         // The request id ties a response to its audit entry (support calls, subject access requests).
         http.Response.Headers["X-Request-Id"] = http.TraceIdentifier;
         try
@@ -52,6 +55,28 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
                 detail: "The request was not carried out because it could not be recorded. Try again later.");
         }
         return result;
+    }
+
+    private AuditRecord Entry(HttpContext http, string action, int status)
+    {
+        var scope = http.RequestServices.GetRequiredService<AuditScope>();
+        var principal = http.Items.ContainsKey("SharingHub.Principal") ? http.HubPrincipal() : null;
+        var body = JsonSerializer.Serialize(new
+        {
+            roles = principal?.Roles.Order(StringComparer.Ordinal),
+            client = principal?.ClientId,
+            issuer = principal?.Issuer,
+            clientAddress = http.Connection.RemoteIpAddress?.ToString(),
+            method = http.Request.Method,
+            route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText,
+            status,
+            count = scope.Count,
+            overrideJustification = scope.OverrideJustification,
+            maisReason = scope.MaisReason?.ToString(),
+            resources = scope.Resources,
+        });
+        return new AuditRecord(clock.GetUtcNow(), http.TraceIdentifier, principal?.Agency ?? "none", principal?.Subject ?? "anonymous",
+            scope.Purpose, scope.EnquiryId, action, Outcome(status), scope.Decision, scope.IsOverride, scope.Subjects, scope.Owners, body);
     }
 
     /// <summary>

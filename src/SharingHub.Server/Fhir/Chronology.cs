@@ -143,7 +143,7 @@ internal sealed class ChronologyFilter
         {
             if (!DateRange.TryParse(from, out var range) || range.Prefix != "eq")
             {
-                return filter.Fail("from must be a date (yyyy, yyyy-MM, yyyy-MM-dd or an instant with a zone)");
+                return filter.Fail("from must be a date between the years 1000 and 9000 (yyyy, yyyy-MM, yyyy-MM-dd or an instant with a zone)");
             }
             filter.From = range.Start;
         }
@@ -151,7 +151,7 @@ internal sealed class ChronologyFilter
         {
             if (!DateRange.TryParse(to, out var range) || range.Prefix != "eq")
             {
-                return filter.Fail("to must be a date (yyyy, yyyy-MM, yyyy-MM-dd or an instant with a zone); the whole of that period is included");
+                return filter.Fail("to must be a date between the years 1000 and 9000 (yyyy, yyyy-MM, yyyy-MM-dd or an instant with a zone); the whole of that period is included");
             }
             filter.To = range.End;
         }

@@ -267,7 +267,7 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
         {
             if (!DateRange.TryParse(value, out var range))
             {
-                return (null, $"{name} '{SearchParameters.Safe(value)}' is not a FHIR date (yyyy, yyyy-MM, yyyy-MM-dd or an instant with a zone), optionally prefixed eq, ge, le, gt or lt");
+                return (null, $"{name} '{SearchParameters.Safe(value)}' is not a FHIR date between the years 1000 and 9000 (yyyy, yyyy-MM, yyyy-MM-dd or an instant with a zone), optionally prefixed eq, ge, le, gt or lt");
             }
             var (from, to) = range.Bounds;
             query = from is { } f ? query.Where(Compare(field, f, ExpressionType.GreaterThanOrEqual)) : query;

@@ -8,12 +8,20 @@ internal readonly record struct DateRange(string Prefix, DateTimeOffset Start, D
 {
     private static readonly string[] Prefixes = ["eq", "ge", "le", "gt", "lt"];
 
+    public const int MinYear = 1000;
+    public const int MaxYear = 9000;
+
     public static bool TryParse(string text, out DateRange range)
     {
         range = default;
         var prefix = text.Length > 2 && Prefixes.Contains(text[..2]) ? text[..2] : "eq";
         var value = prefix == "eq" && !text.StartsWith("eq", StringComparison.Ordinal) ? text : text[2..];
         var styles = DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal;
+        // Beyond these years a range's end would overflow and no record can fall there: not a date to search by.
+        if (value.Length < 4 || !int.TryParse(value.AsSpan(0, 4), NumberStyles.None, CultureInfo.InvariantCulture, out var year) || year is < MinYear or > MaxYear)
+        {
+            return false;
+        }
         DateTimeOffset start;
         DateTimeOffset end;
         if (value.Length == 4 && DateTimeOffset.TryParseExact(value, "yyyy", CultureInfo.InvariantCulture, styles, out start))

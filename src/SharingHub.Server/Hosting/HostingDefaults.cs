@@ -25,6 +25,8 @@ internal static class HostingDefaults
             .Validate(d => d.Families is > 0 and <= 100_000, $"{DemoSettings.Section}:Families must be between 1 and 100000")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        // Workflow bodies (enquiries, meetings, answers) name each member once, as FHIR and OData bodies must.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.AllowDuplicateProperties = false);
         services.AddSharingHubPolicies();
         services.AddSingleton<StartupState>();
         services.AddHostedService<StartupTasks>();

@@ -244,7 +244,7 @@ internal sealed class ODataBinder<T>(ODataSet set, HubDbContext db, PersonSealer
                     _ => nameof(string.EndsWith),
                 }, [typeof(string)])!;
                 var subject = Value(arguments[0]);
-                return Expression.AndAlso(Expression.NotEqual(subject, Expression.Constant(null, typeof(string))), Expression.Call(subject, method, Value(arguments[1])));
+                return Expression.AndAlso(Expression.NotEqual(subject, Expression.Constant(null, typeof(string))), Expression.Call(subject, method, Parameterise(Value(arguments[1]))));
             case "tolower" or "toupper" or "trim" when arguments.Count == 1:
                 Text(0);
                 return Expression.Call(Value(arguments[0]), typeof(string).GetMethod(node.Name switch

@@ -16,7 +16,7 @@ internal static class ODataValues
     {
         if (left.Type == right.Type)
         {
-            return (left, right);
+            return (Parameterise(left), Parameterise(right));
         }
         if (right is ConstantExpression rc && left is not ConstantExpression)
         {
@@ -88,9 +88,15 @@ internal static class ODataValues
         return Expression.Field(Expression.Constant(box), nameof(StrongBox<object>.Value));
     }
 
+    /// <summary>A literal the caller wrote, as a parameter: EF would otherwise splice a constant into the SQL text.</summary>
+    public static Expression Parameterise(Expression expression) =>
+        expression is ConstantExpression { Value: not null } constant && !constant.Type.IsEnum ? Box(constant.Value, constant.Type) : expression;
+
     public static Expression Constant(object? value) => value switch
     {
         null => Expression.Constant(null),
+        // No database stores NUL in text (PostgreSQL refuses it outright); no record can match it.
+        string text when text.Contains('\0', StringComparison.Ordinal) => throw ODataRefusal.Invalid("a string in a query may not contain the NUL character"),
         ODataEnumValue or Date => Expression.Constant(value),
         _ => Expression.Constant(value, value.GetType()),
     };

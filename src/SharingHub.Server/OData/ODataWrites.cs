@@ -143,6 +143,17 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         }
         var body = await Hosting.BoundedBody.ReadAsync(http.Request.Body, http.Request.ContentLength, FhirBody.MaxBytes, http.RequestAborted)
             ?? throw new ODataRefusal(413, ODataErrors.InvalidBody, $"the body is larger than the {FhirBody.MaxBytes} bytes accepted");
+        if (Hosting.JsonBodies.CharsetProblem(http.Request.ContentType) is { } charset)
+        {
+            throw new ODataRefusal(415, ODataErrors.InvalidBody, charset);
+        }
+        // The OData reader is lenient where JSON must not be: checked strictly first.
+        var (strict, invalid) = Hosting.JsonBodies.Parse(body);
+        strict?.Dispose();
+        if (invalid is not null)
+        {
+            throw new ODataRefusal(400, ODataErrors.InvalidBody, invalid);
+        }
         using var buffer = new MemoryStream(body, writable: false);
         var message = new RequestMessage(buffer, http.Request.ContentType!);
         var settings = new ODataMessageReaderSettings

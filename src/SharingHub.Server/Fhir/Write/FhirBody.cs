@@ -32,14 +32,14 @@ internal static class FhirBody
         {
             return (default, FhirResults.Outcome(413, "too-costly", $"the body is larger than the {maxBytes} bytes accepted"));
         }
-        JsonDocument document;
-        try
+        if (Hosting.JsonBodies.CharsetProblem(http.Request.ContentType) is { } charset)
         {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
+            return (default, FhirResults.Outcome(415, "not-supported", charset));
         }
-        catch (JsonException e)
+        var (document, invalid) = Hosting.JsonBodies.Parse(body);
+        if (document is null)
         {
-            return (default, FhirResults.BadRequest($"the body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine})"));
+            return (default, FhirResults.BadRequest(invalid!));
         }
         using (document)
         {

@@ -105,6 +105,10 @@ internal static class FhirWriteEndpoints
         var plan = new List<(int Index, string Method, string Type, Guid? Id, JsonElement Entry)>();
         for (var i = 0; i < entries.Count; i++)
         {
+            if (entries[i].ValueKind != JsonValueKind.Object || !entries[i].TryGetProperty("resource", out var resource) || resource.ValueKind != JsonValueKind.Object)
+            {
+                return FhirResults.BadRequest($"entry {i} must be an object holding a resource and its request", $"Bundle.entry[{i}]");
+            }
             var request = entries[i].TryGetProperty("request", out var r) ? r : default;
             var method = ResourceInput.Text(request, "method");
             var url = ResourceInput.Text(request, "url") ?? "";

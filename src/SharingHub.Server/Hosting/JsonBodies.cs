@@ -1,0 +1,106 @@
+using System.Text.Json;
+
+namespace SharingHub.Server.Hosting;
+
+/// <summary>
+/// What every JSON body must be before any endpoint reads it: UTF-8, each member named once (two "sub"
+/// members must not mean one thing to the hub and another to a partner), and every string real Unicode
+/// (an unpaired surrogate cannot be sealed, compared or shown).
+/// </summary>
+internal static class JsonBodies
+{
+    public static readonly JsonDocumentOptions Strict = new() { MaxDepth = 32, AllowDuplicateProperties = false };
+
+    /// <summary>Why a declared charset is refused, or null: JSON is UTF-8 (RFC 8259), and nothing else is read.</summary>
+    public static string? CharsetProblem(string? contentType)
+    {
+        foreach (var parameter in (contentType ?? "").Split(';').Skip(1))
+        {
+            var pair = parameter.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (pair.Length == 2 && pair[0].Equals("charset", StringComparison.OrdinalIgnoreCase)
+                && !pair[1].Trim('"').Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+            {
+                return "JSON bodies are read as UTF-8 only; send charset=utf-8 or no charset";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Parses a body strictly: the document, or why it is refused (never an exception).</summary>
+    public static (JsonDocument? Document, string? Problem) Parse(ReadOnlyMemory<byte> body)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, Strict);
+        }
+        catch (JsonException e)
+        {
+            var duplicate = e.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase);
+            return (null, duplicate
+                ? $"the body names a member twice (line {e.LineNumber + 1}); each member may appear once"
+                : $"the body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine})");
+        }
+        if (UnpairedSurrogate(document.RootElement))
+        {
+            document.Dispose();
+            return (null, "the body holds a string with an unpaired UTF-16 surrogate (\\ud800-\\udfff alone), which is not text");
+        }
+        return (document, null);
+    }
+
+    private static bool UnpairedSurrogate(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return !Readable(element);
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (UnpairedSurrogate(item))
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            case JsonValueKind.Object:
+                foreach (var member in element.EnumerateObject())
+                {
+                    if (!Readable(member) || UnpairedSurrogate(member.Value))
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    private static bool Readable(JsonElement text)
+    {
+        try
+        {
+            _ = text.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Readable(JsonProperty member)
+    {
+        try
+        {
+            _ = member.Name;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}

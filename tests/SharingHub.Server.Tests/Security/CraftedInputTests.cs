@@ -1,0 +1,57 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Tests.Fhir;
+
+namespace SharingHub.Server.Tests.Security;
+
+/// <summary>Crafted inputs get the caller's error in the API's own format, never a 5xx, and every one is audited (issue 18, item 10).</summary>
+public abstract class CraftedInputTests(DatabaseEngine engine) : IAsyncLifetime
+{
+    private FhirTestHub _hub = null!;
+
+    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(engine);
+
+    public async Task DisposeAsync() => await _hub.DisposeAsync();
+
+    public static TheoryData<string, string, string?> Inputs() => new()
+    {
+        { "GET", "/fhir/Observation?patient=Patient/00000000-0000-0000-0000-000000000001&date=ge9999-12-31", null },
+        { "GET", "/fhir/Observation?patient=Patient/00000000-0000-0000-0000-000000000001&date=le0001-01-01", null },
+        { "GET", "/fhir/Observation?patient=Patient/00000000-0000-0000-0000-000000000001&date=gt9999-12-31T23:59:59Z", null },
+        { "GET", "/fhir/Patient/00000000-0000-0000-0000-000000000001/$chronology?from=9999-12&to=9999-12-31", null },
+        { "GET", "/odata/Events?$filter=category eq 'a%00b'", null },
+        { "GET", "/odata/Events?$filter=contains(summary,'%00')", null },
+        { "GET", "/odata/Events?$filter=occurredAt ge 9999-12-31T23:59:59Z", null },
+        { "POST", "/fhir/Patient", "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"\\ud800\"}]}" },
+        { "POST", "/fhir", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[1]}" },
+        { "POST", "/fhir", "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[null,\"x\",{\"resource\":1}]}" },
+        { "POST", "/odata/People", "{\"givenName\":\"\\udc00\",\"familyName\":\"X\",\"birthDate\":\"2015-01-01\"}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public async Task Given_a_crafted_input_then_the_answer_is_the_callers_error_and_the_request_is_audited(string method, string path, string? body)
+    {
+        long before;
+        await using (var db = _hub.Contexts.Create())
+        {
+            before = await db.AuditEntries.CountAsync();
+        }
+        var contentType = path.StartsWith("/fhir", StringComparison.Ordinal) ? "application/fhir+json" : "application/json";
+        using var response = await _hub.SendAsync(new HttpMethod(method), path, "demo-health-practitioner", method == "GET" ? "front-door-triage" : null,
+            content: body is null ? null : new StringContent(body, Encoding.UTF8, contentType));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode is >= 200 and < 500, $"{method} {path}: {(int)response.StatusCode} {text}");
+        Assert.DoesNotContain("Exception", text, StringComparison.Ordinal);
+        await using (var db = _hub.Contexts.Create())
+        {
+            Assert.Equal(before + 1, await db.AuditEntries.CountAsync());
+        }
+    }
+}
+
+public sealed class SqliteCraftedInputTests() : CraftedInputTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresCraftedInputTests() : CraftedInputTests(DatabaseEngine.Postgres);
