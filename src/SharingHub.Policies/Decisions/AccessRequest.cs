@@ -3,7 +3,11 @@ using SharingHub.Core.Records;
 namespace SharingHub.Policies.Decisions;
 
 /// <summary>Who is asking. The agency comes from the issuer that signed the caller's token, never from a claim.</summary>
-public sealed record Principal(string Agency, string Subject, IReadOnlySet<string> Roles, string? ClientId = null);
+public sealed record Principal(string Agency, string Subject, IReadOnlySet<string> Roles, string? ClientId = null)
+{
+    /// <summary>A person signed in at their agency; a partner system (a client) is never one.</summary>
+    public bool IsPerson => ClientId is null;
+}
 
 public sealed record EnquiryMemberFacts(string Agency, string UserSubject, DateTimeOffset AddedAt, DateTimeOffset? RemovedAt)
 {
@@ -14,6 +18,16 @@ public sealed record EnquiryMemberFacts(string Agency, string UserSubject, DateT
 public sealed record EnquiryFacts(Guid Id, string Reference, DateTimeOffset? AccessEndsAt, IReadOnlySet<Guid> SubjectIds, IReadOnlyList<EnquiryMemberFacts> Members)
 {
     public bool IsOpenAt(DateTimeOffset now) => AccessEndsAt is null || now < AccessEndsAt;
+
+    /// <summary>
+    /// Whether <paramref name="principal"/> is a current member. Members are people: a partner system is never
+    /// one, even when its client id happens to equal a member's user id at the same agency.
+    /// </summary>
+    public bool HasMember(Principal principal, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        return principal.IsPerson && Members.Any(m => m.Agency == principal.Agency && m.UserSubject == principal.Subject && m.IsActiveAt(now));
+    }
 }
 
 /// <summary>A field of the resource, with its own data class where it differs from the record's (an address, a referrer's identity).</summary>

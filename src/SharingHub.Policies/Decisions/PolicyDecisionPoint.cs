@@ -311,7 +311,7 @@ public sealed class PolicyDecisionPoint
                 return "the request names no enquiry";
             }
             var principal = request.Principal;
-            if (!enquiry.Members.Any(m => m.Agency == principal.Agency && m.UserSubject == principal.Subject && m.IsActiveAt(now)))
+            if (!enquiry.HasMember(principal, now))
             {
                 return $"the requester is not a current member of enquiry {enquiry.Reference}";
             }

@@ -19,7 +19,7 @@ internal static class MeEndpoint
             // The enquiries the caller is a current member of, so a practitioner knows which X-Enquiry-Id to name.
             await using var db = contexts.Create();
             var enquiries = await db.Enquiries.AsNoTracking()
-                .Where(e => e.Status == EnquiryStatus.Open && e.Members.Any(m => m.Agency == me.Agency && m.UserSubject == me.Subject && m.AddedAt <= now && (m.RemovedAt == null || m.RemovedAt > now)))
+                .Where(e => me.ClientId == null && e.Status == EnquiryStatus.Open && e.Members.Any(m => m.Agency == me.Agency && m.UserSubject == me.Subject && m.AddedAt <= now && (m.RemovedAt == null || m.RemovedAt > now)))
                 .OrderByDescending(e => e.OpenedAt).Take(50)
                 .Select(e => new { id = e.Id, reference = e.Reference, openedAt = e.OpenedAt, subjects = e.Subjects.Select(s => new { person = s.PersonId, role = s.Role }) })
                 .ToListAsync(context.RequestAborted);

@@ -100,7 +100,7 @@ internal static class MaisEndpoints
         }
         var me = access.Principal;
         if (access.Enquiry is not { } enquiry || !enquiry.IsOpenAt(access.Now)
-            || !enquiry.Members.Any(m => m.Agency == me.Agency && m.UserSubject == me.Subject && m.IsActiveAt(access.Now)))
+            || !enquiry.HasMember(me, access.Now))
         {
             return Results.Problem(statusCode: 403, title: "Not an enquiry member",
                 detail: "a brokered person-info-query is made for an open section 47 enquiry you are a member of: name it in X-Enquiry-Id");

@@ -40,6 +40,7 @@ internal static class EnquiryEndpoints
     {
         var enquiries = app.MapGroup("/enquiries").RequireAuthorization();
         enquiries.MapPost("/", OpenAsync).Audited("enquiry.open");
+        enquiries.MapEnquiryReading();
         enquiries.MapPost("/{id:guid}/members", AddMemberAsync).Audited("enquiry.member-add");
         enquiries.MapDelete("/{id:guid}/members/{memberId:guid}", RemoveMemberAsync).Audited("enquiry.member-remove");
         enquiries.MapPost("/{id:guid}/close", CloseAsync).Audited("enquiry.close");
@@ -94,6 +95,7 @@ internal static class EnquiryEndpoints
         audit.RecordWrite(RecordFacts.For(enquiry), "open");
         // The Bill requires a police officer, a health professional and an education lead in every MACPT enquiry: say who is still missing.
         var missing = RequiredAgencies.Where(a => enquiry.Members.All(m => m.Agency != a)).ToList();
+        http.Response.Headers.Location = $"/enquiries/{enquiry.Id}";
         return Results.Json(new { id = enquiry.Id, reference = enquiry.Reference, version = enquiry.Version, missingMembers = missing }, statusCode: 201);
     }
 
@@ -272,7 +274,8 @@ internal static class EnquiryEndpoints
     {
         var me = http.HubPrincipal();
         var enquiry = await store.FindAsync<Enquiry>(id, http.RequestAborted);
-        if (enquiry is null || enquiry.LeadPractitioner != me.Subject || me.Agency != enquiry.OwningAgency)
+        // The lead is a person with the lcpp role: the identity alone (which a partner system's client id could equal) is not enough.
+        if (enquiry is null || enquiry.LeadPractitioner != me.Subject || me.Agency != enquiry.OwningAgency || me.ClientId is not null || !me.Roles.Contains("lcpp"))
         {
             return (null, Problem(404, "no enquiry with that id that you lead"));
         }

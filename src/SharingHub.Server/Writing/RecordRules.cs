@@ -26,11 +26,15 @@ internal static class RecordRules
 
     public static string? Detail(string? detail) => detail is { Length: > MaxDetail } ? $"the detail is longer than {MaxDetail:N0} characters" : null;
 
-    /// <summary>An agency records only in the data classes that are its own (or shared by all).</summary>
+    /// <summary>
+    /// An agency tags its events only with the data classes it owns. Classes every agency holds (consent,
+    /// audit, referral, addresses) are governed by their own workflows and rules: an event tagged with one
+    /// would change who sees it, so a writer may not choose them.
+    /// </summary>
     public static string? DataClass(PolicySet policy, string agency, string? dataClass) =>
-        dataClass is not null && policy.DataClasses.TryGetValue(dataClass, out var info) && (info.Owner == agency || info.Owner == "any")
+        dataClass is not null && policy.DataClasses.TryGetValue(dataClass, out var info) && info.Owner == agency
             ? null
-            : $"a data class that {agency} records is required";
+            : $"a data class that {agency} owns is required ({string.Join(", ", policy.DataClasses.Values.Where(c => c.Owner == agency).Select(c => c.Code))})";
 
     public static string? SourceReference(string? reference) =>
         reference is null or { Length: > 0 and <= MaxSourceReference } ? null : $"the case system's reference is 1 to {MaxSourceReference} characters";

@@ -49,6 +49,15 @@ public sealed class PolicyDecisionPointTests
     }
 
     [Fact]
+    public void Given_a_partner_system_whose_client_id_equals_a_members_user_id_then_it_is_not_the_member()
+    {
+        Assert.True(Decide(new RequestBuilder()).IsPermit);
+        var system = Decide(new RequestBuilder { ClientId = "officer-1", Roles = ["system", "macpt-member"] });
+        Assert.False(system.IsPermit);
+        Assert.Contains(system.Reasons, r => r.Contains("not a current member", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Given_an_enquiry_in_its_grace_period_after_closure_then_access_lasts_until_the_period_ends()
     {
         var ends = RequestBuilder.Now.AddDays(2);

@@ -22,6 +22,7 @@ internal sealed record RequestBuilder
     public ConsentFacts[] Consents { get; init; } = [];
     public string? Override { get; init; }
     public int DaysAgo { get; init; } = 30;
+    public string? ClientId { get; init; }
 
     public AccessRequest Build()
     {
@@ -36,7 +37,7 @@ internal sealed record RequestBuilder
                     : []),
         };
         return new AccessRequest(
-            new Principal(Agency, User, Roles.ToHashSet(StringComparer.Ordinal)),
+            new Principal(Agency, User, Roles.ToHashSet(StringComparer.Ordinal), ClientId),
             Purpose,
             enquiry,
             new ResourceFacts("event", Guid.Parse("a0000000-0000-4000-8000-000000000001"), Owner, DataClass, new HashSet<Guid> { Child }, Now.AddDays(-DaysAgo), Fields),

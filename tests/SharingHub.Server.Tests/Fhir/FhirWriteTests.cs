@@ -237,6 +237,24 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(2, (await FhirTestHub.JsonAsync(events)).GetProperty("total").GetInt32());
     }
 
+    [Theory]
+    [InlineData("consent")]
+    [InlineData("audit")]
+    [InlineData("referral")]
+    [InlineData("address.confidential")]
+    [InlineData("police.incident")]
+    public async Task Given_an_event_tagged_with_a_class_the_writer_does_not_own_then_422_and_nothing_is_stored(string dataClass)
+    {
+        using var created = await PostAsync("/fhir/Patient", Patient());
+        var id = created.Headers.Location!.ToString().Split('/')[^3];
+
+        using var response = await PostAsync("/fhir/Observation", Observation("Patient/" + id, dataClass: dataClass));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("Observation.meta.tag", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, (await CountsAsync()).Events);
+    }
+
     [Fact]
     public async Task Given_the_log_holds_writes_then_the_ig_officer_reads_and_exports_every_entry_as_a_fhir_audit_event()
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using SharingHub.Data.Storage;
 using SharingHub.Server.Tests.Fhir;
 
@@ -102,6 +103,38 @@ public abstract class EnquiryWorkflowTests(DatabaseEngine engine) : IAsyncLifeti
         Assert.Contains("closed", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await using var db = _hub.Contexts.Create();
         Assert.False(await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.InformationResponses, r => r.RequestId == request));
+    }
+
+    [Fact]
+    public async Task Given_an_opened_enquiry_then_its_location_shows_members_with_ids_and_a_member_is_removed_by_that_id()
+    {
+        var c = await _hub.CaseAsync();
+        using var opened = await Send(HttpMethod.Post, "/enquiries", "demo-la-lcpp", new
+        {
+            subjects = new[] { new { person = c.LaChild.Id, role = "child" } },
+            grounds = "Bruising seen at school",
+            members = new[] { new { agency = "police", user = "demo-police-officer", role = "police" } },
+        });
+        Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
+        var id = (await FhirTestHub.JsonAsync(opened)).GetProperty("id").GetGuid();
+        Assert.Equal($"/enquiries/{id}", opened.Headers.Location?.ToString());
+
+        using var read = await Send(HttpMethod.Get, $"/enquiries/{id}", "demo-la-lcpp", purpose: "s47-enquiry", enquiry: id);
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        var enquiry = await FhirTestHub.JsonAsync(read);
+        Assert.Equal("demo-la-lcpp", enquiry.GetProperty("lead").GetString());
+        Assert.Equal("Bruising seen at school", enquiry.GetProperty("grounds").GetString());
+        var police = enquiry.GetProperty("members").EnumerateArray().Single(m => m.GetProperty("user").GetString() == "demo-police-officer");
+
+        using var removed = await Send(HttpMethod.Delete, $"/enquiries/{id}/members/{police.GetProperty("id").GetGuid()}", "demo-la-lcpp");
+        Assert.True(removed.IsSuccessStatusCode, $"{(int)removed.StatusCode}");
+        using var after = await Send(HttpMethod.Get, $"/enquiries/{id}", "demo-police-officer", purpose: "s47-enquiry", enquiry: id);
+        Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
+        using var outsider = await Send(HttpMethod.Get, $"/enquiries/{id}", "demo-la-front-door", purpose: "front-door-triage");
+        Assert.Equal(HttpStatusCode.NotFound, outsider.StatusCode);
+        using var lead = await Send(HttpMethod.Get, $"/enquiries/{id}", "demo-la-lcpp", purpose: "s47-enquiry", enquiry: id);
+        Assert.NotEqual(JsonValueKind.Null, (await FhirTestHub.JsonAsync(lead)).GetProperty("members").EnumerateArray()
+            .Single(m => m.GetProperty("user").GetString() == "demo-police-officer").GetProperty("removedAt").ValueKind);
     }
 
     [Fact]

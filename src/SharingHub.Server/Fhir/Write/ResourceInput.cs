@@ -142,7 +142,7 @@ internal static class ResourceInput
             : null;
         if (RecordRules.DataClass(policy, agency, dataClass) is not null)
         {
-            errors.Add("Observation.meta.tag", $"a data class tag ({FhirSystems.DataClass}) naming a class that {agency} records is required");
+            errors.Add("Observation.meta.tag", $"a data class tag ({FhirSystems.DataClass}) naming a class that {agency} owns is required: {RecordRules.DataClass(policy, agency, dataClass)}");
         }
         string? sourceReference = null;
         foreach (var identifier in Array(root, "identifier"))
