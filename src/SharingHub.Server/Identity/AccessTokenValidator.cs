@@ -166,6 +166,16 @@ internal sealed class AccessTokenValidator(
         var result = await _handler.ValidateTokenAsync(token, parameters);
         if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt)
         {
+            // The lifetime check is the hub's own; say which side of it the token fell, for the caller's 401.
+            if (result.Exception is SecurityTokenInvalidLifetimeException && _handler.CanReadToken(token))
+            {
+                var unverified = _handler.ReadJsonWebToken(token);
+                var now = clock.GetUtcNow().UtcDateTime;
+                var skew = parameters.ClockSkew;
+                return (null, unverified.ValidTo != DateTime.MinValue && Utc(unverified.ValidTo) <= now - skew ? "SecurityTokenExpiredException"
+                    : unverified.ValidFrom > DateTime.MinValue && Utc(unverified.ValidFrom) > now + skew ? "SecurityTokenNotYetValidException"
+                    : "SecurityTokenInvalidLifetimeException");
+            }
             return (null, result.Exception?.GetType().Name ?? "invalid");
         }
         var issuedAt = jwt.TryGetPayloadValue<long>("iat", out var iat) ? DateTimeOffset.FromUnixTimeSeconds(iat) : (DateTimeOffset?)null;

@@ -43,7 +43,7 @@ internal sealed class DevelopmentIdentityProvider
     private readonly TimeProvider _clock;
 
     public DevelopmentIdentityProvider(IOptions<IdentityOptions> options, IHostEnvironment environment, TrustRegistryHolder registry,
-        PolicyDecisionPoint policy, TimeProvider clock)
+        PolicyDecisionPoint policy, TimeProvider clock, Core.Crypto.IKeyEncryptionKeyProvider keks)
     {
         if (environment.IsProduction())
         {
@@ -53,7 +53,9 @@ internal sealed class DevelopmentIdentityProvider
         _clock = clock;
         foreach (var agency in policy.Policy.Agencies.Keys)
         {
-            var key = new ECDsaSecurityKey(ECDsa.Create(ECCurve.NamedCurves.nistP256)) { KeyId = $"dev-{agency}-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)) };
+            // Each development issuer's key is kept with the hub's other keys (wrapped by the key ring), so a
+            // token taken before a restart still verifies after it, as a real agency's would.
+            var key = new HubSigningKeys(KeyPath(_options.SigningKeyPath, agency), TimeSpan.FromHours(1), keks, clock).Current;
             _keys[agency] = key;
             registry.AddLocalIssuer(new TrustedIssuer(agency, IssuerFor(agency), null, new Uri(IssuerFor(agency) + "/.well-known/openid-configuration"),
                 new HashSet<string>(StringComparer.Ordinal) { _options.EffectiveAudience },
@@ -61,6 +63,10 @@ internal sealed class DevelopmentIdentityProvider
                 new ClaimMapping("sub", "name", "roles"), TimeSpan.FromHours(1), new SignInClient(SignInClientId, null)), [key]);
         }
     }
+
+    /// <summary>Beside the token service's signing keys: data/dev-idp-{agency}-keys.json by default.</summary>
+    public static string KeyPath(string signingKeyPath, string agency) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(signingKeyPath))!, $"dev-idp-{agency}-keys.json");
 
     public string IssuerFor(string agency) => $"{_options.Issuer}/dev-idp/{agency}";
 

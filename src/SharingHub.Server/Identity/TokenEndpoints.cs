@@ -41,9 +41,8 @@ internal static class TokenEndpoints
         token_endpoint = o.TokenEndpoint,
         jwks_uri = o.Issuer + "/jwks",
         grant_types_supported = new[] { "client_credentials" },
-        response_types_supported = new[] { "token" },
-        subject_types_supported = new[] { "public" },
-        id_token_signing_alg_values_supported = new[] { SecurityAlgorithms.EcdsaSha256 },
+        // No authorization endpoint and no ID tokens: the token service serves client credentials only (RFC 8414 asks for the list; it is empty).
+        response_types_supported = Array.Empty<string>(),
         token_endpoint_auth_methods_supported = new[] { "private_key_jwt" },
         token_endpoint_auth_signing_alg_values_supported = ClientAssertionValidator.Algorithms.Order(StringComparer.Ordinal),
         scopes_supported = new[] { "system/*.rs", "system/*.cruds" },

@@ -20,7 +20,9 @@ public sealed class BenchmarkBaselineTests
 
         // No such endpoint: the request meets the hub's default (authentication required), never a record.
         Assert.True(response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Unauthorized, response.StatusCode.ToString());
-        Assert.Empty(await response.Content.ReadAsStringAsync());
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(body.Length == 0 || body.Contains("\"invalid_request\"", StringComparison.Ordinal), body);
+        Assert.DoesNotContain("resourceType", body, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -127,7 +127,7 @@ public sealed class BadTokenTests(IdentityFixture hub) : IClassFixture<IdentityF
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task Given_a_crafted_bad_token_when_used_then_it_is_refused_with_a_bare_401(string name)
+    public async Task Given_a_crafted_bad_token_when_used_then_it_is_refused_with_a_401_that_names_the_failed_check_in_fixed_words(string name)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/me");
         var token = name is "Basic scheme instead of Bearer" or "two Authorization headers" ? hub.Police.Token(Audience) : Build(name);
@@ -147,9 +147,28 @@ public sealed class BadTokenTests(IdentityFixture hub) : IClassFixture<IdentityF
         using var response = await hub.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal("", await response.Content.ReadAsStringAsync());
-        Assert.Equal("Bearer realm=\"sharinghub\", error=\"invalid_token\"", response.Headers.WwwAuthenticate.ToString());
+        var challenge = response.Headers.WwwAuthenticate.ToString();
+        Assert.StartsWith("Bearer realm=\"sharinghub\", error=\"invalid_token\", error_description=\"", challenge, StringComparison.Ordinal);
+        var description = challenge.Split("error_description=\"")[1].TrimEnd('"');
+        Assert.Contains(description, KnownDescriptions);
+        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(description, body.RootElement.GetProperty("error_description").GetString());
+        var expected = name switch
+        {
+            "expired" => "the token has expired",
+            "wrong audience" => "the token is for another audience",
+            "unknown kid" => "the token is signed with a key the hub does not know",
+            _ => null,
+        };
+        Assert.True(expected is null || expected == description, $"{name}: {description}");
     }
+
+    private static readonly string[] KnownDescriptions =
+    [
+        "the token is not valid", "the token has expired", "the token is not valid yet", "the token is for another audience",
+        "the token is signed with a key the hub does not know", "the token's signature does not verify", "the token's issuer is not trusted",
+        "the token's client is not registered", "send one Authorization header with a Bearer token",
+    ];
 
     [Fact]
     public async Task Given_the_list_of_attacks_then_there_are_at_least_forty_and_a_valid_token_still_passes()
