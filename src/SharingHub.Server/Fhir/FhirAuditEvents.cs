@@ -12,7 +12,7 @@ namespace SharingHub.Server.Fhir;
 /// </summary>
 internal static class FhirAuditEvents
 {
-    private static readonly string[] Supported = ["date", "patient", "agent", "purpose", "outcome", "_count", "_offset", "_format"];
+    private static readonly string[] Supported = ["date", "patient", "agent", "purpose", "outcome", "_count", "_offset", "_before", "_format"];
 
     public static RouteGroupBuilder MapFhirAuditEvents(this RouteGroupBuilder fhir)
     {
@@ -63,6 +63,15 @@ internal static class FhirAuditEvents
         {
             return FhirResults.BadRequest($"_count is 0 to {SearchParameters.MaxCount}, _offset 0 to {SearchParameters.MaxOffset}");
         }
+        long? before = null;
+        if (query["_before"].FirstOrDefault() is { } cursor)
+        {
+            if (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sequence))
+            {
+                return FhirResults.BadRequest("_before is the sequence a next link gave", "_before");
+            }
+            before = sequence;
+        }
         var outcome = query["outcome"].FirstOrDefault();
         var filters = new AuditFilters(subject, null, query["agent"].FirstOrDefault(), query["purpose"].FirstOrDefault(), null, null, null, from, to);
         await using var db = contexts.Create();
@@ -72,14 +81,18 @@ internal static class FhirAuditEvents
             entries = entries.Where(a => a.Outcome == outcome);
         }
         var total = await entries.CountAsync(http.RequestAborted);
-        var page = await entries.OrderByDescending(a => a.Sequence).Skip(offset).Take(count).ToListAsync(http.RequestAborted);
+        // Paged by key, newest first: the log grows while a reader pages (each page's own read is appended),
+        // so a next page starts below the last sequence shown and never repeats or skips an entry.
+        var window = before is { } below ? entries.Where(a => a.Sequence < below) : entries;
+        var rows = await window.OrderByDescending(a => a.Sequence).Skip(offset).Take(count + 1).ToListAsync(http.RequestAborted);
+        var page = rows.Take(count).ToList();
         scope.Count = page.Count;
         var baseUrl = FhirEndpoints.BaseUrl(http);
         var links = new List<BundleLink> { new("self", $"{baseUrl}/AuditEvent{http.Request.QueryString}") };
-        if (offset + count < total && count > 0)
+        if (rows.Count > count && count > 0)
         {
-            var next = string.Join('&', query.Where(q => q.Key != "_offset").SelectMany(q => q.Value.Select(v => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(v ?? "")}"))
-                .Append($"_offset={offset + count}"));
+            var next = string.Join('&', query.Where(q => q.Key is not ("_offset" or "_before")).SelectMany(q => q.Value.Select(v => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(v ?? "")}"))
+                .Append($"_before={page[^1].Sequence}"));
             links.Add(new BundleLink("next", $"{baseUrl}/AuditEvent?{next}"));
         }
         return FhirResults.Resource(new Bundle("searchset")

@@ -47,7 +47,12 @@ internal sealed class ODataAuditReader(
             throw ODataRefusal.NotSupported("audit entries are queried as a set, for example $filter=sequence eq 42");
         }
         await using var db = contexts.Create();
-        var entries = new AuditFilters(null, null, null, null, null, null, null, null, null).Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency);
+        // The log grows while an IG officer pages through it (each page's own read is appended). Every page of
+        // one query reads the log as it stood at the first page: the next link's $skiptoken carries that head
+        // sequence and the offset within it, so no entry is seen twice or missed, whatever the $orderby.
+        var (head, tokenSkip) = await HeadAsync(db, get, ct);
+        var entries = new AuditFilters(null, null, null, null, null, null, null, null, null).Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency)
+            .Where(a => a.Sequence <= head);
         var binder = new ODataBinder<AuditEntry>(set, db, people, clock.GetUtcNow(), options.Value.MaxNodes);
         if (get.Parser.ParseFilter() is { } filter)
         {
@@ -65,6 +70,7 @@ internal sealed class ODataAuditReader(
             return ODataPayload.Count(count!.Value);
         }
         var (top, skip) = ODataQueryShape.Paging(get.Parser, options.Value);
+        skip += tokenSkip;
         var pageSize = (int)Math.Min(top ?? int.MaxValue, ODataQueryShape.PageSize(http, options.Value));
         var ordered = get.Parser.ParseOrderBy() is { } orderBy ? binder.Order(entries, orderBy, a => a.Sequence) : entries.OrderByDescending(a => a.Sequence);
         var page = await ordered.Skip((int)skip).Take(pageSize + 1).ToListAsync(ct);
@@ -73,7 +79,23 @@ internal sealed class ODataAuditReader(
         audit.Count = page.Count;
         var entities = page.Select(a => new ODataEntity(set, selected.Where(f => f.Get is not null).Select(f => new ODataProperty { Name = f.Name, Value = f.Get!(a) }).ToList(),
             null, [], [], [])).ToList();
-        var next = more ? ODataQueryShape.NextLink(http, get.ServiceRoot, skip + page.Count, top is null ? null : top - page.Count) : null;
+        var next = more ? ODataQueryShape.NextLink(http, get.ServiceRoot, 0, top is null ? null : top - page.Count,
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{head}.{skip + page.Count}")) : null;
         return await ODataPayload.CollectionAsync(model.Model, get.ServiceRoot, set, selectExpand, entities, count, next);
+    }
+
+    /// <summary>The log's head for this query: from the $skiptoken of a next link, or the newest entry now.</summary>
+    private static async Task<(long Head, long Skip)> HeadAsync(Data.Storage.HubDbContext db, ODataGet get, CancellationToken ct)
+    {
+        if (get.Parser.ParseSkipToken() is { } token)
+        {
+            var parts = token.Split('.');
+            var culture = System.Globalization.CultureInfo.InvariantCulture;
+            return parts.Length == 2 && long.TryParse(parts[0], System.Globalization.NumberStyles.None, culture, out var head)
+                && long.TryParse(parts[1], System.Globalization.NumberStyles.None, culture, out var skip)
+                ? (head, skip)
+                : throw ODataRefusal.Invalid("$skiptoken is the value a nextLink gave", "$skiptoken");
+        }
+        return (await db.AuditEntries.MaxAsync(a => (long?)a.Sequence, ct) ?? 0, 0);
     }
 }

@@ -81,11 +81,11 @@ internal static class ODataQueryShape
         return max;
     }
 
-    public static Uri NextLink(HttpContext http, Uri root, long skip, long? top)
+    public static Uri NextLink(HttpContext http, Uri root, long skip, long? top, string? skipToken = null)
     {
-        var kept = http.Request.Query.Where(q => q.Key is not ("$skip" or "$top"))
+        var kept = http.Request.Query.Where(q => q.Key is not ("$skip" or "$top" or "$skiptoken"))
             .SelectMany(q => q.Value.Select(v => $"{Uri.EscapeDataString(q.Key)}={Uri.EscapeDataString(v ?? "")}"))
-            .Append($"$skip={skip}");
+            .Append(skipToken is null ? $"$skip={skip}" : $"$skiptoken={Uri.EscapeDataString(skipToken)}");
         if (top is { } t)
         {
             kept = kept.Append($"$top={t}");

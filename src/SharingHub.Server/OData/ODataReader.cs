@@ -33,7 +33,7 @@ internal sealed class ODataReader(
 {
     private const int Batch = 200;
     private const int MaxQueryLength = 4_096;
-    private static readonly string[] QueryOptions = ["$filter", "$orderby", "$select", "$expand", "$top", "$skip", "$count", "$format"];
+    private static readonly string[] QueryOptions = ["$filter", "$orderby", "$select", "$expand", "$top", "$skip", "$skiptoken", "$count", "$format"];
 
     public async Task<IResult> GetAsync(HttpContext http, RecordAccess access)
     {
@@ -94,6 +94,8 @@ internal sealed class ODataReader(
         return set switch
         {
             AuditSet auditSet => await auditReader.ReadAsync(auditSet, request, ct),
+            // Only the append-only audit log pages by $skiptoken; records page by $skip through their next links.
+            _ when http.Request.Query.ContainsKey("$skiptoken") => throw ODataRefusal.NotSupported("$skiptoken pages AuditEntries; other sets page with $skip"),
             _ => await set.ReadAsync(this, request, access, ct),
         };
     }

@@ -85,6 +85,54 @@ public abstract class AuditApiTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, known.StatusCode);
     }
 
+    [Theory]
+    [InlineData("/odata/AuditEntries?$select=sequence&$orderby=sequence desc", "odata")]
+    [InlineData("/odata/AuditEntries?$select=sequence,agency&$orderby=agency,actor", "odata")]
+    [InlineData("/fhir/AuditEvent?_count=3", "fhir")]
+    public async Task Given_the_log_grows_while_an_ig_officer_pages_then_no_entry_is_seen_twice_or_missed(string first, string api)
+    {
+        for (var i = 0; i < 8; i++)
+        {
+            (await GetAsync("/me", "demo-la-lcpp")).Dispose();
+        }
+        long before;
+        await using (var db = _hub.Services.GetRequiredService<IHubDbContextFactory>().Create())
+        {
+            before = await db.AuditEntries.MaxAsync(a => a.Sequence);
+        }
+
+        var seen = new List<long>();
+        string? next = first;
+        for (var pages = 0; next is not null && pages < 50; pages++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, next);
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + _hub.Services.GetRequiredService<DevelopmentIdentityProvider>().IssueFor("demo-la-ig"));
+            request.Headers.TryAddWithoutValidation("X-Purpose-Of-Use", "audit-review");
+            request.Headers.TryAddWithoutValidation("Prefer", "odata.maxpagesize=3");
+            using var response = await _client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await Json(response);
+            if (api == "odata")
+            {
+                seen.AddRange(body.GetProperty("value").EnumerateArray().Select(e => e.GetProperty("sequence").GetInt64()));
+                next = body.TryGetProperty("@odata.nextLink", out var link) ? new Uri(link.GetString()!).PathAndQuery : null;
+            }
+            else
+            {
+                seen.AddRange(body.TryGetProperty("entry", out var entries) ? entries.EnumerateArray().Select(e => long.Parse(e.GetProperty("resource").GetProperty("id").GetString()!, System.Globalization.CultureInfo.InvariantCulture)) : []);
+                next = body.GetProperty("link").EnumerateArray().Where(l => l.GetProperty("relation").GetString() == "next")
+                    .Select(l => new Uri(l.GetProperty("url").GetString()!).PathAndQuery).FirstOrDefault();
+            }
+        }
+
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+        Assert.True(seen.Count(s => s <= before) >= 8, $"{seen.Count} seen");
+        // Every la entry up to the head at the first page is seen: nothing was missed.
+        await using var check = _hub.Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var expected = await check.AuditEntries.Where(a => a.Sequence <= before && a.Agency == "la").Select(a => a.Sequence).ToListAsync();
+        Assert.Empty(expected.Except(seen));
+    }
+
     [Fact]
     public async Task Given_no_purpose_then_the_refusal_lists_the_purposes_the_caller_may_use()
     {
