@@ -35,6 +35,7 @@ app.UseSharingHubSecurityHeaders();
 app.UseSharingHubErrors();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 app.MapHealthEndpoints();
 app.MapTokenService();
 app.MapDevelopmentIdentityProvider();

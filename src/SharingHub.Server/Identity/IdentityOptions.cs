@@ -25,6 +25,12 @@ public sealed class IdentityOptions
     /// <summary>The development identity provider with demo users of every agency. Refused in Production.</summary>
     public bool DevelopmentIdentityProvider { get; set; }
 
+    /// <summary>
+    /// Token requests each client address may make per minute (0: no limit). A partner system needs a few an
+    /// hour; a flood of assertions is refused with 429 before any signature is checked. Per hub node.
+    /// </summary>
+    public int TokenRequestsPerMinute { get; set; } = 120;
+
     public string Issuer => PublicBaseUrl.TrimEnd('/');
     public string TokenEndpoint => Issuer + "/token";
     public string EffectiveAudience => Audience ?? Issuer;

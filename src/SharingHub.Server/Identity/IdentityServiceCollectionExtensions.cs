@@ -18,6 +18,7 @@ internal static class IdentityServiceCollectionExtensions
             .Validate(o => Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out _), $"{IdentityOptions.Section}:PublicBaseUrl must be an absolute URL")
             .Validate(o => o.AccessTokenLifetimeSeconds is > 0 and <= 300, $"{IdentityOptions.Section}:AccessTokenLifetimeSeconds must be 1 to 300")
             .Validate(o => o.ClockSkewSeconds is >= 0 and <= 300, $"{IdentityOptions.Section}:ClockSkewSeconds must be 0 to 300")
+            .Validate(o => o.TokenRequestsPerMinute is >= 0 and <= 100_000, $"{IdentityOptions.Section}:TokenRequestsPerMinute must be 0 (no limit) to 100000")
             .ValidateOnStart();
         services.AddSingleton(sp =>
         {
@@ -38,6 +39,7 @@ internal static class IdentityServiceCollectionExtensions
         services.AddSingleton<ClientAssertionValidator>();
         services.AddSingleton<AccessTokenValidator>();
         services.AddSingleton<DevelopmentIdentityProvider>();
+        services.AddTokenRateLimit();
         services.AddHostedService<IdentityStartupCheck>();
         services.AddAuthentication(HubAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, HubAuthenticationHandler>(HubAuthenticationHandler.SchemeName, null);

@@ -31,7 +31,7 @@ internal static class TokenEndpoints
             capabilities = new[] { "client-confidential-asymmetric", "permission-v2" },
         }));
         open.MapGet("/jwks", (HubSigningKeys keys) => Results.Json(new { keys = keys.Published.Select(HubSigningKeys.PublicJwk) }));
-        open.MapPost("/token", IssueAsync).DisableAntiforgery();
+        open.MapPost("/token", IssueAsync).DisableAntiforgery().RequireRateLimiting(TokenRateLimit.Policy);
         return app;
     }
 
@@ -125,4 +125,37 @@ internal static class TokenEndpoints
 
     private static IResult Error(int status, string error, string description) =>
         Results.Json(new { error, error_description = description }, statusCode: status);
+}
+
+/// <summary>A fixed window per client address on the token endpoint: 429 with Retry-After once it is spent.</summary>
+internal static class TokenRateLimit
+{
+    public const string Policy = "token";
+
+    public static IServiceCollection AddTokenRateLimit(this IServiceCollection services)
+    {
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.OnRejected = async (context, ct) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = "60";
+                await context.HttpContext.Response.WriteAsJsonAsync(new { error = "slow_down", error_description = "too many token requests from this address; try again in a minute" }, ct);
+            };
+            limiter.AddPolicy(Policy, http =>
+            {
+                var perMinute = http.RequestServices.GetRequiredService<IOptions<IdentityOptions>>().Value.TokenRequestsPerMinute;
+                var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+                return perMinute <= 0
+                    ? System.Threading.RateLimiting.RateLimitPartition.GetNoLimiter(address)
+                    : System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(address, _ => new System.Threading.RateLimiting.FixedWindowRateLimiterOptions
+                    {
+                        PermitLimit = perMinute,
+                        Window = TimeSpan.FromMinutes(1),
+                        QueueLimit = 0,
+                    });
+            });
+        });
+        return services;
+    }
 }

@@ -86,9 +86,33 @@ internal static class MaisEndpoints
             return FhirResults.Forbidden($"the reason {query.Reason} is not the reason of a purpose of use you may work under");
         }
         audit.Purpose = purpose;
+        if (await EnquiryRefusalAsync(http, principal, purpose, answerer, audit) is { } notMember)
+        {
+            return notMember;
+        }
         var answer = await answerer.AnswerAsync(principal, purpose, query, audit, http.RequestAborted);
         audit.Count = answer.Involvements.Count + answer.Contacts.Count;
         return FhirResults.Resource(MaisMessages.Answer(answer));
+    }
+
+    /// <summary>
+    /// A person asking under an enquiry's reason (section 47) names that enquiry and must be a current member of
+    /// it, as on the brokered endpoint. A partner system or hub asks for its own enquiry, which this hub cannot
+    /// see: its assertion of the reason is trusted through its registration and recorded in the audit entry.
+    /// </summary>
+    private static async Task<IResult?> EnquiryRefusalAsync(HttpContext http, Principal principal, string purpose, PersonInfoAnswerer answerer, AuditScope audit)
+    {
+        if (!principal.IsPerson || !answerer.RequiresEnquiry(purpose))
+        {
+            return null;
+        }
+        var refusal = FhirResults.Forbidden($"a person-info-query for this reason is made by a member of an open enquiry: name it in {PurposeOfUse.EnquiryHeader}");
+        if (!Guid.TryParse(http.Request.Headers[PurposeOfUse.EnquiryHeader].ToString(), out var id))
+        {
+            return refusal;
+        }
+        audit.EnquiryId = id;
+        return await answerer.IsOpenMemberAsync(id, principal, http.RequestAborted) ? null : refusal;
     }
 
     private static async Task<IResult> BrokeredAsync(HttpContext http, RecordAccess access, PersonInfoAnswerer answerer, PartnerGateway gateway, AuditScope audit,

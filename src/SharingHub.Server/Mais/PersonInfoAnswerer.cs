@@ -23,6 +23,22 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
     public string? PurposeFor(Principal principal, Uri reason) =>
         policy.PurposesFor(principal).FirstOrDefault(p => p.MaisReason == reason)?.Code;
 
+    public bool RequiresEnquiry(string purpose) => policy.Policy.Purposes.TryGetValue(purpose, out var p) && p.RequiresEnquiry;
+
+    /// <summary>Whether the enquiry is open and <paramref name="principal"/> a current member of it.</summary>
+    public async Task<bool> IsOpenMemberAsync(Guid enquiryId, Principal principal, CancellationToken ct)
+    {
+        await using var db = contexts.Create();
+        var enquiry = await db.Enquiries.AsNoTracking().Include(e => e.Members).FirstOrDefaultAsync(e => e.Id == enquiryId, ct);
+        if (enquiry is not { Status: EnquiryStatus.Open })
+        {
+            return false;
+        }
+        var facts = new EnquiryFacts(enquiry.Id, enquiry.Reference, null, new HashSet<Guid>(),
+            enquiry.Members.Select(m => new EnquiryMemberFacts(m.Agency, m.UserSubject, m.AddedAt, m.RemovedAt)).ToList());
+        return facts.HasMember(principal, clock.GetUtcNow());
+    }
+
     public async Task<PersonAnswer> AnswerAsync(Principal principal, string purpose, PersonQuery query, AuditScope audit, CancellationToken ct)
     {
         var now = clock.GetUtcNow();

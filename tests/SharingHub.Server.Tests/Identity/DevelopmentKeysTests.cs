@@ -44,6 +44,29 @@ public sealed class DevelopmentKeysTests
         Assert.True(!discovery.TryGetProperty("response_types_supported", out var types) || types.GetArrayLength() == 0);
     }
 
+    [Fact]
+    public async Task Given_a_flood_of_token_requests_from_one_address_then_those_past_the_limit_get_429_with_retry_after()
+    {
+        await using var hub = await FhirTestHub.StartAsync(DatabaseEngine.Sqlite, new Dictionary<string, string?> { ["SharingHub:Identity:TokenRequestsPerMinute"] = "5" });
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? last = null;
+        for (var i = 0; i < 8; i++)
+        {
+            last?.Dispose();
+            last = await hub.Client.PostAsync("/token", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials", ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ["client_assertion"] = "forged." + i + ".assertion", ["scope"] = "system/*.rs",
+            }));
+            statuses.Add(last.StatusCode);
+        }
+
+        Assert.All(statuses.Take(5), s => Assert.NotEqual(HttpStatusCode.TooManyRequests, s));
+        Assert.All(statuses.Skip(5), s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
+        Assert.Equal("60", last!.Headers.GetValues("Retry-After").Single());
+        last.Dispose();
+    }
+
     private static async Task<HttpResponseMessage> Me(FhirTestHub hub, string token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/me");

@@ -74,9 +74,9 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task Given_a_person_known_to_three_agencies_when_a_partner_asks_then_the_hub_answers_known_with_contacts_and_only_the_services_the_rule_allows()
     {
-        await CaseWithInvolvementAsync();
+        var c = await CaseWithInvolvementAsync();
 
-        using var response = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", MaisTestSetup.Query());
+        using var response = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", MaisTestSetup.Query(), enquiry: c.Enquiry.Id);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/fhir+json", response.Content.Headers.ContentType?.MediaType);
@@ -97,15 +97,33 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_a_person_asking_under_the_section_47_reason_outside_any_enquiry_they_belong_to_then_refused_and_audited()
+    {
+        var c = await CaseWithInvolvementAsync();
+
+        using var none = await PostAsync("/fhir/Patient/$person-info-query", "demo-health-practitioner", MaisTestSetup.Query());
+        using var notMember = await PostAsync("/fhir/Patient/$person-info-query", "demo-health-practitioner", MaisTestSetup.Query(), enquiry: c.Enquiry.Id);
+        using var member = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", MaisTestSetup.Query(), enquiry: c.Enquiry.Id);
+
+        Assert.Equal(HttpStatusCode.Forbidden, none.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, notMember.StatusCode);
+        Assert.DoesNotContain("Child protection plan", await notMember.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, member.StatusCode);
+        await using var db = _hub.Contexts.Create();
+        Assert.Equal(2, await db.AuditEntries.CountAsync(a => a.Action == "mais.answer" && a.Actor == "demo-health-practitioner" && a.Outcome == "denied"));
+    }
+
+    [Fact]
     public async Task Given_a_person_in_a_refuge_then_the_answer_is_byte_for_byte_the_answer_for_a_person_nobody_knows()
     {
+        var c = await _hub.CaseAsync();
         var refuge = _hub.Builder.Person("la", "Nell", "Refugetest", "2017-02-03", IdentifierKind.NhsNumber, "9990000034");
         refuge.DataClass = "address.confidential";
         await _hub.Store.AddAsync(refuge, CancellationToken.None);
 
-        using var withheld = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", MaisTestSetup.Query("9990000034"));
-        using var unknown = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", MaisTestSetup.Query("9990000042"));
-        using var byName = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", MaisTestSetup.Query(null, "Refugetest", "2017-02-03"));
+        using var withheld = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", MaisTestSetup.Query("9990000034"), enquiry: c.Enquiry.Id);
+        using var unknown = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", MaisTestSetup.Query("9990000042"), enquiry: c.Enquiry.Id);
+        using var byName = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", MaisTestSetup.Query(null, "Refugetest", "2017-02-03"), enquiry: c.Enquiry.Id);
 
         var expected = await unknown.Content.ReadAsStringAsync();
         Assert.Equal("""{"resourceType":"Parameters","parameter":[{"name":"match","valueBoolean":false}]}""", expected);
@@ -117,6 +135,7 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task Given_malformed_queries_then_each_is_refused_with_an_operation_outcome_naming_the_problem()
     {
+        var c = await _hub.CaseAsync();
         var cases = new Dictionary<string, (HttpStatusCode, string)>
         {
             ["""{"resourceType":"Patient"}"""] = (HttpStatusCode.BadRequest, "Parameters"),
@@ -127,7 +146,7 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
         };
         foreach (var (json, (status, text)) in cases)
         {
-            using var response = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", json);
+            using var response = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", json, enquiry: c.Enquiry.Id);
             var body = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == status && body.Contains(text, StringComparison.Ordinal), $"{json}: {(int)response.StatusCode} {body}");
             Assert.Contains("OperationOutcome", body, StringComparison.Ordinal);
