@@ -14,6 +14,7 @@ ASPNETCORE_ENVIRONMENT=Development dotnet src/SharingHub.Server/bin/Release/net1
   --SharingHub:Database:ConnectionString="Data Source=$data/hub.db" \
   --SharingHub:KeyRing:Path="$data/keyring.json" \
   --SharingHub:Identity:SigningKeyPath="$data/signing-keys.json" \
+  --SharingHub:Audit:SigningKeyPath="$data/audit-signing-keys.json" \
   "$@" >"$data/hub.log" 2>&1 &
 echo $! >"$data/hub.pid"
 for _ in $(seq 1 120); do

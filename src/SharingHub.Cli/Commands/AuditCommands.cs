@@ -33,7 +33,16 @@ internal static class AuditCommands
             var checkpoints = new List<AuditCheckpoint>();
             if (parse.GetValue(checkpoint) is { } checkpointFile)
             {
-                checkpoints.Add(AuditExport.ReadCheckpoint(JsonDocument.Parse(await File.ReadAllTextAsync(checkpointFile, cancellationToken)).RootElement));
+                try
+                {
+                    using var document = JsonDocument.Parse(await File.ReadAllTextAsync(checkpointFile, cancellationToken));
+                    checkpoints.Add(AuditExport.ReadCheckpoint(document.RootElement));
+                }
+                catch (Exception e) when (e is JsonException or KeyNotFoundException or FormatException or InvalidOperationException or IOException)
+                {
+                    await error.WriteLineAsync($"{checkpointFile} is not a signed checkpoint as /audit/checkpoint publishes it (treeSize, rootHash, createdAt, keyId, signature)");
+                    return 2;
+                }
             }
             var keys = parse.GetValue(publicKey) is { } jwks
                 ? KeysFromJwks(await File.ReadAllTextAsync(jwks, cancellationToken))
