@@ -179,15 +179,20 @@ internal sealed class FhirMapping(PolicySet policy)
     public RelatedPerson RelatedPerson(Disclosure d)
     {
         var r = (Relationship)d.Record;
-        var extensions = new List<Extension> { new(FhirSystems.RelatedPersonRecord, ValueReference: PatientReference(r.PersonId)) };
+        var extensions = new List<Extension>();
+        if (d.Shows(nameof(Relationship.PersonId)))
+        {
+            extensions.Add(new Extension(FhirSystems.RelatedPersonRecord, ValueReference: PatientReference(r.PersonId)));
+        }
         if (d.Shows(nameof(Relationship.HasParentalResponsibility)))
         {
             extensions.Add(new Extension(FhirSystems.ParentalResponsibility, ValueBoolean: r.HasParentalResponsibility));
         }
         return new RelatedPerson(r.Id.ToString(), MetaFor(d))
         {
-            Extension = extensions,
-            Patient = PatientReference(r.RelatedPersonId),
+            Extension = extensions.Count == 0 ? null : extensions,
+            // patient is required in FHIR: a reference the reader may not see is there, masked.
+            Patient = d.Shows(nameof(Relationship.RelatedPersonId)) ? PatientReference(r.RelatedPersonId) : Reference.Masked(),
             Relationship = d.Shows(nameof(Relationship.Kind)) ? [CodeableConcept.Of(FhirSystems.RoleCode, RoleCode(r.Kind), Words(r.Kind.ToString()))] : null,
         };
     }

@@ -18,6 +18,11 @@ internal sealed record Reference(string? ReferenceText = null, Identifier? Ident
 {
     [JsonPropertyName("reference")]
     public string? ReferenceText { get; init; } = ReferenceText;
+
+    /// <summary>Only on a required reference the reader may not see: data-absent-reason "masked".</summary>
+    public IReadOnlyList<Extension>? Extension { get; init; }
+
+    public static Reference Masked() => new() { Extension = [new Extension(FhirSystems.DataAbsentReason, ValueCode: "masked")] };
 }
 
 internal sealed record Period(string? Start, string? End);

@@ -212,16 +212,19 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
     private FhirTask RequestTask(Disclosure d, IReadOnlyList<Disclosure> answers)
     {
         var r = (InformationRequest)d.Record;
+        // Each element only when the decision shows its field: the same record, the same disclosure as OData.
         return new FhirTask(r.Id.ToString(), map.MetaFor(d))
         {
-            Extension = [new Extension("urn:sharinghub:fhir:enquiry", ValueString: r.EnquiryId.ToString())],
-            Status = r.Status switch { InformationRequestStatus.Answered => "completed", InformationRequestStatus.Cancelled => "cancelled", _ => "requested" },
+            Extension = d.Shows(nameof(InformationRequest.EnquiryId)) ? [new Extension("urn:sharinghub:fhir:enquiry", ValueString: r.EnquiryId.ToString())] : null,
+            Status = d.Shows(nameof(InformationRequest.Status))
+                ? r.Status switch { InformationRequestStatus.Answered => "completed", InformationRequestStatus.Cancelled => "cancelled", _ => "requested" }
+                : "requested",
             Code = CodeableConcept.Of(TaskCodes, "information-request", "Information request from a section 47 enquiry"),
             Description = d.Open(nameof(InformationRequest.Question), r.Question),
-            AuthoredOn = FhirMapping.Instant(r.RequestedAt),
+            AuthoredOn = d.Shows(nameof(InformationRequest.RequestedAt)) ? FhirMapping.Instant(r.RequestedAt) : null,
             Requester = FhirMapping.Organization(r.OwningAgency, policy.Policy),
-            Owner = FhirMapping.Organization(r.RequestedAgency, policy.Policy),
-            Restriction = new TaskRestriction(new Period(null, FhirMapping.Instant(r.DueAt))),
+            Owner = d.Shows(nameof(InformationRequest.RequestedAgency)) ? FhirMapping.Organization(r.RequestedAgency, policy.Policy) : null,
+            Restriction = d.Shows(nameof(InformationRequest.DueAt)) ? new TaskRestriction(new Period(null, FhirMapping.Instant(r.DueAt))) : null,
             Output = answers.Count == 0 ? null : answers.Select(a =>
             {
                 var answer = (InformationResponse)a.Record;
