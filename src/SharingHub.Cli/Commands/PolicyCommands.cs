@@ -62,8 +62,7 @@ internal static class PolicyCommands
             IReadOnlyList<PolicyTestCase> cases;
             try
             {
-                cases = PolicyTestCase.LoadAll(Path.GetDirectoryName(Path.GetFullPath(path))!, pdp.Policy)
-                    .Where(c => c.Location.File.EndsWith(Path.GetFileName(path), StringComparison.Ordinal)).ToList();
+                cases = PolicyTestCase.LoadQuestions(path, pdp.Policy);
             }
             catch (PolicyLoadException e)
             {

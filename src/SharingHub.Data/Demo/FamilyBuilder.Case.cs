@@ -57,7 +57,14 @@ internal sealed partial class FamilyBuilder
 
     private DemoInvolvement Involvement(string agency, string dataClass, Individual person, string service, DateTimeOffset started, bool open, string team, string summary) =>
         new(NewId(), agency, dataClass, Record(agency, person).Id, service, open ? InvolvementStatus.Open : InvolvementStatus.Closed,
-            started, open ? null : started.AddDays(_r.Number(30, 400)), team, _faker.Name.FullName(), summary);
+            started, open ? null : Ended(started, started.AddDays(_r.Number(30, 400))), team, _faker.Name.FullName(), summary);
+
+    /// <summary>A closed involvement ended in the past: no later than the day before the demo's anchor, and not before it started.</summary>
+    private DateTimeOffset Ended(DateTimeOffset started, DateTimeOffset drawn)
+    {
+        var latest = _options.Anchor.AddDays(-1);
+        return drawn <= latest ? drawn : started <= latest ? latest : started;
+    }
 
     private List<DemoEvent> MakeEvents(List<Individual> individuals)
     {
@@ -84,9 +91,10 @@ internal sealed partial class FamilyBuilder
                 continue;
             }
             var place = _r.ListItem(DemoTemplates.Places.ToList());
+            // A person the agency holds no record of is written as its practitioners would: by role, never as a gap.
             string Fill(string text) => text
-                .Replace("{child}", child is null ? "" : Record(template.Agency, child).GivenName, StringComparison.Ordinal)
-                .Replace("{adult}", adult is null ? "" : Record(template.Agency, adult).GivenName, StringComparison.Ordinal)
+                .Replace("{child}", child is null ? "the child" : Record(template.Agency, child).GivenName, StringComparison.Ordinal)
+                .Replace("{adult}", adult is null ? "a parent" : Record(template.Agency, adult).GivenName, StringComparison.Ordinal)
                 .Replace("{place}", place, StringComparison.Ordinal);
             var significance = (Significance)_r.Number((int)template.Low, (int)template.High);
             events.Add(new DemoEvent(NewId(), template.Agency, template.DataClass, DaysAgo(3 * 365, template.AtNight), template.Category, significance,

@@ -12,7 +12,7 @@ internal static class PolicyTestReader
     private static readonly Guid RecordId = Guid.Parse("00000000-0000-4000-8000-0000000000aa");
     private static readonly Guid EnquiryId = Guid.Parse("00000000-0000-4000-8000-0000000000e1");
 
-    public static PolicyTestCase? Read(YamlMap test, PolicySet policy)
+    public static PolicyTestCase? Read(YamlMap test, PolicySet policy, bool questionOnly = false)
     {
         var errors = test.Errors;
         var name = test.String("name");
@@ -74,8 +74,8 @@ internal static class PolicyTestReader
         var overrideText = test.String("override", required: false);
         var personInfoQuery = test.String("person-info-query", required: false) == "true";
 
-        var expect = test.Map("expect");
-        var decisionText = expect?.String("decision");
+        var expect = test.Map("expect", required: !questionOnly);
+        var decisionText = expect?.String("decision") ?? (questionOnly ? "deny" : null);
         var expectFields = expect?.Words("fields", required: false) is { Count: > 0 } f ? f.Select(x => x.Value).ToHashSet(StringComparer.Ordinal) : null;
         var expectRules = expect?.Words("rules", required: false).Select(x => x.Value).ToList() ?? [];
         var because = expect?.String("because", required: false);

@@ -90,24 +90,38 @@ public sealed record PolicyTestCase(
     public static IReadOnlyList<PolicyTestCase> LoadAll(string directory, PolicySet policy)
     {
         var errors = new PolicyErrors();
-        var cases = new List<PolicyTestCase>();
         var files = Directory.Exists(directory) ? Directory.GetFiles(directory, "*.yaml").Order(StringComparer.Ordinal).ToList() : [];
         if (files.Count == 0)
         {
             errors.Add(directory, 0, "no policy test files (*.yaml)");
         }
-        foreach (var path in files)
-        {
-            var name = Path.Combine(Path.GetFileName(Path.GetDirectoryName(path)!), Path.GetFileName(path));
-            var doc = YamlMap.Parse(File.ReadAllText(path), name, errors);
-            if (doc is null)
-            {
-                continue;
-            }
-            cases.AddRange(doc.Maps("tests").Select(t => PolicyTestReader.Read(t, policy)).OfType<PolicyTestCase>());
-            doc.RejectUnknownKeys();
-        }
+        var cases = files.SelectMany(path => Read(path, policy, errors, questionsOnly: false)).ToList();
         errors.ThrowIfAny();
+        return cases;
+    }
+
+    /// <summary>
+    /// The questions in one file, for <c>policy explain</c>: only that file is read, and a question needs no
+    /// <c>expect:</c> (explaining asks what the decision is, not whether it is the expected one).
+    /// </summary>
+    public static IReadOnlyList<PolicyTestCase> LoadQuestions(string path, PolicySet policy)
+    {
+        var errors = new PolicyErrors();
+        var cases = Read(path, policy, errors, questionsOnly: true);
+        errors.ThrowIfAny();
+        return cases;
+    }
+
+    private static List<PolicyTestCase> Read(string path, PolicySet policy, PolicyErrors errors, bool questionsOnly)
+    {
+        var name = Path.Combine(Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ""), Path.GetFileName(path));
+        var doc = YamlMap.Parse(File.ReadAllText(path), name, errors);
+        if (doc is null)
+        {
+            return [];
+        }
+        var cases = doc.Maps("tests").Select(t => PolicyTestReader.Read(t, policy, questionsOnly)).OfType<PolicyTestCase>().ToList();
+        doc.RejectUnknownKeys();
         return cases;
     }
 }

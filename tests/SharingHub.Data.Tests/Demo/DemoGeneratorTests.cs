@@ -27,6 +27,19 @@ public sealed class DemoGeneratorTests
     }
 
     [Fact]
+    public void Given_the_default_demo_then_no_text_has_a_hole_where_a_name_should_be_and_no_closed_involvement_ends_after_the_anchor()
+    {
+        var options = new DemoOptions();
+        var families = new DemoGenerator(options).Generate().ToList();
+        var texts = families.SelectMany(f => f.Events).SelectMany(e => new[] { e.Summary, e.Detail }).ToList();
+
+        Assert.DoesNotContain(texts, t => t.Contains(" . ", StringComparison.Ordinal) || t.Contains("by .", StringComparison.Ordinal)
+            || t.Contains("  ", StringComparison.Ordinal) || t.StartsWith(' ') || t.Contains('{', StringComparison.Ordinal));
+        Assert.All(families.SelectMany(f => f.Involvements).Where(i => i.EndedAt is not null),
+            i => Assert.True(i.EndedAt <= options.Anchor && i.EndedAt >= i.StartedAt, $"{i.Service}: {i.StartedAt:d} to {i.EndedAt:d}"));
+    }
+
+    [Fact]
     public void Given_the_default_demo_then_every_agency_holds_records_and_the_chronology_runs_to_hundreds_of_events()
     {
         var families = new DemoGenerator(new DemoOptions()).Generate().ToList();

@@ -49,6 +49,34 @@ public sealed class PolicyDecisionPointTests
     }
 
     [Fact]
+    public void Given_a_question_without_expect_beside_a_broken_yaml_file_when_explained_then_only_the_question_is_read()
+    {
+        var folder = Directory.CreateTempSubdirectory("sharinghub-explain-");
+        try
+        {
+            File.WriteAllText(Path.Combine(folder.FullName, "broken.yaml"), "tests: [ this is not: valid");
+            var question = Path.Combine(folder.FullName, "question.yaml");
+            File.WriteAllText(question, """
+                tests:
+                  - name: May the police member read a health clinical event?
+                    requester: { agency: police, roles: [macpt-member] }
+                    purpose: s47-enquiry
+                    enquiry: { open: true, member: true, about-subject: true }
+                    record: { type: event, owner: health, data-class: health.clinical, fields: [occurredAt, summary] }
+                """);
+
+            var cases = PolicyTestCase.LoadQuestions(question, ShippedPolicies.Policy);
+
+            var only = Assert.Single(cases);
+            Assert.True(_pdp.Decide(only.ToRequest(), PolicyTestRunner.Now).IsPermit);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void Given_a_partner_system_whose_client_id_equals_a_members_user_id_then_it_is_not_the_member()
     {
         Assert.True(Decide(new RequestBuilder()).IsPermit);
