@@ -115,9 +115,17 @@ internal static class AuditExports
             .ToList();
         var dataClass = Text(line, "dataClass");
         var labels = dataClass is null ? null : new[] { new { system = "urn:sharinghub:data-class", code = dataClass } };
-        if (line.TryGetProperty("ids", out var ids) && ids.ValueKind == JsonValueKind.Array)
+        // A broad line lists its first ids with the count and digest of all (see BoundedIds).
+        var first = default(JsonElement);
+        if (line.TryGetProperty("ids", out var bounded) && bounded.ValueKind == JsonValueKind.Object && bounded.TryGetProperty("first", out first))
         {
-            return ids.EnumerateArray().Select(id => (object)new
+            detail.Add(new { type = "idCount", valueString = bounded.GetProperty("count").ToString() });
+            detail.Add(new { type = "idDigest", valueString = bounded.GetProperty("sha256").GetString()! });
+        }
+        var listed = bounded.ValueKind == JsonValueKind.Array ? bounded : bounded.ValueKind == JsonValueKind.Object ? first : default;
+        if (listed.ValueKind == JsonValueKind.Array)
+        {
+            return listed.EnumerateArray().Select(id => (object)new
             {
                 what = new { identifier = new { system = "urn:sharinghub:" + type, value = id.ToString() } },
                 securityLabel = labels,

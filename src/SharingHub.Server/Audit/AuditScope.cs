@@ -9,7 +9,7 @@ namespace SharingHub.Server.Audit;
 public sealed class AuditScope
 {
     private readonly List<object> _resources = [];
-    private readonly Dictionary<DecisionKey, List<Guid>> _groups = [];
+    private readonly Dictionary<DecisionKey, BoundedIds> _groups = [];
     private readonly List<(string Owner, string Type, Guid Id, int DelayHours)> _ownerNotices = [];
     private readonly HashSet<Guid> _subjects = [];
     private readonly HashSet<string> _owners = new(StringComparer.Ordinal);
@@ -69,7 +69,7 @@ public sealed class AuditScope
         var key = new DecisionKey(resource.ResourceType, resource.OwningAgency, resource.DataClass, decision);
         if (!_groups.TryGetValue(key, out var ids))
         {
-            ids = [];
+            ids = new BoundedIds();
             _groups[key] = ids;
             _resources.Add(new
             {
