@@ -31,6 +31,7 @@ builder.Services.AddSharingHubMais();
 builder.Services.AddSharingHubNotifications();
 
 var app = builder.Build();
+app.UseSharingHubForwardedHeaders();
 app.UseSharingHubSecurityHeaders();
 app.UseSharingHubErrors();
 app.UseAuthentication();

@@ -7,6 +7,36 @@ namespace SharingHub.Server.Hosting;
 /// </summary>
 internal static class SecurityHeaders
 {
+    /// <summary>
+    /// X-Forwarded-For and -Proto are honoured only from the proxies the operator names
+    /// (<c>SharingHub:Hosting:TrustedProxies</c>, IP addresses): anyone else could make the audit record a
+    /// client address of their choosing, or make the hub believe a plain-HTTP request arrived over TLS.
+    /// None by default, not even loopback.
+    /// </summary>
+    public static WebApplication UseSharingHubForwardedHeaders(this WebApplication app)
+    {
+        var proxies = app.Configuration.GetSection("SharingHub:Hosting:TrustedProxies").Get<string[]>() ?? [];
+        if (proxies.Length == 0)
+        {
+            return app;
+        }
+        var options = new ForwardedHeadersOptions
+        {
+            ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto,
+            ForwardLimit = 1,
+        };
+        options.KnownProxies.Clear();
+        options.KnownIPNetworks.Clear();
+        foreach (var proxy in proxies)
+        {
+            options.KnownProxies.Add(System.Net.IPAddress.TryParse(proxy, out var address)
+                ? address
+                : throw new InvalidOperationException($"SharingHub:Hosting:TrustedProxies: '{proxy}' is not an IP address"));
+        }
+        app.UseForwardedHeaders(options);
+        return app;
+    }
+
     public const string ContentSecurityPolicy =
         "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -155,6 +156,8 @@ internal sealed class PeopleSignIn(
         identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, subject));
         identity.AddClaim(new Claim(HubPrincipal.AgencyClaim, issuer.Agency));
         identity.AddClaim(new Claim("sharinghub:issuer", issuer.Issuer));
+        // One id per sign-in, so signing out ends this session for good (SignedOutSessions), not just its cookie in one browser.
+        identity.AddClaim(new Claim(SignedOutSessions.SessionClaim, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))));
         if (parts.PayloadString(issuer.Claims.Name) is { } name)
         {
             identity.AddClaim(new Claim(ClaimTypes.Name, name));
@@ -209,8 +212,13 @@ internal static class PeopleSignInEndpoints
         });
         pages.MapGet("/signin", (HttpContext context, string agency, PeopleSignIn signIn) => signIn.ChallengeAsync(context, agency));
         pages.MapGet("/signin/callback", (HttpContext context, PeopleSignIn signIn, ILogger<PeopleSignIn> logger) => signIn.CallbackAsync(context, logger));
-        pages.MapPost("/signout", async (HttpContext context) =>
+        pages.MapPost("/signout", async (HttpContext context, SignedOutSessions signedOut) =>
         {
+            var session = await context.AuthenticateAsync(PeopleSignIn.CookieScheme);
+            if (session.Principal?.FindFirstValue(SignedOutSessions.SessionClaim) is { } sid && session.Properties?.ExpiresUtc is { } expires)
+            {
+                signedOut.Add(sid, expires);
+            }
             await context.SignOutAsync(PeopleSignIn.CookieScheme);
             return Results.Redirect("/");
         });
@@ -220,16 +228,59 @@ internal static class PeopleSignInEndpoints
     public static IServiceCollection AddPeopleSignIn(this IServiceCollection services)
     {
         services.AddSingleton<PeopleSignIn>();
+        services.AddSingleton<SignedOutSessions>();
         services.AddAuthentication().AddCookie(PeopleSignIn.CookieScheme, o =>
         {
             o.Cookie.Name = "sh.session";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Lax;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Events.OnValidatePrincipal = context =>
+            {
+                var sid = context.Principal?.FindFirstValue(SignedOutSessions.SessionClaim);
+                if (sid is null || context.HttpContext.RequestServices.GetRequiredService<SignedOutSessions>().Contains(sid))
+                {
+                    context.RejectPrincipal();
+                }
+                return Task.CompletedTask;
+            };
             o.ExpireTimeSpan = TimeSpan.FromHours(8);
             o.SlidingExpiration = false;
             o.LoginPath = "/";
         });
+        services.AddOptions<CookieAuthenticationOptions>(PeopleSignIn.CookieScheme).Configure<IOptions<IdentityOptions>>((o, identity) =>
+        {
+            // Registered after AddCookie so it has the last word. Behind TLS (a public base URL on https) the session cookie is __Host-: Secure, path /, no Domain, so no
+            // sibling host or plain-HTTP page can set or read it. On loopback development over http it cannot be.
+            if (identity.Value.PublicBaseUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            {
+                o.Cookie.Name = "__Host-sh.session";
+                o.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+                o.Cookie.Path = "/";
+            }
+        });
         return services;
     }
+}
+
+/// <summary>
+/// Sessions ended by signing out, kept until their cookie would have expired anyway: a copy of the cookie is
+/// refused from then on. Held per hub process (several nodes share it through the database with scale-out).
+/// </summary>
+internal sealed class SignedOutSessions(TimeProvider clock)
+{
+    public const string SessionClaim = "sharinghub:sid";
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _ended = new(StringComparer.Ordinal);
+
+    public void Add(string sid, DateTimeOffset expires)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var old in _ended.Where(e => e.Value <= now).Select(e => e.Key).ToList())
+        {
+            _ended.TryRemove(old, out _);
+        }
+        _ended[sid] = expires;
+    }
+
+    public bool Contains(string sid) => _ended.ContainsKey(sid);
 }

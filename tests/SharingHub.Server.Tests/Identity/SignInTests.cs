@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using SharingHub.Data.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using SharingHub.Server.Identity;
 using SharingHub.Testing;
 
 namespace SharingHub.Server.Tests.Identity;
@@ -49,6 +51,67 @@ public sealed partial class SignInTests : IAsyncLifetime
         var session = callback.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("sh.session=", StringComparison.Ordinal));
         Assert.Contains("httponly", session, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=lax", session, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Given_a_person_signs_out_then_a_copy_of_their_session_cookie_no_longer_signs_anyone_in()
+    {
+        var cookies = new CookieContainer();
+        using var browser = Browser(cookies);
+        var (authorize, fields) = await StartAsync(browser, "la");
+        fields["user"] = "demo-la-lcpp";
+        using (var chosen = await browser.PostAsync(authorize, new FormUrlEncodedContent(fields)))
+        using (await browser.GetAsync(chosen.Headers.Location))
+        {
+        }
+        var copied = cookies.GetCookies(new Uri(_base))["sh.session"]!.Value;
+        Assert.Contains("demo-la-lcpp", await browser.GetStringAsync(new Uri("/", UriKind.Relative)), StringComparison.Ordinal);
+
+        using (await browser.PostAsync(new Uri("/signout", UriKind.Relative), null))
+        {
+        }
+        using var replay = new HttpClient { BaseAddress = new Uri(_base) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.TryAddWithoutValidation("Cookie", "sh.session=" + copied);
+        using var landing = await replay.SendAsync(request);
+
+        var page = await landing.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("demo-la-lcpp", page, StringComparison.Ordinal);
+        Assert.Contains("Sign in with", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_forwarded_headers_from_a_proxy_nobody_configured_then_the_audit_records_the_real_client()
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(_base) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/me");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + _hub.Services.GetRequiredService<DevelopmentIdentityProvider>().IssueFor("demo-police-officer"));
+        request.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.9");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "https");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        await using var db = _hub.Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var entry = db.AuditEntries.OrderByDescending(a => a.Sequence).First(a => a.Action == "identity.me");
+        Assert.DoesNotContain("203.0.113.9", entry.Body, StringComparison.Ordinal);
+        Assert.Contains("\"clientAddress\":\"127.0.0.1\"", entry.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_a_hub_behind_tls_then_its_session_cookie_is_host_prefixed_and_secure()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        await using var hub = new HubFactory(database, settings: new Dictionary<string, string?>
+        {
+            ["SharingHub:Identity:PublicBaseUrl"] = "https://hub.example.org",
+            ["SharingHub:Identity:DevelopmentIdentityProvider"] = "true",
+        });
+        var options = hub.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>>()
+            .Get(PeopleSignIn.CookieScheme);
+
+        Assert.Equal("__Host-sh.session", options.Cookie.Name);
+        Assert.Equal(Microsoft.AspNetCore.Http.CookieSecurePolicy.Always, options.Cookie.SecurePolicy);
+        Assert.Equal("/", options.Cookie.Path);
     }
 
     [Fact]
