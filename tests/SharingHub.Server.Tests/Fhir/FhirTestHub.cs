@@ -128,3 +128,13 @@ internal static class EnquiryBuilding
         return enquiry;
     }
 }
+
+/// <summary>A test class with a fresh hub on one engine per test (xunit makes a new instance for each).</summary>
+public abstract class HubTest(DatabaseEngine engine) : IAsyncLifetime
+{
+    private protected FhirTestHub Hub { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Hub = await FhirTestHub.StartAsync(engine);
+
+    public async Task DisposeAsync() => await Hub.DisposeAsync();
+}

@@ -5,13 +5,8 @@ using SharingHub.Server.Tests.Fhir;
 namespace SharingHub.Server.Tests.Security;
 
 /// <summary>Only an IG officer under audit-review reads the audit trail; a practitioner or partner system of the same agency does not, on any path (issue 18, high).</summary>
-public abstract class AuditAccessTests(DatabaseEngine engine) : IAsyncLifetime
+public abstract class AuditAccessTests(DatabaseEngine engine) : HubTest(engine)
 {
-    private FhirTestHub _hub = null!;
-
-    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(engine);
-
-    public async Task DisposeAsync() => await _hub.DisposeAsync();
 
     private static readonly string[] Paths =
     [
@@ -25,12 +20,12 @@ public abstract class AuditAccessTests(DatabaseEngine engine) : IAsyncLifetime
     [InlineData("demo-police-officer", "s47-enquiry")]
     public async Task Given_a_practitioner_under_a_case_purpose_then_every_audit_path_is_refused_and_shows_no_entry(string user, string purpose)
     {
-        var c = await _hub.CaseAsync();
-        (await _hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id)).Dispose();
+        var c = await Hub.CaseAsync();
+        (await Hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id)).Dispose();
 
         foreach (var path in Paths)
         {
-            using var response = await _hub.GetAsync(path, user, purpose, c.Enquiry.Id);
+            using var response = await Hub.GetAsync(path, user, purpose, c.Enquiry.Id);
             var body = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{path} as {user} under {purpose}: {(int)response.StatusCode} {body}");
             Assert.DoesNotContain("demo-la-lcpp", body, StringComparison.Ordinal);
@@ -40,12 +35,12 @@ public abstract class AuditAccessTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task Given_the_ig_officer_under_audit_review_then_every_audit_path_answers()
     {
-        var c = await _hub.CaseAsync();
-        (await _hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id)).Dispose();
+        var c = await Hub.CaseAsync();
+        (await Hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id)).Dispose();
 
         foreach (var path in Paths)
         {
-            using var response = await _hub.GetAsync(path, "demo-la-ig", "audit-review");
+            using var response = await Hub.GetAsync(path, "demo-la-ig", "audit-review");
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode}");
         }
     }

@@ -6,13 +6,8 @@ using SharingHub.Server.Tests.Fhir;
 namespace SharingHub.Server.Tests.Security;
 
 /// <summary>Crafted inputs get the caller's error in the API's own format, never a 5xx, and every one is audited (issue 18, item 10).</summary>
-public abstract class CraftedInputTests(DatabaseEngine engine) : IAsyncLifetime
+public abstract class CraftedInputTests(DatabaseEngine engine) : HubTest(engine)
 {
-    private FhirTestHub _hub = null!;
-
-    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(engine);
-
-    public async Task DisposeAsync() => await _hub.DisposeAsync();
 
     public static TheoryData<string, string, string?> Inputs() => new()
     {
@@ -34,18 +29,18 @@ public abstract class CraftedInputTests(DatabaseEngine engine) : IAsyncLifetime
     public async Task Given_a_crafted_input_then_the_answer_is_the_callers_error_and_the_request_is_audited(string method, string path, string? body)
     {
         long before;
-        await using (var db = _hub.Contexts.Create())
+        await using (var db = Hub.Contexts.Create())
         {
             before = await db.AuditEntries.CountAsync();
         }
         var contentType = path.StartsWith("/fhir", StringComparison.Ordinal) ? "application/fhir+json" : "application/json";
-        using var response = await _hub.SendAsync(new HttpMethod(method), path, "demo-health-practitioner", method == "GET" ? "front-door-triage" : null,
+        using var response = await Hub.SendAsync(new HttpMethod(method), path, "demo-health-practitioner", method == "GET" ? "front-door-triage" : null,
             content: body is null ? null : new StringContent(body, Encoding.UTF8, contentType));
 
         var text = await response.Content.ReadAsStringAsync();
         Assert.True((int)response.StatusCode is >= 200 and < 500, $"{method} {path}: {(int)response.StatusCode} {text}");
         Assert.DoesNotContain("Exception", text, StringComparison.Ordinal);
-        await using (var db = _hub.Contexts.Create())
+        await using (var db = Hub.Contexts.Create())
         {
             Assert.Equal(before + 1, await db.AuditEntries.CountAsync());
         }

@@ -6,13 +6,8 @@ using SharingHub.Server.Tests.Fhir;
 namespace SharingHub.Server.Tests.Security;
 
 /// <summary>One disclosure per record kind: FHIR shows an information request's fields exactly where OData does (issue 18, item 6).</summary>
-public abstract class DisclosureParityTests(DatabaseEngine engine) : IAsyncLifetime
+public abstract class DisclosureParityTests(DatabaseEngine engine) : HubTest(engine)
 {
-    private FhirTestHub _hub = null!;
-
-    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(engine);
-
-    public async Task DisposeAsync() => await _hub.DisposeAsync();
 
     [Theory]
     [InlineData("demo-health-practitioner")]
@@ -20,13 +15,13 @@ public abstract class DisclosureParityTests(DatabaseEngine engine) : IAsyncLifet
     [InlineData("demo-la-lcpp")]
     public async Task Given_an_information_request_then_fhir_and_odata_disclose_the_same_fields(string user)
     {
-        var c = await _hub.CaseAsync();
-        using var asked = await _hub.SendAsync(HttpMethod.Post, $"/enquiries/{c.Enquiry.Id}/information-requests", "demo-la-lcpp",
+        var c = await Hub.CaseAsync();
+        using var asked = await Hub.SendAsync(HttpMethod.Post, $"/enquiries/{c.Enquiry.Id}/information-requests", "demo-la-lcpp",
             content: JsonContent.Create(new { agency = "health", question = "GP contacts for the household?" }));
         var id = (await FhirTestHub.JsonAsync(asked)).GetProperty("id").GetGuid();
 
-        using var fhir = await _hub.GetAsync($"/fhir/Task?_id={id}", user, "s47-enquiry", c.Enquiry.Id);
-        using var odata = await _hub.GetAsync($"/odata/InformationRequests({id})", user, "s47-enquiry", c.Enquiry.Id);
+        using var fhir = await Hub.GetAsync($"/fhir/Task?_id={id}", user, "s47-enquiry", c.Enquiry.Id);
+        using var odata = await Hub.GetAsync($"/odata/InformationRequests({id})", user, "s47-enquiry", c.Enquiry.Id);
         Assert.Equal(HttpStatusCode.OK, fhir.StatusCode);
         var bundle = await FhirTestHub.JsonAsync(fhir);
         var task = bundle.TryGetProperty("entry", out var entries) ? entries[0].GetProperty("resource") : (System.Text.Json.JsonElement?)null;

@@ -6,13 +6,8 @@ using SharingHub.Server.Tests.Fhir;
 namespace SharingHub.Server.Tests.Security;
 
 /// <summary>Enquiry material is for the enquiry's members under its purposes, whichever agency employs the reader (issue 18, high).</summary>
-public abstract class EnquiryMaterialTests(DatabaseEngine engine) : IAsyncLifetime
+public abstract class EnquiryMaterialTests(DatabaseEngine engine) : HubTest(engine)
 {
-    private FhirTestHub _hub = null!;
-
-    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(engine);
-
-    public async Task DisposeAsync() => await _hub.DisposeAsync();
 
     [Theory]
     [InlineData("demo-la-fhlp", "family-help")]
@@ -20,8 +15,8 @@ public abstract class EnquiryMaterialTests(DatabaseEngine engine) : IAsyncLifeti
     [InlineData("demo-la-front-door", "front-door-triage")]
     public async Task Given_council_staff_outside_the_enquiry_then_its_meetings_grounds_and_requests_are_not_theirs_to_read(string user, string purpose)
     {
-        var c = await _hub.CaseAsync();
-        using (var meeting = await _hub.SendAsync(HttpMethod.Post, $"/enquiries/{c.Enquiry.Id}/strategy-meetings", "demo-la-lcpp", content: JsonContent.Create(new
+        var c = await Hub.CaseAsync();
+        using (var meeting = await Hub.SendAsync(HttpMethod.Post, $"/enquiries/{c.Enquiry.Id}/strategy-meetings", "demo-la-lcpp", content: JsonContent.Create(new
         {
             heldAt = DateTimeOffset.UtcNow.AddHours(-1),
             attendees = new[] { new { agency = "la", user = "demo-la-lcpp", role = "lcpp" }, new { agency = "police", user = "demo-police-officer", role = "police" } },
@@ -31,17 +26,17 @@ public abstract class EnquiryMaterialTests(DatabaseEngine engine) : IAsyncLifeti
         {
             Assert.Equal(HttpStatusCode.Created, meeting.StatusCode);
         }
-        using (var asked = await _hub.SendAsync(HttpMethod.Post, $"/enquiries/{c.Enquiry.Id}/information-requests", "demo-la-lcpp",
+        using (var asked = await Hub.SendAsync(HttpMethod.Post, $"/enquiries/{c.Enquiry.Id}/information-requests", "demo-la-lcpp",
             content: JsonContent.Create(new { agency = "health", question = "GP contacts for the household?" })))
         {
             Assert.Equal(HttpStatusCode.Created, asked.StatusCode);
         }
-        using var member = await _hub.GetAsync($"/enquiries/{c.Enquiry.Id}/strategy-meetings", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        using var member = await Hub.GetAsync($"/enquiries/{c.Enquiry.Id}/strategy-meetings", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
         Assert.Contains("call-outs", await member.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         foreach (var path in new[] { $"/enquiries/{c.Enquiry.Id}/strategy-meetings", "/odata/Enquiries", "/odata/InformationRequests", $"/fhir/Task?code=information-request&patient=Patient/{c.LaChild.Id}" })
         {
-            using var response = await _hub.GetAsync(path, user, purpose);
+            using var response = await Hub.GetAsync(path, user, purpose);
             var body = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {body}");
             Assert.DoesNotContain("call-outs", body, StringComparison.Ordinal);

@@ -14,14 +14,9 @@ namespace SharingHub.Server.Tests.Security;
 /// A writer must not choose whose records it sees: an identifier put on a writer's own record of an
 /// enquiry subject must not link an unrelated child into the enquiry (issue 18, critical).
 /// </summary>
-public abstract class LinkageAttackTests(DatabaseEngine engine) : IAsyncLifetime
+public abstract class LinkageAttackTests(DatabaseEngine engine) : HubTest(engine)
 {
     private const string StrangerNhs = "9990000018";
-    private FhirTestHub _hub = null!;
-
-    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(engine);
-
-    public async Task DisposeAsync() => await _hub.DisposeAsync();
 
     private static readonly string SubjectPnc = "2019/0012345" + AgencyIdentifiers.PncCheckLetter("19", "0012345");
 
@@ -38,14 +33,14 @@ public abstract class LinkageAttackTests(DatabaseEngine engine) : IAsyncLifetime
     /// <summary>A child in no enquiry, known to health alone, with a mental-health event.</summary>
     private async Task<ChronologyEvent> StrangerAsync(string nhs = StrangerNhs)
     {
-        var stranger = await _hub.Store.AddAsync(_hub.Builder.Person("health", "Other", "Strangerly", "2012-03-04", IdentifierKind.NhsNumber, nhs), CancellationToken.None);
-        return await _hub.Store.AddAsync(_hub.Builder.Event(stranger, "health", "CAMHS assessment of another child", new DateTimeOffset(2026, 9, 5, 10, 0, 0, TimeSpan.Zero),
+        var stranger = await Hub.Store.AddAsync(Hub.Builder.Person("health", "Other", "Strangerly", "2012-03-04", IdentifierKind.NhsNumber, nhs), CancellationToken.None);
+        return await Hub.Store.AddAsync(Hub.Builder.Event(stranger, "health", "CAMHS assessment of another child", new DateTimeOffset(2026, 9, 5, 10, 0, 0, TimeSpan.Zero),
             "SYS1-" + Guid.NewGuid().ToString("N")[..8], "health.clinical", "Detail about another child", "camhs-referral"), CancellationToken.None);
     }
 
     private async Task<string> ChronologyAsync(CaseRecords c, string user)
     {
-        using var response = await _hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", user, "s47-enquiry", c.Enquiry.Id);
+        using var response = await Hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", user, "s47-enquiry", c.Enquiry.Id);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadAsStringAsync();
     }
@@ -53,11 +48,11 @@ public abstract class LinkageAttackTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task Given_a_police_member_puts_a_strangers_nhs_number_on_the_police_record_of_the_subject_then_nobody_in_the_enquiry_sees_the_stranger()
     {
-        var c = await _hub.CaseAsync();
+        var c = await Hub.CaseAsync();
         var foreign = await StrangerAsync();
         Assert.Contains(c.HealthContact.Id.ToString(), await ChronologyAsync(c, "demo-la-lcpp"), StringComparison.Ordinal);
 
-        using var put = await _hub.SendAsync(HttpMethod.Put, $"/fhir/Patient/{c.PoliceChild.Id}", "demo-police-officer",
+        using var put = await Hub.SendAsync(HttpMethod.Put, $"/fhir/Patient/{c.PoliceChild.Id}", "demo-police-officer",
             content: Patient(c.PoliceChild.Id.ToString(), ("urn:sharinghub:id:pnc", SubjectPnc), ("https://fhir.nhs.uk/Id/nhs-number", StrangerNhs)),
             change: r => r.Headers.IfMatch.Add(EntityTagHeaderValue.Parse("W/\"1\"")));
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
@@ -67,7 +62,7 @@ public abstract class LinkageAttackTests(DatabaseEngine engine) : IAsyncLifetime
             var chronology = await ChronologyAsync(c, user);
             Assert.DoesNotContain(foreign.Id.ToString(), chronology, StringComparison.Ordinal);
             Assert.DoesNotContain("another child", chronology, StringComparison.Ordinal);
-            using var direct = await _hub.GetAsync($"/fhir/Observation/{foreign.Id}", user, "s47-enquiry", c.Enquiry.Id);
+            using var direct = await Hub.GetAsync($"/fhir/Observation/{foreign.Id}", user, "s47-enquiry", c.Enquiry.Id);
             Assert.Equal(HttpStatusCode.NotFound, direct.StatusCode);
         }
         // The child's own health record is still linked: the police claim changed nothing about the true links.
@@ -77,7 +72,7 @@ public abstract class LinkageAttackTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task Given_a_new_police_patient_with_the_subjects_pnc_and_many_nhs_numbers_then_no_other_child_is_opened()
     {
-        var c = await _hub.CaseAsync();
+        var c = await Hub.CaseAsync();
         var numbers = new List<string>();
         var foreign = new List<ChronologyEvent>();
         for (var n = 1; numbers.Count < 5; n++)
@@ -90,7 +85,7 @@ public abstract class LinkageAttackTests(DatabaseEngine engine) : IAsyncLifetime
             }
         }
 
-        using var post = await _hub.SendAsync(HttpMethod.Post, "/fhir/Patient", "demo-police-officer",
+        using var post = await Hub.SendAsync(HttpMethod.Post, "/fhir/Patient", "demo-police-officer",
             content: Patient(null, [("urn:sharinghub:id:pnc", SubjectPnc), .. numbers.Select(n => ("https://fhir.nhs.uk/Id/nhs-number", n))]));
         Assert.Equal(HttpStatusCode.Created, post.StatusCode);
 
@@ -103,11 +98,11 @@ public abstract class LinkageAttackTests(DatabaseEngine engine) : IAsyncLifetime
     public async Task Given_the_council_records_the_health_nhs_number_of_the_same_child_then_the_records_link_on_it_with_the_birth_date()
     {
         var ct = CancellationToken.None;
-        var la = await _hub.Store.AddAsync(_hub.Builder.Person("la", "Lily", "Barrows", "2014-02-02", IdentifierKind.NhsNumber, StrangerNhs), ct);
-        var health = await _hub.Store.AddAsync(_hub.Builder.Person("health", "Lily", "Barros", "2014-02-02", IdentifierKind.NhsNumber, StrangerNhs), ct);
-        var unrelated = await _hub.Store.AddAsync(_hub.Builder.Person("health", "Lily", "Barros", "2013-02-02", IdentifierKind.NhsNumber, "9434765919"), ct);
+        var la = await Hub.Store.AddAsync(Hub.Builder.Person("la", "Lily", "Barrows", "2014-02-02", IdentifierKind.NhsNumber, StrangerNhs), ct);
+        var health = await Hub.Store.AddAsync(Hub.Builder.Person("health", "Lily", "Barros", "2014-02-02", IdentifierKind.NhsNumber, StrangerNhs), ct);
+        var unrelated = await Hub.Store.AddAsync(Hub.Builder.Person("health", "Lily", "Barros", "2013-02-02", IdentifierKind.NhsNumber, "9434765919"), ct);
 
-        var linked = await _hub.Services.GetRequiredService<Data.Linkage.PersonLinker>().LinkAsync([la.Id], ct);
+        var linked = await Hub.Services.GetRequiredService<Data.Linkage.PersonLinker>().LinkAsync([la.Id], ct);
 
         Assert.Equal(LinkBasis.IdentifierAndBirthDate, Assert.Single(linked.Links).Basis);
         Assert.Contains(health.Id, linked.Of(la.Id));

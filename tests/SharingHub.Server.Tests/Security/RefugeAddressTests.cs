@@ -8,14 +8,9 @@ using SharingHub.Server.Tests.Fhir;
 namespace SharingHub.Server.Tests.Security;
 
 /// <summary>An address its owner marks protected (a refuge) never reaches a reader the policy does not name, in any version (issue 18, high).</summary>
-public abstract class RefugeAddressTests(DatabaseEngine engine) : IAsyncLifetime
+public abstract class RefugeAddressTests(DatabaseEngine engine) : HubTest(engine)
 {
     private const string Refuge = "Flat 2, Safe House, Testtown TE1 1ST";
-    private FhirTestHub _hub = null!;
-
-    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(engine);
-
-    public async Task DisposeAsync() => await _hub.DisposeAsync();
 
     private static StringContent Patient(string nhs, string? address, bool confidential, string? id = null) => new(JsonSerializer.Serialize(new Dictionary<string, object?>
     {
@@ -37,14 +32,14 @@ public abstract class RefugeAddressTests(DatabaseEngine engine) : IAsyncLifetime
 
     private async Task<string> CreateAsync(string nhs, string address, bool confidential)
     {
-        using var created = await _hub.SendAsync(HttpMethod.Post, "/fhir/Patient", "demo-health-practitioner", content: Patient(nhs, address, confidential));
+        using var created = await Hub.SendAsync(HttpMethod.Post, "/fhir/Patient", "demo-health-practitioner", content: Patient(nhs, address, confidential));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         return created.Headers.Location!.ToString().Split('/')[^3];
     }
 
     private async Task<string> ReadAsync(string path, string user = "demo-la-front-door", string purpose = "front-door-triage")
     {
-        using var response = await _hub.GetAsync(path, user, purpose);
+        using var response = await Hub.GetAsync(path, user, purpose);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode}");
         return await response.Content.ReadAsStringAsync();
     }
@@ -72,7 +67,7 @@ public abstract class RefugeAddressTests(DatabaseEngine engine) : IAsyncLifetime
     public async Task Given_the_mark_and_address_are_later_removed_then_no_version_in_history_shows_the_refuge_address()
     {
         var sheltered = await CreateAsync("9990000034", Refuge, confidential: true);
-        using (var moved = await _hub.SendAsync(HttpMethod.Put, $"/fhir/Patient/{sheltered}", "demo-health-practitioner",
+        using (var moved = await Hub.SendAsync(HttpMethod.Put, $"/fhir/Patient/{sheltered}", "demo-health-practitioner",
             content: Patient("9990000034", null, confidential: false, id: sheltered), change: r => r.Headers.IfMatch.Add(EntityTagHeaderValue.Parse("W/\"1\""))))
         {
             Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
