@@ -34,6 +34,7 @@ var app = builder.Build();
 app.UseSharingHubForwardedHeaders();
 app.UseSharingHubSecurityHeaders();
 app.UseSharingHubErrors();
+app.UseSharingHubWorkflowBodyLimit();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();

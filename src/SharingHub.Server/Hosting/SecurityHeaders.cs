@@ -63,3 +63,39 @@ internal static class SecurityHeaders
         return app;
     }
 }
+
+/// <summary>
+/// Workflow bodies (enquiries, meetings, information requests and answers, brokered queries) are held to the
+/// same 1 MiB as a FHIR write: refused at once when the declared length is larger, and cut off by the server
+/// when a body without one grows past it. FHIR and OData read their bodies through their own bounded reader.
+/// </summary>
+internal static class WorkflowBodyLimit
+{
+    public const long MaxBytes = Fhir.Write.FhirBody.MaxBytes;
+    private static readonly string[] Prefixes = ["/enquiries", "/information-requests", "/mais"];
+
+    public static WebApplication UseSharingHubWorkflowBodyLimit(this WebApplication app)
+    {
+        app.Use(async (http, next) =>
+        {
+            if (HttpMethods.IsGet(http.Request.Method) || !Prefixes.Any(p => http.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)))
+            {
+                await next(http);
+                return;
+            }
+            if (http.Request.ContentLength > MaxBytes)
+            {
+                http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                await http.Response.WriteAsJsonAsync(new { title = "Request body too large", status = 413, detail = $"the body is larger than the {MaxBytes} bytes accepted" },
+                    (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
+                return;
+            }
+            if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = MaxBytes;
+            }
+            await next(http);
+        });
+        return app;
+    }
+}

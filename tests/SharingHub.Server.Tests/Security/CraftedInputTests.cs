@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using SharingHub.Data.Storage;
@@ -44,6 +45,22 @@ public abstract class CraftedInputTests(DatabaseEngine engine) : HubTest(engine)
         {
             Assert.Equal(before + 1, await db.AuditEntries.CountAsync());
         }
+    }
+}
+
+public sealed class WorkflowBodyLimitTests() : HubTest(DatabaseEngine.Sqlite)
+{
+    [Theory]
+    [InlineData("/enquiries")]
+    [InlineData("/information-requests/00000000-0000-0000-0000-000000000001/responses")]
+    public async Task Given_a_workflow_body_over_a_mebibyte_then_413_and_nothing_is_stored(string path)
+    {
+        var body = "{\"grounds\":\"" + new string('x', 2 << 20) + "\"}";
+        using var response = await Hub.SendAsync(HttpMethod.Post, path, "demo-la-lcpp", content: new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        await using var db = Hub.Contexts.Create();
+        Assert.False(await db.Enquiries.AnyAsync());
     }
 }
 
