@@ -11,6 +11,10 @@ public sealed record Principal(string Agency, string Subject, IReadOnlySet<strin
 
 public sealed record EnquiryMemberFacts(string Agency, string UserSubject, DateTimeOffset AddedAt, DateTimeOffset? RemovedAt)
 {
+    /// <summary>An enquiry's stored members as the policy sees them.</summary>
+    public static List<EnquiryMemberFacts> Of(IEnumerable<Core.Records.EnquiryMember> members) =>
+        members.Select(m => new EnquiryMemberFacts(m.Agency, m.UserSubject, m.AddedAt, m.RemovedAt)).ToList();
+
     public bool IsActiveAt(DateTimeOffset now) => AddedAt <= now && (RemovedAt is null || now < RemovedAt);
 }
 

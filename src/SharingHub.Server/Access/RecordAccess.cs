@@ -119,7 +119,7 @@ internal sealed class RecordAccess(
         {
             var ends = e.ClosedAt?.AddHours(options.Value.EnquiryGraceHours);
             Enquiry = new EnquiryFacts(e.Id, e.Reference, ends, _links.Expand(e.Subjects.Select(s => s.PersonId)),
-                e.Members.Select(m => new EnquiryMemberFacts(m.Agency, m.UserSubject, m.AddedAt, m.RemovedAt)).ToList());
+                EnquiryMemberFacts.Of(e.Members));
         }
     }
 

@@ -35,7 +35,7 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
             return false;
         }
         var facts = new EnquiryFacts(enquiry.Id, enquiry.Reference, null, new HashSet<Guid>(),
-            enquiry.Members.Select(m => new EnquiryMemberFacts(m.Agency, m.UserSubject, m.AddedAt, m.RemovedAt)).ToList());
+            EnquiryMemberFacts.Of(enquiry.Members));
         return facts.HasMember(principal, clock.GetUtcNow());
     }
 
