@@ -34,6 +34,12 @@ public enum LinkBasis
 
     /// <summary>Date of birth, postcode, sex and kind agree while the family names differ (a typo or a changed surname).</summary>
     BirthDatePostcodeAndSex,
+
+    /// <summary>
+    /// One of the records was erased by its agency (its identity fields shredded); the link it had at that
+    /// moment is kept, so the agency's entries are not lost from the child's chronology.
+    /// </summary>
+    KeptAtErasure,
 }
 
 public sealed record PersonLink(Guid From, Guid To, LinkBasis Basis);
@@ -141,6 +147,9 @@ public sealed class LinkedPeople
     }
 
     public IReadOnlyList<PersonLink> Links { get; }
+
+    /// <summary>The records among these that their agency has erased, reached only by the links they had then.</summary>
+    public IReadOnlySet<Guid> Erased => Links.Where(l => l.Basis == LinkBasis.KeptAtErasure).Select(l => l.From).ToHashSet();
 
     /// <summary>The records this linkage started from or reached.</summary>
     public IEnumerable<Guid> Known => _clusters.Keys;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using SharingHub.Crypto.Keys;
+using SharingHub.Data.Linkage;
 using SharingHub.Data.Storage;
 
 namespace SharingHub.Data.Keys;
@@ -9,17 +10,25 @@ namespace SharingHub.Data.Keys;
 /// Crypto-shredding one person (an erasure request, or the end of retention for them): the data keys
 /// of that subject are destroyed, so their name, date of birth, address and identifiers are unreadable
 /// for good, and their blind indexes are overwritten, so they can no longer be found by identifier,
-/// name or postcode either. Everyone else's fields stay readable.
+/// name or postcode either. Everyone else's fields stay readable. The other agencies' records the person's
+/// record was linked to at that moment are kept (<see cref="ErasedLink"/>), so the agency's entries about the
+/// child stay in the child's chronology, from a record shown as erased, rather than silently vanishing.
 /// </summary>
-public sealed class SubjectShredding(IHubDbContextFactory contexts, DataKeyRing keys)
+public sealed class SubjectShredding(IHubDbContextFactory contexts, DataKeyRing keys, PersonLinker linker, TimeProvider clock)
 {
     public async Task<IReadOnlyList<Core.Crypto.WrappedDataKey>> ShredAsync(Guid personId, CancellationToken ct)
     {
+        // The links are found while the blind indexes still hold: afterwards nothing could find them.
+        linker.Forget();
+        var cluster = (await linker.LinkAsync([personId], ct)).Of(personId).Where(id => id != personId).ToList();
         var destroyed = keys.DestroySubject(personId);
         await using var db = contexts.Create();
         var person = await db.People.Include(p => p.Identifiers).FirstOrDefaultAsync(p => p.Id == personId, ct);
         if (person is not null)
         {
+            var kept = await db.ErasedLinks.Where(l => l.ErasedPersonId == personId).Select(l => l.LinkedPersonId).ToListAsync(ct);
+            var now = clock.GetUtcNow();
+            db.ErasedLinks.AddRange(cluster.Except(kept).Select(id => new ErasedLink { ErasedPersonId = personId, LinkedPersonId = id, ErasedAt = now }));
             person.FamilyNameIndex = null;
             person.BirthDateIndex = null;
             person.PostcodeIndex = null;
@@ -30,6 +39,7 @@ public sealed class SubjectShredding(IHubDbContextFactory contexts, DataKeyRing 
             }
             await db.SaveChangesAsync(ct);
         }
+        linker.Forget();
         return destroyed;
     }
 }

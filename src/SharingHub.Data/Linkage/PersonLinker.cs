@@ -93,7 +93,32 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
             }
             frontier = next;
         }
+        await KeptAtErasureAsync(db, known.Keys.ToList(), links, pairs, cancellationToken);
         return new LinkedPeople(personIds, links);
+    }
+
+    /// <summary>
+    /// The links of erased records that touch the records found: an erased record's blind indexes are gone, so
+    /// the links it had when it was erased stand in for the evidence (its whole linked set was kept then).
+    /// </summary>
+    private static async Task KeptAtErasureAsync(HubDbContext db, List<Guid> found, List<PersonLink> links, HashSet<(Guid, Guid)> pairs, CancellationToken cancellationToken)
+    {
+        var erased = await db.ErasedLinks.AsNoTracking()
+            .Where(l => found.Contains(l.ErasedPersonId) || found.Contains(l.LinkedPersonId))
+            .Select(l => l.ErasedPersonId).Distinct().Take(MaxRecords).ToListAsync(cancellationToken);
+        if (erased.Count == 0)
+        {
+            return;
+        }
+        var kept = await db.ErasedLinks.AsNoTracking().Where(l => erased.Contains(l.ErasedPersonId))
+            .OrderBy(l => l.ErasedPersonId).Take(MaxRecords).ToListAsync(cancellationToken);
+        foreach (var link in kept)
+        {
+            if (pairs.Add(link.ErasedPersonId.CompareTo(link.LinkedPersonId) < 0 ? (link.ErasedPersonId, link.LinkedPersonId) : (link.LinkedPersonId, link.ErasedPersonId)))
+            {
+                links.Add(new PersonLink(link.ErasedPersonId, link.LinkedPersonId, LinkBasis.KeptAtErasure));
+            }
+        }
     }
 
     private static async Task<List<LinkageCandidate>> CandidatesAsync(HubDbContext db, List<LinkageCandidate> seeds, CancellationToken cancellationToken)

@@ -32,6 +32,7 @@ public abstract class HubDbContext(DbContextOptions options) : DbContext(options
     public DbSet<DataKeyRow> DataKeys => Set<DataKeyRow>();
     public DbSet<History.RecordVersion> RecordHistory => Set<History.RecordVersion>();
     public DbSet<Notifications.Notification> Notifications => Set<Notifications.Notification>();
+    public DbSet<Linkage.ErasedLink> ErasedLinks => Set<Linkage.ErasedLink>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

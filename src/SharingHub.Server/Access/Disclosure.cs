@@ -8,7 +8,7 @@ namespace SharingHub.Server.Access;
 /// <summary>Opens permitted fields of permitted records; nothing else is ever decrypted.</summary>
 internal sealed class Disclosures(IFieldCipher cipher)
 {
-    public Disclosure Of(Record record, Decision decision) => new(record, decision, cipher);
+    public Disclosure Of(Record record, Decision decision, bool aboutErasedRecord = false) => new(record, decision, cipher) { AboutErasedRecord = aboutErasedRecord };
 
     /// <summary>
     /// Readies the keys of the people among these records (each person's own fields are sealed under a
@@ -33,6 +33,9 @@ internal sealed class Disclosure(Record record, Decision decision, IFieldCipher 
     public IReadOnlyList<string> Withheld => _withheld;
     public IReadOnlyList<string> Unavailable => _unavailable;
     public bool IsRedacted => _withheld.Count > 0 || _unavailable.Count > 0;
+
+    /// <summary>The record is about a person whose record its agency has erased: it is shown by the link that record had then.</summary>
+    public bool AboutErasedRecord { get; init; }
 
     /// <summary>Whether a plain (unencrypted) field may be shown; a withheld one with a value is noted.</summary>
     public bool Shows(string property, bool hasValue = true)

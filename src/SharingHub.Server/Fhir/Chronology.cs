@@ -107,13 +107,14 @@ internal sealed class Chronology(IHubDbContextFactory contexts, Disclosures disc
         }
         await access.PrepareAsync(rows.SelectMany(r => RecordFacts.For(r.Record).SubjectIds), ct);
         var baseUrl = FhirEndpoints.BaseUrl(http);
+        var erased = access.Links.Erased;
         var entries = rows
             .Select(r => (r.At, r.Record, r.Field, Decision: access.Decide(r.Record)))
             // An entry is placed by its date, so an entry whose date is withheld cannot be placed and is left out.
             .Where(r => r.Decision.IsPermit && r.Decision.Fields.Contains(r.Field))
             .OrderBy(r => r.At).ThenBy(r => r.Record.Id)
             .Select(r => new BundleEntry($"{baseUrl}/{FhirTypes.TypeOf(r.Record)}/{r.Record.Id}",
-                FhirTypes.ToResource(map, disclosures.Of(r.Record, r.Decision)), new BundleSearch("match")))
+                FhirTypes.ToResource(map, disclosures.Of(r.Record, r.Decision, RecordFacts.For(r.Record).SubjectIds.Any(erased.Contains))), new BundleSearch("match")))
             .ToList();
         access.ScopeCount(entries.Count);
         return FhirResults.Resource(new Bundle("searchset")

@@ -23,6 +23,7 @@ internal static class FhirSystems
     public const string Summary = "urn:sharinghub:fhir:summary";
     public const string Detail = "urn:sharinghub:fhir:detail";
     public const string FieldStatus = "urn:sharinghub:field-status";
+    public const string Linkage = "urn:sharinghub:linkage";
     public const string Household = "urn:sharinghub:household";
     public const string HouseholdRole = "urn:sharinghub:fhir:household-role";
     public const string HouseholdAddress = "urn:sharinghub:fhir:address";
@@ -243,6 +244,10 @@ internal sealed class FhirMapping(PolicySet policy)
         }
         var tags = new List<Coding> { new(FhirSystems.DataClass, record.DataClass), new(FhirSystems.Agency, record.OwningAgency) };
         tags.AddRange(d.Unavailable.Select(f => new Coding(FhirSystems.FieldStatus, "unavailable", f)));
+        if (d.AboutErasedRecord)
+        {
+            tags.Add(new Coding(FhirSystems.Linkage, "erased-record", "its agency's record of this person was erased; shown by the link that record had then"));
+        }
         return new Meta(record.Version.ToString(CultureInfo.InvariantCulture), Instant(record.UpdatedAt), security, tags);
     }
 

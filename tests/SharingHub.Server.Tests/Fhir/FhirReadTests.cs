@@ -290,12 +290,34 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Contains(patient.GetProperty("meta").GetProperty("tag").EnumerateArray(), t => t.GetProperty("code").GetString() == "unavailable");
         using var search = await _hub.GetAsync("/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000026", "demo-health-practitioner", "front-door-triage");
         Assert.Equal(0, (await FhirTestHub.JsonAsync(search)).GetProperty("total").GetInt32());
+        // The enquiry still reaches it by the link it had when it was erased, and reads nothing of who it was.
         using var linked = await _hub.GetAsync($"/fhir/Patient/{c.HealthChild.Id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
-        Assert.Equal(HttpStatusCode.NotFound, linked.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, linked.StatusCode);
+        Assert.DoesNotContain("Amelia", (await FhirTestHub.JsonAsync(linked)).ToString(), StringComparison.Ordinal);
         using var other = await _hub.GetAsync($"/fhir/Patient/{sibling.Id}", "demo-health-practitioner", "front-door-triage");
         Assert.Contains("Noor", (await FhirTestHub.JsonAsync(other)).ToString(), StringComparison.Ordinal);
         using var contact = await _hub.GetAsync($"/fhir/Observation/{c.HealthContact.Id}", "demo-health-practitioner", "front-door-triage");
         Assert.Equal("Missed immunisation appointment", (await FhirTestHub.JsonAsync(contact)).GetProperty("valueString").GetString());
+    }
+
+    [Fact]
+    public async Task Given_one_agencys_record_of_the_child_is_erased_then_its_entries_stay_in_the_chronology_marked_as_from_an_erased_record()
+    {
+        var c = await _hub.CaseAsync();
+        var shredding = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<SharingHub.Data.Keys.SubjectShredding>(_hub.Services);
+
+        await shredding.ShredAsync(c.HealthChild.Id, CancellationToken.None);
+
+        using var response = await _hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        var entries = Entries(await FhirTestHub.JsonAsync(response));
+        var contact = entries.Single(e => e.GetProperty("id").GetString() == c.HealthContact.Id.ToString());
+        Assert.Contains(contact.GetProperty("meta").GetProperty("tag").EnumerateArray(),
+            t => t.GetProperty("system").GetString() == "urn:sharinghub:linkage" && t.GetProperty("code").GetString() == "erased-record");
+        var visit = entries.Single(e => e.GetProperty("id").GetString() == c.LaVisit.Id.ToString());
+        Assert.DoesNotContain(visit.GetProperty("meta").GetProperty("tag").EnumerateArray(), t => t.GetProperty("code").GetString() == "erased-record");
+        // The police record is still linked by its own evidence, and its entry is not marked.
+        var incident = entries.Single(e => e.GetProperty("id").GetString() == c.PoliceIncident.Id.ToString());
+        Assert.DoesNotContain(incident.GetProperty("meta").GetProperty("tag").EnumerateArray(), t => t.GetProperty("code").GetString() == "erased-record");
     }
 
     [Fact]
