@@ -34,20 +34,25 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN
 curl -s -H "Authorization: Bearer $TOKEN" -H "X-Purpose-Of-Use: s47-enquiry" "$BASE/fhir/Patient/$CHILD/\$chronology" | grep -q 'X-Enquiry-Id' \
   || fail "an enquiry purpose without X-Enquiry-Id does not name the header"
 
-# Members are shared the same under the MACPT rules, except that withheld mental-health detail shows as
-# REDACTED entries for every member but health (the README says so)
-redacted() {
-  local who=$1 total=0 subject n
-  for subject in $(echo "$me" | json '" ".join(s["person"] for s in d["enquiries"][0]["subjects"])'); do
-    n=$(curl -s -H "Authorization: Bearer $who" -H "X-Purpose-Of-Use: s47-enquiry" -H "X-Enquiry-Id: $ENQUIRY" "$BASE/fhir/Patient/$subject/\$chronology" \
-      | json 'sum(1 for e in d.get("entry",[]) if any(s.get("code")=="REDACTED" for s in e["resource"]["meta"].get("security",[])))')
-    total=$((total + n))
-  done
-  echo "$total"
+# See what the policy does: the mother's record and chronology as each member (the README's loop, with its
+# printed line checked per member)
+MOTHER=$(echo "$me" | json '[s["person"] for s in d["enquiries"][0]["subjects"] if s["role"]=="household"][0]')
+seen() {
+  local T
+  T=$(token "$1")
+  curl -s -H "Authorization: Bearer $T" -H "X-Purpose-Of-Use: s47-enquiry" -H "X-Enquiry-Id: $ENQUIRY" "$BASE/fhir/Patient/$MOTHER" \
+    | python3 -c 'import sys,json;d=json.load(sys.stdin);print("address:", "address" in d)'
+  curl -s -H "Authorization: Bearer $T" -H "X-Purpose-Of-Use: s47-enquiry" -H "X-Enquiry-Id: $ENQUIRY" "$BASE/fhir/Patient/$MOTHER/\$chronology" \
+    | python3 -c 'import sys,json;r=[e["resource"] for e in json.load(sys.stdin).get("entry",[])];tag=lambda x,c:any(t["code"]==c for t in x["meta"]["tag"]+x["meta"].get("security",[]))
+print("intelligence", sum(tag(x,"police.intelligence") for x in r), "detail", sum(tag(x,"police.intelligence") and "note" in x for x in r),
+      "redacted", sum(tag(x,"REDACTED") for x in r), "erased", sum(tag(x,"erased-record") for x in r))'
 }
-lcpp_redacted=$(redacted "$TOKEN")
-health_redacted=$(redacted "$(token demo-health-practitioner)")
-[ "$lcpp_redacted" -gt 0 ] && [ "$health_redacted" -eq 0 ] || fail "REDACTED entries: lcpp $lcpp_redacted, health $health_redacted"
+expect() { echo "$2" | python3 -c "import sys,re; t=sys.stdin.read(); n=lambda k: int(re.search(k+r' (\d+)', t).group(1)); sys.exit(0 if ($3) else 1)" || fail "$1 saw: $(echo "$2" | tr '\n' ' ')"; }
+lcpp=$(seen demo-la-lcpp); police=$(seen demo-police-officer); health=$(seen demo-health-practitioner); education=$(seen demo-education-lead)
+expect lcpp "$lcpp" '"address: True" in t and n("intelligence") > 0 and n("detail") == 0 and n("redacted") > 0 and n("erased") > 0'
+expect police "$police" '"address: False" in t and n("intelligence") > 0 and n("detail") == n("intelligence") and n("erased") > 0'
+expect health "$health" '"address: False" in t and n("intelligence") == 0 and n("redacted") == 0 and n("erased") > 0'
+expect education "$education" '"address: False" in t and n("intelligence") == 0 and n("redacted") > 0 and n("erased") > 0'
 
 # Search: the child's own record gives the name and birth date to find every agency's record of them
 patient=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Purpose-Of-Use: s47-enquiry" -H "X-Enquiry-Id: $ENQUIRY" "$BASE/fhir/Patient/$CHILD")
@@ -98,4 +103,4 @@ dotnet src/SharingHub.Cli/bin/Release/net10.0/sharinghub.dll audit verify \
     --connection "Data Source=$data/hub.db" --key-ring "$data/keyring.json" --public-key "$data/audit-key.json" "${kept[@]}" \
     | grep -q '^intact' || fail "audit verify did not find the log intact"
 
-echo "ok: the README tour ran as written against a demo hub ($BASE): health, tokens, chronology, search, OData, IG audit, MAIS, enquiry, audit verify"
+echo "ok: the README tour ran as written against a demo hub ($BASE): health, tokens, chronology, what each member sees, search, OData, IG audit, MAIS, enquiry, audit verify"

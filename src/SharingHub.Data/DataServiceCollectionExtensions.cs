@@ -38,6 +38,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<SubjectShredding>();
         services.TryAddSingleton<DatabaseMigrator>();
         services.TryAddSingleton<DemoDataLoader>();
+        services.TryAddSingleton<DemoErasures>();
         services.TryAddSingleton<Linkage.PersonLinker>();
         services.AddOptions<AuditOptions>()
             .BindConfiguration(AuditOptions.Section)

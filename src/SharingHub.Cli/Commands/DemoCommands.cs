@@ -47,7 +47,14 @@ internal static class DemoCommands
                 await parse.InvocationConfiguration.Error.WriteLineAsync(e.Message);
                 return 2;
             }
-            await output.WriteLineAsync($"loaded {summary.Families} families, {summary.People} person records, {summary.Events} events (seed {options.Seed})");
+            if (summary.Erasures.Count > 0)
+            {
+                var writer = host.Services.GetRequiredService<Data.Audit.AuditWriter>();
+                await writer.StartAsync(cancellationToken);
+                await host.Services.GetRequiredService<DemoErasures>().ApplyAsync(summary, cancellationToken);
+                await writer.StopAsync(cancellationToken);
+            }
+            await output.WriteLineAsync($"loaded {summary.Families} families, {summary.People} person records, {summary.Events} events, {summary.Erasures.Count} record(s) erased (seed {options.Seed})");
             return 0;
         });
         return new Command("demo", "Synthetic demo and benchmark data") { load };

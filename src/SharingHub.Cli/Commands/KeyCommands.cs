@@ -135,17 +135,13 @@ internal static class KeyCommands
             await writer.StartAsync(cancellationToken);
             if (parse.GetValue(subject) is { } person)
             {
-                var keys = await host.Services.GetRequiredService<Data.Keys.SubjectShredding>().ShredAsync(person, cancellationToken);
+                var keys = await host.Services.GetRequiredService<Data.Keys.SubjectShredding>().ShredAsync(person, parse.GetValue(reason)!, Environment.UserName, cancellationToken);
+                await writer.StopAsync(cancellationToken);
                 if (keys.Count == 0)
                 {
                     await parse.InvocationConfiguration.Error.WriteLineAsync($"no live data keys for subject {person}");
                     return 2;
                 }
-                var agencies = keys.Select(k => k.Agency).Distinct().ToList();
-                await writer.AppendAsync(new AuditRecord(DateTimeOffset.UtcNow, "cli-" + Guid.NewGuid().ToString("N")[..12], agencies[0], Environment.UserName,
-                    null, null, "keys.shred-subject", "success", "none", false, [person], agencies,
-                    JsonSerializer.Serialize(new { subject = person, keyIds = keys.Select(k => k.KeyId), reason = parse.GetValue(reason) })), cancellationToken);
-                await writer.StopAsync(cancellationToken);
                 await parse.InvocationConfiguration.Output.WriteLineAsync(
                     $"destroyed {keys.Count} data key(s) of {person} and overwrote their blind indexes; their own fields are unreadable for good, everyone else's stay readable; audited");
                 return 0;

@@ -19,18 +19,17 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
     private const int FamiliesPerBatch = 50;
 
     /// <summary>Loads only into an empty database, so a restart with --demo never duplicates the demo set.</summary>
-    public async Task<bool> LoadIfEmptyAsync(DemoOptions options, CancellationToken cancellationToken)
+    public async Task<DemoLoadSummary?> LoadIfEmptyAsync(DemoOptions options, CancellationToken cancellationToken)
     {
         await using (var db = contexts.Create())
         {
             if (await db.People.AnyAsync(cancellationToken))
             {
                 logger.LogInformation("Demo data not loaded: the database already holds people");
-                return false;
+                return null;
             }
         }
-        await LoadAsync(options, null, cancellationToken);
-        return true;
+        return await LoadAsync(options, null, cancellationToken);
     }
 
     public async Task<DemoLoadSummary> LoadAsync(DemoOptions options, IProgress<DemoLoadSummary>? progress, CancellationToken cancellationToken)
@@ -61,6 +60,7 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
                 summary.Families += batch.Families;
                 summary.People += batch.People;
                 summary.Events += batch.Events;
+                summary.Erasures.AddRange(batch.Erasures);
                 progress?.Report(summary);
             }
         }
@@ -138,10 +138,10 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
         {
             map.Add(db, family);
         }
-        return new StagedBatch(db, families.Count, families.Sum(f => f.People.Count), families.Sum(f => f.Events.Count));
+        return new StagedBatch(db, families.Count, families.Sum(f => f.People.Count), families.Sum(f => f.Events.Count), families.SelectMany(f => f.Erasures).ToList());
     }
 
-    private sealed record StagedBatch(HubDbContext Context, int Families, int People, int Events);
+    private sealed record StagedBatch(HubDbContext Context, int Families, int People, int Events, List<DemoErasure> Erasures);
 }
 
 public sealed class DemoAlreadyLoadedException(string message) : Exception(message);
@@ -151,6 +151,25 @@ public sealed class DemoLoadSummary
     public int Families { get; set; }
     public int People { get; set; }
     public int Events { get; set; }
+
+    /// <summary>Records the demo erases once loaded (<see cref="DemoErasures"/> carries them out, audited).</summary>
+    public List<DemoErasure> Erasures { get; } = [];
+}
+
+/// <summary>
+/// Carries out a loaded demo set's erasures as an agency would (crypto-shredding, audited), so the demo shows
+/// an erased record. Run where the audit log is running: after loading at start-up, or by `demo load`.
+/// </summary>
+public sealed class DemoErasures(Keys.SubjectShredding shredding)
+{
+    public async Task ApplyAsync(DemoLoadSummary summary, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        foreach (var erasure in summary.Erasures)
+        {
+            await shredding.ShredAsync(erasure.PersonId, erasure.Reason, "demo-loader", cancellationToken);
+        }
+    }
 }
 
 /// <summary>Plain demo records to stored entities: every sensitive field encrypted, every identifier blind-indexed.</summary>

@@ -69,7 +69,7 @@ internal sealed partial class FamilyBuilder
     {
         var individuals = MakeIndividuals();
         var address = $"{_faker.Address.StreetAddress()}, {_faker.Address.City()} {_faker.Address.ZipCode()}";
-        var inRefuge = _r.Bool(0.1f);
+        var inRefuge = _r.Bool(0.1f) || Showcase;
         var probationKey = individuals.FirstOrDefault(i => i.Role == "father" && _r.Bool(0.4f))?.Key;
 
         foreach (var person in individuals)
@@ -90,7 +90,7 @@ internal sealed partial class FamilyBuilder
             var knownToPolice = person.Kind == PersonKind.Adult
                 ? _r.Bool(person.Role == "father" ? 0.75f : 0.4f)
                 : _r.Bool(age >= 10 ? 0.5f : 0.3f);
-            if (knownToPolice || person.Key == probationKey)
+            if (knownToPolice || person.Key == probationKey || (Showcase && person.Role == "mother"))
             {
                 AddRecord(AgencyCodes.Police, person, personAddress, confidential);
             }
@@ -109,7 +109,12 @@ internal sealed partial class FamilyBuilder
         var consents = MakeConsents(individuals);
         var enquiries = MakeEnquiries(individuals);
         var referrals = MakeReferrals(individuals);
-        return new DemoFamily(_index, _people, households, relationships, involvements, states, events, consents, enquiries, referrals);
+        var erasures = new List<DemoErasure>();
+        if (Showcase)
+        {
+            Showcased(individuals, events, consents, erasures);
+        }
+        return new DemoFamily(_index, _people, households, relationships, involvements, states, events, consents, enquiries, referrals, erasures);
     }
 
     private List<Individual> MakeIndividuals()
@@ -138,6 +143,32 @@ internal sealed partial class FamilyBuilder
     }
 
     private string Key(string role) => $"F{_index:D6}-{role}";
+
+    /// <summary>
+    /// The first family (always in an open enquiry) shows what the policy does, whatever the seed: it lives
+    /// in a refuge (its address reaches only the LCPP), the mother is the subject of police intelligence (the
+    /// LCPP sees its summary, other members nothing) and of a mental-health contact (detail for health only),
+    /// one child's family refused consent to share, and the mother's health record has been erased.
+    /// </summary>
+    private bool Showcase => _index == 0;
+
+    private void Showcased(List<Individual> individuals, List<DemoEvent> events, List<DemoConsent> consents, List<DemoErasure> erasures)
+    {
+        var mother = individuals.First(i => i.Role == "mother");
+        var child = individuals.First(i => i.Kind == PersonKind.Child);
+        var reference = Reference();
+        foreach (var category in new[] { "intelligence", "mental-health-contact" })
+        {
+            var template = DemoTemplates.Events.First(t => t.Category == category);
+            events.Add(MakeEvent(template, child, mother, reference, events.Count, [mother]));
+        }
+        events.Sort((a, b) => a.OccurredAt.CompareTo(b.OccurredAt));
+        if (!consents.Any(c => c.Decision == ConsentDecision.Deny && c.Status == ConsentStatus.Active))
+        {
+            consents.Add(Consent(mother, child, refused: true, withdrawn: false));
+        }
+        erasures.Add(new DemoErasure(Record(AgencyCodes.Health, mother).Id, "erasure request upheld by the health record's controller (demo)"));
+    }
 
     private DateOnly BirthDate(int age) => _today.AddYears(-age).AddDays(-_r.Number(0, 364));
 

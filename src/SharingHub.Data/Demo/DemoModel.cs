@@ -16,7 +16,11 @@ public sealed record DemoFamily(
     IReadOnlyList<DemoEvent> Events,
     IReadOnlyList<DemoConsent> Consents,
     IReadOnlyList<DemoEnquiry> Enquiries,
-    IReadOnlyList<DemoReferral> Referrals);
+    IReadOnlyList<DemoReferral> Referrals,
+    IReadOnlyList<DemoErasure> Erasures);
+
+/// <summary>An agency's record of a person erased once the demo is loaded (its identity fields crypto-shredded), as a real erasure would be.</summary>
+public sealed record DemoErasure(Guid PersonId, string Reason);
 
 /// <summary>One agency's record of one individual; <see cref="IndividualKey"/> is the ground truth linkage tests can use.</summary>
 public sealed record DemoPerson(

@@ -90,19 +90,24 @@ internal sealed partial class FamilyBuilder
             {
                 continue;
             }
-            var place = _r.ListItem(DemoTemplates.Places.ToList());
-            // A person the agency holds no record of is written as its practitioners would: by role, never as a gap.
-            string Fill(string text) => text
-                .Replace("{child}", child is null ? "the child" : Record(template.Agency, child).GivenName, StringComparison.Ordinal)
-                .Replace("{adult}", adult is null ? "a parent" : Record(template.Agency, adult).GivenName, StringComparison.Ordinal)
-                .Replace("{place}", place, StringComparison.Ordinal);
-            var significance = (Significance)_r.Number((int)template.Low, (int)template.High);
-            events.Add(new DemoEvent(NewId(), template.Agency, template.DataClass, DaysAgo(3 * 365, template.AtNight), template.Category, significance,
-                Fill(template.Summary), Fill(template.Detail), $"{template.Agency}-{familyReference}-{events.Count:D5}",
-                subjects.Select(s => Record(template.Agency, s).Id).ToList()));
+            events.Add(MakeEvent(template, child, adult, familyReference, events.Count, subjects));
         }
         events.Sort((a, b) => a.OccurredAt.CompareTo(b.OccurredAt));
         return events;
+    }
+
+    private DemoEvent MakeEvent(EventTemplate template, Individual? child, Individual? adult, string familyReference, int number, List<Individual> subjects)
+    {
+        var place = _r.ListItem(DemoTemplates.Places.ToList());
+        // A person the agency holds no record of is written as its practitioners would: by role, never as a gap.
+        string Fill(string text) => text
+            .Replace("{child}", child is null || !Has(template.Agency, child) ? "the child" : Record(template.Agency, child).GivenName, StringComparison.Ordinal)
+            .Replace("{adult}", adult is null || !Has(template.Agency, adult) ? "a parent" : Record(template.Agency, adult).GivenName, StringComparison.Ordinal)
+            .Replace("{place}", place, StringComparison.Ordinal);
+        var significance = (Significance)_r.Number((int)template.Low, (int)template.High);
+        return new DemoEvent(NewId(), template.Agency, template.DataClass, DaysAgo(3 * 365, template.AtNight), template.Category, significance,
+            Fill(template.Summary), Fill(template.Detail), $"{template.Agency}-{familyReference}-{number:D5}",
+            subjects.Select(s => Record(template.Agency, s).Id).ToList());
     }
 
     private List<DemoConsent> MakeConsents(List<Individual> individuals)
@@ -115,19 +120,25 @@ internal sealed partial class FamilyBuilder
             {
                 continue;
             }
-            var start = DaysAgo(300);
             var withdrawn = _r.Bool(0.15f);
             var refused = !withdrawn && _r.Bool(0.15f);
-            consents.Add(new DemoConsent(NewId(), AgencyCodes.LocalAuthority, Record(AgencyCodes.LocalAuthority, child).Id,
-                Record(AgencyCodes.LocalAuthority, mother).Id, ConsentGrantor.ParentalResponsibility,
-                refused ? ConsentDecision.Deny : ConsentDecision.Permit,
-                withdrawn ? ConsentStatus.Withdrawn : ConsentStatus.Active,
-                [AgencyCodes.LocalAuthority, AgencyCodes.Health, AgencyCodes.Education],
-                ["family-help", "fgdm"],
-                refused ? ["health.mental-health"] : ["la.social-care", "education.attendance", "health.clinical"],
-                start, start.AddYears(1), withdrawn ? start.AddDays(_r.Number(10, 200)) : null));
+            consents.Add(Consent(mother, child, refused, withdrawn));
         }
         return consents;
+    }
+
+    /// <summary>The mother's decision, with parental responsibility, on sharing for Family Help: a refusal covers mental-health records.</summary>
+    private DemoConsent Consent(Individual mother, Individual child, bool refused, bool withdrawn)
+    {
+        var start = DaysAgo(300);
+        return new DemoConsent(NewId(), AgencyCodes.LocalAuthority, Record(AgencyCodes.LocalAuthority, child).Id,
+            Record(AgencyCodes.LocalAuthority, mother).Id, ConsentGrantor.ParentalResponsibility,
+            refused ? ConsentDecision.Deny : ConsentDecision.Permit,
+            withdrawn ? ConsentStatus.Withdrawn : ConsentStatus.Active,
+            [AgencyCodes.LocalAuthority, AgencyCodes.Health, AgencyCodes.Education],
+            ["family-help", "fgdm"],
+            refused ? ["health.mental-health"] : ["la.social-care", "education.attendance", "health.clinical"],
+            start, start.AddYears(1), withdrawn ? start.AddDays(_r.Number(10, 200)) : null);
     }
 
     private List<DemoEnquiry> MakeEnquiries(List<Individual> individuals)
@@ -138,7 +149,12 @@ internal sealed partial class FamilyBuilder
         {
             return [];
         }
+        // The showcase family's enquiry is the most recently opened, so it is the first a member's /me lists.
         var opened = current ? _options.Anchor.AddDays(-_r.Number(3, 20)) : DaysAgo(200);
+        if (Showcase)
+        {
+            opened = _options.Anchor.AddDays(-1);
+        }
         var closed = opened < _options.Anchor.AddDays(-60);
         var children = individuals.Where(i => i.Kind == PersonKind.Child).ToList();
         var members = new List<DemoEnquiryMember>

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Audit;
 using SharingHub.Crypto.Keys;
 using SharingHub.Data.Linkage;
 using SharingHub.Data.Storage;
@@ -14,8 +16,25 @@ namespace SharingHub.Data.Keys;
 /// record was linked to at that moment are kept (<see cref="ErasedLink"/>), so the agency's entries about the
 /// child stay in the child's chronology, from a record shown as erased, rather than silently vanishing.
 /// </summary>
-public sealed class SubjectShredding(IHubDbContextFactory contexts, DataKeyRing keys, PersonLinker linker, TimeProvider clock)
+public sealed class SubjectShredding(IHubDbContextFactory contexts, DataKeyRing keys, PersonLinker linker, TimeProvider clock, IAuditLog audit)
 {
+    /// <summary>
+    /// Shreds one person's record and records the act in the audit log (who, why, which keys); nothing is
+    /// audited when the person had no live keys (already shredded, or no such record).
+    /// </summary>
+    public async Task<IReadOnlyList<Core.Crypto.WrappedDataKey>> ShredAsync(Guid personId, string reason, string actor, CancellationToken ct)
+    {
+        var destroyed = await ShredAsync(personId, ct);
+        if (destroyed.Count > 0)
+        {
+            var agencies = destroyed.Select(k => k.Agency).Distinct().ToList();
+            await audit.AppendAsync(new AuditRecord(clock.GetUtcNow(), "erase-" + Guid.NewGuid().ToString("N")[..12], agencies[0], actor,
+                null, null, "keys.shred-subject", "success", "none", false, [personId], agencies,
+                JsonSerializer.Serialize(new { subject = personId, keyIds = destroyed.Select(k => k.KeyId), reason })), ct);
+        }
+        return destroyed;
+    }
+
     public async Task<IReadOnlyList<Core.Crypto.WrappedDataKey>> ShredAsync(Guid personId, CancellationToken ct)
     {
         // The links are found while the blind indexes still hold: afterwards nothing could find them.

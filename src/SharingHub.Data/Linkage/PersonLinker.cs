@@ -105,7 +105,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
     {
         var erased = await db.ErasedLinks.AsNoTracking()
             .Where(l => found.Contains(l.ErasedPersonId) || found.Contains(l.LinkedPersonId))
-            .Select(l => l.ErasedPersonId).Distinct().Take(MaxRecords).ToListAsync(cancellationToken);
+            .Select(l => l.ErasedPersonId).Distinct().OrderBy(id => id).Take(MaxRecords).ToListAsync(cancellationToken);
         if (erased.Count == 0)
         {
             return;
@@ -159,7 +159,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
 
     private static async Task<List<LinkageCandidate>> LoadAsync(IQueryable<Person> people, CancellationToken cancellationToken)
     {
-        var rows = await people.AsNoTracking()
+        var rows = await people.AsNoTracking().OrderBy(p => p.Id)
             .Select(p => new
             {
                 p.Id, p.OwningAgency, p.Kind, p.Sex, p.FamilyNameIndex, p.BirthDateIndex, p.PostcodeIndex,

@@ -55,7 +55,7 @@ internal sealed class Chronology(IHubDbContextFactory contexts, Disclosures disc
         {
             // Only households the caller may see widen the chronology: a refuge household is itself protected.
             var households = await db.Households.AsNoTracking().Include(h => h.Members).ReachableBy(access)
-                .Where(h => h.Members.Any(m => subjects.Contains(m.PersonId))).Take(20).ToListAsync(ct);
+                .Where(h => h.Members.Any(m => subjects.Contains(m.PersonId))).OrderBy(h => h.Id).Take(20).ToListAsync(ct);
             await access.PrepareAsync(households.SelectMany(h => h.Members.Select(m => m.PersonId)), ct);
             var members = access.Permitted(households).Where(h => h.Decision.Fields.Contains("members"))
                 .SelectMany(h => h.Record.Members.Select(m => m.PersonId)).Distinct().ToList();

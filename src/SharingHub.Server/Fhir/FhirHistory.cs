@@ -104,8 +104,10 @@ internal sealed class FhirHistory(IHubDbContextFactory contexts, Disclosures dis
         {
             return current;
         }
-        var earlier = await db.RecordHistory.AsNoTracking().Where(v => v.RecordId == person.Id).Take(MaxVersions).ToListAsync(ct);
-        if (!earlier.Any(v => RecordSnapshots.Restore<Person>(v).AddressConfidential))
+        // Only the versions history shows are checked; a longer history than that counts as once protected (fail closed).
+        var earlier = await db.RecordHistory.AsNoTracking().Where(v => v.RecordId == person.Id)
+            .OrderByDescending(v => v.Version).Take(MaxVersions + 1).ToListAsync(ct);
+        if (earlier.Count <= MaxVersions && !earlier.Any(v => RecordSnapshots.Restore<Person>(v).AddressConfidential))
         {
             return current;
         }

@@ -29,8 +29,9 @@ internal static class HostingDefaults
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.AllowDuplicateProperties = false);
         services.AddSharingHubPolicies();
         services.AddSingleton<StartupState>();
-        services.AddHostedService<StartupTasks>();
+        // The audit log first, so that start-up work (the demo's erasure) is audited; it stops last.
         services.AddHostedService(sp => sp.GetRequiredService<Data.Audit.AuditWriter>());
+        services.AddHostedService<StartupTasks>();
         services.AddScoped<Audit.AuditScope>();
         services.AddHealthChecks()
             .AddCheck<StartupHealthCheck>("startup")

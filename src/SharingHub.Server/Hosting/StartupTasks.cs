@@ -15,11 +15,13 @@ internal sealed class StartupState
 /// <summary>
 /// Runs before Kestrel accepts requests (hosted services start first): migrate the schema, then load
 /// the demo set into an empty database when asked. A failure here stops the hub rather than serving
-/// from a half-made database.
+/// from a half-made database. The audit writer is started before this (it touches the database only when
+/// an entry arrives or a checkpoint falls due), so the demo's erasure is audited like any other.
 /// </summary>
 internal sealed class StartupTasks(
     DatabaseMigrator migrator,
     DemoDataLoader demo,
+    DemoErasures erasures,
     IOptions<DatabaseOptions> database,
     IOptions<DemoSettings> demoSettings,
     IHostEnvironment environment,
@@ -40,7 +42,11 @@ internal sealed class StartupTasks(
         if (settings.Enabled)
         {
             var loaded = await demo.LoadIfEmptyAsync(new DemoOptions { Seed = settings.Seed, Families = settings.Families }, cancellationToken);
-            logger.LogInformation("Demo data {Outcome}", loaded ? "loaded" : "already present");
+            if (loaded is not null)
+            {
+                await erasures.ApplyAsync(loaded, cancellationToken);
+            }
+            logger.LogInformation("Demo data {Outcome}", loaded is not null ? "loaded" : "already present");
         }
         state.MarkReady();
     }

@@ -54,7 +54,7 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
         var birth = query.BirthDate is { } b ? people.BirthDateIndex(b) : [];
         if (query.Family is not null && query.BirthDate is not null)
         {
-            matched.UnionWith(await db.People.AsNoTracking().Where(p => p.FamilyNameIndex == family && p.BirthDateIndex == birth).Select(p => p.Id).Take(50).ToListAsync(ct));
+            matched.UnionWith(await db.People.AsNoTracking().Where(p => p.FamilyNameIndex == family && p.BirthDateIndex == birth).Select(p => p.Id).OrderBy(id => id).Take(50).ToListAsync(ct));
         }
         // The person's records at every agency, as linkage finds them; an empty set still runs the queries.
         var linked = (await linker.LinkAsync(matched, ct)).Expand(matched).ToList();

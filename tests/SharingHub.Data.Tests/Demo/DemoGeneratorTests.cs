@@ -39,6 +39,29 @@ public sealed class DemoGeneratorTests
             i => Assert.True(i.EndedAt <= options.Anchor && i.EndedAt >= i.StartedAt, $"{i.Service}: {i.StartedAt:d} to {i.EndedAt:d}"));
     }
 
+    [Theory]
+    [InlineData(20261122)]
+    [InlineData(7)]
+    [InlineData(12345)]
+    public void Given_any_seed_then_the_first_family_shows_the_policy_refuge_intelligence_mental_health_a_refusal_and_an_erasure_in_the_newest_enquiry(int seed)
+    {
+        var families = new DemoGenerator(new DemoOptions { Seed = seed, Families = 8 }).Generate().ToList();
+        var first = families[0];
+        var mother = first.People.Where(p => p.IndividualKey.EndsWith("-mother", StringComparison.Ordinal)).ToList();
+
+        Assert.True(first.Households.Single().IsRefuge);
+        Assert.All(mother, p => Assert.True(p.AddressConfidential));
+        var police = Assert.Single(mother, p => p.Agency == "police");
+        var health = Assert.Single(mother, p => p.Agency == "health");
+        Assert.Contains(first.Events, e => e.DataClass == "police.intelligence" && e.SubjectIds.Contains(police.Id));
+        Assert.Contains(first.Events, e => e.DataClass == "health.mental-health" && e.SubjectIds.Contains(health.Id));
+        Assert.Contains(first.Consents, c => c.Decision == ConsentDecision.Deny && c.Status == ConsentStatus.Active);
+        Assert.Equal(health.Id, Assert.Single(first.Erasures).PersonId);
+        Assert.All(families.Skip(1), f => Assert.Empty(f.Erasures));
+        var newest = families.SelectMany(f => f.Enquiries).Where(e => e.Status == EnquiryStatus.Open).MaxBy(e => e.OpenedAt);
+        Assert.Equal(first.Enquiries.Single().Id, newest!.Id);
+    }
+
     [Fact]
     public void Given_the_default_demo_then_every_agency_holds_records_and_the_chronology_runs_to_hundreds_of_events()
     {

@@ -265,7 +265,7 @@ internal sealed class FhirWriter(PersonSealer people, IFieldCipher cipher, TimeP
         }
         var index = people.IdentifierIndex(kind, value[(bar + 1)..]);
         var matches = await db.People.AsNoTracking().Include(p => p.Identifiers)
-            .Where(p => p.OwningAgency == agency && p.Identifiers.Any(i => i.Kind == kind && i.ValueIndex == index)).Take(2).ToListAsync(ct);
+            .Where(p => p.OwningAgency == agency && p.Identifiers.Any(i => i.Kind == kind && i.ValueIndex == index)).OrderBy(p => p.Id).Take(2).ToListAsync(ct);
         matches.AddRange(db.People.Local.Where(p => p.OwningAgency == agency && p.Identifiers.Any(i => i.Kind == kind && i.ValueIndex.AsSpan().SequenceEqual(index))));
         return (matches.DistinctBy(p => p.Id).ToList(), null);
     }
