@@ -92,6 +92,10 @@ answer=$(curl -s -X POST -H "Authorization: Bearer $TOKEN" -H "X-Enquiry-Id: $EN
 enquiry=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Purpose-Of-Use: s47-enquiry" -H "X-Enquiry-Id: $ENQUIRY" "$BASE/enquiries/$ENQUIRY")
 echo "$enquiry" | json 'all("id" in m for m in d["members"]) and d["lead"]=="demo-la-lcpp"' | grep -q True || fail "the enquiry does not list its members with ids"
 
+# Every request and answer outside FHIR and OData is described in OpenAPI 3.1
+curl -s "$BASE/openapi/hub.json" | json 'd["openapi"].startswith("3.1") and "/enquiries/{id}/strategy-meetings" in d["paths"]' | grep -q True \
+  || fail "the OpenAPI document is not served or lacks the strategy meetings"
+
 # Read and verify the audit log offline, with the public key as the hub publishes it and, once the hub has
 # signed one (every 1,000 entries or 60 seconds), a checkpoint kept elsewhere
 curl -s "$BASE/audit/public-key" > "$data/audit-key.json"
@@ -103,4 +107,4 @@ dotnet src/SharingHub.Cli/bin/Release/net10.0/sharinghub.dll audit verify \
     --connection "Data Source=$data/hub.db" --key-ring "$data/keyring.json" --public-key "$data/audit-key.json" "${kept[@]}" \
     | grep -q '^intact' || fail "audit verify did not find the log intact"
 
-echo "ok: the README tour ran as written against a demo hub ($BASE): health, tokens, chronology, what each member sees, search, OData, IG audit, MAIS, enquiry, audit verify"
+echo "ok: the README tour ran as written against a demo hub ($BASE): health, tokens, chronology, what each member sees, search, OData, IG audit, MAIS, enquiry, OpenAPI, audit verify"

@@ -29,6 +29,7 @@ builder.Services.AddSharingHubFhir();
 builder.Services.AddSharingHubOData();
 builder.Services.AddSharingHubMais();
 builder.Services.AddSharingHubNotifications();
+builder.Services.AddHubApiDocument();
 
 var app = builder.Build();
 app.UseSharingHubForwardedHeaders();
@@ -51,6 +52,7 @@ app.MapEnquiries();
 app.MapStrategyMeetings();
 app.MapNotifications();
 app.MapBenchmarkBaseline();
+app.MapHubApiDocument();
 await app.RunAsync();
 
 /// <summary>Visible to WebApplicationFactory in the tests.</summary>

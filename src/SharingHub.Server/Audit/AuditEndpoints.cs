@@ -1,9 +1,11 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using SharingHub.Crypto.Signing;
 using SharingHub.Data.Audit;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
+using SharingHub.Server.Hosting;
 using SharingHub.Server.Identity;
 
 namespace SharingHub.Server.Audit;
@@ -19,24 +21,34 @@ internal static class AuditEndpoints
     public static WebApplication MapAudit(this WebApplication app)
     {
         app.MapGet("/audit/public-key", (AuditCheckpointer checkpoints) =>
-            Results.Json(new { keys = checkpoints.Keys.Published.Select(HubSigningKeys.PublicJwk) })).AllowAnonymous();
+            Results.Json(new JsonWebKeys(checkpoints.Keys.Published.Select(HubSigningKeys.PublicJwk).ToList()))).AllowAnonymous()
+            .WithTags("Audit").Answers<JsonWebKeys>(200, "The audit log's checkpoint signing keys (JWK Set), for verifying it offline");
 
-        var audit = app.MapGroup("/audit").RequireAuthorization();
+        var audit = app.MapGroup("/audit").RequireAuthorization().WithTags("Audit");
         audit.MapGet("/checkpoint", async (AuditCheckpointer checkpoints, CancellationToken ct) =>
             await checkpoints.LatestAsync(ct) is { } c
-                ? Results.Json(new { treeSize = c.TreeSize, rootHash = Convert.ToBase64String(c.RootHash), createdAt = c.CreatedAt, keyId = c.KeyId, signature = Convert.ToBase64String(c.Signature) })
-                : Results.NotFound()).Audited("audit.checkpoint.read");
+                ? Results.Json(new AuditCheckpointView(c.TreeSize, Convert.ToBase64String(c.RootHash), c.CreatedAt, c.KeyId, Convert.ToBase64String(c.Signature)))
+                : Results.NotFound()).Audited("audit.checkpoint.read")
+            .Answers<AuditCheckpointView>(200, "The latest signed checkpoint (tree size, root hash, signature); 404 before the first").Produces(404);
         audit.MapGet("/proofs/inclusion", async (long sequence, long treeSize, AuditProofs proofs, CancellationToken ct) =>
             await proofs.InclusionAsync(sequence, treeSize, ct) is { } proof
-                ? Results.Json(new { sequence, leafIndex = sequence - 1, treeSize, hashes = proof.Select(Convert.ToBase64String) })
-                : Results.NotFound()).Audited("audit.proof.read");
+                ? Results.Json(new InclusionProofView(sequence, sequence - 1, treeSize, proof.Select(Convert.ToBase64String).ToList()))
+                : Results.NotFound()).Audited("audit.proof.read")
+            .Answers<InclusionProofView>(200, "An RFC 9162 inclusion proof of one entry in a tree of the given size").Produces(404);
         audit.MapGet("/proofs/consistency", async (long first, long second, AuditProofs proofs, CancellationToken ct) =>
             await proofs.ConsistencyAsync(first, second, ct) is { } proof
-                ? Results.Json(new { first, second, hashes = proof.Select(Convert.ToBase64String) })
-                : Results.NotFound()).Audited("audit.proof.read");
-        audit.MapGet("/entries", SearchAsync).Audited("audit.search");
-        audit.MapGet("/export", AuditExports.ExportAsync).Audited("audit.export");
-        audit.MapGet("/reports/{kind}", AuditReports.ReportAsync).Audited("audit.report");
+                ? Results.Json(new ConsistencyProofView(first, second, proof.Select(Convert.ToBase64String).ToList()))
+                : Results.NotFound()).Audited("audit.proof.read")
+            .Answers<ConsistencyProofView>(200, "An RFC 9162 consistency proof between two tree sizes").Produces(404);
+        audit.MapGet("/entries", SearchAsync).Audited("audit.search").NamesPurpose()
+            .Answers<AuditEntriesPage>(200, "Search the audit trail (IG officers, purpose audit-review, own agency); page on with after=next")
+            .Produces<OAuthError>(400).Produces<OAuthError>(403);
+        audit.MapGet("/export", AuditExports.ExportAsync).Audited("audit.export").NamesPurpose()
+            .WithSummary("Export the audit trail as CSV or FHIR AuditEvent NDJSON (format=csv|fhir-ndjson)")
+            .Produces(200, contentType: "text/csv", additionalContentTypes: ["application/fhir+ndjson"]).Produces<OAuthError>(400).Produces<OAuthError>(403);
+        audit.MapGet("/reports/{kind}", AuditReports.ReportAsync).Audited("audit.report").NamesPurpose()
+            .WithSummary("An IG report: overrides, outside-enquiry, out-of-hours, volume or share-rates")
+            .Produces<System.Text.Json.JsonElement>(200).Produces<OAuthError>(400).Produces<OAuthError>(403).Produces(404);
         return app;
     }
 
@@ -56,12 +68,15 @@ internal static class AuditEndpoints
         var page = Math.Clamp(limit ?? 100, 1, MaxPage);
         var rows = await query.OrderBy(a => a.Sequence).Take(page + 1).ToListAsync(ct);
         scope.Count = Math.Min(rows.Count, page);
-        return Results.Json(new { entries = rows.Take(page).Select(AuditView.Json), next = rows.Count > page ? rows[page - 1].Sequence : (long?)null });
+        return Results.Json(new AuditEntriesPage(rows.Take(page).Select(AuditView.Json).ToList(), rows.Count > page ? rows[page - 1].Sequence : null));
     }
 }
 
 /// <summary>The filters an IG officer searches, exports and reports by; the officer's own agency always bounds them.</summary>
-internal sealed record AuditFilters(Guid? Subject, string? Agency, string? User, string? Purpose, Guid? Enquiry, string? Decision, bool? Override, DateTimeOffset? From, DateTimeOffset? To)
+internal sealed record AuditFilters(
+    [FromQuery(Name = "subject")] Guid? Subject, [FromQuery(Name = "agency")] string? Agency, [FromQuery(Name = "user")] string? User,
+    [FromQuery(Name = "purpose")] string? Purpose, [FromQuery(Name = "enquiry")] Guid? Enquiry, [FromQuery(Name = "decision")] string? Decision,
+    [FromQuery(Name = "override")] bool? Override, [FromQuery(Name = "from")] DateTimeOffset? From, [FromQuery(Name = "to")] DateTimeOffset? To)
 {
     public IQueryable<Core.Records.AuditEntry> Apply(IQueryable<Core.Records.AuditEntry> query, string ownAgency)
     {
@@ -148,24 +163,28 @@ internal static class AuditAccess
 
 internal static class AuditView
 {
-    public static object Json(Core.Records.AuditEntry a) => new
-    {
-        sequence = a.Sequence,
-        recordedAt = a.RecordedAt,
-        agency = a.Agency,
-        user = a.Actor,
-        purpose = a.Purpose,
-        enquiry = a.EnquiryId,
-        action = a.Action,
-        outcome = a.Outcome,
-        decision = a.Decision,
-        @override = a.IsOverride,
-        subjects = a.Subjects.Split('|', StringSplitOptions.RemoveEmptyEntries),
-        owners = a.Owners.Split('|', StringSplitOptions.RemoveEmptyEntries),
+    public static AuditEntryView Json(Core.Records.AuditEntry a) => new(
+        a.Sequence, a.RecordedAt, a.Agency, a.Actor, a.Purpose, a.EnquiryId, a.Action, a.Outcome, a.Decision, a.IsOverride,
+        a.Subjects.Split('|', StringSplitOptions.RemoveEmptyEntries), a.Owners.Split('|', StringSplitOptions.RemoveEmptyEntries),
         // Police operational information may be exempt from a subject access disclosure: a person decides.
-        reviewBeforeDisclosure = ReviewBeforeDisclosure(a),
-        details = JsonDocument.Parse(a.Body).RootElement,
-    };
+        ReviewBeforeDisclosure(a),
+        JsonDocument.Parse(a.Body).RootElement);
 
     public static bool ReviewBeforeDisclosure(Core.Records.AuditEntry a) => a.Agency == "police" || a.Owners.Contains("|police|", StringComparison.Ordinal);
 }
+
+/// <summary>One audit entry as the IG API shows it (ids, codes and counts; never a record's content).</summary>
+internal sealed record AuditEntryView(long Sequence, DateTimeOffset RecordedAt, string Agency, string User, string? Purpose, Guid? Enquiry, string Action,
+    string Outcome, string Decision, bool Override, IReadOnlyList<string> Subjects, IReadOnlyList<string> Owners, bool ReviewBeforeDisclosure, JsonElement Details);
+
+/// <summary>A page of audit entries in sequence order; next is the cursor for the following page (after=next), null at the end.</summary>
+internal sealed record AuditEntriesPage(IReadOnlyList<AuditEntryView> Entries, long? Next);
+
+internal sealed record AuditCheckpointView(long TreeSize, string RootHash, DateTimeOffset CreatedAt, string KeyId, string Signature);
+
+internal sealed record InclusionProofView(long Sequence, long LeafIndex, long TreeSize, IReadOnlyList<string> Hashes);
+
+internal sealed record ConsistencyProofView(long First, long Second, IReadOnlyList<string> Hashes);
+
+/// <summary>A JSON Web Key Set (RFC 7517): public keys only.</summary>
+internal sealed record JsonWebKeys(IReadOnlyList<IReadOnlyDictionary<string, string>> Keys);

@@ -1,8 +1,10 @@
+using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using SharingHub.Core.Records;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 using SharingHub.Server.Audit;
+using SharingHub.Server.Hosting;
 
 namespace SharingHub.Server.Identity;
 
@@ -21,22 +23,21 @@ internal static class MeEndpoint
             var enquiries = await db.Enquiries.AsNoTracking()
                 .Where(e => me.ClientId == null && e.Status == EnquiryStatus.Open && e.Members.Any(m => m.Agency == me.Agency && m.UserSubject == me.Subject && m.AddedAt <= now && (m.RemovedAt == null || m.RemovedAt > now)))
                 .OrderByDescending(e => e.OpenedAt).Take(50)
-                .Select(e => new { id = e.Id, reference = e.Reference, openedAt = e.OpenedAt, subjects = e.Subjects.Select(s => new { person = s.PersonId, role = s.Role }) })
+                .Select(e => new { e.Id, e.Reference, e.OpenedAt, Subjects = e.Subjects.Select(s => new { s.PersonId, s.Role }).ToList() })
                 .ToListAsync(context.RequestAborted);
-            return Results.Json(new
-            {
-                agency = me.Agency,
-                subject = me.Subject,
-                name = me.DisplayName,
-                roles = me.Roles.Order(StringComparer.Ordinal),
-                client_id = me.ClientId,
-                scopes = me.Scopes.Order(StringComparer.Ordinal),
-                issuer = me.Issuer,
-                expires_at = me.ExpiresAt,
-                purposes = purposes.Select(p => new { code = p.Code, title = p.Title }),
-                enquiries,
-            });
-        }).RequireAuthorization().Audited("identity.me");
+            return Results.Json(new MeView(me.Agency, me.Subject, me.DisplayName, me.Roles.Order(StringComparer.Ordinal).ToList(), me.ClientId,
+                me.Scopes.Order(StringComparer.Ordinal).ToList(), me.Issuer, me.ExpiresAt, purposes.Select(p => new PurposeView(p.Code, p.Title)).ToList(),
+                enquiries.Select(e => new MyEnquiry(e.Id, e.Reference, e.OpenedAt, e.Subjects.Select(s => new Workflow.EnquirySubjectView(s.PersonId, s.Role)).ToList())).ToList()));
+        }).RequireAuthorization().Audited("identity.me").WithTags("Identity")
+            .Answers<MeView>(200, "Who the hub takes you to be, the purposes of use you may name, and the open enquiries you are a member of");
         return app;
     }
 }
+
+internal sealed record PurposeView(string Code, string Title);
+
+internal sealed record MyEnquiry(Guid Id, string Reference, DateTimeOffset OpenedAt, IReadOnlyList<Workflow.EnquirySubjectView> Subjects);
+
+internal sealed record MeView(string Agency, string Subject, string? Name, IReadOnlyList<string> Roles,
+    [property: JsonPropertyName("client_id")] string? ClientId, IReadOnlyList<string> Scopes, string? Issuer,
+    [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt, IReadOnlyList<PurposeView> Purposes, IReadOnlyList<MyEnquiry> Enquiries);

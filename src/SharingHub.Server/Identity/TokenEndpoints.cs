@@ -1,8 +1,10 @@
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using SharingHub.Crypto.Signing;
 using SharingHub.Policies.Trust;
+using SharingHub.Server.Hosting;
 
 namespace SharingHub.Server.Identity;
 
@@ -17,8 +19,9 @@ internal static class TokenEndpoints
 
     public static WebApplication MapTokenService(this WebApplication app)
     {
-        var open = app.MapGroup("").AllowAnonymous();
-        open.MapGet("/.well-known/openid-configuration", (IOptions<IdentityOptions> o) => Results.Json(Discovery(o.Value)));
+        var open = app.MapGroup("").AllowAnonymous().WithTags("Identity");
+        open.MapGet("/.well-known/openid-configuration", (IOptions<IdentityOptions> o) => Results.Json(Discovery(o.Value)))
+            .Answers<System.Text.Json.JsonElement>(200, "OpenID Provider metadata of the token service (exactly what it serves)");
         open.MapGet("/.well-known/smart-configuration", (IOptions<IdentityOptions> o) => Results.Json(new
         {
             issuer = o.Value.Issuer,
@@ -29,9 +32,13 @@ internal static class TokenEndpoints
             token_endpoint_auth_signing_alg_values_supported = ClientAssertionValidator.Algorithms.Order(StringComparer.Ordinal),
             scopes_supported = new[] { "system/*.rs", "system/*.cruds" },
             capabilities = new[] { "client-confidential-asymmetric", "permission-v2" },
-        }));
-        open.MapGet("/jwks", (HubSigningKeys keys) => Results.Json(new { keys = keys.Published.Select(HubSigningKeys.PublicJwk) }));
-        open.MapPost("/token", IssueAsync).DisableAntiforgery().RequireRateLimiting(TokenRateLimit.Policy);
+        })).Answers<System.Text.Json.JsonElement>(200, "SMART App Launch configuration (backend services: client credentials with private_key_jwt)");
+        open.MapGet("/jwks", (HubSigningKeys keys) => Results.Json(new Audit.JsonWebKeys(keys.Published.Select(HubSigningKeys.PublicJwk).ToList())))
+            .Answers<Audit.JsonWebKeys>(200, "The token service's signing keys (JWK Set)");
+        open.MapPost("/token", IssueAsync).DisableAntiforgery().RequireRateLimiting(TokenRateLimit.Policy)
+            .WithSummary("SMART Backend Services token request: grant_type=client_credentials with a private_key_jwt client assertion")
+            .Accepts<TokenRequestForm>("application/x-www-form-urlencoded")
+            .Produces<TokenIssued>(200).Produces<OAuthError>(400).Produces<OAuthError>(401).Produces(429);
         return app;
     }
 
@@ -114,17 +121,11 @@ internal static class TokenEndpoints
             },
         });
         logger.LogInformation("Access token issued to client {ClientId} of agency {Agency} for {Lifetime} s", client.ClientId, client.Agency, lifetime);
-        return Results.Json(new
-        {
-            access_token = token,
-            token_type = "Bearer",
-            expires_in = lifetime,
-            scope = string.Join(' ', granted),
-        });
+        return Results.Json(new TokenIssued(token, "Bearer", lifetime, string.Join(' ', granted)));
     }
 
     private static IResult Error(int status, string error, string description) =>
-        Results.Json(new { error, error_description = description }, statusCode: status);
+        Results.Json(new OAuthError(error, description), statusCode: status);
 }
 
 /// <summary>A fixed window per client address on the token endpoint: 429 with Retry-After once it is spent.</summary>
@@ -159,3 +160,17 @@ internal static class TokenRateLimit
         return services;
     }
 }
+
+/// <summary>A token response (RFC 6749 section 5.1).</summary>
+internal sealed record TokenIssued(
+    [property: JsonPropertyName("access_token")] string AccessToken,
+    [property: JsonPropertyName("token_type")] string TokenType,
+    [property: JsonPropertyName("expires_in")] int ExpiresIn,
+    [property: JsonPropertyName("scope")] string Scope);
+
+/// <summary>The form a SMART Backend Services client posts (RFC 7523 client assertion).</summary>
+internal sealed record TokenRequestForm(
+    [property: JsonPropertyName("grant_type")] string GrantType,
+    [property: JsonPropertyName("scope")] string Scope,
+    [property: JsonPropertyName("client_assertion_type")] string ClientAssertionType,
+    [property: JsonPropertyName("client_assertion")] string ClientAssertion);

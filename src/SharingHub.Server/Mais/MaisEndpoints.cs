@@ -6,6 +6,8 @@ using SharingHub.Server.Fhir;
 using SharingHub.Server.Fhir.Write;
 using SharingHub.Server.Identity;
 
+using SharingHub.Server.Hosting;
+
 namespace SharingHub.Server.Mais;
 
 /// <summary>Brokered sharing: the deadline of a fanned-out query, its retries and circuit breaker, and the contact each agency gives.</summary>
@@ -58,7 +60,9 @@ internal static class MaisEndpoints
     public static IEndpointRouteBuilder MapMais(this IEndpointRouteBuilder app)
     {
         app.MapPost(FhirEndpoints.Base + "/Patient/$person-info-query", AnswerAsync).Audited("mais.answer");
-        app.MapPost("/mais/person-info-query", BrokeredAsync).Audited("mais.brokered");
+        app.MapPost("/mais/person-info-query", BrokeredAsync).Audited("mais.brokered").NamesPurpose().WithTags("MAIS")
+            .Accepts<System.Text.Json.JsonElement>("application/fhir+json")
+            .Answers<System.Text.Json.JsonElement>(200, "A brokered MAIS person-info-query for an open enquiry you are a member of: this hub and its partners answer", 400, 403);
         return app;
     }
 

@@ -1,5 +1,6 @@
 using SharingHub.Data.Notifications;
 using SharingHub.Server.Audit;
+using SharingHub.Server.Hosting;
 using SharingHub.Server.Identity;
 
 namespace SharingHub.Server.Notifications;
@@ -22,17 +23,15 @@ internal static class NotificationEndpoints
                 return Results.Problem(statusCode: 403, detail: "an agency's notifications are read by its case system or its IG officer");
             }
             var rows = await outbox.ForAgencyAsync(me.Agency, dead == true, ct);
-            return Results.Json(new
-            {
-                agency = me.Agency,
-                notifications = rows.Select(n => new
-                {
-                    id = n.Id, kind = n.Kind, createdAt = n.CreatedAt, dueAt = n.DueAt, attempts = n.Attempts,
-                    state = n.DeliveredAt is not null ? "delivered" : n.DeadAt is not null ? "dead" : "pending",
-                    deliveredAt = n.DeliveredAt, deadAt = n.DeadAt, lastError = n.LastError,
-                }),
-            });
-        }).RequireAuthorization().Audited("notifications.list");
+            return Results.Json(new NotificationsView(me.Agency, rows.Select(n => new NotificationView(n.Id, n.Kind, n.CreatedAt, n.DueAt, n.Attempts,
+                n.DeliveredAt is not null ? "delivered" : n.DeadAt is not null ? "dead" : "pending", n.DeliveredAt, n.DeadAt, n.LastError)).ToList()));
+        }).RequireAuthorization().Audited("notifications.list").WithTags("Notifications")
+            .Answers<NotificationsView>(200, "Your agency's notifications (its case system or IG officer): pending, delivered or dead (dead=true)", 403);
         return app;
     }
 }
+
+internal sealed record NotificationView(Guid Id, string Kind, DateTimeOffset CreatedAt, DateTimeOffset DueAt, int Attempts, string State,
+    DateTimeOffset? DeliveredAt, DateTimeOffset? DeadAt, string? LastError);
+
+internal sealed record NotificationsView(string Agency, IReadOnlyList<NotificationView> Notifications);

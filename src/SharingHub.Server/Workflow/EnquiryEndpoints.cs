@@ -8,6 +8,7 @@ using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 using SharingHub.Policies.Model;
 using SharingHub.Server.Audit;
+using SharingHub.Server.Hosting;
 using SharingHub.Server.Identity;
 
 namespace SharingHub.Server.Workflow;
@@ -16,13 +17,13 @@ internal sealed record SubjectInput(Guid Person, string Role);
 
 internal sealed record MemberInput(string Agency, string User, string Role);
 
-internal sealed record OpenEnquiryInput(IReadOnlyList<SubjectInput>? Subjects, string? Grounds, IReadOnlyList<MemberInput>? Members);
+internal sealed record OpenEnquiryInput(IReadOnlyList<SubjectInput>? Subjects, string? Grounds, IReadOnlyList<MemberInput>? Members = null);
 
 internal sealed record CloseInput(string? Outcome);
 
-internal sealed record InformationRequestInput(string? Agency, string? Question, DateTimeOffset? DueAt);
+internal sealed record InformationRequestInput(string? Agency, string? Question, DateTimeOffset? DueAt = null);
 
-internal sealed record ResponseInput(string? Kind, string? Content, string? Reason);
+internal sealed record ResponseInput(string? Kind, string? Content = null, string? Reason = null);
 
 /// <summary>
 /// The section 47 enquiry's lifecycle: the LCPP opens it with its subjects and members, adds and removes
@@ -38,14 +39,21 @@ internal static class EnquiryEndpoints
 
     public static WebApplication MapEnquiries(this WebApplication app)
     {
-        var enquiries = app.MapGroup("/enquiries").RequireAuthorization();
-        enquiries.MapPost("/", OpenAsync).Audited("enquiry.open");
+        var enquiries = app.MapGroup("/enquiries").RequireAuthorization().WithTags("Section 47 enquiries");
+        enquiries.MapPost("/", OpenAsync).Audited("enquiry.open")
+            .Answers<EnquiryOpened>(201, "Open a section 47 enquiry with its subjects and members (the council's LCPP); Location names it", 400, 403, 422);
         enquiries.MapEnquiryReading();
-        enquiries.MapPost("/{id:guid}/members", AddMemberAsync).Audited("enquiry.member-add");
-        enquiries.MapDelete("/{id:guid}/members/{memberId:guid}", RemoveMemberAsync).Audited("enquiry.member-remove");
-        enquiries.MapPost("/{id:guid}/close", CloseAsync).Audited("enquiry.close");
-        enquiries.MapPost("/{id:guid}/information-requests", RequestInformationAsync).Audited("enquiry.information-request");
-        app.MapPost("/information-requests/{id:guid}/responses", AnswerAsync).RequireAuthorization().Audited("enquiry.information-response");
+        enquiries.MapPost("/{id:guid}/members", AddMemberAsync).Audited("enquiry.member-add")
+            .Answers<EnquiryChanged>(200, "Add a member (the enquiry's lead)", 400, 404, 409, 422);
+        enquiries.MapDelete("/{id:guid}/members/{memberId:guid}", RemoveMemberAsync).Audited("enquiry.member-remove")
+            .Answers<EnquiryChanged>(200, "Remove a member by the id GET /enquiries/{id} gives (the enquiry's lead)", 404, 409, 422);
+        enquiries.MapPost("/{id:guid}/close", CloseAsync).Audited("enquiry.close")
+            .Answers<EnquiryChanged>(200, "Close the enquiry with its outcome (the enquiry's lead)", 400, 404, 409, 422);
+        enquiries.MapPost("/{id:guid}/information-requests", RequestInformationAsync).Audited("enquiry.information-request")
+            .Answers<InformationRequested>(201, "Ask another agency for what it holds (the enquiry's lead); due the next working day unless dueAt says", 400, 404, 409, 422);
+        app.MapPost("/information-requests/{id:guid}/responses", AnswerAsync).RequireAuthorization().Audited("enquiry.information-response")
+            .WithTags("Section 47 enquiries")
+            .Answers<InformationAnswered>(201, "Answer a request addressed to your agency: provided, nothingHeld, or heldNotShared with its reason", 400, 404, 409, 422);
         return app;
     }
 
@@ -96,7 +104,7 @@ internal static class EnquiryEndpoints
         // The Bill requires a police officer, a health professional and an education lead in every MACPT enquiry: say who is still missing.
         var missing = RequiredAgencies.Where(a => enquiry.Members.All(m => m.Agency != a)).ToList();
         http.Response.Headers.Location = $"/enquiries/{enquiry.Id}";
-        return Results.Json(new { id = enquiry.Id, reference = enquiry.Reference, version = enquiry.Version, missingMembers = missing }, statusCode: 201);
+        return Results.Json(new EnquiryOpened(enquiry.Id, enquiry.Reference, enquiry.Version, missing), statusCode: 201);
     }
 
     private static Task<IResult> AddMemberAsync(Guid id, MemberInput input, HttpContext http, IRecordStore store, PolicyDecisionPoint policy, AuditScope audit,
@@ -176,7 +184,7 @@ internal static class EnquiryEndpoints
             await outbox.EnqueueAsync(agency, "enquiry.changed",
                 new { enquiry = id, change = operation, status = RecordFields.CamelCase(result.Record.Status.ToString()) }, TimeSpan.Zero, http.RequestAborted);
         }
-        return Results.Json(new { id, version = result.Record!.Version, status = RecordFields.CamelCase(result.Record.Status.ToString()) });
+        return Results.Json(new EnquiryChanged(id, result.Record!.Version, RecordFields.CamelCase(result.Record.Status.ToString())));
     }
 
     private static async Task<IResult> RequestInformationAsync(Guid id, InformationRequestInput input, HttpContext http, IRecordStore store,
@@ -211,7 +219,7 @@ internal static class EnquiryEndpoints
         audit.RecordWrite(RecordFacts.For(request), "request");
         await outbox.EnqueueAsync(input.Agency, "information-request.created",
             new { task = $"Task/{request.Id}", enquiry = id, dueAt = request.DueAt }, TimeSpan.Zero, http.RequestAborted);
-        return Results.Json(new { id = request.Id, dueAt = request.DueAt }, statusCode: 201);
+        return Results.Json(new InformationRequested(request.Id, request.DueAt), statusCode: 201);
     }
 
     private static async Task<IResult> AnswerAsync(Guid id, ResponseInput input, HttpContext http, IRecordStore store, IHubDbContextFactory contexts,
@@ -266,7 +274,7 @@ internal static class EnquiryEndpoints
         }
         audit.EnquiryId = request.EnquiryId;
         audit.RecordWrite(RecordFacts.For(response), "answer");
-        return Results.Json(new { id = response.Id, request = id, kind = RecordFields.CamelCase(response.Kind.ToString()) }, statusCode: 201);
+        return Results.Json(new InformationAnswered(response.Id, id, RecordFields.CamelCase(response.Kind.ToString())), statusCode: 201);
     }
 
     /// <summary>The enquiry, if the caller leads it and it is open; to anyone but its lead it is not there to change.</summary>

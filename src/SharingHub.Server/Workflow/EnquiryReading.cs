@@ -4,6 +4,7 @@ using SharingHub.Data.Storage;
 using SharingHub.Policies.Model;
 using SharingHub.Server.Access;
 using SharingHub.Server.Audit;
+using SharingHub.Server.Hosting;
 
 namespace SharingHub.Server.Workflow;
 
@@ -16,7 +17,8 @@ internal static class EnquiryReading
 {
     public static RouteGroupBuilder MapEnquiryReading(this RouteGroupBuilder enquiries)
     {
-        enquiries.MapGet("/{id:guid}", ReadAsync).Audited("enquiry.read");
+        enquiries.MapGet("/{id:guid}", ReadAsync).Audited("enquiry.read").NamesPurpose()
+            .Answers<EnquiryView>(200, "Read an enquiry with its lead, subjects, members (with the ids removal takes) and FGDM, as the policy lets you", 400, 404);
         return enquiries;
     }
 
@@ -42,26 +44,19 @@ internal static class EnquiryReading
         }
         var d = disclosures.Of(enquiry, decision);
         access.ScopeCount(1);
-        return Results.Json(new
-        {
-            id = enquiry.Id,
-            reference = enquiry.Reference,
-            version = enquiry.Version,
-            status = RecordFields.CamelCase(enquiry.Status.ToString()),
-            openedAt = enquiry.OpenedAt,
-            closedAt = enquiry.ClosedAt,
-            outcome = enquiry.Outcome is { } outcome ? RecordFields.CamelCase(outcome.ToString()) : null,
-            lead = d.Shows(nameof(Enquiry.LeadPractitioner)) ? enquiry.LeadPractitioner : null,
-            grounds = d.Open(nameof(Enquiry.Grounds), enquiry.Grounds),
-            subjects = d.Shows(nameof(Enquiry.Subjects)) ? enquiry.Subjects.Select(s => new { person = s.PersonId, role = s.Role }) : null,
-            members = d.Shows(nameof(Enquiry.Members))
-                ? enquiry.Members.OrderBy(m => m.AddedAt).Select(m => new { id = m.Id, agency = m.Agency, user = m.UserSubject, role = m.Role, addedAt = m.AddedAt, removedAt = m.RemovedAt })
+        return Results.Json(new EnquiryView(
+            enquiry.Id, enquiry.Reference, enquiry.Version, RecordFields.CamelCase(enquiry.Status.ToString()), enquiry.OpenedAt, enquiry.ClosedAt,
+            enquiry.Outcome is { } outcome ? RecordFields.CamelCase(outcome.ToString()) : null,
+            d.Shows(nameof(Enquiry.LeadPractitioner)) ? enquiry.LeadPractitioner : null,
+            d.Open(nameof(Enquiry.Grounds), enquiry.Grounds),
+            d.Shows(nameof(Enquiry.Subjects)) ? enquiry.Subjects.Select(s => new EnquirySubjectView(s.PersonId, s.Role)).ToList() : null,
+            d.Shows(nameof(Enquiry.Members))
+                ? enquiry.Members.OrderBy(m => m.AddedAt).Select(m => new EnquiryMemberView(m.Id, m.Agency, m.UserSubject, m.Role, m.AddedAt, m.RemovedAt)).ToList()
                 : null,
-            fgdm = d.Shows(nameof(Enquiry.Fgdm))
-                ? enquiry.Fgdm.OrderBy(f => f.RecordedAt).Select(f => new { decisionPoint = f.DecisionPoint, status = RecordFields.CamelCase(f.Status.ToString()), recordedAt = f.RecordedAt })
+            d.Shows(nameof(Enquiry.Fgdm))
+                ? enquiry.Fgdm.OrderBy(f => f.RecordedAt).Select(f => new FgdmView(f.DecisionPoint, RecordFields.CamelCase(f.Status.ToString()), f.RecordedAt)).ToList()
                 : null,
-            withheld = d.Withheld.Count == 0 ? null : d.Withheld,
-            unavailable = d.Unavailable.Count == 0 ? null : d.Unavailable,
-        });
+            d.Withheld.Count == 0 ? null : d.Withheld.ToList(),
+            d.Unavailable.Count == 0 ? null : d.Unavailable.ToList()));
     }
 }

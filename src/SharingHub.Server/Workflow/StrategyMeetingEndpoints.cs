@@ -9,12 +9,13 @@ using SharingHub.Policies.Decisions;
 using SharingHub.Policies.Model;
 using SharingHub.Server.Access;
 using SharingHub.Server.Audit;
+using SharingHub.Server.Hosting;
 
 namespace SharingHub.Server.Workflow;
 
 internal sealed record ContributionInput(string? Agency, string? Summary);
 
-internal sealed record StrategyMeetingInput(DateTimeOffset? HeldAt, IReadOnlyList<MemberInput>? Attendees, IReadOnlyList<ContributionInput>? Contributions, string? Decisions);
+internal sealed record StrategyMeetingInput(DateTimeOffset? HeldAt, IReadOnlyList<MemberInput>? Attendees, IReadOnlyList<ContributionInput>? Contributions = null, string? Decisions = null);
 
 internal sealed record FgdmInput(string? DecisionPoint, string? Status);
 
@@ -29,9 +30,11 @@ internal static class StrategyMeetingEndpoints
 
     public static WebApplication MapStrategyMeetings(this WebApplication app)
     {
-        var enquiries = app.MapGroup("/enquiries").RequireAuthorization();
-        enquiries.MapPost("/{id:guid}/strategy-meetings", RecordAsync).Audited("enquiry.strategy-meeting");
-        enquiries.MapGet("/{id:guid}/strategy-meetings", ReadAsync).Audited("enquiry.strategy-meeting-read");
+        var enquiries = app.MapGroup("/enquiries").RequireAuthorization().WithTags("Section 47 enquiries");
+        enquiries.MapPost("/{id:guid}/strategy-meetings", RecordAsync).Audited("enquiry.strategy-meeting")
+            .Answers<StrategyMeetingRecorded>(201, "Record a strategy meeting: when, who attended, what each agency brought, what was decided (the enquiry's lead)", 400, 404, 409, 422);
+        enquiries.MapGet("/{id:guid}/strategy-meetings", ReadAsync).Audited("enquiry.strategy-meeting-read").NamesPurpose()
+            .Answers<StrategyMeetingsView>(200, "Read the enquiry's strategy meetings, each as the policy lets you", 400);
         enquiries.MapPost("/{id:guid}/fgdm", (Guid id, FgdmInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock, NotificationOutbox outbox) =>
             EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "fgdm", clock, (e, now) =>
             {
@@ -46,7 +49,8 @@ internal static class StrategyMeetingEndpoints
                 }
                 e.Fgdm.Add(new FgdmDecision { Id = Guid.NewGuid(), EnquiryId = e.Id, DecisionPoint = input.DecisionPoint, Status = status.Value, RecordedAt = now, RecordedBy = e.LeadPractitioner });
                 return null;
-            })).Audited("enquiry.fgdm");
+            })).Audited("enquiry.fgdm")
+            .Answers<EnquiryChanged>(200, "Record family group decision making offered, accepted or declined at a decision point (the enquiry's lead)", 400, 404, 409, 422);
         return app;
     }
 
@@ -81,7 +85,7 @@ internal static class StrategyMeetingEndpoints
         await store.AddAsync(meeting, http.RequestAborted);
         audit.EnquiryId = id;
         audit.RecordWrite(RecordFacts.For(meeting), "record");
-        return Results.Json(new { id = meeting.Id }, statusCode: 201);
+        return Results.Json(new StrategyMeetingRecorded(meeting.Id), statusCode: 201);
     }
 
     private static async Task<IResult> ReadAsync(Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, Disclosures disclosures)
@@ -101,19 +105,12 @@ internal static class StrategyMeetingEndpoints
         {
             var d = disclosures.Of(x.Meeting, x.Decision);
             var contributions = d.Open(nameof(StrategyMeeting.Contributions), x.Meeting.Contributions);
-            return new
-            {
-                id = x.Meeting.Id,
-                heldAt = x.Meeting.HeldAt,
-                attendees = d.Shows(nameof(StrategyMeeting.Attendees)) ? x.Meeting.Attendees : null,
-                contributions = contributions is null ? (JsonElement?)null : JsonDocument.Parse(contributions).RootElement,
-                decisions = d.Open(nameof(StrategyMeeting.Decisions), x.Meeting.Decisions),
-                withheld = d.Withheld,
-                unavailable = d.Unavailable,
-            };
+            return new StrategyMeetingView(x.Meeting.Id, x.Meeting.HeldAt, d.Shows(nameof(StrategyMeeting.Attendees)) ? x.Meeting.Attendees : null,
+                contributions is null ? null : JsonDocument.Parse(contributions).RootElement, d.Open(nameof(StrategyMeeting.Decisions), x.Meeting.Decisions),
+                d.Withheld, d.Unavailable);
         }).ToList();
         access.ScopeCount(shown.Count);
         // An enquiry the caller may not see answers like one with no meetings: nothing says it exists.
-        return Results.Json(new { enquiry = id, meetings = shown });
+        return Results.Json(new StrategyMeetingsView(id, shown));
     }
 }
