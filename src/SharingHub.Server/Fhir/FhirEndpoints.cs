@@ -12,7 +12,8 @@ internal static class FhirEndpoints
 {
     public const string Base = "/fhir";
 
-    public static string BaseUrl(HttpContext http) => $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{Base}";
+    /// <summary>The FHIR base as the hub's configured public URL gives it, never from the request's Host header (which a caller chooses).</summary>
+    public static string BaseUrl(HttpContext http) => Identity.IdentityOptions.PublicBase(http) + Base;
 
     public static IServiceCollection AddSharingHubFhir(this IServiceCollection services)
     {

@@ -7,6 +7,13 @@ public sealed class IdentityOptions
     /// <summary>The hub's public base URL: its issuer, and the base of its token endpoint.</summary>
     public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
 
+    /// <summary>
+    /// The base of every absolute link the hub writes (FHIR fullUrl and Location, OData context and next links):
+    /// the configured public URL, so a forged Host header cannot point a client's next request elsewhere.
+    /// </summary>
+    public static string PublicBase(HttpContext http) =>
+        http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<IdentityOptions>>().Value.Issuer;
+
     /// <summary>The audience every access token for this hub must name. Defaults to the public base URL.</summary>
     public string? Audience { get; set; }
 

@@ -30,7 +30,8 @@ internal static class ODataEndpoints
 {
     public const string Base = "/odata";
 
-    public static Uri ServiceRoot(HttpContext http) => new($"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{Base}/");
+    /// <summary>The service root as the hub's configured public URL gives it, never from the request's Host header.</summary>
+    public static Uri ServiceRoot(HttpContext http) => new($"{Identity.IdentityOptions.PublicBase(http)}{Base}/");
 
     public static IServiceCollection AddSharingHubOData(this IServiceCollection services)
     {

@@ -31,6 +31,25 @@ public sealed class ResponseHeaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_a_forged_host_header_then_every_absolute_link_still_names_the_configured_public_url()
+    {
+        var c = await _hub.CaseAsync();
+        void Forged(HttpRequestMessage request) => request.Headers.Host = "attacker.example";
+
+        using var fhir = await _hub.SendAsync(HttpMethod.Get, $"/fhir/Patient/{c.LaChild.Id}/$chronology", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id, change: Forged);
+        using var odata = await _hub.SendAsync(HttpMethod.Get, "/odata/People?$top=1", "demo-la-front-door", "front-door-triage", change: Forged);
+
+        var fhirText = await fhir.Content.ReadAsStringAsync();
+        var odataText = await odata.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, fhir.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, odata.StatusCode);
+        Assert.DoesNotContain("attacker.example", fhirText, StringComparison.Ordinal);
+        Assert.DoesNotContain("attacker.example", odataText, StringComparison.Ordinal);
+        Assert.Contains("\"fullUrl\":\"http://127.0.0.1:5080/fhir/", fhirText, StringComparison.Ordinal);
+        Assert.Contains("\"@odata.context\":\"http://127.0.0.1:5080/odata/", odataText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Given_the_sign_in_page_then_it_is_html_in_utf_8()
     {
         using var response = await _hub.GetAsync("/", null);
