@@ -66,7 +66,7 @@ internal static class AuditEndpoints
             query = query.Where(a => a.Sequence > cursor);
         }
         var page = Math.Clamp(limit ?? 100, 1, MaxPage);
-        var rows = await query.OrderBy(a => a.Sequence).Take(page + 1).ToListAsync(ct);
+        var rows = (await query.OrderBy(a => a.Sequence).Take(page + 1).ToListAsync(ct)).AsSeenBy(http.HubPrincipal().Agency);
         scope.Count = Math.Min(rows.Count, page);
         return Results.Json(new AuditEntriesPage(rows.Take(page).Select(AuditView.Json).ToList(), rows.Count > page ? rows[page - 1].Sequence : null));
     }

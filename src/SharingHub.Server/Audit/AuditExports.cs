@@ -32,7 +32,8 @@ internal static class AuditExports
             return refusal;
         }
         await using var db = contexts.Create();
-        var rows = await filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency).OrderBy(a => a.Sequence).Take(MaxRows).ToListAsync(ct);
+        var rows = (await filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency).OrderBy(a => a.Sequence).Take(MaxRows).ToListAsync(ct))
+            .AsSeenBy(http.HubPrincipal().Agency);
         scope.Count = rows.Count;
         return format == "csv"
             ? Results.Text(Csv(rows), "text/csv; charset=utf-8")
@@ -108,6 +109,16 @@ internal static class AuditExports
 
     private static IEnumerable<object> Entities(JsonElement line)
     {
+        // Another agency's refused records, as this reader may know of them (AuditViews): whose and how many, nothing else.
+        if (!line.TryGetProperty("ids", out _) && line.TryGetProperty("count", out var refused) && Text(line, "owner") is { } owner)
+        {
+            return [new
+            {
+                what = new { display = $"records held by {owner}" },
+                type = new { system = "urn:sharinghub:entity", code = "refused-records" },
+                detail = new[] { new { type = "decision", valueString = "deny" }, new { type = "owner", valueString = owner }, new { type = "idCount", valueString = refused.ToString() } },
+            }];
+        }
         var type = Text(line, "type") ?? "unknown";
         var detail = new[] { ("decision", Text(line, "decision")), ("operation", Text(line, "operation")), ("state", Text(line, "state")), ("agency", Text(line, "agency")) }
             .Where(d => d.Item2 is not null)

@@ -76,7 +76,7 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
             resources = scope.Resources,
         });
         return new AuditRecord(clock.GetUtcNow(), http.TraceIdentifier, principal?.Agency ?? "none", principal?.Subject ?? "anonymous",
-            scope.Purpose, scope.EnquiryId, action, Outcome(status), scope.Decision, scope.IsOverride, scope.Subjects, scope.Owners, body);
+            scope.Purpose, scope.EnquiryId, action, Outcome(status), scope.Decision, scope.IsOverride, scope.SubjectsFor(principal?.Agency ?? "none"), scope.Owners, body);
     }
 
     /// <summary>

@@ -30,8 +30,8 @@ internal static class AuditReports
         var end = to ?? clock.GetUtcNow();
         var filters = new AuditFilters(null, null, null, null, null, null, null, from ?? end.AddDays(-30), end);
         await using var db = contexts.Create();
-        var rows = await filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency)
-            .OrderBy(a => a.Sequence).Take(MaxRows).ToListAsync(ct);
+        var rows = (await filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency)
+            .OrderBy(a => a.Sequence).Take(MaxRows).ToListAsync(ct)).AsSeenBy(http.HubPrincipal().Agency);
         scope.Count = rows.Count;
         object result = kind switch
         {

@@ -12,6 +12,8 @@ public sealed class AuditScope
     private readonly Dictionary<DecisionKey, BoundedIds> _groups = [];
     private readonly List<(string Owner, string Type, Guid Id, int DelayHours)> _ownerNotices = [];
     private readonly HashSet<Guid> _subjects = [];
+    private readonly Dictionary<string, HashSet<Guid>> _refusedSubjects = new(StringComparer.Ordinal);
+    private readonly Dictionary<DecisionKey, BoundedIds> _groupSubjects = [];
     private readonly HashSet<string> _owners = new(StringComparer.Ordinal);
     private int _permits;
     private int _denies;
@@ -25,7 +27,16 @@ public sealed class AuditScope
 
     /// <summary>The MAIS reason (a legal basis URI) of a person-info-query, asked of the hub or by it.</summary>
     public Uri? MaisReason { get; set; }
-    public IReadOnlyCollection<Guid> Subjects => _subjects;
+    /// <summary>The people this request disclosed, wrote or was refused records about (all of them: the owners' view).</summary>
+    public IReadOnlyCollection<Guid> Subjects => _subjects.Concat(_refusedSubjects.Values.SelectMany(s => s)).ToHashSet();
+
+    /// <summary>
+    /// The people the entry is indexed under for searching: those whose records were disclosed or written, and
+    /// those of the requester's own agency's records it was refused. Who another agency's refused records were
+    /// about is that agency's to know: it stays on the refused line, which only that agency's IG officer reads.
+    /// </summary>
+    public IReadOnlyCollection<Guid> SubjectsFor(string requesterAgency) =>
+        _subjects.Concat(_refusedSubjects.GetValueOrDefault(requesterAgency) ?? []).ToHashSet();
     public IReadOnlyCollection<string> Owners => _owners;
     public IReadOnlyList<object> Resources => _resources;
 
@@ -51,7 +62,19 @@ public sealed class AuditScope
 
     public void Record(ResourceFacts resource, Decision decision)
     {
-        _subjects.UnionWith(resource.SubjectIds);
+        if (decision.IsPermit)
+        {
+            _subjects.UnionWith(resource.SubjectIds);
+        }
+        else
+        {
+            if (!_refusedSubjects.TryGetValue(resource.OwningAgency, out var refused))
+            {
+                refused = [];
+                _refusedSubjects[resource.OwningAgency] = refused;
+            }
+            refused.UnionWith(resource.SubjectIds);
+        }
         _owners.Add(resource.OwningAgency);
         if (decision.IsPermit)
         {
@@ -71,10 +94,14 @@ public sealed class AuditScope
         {
             ids = new BoundedIds();
             _groups[key] = ids;
+            var subjects = new BoundedIds();
+            _groupSubjects[key] = subjects;
             _resources.Add(new
             {
                 type = resource.ResourceType,
                 ids,
+                // Whom the line's records are about: on a refused line this is the owning agency's to see (AuditViews).
+                subjects = decision.IsPermit ? null : subjects,
                 owner = resource.OwningAgency,
                 dataClass = resource.DataClass,
                 decision = decision.IsPermit ? "permit" : "deny",
@@ -90,6 +117,14 @@ public sealed class AuditScope
             });
         }
         ids.Add(resource.Id);
+        if (!decision.IsPermit)
+        {
+            var lineSubjects = _groupSubjects[key];
+            foreach (var subject in resource.SubjectIds)
+            {
+                lineSubjects.AddOnce(subject);
+            }
+        }
     }
 
     /// <summary>Records a record written by this request (a create or an update of the caller's own agency's record).</summary>

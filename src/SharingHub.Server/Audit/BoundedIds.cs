@@ -20,6 +20,17 @@ public sealed class BoundedIds
 
     public void Add(Guid id) => _ids.Add(id);
 
+    private HashSet<Guid>? _seen;
+
+    /// <summary>Adds an id not already on the line (subjects repeat across a line's records; record ids do not).</summary>
+    public void AddOnce(Guid id)
+    {
+        if ((_seen ??= []).Add(id))
+        {
+            _ids.Add(id);
+        }
+    }
+
     public IReadOnlyList<Guid> All => _ids;
 
     /// <summary>Hex SHA-256 over the sorted ids, each as its 36-character form and a newline.</summary>

@@ -85,7 +85,7 @@ internal static class FhirAuditEvents
         // so a next page starts below the last sequence shown and never repeats or skips an entry.
         var window = before is { } below ? entries.Where(a => a.Sequence < below) : entries;
         var rows = await window.OrderByDescending(a => a.Sequence).Skip(offset).Take(count + 1).ToListAsync(http.RequestAborted);
-        var page = rows.Take(count).ToList();
+        var page = rows.Take(count).ToList().AsSeenBy(http.HubPrincipal().Agency);
         scope.Count = page.Count;
         var baseUrl = FhirEndpoints.BaseUrl(http);
         var links = new List<BundleLink> { new("self", $"{baseUrl}/AuditEvent{http.Request.QueryString}") };

@@ -75,7 +75,7 @@ internal sealed class ODataAuditReader(
         var ordered = get.Parser.ParseOrderBy() is { } orderBy ? binder.Order(entries, orderBy, a => a.Sequence) : entries.OrderByDescending(a => a.Sequence);
         var page = await ordered.Skip((int)skip).Take(pageSize + 1).ToListAsync(ct);
         var more = page.Count > pageSize && (top is null || pageSize < top);
-        page = page.Take(pageSize).ToList();
+        page = page.Take(pageSize).ToList().AsSeenBy(http.HubPrincipal().Agency);
         audit.Count = page.Count;
         var entities = page.Select(a => new ODataEntity(set, selected.Where(f => f.Get is not null).Select(f => new ODataProperty { Name = f.Name, Value = f.Get!(a) }).ToList(),
             null, [], [], [])).ToList();

@@ -44,6 +44,44 @@ public abstract class AuditAccessTests(DatabaseEngine engine) : HubTest(engine)
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode}");
         }
     }
+
+    [Fact]
+    public async Task Given_a_read_refused_another_agencys_record_then_only_the_owners_ig_officer_learns_which_record_and_whom_it_was_about()
+    {
+        var c = await Hub.CaseAsync();
+        // The front door sees police incidents of the last two years: an older one is decided, and refused.
+        var old = await Hub.Store.AddAsync(Hub.Builder.Event(c.PoliceChild, "police", "Old incident", DateTimeOffset.UtcNow.AddDays(-1_000),
+            "NICHE-OLD-1", "police.incident", "An incident three years ago", "police-attendance"), CancellationToken.None);
+        using (var refused = await Hub.GetAsync($"/fhir/Observation/{old.Id}", "demo-la-front-door", "front-door-triage"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        }
+        var secrets = new[] { old.Id.ToString(), c.PoliceChild.Id.ToString(), "police.incident" };
+
+        // The requester's IG officer sees the refusal (who, when, which agency's records, how many) on every path, and nothing of what they were.
+        foreach (var path in Paths.Append("/audit/entries?user=demo-la-front-door"))
+        {
+            using var response = await Hub.GetAsync(path, "demo-la-ig", "audit-review");
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode}");
+            Assert.True(path.StartsWith("/audit/reports/", StringComparison.Ordinal) || body.Contains("demo-la-front-door", StringComparison.Ordinal), $"{path} does not list the refusal");
+            Assert.All(secrets, secret => Assert.False(body.Contains(secret, StringComparison.Ordinal), $"{path} shows {secret} to the requester's IG officer"));
+        }
+        using (var bySubject = await Hub.GetAsync($"/audit/entries?subject={c.PoliceChild.Id}", "demo-la-ig", "audit-review"))
+        {
+            Assert.Empty((await FhirTestHub.JsonAsync(bySubject)).GetProperty("entries").EnumerateArray());
+        }
+        using var mine = await Hub.GetAsync("/audit/entries?user=demo-la-front-door", "demo-la-ig", "audit-review");
+        var line = (await FhirTestHub.JsonAsync(mine)).GetProperty("entries").EnumerateArray()
+            .SelectMany(e => e.GetProperty("details").GetProperty("resources").EnumerateArray()).Single(r => r.GetProperty("decision").GetString() == "deny");
+        Assert.Equal("police", line.GetProperty("owner").GetString());
+        Assert.Equal(1, line.GetProperty("count").GetInt32());
+
+        // The owning agency's IG officer sees the line in full: the record, its class and whom it was about.
+        using var owners = await Hub.GetAsync("/audit/entries?user=demo-la-front-door", "demo-police-ig", "audit-review");
+        var full = await owners.Content.ReadAsStringAsync();
+        Assert.All(secrets, secret => Assert.Contains(secret, full, StringComparison.Ordinal));
+    }
 }
 
 public sealed class SqliteAuditAccessTests() : AuditAccessTests(DatabaseEngine.Sqlite);

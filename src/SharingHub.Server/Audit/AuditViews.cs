@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using SharingHub.Core.Records;
+
+namespace SharingHub.Server.Audit;
+
+/// <summary>
+/// An audit entry as one agency's IG officer may read it. A request refused another agency's records is recorded
+/// in full, but which records they were (ids, data class, whom they were about, the rules that refused them)
+/// is that owning agency's to know: any other agency's view of the line keeps only its owner and how many
+/// records were refused. Every API that shows audit entries (search, reports, exports, FHIR AuditEvent,
+/// OData AuditEntries) reads them through here; the stored entry, and so the hash chain, is unchanged.
+/// </summary>
+internal static class AuditViews
+{
+    /// <summary>Rewrites each row's body, in memory only (the rows are untracked), to what <paramref name="viewerAgency"/> may read.</summary>
+    public static List<AuditEntry> AsSeenBy(this List<AuditEntry> rows, string viewerAgency)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        foreach (var row in rows)
+        {
+            row.Body = Body(row.Body, viewerAgency);
+        }
+        return rows;
+    }
+
+    public static string Body(string body, string viewerAgency)
+    {
+        if (JsonNode.Parse(body) is not JsonObject root || root["resources"] is not JsonArray lines)
+        {
+            return body;
+        }
+        var changed = false;
+        for (var i = 0; i < lines.Count; i++)
+        {
+            if (lines[i] is JsonObject line && Text(line, "decision") == "deny" && Text(line, "owner") is { } owner && owner != viewerAgency)
+            {
+                lines[i] = new JsonObject { ["owner"] = owner, ["decision"] = "deny", ["count"] = Count(line["ids"]) };
+                changed = true;
+            }
+        }
+        return changed ? root.ToJsonString() : body;
+    }
+
+    private static string? Text(JsonObject line, string name) =>
+        line[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    /// <summary>A line's ids are a list, or (beyond 100) an object with their count.</summary>
+    private static int Count(JsonNode? ids) => ids switch
+    {
+        JsonArray list => list.Count,
+        JsonObject bounded when bounded["count"] is JsonValue count && count.TryGetValue<int>(out var n) => n,
+        _ => 0,
+    };
+}
