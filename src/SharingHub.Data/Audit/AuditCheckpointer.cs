@@ -57,7 +57,9 @@ public sealed class AuditCheckpointer
                 _lastCheckpointSize = latest?.TreeSize ?? 0;
                 _lastCheckpointAt = latest?.CreatedAt ?? DateTimeOffset.MinValue;
             }
-            var due = size - _lastCheckpointSize >= _options.CheckpointEvery
+            // With a checkpoint in every batch's transaction there is nothing left to sign here; the tree's stored
+            // subtrees (for proofs) are still brought up to date above.
+            var due = !_options.CheckpointEveryBatch && size - _lastCheckpointSize >= _options.CheckpointEvery
                 || (size > _lastCheckpointSize && now - _lastCheckpointAt >= TimeSpan.FromSeconds(_options.CheckpointSeconds));
             if (due)
             {
@@ -91,11 +93,12 @@ public sealed class AuditCheckpointer
         return await db.AuditCheckpoints.AsNoTracking().OrderByDescending(c => c.TreeSize).FirstOrDefaultAsync(cancellationToken);
     }
 
-    private async Task<AuditCheckpoint> SignAsync(long size, byte[] root, CancellationToken cancellationToken)
+    /// <summary>A signed checkpoint over a tree of <paramref name="size"/> entries with <paramref name="root"/>, not yet stored.</summary>
+    internal AuditCheckpoint Sign(long size, byte[] root)
     {
         var createdAt = _clock.UtcNowForStorage();
         var key = Keys.Current;
-        var checkpoint = new AuditCheckpoint
+        return new AuditCheckpoint
         {
             TreeSize = size,
             RootHash = root,
@@ -103,6 +106,12 @@ public sealed class AuditCheckpointer
             KeyId = key.KeyId,
             Signature = key.ECDsa.SignData(AuditHashing.CheckpointStatement(size, root, createdAt), HashAlgorithmName.SHA256),
         };
+    }
+
+    private async Task<AuditCheckpoint> SignAsync(long size, byte[] root, CancellationToken cancellationToken)
+    {
+        var checkpoint = Sign(size, root);
+        var createdAt = checkpoint.CreatedAt;
         await using var db = _contexts.Create();
         if (!await db.AuditCheckpoints.AnyAsync(c => c.TreeSize == size, cancellationToken))
         {

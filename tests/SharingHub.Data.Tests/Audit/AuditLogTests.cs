@@ -143,6 +143,34 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
     }
 
     [Fact]
+    public async Task Given_acknowledged_entries_and_no_timed_checkpoint_then_the_last_one_is_under_a_signature_and_rewriting_it_is_caught()
+    {
+        // No CheckpointNowAsync: every acknowledged entry must already be covered by its batch's checkpoint.
+        await AppendAsync(30);
+        await using (var db = Services.GetRequiredService<IHubDbContextFactory>().Create())
+        {
+            Assert.Equal(30, await db.AuditCheckpoints.MaxAsync(c => c.TreeSize));
+            var last = await db.AuditEntries.SingleAsync(a => a.Sequence == 30);
+            last.Actor = "someone-else";
+            last.EntryHash = AuditHashing.LeafHash(last);
+            await db.SaveChangesAsync();
+        }
+        var result = await VerifyAsync();
+        Assert.False(result.Ok);
+        Assert.Contains("signed checkpoint", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_the_last_acknowledged_entries_dropped_then_verification_says_the_log_was_truncated()
+    {
+        await AppendAsync(30);
+        await ExecuteAsync("""DELETE FROM "AuditEntries" WHERE "Sequence" > 28""");
+        var result = await VerifyAsync();
+        Assert.False(result.Ok);
+        Assert.Contains("truncated", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Given_a_checkpoint_signature_forged_then_verification_refuses_it()
     {
         await AppendAsync(5);
