@@ -294,7 +294,9 @@ internal sealed class HubProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var arg in new[] { dll, "--urls", url.ToString().TrimEnd('/'), $"--SharingHub:Identity:PublicBaseUrl={url.ToString().TrimEnd('/')}",
-            "--SharingHub:Identity:DevelopmentIdentityProvider=true", "--SharingHub:Benchmark:Baseline=true" }
+            "--SharingHub:Identity:DevelopmentIdentityProvider=true", "--SharingHub:Benchmark:Baseline=true",
+            // Throughput is what is measured here: one benchmark user would otherwise meet the per-person rate limit.
+            "--SharingHub:RateLimits:PersonRequestsPerMinute=0", "--SharingHub:RateLimits:SystemRequestsPerMinute=0", "--SharingHub:RateLimits:AnonymousRequestsPerMinute=0" }
             // The test fixture turns SQLite pooling off so its files can be deleted; a hub runs pooled, and
             // unpooled each request's last close checkpoints the WAL (an fsync), which is not what a hub does.
             .Concat(database.Settings.Select(s => $"--{s.Key}={s.Value?.Replace(";Pooling=false", "", StringComparison.Ordinal)}")))

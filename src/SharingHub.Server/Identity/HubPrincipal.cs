@@ -36,6 +36,9 @@ internal static class HttpContextPrincipal
 
     public static void SetHubPrincipal(this HttpContext context, HubPrincipal principal) => context.Items[Key] = principal;
 
+    /// <summary>The validated principal, or null for a request without a valid token.</summary>
+    public static HubPrincipal? FindHubPrincipal(this HttpContext context) => context.Items.TryGetValue(Key, out var found) ? found as HubPrincipal : null;
+
     /// <summary>The validated principal; endpoints that require authorisation can rely on it being there.</summary>
     public static HubPrincipal HubPrincipal(this HttpContext context) =>
         context.Items[Key] as HubPrincipal ?? throw new InvalidOperationException("no authenticated principal on this request");

@@ -39,7 +39,7 @@ internal static class IdentityServiceCollectionExtensions
         services.AddSingleton<ClientAssertionValidator>();
         services.AddSingleton<AccessTokenValidator>();
         services.AddSingleton<DevelopmentIdentityProvider>();
-        services.AddTokenRateLimit();
+        services.AddSharingHubRateLimits();
         services.AddHostedService<IdentityStartupCheck>();
         services.AddAuthentication(HubAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, HubAuthenticationHandler>(HubAuthenticationHandler.SchemeName, null);

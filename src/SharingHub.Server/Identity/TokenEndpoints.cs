@@ -128,37 +128,10 @@ internal static class TokenEndpoints
         Results.Json(new OAuthError(error, description), statusCode: status);
 }
 
-/// <summary>A fixed window per client address on the token endpoint: 429 with Retry-After once it is spent.</summary>
+/// <summary>The token endpoint's own window per client address (see <see cref="Hosting.RequestRateLimits"/>).</summary>
 internal static class TokenRateLimit
 {
     public const string Policy = "token";
-
-    public static IServiceCollection AddTokenRateLimit(this IServiceCollection services)
-    {
-        services.AddRateLimiter(limiter =>
-        {
-            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.OnRejected = async (context, ct) =>
-            {
-                context.HttpContext.Response.Headers.RetryAfter = "60";
-                await context.HttpContext.Response.WriteAsJsonAsync(new { error = "slow_down", error_description = "too many token requests from this address; try again in a minute" }, ct);
-            };
-            limiter.AddPolicy(Policy, http =>
-            {
-                var perMinute = http.RequestServices.GetRequiredService<IOptions<IdentityOptions>>().Value.TokenRequestsPerMinute;
-                var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-                return perMinute <= 0
-                    ? System.Threading.RateLimiting.RateLimitPartition.GetNoLimiter(address)
-                    : System.Threading.RateLimiting.RateLimitPartition.GetFixedWindowLimiter(address, _ => new System.Threading.RateLimiting.FixedWindowRateLimiterOptions
-                    {
-                        PermitLimit = perMinute,
-                        Window = TimeSpan.FromMinutes(1),
-                        QueueLimit = 0,
-                    });
-            });
-        });
-        return services;
-    }
 }
 
 /// <summary>A token response (RFC 6749 section 5.1).</summary>

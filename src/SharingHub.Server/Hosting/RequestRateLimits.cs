@@ -1,0 +1,95 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using SharingHub.Server.Identity;
+
+namespace SharingHub.Server.Hosting;
+
+/// <summary>How many requests a caller may make a minute before the hub answers 429 (0: no limit).</summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "SharingHub:RateLimits";
+
+    /// <summary>A person (practitioner or IG officer): far above what anyone reads by hand, far below a scrape.</summary>
+    public int PersonRequestsPerMinute { get; set; } = 600;
+
+    /// <summary>A partner system (client credentials): case-system synchronisation, bounded.</summary>
+    public int SystemRequestsPerMinute { get; set; } = 6_000;
+
+    /// <summary>A caller with no valid token, per client address (forged or expired tokens, discovery, sign-in pages).</summary>
+    public int AnonymousRequestsPerMinute { get; set; } = 300;
+}
+
+/// <summary>
+/// Rate limits on every request: one fixed window a minute per person, per partner system and (for callers
+/// without a valid token) per client address, and the token endpoint's own per-address window. A refused
+/// request gets 429 with Retry-After in the API's own error format (FHIR OperationOutcome, OData error,
+/// RFC 6749 error, problem+json). It never reached an endpoint, so it is logged, not audited.
+/// </summary>
+internal static class RequestRateLimits
+{
+    public static IServiceCollection AddSharingHubRateLimits(this IServiceCollection services)
+    {
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section)
+            .Validate(o => new[] { o.PersonRequestsPerMinute, o.SystemRequestsPerMinute, o.AnonymousRequestsPerMinute }.All(n => n is >= 0 and <= 1_000_000),
+                $"{RateLimitOptions.Section}: each limit is 0 (no limit) to 1000000 a minute")
+            .ValidateOnStart();
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.OnRejected = RejectAsync;
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+            {
+                var limits = http.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+                if (http.Request.Path.StartsWithSegments("/token"))
+                {
+                    // The token endpoint has its own window (TokenRequestsPerMinute), set apart from other anonymous traffic.
+                    return RateLimitPartition.GetNoLimiter("token");
+                }
+                var (key, perMinute) = http.FindHubPrincipal() is { } who
+                    ? (who.ClientId is not null ? $"system:{who.Agency}:{who.ClientId}" : $"person:{who.Agency}:{who.Subject}",
+                        who.ClientId is not null ? limits.SystemRequestsPerMinute : limits.PersonRequestsPerMinute)
+                    : ("address:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown"), limits.AnonymousRequestsPerMinute);
+                return PerMinute(key, perMinute);
+            });
+            limiter.AddPolicy(TokenRateLimit.Policy, http => PerMinute(
+                "token:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
+                http.RequestServices.GetRequiredService<IOptions<IdentityOptions>>().Value.TokenRequestsPerMinute));
+        });
+        return services;
+    }
+
+    private static RateLimitPartition<string> PerMinute(string key, int perMinute) => perMinute <= 0
+        ? RateLimitPartition.GetNoLimiter(key)
+        : RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+
+    private static async ValueTask RejectAsync(OnRejectedContext context, CancellationToken ct)
+    {
+        var http = context.HttpContext;
+        var retry = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? (int)Math.Ceiling(after.TotalSeconds) : 60;
+        http.Response.Headers.RetryAfter = Math.Max(1, retry).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var path = http.Request.Path;
+        var message = $"too many requests; try again in {Math.Max(1, retry)} s";
+        if (path.StartsWithSegments("/token"))
+        {
+            await http.Response.WriteAsJsonAsync(new OAuthError("slow_down", "too many token requests from this address; try again in a minute"), ct);
+        }
+        else if (path.StartsWithSegments(Fhir.FhirEndpoints.Base))
+        {
+            http.Response.ContentType = "application/fhir+json";
+            await http.Response.WriteAsJsonAsync(new
+            {
+                resourceType = "OperationOutcome",
+                issue = new[] { new { severity = "error", code = "throttled", diagnostics = message } },
+            }, ct);
+        }
+        else if (path.StartsWithSegments(OData.ODataEndpoints.Base))
+        {
+            await http.Response.WriteAsJsonAsync(new { error = new { code = "TooManyRequests", message } }, ct);
+        }
+        else
+        {
+            await Results.Problem(statusCode: 429, title: "Too many requests", detail: message).ExecuteAsync(http);
+        }
+    }
+}
