@@ -31,29 +31,54 @@ internal static class AuditExports
         {
             return refusal;
         }
-        await using var db = contexts.Create();
-        var rows = (await filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency).OrderBy(a => a.Sequence).Take(MaxRows).ToListAsync(ct))
-            .AsSeenBy(http.HubPrincipal().Agency);
-        scope.Count = rows.Count;
-        return format == "csv"
-            ? Results.Text(Csv(rows), "text/csv; charset=utf-8")
-            : Results.Text(string.Concat(rows.Select(r => JsonSerializer.Serialize(AuditEvent(r), FhirJson) + "\n")), "application/fhir+ndjson");
+        var viewer = http.HubPrincipal().Agency;
+        long count;
+        await using (var db = contexts.Create())
+        {
+            // The audit entry says how many entries the export discloses, and it commits before the first byte is sent.
+            count = Math.Min(await filters.Apply(db.AuditEntries.AsNoTracking(), viewer).LongCountAsync(ct), MaxRows);
+        }
+        scope.Count = (int)count;
+        return new StreamedExport(contexts, filters, viewer, format, count);
     }
 
-    private static string Csv(List<AuditEntry> rows)
+    /// <summary>
+    /// The export written as it is read: one entry in memory at a time, whatever the size of the log (a
+    /// whole export held as one string took hundreds of megabytes per request). Entries appended after the
+    /// count was taken are not included, so the export holds exactly what its audit entry counted.
+    /// </summary>
+    private sealed class StreamedExport(IHubDbContextFactory contexts, AuditFilters filters, string viewer, string format, long count) : IResult
     {
-        var csv = new StringBuilder("sequence,recorded_at,agency,user,purpose,enquiry,action,outcome,decision,override,subjects,owners,review_before_disclosure\r\n");
-        foreach (var a in rows)
+        public async Task ExecuteAsync(HttpContext httpContext)
         {
-            csv.Append(string.Join(',', new[]
+            var ct = httpContext.RequestAborted;
+            httpContext.Response.ContentType = format == "csv" ? "text/csv; charset=utf-8" : "application/fhir+ndjson";
+            await using var writer = new StreamWriter(httpContext.Response.Body, new UTF8Encoding(false), 64 * 1024);
+            if (format == "csv")
             {
-                a.Sequence.ToString(CultureInfo.InvariantCulture), a.RecordedAt.ToString("O", CultureInfo.InvariantCulture), a.Agency, a.Actor,
-                a.Purpose ?? "", a.EnquiryId?.ToString("D") ?? "", a.Action, a.Outcome, a.Decision, a.IsOverride ? "true" : "false",
-                a.Subjects.Trim('|').Replace('|', ' '), a.Owners.Trim('|').Replace('|', ' '), AuditView.ReviewBeforeDisclosure(a) ? "true" : "false",
-            }.Select(Field))).Append("\r\n");
+                await writer.WriteAsync("sequence,recorded_at,agency,user,purpose,enquiry,action,outcome,decision,override,subjects,owners,review_before_disclosure\r\n");
+            }
+            await using var db = contexts.Create();
+            var written = 0;
+            await foreach (var row in filters.Apply(db.AuditEntries.AsNoTracking(), viewer).OrderBy(a => a.Sequence).Take((int)count).AsAsyncEnumerable().WithCancellation(ct))
+            {
+                row.Body = AuditViews.Body(row.Body, viewer);
+                await writer.WriteAsync(format == "csv" ? CsvLine(row) : JsonSerializer.Serialize(AuditEvent(row), FhirJson) + "\n");
+                if (++written % 1_000 == 0)
+                {
+                    await writer.FlushAsync(ct);
+                }
+            }
+            await writer.FlushAsync(ct);
         }
-        return csv.ToString();
     }
+
+    private static string CsvLine(AuditEntry a) => string.Join(',', new[]
+    {
+        a.Sequence.ToString(CultureInfo.InvariantCulture), a.RecordedAt.ToString("O", CultureInfo.InvariantCulture), a.Agency, a.Actor,
+        a.Purpose ?? "", a.EnquiryId?.ToString("D") ?? "", a.Action, a.Outcome, a.Decision, a.IsOverride ? "true" : "false",
+        a.Subjects.Trim('|').Replace('|', ' '), a.Owners.Trim('|').Replace('|', ' '), AuditView.ReviewBeforeDisclosure(a) ? "true" : "false",
+    }.Select(Field)) + "\r\n";
 
     /// <summary>RFC 4180 quoting, and a leading quote on anything a spreadsheet would run as a formula.</summary>
     private static string Field(string value)

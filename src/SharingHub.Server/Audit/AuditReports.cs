@@ -13,6 +13,9 @@ namespace SharingHub.Server.Audit;
 internal static class AuditReports
 {
     private const int MaxRows = 200_000;
+
+    /// <summary>A listing report shows at most this many entries in full (with total saying how many matched).</summary>
+    public const int MaxListed = 1_000;
     private static readonly TimeZoneInfo UkTime = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
     private static readonly HashSet<string> EnquiryPurposes = new(StringComparer.Ordinal) { "s47-enquiry", "strategy-meeting" };
 
@@ -30,15 +33,28 @@ internal static class AuditReports
         var end = to ?? clock.GetUtcNow();
         var filters = new AuditFilters(null, null, null, null, null, null, null, from ?? end.AddDays(-30), end);
         await using var db = contexts.Create();
-        var rows = (await filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency)
-            .OrderBy(a => a.Sequence).Take(MaxRows).ToListAsync(ct)).AsSeenBy(http.HubPrincipal().Agency);
+        var viewer = http.HubPrincipal().Agency;
+        // The window's entries without their bodies (a body is kilobytes; a month of them is not held in memory):
+        // the counts come from these, and a listing loads in full only the entries it shows.
+        var rows = await filters.Apply(db.AuditEntries.AsNoTracking(), viewer).OrderBy(a => a.Sequence).Take(MaxRows)
+            .Select(a => new ReportRow(a.Sequence, a.RecordedAt, a.Agency, a.Actor, a.Purpose, a.EnquiryId, a.Decision, a.IsOverride, a.Owners))
+            .ToListAsync(ct);
         scope.Count = rows.Count;
+        var matching = kind switch
+        {
+            "overrides" => rows.Where(a => a.IsOverride).ToList(),
+            "outside-enquiry" => rows.Where(a => a.Purpose is not null && EnquiryPurposes.Contains(a.Purpose) && (a.EnquiryId is null || a.Decision is "deny" or "mixed")).ToList(),
+            "out-of-hours" => rows.Where(a => OutOfHours(a.RecordedAt)).ToList(),
+            _ => null,
+        };
+        if (matching is not null)
+        {
+            var shown = matching.Take(MaxListed).Select(a => a.Sequence).ToList();
+            var entries = (await db.AuditEntries.AsNoTracking().Where(a => shown.Contains(a.Sequence)).OrderBy(a => a.Sequence).ToListAsync(ct)).AsSeenBy(viewer);
+            return Results.Json(new { report = kind, from = filters.From, to = filters.To, total = matching.Count, result = entries.Select(AuditView.Json).ToList() });
+        }
         object result = kind switch
         {
-            "overrides" => rows.Where(a => a.IsOverride).Select(AuditView.Json).ToList(),
-            "outside-enquiry" => rows.Where(a => a.Purpose is not null && EnquiryPurposes.Contains(a.Purpose) && (a.EnquiryId is null || a.Decision is "deny" or "mixed"))
-                .Select(AuditView.Json).ToList(),
-            "out-of-hours" => rows.Where(a => OutOfHours(a.RecordedAt)).Select(AuditView.Json).ToList(),
             "volume" => Volume(rows),
             _ => rows.Where(a => a.Decision != "none")
                 .SelectMany(a => a.Owners.Split('|', StringSplitOptions.RemoveEmptyEntries).Select(owner => (owner, a.Decision)))
@@ -62,7 +78,7 @@ internal static class AuditReports
     }
 
     /// <summary>Users whose busiest day is far above the typical user's: more than three times the median, and at least 50 requests.</summary>
-    private static object Volume(List<Core.Records.AuditEntry> rows)
+    private static object Volume(List<ReportRow> rows)
     {
         var perUserDay = rows.GroupBy(a => (a.Agency, a.Actor, Day: DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(a.RecordedAt, UkTime).Date)))
             .Select(g => (g.Key.Agency, g.Key.Actor, g.Key.Day, Count: g.Count())).ToList();
@@ -78,3 +94,7 @@ internal static class AuditReports
         return new { median, unusual };
     }
 }
+
+/// <summary>What the reports need of an entry: everything but its body.</summary>
+internal sealed record ReportRow(long Sequence, DateTimeOffset RecordedAt, string Agency, string Actor, string? Purpose, Guid? EnquiryId, string Decision,
+    bool IsOverride, string Owners);

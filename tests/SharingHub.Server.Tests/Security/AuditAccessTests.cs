@@ -82,6 +82,31 @@ public abstract class AuditAccessTests(DatabaseEngine engine) : HubTest(engine)
         var full = await owners.Content.ReadAsStringAsync();
         Assert.All(secrets, secret => Assert.Contains(secret, full, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Given_an_export_streamed_while_the_log_grows_then_it_holds_exactly_the_entries_its_own_audit_entry_counts()
+    {
+        var c = await Hub.CaseAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            (await Hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id)).Dispose();
+        }
+
+        using var csv = await Hub.GetAsync("/audit/export?format=csv", "demo-la-ig", "audit-review");
+        using var ndjson = await Hub.GetAsync("/audit/export?format=fhir-ndjson", "demo-la-ig", "audit-review");
+        var csvLines = (await csv.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
+        var events = (await ndjson.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+
+        using var log = await Hub.GetAsync("/audit/entries?user=demo-la-ig", "demo-la-ig", "audit-review");
+        var exports = (await FhirTestHub.JsonAsync(log)).GetProperty("entries").EnumerateArray().Where(e => e.GetProperty("action").GetString() == "audit.export").ToList();
+        Assert.Equal(2, exports.Count);
+        Assert.Equal(exports[0].GetProperty("details").GetProperty("count").GetInt32(), csvLines.Count);
+        Assert.Equal(exports[1].GetProperty("details").GetProperty("count").GetInt32(), events.Count);
+        // The second export was counted after the first was audited: it holds one more entry, not the one it made itself.
+        Assert.Equal(csvLines.Count + 1, events.Count);
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
+        Assert.All(events, e => Assert.Equal("AuditEvent", System.Text.Json.JsonDocument.Parse(e).RootElement.GetProperty("resourceType").GetString()));
+    }
 }
 
 public sealed class SqliteAuditAccessTests() : AuditAccessTests(DatabaseEngine.Sqlite);
