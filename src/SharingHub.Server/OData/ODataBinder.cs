@@ -1,6 +1,5 @@
 using System.Linq.Expressions;
 using System.Reflection;
-using Microsoft.OData.Edm;
 using Microsoft.OData.UriParser;
 using SharingHub.Core.People;
 using SharingHub.Core.Records;
@@ -176,7 +175,7 @@ internal sealed class ODataBinder<T>(ODataSet set, HubDbContext db, PersonSealer
         }
         else
         {
-            var day = value is Date d ? d : throw ODataRefusal.Invalid("date() is compared with a date, for example date(occurredAt) eq 2025-03-01");
+            var day = ODataDates.TryDay(value, out var d) ? d : throw ODataRefusal.Invalid("date() is compared with a date, for example date(occurredAt) eq 2025-03-01");
             from = new DateTimeOffset(day.Year, day.Month, day.Day, 0, 0, 0, TimeSpan.Zero);
             to = from.AddDays(1);
         }
@@ -327,8 +326,8 @@ internal sealed class ODataBinder<T>(ODataSet set, HubDbContext db, PersonSealer
         var person = (Expression<Func<Person, bool>>)(field.Name switch
         {
             "familyName" => IndexIn(values.Select(v => people.FamilyNameIndex(Text(field, v))).ToList(), p => p.FamilyNameIndex!),
-            "birthDate" => IndexIn(values.Select(v => v is Date d
-                ? people.BirthDateIndex(new DateOnly(d.Year, d.Month, d.Day))
+            "birthDate" => IndexIn(values.Select(v => ODataDates.TryDay(v, out var d)
+                ? people.BirthDateIndex(d)
                 : throw ODataRefusal.Invalid("birthDate is compared with a date, for example birthDate eq 2015-03-01", field.Name)).ToList(), p => p.BirthDateIndex!),
             _ => IdentifierIn(field, values),
         });

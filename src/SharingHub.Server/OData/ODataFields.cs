@@ -177,7 +177,7 @@ internal sealed class FieldsOf<T>(EdmEntityType type, EdmModel model)
 
     private static object? Normalise(object? value) => value switch
     {
-        DateOnly d => new Date(d.Year, d.Month, d.Day),
+        DateOnly d => ODataDates.ForOData(d),
         System.Enum e => ODataModel.EnumName(e),
         _ => value,
     };

@@ -121,7 +121,7 @@ internal sealed class ODataModel
             .Enum("kind", p => p.Kind)
             .Sealed("givenName", p => p.GivenName)
             .Indexed("familyName", p => p.FamilyName)
-            .Indexed("birthDate", p => p.BirthDate, EdmPrimitiveTypeKind.Date, s => Date.Parse(s, System.Globalization.CultureInfo.InvariantCulture))
+            .Indexed("birthDate", p => p.BirthDate, EdmPrimitiveTypeKind.Date, ODataDates.Parse)
             .Plain("sex", p => p.Sex, EdmPrimitiveTypeKind.String, true)
             .Sealed("address", p => p.Address)
             .Plain("addressConfidential", p => p.AddressConfidential, EdmPrimitiveTypeKind.Boolean, false);

@@ -48,7 +48,7 @@ internal static class ODataValues
                     : null,
                 ODataEnumValue e when type.IsEnum => EnumOf(e.Value, type),
                 string s when type.IsEnum => EnumOf(s, type),
-                Date d when type == typeof(DateTimeOffset) => new DateTimeOffset(d.Year, d.Month, d.Day, 0, 0, 0, TimeSpan.Zero),
+                _ when type == typeof(DateTimeOffset) && ODataDates.TryDay(value, out var d) => new DateTimeOffset(d.Year, d.Month, d.Day, 0, 0, 0, TimeSpan.Zero),
                 _ when type.IsInstanceOfType(value) => value,
                 IConvertible when type.IsPrimitive => System.Convert.ChangeType(value, type, System.Globalization.CultureInfo.InvariantCulture),
                 _ => throw ODataRefusal.Invalid($"'{value}' cannot be compared with a property of type {EdmName(type)}"),
@@ -97,7 +97,8 @@ internal static class ODataValues
         null => Expression.Constant(null),
         // No database stores NUL in text (PostgreSQL refuses it outright); no record can match it.
         string text when text.Contains('\0', StringComparison.Ordinal) => throw ODataRefusal.Invalid("a string in a query may not contain the NUL character"),
-        ODataEnumValue or Date => Expression.Constant(value),
+        ODataEnumValue => Expression.Constant(value),
+        _ when ODataDates.IsDate(value) => Expression.Constant(value),
         _ => Expression.Constant(value, value.GetType()),
     };
 
@@ -121,4 +122,38 @@ internal static class ODataValues
         }
         return result;
     }
+}
+
+/// <summary>
+/// An OData date literal or payload value as a <see cref="DateOnly"/>. ODL 8 still gives dates as its own
+/// Microsoft.OData.Edm.Date (obsolete, replaced by DateOnly in ODL 9); this is the one place that knows both.
+/// </summary>
+internal static class ODataDates
+{
+    public static bool TryDay(object? value, out DateOnly day)
+    {
+        switch (value)
+        {
+            case DateOnly d:
+                day = d;
+                return true;
+#pragma warning disable CS0618 // ODL 8's date type, until ODL 9 gives DateOnly.
+            case Date d:
+                day = new DateOnly(d.Year, d.Month, d.Day);
+                return true;
+#pragma warning restore CS0618
+            default:
+                day = default;
+                return false;
+        }
+    }
+
+    /// <summary>A date as ODL 8 writes and compares it.</summary>
+#pragma warning disable CS0618 // ODL 8's date type, until ODL 9 gives DateOnly.
+    public static object ForOData(DateOnly day) => new Date(day.Year, day.Month, day.Day);
+
+    public static object Parse(string text) => Date.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+
+    public static bool IsDate(object? value) => value is Date or DateOnly;
+#pragma warning restore CS0618
 }

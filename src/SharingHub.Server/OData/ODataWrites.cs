@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.OData;
-using Microsoft.OData.Edm;
 using SharingHub.Core.Crypto;
 using SharingHub.Core.People;
 using SharingHub.Core.Records;
@@ -190,17 +189,30 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
                         break;
                 }
             }
-            var properties = (top?.Properties ?? []).ToDictionary(p => p.Name, p => (object?)p.Value, StringComparer.Ordinal);
+            var properties = (top?.Properties ?? []).OfType<ODataProperty>().ToDictionary(p => p.Name, p => (object?)p.Value, StringComparer.Ordinal);
             if (properties.Keys.FirstOrDefault(ServerSet.Contains) is { } fixedName)
             {
                 throw new ODataRefusal(400, ODataErrors.InvalidBody, $"'{fixedName}' is set by the hub, not by the writer", fixedName);
             }
             return new Body(properties, links);
         }
-        catch (Exception e) when (e.GetBaseException() is ODataException odata)
+        catch (Exception e) when (ReaderError(e) is { } odata)
         {
             throw new ODataRefusal(400, ODataErrors.InvalidBody, odata.Message);
         }
+    }
+
+    /// <summary>The OData reader's own account of a bad payload, wherever it sits in the chain (ODL 8 wraps the parser's error in it).</summary>
+    private static ODataException? ReaderError(Exception e)
+    {
+        for (Exception? current = e; current is not null; current = current.InnerException)
+        {
+            if (current is ODataException odata)
+            {
+                return odata;
+            }
+        }
+        return null;
     }
 
     private async Task<ChronologyEvent> StageEventAsync(HubDbContext db, string agency, Body body, CancellationToken ct)
@@ -336,7 +348,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         var family = Text("familyName", current?.FamilyName);
         problems.Add("givenName", RecordRules.Name(given, "given"));
         problems.Add("familyName", RecordRules.Name(family, "family"));
-        var birth = p.TryGetValue("birthDate", out var b) ? b is Date date ? new DateOnly(date.Year, date.Month, date.Day) : (DateOnly?)null : current?.BirthDate;
+        var birth = p.TryGetValue("birthDate", out var b) ? ODataDates.TryDay(b, out var date) ? date : (DateOnly?)null : current?.BirthDate;
         problems.Add("birthDate", birth is null ? "a full date of birth is required" : RecordRules.BirthDate(birth.Value, clock.GetUtcNow()));
         var sex = Text("sex", current?.Sex);
         problems.Add("sex", RecordRules.Gender(sex));
