@@ -52,7 +52,8 @@ public sealed class TestDatabase : IAsyncDisposable
     };
 
     /// <summary>The data and crypto services over this database, schema migrated.</summary>
-    public async Task<ServiceProvider> StartServicesAsync(TimeProvider? clock = null)
+    /// <summary>The data services over this database, migrated unless <paramref name="migrate"/> is false (a test that builds the schema itself).</summary>
+    public async Task<ServiceProvider> StartServicesAsync(TimeProvider? clock = null, bool migrate = true)
     {
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(Settings).Build());
@@ -64,7 +65,10 @@ public sealed class TestDatabase : IAsyncDisposable
         services.AddSharingHubCrypto();
         services.AddSharingHubData();
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        await provider.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+        if (migrate)
+        {
+            await provider.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+        }
         return provider;
     }
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using SharingHub.Data.Storage;
 
@@ -21,13 +21,18 @@ internal static class DatabaseCommands
             return 0;
         });
 
-        var script = new Command("script", "Print the DDL the current model expects on an engine: the starting point for a new migration");
+        var script = new Command("script", "Print the SQL of every EF migration for the configured engine (for a DBA who applies schema changes by hand; idempotent on PostgreSQL)");
         HubServices.AddTo(script);
         script.SetAction(async (parse, cancellationToken) =>
         {
             using var host = HubServices.Build(parse);
             await using var db = host.Services.GetRequiredService<IHubDbContextFactory>().Create();
-            await parse.InvocationConfiguration.Output.WriteLineAsync(db.Database.GenerateCreateScript());
+            var migrator = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
+            // SQLite cannot guard each step (EF generates no idempotent SQL for it): its script is the whole history from empty.
+            var options = host.Services.GetRequiredService<IHubDbContextFactory>().Engine == DatabaseEngine.Postgres
+                ? Microsoft.EntityFrameworkCore.Migrations.MigrationsSqlGenerationOptions.Idempotent
+                : Microsoft.EntityFrameworkCore.Migrations.MigrationsSqlGenerationOptions.Default;
+            await parse.InvocationConfiguration.Output.WriteLineAsync(migrator.GenerateScript(options: options));
             return 0;
         });
 

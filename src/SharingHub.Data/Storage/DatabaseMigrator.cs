@@ -5,15 +5,19 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Logging;
 
 namespace SharingHub.Data.Storage;
 
 /// <summary>
-/// Applies the numbered SQL migrations of the configured engine (Migrations/Sqlite, Migrations/Postgres),
-/// each in its own transaction, recording id and checksum. EF's design-time tooling does not restore on
-/// this registry, so migrations are SQL scripts; new ones start from "sharinghub db script", and a test
-/// checks that the migrated schema holds every table and column the model maps.
+/// Brings the schema to the model with EF Core migrations (Migrations/Sqlite/Model, Migrations/Postgres/Model).
+/// Databases made before those existed were built by numbered SQL scripts (Migrations/Sqlite, Migrations/Postgres,
+/// recorded in __sharinghub_migrations): any script such a database lacks is applied first, then it is marked as
+/// at the EF baseline (the Initial migration creates exactly what the scripts made; a test compares the two), and
+/// EF migrations carry on from there. One migrator runs at a time across hub processes: a PostgreSQL advisory
+/// lock, SQLite's write lock, and EF's own migration lock.
 /// </summary>
 public sealed class DatabaseMigrator(IHubDbContextFactory contexts, ILogger<DatabaseMigrator> logger)
 {
@@ -29,7 +33,7 @@ public sealed class DatabaseMigrator(IHubDbContextFactory contexts, ILogger<Data
             EnsureSqliteFolder(db.Database.GetConnectionString());
         }
         var connection = db.Database.GetDbConnection();
-        await connection.OpenAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
         if (engine == DatabaseEngine.Sqlite)
         {
             // WAL lets readers run while the audit writer commits; it is a property of the file, set once.
@@ -43,20 +47,20 @@ public sealed class DatabaseMigrator(IHubDbContextFactory contexts, ILogger<Data
         var applied = new List<string>();
         try
         {
-            await using (var create = await BeginExclusiveAsync(connection, cancellationToken))
+            if (await LegacyHistoryExistsAsync(connection, engine, cancellationToken))
             {
-                await ExecuteAsync(connection, create,
-                    $"CREATE TABLE IF NOT EXISTS {HistoryTable} (id VARCHAR(150) PRIMARY KEY, checksum VARCHAR(64) NOT NULL, applied_at VARCHAR(40) NOT NULL);",
-                    cancellationToken);
-                await create.CommitAsync(cancellationToken);
-            }
-            foreach (var migration in Scripts(engine))
-            {
-                if (await ApplyAsync(connection, migration, cancellationToken))
+                foreach (var migration in Scripts(engine))
                 {
-                    applied.Add(migration.Id);
+                    if (await ApplyAsync(connection, migration, cancellationToken))
+                    {
+                        applied.Add(migration.Id);
+                    }
                 }
+                await BaselineAsync(db, cancellationToken);
             }
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            await db.Database.MigrateAsync(cancellationToken);
+            applied.AddRange(pending);
         }
         finally
         {
@@ -64,9 +68,36 @@ public sealed class DatabaseMigrator(IHubDbContextFactory contexts, ILogger<Data
             {
                 await ExecuteAsync(connection, null, $"SELECT pg_advisory_unlock({AdvisoryLockKey});", CancellationToken.None);
             }
+            await db.Database.CloseConnectionAsync();
         }
         logger.LogInformation("Database schema is current on {Engine}; applied {Count} migrations", engine, applied.Count);
         return applied;
+    }
+
+    /// <summary>Whether this database was made by the SQL scripts (before EF migrations).</summary>
+    private static async Task<bool> LegacyHistoryExistsAsync(DbConnection connection, DatabaseEngine engine, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = engine == DatabaseEngine.Sqlite
+            ? $"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{HistoryTable}'"
+            : $"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '{HistoryTable}'";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
+    /// <summary>Records the Initial migration as applied on a script-made database (whose schema it already has), once.</summary>
+    private static async Task BaselineAsync(HubDbContext db, CancellationToken cancellationToken)
+    {
+        var history = db.GetService<IHistoryRepository>();
+        var initial = db.Database.GetMigrations().First();
+        await db.Database.ExecuteSqlRawAsync(history.GetCreateIfNotExistsScript(), cancellationToken);
+        if ((await history.GetAppliedMigrationsAsync(cancellationToken)).Any(m => m.MigrationId == initial))
+        {
+            return;
+        }
+        var version = typeof(DbContext).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "10.0.0";
+#pragma warning disable EF1002 // EF's own history script: the migration id and version are EF's, not input.
+        await db.Database.ExecuteSqlRawAsync(history.GetInsertScript(new HistoryRow(initial, version)), cancellationToken);
+#pragma warning restore EF1002
     }
 
     private static async Task<bool> ApplyAsync(DbConnection connection, (string Id, string Sql, string Checksum) migration, CancellationToken cancellationToken)

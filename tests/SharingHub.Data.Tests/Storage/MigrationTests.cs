@@ -55,6 +55,87 @@ public abstract class MigrationTests(DatabaseEngine engine)
         }
     }
 
+    [Fact]
+    public async Task Given_the_model_then_it_has_no_changes_that_a_migration_does_not_hold()
+    {
+        await using var database = await TestDatabase.CreateAsync(engine);
+        await using var services = await database.StartServicesAsync(migrate: false);
+        await using var db = services.GetRequiredService<IHubDbContextFactory>().Create();
+
+        Assert.False(db.Database.HasPendingModelChanges(), "the model changed without a migration: run dotnet ef migrations add (README, Changing the schema)");
+    }
+
+    [Fact]
+    public async Task Given_a_database_made_by_the_old_sql_scripts_when_the_hub_starts_then_it_is_brought_to_the_baseline_keeps_its_rows_and_matches_a_new_one()
+    {
+        await using var legacy = await TestDatabase.CreateAsync(engine);
+        var scripts = DatabaseMigrator.Scripts(engine);
+        await using (var old = await legacy.StartServicesAsync(migrate: false))
+        {
+            // As a hub before EF migrations left it: every script but the last applied, each recorded with its checksum.
+            await using var db = old.GetRequiredService<IHubDbContextFactory>().Create();
+            await db.Database.ExecuteSqlRawAsync("CREATE TABLE __sharinghub_migrations (id VARCHAR(150) PRIMARY KEY, checksum VARCHAR(64) NOT NULL, applied_at VARCHAR(40) NOT NULL)");
+            foreach (var (id, sql, checksum) in scripts.SkipLast(1))
+            {
+                await db.Database.ExecuteSqlRawAsync(sql);
+                await db.Database.ExecuteSqlAsync($"INSERT INTO __sharinghub_migrations (id, checksum, applied_at) VALUES ({id}, {checksum}, {"2026-11-01T00:00:00Z"})");
+            }
+            await db.Database.ExecuteSqlRawAsync("""INSERT INTO "Agencies" ("Code", "Name") VALUES ('test-agency', 'Kept across the upgrade')""");
+        }
+
+        await using var upgraded = await legacy.StartServicesAsync();
+        var again = await upgraded.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+        await using var fresh = await TestDatabase.CreateAsync(engine);
+        await using var made = await fresh.StartServicesAsync();
+
+        Assert.Empty(again);
+        await using var upgradedDb = upgraded.GetRequiredService<IHubDbContextFactory>().Create();
+        Assert.Equal("Kept across the upgrade", (await upgradedDb.Agencies.SingleAsync(a => a.Code == "test-agency")).Name);
+        Assert.Contains(upgradedDb.Database.GetMigrations().First(), await upgradedDb.Database.GetAppliedMigrationsAsync());
+        await using var freshDb = made.GetRequiredService<IHubDbContextFactory>().Create();
+        var expected = await SchemaAsync(freshDb);
+        var actual = await SchemaAsync(upgradedDb);
+        Assert.True(expected.Count > 100, $"the schema read back has only {expected.Count} lines");
+        Assert.True(expected.SetEquals(actual),
+            "schemas differ; only in the upgraded: " + string.Join("; ", actual.Except(expected)) + " | only in a new one: " + string.Join("; ", expected.Except(actual)));
+    }
+
+    /// <summary>Tables, columns (type, nullability, key), indexes (uniqueness, columns) and foreign keys, in a form both engines compare on; history tables left out.</summary>
+    private async Task<HashSet<string>> SchemaAsync(HubDbContext db)
+    {
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync();
+        var queries = engine == DatabaseEngine.Sqlite
+            ? new[]
+            {
+                """SELECT m.name || '.' || c.name || ' ' || upper(c.type) || ' notnull=' || c."notnull" || ' pk=' || c.pk FROM sqlite_master m, pragma_table_info(m.name) c WHERE m.type = 'table'""",
+                """SELECT m.name || ' index ' || CASE WHEN i.name LIKE 'sqlite_autoindex%' THEN 'auto' ELSE i.name END || ' unique=' || i."unique" || ' (' || (SELECT group_concat(x.name, ',') FROM pragma_index_info(i.name) x) || ')' FROM sqlite_master m, pragma_index_list(m.name) i WHERE m.type = 'table'""",
+                """SELECT m.name || ' fk ' || f."from" || ' -> ' || f."table" || '.' || f."to" || ' ' || f.on_delete FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table'""",
+            }
+            : new[]
+            {
+                """SELECT table_name || '.' || column_name || ' ' || data_type || ' nullable=' || is_nullable || coalesce(' max=' || character_maximum_length, '') FROM information_schema.columns WHERE table_schema = current_schema()""",
+                """SELECT tablename || ' ' || indexdef FROM pg_indexes WHERE schemaname = current_schema()""",
+                """SELECT tc.table_name || ' ' || tc.constraint_type || ' ' || tc.constraint_name FROM information_schema.table_constraints tc WHERE tc.table_schema = current_schema() AND tc.constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY', 'UNIQUE')""",
+            };
+        var schema = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var query in queries)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = query;
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                var line = reader.GetString(0);
+                if (!line.Contains("__sharinghub_migrations", StringComparison.Ordinal) && !line.Contains("__EFMigrations", StringComparison.Ordinal))
+                {
+                    schema.Add(line);
+                }
+            }
+        }
+        return schema;
+    }
+
     private async Task<HashSet<string>> ColumnsAsync(DbConnection connection, string table)
     {
         await using var command = connection.CreateCommand();
@@ -82,7 +163,7 @@ public sealed class SqliteMigrationTests() : MigrationTests(DatabaseEngine.Sqlit
         await using var services = await database.StartServicesAsync();
         await using var db = services.GetRequiredService<IHubDbContextFactory>().Create();
         await db.Database.OpenConnectionAsync();
-        await db.Database.ExecuteSqlRawAsync("UPDATE \"__sharinghub_migrations\" SET applied_at = applied_at");
+        await db.Database.ExecuteSqlRawAsync("UPDATE \"__EFMigrationsHistory\" SET \"ProductVersion\" = \"ProductVersion\"");
 
         var path = Path.Combine(database.Folder, "hub.db");
         Assert.True(File.Exists(path + "-wal"), "the WAL file is there while the database is open");
