@@ -7,6 +7,9 @@ namespace SharingHub.Server.Audit;
 /// <summary>The audit action an endpoint declares; every request to it gets exactly one entry.</summary>
 public sealed record AuditActionAttribute(string Action);
 
+/// <summary>An endpoint that requires a caller yet is deliberately not audited, and why (a test refuses any other).</summary>
+public sealed record NotAuditedAttribute(string Reason);
+
 /// <summary>
 /// Writes the request's audit entry after the handler has decided and before anything is sent: the
 /// result is only returned (and so only serialised to the caller) once the entry is durably committed.
@@ -51,8 +54,8 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
         catch (Exception e) when (e is AuditUnavailableException or System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
         {
             logger.LogError("Request {RequestId} ({Action}) refused: its audit entry could not be committed", http.TraceIdentifier, action);
-            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Audit log unavailable",
-                detail: "The request was not carried out because it could not be recorded. Try again later.");
+            return Hosting.ErrorHandling.InApiFormat(http, StatusCodes.Status503ServiceUnavailable, "transient", "Audit log unavailable",
+                "The request was not carried out because it could not be recorded. Try again later.");
         }
         return result;
     }
@@ -75,7 +78,9 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
             maisReason = scope.MaisReason?.ToString(),
             resources = scope.Resources,
         });
-        return new AuditRecord(clock.GetUtcNow(), http.TraceIdentifier, principal?.Agency ?? "none", principal?.Subject ?? "anonymous",
+        // A request with no bearer token (the token service, sign-in) names its caller once it has authenticated them.
+        return new AuditRecord(clock.GetUtcNow(), http.TraceIdentifier, principal?.Agency ?? scope.Caller?.Agency ?? "none",
+            principal?.Subject ?? scope.Caller?.Actor ?? "anonymous",
             scope.Purpose, scope.EnquiryId, action, Outcome(status), scope.Decision, scope.IsOverride, scope.SubjectsFor(principal?.Agency ?? "none"), scope.Owners, body);
     }
 

@@ -20,6 +20,9 @@ public sealed class AuditScope
     private int _writes;
 
     public string? Purpose { get; set; }
+
+    /// <summary>Who made a request that carries no bearer token, once authenticated another way (a client assertion, a sign-in).</summary>
+    public (string Agency, string Actor)? Caller { get; set; }
     public Guid? EnquiryId { get; set; }
     public string? OverrideJustification { get; set; }
     public bool IsOverride { get; private set; }

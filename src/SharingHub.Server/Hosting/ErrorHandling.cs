@@ -40,11 +40,23 @@ internal static class ErrorHandling
         return app;
     }
 
-    /// <summary>In the API's own error format: an OperationOutcome under /fhir, problem JSON elsewhere.</summary>
     private static Task Answer(HttpContext http, int status, string fhirCode, string title, string detail) =>
-        (http.Request.Path.StartsWithSegments(FhirEndpoints.Base) ? FhirResults.Outcome(status, fhirCode, detail)
-            : http.Request.Path.StartsWithSegments(ODataEndpoints.Base) ? ODataPayload.Error(status, status == 503 ? "ServiceUnavailable" : status >= 500 ? "InternalError" : "BadRequest", detail)
-            : Results.Problem(statusCode: status, title: title, detail: detail)).ExecuteAsync(http);
+        InApiFormat(http, status, fhirCode, title, detail).ExecuteAsync(http);
+
+    /// <summary>
+    /// An error in the API's own format: a FHIR OperationOutcome under /fhir, OData error JSON under /odata,
+    /// problem JSON elsewhere. The host's error handler, the audit filter and the rate limiter all answer through it.
+    /// </summary>
+    public static IResult InApiFormat(HttpContext http, int status, string fhirCode, string title, string detail) =>
+        http.Request.Path.StartsWithSegments(FhirEndpoints.Base) ? FhirResults.Outcome(status, fhirCode, detail)
+            : http.Request.Path.StartsWithSegments(ODataEndpoints.Base) ? ODataPayload.Error(status, status switch
+            {
+                503 => "ServiceUnavailable",
+                429 => "TooManyRequests",
+                >= 500 => "InternalError",
+                _ => "BadRequest",
+            }, detail)
+            : Results.Problem(statusCode: status, title: title, detail: detail);
 
     private static bool IsUnavailable(Exception? failure) => failure switch
     {

@@ -74,22 +74,9 @@ internal static class RequestRateLimits
         {
             await http.Response.WriteAsJsonAsync(new OAuthError("slow_down", "too many token requests from this address; try again in a minute"), ct);
         }
-        else if (path.StartsWithSegments(Fhir.FhirEndpoints.Base))
-        {
-            http.Response.ContentType = "application/fhir+json";
-            await http.Response.WriteAsJsonAsync(new
-            {
-                resourceType = "OperationOutcome",
-                issue = new[] { new { severity = "error", code = "throttled", diagnostics = message } },
-            }, ct);
-        }
-        else if (path.StartsWithSegments(OData.ODataEndpoints.Base))
-        {
-            await http.Response.WriteAsJsonAsync(new { error = new { code = "TooManyRequests", message } }, ct);
-        }
         else
         {
-            await Results.Problem(statusCode: 429, title: "Too many requests", detail: message).ExecuteAsync(http);
+            await ErrorHandling.InApiFormat(http, StatusCodes.Status429TooManyRequests, "throttled", "Too many requests", message).ExecuteAsync(http);
         }
     }
 }

@@ -10,6 +10,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using SharingHub.Policies.Decisions;
 using SharingHub.Policies.Trust;
+using SharingHub.Server.Audit;
 
 namespace SharingHub.Server.Identity;
 
@@ -111,6 +112,7 @@ internal sealed class PeopleSignIn(
             return Results.Content(Page.Message("Sign-in failed", "Your agency's identity provider did not confirm who you are."), "text/html; charset=utf-8", statusCode: 400);
         }
         await context.SignInAsync(CookieScheme, principal, new AuthenticationProperties { IsPersistent = false });
+        context.RequestServices.GetRequiredService<Audit.AuditScope>().Caller = (issuer.Agency, principal.FindFirstValue(ClaimTypes.NameIdentifier) ?? "unknown");
         logger.LogInformation("Person {Subject} of agency {Agency} signed in", principal.FindFirstValue(ClaimTypes.NameIdentifier), issuer.Agency);
         return Results.Redirect("/");
     }
@@ -211,17 +213,22 @@ internal static class PeopleSignInEndpoints
                 : Page.SignInChoices(signIn.SignInIssuers.Select(i => (i.Agency, policy.Policy.Agencies[i.Agency].Name))), "text/html; charset=utf-8");
         });
         pages.MapGet("/signin", (HttpContext context, string agency, PeopleSignIn signIn) => signIn.ChallengeAsync(context, agency));
-        pages.MapGet("/signin/callback", (HttpContext context, PeopleSignIn signIn, ILogger<PeopleSignIn> logger) => signIn.CallbackAsync(context, logger));
-        pages.MapPost("/signout", async (HttpContext context, SignedOutSessions signedOut) =>
+        pages.MapGet("/signin/callback", (HttpContext context, PeopleSignIn signIn, ILogger<PeopleSignIn> logger) => signIn.CallbackAsync(context, logger))
+            .Audited("identity.sign-in");
+        pages.MapPost("/signout", async (HttpContext context, SignedOutSessions signedOut, Audit.AuditScope audit) =>
         {
             var session = await context.AuthenticateAsync(PeopleSignIn.CookieScheme);
+            if (session.Principal?.FindFirstValue(ClaimTypes.NameIdentifier) is { } who)
+            {
+                audit.Caller = (session.Principal.FindFirstValue(HubPrincipal.AgencyClaim) ?? "unknown", who);
+            }
             if (session.Principal?.FindFirstValue(SignedOutSessions.SessionClaim) is { } sid && session.Properties?.ExpiresUtc is { } expires)
             {
                 signedOut.Add(sid, expires);
             }
             await context.SignOutAsync(PeopleSignIn.CookieScheme);
             return Results.Redirect("/");
-        });
+        }).Audited("identity.sign-out");
         return app;
     }
 

@@ -4,6 +4,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using SharingHub.Crypto.Signing;
 using SharingHub.Policies.Trust;
+using SharingHub.Server.Audit;
 using SharingHub.Server.Hosting;
 
 namespace SharingHub.Server.Identity;
@@ -35,7 +36,7 @@ internal static class TokenEndpoints
         })).Answers<System.Text.Json.JsonElement>(200, "SMART App Launch configuration (backend services: client credentials with private_key_jwt)");
         open.MapGet("/jwks", (HubSigningKeys keys) => Results.Json(new Audit.JsonWebKeys(keys.Published.Select(HubSigningKeys.PublicJwk).ToList())))
             .Answers<Audit.JsonWebKeys>(200, "The token service's signing keys (JWK Set)");
-        open.MapPost("/token", IssueAsync).DisableAntiforgery().RequireRateLimiting(TokenRateLimit.Policy)
+        open.MapPost("/token", IssueAsync).DisableAntiforgery().RequireRateLimiting(TokenRateLimit.Policy).Audited("token.issue")
             .WithSummary("SMART Backend Services token request: grant_type=client_credentials with a private_key_jwt client assertion")
             .Accepts<TokenRequestForm>("application/x-www-form-urlencoded")
             .Produces<TokenIssued>(200).Produces<OAuthError>(400).Produces<OAuthError>(401).Produces(429);
@@ -57,7 +58,7 @@ internal static class TokenEndpoints
 
     private static async Task<IResult> IssueAsync(
         HttpContext context, ClientAssertionValidator assertions, HubSigningKeys keys, IOptions<IdentityOptions> options,
-        TimeProvider clock, ILogger<ClientAssertionValidator> logger)
+        TimeProvider clock, ILogger<ClientAssertionValidator> logger, Audit.AuditScope audit)
     {
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers.Pragma = "no-cache";
@@ -84,6 +85,7 @@ internal static class TokenEndpoints
             logger.LogInformation("Token request refused: {Reason}", failure);
             return Error(401, "invalid_client", "client authentication failed");
         }
+        audit.Caller = (client.Agency, client.ClientId);
         var requested = (form["scope"].FirstOrDefault() ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var registered = client.Scopes.Select(s => SmartScope.TryParse(s, out var scope) ? scope : null).OfType<SmartScope>().ToList();
         var granted = new List<string>();

@@ -162,6 +162,11 @@ public abstract class AuditApiTests(DatabaseEngine engine) : IAsyncLifetime
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             Assert.DoesNotContain("demo-la-lcpp", text, StringComparison.Ordinal);
         }
+        // Each API answers the refusal in its own format.
+        using var fhir = await GetAsync("/fhir/Patient?family=Nobody&birthdate=2015-01-01", "demo-la-front-door", "front-door-triage");
+        using var odata = await GetAsync("/odata/Events?$top=1", "demo-la-front-door", "front-door-triage");
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "OperationOutcome"), (fhir.StatusCode, JsonDocument.Parse(await fhir.Content.ReadAsStringAsync()).RootElement.GetProperty("resourceType").GetString()));
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "ServiceUnavailable"), (odata.StatusCode, JsonDocument.Parse(await odata.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString()));
     }
 
     [Fact]
