@@ -30,6 +30,7 @@ builder.Services.AddSharingHubOData();
 builder.Services.AddSharingHubMais();
 builder.Services.AddSharingHubNotifications();
 builder.Services.AddHubApiDocument();
+builder.Services.AddSharingHubTelemetry(builder.Configuration);
 
 var app = builder.Build();
 app.UseSharingHubForwardedHeaders();

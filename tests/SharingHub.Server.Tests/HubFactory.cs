@@ -11,7 +11,7 @@ namespace SharingHub.Server.Tests;
 
 /// <summary>The real hub over real HTTP plumbing, on a test database of the chosen engine.</summary>
 internal class HubFactory(TestDatabase database, string environment = "Development", IReadOnlyDictionary<string, string?>? settings = null,
-    TimeProvider? clock = null)
+    TimeProvider? clock = null, Action<IServiceCollection>? services = null)
     : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -23,6 +23,10 @@ internal class HubFactory(TestDatabase database, string environment = "Developme
         {
             // One clock for the whole hub: token lifetimes, deadlines, enquiry access and audit times move together.
             builder.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton(clock)));
+        }
+        if (services is not null)
+        {
+            builder.ConfigureTestServices(services);
         }
         builder.ConfigureAppConfiguration(config =>
         {

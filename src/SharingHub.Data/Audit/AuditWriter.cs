@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
@@ -52,7 +53,8 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
     private readonly TimeProvider _clock;
     private readonly ILogger<AuditWriter> _logger;
 
-    public AuditWriter(IHubDbContextFactory contexts, AuditCheckpointer checkpointer, IOptions<AuditOptions> options, TimeProvider clock, ILogger<AuditWriter> logger)
+    public AuditWriter(IHubDbContextFactory contexts, AuditCheckpointer checkpointer, IOptions<AuditOptions> options, TimeProvider clock, ILogger<AuditWriter> logger,
+        IMeterFactory? meters = null)
     {
         _contexts = contexts;
         _checkpointer = checkpointer;
@@ -60,6 +62,9 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         _clock = clock;
         _logger = logger;
         SignEveryBatch = _options.CheckpointEveryBatch;
+        // A meter of this writer's own (from the host's meter factory, disposed with it), so a gauge never outlives its writer.
+        meters?.Create(Core.Telemetry.HubDiagnostics.Name).CreateObservableGauge("sharinghub.audit.queue.depth", () => _queue.Reader.Count,
+            description: "Audit entries waiting to be committed");
     }
 
     public async Task<long> AppendAsync(AuditRecord record, CancellationToken cancellationToken)
@@ -124,9 +129,13 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
 
     private async Task CommitAsync(List<Pending> batch)
     {
+        using var span = Core.Telemetry.HubDiagnostics.Source.StartActivity("audit.commit");
+        span?.SetTag("sharinghub.audit.batch", batch.Count);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var sequences = await WriteBatchAsync(batch.Select(p => p.Record).ToList());
+            Core.Telemetry.HubDiagnostics.AuditCommit.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Done.TrySetResult(sequences[i]);

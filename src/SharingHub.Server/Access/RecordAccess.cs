@@ -97,6 +97,8 @@ internal sealed class RecordAccess(
             SetEnquiryFacts();
             return;
         }
+        using var span = Core.Telemetry.HubDiagnostics.Source.StartActivity("access.link");
+        span?.SetTag("sharinghub.link.records", fresh.Count);
         var linked = await linker.LinkAsync(fresh, cancellationToken);
         var before = _links.Known.ToHashSet();
         _links = _links.Merge(linked);
@@ -138,6 +140,8 @@ internal sealed class RecordAccess(
     {
         var decision = policy.Decide(new AccessRequest(Principal, Purpose, Enquiry, facts, _consents, OverrideJustification), Now);
         audit.Record(facts, decision);
+        Core.Telemetry.HubDiagnostics.Decisions.Add(1, new KeyValuePair<string, object?>("effect", decision.IsPermit ? "permit" : "deny"),
+            new KeyValuePair<string, object?>("purpose", Purpose));
         return decision;
     }
 

@@ -1,0 +1,24 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace SharingHub.Core.Telemetry;
+
+/// <summary>
+/// The hub's own traces and metrics (exported through OpenTelemetry when configured). What they carry is
+/// counts, codes, durations and route templates: never record contents, tokens, names, identifiers, or the
+/// ids of the records and people a request was about.
+/// </summary>
+public static class HubDiagnostics
+{
+    public const string Name = "SharingHub";
+
+    public static readonly ActivitySource Source = new(Name);
+
+    public static readonly Meter Meter = new(Name);
+
+    /// <summary>Policy decisions, by effect (permit or deny) and purpose of use.</summary>
+    public static readonly Counter<long> Decisions = Meter.CreateCounter<long>("sharinghub.policy.decisions", description: "Policy decisions on records, by effect and purpose");
+
+    /// <summary>How long one audit batch took to commit (its entries, its checkpoint, one flush).</summary>
+    public static readonly Histogram<double> AuditCommit = Meter.CreateHistogram<double>("sharinghub.audit.commit.duration", unit: "s", description: "Time to commit one audit batch");
+}
