@@ -6,6 +6,7 @@ internal static class FhirCapability
     public static object Statement(string baseUrl) => new
     {
         resourceType = "CapabilityStatement",
+        name = "SharingHubCapabilityStatement",
         status = "active",
         date = "2026-11-22",
         publisher = "SharingHub",
@@ -29,6 +30,7 @@ internal static class FhirCapability
                 interaction = new[] { new { code = "transaction" } },
                 resource = FhirSearch.Supported.Append(new KeyValuePair<string, string[]>("AuditEvent", ["date", "patient", "agent", "purpose", "outcome"]))
                     .Append(new KeyValuePair<string, string[]>("Provenance", ["target"]))
+                    .Append(new KeyValuePair<string, string[]>("StructureDefinition", ["url"]))
                     .Append(new KeyValuePair<string, string[]>("Task", ["_id", "patient", "code", "status", "business-status"])).Select(r => new
                 {
                     type = r.Key,
@@ -40,8 +42,10 @@ internal static class FhirCapability
                                 ? new[] { new { code = "read" }, new { code = "search-type" }, new { code = "create" } }
                             : r.Key is "AuditEvent" or "Provenance"
                                 ? new[] { new { code = "search-type" } }
+                            : r.Key == "StructureDefinition"
+                                ? new[] { new { code = "read" }, new { code = "search-type" } }
                                 : new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" } },
-                    versioning = r.Key is "AuditEvent" or "Provenance" or "Task" ? "no-version" : "versioned",
+                    versioning = r.Key is "AuditEvent" or "Provenance" or "Task" or "StructureDefinition" ? "no-version" : "versioned",
                     conditionalCreate = r.Key is FhirTypes.Patient or FhirTypes.Observation,
                     updateCreate = false,
                     searchParam = r.Value.Select(p => new { name = p, type = ParamType(p) }),
@@ -65,6 +69,7 @@ internal static class FhirCapability
         "patient" or "subject" or "member" or "target" => "reference",
         "agent" or "purpose" or "outcome" => "token",
         "family" => "string",
+        "url" => "uri",
         _ => "token",
     };
 }

@@ -32,6 +32,7 @@ internal static class FhirEndpoints
     {
         var fhir = app.MapGroup(Base);
         fhir.MapGet("/metadata", (HttpContext http) => FhirResults.Resource(FhirCapability.Statement(BaseUrl(http)))).AllowAnonymous();
+        fhir.MapFhirProfiles();
         fhir.MapFhirAuditEvents();
         fhir.MapFhirProvenance();
         fhir.MapFhirReferrals();

@@ -35,6 +35,8 @@ internal static class FhirSystems
 
     /// <summary>On a Patient.address: the owner marks the address a protected detail (valueBoolean true).</summary>
     public const string ConfidentialAddress = "urn:sharinghub:fhir:confidential-address";
+    public const string Referrer = "urn:sharinghub:fhir:referrer";
+    public const string Enquiry = "urn:sharinghub:fhir:enquiry";
     public const string ObservationValue = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
     public const string DataAbsentReason = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
 

@@ -56,7 +56,8 @@ internal static class FhirProvenance
                     .Select(v => new { v.Version, v.UpdatedAt }).ToListAsync(http.RequestAborted);
                 var all = versions.Select(v => (v.Version, v.UpdatedAt)).Append((record.Version, record.UpdatedAt));
                 var author = CodeableConcept.Of("http://terminology.hl7.org/CodeSystem/provenance-participant-type", "author", "Author");
-                entries = all.Select(v => new BundleEntry(null, new Provenance($"{id:N}-{v.Version}")
+                var baseUrl = FhirEndpoints.BaseUrl(http);
+                entries = all.Select(v => new BundleEntry($"{baseUrl}/Provenance/{id:N}-{v.Version}", new Provenance($"{id:N}-{v.Version}")
                 {
                     Target = [new Reference($"{parts[0]}/{id}/_history/{v.Version}")],
                     Recorded = FhirMapping.Instant(v.Version == 1 ? record.CreatedAt : v.UpdatedAt),

@@ -193,7 +193,7 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
         var referrer = d.Open(nameof(Referral.ReferrerIdentity), r.ReferrerIdentity);
         return new FhirTask(r.Id.ToString(), map.MetaFor(d))
         {
-            Extension = referrer is null ? null : [new Extension("urn:sharinghub:fhir:referrer", ValueString: referrer)],
+            Extension = referrer is null ? null : [new Extension(FhirSystems.Referrer, ValueString: referrer)],
             Status = r.Decision is null ? "requested" : "completed",
             BusinessStatus = r.Decision is { } decision && d.Shows(nameof(Referral.Decision))
                 ? CodeableConcept.Of(ReferralDecisions, RecordFields.CamelCase(decision.ToString()), decision.ToString())
@@ -215,7 +215,7 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
         // Each element only when the decision shows its field: the same record, the same disclosure as OData.
         return new FhirTask(r.Id.ToString(), map.MetaFor(d))
         {
-            Extension = d.Shows(nameof(InformationRequest.EnquiryId)) ? [new Extension("urn:sharinghub:fhir:enquiry", ValueString: r.EnquiryId.ToString())] : null,
+            Extension = d.Shows(nameof(InformationRequest.EnquiryId)) ? [new Extension(FhirSystems.Enquiry, ValueString: r.EnquiryId.ToString())] : null,
             Status = d.Shows(nameof(InformationRequest.Status))
                 ? r.Status switch { InformationRequestStatus.Answered => "completed", InformationRequestStatus.Cancelled => "cancelled", _ => "requested" }
                 : "requested",

@@ -186,7 +186,7 @@ internal static class ResourceInput
         {
             errors.Add("Task.description", "the concern (up to 4,000 characters) is required");
         }
-        var referrer = Array(root, "extension").Where(e => Text(e, "url") == "urn:sharinghub:fhir:referrer").Select(e => Text(e, "valueString")).FirstOrDefault();
+        var referrer = Array(root, "extension").Where(e => Text(e, "url") == FhirSystems.Referrer).Select(e => Text(e, "valueString")).FirstOrDefault();
         if (referrer is { Length: > 200 })
         {
             errors.Add("Task.extension", "the referrer's name and role is at most 200 characters");

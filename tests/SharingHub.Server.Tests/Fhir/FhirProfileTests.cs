@@ -1,0 +1,41 @@
+using System.Net;
+using System.Reflection;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Fhir;
+
+namespace SharingHub.Server.Tests.Fhir;
+
+/// <summary>Every extension the hub writes is defined by a StructureDefinition it serves, so a partner's validator can resolve it (issue 19).</summary>
+public sealed class FhirProfileTests : IAsyncLifetime
+{
+    private FhirTestHub _hub = null!;
+
+    public async Task InitializeAsync() => _hub = await FhirTestHub.StartAsync(DatabaseEngine.Sqlite);
+
+    public async Task DisposeAsync() => await _hub.DisposeAsync();
+
+    [Fact]
+    public async Task Given_every_hub_extension_url_then_its_structure_definition_is_served_without_a_token_and_listed_by_url()
+    {
+        var extensions = typeof(FhirSystems).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.IsLiteral).Select(f => (string)f.GetValue(null)!).Where(u => u.StartsWith("urn:sharinghub:fhir:", StringComparison.Ordinal)).ToList();
+        Assert.True(extensions.Count >= 10, $"only {extensions.Count} extension urls found");
+
+        foreach (var url in extensions)
+        {
+            using var search = await _hub.GetAsync($"/fhir/StructureDefinition?url={Uri.EscapeDataString(url)}", null);
+            var bundle = await FhirTestHub.JsonAsync(search);
+            Assert.True(search.StatusCode == HttpStatusCode.OK && bundle.GetProperty("total").GetInt32() == 1, $"no StructureDefinition for {url}");
+            var definition = bundle.GetProperty("entry")[0].GetProperty("resource");
+            Assert.Equal(("StructureDefinition", "Extension", url), (definition.GetProperty("resourceType").GetString(), definition.GetProperty("type").GetString(),
+                definition.GetProperty("differential").GetProperty("element").EnumerateArray().Single(e => e.GetProperty("path").GetString() == "Extension.url").GetProperty("fixedUri").GetString()));
+            using var read = await _hub.GetAsync($"/fhir/StructureDefinition/{definition.GetProperty("id").GetString()}", null);
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+        using var metadata = await _hub.GetAsync("/fhir/metadata", null);
+        Assert.Contains((await FhirTestHub.JsonAsync(metadata)).GetProperty("rest")[0].GetProperty("resource").EnumerateArray(),
+            r => r.GetProperty("type").GetString() == "StructureDefinition");
+        using var missing = await _hub.GetAsync("/fhir/StructureDefinition/no-such-thing", null);
+        Assert.Equal(("OperationOutcome", HttpStatusCode.NotFound), ((await FhirTestHub.JsonAsync(missing)).GetProperty("resourceType").GetString(), missing.StatusCode));
+    }
+}
