@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -137,63 +136,4 @@ internal sealed class ClientAssertionValidator(
             return null;
         }
     }
-}
-
-/// <summary>Client assertion ids seen within their lifetime, per client: a replayed assertion is refused.</summary>
-internal sealed class JtiReplayCache(TimeProvider clock)
-{
-    private const int Limit = 100_000;
-    private readonly ConcurrentDictionary<(string Client, string Jti), DateTimeOffset> _seen = new();
-
-    public bool TryUse(string clientId, string jti, DateTimeOffset until)
-    {
-        var now = clock.GetUtcNow();
-        if (_seen.Count > Limit)
-        {
-            foreach (var expired in _seen.Where(e => e.Value <= now).Select(e => e.Key).ToList())
-            {
-                _seen.TryRemove(expired, out _);
-            }
-        }
-        if (_seen.TryGetValue((clientId, jti), out var existing) && existing > now)
-        {
-            return false;
-        }
-        return _seen.TryAdd((clientId, jti), until) || (_seen.TryGetValue((clientId, jti), out existing) && existing <= now
-            && _seen.TryUpdate((clientId, jti), until, existing));
-    }
-}
-
-/// <summary>Partner clients' public keys: inline in the registry, or fetched from their JWKS URL and cached.</summary>
-internal sealed class ClientKeyCache(IHttpClientFactory http, TimeProvider clock)
-{
-    private readonly ConcurrentDictionary<string, (IReadOnlyList<JsonWebKey> Keys, DateTimeOffset At)> _fetched = new(StringComparer.Ordinal);
-
-    public async Task<IReadOnlyList<JsonWebKey>> KeysAsync(RegisteredClient client, string? kid, CancellationToken cancellationToken)
-    {
-        if (client.Jwks is not null)
-        {
-            return Public(new JsonWebKeySet(client.Jwks));
-        }
-        var now = clock.GetUtcNow();
-        if (_fetched.TryGetValue(client.ClientId, out var entry)
-            && (now - entry.At < TimeSpan.FromSeconds(30) || (now - entry.At < TimeSpan.FromHours(1) && (kid is null || entry.Keys.Any(k => k.Kid == kid)))))
-        {
-            return entry.Keys;
-        }
-        try
-        {
-            var text = await http.CreateClient(IssuerKeyCache.HttpClientName).GetStringAsync(client.JwksUri, cancellationToken);
-            var keys = Public(new JsonWebKeySet(text));
-            _fetched[client.ClientId] = (keys, now);
-            return keys;
-        }
-        catch (Exception e) when (e is HttpRequestException or ArgumentException or TaskCanceledException)
-        {
-            _fetched[client.ClientId] = (entry.Keys ?? [], now);
-            return entry.Keys ?? [];
-        }
-    }
-
-    private static List<JsonWebKey> Public(JsonWebKeySet set) => set.Keys.Where(k => !k.HasPrivateKey && (k.Use is null or "sig")).ToList();
 }

@@ -1,0 +1,46 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using SharingHub.Core.Records;
+
+namespace SharingHub.Data.Configuration;
+
+internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
+{
+    public void Configure(EntityTypeBuilder<AuditEntry> builder)
+    {
+        builder.ToTable("AuditEntries");
+        builder.HasKey(a => a.Sequence);
+        // Sequence numbers are assigned by the single audit writer, so gaps and forks are detectable.
+        builder.Property(a => a.Sequence).ValueGeneratedNever();
+        builder.Property(a => a.RequestId).HasMaxLength(64).IsRequired();
+        builder.Property(a => a.Agency).HasMaxLength(32).IsRequired();
+        builder.Property(a => a.Actor).HasMaxLength(256).IsRequired();
+        builder.Property(a => a.Purpose).HasMaxLength(64);
+        builder.Property(a => a.Action).HasMaxLength(64).IsRequired();
+        builder.Property(a => a.Outcome).HasMaxLength(32).IsRequired();
+        builder.Property(a => a.Decision).HasMaxLength(8).IsRequired();
+        builder.HasIndex(a => a.RecordedAt);
+        builder.HasIndex(a => new { a.Agency, a.RecordedAt });
+        builder.HasIndex(a => new { a.Actor, a.RecordedAt });
+    }
+}
+
+internal sealed class AuditCheckpointConfiguration : IEntityTypeConfiguration<AuditCheckpoint>
+{
+    public void Configure(EntityTypeBuilder<AuditCheckpoint> builder)
+    {
+        builder.ToTable("AuditCheckpoints");
+        builder.HasKey(c => c.TreeSize);
+        builder.Property(c => c.TreeSize).ValueGeneratedNever();
+        builder.Property(c => c.KeyId).HasMaxLength(64).IsRequired();
+    }
+}
+
+internal sealed class AuditNodeConfiguration : IEntityTypeConfiguration<AuditNode>
+{
+    public void Configure(EntityTypeBuilder<AuditNode> builder)
+    {
+        builder.ToTable("AuditNodes");
+        builder.HasKey(n => new { n.Level, n.NodeIndex });
+    }
+}
