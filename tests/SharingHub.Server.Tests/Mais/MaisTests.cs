@@ -140,7 +140,10 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
         {
             ["""{"resourceType":"Patient"}"""] = (HttpStatusCode.BadRequest, "Parameters"),
             [MaisTestSetup.Query("9990000027")] = (HttpStatusCode.BadRequest, "check digit"),
-            [MaisTestSetup.Query(null)] = (HttpStatusCode.BadRequest, "identifier, or a family name"),
+            // Well-formed R4 that still does not say whom it asks about.
+            [MaisTestSetup.Query(null, birthDate: "2016-05-14")] = (HttpStatusCode.BadRequest, "identifier, or a family name"),
+            // Malformed R4 is refused by the SDK's strict parser, with its issue code.
+            [MaisTestSetup.Query(null)] = (HttpStatusCode.BadRequest, "JSON120"),
             [MaisTestSetup.Query(reason: "https://example.org/just-curious")] = (HttpStatusCode.Forbidden, "not the reason of a purpose"),
             ["""{"resourceType":"Parameters","parameter":[{"name":"onlyIf","valueBoolean":true}]}"""] = (HttpStatusCode.BadRequest, "unexpected parameter"),
         };

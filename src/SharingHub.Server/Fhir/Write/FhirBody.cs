@@ -52,6 +52,10 @@ internal static class FhirBody
             {
                 return (default, FhirResults.BadRequest($"expected a {expectedType}, got a {SearchParameters.Safe(type.GetString()!)}", "resourceType"));
             }
+            if (StrictR4.Problems(body) is { } problems)
+            {
+                return (default, FhirResults.Resource(new OperationOutcome(problems), StatusCodes.Status400BadRequest));
+            }
             return (root, null);
         }
     }
