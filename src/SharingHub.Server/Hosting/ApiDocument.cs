@@ -98,7 +98,8 @@ internal static class ApiDocumentation
         builder.Produces<T>(status).WithSummary(summary);
         foreach (var problem in problems)
         {
-            builder.ProducesProblem(problem);
+            // A 422 lists every error keyed by field (RFC 9457 validation problem); other refusals are plain problems.
+            _ = problem == StatusCodes.Status422UnprocessableEntity ? builder.ProducesValidationProblem(problem) : builder.ProducesProblem(problem);
         }
         return builder;
     }

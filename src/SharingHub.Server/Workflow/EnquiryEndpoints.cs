@@ -68,25 +68,26 @@ internal static class EnquiryEndpoints
             return Problem(403, "only a Lead Child Protection Practitioner of the council opens a section 47 enquiry");
         }
         var subjects = input.Subjects ?? [];
-        if (subjects.Count == 0 || subjects.Count > 20 || subjects.Any(s => !SubjectRoles.Contains(s.Role)) || !subjects.Any(s => s.Role == "child"))
+        var errors = new FieldErrors()
+            .When(subjects.Count is 0 or > 20, "subjects", "subjects: 1 to 20 people")
+            .When(subjects.Count > 0 && !subjects.Any(s => s.Role == "child"), "subjects", "subjects: at least one with role child");
+        for (var i = 0; i < subjects.Count; i++)
         {
-            return Problem(422, "subjects: 1 to 20 people, at least one with role child, each role child or household");
+            errors.When(!SubjectRoles.Contains(subjects[i].Role), $"subjects[{i}].role", $"subjects[{i}].role is child or household");
         }
-        if (string.IsNullOrWhiteSpace(input.Grounds) || input.Grounds.Length > 4_000)
+        errors.When(string.IsNullOrWhiteSpace(input.Grounds) || input.Grounds.Length > 4_000, "grounds",
+            "grounds (the reasonable cause to suspect significant harm, up to 4,000 characters) are required");
+        AddMemberErrors(input.Members ?? [], policy, errors, "members");
+        if (!errors.Any)
         {
-            return Problem(422, "grounds (the reasonable cause to suspect significant harm, up to 4,000 characters) are required");
+            var ids = subjects.Select(s => s.Person).Distinct().ToList();
+            await using var db = contexts.Create();
+            errors.When(await db.People.CountAsync(p => ids.Contains(p.Id), http.RequestAborted) != ids.Count, "subjects",
+                "every subject must be a person record the hub holds");
         }
-        if (MemberProblem(input.Members ?? [], policy) is { } memberProblem)
+        if (errors.Any)
         {
-            return Problem(422, memberProblem);
-        }
-        var ids = subjects.Select(s => s.Person).Distinct().ToList();
-        await using (var db = contexts.Create())
-        {
-            if (await db.People.CountAsync(p => ids.Contains(p.Id), http.RequestAborted) != ids.Count)
-            {
-                return Problem(422, "every subject must be a person record the hub holds");
-            }
+            return errors.ToResult();
         }
         var now = clock.UtcNowForStorage();
         var enquiry = new Enquiry
@@ -94,7 +95,7 @@ internal static class EnquiryEndpoints
             Id = Guid.NewGuid(), OwningAgency = "la", DataClass = Enquiry.DataClassCode, Status = EnquiryStatus.Open, OpenedAt = now,
             Reference = $"S47-{now.Year}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(5))}", LeadPractitioner = me.Subject,
         };
-        enquiry.Grounds = cipher.Encrypt(input.Grounds.Trim(), SensitiveFields.For(enquiry, nameof(Enquiry.Grounds)));
+        enquiry.Grounds = cipher.Encrypt(input.Grounds!.Trim(), SensitiveFields.For(enquiry, nameof(Enquiry.Grounds)));
         enquiry.Subjects = subjects.DistinctBy(s => s.Person).Select(s => new EnquirySubject { EnquiryId = enquiry.Id, PersonId = s.Person, Role = s.Role }).ToList();
         enquiry.Members = (input.Members ?? []).Prepend(new MemberInput(me.Agency, me.Subject, "lcpp")).DistinctBy(m => (m.Agency, m.User))
             .Select(m => new EnquiryMember { Id = Guid.NewGuid(), EnquiryId = enquiry.Id, Agency = m.Agency, UserSubject = m.User, Role = m.Role, AddedAt = now }).ToList();
@@ -195,29 +196,26 @@ internal static class EnquiryEndpoints
         {
             return refusal;
         }
-        if (input.Agency is null || !policy.Policy.Agencies.ContainsKey(input.Agency) || input.Agency == me.Agency)
-        {
-            return Problem(422, "agency must be another agency in the policy (la's own records need no request)");
-        }
-        if (string.IsNullOrWhiteSpace(input.Question) || input.Question.Length > 4_000)
-        {
-            return Problem(422, "question (up to 4,000 characters) is required");
-        }
         var now = clock.UtcNowForStorage();
-        if (input.DueAt is { } asked && asked <= now)
+        var errors = new FieldErrors()
+            .When(input.Agency is null || !policy.Policy.Agencies.ContainsKey(input.Agency) || input.Agency == me.Agency, "agency",
+                "agency must be another agency in the policy (la's own records need no request)")
+            .When(string.IsNullOrWhiteSpace(input.Question) || input.Question.Length > 4_000, "question", "question (up to 4,000 characters) is required")
+            .When(input.DueAt is { } asked && asked <= now, "dueAt", "dueAt must be in the future");
+        if (errors.Any)
         {
-            return Problem(422, "dueAt must be in the future");
+            return errors.ToResult();
         }
         var request = new InformationRequest
         {
-            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = Enquiry.DataClassCode, EnquiryId = id, RequestedAgency = input.Agency,
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = Enquiry.DataClassCode, EnquiryId = id, RequestedAgency = input.Agency!,
             RequestedAt = now, DueAt = TimeProviderExtensions.TruncateForStorage(input.DueAt ?? calendar.DecisionDue(now)), Status = InformationRequestStatus.Open,
         };
-        request.Question = cipher.Encrypt(input.Question.Trim(), SensitiveFields.For(request, nameof(InformationRequest.Question)));
+        request.Question = cipher.Encrypt(input.Question!.Trim(), SensitiveFields.For(request, nameof(InformationRequest.Question)));
         await store.AddAsync(request, http.RequestAborted);
         audit.EnquiryId = id;
         audit.RecordWrite(RecordFacts.For(request), "request");
-        await outbox.EnqueueAsync(input.Agency, "information-request.created",
+        await outbox.EnqueueAsync(input.Agency!, "information-request.created",
             new { task = $"Task/{request.Id}", enquiry = id, dueAt = request.DueAt }, TimeSpan.Zero, http.RequestAborted);
         return Results.Json(new InformationRequested(request.Id, request.DueAt), statusCode: 201);
     }
@@ -242,17 +240,15 @@ internal static class EnquiryEndpoints
             return Problem(409, "the enquiry this request belongs to has closed; nothing was recorded");
         }
         var kind = Enum.GetValues<InformationResponseKind>().Where(k => RecordFields.CamelCase(k.ToString()) == input.Kind).Select(k => (InformationResponseKind?)k).FirstOrDefault();
-        var problem = kind switch
+        var errors = new FieldErrors()
+            .When(kind is null, "kind", "kind is provided, nothingHeld or heldNotShared")
+            .When(kind == InformationResponseKind.Provided && string.IsNullOrWhiteSpace(input.Content), "content", "a provided answer needs its content")
+            .When(kind == InformationResponseKind.HeldNotShared && string.IsNullOrWhiteSpace(input.Reason), "reason", "a decision not to share is recorded with its reasons: give reason")
+            .When((input.Content?.Length ?? 0) > 20_000, "content", "content is at most 20,000 characters")
+            .When((input.Reason?.Length ?? 0) > 4_000, "reason", "reason is at most 4,000 characters");
+        if (errors.Any)
         {
-            null => "kind is provided, nothingHeld or heldNotShared",
-            InformationResponseKind.Provided when string.IsNullOrWhiteSpace(input.Content) => "a provided answer needs its content",
-            InformationResponseKind.HeldNotShared when string.IsNullOrWhiteSpace(input.Reason) => "a decision not to share is recorded with its reasons: give reason",
-            _ when (input.Content?.Length ?? 0) > 20_000 || (input.Reason?.Length ?? 0) > 4_000 => "content is at most 20,000 characters and reason 4,000",
-            _ => null,
-        };
-        if (problem is not null)
-        {
-            return Problem(422, problem);
+            return errors.ToResult();
         }
         var now = clock.UtcNowForStorage();
         var response = new InformationResponse
@@ -290,10 +286,24 @@ internal static class EnquiryEndpoints
         return enquiry.Status == EnquiryStatus.Open ? (enquiry, null) : (enquiry, Problem(409, "the enquiry is closed"));
     }
 
-    internal static string? MemberProblem(IReadOnlyList<MemberInput> members, PolicyDecisionPoint policy) =>
-        members.Count > 50 ? "at most 50 members"
-        : members.FirstOrDefault(m => !policy.Policy.Agencies.ContainsKey(m.Agency ?? "")) is { } badAgency ? $"members: '{badAgency.Agency}' is not an agency in the policy"
-        : members.Any(m => string.IsNullOrWhiteSpace(m.User) || m.User.Length > 256) ? "members: each needs the user's subject at their agency's identity provider"
-        : members.Any(m => string.IsNullOrWhiteSpace(m.Role) || m.Role.Length > 32) ? "members: each needs a role of up to 32 characters (lcpp, police, health, education or another)"
-        : null;
+    /// <summary>Every problem with a list of people (members or attendees), each keyed by its place in the list.</summary>
+    internal static void AddMemberErrors(IReadOnlyList<MemberInput> members, PolicyDecisionPoint policy, FieldErrors errors, string field)
+    {
+        errors.When(members.Count > 50, field, $"{field}: at most 50");
+        for (var i = 0; i < Math.Min(members.Count, 50); i++)
+        {
+            var m = members[i];
+            errors.When(!policy.Policy.Agencies.ContainsKey(m.Agency ?? ""), $"{field}[{i}].agency", $"{field}: '{m.Agency}' is not an agency in the policy")
+                .When(string.IsNullOrWhiteSpace(m.User) || m.User.Length > 256, $"{field}[{i}].user", $"{field}[{i}].user: the user's subject at their agency's identity provider is required")
+                .When(string.IsNullOrWhiteSpace(m.Role) || m.Role.Length > 32, $"{field}[{i}].role", $"{field}[{i}].role: a role of up to 32 characters (lcpp, police, health, education or another) is required");
+        }
+    }
+
+    /// <summary>The problems with one member being added, as one message (a change answers one 422), or null.</summary>
+    internal static string? MemberProblem(IReadOnlyList<MemberInput> members, PolicyDecisionPoint policy)
+    {
+        var errors = new FieldErrors();
+        AddMemberErrors(members, policy, errors, "members");
+        return errors.Any ? errors.Detail : null;
+    }
 }

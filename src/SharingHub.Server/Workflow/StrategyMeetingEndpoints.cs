@@ -64,15 +64,19 @@ internal static class StrategyMeetingEndpoints
         var attendees = input.Attendees ?? [];
         var contributions = input.Contributions ?? [];
         var now = clock.UtcNowForStorage();
-        var problem = attendees.Count == 0 ? "attendees: who attended is required"
-            : EnquiryEndpoints.MemberProblem(attendees, policy)
-            ?? (contributions.Any(c => c.Agency is null || !policy.Policy.Agencies.ContainsKey(c.Agency) || string.IsNullOrWhiteSpace(c.Summary) || c.Summary.Length > 10_000)
-                ? "contributions: each names an agency in the policy and a summary of up to 10,000 characters" : null)
-            ?? (input.HeldAt is not { } held || held > now.AddMinutes(5) ? "heldAt (when the meeting took place, not in the future) is required" : null)
-            ?? (input.Decisions is { Length: > 10_000 } ? "decisions are at most 10,000 characters" : null);
-        if (problem is not null)
+        var errors = new FieldErrors().When(attendees.Count == 0, "attendees", "attendees: who attended is required");
+        EnquiryEndpoints.AddMemberErrors(attendees, policy, errors, "attendees");
+        for (var i = 0; i < contributions.Count; i++)
         {
-            return EnquiryEndpoints.Problem(422, problem);
+            var c = contributions[i];
+            errors.When(c.Agency is null || !policy.Policy.Agencies.ContainsKey(c.Agency), $"contributions[{i}].agency", $"contributions[{i}].agency must be an agency in the policy")
+                .When(string.IsNullOrWhiteSpace(c.Summary) || c.Summary.Length > 10_000, $"contributions[{i}].summary", $"contributions[{i}].summary (up to 10,000 characters) is required");
+        }
+        errors.When(input.HeldAt is not { } held || held > now.AddMinutes(5), "heldAt", "heldAt (when the meeting took place, not in the future) is required")
+            .When(input.Decisions is { Length: > 10_000 }, "decisions", "decisions are at most 10,000 characters");
+        if (errors.Any)
+        {
+            return errors.ToResult();
         }
         var meeting = new StrategyMeeting
         {

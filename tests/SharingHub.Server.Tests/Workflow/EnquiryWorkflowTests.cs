@@ -162,6 +162,26 @@ public abstract class EnquiryWorkflowTests(DatabaseEngine engine) : IAsyncLifeti
         Assert.Equal(1, await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.CountAsync(db.Enquiries));
     }
 
+    [Fact]
+    public async Task Given_a_body_with_several_errors_then_every_one_is_listed_by_its_field_for_a_page_to_show_together()
+    {
+        var c = await _hub.CaseAsync();
+
+        using var response = await Send(HttpMethod.Post, "/enquiries", "demo-la-lcpp", new
+        {
+            subjects = new[] { new { person = c.LaChild.Id, role = "parent" } },
+            grounds = "",
+            members = new[] { new { agency = "fire", user = "u", role = "" } },
+        });
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var errors = (await FhirTestHub.JsonAsync(response)).GetProperty("errors");
+        Assert.Equal(["grounds", "members[0].agency", "members[0].role", "subjects", "subjects[0].role"],
+            errors.EnumerateObject().Select(e => e.Name).Order(StringComparer.Ordinal));
+        Assert.Contains("'fire' is not an agency", errors.GetProperty("members[0].agency")[0].GetString(), StringComparison.Ordinal);
+    }
+
     private async Task<Guid> OpenAsync(FhirTestHub hub, CaseRecords c)
     {
         using var opened = await hub.SendAsync(HttpMethod.Post, "/enquiries", "demo-la-lcpp", content: JsonContent.Create(new
