@@ -5,7 +5,18 @@ using SharingHub.Server.Identity;
 namespace SharingHub.Server.Audit;
 
 /// <summary>Why a request's purpose cannot be used; each API words it in its own error format.</summary>
-internal sealed record PurposeProblem(string Code, string Description, IReadOnlyList<Purpose> Allowed);
+internal sealed record PurposeProblem(string Code, string Description, IReadOnlyList<Purpose> Allowed)
+{
+    /// <summary>What is wrong and what the caller may name instead: the one wording every API answers with.</summary>
+    public string Message => $"{Description} Purposes you may use: {(Allowed.Count == 0 ? "none" : string.Join(", ", Allowed.Select(p => p.Code)))}.";
+
+    /// <summary>The refusal in the API's own format: a FHIR OperationOutcome, an OData error, or problem JSON with the code.</summary>
+    public IResult Refusal(HttpContext http) =>
+        http.Request.Path.StartsWithSegments(Fhir.FhirEndpoints.Base) ? Fhir.FhirRequest.PurposeRefusal(this)
+        : http.Request.Path.StartsWithSegments(OData.ODataEndpoints.Base) ? OData.ODataPayload.Error(OData.ODataQueryShape.PurposeRefusal(this))
+        : Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Purpose of use", detail: Message,
+            extensions: new Dictionary<string, object?> { ["code"] = Code });
+}
 
 /// <summary>
 /// Every data request names its purpose of use (header <c>X-Purpose-Of-Use</c>) and, for enquiry

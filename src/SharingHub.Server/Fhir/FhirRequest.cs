@@ -20,9 +20,8 @@ internal static class FhirRequest
     /// <summary>A purpose the caller cannot use, as an OperationOutcome naming the purposes they may.</summary>
     public static IResult PurposeRefusal(Audit.PurposeProblem problem)
     {
-        var purposes = problem.Allowed.Count == 0 ? "none" : string.Join(", ", problem.Allowed.Select(p => p.Code));
         return FhirResults.Resource(new OperationOutcome([new OperationOutcomeIssue("error", problem.Code == "purpose_required" ? "required" : "invalid",
-            $"{problem.Description} Purposes you may use: {purposes}.",
+            problem.Message,
             CodeableConcept.Of("urn:sharinghub:error", problem.Code))]), StatusCodes.Status400BadRequest);
     }
 

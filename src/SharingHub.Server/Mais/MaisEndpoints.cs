@@ -96,7 +96,7 @@ internal static class MaisEndpoints
     {
         if (await access.OpenAsync(http, http.RequestAborted) is { } purposeProblem)
         {
-            return Results.Problem(statusCode: 400, title: "Purpose of use", detail: purposeProblem.Description);
+            return purposeProblem.Refusal(http);
         }
         var me = access.Principal;
         if (access.Enquiry is not { } enquiry || !enquiry.IsOpenAt(access.Now)

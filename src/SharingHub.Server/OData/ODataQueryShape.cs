@@ -96,7 +96,6 @@ internal static class ODataQueryShape
 
     public static ODataRefusal PurposeRefusal(PurposeProblem problem)
     {
-        var purposes = problem.Allowed.Count == 0 ? "none" : string.Join(", ", problem.Allowed.Select(p => p.Code));
-        return new ODataRefusal(400, problem.Code == "enquiry_required" ? ODataErrors.EnquiryRequired : ODataErrors.PurposeRequired, $"{problem.Description} Purposes you may use: {purposes}.");
+        return new ODataRefusal(400, problem.Code == "enquiry_required" ? ODataErrors.EnquiryRequired : ODataErrors.PurposeRequired, problem.Message);
     }
 }

@@ -96,7 +96,7 @@ internal static class StrategyMeetingEndpoints
     {
         if (await access.OpenAsync(http, http.RequestAborted) is { } problem)
         {
-            return EnquiryEndpoints.Problem(400, $"{problem.Description} Purposes you may use: {string.Join(", ", problem.Allowed.Select(p => p.Code))}.");
+            return problem.Refusal(http);
         }
         await using var db = contexts.Create();
         var enquiry = await db.Enquiries.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, http.RequestAborted);

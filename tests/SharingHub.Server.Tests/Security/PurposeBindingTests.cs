@@ -22,7 +22,18 @@ public abstract class PurposeBindingTests(DatabaseEngine engine) : HubTest(engin
             content: new StringContent(NewPatient, Encoding.UTF8, "application/fhir+json"));
         using var odataWrite = await Hub.SendAsync(HttpMethod.Post, "/odata/People", "demo-health-practitioner", "strategy-meeting",
             content: new StringContent("""{"kind":"child","givenName":"Ava","familyName":"Bound","birthDate":"2017-02-03"}""", Encoding.UTF8, "application/json"));
+        using var workflowRead = await Hub.GetAsync($"/enquiries/{c.Enquiry.Id}", "demo-la-lcpp", "s47-enquiry");
+        using var brokered = await Hub.SendAsync(HttpMethod.Post, "/mais/person-info-query", "demo-la-lcpp", "s47-enquiry",
+            content: new StringContent("""{"resourceType":"Parameters"}""", Encoding.UTF8, "application/fhir+json"));
 
+        // Workflow and brokered endpoints answer the same refusal, in problem JSON with its code.
+        foreach (var response in new[] { workflowRead, brokered })
+        {
+            Assert.Equal((HttpStatusCode.BadRequest, "application/problem+json"), (response.StatusCode, response.Content.Headers.ContentType?.MediaType));
+            var problem = await FhirTestHub.JsonAsync(response);
+            Assert.Equal("enquiry_required", problem.GetProperty("code").GetString());
+            Assert.Contains("X-Enquiry-Id", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
         foreach (var response in new[] { fhirRead, odataRead, fhirWrite, odataWrite })
         {
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
