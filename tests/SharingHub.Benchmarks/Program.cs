@@ -3,7 +3,7 @@ using SharingHub.Benchmarks;
 using SharingHub.Data.Storage;
 
 // A benchmark prints figures; it is not a test. Build in Release, then run from the repository root:
-//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|policy|audit|crypto|http] [--smoke]
+//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|policy|audit|fhir|crypto|http] [--smoke]
 //       [--engine sqlite|postgres|both] [--events 10000,100000,1000000] [--out DIR]
 var smoke = args.Contains("--smoke");
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
@@ -26,6 +26,10 @@ if (which is "all" or "policy")
 if (which is "all" or "audit")
 {
     await AuditBenchmark.RunAsync(report, smoke);
+}
+if (which is "all" or "fhir")
+{
+    FhirBenchmark.Run(report, smoke);
 }
 if (which is "all" or "crypto")
 {
