@@ -138,7 +138,12 @@ internal sealed class RecordAccess(
 
     private Decision Decide(ResourceFacts facts)
     {
+        using var span = Core.Telemetry.HubDiagnostics.Source.StartActivity("policy.decide");
         var decision = policy.Decide(new AccessRequest(Principal, Purpose, Enquiry, facts, _consents, OverrideJustification), Now);
+        // The decision's shape only: effect, data class and owner; never the record, its id or whom it is about.
+        span?.SetTag("sharinghub.decision.effect", decision.IsPermit ? "permit" : "deny");
+        span?.SetTag("sharinghub.decision.data_class", facts.DataClass);
+        span?.SetTag("sharinghub.decision.owner", facts.OwningAgency);
         audit.Record(facts, decision);
         Core.Telemetry.HubDiagnostics.Decisions.Add(1, new KeyValuePair<string, object?>("effect", decision.IsPermit ? "permit" : "deny"),
             new KeyValuePair<string, object?>("purpose", Purpose));

@@ -84,6 +84,7 @@ public abstract class TelemetryTests(DatabaseEngine engine) : IAsyncLifetime
         var spans = Snapshot();
         Assert.Contains(spans, s => s.Kind == ActivityKind.Server && (string?)s.GetTagItem("http.route") == "/fhir/{type}/{id}");
         Assert.Contains(spans, s => s.OperationName == "audit.commit");
+        Assert.Contains(spans, s => s.OperationName == "policy.decide" && (string?)s.GetTagItem("sharinghub.decision.effect") is "permit" or "deny");
         foreach (var span in spans)
         {
             var text = span.DisplayName + " " + string.Join(" ", span.TagObjects.Select(t => $"{t.Key}={t.Value}"))
