@@ -60,3 +60,14 @@ internal static class EnquiryReading
             d.Unavailable.Count == 0 ? null : d.Unavailable.ToList()));
     }
 }
+
+internal sealed record EnquirySubjectView(Guid Person, string Role);
+
+internal sealed record EnquiryMemberView(Guid Id, string Agency, string User, string Role, DateTimeOffset AddedAt, DateTimeOffset? RemovedAt);
+
+internal sealed record FgdmView(string DecisionPoint, string Status, DateTimeOffset RecordedAt);
+
+/// <summary>An enquiry as the reader may see it: a field the policy withholds is null and named in withheld.</summary>
+internal sealed record EnquiryView(Guid Id, string Reference, long Version, string Status, DateTimeOffset OpenedAt, DateTimeOffset? ClosedAt, string? Outcome,
+    string? Lead, string? Grounds, IReadOnlyList<EnquirySubjectView>? Subjects, IReadOnlyList<EnquiryMemberView>? Members, IReadOnlyList<FgdmView>? Fgdm,
+    IReadOnlyList<string>? Withheld, IReadOnlyList<string>? Unavailable);

@@ -118,3 +118,11 @@ internal static class StrategyMeetingEndpoints
         return Results.Json(new StrategyMeetingsView(id, shown));
     }
 }
+
+internal sealed record StrategyMeetingRecorded(Guid Id);
+
+/// <summary>One strategy meeting as the reader may see it; withheld and unavailable name the fields left out.</summary>
+internal sealed record StrategyMeetingView(Guid Id, DateTimeOffset HeldAt, IReadOnlyList<string>? Attendees, JsonElement? Contributions, string? Decisions,
+    IReadOnlyList<string> Withheld, IReadOnlyList<string> Unavailable);
+
+internal sealed record StrategyMeetingsView(Guid Enquiry, IReadOnlyList<StrategyMeetingView> Meetings);
