@@ -12,10 +12,7 @@ internal sealed record PurposeProblem(string Code, string Description, IReadOnly
 
     /// <summary>The refusal in the API's own format: a FHIR OperationOutcome, an OData error, or problem JSON with the code.</summary>
     public IResult Refusal(HttpContext http) =>
-        http.Request.Path.StartsWithSegments(Fhir.FhirEndpoints.Base) ? Fhir.FhirRequest.PurposeRefusal(this)
-        : http.Request.Path.StartsWithSegments(OData.ODataEndpoints.Base) ? OData.ODataPayload.Error(OData.ODataQueryShape.PurposeRefusal(this))
-        : Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Purpose of use", detail: Message,
-            extensions: new Dictionary<string, object?> { ["code"] = Code });
+        Hosting.ApiErrors.For(http, new Hosting.ApiError(StatusCodes.Status400BadRequest, Code, "Purpose of use", Message));
 }
 
 /// <summary>

@@ -17,6 +17,7 @@ internal static class FhirEndpoints
 
     public static IServiceCollection AddSharingHubFhir(this IServiceCollection services)
     {
+        Hosting.ApiErrors.AddApiErrorFormat(services, Base, FhirResults.Error);
         services.AddSingleton(sp => new FhirMapping(sp.GetRequiredService<PolicyDecisionPoint>().Policy));
         services.AddSingleton<FhirSearch>();
         services.AddSingleton<Chronology>();

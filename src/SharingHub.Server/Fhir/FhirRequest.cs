@@ -18,12 +18,8 @@ internal static class FhirRequest
     }
 
     /// <summary>A purpose the caller cannot use, as an OperationOutcome naming the purposes they may.</summary>
-    public static IResult PurposeRefusal(Audit.PurposeProblem problem)
-    {
-        return FhirResults.Resource(new OperationOutcome([new OperationOutcomeIssue("error", problem.Code == "purpose_required" ? "required" : "invalid",
-            problem.Message,
-            CodeableConcept.Of("urn:sharinghub:error", problem.Code))]), StatusCodes.Status400BadRequest);
-    }
+    public static IResult PurposeRefusal(Audit.PurposeProblem problem) =>
+        FhirResults.Error(new Hosting.ApiError(StatusCodes.Status400BadRequest, problem.Code, "Purpose of use", problem.Message));
 
     /// <summary>A partner system's token must carry a SMART scope for the interaction; people are governed by policy alone.</summary>
     public static IResult? ScopeRefusal(HttpContext http, string type, char permission) =>

@@ -23,6 +23,16 @@ internal static class FhirResults
 
     public static IResult BadRequest(string diagnostics, string? expression = null) => Outcome(400, "invalid", diagnostics, expression);
 
+    /// <summary>
+    /// The FHIR form of an error the host answers: the code is the issue type when it is one (transient, throttled,
+    /// exception ...); a hub code (purpose_required, enquiry_required ...) becomes an issue of type required or
+    /// invalid carrying the hub code as its details, as purpose refusals always have.
+    /// </summary>
+    public static IResult Error(Hosting.ApiError error) => error.Code.Contains('_', StringComparison.Ordinal)
+        ? Resource(new OperationOutcome([new OperationOutcomeIssue("error", error.Code == "purpose_required" ? "required" : "invalid", error.Detail,
+            CodeableConcept.Of("urn:sharinghub:error", error.Code))]), error.Status)
+        : Outcome(error.Status, error.Code, error.Detail);
+
     public static IResult NotSupported(string diagnostics) => Outcome(400, "not-supported", diagnostics);
 
     /// <summary>

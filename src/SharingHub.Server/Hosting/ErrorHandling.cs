@@ -2,8 +2,6 @@ using System.Data.Common;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using SharingHub.Core.Crypto;
-using SharingHub.Server.Fhir;
-using SharingHub.Server.OData;
 
 namespace SharingHub.Server.Hosting;
 
@@ -47,16 +45,8 @@ internal static class ErrorHandling
     /// An error in the API's own format: a FHIR OperationOutcome under /fhir, OData error JSON under /odata,
     /// problem JSON elsewhere. The host's error handler, the audit filter and the rate limiter all answer through it.
     /// </summary>
-    public static IResult InApiFormat(HttpContext http, int status, string fhirCode, string title, string detail) =>
-        http.Request.Path.StartsWithSegments(FhirEndpoints.Base) ? FhirResults.Outcome(status, fhirCode, detail)
-            : http.Request.Path.StartsWithSegments(ODataEndpoints.Base) ? ODataPayload.Error(status, status switch
-            {
-                503 => "ServiceUnavailable",
-                429 => "TooManyRequests",
-                >= 500 => "InternalError",
-                _ => "BadRequest",
-            }, detail)
-            : Results.Problem(statusCode: status, title: title, detail: detail);
+    public static IResult InApiFormat(HttpContext http, int status, string code, string title, string detail) =>
+        ApiErrors.For(http, new ApiError(status, code, title, detail));
 
     private static bool IsUnavailable(Exception? failure) => failure switch
     {

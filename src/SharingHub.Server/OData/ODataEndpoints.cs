@@ -35,6 +35,18 @@ internal static class ODataEndpoints
 
     public static IServiceCollection AddSharingHubOData(this IServiceCollection services)
     {
+        Hosting.ApiErrors.AddApiErrorFormat(services, Base, error => ODataPayload.Error(error.Status, error.Code switch
+        {
+            "enquiry_required" => ODataErrors.EnquiryRequired,
+            _ when error.Code.Contains('_', StringComparison.Ordinal) => ODataErrors.PurposeRequired,
+            _ => error.Status switch
+            {
+                503 => "ServiceUnavailable",
+                429 => "TooManyRequests",
+                >= 500 => "InternalError",
+                _ => "BadRequest",
+            },
+        }, error.Detail));
         services.AddOptions<ODataOptions>()
             .BindConfiguration(ODataOptions.Section)
             .Validate(o => o.MaxPageSize is >= 1 and <= 1_000 && o.MaxTop >= o.MaxPageSize && o.MaxCandidates is >= 100 and <= 1_000_000
