@@ -54,8 +54,8 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
         catch (Exception e) when (e is AuditUnavailableException or System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
         {
             logger.LogError("Request {RequestId} ({Action}) refused: its audit entry could not be committed", http.TraceIdentifier, action);
-            return Hosting.ErrorHandling.InApiFormat(http, StatusCodes.Status503ServiceUnavailable, "transient", "Audit log unavailable",
-                "The request was not carried out because it could not be recorded. Try again later.");
+            return Hosting.ApiErrors.For(http, new Hosting.ApiError(StatusCodes.Status503ServiceUnavailable, "transient", "Audit log unavailable",
+                "The request was not carried out because it could not be recorded. Try again later."));
         }
         return result;
     }

@@ -30,9 +30,6 @@ public sealed class AuditScope
 
     /// <summary>The MAIS reason (a legal basis URI) of a person-info-query, asked of the hub or by it.</summary>
     public Uri? MaisReason { get; set; }
-    /// <summary>The people this request disclosed, wrote or was refused records about (all of them: the owners' view).</summary>
-    public IReadOnlyCollection<Guid> Subjects => _subjects.Concat(_refusedSubjects.Values.SelectMany(s => s)).ToHashSet();
-
     /// <summary>
     /// The people the entry is indexed under for searching: those whose records were disclosed or written, and
     /// those of the requester's own agency's records it was refused. Who another agency's refused records were

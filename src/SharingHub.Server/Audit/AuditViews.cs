@@ -25,7 +25,8 @@ internal static class AuditViews
 
     public static string Body(string body, string viewerAgency)
     {
-        if (JsonNode.Parse(body) is not JsonObject root || root["resources"] is not JsonArray lines)
+        // Most entries refuse nothing: only a body with a refused line is parsed and rewritten.
+        if (!body.Contains("\"deny\"", StringComparison.Ordinal) || JsonNode.Parse(body) is not JsonObject root || root["resources"] is not JsonArray lines)
         {
             return body;
         }

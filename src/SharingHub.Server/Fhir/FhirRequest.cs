@@ -14,12 +14,8 @@ internal static class FhirRequest
             return refusal;
         }
         var problem = await access.OpenAsync(http, http.RequestAborted);
-        return problem is null ? null : PurposeRefusal(problem);
+        return problem?.Refusal(http);
     }
-
-    /// <summary>A purpose the caller cannot use, as an OperationOutcome naming the purposes they may.</summary>
-    public static IResult PurposeRefusal(Audit.PurposeProblem problem) =>
-        FhirResults.Error(new Hosting.ApiError(StatusCodes.Status400BadRequest, problem.Code, "Purpose of use", problem.Message));
 
     /// <summary>A partner system's token must carry a SMART scope for the interaction; people are governed by policy alone.</summary>
     public static IResult? ScopeRefusal(HttpContext http, string type, char permission) =>

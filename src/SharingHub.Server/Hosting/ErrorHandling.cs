@@ -39,14 +39,8 @@ internal static class ErrorHandling
     }
 
     private static Task Answer(HttpContext http, int status, string fhirCode, string title, string detail) =>
-        InApiFormat(http, status, fhirCode, title, detail).ExecuteAsync(http);
+        ApiErrors.For(http, new ApiError(status, fhirCode, title, detail)).ExecuteAsync(http);
 
-    /// <summary>
-    /// An error in the API's own format: a FHIR OperationOutcome under /fhir, OData error JSON under /odata,
-    /// problem JSON elsewhere. The host's error handler, the audit filter and the rate limiter all answer through it.
-    /// </summary>
-    public static IResult InApiFormat(HttpContext http, int status, string code, string title, string detail) =>
-        ApiErrors.For(http, new ApiError(status, code, title, detail));
 
     private static bool IsUnavailable(Exception? failure) => failure switch
     {

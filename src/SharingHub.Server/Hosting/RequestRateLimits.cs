@@ -76,7 +76,7 @@ internal static class RequestRateLimits
         }
         else
         {
-            await ErrorHandling.InApiFormat(http, StatusCodes.Status429TooManyRequests, "throttled", "Too many requests", message).ExecuteAsync(http);
+            await ApiErrors.For(http, new ApiError(StatusCodes.Status429TooManyRequests, "throttled", "Too many requests", message)).ExecuteAsync(http);
         }
     }
 }

@@ -37,8 +37,7 @@ internal static class ODataEndpoints
     {
         Hosting.ApiErrors.AddApiErrorFormat(services, Base, error => ODataPayload.Error(error.Status, error.Code switch
         {
-            "enquiry_required" => ODataErrors.EnquiryRequired,
-            _ when error.Code.Contains('_', StringComparison.Ordinal) => ODataErrors.PurposeRequired,
+            _ when error.Code.Contains('_', StringComparison.Ordinal) => ODataErrors.ForHubCode(error.Code),
             _ => error.Status switch
             {
                 503 => "ServiceUnavailable",

@@ -96,6 +96,6 @@ internal static class ODataQueryShape
 
     public static ODataRefusal PurposeRefusal(PurposeProblem problem)
     {
-        return new ODataRefusal(400, problem.Code == "enquiry_required" ? ODataErrors.EnquiryRequired : ODataErrors.PurposeRequired, problem.Message);
+        return new ODataRefusal(400, ODataErrors.ForHubCode(problem.Code), problem.Message);
     }
 }

@@ -18,6 +18,9 @@ internal sealed class ODataRefusal(int status, string code, string message, stri
 /// <summary>The error codes the OData API answers with; each names what the client should change.</summary>
 internal static class ODataErrors
 {
+    /// <summary>The OData code of one of the hub's own refusal codes (a purpose refusal: purpose_required, enquiry_required ...).</summary>
+    public static string ForHubCode(string code) => code == "enquiry_required" ? EnquiryRequired : PurposeRequired;
+
     public const string InvalidQuery = "InvalidQuery";
     public const string NotSupported = "NotSupported";
     public const string EncryptedField = "EncryptedField";

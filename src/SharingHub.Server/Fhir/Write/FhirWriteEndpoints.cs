@@ -56,7 +56,7 @@ internal static class FhirWriteEndpoints
         }
         if (PurposeOfUse.ForWrite(http, http.RequestServices.GetRequiredService<PolicyDecisionPoint>(), audit) is { } purposeProblem)
         {
-            return FhirRequest.PurposeRefusal(purposeProblem);
+            return purposeProblem.Refusal(http);
         }
         var (root, problem) = await FhirBody.ReadAsync(http, type);
         if (problem is not null)
@@ -86,7 +86,7 @@ internal static class FhirWriteEndpoints
     {
         if (PurposeOfUse.ForWrite(http, http.RequestServices.GetRequiredService<PolicyDecisionPoint>(), audit) is { } purposeProblem)
         {
-            return FhirRequest.PurposeRefusal(purposeProblem);
+            return purposeProblem.Refusal(http);
         }
         var (bundle, problem) = await FhirBody.ReadAsync(http, "Bundle", FhirBody.MaxTransactionBytes);
         if (problem is not null)
