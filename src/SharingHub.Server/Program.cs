@@ -7,10 +7,12 @@ using SharingHub.Server.Fhir;
 using SharingHub.Server.Health;
 using SharingHub.Server.Hosting;
 using SharingHub.Server.Identity;
+using SharingHub.Server.Journey;
 using SharingHub.Server.Mais;
 using SharingHub.Server.Notifications;
 using SharingHub.Server.OData;
 using SharingHub.Server.Workflow;
+using SharingHub.Server.Writing;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
@@ -25,6 +27,8 @@ builder.Services.AddSharingHubServer();
 builder.Services.AddSharingHubIdentity();
 builder.Services.AddPeopleSignIn();
 builder.Services.AddSharingHubAccess();
+builder.Services.AddSharingHubWriting();
+builder.Services.AddSharingHubJourney();
 builder.Services.AddSharingHubFhir();
 builder.Services.AddSharingHubOData();
 builder.Services.AddSharingHubMais();

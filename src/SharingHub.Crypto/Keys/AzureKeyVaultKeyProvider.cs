@@ -7,20 +7,6 @@ using SharingHub.Core.Crypto;
 
 namespace SharingHub.Crypto.Keys;
 
-public sealed class AzureKeyVaultOptions
-{
-    public const string Section = "SharingHub:KeyVault";
-
-    /// <summary>The vault, e.g. https://sharinghub-kv.vault.azure.net/. Setting it switches the hub from the local key ring to the vault.</summary>
-    public Uri? VaultUri { get; set; }
-
-    /// <summary>The hub's key-encryption key (RSA, in the vault; it never leaves it).</summary>
-    public string KeyName { get; set; } = "sharinghub-kek";
-
-    /// <summary>Agencies that hold their own key-encryption key in the vault: agency code to key name.</summary>
-    public Dictionary<string, string> AgencyKeyNames { get; set; } = [];
-}
-
 /// <summary>
 /// Key-encryption keys held in Azure Key Vault: data keys are wrapped and unwrapped by the vault
 /// (RSA-OAEP-256 through its REST API), so the key-encryption keys never reach the hub. A key id is

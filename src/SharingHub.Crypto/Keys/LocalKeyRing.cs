@@ -7,12 +7,6 @@ using SharingHub.Crypto.Fields;
 
 namespace SharingHub.Crypto.Keys;
 
-public sealed class LocalKeyRingOptions
-{
-    /// <summary>The key file; it lives outside the database so a copied database alone is unreadable.</summary>
-    public string Path { get; set; } = "data/keyring.json";
-}
-
 /// <summary>
 /// The embedded default key provider: key-encryption keys and the blind-index key in a file created
 /// on first run with owner-only permissions. A key file readable by others stops start-up.

@@ -14,29 +14,6 @@ using SharingHub.Data.Storage;
 
 namespace SharingHub.Data.Audit;
 
-public sealed class AuditOptions
-{
-    public const string Section = "SharingHub:Audit";
-
-    /// <summary>Sign a checkpoint after this many new entries ...</summary>
-    public int CheckpointEvery { get; set; } = 1000;
-
-    /// <summary>... or after this many seconds with any new entry, whichever comes first.</summary>
-    public int CheckpointSeconds { get; set; } = 60;
-
-    /// <summary>
-    /// Sign a checkpoint over every committed batch, in the batch's own transaction, so no acknowledged entry is
-    /// ever outside a signed checkpoint (one ECDSA signature and one small row per batch; no extra flush).
-    /// </summary>
-    public bool CheckpointEveryBatch { get; set; } = true;
-
-    /// <summary>The most entries one transaction commits (group commit).</summary>
-    public int MaxBatch { get; set; } = 256;
-
-    /// <summary>The audit signing key (ECDSA P-256, wrapped by the key ring).</summary>
-    public string SigningKeyPath { get; set; } = "data/audit-signing-keys.json";
-}
-
 /// <summary>
 /// The single writer of the audit log. Requests queue their entries; the writer commits them in
 /// batches (one transaction, one flush, many entries), holding the database's write lock while it

@@ -40,16 +40,22 @@ internal sealed class Disclosure(Record record, Decision decision, IFieldCipher 
     /// <summary>Whether a plain (unencrypted) field may be shown; a withheld one with a value is noted.</summary>
     public bool Shows(string property, bool hasValue = true)
     {
-        var field = RecordFields.CamelCase(property);
-        if (decision.Fields.Contains(field) && !decision.RedactedFields.Contains(field))
+        if (Visible(decision, property))
         {
             return true;
         }
         if (hasValue)
         {
-            _withheld.Add(field);
+            _withheld.Add(RecordFields.CamelCase(property));
         }
         return false;
+    }
+
+    /// <summary>Whether the decision shows a field of the record (before anything is disclosed).</summary>
+    public static bool Visible(Decision decision, string property)
+    {
+        var field = RecordFields.CamelCase(property);
+        return decision.Fields.Contains(field) && !decision.RedactedFields.Contains(field);
     }
 
     /// <summary>The plaintext of an encrypted field of the record, or null when absent, withheld or unavailable.</summary>

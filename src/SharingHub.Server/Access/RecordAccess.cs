@@ -10,14 +10,6 @@ using SharingHub.Server.Identity;
 
 namespace SharingHub.Server.Access;
 
-public sealed class AccessOptions
-{
-    public const string Section = "SharingHub:Access";
-
-    /// <summary>How long enquiry members keep access after the enquiry closes (0: closure ends it).</summary>
-    public int EnquiryGraceHours { get; set; }
-}
-
 /// <summary>
 /// One request's view of the records: who asks, for which purpose and enquiry, which records are the
 /// same individuals (linkage) and which consents apply. Every record an API would return passes
@@ -30,6 +22,7 @@ internal sealed class RecordAccess(
     TimeProvider clock,
     IHubDbContextFactory contexts,
     PersonLinker linker,
+    Disclosures disclosures,
     IOptions<AccessOptions> options)
 {
     private Enquiry? _enquiry;
@@ -125,8 +118,25 @@ internal sealed class RecordAccess(
         }
     }
 
-    /// <summary>How many records the response carries, for the audit entry.</summary>
-    public void ScopeCount(int count) => audit.Count = count;
+    /// <summary>
+    /// One permitted record as this response shows it. Every record a response carries is opened here, so the audit
+    /// entry counts what was disclosed without a handler counting by hand.
+    /// </summary>
+    public Disclosure Disclose(Record record, Decision decision, bool aboutErasedRecord = false)
+    {
+        if (!decision.IsPermit)
+        {
+            throw new InvalidOperationException("only a permitted record is disclosed");
+        }
+        audit.Count++;
+        return disclosures.Of(record, decision, aboutErasedRecord);
+    }
+
+    /// <summary>Facts derived from records the response carries without their fields (the versions of a record, a brokered answer's matches).</summary>
+    public void DisclosedFacts(int count) => audit.Count += count;
+
+    /// <summary>Readies the keys of the people among records about to be disclosed (one key-store read for a page).</summary>
+    public void Prefetch(IEnumerable<Record> records) => disclosures.Prefetch(records);
 
     public static string ReachableKey(string agency, string dataClass) => agency + "/" + dataClass;
 

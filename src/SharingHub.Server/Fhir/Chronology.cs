@@ -12,7 +12,7 @@ namespace SharingHub.Server.Fhir;
 /// date order. Each entry is decided on its own: what the caller may not know of is simply not there,
 /// withheld fields are removed and the resource is labelled REDACTED.
 /// </summary>
-internal sealed class Chronology(IHubDbContextFactory contexts, Disclosures disclosures, FhirMapping map)
+internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map)
 {
     public const int MaxEntries = 5_000;
     private static readonly string[] Parameters = ["from", "to", "agency", "category", "significance", "household"];
@@ -28,10 +28,6 @@ internal sealed class Chronology(IHubDbContextFactory contexts, Disclosures disc
         if (filter.Error is { } error)
         {
             return FhirResults.BadRequest(error);
-        }
-        if (await FhirRequest.OpenAsync(http, access, FhirTypes.Patient, 'r') is { } refusal)
-        {
-            return refusal;
         }
         if (!Guid.TryParse(id, out var personId))
         {
@@ -114,9 +110,8 @@ internal sealed class Chronology(IHubDbContextFactory contexts, Disclosures disc
             .Where(r => r.Decision.IsPermit && r.Decision.Fields.Contains(r.Field))
             .OrderBy(r => r.At).ThenBy(r => r.Record.Id)
             .Select(r => new BundleEntry($"{baseUrl}/{FhirTypes.TypeOf(r.Record)}/{r.Record.Id}",
-                FhirTypes.ToResource(map, disclosures.Of(r.Record, r.Decision, RecordFacts.For(r.Record).SubjectIds.Any(erased.Contains))), new BundleSearch("match")))
+                FhirTypes.ToResource(map, access.Disclose(r.Record, r.Decision, RecordFacts.For(r.Record).SubjectIds.Any(erased.Contains))), new BundleSearch("match")))
             .ToList();
-        access.ScopeCount(entries.Count);
         return FhirResults.Resource(new Bundle("searchset")
         {
             Timestamp = FhirMapping.Instant(access.Now),

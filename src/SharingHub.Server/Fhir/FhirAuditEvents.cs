@@ -27,9 +27,9 @@ internal static class FhirAuditEvents
         {
             return FhirResults.BadRequest($"AuditEvent search takes {string.Join(", ", Supported[..^1])}; not '{SearchParameters.Safe(unknown)}'");
         }
-        if (FhirRequest.ScopeRefusal(http, "AuditEvent", 's') is { } scopeRefusal)
+        if (Access.SmartScopes.ScopeProblem(http, "AuditEvent", 's') is { } scopeProblem)
         {
-            return scopeRefusal;
+            return FhirResults.Forbidden(scopeProblem);
         }
         if (AuditAccess.Authorise(http, policy, scope, clock) is { } refusal)
         {

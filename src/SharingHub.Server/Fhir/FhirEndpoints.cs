@@ -24,8 +24,6 @@ internal static class FhirEndpoints
         services.AddSingleton<FhirHistory>();
         services.AddSingleton<FhirTasks>();
         services.AddSingleton<Write.FhirWriter>();
-        services.AddSingleton(sp => new Core.People.PersonSealer(
-            sp.GetRequiredService<Core.Crypto.IFieldCipher>(), sp.GetRequiredService<Core.Crypto.IBlindIndexer>()));
         return services;
     }
 
@@ -36,31 +34,29 @@ internal static class FhirEndpoints
         fhir.MapFhirProfiles();
         fhir.MapFhirAuditEvents();
         fhir.MapFhirProvenance();
-        fhir.MapFhirReferrals();
-        fhir.MapGet("/Task/{id}", (string id, HttpContext http, RecordAccess access, FhirTasks tasks) => tasks.ReadAsync(http, access, id)).Audited("fhir.read");
-        fhir.MapGet("/Task", (HttpContext http, RecordAccess access, FhirTasks tasks) => tasks.SearchAsync(http, access)).Audited("fhir.search");
+        fhir.MapFhirReferralDecisions();
+        fhir.MapGet("/Task/{id}", (string id, HttpContext http, RecordAccess access, FhirTasks tasks) => tasks.ReadAsync(http, access, id))
+            .Audited("fhir.read").OpensRecords("Task", 'r');
+        fhir.MapGet("/Task", (HttpContext http, RecordAccess access, FhirTasks tasks) => tasks.SearchAsync(http, access))
+            .Audited("fhir.search").OpensRecords("Task", 's');
         fhir.MapGet("/Patient/{id}/$chronology", (string id, HttpContext http, RecordAccess access, Chronology chronology) =>
-            chronology.ReadAsync(http, access, id)).Audited("fhir.chronology");
-        fhir.MapGet("/{type}/{id}", ReadAsync).Audited("fhir.read");
+            chronology.ReadAsync(http, access, id)).Audited("fhir.chronology").OpensRecords(FhirTypes.Patient, 'r');
+        fhir.MapGet("/{type}/{id}", ReadAsync).Audited("fhir.read").ServedType().OpensRecords(RecordRequestFilter.RouteType, 'r');
         fhir.MapGet("/{type}/{id}/_history/{version}", (string type, string id, string version, HttpContext http, RecordAccess access, FhirHistory history) =>
-            history.ReadVersionAsync(http, access, type, id, version)).Audited("fhir.vread");
+            history.ReadVersionAsync(http, access, type, id, version)).Audited("fhir.vread").ServedType().OpensRecords(RecordRequestFilter.RouteType, 'r');
         fhir.MapGet("/{type}/{id}/_history", (string type, string id, HttpContext http, RecordAccess access, FhirHistory history) =>
-            history.ListAsync(http, access, type, id)).Audited("fhir.history");
+            history.ListAsync(http, access, type, id)).Audited("fhir.history").ServedType().OpensRecords(RecordRequestFilter.RouteType, 'r');
         fhir.MapGet("/{type}", (string type, HttpContext http, RecordAccess access, FhirSearch search) =>
-            Known(type) is { } problem ? Task.FromResult(problem) : search.SearchAsync(http, access, type, http.Request.Query)).Audited("fhir.search");
+            search.SearchAsync(http, access, type, http.Request.Query)).Audited("fhir.search").ServedType().OpensRecords(RecordRequestFilter.RouteType, 's');
         fhir.MapPost("/{type}/_search", async (string type, HttpContext http, RecordAccess access, FhirSearch search) =>
         {
-            if (Known(type) is { } problem)
-            {
-                return problem;
-            }
             if (!http.Request.HasFormContentType)
             {
                 return FhirResults.Outcome(415, "not-supported", "POST _search takes application/x-www-form-urlencoded parameters");
             }
             var form = await http.Request.ReadFormAsync(http.RequestAborted);
             return await search.SearchAsync(http, access, type, http.Request.Query.Concat(form));
-        }).Audited("fhir.search");
+        }).Audited("fhir.search").ServedType().OpensRecords(RecordRequestFilter.RouteType, 's');
         fhir.MapFhirWrites();
         return app;
     }
@@ -68,13 +64,13 @@ internal static class FhirEndpoints
     public static IResult? Known(string type) =>
         FhirTypes.Readable.Contains(type) ? null : FhirResults.Outcome(404, "not-supported", $"resource type '{SearchParameters.Safe(type)}' is not served here; see /fhir/metadata");
 
-    private static async Task<IResult> ReadAsync(string type, string id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts,
-        Disclosures disclosures, FhirMapping map)
+    /// <summary>A route's <c>{type}</c> must be a type the hub serves; anything else is answered before the request is opened.</summary>
+    private static RouteHandlerBuilder ServedType(this RouteHandlerBuilder builder) =>
+        builder.AddEndpointFilter((context, next) =>
+            Known(context.HttpContext.GetRouteValue("type") as string ?? "") is { } unknown ? ValueTask.FromResult<object?>(unknown) : next(context));
+
+    private static async Task<IResult> ReadAsync(string type, string id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, FhirMapping map)
     {
-        if (Known(type) is { } problem)
-        {
-            return problem;
-        }
         var unknown = http.Request.Query.Keys.FirstOrDefault(k => k is not ("_summary" or "_elements" or "_format"));
         if (unknown is not null)
         {
@@ -84,10 +80,6 @@ internal static class FhirEndpoints
         if (shapeError is not null || shaping.Count)
         {
             return FhirResults.BadRequest(shapeError ?? "_summary=count applies to searches");
-        }
-        if (await FhirRequest.OpenAsync(http, access, type, 'r') is { } refusal)
-        {
-            return refusal;
         }
         if (!Guid.TryParse(id, out var guid))
         {
@@ -105,8 +97,7 @@ internal static class FhirEndpoints
         {
             return FhirResults.NotFound(type, id);
         }
-        access.ScopeCount(1);
-        return FhirResults.Resource(shaping.Apply(FhirTypes.ToResource(map, disclosures.Of(record, decision))), etag: record.ETag,
+        return FhirResults.Resource(shaping.Apply(FhirTypes.ToResource(map, access.Disclose(record, decision))), etag: record.ETag,
             lastModified: record.UpdatedAt.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
     }
 }

@@ -13,7 +13,7 @@ namespace SharingHub.Server.Fhir;
 /// shown with exactly the fields the caller may see of the current one, and never to someone who may
 /// not see the current one.
 /// </summary>
-internal sealed class FhirHistory(IHubDbContextFactory contexts, Disclosures disclosures, FhirMapping map)
+internal sealed class FhirHistory(IHubDbContextFactory contexts, FhirMapping map)
 {
     public const int MaxVersions = 100;
 
@@ -35,8 +35,7 @@ internal sealed class FhirHistory(IHubDbContextFactory contexts, Disclosures dis
             {
                 return FhirResults.NotFound(type, $"{id}/_history/{version}");
             }
-            access.ScopeCount(1);
-            return FhirResults.Resource(FhirTypes.ToResource(map, disclosures.Of(record, decision!)), etag: record.ETag);
+            return FhirResults.Resource(FhirTypes.ToResource(map, access.Disclose(record, decision!)), etag: record.ETag);
         }
     }
 
@@ -54,13 +53,12 @@ internal sealed class FhirHistory(IHubDbContextFactory contexts, Disclosures dis
             var versions = new List<Record> { current! };
             versions.AddRange(earlier.Select(v => Restore(type, v)));
             var baseUrl = FhirEndpoints.BaseUrl(http);
-            access.ScopeCount(versions.Count);
             return FhirResults.Resource(new Bundle("history")
             {
                 Timestamp = FhirMapping.Instant(access.Now),
                 Total = versions.Count,
                 Link = [new BundleLink("self", $"{baseUrl}/{type}/{current!.Id}/_history")],
-                Entry = versions.Select(r => new BundleEntry($"{baseUrl}/{type}/{r.Id}", FhirTypes.ToResource(map, disclosures.Of(r, decision!)),
+                Entry = versions.Select(r => new BundleEntry($"{baseUrl}/{type}/{r.Id}", FhirTypes.ToResource(map, access.Disclose(r, decision!)),
                     Response: new BundleEntryResponse(r.Version == 1 ? "201 Created" : "200 OK", $"{type}/{r.Id}/_history/{r.Version}", r.ETag, FhirMapping.Instant(r.UpdatedAt)))
                 {
                     Request = new BundleEntryRequest(r.Version == 1 ? "POST" : "PUT", r.Version == 1 ? type : $"{type}/{r.Id}"),
@@ -71,14 +69,6 @@ internal sealed class FhirHistory(IHubDbContextFactory contexts, Disclosures dis
 
     private async Task<(Record? Current, Decision? Decision, HubDbContext? Db, IResult? Problem)> OpenAsync(HttpContext http, RecordAccess access, string type, string id)
     {
-        if (FhirEndpoints.Known(type) is { } unknown)
-        {
-            return (null, null, null, unknown);
-        }
-        if (await FhirRequest.OpenAsync(http, access, type, 'r') is { } refusal)
-        {
-            return (null, null, null, refusal);
-        }
         if (!Guid.TryParse(id, out var guid))
         {
             return (null, null, null, FhirResults.NotFound(type, SearchParameters.Safe(id)));

@@ -24,7 +24,7 @@ internal static class FhirProvenance
 {
     public static RouteGroupBuilder MapFhirProvenance(this RouteGroupBuilder fhir)
     {
-        fhir.MapGet("/Provenance", SearchAsync).Audited("fhir.provenance");
+        fhir.MapGet("/Provenance", SearchAsync).Audited("fhir.provenance").OpensRecords("Provenance", 's');
         return fhir;
     }
 
@@ -39,10 +39,6 @@ internal static class FhirProvenance
         if (parts.Length != 2 || FhirEndpoints.Known(parts[0]) is not null || !Guid.TryParse(parts[1], out var id))
         {
             return FhirResults.BadRequest($"target must be a reference to a resource the hub serves, such as Observation/{{id}}", "target");
-        }
-        if (await FhirRequest.OpenAsync(http, access, "Provenance", 's') is { } refusal)
-        {
-            return refusal;
         }
         await using var db = contexts.Create();
         var record = await FhirTypes.Query(db, parts[0], access).FirstOrDefaultAsync(r => r.Id == id, http.RequestAborted);
@@ -66,7 +62,7 @@ internal static class FhirProvenance
                 }, new BundleSearch("match"))).ToList();
             }
         }
-        access.ScopeCount(entries.Count);
+        access.DisclosedFacts(entries.Count);
         return FhirResults.Resource(new Bundle("searchset")
         {
             Timestamp = FhirMapping.Instant(access.Now),

@@ -14,7 +14,7 @@ namespace SharingHub.Server.Fhir;
 /// every candidate is decided, and only permitted ones whose searched fields the caller may read count,
 /// page or appear. So Bundle.total and the paging links say nothing about hidden records.
 /// </summary>
-internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disclosures, FhirMapping map, PersonSealer people, PolicyDecisionPoint policy)
+internal sealed class FhirSearch(IHubDbContextFactory contexts, FhirMapping map, PersonSealer people, PolicyDecisionPoint policy)
 {
     /// <summary>Above this many candidates the search must be narrowed; nothing is materialised beyond it.</summary>
     public const int MaxCandidates = 2_000;
@@ -43,10 +43,6 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
         {
             return FhirResults.BadRequest(error);
         }
-        if (await FhirRequest.OpenAsync(http, access, type, 's') is { } refusal)
-        {
-            return refusal;
-        }
         // The fields a filter reads: a filter on a field no rule lets this caller read is refused outright.
         var searched = SearchedFields(type, parameters).ToList();
         if (searched.FirstOrDefault(f => !policy.MaySee(access.Principal, access.Purpose, f)) is { } withheld)
@@ -70,11 +66,10 @@ internal sealed class FhirSearch(IHubDbContextFactory contexts, Disclosures disc
             .Where(x => x.Decision.IsPermit && searched.All(x.Decision.Fields.Contains))
             .ToList();
         var page = parameters.Shaping.Count ? [] : visible.Skip(parameters.Offset).Take(parameters.Count).ToList();
-        access.ScopeCount(page.Count);
-        disclosures.Prefetch(page.Select(x => (Record)x.Record));
+        access.Prefetch(page.Select(x => (Record)x.Record));
         var baseUrl = FhirEndpoints.BaseUrl(http);
         var entries = page.Select(x => new BundleEntry($"{baseUrl}/{type}/{x.Record.Id}",
-            parameters.Shaping.Apply(FhirTypes.ToResource(map, disclosures.Of(x.Record, x.Decision))), new BundleSearch("match"))).ToList();
+            parameters.Shaping.Apply(FhirTypes.ToResource(map, access.Disclose(x.Record, x.Decision))), new BundleSearch("match"))).ToList();
         return FhirResults.Resource(new Bundle("searchset")
         {
             Timestamp = FhirMapping.Instant(access.Now),

@@ -34,7 +34,7 @@ internal sealed record FhirTask(string Id, Meta Meta) : FhirResource("Task", Id,
 /// creates and answers them is the MACPT workflow's. An information request is about its enquiry's
 /// subjects, and each answer is a record of its own, decided on its own.
 /// </summary>
-internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures disclosures, FhirMapping map, PolicyDecisionPoint policy)
+internal sealed class FhirTasks(IHubDbContextFactory contexts, FhirMapping map, PolicyDecisionPoint policy)
 {
     public const string TaskCodes = "urn:sharinghub:task";
     public const string ReferralDecisions = "urn:sharinghub:referral-decision";
@@ -42,16 +42,12 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
 
     public async Task<IResult> ReadAsync(HttpContext http, RecordAccess access, string id)
     {
-        if (await FhirRequest.OpenAsync(http, access, "Task", 'r') is { } refusal)
-        {
-            return refusal;
-        }
         if (!Guid.TryParse(id, out var guid))
         {
             return FhirResults.NotFound("Task", SearchParameters.Safe(id));
         }
-        var (tasks, _) = await FindAsync(http, access, [guid], null, null, false);
-        return tasks.Count == 1 ? FhirResults.Resource(tasks[0]) : FhirResults.NotFound("Task", id);
+        var (found, _) = await FindAsync(http, access, [guid], null, null, false);
+        return found.Count == 1 ? FhirResults.Resource(Show(access, found[0])) : FhirResults.NotFound("Task", id);
     }
 
     public async Task<IResult> SearchAsync(HttpContext http, RecordAccess access)
@@ -97,33 +93,37 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
         {
             return FhirResults.BadRequest($"_count is 0 to {SearchParameters.MaxCount}");
         }
-        if (await FhirRequest.OpenAsync(http, access, "Task", 's') is { } refusal)
-        {
-            return refusal;
-        }
-        var (tasks, tooMany) = await FindAsync(http, access, ids, patient, code, status == "requested" || businessStatus is not null);
+        var (found, tooMany) = await FindAsync(http, access, ids, patient, code, status == "requested" || businessStatus is not null);
         if (tooMany)
         {
             return FhirResults.Outcome(400, "too-costly", $"more than {FhirSearch.MaxCandidates} referrals match; narrow the search with patient or status=requested");
         }
-        tasks = tasks.Where(t => (status is null || t.Status == status) && (businessStatus is null || t.BusinessStatus?.Coding?[0].Code == businessStatus)).ToList();
-        access.ScopeCount(Math.Min(count, tasks.Count));
+        // Filtered on what the caller may see of each task (a withheld status reads as requested), before anything is disclosed.
+        var matching = found.Where(t => (status is null || t.Status == status) && (businessStatus is null || (businessStatus == "overdue" && t.Overdue))).ToList();
+        var tasks = matching.Take(count).Select(t => Show(access, t)).ToList();
         var baseUrl = FhirEndpoints.BaseUrl(http);
         return FhirResults.Resource(new Bundle("searchset")
         {
             Timestamp = FhirMapping.Instant(access.Now),
-            Total = tasks.Count,
+            Total = matching.Count,
             Link = [new BundleLink("self", $"{baseUrl}/Task{http.Request.QueryString}")],
-            Entry = tasks.Count == 0 || count == 0 ? null : tasks.Take(count).Select(t => new BundleEntry($"{baseUrl}/Task/{t.Id}", t, new BundleSearch("match"))).ToList(),
+            Entry = tasks.Count == 0 ? null : tasks.Select(t => new BundleEntry($"{baseUrl}/Task/{t.Id}", t, new BundleSearch("match"))).ToList(),
         });
     }
 
-    private async Task<(List<FhirTask> Tasks, bool TooMany)> FindAsync(HttpContext http, RecordAccess access, IReadOnlyList<Guid>? ids, Guid? patient, string? code, bool undecidedOnly)
+    /// <summary>A task the caller may see, before it is disclosed: its record, decision and answers, and the status it will show.</summary>
+    private sealed record Candidate(DateTimeOffset At, Record Record, Decision Decision, IReadOnlyList<(Record Answer, Decision Decision)> Answers, string Status, bool Overdue);
+
+    private FhirTask Show(RecordAccess access, Candidate t) => t.Record is Referral
+        ? ReferralTask(access.Disclose(t.Record, t.Decision), access.Now)
+        : RequestTask(access.Disclose(t.Record, t.Decision), t.Answers.Select(a => access.Disclose(a.Answer, a.Decision)).ToList());
+
+    private async Task<(List<Candidate> Tasks, bool TooMany)> FindAsync(HttpContext http, RecordAccess access, IReadOnlyList<Guid>? ids, Guid? patient, string? code, bool undecidedOnly)
     {
         var ct = http.RequestAborted;
         await using var db = contexts.Create();
         var subjects = patient is { } person ? await LinkedAsync(access, person, ct) : null;
-        var tasks = new List<(DateTimeOffset At, FhirTask Task)>();
+        var tasks = new List<Candidate>();
         if (code is null or "referral")
         {
             var referrals = db.Referrals.AsNoTracking().ReachableBy(access);
@@ -140,7 +140,8 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
                 return ([], true);
             }
             await access.PrepareAsync(rows.Select(r => r.SubjectPersonId), ct);
-            tasks.AddRange(access.Permitted(rows).Select(x => (x.Record.ReceivedAt, ReferralTask(disclosures.Of(x.Record, x.Decision), access.Now))));
+            tasks.AddRange(access.Permitted(rows).Select(x => new Candidate(x.Record.ReceivedAt, x.Record, x.Decision, [], ReferralStatus(x.Record),
+                x.Record.Decision is null && access.Now > x.Record.DecisionDueAt)));
         }
         if (code is null or "information-request")
         {
@@ -172,12 +173,11 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
                     continue;
                 }
                 // Each answer is the answering agency's record, decided on its own.
-                var answers = request.Responses.Select(r => (Response: r, Decision: access.Decide(r, about))).Where(a => a.Decision.IsPermit)
-                    .Select(a => disclosures.Of(a.Response, a.Decision)).ToList();
-                tasks.Add((request.RequestedAt, RequestTask(disclosures.Of(request, decision), answers)));
+                var answers = request.Responses.Select(r => ((Record)r, access.Decide(r, about))).Where(a => a.Item2.IsPermit).ToList();
+                tasks.Add(new Candidate(request.RequestedAt, request, decision, answers, RequestStatus(request, decision), false));
             }
         }
-        return (tasks.OrderByDescending(t => t.At).Select(t => t.Task).ToList(), false);
+        return (tasks.OrderByDescending(t => t.At).ToList(), false);
     }
 
     private static async Task<HashSet<Guid>> LinkedAsync(RecordAccess access, Guid person, CancellationToken ct)
@@ -194,7 +194,7 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
         return new FhirTask(r.Id.ToString(), map.MetaFor(d))
         {
             Extension = referrer is null ? null : [new Extension(FhirSystems.Referrer, ValueString: referrer)],
-            Status = r.Decision is null ? "requested" : "completed",
+            Status = ReferralStatus(r),
             BusinessStatus = r.Decision is { } decision && d.Shows(nameof(Referral.Decision))
                 ? CodeableConcept.Of(ReferralDecisions, RecordFields.CamelCase(decision.ToString()), decision.ToString())
                 : r.Decision is null && now > r.DecisionDueAt ? CodeableConcept.Of(ReferralDecisions, "overdue", "Decision overdue") : null,
@@ -209,6 +209,14 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
         };
     }
 
+    private static string ReferralStatus(Referral r) => r.Decision is null ? "requested" : "completed";
+
+    /// <summary>An information request's status as the caller may see it: a withheld status reads as requested.</summary>
+    private static string RequestStatus(InformationRequest r, Decision decision) =>
+        Disclosure.Visible(decision, nameof(InformationRequest.Status))
+            ? r.Status switch { InformationRequestStatus.Answered => "completed", InformationRequestStatus.Cancelled => "cancelled", _ => "requested" }
+            : "requested";
+
     private FhirTask RequestTask(Disclosure d, IReadOnlyList<Disclosure> answers)
     {
         var r = (InformationRequest)d.Record;
@@ -216,9 +224,7 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, Disclosures discl
         return new FhirTask(r.Id.ToString(), map.MetaFor(d))
         {
             Extension = d.Shows(nameof(InformationRequest.EnquiryId)) ? [new Extension(FhirSystems.Enquiry, ValueString: r.EnquiryId.ToString())] : null,
-            Status = d.Shows(nameof(InformationRequest.Status))
-                ? r.Status switch { InformationRequestStatus.Answered => "completed", InformationRequestStatus.Cancelled => "cancelled", _ => "requested" }
-                : "requested",
+            Status = RequestStatus(r, d.Decision),
             Code = CodeableConcept.Of(TaskCodes, "information-request", "Information request from a section 47 enquiry"),
             Description = d.Open(nameof(InformationRequest.Question), r.Question),
             AuthoredOn = d.Shows(nameof(InformationRequest.RequestedAt)) ? FhirMapping.Instant(r.RequestedAt) : null,

@@ -54,7 +54,7 @@ internal static class ApiDocument
                         Description = "No valid bearer token: WWW-Authenticate names the error and which check failed (RFC 6750)",
                     };
                 }
-                if (metadata.OfType<NamesPurposeOfUse>().Any())
+                if (metadata.OfType<NamesPurposeOfUse>().Any() || metadata.OfType<Access.OpensRecordsAttribute>().Any())
                 {
                     operation.Parameters ??= [];
                     operation.Parameters.Add(new OpenApiParameter

@@ -3,6 +3,9 @@ namespace SharingHub.Server.Hosting;
 /// <summary>Reads a body no larger than a limit, whatever its declared length says: callers' bodies and partners' answers alike.</summary>
 internal static class BoundedBody
 {
+    /// <summary>The most a caller's write may send (a FHIR resource, an OData entity, a workflow body): 1 MiB.</summary>
+    public const int MaxBytes = 1 << 20;
+
     /// <summary>The bytes, or null when there are more than <paramref name="limit"/> (reading stops there).</summary>
     public static async Task<byte[]?> ReadAsync(Stream stream, long? declaredLength, int limit, CancellationToken ct)
     {

@@ -5,14 +5,6 @@ using SharingHub.Policies.Model;
 
 namespace SharingHub.Server.Hosting;
 
-public sealed class PolicyOptions
-{
-    public const string Section = "SharingHub:Policies";
-
-    /// <summary>The policy folder; by default the one shipped beside the binary.</summary>
-    public string Path { get; set; } = System.IO.Path.Combine(AppContext.BaseDirectory, "policies");
-}
-
 internal static class PolicyHosting
 {
     public static IServiceCollection AddSharingHubPolicies(this IServiceCollection services)

@@ -71,7 +71,7 @@ internal static class SecurityHeaders
 /// </summary>
 internal static class WorkflowBodyLimit
 {
-    public const long MaxBytes = Fhir.Write.FhirBody.MaxBytes;
+    public const long MaxBytes = BoundedBody.MaxBytes;
     private static readonly string[] Prefixes = ["/enquiries", "/information-requests", "/mais"];
 
     public static WebApplication UseSharingHubWorkflowBodyLimit(this WebApplication app)

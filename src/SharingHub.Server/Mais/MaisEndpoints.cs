@@ -16,6 +16,9 @@ namespace SharingHub.Server.Mais;
 /// </summary>
 internal static class MaisEndpoints
 {
+    /// <summary>Where partners ask this hub: the MAIS standard defines person-info-query as an operation on a FHIR server's Patient.</summary>
+    public const string AnswerPath = "/fhir/Patient/$person-info-query";
+
     public static IServiceCollection AddSharingHubMais(this IServiceCollection services)
     {
         services.AddOptions<MaisOptions>()
@@ -31,8 +34,8 @@ internal static class MaisEndpoints
 
     public static IEndpointRouteBuilder MapMais(this IEndpointRouteBuilder app)
     {
-        app.MapPost(FhirEndpoints.Base + "/Patient/$person-info-query", AnswerAsync).Audited("mais.answer");
-        app.MapPost("/mais/person-info-query", BrokeredAsync).Audited("mais.brokered").NamesPurpose().WithTags("MAIS")
+        app.MapPost(AnswerPath, AnswerAsync).Audited("mais.answer");
+        app.MapPost("/mais/person-info-query", BrokeredAsync).Audited("mais.brokered").OpensRecords().WithTags("MAIS")
             .Accepts<System.Text.Json.JsonElement>("application/fhir+json")
             .Answers<System.Text.Json.JsonElement>(200, "A brokered MAIS person-info-query for an open enquiry you are a member of: this hub and its partners answer", 400, 403);
         return app;
@@ -40,9 +43,9 @@ internal static class MaisEndpoints
 
     private static async Task<IResult> AnswerAsync(HttpContext http, PersonInfoAnswerer answerer, AuditScope audit)
     {
-        if (FhirRequest.ScopeRefusal(http, "Patient", 'r') is { } scope)
+        if (SmartScopes.ScopeProblem(http, "Patient", 'r') is { } scope)
         {
-            return scope;
+            return FhirResults.Forbidden(scope);
         }
         var (root, problem) = await FhirBody.ReadAsync(http, "Parameters", MaisMessages.MaxQueryBytes);
         if (problem is not null)
@@ -94,10 +97,6 @@ internal static class MaisEndpoints
     private static async Task<IResult> BrokeredAsync(HttpContext http, RecordAccess access, PersonInfoAnswerer answerer, PartnerGateway gateway, AuditScope audit,
         Microsoft.Extensions.Options.IOptions<MaisOptions> options, PolicyDecisionPoint policy)
     {
-        if (await access.OpenAsync(http, http.RequestAborted) is { } purposeProblem)
-        {
-            return purposeProblem.Refusal(http);
-        }
         var me = access.Principal;
         if (access.Enquiry is not { } enquiry || !enquiry.IsOpenAt(access.Now)
             || !enquiry.HasMember(me, access.Now))

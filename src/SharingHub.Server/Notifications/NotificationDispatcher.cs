@@ -18,15 +18,6 @@ public sealed class NotificationEndpoint
     public string Secret { get; set; } = "";
 }
 
-public sealed class NotificationOptions
-{
-    public const string Section = "SharingHub:Notifications";
-    public double PollSeconds { get; set; } = 5;
-    public int MaxAttempts { get; set; } = 8;
-    public double FirstRetrySeconds { get; set; } = 10;
-    public Dictionary<string, NotificationEndpoint> Endpoints { get; set; } = new(StringComparer.Ordinal);
-}
-
 /// <summary>
 /// Delivers the outbox: signed webhooks (HMAC-SHA256 over "timestamp.body"), retried with exponential
 /// backoff, given up after MaxAttempts as a dead letter. State lives in the database, so nothing is lost

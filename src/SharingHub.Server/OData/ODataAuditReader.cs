@@ -5,8 +5,8 @@ using SharingHub.Core.People;
 using SharingHub.Core.Records;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
+using SharingHub.Server.Access;
 using SharingHub.Server.Audit;
-using SharingHub.Server.Fhir;
 using SharingHub.Server.Identity;
 
 namespace SharingHub.Server.OData;
@@ -28,13 +28,9 @@ internal sealed class ODataAuditReader(
     public async Task<IResult> ReadAsync(AuditSet set, ODataGet get, CancellationToken ct)
     {
         var http = get.Http;
-        if (!FhirRequest.HasScope(http, set.ScopeType, 's'))
+        if (!SmartScopes.HasScope(http, set.ScopeType, 's'))
         {
             throw new ODataRefusal(403, ODataErrors.Forbidden, "the access token's scopes do not cover reading the audit log");
-        }
-        if (PurposeOfUse.Parse(http, policy).Problem is { } problem)
-        {
-            throw ODataQueryShape.PurposeRefusal(problem);
         }
         if (AuditAccess.Authorise(http, policy, audit, clock) is { } refusal)
         {

@@ -6,25 +6,6 @@ using SharingHub.Server.Audit;
 
 namespace SharingHub.Server.OData;
 
-/// <summary>Limits on what one OData query may cost; exceeding one is a 400 with the OData error JSON.</summary>
-public sealed class ODataOptions
-{
-    public const string Section = "SharingHub:OData";
-
-    /// <summary>The most entities in one page; @odata.nextLink leads to the rest.</summary>
-    public int MaxPageSize { get; set; } = 100;
-
-    public int MaxTop { get; set; } = 1_000;
-
-    /// <summary>The most rows one query may decide on (after the database's filter); a broader query is refused, never half-answered.</summary>
-    public int MaxCandidates { get; set; } = 2_000;
-
-    /// <summary>The most terms in a $filter and $orderby together.</summary>
-    public int MaxNodes { get; set; } = 100;
-
-    public int TimeoutSeconds { get; set; } = 5;
-}
-
 /// <summary>The OData v4 API at /odata: service document and $metadata (anonymous, like FHIR's CapabilityStatement), queries and writes.</summary>
 internal static class ODataEndpoints
 {
@@ -40,6 +21,7 @@ internal static class ODataEndpoints
             _ when error.Code.Contains('_', StringComparison.Ordinal) => ODataErrors.ForHubCode(error.Code),
             _ => error.Status switch
             {
+                403 => ODataErrors.Forbidden,
                 503 => "ServiceUnavailable",
                 429 => "TooManyRequests",
                 >= 500 => "InternalError",
@@ -64,7 +46,7 @@ internal static class ODataEndpoints
         var odata = app.MapGroup(Base);
         odata.MapGet("/", (HttpContext http, ODataModel model) => ODataPayload.ServiceDocumentAsync(model.Model, ServiceRoot(http))).AllowAnonymous();
         odata.MapGet("/$metadata", (HttpContext http, ODataModel model) => Metadata(http, model)).AllowAnonymous();
-        odata.MapGet("/{**path}", (HttpContext http, RecordAccess access, ODataReader reader) => reader.GetAsync(http, access)).Audited("odata.query");
+        odata.MapGet("/{**path}", (HttpContext http, RecordAccess access, ODataReader reader) => reader.GetAsync(http, access)).Audited("odata.query").OpensRecords();
         odata.MapPost("/{set}", (string set, HttpContext http, ODataWrites writer) => writer.CreateAsync(http, set)).Audited("odata.create");
         odata.MapMethods("/{entity}", [HttpMethods.Patch], (string entity, HttpContext http, ODataWrites writer) => writer.UpdateAsync(http, entity)).Audited("odata.update");
         return app;

@@ -25,7 +25,6 @@ internal sealed record ODataGet(HttpContext Http, Uri ServiceRoot, ODataUriParse
 internal sealed class ODataReader(
     ODataModel model,
     IHubDbContextFactory contexts,
-    Disclosures disclosures,
     PersonSealer people,
     PolicyDecisionPoint policy,
     ODataAuditReader auditReader,
@@ -142,13 +141,9 @@ internal sealed class ODataReader(
     {
         var o = options.Value;
         var http = get.Http;
-        if (!FhirRequest.HasScope(http, set.ScopeType, get.Key is null ? 's' : 'r'))
+        if (!SmartScopes.HasScope(http, set.ScopeType, get.Key is null ? 's' : 'r'))
         {
             throw new ODataRefusal(403, ODataErrors.Forbidden, $"the access token's scopes do not cover reading {set.Name}");
-        }
-        if (await access.OpenAsync(http, ct) is { } problem)
-        {
-            throw ODataQueryShape.PurposeRefusal(problem);
         }
         await using var db = contexts.Create();
         var rows = set.Query(db, access);
@@ -169,7 +164,6 @@ internal sealed class ODataReader(
             }
             CheckReadable(access, expanded.Select(e => e.Navigation.PolicyField));
             var one = await EntitiesAsync(db, access, set, decided, selected, expanded, ct);
-            access.ScopeCount(1);
             return await ODataPayload.SingleAsync(model.Model, get.ServiceRoot, set, get.Parser.ParseSelectAndExpand(), one[0]);
         }
         if (get.Parser.ParseFilter() is { } filter)
@@ -255,7 +249,6 @@ internal sealed class ODataReader(
             return ODataPayload.Count(Math.Max(0, visible));
         }
         var entities = await EntitiesAsync(db, access, set, page, selected, expanded, ct);
-        access.ScopeCount(entities.Count + entities.Sum(e => e.Expanded.Sum(x => x.Targets.Count)));
         var next = more ? ODataQueryShape.NextLink(http, get.ServiceRoot, skip + page.Count, top is null ? null : top - page.Count) : null;
         return await ODataPayload.CollectionAsync(model.Model, get.ServiceRoot, set, get.Parser.ParseSelectAndExpand(), entities, count ? visible : null, next);
     }
@@ -277,14 +270,14 @@ internal sealed class ODataReader(
         IReadOnlyList<ODataField> selected, IReadOnlyList<ODataExpand> expanded, CancellationToken ct)
         where T : Record
     {
-        var disclosed = page.Select(x => disclosures.Of(x.Record, x.Decision)).ToList();
+        var disclosed = page.Select(x => access.Disclose(x.Record, x.Decision)).ToList();
         var targets = new Dictionary<ODataExpand, Dictionary<Guid, (Record Record, Decision Decision)>>();
         foreach (var expand in expanded)
         {
             var ids = page.Where(x => Readable(x.Decision, expand.Navigation.PolicyField)).SelectMany(x => expand.Navigation.Targets(x.Record)).Distinct().ToList();
             targets[expand] = ids.Count == 0 ? [] : await model.Sets[expand.Navigation.TargetSet].PermittedAsync(db, access, ids, ct);
         }
-        disclosures.Prefetch(page.Select(x => (Record)x.Record).Concat(targets.Values.SelectMany(t => t.Values.Select(v => v.Record))));
+        access.Prefetch(page.Select(x => (Record)x.Record).Concat(targets.Values.SelectMany(t => t.Values.Select(v => v.Record))));
         return disclosed.Select(d => Entity(set, d, selected, expanded.Select(e =>
         {
             if (!d.Shows(e.Navigation.PolicyField))
@@ -292,7 +285,7 @@ internal sealed class ODataReader(
                 return ((ODataNavigation, IReadOnlyList<ODataEntity>)?)null;
             }
             var related = e.Navigation.Targets(d.Record).Where(targets[e].ContainsKey)
-                .Select(id => Entity(e.Target, disclosures.Of(targets[e][id].Record, targets[e][id].Decision), e.Selected, [])).ToList();
+                .Select(id => Entity(e.Target, access.Disclose(targets[e][id].Record, targets[e][id].Decision), e.Selected, [])).ToList();
             return (e.Navigation, related);
         }).OfType<(ODataNavigation, IReadOnlyList<ODataEntity>)>().ToList())).ToList();
     }

@@ -8,9 +8,8 @@ using SharingHub.Core.Time;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 using SharingHub.Server.Audit;
-using SharingHub.Server.Fhir.Write;
-using SharingHub.Server.Identity;
 using SharingHub.Server.Writing;
+using SharingHub.Server.Identity;
 
 namespace SharingHub.Server.OData;
 
@@ -19,7 +18,7 @@ namespace SharingHub.Server.OData;
 /// The same rules, sealing and indexing as FHIR writes; the body is read by the OData library against
 /// the model, so an unknown property or a value of the wrong type is refused by name.
 /// </summary>
-internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory contexts, FhirWriter records, PersonSealer people, IFieldCipher cipher,
+internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory contexts, RecordWriter records, PersonSealer people, IFieldCipher cipher,
     PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock)
 {
     private static readonly HashSet<string> ServerSet = ["id", "owningAgency", "createdAt", "updatedAt"];
@@ -75,7 +74,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
             var set = Writable(match.Groups[1].Value, 'u', http);
             var ifMatch = http.Request.Headers.IfMatch.FirstOrDefault()
                 ?? throw new ODataRefusal(428, ODataErrors.PreconditionRequired, "a change needs If-Match with the ETag you last read (W/\"n\"), so no one's change is lost");
-            if (!FhirWriter.TryVersion(ifMatch, out var expected))
+            if (!RecordWriter.TryVersion(ifMatch, out var expected))
             {
                 throw ODataRefusal.Invalid("If-Match must be an ETag like W/\"3\"");
             }
@@ -122,7 +121,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         {
             throw new ODataRefusal(405, ODataErrors.NotSupported, "People and Events are written through OData; workflow records through /enquiries and FHIR Task");
         }
-        if (FhirWriteEndpoints.WriteProblem(http, set.ScopeType, permission) is { } problem)
+        if (Access.SmartScopes.WriteProblem(http, set.ScopeType, permission) is { } problem)
         {
             throw new ODataRefusal(403, ODataErrors.Forbidden, problem);
         }
@@ -140,8 +139,8 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         {
             throw new ODataRefusal(415, ODataErrors.InvalidBody, "send the entity as application/json");
         }
-        var body = await Hosting.BoundedBody.ReadAsync(http.Request.Body, http.Request.ContentLength, FhirBody.MaxBytes, http.RequestAborted)
-            ?? throw new ODataRefusal(413, ODataErrors.InvalidBody, $"the body is larger than the {FhirBody.MaxBytes} bytes accepted");
+        var body = await Hosting.BoundedBody.ReadAsync(http.Request.Body, http.Request.ContentLength, Hosting.BoundedBody.MaxBytes, http.RequestAborted)
+            ?? throw new ODataRefusal(413, ODataErrors.InvalidBody, $"the body is larger than the {Hosting.BoundedBody.MaxBytes} bytes accepted");
         if (Hosting.JsonBodies.CharsetProblem(http.Request.ContentType) is { } charset)
         {
             throw new ODataRefusal(415, ODataErrors.InvalidBody, charset);
@@ -159,7 +158,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         {
             BaseUri = ODataEndpoints.ServiceRoot(http),
             EnableMessageStreamDisposal = false,
-            MessageQuotas = new ODataMessageQuotas { MaxReceivedMessageSize = FhirBody.MaxBytes, MaxNestingDepth = 8 },
+            MessageQuotas = new ODataMessageQuotas { MaxReceivedMessageSize = Hosting.BoundedBody.MaxBytes, MaxNestingDepth = 8 },
         };
         try
         {
@@ -242,7 +241,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
             var text = link.OriginalString;
             var last = Uri.UnescapeDataString(text[(text.LastIndexOf('/') + 1)..]);
             var id = KeyPattern().Match(last) is { Success: true } m && m.Groups[1].Value == ODataModel.People && Guid.TryParse(m.Groups[2].Value, out var g) ? g : (Guid?)null;
-            if (id is null || !await FhirWriter.OwnsPersonAsync(db, agency, id.Value, ct))
+            if (id is null || !await RecordWriter.OwnsPersonAsync(db, agency, id.Value, ct))
             {
                 problems.Add("subjects", $"'{(last.Length > 60 ? last[..60] : last)}' is not a person your agency holds: an event is recorded against your own record of the person");
                 continue;
@@ -251,7 +250,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         }
         problems.Add("subjects", body.Subjects.Count == 0 ? "name the people the event is about: \"subjects@odata.bind\": [\"People(<id>)\"]" : null);
         Refuse(problems);
-        if (reference is not null && await FhirWriter.HasReferenceAsync(db, agency, reference, ct))
+        if (reference is not null && await RecordWriter.HasReferenceAsync(db, agency, reference, ct))
         {
             throw new ODataRefusal(409, "Conflict", $"your agency already has an event with sourceReference '{reference}'", "sourceReference");
         }
@@ -397,9 +396,9 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         switch (await records.SaveChangesAsync(db, ct))
         {
             case SaveConflict.Stale:
-                throw new ODataRefusal(412, ODataErrors.PreconditionFailed, FhirWriter.StaleMessage);
+                throw new ODataRefusal(412, ODataErrors.PreconditionFailed, RecordWriter.StaleMessage);
             case SaveConflict.Duplicate:
-                throw new ODataRefusal(409, "Conflict", FhirWriter.ConflictMessage);
+                throw new ODataRefusal(409, "Conflict", RecordWriter.ConflictMessage);
             default:
                 break;
         }

@@ -18,7 +18,7 @@ internal sealed class InputErrors
 /// <summary>Reads a FHIR JSON body with a size limit; a body that is too big, not JSON, or of the wrong type is refused before anything is stored.</summary>
 internal static class FhirBody
 {
-    public const int MaxBytes = 1 << 20;
+    public const int MaxBytes = Hosting.BoundedBody.MaxBytes;
     public const int MaxTransactionBytes = 8 << 20;
 
     public static async Task<(JsonElement Root, IResult? Problem)> ReadAsync(HttpContext http, string expectedType, int maxBytes = MaxBytes)

@@ -11,7 +11,6 @@ namespace SharingHub.Server.Fhir.Write;
 internal static class FhirWriteEndpoints
 {
     public const int MaxTransactionEntries = 1_000;
-    private static readonly HashSet<string> WriterRoles = ["system", "lcpp", "front-door", "fhlp", "macpt-member"];
 
     public static RouteGroupBuilder MapFhirWrites(this RouteGroupBuilder fhir)
     {
@@ -35,17 +34,7 @@ internal static class FhirWriteEndpoints
 
     /// <summary>A partner system needs the SMART scope; a person needs a practitioner role (an IG officer reviews, and does not write).</summary>
     private static IResult? WriteRefusal(HttpContext http, string type, char permission) =>
-        WriteProblem(http, type, permission) is { } problem ? FhirResults.Forbidden(problem) : null;
-
-    /// <summary>Why this caller may not make this write, or null; the OData API asks the same question.</summary>
-    public static string? WriteProblem(HttpContext http, string type, char permission)
-    {
-        if (!FhirRequest.HasScope(http, type, permission))
-        {
-            return $"the access token's scopes do not include {new Policies.Trust.SmartScope(type, permission.ToString())}";
-        }
-        return http.HubPrincipal().Roles.Overlaps(WriterRoles) ? null : "your roles do not include writing records";
-    }
+        Access.SmartScopes.WriteProblem(http, type, permission) is { } problem ? FhirResults.Forbidden(problem) : null;
 
     private static async Task<IResult> SingleAsync(HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit, string type, char permission,
         Func<HubDbContext, JsonElement, string, CancellationToken, Task<WriteOutcome>> write)
@@ -139,7 +128,7 @@ internal static class FhirWriteEndpoints
         var references = plan.Where(p => p.Type == FhirTypes.Observation && p.Entry.TryGetProperty("resource", out _))
             .SelectMany(p => ResourceInput.Array(p.Entry.GetProperty("resource"), "identifier").Select(i => ResourceInput.Text(i, "value")).OfType<string>())
             .Distinct(StringComparer.Ordinal).ToList();
-        var stored = await FhirWriter.StoredReferencesAsync(db, agency, references, ct);
+        var stored = await Writing.RecordWriter.StoredReferencesAsync(db, agency, references, ct);
         foreach (var (index, method, type, id, entry) in ordered)
         {
             if (!entry.TryGetProperty("resource", out var resource) || ResourceInput.Text(resource, "resourceType") != type)

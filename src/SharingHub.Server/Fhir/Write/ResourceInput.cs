@@ -8,17 +8,6 @@ using SharingHub.Server.Writing;
 
 namespace SharingHub.Server.Fhir.Write;
 
-/// <summary>An event as a partner system submits it; subjects may be ids or, inside a transaction, urn:uuid references.</summary>
-internal sealed record EventDraft(
-    IReadOnlyList<string> SubjectReferences,
-    string Category,
-    Significance Significance,
-    DateTimeOffset OccurredAt,
-    string Summary,
-    string? Detail,
-    string DataClass,
-    string? SourceReference);
-
 /// <summary>
 /// Reads submitted Patient and Observation resources into the hub's terms. Elements the hub does not
 /// store are refused by name rather than dropped without a word, so a partner never believes the hub

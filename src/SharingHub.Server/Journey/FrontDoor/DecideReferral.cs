@@ -1,89 +1,85 @@
 using Microsoft.EntityFrameworkCore;
 using SharingHub.Core.Records;
+using SharingHub.Policies.Model;
 using SharingHub.Core.Time;
+using SharingHub.Data.Notifications;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
-using SharingHub.Policies.Model;
 using SharingHub.Server.Access;
 using SharingHub.Server.Audit;
-using SharingHub.Server.Fhir.Write;
 using SharingHub.Server.Identity;
 
-namespace SharingHub.Server.Fhir;
+namespace SharingHub.Server.Journey.FrontDoor;
+
+/// <summary>What deciding a referral came to; each API (FHIR <c>$decide</c> today, a page next) words it its own way.</summary>
+internal abstract record ReferralDecisionResult
+{
+    /// <summary>The decision is recorded; the referral as this caller may now see it.</summary>
+    public sealed record Decided(Disclosure Referral) : ReferralDecisionResult;
+
+    /// <summary>No referral this caller may know of (the same answer for one that does not exist).</summary>
+    public sealed record NotFound : ReferralDecisionResult;
+
+    /// <summary>Only the council's front door decides referrals.</summary>
+    public sealed record NotADecider : ReferralDecisionResult;
+
+    /// <summary>A decision, once made, is not changed.</summary>
+    public sealed record AlreadyDecided(ReferralDecision Earlier) : ReferralDecisionResult;
+
+    /// <summary>The referral changed while it was being decided.</summary>
+    public sealed record Changed : ReferralDecisionResult;
+}
 
 /// <summary>
-/// Task/{id}/$decide: the council's front door records its decision on a referral (immediate protection,
-/// section 47 enquiry, section 17 assessment, Family Help, no further action). The referral stays the
-/// referring agency's record, so the referrer sees the outcome of what it referred.
+/// The council's front door records its decision on a referral (immediate protection, section 47 enquiry, section 17
+/// assessment, Family Help, no further action). The referral stays the referring agency's record, so the referrer
+/// sees the outcome of what it referred, and is told of it.
 /// </summary>
-internal static class FhirReferrals
+internal sealed class DecideReferral(IRecordStore store, IHubDbContextFactory contexts, AuditScope audit, TimeProvider clock, NotificationOutbox outbox)
 {
     private static readonly HashSet<string> Deciders = ["front-door", "lcpp"];
 
-    public static RouteGroupBuilder MapFhirReferrals(this RouteGroupBuilder fhir)
-    {
-        fhir.MapPost("/Task/{id}/$decide", DecideAsync).Audited("fhir.referral-decide");
-        return fhir;
-    }
+    public const string NotADeciderMessage = "only the council's front door (front-door or lcpp role) decides referrals";
 
-    private static async Task<IResult> DecideAsync(string id, HttpContext http, RecordAccess access, IRecordStore store, IHubDbContextFactory contexts,
-        Disclosures disclosures, FhirTasks tasks, AuditScope audit, TimeProvider clock, Data.Notifications.NotificationOutbox outbox)
+    public static bool MayDecide(HubPrincipal me) => me.Agency == "la" && me.Roles.Overlaps(Deciders);
+
+    /// <summary>Decides the referral under the request's opened access (purpose front-door-triage, or as policy allows).</summary>
+    public async Task<ReferralDecisionResult> HandleAsync(HubPrincipal me, Guid id, ReferralDecision chosen, RecordAccess access, CancellationToken ct)
     {
-        var me = http.HubPrincipal();
-        if (me.Agency != "la" || !me.Roles.Overlaps(Deciders))
+        if (!MayDecide(me))
         {
-            return FhirResults.Forbidden("only the council's front door (front-door or lcpp role) decides referrals");
-        }
-        var (parameters, problem) = await FhirBody.ReadAsync(http, "Parameters");
-        if (problem is not null)
-        {
-            return problem;
-        }
-        var code = ResourceInput.Array(parameters, "parameter").Where(p => ResourceInput.Text(p, "name") == "decision").Select(p => ResourceInput.Text(p, "valueCode")).FirstOrDefault();
-        var decision = Enum.GetValues<ReferralDecision>().Where(d => RecordFields.CamelCase(d.ToString()) == code).Select(d => (ReferralDecision?)d).FirstOrDefault();
-        if (decision is not { } chosen)
-        {
-            return FhirResults.Unprocessable("parameter 'decision' (valueCode) is one of " +
-                string.Join(", ", Enum.GetValues<ReferralDecision>().Select(d => RecordFields.CamelCase(d.ToString()))), "Parameters.parameter");
-        }
-        if (await FhirRequest.OpenAsync(http, access, "Task", 'u') is { } refusal)
-        {
-            return refusal;
-        }
-        if (!Guid.TryParse(id, out var guid))
-        {
-            return FhirResults.NotFound("Task", SearchParameters.Safe(id));
+            return new ReferralDecisionResult.NotADecider();
         }
         await using var db = contexts.Create();
-        var referral = await db.Referrals.AsNoTracking().ReachableBy(access).FirstOrDefaultAsync(r => r.Id == guid, http.RequestAborted);
+        var referral = await db.Referrals.AsNoTracking().ReachableBy(access).FirstOrDefaultAsync(r => r.Id == id, ct);
         if (referral is null)
         {
-            return FhirResults.NotFound("Task", id);
+            return new ReferralDecisionResult.NotFound();
         }
-        await access.PrepareAsync([referral.SubjectPersonId], http.RequestAborted);
+        await access.PrepareAsync([referral.SubjectPersonId], ct);
         var permission = access.Decide(referral);
         if (!permission.IsPermit)
         {
-            return FhirResults.NotFound("Task", id);
+            return new ReferralDecisionResult.NotFound();
         }
         if (referral.Decision is { } earlier)
         {
-            return FhirResults.Conflict($"this referral was already decided ({RecordFields.CamelCase(earlier.ToString())}); a decision is not changed afterwards");
+            return new ReferralDecisionResult.AlreadyDecided(earlier);
         }
         var now = clock.UtcNowForStorage();
-        var updated = await store.UpdateAsync<Referral>(guid, referral.Version, r =>
+        var updated = await store.UpdateAsync<Referral>(id, referral.Version, r =>
         {
             r.Decision = chosen;
             r.DecidedAt = now;
-        }, http.RequestAborted);
+        }, ct);
         if (updated.Status != UpdateStatus.Updated)
         {
-            return FhirResults.PreconditionFailed("the referral changed while it was being decided: read it again");
+            return new ReferralDecisionResult.Changed();
         }
         audit.RecordWrite(RecordFacts.For(updated.Record!), "decide");
         // The referring agency learns the outcome of what it referred (partners asked for exactly this).
         await outbox.EnqueueAsync(referral.OwningAgency, "referral.decided",
-            new { task = $"Task/{guid}", decision = RecordFields.CamelCase(chosen.ToString()), decidedAt = now }, TimeSpan.Zero, http.RequestAborted);
-        return FhirResults.Resource(tasks.ReferralTask(disclosures.Of(updated.Record!, permission), access.Now), etag: updated.Record!.ETag);
+            new { task = $"Task/{id}", decision = RecordFields.CamelCase(chosen.ToString()), decidedAt = now }, TimeSpan.Zero, ct);
+        return new ReferralDecisionResult.Decided(access.Disclose(updated.Record!, permission));
     }
 }

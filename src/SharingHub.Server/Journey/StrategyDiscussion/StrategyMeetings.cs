@@ -33,7 +33,7 @@ internal static class StrategyMeetingEndpoints
         var enquiries = app.MapGroup("/enquiries").RequireAuthorization().WithTags("Section 47 enquiries");
         enquiries.MapPost("/{id:guid}/strategy-meetings", RecordAsync).Audited("enquiry.strategy-meeting")
             .Answers<StrategyMeetingRecorded>(201, "Record a strategy meeting: when, who attended, what each agency brought, what was decided (the enquiry's lead)", 400, 404, 409, 422);
-        enquiries.MapGet("/{id:guid}/strategy-meetings", ReadAsync).Audited("enquiry.strategy-meeting-read").NamesPurpose()
+        enquiries.MapGet("/{id:guid}/strategy-meetings", ReadAsync).Audited("enquiry.strategy-meeting-read").OpensRecords()
             .Answers<StrategyMeetingsView>(200, "Read the enquiry's strategy meetings, each as the policy lets you", 400);
         enquiries.MapPost("/{id:guid}/fgdm", (Guid id, FgdmInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock, NotificationOutbox outbox) =>
             EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "fgdm", clock, (e, now) =>
@@ -92,12 +92,8 @@ internal static class StrategyMeetingEndpoints
         return Results.Json(new StrategyMeetingRecorded(meeting.Id), statusCode: 201);
     }
 
-    private static async Task<IResult> ReadAsync(Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, Disclosures disclosures)
+    private static async Task<IResult> ReadAsync(Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts)
     {
-        if (await access.OpenAsync(http, http.RequestAborted) is { } problem)
-        {
-            return problem.Refusal(http);
-        }
         await using var db = contexts.Create();
         var enquiry = await db.Enquiries.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, http.RequestAborted);
         var meetings = enquiry is null ? [] : await db.StrategyMeetings.AsNoTracking().ReachableBy(access).Where(m => m.EnquiryId == id)
@@ -107,13 +103,12 @@ internal static class StrategyMeetingEndpoints
         var about = access.Links.Expand(subjects);
         var shown = meetings.Select(m => (Meeting: m, Decision: access.Decide(m, about))).Where(x => x.Decision.IsPermit).Select(x =>
         {
-            var d = disclosures.Of(x.Meeting, x.Decision);
+            var d = access.Disclose(x.Meeting, x.Decision);
             var contributions = d.Open(nameof(StrategyMeeting.Contributions), x.Meeting.Contributions);
             return new StrategyMeetingView(x.Meeting.Id, x.Meeting.HeldAt, d.Shows(nameof(StrategyMeeting.Attendees)) ? x.Meeting.Attendees : null,
                 contributions is null ? null : JsonDocument.Parse(contributions).RootElement, d.Open(nameof(StrategyMeeting.Decisions), x.Meeting.Decisions),
                 d.Withheld, d.Unavailable);
         }).ToList();
-        access.ScopeCount(shown.Count);
         // An enquiry the caller may not see answers like one with no meetings: nothing says it exists.
         return Results.Json(new StrategyMeetingsView(id, shown));
     }

@@ -17,17 +17,13 @@ internal static class EnquiryReading
 {
     public static RouteGroupBuilder MapEnquiryReading(this RouteGroupBuilder enquiries)
     {
-        enquiries.MapGet("/{id:guid}", ReadAsync).Audited("enquiry.read").NamesPurpose()
+        enquiries.MapGet("/{id:guid}", ReadAsync).Audited("enquiry.read").OpensRecords()
             .Answers<EnquiryView>(200, "Read an enquiry with its lead, subjects, members (with the ids removal takes) and FGDM, as the policy lets you", 400, 404);
         return enquiries;
     }
 
-    private static async Task<IResult> ReadAsync(Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, Disclosures disclosures)
+    private static async Task<IResult> ReadAsync(Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts)
     {
-        if (await access.OpenAsync(http, http.RequestAborted) is { } problem)
-        {
-            return problem.Refusal(http);
-        }
         await using var db = contexts.Create();
         var enquiry = await db.Enquiries.AsNoTracking().Include(e => e.Members).Include(e => e.Subjects).Include(e => e.Fgdm)
             .FirstOrDefaultAsync(e => e.Id == id, http.RequestAborted);
@@ -42,8 +38,7 @@ internal static class EnquiryReading
         {
             return notFound;
         }
-        var d = disclosures.Of(enquiry, decision);
-        access.ScopeCount(1);
+        var d = access.Disclose(enquiry, decision);
         return Results.Json(new EnquiryView(
             enquiry.Id, enquiry.Reference, enquiry.Version, RecordFields.CamelCase(enquiry.Status.ToString()), enquiry.OpenedAt, enquiry.ClosedAt,
             enquiry.Outcome is { } outcome ? RecordFields.CamelCase(outcome.ToString()) : null,

@@ -1,0 +1,55 @@
+using SharingHub.Core.Records;
+using SharingHub.Policies.Model;
+using SharingHub.Server.Access;
+using SharingHub.Server.Audit;
+using SharingHub.Server.Fhir.Write;
+using SharingHub.Server.Identity;
+using SharingHub.Server.Journey.FrontDoor;
+
+namespace SharingHub.Server.Fhir;
+
+/// <summary>
+/// Task/{id}/$decide: the FHIR form of deciding a referral. It reads the decision from a Parameters resource, calls
+/// <see cref="DecideReferral"/> and answers the decided referral as a Task, or an OperationOutcome.
+/// </summary>
+internal static class FhirReferralDecisions
+{
+    public static RouteGroupBuilder MapFhirReferralDecisions(this RouteGroupBuilder fhir)
+    {
+        fhir.MapPost("/Task/{id}/$decide", DecideAsync).Audited("fhir.referral-decide").OpensRecords("Task", 'u');
+        return fhir;
+    }
+
+    private static async Task<IResult> DecideAsync(string id, HttpContext http, RecordAccess access, DecideReferral decide, FhirTasks tasks)
+    {
+        if (!DecideReferral.MayDecide(http.HubPrincipal()))
+        {
+            return FhirResults.Forbidden(DecideReferral.NotADeciderMessage);
+        }
+        var (parameters, problem) = await FhirBody.ReadAsync(http, "Parameters");
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var code = ResourceInput.Array(parameters, "parameter").Where(p => ResourceInput.Text(p, "name") == "decision").Select(p => ResourceInput.Text(p, "valueCode")).FirstOrDefault();
+        var decision = Enum.GetValues<ReferralDecision>().Where(d => RecordFields.CamelCase(d.ToString()) == code).Select(d => (ReferralDecision?)d).FirstOrDefault();
+        if (decision is not { } chosen)
+        {
+            return FhirResults.Unprocessable("parameter 'decision' (valueCode) is one of " +
+                string.Join(", ", Enum.GetValues<ReferralDecision>().Select(d => RecordFields.CamelCase(d.ToString()))), "Parameters.parameter");
+        }
+        if (!Guid.TryParse(id, out var guid))
+        {
+            return FhirResults.NotFound("Task", SearchParameters.Safe(id));
+        }
+        return await decide.HandleAsync(http.HubPrincipal(), guid, chosen, access, http.RequestAborted) switch
+        {
+            ReferralDecisionResult.Decided d => FhirResults.Resource(tasks.ReferralTask(d.Referral, access.Now), etag: d.Referral.Record.ETag),
+            ReferralDecisionResult.NotADecider => FhirResults.Forbidden(DecideReferral.NotADeciderMessage),
+            ReferralDecisionResult.AlreadyDecided a => FhirResults.Conflict(
+                $"this referral was already decided ({RecordFields.CamelCase(a.Earlier.ToString())}); a decision is not changed afterwards"),
+            ReferralDecisionResult.Changed => FhirResults.PreconditionFailed("the referral changed while it was being decided: read it again"),
+            _ => FhirResults.NotFound("Task", id),
+        };
+    }
+}

@@ -1,0 +1,11 @@
+namespace SharingHub.Server.Journey;
+
+/// <summary>The journey's use-case handlers, which every API (and the pages) call; one per request.</summary>
+internal static class JourneyServices
+{
+    public static IServiceCollection AddSharingHubJourney(this IServiceCollection services)
+    {
+        services.AddScoped<FrontDoor.DecideReferral>();
+        return services;
+    }
+}

@@ -1,0 +1,115 @@
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.People;
+using SharingHub.Core.Records;
+using SharingHub.Core.Time;
+using SharingHub.Data.Linkage;
+using SharingHub.Data.Storage;
+
+namespace SharingHub.Server.Writing;
+
+/// <summary>Why a save did not happen: the record changed meanwhile, or a concurrent write took the same unique value.</summary>
+internal enum SaveConflict
+{
+    Stale,
+    Duplicate,
+}
+
+/// <summary>
+/// What every write of an agency's own records does, whichever API it arrives through (FHIR or OData): new records are
+/// stamped, sealed and indexed before they reach the context, references and ownership are checked against what is stored
+/// and staged, and the unit of work is saved once, so a transaction is all or nothing.
+/// </summary>
+internal sealed class RecordWriter(PersonSealer people, IFieldCipher cipher, TimeProvider clock, PersonLinker linker)
+{
+    public const string StaleMessage = "the record changed while this request was being made: read it again and reapply your change";
+    public const string ConflictMessage = "the write conflicts with a record stored at the same time (for example the same source reference); nothing was saved";
+
+    /// <summary>
+    /// Saves everything staged, in one transaction (FHIR and OData writes both come here); a concurrent
+    /// change or duplicate reference is a conflict, not an error, answered in each API's own format.
+    /// </summary>
+    public async Task<SaveConflict?> SaveChangesAsync(HubDbContext db, CancellationToken ct)
+    {
+        try
+        {
+            var peopleChanged = db.ChangeTracker.Entries<Person>().Any(e => e.State is EntityState.Added or EntityState.Modified);
+            await db.SaveChangesAsync(ct);
+            if (peopleChanged)
+            {
+                // A new or changed person may link to (or away from) others: read-time linkage starts afresh.
+                linker.Forget();
+            }
+            return null;
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return SaveConflict.Stale;
+        }
+        catch (DbUpdateException)
+        {
+            return SaveConflict.Duplicate;
+        }
+    }
+
+    /// <summary>A new event of the agency's, sealed, from a checked draft (FHIR and OData writes both come here).</summary>
+    public ChronologyEvent NewEvent(string agency, EventDraft draft, IEnumerable<Guid> subjects)
+    {
+        var ev = Stamp(new ChronologyEvent
+        {
+            Id = Guid.NewGuid(), OwningAgency = agency, DataClass = draft.DataClass, OccurredAt = draft.OccurredAt, Category = draft.Category,
+            Significance = draft.Significance, SourceReference = draft.SourceReference,
+        });
+        ev.Subjects = subjects.Distinct().Select(s => new EventSubject { EventId = ev.Id, PersonId = s }).ToList();
+        Reseal(ev, draft.Summary, draft.Detail);
+        return ev;
+    }
+
+    /// <summary>Seals an event's summary and detail (on creation, and when an update changes them).</summary>
+    public void Reseal(ChronologyEvent ev, string summary, string? detail)
+    {
+        ev.Summary = cipher.Encrypt(summary, SensitiveFields.For(ev, nameof(ChronologyEvent.Summary)));
+        ev.Detail = detail is null ? null : cipher.Encrypt(detail, SensitiveFields.For(ev, nameof(ChronologyEvent.Detail)));
+    }
+
+    /// <summary>A new person of the agency's, sealed and indexed.</summary>
+    public Person NewPerson(string agency, PersonDetails details, Guid? id = null)
+    {
+        var person = Stamp(new Person { Id = id ?? Guid.NewGuid(), OwningAgency = agency, DataClass = "person.demographics" });
+        people.Seal(person, details);
+        return person;
+    }
+
+    /// <summary>Whether the agency already has an event with this case-system reference (stored, or staged in this unit of work).</summary>
+    public static async Task<bool> HasReferenceAsync(HubDbContext db, string agency, string reference, CancellationToken ct) =>
+        db.Events.Local.Any(e => e.OwningAgency == agency && e.SourceReference == reference)
+        || await db.Events.AnyAsync(e => e.OwningAgency == agency && e.SourceReference == reference, ct);
+
+    /// <summary>Whether the person is the agency's own record (stored, or staged in this unit of work): events and referrals name the writer's own records.</summary>
+    public static async Task<bool> OwnsPersonAsync(HubDbContext db, string agency, Guid person, CancellationToken ct) =>
+        db.People.Local.Any(p => p.Id == person && p.OwningAgency == agency) || await db.People.AnyAsync(p => p.Id == person && p.OwningAgency == agency, ct);
+
+    /// <summary>Which of these source references the agency already has, in one query for a whole transaction.</summary>
+    public static async Task<IReadOnlySet<string>> StoredReferencesAsync(HubDbContext db, string agency, IReadOnlyCollection<string> references, CancellationToken ct) =>
+        references.Count == 0 ? new HashSet<string>()
+            : (await db.Events.AsNoTracking().Where(e => e.OwningAgency == agency && references.Contains(e.SourceReference!)).Select(e => e.SourceReference!).ToListAsync(ct))
+                .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>A new record's first version, created and updated now.</summary>
+    public T Stamp<T>(T record)
+        where T : Record
+    {
+        var now = clock.UtcNowForStorage();
+        record.CreatedAt = now;
+        record.UpdatedAt = now;
+        record.Version = 1;
+        return record;
+    }
+
+    public static bool TryVersion(string etag, out long version)
+    {
+        var text = etag.Trim();
+        text = text.StartsWith("W/", StringComparison.Ordinal) ? text[2..] : text;
+        return long.TryParse(text.Trim('"'), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out version);
+    }
+}

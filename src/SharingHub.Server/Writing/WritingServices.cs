@@ -1,0 +1,13 @@
+namespace SharingHub.Server.Writing;
+
+/// <summary>Writing an agency's own records, shared by every API that writes them.</summary>
+internal static class WritingServices
+{
+    public static IServiceCollection AddSharingHubWriting(this IServiceCollection services)
+    {
+        services.AddSingleton(sp => new Core.People.PersonSealer(
+            sp.GetRequiredService<Core.Crypto.IFieldCipher>(), sp.GetRequiredService<Core.Crypto.IBlindIndexer>()));
+        services.AddSingleton<RecordWriter>();
+        return services;
+    }
+}
