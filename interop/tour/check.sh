@@ -88,6 +88,27 @@ answer=$(curl -s -X POST -H "Authorization: Bearer $TOKEN" -H "X-Enquiry-Id: $EN
     {\"name\": \"reason\", \"valueUri\": \"https://www.legislation.gov.uk/ukpga/1989/41/section/47\"}]}")
 [ "$(echo "$answer" | json 'd["resourceType"]')" = Parameters ] || fail "the person-info-query did not answer Parameters: $answer"
 
+# Refer a child to the Integrated Front Door: an agency refers the child as it records them (here health: the
+# first demo child is not known to police); the front door lists its worklist, reads the child's records for that
+# referral (and without naming one is refused), and decides
+REFERRED_RECORD=$(echo "$found" | json '[e["resource"]["id"] for e in d.get("entry",[]) if any(t["code"]=="health" for t in e["resource"]["meta"]["tag"])][0]')
+REFERRER=$(token demo-health-practitioner)
+referred=$(curl -s -D - -o /dev/null -X POST -H "Authorization: Bearer $REFERRER" -H "Content-Type: application/fhir+json" "$BASE/fhir/Task" -d '{"resourceType":"Task",
+  "status":"requested","intent":"order","code":{"coding":[{"system":"urn:sharinghub:task","code":"referral"}]},
+  "for":{"reference":"Patient/'"$REFERRED_RECORD"'"},"description":"Child disclosed being hit at home"}')
+ID=$(echo "$referred" | tr -d '\r' | sed -n 's|^[Ll]ocation: .*/Task/\([^/]*\)/.*|\1|p')
+[ -n "$ID" ] || fail "the referral was not created: $referred"
+FRONT=$(token demo-la-front-door)
+curl -s -H "Authorization: Bearer $FRONT" -H "X-Purpose-Of-Use: front-door-triage" "$BASE/fhir/Task?_id=$ID&code=referral&status=requested" \
+  | json "any(e['resource']['id']=='$ID' for e in d.get('entry',[]))" | grep -q True || fail "the front door's worklist does not list the referral"
+triaged=$(curl -s -H "Authorization: Bearer $FRONT" -H "X-Purpose-Of-Use: front-door-triage" -H "X-Referral-Id: $ID" "$BASE/fhir/Patient/$REFERRED_RECORD/\$chronology")
+[ "$(echo "$triaged" | json 'd["resourceType"]')" = Bundle ] || fail "the front door could not read the referred child's chronology: $triaged"
+browse=$(curl -s -w ' %{http_code}' -H "Authorization: Bearer $FRONT" -H "X-Purpose-Of-Use: front-door-triage" "$BASE/odata/People")
+case "$browse" in *X-Referral-Id*400) ;; *) fail "the front door listed people without naming a referral: ${browse:0:200}";; esac
+status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $FRONT" -H "X-Purpose-Of-Use: front-door-triage" -H "Content-Type: application/fhir+json" \
+    "$BASE/fhir/Task/$ID/\$decide" -d '{"resourceType":"Parameters","parameter":[{"name":"decision","valueCode":"section47Enquiry"}]}')
+[ "$status" = 200 ] || fail "deciding the referral answered $status"
+
 # Run a section 47 enquiry: its members, each with the id that removing them takes
 enquiry=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Purpose-Of-Use: s47-enquiry" -H "X-Enquiry-Id: $ENQUIRY" "$BASE/enquiries/$ENQUIRY")
 echo "$enquiry" | json 'all("id" in m for m in d["members"]) and d["lead"]=="demo-la-lcpp"' | grep -q True || fail "the enquiry does not list its members with ids"
@@ -107,4 +128,4 @@ dotnet src/SharingHub.Cli/bin/Release/net10.0/sharinghub.dll audit verify \
     --connection "Data Source=$data/hub.db" --key-ring "$data/keyring.json" --public-key "$data/audit-key.json" "${kept[@]}" \
     | grep -q '^intact' || fail "audit verify did not find the log intact"
 
-echo "ok: the README tour ran as written against a demo hub ($BASE): health, tokens, chronology, what each member sees, search, OData, IG audit, MAIS, enquiry, OpenAPI, audit verify"
+echo "ok: the README tour ran as written against a demo hub ($BASE): health, tokens, chronology, what each member sees, search, OData, IG audit, MAIS, front-door referral, enquiry, OpenAPI, audit verify"

@@ -34,6 +34,15 @@ public sealed record EnquiryFacts(Guid Id, string Reference, DateTimeOffset? Acc
     }
 }
 
+/// <summary>
+/// The contact or referral a front-door request names: its people (the child as every agency records them, and their
+/// household) and until when it opens their records (undecided, or decided and within the purpose's grace period).
+/// </summary>
+public sealed record ReferralFacts(Guid Id, DateTimeOffset? AccessEndsAt, IReadOnlySet<Guid> SubjectIds)
+{
+    public bool IsOpenAt(DateTimeOffset now) => AccessEndsAt is null || now < AccessEndsAt;
+}
+
 /// <summary>A field of the resource, with its own data class where it differs from the record's (an address, a referrer's identity).</summary>
 public sealed record FieldFacts(string Name, string? DataClass = null);
 
@@ -86,4 +95,8 @@ public sealed record AccessRequest(
     ResourceFacts Resource,
     IReadOnlyList<ConsentFacts> Consents,
     string? OverrideJustification = null,
-    bool PersonInfoQuery = false);
+    bool PersonInfoQuery = false)
+{
+    /// <summary>The referral a referral-bound purpose (front-door triage) is used for.</summary>
+    public ReferralFacts? Referral { get; init; }
+}

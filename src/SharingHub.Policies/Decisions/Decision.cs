@@ -30,5 +30,9 @@ public sealed record Decision(
     public static Decision Deny(string policyVersion, IReadOnlyList<string> ruleIds, IReadOnlyList<string> reasons) =>
         new(DecisionEffect.Deny, EmptySet, EmptySet, ruleIds, reasons, null, null, null, false, false, policyVersion);
 
+    /// <summary>An action permitted (no record, so no fields): the action names itself as the rule that decided.</summary>
+    public static Decision PermitAction(string policyVersion, string action) =>
+        new(DecisionEffect.Permit, EmptySet, EmptySet, [action], [], null, null, null, false, false, policyVersion);
+
     private static readonly IReadOnlySet<string> EmptySet = new HashSet<string>();
 }

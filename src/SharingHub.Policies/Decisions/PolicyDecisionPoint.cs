@@ -97,6 +97,31 @@ public sealed class PolicyDecisionPoint
                 || _rulesByPurpose[purpose].Any(r => r.Effect == RuleEffect.Permit && r.Conditions.ConsentInForce && RequesterMatches(r, principal)));
     }
 
+    /// <summary>
+    /// Whether the principal may take an action (open an enquiry, decide a referral, write records...), from actions.yaml:
+    /// a permit names the action as its rule; a deny says why. Default deny: an action the policy does not define is refused.
+    /// </summary>
+    public Decision MayTake(Principal principal, string action)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        var version = _policy.Version;
+        if (!_policy.Actions.TryGetValue(action, out var rule))
+        {
+            return Decision.Deny(version, [], [$"'{action}' is not an action in the policy"]);
+        }
+        if (rule.PeopleOnly && !principal.IsPerson)
+        {
+            return Decision.Deny(version, [action], [$"{action} is taken by people, not by partner systems"]);
+        }
+        if (!rule.AnyAgency && !rule.Agencies.Contains(principal.Agency))
+        {
+            return Decision.Deny(version, [action], [$"{action} is not taken by agency '{principal.Agency}'"]);
+        }
+        return rule.Roles.Overlaps(principal.Roles)
+            ? Decision.PermitAction(version, action)
+            : Decision.Deny(version, [action], [$"{action} needs one of the roles {string.Join(", ", rule.Roles.Order(StringComparer.Ordinal))}"]);
+    }
+
     public Decision Decide(AccessRequest request, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -114,6 +139,10 @@ public sealed class PolicyDecisionPoint
         if (purpose.RequiresEnquiry && request.Enquiry is null && !request.PersonInfoQuery)
         {
             return Decision.Deny(version, [], [$"purpose '{purpose.Code}' is only used within a section 47 enquiry, and the request names none"]);
+        }
+        if (!request.PersonInfoQuery && OutsideCase(purpose, request, now) is { } outside)
+        {
+            return Decision.Deny(version, [], [outside]);
         }
         var isOverride = request.OverrideJustification is not null;
         if (isOverride && !purpose.OverrideAllowed)
@@ -285,6 +314,45 @@ public sealed class PolicyDecisionPoint
         return relevant.FirstOrDefault() is { } consent
             ? ($"consent {consent.Id} in force", null)
             : (null, $"no consent in force covers sharing '{dataClass}' with '{agency}' for '{purpose.Code}'");
+    }
+
+    /// <summary>
+    /// Every purpose bound to a case is held to it before any rule, whichever agency owns the record (the requester's
+    /// own included): a referral-bound purpose reads only the people of the open referral it names (referrals themselves
+    /// are the front door's worklist); an enquiry-bound purpose reads only the enquiry's subjects, by its current members,
+    /// while it is open. An agency asked for information by an enquiry sees what it was asked without being a member.
+    /// </summary>
+    private static readonly string ReferralType = RecordFacts.TypeName(typeof(Core.Records.Referral));
+
+    private static string? OutsideCase(Purpose purpose, AccessRequest request, DateTimeOffset now)
+    {
+        var resource = request.Resource;
+        if (purpose.RequiresReferral && resource.ResourceType != ReferralType)
+        {
+            return request.Referral switch
+            {
+                null => $"purpose '{purpose.Code}' is used for a contact or referral, and the request names none",
+                { } r when !r.IsOpenAt(now) => $"referral {r.Id} was decided and its {purpose.ReferralGraceHours}-hour grace period has ended",
+                { } r when !r.SubjectIds.Overlaps(resource.SubjectIds) => $"the record is not about a person named in referral {r.Id} or their household",
+                _ => null,
+            };
+        }
+        if (purpose.RequiresEnquiry && request.Enquiry is { } enquiry && resource.AddressedTo != request.Principal.Agency)
+        {
+            if (!enquiry.IsOpenAt(now))
+            {
+                return $"enquiry {enquiry.Reference} is closed";
+            }
+            if (!enquiry.HasMember(request.Principal, now))
+            {
+                return $"the requester is not a current member of enquiry {enquiry.Reference}";
+            }
+            if (!enquiry.SubjectIds.Overlaps(resource.SubjectIds))
+            {
+                return $"the record is not about a subject of enquiry {enquiry.Reference}";
+            }
+        }
+        return null;
     }
 
     private static bool RequesterMatches(Rule rule, Principal principal) =>

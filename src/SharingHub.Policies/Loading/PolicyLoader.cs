@@ -73,6 +73,11 @@ public static class PolicyLoader
             doc.RejectUnknownKeys();
         }
         RuleChecks.CheckAcrossRules(rules, errors);
+
+        var actionsFile = Path.Combine(Path.GetFileName(root), "actions.yaml");
+        var actionDoc = YamlMap.Parse(Read("actions.yaml"), actionsFile, errors);
+        var actions = actionDoc is null ? [] : ReadActions(actionDoc, vocabulary);
+        actionDoc?.RejectUnknownKeys();
         errors.ThrowIfAny();
 
         return new PolicySet(
@@ -81,7 +86,36 @@ public static class PolicyLoader
             purposes.ToFrozenDictionary(p => p.Code, StringComparer.Ordinal),
             classes.ToFrozenDictionary(c => c.Code, StringComparer.Ordinal),
             rules,
-            Version(texts));
+            Version(texts)) { Actions = actions.ToFrozenDictionary(a => a.Code, StringComparer.Ordinal) };
+    }
+
+    private static List<ActionRule> ReadActions(YamlMap doc, Vocabulary vocabulary)
+    {
+        var actions = new List<ActionRule>();
+        foreach (var entry in doc.Maps("actions"))
+        {
+            var code = entry.String("code");
+            var description = entry.String("description");
+            var agencies = RuleReader.Check(entry.Words("agencies"), vocabulary.Agencies.Select(a => a.Code), "agency", entry);
+            var roles = RuleReader.Check(entry.Words("roles"), vocabulary.Roles.Select(r => r.Code), "role", entry, allowAny: false);
+            var peopleOnly = entry.Bool("people-only", false);
+            entry.RejectUnknownKeys();
+            if (code is null || description is null || agencies is null || roles is null)
+            {
+                continue;
+            }
+            if (actions.Any(a => a.Code == code))
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("code"), $"action '{code}' is defined twice");
+                continue;
+            }
+            if (peopleOnly && roles.Contains("system"))
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("people-only"), $"action '{code}' is for people only, yet names the role 'system'");
+            }
+            actions.Add(new ActionRule(code, description, agencies, roles, peopleOnly, new SourceLocation(entry.File, entry.Line)));
+        }
+        return actions;
     }
 
     private static List<Agency> ReadAgencies(YamlMap doc)
@@ -162,6 +196,8 @@ public static class PolicyLoader
                 var other => Report(entry, "consent", $"consent must be required, not-required or not-sought, not '{other}'", ConsentRule.Required),
             };
             var requiresEnquiry = entry.Bool("requires-enquiry", false);
+            var requiresReferral = entry.Bool("requires-referral", false);
+            var graceText = entry.String("referral-grace-hours", required: false);
             var overrideAllowed = entry.Bool("override-allowed", false);
             var reasonText = entry.String("mais-reason");
             entry.RejectUnknownKeys();
@@ -174,6 +210,16 @@ public static class PolicyLoader
                 entry.Errors.Add(entry.File, entry.LineOf("mais-reason"), $"mais-reason must be an absolute https URI, not '{reasonText}'");
                 continue;
             }
+            var grace = 0;
+            if (graceText is not null && (!requiresReferral || !int.TryParse(graceText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out grace) || grace > 24 * 30))
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("referral-grace-hours"),
+                    $"referral-grace-hours is 0 to 720 hours, for a purpose that requires a referral, not '{graceText}'");
+            }
+            if (requiresReferral && requiresEnquiry)
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("requires-referral"), $"purpose '{code}' is bound to one case: a referral or an enquiry, not both");
+            }
             if (overrideAllowed && consent != ConsentRule.Required)
             {
                 entry.Errors.Add(entry.File, entry.LineOf("override-allowed"),
@@ -185,7 +231,7 @@ public static class PolicyLoader
                 continue;
             }
             purposes.Add(new Purpose(code, title, description, gdpr, lawEnforcement, consent, requiresEnquiry, overrideAllowed, reason,
-                new SourceLocation(entry.File, entry.Line)));
+                new SourceLocation(entry.File, entry.Line)) { RequiresReferral = requiresReferral, ReferralGraceHours = grace });
         }
         return purposes;
     }

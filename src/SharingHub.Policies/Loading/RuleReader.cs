@@ -75,7 +75,7 @@ internal static class RuleReader
         return rule;
     }
 
-    private static FrozenSet<string>? Check(IReadOnlyList<(string Value, int Line)> words, IEnumerable<string> known, string what, YamlMap entry, bool allowAny = true)
+    internal static FrozenSet<string>? Check(IReadOnlyList<(string Value, int Line)> words, IEnumerable<string> known, string what, YamlMap entry, bool allowAny = true)
     {
         var knownSet = known.ToHashSet(StringComparer.Ordinal);
         var ok = true;

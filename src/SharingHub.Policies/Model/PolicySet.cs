@@ -55,6 +55,12 @@ public sealed record Purpose(
     Uri MaisReason,
     SourceLocation Location)
 {
+    /// <summary>The purpose is used for one contact or referral, named with the request (the front door's triage).</summary>
+    public bool RequiresReferral { get; init; }
+
+    /// <summary>How long after a referral is decided its case still opens its people's records (a referral-bound purpose).</summary>
+    public int ReferralGraceHours { get; init; }
+
     public string LawfulBasisFor(Regime regime) => regime == Regime.LawEnforcement ? LawEnforcementBasis : UkGdprBasis;
 }
 
@@ -117,4 +123,18 @@ public sealed record PolicySet(
     FrozenDictionary<string, Purpose> Purposes,
     FrozenDictionary<string, DataClass> DataClasses,
     IReadOnlyList<Rule> Rules,
-    string Version);
+    string Version)
+{
+    /// <summary>What people and systems may do besides reading records (open an enquiry, decide a referral, write), from actions.yaml.</summary>
+    public FrozenDictionary<string, ActionRule> Actions { get; init; } = FrozenDictionary<string, ActionRule>.Empty;
+}
+
+/// <summary>
+/// Who may take an action: agencies (or any) and roles, and whether only people (never a partner system) may. Facts
+/// about the case itself (being the enquiry's lead, a request being addressed to your agency) are checked where the
+/// action is taken; who may take it at all is here, where IG officers read it and the policy tests test it.
+/// </summary>
+public sealed record ActionRule(string Code, string Description, IReadOnlySet<string> Agencies, IReadOnlySet<string> Roles, bool PeopleOnly, SourceLocation Location)
+{
+    public bool AnyAgency => Agencies.Contains(Rule.Any);
+}

@@ -11,6 +11,36 @@ internal static class PolicyTestReader
     private static readonly Guid OtherPerson = Guid.Parse("00000000-0000-4000-8000-000000000002");
     private static readonly Guid RecordId = Guid.Parse("00000000-0000-4000-8000-0000000000aa");
     private static readonly Guid EnquiryId = Guid.Parse("00000000-0000-4000-8000-0000000000e1");
+    private static readonly Guid ReferralId = Guid.Parse("00000000-0000-4000-8000-0000000000f1");
+
+    /// <summary>A test of an action (<c>action: enquiry.open</c>): who may take it, not what a record shows.</summary>
+    private static PolicyTestCase? ReadAction(YamlMap test, string? name, SourceLocation location, string? agency,
+        IReadOnlyList<(string Value, int Line)> roles, string user, string? client, string action, PolicySet policy)
+    {
+        var expect = test.Map("expect");
+        var decisionText = expect?.String("decision");
+        var because = expect?.String("because", required: false);
+        expect?.RejectUnknownKeys();
+        test.RejectUnknownKeys();
+        if (!policy.Actions.ContainsKey(action))
+        {
+            test.Errors.Add(test.File, test.LineOf("action"), $"unknown action '{action}'");
+        }
+        if (decisionText is not null and not ("permit" or "deny"))
+        {
+            test.Errors.Add(test.File, test.LineOf("expect"), $"expected decision must be permit or deny, not '{decisionText}'");
+        }
+        if (name is null || agency is null || decisionText is null || roles.Count == 0)
+        {
+            return null;
+        }
+        var principal = new Principal(agency, user, roles.Select(x => x.Value).ToHashSet(StringComparer.Ordinal), client);
+        var nothing = new ResourceFacts("action", RecordId, agency, "action", new HashSet<Guid>(), null, []);
+        return new PolicyTestCase(name, location, principal, "", null, nothing, [], null, decisionText == "permit", null, [], because, null, null, null)
+        {
+            Action = action,
+        };
+    }
 
     public static PolicyTestCase? Read(YamlMap test, PolicySet policy, bool questionOnly = false)
     {
@@ -22,7 +52,13 @@ internal static class PolicyTestReader
         var agency = requester?.String("agency");
         var roles = requester?.Words("roles") ?? [];
         var user = requester?.String("user", required: false) ?? $"{agency}-user";
+        var client = requester?.String("client", required: false);
         requester?.RejectUnknownKeys();
+
+        if (test.String("action", required: false) is { } action)
+        {
+            return ReadAction(test, name, location, agency, roles, user, client, action, policy);
+        }
 
         var purpose = test.String("purpose");
         var now = PolicyTestRunner.Now;
@@ -37,6 +73,15 @@ internal static class PolicyTestReader
             enquiry = new EnquiryFacts(EnquiryId, "S47-TEST-0001", open ? null : now.AddDays(-1),
                 new HashSet<Guid> { aboutSubject ? Subject : OtherPerson },
                 member && agency is not null ? [new EnquiryMemberFacts(agency, user, now.AddDays(-10), null)] : []);
+        }
+
+        ReferralFacts? referral = null;
+        if (test.Map("referral", required: false) is { } named)
+        {
+            var open = named.Bool("open", true);
+            var aboutSubject = named.Bool("about-subject", true);
+            named.RejectUnknownKeys();
+            referral = new ReferralFacts(ReferralId, open ? null : now.AddHours(-1), new HashSet<Guid> { aboutSubject ? Subject : OtherPerson });
         }
 
         var record = test.Map("record");
@@ -101,6 +146,6 @@ internal static class PolicyTestReader
         var resource = new ResourceFacts(type, RecordId, owner, dataClass, new HashSet<Guid> { Subject }, now.AddDays(-daysAgo), fields) { AddressedTo = addressedTo };
         var principal = new Principal(agency, user, roles.Select(x => x.Value).ToHashSet(StringComparer.Ordinal));
         return new PolicyTestCase(name, location, principal, purpose, enquiry, resource, consents, overrideText,
-            decisionText == "permit", expectFields, expectRules, because, review, notify, notifyHours, personInfoQuery);
+            decisionText == "permit", expectFields, expectRules, because, review, notify, notifyHours, personInfoQuery) { Referral = referral };
     }
 }

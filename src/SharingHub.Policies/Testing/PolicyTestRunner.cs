@@ -24,7 +24,7 @@ public static class PolicyTestRunner
 
     public static PolicyTestResult Run(PolicyDecisionPoint pdp, PolicyTestCase test)
     {
-        var decision = pdp.Decide(test.ToRequest(), Now);
+        var decision = test.Action is { } action ? pdp.MayTake(test.Requester, action) : pdp.Decide(test.ToRequest(), Now);
         var failure = Check(test, decision);
         return new PolicyTestResult(test.Name, test.Location.ToString(), failure is null, failure, decision);
     }
@@ -85,7 +85,13 @@ public sealed record PolicyTestCase(
     int? ExpectNotifyDelayHours,
     bool PersonInfoQuery = false)
 {
-    public AccessRequest ToRequest() => new(Requester, Purpose, Enquiry, Record, Consents, Override, PersonInfoQuery);
+    /// <summary>The action an action test asks about (<c>action: enquiry.open</c>), or null for a record decision.</summary>
+    public string? Action { get; init; }
+
+    /// <summary>The referral a front-door test names (<c>referral: { open, about-subject }</c>), or null.</summary>
+    public ReferralFacts? Referral { get; init; }
+
+    public AccessRequest ToRequest() => new(Requester, Purpose, Enquiry, Record, Consents, Override, PersonInfoQuery) { Referral = Referral };
 
     public static IReadOnlyList<PolicyTestCase> LoadAll(string directory, PolicySet policy)
     {

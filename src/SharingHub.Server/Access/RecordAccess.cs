@@ -26,6 +26,9 @@ internal sealed class RecordAccess(
     IOptions<AccessOptions> options)
 {
     private Enquiry? _enquiry;
+    private Referral? _referral;
+    private Guid? _enquiryId;
+    private HashSet<Guid> _referralPeople = [];
     private LinkedPeople _links = new([], []);
     private List<ConsentFacts> _consents = [];
     private readonly List<Consent> _consentRows = [];
@@ -35,6 +38,9 @@ internal sealed class RecordAccess(
     public Principal Principal { get; private set; } = null!;
     public string Purpose { get; private set; } = "";
     public EnquiryFacts? Enquiry { get; private set; }
+
+    /// <summary>The contact or referral a referral-bound purpose (front-door triage) is used for, as the policy sees it.</summary>
+    public ReferralFacts? Referral { get; private set; }
     public string? OverrideJustification { get; private set; }
     public DateTimeOffset Now { get; private set; }
     public LinkedPeople Links => _links;
@@ -61,15 +67,80 @@ internal sealed class RecordAccess(
         audit.Purpose = Purpose;
         audit.EnquiryId = enquiryId;
         audit.OverrideJustification = OverrideJustification;
-        if (enquiryId is { } id)
+        var (referralId, referralText) = PurposeOfUse.ReferralOf(http);
+        var purposeRules = policy.Policy.Purposes[Purpose];
+        if (referralText is not null || (referralId is not null && !purposeRules.RequiresReferral))
         {
-            await using var db = contexts.Create();
-            _enquiry = await db.Enquiries.AsNoTracking().Include(e => e.Members).Include(e => e.Subjects)
-                .FirstOrDefaultAsync(e => e.Id == id, cancellationToken);
+            return Problem("invalid_referral", referralText ?? $"{PurposeOfUse.ReferralHeader} is named only for a purpose used for a referral (front-door-triage).");
+        }
+        await using (var db = contexts.Create())
+        {
+            _enquiryId = enquiryId;
+            if (enquiryId is { } id)
+            {
+                _enquiry = await db.Enquiries.AsNoTracking().Include(e => e.Members).Include(e => e.Subjects)
+                    .FirstOrDefaultAsync(e => e.Id == id, cancellationToken);
+            }
+            if (referralId is { } rid)
+            {
+                _referral = await db.Referrals.AsNoTracking().FirstOrDefaultAsync(r => r.Id == rid, cancellationToken);
+            }
         }
         await PrepareAsync([], cancellationToken);
+        return await CaseProblemAsync(http, purposeRules, cancellationToken);
+    }
+
+    /// <summary>
+    /// A purpose bound to a case is refused before any read when used outside it: a front-door request names an open
+    /// referral it may see (its worklist aside); a person reading for an enquiry is a current member of it, or of an
+    /// agency the enquiry has asked for information. The decision point holds every record to the same case as well.
+    /// </summary>
+    private async Task<PurposeProblem?> CaseProblemAsync(HttpContext http, Policies.Model.Purpose purpose, CancellationToken ct)
+    {
+        if (purpose.RequiresReferral)
+        {
+            if (_referral is null)
+            {
+                var listsCases = http.GetEndpoint()?.Metadata.GetMetadata<OpensRecordsAttribute>()?.ListsCases == true;
+                return http.Request.Headers.ContainsKey(PurposeOfUse.ReferralHeader)
+                    ? Problem("referral_unknown", "No referral with that id that you may triage.", StatusCodes.Status403Forbidden)
+                    : listsCases ? null
+                    : Problem("referral_required", $"The purpose '{Purpose}' is used for a contact or referral: name it in the {PurposeOfUse.ReferralHeader} header.");
+            }
+            await PrepareAsync([_referral.SubjectPersonId], ct);
+            await using var db = contexts.Create();
+            var child = _links.Of(_referral.SubjectPersonId).ToList();
+            // The case is the child and their household, as any agency records them; membership is read, not disclosed.
+            var household = await db.Households.AsNoTracking().Where(h => h.Members.Any(m => child.Contains(m.PersonId)))
+                .SelectMany(h => h.Members.Select(m => m.PersonId)).Take(200).ToListAsync(ct);
+            await PrepareAsync(household, ct);
+            _referralPeople = _links.Expand(child.Concat(household));
+            Referral = new ReferralFacts(_referral.Id, _referral.DecidedAt?.AddHours(purpose.ReferralGraceHours), _referralPeople);
+            if (!Decide(_referral).IsPermit)
+            {
+                return Problem("referral_unknown", "No referral with that id that you may triage.", StatusCodes.Status403Forbidden);
+            }
+            if (!Referral.IsOpenAt(Now))
+            {
+                return Problem("case_closed", $"The referral was decided and its {purpose.ReferralGraceHours}-hour grace period has ended: it opens no records now.",
+                    StatusCodes.Status403Forbidden);
+            }
+        }
+        if (purpose.RequiresEnquiry && Principal.IsPerson && _enquiryId is { } enquiryId && Enquiry?.HasMember(Principal, Now) != true)
+        {
+            await using var db = contexts.Create();
+            // The same words for an enquiry that does not exist and one the caller is not in: nothing says which.
+            if (!await db.InformationRequests.AnyAsync(r => r.EnquiryId == enquiryId && r.RequestedAgency == Principal.Agency, ct))
+            {
+                return Problem("not_in_case", "You are not a current member of that enquiry, and your agency has not been asked for information by it.",
+                    StatusCodes.Status403Forbidden);
+            }
+        }
         return null;
     }
+
+    private PurposeProblem Problem(string code, string description, int status = StatusCodes.Status400BadRequest) =>
+        new(code, description, policy.PurposesFor(Principal)) { Status = status };
 
     /// <summary>
     /// Links the people a request is about (and, the first time, the enquiry's subjects) and loads the
@@ -149,7 +220,7 @@ internal sealed class RecordAccess(
     private Decision Decide(ResourceFacts facts)
     {
         using var span = Core.Telemetry.HubDiagnostics.Source.StartActivity("policy.decide");
-        var decision = policy.Decide(new AccessRequest(Principal, Purpose, Enquiry, facts, _consents, OverrideJustification), Now);
+        var decision = policy.Decide(new AccessRequest(Principal, Purpose, Enquiry, facts, _consents, OverrideJustification) { Referral = Referral }, Now);
         // The decision's shape only: effect, data class and owner; never the record, its id or whom it is about.
         span?.SetTag("sharinghub.decision.effect", decision.IsPermit ? "permit" : "deny");
         span?.SetTag("sharinghub.decision.data_class", facts.DataClass);

@@ -5,7 +5,11 @@ namespace SharingHub.Server.Access;
 /// system's SMART scope for the record type (when the endpoint names one; <c>{type}</c> takes the route's type), then
 /// the purpose of use, the enquiry and any override. A refusal is answered in the endpoint's own error format.
 /// </summary>
-public sealed record OpensRecordsAttribute(string? ScopeType, char Permission);
+public sealed record OpensRecordsAttribute(string? ScopeType, char Permission)
+{
+    /// <summary>The endpoint lists or acts on the cases themselves (the front door's referrals), so a case-bound purpose needs none named.</summary>
+    public bool ListsCases { get; init; }
+}
 
 /// <summary>Opens the request's <see cref="RecordAccess"/> before the handler; runs inside the audit filter, so a refusal is audited.</summary>
 internal sealed class RecordRequestFilter : IEndpointFilter
@@ -37,7 +41,7 @@ internal static class RecordRequestEndpoints
     /// Declares that the endpoint reads records under a purpose: the scope (if any), purpose, enquiry and override
     /// are checked and the request's <see cref="RecordAccess"/> is opened before the handler. Call after <c>Audited</c>.
     /// </summary>
-    public static TBuilder OpensRecords<TBuilder>(this TBuilder builder, string? scopeType = null, char permission = 'r')
+    public static TBuilder OpensRecords<TBuilder>(this TBuilder builder, string? scopeType = null, char permission = 'r', bool listsCases = false)
         where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(new OpensRecordsAttribute(scopeType, permission)).AddEndpointFilter<TBuilder, RecordRequestFilter>();
+        builder.WithMetadata(new OpensRecordsAttribute(scopeType, permission) { ListsCases = listsCases }).AddEndpointFilter<TBuilder, RecordRequestFilter>();
 }

@@ -7,12 +7,15 @@ namespace SharingHub.Server.Audit;
 /// <summary>Why a request's purpose cannot be used; each API words it in its own error format.</summary>
 internal sealed record PurposeProblem(string Code, string Description, IReadOnlyList<Purpose> Allowed)
 {
+    /// <summary>400 for a request the caller must word differently; 403 for a purpose used outside its case.</summary>
+    public int Status { get; init; } = StatusCodes.Status400BadRequest;
+
     /// <summary>What is wrong and what the caller may name instead: the one wording every API answers with.</summary>
     public string Message => $"{Description} Purposes you may use: {(Allowed.Count == 0 ? "none" : string.Join(", ", Allowed.Select(p => p.Code)))}.";
 
     /// <summary>The refusal in the API's own format: a FHIR OperationOutcome, an OData error, or problem JSON with the code.</summary>
     public IResult Refusal(HttpContext http) =>
-        Hosting.ApiErrors.For(http, new Hosting.ApiError(StatusCodes.Status400BadRequest, Code, "Purpose of use", Message));
+        Hosting.ApiErrors.For(http, new Hosting.ApiError(Status, Code, "Purpose of use", Message));
 }
 
 /// <summary>
@@ -25,6 +28,16 @@ internal static class PurposeOfUse
     public const string PurposeHeader = "X-Purpose-Of-Use";
     public const string EnquiryHeader = "X-Enquiry-Id";
     public const string OverrideHeader = "X-Override-Justification";
+    public const string ReferralHeader = "X-Referral-Id";
+
+    /// <summary>The contact or referral a front-door request names (<c>X-Referral-Id</c>), or why the header is not one.</summary>
+    public static (Guid? Referral, string? Problem) ReferralOf(HttpContext http)
+    {
+        var text = http.Request.Headers[ReferralHeader].ToString();
+        return text.Length == 0 ? (null, null)
+            : Guid.TryParse(text, out var id) ? (id, null)
+            : (null, $"{ReferralHeader} must be a referral id (a UUID).");
+    }
 
     public static (string? Purpose, Guid? Enquiry, PurposeProblem? Problem) Parse(HttpContext http, PolicyDecisionPoint policy)
     {

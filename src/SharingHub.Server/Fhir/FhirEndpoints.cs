@@ -36,9 +36,9 @@ internal static class FhirEndpoints
         fhir.MapFhirProvenance();
         fhir.MapFhirReferralDecisions();
         fhir.MapGet("/Task/{id}", (string id, HttpContext http, RecordAccess access, FhirTasks tasks) => tasks.ReadAsync(http, access, id))
-            .Audited("fhir.read").OpensRecords("Task", 'r');
+            .Audited("fhir.read").OpensRecords("Task", 'r', listsCases: true);
         fhir.MapGet("/Task", (HttpContext http, RecordAccess access, FhirTasks tasks) => tasks.SearchAsync(http, access))
-            .Audited("fhir.search").OpensRecords("Task", 's');
+            .Audited("fhir.search").OpensRecords("Task", 's', listsCases: true);
         fhir.MapGet("/Patient/{id}/$chronology", (string id, HttpContext http, RecordAccess access, Chronology chronology) =>
             chronology.ReadAsync(http, access, id)).Audited("fhir.chronology").OpensRecords(FhirTypes.Patient, 'r');
         fhir.MapGet("/{type}/{id}", ReadAsync).Audited("fhir.read").ServedType().OpensRecords(RecordRequestFilter.RouteType, 'r');

@@ -16,7 +16,7 @@ internal static class FhirReferralDecisions
 {
     public static RouteGroupBuilder MapFhirReferralDecisions(this RouteGroupBuilder fhir)
     {
-        fhir.MapPost("/Task/{id}/$decide", DecideAsync).Audited("fhir.referral-decide").OpensRecords("Task", 'u');
+        fhir.MapPost("/Task/{id}/$decide", DecideAsync).Audited("fhir.referral-decide").OpensRecords("Task", 'u', listsCases: true);
         return fhir;
     }
 

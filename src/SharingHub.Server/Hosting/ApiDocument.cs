@@ -69,6 +69,12 @@ internal static class ApiDocument
                         Description = "The enquiry, required with an enquiry purpose (s47-enquiry, strategy-meeting).",
                         Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid" },
                     });
+                    operation.Parameters.Add(new OpenApiParameter
+                    {
+                        Name = Audit.PurposeOfUse.ReferralHeader, In = ParameterLocation.Header,
+                        Description = "The contact or referral, required with a referral purpose (front-door-triage): only its people and household are read.",
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid" },
+                    });
                 }
                 return Task.CompletedTask;
             });

@@ -32,6 +32,10 @@ internal sealed class ODataAuditReader(
         {
             throw new ODataRefusal(403, ODataErrors.Forbidden, "the access token's scopes do not cover reading the audit log");
         }
+        if (PurposeOfUse.Parse(http, policy).Problem is { } problem)
+        {
+            throw ODataQueryShape.PurposeRefusal(problem);
+        }
         if (AuditAccess.Authorise(http, policy, audit, clock) is { } refusal)
         {
             throw refusal is IStatusCodeHttpResult { StatusCode: 403 }

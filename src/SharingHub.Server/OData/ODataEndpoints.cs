@@ -47,6 +47,9 @@ internal static class ODataEndpoints
         odata.MapGet("/", (HttpContext http, ODataModel model) => ODataPayload.ServiceDocumentAsync(model.Model, ServiceRoot(http))).AllowAnonymous();
         odata.MapGet("/$metadata", (HttpContext http, ODataModel model) => Metadata(http, model)).AllowAnonymous();
         odata.MapGet("/{**path}", (HttpContext http, RecordAccess access, ODataReader reader) => reader.GetAsync(http, access)).Audited("odata.query").OpensRecords();
+        // The audit log is read for an IG review (its own purpose and check), not through a case: it opens no records.
+        odata.MapGet("/" + ODataModel.AuditEntries, (HttpContext http, ODataReader reader) => reader.GetAsync(http, null)).Audited("odata.query");
+        odata.MapGet("/" + ODataModel.AuditEntries + "/{**rest}", (HttpContext http, ODataReader reader) => reader.GetAsync(http, null)).Audited("odata.query");
         odata.MapPost("/{set}", (string set, HttpContext http, ODataWrites writer) => writer.CreateAsync(http, set)).Audited("odata.create");
         odata.MapMethods("/{entity}", [HttpMethods.Patch], (string entity, HttpContext http, ODataWrites writer) => writer.UpdateAsync(http, entity)).Audited("odata.update");
         return app;

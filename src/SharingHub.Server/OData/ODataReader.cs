@@ -34,7 +34,11 @@ internal sealed class ODataReader(
     private const int MaxQueryLength = 4_096;
     private static readonly string[] QueryOptions = ["$filter", "$orderby", "$select", "$expand", "$top", "$skip", "$skiptoken", "$count", "$format"];
 
-    public async Task<IResult> GetAsync(HttpContext http, RecordAccess access)
+    /// <summary>
+    /// Answers an OData GET. Record sets are read under the request's opened access; the audit log (its own route, which
+    /// opens no records) passes none, and a record set reached without one is refused.
+    /// </summary>
+    public async Task<IResult> GetAsync(HttpContext http, RecordAccess? access)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         deadline.CancelAfter(TimeSpan.FromSeconds(options.Value.TimeoutSeconds));
@@ -60,7 +64,7 @@ internal sealed class ODataReader(
         }
     }
 
-    private async Task<IResult> GetCoreAsync(HttpContext http, RecordAccess access, CancellationToken ct)
+    private async Task<IResult> GetCoreAsync(HttpContext http, RecordAccess? access, CancellationToken ct)
     {
         var query = http.Request.Query;
         if (query.ContainsKey("$search"))
@@ -95,6 +99,7 @@ internal sealed class ODataReader(
             AuditSet auditSet => await auditReader.ReadAsync(auditSet, request, ct),
             // Only the append-only audit log pages by $skiptoken; records page by $skip through their next links.
             _ when http.Request.Query.ContainsKey("$skiptoken") => throw ODataRefusal.NotSupported("$skiptoken pages AuditEntries; other sets page with $skip"),
+            _ when access is null => throw ODataRefusal.NotSupported("this route reads the audit log only"),
             _ => await set.ReadAsync(this, request, access, ct),
         };
     }

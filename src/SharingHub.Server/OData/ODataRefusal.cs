@@ -19,7 +19,13 @@ internal sealed class ODataRefusal(int status, string code, string message, stri
 internal static class ODataErrors
 {
     /// <summary>The OData code of one of the hub's own refusal codes (a purpose refusal: purpose_required, enquiry_required ...).</summary>
-    public static string ForHubCode(string code) => code == "enquiry_required" ? EnquiryRequired : PurposeRequired;
+    public static string ForHubCode(string code) => code switch
+    {
+        "enquiry_required" => EnquiryRequired,
+        "referral_required" or "invalid_referral" => ReferralRequired,
+        "not_in_case" or "referral_unknown" or "case_closed" => OutsideCase,
+        _ => PurposeRequired,
+    };
 
     public const string InvalidQuery = "InvalidQuery";
     public const string NotSupported = "NotSupported";
@@ -31,6 +37,8 @@ internal static class ODataErrors
     public const string TopTooLarge = "TopTooLarge";
     public const string PurposeRequired = "PurposeRequired";
     public const string EnquiryRequired = "EnquiryRequired";
+    public const string ReferralRequired = "ReferralRequired";
+    public const string OutsideCase = "OutsideCase";
     public const string Forbidden = "Forbidden";
     public const string NotFound = "NotFound";
     public const string PreconditionFailed = "PreconditionFailed";

@@ -158,6 +158,7 @@ public sealed class PolicyDecisionPointTests
         var decision = Decide(new RequestBuilder
         {
             Agency = "la", User = "lcpp-1", Roles = ["lcpp"], Purpose = "front-door-triage", Owner = "police", DataClass = "referral", Enquiry = EnquiryState.None,
+            ResourceType = "referral",
             Fields = [new("concern"), new("receivedAt"), new("referrerIdentity", "referral.referrer-identity")],
         });
         Assert.True(decision.IsPermit);
@@ -214,5 +215,55 @@ public sealed class PolicyDecisionPointTests
         var lcpp = _pdp.PurposesFor(new Principal("la", "lcpp-1", new HashSet<string> { "lcpp" })).Select(p => p.Code).ToList();
         Assert.Contains("s47-enquiry", lcpp);
         Assert.DoesNotContain("audit-review", lcpp);
+    }
+
+    [Theory]
+    [InlineData("open, about the child", true, true, true)]
+    [InlineData("none named", false, true, false)]
+    [InlineData("about someone else", true, false, false)]
+    [InlineData("decided, past its grace period", true, true, false, true)]
+    public void Given_the_front_door_triaging_then_it_reads_the_referrals_people_only_while_the_referral_is_open(string _, bool named, bool aboutChild,
+        bool permitted, bool closed = false)
+    {
+        var referral = !named ? null : closed
+            ? RequestBuilder.OpenReferral(aboutChild) with { AccessEndsAt = RequestBuilder.Now.AddMinutes(-1) }
+            : RequestBuilder.OpenReferral(aboutChild);
+        // The council front door's own records as much as police's: the case binds before any rule, for every owner.
+        foreach (var (owner, dataClass) in new[] { ("police", "police.incident"), ("la", "la.social-care") })
+        {
+            var decision = Decide(new RequestBuilder
+            {
+                Agency = "la", User = "triage-1", Roles = ["front-door"], Purpose = "front-door-triage", Owner = owner, DataClass = dataClass,
+                Enquiry = EnquiryState.None, Fields = [new("occurredAt"), new("summary")], Referral = referral,
+            });
+            Assert.True(decision.IsPermit == permitted, $"{owner}: {string.Join("; ", decision.Reasons)}");
+        }
+    }
+
+    [Fact]
+    public void Given_the_front_door_worklist_then_referrals_themselves_need_no_referral_named()
+    {
+        var decision = Decide(new RequestBuilder
+        {
+            Agency = "la", User = "triage-1", Roles = ["front-door"], Purpose = "front-door-triage", Owner = "police", DataClass = "referral",
+            ResourceType = "referral", Enquiry = EnquiryState.None, Fields = [new("concern"), new("receivedAt")],
+        });
+
+        Assert.True(decision.IsPermit, string.Join("; ", decision.Reasons));
+    }
+
+    [Theory]
+    [InlineData(EnquiryState.OpenMember, true)]
+    [InlineData(EnquiryState.OpenNotMember, false)]
+    [InlineData(EnquiryState.Closed, false)]
+    public void Given_council_staff_reading_their_own_councils_record_under_an_enquiry_then_only_a_current_member_of_the_open_enquiry_may(EnquiryState state, bool permitted)
+    {
+        var decision = Decide(new RequestBuilder
+        {
+            Agency = "la", User = "fhlp-1", Roles = ["fhlp", "lcpp"], Purpose = "s47-enquiry", Owner = "la", DataClass = "la.social-care", Enquiry = state,
+            Fields = [new("occurredAt"), new("summary")],
+        });
+
+        Assert.True(decision.IsPermit == permitted, string.Join("; ", decision.Reasons));
     }
 }

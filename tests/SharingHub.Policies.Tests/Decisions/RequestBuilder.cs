@@ -23,6 +23,13 @@ internal sealed record RequestBuilder
     public string? Override { get; init; }
     public int DaysAgo { get; init; } = 30;
     public string? ClientId { get; init; }
+    public string ResourceType { get; init; } = "event";
+
+    /// <summary>The referral a front-door request names: null for none, else open (AccessEndsAt null) or closed at a moment.</summary>
+    public ReferralFacts? Referral { get; init; }
+
+    public static ReferralFacts OpenReferral(bool aboutChild = true) =>
+        new(Guid.Parse("f0000000-0000-4000-8000-000000000001"), null, new HashSet<Guid> { aboutChild ? Child : Guid.NewGuid() });
 
     public AccessRequest Build()
     {
@@ -40,9 +47,9 @@ internal sealed record RequestBuilder
             new Principal(Agency, User, Roles.ToHashSet(StringComparer.Ordinal), ClientId),
             Purpose,
             enquiry,
-            new ResourceFacts("event", Guid.Parse("a0000000-0000-4000-8000-000000000001"), Owner, DataClass, new HashSet<Guid> { Child }, Now.AddDays(-DaysAgo), Fields),
+            new ResourceFacts(ResourceType, Guid.Parse("a0000000-0000-4000-8000-000000000001"), Owner, DataClass, new HashSet<Guid> { Child }, Now.AddDays(-DaysAgo), Fields),
             Consents,
-            Override);
+            Override) { Referral = Referral };
     }
 
     public static ConsentFacts ConsentFor(string agency, string purpose, string dataClass, ConsentDecision decision = ConsentDecision.Permit,

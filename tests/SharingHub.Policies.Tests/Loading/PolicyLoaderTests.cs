@@ -31,6 +31,8 @@ public sealed class PolicyLoaderTests : IDisposable
     [InlineData("rules/probation.yaml", "sources: [probation]", "sources: [health]", "held only by 'probation'")]
     [InlineData("purposes.yaml", "consent: not-sought", "consent: sometimes", "consent must be required, not-required or not-sought")]
     [InlineData("purposes.yaml", "mais-reason: https://www.legislation.gov.uk/ukpga/1989/41/section/47", "mais-reason: section 47", "mais-reason must be an absolute https URI")]
+    [InlineData("purposes.yaml", "referral-grace-hours: 72", "referral-grace-hours: forever", "referral-grace-hours is 0 to 720 hours")]
+    [InlineData("purposes.yaml", "requires-enquiry: false\n    requires-referral: true", "requires-enquiry: true\n    requires-referral: true", "a referral or an enquiry, not both")]
     [InlineData("data-classes.yaml", "owner: police", "owner: constabulary", "unknown owner agency 'constabulary'")]
     [InlineData("agencies.yaml", "regime: law-enforcement", "regime: common-law", "regime must be uk-gdpr or law-enforcement")]
     [InlineData("rules/police.yaml", "  - id: front-door.police-incidents", "  - id: front-door.police-incidents\n  bad: [", "not valid YAML")]

@@ -50,8 +50,9 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     public async Task Given_the_front_door_reading_police_records_then_fields_outside_the_rule_are_removed_and_the_resource_is_labelled_redacted()
     {
         var c = await _hub.CaseAsync();
+        var triage = (await _hub.ReferralAsync(c.LaChild)).Id;
 
-        using var response = await _hub.GetAsync($"/fhir/Observation/{c.PoliceIncident.Id}", "demo-la-front-door", "front-door-triage");
+        using var response = await _hub.TriageAsync($"/fhir/Observation/{c.PoliceIncident.Id}", "demo-la-front-door", triage);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var observation = await FhirTestHub.JsonAsync(response);
@@ -66,9 +67,11 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     public async Task Given_a_record_the_caller_may_not_know_of_then_the_answer_is_the_same_as_for_a_record_that_does_not_exist()
     {
         var c = await _hub.CaseAsync();
+        // Police intelligence about the child: the education member of the enquiry may not know of it.
+        var intelligence = await _hub.Store.AddAsync(_hub.Builder.Event(c.PoliceChild, "police", "Intelligence about an adult", dataClass: "police.intelligence"), CancellationToken.None);
 
-        using var hidden = await _hub.GetAsync($"/fhir/Observation/{c.HealthContact.Id}", "demo-probation-officer", "s47-enquiry", c.Enquiry.Id);
-        using var absent = await _hub.GetAsync($"/fhir/Observation/{Guid.NewGuid()}", "demo-probation-officer", "s47-enquiry", c.Enquiry.Id);
+        using var hidden = await _hub.GetAsync($"/fhir/Observation/{intelligence.Id}", "demo-education-lead", "s47-enquiry", c.Enquiry.Id);
+        using var absent = await _hub.GetAsync($"/fhir/Observation/{Guid.NewGuid()}", "demo-education-lead", "s47-enquiry", c.Enquiry.Id);
 
         Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
@@ -76,7 +79,7 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
         var absentIssue = (await FhirTestHub.JsonAsync(absent)).GetProperty("issue")[0];
         Assert.Equal(absentIssue.GetProperty("code").GetString(), hiddenIssue.GetProperty("code").GetString());
         Assert.Equal(absentIssue.GetProperty("diagnostics").GetString()!.Replace(absentIssue.GetProperty("diagnostics").GetString()!.Split('/')[1].Split(' ')[0], "ID", StringComparison.Ordinal),
-            hiddenIssue.GetProperty("diagnostics").GetString()!.Replace(c.HealthContact.Id.ToString(), "ID", StringComparison.Ordinal));
+            hiddenIssue.GetProperty("diagnostics").GetString()!.Replace(intelligence.Id.ToString(), "ID", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -131,6 +134,7 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     public async Task Given_paging_then_following_next_links_returns_every_visible_entry_once_and_total_counts_only_those()
     {
         var c = await _hub.CaseAsync();
+        var triage = (await _hub.ReferralAsync(c.LaChild)).Id;
         for (var i = 0; i < 5; i++)
         {
             await _hub.Store.AddAsync(_hub.Builder.Event(c.PoliceChild, "police", $"Incident {i}", c.PoliceIncident.OccurredAt.AddDays(-i - 1)), CancellationToken.None);
@@ -142,7 +146,7 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
         int? total = null;
         for (var pages = 0; url is not null && pages < 10; pages++)
         {
-            using var response = await _hub.GetAsync(url, "demo-la-front-door", "front-door-triage");
+            using var response = await _hub.TriageAsync(url, "demo-la-front-door", triage);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var bundle = await FhirTestHub.JsonAsync(response);
             total ??= bundle.GetProperty("total").GetInt32();
@@ -154,7 +158,7 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(6, total);
         Assert.Equal(["Incident 4", "Incident 3", "Incident 2", "Incident 1", "Incident 0", "Officers attended a report of shouting"], seen);
 
-        using var ranged = await _hub.GetAsync($"/fhir/Observation?patient={c.PoliceChild.Id}&date=ge2026-09-08&date=lt2026-09-11&_sort=-date", "demo-la-front-door", "front-door-triage");
+        using var ranged = await _hub.TriageAsync($"/fhir/Observation?patient={c.PoliceChild.Id}&date=ge2026-09-08&date=lt2026-09-11&_sort=-date", "demo-la-front-door", triage);
         Assert.Equal(["Incident 0", "Incident 1", "Incident 2"], Entries(await FhirTestHub.JsonAsync(ranged)).Select(e => e.GetProperty("valueString").GetString()));
     }
 
@@ -162,11 +166,13 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     public async Task Given_a_search_on_a_field_the_rule_withholds_then_the_record_does_not_match_even_though_it_is_otherwise_visible()
     {
         var c = await _hub.CaseAsync();
+        var triage = (await _hub.ReferralAsync(c.LaChild)).Id;
         var reference = c.PoliceIncident.SourceReference!;
 
-        using var byPatient = await _hub.GetAsync($"/fhir/Observation?patient={c.PoliceChild.Id}", "demo-la-front-door", "front-door-triage");
-        using var byReference = await _hub.GetAsync($"/fhir/Observation?identifier={reference}", "demo-la-front-door", "front-door-triage");
-        using var owner = await _hub.GetAsync($"/fhir/Observation?identifier=urn:sharinghub:source-reference:police|{reference}", "demo-police-officer", "front-door-triage");
+        using var byPatient = await _hub.TriageAsync($"/fhir/Observation?patient={c.PoliceChild.Id}", "demo-la-front-door", triage);
+        using var byReference = await _hub.TriageAsync($"/fhir/Observation?identifier={reference}", "demo-la-front-door", triage);
+        using var owner = await _hub.TriageAsync($"/fhir/Observation?identifier=urn:sharinghub:source-reference:police|{reference}", "demo-police-officer",
+            (await _hub.ReferralAsync(c.PoliceChild)).Id);
 
         Assert.Equal(1, (await FhirTestHub.JsonAsync(byPatient)).GetProperty("total").GetInt32());
         Assert.Equal(0, (await FhirTestHub.JsonAsync(byReference)).GetProperty("total").GetInt32());
@@ -177,8 +183,9 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     public async Task Given_a_patient_identifier_then_search_finds_it_by_blind_index_in_any_written_form()
     {
         var c = await _hub.CaseAsync();
+        var triage = (await _hub.ReferralAsync(c.LaChild)).Id;
 
-        using var response = await _hub.GetAsync("/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|999%20000%200026", "demo-la-front-door", "front-door-triage");
+        using var response = await _hub.TriageAsync("/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|999%20000%200026", "demo-la-front-door", triage);
 
         var patient = Assert.Single(Entries(await FhirTestHub.JsonAsync(response)));
         Assert.Equal(c.HealthChild.Id.ToString(), patient.GetProperty("id").GetString());
@@ -203,7 +210,10 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     [InlineData("/fhir/Patient/00000000-0000-0000-0000-000000000001/$chronology?significance=9", 400, "significance")]
     public async Task Given_bad_input_then_an_operation_outcome_says_what_is_wrong(string path, int status, string mentions)
     {
-        using var response = await _hub.GetAsync(path, "demo-la-front-door", "front-door-triage");
+        var c = await _hub.CaseAsync();
+        var triage = (await _hub.ReferralAsync(c.LaChild)).Id;
+
+        using var response = await _hub.TriageAsync(path, "demo-la-front-door", triage);
 
         Assert.Equal(status, (int)response.StatusCode);
         var outcome = await FhirTestHub.JsonAsync(response);
@@ -275,28 +285,30 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     public async Task Given_one_person_is_crypto_shredded_then_their_own_fields_are_unavailable_and_unfindable_while_others_and_events_stay_readable()
     {
         var c = await _hub.CaseAsync();
+        var triage = (await _hub.ReferralAsync(c.HealthChild)).Id;
         var sibling = await _hub.Store.AddAsync(_hub.Builder.Person("health", "Noor", "Fhirtest", "2019-01-02", Core.Records.IdentifierKind.NhsNumber, "9990000042"), CancellationToken.None);
+        var siblingTriage = (await _hub.ReferralAsync(sibling)).Id;
         var shredding = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<SharingHub.Data.Keys.SubjectShredding>(_hub.Services);
 
         var destroyed = await shredding.ShredAsync(c.HealthChild.Id, CancellationToken.None);
 
         Assert.NotEmpty(destroyed);
         // The owning agency still holds the record, but not what it said; nor can anyone link it to the child's other records now.
-        using var shredded = await _hub.GetAsync($"/fhir/Patient/{c.HealthChild.Id}", "demo-health-practitioner", "front-door-triage");
+        using var shredded = await _hub.TriageAsync($"/fhir/Patient/{c.HealthChild.Id}", "demo-health-practitioner", triage);
         var patient = await FhirTestHub.JsonAsync(shredded);
         Assert.Equal(HttpStatusCode.OK, shredded.StatusCode);
         Assert.DoesNotContain("Amelia", patient.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("9990000026", patient.ToString(), StringComparison.Ordinal);
         Assert.Contains(patient.GetProperty("meta").GetProperty("tag").EnumerateArray(), t => t.GetProperty("code").GetString() == "unavailable");
-        using var search = await _hub.GetAsync("/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000026", "demo-health-practitioner", "front-door-triage");
+        using var search = await _hub.TriageAsync("/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000026", "demo-health-practitioner", triage);
         Assert.Equal(0, (await FhirTestHub.JsonAsync(search)).GetProperty("total").GetInt32());
         // The enquiry still reaches it by the link it had when it was erased, and reads nothing of who it was.
         using var linked = await _hub.GetAsync($"/fhir/Patient/{c.HealthChild.Id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
         Assert.Equal(HttpStatusCode.OK, linked.StatusCode);
         Assert.DoesNotContain("Amelia", (await FhirTestHub.JsonAsync(linked)).ToString(), StringComparison.Ordinal);
-        using var other = await _hub.GetAsync($"/fhir/Patient/{sibling.Id}", "demo-health-practitioner", "front-door-triage");
+        using var other = await _hub.TriageAsync($"/fhir/Patient/{sibling.Id}", "demo-health-practitioner", siblingTriage);
         Assert.Contains("Noor", (await FhirTestHub.JsonAsync(other)).ToString(), StringComparison.Ordinal);
-        using var contact = await _hub.GetAsync($"/fhir/Observation/{c.HealthContact.Id}", "demo-health-practitioner", "front-door-triage");
+        using var contact = await _hub.TriageAsync($"/fhir/Observation/{c.HealthContact.Id}", "demo-health-practitioner", triage);
         Assert.Equal("Missed immunisation appointment", (await FhirTestHub.JsonAsync(contact)).GetProperty("valueString").GetString());
     }
 
@@ -356,6 +368,7 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     public async Task Given_a_household_a_relationship_and_a_consent_then_the_front_door_finds_them_as_group_related_person_and_consent()
     {
         var c = await _hub.CaseAsync();
+        var triage = (await _hub.ReferralAsync(c.LaChild)).Id;
         var mother = await _hub.Store.AddAsync(_hub.Builder.Person("la", "Grace", "Fhirtest", "1990-01-01", Core.Records.IdentifierKind.LaPersonId, "7700001", personKind: Core.Records.PersonKind.Adult), CancellationToken.None);
         var household = new Core.Records.Household { Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "person.demographics", Reference = "HH-T-" + Guid.NewGuid().ToString("N")[..8] };
         household.Members.Add(new Core.Records.HouseholdMember { HouseholdId = household.Id, PersonId = c.LaChild.Id, Role = "child" });
@@ -374,9 +387,9 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
             RecipientAgencies = ["health", "education"], Purposes = ["family-help"], DataClasses = ["la.social-care"], PeriodStart = DateTimeOffset.UtcNow.AddDays(-1),
         }, CancellationToken.None);
 
-        using var groups = await _hub.GetAsync($"/fhir/Group?member=Patient/{c.LaChild.Id}", "demo-la-front-door", "front-door-triage");
-        using var related = await _hub.GetAsync($"/fhir/RelatedPerson?patient={c.LaChild.Id}", "demo-la-front-door", "front-door-triage");
-        using var consents = await _hub.GetAsync($"/fhir/Consent?patient={c.LaChild.Id}&status=active", "demo-la-front-door", "front-door-triage");
+        using var groups = await _hub.TriageAsync($"/fhir/Group?member=Patient/{c.LaChild.Id}", "demo-la-front-door", triage);
+        using var related = await _hub.TriageAsync($"/fhir/RelatedPerson?patient={c.LaChild.Id}", "demo-la-front-door", triage);
+        using var consents = await _hub.TriageAsync($"/fhir/Consent?patient={c.LaChild.Id}&status=active", "demo-la-front-door", triage);
 
         var group = Assert.Single(Entries(await FhirTestHub.JsonAsync(groups)));
         Assert.Equal(2, group.GetProperty("quantity").GetInt32());
@@ -436,6 +449,7 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
         request.Responses.Add(answer);
         await _hub.Store.AddAsync(request, CancellationToken.None);
 
+        // Referrals are the front door's worklist: read without naming one.
         using var frontDoor = await _hub.GetAsync($"/fhir/Task?patient={c.LaChild.Id}&code=referral", "demo-la-front-door", "front-door-triage");
         using var referrer = await _hub.GetAsync($"/fhir/Task/{referral.Id}", "demo-police-front-door", "front-door-triage");
         using var lcpp = await _hub.GetAsync($"/fhir/Task?patient={c.LaChild.Id}&code=information-request", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);

@@ -71,6 +71,28 @@ internal sealed class FhirTestHub : IAsyncDisposable
     public Task<HttpResponseMessage> GetAsync(string path, string? user, string? purpose = null, Guid? enquiry = null) =>
         SendAsync(HttpMethod.Get, path, user, purpose, enquiry);
 
+    /// <summary>A read by the front door under front-door-triage for the referral it is triaging (X-Referral-Id).</summary>
+    public Task<HttpResponseMessage> TriageAsync(string path, string user, Guid referral) =>
+        SendAsync(HttpMethod.Get, path, user, "front-door-triage", change: r => r.Headers.TryAddWithoutValidation("X-Referral-Id", referral.ToString()));
+
+    /// <summary>A referral to the front door about the person, by the agency that holds their record; undecided unless a decision is given.</summary>
+    public Task<Referral> ReferralAsync(Person subject, DateTimeOffset? decidedAt = null) => ReferralAsync(subject.Id, subject.OwningAgency, decidedAt);
+
+    /// <summary>A referral about a person record by the agency that holds it.</summary>
+    public async Task<Referral> ReferralAsync(Guid subjectId, string agency, DateTimeOffset? decidedAt = null)
+    {
+        var now = Services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var referral = new Referral
+        {
+            Id = Guid.NewGuid(), OwningAgency = agency, DataClass = "referral", SubjectPersonId = subjectId,
+            ReceivedAt = now.AddHours(-2), DecisionDueAt = now.AddHours(22),
+            Decision = decidedAt is null ? null : ReferralDecision.Section47Enquiry, DecidedAt = decidedAt,
+        };
+        referral.Concern = Services.GetRequiredService<Core.Crypto.IFieldCipher>().Encrypt("Bruising seen at school",
+            Core.Crypto.SensitiveFields.For(referral, nameof(Referral.Concern)));
+        return await Store.AddAsync(referral, CancellationToken.None);
+    }
+
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
 

@@ -60,6 +60,9 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
         return (await db.People.CountAsync(), await db.Events.CountAsync());
     }
 
+    /// <summary>The front door reads a person for a referral about them (front-door-triage is bound to its case).</summary>
+    private async Task<Guid> ReferralForAsync(object personId) => (await _hub.ReferralAsync(Guid.Parse(personId.ToString()!), "health")).Id;
+
     [Fact]
     public async Task Given_a_new_patient_when_pushed_twice_with_if_none_exist_then_it_is_stored_once_and_readable_by_its_agency()
     {
@@ -74,7 +77,7 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(location, again.Headers.Location!.ToString());
         Assert.Equal(1, (await CountsAsync()).People);
 
-        using var read = await _hub.GetAsync($"/fhir/Patient/{id}", "demo-health-practitioner", "front-door-triage");
+        using var read = await _hub.TriageAsync($"/fhir/Patient/{id}", "demo-health-practitioner", await ReferralForAsync(id));
         var patient = await FhirTestHub.JsonAsync(read);
         Assert.Equal("Pushwell", patient.GetProperty("name")[0].GetProperty("family").GetString());
         Assert.Equal("2017-02-03", patient.GetProperty("birthDate").GetString());
@@ -135,7 +138,7 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.PreconditionFailed, stale.StatusCode);
         Assert.Contains("version 2", (await FhirTestHub.JsonAsync(stale)).GetProperty("issue")[0].GetProperty("diagnostics").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
-        using var read = await _hub.GetAsync($"/fhir/Patient/{id}", "demo-health-practitioner", "front-door-triage");
+        using var read = await _hub.TriageAsync($"/fhir/Patient/{id}", "demo-health-practitioner", await ReferralForAsync(id));
         var patient = await FhirTestHub.JsonAsync(read);
         Assert.Equal("Renamed", patient.GetProperty("name")[0].GetProperty("family").GetString());
         Assert.Equal("9990000034", Assert.Single(patient.GetProperty("identifier").EnumerateArray()).GetProperty("value").GetString());
@@ -150,10 +153,10 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
             change: r => r.Headers.IfMatch.Add(EntityTagHeaderValue.Parse("W/\"1\"")));
         Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
 
-        using var first = await _hub.GetAsync($"/fhir/Patient/{id}/_history/1", "demo-la-front-door", "front-door-triage");
-        using var second = await _hub.GetAsync($"/fhir/Patient/{id}/_history/2", "demo-la-front-door", "front-door-triage");
-        using var third = await _hub.GetAsync($"/fhir/Patient/{id}/_history/3", "demo-la-front-door", "front-door-triage");
-        using var history = await _hub.GetAsync($"/fhir/Patient/{id}/_history", "demo-la-front-door", "front-door-triage");
+        using var first = await _hub.TriageAsync($"/fhir/Patient/{id}/_history/1", "demo-la-front-door", await ReferralForAsync(id));
+        using var second = await _hub.TriageAsync($"/fhir/Patient/{id}/_history/2", "demo-la-front-door", await ReferralForAsync(id));
+        using var third = await _hub.TriageAsync($"/fhir/Patient/{id}/_history/3", "demo-la-front-door", await ReferralForAsync(id));
+        using var history = await _hub.TriageAsync($"/fhir/Patient/{id}/_history", "demo-la-front-door", await ReferralForAsync(id));
         using var refused = await _hub.GetAsync($"/fhir/Patient/{id}/_history", "demo-education-fhlp", "family-help");
 
         Assert.Equal("Pushwell", (await FhirTestHub.JsonAsync(first)).GetProperty("name")[0].GetProperty("family").GetString());
@@ -165,7 +168,7 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(["2", "1"], bundle.GetProperty("entry").EnumerateArray().Select(e => e.GetProperty("resource").GetProperty("meta").GetProperty("versionId").GetString()));
         Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
 
-        using var provenance = await _hub.GetAsync($"/fhir/Provenance?target=Patient/{id}", "demo-la-front-door", "front-door-triage");
+        using var provenance = await _hub.TriageAsync($"/fhir/Provenance?target=Patient/{id}", "demo-la-front-door", await ReferralForAsync(id));
         using var hiddenProvenance = await _hub.GetAsync($"/fhir/Provenance?target=Patient/{id}", "demo-education-fhlp", "family-help");
         var activities = (await FhirTestHub.JsonAsync(provenance)).GetProperty("entry").EnumerateArray()
             .Select(e => e.GetProperty("resource").GetProperty("activity").GetProperty("coding")[0].GetProperty("code").GetString());
@@ -233,7 +236,7 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Conflict, replayed.StatusCode);
         Assert.Equal((1, 2), await CountsAsync());
         var patientId = response.GetProperty("entry")[0].GetProperty("response").GetProperty("location").GetString()!.Split('/')[1];
-        using var events = await _hub.GetAsync($"/fhir/Observation?patient={patientId}", "demo-health-practitioner", "front-door-triage");
+        using var events = await _hub.TriageAsync($"/fhir/Observation?patient={patientId}", "demo-health-practitioner", await ReferralForAsync(patientId));
         Assert.Equal(2, (await FhirTestHub.JsonAsync(events)).GetProperty("total").GetInt32());
     }
 

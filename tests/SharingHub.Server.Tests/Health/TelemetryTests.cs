@@ -64,6 +64,13 @@ public abstract class TelemetryTests(DatabaseEngine engine) : IAsyncLifetime
         var builder = new RecordBuilder(_hub.Services.GetRequiredService<Core.Crypto.IFieldCipher>(), _hub.Services.GetRequiredService<Core.Crypto.IBlindIndexer>());
         var child = await _hub.Services.GetRequiredService<IRecordStore>().AddAsync(
             builder.Person("la", "Telemetria", "Quietfield", "2017-03-09", IdentifierKind.LaPersonId, "7654321"), CancellationToken.None);
+        var referral = new Referral
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "referral", SubjectPersonId = child.Id,
+            ReceivedAt = DateTimeOffset.UtcNow.AddHours(-1), DecisionDueAt = DateTimeOffset.UtcNow.AddHours(23),
+        };
+        referral.Concern = builder.Seal(referral, nameof(Referral.Concern), "Telemetria was seen with bruises");
+        await _hub.Services.GetRequiredService<IRecordStore>().AddAsync(referral, CancellationToken.None);
         var token = _hub.Services.GetRequiredService<DevelopmentIdentityProvider>().IssueFor("demo-la-front-door");
         var secrets = new[] { "Telemetria", "Quietfield", "2017-03-09", "7654321", child.Id.ToString(), token! };
 
@@ -76,6 +83,7 @@ public abstract class TelemetryTests(DatabaseEngine engine) : IAsyncLifetime
             using var request = new HttpRequestMessage(HttpMethod.Get, path);
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             request.Headers.TryAddWithoutValidation("X-Purpose-Of-Use", "front-door-triage");
+            request.Headers.TryAddWithoutValidation("X-Referral-Id", referral.Id.ToString());
             using var response = await client.SendAsync(request);
             Assert.True(response.StatusCode < HttpStatusCode.InternalServerError, $"{path}: {(int)response.StatusCode}");
         }

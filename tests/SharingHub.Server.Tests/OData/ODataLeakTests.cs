@@ -24,6 +24,7 @@ public abstract class ODataLeakTests(DatabaseEngine engine) : IAsyncLifetime
     private static readonly Guid Enquiry = Id("enquiry");
     private static readonly Guid Hidden = Id("hidden-intelligence");
     private static readonly Guid Camhs = Id("camhs-referral");
+    private static readonly Guid Referral = Id("front-door-referral");
 
     private FhirTestHub _with = null!;
     private FhirTestHub _without = null!;
@@ -66,6 +67,13 @@ public abstract class ODataLeakTests(DatabaseEngine engine) : IAsyncLifetime
             await store.AddAsync(b.Event(police, "police", "Intelligence about an adult", at.AddDays(11), "INTEL-1", "police.intelligence", "Source-sensitive",
                 "intelligence", Hidden, Significance.Critical), ct);
         }
+        // The front door reads for this referral about the child (front-door-triage is bound to its case).
+        var referral = new Referral
+        {
+            Id = Referral, OwningAgency = "police", DataClass = "referral", SubjectPersonId = PoliceChild, ReceivedAt = at.AddDays(25), DecisionDueAt = at.AddDays(26),
+        };
+        referral.Concern = b.Seal(referral, nameof(Core.Records.Referral.Concern), "Shouting heard again");
+        await store.AddAsync(referral, ct);
         await store.AddAsync(new Enquiry
         {
             Id = Enquiry, OwningAgency = "la", DataClass = "enquiry", Reference = "S47-LEAK", Status = EnquiryStatus.Open, OpenedAt = at,
@@ -120,6 +128,10 @@ public abstract class ODataLeakTests(DatabaseEngine engine) : IAsyncLifetime
         yield return $"/odata/Events?$filter=subjects/any(p: p/id in ({PoliceChild},{HealthChild}))&$orderby=sourceReference&$count=true&$expand=subjects";
     }
 
+    /// <summary>A read as the reader makes it: the front door names the referral it is triaging.</summary>
+    private static Task<HttpResponseMessage> GetAsync(FhirTestHub hub, string url, string user, string purpose, Guid? enquiry) =>
+        purpose == "front-door-triage" ? hub.TriageAsync(url, user, Referral) : hub.GetAsync(url, user, purpose, enquiry);
+
     /// <summary>Each query's status and body, and every page after it: the whole answer a client could see.</summary>
     private static async Task<List<string>> AnswersAsync(FhirTestHub hub, string user, string purpose, Guid? enquiry)
     {
@@ -128,7 +140,7 @@ public abstract class ODataLeakTests(DatabaseEngine engine) : IAsyncLifetime
         {
             for (var (url, pages) = ((string?)query, 0); url is not null && pages < 10; pages++)
             {
-                using var response = await hub.GetAsync(url, user, purpose, enquiry);
+                using var response = await GetAsync(hub, url, user, purpose, enquiry);
                 var body = await response.Content.ReadAsStringAsync();
                 Assert.NotEqual(HttpStatusCode.InternalServerError, response.StatusCode);
                 answers.Add($"{url} -> {(int)response.StatusCode} {body}");
@@ -146,11 +158,11 @@ public abstract class ODataLeakTests(DatabaseEngine engine) : IAsyncLifetime
     {
         Guid? enquiry = inEnquiry ? Enquiry : null;
         // The premise: this reader may not read the hidden record, nor the two fields whose values differ.
-        using (var hidden = await _with.GetAsync($"/odata/Events({Hidden})", user, purpose, enquiry))
+        using (var hidden = await GetAsync(_with, $"/odata/Events({Hidden})", user, purpose, enquiry))
         {
             Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
         }
-        using (var camhs = await _with.GetAsync($"/odata/Events({Camhs})", user, purpose, enquiry))
+        using (var camhs = await GetAsync(_with, $"/odata/Events({Camhs})", user, purpose, enquiry))
         {
             var body = await camhs.Content.ReadAsStringAsync();
             if (camhs.StatusCode == HttpStatusCode.OK)

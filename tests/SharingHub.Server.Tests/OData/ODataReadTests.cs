@@ -23,9 +23,10 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
 
     private static List<string> Strings(JsonElement page, string property) => Values(page).Select(v => v.GetProperty(property).GetString()!).ToList();
 
-    private async Task<JsonElement> OkAsync(string path, string user, string purpose, Guid? enquiry = null)
+    private async Task<JsonElement> OkAsync(string path, string user, string purpose, Guid? enquiry = null, Guid? referral = null)
     {
-        using var response = await _hub.GetAsync(path, user, purpose, enquiry);
+        using var response = await _hub.SendAsync(HttpMethod.Get, path, user, purpose, enquiry,
+            change: referral is { } r ? m => m.Headers.TryAddWithoutValidation("X-Referral-Id", r.ToString()) : null);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {body}");
         Assert.Equal("4.0", response.Headers.GetValues("OData-Version").Single());
@@ -140,7 +141,7 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
     {
         var c = await _hub.CaseAsync();
 
-        var front = await OkAsync($"/odata/Events({c.PoliceIncident.Id})", "demo-la-front-door", "front-door-triage");
+        var front = await OkAsync($"/odata/Events({c.PoliceIncident.Id})", "demo-la-front-door", "front-door-triage", referral: (await _hub.ReferralAsync(c.LaChild)).Id);
         Assert.Equal("Officers attended a report of shouting", front.GetProperty("summary").GetString());
         Assert.False(front.TryGetProperty("detail", out _));
         Assert.Contains("detail", front.GetProperty("@SharingHub.withheld").EnumerateArray().Select(e => e.GetString()));
@@ -203,7 +204,8 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal("Mia", Values(states).Single().GetProperty("person").GetProperty("givenName").GetString());
         var involvements = await OkAsync($"/odata/Involvements?$filter=person/id eq {c.LaChild.Id} and status eq 'open'&$select=service,team", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
         Assert.Equal("Child protection", Values(involvements).Single().GetProperty("service").GetString());
-        var consents = await OkAsync($"/odata/Consents?$filter=subjectPersonId eq {c.LaChild.Id}&$expand=subject($select=familyName)", "demo-la-front-door", "front-door-triage");
+        var consents = await OkAsync($"/odata/Consents?$filter=subjectPersonId eq {c.LaChild.Id}&$expand=subject($select=familyName)", "demo-la-front-door", "front-door-triage",
+            referral: (await _hub.ReferralAsync(c.LaChild)).Id);
         var consent = Values(consents).Single();
         Assert.Equal(["health"], consent.GetProperty("recipientAgencies").EnumerateArray().Select(a => a.GetString()));
         Assert.Equal("Fhirtest", consent.GetProperty("subject").GetProperty("familyName").GetString());
@@ -212,8 +214,9 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
         var question = Values(asked).Single();
         Assert.Equal("What do you hold about the adults in the household?", question.GetProperty("question").GetString());
         Assert.Equal(c.Enquiry.Reference, question.GetProperty("enquiry").GetProperty("reference").GetString());
-        var outsider = await OkAsync("/odata/InformationRequests?$filter=requestedAgency eq 'police'&$count=true", "demo-probation-officer", "s47-enquiry", c.Enquiry.Id);
-        Assert.Equal(0, outsider.GetProperty("@odata.count").GetInt32());
+        // Probation is neither in the enquiry nor asked by it: the purpose is refused before anything is read.
+        var outsider = await ErrorAsync("/odata/InformationRequests?$filter=requestedAgency eq 'police'&$count=true", "demo-probation-officer", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal((HttpStatusCode.Forbidden, "OutsideCase"), (outsider.Status, outsider.Code));
     }
 
     [Fact]
@@ -291,16 +294,19 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
     public async Task Given_a_record_the_caller_may_not_know_of_then_reading_it_by_key_answers_as_for_a_record_that_does_not_exist()
     {
         var c = await _hub.CaseAsync();
-        var hidden = await ErrorAsync($"/odata/Events({c.HealthContact.Id})", "demo-probation-officer", "s47-enquiry", c.Enquiry.Id);
-        var missing = await ErrorAsync($"/odata/Events({Guid.Empty})", "demo-probation-officer", "s47-enquiry", c.Enquiry.Id);
+        // Police intelligence about the child: the education member of the enquiry may not know of it.
+        var intelligence = await _hub.Store.AddAsync(_hub.Builder.Event(c.PoliceChild, "police", "Intelligence about an adult", dataClass: "police.intelligence"), CancellationToken.None);
+        var hidden = await ErrorAsync($"/odata/Events({intelligence.Id})", "demo-education-lead", "s47-enquiry", c.Enquiry.Id);
+        var missing = await ErrorAsync($"/odata/Events({Guid.Empty})", "demo-education-lead", "s47-enquiry", c.Enquiry.Id);
         Assert.Equal((HttpStatusCode.NotFound, "NotFound"), (hidden.Status, hidden.Code));
-        Assert.Equal(missing.Message.Replace(Guid.Empty.ToString(), "ID", StringComparison.Ordinal), hidden.Message.Replace(c.HealthContact.Id.ToString(), "ID", StringComparison.Ordinal));
+        Assert.Equal(missing.Message.Replace(Guid.Empty.ToString(), "ID", StringComparison.Ordinal), hidden.Message.Replace(intelligence.Id.ToString(), "ID", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Given_server_paging_then_next_links_visit_every_visible_event_once_and_count_ignores_hidden_ones()
     {
         var c = await _hub.CaseAsync();
+        var triage = (await _hub.ReferralAsync(c.LaChild)).Id;
         for (var i = 0; i < 4; i++)
         {
             await _hub.Store.AddAsync(_hub.Builder.Event(c.PoliceChild, "police", $"Incident {i}", c.PoliceIncident.OccurredAt.AddDays(-i - 1)), CancellationToken.None);
@@ -312,7 +318,7 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
         var url = $"/odata/Events?$filter=subjects/any(p: p/id eq {c.PoliceChild.Id})&$orderby=occurredAt&$count=true&$select=summary";
         for (var pages = 0; url is not null && pages < 10; pages++)
         {
-            var page = await OkAsync(url, "demo-la-front-door", "front-door-triage");
+            var page = await OkAsync(url, "demo-la-front-door", "front-door-triage", referral: triage);
             count ??= page.GetProperty("@odata.count").GetInt64();
             Assert.True(Values(page).Count <= 2);
             seen.AddRange(Strings(page, "summary"));
@@ -321,7 +327,7 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
 
         Assert.Equal(5, count);
         Assert.Equal(["Incident 3", "Incident 2", "Incident 1", "Incident 0", "Officers attended a report of shouting"], seen);
-        using var counted = await _hub.GetAsync($"/odata/Events/$count?$filter=subjects/any(p: p/id eq {c.PoliceChild.Id})", "demo-la-front-door", "front-door-triage");
+        using var counted = await _hub.TriageAsync($"/odata/Events/$count?$filter=subjects/any(p: p/id eq {c.PoliceChild.Id})", "demo-la-front-door", triage);
         Assert.Equal("5", await counted.Content.ReadAsStringAsync());
     }
 

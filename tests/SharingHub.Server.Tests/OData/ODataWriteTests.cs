@@ -133,7 +133,8 @@ public abstract class ODataWriteTests(DatabaseEngine engine) : IAsyncLifetime
         using var badBirth = await SendAsync(HttpMethod.Patch, $"/odata/People({id})", "demo-police-officer", """{"birthDate":"2099-01-01"}""", "W/\"2\"");
         Assert.Equal(("InvalidBody", "birthDate"), await ErrorOf(badBirth));
 
-        using var found = await _hub.GetAsync("/odata/People?$filter=familyName eq 'Odatatest' and birthDate eq 2015-04-03", "demo-police-officer", "front-door-triage");
+        var triage = (await _hub.ReferralAsync(Guid.Parse(id!), "police")).Id;
+        using var found = await _hub.TriageAsync("/odata/People?$filter=familyName eq 'Odatatest' and birthDate eq 2015-04-03", "demo-police-officer", triage);
         var person = Assert.Single(JsonDocument.Parse(await found.Content.ReadAsStringAsync()).RootElement.GetProperty("value").EnumerateArray());
         Assert.Equal("Kai", person.GetProperty("givenName").GetString());
         Assert.Equal("4 Synthetic Row, LC05 9ZZ", person.GetProperty("address").GetString());

@@ -49,10 +49,11 @@ public abstract class AuditAccessTests(DatabaseEngine engine) : HubTest(engine)
     public async Task Given_a_read_refused_another_agencys_record_then_only_the_owners_ig_officer_learns_which_record_and_whom_it_was_about()
     {
         var c = await Hub.CaseAsync();
+        var triage = (await Hub.ReferralAsync(c.LaChild)).Id;
         // The front door sees police incidents of the last two years: an older one is decided, and refused.
         var old = await Hub.Store.AddAsync(Hub.Builder.Event(c.PoliceChild, "police", "Old incident", DateTimeOffset.UtcNow.AddDays(-1_000),
             "NICHE-OLD-1", "police.incident", "An incident three years ago", "police-attendance"), CancellationToken.None);
-        using (var refused = await Hub.GetAsync($"/fhir/Observation/{old.Id}", "demo-la-front-door", "front-door-triage"))
+        using (var refused = await Hub.TriageAsync($"/fhir/Observation/{old.Id}", "demo-la-front-door", triage))
         {
             Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
         }

@@ -35,8 +35,12 @@ public abstract class CraftedInputTests(DatabaseEngine engine) : HubTest(engine)
             before = await db.AuditEntries.CountAsync();
         }
         var contentType = path.StartsWith("/fhir", StringComparison.Ordinal) ? "application/fhir+json" : "application/json";
+        // A read names the referral it is for, so the crafted input reaches the parsers rather than the case check.
+        var c = await Hub.CaseAsync();
+        var referral = await Hub.ReferralAsync(c.HealthChild);
         using var response = await Hub.SendAsync(new HttpMethod(method), path, "demo-health-practitioner", method == "GET" ? "front-door-triage" : null,
-            content: body is null ? null : new StringContent(body, Encoding.UTF8, contentType));
+            content: body is null ? null : new StringContent(body, Encoding.UTF8, contentType),
+            change: method == "GET" ? r => r.Headers.TryAddWithoutValidation("X-Referral-Id", referral.Id.ToString()) : null);
 
         var text = await response.Content.ReadAsStringAsync();
         Assert.True((int)response.StatusCode is >= 200 and < 500, $"{method} {path}: {(int)response.StatusCode} {text}");

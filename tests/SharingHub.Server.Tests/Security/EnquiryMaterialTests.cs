@@ -34,9 +34,11 @@ public abstract class EnquiryMaterialTests(DatabaseEngine engine) : HubTest(engi
         using var member = await Hub.GetAsync($"/enquiries/{c.Enquiry.Id}/strategy-meetings", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
         Assert.Contains("call-outs", await member.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
+        // The front door reads for a referral about the child, and still sees nothing of the enquiry.
+        var triage = (await Hub.ReferralAsync(c.LaChild)).Id;
         foreach (var path in new[] { $"/enquiries/{c.Enquiry.Id}/strategy-meetings", "/odata/Enquiries", "/odata/InformationRequests", $"/fhir/Task?code=information-request&patient=Patient/{c.LaChild.Id}" })
         {
-            using var response = await Hub.GetAsync(path, user, purpose);
+            using var response = purpose == "front-door-triage" ? await Hub.TriageAsync(path, user, triage) : await Hub.GetAsync(path, user, purpose);
             var body = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {body}");
             Assert.DoesNotContain("call-outs", body, StringComparison.Ordinal);

@@ -20,14 +20,16 @@ public sealed class RateLimitTests : IAsyncLifetime
     [Fact]
     public async Task Given_a_person_over_their_limit_then_each_api_answers_429_in_its_own_format_while_another_person_is_still_served()
     {
+        var c = await _hub.CaseAsync();
+        var triage = (await _hub.ReferralAsync(c.LaChild)).Id;
         for (var i = 0; i < 4; i++)
         {
-            using var allowed = await _hub.GetAsync("/fhir/Patient?family=Nobody&birthdate=2015-01-01", "demo-la-front-door", "front-door-triage");
+            using var allowed = await _hub.TriageAsync("/fhir/Patient?family=Nobody&birthdate=2015-01-01", "demo-la-front-door", triage);
             Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
         }
 
-        using var fhir = await _hub.GetAsync("/fhir/Patient?family=Nobody&birthdate=2015-01-01", "demo-la-front-door", "front-door-triage");
-        using var odata = await _hub.GetAsync("/odata/Events?$top=1", "demo-la-front-door", "front-door-triage");
+        using var fhir = await _hub.TriageAsync("/fhir/Patient?family=Nobody&birthdate=2015-01-01", "demo-la-front-door", triage);
+        using var odata = await _hub.TriageAsync("/odata/Events?$top=1", "demo-la-front-door", triage);
         using var workflow = await _hub.GetAsync("/me", "demo-la-front-door");
         using var other = await _hub.GetAsync("/me", "demo-la-lcpp");
 

@@ -37,7 +37,12 @@ public sealed class ResponseHeaderTests : IAsyncLifetime
         void Forged(HttpRequestMessage request) => request.Headers.Host = "attacker.example";
 
         using var fhir = await _hub.SendAsync(HttpMethod.Get, $"/fhir/Patient/{c.LaChild.Id}/$chronology", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id, change: Forged);
-        using var odata = await _hub.SendAsync(HttpMethod.Get, "/odata/People?$top=1", "demo-la-front-door", "front-door-triage", change: Forged);
+        var referral = await _hub.ReferralAsync(c.LaChild);
+        using var odata = await _hub.SendAsync(HttpMethod.Get, "/odata/People?$top=1", "demo-la-front-door", "front-door-triage", change: r =>
+        {
+            Forged(r);
+            r.Headers.TryAddWithoutValidation("X-Referral-Id", referral.Id.ToString());
+        });
 
         var fhirText = await fhir.Content.ReadAsStringAsync();
         var odataText = await odata.Content.ReadAsStringAsync();

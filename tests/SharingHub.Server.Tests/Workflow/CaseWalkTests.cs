@@ -95,7 +95,8 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         }));
         var enquiry = (await FhirTestHub.JsonAsync(opened)).GetProperty("id").GetGuid();
         Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, "demo-police-officer", enquiry));
-        Assert.Equal(HttpStatusCode.NotFound, await ReadVisit(c, "demo-health-practitioner", enquiry));
+        // Health is not in the enquiry and not yet asked by it: the enquiry's purpose is not its to use.
+        Assert.Equal(HttpStatusCode.Forbidden, await ReadVisit(c, "demo-health-practitioner", enquiry));
 
         using (var meeting = await _hub.SendAsync(HttpMethod.Post, $"/enquiries/{enquiry}/strategy-meetings", "demo-la-lcpp", content: JsonContent.Create(new
         {

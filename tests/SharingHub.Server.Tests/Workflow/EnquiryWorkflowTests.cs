@@ -41,7 +41,8 @@ public abstract class EnquiryWorkflowTests(DatabaseEngine engine) : IAsyncLifeti
 
         Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, "demo-police-officer", enquiry));
         Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, "demo-education-lead", enquiry));
-        Assert.Equal(HttpStatusCode.NotFound, await ReadVisit(c, "demo-health-practitioner", enquiry));
+        // Health is neither a member nor asked yet: the enquiry's purpose is refused before anything is read.
+        Assert.Equal(HttpStatusCode.Forbidden, await ReadVisit(c, "demo-health-practitioner", enquiry));
 
         using var asked = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/information-requests", "demo-la-lcpp", new { agency = "health", question = "What does health hold about the child and household?" });
         Assert.Equal(HttpStatusCode.Created, asked.StatusCode);
@@ -71,7 +72,7 @@ public abstract class EnquiryWorkflowTests(DatabaseEngine engine) : IAsyncLifeti
         var police = await MemberId(enquiry, "demo-police-officer");
         using var removed = await Send(HttpMethod.Delete, $"/enquiries/{enquiry}/members/{police}", "demo-la-lcpp");
         Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, await ReadVisit(c, "demo-police-officer", enquiry));
+        Assert.Equal(HttpStatusCode.Forbidden, await ReadVisit(c, "demo-police-officer", enquiry));
         Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, "demo-education-lead", enquiry));
 
         using var notLead = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/close", "demo-la-front-door", new { outcome = "familyHelp" });
@@ -129,8 +130,9 @@ public abstract class EnquiryWorkflowTests(DatabaseEngine engine) : IAsyncLifeti
         using var removed = await Send(HttpMethod.Delete, $"/enquiries/{id}/members/{police.GetProperty("id").GetGuid()}", "demo-la-lcpp");
         Assert.True(removed.IsSuccessStatusCode, $"{(int)removed.StatusCode}");
         using var after = await Send(HttpMethod.Get, $"/enquiries/{id}", "demo-police-officer", purpose: "s47-enquiry", enquiry: id);
-        Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
-        using var outsider = await Send(HttpMethod.Get, $"/enquiries/{id}", "demo-la-front-door", purpose: "front-door-triage");
+        Assert.Equal(HttpStatusCode.Forbidden, after.StatusCode);
+        // The front door, even triaging a referral about the same child, does not read the enquiry.
+        using var outsider = await _hub.TriageAsync($"/enquiries/{id}", "demo-la-front-door", (await _hub.ReferralAsync(c.LaChild)).Id);
         Assert.Equal(HttpStatusCode.NotFound, outsider.StatusCode);
         using var lead = await Send(HttpMethod.Get, $"/enquiries/{id}", "demo-la-lcpp", purpose: "s47-enquiry", enquiry: id);
         Assert.NotEqual(JsonValueKind.Null, (await FhirTestHub.JsonAsync(lead)).GetProperty("members").EnumerateArray()
@@ -226,7 +228,8 @@ public abstract class EnquiryWorkflowTests(DatabaseEngine engine) : IAsyncLifeti
         var meeting = Assert.Single((await FhirTestHub.JsonAsync(member)).GetProperty("meetings").EnumerateArray());
         Assert.Equal("Proceed with section 47 enquiry; joint visit within 24 hours", meeting.GetProperty("decisions").GetString());
         Assert.Contains("Attendance fell", meeting.GetProperty("contributions")[0].GetProperty("summary").GetString(), StringComparison.Ordinal);
-        Assert.Empty((await FhirTestHub.JsonAsync(outsider)).GetProperty("meetings").EnumerateArray());
+        Assert.Equal(HttpStatusCode.Forbidden, outsider.StatusCode);
+        Assert.DoesNotContain("Attendance", await outsider.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await using var db = _hub.Contexts.Create();
         var fgdm = db.Set<Core.Records.FgdmDecision>().Where(f => f.EnquiryId == enquiry).OrderBy(f => f.RecordedAt).Select(f => f.Status).ToList();
         Assert.Equal([Core.Records.FgdmStatus.Offered, Core.Records.FgdmStatus.Accepted], fgdm);
