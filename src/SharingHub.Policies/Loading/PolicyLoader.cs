@@ -7,7 +7,7 @@ using SharingHub.Policies.Model;
 namespace SharingHub.Policies.Loading;
 
 /// <summary>
-/// Reads a policy folder (agencies.yaml, purposes.yaml, data-classes.yaml, rules/*.yaml), checks it
+/// Reads a policy folder (agencies.yaml, purposes.yaml, data-classes.yaml, rules/*.yaml, actions.yaml), checks it
 /// completely, and returns an immutable <see cref="PolicySet"/>, or throws one
 /// <see cref="PolicyLoadException"/> listing every problem with its file and line.
 /// </summary>

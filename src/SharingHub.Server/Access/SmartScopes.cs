@@ -10,9 +10,6 @@ namespace SharingHub.Server.Access;
 /// </summary>
 internal static class SmartScopes
 {
-    /// <summary>The roles that write records: practitioners and partner systems (an IG officer reviews, and does not write).</summary>
-    private static readonly HashSet<string> WriterRoles = ["system", "lcpp", "front-door", "fhlp", "macpt-member"];
-
     /// <summary>Whether the caller may make this interaction: a partner system needs a covering SMART scope.</summary>
     public static bool HasScope(HttpContext http, string type, char permission)
     {
@@ -24,11 +21,6 @@ internal static class SmartScopes
     /// <summary>Why the token does not allow this interaction, or null.</summary>
     public static string? ScopeProblem(HttpContext http, string type, char permission) =>
         HasScope(http, type, permission) ? null : $"the access token's scopes do not include {new SmartScope(type, permission.ToString())}";
-
-    /// <summary>Why this caller may not write this type of record, or null: every API asks the same question.</summary>
-    public static string? WriteProblem(HttpContext http, string type, char permission) =>
-        ScopeProblem(http, type, permission)
-        ?? (http.HubPrincipal().Roles.Overlaps(WriterRoles) ? null : "your roles do not include writing records");
 
     /// <summary>The refusal of a missing scope or role, in the API's own error format.</summary>
     public static IResult Forbidden(HttpContext http, string problem) =>

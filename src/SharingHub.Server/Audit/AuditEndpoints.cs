@@ -68,7 +68,7 @@ internal static class AuditEndpoints
         var page = Math.Clamp(limit ?? 100, 1, MaxPage);
         var rows = (await query.OrderBy(a => a.Sequence).Take(page + 1).ToListAsync(ct)).AsSeenBy(http.HubPrincipal().Agency);
         scope.Count = Math.Min(rows.Count, page);
-        return Results.Json(new AuditEntriesPage(rows.Take(page).Select(AuditView.Json).ToList(), rows.Count > page ? rows[page - 1].Sequence : null));
+        return Results.Json(new AuditEntriesPage(rows.Take(page).Select(a => AuditView.Json(a, policy.Policy)).ToList(), rows.Count > page ? rows[page - 1].Sequence : null));
     }
 }
 
@@ -163,14 +163,20 @@ internal static class AuditAccess
 
 internal static class AuditView
 {
-    public static AuditEntryView Json(Core.Records.AuditEntry a) => new(
+    public static AuditEntryView Json(Core.Records.AuditEntry a, Policies.Model.PolicySet policy) => new(
         a.Sequence, a.RecordedAt, a.Agency, a.Actor, a.Purpose, a.EnquiryId, a.Action, a.Outcome, a.Decision, a.IsOverride,
         a.Subjects.Split('|', StringSplitOptions.RemoveEmptyEntries), a.Owners.Split('|', StringSplitOptions.RemoveEmptyEntries),
         // Police operational information may be exempt from a subject access disclosure: a person decides.
-        ReviewBeforeDisclosure(a),
+        ReviewBeforeDisclosure(a, policy),
         JsonDocument.Parse(a.Body).RootElement);
 
-    public static bool ReviewBeforeDisclosure(Core.Records.AuditEntry a) => a.Agency == "police" || a.Owners.Contains("|police|", StringComparison.Ordinal);
+    /// <summary>
+    /// An entry that involves an agency processing under the law-enforcement regime (DPA 2018 Part 3, as agencies.yaml
+    /// says of each agency) may be exempt from a subject access disclosure: a person decides before it leaves.
+    /// </summary>
+    public static bool ReviewBeforeDisclosure(Core.Records.AuditEntry a, Policies.Model.PolicySet policy) =>
+        policy.Agencies.Values.Any(g => g.Regime == Policies.Model.Regime.LawEnforcement
+            && (a.Agency == g.Code || a.Owners.Contains($"|{g.Code}|", StringComparison.Ordinal)));
 }
 
 /// <summary>One audit entry as the IG API shows it (ids, codes and counts; never a record's content).</summary>

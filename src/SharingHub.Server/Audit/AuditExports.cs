@@ -39,7 +39,7 @@ internal static class AuditExports
             count = Math.Min(await filters.Apply(db.AuditEntries.AsNoTracking(), viewer).LongCountAsync(ct), MaxRows);
         }
         scope.Count = (int)count;
-        return new StreamedExport(contexts, filters, viewer, format, count);
+        return new StreamedExport(contexts, filters, viewer, format, count, policy.Policy);
     }
 
     /// <summary>
@@ -47,7 +47,7 @@ internal static class AuditExports
     /// whole export held as one string took hundreds of megabytes per request). Entries appended after the
     /// count was taken are not included, so the export holds exactly what its audit entry counted.
     /// </summary>
-    private sealed class StreamedExport(IHubDbContextFactory contexts, AuditFilters filters, string viewer, string format, long count) : IResult
+    private sealed class StreamedExport(IHubDbContextFactory contexts, AuditFilters filters, string viewer, string format, long count, Policies.Model.PolicySet policy) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -63,7 +63,7 @@ internal static class AuditExports
             await foreach (var row in filters.Apply(db.AuditEntries.AsNoTracking(), viewer).OrderBy(a => a.Sequence).Take((int)count).AsAsyncEnumerable().WithCancellation(ct))
             {
                 row.Body = AuditViews.Body(row.Body, viewer);
-                await writer.WriteAsync(format == "csv" ? CsvLine(row) : JsonSerializer.Serialize(AuditEvent(row), FhirJson) + "\n");
+                await writer.WriteAsync(format == "csv" ? CsvLine(row, policy) : JsonSerializer.Serialize(AuditEvent(row), FhirJson) + "\n");
                 if (++written % 1_000 == 0)
                 {
                     await writer.FlushAsync(ct);
@@ -73,11 +73,11 @@ internal static class AuditExports
         }
     }
 
-    private static string CsvLine(AuditEntry a) => string.Join(',', new[]
+    private static string CsvLine(AuditEntry a, Policies.Model.PolicySet policy) => string.Join(',', new[]
     {
         a.Sequence.ToString(CultureInfo.InvariantCulture), a.RecordedAt.ToString("O", CultureInfo.InvariantCulture), a.Agency, a.Actor,
         a.Purpose ?? "", a.EnquiryId?.ToString("D") ?? "", a.Action, a.Outcome, a.Decision, a.IsOverride ? "true" : "false",
-        a.Subjects.Trim('|').Replace('|', ' '), a.Owners.Trim('|').Replace('|', ' '), AuditView.ReviewBeforeDisclosure(a) ? "true" : "false",
+        a.Subjects.Trim('|').Replace('|', ' '), a.Owners.Trim('|').Replace('|', ' '), AuditView.ReviewBeforeDisclosure(a, policy) ? "true" : "false",
     }.Select(Field)) + "\r\n";
 
     /// <summary>RFC 4180 quoting, and a leading quote on anything a spreadsheet would run as a formula.</summary>

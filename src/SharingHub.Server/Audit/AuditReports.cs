@@ -51,7 +51,7 @@ internal static class AuditReports
         {
             var shown = matching.Take(MaxListed).Select(a => a.Sequence).ToList();
             var entries = (await db.AuditEntries.AsNoTracking().Where(a => shown.Contains(a.Sequence)).OrderBy(a => a.Sequence).ToListAsync(ct)).AsSeenBy(viewer);
-            return Results.Json(new { report = kind, from = filters.From, to = filters.To, total = matching.Count, result = entries.Select(AuditView.Json).ToList() });
+            return Results.Json(new { report = kind, from = filters.From, to = filters.To, total = matching.Count, result = entries.Select(a => AuditView.Json(a, policy.Policy)).ToList() });
         }
         object result = kind switch
         {

@@ -16,16 +16,12 @@ internal static class FhirReferralDecisions
 {
     public static RouteGroupBuilder MapFhirReferralDecisions(this RouteGroupBuilder fhir)
     {
-        fhir.MapPost("/Task/{id}/$decide", DecideAsync).Audited("fhir.referral-decide").OpensRecords("Task", 'u', listsCases: true);
+        fhir.MapPost("/Task/{id}/$decide", DecideAsync).Audited("fhir.referral-decide").Takes(HubActions.ReferralDecide).OpensRecords("Task", 'u', listsCases: true);
         return fhir;
     }
 
     private static async Task<IResult> DecideAsync(string id, HttpContext http, RecordAccess access, DecideReferral decide, FhirTasks tasks)
     {
-        if (!DecideReferral.MayDecide(http.HubPrincipal()))
-        {
-            return FhirResults.Forbidden(DecideReferral.NotADeciderMessage);
-        }
         var (parameters, problem) = await FhirBody.ReadAsync(http, "Parameters");
         if (problem is not null)
         {
@@ -45,7 +41,7 @@ internal static class FhirReferralDecisions
         return await decide.HandleAsync(http.HubPrincipal(), guid, chosen, access, http.RequestAborted) switch
         {
             ReferralDecisionResult.Decided d => FhirResults.Resource(tasks.ReferralTask(d.Referral, access.Now), etag: d.Referral.Record.ETag),
-            ReferralDecisionResult.NotADecider => FhirResults.Forbidden(DecideReferral.NotADeciderMessage),
+            ReferralDecisionResult.NotADecider => FhirResults.Forbidden("you may not decide referrals (policy action referral.decide)"),
             ReferralDecisionResult.AlreadyDecided a => FhirResults.Conflict(
                 $"this referral was already decided ({RecordFields.CamelCase(a.Earlier.ToString())}); a decision is not changed afterwards"),
             ReferralDecisionResult.Changed => FhirResults.PreconditionFailed("the referral changed while it was being decided: read it again"),

@@ -1,4 +1,5 @@
 using SharingHub.Data.Notifications;
+using SharingHub.Server.Access;
 using SharingHub.Server.Audit;
 using SharingHub.Server.Hosting;
 using SharingHub.Server.Identity;
@@ -11,21 +12,15 @@ namespace SharingHub.Server.Notifications;
 /// </summary>
 internal static class NotificationEndpoints
 {
-    private static readonly HashSet<string> Readers = ["system", "ig-officer"];
-
     public static WebApplication MapNotifications(this WebApplication app)
     {
         app.MapGet("/notifications", async (HttpContext http, NotificationOutbox outbox, bool? dead, CancellationToken ct) =>
         {
             var me = http.HubPrincipal();
-            if (!me.Roles.Overlaps(Readers))
-            {
-                return Results.Problem(statusCode: 403, detail: "an agency's notifications are read by its case system or its IG officer");
-            }
             var rows = await outbox.ForAgencyAsync(me.Agency, dead == true, ct);
             return Results.Json(new NotificationsView(me.Agency, rows.Select(n => new NotificationView(n.Id, n.Kind, n.CreatedAt, n.DueAt, n.Attempts,
                 n.DeliveredAt is not null ? "delivered" : n.DeadAt is not null ? "dead" : "pending", n.DeliveredAt, n.DeadAt, n.LastError)).ToList()));
-        }).RequireAuthorization().Audited("notifications.list").WithTags("Notifications")
+        }).RequireAuthorization().Audited("notifications.list").Takes(Access.HubActions.NotificationsRead).WithTags("Notifications")
             .Answers<NotificationsView>(200, "Your agency's notifications (its case system or IG officer): pending, delivered or dead (dead=true)", 403);
         return app;
     }

@@ -50,8 +50,8 @@ internal static class ODataEndpoints
         // The audit log is read for an IG review (its own purpose and check), not through a case: it opens no records.
         odata.MapGet("/" + ODataModel.AuditEntries, (HttpContext http, ODataReader reader) => reader.GetAsync(http, null)).Audited("odata.query");
         odata.MapGet("/" + ODataModel.AuditEntries + "/{**rest}", (HttpContext http, ODataReader reader) => reader.GetAsync(http, null)).Audited("odata.query");
-        odata.MapPost("/{set}", (string set, HttpContext http, ODataWrites writer) => writer.CreateAsync(http, set)).Audited("odata.create");
-        odata.MapMethods("/{entity}", [HttpMethods.Patch], (string entity, HttpContext http, ODataWrites writer) => writer.UpdateAsync(http, entity)).Audited("odata.update");
+        odata.MapPost("/{set}", (string set, HttpContext http, ODataWrites writer) => writer.CreateAsync(http, set)).Audited("odata.create").Takes(HubActions.RecordWrite);
+        odata.MapMethods("/{entity}", [HttpMethods.Patch], (string entity, HttpContext http, ODataWrites writer) => writer.UpdateAsync(http, entity)).Audited("odata.update").Takes(HubActions.RecordWrite);
         return app;
     }
 

@@ -121,7 +121,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         {
             throw new ODataRefusal(405, ODataErrors.NotSupported, "People and Events are written through OData; workflow records through /enquiries and FHIR Task");
         }
-        if (Access.SmartScopes.WriteProblem(http, set.ScopeType, permission) is { } problem)
+        if (Access.SmartScopes.ScopeProblem(http, set.ScopeType, permission) is { } problem)
         {
             throw new ODataRefusal(403, ODataErrors.Forbidden, problem);
         }

@@ -75,8 +75,9 @@ public abstract class EnquiryWorkflowTests(DatabaseEngine engine) : IAsyncLifeti
         Assert.Equal(HttpStatusCode.Forbidden, await ReadVisit(c, "demo-police-officer", enquiry));
         Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, "demo-education-lead", enquiry));
 
+        // The front door may not lead enquiries at all (policy action enquiry.lead): refused before anything is read.
         using var notLead = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/close", "demo-la-front-door", new { outcome = "familyHelp" });
-        Assert.Equal(HttpStatusCode.NotFound, notLead.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, notLead.StatusCode);
         using var badOutcome = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/close", "demo-la-lcpp", new { outcome = "maybe" });
         Assert.Equal(HttpStatusCode.UnprocessableEntity, badOutcome.StatusCode);
         using var closed = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/close", "demo-la-lcpp", new { outcome = "childProtectionConference" });

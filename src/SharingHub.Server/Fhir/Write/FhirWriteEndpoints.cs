@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
+using SharingHub.Server.Access;
 using SharingHub.Server.Audit;
 using SharingHub.Server.Identity;
 
@@ -16,25 +17,25 @@ internal static class FhirWriteEndpoints
     {
         fhir.MapPost("/Patient", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
             SingleAsync(http, writer, contexts, audit, FhirTypes.Patient, 'c', (db, root, agency, ct) =>
-                writer.CreatePatientAsync(db, agency, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), null, ct))).Audited("fhir.create");
+                writer.CreatePatientAsync(db, agency, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), null, ct))).Audited("fhir.create").Takes(Access.HubActions.RecordWrite);
         fhir.MapPut("/Patient/{id}", (string id, HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
             Guid.TryParse(id, out var guid)
                 ? SingleAsync(http, writer, contexts, audit, FhirTypes.Patient, 'u', (db, root, agency, ct) =>
                     writer.UpdatePatientAsync(db, agency, guid, root, http.Request.Headers.IfMatch.FirstOrDefault(), ct))
-                : Task.FromResult(FhirResults.NotFound(FhirTypes.Patient, SearchParameters.Safe(id)))).Audited("fhir.update");
+                : Task.FromResult(FhirResults.NotFound(FhirTypes.Patient, SearchParameters.Safe(id)))).Audited("fhir.update").Takes(Access.HubActions.RecordWrite);
         fhir.MapPost("/Observation", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
             SingleAsync(http, writer, contexts, audit, FhirTypes.Observation, 'c', (db, root, agency, ct) =>
-                writer.CreateObservationAsync(db, agency, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), new Dictionary<string, Guid>(), ct))).Audited("fhir.create");
+                writer.CreateObservationAsync(db, agency, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), new Dictionary<string, Guid>(), ct))).Audited("fhir.create").Takes(Access.HubActions.RecordWrite);
         fhir.MapPost("/Task", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
-            SingleAsync(http, writer, contexts, audit, "Task", 'c', (db, root, agency, ct) => writer.CreateReferralAsync(db, agency, root, ct))).Audited("fhir.create");
+            SingleAsync(http, writer, contexts, audit, "Task", 'c', (db, root, agency, ct) => writer.CreateReferralAsync(db, agency, root, ct))).Audited("fhir.create").Takes(Access.HubActions.RecordWrite);
         fhir.MapPost("/", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
-            TransactionAsync(http, writer, contexts, audit)).Audited("fhir.transaction");
+            TransactionAsync(http, writer, contexts, audit)).Audited("fhir.transaction").Takes(Access.HubActions.RecordWrite);
         return fhir;
     }
 
-    /// <summary>A partner system needs the SMART scope; a person needs a practitioner role (an IG officer reviews, and does not write).</summary>
+    /// <summary>A partner system needs the SMART scope for the type (who may write at all is the endpoint's action, record.write).</summary>
     private static IResult? WriteRefusal(HttpContext http, string type, char permission) =>
-        Access.SmartScopes.WriteProblem(http, type, permission) is { } problem ? FhirResults.Forbidden(problem) : null;
+        Access.SmartScopes.ScopeProblem(http, type, permission) is { } problem ? FhirResults.Forbidden(problem) : null;
 
     private static async Task<IResult> SingleAsync(HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit, string type, char permission,
         Func<HubDbContext, JsonElement, string, CancellationToken, Task<WriteOutcome>> write)

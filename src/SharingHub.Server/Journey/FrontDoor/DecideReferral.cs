@@ -35,13 +35,11 @@ internal abstract record ReferralDecisionResult
 /// assessment, Family Help, no further action). The referral stays the referring agency's record, so the referrer
 /// sees the outcome of what it referred, and is told of it.
 /// </summary>
-internal sealed class DecideReferral(IRecordStore store, IHubDbContextFactory contexts, AuditScope audit, TimeProvider clock, NotificationOutbox outbox)
+internal sealed class DecideReferral(IRecordStore store, IHubDbContextFactory contexts, AuditScope audit, TimeProvider clock, NotificationOutbox outbox,
+    PolicyDecisionPoint policy)
 {
-    private static readonly HashSet<string> Deciders = ["front-door", "lcpp"];
-
-    public const string NotADeciderMessage = "only the council's front door (front-door or lcpp role) decides referrals";
-
-    public static bool MayDecide(HubPrincipal me) => me.Agency == "la" && me.Roles.Overlaps(Deciders);
+    /// <summary>Who may decide is the policy's action referral.decide (the council's front door), never a list here.</summary>
+    public bool MayDecide(HubPrincipal me) => policy.MayTake(me, HubActions.ReferralDecide).IsPermit;
 
     /// <summary>Decides the referral under the request's opened access (purpose front-door-triage, or as policy allows).</summary>
     public async Task<ReferralDecisionResult> HandleAsync(HubPrincipal me, Guid id, ReferralDecision chosen, RecordAccess access, CancellationToken ct)

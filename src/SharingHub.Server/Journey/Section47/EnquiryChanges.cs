@@ -3,6 +3,7 @@ using SharingHub.Core.Time;
 using SharingHub.Data.Notifications;
 using SharingHub.Policies.Decisions;
 using SharingHub.Policies.Model;
+using SharingHub.Server.Access;
 using SharingHub.Server.Audit;
 using SharingHub.Server.Identity;
 
@@ -48,8 +49,11 @@ internal static partial class EnquiryEndpoints
     {
         var me = http.HubPrincipal();
         var enquiry = await store.FindAsync<Enquiry>(id, http.RequestAborted);
-        // The lead is a person with the lcpp role: the identity alone (which a partner system's client id could equal) is not enough.
-        if (enquiry is null || enquiry.LeadPractitioner != me.Subject || me.Agency != enquiry.OwningAgency || me.ClientId is not null || !me.Roles.Contains("lcpp"))
+        // The lead is a person who may lead enquiries (policy action enquiry.lead): the identity alone, which a partner
+        // system's client id could equal, is not enough.
+        var policy = http.RequestServices.GetRequiredService<Policies.Decisions.PolicyDecisionPoint>();
+        if (enquiry is null || enquiry.LeadPractitioner != me.Subject || me.Agency != enquiry.OwningAgency
+            || !policy.MayTake(me, Access.HubActions.EnquiryLead).IsPermit)
         {
             return (null, Problem(404, "no enquiry with that id that you lead"));
         }

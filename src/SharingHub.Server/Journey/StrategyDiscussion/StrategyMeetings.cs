@@ -31,7 +31,7 @@ internal static class StrategyMeetingEndpoints
     public static WebApplication MapStrategyMeetings(this WebApplication app)
     {
         var enquiries = app.MapGroup("/enquiries").RequireAuthorization().WithTags("Section 47 enquiries");
-        enquiries.MapPost("/{id:guid}/strategy-meetings", RecordAsync).Audited("enquiry.strategy-meeting")
+        enquiries.MapPost("/{id:guid}/strategy-meetings", RecordAsync).Audited("enquiry.strategy-meeting").Takes(HubActions.EnquiryLead)
             .Answers<StrategyMeetingRecorded>(201, "Record a strategy meeting: when, who attended, what each agency brought, what was decided (the enquiry's lead)", 400, 404, 409, 422);
         enquiries.MapGet("/{id:guid}/strategy-meetings", ReadAsync).Audited("enquiry.strategy-meeting-read").OpensRecords()
             .Answers<StrategyMeetingsView>(200, "Read the enquiry's strategy meetings, each as the policy lets you", 400);
@@ -49,7 +49,7 @@ internal static class StrategyMeetingEndpoints
                 }
                 e.Fgdm.Add(new FgdmDecision { Id = Guid.NewGuid(), EnquiryId = e.Id, DecisionPoint = input.DecisionPoint, Status = status.Value, RecordedAt = now, RecordedBy = e.LeadPractitioner });
                 return null;
-            })).Audited("enquiry.fgdm")
+            })).Audited("enquiry.fgdm").Takes(HubActions.EnquiryLead)
             .Answers<EnquiryChanged>(200, "Record family group decision making offered, accepted or declined at a decision point (the enquiry's lead)", 400, 404, 409, 422);
         return app;
     }

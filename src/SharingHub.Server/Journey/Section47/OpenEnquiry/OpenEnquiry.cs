@@ -20,11 +20,8 @@ internal static partial class EnquiryEndpoints
     private static async Task<IResult> OpenAsync(OpenEnquiryInput input, HttpContext http, IRecordStore store, IHubDbContextFactory contexts,
         IFieldCipher cipher, PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock)
     {
+        // Who may open one at all is the endpoint's action (enquiry.open, in policies/actions.yaml).
         var me = http.HubPrincipal();
-        if (me.Agency != "la" || !me.Roles.Contains("lcpp"))
-        {
-            return Problem(403, "only a Lead Child Protection Practitioner of the council opens a section 47 enquiry");
-        }
         var subjects = input.Subjects ?? [];
         var errors = new FieldErrors()
             .When(subjects.Count is 0 or > 20, "subjects", "subjects: 1 to 20 people")
@@ -50,7 +47,7 @@ internal static partial class EnquiryEndpoints
         var now = clock.UtcNowForStorage();
         var enquiry = new Enquiry
         {
-            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = Enquiry.DataClassCode, Status = EnquiryStatus.Open, OpenedAt = now,
+            Id = Guid.NewGuid(), OwningAgency = me.Agency, DataClass = Enquiry.DataClassCode, Status = EnquiryStatus.Open, OpenedAt = now,
             Reference = $"S47-{now.Year}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(5))}", LeadPractitioner = me.Subject,
         };
         enquiry.Grounds = cipher.Encrypt(input.Grounds!.Trim(), SensitiveFields.For(enquiry, nameof(Enquiry.Grounds)));
