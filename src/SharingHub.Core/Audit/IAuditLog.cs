@@ -14,7 +14,14 @@ public sealed record AuditRecord(
     bool IsOverride,
     IReadOnlyCollection<Guid> Subjects,
     IReadOnlyCollection<string> Owners,
-    string Body);
+    string Body)
+{
+    /// <summary>How many records the response disclosed.</summary>
+    public int Disclosed { get; init; }
+
+    /// <summary>The requester's roles.</summary>
+    public IReadOnlyCollection<string> Roles { get; init; } = [];
+}
 
 /// <summary>
 /// The tamper-evident audit log. <see cref="AppendAsync"/> returns only once the entry is durably

@@ -26,6 +26,12 @@ public sealed class AuditEntry
     /// <summary>Agencies whose records the request touched, as "|la|police|": their IG officers review it.</summary>
     public string Owners { get; set; } = "|";
 
+    /// <summary>How many records the response disclosed (0 for a refusal or a write), so reports count records, not requests.</summary>
+    public int Disclosed { get; set; }
+
+    /// <summary>The requester's roles, as "|lcpp|macpt-member|" ("" in entries written before it was kept): volume is judged per role.</summary>
+    public string Roles { get; set; } = "";
+
     /// <summary>The full entry as canonical JSON (resource ids, data classes, fields, rule ids, reasons).</summary>
     public string Body { get; set; } = "";
     public byte[] PreviousHash { get; set; } = [];

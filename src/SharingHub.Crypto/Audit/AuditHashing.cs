@@ -65,6 +65,16 @@ public static class AuditHashing
         json.WriteBoolean("override", e.IsOverride);
         json.WriteString("subjects", e.Subjects);
         json.WriteString("owners", e.Owners);
+        // Kept since 2026-11 for the reports; written only when set, so entries from before still hash as they did,
+        // and clearing them on an entry that had them breaks its hash like any other edit.
+        if (e.Disclosed != 0)
+        {
+            json.WriteNumber("disclosed", e.Disclosed);
+        }
+        if (e.Roles.Length > 0)
+        {
+            json.WriteString("roles", e.Roles);
+        }
         json.WriteString("body", e.Body);
         if (e.PreviousHash.Length <= MerkleTree.HashSize && Convert.TryToHexStringLower(e.PreviousHash, text, out written))
         {

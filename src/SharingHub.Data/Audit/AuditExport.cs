@@ -18,7 +18,7 @@ public static class AuditExport
                 entry = new
                 {
                     e.Sequence, e.RecordedAt, e.RequestId, e.Agency, e.Actor, e.Purpose, e.EnquiryId, e.Action, e.Outcome, e.Decision,
-                    e.IsOverride, e.Subjects, e.Owners, e.Body, PreviousHash = Convert.ToBase64String(e.PreviousHash), EntryHash = Convert.ToBase64String(e.EntryHash),
+                    e.IsOverride, e.Subjects, e.Owners, e.Disclosed, e.Roles, e.Body, PreviousHash = Convert.ToBase64String(e.PreviousHash), EntryHash = Convert.ToBase64String(e.EntryHash),
                 },
             }));
         }
@@ -90,6 +90,9 @@ public static class AuditExport
                 IsOverride = e2.GetProperty("IsOverride").GetBoolean(),
                 Subjects = e2.GetProperty("Subjects").GetString()!,
                 Owners = e2.GetProperty("Owners").GetString()!,
+                // Exports made before these were kept have neither.
+                Disclosed = e2.TryGetProperty("Disclosed", out var disclosed) ? disclosed.GetInt32() : 0,
+                Roles = e2.TryGetProperty("Roles", out var roles) ? roles.GetString() ?? "" : "",
                 Body = e2.GetProperty("Body").GetString()!,
                 PreviousHash = Convert.FromBase64String(e2.GetProperty("PreviousHash").GetString()!),
                 EntryHash = Convert.FromBase64String(e2.GetProperty("EntryHash").GetString()!),

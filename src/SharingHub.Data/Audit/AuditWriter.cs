@@ -165,6 +165,8 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
                 IsOverride = record.IsOverride,
                 Subjects = Joined(record.Subjects.Select(s => s.ToString("D"))),
                 Owners = Joined(record.Owners),
+                Disclosed = Math.Max(0, record.Disclosed),
+                Roles = record.Roles.Count == 0 ? "" : Joined(record.Roles.Order(StringComparer.Ordinal)),
                 Body = record.Body,
                 PreviousHash = previous,
             };

@@ -81,7 +81,12 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
         // A request with no bearer token (the token service, sign-in) names its caller once it has authenticated them.
         return new AuditRecord(clock.GetUtcNow(), http.TraceIdentifier, principal?.Agency ?? scope.Caller?.Agency ?? "none",
             principal?.Subject ?? scope.Caller?.Actor ?? "anonymous",
-            scope.Purpose, scope.EnquiryId, action, Outcome(status), scope.Decision, scope.IsOverride, scope.SubjectsFor(principal?.Agency ?? "none"), scope.Owners, body);
+            scope.Purpose, scope.EnquiryId, action, Outcome(status), scope.Decision, scope.IsOverride, scope.SubjectsFor(principal?.Agency ?? "none"), scope.Owners, body)
+        {
+            // A failed or refused request disclosed nothing, whatever the handler had counted.
+            Disclosed = status < 300 ? scope.Count : 0,
+            Roles = principal?.Roles ?? (IReadOnlyCollection<string>)[],
+        };
     }
 
     /// <summary>

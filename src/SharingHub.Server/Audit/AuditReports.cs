@@ -37,7 +37,8 @@ internal static class AuditReports
         // The window's entries without their bodies (a body is kilobytes; a month of them is not held in memory):
         // the counts come from these, and a listing loads in full only the entries it shows.
         var rows = await filters.Apply(db.AuditEntries.AsNoTracking(), viewer).OrderBy(a => a.Sequence).Take(MaxRows)
-            .Select(a => new ReportRow(a.Sequence, a.RecordedAt, a.Agency, a.Actor, a.Purpose, a.EnquiryId, a.Decision, a.IsOverride, a.Owners))
+            .Select(a => new ReportRow(a.Sequence, a.RecordedAt, a.Agency, a.Actor, a.Purpose, a.EnquiryId, a.Decision, a.IsOverride, a.Owners,
+                a.Disclosed, a.Roles, a.Subjects))
             .ToListAsync(ct);
         scope.Count = rows.Count;
         var matching = kind switch
@@ -77,24 +78,50 @@ internal static class AuditReports
         return local.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday || local.Hour < 8 || local.Hour >= 18;
     }
 
-    /// <summary>Users whose busiest day is far above the typical user's: more than three times the median, and at least 50 requests.</summary>
-    private static object Volume(List<ReportRow> rows)
+    /// <summary>A user-day is unusual when it disclosed at least this many records...</summary>
+    public const int UnusualRecords = 50;
+
+    /// <summary>...and more than this many times the median user-day of the same role.</summary>
+    public const int UnusualFactor = 3;
+
+    /// <summary>
+    /// Volume seen as records, not requests: for each user and day, the records and distinct people disclosed to them;
+    /// a day is unusual when its records are at least 50 and more than three times the median day of users with the
+    /// same roles (a front door reads more than a school lead; one page of a hundred people is a hundred records).
+    /// </summary>
+    internal static VolumeReport Volume(IReadOnlyCollection<ReportRow> rows)
     {
         var perUserDay = rows.GroupBy(a => (a.Agency, a.Actor, Day: DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(a.RecordedAt, UkTime).Date)))
-            .Select(g => (g.Key.Agency, g.Key.Actor, g.Key.Day, Count: g.Count())).ToList();
-        if (perUserDay.Count == 0)
+            .Select(g => new
+            {
+                g.Key.Agency, g.Key.Actor, g.Key.Day,
+                // The roles the user held that day (the last entry's), as the work they were doing.
+                Role = g.OrderBy(a => a.Sequence).Last().Roles is { Length: > 0 } roles ? roles.Trim('|').Replace('|', ' ') : "unknown",
+                Requests = g.Count(),
+                Records = g.Sum(a => (long)a.Disclosed),
+                People = g.SelectMany(a => a.Subjects.Split('|', StringSplitOptions.RemoveEmptyEntries)).Distinct(StringComparer.Ordinal).Count(),
+            }).ToList();
+        var medians = perUserDay.GroupBy(x => x.Role).ToDictionary(g => g.Key, g =>
         {
-            return new { median = 0, unusual = Array.Empty<object>() };
-        }
-        var counts = perUserDay.Select(x => x.Count).Order().ToList();
-        var median = counts[counts.Count / 2];
-        var unusual = perUserDay.Where(x => x.Count >= 50 && x.Count > 3 * median)
-            .OrderByDescending(x => x.Count)
-            .Select(x => new { agency = x.Agency, user = x.Actor, day = x.Day, requests = x.Count }).ToList();
-        return new { median, unusual };
+            var records = g.Select(x => x.Records).Order().ToList();
+            return records[records.Count / 2];
+        }, StringComparer.Ordinal);
+        var unusual = perUserDay.Where(x => x.Records >= UnusualRecords && x.Records > UnusualFactor * medians[x.Role])
+            .OrderByDescending(x => x.Records)
+            .Select(x => new UnusualDay(x.Agency, x.Actor, x.Role, x.Day, x.Requests, x.Records, x.People, medians[x.Role]))
+            .ToList();
+        return new VolumeReport(medians.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => new RoleVolume(m.Key, m.Value)).ToList(), unusual);
     }
 }
 
+/// <summary>The volume report: the median records disclosed per user-day for each set of roles, and the days far above it.</summary>
+internal sealed record VolumeReport(IReadOnlyList<RoleVolume> ByRole, IReadOnlyList<UnusualDay> Unusual);
+
+internal sealed record RoleVolume(string Roles, long MedianRecordsPerDay);
+
+/// <summary>One user's day far above their role's median: the requests made, records and distinct people disclosed.</summary>
+internal sealed record UnusualDay(string Agency, string User, string Roles, DateOnly Day, int Requests, long Records, int People, long RoleMedian);
+
 /// <summary>What the reports need of an entry: everything but its body.</summary>
 internal sealed record ReportRow(long Sequence, DateTimeOffset RecordedAt, string Agency, string Actor, string? Purpose, Guid? EnquiryId, string Decision,
-    bool IsOverride, string Owners);
+    bool IsOverride, string Owners, int Disclosed, string Roles, string Subjects);

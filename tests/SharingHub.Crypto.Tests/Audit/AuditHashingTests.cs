@@ -42,6 +42,24 @@ public sealed class AuditHashingTests
     }
 
     [Fact]
+    public void Given_an_entry_that_keeps_what_it_disclosed_and_who_asked_then_both_are_hashed_and_clearing_them_is_caught()
+    {
+        var entry = Entry(7, null, []);
+        var before = AuditHashing.LeafHash(entry);
+        entry.Disclosed = 142;
+        entry.Roles = "|lcpp|macpt-member|";
+
+        var canonical = Encoding.UTF8.GetString(AuditHashing.Canonical(entry));
+        var kept = AuditHashing.LeafHash(entry);
+        entry.Disclosed = 0;
+        var cleared = AuditHashing.LeafHash(entry);
+
+        Assert.Contains("\"owners\":\"|health|\",\"disclosed\":142,\"roles\":\"|lcpp|macpt-member|\",\"body\"", canonical, StringComparison.Ordinal);
+        Assert.NotEqual(before, kept);
+        Assert.NotEqual(kept, cleared);
+    }
+
+    [Fact]
     public void Given_a_long_log_hashed_on_every_core_then_it_verifies_and_the_first_altered_or_missing_entry_is_named()
     {
         var log = new List<AuditEntry>();
