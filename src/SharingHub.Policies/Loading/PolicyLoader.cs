@@ -195,6 +195,7 @@ public static class PolicyLoader
                 null => ConsentRule.Required,
                 var other => Report(entry, "consent", $"consent must be required, not-required or not-sought, not '{other}'", ConsentRule.Required),
             };
+            var sourceWords = entry.Words("sources");
             var requiresEnquiry = entry.Bool("requires-enquiry", false);
             var requiresReferral = entry.Bool("requires-referral", false);
             var graceText = entry.String("referral-grace-hours", required: false);
@@ -209,6 +210,18 @@ public static class PolicyLoader
             {
                 entry.Errors.Add(entry.File, entry.LineOf("mais-reason"), $"mais-reason must be an absolute https URI, not '{reasonText}'");
                 continue;
+            }
+            var sources = new List<Uri>();
+            foreach (var (text, line) in sourceWords)
+            {
+                if (Uri.TryCreate(text, UriKind.Absolute, out var source) && source.Scheme == Uri.UriSchemeHttps)
+                {
+                    sources.Add(source);
+                }
+                else
+                {
+                    entry.Errors.Add(entry.File, line, $"a source of a lawful basis is the https address of the statute or guidance, not '{text}'");
+                }
             }
             var grace = 0;
             if (graceText is not null && (!requiresReferral || !int.TryParse(graceText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out grace) || grace > 24 * 30))
@@ -231,7 +244,7 @@ public static class PolicyLoader
                 continue;
             }
             purposes.Add(new Purpose(code, title, description, gdpr, lawEnforcement, consent, requiresEnquiry, overrideAllowed, reason,
-                new SourceLocation(entry.File, entry.Line)) { RequiresReferral = requiresReferral, ReferralGraceHours = grace });
+                new SourceLocation(entry.File, entry.Line)) { RequiresReferral = requiresReferral, ReferralGraceHours = grace, Sources = sources });
         }
         return purposes;
     }

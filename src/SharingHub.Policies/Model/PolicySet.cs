@@ -61,6 +61,9 @@ public sealed record Purpose(
     /// <summary>How long after a referral is decided its case still opens its people's records (a referral-bound purpose).</summary>
     public int ReferralGraceHours { get; init; }
 
+    /// <summary>Where the lawful bases are set out: the statute and guidance, as https addresses (at least one).</summary>
+    public IReadOnlyList<Uri> Sources { get; init; } = [];
+
     public string LawfulBasisFor(Regime regime) => regime == Regime.LawEnforcement ? LawEnforcementBasis : UkGdprBasis;
 }
 

@@ -26,7 +26,8 @@ internal static class MeEndpoint
                 .Select(e => new { e.Id, e.Reference, e.OpenedAt, Subjects = e.Subjects.Select(s => new { s.PersonId, s.Role }).ToList() })
                 .ToListAsync(context.RequestAborted);
             return Results.Json(new MeView(me.Agency, me.Subject, me.DisplayName, me.Roles.Order(StringComparer.Ordinal).ToList(), me.ClientId,
-                me.Scopes.Order(StringComparer.Ordinal).ToList(), me.Issuer, me.ExpiresAt, purposes.Select(p => new PurposeView(p.Code, p.Title)).ToList(),
+                me.Scopes.Order(StringComparer.Ordinal).ToList(), me.Issuer, me.ExpiresAt, purposes.Select(p => new PurposeView(p.Code, p.Title,
+                    p.LawfulBasisFor(policy.Policy.Agencies.TryGetValue(me.Agency, out var agency) ? agency.Regime : Policies.Model.Regime.UkGdpr), p.Sources)).ToList(),
                 enquiries.Select(e => new MyEnquiry(e.Id, e.Reference, e.OpenedAt, e.Subjects.Select(s => new Workflow.EnquirySubjectView(s.PersonId, s.Role)).ToList())).ToList()));
         }).RequireAuthorization().Audited("identity.me").WithTags("Identity")
             .Answers<MeView>(200, "Who the hub takes you to be, the purposes of use you may name, and the open enquiries you are a member of");
@@ -34,7 +35,8 @@ internal static class MeEndpoint
     }
 }
 
-internal sealed record PurposeView(string Code, string Title);
+/// <summary>A purpose the caller may name, with the lawful basis of sharing under their agency's regime and where it is set out.</summary>
+internal sealed record PurposeView(string Code, string Title, string LawfulBasis, IReadOnlyList<Uri> Sources);
 
 internal sealed record MyEnquiry(Guid Id, string Reference, DateTimeOffset OpenedAt, IReadOnlyList<Workflow.EnquirySubjectView> Subjects);
 

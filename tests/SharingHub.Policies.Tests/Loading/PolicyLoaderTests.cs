@@ -18,6 +18,26 @@ public sealed class PolicyLoaderTests : IDisposable
         Assert.Matches("^[0-9a-f]{12}$", policy.Version);
     }
 
+    [Fact]
+    public void Given_the_shipped_purposes_then_each_basis_has_its_sources_and_consent_is_never_the_basis_of_sharing_to_support_or_protect_a_child()
+    {
+        foreach (var purpose in ShippedPolicies.Policy.Purposes.Values)
+        {
+            Assert.NotEmpty(purpose.Sources);
+            Assert.All(purpose.Sources, s => Assert.Equal(Uri.UriSchemeHttps, s.Scheme));
+            foreach (var regime in new[] { Regime.UkGdpr, Regime.LawEnforcement })
+            {
+                var basis = purpose.LawfulBasisFor(regime);
+                // The DfE's 2024 information sharing advice and the ICO's data sharing code: not consent, but a statutory basis.
+                Assert.DoesNotContain("6(1)(a)", basis, StringComparison.Ordinal);
+                Assert.DoesNotContain("with consent", basis, StringComparison.OrdinalIgnoreCase);
+            }
+        }
+        // Police sharing outside law enforcement (Family Help, FGDM) rests on UK GDPR public task.
+        Assert.All(new[] { "family-help", "fgdm" }, code =>
+            Assert.Contains("UK GDPR Article 6(1)(e) public task", ShippedPolicies.Policy.Purposes[code].LawfulBasisFor(Regime.LawEnforcement), StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("rules/police.yaml", "roles: [lcpp]\n", "roles: [lcpp, constable]\n", "unknown role 'constable'")]
     [InlineData("rules/police.yaml", "agencies: [la]\n", "agencies: [council]\n", "unknown agency 'council'")]
@@ -31,6 +51,7 @@ public sealed class PolicyLoaderTests : IDisposable
     [InlineData("rules/probation.yaml", "sources: [probation]", "sources: [health]", "held only by 'probation'")]
     [InlineData("purposes.yaml", "consent: not-sought", "consent: sometimes", "consent must be required, not-required or not-sought")]
     [InlineData("purposes.yaml", "mais-reason: https://www.legislation.gov.uk/ukpga/1989/41/section/47", "mais-reason: section 47", "mais-reason must be an absolute https URI")]
+    [InlineData("purposes.yaml", "      - https://www.legislation.gov.uk/ukpga/2018/12/section/62\n", "      - the Data Protection Act\n", "https address of the statute or guidance")]
     [InlineData("purposes.yaml", "referral-grace-hours: 72", "referral-grace-hours: forever", "referral-grace-hours is 0 to 720 hours")]
     [InlineData("purposes.yaml", "requires-enquiry: false\n    requires-referral: true", "requires-enquiry: true\n    requires-referral: true", "a referral or an enquiry, not both")]
     [InlineData("actions.yaml", "roles: [lcpp]\n    people-only: true\n\n  - code: enquiry.lead", "roles: [lcpp, chair]\n    people-only: true\n\n  - code: enquiry.lead", "unknown role 'chair'")]
