@@ -14,6 +14,7 @@ public sealed class PolicyDecisionPoint
     private readonly PolicySet _policy;
     private readonly FrozenDictionary<string, Rule[]> _rulesByPurpose;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HashSet<(string Agency, string DataClass)>> _reachable = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlySet<string>?> _acting = new(StringComparer.Ordinal);
 
     public PolicyDecisionPoint(PolicySet policy)
     {
@@ -26,12 +27,42 @@ public sealed class PolicyDecisionPoint
 
     public PolicySet Policy => _policy;
 
-    /// <summary>The purposes some rule lets this principal use: what a request without a purpose is told to choose from.</summary>
-    public IReadOnlyList<Purpose> PurposesFor(Principal principal) =>
-        _policy.Purposes.Values
-            .Where(p => _rulesByPurpose[p.Code].Any(r => r.Effect == RuleEffect.Permit && RequesterMatches(r, principal)))
+    /// <summary>
+    /// The purposes this principal may use: those its roles may use (agencies.yaml) that some rule lets it use. What a
+    /// request without a purpose is told to choose from, and what every decision is held to.
+    /// </summary>
+    public IReadOnlyList<Purpose> PurposesFor(Principal principal)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        var acting = Acting(principal);
+        return _policy.Purposes.Values
+            .Where(p => RolesMayUse(principal, p.Code) && _rulesByPurpose[p.Code].Any(r => r.Effect == RuleEffect.Permit && RequesterMatches(r, acting)))
             .OrderBy(p => p.Code, StringComparer.Ordinal)
             .ToList();
+    }
+
+    /// <summary>
+    /// The principal as the rules see it: its roles held at its agency, and the roles they act as (a team manager acts as
+    /// the front door). A role a token names at an agency that does not hold it is not the principal's.
+    /// </summary>
+    public Principal Acting(Principal principal)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        // Asked on every decision; the answer depends only on agency and roles.
+        var key = principal.Roles.Count == 1 ? principal.Agency + "|" + principal.Roles.First()
+            : $"{principal.Agency}|{string.Join(',', principal.Roles.Order(StringComparer.Ordinal))}";
+        var acting = _acting.GetOrAdd(key, _ =>
+        {
+            var held = principal.Roles.Where(r => _policy.Roles.TryGetValue(r, out var role) && role.IsHeldAt(principal.Agency)).ToList();
+            var roles = held.Concat(held.SelectMany(r => _policy.Roles[r].ActsAs)).ToHashSet(StringComparer.Ordinal);
+            return roles.SetEquals(principal.Roles) ? null : roles;
+        });
+        return acting is null ? principal : principal with { Roles = acting };
+    }
+
+    /// <summary>Whether one of the principal's own roles may use the purpose (a role that declares none may use what rules allow it).</summary>
+    private bool RolesMayUse(Principal principal, string purpose) =>
+        principal.Roles.Any(r => _policy.Roles.TryGetValue(r, out var role) && role.IsHeldAt(principal.Agency) && (role.Purposes is null || role.Purposes.Contains(purpose)));
 
     /// <summary>
     /// Every (owning agency, data class) pair some permit rule could share with this principal for this
@@ -44,7 +75,7 @@ public sealed class PolicyDecisionPoint
         ArgumentNullException.ThrowIfNull(principal);
         // Asked on every request; the answer depends only on agency, roles and purpose, and the policy never changes while loaded.
         var key = $"{principal.Agency}|{string.Join(',', principal.Roles.Order(StringComparer.Ordinal))}|{purpose}";
-        return _reachable.GetOrAdd(key, _ => ComputeReachable(principal, purpose));
+        return _reachable.GetOrAdd(key, _ => RolesMayUse(principal, purpose) ? ComputeReachable(Acting(principal), purpose) : []);
     }
 
     private HashSet<(string Agency, string DataClass)> ComputeReachable(Principal principal, string purpose)
@@ -80,8 +111,9 @@ public sealed class PolicyDecisionPoint
     public bool MaySee(Principal principal, string purpose, string field)
     {
         ArgumentNullException.ThrowIfNull(principal);
-        return _rulesByPurpose.TryGetValue(purpose, out var rules)
-            && rules.Any(r => r.Effect == RuleEffect.Permit && RequesterMatches(r, principal) && (r.AllFieldsAllowed || r.Fields.Contains(field)));
+        var acting = Acting(principal);
+        return RolesMayUse(principal, purpose) && _rulesByPurpose.TryGetValue(purpose, out var rules)
+            && rules.Any(r => r.Effect == RuleEffect.Permit && RequesterMatches(r, acting) && (r.AllFieldsAllowed || r.Fields.Contains(field)));
     }
 
     /// <summary>
@@ -92,9 +124,10 @@ public sealed class PolicyDecisionPoint
     public bool MayConsultConsent(Principal principal, string purpose)
     {
         ArgumentNullException.ThrowIfNull(principal);
+        var acting = Acting(principal);
         return _policy.Purposes.TryGetValue(purpose, out var p)
             && (p.Consent == ConsentRule.Required
-                || _rulesByPurpose[purpose].Any(r => r.Effect == RuleEffect.Permit && r.Conditions.ConsentInForce && RequesterMatches(r, principal)));
+                || _rulesByPurpose[purpose].Any(r => r.Effect == RuleEffect.Permit && r.Conditions.ConsentInForce && RequesterMatches(r, acting)));
     }
 
     /// <summary>
@@ -117,7 +150,7 @@ public sealed class PolicyDecisionPoint
         {
             return Decision.Deny(version, [action], [$"{action} is not taken by agency '{principal.Agency}'"]);
         }
-        return rule.Roles.Overlaps(principal.Roles)
+        return rule.Roles.Overlaps(Acting(principal).Roles)
             ? Decision.PermitAction(version, action)
             : Decision.Deny(version, [action], [$"{action} needs one of the roles {string.Join(", ", rule.Roles.Order(StringComparer.Ordinal))}"]);
     }
@@ -134,6 +167,11 @@ public sealed class PolicyDecisionPoint
         {
             return Decision.Deny(version, [], [$"agency '{request.Principal.Agency}' is not in the policy"]);
         }
+        if (!RolesMayUse(request.Principal, purpose.Code))
+        {
+            return Decision.Deny(version, [], [$"none of the requester's roles may use the purpose '{purpose.Code}'"]);
+        }
+        request = request with { Principal = Acting(request.Principal) };
         // A person-info-query is asked by another agency for its own enquiry, which the hub does not hold:
         // the MAIS reason names the legal basis, and only rules written for the query can answer it.
         if (purpose.RequiresEnquiry && request.Enquiry is null && !request.PersonInfoQuery)

@@ -40,7 +40,7 @@ public static class PolicyLoader
         var agenciesFile = Path.Combine(Path.GetFileName(root), "agencies.yaml");
         var agencyDoc = YamlMap.Parse(Read("agencies.yaml"), agenciesFile, errors);
         var agencies = agencyDoc is null ? [] : ReadAgencies(agencyDoc);
-        var roles = agencyDoc is null ? [] : ReadRoles(agencyDoc);
+        var roles = agencyDoc is null ? [] : ReadRoles(agencyDoc, agencies);
         agencyDoc?.RejectUnknownKeys();
 
         var purposesFile = Path.Combine(Path.GetFileName(root), "purposes.yaml");
@@ -73,6 +73,21 @@ public static class PolicyLoader
             doc.RejectUnknownKeys();
         }
         RuleChecks.CheckAcrossRules(rules, errors);
+        // A role's declared purposes name real purposes, and no rule names the role for one it may not use.
+        foreach (var (role, declared) in roles.Where(r => r.Purposes is not null).Select(r => (r, r.Purposes!)))
+        {
+            foreach (var unknown in declared.Where(p => purposes.All(x => x.Code != p)))
+            {
+                errors.Add(role.Location.File, role.Location.Line, $"role '{role.Code}' may use unknown purpose '{unknown}'");
+            }
+            foreach (var rule in rules.Where(r => r.Effect == RuleEffect.Permit && !r.AnyRole && r.Roles.Contains(role.Code)))
+            {
+                foreach (var purpose in (rule.AnyPurpose ? purposes.Select(p => p.Code) : rule.Purposes).Where(p => !declared.Contains(p)))
+                {
+                    errors.Add(rule.Location.File, rule.Location.Line, $"rule '{rule.Id}' names role '{role.Code}' for purpose '{purpose}', which agencies.yaml does not let the role use");
+                }
+            }
+        }
 
         var actionsFile = Path.Combine(Path.GetFileName(root), "actions.yaml");
         var actionDoc = YamlMap.Parse(Read("actions.yaml"), actionsFile, errors);
@@ -153,13 +168,18 @@ public static class PolicyLoader
         return agencies;
     }
 
-    private static List<Role> ReadRoles(YamlMap doc)
+    private static List<Role> ReadRoles(YamlMap doc, List<Agency> agencies)
     {
         var roles = new List<Role>();
+        var actsAs = new List<(Role Role, IReadOnlyList<(string Value, int Line)> Words, YamlMap Entry)>();
         foreach (var entry in doc.Maps("roles"))
         {
             var code = entry.String("code");
             var title = entry.String("title");
+            var heldAt = entry.Words("agencies", required: false);
+            var acts = entry.Words("acts-as", required: false);
+            // Absent: whatever the rules allow the role; "none": no purpose at all (yet); else the list.
+            var purposeWords = entry.Has("purposes") ? entry.Words("purposes").Where(p => p.Value != "none").ToList() : null;
             entry.RejectUnknownKeys();
             if (code is null || title is null)
             {
@@ -170,7 +190,34 @@ public static class PolicyLoader
                 entry.Errors.Add(entry.File, entry.LineOf("code"), $"role '{code}' is defined twice or uses the reserved word 'any'");
                 continue;
             }
-            roles.Add(new Role(code, title, new SourceLocation(entry.File, entry.Line)));
+            foreach (var (agency, line) in heldAt.Where(a => agencies.All(g => g.Code != a.Value)))
+            {
+                entry.Errors.Add(entry.File, line, $"role '{code}' is held at unknown agency '{agency}'");
+            }
+            var role = new Role(code, title, new SourceLocation(entry.File, entry.Line))
+            {
+                Agencies = heldAt.Select(a => a.Value).ToHashSet(StringComparer.Ordinal),
+                ActsAs = acts.Select(a => a.Value).ToHashSet(StringComparer.Ordinal),
+                Purposes = purposeWords?.Select(p => p.Value).ToHashSet(StringComparer.Ordinal),
+            };
+            roles.Add(role);
+            actsAs.Add((role, acts, entry));
+        }
+        // A role acts as roles that are defined and act as nothing themselves: one step, so what a role can do is read in one place.
+        foreach (var (role, words, entry) in actsAs)
+        {
+            foreach (var (other, line) in words)
+            {
+                var target = roles.FirstOrDefault(r => r.Code == other);
+                if (target is null || target.Code == role.Code)
+                {
+                    entry.Errors.Add(entry.File, line, $"role '{role.Code}' acts as unknown role '{other}'");
+                }
+                else if (target.ActsAs.Count > 0)
+                {
+                    entry.Errors.Add(entry.File, line, $"role '{role.Code}' acts as '{other}', which acts as others in turn: name the roles it acts as directly");
+                }
+            }
         }
         return roles;
     }

@@ -35,6 +35,9 @@ internal sealed class YamlMap(YamlMappingNode node, string file, PolicyErrors er
         return new YamlMap(root, file, errors);
     }
 
+    /// <summary>Whether the map names the key at all (an optional list whose absence and "none" differ).</summary>
+    public bool Has(string key) => node.Children.ContainsKey(new YamlScalarNode(key));
+
     public int LineOf(string key) =>
         node.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value == key) is { } k ? (int)k.Start.Line : Line;
 

@@ -41,7 +41,19 @@ public sealed record SourceLocation(string File, int Line)
 
 public sealed record Agency(string Code, string Name, Regime Regime, SourceLocation Location);
 
-public sealed record Role(string Code, string Title, SourceLocation Location);
+public sealed record Role(string Code, string Title, SourceLocation Location)
+{
+    /// <summary>The agencies whose people or systems may hold the role (empty: any); a token naming it elsewhere does not get it.</summary>
+    public IReadOnlySet<string> Agencies { get; init; } = new HashSet<string>();
+
+    /// <summary>Roles this one acts as wherever rules and actions name them (a team manager acts as the front door).</summary>
+    public IReadOnlySet<string> ActsAs { get; init; } = new HashSet<string>();
+
+    /// <summary>The purposes the role may use (null: whatever the rules allow it); a rule cannot widen them.</summary>
+    public IReadOnlySet<string>? Purposes { get; init; }
+
+    public bool IsHeldAt(string agency) => Agencies.Count == 0 || Agencies.Contains(agency);
+}
 
 public sealed record Purpose(
     string Code,

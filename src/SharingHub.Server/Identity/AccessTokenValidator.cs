@@ -133,8 +133,9 @@ internal sealed class AccessTokenValidator(
             return TokenValidation.Fail("no subject");
         }
         var name = parts.PayloadString(issuer.Claims.Name);
-        // Roles the policy does not know are ignored rather than trusted.
-        var roles = RolesFrom(parts.Payload, issuer.Claims.Roles).Where(policy.Policy.Roles.ContainsKey).ToHashSet(StringComparer.Ordinal);
+        // Roles the policy does not know, or that the issuer's agency does not hold (a school's DSL from a police IdP), are ignored rather than trusted.
+        var roles = RolesFrom(parts.Payload, issuer.Claims.Roles).Where(r => policy.Policy.Roles.TryGetValue(r, out var role) && role.IsHeldAt(issuer.Agency))
+            .ToHashSet(StringComparer.Ordinal);
         return new TokenValidation(new HubPrincipal(issuer.Agency, subject, name, roles, parts.PayloadString("azp"), new HashSet<string>(),
             issuer.Issuer, Utc(jwt.ValidTo)), null);
     }

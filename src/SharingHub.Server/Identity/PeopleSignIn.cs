@@ -152,7 +152,8 @@ internal sealed class PeopleSignIn(
             return null;
         }
         var roles = parts.Payload.TryGetProperty(issuer.Claims.Roles, out var r) && r.ValueKind == JsonValueKind.Array
-            ? r.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!).Where(policy.Policy.Roles.ContainsKey)
+            ? r.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!)
+                .Where(code => policy.Policy.Roles.TryGetValue(code, out var role) && role.IsHeldAt(issuer.Agency))
             : [];
         var identity = new ClaimsIdentity(CookieScheme, ClaimTypes.NameIdentifier, ClaimTypes.Role);
         identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, subject));

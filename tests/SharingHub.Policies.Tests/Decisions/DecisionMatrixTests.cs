@@ -143,6 +143,8 @@ public sealed class DecisionMatrixTests
         var principal = request.Principal;
         var resource = request.Resource;
         var own = resource.OwningAgency == principal.Agency;
+        // The roles the rules see: those held at the requester's agency, and the roles each acts as (agencies.yaml).
+        var roles = principal.Roles.Where(r => _policy.Roles[r].IsHeldAt(principal.Agency)).SelectMany(r => _policy.Roles[r].ActsAs.Append(r)).ToHashSet(StringComparer.Ordinal);
         foreach (var rule in rules)
         {
             if (rule.Effect != RuleEffect.Permit)
@@ -150,7 +152,7 @@ public sealed class DecisionMatrixTests
                 return $"permit names deny rule {rule.Id}";
             }
             var inScope = (rule.AnyAgency || rule.RequesterAgencies.Contains(principal.Agency))
-                && (rule.AnyRole || rule.Roles.Overlaps(principal.Roles))
+                && (rule.AnyRole || rule.Roles.Overlaps(roles))
                 && (rule.AnyPurpose || rule.Purposes.Contains(request.Purpose))
                 && (rule.AnySource || rule.Sources.Contains(resource.OwningAgency) || (rule.SourceIsRequester && own));
             if (!inScope)

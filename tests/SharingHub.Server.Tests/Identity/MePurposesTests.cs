@@ -18,4 +18,19 @@ public sealed class MePurposesTests() : HubTest(DatabaseEngine.Sqlite)
         Assert.Contains(basis, purpose.GetProperty("lawfulBasis").GetString(), StringComparison.Ordinal);
         Assert.Contains(source, purpose.GetProperty("sources").EnumerateArray().Select(s => s.GetString()));
     }
+
+    [Theory]
+    [InlineData("demo-education-dsl", "family-help s47-enquiry strategy-meeting")]
+    [InlineData("demo-health-nurse", "s47-enquiry strategy-meeting")]
+    [InlineData("demo-la-team-manager", "front-door-triage")]
+    [InlineData("demo-la-fgdm-coordinator", "fgdm")]
+    [InlineData("demo-la-chair", "s47-enquiry strategy-meeting")]
+    [InlineData("demo-la-analyst", "")]
+    public async Task Given_roles_as_the_work_has_them_then_each_may_name_only_the_purposes_agencies_yaml_gives_it(string user, string purposes)
+    {
+        using var me = await Hub.GetAsync("/me", user);
+
+        var named = (await FhirTestHub.JsonAsync(me)).GetProperty("purposes").EnumerateArray().Select(p => p.GetProperty("code").GetString());
+        Assert.Equal(purposes, string.Join(' ', named));
+    }
 }
