@@ -16,6 +16,9 @@ public sealed record AuditRecord(
     IReadOnlyCollection<string> Owners,
     string Body)
 {
+    /// <summary>The requester's organisation, where known.</summary>
+    public string? Organisation { get; init; }
+
     /// <summary>How many records the response disclosed.</summary>
     public int Disclosed { get; init; }
 

@@ -26,6 +26,9 @@ public sealed class AuditEntry
     /// <summary>Agencies whose records the request touched, as "|la|police|": their IG officers review it.</summary>
     public string Owners { get; set; } = "|";
 
+    /// <summary>The requester's organisation (organisations.yaml), the data controller they acted for ("" before it was kept).</summary>
+    public string Organisation { get; set; } = "";
+
     /// <summary>How many records the response disclosed (0 for a refusal or a write), so reports count records, not requests.</summary>
     public int Disclosed { get; set; }
 

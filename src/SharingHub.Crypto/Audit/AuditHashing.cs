@@ -67,6 +67,10 @@ public static class AuditHashing
         json.WriteString("owners", e.Owners);
         // Kept since 2026-11 for the reports; written only when set, so entries from before still hash as they did,
         // and clearing them on an entry that had them breaks its hash like any other edit.
+        if (e.Organisation.Length > 0)
+        {
+            json.WriteString("org", e.Organisation);
+        }
         if (e.Disclosed != 0)
         {
             json.WriteNumber("disclosed", e.Disclosed);

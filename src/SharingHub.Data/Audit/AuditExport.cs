@@ -18,7 +18,7 @@ public static class AuditExport
                 entry = new
                 {
                     e.Sequence, e.RecordedAt, e.RequestId, e.Agency, e.Actor, e.Purpose, e.EnquiryId, e.Action, e.Outcome, e.Decision,
-                    e.IsOverride, e.Subjects, e.Owners, e.Disclosed, e.Roles, e.Body, PreviousHash = Convert.ToBase64String(e.PreviousHash), EntryHash = Convert.ToBase64String(e.EntryHash),
+                    e.IsOverride, e.Subjects, e.Owners, e.Organisation, e.Disclosed, e.Roles, e.Body, PreviousHash = Convert.ToBase64String(e.PreviousHash), EntryHash = Convert.ToBase64String(e.EntryHash),
                 },
             }));
         }
@@ -91,6 +91,7 @@ public static class AuditExport
                 Subjects = e2.GetProperty("Subjects").GetString()!,
                 Owners = e2.GetProperty("Owners").GetString()!,
                 // Exports made before these were kept have neither.
+                Organisation = e2.TryGetProperty("Organisation", out var organisation) ? organisation.GetString() ?? "" : "",
                 Disclosed = e2.TryGetProperty("Disclosed", out var disclosed) ? disclosed.GetInt32() : 0,
                 Roles = e2.TryGetProperty("Roles", out var roles) ? roles.GetString() ?? "" : "",
                 Body = e2.GetProperty("Body").GetString()!,

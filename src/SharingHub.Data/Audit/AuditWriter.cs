@@ -165,6 +165,7 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
                 IsOverride = record.IsOverride,
                 Subjects = Joined(record.Subjects.Select(s => s.ToString("D"))),
                 Owners = Joined(record.Owners),
+                Organisation = record.Organisation is null ? "" : Clip(record.Organisation, 64),
                 Disclosed = Math.Max(0, record.Disclosed),
                 Roles = record.Roles.Count == 0 ? "" : Joined(record.Roles.Order(StringComparer.Ordinal)),
                 Body = record.Body,

@@ -19,6 +19,7 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         builder.Property(a => a.Action).HasMaxLength(64).IsRequired();
         builder.Property(a => a.Outcome).HasMaxLength(32).IsRequired();
         builder.Property(a => a.Decision).HasMaxLength(8).IsRequired();
+        builder.Property(a => a.Organisation).HasMaxLength(64).IsRequired().HasDefaultValue("");
         builder.Property(a => a.Disclosed).HasDefaultValue(0);
         builder.Property(a => a.Roles).HasMaxLength(256).IsRequired().HasDefaultValue("");
         builder.HasIndex(a => a.RecordedAt);

@@ -89,6 +89,11 @@ public static class PolicyLoader
             }
         }
 
+        var organisationsFile = Path.Combine(Path.GetFileName(root), "organisations.yaml");
+        var organisationDoc = YamlMap.Parse(Read("organisations.yaml"), organisationsFile, errors);
+        var organisations = organisationDoc is null ? [] : ReadOrganisations(organisationDoc, agencies);
+        organisationDoc?.RejectUnknownKeys();
+
         var actionsFile = Path.Combine(Path.GetFileName(root), "actions.yaml");
         var actionDoc = YamlMap.Parse(Read("actions.yaml"), actionsFile, errors);
         var actions = actionDoc is null ? [] : ReadActions(actionDoc, vocabulary);
@@ -101,7 +106,56 @@ public static class PolicyLoader
             purposes.ToFrozenDictionary(p => p.Code, StringComparer.Ordinal),
             classes.ToFrozenDictionary(c => c.Code, StringComparer.Ordinal),
             rules,
-            Version(texts)) { Actions = actions.ToFrozenDictionary(a => a.Code, StringComparer.Ordinal) };
+            Version(texts))
+        {
+            Actions = actions.ToFrozenDictionary(a => a.Code, StringComparer.Ordinal),
+            Organisations = organisations.ToFrozenDictionary(o => o.Code, StringComparer.Ordinal),
+        };
+    }
+
+    private static readonly HashSet<string> OrganisationSchemes = ["ods", "urn", "police-force", "la-code", "probation-region"];
+
+    private static List<Organisation> ReadOrganisations(YamlMap doc, List<Agency> agencies)
+    {
+        var organisations = new List<Organisation>();
+        foreach (var entry in doc.Maps("organisations"))
+        {
+            var code = entry.String("code");
+            var sector = entry.String("sector");
+            var name = entry.String("name");
+            var scheme = entry.String("scheme");
+            var id = entry.String("id");
+            var isDefault = entry.Bool("default", false);
+            entry.RejectUnknownKeys();
+            if (code is null || sector is null || name is null || scheme is null || id is null)
+            {
+                continue;
+            }
+            if (!AgencyCodes.IsWellFormed(code) || code == Rule.Any || organisations.Any(o => o.Code == code))
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("code"), $"organisation code '{code}' must be unique, lower-case letters, digits and dashes, and not 'any'");
+                continue;
+            }
+            if (agencies.All(a => a.Code != sector))
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("sector"), $"organisation '{code}' is in unknown sector '{sector}'");
+            }
+            if (!OrganisationSchemes.Contains(scheme))
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("scheme"), $"scheme must be one of {string.Join(", ", OrganisationSchemes)}, not '{scheme}'");
+            }
+            organisations.Add(new Organisation(code, sector, name, scheme, id, isDefault, new SourceLocation(entry.File, entry.Line)));
+        }
+        foreach (var agency in agencies)
+        {
+            var defaults = organisations.Count(o => o.Sector == agency.Code && o.IsDefault);
+            if (defaults != 1)
+            {
+                var line = organisations.FirstOrDefault(o => o.Sector == agency.Code)?.Location.Line ?? Math.Max(1, doc.Line);
+                doc.Errors.Add(doc.File, line, $"sector '{agency.Code}' needs exactly one default organisation, not {defaults}");
+            }
+        }
+        return organisations;
     }
 
     private static List<ActionRule> ReadActions(YamlMap doc, Vocabulary vocabulary)

@@ -41,6 +41,9 @@ public sealed record SourceLocation(string File, int Line)
 
 public sealed record Agency(string Code, string Name, Regime Regime, SourceLocation Location);
 
+/// <summary>A data controller inside a sector (an <see cref="Agency"/>), known by a national identifier (ODS code, school URN...).</summary>
+public sealed record Organisation(string Code, string Sector, string Name, string Scheme, string Id, bool IsDefault, SourceLocation Location);
+
 public sealed record Role(string Code, string Title, SourceLocation Location)
 {
     /// <summary>The agencies whose people or systems may hold the role (empty: any); a token naming it elsewhere does not get it.</summary>
@@ -140,6 +143,16 @@ public sealed record PolicySet(
     IReadOnlyList<Rule> Rules,
     string Version)
 {
+    /// <summary>The data controllers inside each sector, from organisations.yaml.</summary>
+    public FrozenDictionary<string, Organisation> Organisations { get; init; } = FrozenDictionary<string, Organisation>.Empty;
+
+    /// <summary>The organisation a token or registration naming none belongs to in this sector.</summary>
+    public Organisation DefaultOrganisation(string sector) => Organisations.Values.Single(o => o.Sector == sector && o.IsDefault);
+
+    /// <summary>The organisation a principal of this sector names, or null when it is not one of the sector's (refused).</summary>
+    public Organisation? OrganisationIn(string sector, string? code) =>
+        code is null ? DefaultOrganisation(sector) : Organisations.TryGetValue(code, out var o) && o.Sector == sector ? o : null;
+
     /// <summary>What people and systems may do besides reading records (open an enquiry, decide a referral, write), from actions.yaml.</summary>
     public FrozenDictionary<string, ActionRule> Actions { get; init; } = FrozenDictionary<string, ActionRule>.Empty;
 }

@@ -1,7 +1,11 @@
 namespace SharingHub.Policies.Trust;
 
 /// <summary>Where a token's claims about the person are: claim names differ between agencies' identity providers.</summary>
-public sealed record ClaimMapping(string Subject, string Name, string Roles);
+public sealed record ClaimMapping(string Subject, string Name, string Roles)
+{
+    /// <summary>The claim naming the person's organisation (organisations.yaml); absent in a token: the sector's default.</summary>
+    public string Organisation { get; init; } = "org";
+}
 
 /// <summary>
 /// How the hub signs people in at an agency's issuer (authorization code with PKCE): the hub's client id
@@ -28,7 +32,11 @@ public sealed record RegisteredClient(
     string Name,
     string? Jwks,
     Uri? JwksUri,
-    IReadOnlySet<string> Scopes);
+    IReadOnlySet<string> Scopes)
+{
+    /// <summary>The organisation the system keeps records for (organisations.yaml): the agency's default when the registration names none.</summary>
+    public string? Organisation { get; init; }
+}
 
 /// <summary>
 /// A partner that answers the MAIS person-info-query itself (brokered sharing): where to ask, how the hub

@@ -81,7 +81,10 @@ public static class TrustRegistryLoader
         var mapping = new ClaimMapping(
             claims?.String("subject", required: false) ?? "sub",
             claims?.String("name", required: false) ?? "name",
-            claims?.String("roles", required: false) ?? "roles");
+            claims?.String("roles", required: false) ?? "roles")
+        {
+            Organisation = claims?.String("organisation", required: false) ?? "org",
+        };
         claims?.RejectUnknownKeys();
         var maxLifetime = entry.Int("max-lifetime-minutes") ?? 60;
         SignInClient? signIn = null;
@@ -132,6 +135,7 @@ public static class TrustRegistryLoader
         var jwks = entry.String("jwks", required: false);
         var jwksUriText = entry.String("jwks-uri", required: false);
         var scopes = entry.Words("scopes");
+        var organisation = entry.String("organisation", required: false);
         entry.RejectUnknownKeys();
         if (id is null || agency is null || name is null)
         {
@@ -140,6 +144,11 @@ public static class TrustRegistryLoader
         if (!policy.Agencies.ContainsKey(agency))
         {
             entry.Errors.Add(entry.File, entry.LineOf("agency"), $"unknown agency '{agency}'");
+            return null;
+        }
+        if (organisation is not null && policy.OrganisationIn(agency, organisation) is null)
+        {
+            entry.Errors.Add(entry.File, entry.LineOf("organisation"), $"client '{id}': '{organisation}' is not an organisation of agency '{agency}'");
             return null;
         }
         foreach (var (scope, line) in scopes.Where(s => !SmartScope.TryParse(s.Value, out _)))
@@ -174,7 +183,7 @@ public static class TrustRegistryLoader
                 return null;
             }
         }
-        return new RegisteredClient(id, agency, name, jwks, jwksUri, scopes.Select(s => s.Value).ToHashSet(StringComparer.Ordinal));
+        return new RegisteredClient(id, agency, name, jwks, jwksUri, scopes.Select(s => s.Value).ToHashSet(StringComparer.Ordinal)) { Organisation = organisation };
     }
 
     private static RegisteredPartner? ReadPartner(YamlMap entry, PolicySet policy)

@@ -164,7 +164,7 @@ internal static class AuditAccess
 internal static class AuditView
 {
     public static AuditEntryView Json(Core.Records.AuditEntry a, Policies.Model.PolicySet policy) => new(
-        a.Sequence, a.RecordedAt, a.Agency, a.Actor, a.Purpose, a.EnquiryId, a.Action, a.Outcome, a.Decision, a.IsOverride,
+        a.Sequence, a.RecordedAt, a.Agency, a.Organisation.Length > 0 ? a.Organisation : null, a.Actor, a.Purpose, a.EnquiryId, a.Action, a.Outcome, a.Decision, a.IsOverride,
         a.Subjects.Split('|', StringSplitOptions.RemoveEmptyEntries), a.Owners.Split('|', StringSplitOptions.RemoveEmptyEntries),
         // Police operational information may be exempt from a subject access disclosure: a person decides.
         ReviewBeforeDisclosure(a, policy),
@@ -180,7 +180,7 @@ internal static class AuditView
 }
 
 /// <summary>One audit entry as the IG API shows it (ids, codes and counts; never a record's content).</summary>
-internal sealed record AuditEntryView(long Sequence, DateTimeOffset RecordedAt, string Agency, string User, string? Purpose, Guid? Enquiry, string Action,
+internal sealed record AuditEntryView(long Sequence, DateTimeOffset RecordedAt, string Agency, string? Organisation, string User, string? Purpose, Guid? Enquiry, string Action,
     string Outcome, string Decision, bool Override, IReadOnlyList<string> Subjects, IReadOnlyList<string> Owners, bool ReviewBeforeDisclosure, JsonElement Details);
 
 /// <summary>A page of audit entries in sequence order; next is the cursor for the following page (after=next), null at the end.</summary>

@@ -84,6 +84,7 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
             scope.Purpose, scope.EnquiryId, action, Outcome(status), scope.Decision, scope.IsOverride, scope.SubjectsFor(principal?.Agency ?? "none"), scope.Owners, body)
         {
             // A failed or refused request disclosed nothing, whatever the handler had counted.
+            Organisation = principal?.Organisation,
             Disclosed = status < 300 ? scope.Count : 0,
             Roles = principal?.Roles ?? (IReadOnlyCollection<string>)[],
         };

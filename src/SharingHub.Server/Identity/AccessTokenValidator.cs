@@ -114,7 +114,9 @@ internal sealed class AccessTokenValidator(
         }
         var scopes = (jwt.TryGetPayloadValue<string>("scope", out var s) ? s : "")
             .Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
-        return new TokenValidation(new HubPrincipal(client.Agency, client.ClientId, client.Name, new HashSet<string> { "system" },
+        // A registration naming an organisation outside its agency is refused when the registry loads; none named: the agency's default.
+        var clientOrganisation = policy.Policy.OrganisationIn(client.Agency, client.Organisation)?.Code ?? policy.Policy.DefaultOrganisation(client.Agency).Code;
+        return new TokenValidation(new HubPrincipal(client.Agency, clientOrganisation, client.ClientId, client.Name, new HashSet<string> { "system" },
             client.ClientId, scopes, settings.Issuer, Utc(jwt.ValidTo)), null);
     }
 
@@ -136,7 +138,12 @@ internal sealed class AccessTokenValidator(
         // Roles the policy does not know, or that the issuer's agency does not hold (a school's DSL from a police IdP), are ignored rather than trusted.
         var roles = RolesFrom(parts.Payload, issuer.Claims.Roles).Where(r => policy.Policy.Roles.TryGetValue(r, out var role) && role.IsHeldAt(issuer.Agency))
             .ToHashSet(StringComparer.Ordinal);
-        return new TokenValidation(new HubPrincipal(issuer.Agency, subject, name, roles, parts.PayloadString("azp"), new HashSet<string>(),
+        // The person's organisation is one of the issuer's agency's (organisations.yaml); one outside it is refused, none named is the default.
+        if (policy.Policy.OrganisationIn(issuer.Agency, parts.PayloadString(issuer.Claims.Organisation)) is not { } organisation)
+        {
+            return TokenValidation.Fail("the token names an organisation outside its agency");
+        }
+        return new TokenValidation(new HubPrincipal(issuer.Agency, organisation.Code, subject, name, roles, parts.PayloadString("azp"), new HashSet<string>(),
             issuer.Issuer, Utc(jwt.ValidTo)), null);
     }
 

@@ -8,7 +8,7 @@ using SharingHub.Policies.Trust;
 
 namespace SharingHub.Server.Identity;
 
-public sealed record DemoUser(string Agency, string Subject, string Name, string[] Roles);
+public sealed record DemoUser(string Agency, string Subject, string Name, string[] Roles, string? Organisation = null);
 
 /// <summary>
 /// A development identity provider with demo users of every agency and role, so the hub can be tried
@@ -31,12 +31,13 @@ internal sealed class DevelopmentIdentityProvider
         new("police", "demo-police-officer", "Demo MACPT Police Officer", ["macpt-member"]),
         new("police", "demo-police-front-door", "Demo Police Front Door Officer", ["front-door"]),
         new("police", "demo-police-ig", "Demo Police IG Officer", ["ig-officer"]),
-        new("health", "demo-health-practitioner", "Demo MACPT Health Professional", ["macpt-member"]),
+        new("health", "demo-health-practitioner", "Demo MACPT Health Professional", ["macpt-member"], "trust-northgate"),
         new("health", "demo-health-ig", "Demo Health IG Officer", ["ig-officer"]),
-        new("health", "demo-health-nurse", "Demo Designated Safeguarding Nurse", ["safeguarding-nurse"]),
-        new("education", "demo-education-lead", "Demo MACPT Education Lead", ["macpt-member"]),
-        new("education", "demo-education-fhlp", "Demo School Family Help Practitioner", ["fhlp"]),
-        new("education", "demo-education-dsl", "Demo School Designated Safeguarding Lead", ["dsl"]),
+        new("health", "demo-health-nurse", "Demo Designated Safeguarding Nurse", ["safeguarding-nurse"], "trust-northgate"),
+        new("health", "demo-health-gp", "Demo GP Safeguarding Lead", ["macpt-member"], "practice-riverside"),
+        new("education", "demo-education-lead", "Demo MACPT Education Lead", ["macpt-member"], "school-hillside"),
+        new("education", "demo-education-fhlp", "Demo School Family Help Practitioner", ["fhlp"], "school-riverside"),
+        new("education", "demo-education-dsl", "Demo School Designated Safeguarding Lead", ["dsl"], "school-hillside"),
         new("probation", "demo-probation-officer", "Demo Probation Practitioner", ["macpt-member"]),
     ];
 
@@ -131,6 +132,10 @@ internal sealed class DevelopmentIdentityProvider
             ["roles"] = user.Roles,
             ["jti"] = Guid.NewGuid().ToString("N"),
         };
+        if (user.Organisation is not null)
+        {
+            claims["org"] = user.Organisation;
+        }
         if (nonce is not null)
         {
             claims["nonce"] = nonce;

@@ -31,6 +31,7 @@ internal sealed class HubAuthenticationHandler(
         _ when failure.Contains("SignatureKeyNotFound", StringComparison.Ordinal) || failure.Contains("key", StringComparison.OrdinalIgnoreCase) => "the token is signed with a key the hub does not know",
         _ when failure.Contains("Signature", StringComparison.Ordinal) => "the token's signature does not verify",
         _ when failure.Contains("issuer", StringComparison.OrdinalIgnoreCase) => "the token's issuer is not trusted",
+        _ when failure.Contains("organisation", StringComparison.Ordinal) => "the token names an organisation outside its agency",
         _ when failure.Contains("client", StringComparison.OrdinalIgnoreCase) => "the token's client is not registered",
         _ => "the token is not valid",
     };

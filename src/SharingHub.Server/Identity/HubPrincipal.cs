@@ -9,6 +9,7 @@ namespace SharingHub.Server.Identity;
 /// </summary>
 public sealed record HubPrincipal(
     string Agency,
+    string Organisation,
     string Subject,
     string? DisplayName,
     IReadOnlySet<string> Roles,
@@ -18,6 +19,7 @@ public sealed record HubPrincipal(
     DateTimeOffset ExpiresAt)
 {
     public const string AgencyClaim = "sharinghub:agency";
+    public const string OrganisationClaim = "sharinghub:organisation";
     public const string AuthenticationType = "SharingHub";
 
     public ClaimsPrincipal ToClaimsPrincipal()
@@ -25,6 +27,7 @@ public sealed record HubPrincipal(
         var identity = new ClaimsIdentity(AuthenticationType, ClaimTypes.NameIdentifier, ClaimTypes.Role);
         identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, Subject));
         identity.AddClaim(new Claim(AgencyClaim, Agency));
+        identity.AddClaim(new Claim(OrganisationClaim, Organisation));
         identity.AddClaims(Roles.Select(r => new Claim(ClaimTypes.Role, r)));
         return new ClaimsPrincipal(identity);
     }

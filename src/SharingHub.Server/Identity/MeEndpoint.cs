@@ -25,7 +25,8 @@ internal static class MeEndpoint
                 .OrderByDescending(e => e.OpenedAt).Take(50)
                 .Select(e => new { e.Id, e.Reference, e.OpenedAt, Subjects = e.Subjects.Select(s => new { s.PersonId, s.Role }).ToList() })
                 .ToListAsync(context.RequestAborted);
-            return Results.Json(new MeView(me.Agency, me.Subject, me.DisplayName, me.Roles.Order(StringComparer.Ordinal).ToList(), me.ClientId,
+            var organisation = policy.Policy.Organisations[me.Organisation];
+            return Results.Json(new MeView(me.Agency, new OrganisationView(organisation.Code, organisation.Name, organisation.Scheme, organisation.Id), me.Subject, me.DisplayName, me.Roles.Order(StringComparer.Ordinal).ToList(), me.ClientId,
                 me.Scopes.Order(StringComparer.Ordinal).ToList(), me.Issuer, me.ExpiresAt, purposes.Select(p => new PurposeView(p.Code, p.Title,
                     p.LawfulBasisFor(policy.Policy.Agencies.TryGetValue(me.Agency, out var agency) ? agency.Regime : Policies.Model.Regime.UkGdpr), p.Sources)).ToList(),
                 enquiries.Select(e => new MyEnquiry(e.Id, e.Reference, e.OpenedAt, e.Subjects.Select(s => new Workflow.EnquirySubjectView(s.PersonId, s.Role)).ToList())).ToList()));
@@ -35,11 +36,14 @@ internal static class MeEndpoint
     }
 }
 
+/// <summary>The data controller the caller acts for: its code, name and national identifier (ODS code, school URN...).</summary>
+internal sealed record OrganisationView(string Code, string Name, string Scheme, string Id);
+
 /// <summary>A purpose the caller may name, with the lawful basis of sharing under their agency's regime and where it is set out.</summary>
 internal sealed record PurposeView(string Code, string Title, string LawfulBasis, IReadOnlyList<Uri> Sources);
 
 internal sealed record MyEnquiry(Guid Id, string Reference, DateTimeOffset OpenedAt, IReadOnlyList<Workflow.EnquirySubjectView> Subjects);
 
-internal sealed record MeView(string Agency, string Subject, string? Name, IReadOnlyList<string> Roles,
+internal sealed record MeView(string Agency, OrganisationView Organisation, string Subject, string? Name, IReadOnlyList<string> Roles,
     [property: JsonPropertyName("client_id")] string? ClientId, IReadOnlyList<string> Scopes, string? Issuer,
     [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt, IReadOnlyList<PurposeView> Purposes, IReadOnlyList<MyEnquiry> Enquiries);

@@ -36,6 +36,8 @@ internal static class Page
         var agency = user.FindFirstValue(HubPrincipal.AgencyClaim) ?? "";
         var roles = user.FindAll(ClaimTypes.Role).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
         var agencyName = policy.Policy.Agencies.TryGetValue(agency, out var a) ? a.Name : agency;
+        var organisation = user.FindFirstValue(HubPrincipal.OrganisationClaim) ?? "";
+        var organisationName = policy.Policy.Organisations.TryGetValue(organisation, out var o) ? o.Name : organisation;
         var purposes = policy.PurposesFor(new Principal(agency, user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "", roles));
         var body = $"""
             <h1>Signed in</h1>
@@ -43,6 +45,7 @@ internal static class Page
               <dt>Name</dt><dd data-testid="name">{E(user.FindFirstValue(ClaimTypes.Name))}</dd>
               <dt>User</dt><dd data-testid="subject">{E(user.FindFirstValue(ClaimTypes.NameIdentifier))}</dd>
               <dt>Agency</dt><dd data-testid="agency">{E(agencyName)} ({E(agency)})</dd>
+              <dt>Organisation</dt><dd data-testid="organisation">{E(organisationName)} ({E(organisation)})</dd>
               <dt>Roles</dt><dd data-testid="roles">{E(string.Join(", ", roles.Order(StringComparer.Ordinal)))}</dd>
               <dt>Purposes you may work under</dt><dd>{E(string.Join(", ", purposes.Select(p => p.Title)))}</dd>
             </dl>

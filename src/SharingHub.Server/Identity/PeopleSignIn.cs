@@ -155,9 +155,15 @@ internal sealed class PeopleSignIn(
             ? r.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!)
                 .Where(code => policy.Policy.Roles.TryGetValue(code, out var role) && role.IsHeldAt(issuer.Agency))
             : [];
+        // The person's organisation must be one of the issuer's agency's; a sign-in naming another is refused.
+        if (policy.Policy.OrganisationIn(issuer.Agency, parts.PayloadString(issuer.Claims.Organisation)) is not { } organisation)
+        {
+            return null;
+        }
         var identity = new ClaimsIdentity(CookieScheme, ClaimTypes.NameIdentifier, ClaimTypes.Role);
         identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, subject));
         identity.AddClaim(new Claim(HubPrincipal.AgencyClaim, issuer.Agency));
+        identity.AddClaim(new Claim(HubPrincipal.OrganisationClaim, organisation.Code));
         identity.AddClaim(new Claim("sharinghub:issuer", issuer.Issuer));
         // One id per sign-in, so signing out ends this session for good (SignedOutSessions), not just its cookie in one browser.
         identity.AddClaim(new Claim(SignedOutSessions.SessionClaim, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))));

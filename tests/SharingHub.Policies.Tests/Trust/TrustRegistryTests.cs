@@ -47,6 +47,7 @@ public sealed class TrustRegistryTests : IDisposable
     [InlineData("clients:\n  - client-id: a\n    agency: la\n    name: A\n    jwks-uri: http://a.example/jwks\n    scopes: [system/*.rs]\n", "must be an https URI")]
     [InlineData("clients:\n  - client-id: a\n    agency: la\n    name: A\n    jwks: '{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}'\n    scopes: [system/*.rs]\n", "private or symmetric key material")]
     [InlineData("clients:\n  - client-id: a\n    agency: la\n    name: A\n    scopes: [system/*.rs]\n", "exactly one of jwks or jwks-uri")]
+    [InlineData("clients:\n  - client-id: a\n    agency: police\n    organisation: school-hillside\n    name: A\n    jwks-uri: https://a.example/jwks\n    scopes: [system/*.rs]\n", "'school-hillside' is not an organisation of agency 'police'")]
     [InlineData("issuers:\n  - agency: la\n    issuer: https://idp.example\n    audiences: [hub]\n", "exactly one of jwks-uri or discovery-uri")]
     [InlineData("issuers:\n  - agency: la\n    issuer: https://idp.example\n    jwks-uri: https://idp.example/jwks\n    audiences: [hub]\n  - agency: police\n    issuer: https://idp.example\n    jwks-uri: https://idp.example/jwks\n    audiences: [hub]\n", "registered twice")]
     public void Given_a_bad_registry_entry_when_loaded_then_start_up_stops_with_file_line_and_reason(string yaml, string reason)

@@ -82,4 +82,42 @@ public sealed class AgencyTokenTests(IdentityFixture hub) : IClassFixture<Identi
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("Bearer realm=\"sharinghub\"", response.Headers.WwwAuthenticate.ToString());
     }
+
+    [Theory]
+    [InlineData("education", "school-hillside", "school-hillside", "900001")]
+    [InlineData("health", "practice-riverside", "practice-riverside", "Y00001")]
+    [InlineData("education", null, "education", "E09000099")]
+    [InlineData("police", null, "police", "99")]
+    public async Task Given_a_token_naming_an_organisation_of_its_agency_then_the_person_acts_for_it_and_none_named_is_the_agencys_default(
+        string agency, string? org, string expected, string id)
+    {
+        var token = hub.Idps[agency].Token(IdentityFixture.Audience, payload: p =>
+        {
+            if (org is not null)
+            {
+                p["org"] = org;
+            }
+        });
+
+        using var response = await hub.GetMeAsync(token);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var me = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var organisation = me.RootElement.GetProperty("organisation");
+        Assert.Equal((expected, id), (organisation.GetProperty("code").GetString(), organisation.GetProperty("id").GetString()));
+    }
+
+    [Theory]
+    [InlineData("school-hillside")]
+    [InlineData("trust-northgate")]
+    [InlineData("no-such-school")]
+    public async Task Given_a_police_token_naming_an_organisation_outside_policing_then_it_is_refused_naming_why(string org)
+    {
+        var token = hub.Police.Token(IdentityFixture.Audience, payload: p => p["org"] = org);
+
+        using var response = await hub.GetMeAsync(token);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("organisation", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+    }
 }

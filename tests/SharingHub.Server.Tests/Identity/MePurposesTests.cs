@@ -33,4 +33,18 @@ public sealed class MePurposesTests() : HubTest(DatabaseEngine.Sqlite)
         var named = (await FhirTestHub.JsonAsync(me)).GetProperty("purposes").EnumerateArray().Select(p => p.GetProperty("code").GetString());
         Assert.Equal(purposes, string.Join(' ', named));
     }
+
+    [Fact]
+    public async Task Given_a_schools_lead_then_me_names_their_school_and_the_audit_records_the_school_they_acted_for()
+    {
+        using var me = await Hub.GetAsync("/me", "demo-education-lead");
+
+        var organisation = (await FhirTestHub.JsonAsync(me)).GetProperty("organisation");
+        Assert.Equal(("school-hillside", "Hillside Primary School", "urn", "900001"), (organisation.GetProperty("code").GetString(),
+            organisation.GetProperty("name").GetString(), organisation.GetProperty("scheme").GetString(), organisation.GetProperty("id").GetString()));
+        var requestId = me.Headers.GetValues("X-Request-Id").Single();
+        await using var db = Hub.Contexts.Create();
+        var entry = Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(db.AuditEntries, a => a.RequestId == requestId);
+        Assert.Equal(("education", "school-hillside"), ((await entry).Agency, (await entry).Organisation));
+    }
 }

@@ -93,6 +93,13 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.Property<bool>("IsOverride")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("Organisation")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasDefaultValue("");
+
                     b.Property<string>("Outcome")
                         .IsRequired()
                         .HasMaxLength(32)

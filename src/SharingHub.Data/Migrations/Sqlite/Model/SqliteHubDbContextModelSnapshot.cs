@@ -87,6 +87,13 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<bool>("IsOverride")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Organisation")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("");
+
                     b.Property<string>("Outcome")
                         .IsRequired()
                         .HasMaxLength(32)
