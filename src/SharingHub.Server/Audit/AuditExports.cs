@@ -56,7 +56,7 @@ internal static class AuditExports
             await using var writer = new StreamWriter(httpContext.Response.Body, new UTF8Encoding(false), 64 * 1024);
             if (format == "csv")
             {
-                await writer.WriteAsync("sequence,recorded_at,agency,user,purpose,enquiry,action,outcome,decision,override,subjects,owners,review_before_disclosure\r\n");
+                await writer.WriteAsync("sequence,recorded_at,agency,user,purpose,enquiry,action,outcome,decision,override,subjects,owners,review_before_disclosure,organisation\r\n");
             }
             await using var db = contexts.Create();
             var written = 0;
@@ -77,7 +77,7 @@ internal static class AuditExports
     {
         a.Sequence.ToString(CultureInfo.InvariantCulture), a.RecordedAt.ToString("O", CultureInfo.InvariantCulture), a.Agency, a.Actor,
         a.Purpose ?? "", a.EnquiryId?.ToString("D") ?? "", a.Action, a.Outcome, a.Decision, a.IsOverride ? "true" : "false",
-        a.Subjects.Trim('|').Replace('|', ' '), a.Owners.Trim('|').Replace('|', ' '), AuditView.ReviewBeforeDisclosure(a, policy) ? "true" : "false",
+        a.Subjects.Trim('|').Replace('|', ' '), a.Owners.Trim('|').Replace('|', ' '), AuditView.ReviewBeforeDisclosure(a, policy) ? "true" : "false", a.Organisation,
     }.Select(Field)) + "\r\n";
 
     /// <summary>RFC 4180 quoting, and a leading quote on anything a spreadsheet would run as a formula.</summary>

@@ -198,6 +198,7 @@ internal sealed class ODataModel
             .Visible("isOverride", a => a.IsOverride, EdmPrimitiveTypeKind.Boolean, false)
             .Visible("subjects", a => a.Subjects, EdmPrimitiveTypeKind.String, false)
             .Visible("owners", a => a.Owners, EdmPrimitiveTypeKind.String, false)
+            .Visible("organisation", a => a.Organisation, EdmPrimitiveTypeKind.String, false)
             .Visible("body", a => a.Body, EdmPrimitiveTypeKind.String, false);
 
         var sets = new List<ODataSet>

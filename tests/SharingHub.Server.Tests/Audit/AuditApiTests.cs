@@ -241,6 +241,9 @@ public abstract class AuditApiTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
         Assert.StartsWith("sequence,recorded_at,agency,user,purpose", lines[0], StringComparison.Ordinal);
         Assert.Contains(lines, l => l.Contains(",demo-la-lcpp,", StringComparison.Ordinal));
+        // Each line ends with the organisation the requester acted for (the council's, for its LCPP).
+        Assert.EndsWith(",organisation", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith(",la", lines.First(l => l.Contains(",demo-la-lcpp,", StringComparison.Ordinal)), StringComparison.Ordinal);
 
         using var fhir = await GetAsync("/audit/export?format=fhir-ndjson", "demo-la-ig", "audit-review");
         var events = (await fhir.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
