@@ -48,7 +48,22 @@ public sealed class PolicyDecisionPoint
     public Principal Acting(Principal principal)
     {
         ArgumentNullException.ThrowIfNull(principal);
-        // Asked on every decision; the answer depends only on agency and roles.
+        // Asked on every decision: most principals hold roles that act as nothing else and are held anywhere, and
+        // are returned as they are, without allocating.
+        var plain = true;
+        foreach (var code in principal.Roles)
+        {
+            if (!_policy.Roles.TryGetValue(code, out var role) || role.ActsAs.Count > 0 || !role.IsHeldAt(principal.Agency))
+            {
+                plain = false;
+                break;
+            }
+        }
+        if (plain)
+        {
+            return principal;
+        }
+        // Otherwise the answer depends only on agency and roles.
         var key = principal.Roles.Count == 1 ? principal.Agency + "|" + principal.Roles.First()
             : $"{principal.Agency}|{string.Join(',', principal.Roles.Order(StringComparer.Ordinal))}";
         var acting = _acting.GetOrAdd(key, _ =>
@@ -61,8 +76,17 @@ public sealed class PolicyDecisionPoint
     }
 
     /// <summary>Whether one of the principal's own roles may use the purpose (a role that declares none may use what rules allow it).</summary>
-    private bool RolesMayUse(Principal principal, string purpose) =>
-        principal.Roles.Any(r => _policy.Roles.TryGetValue(r, out var role) && role.IsHeldAt(principal.Agency) && (role.Purposes is null || role.Purposes.Contains(purpose)));
+    private bool RolesMayUse(Principal principal, string purpose)
+    {
+        foreach (var code in principal.Roles)
+        {
+            if (_policy.Roles.TryGetValue(code, out var role) && role.IsHeldAt(principal.Agency) && (role.Purposes is null || role.Purposes.Contains(purpose)))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>
     /// Every (owning agency, data class) pair some permit rule could share with this principal for this
@@ -171,7 +195,10 @@ public sealed class PolicyDecisionPoint
         {
             return Decision.Deny(version, [], [$"none of the requester's roles may use the purpose '{purpose.Code}'"]);
         }
-        request = request with { Principal = Acting(request.Principal) };
+        if (Acting(request.Principal) is var acting && !ReferenceEquals(acting, request.Principal))
+        {
+            request = request with { Principal = acting };
+        }
         // A person-info-query is asked by another agency for its own enquiry, which the hub does not hold:
         // the MAIS reason names the legal basis, and only rules written for the query can answer it.
         if (purpose.RequiresEnquiry && request.Enquiry is null && !request.PersonInfoQuery)
