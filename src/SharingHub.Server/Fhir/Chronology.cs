@@ -15,7 +15,7 @@ namespace SharingHub.Server.Fhir;
 internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map)
 {
     public const int MaxEntries = 5_000;
-    private static readonly string[] Parameters = ["from", "to", "agency", "category", "significance", "household"];
+    internal static readonly string[] Parameters = ["from", "to", "agency", "category", "significance", "household"];
 
     public async Task<IResult> ReadAsync(HttpContext http, RecordAccess access, string id)
     {

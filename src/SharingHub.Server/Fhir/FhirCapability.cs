@@ -31,6 +31,7 @@ internal static class FhirCapability
                 resource = FhirSearch.Supported.Append(new KeyValuePair<string, string[]>("AuditEvent", ["date", "patient", "agent", "purpose", "outcome"]))
                     .Append(new KeyValuePair<string, string[]>("Provenance", ["target"]))
                     .Append(new KeyValuePair<string, string[]>("StructureDefinition", ["url"]))
+                    .Append(new KeyValuePair<string, string[]>("OperationDefinition", ["url"]))
                     .Append(new KeyValuePair<string, string[]>("Task", ["_id", "patient", "code", "status", "business-status"])).Select(r => new
                 {
                     type = r.Key,
@@ -42,21 +43,21 @@ internal static class FhirCapability
                                 ? new[] { new { code = "read" }, new { code = "search-type" }, new { code = "create" } }
                             : r.Key is "AuditEvent" or "Provenance"
                                 ? new[] { new { code = "search-type" } }
-                            : r.Key == "StructureDefinition"
+                            : r.Key is "StructureDefinition" or "OperationDefinition"
                                 ? new[] { new { code = "read" }, new { code = "search-type" } }
                                 : new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" } },
-                    versioning = r.Key is "AuditEvent" or "Provenance" or "Task" or "StructureDefinition" ? "no-version" : "versioned",
+                    versioning = r.Key is "AuditEvent" or "Provenance" or "Task" or "StructureDefinition" or "OperationDefinition" ? "no-version" : "versioned",
                     conditionalCreate = r.Key is FhirTypes.Patient or FhirTypes.Observation,
                     updateCreate = false,
                     searchParam = r.Value.Select(p => new { name = p, type = ParamType(p) }),
                     operation = r.Key == FhirTypes.Patient
                         ? new[]
                         {
-                            new { name = "chronology", definition = baseUrl + "/OperationDefinition/Patient-chronology" },
-                            new { name = "person-info-query", definition = baseUrl + "/OperationDefinition/Patient-person-info-query" },
+                            new { name = "chronology", definition = FhirProfiles.OperationUrl("Patient-chronology") },
+                            new { name = "person-info-query", definition = FhirProfiles.OperationUrl("Patient-person-info-query") },
                         }
                         : r.Key == "Task"
-                            ? new[] { new { name = "decide", definition = baseUrl + "/OperationDefinition/Task-decide" } }
+                            ? new[] { new { name = "decide", definition = FhirProfiles.OperationUrl("Task-decide") } }
                             : null,
                 }),
             },

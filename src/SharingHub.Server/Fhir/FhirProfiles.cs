@@ -3,36 +3,45 @@ using System.Text.Json;
 namespace SharingHub.Server.Fhir;
 
 /// <summary>
-/// The hub's own FHIR definitions (its extensions, as StructureDefinitions) kept as files in Fhir/Profiles and served
-/// at /fhir/StructureDefinition, so a partner's validator resolves every urn:sharinghub:fhir:* extension it meets
-/// instead of warning on it. interop/fhir-validate validates everything the hub sends against them.
+/// The hub's own FHIR definitions kept as files in Fhir/Profiles: its extensions as StructureDefinitions and its
+/// operations ($chronology, $person-info-query, $decide) as OperationDefinitions, served at /fhir/{type}, so a
+/// partner's validator resolves every urn:sharinghub:fhir:* definition it meets and every operation the
+/// CapabilityStatement names. interop/fhir-validate validates everything the hub sends against them.
 /// </summary>
 internal static class FhirProfiles
 {
-    private static readonly Lazy<IReadOnlyList<(string Id, string Url, string Json)>> Loaded = new(Load);
+    public static readonly string[] Types = ["StructureDefinition", "OperationDefinition"];
 
-    public static IReadOnlyList<(string Id, string Url, string Json)> All => Loaded.Value;
+    private static readonly Lazy<IReadOnlyList<(string Type, string Id, string Url, string Json)>> Loaded = new(Load);
+
+    public static IReadOnlyList<(string Type, string Id, string Url, string Json)> All => Loaded.Value;
+
+    /// <summary>The canonical url of one of the hub's OperationDefinitions, by id.</summary>
+    public static string OperationUrl(string id) => All.Single(p => p.Type == "OperationDefinition" && p.Id == id).Url;
 
     public static RouteGroupBuilder MapFhirProfiles(this RouteGroupBuilder fhir)
     {
-        fhir.MapGet("/StructureDefinition/{id}", (string id) => All.FirstOrDefault(p => p.Id == id) is { Json: { } json }
-            ? Results.Text(json, "application/fhir+json")
-            : FhirResults.NotFound("StructureDefinition", id)).AllowAnonymous();
-        fhir.MapGet("/StructureDefinition", (HttpContext http, string? url) =>
+        foreach (var type in Types)
         {
-            var baseUrl = FhirEndpoints.BaseUrl(http);
-            var matches = All.Where(p => url is null || p.Url == url).ToList();
-            return FhirResults.Resource(new Bundle("searchset")
+            fhir.MapGet($"/{type}/{{id}}", (string id) => All.FirstOrDefault(p => p.Type == type && p.Id == id) is { Json: { } json }
+                ? Results.Text(json, "application/fhir+json")
+                : FhirResults.NotFound(type, id)).AllowAnonymous();
+            fhir.MapGet($"/{type}", (HttpContext http, string? url) =>
             {
-                Total = matches.Count,
-                Entry = matches.Count == 0 ? null : matches.Select(p => new BundleEntry($"{baseUrl}/StructureDefinition/{p.Id}",
-                    JsonDocument.Parse(p.Json).RootElement.Clone(), new BundleSearch("match"))).ToList(),
-            });
-        }).AllowAnonymous();
+                var baseUrl = FhirEndpoints.BaseUrl(http);
+                var matches = All.Where(p => p.Type == type && (url is null || p.Url == url)).ToList();
+                return FhirResults.Resource(new Bundle("searchset")
+                {
+                    Total = matches.Count,
+                    Entry = matches.Count == 0 ? null : matches.Select(p => new BundleEntry($"{baseUrl}/{type}/{p.Id}",
+                        JsonDocument.Parse(p.Json).RootElement.Clone(), new BundleSearch("match"))).ToList(),
+                });
+            }).AllowAnonymous();
+        }
         return fhir;
     }
 
-    private static List<(string Id, string Url, string Json)> Load()
+    private static List<(string Type, string Id, string Url, string Json)> Load()
     {
         var assembly = typeof(FhirProfiles).Assembly;
         const string prefix = "SharingHub.Server.Fhir.Profiles.";
@@ -44,7 +53,8 @@ internal static class FhirProfiles
                 using var reader = new StreamReader(stream);
                 var json = reader.ReadToEnd();
                 using var doc = JsonDocument.Parse(json);
-                return (doc.RootElement.GetProperty("id").GetString()!, doc.RootElement.GetProperty("url").GetString()!, json);
+                return (doc.RootElement.GetProperty("resourceType").GetString()!, doc.RootElement.GetProperty("id").GetString()!,
+                    doc.RootElement.GetProperty("url").GetString()!, json);
             }).ToList();
     }
 }

@@ -38,4 +38,33 @@ public sealed class FhirProfileTests : IAsyncLifetime
         using var missing = await _hub.GetAsync("/fhir/StructureDefinition/no-such-thing", null);
         Assert.Equal(("OperationOutcome", HttpStatusCode.NotFound), ((await FhirTestHub.JsonAsync(missing)).GetProperty("resourceType").GetString(), missing.StatusCode));
     }
+
+    [Fact]
+    public async Task Given_every_operation_the_capability_statement_names_then_its_operation_definition_is_served_and_matches_what_the_hub_takes()
+    {
+        using var metadata = await _hub.GetAsync("/fhir/metadata", null);
+        var operations = (await FhirTestHub.JsonAsync(metadata)).GetProperty("rest")[0].GetProperty("resource").EnumerateArray()
+            .Where(r => r.TryGetProperty("operation", out var o) && o.ValueKind == System.Text.Json.JsonValueKind.Array)
+            .SelectMany(r => r.GetProperty("operation").EnumerateArray().Select(o => (Resource: r.GetProperty("type").GetString()!, Name: o.GetProperty("name").GetString()!,
+                Url: o.GetProperty("definition").GetString()!)))
+            .ToList();
+
+        Assert.Equal(["Patient chronology", "Patient person-info-query", "Task decide"], operations.Select(o => $"{o.Resource} {o.Name}").Order(StringComparer.Ordinal));
+        foreach (var (resource, name, url) in operations)
+        {
+            using var search = await _hub.GetAsync($"/fhir/OperationDefinition?url={Uri.EscapeDataString(url)}", null);
+            var definition = Assert.Single((await FhirTestHub.JsonAsync(search)).GetProperty("entry").EnumerateArray()).GetProperty("resource");
+            Assert.Equal((name, resource), (definition.GetProperty("code").GetString(), definition.GetProperty("resource")[0].GetString()));
+            using var read = await _hub.GetAsync($"/fhir/OperationDefinition/{definition.GetProperty("id").GetString()}", null);
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+            var inputs = definition.GetProperty("parameter").EnumerateArray().Where(p => p.GetProperty("use").GetString() == "in").Select(p => p.GetProperty("name").GetString()).ToList();
+            // What the definition says the operation takes is what the hub's handler takes.
+            Assert.Equal(name switch
+            {
+                "chronology" => Chronology.Parameters,
+                "person-info-query" => ["resource", "reason"],
+                _ => ["decision"],
+            }, inputs);
+        }
+    }
 }
