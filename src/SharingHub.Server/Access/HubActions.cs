@@ -15,7 +15,7 @@ internal static class HubActions
 
     /// <summary>The policy's decision on whether this request's caller may take the action.</summary>
     public static Decision MayTake(this PolicyDecisionPoint policy, HubPrincipal me, string action) =>
-        policy.MayTake(new Principal(me.Agency, me.Subject, me.Roles, me.ClientId), action);
+        policy.MayTake(me.ToPolicyPrincipal(), action);
 }
 
 /// <summary>The action an endpoint takes, declared where it is mapped; the policy decides who may take it before the handler runs.</summary>

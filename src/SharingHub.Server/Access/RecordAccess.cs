@@ -57,7 +57,7 @@ internal sealed class RecordAccess(
             return problem;
         }
         var me = http.HubPrincipal();
-        Principal = new Principal(me.Agency, me.Subject, me.Roles, me.ClientId);
+        Principal = me.ToPolicyPrincipal();
         Purpose = purpose!;
         Now = clock.GetUtcNow();
         _consultsConsent = policy.MayConsultConsent(Principal, Purpose);

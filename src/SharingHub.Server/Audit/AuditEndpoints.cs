@@ -155,7 +155,7 @@ internal static class AuditAccess
         var me = http.HubPrincipal();
         var resource = new ResourceFacts("audit", Guid.Empty, me.Agency, "audit", new HashSet<Guid>(), null,
             [new("sequence"), new("action"), new("outcome"), new("body")]);
-        var verdict = policy.Decide(new AccessRequest(new Principal(me.Agency, me.Subject, me.Roles, me.ClientId), purpose!, null, resource, []), clock.GetUtcNow());
+        var verdict = policy.Decide(new AccessRequest(me.ToPolicyPrincipal(), purpose!, null, resource, []), clock.GetUtcNow());
         scope.Record(resource, verdict);
         return verdict.IsPermit ? null : Results.Json(new { error = "access_denied", reasons = verdict.Reasons }, statusCode: StatusCodes.Status403Forbidden);
     }

@@ -42,7 +42,7 @@ internal static class PurposeOfUse
     public static (string? Purpose, Guid? Enquiry, PurposeProblem? Problem) Parse(HttpContext http, PolicyDecisionPoint policy)
     {
         var me = http.HubPrincipal();
-        var allowed = policy.PurposesFor(new Principal(me.Agency, me.Subject, me.Roles, me.ClientId));
+        var allowed = policy.PurposesFor(me.ToPolicyPrincipal());
         var purpose = http.Request.Headers[PurposeHeader].ToString();
         if (purpose.Length == 0)
         {

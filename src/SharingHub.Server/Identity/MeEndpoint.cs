@@ -16,7 +16,7 @@ internal static class MeEndpoint
         app.MapGet("/me", async (HttpContext context, PolicyDecisionPoint policy, IHubDbContextFactory contexts, TimeProvider clock) =>
         {
             var me = context.HubPrincipal();
-            var purposes = policy.PurposesFor(new Principal(me.Agency, me.Subject, me.Roles, me.ClientId));
+            var purposes = policy.PurposesFor(me.ToPolicyPrincipal());
             var now = clock.GetUtcNow();
             // The enquiries the caller is a current member of, so a practitioner knows which X-Enquiry-Id to name.
             await using var db = contexts.Create();

@@ -58,7 +58,7 @@ internal static class MaisEndpoints
             return FhirResults.BadRequest(invalid!);
         }
         var me = http.HubPrincipal();
-        var principal = new Principal(me.Agency, me.Subject, me.Roles, me.ClientId);
+        var principal = me.ToPolicyPrincipal();
         audit.MaisReason = query.Reason;
         if (answerer.PurposeFor(principal, query.Reason) is not { } purpose)
         {
