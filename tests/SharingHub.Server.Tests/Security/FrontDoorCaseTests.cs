@@ -52,6 +52,22 @@ public abstract class FrontDoorCaseTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(("rejected", "front-door-triage", "none"), (entry.Outcome, entry.Purpose, entry.Decision));
     }
 
+    [Theory]
+    [InlineData("front-door-triage", "not-a-uuid", "must be a referral id")]
+    [InlineData("family-help", "00000000-0000-4000-8000-000000000001", "only for a purpose used for a referral")]
+    public async Task Given_a_malformed_or_misplaced_referral_header_then_the_read_is_refused_saying_what_is_wrong(string purpose, string header, string says)
+    {
+        var c = await _hub.CaseAsync("Frontheader");
+
+        using var response = await _hub.SendAsync(HttpMethod.Get, $"/fhir/Patient/{c.LaChild.Id}", "demo-la-fhlp", purpose,
+            change: r => r.Headers.TryAddWithoutValidation("X-Referral-Id", header));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains(says, body, StringComparison.Ordinal);
+        Assert.DoesNotContain("Mia", body, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Given_a_referral_about_one_child_then_the_front_door_reads_that_child_and_their_household_and_nobody_else()
     {
