@@ -8,6 +8,19 @@ public abstract class Record
 {
     public Guid Id { get; set; }
     public string OwningAgency { get; set; } = "";
+
+    /// <summary>
+    /// The data controller inside the owning agency's sector that holds the record (a school, a trust, a GP practice);
+    /// only it may change the record, and it is "own" to nobody else. Unset, it is the sector's default organisation,
+    /// whose code is the sector's (policies/organisations.yaml).
+    /// </summary>
+    public string OwningOrganisation
+    {
+        get => _owningOrganisation ?? OwningAgency;
+        set => _owningOrganisation = value;
+    }
+
+    private string? _owningOrganisation;
     public string DataClass { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

@@ -34,7 +34,8 @@ internal sealed class ChronologyEventConfiguration : RecordConfiguration<Chronol
         builder.Property(e => e.Category).HasMaxLength(64).IsRequired();
         builder.Property(e => e.SourceReference).HasMaxLength(128);
         // Case systems push the same event again after a time-out; the source reference makes that a no-op.
-        builder.HasIndex(e => new { e.OwningAgency, e.SourceReference }).IsUnique();
+        // Per organisation: two schools may use the same reference in their own systems.
+        builder.HasIndex(e => new { e.OwningOrganisation, e.SourceReference }).IsUnique();
         builder.HasIndex(e => e.OccurredAt);
         builder.HasMany(e => e.Subjects).WithOne().HasForeignKey(s => s.EventId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(e => e.Subjects).AutoInclude();

@@ -33,7 +33,7 @@ internal sealed class HouseholdConfiguration : RecordConfiguration<Household>
     protected override void ConfigureRecord(EntityTypeBuilder<Household> builder)
     {
         builder.Property(h => h.Reference).HasMaxLength(64).IsRequired();
-        builder.HasIndex(h => new { h.OwningAgency, h.Reference }).IsUnique();
+        builder.HasIndex(h => new { h.OwningOrganisation, h.Reference }).IsUnique();
         builder.HasIndex(h => h.PostcodeIndex);
         builder.HasMany(h => h.Members).WithOne().HasForeignKey(m => m.HouseholdId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(h => h.Members).AutoInclude();

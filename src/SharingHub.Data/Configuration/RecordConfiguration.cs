@@ -18,6 +18,8 @@ internal abstract class RecordConfiguration<T> : IEntityTypeConfiguration<T>
         builder.Ignore(r => r.ETag);
         builder.HasOne<Storage.Agency>().WithMany().HasForeignKey(r => r.OwningAgency).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(r => r.OwningAgency);
+        // Read through the property, so a record written without an organisation belongs to its sector's default.
+        builder.Property(r => r.OwningOrganisation).HasMaxLength(64).IsRequired().UsePropertyAccessMode(PropertyAccessMode.Property);
         ConfigureRecord(builder);
     }
 

@@ -199,7 +199,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
 
     public Person Person(DemoPerson p)
     {
-        var person = Stamp(new Person { Id = p.Id, OwningAgency = p.Agency, DataClass = PersonDataClass });
+        var person = Stamp(new Person { Id = p.Id, OwningAgency = p.Agency, OwningOrganisation = p.Organisation ?? p.Agency, DataClass = PersonDataClass });
         _people.Seal(person, new PersonDetails(p.Kind, p.GivenName, p.FamilyName, p.BirthDate, p.Sex, p.Address,
             p.Identifiers.Select(i => (i.Kind, i.Value)).ToList(), p.AddressConfidential), n => DeterministicChildId(p.Id, (int)p.Identifiers[n].Kind));
         return person;
@@ -230,7 +230,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
     {
         var involvement = Stamp(new Involvement
         {
-            Id = i.Id, OwningAgency = i.Agency, DataClass = i.DataClass, PersonId = i.PersonId, Service = i.Service, Status = i.Status,
+            Id = i.Id, OwningAgency = i.Agency, OwningOrganisation = i.Organisation ?? i.Agency, DataClass = i.DataClass, PersonId = i.PersonId, Service = i.Service, Status = i.Status,
             StartedAt = TimeProviderExtensions.TruncateForStorage(i.StartedAt),
             EndedAt = i.EndedAt is { } ended ? TimeProviderExtensions.TruncateForStorage(ended) : null, Team = i.Team,
         });
@@ -243,7 +243,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
     {
         var state = Stamp(new PersonState
         {
-            Id = s.Id, OwningAgency = s.Agency, DataClass = s.DataClass, PersonId = s.PersonId, Code = s.Code,
+            Id = s.Id, OwningAgency = s.Agency, OwningOrganisation = s.Organisation ?? s.Agency, DataClass = s.DataClass, PersonId = s.PersonId, Code = s.Code,
             StartedAt = s.StartedAt, EndedAt = s.EndedAt,
         });
         state.Detail = Seal(state, nameof(PersonState.Detail), s.Detail);
@@ -254,7 +254,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
     {
         var ev = Stamp(new ChronologyEvent
         {
-            Id = e.Id, OwningAgency = e.Agency, DataClass = e.DataClass, OccurredAt = e.OccurredAt, Category = e.Category,
+            Id = e.Id, OwningAgency = e.Agency, OwningOrganisation = e.Organisation ?? e.Agency, DataClass = e.DataClass, OccurredAt = e.OccurredAt, Category = e.Category,
             Significance = e.Significance, SourceReference = e.SourceReference,
             Subjects = e.SubjectIds.Select(s => new EventSubject { EventId = e.Id, PersonId = s }).ToList(),
         });

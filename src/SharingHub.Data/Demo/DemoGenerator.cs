@@ -168,6 +168,33 @@ internal sealed partial class FamilyBuilder
             consents.Add(Consent(mother, child, refused: true, withdrawn: false));
         }
         erasures.Add(new DemoErasure(Record(AgencyCodes.Health, mother).Id, "erasure request upheld by the health record's controller (demo)"));
+        MovedSchool(individuals, events);
+    }
+
+    /// <summary>
+    /// One child of the first family moved school: Riverside Academy, where they were on roll until last year, keeps its own
+    /// record of them and what it recorded then (a controller of its own; Hillside, the school now, reads it only by a rule).
+    /// </summary>
+    private void MovedSchool(List<Individual> individuals, List<DemoEvent> events)
+    {
+        if (individuals.FirstOrDefault(i => i.Kind == PersonKind.Child && Has(AgencyCodes.Education, i)) is not { } pupil)
+        {
+            return;
+        }
+        var now = Record(AgencyCodes.Education, pupil);
+        var then = AddRecord(AgencyCodes.Education, pupil, now.Address, now.AddressConfidential, DemoOrganisations.RiversideSchool);
+        var reference = Reference();
+        foreach (var (category, daysAgo) in new[] { ("attendance-concern", 500), ("safeguarding-concern", 420) })
+        {
+            var template = DemoTemplates.Events.First(t => t.Category == category);
+            var detail = template.Detail.Replace("{child}", then.GivenName, StringComparison.Ordinal).Replace("{adult}", "a parent", StringComparison.Ordinal)
+                .Replace("{place}", "the school", StringComparison.Ordinal);
+            var summary = template.Summary.Replace("{child}", then.GivenName, StringComparison.Ordinal).Replace("{adult}", "a parent", StringComparison.Ordinal)
+                .Replace("{place}", "the school", StringComparison.Ordinal);
+            events.Add(new DemoEvent(NewId(), AgencyCodes.Education, template.DataClass, new DateTimeOffset(_options.Anchor.AddDays(-daysAgo).Date, TimeSpan.Zero).AddHours(10), category,
+                template.High, summary, detail, $"{DemoOrganisations.RiversideSchool}-{reference}-{events.Count:D5}", [then.Id], DemoOrganisations.RiversideSchool));
+        }
+        events.Sort((a, b) => a.OccurredAt.CompareTo(b.OccurredAt));
     }
 
     private DateOnly BirthDate(int age) => _today.AddYears(-age).AddDays(-_r.Number(0, 364));

@@ -22,7 +22,10 @@ public sealed record DemoFamily(
 /// <summary>An agency's record of a person erased once the demo is loaded (its identity fields crypto-shredded), as a real erasure would be.</summary>
 public sealed record DemoErasure(Guid PersonId, string Reason);
 
-/// <summary>One agency's record of one individual; <see cref="IndividualKey"/> is the ground truth linkage tests can use.</summary>
+/// <summary>
+/// One organisation's record of one individual; <see cref="IndividualKey"/> is the ground truth linkage tests can use.
+/// <see cref="Organisation"/> is the school, trust or practice that holds it (null: the sector's default organisation).
+/// </summary>
 public sealed record DemoPerson(
     Guid Id,
     string IndividualKey,
@@ -34,7 +37,8 @@ public sealed record DemoPerson(
     string Sex,
     string? Address,
     IReadOnlyList<DemoIdentifier> Identifiers,
-    bool AddressConfidential = false);
+    bool AddressConfidential = false,
+    string? Organisation = null);
 
 public sealed record DemoIdentifier(IdentifierKind Kind, string Value);
 
@@ -44,13 +48,14 @@ public sealed record DemoRelationship(Guid Id, string Agency, Guid PersonId, Gui
 
 public sealed record DemoInvolvement(
     Guid Id, string Agency, string DataClass, Guid PersonId, string Service, InvolvementStatus Status,
-    DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Team, string LeadWorker, string Summary);
+    DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Team, string LeadWorker, string Summary, string? Organisation = null);
 
-public sealed record DemoState(Guid Id, string Agency, string DataClass, Guid PersonId, string Code, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Detail);
+public sealed record DemoState(Guid Id, string Agency, string DataClass, Guid PersonId, string Code, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Detail,
+    string? Organisation = null);
 
 public sealed record DemoEvent(
     Guid Id, string Agency, string DataClass, DateTimeOffset OccurredAt, string Category, Significance Significance,
-    string Summary, string Detail, string SourceReference, IReadOnlyList<Guid> SubjectIds);
+    string Summary, string Detail, string SourceReference, IReadOnlyList<Guid> SubjectIds, string? Organisation = null);
 
 public sealed record DemoConsent(
     Guid Id, string Agency, Guid SubjectPersonId, Guid? GrantorPersonId, ConsentGrantor Grantor, ConsentDecision Decision,
@@ -73,3 +78,12 @@ public sealed record DemoInformationResponse(Guid Id, DateTimeOffset RespondedAt
 public sealed record DemoReferral(
     Guid Id, string Agency, Guid SubjectPersonId, DateTimeOffset ReceivedAt, DateTimeOffset DecisionDueAt, ReferralDecision? Decision,
     DateTimeOffset? DecidedAt, string Concern, string ReferrerIdentity);
+
+/// <summary>The organisations inside sectors that hold demo records (they are in the shipped policies/organisations.yaml).</summary>
+public static class DemoOrganisations
+{
+    public const string HillsideSchool = "school-hillside";
+    public const string RiversideSchool = "school-riverside";
+    public const string NorthgateTrust = "trust-northgate";
+    public const string RiversidePractice = "practice-riverside";
+}

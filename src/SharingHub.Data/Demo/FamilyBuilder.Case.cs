@@ -30,7 +30,7 @@ internal sealed partial class FamilyBuilder
                 if (_r.Bool(0.3f))
                 {
                     states.Add(new DemoState(NewId(), AgencyCodes.Education, "education.attendance", Record(AgencyCodes.Education, person).Id,
-                        "persistent-absence", DaysAgo(200), null, "Attendance below 90 per cent over the last two terms"));
+                        "persistent-absence", DaysAgo(200), null, "Attendance below 90 per cent over the last two terms", Record(AgencyCodes.Education, person).Organisation));
                 }
             }
             if (person.Kind == PersonKind.Child && age < 5)
@@ -57,7 +57,7 @@ internal sealed partial class FamilyBuilder
 
     private DemoInvolvement Involvement(string agency, string dataClass, Individual person, string service, DateTimeOffset started, bool open, string team, string summary) =>
         new(NewId(), agency, dataClass, Record(agency, person).Id, service, open ? InvolvementStatus.Open : InvolvementStatus.Closed,
-            started, open ? null : Ended(started, started.AddDays(_r.Number(30, 400))), team, _faker.Name.FullName(), summary);
+            started, open ? null : Ended(started, started.AddDays(_r.Number(30, 400))), team, _faker.Name.FullName(), summary, Record(agency, person).Organisation);
 
     /// <summary>A closed involvement ended in the past: no later than the day before the demo's anchor, and not before it started.</summary>
     private DateTimeOffset Ended(DateTimeOffset started, DateTimeOffset drawn)
@@ -107,7 +107,7 @@ internal sealed partial class FamilyBuilder
         var significance = (Significance)_r.Number((int)template.Low, (int)template.High);
         return new DemoEvent(NewId(), template.Agency, template.DataClass, DaysAgo(3 * 365, template.AtNight), template.Category, significance,
             Fill(template.Summary), Fill(template.Detail), $"{template.Agency}-{familyReference}-{number:D5}",
-            subjects.Select(s => Record(template.Agency, s).Id).ToList());
+            subjects.Select(s => Record(template.Agency, s).Id).ToList(), subjects.Select(s => Record(template.Agency, s).Organisation).FirstOrDefault());
     }
 
     private List<DemoConsent> MakeConsents(List<Individual> individuals)

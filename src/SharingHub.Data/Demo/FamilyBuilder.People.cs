@@ -8,7 +8,7 @@ namespace SharingHub.Data.Demo;
 internal sealed partial class FamilyBuilder
 {
     /// <summary>Each agency writes the person down its own way: nicknames, typos and a swapped day and month, as real records do.</summary>
-    private void AddRecord(string agency, Individual person, string? address, bool addressConfidential)
+    private DemoPerson AddRecord(string agency, Individual person, string? address, bool addressConfidential, string? organisation = null)
     {
         var given = person.GivenName;
         if (agency != AgencyCodes.Health && DemoTemplates.Nicknames.TryGetValue(given, out var nickname) && _r.Bool(0.35f))
@@ -42,10 +42,26 @@ internal sealed partial class FamilyBuilder
         }
         var recorded = _r.Bool(0.9f) ? address : null;
         var record = new DemoPerson(NewId(), person.Key, agency, person.Kind, given, family, birth, person.Sex,
-            recorded, identifiers, recorded is not null && addressConfidential);
+            recorded, identifiers, recorded is not null && addressConfidential, organisation ?? OrganisationOf(agency));
         _people.Add(record);
-        _records[(agency, person.Key)] = record;
+        if (organisation is null)
+        {
+            _records[(agency, person.Key)] = record;
+        }
+        return record;
     }
+
+    /// <summary>
+    /// Each school, NHS trust and GP practice is its own controller (policies/organisations.yaml): a family's children are on
+    /// the roll of one of two schools and its health records are held by the hospital trust or the GP practice, by family.
+    /// Every other sector's records are its default organisation's. The first family's are Hillside's and Northgate's.
+    /// </summary>
+    private string? OrganisationOf(string agency) => agency switch
+    {
+        AgencyCodes.Education => _index % 2 == 0 ? DemoOrganisations.HillsideSchool : DemoOrganisations.RiversideSchool,
+        AgencyCodes.Health => _index % 2 == 0 ? DemoOrganisations.NorthgateTrust : DemoOrganisations.RiversidePractice,
+        _ => null,
+    };
 
     private string Typo(string name)
     {

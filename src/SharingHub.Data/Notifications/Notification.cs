@@ -4,14 +4,15 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace SharingHub.Data.Notifications;
 
 /// <summary>
-/// One message to one agency's system, in the outbox until delivered. The payload carries ids and
+/// One message to one organisation's system, in the outbox until delivered. The payload carries ids and
 /// codes only (what happened, to which record), never record contents: the receiver reads the record
 /// through the API, under its own purpose and policy.
 /// </summary>
 public sealed class Notification
 {
     public Guid Id { get; set; }
-    public string Agency { get; set; } = "";
+    /// <summary>The organisation (data controller) it is for: a school, a trust, a force; a sector's default carries the sector's code.</summary>
+    public string Organisation { get; set; } = "";
     public string Kind { get; set; } = "";
     public string Payload { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
@@ -34,10 +35,10 @@ internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notif
         builder.ToTable("Notifications");
         builder.HasKey(n => n.Id);
         builder.Property(n => n.Id).ValueGeneratedNever();
-        builder.Property(n => n.Agency).HasMaxLength(32);
+        builder.Property(n => n.Organisation).HasMaxLength(64);
         builder.Property(n => n.Kind).HasMaxLength(64);
         builder.Property(n => n.LastError).HasMaxLength(300);
         builder.HasIndex(n => new { n.DeliveredAt, n.DeadAt, n.NextAttemptAt }).HasDatabaseName("IX_Notifications_Pending");
-        builder.HasIndex(n => n.Agency);
+        builder.HasIndex(n => n.Organisation);
     }
 }

@@ -59,6 +59,7 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
         var entry = db.Entry(record);
         if (record.Id != id
             || entry.Property(r => r.OwningAgency).IsModified
+            || entry.Property(r => r.OwningOrganisation).IsModified
             || entry.Property(r => r.CreatedAt).IsModified
             || entry.Property(r => r.Version).IsModified)
         {

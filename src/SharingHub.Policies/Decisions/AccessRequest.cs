@@ -5,6 +5,15 @@ namespace SharingHub.Policies.Decisions;
 /// <summary>Who is asking. The agency comes from the issuer that signed the caller's token, never from a claim.</summary>
 public sealed record Principal(string Agency, string Subject, IReadOnlySet<string> Roles, string? ClientId = null)
 {
+    /// <summary>
+    /// The data controller the requester acts for (a school, a trust, a practice), inside <see cref="Agency"/>; null is the
+    /// sector's default organisation, whose code is the sector's own.
+    /// </summary>
+    public string? Organisation { get; init; }
+
+    /// <summary>The organisation's code: the one named, or the sector's default (which carries the sector's code).</summary>
+    public string OrganisationCode => Organisation ?? Agency;
+
     /// <summary>A person signed in at their agency; a partner system (a client) is never one.</summary>
     public bool IsPerson => ClientId is null;
 }
@@ -58,6 +67,12 @@ public sealed record ResourceFacts(
 {
     /// <summary>The agency a record is addressed to (an information request's recipient), where it has one.</summary>
     public string? AddressedTo { get; init; }
+
+    /// <summary>The data controller that holds the record, inside <see cref="OwningAgency"/>; null is the sector's default organisation.</summary>
+    public string? OwningOrganisation { get; init; }
+
+    /// <summary>The owning organisation's code: the one named, or the sector's default (which carries the sector's code).</summary>
+    public string Owner => OwningOrganisation ?? OwningAgency;
 }
 
 public sealed record ConsentFacts(

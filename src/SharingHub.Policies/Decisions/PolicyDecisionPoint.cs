@@ -274,7 +274,9 @@ public sealed class PolicyDecisionPoint
         }
         var principal = request.Principal;
         var resource = request.Resource;
-        var isOwn = resource.OwningAgency == principal.Agency;
+        // Each organisation is its own controller: "own" is the requester's organisation, not its sector. Two schools
+        // share only by a rule, like two sectors.
+        var isOwn = resource.Owner == principal.OrganisationCode;
         var permits = new List<Rule>();
         foreach (var rule in _rulesByPurpose[purpose.Code])
         {
@@ -312,7 +314,7 @@ public sealed class PolicyDecisionPoint
         {
             outcome.Reasons.Add(dataClass.IsProtected && !isOwn
                 ? $"'{dataClassCode}' is a protected detail and no rule names it for this agency, role and purpose"
-                : $"no rule shares '{dataClassCode}' from '{resource.OwningAgency}' with '{principal.Agency}' for '{purpose.Code}' (default deny)");
+                : $"no rule shares '{dataClassCode}' from '{OwnerName(resource)}' with '{RequesterName(principal)}' for '{purpose.Code}' (default deny)");
             return outcome;
         }
 
@@ -338,7 +340,7 @@ public sealed class PolicyDecisionPoint
         else
         {
             outcome.ConsentBasis = isOwn
-                ? "the requester's own agency holds the record"
+                ? "the requester's own organisation holds the record"
                 : purpose.Consent == ConsentRule.NotSought
                     ? "consent not sought: seeking it would place the child at risk of significant harm"
                     : "consent not required: shared under the purpose's lawful basis";
@@ -419,6 +421,12 @@ public sealed class PolicyDecisionPoint
         }
         return null;
     }
+
+    private static string OwnerName(ResourceFacts resource) =>
+        resource.Owner == resource.OwningAgency ? resource.OwningAgency : $"{resource.Owner} ({resource.OwningAgency})";
+
+    private static string RequesterName(Principal principal) =>
+        principal.OrganisationCode == principal.Agency ? principal.Agency : $"{principal.OrganisationCode} ({principal.Agency})";
 
     private static bool RequesterMatches(Rule rule, Principal principal) =>
         (rule.AnyAgency || rule.RequesterAgencies.Contains(principal.Agency))

@@ -37,7 +37,10 @@ public static class RecordFacts
 
     private static ResourceFacts Facts(Record record, IEnumerable<Guid> subjects, DateTimeOffset? occurredAt) =>
         new(TypeName(record.GetType()), record.Id, record.OwningAgency, record.DataClass, subjects.ToHashSet(), occurredAt,
-            FieldCache.GetOrAdd((record.GetType(), FieldKey(record)), key => FieldsOf(key.Item1, key.Item2)));
+            FieldCache.GetOrAdd((record.GetType(), FieldKey(record)), key => FieldsOf(key.Item1, key.Item2)))
+        {
+            OwningOrganisation = record.OwningOrganisation,
+        };
 
     /// <summary>What the classes of a record's fields depend on: its own class, and whether its owner marked the address protected.</summary>
     private static string FieldKey(Record record) =>

@@ -144,6 +144,12 @@ public static class PolicyLoader
             {
                 entry.Errors.Add(entry.File, entry.LineOf("scheme"), $"scheme must be one of {string.Join(", ", OrganisationSchemes)}, not '{scheme}'");
             }
+            if (isDefault && code != sector)
+            {
+                // Records kept before organisations were, and tokens that name none, belong to the default: it carries the
+                // sector's code so that what they say of their owner stays true.
+                entry.Errors.Add(entry.File, entry.LineOf("code"), $"the default organisation of sector '{sector}' carries the sector's code, not '{code}'");
+            }
             organisations.Add(new Organisation(code, sector, name, scheme, id, isDefault, new SourceLocation(entry.File, entry.Line)));
         }
         foreach (var agency in agencies)

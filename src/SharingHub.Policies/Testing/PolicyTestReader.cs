@@ -42,6 +42,20 @@ internal static class PolicyTestReader
         };
     }
 
+    /// <summary>An organisation a test names for a requester or record: one of the sector's, or null (the sector's default).</summary>
+    private static string? Organisation(YamlMap? map, string key, string? sector, PolicySet policy)
+    {
+        if (map?.String(key, required: false) is not { } code)
+        {
+            return null;
+        }
+        if (sector is not null && policy.OrganisationIn(sector, code) is null)
+        {
+            map.Errors.Add(map.File, map.LineOf(key), $"'{code}' is not an organisation in sector '{sector}' (organisations.yaml)");
+        }
+        return code;
+    }
+
     public static PolicyTestCase? Read(YamlMap test, PolicySet policy, bool questionOnly = false)
     {
         var errors = test.Errors;
@@ -53,6 +67,7 @@ internal static class PolicyTestReader
         var roles = requester?.Words("roles") ?? [];
         var user = requester?.String("user", required: false) ?? $"{agency}-user";
         var client = requester?.String("client", required: false);
+        var organisation = Organisation(requester, "organisation", agency, policy);
         requester?.RejectUnknownKeys();
 
         if (test.String("action", required: false) is { } action)
@@ -91,6 +106,7 @@ internal static class PolicyTestReader
         var fieldWords = record?.Words("fields") ?? [];
         var daysAgo = record?.Int("days-ago") ?? 30;
         var addressedTo = record?.String("addressed-to", required: false);
+        var owningOrganisation = Organisation(record, "organisation", owner, policy);
         record?.RejectUnknownKeys();
         var fields = fieldWords.Select(w =>
         {
@@ -143,8 +159,8 @@ internal static class PolicyTestReader
         {
             return null;
         }
-        var resource = new ResourceFacts(type, RecordId, owner, dataClass, new HashSet<Guid> { Subject }, now.AddDays(-daysAgo), fields) { AddressedTo = addressedTo };
-        var principal = new Principal(agency, user, roles.Select(x => x.Value).ToHashSet(StringComparer.Ordinal));
+        var resource = new ResourceFacts(type, RecordId, owner, dataClass, new HashSet<Guid> { Subject }, now.AddDays(-daysAgo), fields) { AddressedTo = addressedTo, OwningOrganisation = owningOrganisation };
+        var principal = new Principal(agency, user, roles.Select(x => x.Value).ToHashSet(StringComparer.Ordinal)) { Organisation = organisation };
         return new PolicyTestCase(name, location, principal, purpose, enquiry, resource, consents, overrideText,
             decisionText == "permit", expectFields, expectRules, because, review, notify, notifyHours, personInfoQuery) { Referral = referral };
     }

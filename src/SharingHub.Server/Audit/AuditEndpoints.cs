@@ -41,7 +41,7 @@ internal static class AuditEndpoints
                 : Results.NotFound()).Audited("audit.proof.read")
             .Answers<ConsistencyProofView>(200, "An RFC 9162 consistency proof between two tree sizes").Produces(404);
         audit.MapGet("/entries", SearchAsync).Audited("audit.search").NamesPurpose()
-            .Answers<AuditEntriesPage>(200, "Search the audit trail (IG officers, purpose audit-review, own agency); page on with after=next")
+            .Answers<AuditEntriesPage>(200, "Search the audit trail (IG officers, purpose audit-review, own organisation); page on with after=next")
             .Produces<OAuthError>(400).Produces<OAuthError>(403);
         audit.MapGet("/export", AuditExports.ExportAsync).Audited("audit.export").NamesPurpose()
             .WithSummary("Export the audit trail as CSV or FHIR AuditEvent NDJSON (format=csv|fhir-ndjson)")
@@ -60,30 +60,34 @@ internal static class AuditEndpoints
             return refusal;
         }
         await using var db = contexts.Create();
-        var query = filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency);
+        var query = filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal());
         if (after is { } cursor)
         {
             query = query.Where(a => a.Sequence > cursor);
         }
         var page = Math.Clamp(limit ?? 100, 1, MaxPage);
-        var rows = (await query.OrderBy(a => a.Sequence).Take(page + 1).ToListAsync(ct)).AsSeenBy(http.HubPrincipal().Agency);
+        var rows = (await query.OrderBy(a => a.Sequence).Take(page + 1).ToListAsync(ct)).AsSeenBy(http.HubPrincipal());
         scope.Count = Math.Min(rows.Count, page);
         return Results.Json(new AuditEntriesPage(rows.Take(page).Select(a => AuditView.Json(a, policy.Policy)).ToList(), rows.Count > page ? rows[page - 1].Sequence : null));
     }
 }
 
-/// <summary>The filters an IG officer searches, exports and reports by; the officer's own agency always bounds them.</summary>
+/// <summary>The filters an IG officer searches, exports and reports by; the officer's own organisation always bounds them.</summary>
 internal sealed record AuditFilters(
     [FromQuery(Name = "subject")] Guid? Subject, [FromQuery(Name = "agency")] string? Agency, [FromQuery(Name = "user")] string? User,
     [FromQuery(Name = "purpose")] string? Purpose, [FromQuery(Name = "enquiry")] Guid? Enquiry, [FromQuery(Name = "decision")] string? Decision,
     [FromQuery(Name = "override")] bool? Override, [FromQuery(Name = "from")] DateTimeOffset? From, [FromQuery(Name = "to")] DateTimeOffset? To)
 {
-    public IQueryable<Core.Records.AuditEntry> Apply(IQueryable<Core.Records.AuditEntry> query, string ownAgency)
+    public IQueryable<Core.Records.AuditEntry> Apply(IQueryable<Core.Records.AuditEntry> query, HubPrincipal viewer)
     {
-        var own = $"|{ownAgency}|";
-        // An IG officer sees what their own agency's people did, and what anyone did with their agency's records;
-        // the agency filter (the requester's agency) narrows within that, never beyond it.
-        query = query.Where(a => a.Agency == ownAgency || a.Owners.Contains(own));
+        ArgumentNullException.ThrowIfNull(viewer);
+        var ownOrganisation = viewer.Organisation;
+        var own = $"|{ownOrganisation}|";
+        // Each organisation is its own controller: its IG officer sees what its own people did, and what anyone did with
+        // its records; the agency filter (the requester's agency) narrows within that, never beyond it. An entry written
+        // before organisations were names none, and was its agency's: its sector's default organisation, which carries the
+        // sector's code, reads it.
+        query = query.Where(a => a.Organisation == ownOrganisation || (a.Organisation == "" && a.Agency == ownOrganisation) || a.Owners.Contains(own));
         if (Subject is { } s)
         {
             var needle = $"|{s:D}|";
@@ -127,7 +131,7 @@ internal sealed record AuditFilters(
     }
 }
 
-/// <summary>Who may read the audit: a purpose of use is named, and the policy permits the data class audit for the caller's own agency.</summary>
+/// <summary>Who may read the audit: a purpose of use is named, and the policy permits the data class audit for the caller's own organisation.</summary>
 internal static class AuditAccess
 {
     /// <summary>The filters every audit listing takes; anything else is refused, so a typo never widens an IG officer's result.</summary>
@@ -154,7 +158,7 @@ internal static class AuditAccess
         scope.Purpose = purpose;
         var me = http.HubPrincipal();
         var resource = new ResourceFacts("audit", Guid.Empty, me.Agency, "audit", new HashSet<Guid>(), null,
-            [new("sequence"), new("action"), new("outcome"), new("body")]);
+            [new("sequence"), new("action"), new("outcome"), new("body")]) { OwningOrganisation = me.Organisation };
         var verdict = policy.Decide(new AccessRequest(me.ToPolicyPrincipal(), purpose!, null, resource, []), clock.GetUtcNow());
         scope.Record(resource, verdict);
         return verdict.IsPermit ? null : Results.Json(new { error = "access_denied", reasons = verdict.Reasons }, statusCode: StatusCodes.Status403Forbidden);
@@ -175,8 +179,13 @@ internal static class AuditView
     /// says of each agency) may be exempt from a subject access disclosure: a person decides before it leaves.
     /// </summary>
     public static bool ReviewBeforeDisclosure(Core.Records.AuditEntry a, Policies.Model.PolicySet policy) =>
-        policy.Agencies.Values.Any(g => g.Regime == Policies.Model.Regime.LawEnforcement
-            && (a.Agency == g.Code || a.Owners.Contains($"|{g.Code}|", StringComparison.Ordinal)));
+        LawEnforcement(a.Agency, policy)
+        || a.Owners.Split('|', StringSplitOptions.RemoveEmptyEntries)
+            .Any(owner => LawEnforcement(policy.Organisations.TryGetValue(owner, out var o) ? o.Sector : owner, policy));
+
+    /// <summary>Owners are organisations; the regime is their sector's (an owner the policy no longer names is read as a sector).</summary>
+    private static bool LawEnforcement(string sector, Policies.Model.PolicySet policy) =>
+        policy.Agencies.TryGetValue(sector, out var g) && g.Regime == Policies.Model.Regime.LawEnforcement;
 }
 
 /// <summary>One audit entry as the IG API shows it (ids, codes and counts; never a record's content).</summary>

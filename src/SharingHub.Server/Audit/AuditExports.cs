@@ -31,7 +31,7 @@ internal static class AuditExports
         {
             return refusal;
         }
-        var viewer = http.HubPrincipal().Agency;
+        var viewer = http.HubPrincipal();
         long count;
         await using (var db = contexts.Create())
         {
@@ -47,7 +47,7 @@ internal static class AuditExports
     /// whole export held as one string took hundreds of megabytes per request). Entries appended after the
     /// count was taken are not included, so the export holds exactly what its audit entry counted.
     /// </summary>
-    private sealed class StreamedExport(IHubDbContextFactory contexts, AuditFilters filters, string viewer, string format, long count, Policies.Model.PolicySet policy) : IResult
+    private sealed class StreamedExport(IHubDbContextFactory contexts, AuditFilters filters, HubPrincipal viewer, string format, long count, Policies.Model.PolicySet policy) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -62,7 +62,7 @@ internal static class AuditExports
             var written = 0;
             await foreach (var row in filters.Apply(db.AuditEntries.AsNoTracking(), viewer).OrderBy(a => a.Sequence).Take((int)count).AsAsyncEnumerable().WithCancellation(ct))
             {
-                row.Body = AuditViews.Body(row.Body, viewer);
+                row.Body = AuditViews.Body(row.Body, viewer.Organisation);
                 await writer.WriteAsync(format == "csv" ? CsvLine(row, policy) : JsonSerializer.Serialize(AuditEvent(row), FhirJson) + "\n");
                 if (++written % 1_000 == 0)
                 {

@@ -49,7 +49,7 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
         try
         {
             await audit.AppendAsync(record, http.RequestAborted);
-            await NotifyOwnersAsync(http, scope, principal?.Agency, status);
+            await NotifyOwnersAsync(http, scope, principal, status);
         }
         catch (Exception e) when (e is AuditUnavailableException or System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
         {
@@ -81,7 +81,7 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
         // A request with no bearer token (the token service, sign-in) names its caller once it has authenticated them.
         return new AuditRecord(clock.GetUtcNow(), http.TraceIdentifier, principal?.Agency ?? scope.Caller?.Agency ?? "none",
             principal?.Subject ?? scope.Caller?.Actor ?? "anonymous",
-            scope.Purpose, scope.EnquiryId, action, Outcome(status), scope.Decision, scope.IsOverride, scope.SubjectsFor(principal?.Agency ?? "none"), scope.Owners, body)
+            scope.Purpose, scope.EnquiryId, action, Outcome(status), scope.Decision, scope.IsOverride, scope.SubjectsFor(principal?.Organisation ?? "none"), scope.Owners, body)
         {
             // A failed or refused request disclosed nothing, whatever the handler had counted.
             Organisation = principal?.Organisation,
@@ -91,21 +91,22 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
     }
 
     /// <summary>
-    /// The owners told of a read by another agency (policy obligation notify-owner), one notification per
+    /// The owning organisations told of a read by another organisation (policy obligation notify-owner), one notification per
     /// owner per request, sent after the owner's delay. Written before the response leaves, like the audit.
     /// </summary>
-    private async Task NotifyOwnersAsync(HttpContext http, AuditScope scope, string? reader, int status)
+    private async Task NotifyOwnersAsync(HttpContext http, AuditScope scope, HubPrincipal? reader, int status)
     {
         if (status >= 300 || reader is null)
         {
             return;
         }
-        foreach (var owner in scope.OwnerNotices.Where(n => n.Owner != reader).GroupBy(n => n.Owner))
+        foreach (var owner in scope.OwnerNotices.Where(n => n.Owner != reader.Organisation).GroupBy(n => n.Owner))
         {
             await outbox.EnqueueAsync(owner.Key, "record.read", new
             {
                 requestId = http.TraceIdentifier,
-                readerAgency = reader,
+                readerAgency = reader.Agency,
+                readerOrganisation = reader.Organisation,
                 purpose = scope.Purpose,
                 enquiry = scope.EnquiryId,
                 records = owner.Select(n => new { type = n.Type, id = n.Id }).DistinctBy(n => n.id),

@@ -33,7 +33,7 @@ internal static class AuditReports
         var end = to ?? clock.GetUtcNow();
         var filters = new AuditFilters(null, null, null, null, null, null, null, from ?? end.AddDays(-30), end);
         await using var db = contexts.Create();
-        var viewer = http.HubPrincipal().Agency;
+        var viewer = http.HubPrincipal();
         // The window's entries without their bodies (a body is kilobytes; a month of them is not held in memory):
         // the counts come from these, and a listing loads in full only the entries it shows.
         var rows = await filters.Apply(db.AuditEntries.AsNoTracking(), viewer).OrderBy(a => a.Sequence).Take(MaxRows)

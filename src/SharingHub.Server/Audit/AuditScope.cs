@@ -35,8 +35,8 @@ public sealed class AuditScope
     /// those of the requester's own agency's records it was refused. Who another agency's refused records were
     /// about is that agency's to know: it stays on the refused line, which only that agency's IG officer reads.
     /// </summary>
-    public IReadOnlyCollection<Guid> SubjectsFor(string requesterAgency) =>
-        _subjects.Concat(_refusedSubjects.GetValueOrDefault(requesterAgency) ?? []).ToHashSet();
+    public IReadOnlyCollection<Guid> SubjectsFor(string requesterOrganisation) =>
+        _subjects.Concat(_refusedSubjects.GetValueOrDefault(requesterOrganisation) ?? []).ToHashSet();
     public IReadOnlyCollection<string> Owners => _owners;
     public IReadOnlyList<object> Resources => _resources;
 
@@ -68,14 +68,14 @@ public sealed class AuditScope
         }
         else
         {
-            if (!_refusedSubjects.TryGetValue(resource.OwningAgency, out var refused))
+            if (!_refusedSubjects.TryGetValue(resource.Owner, out var refused))
             {
                 refused = [];
-                _refusedSubjects[resource.OwningAgency] = refused;
+                _refusedSubjects[resource.Owner] = refused;
             }
             refused.UnionWith(resource.SubjectIds);
         }
-        _owners.Add(resource.OwningAgency);
+        _owners.Add(resource.Owner);
         if (decision.IsPermit)
         {
             _permits++;
@@ -87,9 +87,9 @@ public sealed class AuditScope
         IsOverride |= decision.IsOverride;
         if (decision.IsPermit && decision.NotifyOwner is { } notify)
         {
-            _ownerNotices.Add((resource.OwningAgency, resource.ResourceType, resource.Id, notify.DelayHours));
+            _ownerNotices.Add((resource.Owner, resource.ResourceType, resource.Id, notify.DelayHours));
         }
-        var key = new DecisionKey(resource.ResourceType, resource.OwningAgency, resource.DataClass, decision);
+        var key = new DecisionKey(resource.ResourceType, resource.Owner, resource.DataClass, decision);
         if (!_groups.TryGetValue(key, out var ids))
         {
             ids = new BoundedIds();
@@ -102,7 +102,7 @@ public sealed class AuditScope
                 ids,
                 // Whom the line's records are about: on a refused line this is the owning agency's to see (AuditViews).
                 subjects = decision.IsPermit ? null : subjects,
-                owner = resource.OwningAgency,
+                owner = resource.Owner,
                 dataClass = resource.DataClass,
                 decision = decision.IsPermit ? "permit" : "deny",
                 fields = decision.Fields.Order(StringComparer.Ordinal),
@@ -131,9 +131,9 @@ public sealed class AuditScope
     public void RecordWrite(ResourceFacts resource, string operation)
     {
         _subjects.UnionWith(resource.SubjectIds);
-        _owners.Add(resource.OwningAgency);
+        _owners.Add(resource.Owner);
         _writes++;
-        _resources.Add(new { type = resource.ResourceType, ids = new[] { resource.Id }, owner = resource.OwningAgency, dataClass = resource.DataClass, operation });
+        _resources.Add(new { type = resource.ResourceType, ids = new[] { resource.Id }, owner = resource.Owner, dataClass = resource.DataClass, operation });
     }
 
     /// <summary>Two decisions group together when everything the audit line says about them is the same.</summary>

@@ -75,7 +75,7 @@ internal static class FhirAuditEvents
         var outcome = query["outcome"].FirstOrDefault();
         var filters = new AuditFilters(subject, null, query["agent"].FirstOrDefault(), query["purpose"].FirstOrDefault(), null, null, null, from, to);
         await using var db = contexts.Create();
-        var entries = filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency);
+        var entries = filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal());
         if (outcome is not null)
         {
             entries = entries.Where(a => a.Outcome == outcome);
@@ -85,7 +85,7 @@ internal static class FhirAuditEvents
         // so a next page starts below the last sequence shown and never repeats or skips an entry.
         var window = before is { } below ? entries.Where(a => a.Sequence < below) : entries;
         var rows = await window.OrderByDescending(a => a.Sequence).Skip(offset).Take(count + 1).ToListAsync(http.RequestAborted);
-        var page = rows.Take(count).ToList().AsSeenBy(http.HubPrincipal().Agency);
+        var page = rows.Take(count).ToList().AsSeenBy(http.HubPrincipal());
         scope.Count = page.Count;
         var baseUrl = FhirEndpoints.BaseUrl(http);
         var links = new List<BundleLink> { new("self", $"{baseUrl}/AuditEvent{http.Request.QueryString}") };

@@ -14,6 +14,17 @@ internal static class FhirSystems
     public const string Crn = "urn:sharinghub:id:crn";
     public const string LaPersonId = "urn:sharinghub:id:la-person";
     public const string Agency = "urn:sharinghub:agency";
+    public const string Organisation = "urn:sharinghub:organisation";
+    public const string OdsCode = "https://fhir.nhs.uk/Id/ods-organization-code";
+    public const string SchoolUrn = "https://fhir.hl7.org.uk/Id/urn-school-number";
+
+    /// <summary>The identifier system of an organisation's national scheme (policies/organisations.yaml).</summary>
+    public static string ForScheme(string scheme) => scheme switch
+    {
+        "ods" => OdsCode,
+        "urn" => SchoolUrn,
+        _ => $"urn:sharinghub:id:{scheme}",
+    };
     public const string DataClass = "urn:sharinghub:data-class";
     public const string EventCategory = "urn:sharinghub:event-category";
     public const string StateCode = "urn:sharinghub:state";
@@ -68,6 +79,15 @@ internal sealed class FhirMapping(PolicySet policy)
     public static Reference Organization(string agency, PolicySet policy) =>
         new(Identifier: new Identifier(FhirSystems.Agency, agency), Display: policy.Agencies.TryGetValue(agency, out var a) ? a.Name : agency, Type: "Organization");
 
+    /// <summary>
+    /// The organisation that holds a record: a school, trust or practice by its national identifier (ODS code, URN) and
+    /// name; a record of the sector's default organisation by its agency, as before organisations were.
+    /// </summary>
+    public static Reference Organization(Record record, PolicySet policy) =>
+        record.OwningOrganisation != record.OwningAgency && policy.Organisations.TryGetValue(record.OwningOrganisation, out var o)
+            ? new(Identifier: new Identifier(FhirSystems.ForScheme(o.Scheme), o.Id), Display: o.Name, Type: "Organization")
+            : Organization(record.OwningAgency, policy);
+
     public static Reference PatientReference(Guid id) => new($"Patient/{id}");
 
     public Patient Patient(Disclosure d)
@@ -99,7 +119,7 @@ internal sealed class FhirMapping(PolicySet policy)
                         Extension = address is not null && p.AddressConfidential && d.Shows(nameof(Person.AddressConfidential))
                             ? [new Extension(FhirSystems.ConfidentialAddress, ValueBoolean: true)] : null,
                     }],
-            ManagingOrganization = Organization(p.OwningAgency, policy),
+            ManagingOrganization = Organization(p, policy),
         };
     }
 
@@ -114,13 +134,13 @@ internal sealed class FhirMapping(PolicySet policy)
         {
             Extension = d.Shows(nameof(ChronologyEvent.Significance)) ? [new Extension(FhirSystems.Significance, ValueCode: Code(e.Significance))] : null,
             Identifier = e.SourceReference is null || !d.Shows(nameof(ChronologyEvent.SourceReference)) ? null
-                : [new Identifier($"{FhirSystems.SourceReference}:{e.OwningAgency}", e.SourceReference)],
+                : [new Identifier($"{FhirSystems.SourceReference}:{e.OwningOrganisation}", e.SourceReference)],
             Category = category is null ? null : [category],
             Code = category ?? new CodeableConcept(null, "Withheld"),
             Subject = subjects.FirstOrDefault(),
             Focus = Nullable(subjects.Skip(1).ToList()),
             EffectiveDateTime = d.Shows(nameof(ChronologyEvent.OccurredAt)) ? Instant(e.OccurredAt) : null,
-            Performer = [Organization(e.OwningAgency, policy)],
+            Performer = [Organization(e, policy)],
             ValueString = summary,
             ValueStringExtensions = Absent(d, nameof(ChronologyEvent.Summary)),
             Note = detail is null ? null : [new Annotation(detail)],
@@ -138,7 +158,7 @@ internal sealed class FhirMapping(PolicySet policy)
             Status = i.Status == InvolvementStatus.Open ? "active" : "finished",
             Type = d.Shows(nameof(Involvement.Service)) ? [CodeableConcept.Of(FhirSystems.Service, i.Service, Words(i.Service))] : null,
             Patient = PatientReference(i.PersonId),
-            ManagingOrganization = Organization(i.OwningAgency, policy),
+            ManagingOrganization = Organization(i, policy),
             Period = d.Shows(nameof(Involvement.StartedAt)) ? new Period(Instant(i.StartedAt), i.EndedAt is { } end ? Instant(end) : null) : null,
             CareManager = lead is null ? null : new Reference(Display: lead),
             Team = i.Team is not null && d.Shows(nameof(Involvement.Team)) ? [new Reference(Display: i.Team)] : null,
@@ -157,7 +177,7 @@ internal sealed class FhirMapping(PolicySet policy)
             Code = code,
             Subject = PatientReference(s.PersonId),
             Period = d.Shows(nameof(PersonState.StartedAt)) ? new Period(Instant(s.StartedAt), s.EndedAt is { } end ? Instant(end) : null) : null,
-            Author = Organization(s.OwningAgency, policy),
+            Author = Organization(s, policy),
         };
     }
 
@@ -171,10 +191,10 @@ internal sealed class FhirMapping(PolicySet policy)
         return new Group(h.Id.ToString(), MetaFor(d))
         {
             Extension = address is null ? null : [new Extension(FhirSystems.HouseholdAddress, ValueString: address)],
-            Identifier = d.Shows(nameof(Household.Reference)) ? [new Identifier($"{FhirSystems.Household}:{h.OwningAgency}", h.Reference)] : null,
+            Identifier = d.Shows(nameof(Household.Reference)) ? [new Identifier($"{FhirSystems.Household}:{h.OwningOrganisation}", h.Reference)] : null,
             Name = "Household",
             Quantity = members?.Count,
-            ManagingEntity = Organization(h.OwningAgency, policy),
+            ManagingEntity = Organization(h, policy),
             Member = members,
         };
     }
@@ -212,7 +232,7 @@ internal sealed class FhirMapping(PolicySet policy)
             Patient = PatientReference(c.SubjectPersonId),
             DateTime = Instant(c.PeriodStart),
             Performer = c.GrantorPersonId is { } grantor && d.Shows(nameof(Core.Records.Consent.GrantorPersonId)) ? [PatientReference(grantor)] : null,
-            Organization = [Organization(c.OwningAgency, policy)],
+            Organization = [Organization(c, policy)],
             PolicyRule = CodeableConcept.Of("http://terminology.hl7.org/CodeSystem/v3-ActCode", c.Decision == ConsentDecision.Permit ? "OPTIN" : "OPTOUT"),
             Provision = new ConsentProvision(
                 c.Decision == ConsentDecision.Permit ? "permit" : "deny",
@@ -244,7 +264,7 @@ internal sealed class FhirMapping(PolicySet policy)
         {
             security.Add(new Coding(FhirSystems.ObservationValue, "REDACTED", "redacted"));
         }
-        var tags = new List<Coding> { new(FhirSystems.DataClass, record.DataClass), new(FhirSystems.Agency, record.OwningAgency) };
+        var tags = new List<Coding> { new(FhirSystems.DataClass, record.DataClass), new(FhirSystems.Agency, record.OwningAgency), new(FhirSystems.Organisation, record.OwningOrganisation) };
         tags.AddRange(d.Unavailable.Select(f => new Coding(FhirSystems.FieldStatus, "unavailable", f)));
         if (d.AboutErasedRecord)
         {

@@ -58,7 +58,7 @@ internal static class FhirProvenance
                     Target = [new Reference($"{parts[0]}/{id}/_history/{v.Version}")],
                     Recorded = FhirMapping.Instant(v.Version == 1 ? record.CreatedAt : v.UpdatedAt),
                     Activity = CodeableConcept.Of("http://terminology.hl7.org/CodeSystem/v3-DataOperation", v.Version == 1 ? "CREATE" : "UPDATE"),
-                    Agent = [new ProvenanceAgent(author, FhirMapping.Organization(record.OwningAgency, policy.Policy))],
+                    Agent = [new ProvenanceAgent(author, FhirMapping.Organization(record, policy.Policy))],
                 }, new BundleSearch("match"))).ToList();
             }
         }

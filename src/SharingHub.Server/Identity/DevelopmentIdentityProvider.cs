@@ -32,12 +32,15 @@ internal sealed class DevelopmentIdentityProvider
         new("police", "demo-police-front-door", "Demo Police Front Door Officer", ["front-door"]),
         new("police", "demo-police-ig", "Demo Police IG Officer", ["ig-officer"]),
         new("health", "demo-health-practitioner", "Demo MACPT Health Professional", ["macpt-member"], "trust-northgate"),
-        new("health", "demo-health-ig", "Demo Health IG Officer", ["ig-officer"]),
+        new("health", "demo-health-ig", "Demo ICB Safeguarding IG Officer", ["ig-officer"]),
+        new("health", "demo-northgate-ig", "Demo Northgate Trust IG Officer", ["ig-officer"], "trust-northgate"),
         new("health", "demo-health-nurse", "Demo Designated Safeguarding Nurse", ["safeguarding-nurse"], "trust-northgate"),
         new("health", "demo-health-gp", "Demo GP Safeguarding Lead", ["macpt-member"], "practice-riverside"),
         new("education", "demo-education-lead", "Demo MACPT Education Lead", ["macpt-member"], "school-hillside"),
         new("education", "demo-education-fhlp", "Demo School Family Help Practitioner", ["fhlp"], "school-riverside"),
         new("education", "demo-education-dsl", "Demo School Designated Safeguarding Lead", ["dsl"], "school-hillside"),
+        new("education", "demo-riverside-dsl", "Demo Riverside Academy Designated Safeguarding Lead", ["dsl"], "school-riverside"),
+        new("education", "demo-hillside-ig", "Demo Hillside School IG Officer", ["ig-officer"], "school-hillside"),
         new("probation", "demo-probation-officer", "Demo Probation Practitioner", ["macpt-member"]),
     ];
 

@@ -22,8 +22,8 @@ public sealed record HubPrincipal(
     public const string OrganisationClaim = "sharinghub:organisation";
     public const string AuthenticationType = "SharingHub";
 
-    /// <summary>The requester as the policy decision point sees it: agency, subject, roles and (for a partner system) its client id.</summary>
-    public Policies.Decisions.Principal ToPolicyPrincipal() => new(Agency, Subject, Roles, ClientId);
+    /// <summary>The requester as the policy decision point sees it: agency, organisation, subject, roles and (for a partner system) its client id.</summary>
+    public Policies.Decisions.Principal ToPolicyPrincipal() => new(Agency, Subject, Roles, ClientId) { Organisation = Organisation };
 
     public ClaimsPrincipal ToClaimsPrincipal()
     {

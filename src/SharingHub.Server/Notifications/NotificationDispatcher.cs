@@ -66,15 +66,15 @@ internal sealed class NotificationDispatcher(
             {
                 notification.DeliveredAt = clock.UtcNowForStorage();
                 notification.LastError = null;
-                logger.LogInformation("Notification {NotificationId} ({Kind}) delivered to {Agency}", notification.Id, notification.Kind, notification.Agency);
+                logger.LogInformation("Notification {NotificationId} ({Kind}) delivered to {Organisation}", notification.Id, notification.Kind, notification.Organisation);
                 continue;
             }
             notification.LastError = error;
             if (notification.Attempts >= options.Value.MaxAttempts)
             {
                 notification.DeadAt = clock.UtcNowForStorage();
-                logger.LogWarning("Notification {NotificationId} ({Kind}) to {Agency} is a dead letter after {Attempts} attempts: {Error}",
-                    notification.Id, notification.Kind, notification.Agency, notification.Attempts, error);
+                logger.LogWarning("Notification {NotificationId} ({Kind}) to {Organisation} is a dead letter after {Attempts} attempts: {Error}",
+                    notification.Id, notification.Kind, notification.Organisation, notification.Attempts, error);
             }
             else
             {
@@ -88,15 +88,15 @@ internal sealed class NotificationDispatcher(
 
     private async Task<string?> SendAsync(Notification notification, CancellationToken cancellationToken)
     {
-        if (!options.Value.Endpoints.TryGetValue(notification.Agency, out var endpoint) || endpoint.Url.Length == 0)
+        if (!options.Value.Endpoints.TryGetValue(notification.Organisation, out var endpoint) || endpoint.Url.Length == 0)
         {
-            return $"no notification endpoint is configured for {notification.Agency}";
+            return $"no notification endpoint is configured for {notification.Organisation}";
         }
         var body = JsonSerializer.Serialize(new
         {
             id = notification.Id,
             kind = notification.Kind,
-            agency = notification.Agency,
+            organisation = notification.Organisation,
             createdAt = notification.CreatedAt,
             data = JsonDocument.Parse(notification.Payload).RootElement,
         });

@@ -7,7 +7,7 @@ using SharingHub.Server.Identity;
 namespace SharingHub.Server.Notifications;
 
 /// <summary>
-/// An agency's own notifications, for its system or IG officer: what is pending, delivered, or dead
+/// An organisation's own notifications, for its system or IG officer: what is pending, delivered, or dead
 /// (given up after the retries), with the last error; ids and codes only, as sent.
 /// </summary>
 internal static class NotificationEndpoints
@@ -17,11 +17,11 @@ internal static class NotificationEndpoints
         app.MapGet("/notifications", async (HttpContext http, NotificationOutbox outbox, bool? dead, CancellationToken ct) =>
         {
             var me = http.HubPrincipal();
-            var rows = await outbox.ForAgencyAsync(me.Agency, dead == true, ct);
-            return Results.Json(new NotificationsView(me.Agency, rows.Select(n => new NotificationView(n.Id, n.Kind, n.CreatedAt, n.DueAt, n.Attempts,
+            var rows = await outbox.ForOrganisationAsync(me.Organisation, dead == true, ct);
+            return Results.Json(new NotificationsView(me.Organisation, rows.Select(n => new NotificationView(n.Id, n.Kind, n.CreatedAt, n.DueAt, n.Attempts,
                 n.DeliveredAt is not null ? "delivered" : n.DeadAt is not null ? "dead" : "pending", n.DeliveredAt, n.DeadAt, n.LastError)).ToList()));
         }).RequireAuthorization().Audited("notifications.list").Takes(Access.HubActions.NotificationsRead).WithTags("Notifications")
-            .Answers<NotificationsView>(200, "Your agency's notifications (its case system or IG officer): pending, delivered or dead (dead=true)", 403);
+            .Answers<NotificationsView>(200, "Your organisation's notifications (its case system or IG officer): pending, delivered or dead (dead=true)", 403);
         return app;
     }
 }
@@ -29,4 +29,4 @@ internal static class NotificationEndpoints
 internal sealed record NotificationView(Guid Id, string Kind, DateTimeOffset CreatedAt, DateTimeOffset DueAt, int Attempts, string State,
     DateTimeOffset? DeliveredAt, DateTimeOffset? DeadAt, string? LastError);
 
-internal sealed record NotificationsView(string Agency, IReadOnlyList<NotificationView> Notifications);
+internal sealed record NotificationsView(string Organisation, IReadOnlyList<NotificationView> Notifications);

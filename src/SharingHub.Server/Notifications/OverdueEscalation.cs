@@ -12,7 +12,7 @@ namespace SharingHub.Server.Notifications;
 /// are both notified, in the same transaction that marks the request escalated, so neither is missed
 /// nor repeated.
 /// </summary>
-internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvider clock, ILogger<OverdueEscalation> logger)
+internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvider clock, Policies.Decisions.PolicyDecisionPoint policy, ILogger<OverdueEscalation> logger)
 {
     public async Task<int> EscalateAsync(CancellationToken cancellationToken)
     {
@@ -24,11 +24,13 @@ internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvi
         {
             request.EscalatedAt = now;
             var payload = JsonSerializer.Serialize(new { task = $"Task/{request.Id}", enquiry = request.EnquiryId, agency = request.RequestedAgency, dueAt = request.DueAt });
-            foreach (var agency in new[] { request.OwningAgency, request.RequestedAgency }.Distinct(StringComparer.Ordinal))
+            // The enquiry's organisation, and the agency asked (its default organisation, where requests to it arrive).
+            var asked = policy.Policy.DefaultOrganisation(request.RequestedAgency).Code;
+            foreach (var organisation in new[] { request.OwningOrganisation, asked }.Distinct(StringComparer.Ordinal))
             {
                 db.Notifications.Add(new Notification
                 {
-                    Id = Guid.NewGuid(), Agency = agency, Kind = "information-request.overdue", Payload = payload, CreatedAt = now, DueAt = now, NextAttemptAt = now,
+                    Id = Guid.NewGuid(), Organisation = organisation, Kind = "information-request.overdue", Payload = payload, CreatedAt = now, DueAt = now, NextAttemptAt = now,
                 });
             }
         }

@@ -51,7 +51,7 @@ internal sealed class ODataAuditReader(
         // one query reads the log as it stood at the first page: the next link's $skiptoken carries that head
         // sequence and the offset within it, so no entry is seen twice or missed, whatever the $orderby.
         var (head, tokenSkip) = await HeadAsync(db, get, ct);
-        var entries = new AuditFilters(null, null, null, null, null, null, null, null, null).Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal().Agency)
+        var entries = new AuditFilters(null, null, null, null, null, null, null, null, null).Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal())
             .Where(a => a.Sequence <= head);
         var binder = new ODataBinder<AuditEntry>(set, db, people, clock.GetUtcNow(), options.Value.MaxNodes);
         if (get.Parser.ParseFilter() is { } filter)
@@ -75,7 +75,7 @@ internal sealed class ODataAuditReader(
         var ordered = get.Parser.ParseOrderBy() is { } orderBy ? binder.Order(entries, orderBy, a => a.Sequence) : entries.OrderByDescending(a => a.Sequence);
         var page = await ordered.Skip((int)skip).Take(pageSize + 1).ToListAsync(ct);
         var more = page.Count > pageSize && (top is null || pageSize < top);
-        page = page.Take(pageSize).ToList().AsSeenBy(http.HubPrincipal().Agency);
+        page = page.Take(pageSize).ToList().AsSeenBy(http.HubPrincipal());
         audit.Count = page.Count;
         var entities = page.Select(a => new ODataEntity(set, selected.Where(f => f.Get is not null).Select(f => new ODataProperty { Name = f.Name, Value = f.Get!(a) }).ToList(),
             null, [], [], [])).ToList();

@@ -63,6 +63,7 @@ internal sealed class FieldsOf<T>(EdmEntityType type, EdmModel model)
     {
         Key("id", r => ((Record)(object)r).Id);
         Visible("owningAgency", r => ((Record)(object)r).OwningAgency, EdmPrimitiveTypeKind.String, false);
+        Visible("owningOrganisation", r => ((Record)(object)r).OwningOrganisation, EdmPrimitiveTypeKind.String, false);
         Visible("dataClass", r => ((Record)(object)r).DataClass, EdmPrimitiveTypeKind.String, false);
         Visible("createdAt", r => ((Record)(object)r).CreatedAt, EdmPrimitiveTypeKind.DateTimeOffset, false);
         Visible("updatedAt", r => ((Record)(object)r).UpdatedAt, EdmPrimitiveTypeKind.DateTimeOffset, false);

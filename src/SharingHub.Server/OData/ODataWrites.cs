@@ -45,9 +45,9 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         {
             var set = Writable(setName, 'c', http);
             var body = await ReadAsync(http, set);
-            var agency = http.HubPrincipal().Agency;
+            var owner = RecordOwner.Of(http.HubPrincipal());
             await using var db = contexts.Create();
-            Record record = set.Name == ODataModel.Events ? await StageEventAsync(db, agency, body, http.RequestAborted) : StagePerson(agency, body);
+            Record record = set.Name == ODataModel.Events ? await StageEventAsync(db, owner, body, http.RequestAborted) : StagePerson(owner, body);
             db.Add(record);
             await SaveAsync(db, http.RequestAborted);
             audit.RecordWrite(RecordFacts.For(record), "create");
@@ -79,12 +79,12 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
                 throw ODataRefusal.Invalid("If-Match must be an ETag like W/\"3\"");
             }
             var body = await ReadAsync(http, set);
-            var agency = http.HubPrincipal().Agency;
+            var owner = RecordOwner.Of(http.HubPrincipal());
             await using var db = contexts.Create();
-            // Only the owning agency changes a record; to anyone else it is not there to change.
+            // Only the owning organisation changes a record; to anyone else it is not there to change.
             Record? record = set.Name == ODataModel.Events
-                ? await db.Events.Include(e => e.Subjects).FirstOrDefaultAsync(e => e.Id == id && e.OwningAgency == agency, http.RequestAborted)
-                : await db.People.Include(p => p.Identifiers).FirstOrDefaultAsync(p => p.Id == id && p.OwningAgency == agency, http.RequestAborted);
+                ? await db.Events.Include(e => e.Subjects).FirstOrDefaultAsync(e => e.Id == id && e.OwningOrganisation == owner.Organisation, http.RequestAborted)
+                : await db.People.Include(p => p.Identifiers).FirstOrDefaultAsync(p => p.Id == id && p.OwningOrganisation == owner.Organisation, http.RequestAborted);
             if (record is null)
             {
                 throw new ODataRefusal(404, ODataErrors.NotFound, $"{set.Name}({id}) is not known");
@@ -214,7 +214,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         return null;
     }
 
-    private async Task<ChronologyEvent> StageEventAsync(HubDbContext db, string agency, Body body, CancellationToken ct)
+    private async Task<ChronologyEvent> StageEventAsync(HubDbContext db, RecordOwner owner, Body body, CancellationToken ct)
     {
         var p = body.Properties;
         var problems = new Problems();
@@ -232,7 +232,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         var detail = p.GetValueOrDefault("detail") as string;
         problems.Add("detail", RecordRules.Detail(detail));
         var dataClass = p.GetValueOrDefault("dataClass") as string;
-        problems.Add("dataClass", RecordRules.DataClass(policy.Policy, agency, dataClass));
+        problems.Add("dataClass", RecordRules.DataClass(policy.Policy, owner.Agency, dataClass));
         var reference = p.GetValueOrDefault("sourceReference") as string;
         problems.Add("sourceReference", RecordRules.SourceReference(reference));
         var subjects = new List<Guid>();
@@ -241,21 +241,21 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
             var text = link.OriginalString;
             var last = Uri.UnescapeDataString(text[(text.LastIndexOf('/') + 1)..]);
             var id = KeyPattern().Match(last) is { Success: true } m && m.Groups[1].Value == ODataModel.People && Guid.TryParse(m.Groups[2].Value, out var g) ? g : (Guid?)null;
-            if (id is null || !await RecordWriter.OwnsPersonAsync(db, agency, id.Value, ct))
+            if (id is null || !await RecordWriter.OwnsPersonAsync(db, owner, id.Value, ct))
             {
-                problems.Add("subjects", $"'{(last.Length > 60 ? last[..60] : last)}' is not a person your agency holds: an event is recorded against your own record of the person");
+                problems.Add("subjects", $"'{(last.Length > 60 ? last[..60] : last)}' is not a person your organisation holds: an event is recorded against your own record of the person");
                 continue;
             }
             subjects.Add(id.Value);
         }
         problems.Add("subjects", body.Subjects.Count == 0 ? "name the people the event is about: \"subjects@odata.bind\": [\"People(<id>)\"]" : null);
         Refuse(problems);
-        if (reference is not null && await RecordWriter.HasReferenceAsync(db, agency, reference, ct))
+        if (reference is not null && await RecordWriter.HasReferenceAsync(db, owner, reference, ct))
         {
-            throw new ODataRefusal(409, "Conflict", $"your agency already has an event with sourceReference '{reference}'", "sourceReference");
+            throw new ODataRefusal(409, "Conflict", $"your organisation already has an event with sourceReference '{reference}'", "sourceReference");
         }
         var draft = new EventDraft([], category!, significance, TimeProviderExtensions.TruncateForStorage(occurred!.Value), summary!, detail, dataClass!, reference);
-        return records.NewEvent(agency, draft, subjects);
+        return records.NewEvent(owner, draft, subjects);
     }
 
     private void ChangeEvent(ChronologyEvent ev, Body body)
@@ -323,7 +323,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         return summary.IsAvailable && (detail is null || detail.Value.IsAvailable) ? (summary.Value!, detail?.Value) : null;
     }
 
-    private Person StagePerson(string agency, Body body) => records.NewPerson(agency, PersonDetails(body, null));
+    private Person StagePerson(RecordOwner owner, Body body) => records.NewPerson(owner, PersonDetails(body, null));
 
     private void ChangePerson(HubDbContext db, Person person, Body body)
     {
@@ -416,6 +416,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
     [
         new() { Name = "id", Value = record.Id },
         new() { Name = "owningAgency", Value = record.OwningAgency },
+        new() { Name = "owningOrganisation", Value = record.OwningOrganisation },
         new() { Name = "dataClass", Value = record.DataClass },
         new() { Name = "createdAt", Value = record.CreatedAt },
         new() { Name = "updatedAt", Value = record.UpdatedAt },

@@ -53,13 +53,13 @@ internal sealed class RecordWriter(PersonSealer people, IFieldCipher cipher, Tim
     }
 
     /// <summary>A new event of the agency's, sealed, from a checked draft (FHIR and OData writes both come here).</summary>
-    public ChronologyEvent NewEvent(string agency, EventDraft draft, IEnumerable<Guid> subjects)
+    public ChronologyEvent NewEvent(RecordOwner owner, EventDraft draft, IEnumerable<Guid> subjects)
     {
-        var ev = Stamp(new ChronologyEvent
+        var ev = Stamp(owner.Owns(new ChronologyEvent
         {
-            Id = Guid.NewGuid(), OwningAgency = agency, DataClass = draft.DataClass, OccurredAt = draft.OccurredAt, Category = draft.Category,
+            Id = Guid.NewGuid(), DataClass = draft.DataClass, OccurredAt = draft.OccurredAt, Category = draft.Category,
             Significance = draft.Significance, SourceReference = draft.SourceReference,
-        });
+        }));
         ev.Subjects = subjects.Distinct().Select(s => new EventSubject { EventId = ev.Id, PersonId = s }).ToList();
         Reseal(ev, draft.Summary, draft.Detail);
         return ev;
@@ -72,27 +72,31 @@ internal sealed class RecordWriter(PersonSealer people, IFieldCipher cipher, Tim
         ev.Detail = detail is null ? null : cipher.Encrypt(detail, SensitiveFields.For(ev, nameof(ChronologyEvent.Detail)));
     }
 
-    /// <summary>A new person of the agency's, sealed and indexed.</summary>
-    public Person NewPerson(string agency, PersonDetails details, Guid? id = null)
+    /// <summary>A new person of the writer's organisation, sealed and indexed.</summary>
+    public Person NewPerson(RecordOwner owner, PersonDetails details, Guid? id = null)
     {
-        var person = Stamp(new Person { Id = id ?? Guid.NewGuid(), OwningAgency = agency, DataClass = "person.demographics" });
+        var person = Stamp(owner.Owns(new Person { Id = id ?? Guid.NewGuid(), DataClass = "person.demographics" }));
         people.Seal(person, details);
         return person;
     }
 
-    /// <summary>Whether the agency already has an event with this case-system reference (stored, or staged in this unit of work).</summary>
-    public static async Task<bool> HasReferenceAsync(HubDbContext db, string agency, string reference, CancellationToken ct) =>
-        db.Events.Local.Any(e => e.OwningAgency == agency && e.SourceReference == reference)
-        || await db.Events.AnyAsync(e => e.OwningAgency == agency && e.SourceReference == reference, ct);
+    /// <summary>Whether the writer's organisation already has an event with this case-system reference (stored, or staged in this unit of work).</summary>
+    public static async Task<bool> HasReferenceAsync(HubDbContext db, RecordOwner owner, string reference, CancellationToken ct) =>
+        db.Events.Local.Any(e => e.OwningOrganisation == owner.Organisation && e.SourceReference == reference)
+        || await db.Events.AnyAsync(e => e.OwningOrganisation == owner.Organisation && e.SourceReference == reference, ct);
 
-    /// <summary>Whether the person is the agency's own record (stored, or staged in this unit of work): events and referrals name the writer's own records.</summary>
-    public static async Task<bool> OwnsPersonAsync(HubDbContext db, string agency, Guid person, CancellationToken ct) =>
-        db.People.Local.Any(p => p.Id == person && p.OwningAgency == agency) || await db.People.AnyAsync(p => p.Id == person && p.OwningAgency == agency, ct);
+    /// <summary>
+    /// Whether the person is the writer's organisation's own record (stored, or staged in this unit of work): events and
+    /// referrals name the writer's own records, never another school's or trust's, even in the same sector.
+    /// </summary>
+    public static async Task<bool> OwnsPersonAsync(HubDbContext db, RecordOwner owner, Guid person, CancellationToken ct) =>
+        db.People.Local.Any(p => p.Id == person && p.OwningOrganisation == owner.Organisation)
+        || await db.People.AnyAsync(p => p.Id == person && p.OwningOrganisation == owner.Organisation, ct);
 
-    /// <summary>Which of these source references the agency already has, in one query for a whole transaction.</summary>
-    public static async Task<IReadOnlySet<string>> StoredReferencesAsync(HubDbContext db, string agency, IReadOnlyCollection<string> references, CancellationToken ct) =>
+    /// <summary>Which of these source references the writer's organisation already has, in one query for a whole transaction.</summary>
+    public static async Task<IReadOnlySet<string>> StoredReferencesAsync(HubDbContext db, RecordOwner owner, IReadOnlyCollection<string> references, CancellationToken ct) =>
         references.Count == 0 ? new HashSet<string>()
-            : (await db.Events.AsNoTracking().Where(e => e.OwningAgency == agency && references.Contains(e.SourceReference!)).Select(e => e.SourceReference!).ToListAsync(ct))
+            : (await db.Events.AsNoTracking().Where(e => e.OwningOrganisation == owner.Organisation && references.Contains(e.SourceReference!)).Select(e => e.SourceReference!).ToListAsync(ct))
                 .ToHashSet(StringComparer.Ordinal);
 
     /// <summary>A new record's first version, created and updated now.</summary>

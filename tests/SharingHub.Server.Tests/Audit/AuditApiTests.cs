@@ -39,17 +39,22 @@ public abstract class AuditApiTests(DatabaseEngine engine) : IAsyncLifetime
     private static async Task<JsonElement> Json(HttpResponseMessage response) => JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
 
     [Fact]
-    public async Task Given_requests_by_police_and_health_then_each_agencys_ig_officer_sees_only_its_own_agencys_entries()
+    public async Task Given_requests_by_police_and_health_then_each_organisations_ig_officer_sees_only_its_own_organisations_entries()
     {
         (await GetAsync("/me", "demo-police-officer")).Dispose();
         (await GetAsync("/me", "demo-health-practitioner")).Dispose();
 
-        using var response = await GetAsync("/audit/entries", "demo-health-ig", "audit-review");
+        // The practitioner works for Northgate trust: its IG officer sees what they did; the ICB's, in the same sector, does not.
+        using var response = await GetAsync("/audit/entries", "demo-northgate-ig", "audit-review");
+        using var icb = await GetAsync("/audit/entries", "demo-health-ig", "audit-review");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var entries = (await Json(response)).GetProperty("entries").EnumerateArray().ToList();
         Assert.Contains(entries, e => e.GetProperty("user").GetString() == "demo-health-practitioner" && e.GetProperty("action").GetString() == "identity.me");
+        Assert.All(entries, e => Assert.Equal("trust-northgate", e.GetProperty("organisation").GetString()));
         Assert.DoesNotContain(entries, e => e.GetProperty("agency").GetString() == "police");
+        Assert.Equal(HttpStatusCode.OK, icb.StatusCode);
+        Assert.DoesNotContain((await Json(icb)).GetProperty("entries").EnumerateArray(), e => e.GetProperty("user").GetString() == "demo-health-practitioner");
     }
 
     [Fact]

@@ -286,7 +286,9 @@ public abstract class FhirReadTests(DatabaseEngine engine) : IAsyncLifetime
     {
         var c = await _hub.CaseAsync();
         var triage = (await _hub.ReferralAsync(c.HealthChild)).Id;
-        var sibling = await _hub.Store.AddAsync(_hub.Builder.Person("health", "Noor", "Fhirtest", "2019-01-02", Core.Records.IdentifierKind.NhsNumber, "9990000042"), CancellationToken.None);
+        var siblingRecord = _hub.Builder.Person("health", "Noor", "Fhirtest", "2019-01-02", Core.Records.IdentifierKind.NhsNumber, "9990000042");
+        siblingRecord.OwningOrganisation = FhirTestHub.NorthgateTrust;
+        var sibling = await _hub.Store.AddAsync(siblingRecord, CancellationToken.None);
         var siblingTriage = (await _hub.ReferralAsync(sibling)).Id;
         var shredding = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<SharingHub.Data.Keys.SubjectShredding>(_hub.Services);
 

@@ -78,13 +78,15 @@ internal sealed class FhirTestHub : IAsyncDisposable
     /// <summary>A referral to the front door about the person, by the agency that holds their record; undecided unless a decision is given.</summary>
     public Task<Referral> ReferralAsync(Person subject, DateTimeOffset? decidedAt = null) => ReferralAsync(subject.Id, subject.OwningAgency, decidedAt);
 
-    /// <summary>A referral about a person record by the agency that holds it.</summary>
+    /// <summary>A referral about a person record by the agency (and, where it holds the record, the organisation) that holds it.</summary>
     public async Task<Referral> ReferralAsync(Guid subjectId, string agency, DateTimeOffset? decidedAt = null)
     {
         var now = Services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var holder = await Store.FindAsync<Person>(subjectId, CancellationToken.None);
         var referral = new Referral
         {
-            Id = Guid.NewGuid(), OwningAgency = agency, DataClass = "referral", SubjectPersonId = subjectId,
+            Id = Guid.NewGuid(), OwningAgency = agency, OwningOrganisation = holder?.OwningAgency == agency ? holder.OwningOrganisation : agency,
+            DataClass = "referral", SubjectPersonId = subjectId,
             ReceivedAt = now.AddHours(-2), DecisionDueAt = now.AddHours(22),
             Decision = decidedAt is null ? null : ReferralDecision.Section47Enquiry, DecidedAt = decidedAt,
         };
@@ -96,18 +98,25 @@ internal sealed class FhirTestHub : IAsyncDisposable
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
 
-    /// <summary>A child known to the council, police and health under different identifiers, in an open enquiry with LCPP, police and education members.</summary>
+    /// <summary>
+    /// A child known to the council, police and health (Northgate trust, where demo-health-practitioner works) under different
+    /// identifiers, in an open enquiry with LCPP, police and education members.
+    /// </summary>
     public async Task<CaseRecords> CaseAsync(string family = "Fhirtest", string birthDate = "2016-05-14")
     {
         var ct = CancellationToken.None;
         var la = await Store.AddAsync(Builder.Person("la", "Mia", family, birthDate, IdentifierKind.LaPersonId, Random7()), ct);
         var police = await Store.AddAsync(Builder.Person("police", "Mia", family, birthDate, IdentifierKind.PncId, "2019/0012345" + Core.People.AgencyIdentifiers.PncCheckLetter("19", "0012345")), ct);
-        var health = await Store.AddAsync(Builder.Person("health", "Amelia", family, birthDate, IdentifierKind.NhsNumber, "9990000026"), ct);
+        var healthRecord = Builder.Person("health", "Amelia", family, birthDate, IdentifierKind.NhsNumber, "9990000026");
+        healthRecord.OwningOrganisation = NorthgateTrust;
+        var health = await Store.AddAsync(healthRecord, ct);
         var at = new DateTimeOffset(2026, 9, 1, 10, 0, 0, TimeSpan.Zero);
         var incident = await Store.AddAsync(Builder.Event(police, "police", "Officers attended a report of shouting", at.AddDays(10), "NICHE-" + Random7(),
             "police.incident", "Neighbour reported shouting; two adults present; child seen and well", "domestic-abuse-incident"), ct);
-        var contact = await Store.AddAsync(Builder.Event(health, "health", "Missed immunisation appointment", at.AddDays(2), "SYS1-" + Random7(),
-            "health.clinical", "Third missed appointment this year", "missed-appointment"), ct);
+        var contactRecord = Builder.Event(health, "health", "Missed immunisation appointment", at.AddDays(2), "SYS1-" + Random7(),
+            "health.clinical", "Third missed appointment this year", "missed-appointment");
+        contactRecord.OwningOrganisation = NorthgateTrust;
+        var contact = await Store.AddAsync(contactRecord, ct);
         var visit = await Store.AddAsync(Builder.Event(la, "la", "Home visit by social worker", at.AddDays(20), "MOS-" + Random7(),
             "la.social-care", "Home conditions poor; child engaged well", "home-visit"), ct);
         var enquiry = await Store.AddAsync(new Enquiry
@@ -121,6 +130,9 @@ internal sealed class FhirTestHub : IAsyncDisposable
         }.WithSubject(la.Id), ct);
         return new CaseRecords(la, police, health, enquiry, incident, contact, visit);
     }
+
+    /// <summary>The NHS trust demo-health-practitioner, demo-health-nurse and demo-northgate-ig work for.</summary>
+    public const string NorthgateTrust = "trust-northgate";
 
     private static EnquiryMember Member(string agency, string subject, string role, DateTimeOffset at) =>
         new() { Id = Guid.NewGuid(), Agency = agency, UserSubject = subject, Role = role, AddedAt = at };

@@ -182,8 +182,8 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
         using var created = await PostAsync("/fhir/Patient", Patient());
         var subject = "Patient/" + created.Headers.Location!.ToString().Split('/')[^3];
 
-        using var first = await PostAsync("/fhir/Observation", Observation(subject), ifNoneExist: "identifier=urn:sharinghub:source-reference:health|SYS1-0001");
-        using var repeat = await PostAsync("/fhir/Observation", Observation(subject), ifNoneExist: "identifier=urn:sharinghub:source-reference:health|SYS1-0001");
+        using var first = await PostAsync("/fhir/Observation", Observation(subject), ifNoneExist: "identifier=urn:sharinghub:source-reference:trust-northgate|SYS1-0001");
+        using var repeat = await PostAsync("/fhir/Observation", Observation(subject), ifNoneExist: "identifier=urn:sharinghub:source-reference:trust-northgate|SYS1-0001");
         using var duplicate = await PostAsync("/fhir/Observation", Observation(subject));
 
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
@@ -264,11 +264,12 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
         using var created = await PostAsync("/fhir/Patient", Patient());
         var id = created.Headers.Location!.ToString().Split('/')[^3];
         using var observed = await PostAsync("/fhir/Observation", Observation("Patient/" + id));
-        using var refused = await PostAsync("/fhir/Patient", Patient(), user: "demo-health-ig");
+        using var refused = await PostAsync("/fhir/Patient", Patient(), user: "demo-northgate-ig");
         Assert.Equal(HttpStatusCode.Created, observed.StatusCode);
 
-        using var search = await _hub.GetAsync("/fhir/AuditEvent?_count=100", "demo-health-ig", "audit-review");
-        using var export = await _hub.GetAsync("/audit/export?format=fhir-ndjson", "demo-health-ig", "audit-review");
+        // The writer works for Northgate trust: its IG officer reads the trail of what its people did.
+        using var search = await _hub.GetAsync("/fhir/AuditEvent?_count=100", "demo-northgate-ig", "audit-review");
+        using var export = await _hub.GetAsync("/audit/export?format=fhir-ndjson", "demo-northgate-ig", "audit-review");
 
         Assert.Equal(HttpStatusCode.OK, search.StatusCode);
         var events = (await FhirTestHub.JsonAsync(search)).GetProperty("entry").EnumerateArray().Select(e => e.GetProperty("resource")).ToList();

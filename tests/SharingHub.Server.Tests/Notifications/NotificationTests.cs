@@ -95,7 +95,7 @@ public abstract class NotificationTests(DatabaseEngine engine) : IAsyncLifetime
 
         _police.FailNext = -1;
         await outbox.EnqueueAsync("police", "test.dead", new { n = 2 }, TimeSpan.Zero, CancellationToken.None);
-        var dead = await Eventually(async () => (await outbox.ForAgencyAsync("police", deadOnly: true, CancellationToken.None)).FirstOrDefault());
+        var dead = await Eventually(async () => (await outbox.ForOrganisationAsync("police", deadOnly: true, CancellationToken.None)).FirstOrDefault());
         Assert.Equal("test.dead", dead.Kind);
         Assert.Equal(3, dead.Attempts);
         Assert.Equal("HTTP 500", dead.LastError);
@@ -142,7 +142,7 @@ public abstract class NotificationTests(DatabaseEngine engine) : IAsyncLifetime
 
         await using var db = hub.Contexts.Create();
         var notice = await db.Notifications.AsNoTracking().SingleAsync(n => n.Kind == "record.read");
-        Assert.Equal("police", notice.Agency);
+        Assert.Equal("police", notice.Organisation);
         Assert.InRange(notice.DueAt - notice.CreatedAt, TimeSpan.FromHours(72) - TimeSpan.FromSeconds(1), TimeSpan.FromHours(72) + TimeSpan.FromSeconds(1));
         Assert.Contains(intelligence.Id.ToString(), notice.Payload, StringComparison.Ordinal);
         Assert.Null(notice.DeliveredAt);

@@ -42,7 +42,7 @@ public abstract class RefugeAddressTests(DatabaseEngine engine) : HubTest(engine
     {
         var referral = await Hub.ReferralAsync(Guid.Parse(about), "health");
         using var response = await Hub.TriageAsync(path, user, referral.Id);
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode}");
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return await response.Content.ReadAsStringAsync();
     }
 

@@ -250,7 +250,7 @@ public abstract class EnquiryWorkflowTests(DatabaseEngine engine) : IAsyncLifeti
         async Task<List<string>> Escalations()
         {
             await using var db = hub.Contexts.Create();
-            return db.Notifications.Where(n => n.Kind == "information-request.overdue").Select(n => n.Agency).ToList();
+            return db.Notifications.Where(n => n.Kind == "information-request.overdue").Select(n => n.Organisation).ToList();
         }
         await Task.Delay(400);
         Assert.Empty(await Escalations());

@@ -8,7 +8,7 @@ using SharingHub.Server.Identity;
 
 namespace SharingHub.Server.Fhir.Write;
 
-/// <summary>Creates, updates and transaction bundles: an agency's case system (or practitioner) writes its own agency's records.</summary>
+/// <summary>Creates, updates and transaction bundles: an agency's case system (or practitioner) writes its own organisation's records.</summary>
 internal static class FhirWriteEndpoints
 {
     public const int MaxTransactionEntries = 1_000;
@@ -16,18 +16,18 @@ internal static class FhirWriteEndpoints
     public static RouteGroupBuilder MapFhirWrites(this RouteGroupBuilder fhir)
     {
         fhir.MapPost("/Patient", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
-            SingleAsync(http, writer, contexts, audit, FhirTypes.Patient, 'c', (db, root, agency, ct) =>
-                writer.CreatePatientAsync(db, agency, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), null, ct))).Audited("fhir.create").Takes(Access.HubActions.RecordWrite);
+            SingleAsync(http, writer, contexts, audit, FhirTypes.Patient, 'c', (db, root, owner, ct) =>
+                writer.CreatePatientAsync(db, owner, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), null, ct))).Audited("fhir.create").Takes(Access.HubActions.RecordWrite);
         fhir.MapPut("/Patient/{id}", (string id, HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
             Guid.TryParse(id, out var guid)
-                ? SingleAsync(http, writer, contexts, audit, FhirTypes.Patient, 'u', (db, root, agency, ct) =>
-                    writer.UpdatePatientAsync(db, agency, guid, root, http.Request.Headers.IfMatch.FirstOrDefault(), ct))
+                ? SingleAsync(http, writer, contexts, audit, FhirTypes.Patient, 'u', (db, root, owner, ct) =>
+                    writer.UpdatePatientAsync(db, owner, guid, root, http.Request.Headers.IfMatch.FirstOrDefault(), ct))
                 : Task.FromResult(FhirResults.NotFound(FhirTypes.Patient, SearchParameters.Safe(id)))).Audited("fhir.update").Takes(Access.HubActions.RecordWrite);
         fhir.MapPost("/Observation", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
-            SingleAsync(http, writer, contexts, audit, FhirTypes.Observation, 'c', (db, root, agency, ct) =>
-                writer.CreateObservationAsync(db, agency, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), new Dictionary<string, Guid>(), ct))).Audited("fhir.create").Takes(Access.HubActions.RecordWrite);
+            SingleAsync(http, writer, contexts, audit, FhirTypes.Observation, 'c', (db, root, owner, ct) =>
+                writer.CreateObservationAsync(db, owner, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), new Dictionary<string, Guid>(), ct))).Audited("fhir.create").Takes(Access.HubActions.RecordWrite);
         fhir.MapPost("/Task", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
-            SingleAsync(http, writer, contexts, audit, "Task", 'c', (db, root, agency, ct) => writer.CreateReferralAsync(db, agency, root, ct))).Audited("fhir.create").Takes(Access.HubActions.RecordWrite);
+            SingleAsync(http, writer, contexts, audit, "Task", 'c', (db, root, owner, ct) => writer.CreateReferralAsync(db, owner, root, ct))).Audited("fhir.create").Takes(Access.HubActions.RecordWrite);
         fhir.MapPost("/", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
             TransactionAsync(http, writer, contexts, audit)).Audited("fhir.transaction").Takes(Access.HubActions.RecordWrite);
         return fhir;
@@ -38,7 +38,7 @@ internal static class FhirWriteEndpoints
         Access.SmartScopes.ScopeProblem(http, type, permission) is { } problem ? FhirResults.Forbidden(problem) : null;
 
     private static async Task<IResult> SingleAsync(HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit, string type, char permission,
-        Func<HubDbContext, JsonElement, string, CancellationToken, Task<WriteOutcome>> write)
+        Func<HubDbContext, JsonElement, Writing.RecordOwner, CancellationToken, Task<WriteOutcome>> write)
     {
         if (WriteRefusal(http, type, permission) is { } refusal)
         {
@@ -53,9 +53,9 @@ internal static class FhirWriteEndpoints
         {
             return problem;
         }
-        var agency = http.HubPrincipal().Agency;
+        var owner = Writing.RecordOwner.Of(http.HubPrincipal());
         await using var db = contexts.Create();
-        var outcome = await write(db, root, agency, http.RequestAborted);
+        var outcome = await write(db, root, owner, http.RequestAborted);
         if (outcome.Problem is not null)
         {
             return outcome.Problem;
@@ -121,7 +121,7 @@ internal static class FhirWriteEndpoints
         }
         // FHIR's processing order: creates before updates; patients before the events that refer to them.
         var ordered = plan.OrderBy(p => p.Method == "PUT" ? 1 : 0).ThenBy(p => p.Type == FhirTypes.Observation ? 1 : 0).ThenBy(p => p.Index).ToList();
-        var agency = http.HubPrincipal().Agency;
+        var owner = Writing.RecordOwner.Of(http.HubPrincipal());
         var placeholders = new Dictionary<string, Guid>(StringComparer.Ordinal);
         var results = new (WriteOutcome Outcome, string Method)[entries.Count];
         await using var db = contexts.Create();
@@ -129,7 +129,7 @@ internal static class FhirWriteEndpoints
         var references = plan.Where(p => p.Type == FhirTypes.Observation && p.Entry.TryGetProperty("resource", out _))
             .SelectMany(p => ResourceInput.Array(p.Entry.GetProperty("resource"), "identifier").Select(i => ResourceInput.Text(i, "value")).OfType<string>())
             .Distinct(StringComparer.Ordinal).ToList();
-        var stored = await Writing.RecordWriter.StoredReferencesAsync(db, agency, references, ct);
+        var stored = await Writing.RecordWriter.StoredReferencesAsync(db, owner, references, ct);
         foreach (var (index, method, type, id, entry) in ordered)
         {
             if (!entry.TryGetProperty("resource", out var resource) || ResourceInput.Text(resource, "resourceType") != type)
@@ -139,9 +139,9 @@ internal static class FhirWriteEndpoints
             var request = entry.GetProperty("request");
             var outcome = (method, type) switch
             {
-                ("POST", FhirTypes.Patient) => await writer.CreatePatientAsync(db, agency, resource, ResourceInput.Text(request, "ifNoneExist"), null, ct),
-                ("PUT", _) => await writer.UpdatePatientAsync(db, agency, id!.Value, resource, ResourceInput.Text(request, "ifMatch"), ct),
-                _ => await writer.CreateObservationAsync(db, agency, resource, ResourceInput.Text(request, "ifNoneExist"), placeholders, ct, stored),
+                ("POST", FhirTypes.Patient) => await writer.CreatePatientAsync(db, owner, resource, ResourceInput.Text(request, "ifNoneExist"), null, ct),
+                ("PUT", _) => await writer.UpdatePatientAsync(db, owner, id!.Value, resource, ResourceInput.Text(request, "ifMatch"), ct),
+                _ => await writer.CreateObservationAsync(db, owner, resource, ResourceInput.Text(request, "ifNoneExist"), placeholders, ct, stored),
             };
             if (outcome.Problem is not null)
             {

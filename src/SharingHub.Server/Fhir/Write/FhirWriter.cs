@@ -18,7 +18,7 @@ internal sealed record WriteOutcome(Record? Record, bool Created, IResult? Probl
 }
 
 /// <summary>
-/// Writes of an agency's own records, staged on a context that the caller saves once: a single create
+/// Writes of an organisation's own records, staged on a context that the caller saves once: a single create
 /// and a whole transaction bundle go through the same steps, so a transaction is all or nothing.
 /// Every sensitive field is sealed and every searchable value indexed before it reaches the context.
 /// </summary>
@@ -32,7 +32,7 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFie
         _ => FhirResults.Conflict(RecordWriter.ConflictMessage),
     };
 
-    public async Task<WriteOutcome> CreatePatientAsync(HubDbContext db, string agency, JsonElement root, string? ifNoneExist, Guid? id, CancellationToken ct)
+    public async Task<WriteOutcome> CreatePatientAsync(HubDbContext db, RecordOwner owner, JsonElement root, string? ifNoneExist, Guid? id, CancellationToken ct)
     {
         var errors = new InputErrors();
         var details = ResourceInput.Patient(root, clock.GetUtcNow(), errors);
@@ -42,26 +42,26 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFie
         }
         if (ifNoneExist is not null)
         {
-            var (matches, problem) = await PatientsMatchingAsync(db, agency, ifNoneExist, ct);
+            var (matches, problem) = await PatientsMatchingAsync(db, owner, ifNoneExist, ct);
             if (problem is not null)
             {
                 return WriteOutcome.Refused(problem);
             }
             if (matches.Count > 1)
             {
-                return WriteOutcome.Refused(FhirResults.PreconditionFailed($"If-None-Exist matches {matches.Count} of your agency's patients; it must match at most one"));
+                return WriteOutcome.Refused(FhirResults.PreconditionFailed($"If-None-Exist matches {matches.Count} of your organisation's patients; it must match at most one"));
             }
             if (matches.Count == 1)
             {
                 return new WriteOutcome(matches[0], false, null);
             }
         }
-        var person = records.NewPerson(agency, details, id);
+        var person = records.NewPerson(owner, details, id);
         db.People.Add(person);
         return new WriteOutcome(person, true, null);
     }
 
-    public async Task<WriteOutcome> UpdatePatientAsync(HubDbContext db, string agency, Guid id, JsonElement root, string? ifMatch, CancellationToken ct)
+    public async Task<WriteOutcome> UpdatePatientAsync(HubDbContext db, RecordOwner owner, Guid id, JsonElement root, string? ifMatch, CancellationToken ct)
     {
         if (ifMatch is null)
         {
@@ -81,8 +81,8 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFie
         {
             return WriteOutcome.Refused(errors.ToResult());
         }
-        // Only the owning agency updates a record; to anyone else it is not there to update.
-        var person = await db.People.Include(p => p.Identifiers).FirstOrDefaultAsync(p => p.Id == id && p.OwningAgency == agency, ct);
+        // Only the owning organisation updates a record; to anyone else it is not there to update.
+        var person = await db.People.Include(p => p.Identifiers).FirstOrDefaultAsync(p => p.Id == id && p.OwningOrganisation == owner.Organisation, ct);
         if (person is null)
         {
             return WriteOutcome.Refused(FhirResults.NotFound(FhirTypes.Patient, id.ToString()));
@@ -100,13 +100,13 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFie
         return new WriteOutcome(person, false, null);
     }
 
-    // stored: the agency's source references already stored, when the caller looked them up for a whole
+    // stored: the organisation's source references already stored, when the caller looked them up for a whole
     // transaction at once; null to look this one up.
-    public async Task<WriteOutcome> CreateObservationAsync(HubDbContext db, string agency, JsonElement root, string? ifNoneExist,
+    public async Task<WriteOutcome> CreateObservationAsync(HubDbContext db, RecordOwner owner, JsonElement root, string? ifNoneExist,
         IReadOnlyDictionary<string, Guid> placeholders, CancellationToken ct, IReadOnlySet<string>? stored = null)
     {
         var errors = new InputErrors();
-        var draft = ResourceInput.Observation(root, agency, policy.Policy, errors);
+        var draft = ResourceInput.Observation(root, owner.Agency, policy.Policy, errors);
         if (draft is null)
         {
             return WriteOutcome.Refused(errors.ToResult());
@@ -115,43 +115,43 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFie
         {
             const string prefix = "identifier=";
             var wanted = ifNoneExist.StartsWith(prefix, StringComparison.Ordinal) ? Uri.UnescapeDataString(ifNoneExist[prefix.Length..]) : null;
-            var system = $"{FhirSystems.SourceReference}:{agency}|";
+            var system = $"{FhirSystems.SourceReference}:{owner.Organisation}|";
             if (wanted is null || !wanted.StartsWith(system, StringComparison.Ordinal))
             {
                 return WriteOutcome.Refused(FhirResults.BadRequest($"If-None-Exist for an Observation is identifier={system}{{your reference}}"));
             }
             var reference = wanted[system.Length..];
-            var existing = await db.Events.AsNoTracking().Include(e => e.Subjects).FirstOrDefaultAsync(e => e.OwningAgency == agency && e.SourceReference == reference, ct)
-                ?? db.Events.Local.FirstOrDefault(e => e.OwningAgency == agency && e.SourceReference == reference);
+            var existing = await db.Events.AsNoTracking().Include(e => e.Subjects).FirstOrDefaultAsync(e => e.OwningOrganisation == owner.Organisation && e.SourceReference == reference, ct)
+                ?? db.Events.Local.FirstOrDefault(e => e.OwningOrganisation == owner.Organisation && e.SourceReference == reference);
             if (existing is not null)
             {
                 return new WriteOutcome(existing, false, null);
             }
         }
         if (draft.SourceReference is { } source
-            && (stored is not null ? stored.Contains(source) || db.Events.Local.Any(e => e.OwningAgency == agency && e.SourceReference == source)
-                : await RecordWriter.HasReferenceAsync(db, agency, source, ct)))
+            && (stored is not null ? stored.Contains(source) || db.Events.Local.Any(e => e.OwningOrganisation == owner.Organisation && e.SourceReference == source)
+                : await RecordWriter.HasReferenceAsync(db, owner, source, ct)))
         {
-            return WriteOutcome.Refused(FhirResults.Conflict($"your agency already has an event with reference '{SearchParameters.Safe(source)}'; use If-None-Exist to make pushes idempotent"));
+            return WriteOutcome.Refused(FhirResults.Conflict($"your organisation already has an event with reference '{SearchParameters.Safe(source)}'; use If-None-Exist to make pushes idempotent"));
         }
         var subjects = new List<Guid>();
         foreach (var reference in draft.SubjectReferences)
         {
             var id = placeholders.TryGetValue(reference, out var placed) ? placed : FhirSearch.PatientId(reference);
-            var own = id is { } g && await RecordWriter.OwnsPersonAsync(db, agency, g, ct);
+            var own = id is { } g && await RecordWriter.OwnsPersonAsync(db, owner, g, ct);
             if (!own)
             {
-                return WriteOutcome.Refused(FhirResults.Unprocessable($"'{SearchParameters.Safe(reference)}' is not a Patient your agency holds: an event is recorded against your own record of the person", "Observation.subject"));
+                return WriteOutcome.Refused(FhirResults.Unprocessable($"'{SearchParameters.Safe(reference)}' is not a Patient your organisation holds: an event is recorded against your own record of the person", "Observation.subject"));
             }
             subjects.Add(id!.Value);
         }
-        var ev = records.NewEvent(agency, draft, subjects);
+        var ev = records.NewEvent(owner, draft, subjects);
         db.Events.Add(ev);
         return new WriteOutcome(ev, true, null);
     }
 
     /// <summary>A referral to the Integrated Front Door: received now, its decision due one working day later.</summary>
-    public async Task<WriteOutcome> CreateReferralAsync(HubDbContext db, string agency, JsonElement root, CancellationToken ct)
+    public async Task<WriteOutcome> CreateReferralAsync(HubDbContext db, RecordOwner owner, JsonElement root, CancellationToken ct)
     {
         var errors = new InputErrors();
         var draft = ResourceInput.Referral(root, errors);
@@ -160,23 +160,23 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFie
             return WriteOutcome.Refused(errors.ToResult());
         }
         var subject = FhirSearch.PatientId(draft.Value.Subject);
-        if (subject is not { } id || !await db.People.AnyAsync(p => p.Id == id && p.OwningAgency == agency, ct))
+        if (subject is not { } id || !await db.People.AnyAsync(p => p.Id == id && p.OwningOrganisation == owner.Organisation, ct))
         {
-            return WriteOutcome.Refused(FhirResults.Unprocessable("Task.for must be a Patient your agency holds: a referral names the child as your agency records them", "Task.for"));
+            return WriteOutcome.Refused(FhirResults.Unprocessable("Task.for must be a Patient your organisation holds: a referral names the child as your organisation records them", "Task.for"));
         }
         var received = clock.UtcNowForStorage();
-        var referral = records.Stamp(new Referral
+        var referral = records.Stamp(owner.Owns(new Referral
         {
-            Id = Guid.NewGuid(), OwningAgency = agency, DataClass = "referral", SubjectPersonId = id, ReceivedAt = received,
+            Id = Guid.NewGuid(), DataClass = "referral", SubjectPersonId = id, ReceivedAt = received,
             DecisionDueAt = TimeProviderExtensions.TruncateForStorage(calendar.DecisionDue(received)),
-        });
+        }));
         referral.Concern = cipher.Encrypt(draft.Value.Concern, SensitiveFields.For(referral, nameof(Referral.Concern)));
         referral.ReferrerIdentity = draft.Value.Referrer is { } who ? cipher.Encrypt(who, SensitiveFields.For(referral, nameof(Referral.ReferrerIdentity))) : null;
         db.Referrals.Add(referral);
         return new WriteOutcome(referral, true, null);
     }
 
-    private async Task<(List<Person> Matches, IResult? Problem)> PatientsMatchingAsync(HubDbContext db, string agency, string condition, CancellationToken ct)
+    private async Task<(List<Person> Matches, IResult? Problem)> PatientsMatchingAsync(HubDbContext db, RecordOwner owner, string condition, CancellationToken ct)
     {
         const string prefix = "identifier=";
         var value = condition.StartsWith(prefix, StringComparison.Ordinal) ? Uri.UnescapeDataString(condition[prefix.Length..]) : null;
@@ -187,8 +187,8 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFie
         }
         var index = people.IdentifierIndex(kind, value[(bar + 1)..]);
         var matches = await db.People.AsNoTracking().Include(p => p.Identifiers)
-            .Where(p => p.OwningAgency == agency && p.Identifiers.Any(i => i.Kind == kind && i.ValueIndex == index)).OrderBy(p => p.Id).Take(2).ToListAsync(ct);
-        matches.AddRange(db.People.Local.Where(p => p.OwningAgency == agency && p.Identifiers.Any(i => i.Kind == kind && i.ValueIndex.AsSpan().SequenceEqual(index))));
+            .Where(p => p.OwningOrganisation == owner.Organisation && p.Identifiers.Any(i => i.Kind == kind && i.ValueIndex == index)).OrderBy(p => p.Id).Take(2).ToListAsync(ct);
+        matches.AddRange(db.People.Local.Where(p => p.OwningOrganisation == owner.Organisation && p.Identifiers.Any(i => i.Kind == kind && i.ValueIndex.AsSpan().SequenceEqual(index))));
         return (matches.DistinctBy(p => p.Id).ToList(), null);
     }
 

@@ -76,7 +76,7 @@ internal sealed class DecideReferral(IRecordStore store, IHubDbContextFactory co
         }
         audit.RecordWrite(RecordFacts.For(updated.Record!), "decide");
         // The referring agency learns the outcome of what it referred (partners asked for exactly this).
-        await outbox.EnqueueAsync(referral.OwningAgency, "referral.decided",
+        await outbox.EnqueueAsync(referral.OwningOrganisation, "referral.decided",
             new { task = $"Task/{id}", decision = RecordFields.CamelCase(chosen.ToString()), decidedAt = now }, TimeSpan.Zero, ct);
         return new ReferralDecisionResult.Decided(access.Disclose(updated.Record!, permission));
     }

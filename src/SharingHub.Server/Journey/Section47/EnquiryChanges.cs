@@ -35,10 +35,10 @@ internal static partial class EnquiryEndpoints
             return Problem(409, "the enquiry changed at the same time; read it again and retry");
         }
         audit.RecordWrite(RecordFacts.For(result.Record!), operation);
-        // Each member agency's system hears of the change (who is in, who is out, closure), never its grounds.
+        // Each member agency's system (its default organisation) hears of the change (who is in, who is out, closure), never its grounds.
         foreach (var agency in result.Record!.Members.Select(m => m.Agency).Where(a => a != me.Agency).Distinct(StringComparer.Ordinal))
         {
-            await outbox.EnqueueAsync(agency, "enquiry.changed",
+            await outbox.EnqueueAsync(http.RequestServices.GetRequiredService<Policies.Decisions.PolicyDecisionPoint>().Policy.DefaultOrganisation(agency).Code, "enquiry.changed",
                 new { enquiry = id, change = operation, status = RecordFields.CamelCase(result.Record.Status.ToString()) }, TimeSpan.Zero, http.RequestAborted);
         }
         return Results.Json(new EnquiryChanged(id, result.Record!.Version, RecordFields.CamelCase(result.Record.Status.ToString())));
@@ -52,7 +52,7 @@ internal static partial class EnquiryEndpoints
         // The lead is a person who may lead enquiries (policy action enquiry.lead): the identity alone, which a partner
         // system's client id could equal, is not enough.
         var policy = http.RequestServices.GetRequiredService<Policies.Decisions.PolicyDecisionPoint>();
-        if (enquiry is null || enquiry.LeadPractitioner != me.Subject || me.Agency != enquiry.OwningAgency
+        if (enquiry is null || enquiry.LeadPractitioner != me.Subject || me.Organisation != enquiry.OwningOrganisation
             || !policy.MayTake(me, Access.HubActions.EnquiryLead).IsPermit)
         {
             return (null, Problem(404, "no enquiry with that id that you lead"));

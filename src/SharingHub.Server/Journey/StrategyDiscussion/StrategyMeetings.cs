@@ -57,7 +57,8 @@ internal static class StrategyMeetingEndpoints
     private static async Task<IResult> RecordAsync(Guid id, StrategyMeetingInput input, HttpContext http, IRecordStore store, IFieldCipher cipher,
         PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock)
     {
-        if ((await EnquiryEndpoints.LedAndOpenAsync(id, http, store)).Refusal is { } refusal)
+        var (enquiry, refusal) = await EnquiryEndpoints.LedAndOpenAsync(id, http, store);
+        if (refusal is not null)
         {
             return refusal;
         }
@@ -78,9 +79,10 @@ internal static class StrategyMeetingEndpoints
         {
             return errors.ToResult();
         }
+        // The meeting is the enquiry's record, held by the organisation that leads it.
         var meeting = new StrategyMeeting
         {
-            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = Enquiry.DataClassCode, EnquiryId = id, HeldAt = TimeProviderExtensions.TruncateForStorage(input.HeldAt!.Value),
+            Id = Guid.NewGuid(), OwningAgency = enquiry!.OwningAgency, OwningOrganisation = enquiry.OwningOrganisation, DataClass = Enquiry.DataClassCode, EnquiryId = id, HeldAt = TimeProviderExtensions.TruncateForStorage(input.HeldAt!.Value),
             Attendees = attendees.Select(a => $"{a.Agency}/{a.User}/{a.Role}").ToList(),
         };
         meeting.Contributions = contributions.Count == 0 ? null : cipher.Encrypt(

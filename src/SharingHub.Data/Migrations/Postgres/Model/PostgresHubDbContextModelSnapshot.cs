@@ -193,6 +193,11 @@ namespace SharingHub.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("Significance")
                         .IsRequired()
                         .HasMaxLength(40)
@@ -219,7 +224,7 @@ namespace SharingHub.Data.Migrations.Postgres
 
                     b.HasIndex("OwningAgency");
 
-                    b.HasIndex("OwningAgency", "SourceReference")
+                    b.HasIndex("OwningOrganisation", "SourceReference")
                         .IsUnique();
 
                     b.ToTable("Events", (string)null);
@@ -259,6 +264,11 @@ namespace SharingHub.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<DateTimeOffset?>("PeriodEnd")
                         .HasColumnType("timestamp with time zone");
@@ -338,6 +348,11 @@ namespace SharingHub.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<string>("Reference")
                         .IsRequired()
@@ -493,6 +508,11 @@ namespace SharingHub.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<byte[]>("PostcodeIndex")
                         .HasColumnType("bytea");
 
@@ -514,7 +534,7 @@ namespace SharingHub.Data.Migrations.Postgres
 
                     b.HasIndex("PostcodeIndex");
 
-                    b.HasIndex("OwningAgency", "Reference")
+                    b.HasIndex("OwningOrganisation", "Reference")
                         .IsUnique();
 
                     b.ToTable("Households");
@@ -566,6 +586,11 @@ namespace SharingHub.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<byte[]>("Question")
                         .HasColumnType("bytea");
@@ -627,6 +652,11 @@ namespace SharingHub.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<byte[]>("Reason")
                         .HasColumnType("bytea");
 
@@ -675,6 +705,11 @@ namespace SharingHub.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<Guid>("PersonId")
                         .HasColumnType("uuid");
@@ -762,6 +797,11 @@ namespace SharingHub.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<byte[]>("PostcodeIndex")
                         .HasColumnType("bytea");
 
@@ -848,6 +888,11 @@ namespace SharingHub.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<Guid>("PersonId")
                         .HasColumnType("uuid");
 
@@ -902,6 +947,11 @@ namespace SharingHub.Data.Migrations.Postgres
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -954,6 +1004,11 @@ namespace SharingHub.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<Guid>("PersonId")
                         .HasColumnType("uuid");
@@ -1012,6 +1067,11 @@ namespace SharingHub.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
+
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -1129,11 +1189,6 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
 
-                    b.Property<string>("Agency")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
-
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
@@ -1161,13 +1216,18 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Organisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("Payload")
                         .IsRequired()
                         .HasColumnType("text");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Agency");
+                    b.HasIndex("Organisation");
 
                     b.HasIndex("DeliveredAt", "DeadAt", "NextAttemptAt")
                         .HasDatabaseName("IX_Notifications_Pending");

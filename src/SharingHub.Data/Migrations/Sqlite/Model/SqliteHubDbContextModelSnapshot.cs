@@ -187,6 +187,11 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Significance")
                         .IsRequired()
                         .HasMaxLength(40)
@@ -213,7 +218,7 @@ namespace SharingHub.Data.Migrations.Sqlite
 
                     b.HasIndex("OwningAgency");
 
-                    b.HasIndex("OwningAgency", "SourceReference")
+                    b.HasIndex("OwningOrganisation", "SourceReference")
                         .IsUnique();
 
                     b.ToTable("Events", (string)null);
@@ -252,6 +257,11 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<string>("OwningAgency")
                         .IsRequired()
                         .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("PeriodEnd")
@@ -331,6 +341,11 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<string>("OwningAgency")
                         .IsRequired()
                         .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Reference")
@@ -487,6 +502,11 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<byte[]>("PostcodeIndex")
                         .HasColumnType("BLOB");
 
@@ -508,7 +528,7 @@ namespace SharingHub.Data.Migrations.Sqlite
 
                     b.HasIndex("PostcodeIndex");
 
-                    b.HasIndex("OwningAgency", "Reference")
+                    b.HasIndex("OwningOrganisation", "Reference")
                         .IsUnique();
 
                     b.ToTable("Households");
@@ -559,6 +579,11 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<string>("OwningAgency")
                         .IsRequired()
                         .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<byte[]>("Question")
@@ -621,6 +646,11 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<byte[]>("Reason")
                         .HasColumnType("BLOB");
 
@@ -668,6 +698,11 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<string>("OwningAgency")
                         .IsRequired()
                         .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("PersonId")
@@ -756,6 +791,11 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<byte[]>("PostcodeIndex")
                         .HasColumnType("BLOB");
 
@@ -842,6 +882,11 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("PersonId")
                         .HasColumnType("TEXT");
 
@@ -896,6 +941,11 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("ReceivedAt")
                         .HasColumnType("INTEGER");
 
@@ -947,6 +997,11 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<string>("OwningAgency")
                         .IsRequired()
                         .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("PersonId")
@@ -1005,6 +1060,11 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<string>("OwningAgency")
                         .IsRequired()
                         .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<long>("UpdatedAt")
@@ -1123,11 +1183,6 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<Guid>("Id")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Agency")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("TEXT");
-
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER");
 
@@ -1155,13 +1210,18 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<long>("NextAttemptAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Organisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Payload")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Agency");
+                    b.HasIndex("Organisation");
 
                     b.HasIndex("DeliveredAt", "DeadAt", "NextAttemptAt")
                         .HasDatabaseName("IX_Notifications_Pending");

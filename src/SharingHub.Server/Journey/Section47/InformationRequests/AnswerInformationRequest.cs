@@ -47,7 +47,7 @@ internal static partial class EnquiryEndpoints
         var now = clock.UtcNowForStorage();
         var response = new InformationResponse
         {
-            Id = Guid.NewGuid(), OwningAgency = me.Agency, DataClass = "information-response", RequestId = id, RespondedAt = now, Kind = kind!.Value,
+            Id = Guid.NewGuid(), OwningAgency = me.Agency, OwningOrganisation = me.Organisation, DataClass = "information-response", RequestId = id, RespondedAt = now, Kind = kind!.Value,
             CreatedAt = now, UpdatedAt = now, Version = 1,
         };
         response.Content = string.IsNullOrWhiteSpace(input.Content) ? null : cipher.Encrypt(input.Content.Trim(), SensitiveFields.For(response, nameof(InformationResponse.Content)));

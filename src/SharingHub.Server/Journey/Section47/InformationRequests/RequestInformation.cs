@@ -17,7 +17,8 @@ internal static partial class EnquiryEndpoints
         IFieldCipher cipher, PolicyDecisionPoint policy, WorkingCalendar calendar, AuditScope audit, TimeProvider clock, NotificationOutbox outbox)
     {
         var me = http.HubPrincipal();
-        if ((await LedAndOpenAsync(id, http, store)).Refusal is { } refusal)
+        var (enquiry, refusal) = await LedAndOpenAsync(id, http, store);
+        if (refusal is not null)
         {
             return refusal;
         }
@@ -33,14 +34,14 @@ internal static partial class EnquiryEndpoints
         }
         var request = new InformationRequest
         {
-            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = Enquiry.DataClassCode, EnquiryId = id, RequestedAgency = input.Agency!,
+            Id = Guid.NewGuid(), OwningAgency = enquiry!.OwningAgency, OwningOrganisation = enquiry.OwningOrganisation, DataClass = Enquiry.DataClassCode, EnquiryId = id, RequestedAgency = input.Agency!,
             RequestedAt = now, DueAt = TimeProviderExtensions.TruncateForStorage(input.DueAt ?? calendar.DecisionDue(now)), Status = InformationRequestStatus.Open,
         };
         request.Question = cipher.Encrypt(input.Question!.Trim(), SensitiveFields.For(request, nameof(InformationRequest.Question)));
         await store.AddAsync(request, http.RequestAborted);
         audit.EnquiryId = id;
         audit.RecordWrite(RecordFacts.For(request), "request");
-        await outbox.EnqueueAsync(input.Agency!, "information-request.created",
+        await outbox.EnqueueAsync(policy.Policy.DefaultOrganisation(input.Agency!).Code, "information-request.created",
             new { task = $"Task/{request.Id}", enquiry = id, dueAt = request.DueAt }, TimeSpan.Zero, http.RequestAborted);
         return Results.Json(new InformationRequested(request.Id, request.DueAt), statusCode: 201);
     }

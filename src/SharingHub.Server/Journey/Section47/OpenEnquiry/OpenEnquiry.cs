@@ -47,7 +47,7 @@ internal static partial class EnquiryEndpoints
         var now = clock.UtcNowForStorage();
         var enquiry = new Enquiry
         {
-            Id = Guid.NewGuid(), OwningAgency = me.Agency, DataClass = Enquiry.DataClassCode, Status = EnquiryStatus.Open, OpenedAt = now,
+            Id = Guid.NewGuid(), OwningAgency = me.Agency, OwningOrganisation = me.Organisation, DataClass = Enquiry.DataClassCode, Status = EnquiryStatus.Open, OpenedAt = now,
             Reference = $"S47-{now.Year}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(5))}", LeadPractitioner = me.Subject,
         };
         enquiry.Grounds = cipher.Encrypt(input.Grounds!.Trim(), SensitiveFields.For(enquiry, nameof(Enquiry.Grounds)));
