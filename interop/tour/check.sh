@@ -27,8 +27,8 @@ CHILD=$(echo "$me" | json '[s["person"] for s in d["enquiries"][0]["subjects"] i
 bundle=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Purpose-Of-Use: s47-enquiry" -H "X-Enquiry-Id: $ENQUIRY" \
     "$BASE/fhir/Patient/$CHILD/\$chronology?from=2026-01&significance=high,critical")
 [ "$(echo "$bundle" | json 'd["resourceType"]+"/"+d["type"]')" = Bundle/searchset ] || fail "the chronology is not a searchset Bundle"
-echo "$bundle" | json 'all(t["system"] in ("urn:sharinghub:agency","urn:sharinghub:data-class") for e in d.get("entry",[]) for t in e["resource"]["meta"]["tag"])' | grep -q True \
-  || fail "chronology entries are not tagged with agency and data class"
+echo "$bundle" | json 'all(t["system"] in ("urn:sharinghub:agency","urn:sharinghub:organisation","urn:sharinghub:data-class") for e in d.get("entry",[]) for t in e["resource"]["meta"]["tag"])' | grep -q True \
+  || fail "chronology entries are not tagged with agency, organisation and data class"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/fhir/Patient/$CHILD/\$chronology")
 [ "$status" = 400 ] || fail "a chronology without a purpose answered $status, not 400"
 curl -s -H "Authorization: Bearer $TOKEN" -H "X-Purpose-Of-Use: s47-enquiry" "$BASE/fhir/Patient/$CHILD/\$chronology" | grep -q 'X-Enquiry-Id' \

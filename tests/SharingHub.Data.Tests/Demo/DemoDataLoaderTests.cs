@@ -34,6 +34,31 @@ public abstract class DemoDataLoaderTests(DatabaseEngine engine) : DatabaseTest(
     }
 
     [Fact]
+    public async Task Given_the_demo_loads_then_schools_and_health_records_are_held_by_their_organisations_and_one_child_has_moved_school()
+    {
+        var loader = Services.GetRequiredService<DemoDataLoader>();
+        Assert.NotNull(await loader.LoadIfEmptyAsync(new DemoOptions { Families = 2 }, CancellationToken.None));
+
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var education = await db.People.Where(p => p.OwningAgency == "education").Select(p => p.OwningOrganisation).ToListAsync();
+        Assert.Contains(DemoOrganisations.HillsideSchool, education);
+        Assert.Contains(DemoOrganisations.RiversideSchool, education);
+        Assert.DoesNotContain("education", education);
+        var health = await db.Events.Where(e => e.OwningAgency == "health").Select(e => e.OwningOrganisation).Distinct().ToListAsync();
+        Assert.Equal([DemoOrganisations.RiversidePractice, DemoOrganisations.NorthgateTrust], health.Order(StringComparer.Ordinal));
+        Assert.Empty(await db.People.Where(p => p.OwningAgency == "la" && p.OwningOrganisation != "la").ToListAsync());
+
+        // The first family's pupil is on Hillside's roll now; Riverside keeps its own record and what it recorded then.
+        var first = new DemoGenerator(new DemoOptions { Families = 2 }).GenerateFamily(0);
+        var moved = first.People.Where(p => p.Agency == "education").GroupBy(p => p.IndividualKey).Single(g => g.Count() == 2);
+        Assert.Equal([DemoOrganisations.HillsideSchool, DemoOrganisations.RiversideSchool], moved.Select(p => p.Organisation!).Order(StringComparer.Ordinal));
+        var riverside = moved.Single(p => p.Organisation == DemoOrganisations.RiversideSchool).Id;
+        var riversideEvents = await db.Events.Where(e => e.Subjects.Any(s => s.PersonId == riverside)).ToListAsync();
+        Assert.Equal(2, riversideEvents.Count);
+        Assert.All(riversideEvents, e => Assert.Equal(DemoOrganisations.RiversideSchool, e.OwningOrganisation));
+    }
+
+    [Fact]
     public async Task Given_demo_data_already_loaded_when_the_hub_restarts_with_demo_then_nothing_is_duplicated()
     {
         var loader = Services.GetRequiredService<DemoDataLoader>();

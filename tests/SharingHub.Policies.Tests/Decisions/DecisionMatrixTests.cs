@@ -8,8 +8,9 @@ namespace SharingHub.Policies.Tests.Decisions;
 
 /// <summary>
 /// The whole decision space of the shipped policies: every agency, role, purpose, data class, source
-/// agency, enquiry state and consent state. Every permit must be explained by the rules it names,
-/// checked here independently of the decision point's own reasoning.
+/// agency, organisation pairing (the same, or two organisations of one sector), enquiry state, referral
+/// state and consent state. Every permit must be explained by the rules it names and by the case its
+/// purpose is bound to, checked here independently of the decision point's own reasoning.
 /// </summary>
 public sealed class DecisionMatrixTests
 {
@@ -23,22 +24,44 @@ public sealed class DecisionMatrixTests
         foreach (var purpose in _policy.Purposes.Keys)
         foreach (var dataClass in _policy.DataClasses.Keys)
         foreach (var owner in _policy.Agencies.Keys)
+        foreach (var (organisation, ownerOrganisation) in OrganisationPairs(agency, owner))
         foreach (var enquiry in Enum.GetValues<EnquiryState>())
+        foreach (var referral in Referrals(purpose))
         foreach (var consent in new[] { false, true })
         {
             yield return new RequestBuilder
             {
                 Agency = agency, Roles = [role], Purpose = purpose, DataClass = dataClass, Owner = owner, Enquiry = enquiry, Fields = Fields,
+                Organisation = organisation, OwnerOrganisation = ownerOrganisation, Referral = referral,
                 Consents = consent ? [RequestBuilder.ConsentFor(agency, purpose, dataClass)] : [],
             };
         }
     }
+
+    /// <summary>Each sector's default organisation on both sides; and, inside a sector of several, two different organisations.</summary>
+    private IEnumerable<(string? Requester, string? Owner)> OrganisationPairs(string agency, string owner)
+    {
+        yield return (null, null);
+        var inSector = _policy.Organisations.Values.Where(o => o.Sector == agency && !o.IsDefault).Select(o => o.Code).Order(StringComparer.Ordinal).ToList();
+        if (agency == owner && inSector.Count > 0)
+        {
+            yield return (inSector[0], inSector[^1] == inSector[0] ? agency : inSector[^1]);
+        }
+    }
+
+    /// <summary>A referral-bound purpose is tried with no referral, an open one about the child, one about someone else, and one past its grace period.</summary>
+    private IEnumerable<ReferralFacts?> Referrals(string purpose) =>
+        _policy.Purposes[purpose].RequiresReferral
+            ? [null, RequestBuilder.OpenReferral(), RequestBuilder.OpenReferral(aboutChild: false), RequestBuilder.EndedReferral()]
+            : [null];
 
     [Fact]
     public void Given_every_combination_when_decided_then_no_permit_is_left_unexplained_by_its_rules()
     {
         var pdp = new PolicyDecisionPoint(_policy);
         var permits = 0;
+        var betweenOrganisations = 0;
+        var forReferrals = 0;
         var problems = new List<string>();
         foreach (var builder in Space())
         {
@@ -50,6 +73,8 @@ public sealed class DecisionMatrixTests
                 continue;
             }
             permits++;
+            betweenOrganisations += builder.Organisation is not null ? 1 : 0;
+            forReferrals += builder.Referral is not null && builder.DataClass != "referral" ? 1 : 0;
             var problem = Unexplained(request, decision);
             if (problem is not null && problems.Count < 20)
             {
@@ -58,6 +83,9 @@ public sealed class DecisionMatrixTests
         }
         Assert.Empty(problems);
         Assert.True(permits > 1000, $"only {permits} permits in the whole space: the policies share almost nothing");
+        // The organisation and case dimensions are exercised: two schools or trusts share by rules, the front door reads for referrals.
+        Assert.True(betweenOrganisations > 100, $"only {betweenOrganisations} permits between two organisations of a sector");
+        Assert.True(forReferrals > 10, $"only {forReferrals} permits for a referral");
     }
 
     [Fact]
@@ -142,7 +170,19 @@ public sealed class DecisionMatrixTests
         var rules = decision.RuleIds.Select(id => _policy.Rules.Single(r => r.Id == id)).ToList();
         var principal = request.Principal;
         var resource = request.Resource;
-        var own = resource.OwningAgency == principal.Agency;
+        // Own records are the requester's organisation's (a sector's default organisation carries the sector's code).
+        var own = (resource.OwningOrganisation ?? resource.OwningAgency) == (principal.Organisation ?? principal.Agency);
+        var purposeRule = _policy.Purposes[request.Purpose];
+        if (purposeRule.RequiresReferral && resource.ResourceType != "referral"
+            && (request.Referral is not { } referral || !referral.IsOpenAt(RequestBuilder.Now) || !referral.SubjectIds.Overlaps(resource.SubjectIds)))
+        {
+            return "a referral-bound purpose permitted without an open referral about the record's subject";
+        }
+        if (purposeRule.RequiresEnquiry && (request.Enquiry is not { } enquiry || !enquiry.IsOpenAt(RequestBuilder.Now)
+            || !enquiry.Members.Any(m => m.Agency == principal.Agency && m.IsActiveAt(RequestBuilder.Now))))
+        {
+            return "an enquiry-bound purpose permitted outside an open enquiry its requester is a member of";
+        }
         // The roles the rules see: those held at the requester's agency, and the roles each acts as (agencies.yaml).
         var roles = principal.Roles.Where(r => _policy.Roles[r].IsHeldAt(principal.Agency)).SelectMany(r => _policy.Roles[r].ActsAs.Append(r)).ToHashSet(StringComparer.Ordinal);
         foreach (var rule in rules)

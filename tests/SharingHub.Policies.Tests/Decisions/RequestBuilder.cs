@@ -14,6 +14,10 @@ internal sealed record RequestBuilder
     public string[] Roles { get; init; } = ["macpt-member"];
     public string Purpose { get; init; } = "s47-enquiry";
     public string Owner { get; init; } = "health";
+
+    /// <summary>The requester's organisation and the record's (null: the sector's default organisation).</summary>
+    public string? Organisation { get; init; }
+    public string? OwnerOrganisation { get; init; }
     public string DataClass { get; init; } = "health.clinical";
     public FieldFacts[] Fields { get; init; } = [new("occurredAt"), new("summary"), new("detail")];
     public EnquiryState Enquiry { get; init; } = EnquiryState.OpenMember;
@@ -31,6 +35,10 @@ internal sealed record RequestBuilder
     public static ReferralFacts OpenReferral(bool aboutChild = true) =>
         new(Guid.Parse("f0000000-0000-4000-8000-000000000001"), null, new HashSet<Guid> { aboutChild ? Child : Guid.NewGuid() });
 
+    /// <summary>A referral about the child whose access (decision plus grace period) ended this many hours ago.</summary>
+    public static ReferralFacts EndedReferral(int hoursAgo = 1) =>
+        new(Guid.Parse("f0000000-0000-4000-8000-000000000002"), Now.AddHours(-hoursAgo), new HashSet<Guid> { Child });
+
     public AccessRequest Build()
     {
         EnquiryFacts? enquiry = Enquiry switch
@@ -44,10 +52,13 @@ internal sealed record RequestBuilder
                     : []),
         };
         return new AccessRequest(
-            new Principal(Agency, User, Roles.ToHashSet(StringComparer.Ordinal), ClientId),
+            new Principal(Agency, User, Roles.ToHashSet(StringComparer.Ordinal), ClientId) { Organisation = Organisation },
             Purpose,
             enquiry,
-            new ResourceFacts(ResourceType, Guid.Parse("a0000000-0000-4000-8000-000000000001"), Owner, DataClass, new HashSet<Guid> { Child }, Now.AddDays(-DaysAgo), Fields),
+            new ResourceFacts(ResourceType, Guid.Parse("a0000000-0000-4000-8000-000000000001"), Owner, DataClass, new HashSet<Guid> { Child }, Now.AddDays(-DaysAgo), Fields)
+            {
+                OwningOrganisation = OwnerOrganisation,
+            },
             Consents,
             Override) { Referral = Referral };
     }

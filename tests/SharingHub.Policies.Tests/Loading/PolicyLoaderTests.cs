@@ -64,6 +64,7 @@ public sealed class PolicyLoaderTests : IDisposable
     [InlineData("organisations.yaml", "    sector: police\n", "    sector: constabulary\n", "in unknown sector 'constabulary'")]
     [InlineData("organisations.yaml", "    id: \"900002\"\n", "    id: \"900002\"\n    default: true\n", "sector 'education' needs exactly one default organisation, not 2")]
     [InlineData("organisations.yaml", "scheme: probation-region", "scheme: region", "scheme must be one of")]
+    [InlineData("organisations.yaml", "  - code: probation\n", "  - code: probation-north\n", "the default organisation of sector 'probation' carries the sector's code, not 'probation-north'")]
     [InlineData("data-classes.yaml", "owner: police", "owner: constabulary", "unknown owner agency 'constabulary'")]
     [InlineData("agencies.yaml", "regime: law-enforcement", "regime: common-law", "regime must be uk-gdpr or law-enforcement")]
     [InlineData("rules/police.yaml", "  - id: front-door.police-incidents", "  - id: front-door.police-incidents\n  bad: [", "not valid YAML")]
