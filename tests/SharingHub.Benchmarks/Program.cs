@@ -3,8 +3,8 @@ using SharingHub.Benchmarks;
 using SharingHub.Data.Storage;
 
 // A benchmark prints figures; it is not a test. Build in Release, then run from the repository root:
-//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|policy|audit|fhir|crypto|http] [--smoke]
-//       [--engine sqlite|postgres|both] [--events 10000,100000,1000000] [--out DIR]
+//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|policy|audit|fhir|crypto|linkage|http] [--smoke]
+//       [--engine sqlite|postgres|both] [--events 10000,100000,1000000] [--people 100000,1000000] [--out DIR]
 var smoke = args.Contains("--smoke");
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
 var which = args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).DefaultIfEmpty("all").First();
@@ -34,6 +34,10 @@ if (which is "all" or "fhir")
 if (which is "all" or "crypto")
 {
     await CryptoBenchmark.RunAsync(report, smoke);
+}
+if (which is "all" or "linkage")
+{
+    LinkageBenchmark.Run(report, (Option("--people") ?? "100000,1000000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(), smoke);
 }
 if (which is "all" or "http")
 {

@@ -31,6 +31,7 @@ internal sealed class Report
     private readonly List<Figure> _figures = [];
     private readonly List<LatencyFigure> _latencies = [];
     private readonly List<CostCheck> _costs = [];
+    private readonly List<string> _sections = [];
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
 
     public void Add(Figure figure) => _figures.Add(figure);
@@ -38,6 +39,9 @@ internal sealed class Report
     public void AddLatency(LatencyFigure figure) => _latencies.Add(figure);
 
     public void AddCost(CostCheck check) => _costs.Add(check);
+
+    /// <summary>A part of the report with its own table (linkage quality is not a rate against a baseline).</summary>
+    public void AddSection(string markdown) => _sections.Add(markdown);
 
     public LatencyFigure? LatencyOf(string name) => _latencies.FirstOrDefault(l => l.Name == name);
 
@@ -85,6 +89,11 @@ internal sealed class Report
         }
         Growth(text);
         Targets(text);
+        foreach (var section in _sections)
+        {
+            text.AppendLine();
+            text.Append(section);
+        }
         return text.ToString();
     }
 

@@ -11,7 +11,11 @@ public sealed record LinkageCandidate(
     byte[]? FamilyName,
     byte[]? BirthDate,
     byte[]? Postcode,
-    IReadOnlyList<(IdentifierKind Kind, byte[] Index)> Identifiers);
+    IReadOnlyList<(IdentifierKind Kind, byte[] Index)> Identifiers)
+{
+    /// <summary>The keyed encodings probabilistic linkage compares (<see cref="FellegiSunterModel"/>); none for a record written before them.</summary>
+    public LinkageEncoding Encoding { get; init; } = LinkageEncoding.None;
+}
 
 /// <summary>Why two records are taken to be the same individual; the evidence is kept with every link.</summary>
 public enum LinkBasis

@@ -1,0 +1,282 @@
+namespace SharingHub.Core.People;
+
+/// <summary>The fields linkage compares; each comparison puts a pair of records at one of its levels (or missing).</summary>
+public enum LinkageField
+{
+    Identifier,
+    FamilyName,
+    GivenName,
+    BirthDate,
+    Sex,
+    Postcode,
+}
+
+/// <summary>How two records compare, field by field: a level per field (0 is the closest agreement), or -1 where either lacks it.</summary>
+public readonly record struct ComparisonVector(sbyte Identifier, sbyte FamilyName, sbyte GivenName, sbyte BirthDate, sbyte Sex, sbyte Postcode)
+{
+    public const sbyte Missing = -1;
+
+    public sbyte this[LinkageField field] => field switch
+    {
+        LinkageField.Identifier => Identifier,
+        LinkageField.FamilyName => FamilyName,
+        LinkageField.GivenName => GivenName,
+        LinkageField.BirthDate => BirthDate,
+        LinkageField.Sex => Sex,
+        _ => Postcode,
+    };
+}
+
+/// <summary>One field's part in a score: its level, in words, and the weight (log2 of m over u) it added.</summary>
+public sealed record LinkageEvidence(LinkageField Field, string Level, double Weight);
+
+/// <summary>What linkage concluded about a pair, with its evidence; <see cref="Probability"/> is the posterior match probability.</summary>
+public sealed record LinkageScore(LinkageOutcome Outcome, double Weight, double Probability, IReadOnlyList<LinkageEvidence> Evidence, string? Veto = null);
+
+public enum LinkageOutcome
+{
+    /// <summary>Above the upper threshold, or the same identifier asserted by its issuer on both: the records are linked.</summary>
+    Link,
+
+    /// <summary>Between the thresholds: a person of the council's data team confirms or rejects it.</summary>
+    Review,
+
+    /// <summary>Below the lower threshold, or vetoed (different verified identifiers, child and adult).</summary>
+    NoLink,
+}
+
+/// <summary>
+/// Probabilistic record linkage in the Fellegi-Sunter framework, as Splink does it: each field's level of agreement
+/// adds log2(m/u), where m is the chance of that level among true matches and u among non-matches; the total, with the
+/// prior odds of a match, is the posterior match weight. u is estimated from random pairs (how often unrelated records
+/// agree by chance), m by expectation maximisation over blocked candidate pairs; agreement on a family name is weighed
+/// by how common that name is (term-frequency adjustment), so two Smiths agree less than two Barrowses.
+/// Two hard rules come first and a score never overrides them: the same identifier asserted by its issuing authority
+/// on both records links them (as before, <see cref="LinkageRules"/>); two different identifiers of one kind, each
+/// asserted by its issuer, never link, whatever else agrees. Nor do a child and an adult.
+/// </summary>
+public sealed class FellegiSunterModel
+{
+    public static readonly IReadOnlyDictionary<LinkageField, string[]> Levels = new Dictionary<LinkageField, string[]>
+    {
+        [LinkageField.Identifier] = ["same identifier (not asserted by its issuer on both)", "different identifier of one kind (not both asserted)"],
+        [LinkageField.FamilyName] = ["exact", "similar spelling", "sounds alike", "different"],
+        [LinkageField.GivenName] = ["exact or nickname", "similar spelling", "sounds alike", "different"],
+        [LinkageField.BirthDate] = ["exact", "day and month swapped", "same year and month", "different"],
+        [LinkageField.Sex] = ["same", "different"],
+        [LinkageField.Postcode] = ["exact", "same postcode sector", "different"],
+    };
+
+    /// <summary>Bloom-filter similarity at or above which two names are "similar spelling".</summary>
+    public const double SimilarName = 0.8;
+
+    public FellegiSunterModel(IReadOnlyDictionary<LinkageField, double[]> m, IReadOnlyDictionary<LinkageField, double[]> u, double prior,
+        double linkAbove = 0.9995, double reviewAbove = 0.5)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        ArgumentNullException.ThrowIfNull(u);
+        foreach (var (field, levels) in Levels)
+        {
+            if (!m.TryGetValue(field, out var mf) || !u.TryGetValue(field, out var uf) || mf.Length != levels.Length || uf.Length != levels.Length)
+            {
+                throw new ArgumentException($"m and u need {levels.Length} levels for {field}");
+            }
+        }
+        if (prior is <= 0 or >= 1 || reviewAbove >= linkAbove)
+        {
+            throw new ArgumentException("the prior is a probability, and the review threshold is below the link threshold");
+        }
+        M = m;
+        U = u;
+        Prior = prior;
+        LinkAbove = linkAbove;
+        ReviewAbove = reviewAbove;
+    }
+
+    public IReadOnlyDictionary<LinkageField, double[]> M { get; }
+    public IReadOnlyDictionary<LinkageField, double[]> U { get; }
+
+    /// <summary>The chance that a candidate pair (after blocking) is a match, before any field is compared.</summary>
+    public double Prior { get; }
+    public double LinkAbove { get; }
+    public double ReviewAbove { get; }
+
+    /// <summary>
+    /// Starting values from the record-linkage literature (Splink's defaults for names, dates and postcodes), used until
+    /// the hub has estimated its own from its data (<see cref="Estimate"/>).
+    /// </summary>
+    public static FellegiSunterModel Default { get; } = new(
+        new Dictionary<LinkageField, double[]>
+        {
+            [LinkageField.Identifier] = [0.9, 0.1],
+            [LinkageField.FamilyName] = [0.88, 0.06, 0.02, 0.04],
+            [LinkageField.GivenName] = [0.9, 0.05, 0.03, 0.02],
+            [LinkageField.BirthDate] = [0.92, 0.03, 0.02, 0.03],
+            [LinkageField.Sex] = [0.98, 0.02],
+            [LinkageField.Postcode] = [0.7, 0.1, 0.2],
+        },
+        new Dictionary<LinkageField, double[]>
+        {
+            [LinkageField.Identifier] = [0.0001, 0.9999],
+            [LinkageField.FamilyName] = [0.002, 0.0005, 0.005, 0.9925],
+            [LinkageField.GivenName] = [0.01, 0.001, 0.01, 0.979],
+            [LinkageField.BirthDate] = [0.002, 0.001, 0.03, 0.967],
+            [LinkageField.Sex] = [0.5, 0.5],
+            [LinkageField.Postcode] = [0.01, 0.03, 0.96],
+        },
+        prior: 0.002);
+
+    /// <summary>Compares two records field by field, from their keyed encodings only.</summary>
+    public static ComparisonVector Compare(LinkageCandidate a, LinkageCandidate b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var ea = a.Encoding;
+        var eb = b.Encoding;
+        sbyte identifier = ComparisonVector.Missing;
+        foreach (var kind in a.Identifiers.Select(i => i.Kind).Intersect(b.Identifiers.Select(i => i.Kind)))
+        {
+            var same = a.Identifiers.Where(i => i.Kind == kind).Any(x => b.Identifiers.Any(y => y.Kind == kind && Same(x.Index, y.Index)));
+            identifier = same ? (sbyte)0 : identifier == 0 ? (sbyte)0 : (sbyte)1;
+        }
+        var family = Name(a.FamilyName, b.FamilyName, ea.FamilyBloom, eb.FamilyBloom, ea.FamilyPhonetic, eb.FamilyPhonetic);
+        var given = Name(ea.GivenName, eb.GivenName, ea.GivenBloom, eb.GivenBloom, ea.GivenPhonetic, eb.GivenPhonetic);
+        sbyte birth = a.BirthDate is null || b.BirthDate is null ? ComparisonVector.Missing
+            : Same(a.BirthDate, b.BirthDate) ? (sbyte)0
+            : Same(a.BirthDate, eb.BirthDateSwapped) || Same(ea.BirthDateSwapped, b.BirthDate) ? (sbyte)1
+            : Same(ea.BirthYearMonth, eb.BirthYearMonth) ? (sbyte)2
+            : (sbyte)3;
+        sbyte sex = a.Sex is null || b.Sex is null ? ComparisonVector.Missing : a.Sex == b.Sex ? (sbyte)0 : (sbyte)1;
+        sbyte postcode = a.Postcode is null || b.Postcode is null ? ComparisonVector.Missing
+            : Same(a.Postcode, b.Postcode) ? (sbyte)0
+            : Same(ea.PostcodeSector, eb.PostcodeSector) ? (sbyte)1
+            : (sbyte)2;
+        return new ComparisonVector(identifier, family, given, birth, sex, postcode);
+    }
+
+    private static sbyte Name(byte[]? exactA, byte[]? exactB, byte[]? bloomA, byte[]? bloomB, byte[]? phoneticA, byte[]? phoneticB)
+    {
+        if (exactA is null || exactB is null)
+        {
+            return ComparisonVector.Missing;
+        }
+        if (Same(exactA, exactB))
+        {
+            return 0;
+        }
+        if (bloomA is not null && bloomB is not null && LinkageEncoder.Dice(bloomA, bloomB) >= SimilarName)
+        {
+            return 1;
+        }
+        return Same(phoneticA, phoneticB) ? (sbyte)2 : (sbyte)3;
+    }
+
+    /// <summary>
+    /// Scores a pair. <paramref name="familyNameShare"/> is the share of person records with this family name (when both
+    /// agree exactly): agreement on a common name then counts for less, on a rare one for more.
+    /// </summary>
+    public LinkageScore Score(LinkageCandidate a, LinkageCandidate b, double? familyNameShare = null)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Kind != b.Kind)
+        {
+            return new LinkageScore(LinkageOutcome.NoLink, double.NegativeInfinity, 0, [], "one record is of a child and the other of an adult");
+        }
+        var verified = a.Identifiers.Where(x => LinkageRules.Asserts(a, x.Kind)).ToList();
+        var theirs = b.Identifiers.Where(y => LinkageRules.Asserts(b, y.Kind)).ToList();
+        if (verified.Any(x => theirs.Any(y => y.Kind == x.Kind && Same(x.Index, y.Index))))
+        {
+            return new LinkageScore(LinkageOutcome.Link, double.PositiveInfinity, 1, [new(LinkageField.Identifier, "same identifier, asserted by its issuer on both", double.PositiveInfinity)]);
+        }
+        if (verified.Any(x => theirs.Any(y => y.Kind == x.Kind)))
+        {
+            return new LinkageScore(LinkageOutcome.NoLink, double.NegativeInfinity, 0, [new(LinkageField.Identifier, "different identifiers of one kind, each asserted by its issuer", double.NegativeInfinity)],
+                "different identifiers of one kind, each asserted by its issuing authority");
+        }
+        return Score(Compare(a, b), familyNameShare);
+    }
+
+    /// <summary>Scores a comparison vector (no hard rule applies to it).</summary>
+    public LinkageScore Score(ComparisonVector vector, double? familyNameShare = null)
+    {
+        var weight = Math.Log2(Prior / (1 - Prior));
+        var evidence = new List<LinkageEvidence>(6);
+        foreach (var field in Enum.GetValues<LinkageField>())
+        {
+            var level = vector[field];
+            if (level == ComparisonVector.Missing)
+            {
+                continue;
+            }
+            var u = U[field][level];
+            if (field == LinkageField.FamilyName && level == 0 && familyNameShare is { } share)
+            {
+                // Term frequency: two unrelated people share this name about as often as it occurs.
+                u = Math.Clamp(share, 1e-7, 0.5);
+            }
+            var w = Math.Log2(M[field][level] / u);
+            weight += w;
+            evidence.Add(new LinkageEvidence(field, Levels[field][level], Math.Round(w, 2)));
+        }
+        var probability = 1 / (1 + Math.Pow(2, -weight));
+        var outcome = probability >= LinkAbove ? LinkageOutcome.Link : probability >= ReviewAbove ? LinkageOutcome.Review : LinkageOutcome.NoLink;
+        return new LinkageScore(outcome, weight, probability, evidence);
+    }
+
+    /// <summary>
+    /// Estimates the model from the data, as Splink does: u from <paramref name="randomPairs"/> (pairs drawn at random,
+    /// almost all non-matches), then m and the prior by expectation maximisation over <paramref name="candidatePairs"/>
+    /// (the blocked pairs linkage actually scores), u held fixed. Levels never seen get a small floor, never zero.
+    /// </summary>
+    public static FellegiSunterModel Estimate(IReadOnlyList<ComparisonVector> candidatePairs, IReadOnlyList<ComparisonVector> randomPairs,
+        int iterations = 25, FellegiSunterModel? start = null)
+    {
+        ArgumentNullException.ThrowIfNull(candidatePairs);
+        ArgumentNullException.ThrowIfNull(randomPairs);
+        start ??= Default;
+        var u = Enum.GetValues<LinkageField>().ToDictionary(f => f, f => Frequencies(randomPairs, f, null, start.U[f]));
+        var m = Enum.GetValues<LinkageField>().ToDictionary(f => f, f => (double[])start.M[f].Clone());
+        var prior = start.Prior;
+        var weights = new double[candidatePairs.Count];
+        for (var iteration = 0; iteration < iterations && candidatePairs.Count > 0; iteration++)
+        {
+            var model = new FellegiSunterModel(m, u, prior, start.LinkAbove, start.ReviewAbove);
+            for (var i = 0; i < candidatePairs.Count; i++)
+            {
+                weights[i] = model.Score(candidatePairs[i]).Probability;
+            }
+            prior = Math.Clamp(weights.Average(), 1e-6, 1 - 1e-6);
+            m = Enum.GetValues<LinkageField>().ToDictionary(f => f, f => Frequencies(candidatePairs, f, weights, m[f]));
+        }
+        return new FellegiSunterModel(m, u, prior, start.LinkAbove, start.ReviewAbove);
+    }
+
+    /// <summary>The share of pairs at each level of a field (weighted by each pair's match probability when given).</summary>
+    private static double[] Frequencies(IReadOnlyList<ComparisonVector> pairs, LinkageField field, double[]? weights, double[] fallback)
+    {
+        var counts = new double[fallback.Length];
+        var total = 0.0;
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            var level = pairs[i][field];
+            if (level == ComparisonVector.Missing)
+            {
+                continue;
+            }
+            var w = weights?[i] ?? 1;
+            counts[level] += w;
+            total += w;
+        }
+        if (total < 1)
+        {
+            return (double[])fallback.Clone();
+        }
+        const double floor = 1e-6;
+        var shares = counts.Select(c => Math.Max(c / total, floor)).ToArray();
+        var sum = shares.Sum();
+        return shares.Select(s => s / sum).ToArray();
+    }
+
+    private static bool Same(byte[]? x, byte[]? y) => x is not null && y is not null && x.AsSpan().SequenceEqual(y);
+}

@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.People;
+
+namespace SharingHub.Benchmarks;
+
+/// <summary>
+/// Probabilistic linkage measured on a synthetic population whose truth is known (issue 22): each agency copy arrives
+/// in turn, as a write would, is encoded under a key, finds its candidates through blocking keys (bounded, so the work per
+/// record does not grow with the population) and is scored against each; the model is first estimated from the data
+/// (u from random pairs, m by expectation maximisation). Reports precision, recall, the review queue, and the time to link
+/// one new record, at each population size.
+/// </summary>
+internal static class LinkageBenchmark
+{
+    /// <summary>At most this many records are read from one blocking key's bucket (a very common name born on one day).</summary>
+    private const int BucketCap = 64;
+
+    private sealed class Indexer(byte[] key) : IBlindIndexer
+    {
+        public byte[] Compute(string purpose, string normalisedValue) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(purpose + "\0" + normalisedValue));
+    }
+
+    public static void Run(Report report, IReadOnlyList<int> populations, bool smoke)
+    {
+        var rows = new List<string>();
+        var weights = "";
+        foreach (var people in smoke ? [2_000] : populations)
+        {
+            var (row, model) = Measure(people);
+            rows.Add(row);
+            weights = Weights(model);
+            Console.WriteLine(row);
+        }
+        var text = new StringBuilder();
+        text.AppendLine("Probabilistic linkage over a synthetic population (Fellegi-Sunter, model estimated from the data; keyed encodings only):");
+        text.AppendLine();
+        text.AppendLine("| people | agency records | true pairs | links made | precision | recall | review queue (records) | candidates per record | link time per record (us) | encode per record (us) |");
+        text.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        rows.ForEach(r => text.AppendLine(r));
+        text.AppendLine();
+        text.AppendLine(weights);
+        report.AddSection(text.ToString());
+    }
+
+    private static (string Row, FellegiSunterModel Model) Measure(int people)
+    {
+        var copies = new LinkagePopulation(20261129).Generate(people);
+        var order = Enumerable.Range(0, copies.Count).OrderBy(i => HashCode.Combine(i, 22)).ToArray();
+        var indexer = new Indexer(RandomNumberGenerator.GetBytes(32));
+        var encoder = new LinkageEncoder(indexer);
+
+        var encodeClock = Stopwatch.StartNew();
+        var records = new LinkageCandidate[copies.Count];
+        for (var i = 0; i < copies.Count; i++)
+        {
+            var c = copies[i];
+            var postcode = AgencyIdentifiers.PostcodeIndexForm(c.Address);
+            records[i] = new LinkageCandidate(Guid.Empty, c.Agency, c.Kind, c.Sex, indexer.Compute(PersonSealer.FamilyNamePurpose, NameForms.Normal(c.Family)),
+                indexer.Compute(PersonSealer.BirthDatePurpose, c.Birth.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)),
+                postcode is null ? null : indexer.Compute(PersonSealer.PostcodePurpose, postcode),
+                c.Identifiers.Select(x => (x.Kind, indexer.Compute(x.Kind.ToString(), x.Value))).ToList())
+            {
+                Encoding = encoder.Encode(c.Given, c.Family, c.Birth, c.Address),
+            };
+        }
+        var encodeMicros = encodeClock.Elapsed.TotalMicroseconds / copies.Count;
+
+        // Estimate the model from the data itself: blocked candidate pairs for m, random pairs for u.
+        var sample = new Blocking();
+        var candidatePairs = new List<ComparisonVector>();
+        foreach (var i in order.Take(Math.Min(order.Length, 200_000)))
+        {
+            foreach (var j in sample.Candidates(records[i]))
+            {
+                candidatePairs.Add(FellegiSunterModel.Compare(records[i], records[j]));
+            }
+            sample.Add(records[i], i);
+        }
+        var random = new Random(7);
+        var randomPairs = Enumerable.Range(0, 200_000).Select(_ => FellegiSunterModel.Compare(records[random.Next(records.Length)], records[random.Next(records.Length)])).ToList();
+        var model = FellegiSunterModel.Estimate(candidatePairs, randomPairs);
+
+        // Link each record as it arrives.
+        var blocking = new Blocking();
+        var familyCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var links = new List<(int, int)>();
+        var review = new HashSet<int>();
+        long candidates = 0;
+        var linkClock = Stopwatch.StartNew();
+        var seen = 0;
+        foreach (var i in order)
+        {
+            var record = records[i];
+            foreach (var j in blocking.Candidates(record))
+            {
+                candidates++;
+                var share = Share(familyCounts, records[j].FamilyName, seen);
+                var score = model.Score(record, records[j], share);
+                if (score.Outcome == LinkageOutcome.Link)
+                {
+                    links.Add((i, j));
+                }
+                else if (score.Outcome == LinkageOutcome.Review)
+                {
+                    review.Add(i);
+                    review.Add(j);
+                }
+            }
+            blocking.Add(record, i);
+            if (record.FamilyName is { } f)
+            {
+                var key = Convert.ToBase64String(f);
+                familyCounts[key] = familyCounts.GetValueOrDefault(key) + 1;
+            }
+            seen++;
+        }
+        var linkMicros = linkClock.Elapsed.TotalMicroseconds / copies.Count;
+
+        // Precision over the links made; recall over every pair of copies of one person, reached through links.
+        var correct = links.Count(l => copies[l.Item1].Truth == copies[l.Item2].Truth);
+        var clusters = new UnionFind(copies.Count);
+        links.ForEach(l => clusters.Union(l.Item1, l.Item2));
+        long truePairs = 0;
+        long found = 0;
+        foreach (var group in Enumerable.Range(0, copies.Count).GroupBy(i => copies[i].Truth))
+        {
+            var members = group.ToList();
+            for (var a = 0; a < members.Count; a++)
+            {
+                for (var b = a + 1; b < members.Count; b++)
+                {
+                    truePairs++;
+                    found += clusters.Find(members[a]) == clusters.Find(members[b]) ? 1 : 0;
+                }
+            }
+        }
+        var stillInReview = review.Count;
+        var row = string.Create(CultureInfo.InvariantCulture,
+            $"| {people:N0} | {copies.Count:N0} | {truePairs:N0} | {links.Count:N0} | {100.0 * correct / Math.Max(1, links.Count):N4}% ({links.Count - correct:N0} false) | {100.0 * found / Math.Max(1, truePairs):N2}% | {stillInReview:N0} ({100.0 * stillInReview / copies.Count:N2}%) | {(double)candidates / copies.Count:N1} | {linkMicros:N1} | {encodeMicros:N1} |");
+        return (row, model);
+    }
+
+    private static double? Share(Dictionary<string, int> counts, byte[]? family, int seen) =>
+        family is null || seen < 1000 ? null : Math.Max(1, counts.GetValueOrDefault(Convert.ToBase64String(family))) / (double)seen;
+
+    private static string Weights(FellegiSunterModel model)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Estimated weights (log2 m/u) of the largest run; prior match probability of a blocked pair {model.Prior:P2}:"));
+        text.AppendLine();
+        text.AppendLine("| field | level | m | u | weight |");
+        text.AppendLine("| --- | --- | ---: | ---: | ---: |");
+        foreach (var (field, levels) in FellegiSunterModel.Levels)
+        {
+            for (var l = 0; l < levels.Length; l++)
+            {
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {field} | {levels[l]} | {model.M[field][l]:N4} | {model.U[field][l]:N5} | {Math.Log2(model.M[field][l] / model.U[field][l]):N2} |"));
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Blocking keys, each specific enough that its bucket stays small at any population size: birth date with the family
+    /// name's sound, with the given name, or with the postcode sector; a swapped birth date with the family name's sound;
+    /// the birth month with both names exact; and each identifier.
+    /// </summary>
+    private sealed class Blocking
+    {
+        private readonly Dictionary<string, List<int>> _buckets = new(StringComparer.Ordinal);
+
+        public void Add(LinkageCandidate record, int id)
+        {
+            foreach (var key in Keys(record))
+            {
+                if (!_buckets.TryGetValue(key, out var bucket))
+                {
+                    bucket = [];
+                    _buckets[key] = bucket;
+                }
+                bucket.Add(id);
+            }
+        }
+
+        public IEnumerable<int> Candidates(LinkageCandidate record)
+        {
+            var seen = new HashSet<int>();
+            foreach (var key in Keys(record))
+            {
+                if (_buckets.TryGetValue(key, out var bucket))
+                {
+                    // The most recent entries of a crowded bucket: a bounded read, as an index range with a limit would be.
+                    for (var k = bucket.Count - 1; k >= 0 && k >= bucket.Count - BucketCap; k--)
+                    {
+                        if (seen.Add(bucket[k]))
+                        {
+                            yield return bucket[k];
+                        }
+                    }
+                }
+            }
+        }
+
+        private static IEnumerable<string> Keys(LinkageCandidate r)
+        {
+            var e = r.Encoding;
+            string K(string tag, params byte[]?[] parts) => parts.Any(p => p is null) ? "" : tag + string.Concat(parts.Select(p => Convert.ToBase64String(p!)));
+            var keys = new List<string>
+            {
+                K("bf", r.BirthDate, e.FamilyPhonetic), K("bg", r.BirthDate, e.GivenName), K("bp", r.BirthDate, e.PostcodeSector),
+                K("mn", e.BirthYearMonth, r.FamilyName, e.GivenName),
+            };
+            // A swapped birth date meets the other record's own birth date under the same key, whichever arrives first.
+            keys.Add(K("bf", e.BirthDateSwapped, e.FamilyPhonetic));
+            keys.AddRange(r.Identifiers.Select(i => K("id" + i.Kind, i.Index)));
+            return keys.Where(k => k.Length > 0);
+        }
+    }
+
+    private sealed class UnionFind
+    {
+        private readonly int[] _parent;
+
+        public UnionFind(int size) => _parent = Enumerable.Range(0, size).ToArray();
+
+        public int Find(int x)
+        {
+            while (_parent[x] != x)
+            {
+                _parent[x] = _parent[_parent[x]];
+                x = _parent[x];
+            }
+            return x;
+        }
+
+        public void Union(int a, int b) => _parent[Find(a)] = Find(b);
+    }
+}

@@ -1,0 +1,185 @@
+using System.Security.Cryptography;
+using System.Text;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.People;
+using SharingHub.Core.Records;
+
+namespace SharingHub.Core.Tests.People;
+
+/// <summary>Probabilistic linkage (issue 22): what each comparison concludes, the hard rules before any score, and estimation.</summary>
+public sealed class FellegiSunterTests
+{
+    private sealed class TestIndexer(byte[] key) : IBlindIndexer
+    {
+        public byte[] Compute(string purpose, string normalisedValue) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(purpose + "\0" + normalisedValue));
+    }
+
+    private static readonly IBlindIndexer Indexer = new TestIndexer(Enumerable.Repeat((byte)7, 32).ToArray());
+    private static readonly LinkageEncoder Encoder = new(Indexer);
+    private static readonly FellegiSunterModel Model = FellegiSunterModel.Default;
+
+    private static LinkageCandidate Person(string agency, string given, string family, string birth, string? address, string sex = "female",
+        PersonKind kind = PersonKind.Child, params (IdentifierKind Kind, string Value)[] ids)
+    {
+        var date = DateOnly.Parse(birth, System.Globalization.CultureInfo.InvariantCulture);
+        var postcode = AgencyIdentifiers.PostcodeIndexForm(address);
+        return new LinkageCandidate(Guid.NewGuid(), agency, kind, sex, Indexer.Compute(PersonSealer.FamilyNamePurpose, NameForms.Normal(family)),
+            Indexer.Compute(PersonSealer.BirthDatePurpose, birth), postcode is null ? null : Indexer.Compute(PersonSealer.PostcodePurpose, postcode),
+            ids.Select(i => (i.Kind, Indexer.Compute(i.Kind.ToString(), i.Value))).ToList())
+        {
+            Encoding = Encoder.Encode(given, family, date, address),
+        };
+    }
+
+    [Fact]
+    public void Given_barrows_recorded_as_barros_by_health_without_an_address_then_the_records_link_or_go_to_review_on_the_name_that_sounds_alike()
+    {
+        var council = Person("la", "Ella", "Barrows", "2017-03-14", "4 Mill Lane, Testtown TE1 4AB");
+        var health = Person("health", "Ella", "Barros", "2017-03-14", null);
+
+        var score = Model.Score(council, health);
+
+        Assert.NotEqual(LinkageOutcome.NoLink, score.Outcome);
+        Assert.Contains(score.Evidence, e => e.Field == LinkageField.FamilyName && e.Level is "similar spelling" or "sounds alike" && e.Weight > 0);
+        Assert.DoesNotContain(score.Evidence, e => e.Field == LinkageField.Postcode);
+    }
+
+    [Fact]
+    public void Given_two_children_with_the_same_family_name_and_birth_date_but_different_given_names_and_homes_then_they_do_not_link()
+    {
+        var one = Person("la", "Mia", "Smith", "2016-05-14", "1 High Street, Testtown TE1 1AA");
+        var other = Person("health", "Ruby", "Smith", "2016-05-14", "9 Low Road, Othertown OT9 9ZZ");
+
+        var score = Model.Score(one, other, familyNameShare: 0.012);
+
+        Assert.Equal(LinkageOutcome.NoLink, score.Outcome);
+        Assert.Contains(score.Evidence, e => e.Field == LinkageField.GivenName && e.Weight < 0);
+    }
+
+    [Fact]
+    public void Given_the_same_child_with_an_agencys_nickname_and_swapped_day_and_month_then_the_records_link_and_the_evidence_says_why()
+    {
+        var council = Person("la", "Rebecca", "Welch", "2015-04-07", "3 Church Road, Testtown TE2 2BB");
+        var school = Person("education", "Becky", "Welch", "2015-07-04", "3 Church Road, Testtown TE2 2BB");
+
+        var score = Model.Score(council, school, familyNameShare: 0.0004);
+
+        Assert.Equal(LinkageOutcome.Link, score.Outcome);
+        Assert.Contains(score.Evidence, e => e.Field == LinkageField.GivenName && e.Level == "exact or nickname");
+        Assert.Contains(score.Evidence, e => e.Field == LinkageField.BirthDate && e.Level == "day and month swapped");
+        Assert.True(score.Probability >= Model.LinkAbove);
+    }
+
+    [Fact]
+    public void Given_different_nhs_numbers_each_asserted_by_health_then_the_records_never_link_whatever_else_agrees()
+    {
+        var a = Person("health", "Noah", "Reed", "2014-02-02", "5 Oak Way, Testtown TE3 3CC", "male", ids: (IdentifierKind.NhsNumber, "9990000026"));
+        var b = Person("health", "Noah", "Reed", "2014-02-02", "5 Oak Way, Testtown TE3 3CC", "male", ids: (IdentifierKind.NhsNumber, "9990000034"));
+
+        var score = Model.Score(a, b);
+
+        Assert.Equal(LinkageOutcome.NoLink, score.Outcome);
+        Assert.NotNull(score.Veto);
+        Assert.Contains("different identifiers", score.Veto, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Given_the_same_nhs_number_asserted_by_health_then_linked_however_the_names_differ_but_another_agencys_claim_only_adds_weight()
+    {
+        var health = Person("health", "Noah", "Reed", "2014-02-02", null, "male", ids: (IdentifierKind.NhsNumber, "9990000026"));
+        var again = Person("health", "Noel", "Read", "2014-02-02", null, "male", ids: (IdentifierKind.NhsNumber, "9990000026"));
+        var claimed = Person("police", "Zed", "Welch", "2001-01-01", null, "male", ids: (IdentifierKind.NhsNumber, "9990000026"));
+
+        Assert.Equal(LinkageOutcome.Link, Model.Score(health, again).Outcome);
+        // A writer can put any NHS number on its own record: the claim alone never links to a child.
+        Assert.Equal(LinkageOutcome.NoLink, Model.Score(claimed, health).Outcome);
+    }
+
+    [Fact]
+    public void Given_a_child_and_an_adult_then_they_never_link()
+    {
+        var child = Person("la", "Sam", "Hart", "2012-01-01", null, kind: PersonKind.Child);
+        var adult = Person("police", "Sam", "Hart", "2012-01-01", null, kind: PersonKind.Adult);
+        Assert.Equal(LinkageOutcome.NoLink, Model.Score(child, adult).Outcome);
+    }
+
+    [Fact]
+    public void Given_exact_agreement_on_a_family_name_then_a_common_name_counts_for_less_than_a_rare_one()
+    {
+        var vector = new ComparisonVector(ComparisonVector.Missing, 0, 3, 0, 0, ComparisonVector.Missing);
+        Assert.True(Model.Score(vector, familyNameShare: 0.01).Weight < Model.Score(vector, familyNameShare: 0.00001).Weight - 5);
+    }
+
+    [Fact]
+    public void Given_pairs_drawn_from_known_m_and_u_then_estimation_recovers_them()
+    {
+        var random = new Random(22);
+        var trueM = new Dictionary<LinkageField, double[]>
+        {
+            [LinkageField.Identifier] = [0.9, 0.1], [LinkageField.FamilyName] = [0.8, 0.1, 0.05, 0.05], [LinkageField.GivenName] = [0.85, 0.05, 0.05, 0.05],
+            [LinkageField.BirthDate] = [0.9, 0.04, 0.03, 0.03], [LinkageField.Sex] = [0.97, 0.03], [LinkageField.Postcode] = [0.6, 0.2, 0.2],
+        };
+        var trueU = new Dictionary<LinkageField, double[]>
+        {
+            [LinkageField.Identifier] = [0.001, 0.999], [LinkageField.FamilyName] = [0.05, 0.02, 0.08, 0.85], [LinkageField.GivenName] = [0.03, 0.01, 0.04, 0.92],
+            [LinkageField.BirthDate] = [0.01, 0.005, 0.1, 0.885], [LinkageField.Sex] = [0.5, 0.5], [LinkageField.Postcode] = [0.05, 0.15, 0.8],
+        };
+        ComparisonVector Draw(IReadOnlyDictionary<LinkageField, double[]> p)
+        {
+            sbyte Level(LinkageField f)
+            {
+                var x = random.NextDouble();
+                for (var i = 0; i < p[f].Length; i++)
+                {
+                    x -= p[f][i];
+                    if (x <= 0)
+                    {
+                        return (sbyte)i;
+                    }
+                }
+                return (sbyte)(p[f].Length - 1);
+            }
+            return new ComparisonVector(Level(LinkageField.Identifier), Level(LinkageField.FamilyName), Level(LinkageField.GivenName),
+                Level(LinkageField.BirthDate), Level(LinkageField.Sex), Level(LinkageField.Postcode));
+        }
+        var candidates = Enumerable.Range(0, 20_000).Select(_ => random.NextDouble() < 0.3 ? Draw(trueM) : Draw(trueU)).ToList();
+        var randomPairs = Enumerable.Range(0, 20_000).Select(_ => Draw(trueU)).ToList();
+
+        var estimated = FellegiSunterModel.Estimate(candidates, randomPairs);
+
+        Assert.InRange(estimated.Prior, 0.27, 0.33);
+        foreach (var field in Enum.GetValues<LinkageField>())
+        {
+            for (var level = 0; level < trueM[field].Length; level++)
+            {
+                Assert.InRange(estimated.M[field][level], trueM[field][level] - 0.03, trueM[field][level] + 0.03);
+                Assert.InRange(estimated.U[field][level], trueU[field][level] - 0.02, trueU[field][level] + 0.02);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("Barrows", "B620")]
+    [InlineData("Barros", "B620")]
+    [InlineData("Robert", "R163")]
+    [InlineData("Rupert", "R163")]
+    [InlineData("Ashcraft", "A261")]
+    [InlineData("Tymczak", "T522")]
+    [InlineData("Pfister", "P236")]
+    public void Given_a_name_then_its_soundex_code_is_the_standard_one(string name, string code) =>
+        Assert.Equal(code, NameForms.Soundex(NameForms.Normal(name)));
+
+    [Fact]
+    public void Given_names_a_letter_apart_then_their_keyed_bloom_filters_are_similar_and_unrelated_names_are_not_and_another_key_gives_other_bits()
+    {
+        DateOnly birth = new(2015, 1, 1);
+        byte[] Bloom(LinkageEncoder encoder, string family) => encoder.Encode("Ann", family, birth, null).FamilyBloom!;
+
+        Assert.True(LinkageEncoder.Dice(Bloom(Encoder, "Barrows"), Bloom(Encoder, "Barros")) >= FellegiSunterModel.SimilarName);
+        Assert.True(LinkageEncoder.Dice(Bloom(Encoder, "Barrows"), Bloom(Encoder, "Okonkwo")) < 0.5);
+        var otherKey = new LinkageEncoder(new TestIndexer(Enumerable.Repeat((byte)9, 32).ToArray()));
+        Assert.True(LinkageEncoder.Dice(Bloom(Encoder, "Barrows"), Bloom(otherKey, "Barrows")) < 0.5);
+        Assert.Equal("REBECCA", NameForms.FormalGivenName(NameForms.Normal("Becky")));
+        Assert.Equal("ZOE", NameForms.Normal("Zoë"));
+    }
+}
