@@ -69,26 +69,45 @@ internal static class LinkageBenchmark
         }
         var encodeMicros = encodeClock.Elapsed.TotalMicroseconds / copies.Count;
 
-        // Estimate the model from the data itself: blocked candidate pairs for m, random pairs for u.
-        var sample = new Blocking();
-        var candidatePairs = new List<ComparisonVector>();
-        foreach (var i in order.Take(Math.Min(order.Length, 200_000)))
-        {
-            foreach (var j in sample.Candidates(records[i]))
-            {
-                candidatePairs.Add(FellegiSunterModel.Compare(records[i], records[j]));
-            }
-            sample.Add(records[i], i);
-        }
+        // Estimate the model from the data itself: u from random pairs; m from pairs sharing a birth date (every other
+        // field) and pairs sharing both names (the birth date); the prior over the pairs blocking gives linkage to score.
         var random = new Random(7);
+        var sample = order.Take(Math.Min(order.Length, 100_000)).ToArray();
+        List<ComparisonVector> PairsSharing(Func<LinkageCandidate, string?> key)
+        {
+            var pairs = new List<ComparisonVector>();
+            foreach (var bucket in sample.GroupBy(i => key(records[i])).Where(g => g.Key is not null))
+            {
+                var members = bucket.Take(20).ToArray();
+                for (var a = 0; a < members.Length && pairs.Count < 200_000; a++)
+                {
+                    for (var b = a + 1; b < members.Length; b++)
+                    {
+                        pairs.Add(FellegiSunterModel.Compare(records[members[a]], records[members[b]]));
+                    }
+                }
+            }
+            return pairs;
+        }
+        var sameBirthDate = PairsSharing(r => r.BirthDate is null ? null : Convert.ToBase64String(r.BirthDate));
+        var sameNames = PairsSharing(r => r.FamilyName is null || r.Encoding.GivenName is null ? null : Convert.ToBase64String(r.FamilyName) + Convert.ToBase64String(r.Encoding.GivenName));
+        var blocked = new Blocking();
+        var scoredPairs = new List<ComparisonVector>();
+        foreach (var i in sample)
+        {
+            scoredPairs.AddRange(blocked.Candidates(records[i]).Select(j => FellegiSunterModel.Compare(records[i], records[j])));
+            blocked.Add(records[i], i);
+        }
         var randomPairs = Enumerable.Range(0, 200_000).Select(_ => FellegiSunterModel.Compare(records[random.Next(records.Length)], records[random.Next(records.Length)])).ToList();
-        var model = FellegiSunterModel.Estimate(candidatePairs, randomPairs);
+        // The scored pairs come from a sample of the records: the pairs they stand for are the sample's pairs.
+        var model = FellegiSunterModel.Estimate(sameBirthDate, sameNames, randomPairs, scoredPairs, allPairs: sample.Length * (sample.Length - 1.0) / 2);
 
         // Link each record as it arrives.
         var blocking = new Blocking();
         var familyCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var givenCounts = new Dictionary<string, int>(StringComparer.Ordinal);
         var links = new List<(int, int)>();
-        var review = new HashSet<int>();
+        var review = new List<(int, int)>();
         long candidates = 0;
         var linkClock = Stopwatch.StartNew();
         var seen = 0;
@@ -98,24 +117,28 @@ internal static class LinkageBenchmark
             foreach (var j in blocking.Candidates(record))
             {
                 candidates++;
-                var share = Share(familyCounts, records[j].FamilyName, seen);
-                var score = model.Score(record, records[j], share);
+                var score = model.Score(record, records[j], Share(familyCounts, records[j].FamilyName, seen), Share(givenCounts, records[j].Encoding.GivenName, seen));
                 if (score.Outcome == LinkageOutcome.Link)
                 {
                     links.Add((i, j));
+                    // LINKAGE_DEBUG=1 prints each false link with its evidence, for tuning.
+                    if (Environment.GetEnvironmentVariable("LINKAGE_DEBUG") is not null && copies[i].Truth != copies[j].Truth)
+                    {
+                        Console.WriteLine($"FALSE {copies[i]} ~ {copies[j]}: {score.Weight:N1} {string.Join(", ", score.Evidence.Select(e => $"{e.Field}:{e.Level}:{e.Weight}"))}");
+                    }
                 }
                 else if (score.Outcome == LinkageOutcome.Review)
                 {
-                    review.Add(i);
-                    review.Add(j);
+                    if (Environment.GetEnvironmentVariable("LINKAGE_DEBUG") is not null && review.Count % 97 == 0)
+                    {
+                        Console.WriteLine($"REVIEW {copies[i].Truth == copies[j].Truth} {copies[i]} ~ {copies[j]}: {score.Weight:N1} {string.Join(", ", score.Evidence.Select(e => $"{e.Field}:{e.Level}:{e.Weight}"))}");
+                    }
+                    review.Add((i, j));
                 }
             }
             blocking.Add(record, i);
-            if (record.FamilyName is { } f)
-            {
-                var key = Convert.ToBase64String(f);
-                familyCounts[key] = familyCounts.GetValueOrDefault(key) + 1;
-            }
+            Count(familyCounts, record.FamilyName);
+            Count(givenCounts, record.Encoding.GivenName);
             seen++;
         }
         var linkMicros = linkClock.Elapsed.TotalMicroseconds / copies.Count;
@@ -138,10 +161,20 @@ internal static class LinkageBenchmark
                 }
             }
         }
-        var stillInReview = review.Count;
+        // A candidate already joined to its pair through other links needs no person to look at it.
+        var stillInReview = review.Where(r => clusters.Find(r.Item1) != clusters.Find(r.Item2)).SelectMany(r => new[] { r.Item1, r.Item2 }).Distinct().Count();
         var row = string.Create(CultureInfo.InvariantCulture,
             $"| {people:N0} | {copies.Count:N0} | {truePairs:N0} | {links.Count:N0} | {100.0 * correct / Math.Max(1, links.Count):N4}% ({links.Count - correct:N0} false) | {100.0 * found / Math.Max(1, truePairs):N2}% | {stillInReview:N0} ({100.0 * stillInReview / copies.Count:N2}%) | {(double)candidates / copies.Count:N1} | {linkMicros:N1} | {encodeMicros:N1} |");
         return (row, model);
+    }
+
+    private static void Count(Dictionary<string, int> counts, byte[]? value)
+    {
+        if (value is not null)
+        {
+            var key = Convert.ToBase64String(value);
+            counts[key] = counts.GetValueOrDefault(key) + 1;
+        }
     }
 
     private static double? Share(Dictionary<string, int> counts, byte[]? family, int seen) =>
@@ -150,7 +183,7 @@ internal static class LinkageBenchmark
     private static string Weights(FellegiSunterModel model)
     {
         var text = new StringBuilder();
-        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Estimated weights (log2 m/u) of the largest run; prior match probability of a blocked pair {model.Prior:P2}:"));
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Estimated weights (log2 m/u) of the largest run; prior odds that two records are one person 1 in {(1 - model.Prior) / model.Prior:N0}:"));
         text.AppendLine();
         text.AppendLine("| field | level | m | u | weight |");
         text.AppendLine("| --- | --- | ---: | ---: | ---: |");

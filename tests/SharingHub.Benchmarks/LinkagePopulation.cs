@@ -1,3 +1,4 @@
+using SharingHub.Core.People;
 using SharingHub.Core.Records;
 
 namespace SharingHub.Benchmarks;
@@ -46,6 +47,13 @@ internal sealed class LinkagePopulation
         "Lucas", "Max", "Ethan", "Tommy", "Harrison", "Logan", "Adam", "Zachary", "Matthew", "Michael", "Jonathan", "Nicholas", "Christopher", "Robert",
         "Richard", "Stephen", "Anthony", "Ryan", "Kai", "Tyler", "Reuben", "Ibrahim", "Yusuf", "Omar", "Ali", "Callum", "Connor", "Liam", "Aaron",
     ];
+
+    // Beyond the commonest names, a long tail (as real registers have: thousands of given names, none above a few per cent).
+    private static readonly string[] GivenOnsets = ["Al", "Ar", "Bel", "Cal", "Cor", "Dar", "El", "Fen", "Gal", "Har", "Is", "Jas", "Kel", "Lor", "Mar", "Nev", "Or", "Per", "Ros", "Sol", "Tal", "Val", "Wyn", "Zan"];
+    private static readonly string[] GirlEndings = ["a", "ia", "ie", "elle", "ina", "ette", "yn", "issa", "ara", "ena", "ora", "ley", "lie", "ica"];
+    private static readonly string[] BoyEndings = ["on", "an", "er", "ias", "o", "en", "ian", "us", "ric", "ton", "vin", "rick", "ley", "den"];
+    private static readonly string[] AllGirls = Girls.Concat(GivenOnsets.SelectMany(o => GirlEndings.Select(e => o + e))).Distinct().ToArray();
+    private static readonly string[] AllBoys = Boys.Concat(GivenOnsets.SelectMany(o => BoyEndings.Select(e => o + e))).Distinct().ToArray();
 
     private static readonly string[] Streets = ["High Street", "Church Road", "Mill Lane", "Station Road", "Park Avenue", "Victoria Road", "Green Lane", "Manor Way", "Kings Road", "School Lane"];
 
@@ -108,12 +116,12 @@ internal sealed class LinkagePopulation
                 var age = _random.Next(0, Math.Min(18, motherAge - 16));
                 var sex = _random.NextDouble() < 0.5 ? "female" : "male";
                 var birth = Born(age);
-                members.Add((PersonKind.Child, Given(sex, age), family, birth, sex));
+                members.Add((PersonKind.Child, Unused(members, sex, age), family, birth, sex));
                 // Twins: about 1.5 per cent of births; half the same sex.
                 if (_random.NextDouble() < 0.015)
                 {
                     var twinSex = _random.NextDouble() < 0.5 ? sex : sex == "female" ? "male" : "female";
-                    members.Add((PersonKind.Child, Given(twinSex, age), family, birth, twinSex));
+                    members.Add((PersonKind.Child, Unused(members, twinSex, age), family, birth, twinSex));
                 }
             }
             foreach (var member in members)
@@ -156,7 +164,7 @@ internal sealed class LinkagePopulation
         foreach (var agency in agencies)
         {
             var given = person.Given;
-            if (agency != "health" && _random.NextDouble() < 0.15 && Core.People.NameForms.Nicknames.TryGetValue(Core.People.NameForms.Normal(given), out var nicks))
+            if (agency != "health" && _random.NextDouble() < 0.15 && NameForms.Nicknames.TryGetValue(NameForms.Normal(given), out var nicks))
             {
                 given = nicks[_random.Next(nicks.Length)];
             }
@@ -204,13 +212,52 @@ internal sealed class LinkagePopulation
         return _surnames[index < 0 ? Math.Min(~index, _surnames.Length - 1) : index];
     }
 
-    /// <summary>Given names by year of birth: the list's popularity shifts a little each year, so names come and go.</summary>
+    /// <summary>
+    /// Given names by year of birth: rank r has weight 1 / (r + 8), so the commonest name of a year is about three per cent
+    /// of its children; which names are common shifts with the year, so names come and go.
+    /// </summary>
     private string Given(string sex, int age)
     {
-        var names = sex == "female" ? Girls : Boys;
-        var shift = (_today.Year - age) % names.Length;
-        var rank = (int)Math.Floor(Math.Pow(_random.NextDouble(), 2.2) * names.Length);
-        return names[(rank + shift) % names.Length];
+        var names = sex == "female" ? AllGirls : AllBoys;
+        var common = sex == "female" ? Girls.Length : Boys.Length;
+        var shift = (_today.Year - age) * 7 % common;
+        var x = _random.NextDouble() * GivenWeights(names.Length)[^1];
+        var rank = Array.BinarySearch(GivenWeights(names.Length), x);
+        rank = rank < 0 ? Math.Min(~rank, names.Length - 1) : rank;
+        // The year's shift moves popularity among the common names only; the tail stays the tail.
+        return names[rank < common ? (rank + shift) % common : rank];
+    }
+
+    private static readonly Dictionary<int, double[]> Cumulative = [];
+
+    private static double[] GivenWeights(int count)
+    {
+        lock (Cumulative)
+        {
+            if (!Cumulative.TryGetValue(count, out var weights))
+            {
+                weights = new double[count];
+                var sum = 0.0;
+                for (var r = 0; r < count; r++)
+                {
+                    sum += 1.0 / (r + 8);
+                    weights[r] = sum;
+                }
+                Cumulative[count] = weights;
+            }
+            return weights;
+        }
+    }
+
+    /// <summary>A given name no one else in the family has: parents do not give two children one name.</summary>
+    private string Unused(List<(PersonKind Kind, string Given, string Family, DateOnly Birth, string Sex)> family, string sex, int age)
+    {
+        var name = Given(sex, age);
+        while (family.Any(m => NameForms.FormalGivenName(NameForms.Normal(m.Given)) == NameForms.FormalGivenName(NameForms.Normal(name))))
+        {
+            name = Given(sex, age);
+        }
+        return name;
     }
 
     private DateOnly Born(int age) => _today.AddYears(-age).AddDays(-_random.Next(0, 365));

@@ -68,10 +68,10 @@ public sealed class FellegiSunterModel
     };
 
     /// <summary>Bloom-filter similarity at or above which two names are "similar spelling".</summary>
-    public const double SimilarName = 0.8;
+    public const double SimilarName = 0.75;
 
     public FellegiSunterModel(IReadOnlyDictionary<LinkageField, double[]> m, IReadOnlyDictionary<LinkageField, double[]> u, double prior,
-        double linkAbove = 0.9995, double reviewAbove = 0.5)
+        double linkAbove = 0.995, double reviewAbove = 0.9)
     {
         ArgumentNullException.ThrowIfNull(m);
         ArgumentNullException.ThrowIfNull(u);
@@ -172,10 +172,11 @@ public sealed class FellegiSunterModel
     }
 
     /// <summary>
-    /// Scores a pair. <paramref name="familyNameShare"/> is the share of person records with this family name (when both
-    /// agree exactly): agreement on a common name then counts for less, on a rare one for more.
+    /// Scores a pair. <paramref name="familyNameShare"/> and <paramref name="givenNameShare"/> are the shares of person
+    /// records with this family name and this given name (when both agree exactly): agreement on a common name then counts
+    /// for less, on a rare one for more.
     /// </summary>
-    public LinkageScore Score(LinkageCandidate a, LinkageCandidate b, double? familyNameShare = null)
+    public LinkageScore Score(LinkageCandidate a, LinkageCandidate b, double? familyNameShare = null, double? givenNameShare = null)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -194,11 +195,25 @@ public sealed class FellegiSunterModel
             return new LinkageScore(LinkageOutcome.NoLink, double.NegativeInfinity, 0, [new(LinkageField.Identifier, "different identifiers of one kind, each asserted by its issuer", double.NegativeInfinity)],
                 "different identifiers of one kind, each asserted by its issuing authority");
         }
-        return Score(Compare(a, b), familyNameShare);
+        var vector = Compare(a, b);
+        if (vector.GivenName == DifferentName && vector.FamilyName is >= 0 and < DifferentName && vector.BirthDate is 0 or 1)
+        {
+            // Where family and birth date agree, the fields are not independent: twins and siblings born the same day share
+            // them, and their address. A different given name there is two people, whatever the total says.
+            var scored = Score(vector, familyNameShare, givenNameShare);
+            return scored with { Outcome = LinkageOutcome.NoLink, Veto = "the same family name and birth date with a different given name: twins are two people" };
+        }
+        var score = Score(vector, familyNameShare, givenNameShare);
+        // A different sex is a recording error at most once in a hundred times; given names that are only alike (Alica,
+        // Alissa) with family and birth date agreeing may be twins: neither is linked without a person's review.
+        var doubtful = vector.Sex == 1 || (vector.GivenName is 1 or 2 && vector.FamilyName is >= 0 and < DifferentName && vector.BirthDate == 0);
+        return doubtful && score.Outcome == LinkageOutcome.Link ? score with { Outcome = LinkageOutcome.Review } : score;
     }
 
+    private const sbyte DifferentName = 3;
+
     /// <summary>Scores a comparison vector (no hard rule applies to it).</summary>
-    public LinkageScore Score(ComparisonVector vector, double? familyNameShare = null)
+    public LinkageScore Score(ComparisonVector vector, double? familyNameShare = null, double? givenNameShare = null)
     {
         var weight = Math.Log2(Prior / (1 - Prior));
         var evidence = new List<LinkageEvidence>(6);
@@ -210,7 +225,7 @@ public sealed class FellegiSunterModel
                 continue;
             }
             var u = U[field][level];
-            if (field == LinkageField.FamilyName && level == 0 && familyNameShare is { } share)
+            if (level == 0 && (field == LinkageField.FamilyName ? familyNameShare : field == LinkageField.GivenName ? givenNameShare : null) is { } share)
             {
                 // Term frequency: two unrelated people share this name about as often as it occurs.
                 u = Math.Clamp(share, 1e-7, 0.5);
@@ -225,31 +240,66 @@ public sealed class FellegiSunterModel
     }
 
     /// <summary>
-    /// Estimates the model from the data, as Splink does: u from <paramref name="randomPairs"/> (pairs drawn at random,
-    /// almost all non-matches), then m and the prior by expectation maximisation over <paramref name="candidatePairs"/>
-    /// (the blocked pairs linkage actually scores), u held fixed. Levels never seen get a small floor, never zero.
+    /// Estimates the model from the data, as Splink does. u comes from <paramref name="randomPairs"/> (pairs drawn at random,
+    /// almost all non-matches). m comes from expectation maximisation in two rounds, each over pairs blocked on fields it
+    /// then leaves out, so that the blocking does not teach the model its own agreement: pairs sharing a birth date train
+    /// every field but the birth date; pairs sharing both names train the birth date. Last, the prior: the chance that two
+    /// records drawn at random are one person, which is the matches expected among <paramref name="scoredPairs"/> (the pairs
+    /// blocking gives linkage, which hold almost every match) over <paramref name="allPairs"/>, the number of pairs of
+    /// records there are. Blocking only chooses which pairs are scored; it does not change the odds, which is why u comes
+    /// from random pairs. Levels never seen get a small floor, never zero.
     /// </summary>
-    public static FellegiSunterModel Estimate(IReadOnlyList<ComparisonVector> candidatePairs, IReadOnlyList<ComparisonVector> randomPairs,
-        int iterations = 25, FellegiSunterModel? start = null)
+    public static FellegiSunterModel Estimate(IReadOnlyList<ComparisonVector> sameBirthDate, IReadOnlyList<ComparisonVector> sameNames,
+        IReadOnlyList<ComparisonVector> randomPairs, IReadOnlyList<ComparisonVector> scoredPairs, double allPairs, FellegiSunterModel? start = null)
     {
-        ArgumentNullException.ThrowIfNull(candidatePairs);
+        ArgumentNullException.ThrowIfNull(sameBirthDate);
+        ArgumentNullException.ThrowIfNull(sameNames);
         ArgumentNullException.ThrowIfNull(randomPairs);
+        ArgumentNullException.ThrowIfNull(scoredPairs);
         start ??= Default;
         var u = Enum.GetValues<LinkageField>().ToDictionary(f => f, f => Frequencies(randomPairs, f, null, start.U[f]));
         var m = Enum.GetValues<LinkageField>().ToDictionary(f => f, f => (double[])start.M[f].Clone());
-        var prior = start.Prior;
-        var weights = new double[candidatePairs.Count];
-        for (var iteration = 0; iteration < iterations && candidatePairs.Count > 0; iteration++)
-        {
-            var model = new FellegiSunterModel(m, u, prior, start.LinkAbove, start.ReviewAbove);
-            for (var i = 0; i < candidatePairs.Count; i++)
-            {
-                weights[i] = model.Score(candidatePairs[i]).Probability;
-            }
-            prior = Math.Clamp(weights.Average(), 1e-6, 1 - 1e-6);
-            m = Enum.GetValues<LinkageField>().ToDictionary(f => f, f => Frequencies(candidatePairs, f, weights, m[f]));
-        }
+        var names = new[] { LinkageField.FamilyName, LinkageField.GivenName };
+        Expect(sameBirthDate, m, u, train: Enum.GetValues<LinkageField>().Where(f => f != LinkageField.BirthDate).ToArray(), ignore: [LinkageField.BirthDate], start);
+        Expect(sameNames, m, u, train: [LinkageField.BirthDate], ignore: names, start);
+        var prior = Expect(scoredPairs, m, u, train: [], ignore: [], start, allPairs: allPairs);
         return new FellegiSunterModel(m, u, prior, start.LinkAbove, start.ReviewAbove);
+    }
+
+    /// <summary>
+    /// Expectation maximisation over <paramref name="pairs"/> with u fixed: each round weighs every pair by its match
+    /// probability (the <paramref name="ignore"/>d fields left out), then re-estimates the <paramref name="train"/>ed
+    /// fields' m and the share of matches, which it returns.
+    /// </summary>
+    private static double Expect(IReadOnlyList<ComparisonVector> pairs, Dictionary<LinkageField, double[]> m, Dictionary<LinkageField, double[]> u,
+        LinkageField[] train, LinkageField[] ignore, FellegiSunterModel start, int iterations = 25, double? allPairs = null)
+    {
+        var prior = allPairs is { } all ? Math.Min(0.5, pairs.Count / all) : 0.5;
+        if (pairs.Count == 0)
+        {
+            return start.Prior;
+        }
+        var weights = new double[pairs.Count];
+        var ignoreLevel = ComparisonVector.Missing;
+        for (var iteration = 0; iteration < iterations; iteration++)
+        {
+            var model = new FellegiSunterModel(m, u, Math.Clamp(prior, 1e-6, 1 - 1e-6), start.LinkAbove, start.ReviewAbove);
+            for (var i = 0; i < pairs.Count; i++)
+            {
+                var p = pairs[i];
+                var seen = new ComparisonVector(
+                    ignore.Contains(LinkageField.Identifier) ? ignoreLevel : p.Identifier, ignore.Contains(LinkageField.FamilyName) ? ignoreLevel : p.FamilyName,
+                    ignore.Contains(LinkageField.GivenName) ? ignoreLevel : p.GivenName, ignore.Contains(LinkageField.BirthDate) ? ignoreLevel : p.BirthDate,
+                    ignore.Contains(LinkageField.Sex) ? ignoreLevel : p.Sex, ignore.Contains(LinkageField.Postcode) ? ignoreLevel : p.Postcode);
+                weights[i] = model.Score(seen).Probability;
+            }
+            prior = allPairs is { } total ? weights.Sum() / total : weights.Average();
+            foreach (var field in train)
+            {
+                m[field] = Frequencies(pairs, field, weights, m[field]);
+            }
+        }
+        return Math.Clamp(prior, 1e-6, 1 - 1e-6);
     }
 
     /// <summary>The share of pairs at each level of a field (weighted by each pair's match probability when given).</summary>
