@@ -40,6 +40,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<DemoDataLoader>();
         services.TryAddSingleton<DemoErasures>();
         services.TryAddSingleton<Linkage.PersonLinker>();
+        services.TryAddSingleton<Linkage.LinkageBackfill>();
         services.AddOptions<AuditOptions>()
             .BindConfiguration(AuditOptions.Section)
             .Validate(o => o.CheckpointEvery > 0 && o.CheckpointSeconds > 0 && o.MaxBatch is > 0 and <= 10_000, $"{AuditOptions.Section} values must be positive")

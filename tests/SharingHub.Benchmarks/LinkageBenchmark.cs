@@ -16,9 +16,6 @@ namespace SharingHub.Benchmarks;
 /// </summary>
 internal static class LinkageBenchmark
 {
-    /// <summary>At most this many records are read from one blocking key's bucket (a very common name born on one day).</summary>
-    private const int BucketCap = 64;
-
     private sealed class Indexer(byte[] key) : IBlindIndexer
     {
         public byte[] Compute(string purpose, string normalisedValue) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(purpose + "\0" + normalisedValue));
@@ -91,7 +88,7 @@ internal static class LinkageBenchmark
         }
         var sameBirthDate = PairsSharing(r => r.BirthDate is null ? null : Convert.ToBase64String(r.BirthDate));
         var sameNames = PairsSharing(r => r.FamilyName is null || r.Encoding.GivenName is null ? null : Convert.ToBase64String(r.FamilyName) + Convert.ToBase64String(r.Encoding.GivenName));
-        var blocked = new Blocking();
+        var blocked = new LinkageBlocking();
         var scoredPairs = new List<ComparisonVector>();
         foreach (var i in sample)
         {
@@ -103,7 +100,7 @@ internal static class LinkageBenchmark
         var model = FellegiSunterModel.Estimate(sameBirthDate, sameNames, randomPairs, scoredPairs, allPairs: sample.Length * (sample.Length - 1.0) / 2);
 
         // Link each record as it arrives.
-        var blocking = new Blocking();
+        var blocking = new LinkageBlocking();
         var familyCounts = new Dictionary<string, int>(StringComparer.Ordinal);
         var givenCounts = new Dictionary<string, int>(StringComparer.Ordinal);
         var links = new List<(int, int)>();
@@ -196,63 +193,6 @@ internal static class LinkageBenchmark
             }
         }
         return text.ToString();
-    }
-
-    /// <summary>
-    /// Blocking keys, each specific enough that its bucket stays small at any population size: birth date with the family
-    /// name's sound, with the given name, or with the postcode sector; a swapped birth date with the family name's sound;
-    /// the birth month with both names exact; and each identifier.
-    /// </summary>
-    private sealed class Blocking
-    {
-        private readonly Dictionary<string, List<int>> _buckets = new(StringComparer.Ordinal);
-
-        public void Add(LinkageCandidate record, int id)
-        {
-            foreach (var key in Keys(record))
-            {
-                if (!_buckets.TryGetValue(key, out var bucket))
-                {
-                    bucket = [];
-                    _buckets[key] = bucket;
-                }
-                bucket.Add(id);
-            }
-        }
-
-        public IEnumerable<int> Candidates(LinkageCandidate record)
-        {
-            var seen = new HashSet<int>();
-            foreach (var key in Keys(record))
-            {
-                if (_buckets.TryGetValue(key, out var bucket))
-                {
-                    // The most recent entries of a crowded bucket: a bounded read, as an index range with a limit would be.
-                    for (var k = bucket.Count - 1; k >= 0 && k >= bucket.Count - BucketCap; k--)
-                    {
-                        if (seen.Add(bucket[k]))
-                        {
-                            yield return bucket[k];
-                        }
-                    }
-                }
-            }
-        }
-
-        private static IEnumerable<string> Keys(LinkageCandidate r)
-        {
-            var e = r.Encoding;
-            string K(string tag, params byte[]?[] parts) => parts.Any(p => p is null) ? "" : tag + string.Concat(parts.Select(p => Convert.ToBase64String(p!)));
-            var keys = new List<string>
-            {
-                K("bf", r.BirthDate, e.FamilyPhonetic), K("bg", r.BirthDate, e.GivenName), K("bp", r.BirthDate, e.PostcodeSector),
-                K("mn", e.BirthYearMonth, r.FamilyName, e.GivenName),
-            };
-            // A swapped birth date meets the other record's own birth date under the same key, whichever arrives first.
-            keys.Add(K("bf", e.BirthDateSwapped, e.FamilyPhonetic));
-            keys.AddRange(r.Identifiers.Select(i => K("id" + i.Kind, i.Index)));
-            return keys.Where(k => k.Length > 0);
-        }
     }
 
     private sealed class UnionFind

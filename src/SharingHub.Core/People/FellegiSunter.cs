@@ -126,6 +126,14 @@ public sealed class FellegiSunterModel
         },
         prior: 0.002);
 
+    /// <summary>
+    /// This model with the prior odds for a population of <paramref name="records"/> person records: about
+    /// <paramref name="matchesPerRecord"/> other records of the same person for each record, among all the pairs there are.
+    /// The more records, the likelier a chance agreement, so the more evidence a link needs.
+    /// </summary>
+    public FellegiSunterModel ForPopulation(long records, double matchesPerRecord = 0.6) =>
+        new(M, U, Math.Clamp(matchesPerRecord * records / Math.Max(1.0, records * (records - 1.0) / 2), 1e-12, Default.Prior), LinkAbove, ReviewAbove);
+
     /// <summary>Compares two records field by field, from their keyed encodings only.</summary>
     public static ComparisonVector Compare(LinkageCandidate a, LinkageCandidate b)
     {
@@ -283,7 +291,7 @@ public sealed class FellegiSunterModel
         var ignoreLevel = ComparisonVector.Missing;
         for (var iteration = 0; iteration < iterations; iteration++)
         {
-            var model = new FellegiSunterModel(m, u, Math.Clamp(prior, 1e-6, 1 - 1e-6), start.LinkAbove, start.ReviewAbove);
+            var model = new FellegiSunterModel(m, u, Math.Clamp(prior, 1e-12, 1 - 1e-6), start.LinkAbove, start.ReviewAbove);
             for (var i = 0; i < pairs.Count; i++)
             {
                 var p = pairs[i];
@@ -299,7 +307,7 @@ public sealed class FellegiSunterModel
                 m[field] = Frequencies(pairs, field, weights, m[field]);
             }
         }
-        return Math.Clamp(prior, 1e-6, 1 - 1e-6);
+        return Math.Clamp(prior, 1e-12, 1 - 1e-6);
     }
 
     /// <summary>The share of pairs at each level of a field (weighted by each pair's match probability when given).</summary>

@@ -17,27 +17,14 @@ public sealed record LinkageCandidate(
     public LinkageEncoding Encoding { get; init; } = LinkageEncoding.None;
 }
 
-/// <summary>Why two records are taken to be the same individual; the evidence is kept with every link.</summary>
+/// <summary>Why two records are taken to be the same individual; the evidence is kept with every link (PersonPairs).</summary>
 public enum LinkBasis
 {
-    /// <summary>
-    /// The same identifier (NHS number, UPN, PNC ID, CRN, LA id) on both, each asserted by the authority that
-    /// issues it: the identifier alone decides.
-    /// </summary>
-    SharedIdentifier,
+    /// <summary>Scored as one individual (<see cref="FellegiSunterModel"/>): the same identifier asserted by its issuer on both, or enough agreement.</summary>
+    Probabilistic,
 
-    /// <summary>
-    /// The same identifier on both where at least one record was written by an agency that does not issue it
-    /// (a police record carrying an NHS number): the identifier supports the link, and date of birth and
-    /// kind must agree as well.
-    /// </summary>
-    IdentifierAndBirthDate,
-
-    /// <summary>Family name, date of birth and kind (child or adult) agree.</summary>
-    NameAndBirthDate,
-
-    /// <summary>Date of birth, postcode, sex and kind agree while the family names differ (a typo or a changed surname).</summary>
-    BirthDatePostcodeAndSex,
+    /// <summary>A person of the council's data team confirmed the link (a person's decision always beats the score).</summary>
+    Confirmed,
 
     /// <summary>
     /// One of the records was erased by its agency (its identity fields shredded); the link it had at that
@@ -49,15 +36,10 @@ public enum LinkBasis
 public sealed record PersonLink(Guid From, Guid To, LinkBasis Basis);
 
 /// <summary>
-/// Deterministic record linkage over blind indexes. The rules are strict on purpose: a false link
-/// shows one child's records in another child's chronology, which is worse than a missed link that a
-/// practitioner can still find by searching. Same-sex twins with one address are a known false link.
+/// Who issues each kind of identifier. An identifier is evidence of identity only where its issuing authority asserts it:
+/// any writer can put any NHS number on its own record, and if that decided a link, a writer could choose whose records it
+/// reads. Another agency's claim of an identifier only adds weight that the other fields must confirm.
 /// </summary>
-/// <remarks>
-/// An identifier is evidence of identity only where its issuing authority asserts it: any writer can put
-/// any NHS number on its own record, and if that decided a link, a writer could choose whose records it
-/// reads. An identifier another agency asserts only supports a link that date of birth and kind confirm.
-/// </remarks>
 public static class LinkageRules
 {
     /// <summary>The agency that issues each kind of identifier: only its assertion of one decides a link.</summary>
@@ -77,37 +59,6 @@ public static class LinkageRules
         ArgumentNullException.ThrowIfNull(record);
         return record.Agency == Issuer(kind);
     }
-
-    /// <summary>The strongest basis on which <paramref name="a"/> and <paramref name="b"/> are the same individual, or null.</summary>
-    public static LinkBasis? Compare(LinkageCandidate a, LinkageCandidate b)
-    {
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(b);
-        if (a.Id == b.Id)
-        {
-            return null;
-        }
-        var shared = a.Identifiers.Where(x => b.Identifiers.Any(y => x.Kind == y.Kind && Same(x.Index, y.Index))).Select(x => x.Kind).Distinct().ToList();
-        if (shared.Any(kind => Asserts(a, kind) && Asserts(b, kind)))
-        {
-            return LinkBasis.SharedIdentifier;
-        }
-        if (a.Kind != b.Kind || !Same(a.BirthDate, b.BirthDate))
-        {
-            return null;
-        }
-        if (shared.Count > 0)
-        {
-            return LinkBasis.IdentifierAndBirthDate;
-        }
-        if (Same(a.FamilyName, b.FamilyName))
-        {
-            return LinkBasis.NameAndBirthDate;
-        }
-        return Same(a.Postcode, b.Postcode) && a.Sex is not null && a.Sex == b.Sex ? LinkBasis.BirthDatePostcodeAndSex : null;
-    }
-
-    private static bool Same(byte[]? x, byte[]? y) => x is not null && y is not null && x.AsSpan().SequenceEqual(y);
 }
 
 /// <summary>The records linked to some starting records, and the evidence for each link.</summary>
@@ -152,6 +103,12 @@ public sealed class LinkedPeople
 
     public IReadOnlyList<PersonLink> Links { get; }
 
+    /// <summary>Records among these with a possible match that a person has yet to review: what is shown of them may be incomplete.</summary>
+    public IReadOnlySet<Guid> PendingReview { get; init; } = new HashSet<Guid>();
+
+    /// <summary>Whether any record of <paramref name="personId"/>'s individual awaits a person's review of a possible match.</summary>
+    public bool MayBeIncomplete(Guid personId) => Of(personId).Overlaps(PendingReview);
+
     /// <summary>The records among these that their agency has erased, reached only by the links they had then.</summary>
     public IReadOnlySet<Guid> Erased => Links.Where(l => l.Basis == LinkBasis.KeptAtErasure).Select(l => l.From).ToHashSet();
 
@@ -164,7 +121,10 @@ public sealed class LinkedPeople
     public LinkedPeople Merge(LinkedPeople other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        return new LinkedPeople(Known.Concat(other.Known), Links.Concat(other.Links).DistinctBy(l => l.From.CompareTo(l.To) < 0 ? (l.From, l.To) : (l.To, l.From)).ToList());
+        return new LinkedPeople(Known.Concat(other.Known), Links.Concat(other.Links).DistinctBy(l => l.From.CompareTo(l.To) < 0 ? (l.From, l.To) : (l.To, l.From)).ToList())
+        {
+            PendingReview = PendingReview.Union(other.PendingReview).ToHashSet(),
+        };
     }
 
     /// <summary>Every record of the same individual as <paramref name="personId"/>, itself included.</summary>

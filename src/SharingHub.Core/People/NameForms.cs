@@ -103,7 +103,7 @@ public static class NameForms
     public static readonly IReadOnlyDictionary<string, string[]> Nicknames = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
         ["ABIGAIL"] = ["ABI", "ABBY", "ABBIE"], ["ALEXANDER"] = ["ALEX", "ALFIE", "SANDY"], ["ALEXANDRA"] = ["ALEX", "LEXI", "SANDRA"],
-        ["AMELIA"] = ["MILLIE", "AMY"], ["ANTHONY"] = ["TONY"], ["BENJAMIN"] = ["BEN", "BENNY"], ["CATHERINE"] = ["CATH", "CATHY", "KATE"],
+        ["AMELIA"] = ["MILLIE", "AMY", "MIA"], ["ANTHONY"] = ["TONY"], ["BENJAMIN"] = ["BEN", "BENNY"], ["CATHERINE"] = ["CATH", "CATHY", "KATE"],
         ["CHARLOTTE"] = ["LOTTIE", "CHARLIE"], ["CHRISTOPHER"] = ["CHRIS"], ["DANIEL"] = ["DAN", "DANNY"], ["EDWARD"] = ["ED", "EDDIE", "TED"],
         ["ELEANOR"] = ["ELLIE", "NELL"], ["ELIZABETH"] = ["BETH", "LIZ", "LIZZIE", "ELIZA", "BETTY"], ["FREDERICK"] = ["FRED", "FREDDIE"],
         ["ISABELLA"] = ["BELLA", "IZZY"], ["ISABELLE"] = ["BELLE", "IZZY"], ["JAMES"] = ["JIM", "JIMMY", "JAMIE"], ["JENNIFER"] = ["JEN", "JENNY"],

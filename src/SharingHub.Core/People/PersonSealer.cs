@@ -22,6 +22,8 @@ public sealed record PersonDetails(
 /// </summary>
 public sealed class PersonSealer(IFieldCipher cipher, IBlindIndexer indexer)
 {
+    private readonly LinkageEncoder _encoder = new(indexer);
+
     public const string FamilyNamePurpose = "family-name";
     public const string BirthDatePurpose = "birth-date";
     public const string PostcodePurpose = "postcode";
@@ -42,6 +44,7 @@ public sealed class PersonSealer(IFieldCipher cipher, IBlindIndexer indexer)
         person.FamilyNameIndex = indexer.Compute(FamilyNamePurpose, NameIndexForm(details.FamilyName));
         person.BirthDateIndex = indexer.Compute(BirthDatePurpose, birthDate);
         person.PostcodeIndex = PostcodeIndex(details.Address);
+        Encode(person, _encoder.Encode(details.GivenName, details.FamilyName, details.BirthDate, details.Address));
         person.Identifiers = details.Identifiers.Select((identifier, n) =>
         {
             var id = identifierId?.Invoke(n) ?? Guid.NewGuid();
@@ -76,6 +79,29 @@ public sealed class PersonSealer(IFieldCipher cipher, IBlindIndexer indexer)
         }
         return new PersonDetails(person.Kind, given, family, DateOnly.ParseExact(birth, "yyyy-MM-dd", CultureInfo.InvariantCulture), person.Sex, address,
             identifiers.Select(i => (i.Kind, i.Value!)).ToList(), person.AddressConfidential);
+    }
+
+    /// <summary>Sets (or, with <see cref="LinkageEncoding.None"/>, clears) a person's linkage encodings.</summary>
+    public static void Encode(Person person, LinkageEncoding encoding)
+    {
+        ArgumentNullException.ThrowIfNull(person);
+        ArgumentNullException.ThrowIfNull(encoding);
+        person.FamilyPhoneticIndex = encoding.FamilyPhonetic;
+        person.FamilyBloom = encoding.FamilyBloom;
+        person.GivenNameIndex = encoding.GivenName;
+        person.GivenPhoneticIndex = encoding.GivenPhonetic;
+        person.GivenBloom = encoding.GivenBloom;
+        person.BirthDateSwappedIndex = encoding.BirthDateSwapped;
+        person.BirthYearMonthIndex = encoding.BirthYearMonth;
+        person.PostcodeSectorIndex = encoding.PostcodeSector;
+    }
+
+    /// <summary>A stored person's linkage encodings.</summary>
+    public static LinkageEncoding EncodingOf(Person person)
+    {
+        ArgumentNullException.ThrowIfNull(person);
+        return new LinkageEncoding(person.FamilyPhoneticIndex, person.FamilyBloom, person.GivenNameIndex, person.GivenPhoneticIndex, person.GivenBloom,
+            person.BirthDateSwappedIndex, person.BirthYearMonthIndex, person.PostcodeSectorIndex);
     }
 
     /// <summary>The blind index a lookup by identifier searches for (the value is normalised first).</summary>

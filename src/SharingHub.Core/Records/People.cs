@@ -41,6 +41,20 @@ public sealed class Person : Record
     public byte[]? BirthDateIndex { get; set; }
     public byte[]? PostcodeIndex { get; set; }
 
+    /// <summary>
+    /// The keyed encodings probabilistic linkage compares (People/LinkageEncoder): phonetic codes and Bloom filters of the
+    /// names, the given name's formal form, the birth date with day and month swapped, its year and month, the postcode
+    /// sector. Made at write time from the plaintext, never from anything stored; cleared when the person is erased.
+    /// </summary>
+    public byte[]? FamilyPhoneticIndex { get; set; }
+    public byte[]? FamilyBloom { get; set; }
+    public byte[]? GivenNameIndex { get; set; }
+    public byte[]? GivenPhoneticIndex { get; set; }
+    public byte[]? GivenBloom { get; set; }
+    public byte[]? BirthDateSwappedIndex { get; set; }
+    public byte[]? BirthYearMonthIndex { get; set; }
+    public byte[]? PostcodeSectorIndex { get; set; }
+
     public List<PersonIdentifier> Identifiers { get; set; } = [];
 }
 

@@ -13,6 +13,11 @@ internal sealed class PersonConfiguration : RecordConfiguration<Person>
         builder.HasIndex(p => p.FamilyNameIndex);
         builder.HasIndex(p => p.BirthDateIndex);
         builder.HasIndex(p => p.PostcodeIndex);
+        // The blocking keys of linkage: each finds a bounded set of candidates for a new record, whatever the population.
+        builder.HasIndex(p => new { p.BirthDateIndex, p.FamilyPhoneticIndex });
+        builder.HasIndex(p => new { p.BirthDateIndex, p.GivenNameIndex });
+        builder.HasIndex(p => new { p.BirthDateIndex, p.PostcodeSectorIndex });
+        builder.HasIndex(p => new { p.BirthYearMonthIndex, p.FamilyNameIndex, p.GivenNameIndex });
         builder.HasMany(p => p.Identifiers).WithOne().HasForeignKey(i => i.PersonId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(p => p.Identifiers).AutoInclude();
     }

@@ -88,7 +88,9 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
                 }
             }
         }
-        linker.Forget();
+        // Linked as records arriving one after another would be, in one pass over everyone loaded.
+        var pairs = await linker.LinkAllAsync(cancellationToken);
+        logger.LogInformation("Demo data linked: {Pairs} pairs scored as one person or for review", pairs);
         logger.LogInformation("Demo data loaded: {Families} families, {People} person records, {Events} events (seed {Seed})",
             summary.Families, summary.People, summary.Events, options.Seed);
         return summary;

@@ -51,6 +51,9 @@ public sealed class SubjectShredding(IHubDbContextFactory contexts, DataKeyRing 
             person.FamilyNameIndex = null;
             person.BirthDateIndex = null;
             person.PostcodeIndex = null;
+            Core.People.PersonSealer.Encode(person, Core.People.LinkageEncoding.None);
+            // The evidence of its pairs goes too: what survives is only which records it was linked to (ErasedLinks).
+            db.PersonPairs.RemoveRange(await db.PersonPairs.Where(p => p.PersonA == personId || p.PersonB == personId).ToListAsync(ct));
             foreach (var identifier in person.Identifiers)
             {
                 // Random, so the identifier's row can never match a lookup again (the column is required).

@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using SharingHub.Core.People;
 using SharingHub.Core.Records;
@@ -7,30 +8,230 @@ using SharingHub.Data.Storage;
 namespace SharingHub.Data.Linkage;
 
 /// <summary>
-/// Finds the other agencies' records of the same individuals, at read time, from blind indexes only.
-/// Every rule needs a shared identifier or a shared date of birth, so those two indexes are the only
-/// candidate lookups: two queries per hop, whatever the number of people. Links are followed two hops
-/// (a record that matches the health record, which matches the council's, is the same child), and no
-/// more than <see cref="MaxRecords"/> records are ever considered. Links are followed on only from records
-/// reached on evidence their writer could not simply assert (see <see cref="LinkageRules"/>).
+/// Links each agency's record of a person with the other agencies' records of the same individual. Linking happens when
+/// a person record is written: the record is compared, through blocking keys, with a bounded set of candidates, each pair
+/// is scored (<see cref="FellegiSunterModel"/>, from keyed encodings only), and pairs that score a link or a review are
+/// stored with their evidence (<see cref="PersonPair"/>), in the same transaction as the record. Reading follows the stored
+/// links (a person's confirmation or rejection always beats the score) and never recomputes them, so a chronology costs
+/// the same whatever the population.
 /// </summary>
 /// <remarks>
-/// Results are kept for <see cref="CacheFor"/>: the same enquiry's subjects are linked on every request
-/// made in it. A person written through this process clears the cache at once (<see cref="Forget"/>);
-/// another hub process sees a new or changed record's links within that time. A stale result can only
-/// miss a link or keep one for those seconds.
+/// Reads are kept for <see cref="CacheFor"/>: the same enquiry's subjects are linked on every request made in it. A person
+/// written or decided through this process clears the cache at once (<see cref="Forget"/>); another hub process sees it
+/// within that time.
 /// </remarks>
 public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clock)
 {
     public const int MaxRecords = 400;
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
-    private const int Hops = 2;
     private const int MaxCached = 10_000;
+    private const int MaxCandidates = 6 * LinkageBlocking.PerKey;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset At, LinkedPeople Linked)> _cache = new(StringComparer.Ordinal);
 
-    /// <summary>Drops every cached result; called whenever a person record is written.</summary>
+    /// <summary>The model new records are scored with (its prior set for the population when scoring).</summary>
+    public FellegiSunterModel Model { get; set; } = FellegiSunterModel.Default;
+
+    /// <summary>Drops every cached result; called whenever a person record or a pair is written.</summary>
     public void Forget() => _cache.Clear();
 
+    /// <summary>A stored person as linkage compares it: blind indexes and keyed encodings, never plaintext.</summary>
+    public static LinkageCandidate Candidate(Person p) =>
+        new(p.Id, p.OwningAgency, p.Kind, p.Sex, p.FamilyNameIndex, p.BirthDateIndex, p.PostcodeIndex, p.Identifiers.Select(i => (i.Kind, i.ValueIndex)).ToList())
+        {
+            Encoding = PersonSealer.EncodingOf(p),
+        };
+
+    /// <summary>
+    /// Scores the people added or changed on <paramref name="db"/> against their candidates and stages the pairs, to be
+    /// saved with them. A changed person's automatic pairs are scored afresh; a person's decision on a pair stays.
+    /// </summary>
+    public async Task StagePairsAsync(HubDbContext db, IReadOnlyCollection<Person> people, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(people);
+        if (people.Count == 0)
+        {
+            return;
+        }
+        var staged = people.ToDictionary(p => p.Id);
+        var total = await db.People.LongCountAsync(cancellationToken) + people.Count(p => db.Entry(p).State == EntityState.Added);
+        var model = Model.ForPopulation(total);
+        var now = clock.GetUtcNow();
+        foreach (var person in people)
+        {
+            var id = person.Id;
+            var existing = await db.PersonPairs.Where(p => p.PersonA == id || p.PersonB == id).ToListAsync(cancellationToken);
+            db.PersonPairs.RemoveRange(existing.Where(p => p.State == PairState.Automatic));
+            var decided = existing.Where(p => p.State != PairState.Automatic).ToDictionary(p => p.PersonA == id ? p.PersonB : p.PersonA);
+            var self = Candidate(person);
+            var others = await CandidatesAsync(db, self, cancellationToken);
+            // People staged in this same unit of work (a transaction bundle) are compared with each other once.
+            others.AddRange(staged.Values.Where(o => o.Id.CompareTo(id) < 0).Select(Candidate).Where(o => LinkageBlocking.Keys(o).Intersect(LinkageBlocking.Keys(self)).Any()));
+            var scores = new List<(LinkageCandidate Other, LinkageScore Score)>();
+            foreach (var other in others.DistinctBy(o => o.Id).Where(o => o.Id != id))
+            {
+                scores.Add((other, model.Score(self, other, await ShareAsync(db, p => p.FamilyNameIndex, other.FamilyName, total, cancellationToken),
+                    await ShareAsync(db, p => p.GivenNameIndex, other.Encoding.GivenName, total, cancellationToken))));
+            }
+            if (await JoinsConflictingIdentifiersAsync(db, self, scores.Where(x => x.Score.Outcome == LinkageOutcome.Link).Select(x => x.Other.Id).ToList(), cancellationToken))
+            {
+                // Linking would put two different verified identifiers of one kind (two NHS numbers) in one person's records,
+                // through this record: never automatically; a person decides each link.
+                scores = scores.Select(x => x.Score.Outcome == LinkageOutcome.Link
+                    ? (x.Other, x.Score with { Outcome = LinkageOutcome.Review, Veto = "would join records with different verified identifiers of one kind" })
+                    : x).ToList();
+            }
+            foreach (var (other, score) in scores)
+            {
+                if (decided.TryGetValue(other.Id, out var kept))
+                {
+                    // A person's decision beats the score; the evidence shown with it is brought up to date.
+                    Record(kept, score, now);
+                    continue;
+                }
+                if (score.Outcome == LinkageOutcome.NoLink)
+                {
+                    continue;
+                }
+                var (a, b) = PersonPair.Ordered(id, other.Id);
+                var pair = new PersonPair { Id = Guid.NewGuid(), PersonA = a, PersonB = b, State = PairState.Automatic, Version = 1 };
+                Record(pair, score, now);
+                db.PersonPairs.Add(pair);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether linking <paramref name="self"/> to these records would bring, into one individual's records (theirs, everything
+    /// already linked to them, and this one), two different identifiers of one kind each asserted by its issuer.
+    /// </summary>
+    private async Task<bool> JoinsConflictingIdentifiersAsync(HubDbContext db, LinkageCandidate self, List<Guid> linkedTo, CancellationToken cancellationToken)
+    {
+        if (linkedTo.Count == 0)
+        {
+            return false;
+        }
+        var cluster = (await LinkAsync(linkedTo, cancellationToken)).Expand(linkedTo);
+        cluster.Remove(self.Id);
+        var records = await LoadAsync(db.People.Where(p => cluster.Contains(p.Id)), MaxRecords, cancellationToken);
+        records.Add(self);
+        return records.SelectMany(r => r.Identifiers.Where(i => LinkageRules.Asserts(r, i.Kind)).Select(i => (i.Kind, Value: Convert.ToBase64String(i.Index))))
+            .Distinct().GroupBy(i => i.Kind).Any(g => g.Count() > 1);
+    }
+
+    private static void Record(PersonPair pair, LinkageScore score, DateTimeOffset now)
+    {
+        pair.Outcome = score.Outcome == LinkageOutcome.Link ? PairOutcome.Link : PairOutcome.Review;
+        pair.Weight = double.IsFinite(score.Weight) ? Math.Round(score.Weight, 2) : score.Weight > 0 ? 99 : -99;
+        pair.Probability = score.Probability;
+        var evidence = score.Evidence.Select(e => new { field = e.Field.ToString(), level = e.Level, weight = double.IsFinite(e.Weight) ? e.Weight : (double?)null }).ToList();
+        if (score.Veto is { } rule)
+        {
+            // Why a score that would link waits for a person instead.
+            evidence.Add(new { field = "Rule", level = rule, weight = (double?)null });
+        }
+        pair.Evidence = JsonSerializer.Serialize(evidence);
+        pair.ScoredAt = now;
+    }
+
+    /// <summary>The share of person records with this value: agreement on a common name counts for less (term frequency).</summary>
+    private static async Task<double?> ShareAsync(HubDbContext db, Expression<Func<Person, byte[]?>> field, byte[]? value, long total, CancellationToken cancellationToken)
+    {
+        if (value is null || total < 1_000)
+        {
+            return null;
+        }
+        var equal = Expression.Lambda<Func<Person, bool>>(Expression.Equal(field.Body, Box(value)), field.Parameters);
+        return Math.Max(1, await db.People.CountAsync(equal, cancellationToken)) / (double)total;
+    }
+
+    /// <summary>The stored records that share a blocking key with <paramref name="record"/> (LinkageBlocking), at most a bounded number.</summary>
+    private static async Task<List<LinkageCandidate>> CandidatesAsync(HubDbContext db, LinkageCandidate record, CancellationToken cancellationToken)
+    {
+        var p = Expression.Parameter(typeof(Person), "p");
+        Expression Eq(string property, byte[]? value) => Expression.Equal(Expression.Property(p, property), Box(value!));
+        Expression? All(params (string Property, byte[]? Value)[] parts) =>
+            parts.Any(x => x.Value is null) ? null : parts.Select(x => Eq(x.Property, x.Value)).Aggregate(Expression.AndAlso);
+        var e = record.Encoding;
+        var keys = new[]
+        {
+            All((nameof(Person.BirthDateIndex), record.BirthDate), (nameof(Person.FamilyPhoneticIndex), e.FamilyPhonetic)),
+            All((nameof(Person.BirthDateIndex), e.BirthDateSwapped), (nameof(Person.FamilyPhoneticIndex), e.FamilyPhonetic)),
+            All((nameof(Person.BirthDateSwappedIndex), record.BirthDate), (nameof(Person.FamilyPhoneticIndex), e.FamilyPhonetic)),
+            All((nameof(Person.BirthDateIndex), record.BirthDate), (nameof(Person.GivenNameIndex), e.GivenName)),
+            All((nameof(Person.BirthDateIndex), record.BirthDate), (nameof(Person.PostcodeSectorIndex), e.PostcodeSector)),
+            All((nameof(Person.BirthYearMonthIndex), e.BirthYearMonth), (nameof(Person.FamilyNameIndex), record.FamilyName), (nameof(Person.GivenNameIndex), e.GivenName)),
+        }.OfType<Expression>().ToList();
+        var found = new List<LinkageCandidate>();
+        var id = record.Id;
+        foreach (var key in keys)
+        {
+            var predicate = Expression.Lambda<Func<Person, bool>>(key, p);
+            found.AddRange(await LoadAsync(db.People.Where(predicate).Where(x => x.Id != id), LinkageBlocking.PerKey, cancellationToken));
+        }
+        foreach (var kind in record.Identifiers.Select(i => i.Kind).Distinct())
+        {
+            var indexes = record.Identifiers.Where(i => i.Kind == kind).Select(i => i.Index).ToList();
+            var owners = db.PersonIdentifiers.Where(i => i.Kind == kind).Where(AnyEqual<PersonIdentifier>(i => i.ValueIndex, indexes)).Select(i => i.PersonId);
+            found.AddRange(await LoadAsync(db.People.Where(x => owners.Contains(x.Id) && x.Id != id), LinkageBlocking.PerKey, cancellationToken));
+        }
+        return found.DistinctBy(c => c.Id).Take(MaxCandidates).ToList();
+    }
+
+    /// <summary>
+    /// Links every stored person at once, as records arriving one after another would be (a demo or a backfill): in memory,
+    /// through the same blocking keys and model, storing the pairs in batches. Pairs already stored are left as they are.
+    /// </summary>
+    public async Task<int> LinkAllAsync(CancellationToken cancellationToken)
+    {
+        await using var db = contexts.Create();
+        var records = await LoadAsync(db.People.AsNoTracking().Where(p => p.BirthDateIndex != null), int.MaxValue, cancellationToken);
+        var known = (await db.PersonPairs.AsNoTracking().Select(p => new { p.PersonA, p.PersonB }).ToListAsync(cancellationToken))
+            .Select(p => (p.PersonA, p.PersonB)).ToHashSet();
+        var model = Model.ForPopulation(records.Count);
+        var family = Counts(records.Select(r => r.FamilyName));
+        var given = Counts(records.Select(r => r.Encoding.GivenName));
+        var blocking = new LinkageBlocking();
+        var now = clock.GetUtcNow();
+        var added = 0;
+        for (var i = 0; i < records.Count; i++)
+        {
+            foreach (var j in blocking.Candidates(records[i]))
+            {
+                var (a, b) = PersonPair.Ordered(records[i].Id, records[j].Id);
+                if (known.Contains((a, b)))
+                {
+                    continue;
+                }
+                var score = model.Score(records[i], records[j], Share(family, records[j].FamilyName, records.Count), Share(given, records[j].Encoding.GivenName, records.Count));
+                if (score.Outcome == LinkageOutcome.NoLink)
+                {
+                    continue;
+                }
+                var pair = new PersonPair { Id = Guid.NewGuid(), PersonA = a, PersonB = b, State = PairState.Automatic, Version = 1 };
+                Record(pair, score, now);
+                db.PersonPairs.Add(pair);
+                known.Add((a, b));
+                if (++added % 2_000 == 0)
+                {
+                    await db.SaveChangesAsync(cancellationToken);
+                    db.ChangeTracker.Clear();
+                }
+            }
+            blocking.Add(records[i], i);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        Forget();
+        return added;
+    }
+
+    private static Dictionary<string, int> Counts(IEnumerable<byte[]?> values) =>
+        values.OfType<byte[]>().GroupBy(Convert.ToBase64String).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+
+    private static double? Share(Dictionary<string, int> counts, byte[]? value, int total) =>
+        value is null || total < 1_000 ? null : Math.Max(1, counts.GetValueOrDefault(Convert.ToBase64String(value))) / (double)total;
+
+    /// <summary>The records linked to <paramref name="personIds"/>, following the stored links, with those awaiting review.</summary>
     public async Task<LinkedPeople> LinkAsync(IReadOnlyCollection<Guid> personIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(personIds);
@@ -56,50 +257,50 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
     private async Task<LinkedPeople> LinkUncachedAsync(IReadOnlyCollection<Guid> personIds, CancellationToken cancellationToken)
     {
         await using var db = contexts.Create();
-        var known = new Dictionary<Guid, LinkageCandidate>();
+        var known = personIds.ToHashSet();
         var links = new List<PersonLink>();
         var pairs = new HashSet<(Guid, Guid)>();
-        var ids = personIds.ToList();
-        var frontier = await LoadAsync(db.People.Where(p => ids.Contains(p.Id)), cancellationToken);
-        frontier.ForEach(c => known[c.Id] = c);
-        for (var hop = 0; hop < Hops && frontier.Count > 0 && known.Count < MaxRecords; hop++)
+        var reviews = new List<PersonPair>();
+        var frontier = personIds.ToList();
+        while (frontier.Count > 0 && known.Count < MaxRecords)
         {
-            var candidates = await CandidatesAsync(db, frontier, cancellationToken);
-            var next = new List<LinkageCandidate>();
-            foreach (var seed in frontier)
+            var touching = await db.PersonPairs.AsNoTracking()
+                .Where(p => frontier.Contains(p.PersonA) || frontier.Contains(p.PersonB))
+                .Where(p => p.State == PairState.Confirmed || (p.State == PairState.Automatic && (p.Outcome == PairOutcome.Link || p.Outcome == PairOutcome.Review)))
+                .Take(MaxRecords).ToListAsync(cancellationToken);
+            var next = new List<Guid>();
+            foreach (var pair in touching)
             {
-                foreach (var candidate in candidates)
+                if (pair.AwaitsReview)
                 {
-                    if (LinkageRules.Compare(seed, candidate) is not { } basis)
+                    reviews.Add(pair);
+                    continue;
+                }
+                if (pairs.Add((pair.PersonA, pair.PersonB)))
+                {
+                    links.Add(new PersonLink(pair.PersonA, pair.PersonB, pair.State == PairState.Confirmed ? LinkBasis.Confirmed : LinkBasis.Probabilistic));
+                }
+                foreach (var other in new[] { pair.PersonA, pair.PersonB })
+                {
+                    if (known.Count < MaxRecords && known.Add(other))
                     {
-                        continue;
-                    }
-                    // Another agency's claim of an identifier supports a link to a record the request starts
-                    // from, and never carries linkage on: a writer's claim on a record it owns must not bridge
-                    // to a child nobody linked to the starting records.
-                    if (basis == LinkBasis.IdentifierAndBirthDate && hop > 0)
-                    {
-                        continue;
-                    }
-                    if (pairs.Add(seed.Id.CompareTo(candidate.Id) < 0 ? (seed.Id, candidate.Id) : (candidate.Id, seed.Id)))
-                    {
-                        links.Add(new PersonLink(seed.Id, candidate.Id, basis));
-                    }
-                    if (known.Count < MaxRecords && known.TryAdd(candidate.Id, candidate) && basis != LinkBasis.IdentifierAndBirthDate)
-                    {
-                        next.Add(candidate);
+                        next.Add(other);
                     }
                 }
             }
             frontier = next;
         }
-        await KeptAtErasureAsync(db, known.Keys.ToList(), links, pairs, cancellationToken);
-        return new LinkedPeople(personIds, links);
+        await KeptAtErasureAsync(db, known.ToList(), links, pairs, cancellationToken);
+        // A possible record of these people that a person has yet to decide on (and that no link has joined to them):
+        // what is shown of them may be incomplete.
+        var pending = reviews.Where(r => known.Contains(r.PersonA) != known.Contains(r.PersonB))
+            .Select(r => known.Contains(r.PersonA) ? r.PersonA : r.PersonB).ToHashSet();
+        return new LinkedPeople(personIds, links) { PendingReview = pending };
     }
 
     /// <summary>
-    /// The links of erased records that touch the records found: an erased record's blind indexes are gone, so
-    /// the links it had when it was erased stand in for the evidence (its whole linked set was kept then).
+    /// The links of erased records that touch the records found: an erased record's encodings are gone, so the links it had
+    /// when it was erased stand in for the evidence (its whole linked set was kept then).
     /// </summary>
     private static async Task KeptAtErasureAsync(HubDbContext db, List<Guid> found, List<PersonLink> links, HashSet<(Guid, Guid)> pairs, CancellationToken cancellationToken)
     {
@@ -114,28 +315,11 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
             .OrderBy(l => l.ErasedPersonId).Take(MaxRecords).ToListAsync(cancellationToken);
         foreach (var link in kept)
         {
-            if (pairs.Add(link.ErasedPersonId.CompareTo(link.LinkedPersonId) < 0 ? (link.ErasedPersonId, link.LinkedPersonId) : (link.LinkedPersonId, link.ErasedPersonId)))
+            if (pairs.Add(PersonPair.Ordered(link.ErasedPersonId, link.LinkedPersonId)))
             {
                 links.Add(new PersonLink(link.ErasedPersonId, link.LinkedPersonId, LinkBasis.KeptAtErasure));
             }
         }
-    }
-
-    private static async Task<List<LinkageCandidate>> CandidatesAsync(HubDbContext db, List<LinkageCandidate> seeds, CancellationToken cancellationToken)
-    {
-        var seedIds = seeds.Select(s => s.Id).ToList();
-        var birthDates = seeds.Select(s => s.BirthDate).OfType<byte[]>().ToList();
-        var byBirthDate = birthDates.Count == 0 ? []
-            : await LoadAsync(db.People.Where(AnyEqual<Person>(p => p.BirthDateIndex!, birthDates)).Where(p => !seedIds.Contains(p.Id)), cancellationToken);
-        var identifiers = seeds.SelectMany(s => s.Identifiers).ToList();
-        var byIdentifier = new List<LinkageCandidate>();
-        foreach (var kind in identifiers.Select(i => i.Kind).Distinct())
-        {
-            var indexes = identifiers.Where(i => i.Kind == kind).Select(i => i.Index).ToList();
-            var owners = db.PersonIdentifiers.Where(i => i.Kind == kind).Where(AnyEqual<PersonIdentifier>(i => i.ValueIndex, indexes)).Select(i => i.PersonId);
-            byIdentifier.AddRange(await LoadAsync(db.People.Where(p => owners.Contains(p.Id) && !seedIds.Contains(p.Id)), cancellationToken));
-        }
-        return byBirthDate.Concat(byIdentifier).DistinctBy(c => c.Id).ToList();
     }
 
     /// <summary>x.Field == v1 || x.Field == v2 ...: equality on byte arrays translates on both engines, a list Contains does not.</summary>
@@ -145,29 +329,34 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         Expression body = Expression.Constant(false);
         foreach (var value in values.DistinctBy(Convert.ToHexString))
         {
-            // A closure member (not a constant) so EF sends each value as a parameter.
-            var holder = Expression.Property(Expression.Constant(new Box(value)), nameof(Box.Value));
-            body = Expression.OrElse(body, Expression.Equal(field.Body, holder));
+            body = Expression.OrElse(body, Expression.Equal(field.Body, Box(value)));
         }
         return Expression.Lambda<Func<T, bool>>(body, parameter);
     }
 
-    private sealed class Box(byte[] value)
+    /// <summary>A closure member (not a constant), so EF sends the value as a parameter.</summary>
+    private static Expression Box(byte[] value) => Expression.Property(Expression.Constant(new Holder(value)), nameof(Holder.Value));
+
+    private sealed class Holder(byte[] value)
     {
         public byte[] Value { get; } = value;
     }
 
-    private static async Task<List<LinkageCandidate>> LoadAsync(IQueryable<Person> people, CancellationToken cancellationToken)
+    private static async Task<List<LinkageCandidate>> LoadAsync(IQueryable<Person> people, int limit, CancellationToken cancellationToken)
     {
         var rows = await people.AsNoTracking().OrderBy(p => p.Id)
             .Select(p => new
             {
                 p.Id, p.OwningAgency, p.Kind, p.Sex, p.FamilyNameIndex, p.BirthDateIndex, p.PostcodeIndex,
+                p.FamilyPhoneticIndex, p.FamilyBloom, p.GivenNameIndex, p.GivenPhoneticIndex, p.GivenBloom, p.BirthDateSwappedIndex, p.BirthYearMonthIndex, p.PostcodeSectorIndex,
                 Identifiers = p.Identifiers.Select(i => new { i.Kind, i.ValueIndex }).ToList(),
             })
-            .Take(MaxRecords)
+            .Take(limit)
             .ToListAsync(cancellationToken);
         return rows.Select(r => new LinkageCandidate(r.Id, r.OwningAgency, r.Kind, r.Sex, r.FamilyNameIndex, r.BirthDateIndex, r.PostcodeIndex,
-            r.Identifiers.Select(i => (i.Kind, i.ValueIndex)).ToList())).ToList();
+            r.Identifiers.Select(i => (i.Kind, i.ValueIndex)).ToList())
+        {
+            Encoding = new LinkageEncoding(r.FamilyPhoneticIndex, r.FamilyBloom, r.GivenNameIndex, r.GivenPhoneticIndex, r.GivenBloom, r.BirthDateSwappedIndex, r.BirthYearMonthIndex, r.PostcodeSectorIndex),
+        }).ToList();
     }
 }

@@ -27,6 +27,7 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
         record.Version = 1;
         await using var db = contexts.Create();
         db.Add(record);
+        await StagePairsAsync(db, record, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         Forget(record);
         return record;
@@ -67,6 +68,7 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
         }
         record.Version = expectedVersion + 1;
         record.UpdatedAt = clock.UtcNowForStorage();
+        await StagePairsAsync(db, record, cancellationToken);
         try
         {
             // The version is a concurrency token: the UPDATE matches only if nobody wrote in between.
@@ -87,6 +89,10 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
         Forget(record);
         return new UpdateResult<T>(UpdateStatus.Updated, record, record.Version);
     }
+
+    /// <summary>A new or changed person is linked in the same transaction: its pairs are scored and saved with it.</summary>
+    private Task StagePairsAsync(HubDbContext db, Record record, CancellationToken cancellationToken) =>
+        record is Person person ? linker.StagePairsAsync(db, [person], cancellationToken) : Task.CompletedTask;
 
     /// <summary>A new or changed person may link to others: cached linkage starts afresh.</summary>
     private void Forget(Record record)

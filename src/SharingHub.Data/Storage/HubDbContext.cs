@@ -33,6 +33,7 @@ public abstract class HubDbContext(DbContextOptions options) : DbContext(options
     public DbSet<History.RecordVersion> RecordHistory => Set<History.RecordVersion>();
     public DbSet<Notifications.Notification> Notifications => Set<Notifications.Notification>();
     public DbSet<Linkage.ErasedLink> ErasedLinks => Set<Linkage.ErasedLink>();
+    public DbSet<Linkage.PersonPair> PersonPairs => Set<Linkage.PersonPair>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

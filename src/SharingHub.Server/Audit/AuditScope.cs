@@ -136,6 +136,18 @@ public sealed class AuditScope
         _resources.Add(new { type = resource.ResourceType, ids = new[] { resource.Id }, owner = resource.Owner, dataClass = resource.DataClass, operation });
     }
 
+    /// <summary>
+    /// Records a person's decision on a pair of person records (confirm, reject, unlink) with the evidence it was made on;
+    /// the entry is indexed under both records, so an IG officer finds it by either.
+    /// </summary>
+    public void RecordLinkageDecision(Guid pair, Guid personA, Guid personB, string state, double weight, object evidence)
+    {
+        _subjects.Add(personA);
+        _subjects.Add(personB);
+        _writes++;
+        _resources.Add(new { type = "person-pair", ids = new[] { pair }, persons = new[] { personA, personB }, operation = state, weight, evidence });
+    }
+
     /// <summary>Two decisions group together when everything the audit line says about them is the same.</summary>
     private sealed record DecisionKey(string Type, string Owner, string DataClass, Decision Decision)
     {

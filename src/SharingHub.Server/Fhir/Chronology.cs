@@ -15,6 +15,9 @@ namespace SharingHub.Server.Fhir;
 internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map)
 {
     public const int MaxEntries = 5_000;
+
+    /// <summary>What a chronology says when another record may be this person's and a person has yet to decide.</summary>
+    public const string MayBeIncomplete = "This chronology may be incomplete: another agency's record may be this person's and awaits review by the data team.";
     internal static readonly string[] Parameters = ["from", "to", "agency", "category", "significance", "household"];
 
     public async Task<IResult> ReadAsync(HttpContext http, RecordAccess access, string id)
@@ -112,10 +115,17 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map)
             .Select(r => new BundleEntry($"{baseUrl}/{FhirTypes.TypeOf(r.Record)}/{r.Record.Id}",
                 FhirTypes.ToResource(map, access.Disclose(r.Record, r.Decision, RecordFacts.For(r.Record).SubjectIds.Any(erased.Contains))), new BundleSearch("match")))
             .ToList();
+        var total = entries.Count;
+        if (access.Links.MayBeIncomplete(personId))
+        {
+            // A possible record of this person awaits a person's review: say so, never what or whose it is.
+            entries.Add(new BundleEntry(null, new OperationOutcome([new OperationOutcomeIssue("information", "incomplete", MayBeIncomplete,
+                new CodeableConcept([new Coding(FhirSystems.Linkage, "may-be-incomplete", "a possible match awaits review")]))]), new BundleSearch("outcome")));
+        }
         return FhirResults.Resource(new Bundle("searchset")
         {
             Timestamp = FhirMapping.Instant(access.Now),
-            Total = entries.Count,
+            Total = total,
             Link = [new BundleLink("self", $"{baseUrl}/Patient/{personId}/$chronology{http.Request.QueryString}")],
             Entry = entries.Count == 0 ? null : entries,
         });

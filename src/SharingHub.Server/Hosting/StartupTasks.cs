@@ -22,6 +22,7 @@ internal sealed class StartupTasks(
     DatabaseMigrator migrator,
     DemoDataLoader demo,
     DemoErasures erasures,
+    Data.Linkage.LinkageBackfill linkage,
     IOptions<DatabaseOptions> database,
     IOptions<DemoSettings> demoSettings,
     IHostEnvironment environment,
@@ -39,6 +40,8 @@ internal sealed class StartupTasks(
         {
             await migrator.MigrateAsync(cancellationToken);
         }
+        // Records written before probabilistic linkage are encoded and linked before the hub serves anyone.
+        await linkage.RunAsync(cancellationToken);
         if (settings.Enabled)
         {
             var loaded = await demo.LoadIfEmptyAsync(new DemoOptions { Seed = settings.Seed, Families = settings.Families }, cancellationToken);

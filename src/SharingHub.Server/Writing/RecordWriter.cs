@@ -33,7 +33,10 @@ internal sealed class RecordWriter(PersonSealer people, IFieldCipher cipher, Tim
     {
         try
         {
-            var peopleChanged = db.ChangeTracker.Entries<Person>().Any(e => e.State is EntityState.Added or EntityState.Modified);
+            var people = db.ChangeTracker.Entries<Person>().Where(e => e.State is EntityState.Added or EntityState.Modified).Select(e => e.Entity).ToList();
+            var peopleChanged = people.Count > 0;
+            // Linked in the same transaction: each new or changed person's pairs are scored and saved with it.
+            await linker.StagePairsAsync(db, people, ct);
             await db.SaveChangesAsync(ct);
             if (peopleChanged)
             {

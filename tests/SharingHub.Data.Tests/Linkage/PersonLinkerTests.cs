@@ -48,7 +48,7 @@ public abstract class PersonLinkerTests(DatabaseEngine engine) : DatabaseTest(en
 
         Assert.Equal(new HashSet<Guid> { alone.Id, twin.Id }, linked.Of(alone.Id));
         Assert.DoesNotContain(stranger.Id, linked.Of(alone.Id));
-        Assert.Equal(Core.People.LinkBasis.NameAndBirthDate, Assert.Single(linked.Links).Basis);
+        Assert.Equal(Core.People.LinkBasis.Probabilistic, Assert.Single(linked.Links).Basis);
     }
 }
 

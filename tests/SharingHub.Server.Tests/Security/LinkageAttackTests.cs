@@ -104,7 +104,7 @@ public abstract class LinkageAttackTests(DatabaseEngine engine) : HubTest(engine
 
         var linked = await Hub.Services.GetRequiredService<Data.Linkage.PersonLinker>().LinkAsync([la.Id], ct);
 
-        Assert.Equal(LinkBasis.IdentifierAndBirthDate, Assert.Single(linked.Links).Basis);
+        Assert.Equal(LinkBasis.Probabilistic, Assert.Single(linked.Links).Basis);
         Assert.Contains(health.Id, linked.Of(la.Id));
         Assert.DoesNotContain(unrelated.Id, linked.Of(la.Id));
     }

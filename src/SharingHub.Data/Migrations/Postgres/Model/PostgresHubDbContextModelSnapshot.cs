@@ -768,6 +768,12 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.Property<byte[]>("BirthDateIndex")
                         .HasColumnType("bytea");
 
+                    b.Property<byte[]>("BirthDateSwappedIndex")
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("BirthYearMonthIndex")
+                        .HasColumnType("bytea");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -776,6 +782,9 @@ namespace SharingHub.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<byte[]>("FamilyBloom")
+                        .HasColumnType("bytea");
+
                     b.Property<byte[]>("FamilyName")
                         .IsRequired()
                         .HasColumnType("bytea");
@@ -783,8 +792,20 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.Property<byte[]>("FamilyNameIndex")
                         .HasColumnType("bytea");
 
+                    b.Property<byte[]>("FamilyPhoneticIndex")
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("GivenBloom")
+                        .HasColumnType("bytea");
+
                     b.Property<byte[]>("GivenName")
                         .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("GivenNameIndex")
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("GivenPhoneticIndex")
                         .HasColumnType("bytea");
 
                     b.Property<string>("Kind")
@@ -803,6 +824,9 @@ namespace SharingHub.Data.Migrations.Postgres
                         .HasColumnType("character varying(64)");
 
                     b.Property<byte[]>("PostcodeIndex")
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("PostcodeSectorIndex")
                         .HasColumnType("bytea");
 
                     b.Property<string>("Sex")
@@ -825,6 +849,14 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.HasIndex("OwningAgency");
 
                     b.HasIndex("PostcodeIndex");
+
+                    b.HasIndex("BirthDateIndex", "FamilyPhoneticIndex");
+
+                    b.HasIndex("BirthDateIndex", "GivenNameIndex");
+
+                    b.HasIndex("BirthDateIndex", "PostcodeSectorIndex");
+
+                    b.HasIndex("BirthYearMonthIndex", "FamilyNameIndex", "GivenNameIndex");
 
                     b.ToTable("People", (string)null);
                 });
@@ -1182,6 +1214,68 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.HasIndex("LinkedPersonId");
 
                     b.ToTable("ErasedLinks", (string)null);
+                });
+
+            modelBuilder.Entity("SharingHub.Data.Linkage.PersonPair", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DecidedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Evidence")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("PersonA")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("PersonB")
+                        .HasColumnType("uuid");
+
+                    b.Property<double>("Probability")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTimeOffset>("ScoredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
+
+                    b.Property<double>("Weight")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PersonB");
+
+                    b.HasIndex("PersonA", "PersonB")
+                        .IsUnique();
+
+                    b.HasIndex("State", "Outcome");
+
+                    b.ToTable("PersonPairs", (string)null);
                 });
 
             modelBuilder.Entity("SharingHub.Data.Notifications.Notification", b =>

@@ -762,6 +762,12 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<byte[]>("BirthDateIndex")
                         .HasColumnType("BLOB");
 
+                    b.Property<byte[]>("BirthDateSwappedIndex")
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("BirthYearMonthIndex")
+                        .HasColumnType("BLOB");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -770,6 +776,9 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("FamilyBloom")
+                        .HasColumnType("BLOB");
+
                     b.Property<byte[]>("FamilyName")
                         .IsRequired()
                         .HasColumnType("BLOB");
@@ -777,8 +786,20 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<byte[]>("FamilyNameIndex")
                         .HasColumnType("BLOB");
 
+                    b.Property<byte[]>("FamilyPhoneticIndex")
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("GivenBloom")
+                        .HasColumnType("BLOB");
+
                     b.Property<byte[]>("GivenName")
                         .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("GivenNameIndex")
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("GivenPhoneticIndex")
                         .HasColumnType("BLOB");
 
                     b.Property<string>("Kind")
@@ -797,6 +818,9 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<byte[]>("PostcodeIndex")
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("PostcodeSectorIndex")
                         .HasColumnType("BLOB");
 
                     b.Property<string>("Sex")
@@ -819,6 +843,14 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.HasIndex("OwningAgency");
 
                     b.HasIndex("PostcodeIndex");
+
+                    b.HasIndex("BirthDateIndex", "FamilyPhoneticIndex");
+
+                    b.HasIndex("BirthDateIndex", "GivenNameIndex");
+
+                    b.HasIndex("BirthDateIndex", "PostcodeSectorIndex");
+
+                    b.HasIndex("BirthYearMonthIndex", "FamilyNameIndex", "GivenNameIndex");
 
                     b.ToTable("People", (string)null);
                 });
@@ -1176,6 +1208,68 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.HasIndex("LinkedPersonId");
 
                     b.ToTable("ErasedLinks", (string)null);
+                });
+
+            modelBuilder.Entity("SharingHub.Data.Linkage.PersonPair", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("DecidedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DecidedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Evidence")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("PersonA")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("PersonB")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Probability")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ScoredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Weight")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PersonB");
+
+                    b.HasIndex("PersonA", "PersonB")
+                        .IsUnique();
+
+                    b.HasIndex("State", "Outcome");
+
+                    b.ToTable("PersonPairs", (string)null);
                 });
 
             modelBuilder.Entity("SharingHub.Data.Notifications.Notification", b =>
