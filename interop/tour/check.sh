@@ -80,6 +80,16 @@ echo "$audit" | json 'any(e["actor"]=="demo-la-lcpp" and e["purpose"]=="s47-enqu
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H "X-Purpose-Of-Use: family-help" "$BASE/odata/AuditEntries")
 [ "$status" = 403 ] || fail "a practitioner reading the audit answered $status, not 403"
 
+# The data team reviews what linkage could not decide: every pair with its evidence, never a name
+DT=$(token demo-la-data-team)
+reviews=$(curl -s -H "Authorization: Bearer $DT" "$BASE/linkage/reviews")
+echo "$reviews" | json 'all("evidence" in p and len(p["records"])==2 for p in d["pairs"])' | grep -q True || fail "the review list is not pairs with evidence: $reviews"
+pairs=$(curl -s -H "Authorization: Bearer $DT" "$BASE/linkage/pairs?person=$CHILD")
+echo "$pairs" | json 'any(p["state"]=="linked" and len(p["evidence"])>0 for p in d["pairs"])' | grep -q True || fail "the child's records have no stored link with evidence"
+if echo "$pairs$reviews" | grep -q "$FAMILY"; then fail "a pair shows a family name"; fi
+status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/linkage/reviews")
+[ "$status" = 403 ] || fail "a practitioner listing linkage reviews answered $status, not 403"
+
 # Brokered sharing: the hub answers the MAIS person-info-query (a person names their enquiry)
 answer=$(curl -s -X POST -H "Authorization: Bearer $TOKEN" -H "X-Enquiry-Id: $ENQUIRY" -H "Content-Type: application/fhir+json" \
     "$BASE/fhir/Patient/\$person-info-query" -d "{
@@ -128,4 +138,4 @@ dotnet src/SharingHub.Cli/bin/Release/net10.0/sharinghub.dll audit verify \
     --connection "Data Source=$data/hub.db" --key-ring "$data/keyring.json" --public-key "$data/audit-key.json" "${kept[@]}" \
     | grep -q '^intact' || fail "audit verify did not find the log intact"
 
-echo "ok: the README tour ran as written against a demo hub ($BASE): health, tokens, chronology, what each member sees, search, OData, IG audit, MAIS, front-door referral, enquiry, OpenAPI, audit verify"
+echo "ok: the README tour ran as written against a demo hub ($BASE): health, tokens, chronology, what each member sees, search, OData, IG audit, linkage review, MAIS, front-door referral, enquiry, OpenAPI, audit verify"

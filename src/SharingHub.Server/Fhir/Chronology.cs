@@ -119,7 +119,7 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map)
         if (access.Links.MayBeIncomplete(personId))
         {
             // A possible record of this person awaits a person's review: say so, never what or whose it is.
-            entries.Add(new BundleEntry(null, new OperationOutcome([new OperationOutcomeIssue("information", "incomplete", MayBeIncomplete,
+            entries.Add(new BundleEntry($"urn:uuid:{Guid.NewGuid()}", new OperationOutcome([new OperationOutcomeIssue("information", "incomplete", MayBeIncomplete,
                 new CodeableConcept([new Coding(FhirSystems.Linkage, "may-be-incomplete", "a possible match awaits review")]))]), new BundleSearch("outcome")));
         }
         return FhirResults.Resource(new Bundle("searchset")
