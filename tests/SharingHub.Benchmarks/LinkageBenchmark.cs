@@ -101,20 +101,18 @@ internal static class LinkageBenchmark
 
         // Link each record as it arrives.
         var blocking = new LinkageBlocking();
-        var familyCounts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var givenCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var frequencies = new LinkageFrequencies();
         var links = new List<(int, int)>();
         var review = new List<(int, int)>();
         long candidates = 0;
         var linkClock = Stopwatch.StartNew();
-        var seen = 0;
         foreach (var i in order)
         {
             var record = records[i];
             foreach (var j in blocking.Candidates(record))
             {
                 candidates++;
-                var score = model.Score(record, records[j], Share(familyCounts, records[j].FamilyName, seen), Share(givenCounts, records[j].Encoding.GivenName, seen));
+                var score = model.Score(record, records[j], frequencies.FamilyShare(records[j]), frequencies.GivenShare(records[j]));
                 if (score.Outcome == LinkageOutcome.Link)
                 {
                     links.Add((i, j));
@@ -134,9 +132,7 @@ internal static class LinkageBenchmark
                 }
             }
             blocking.Add(record, i);
-            Count(familyCounts, record.FamilyName);
-            Count(givenCounts, record.Encoding.GivenName);
-            seen++;
+            frequencies.Add(record);
         }
         var linkMicros = linkClock.Elapsed.TotalMicroseconds / copies.Count;
 
@@ -164,18 +160,6 @@ internal static class LinkageBenchmark
             $"| {people:N0} | {copies.Count:N0} | {truePairs:N0} | {links.Count:N0} | {100.0 * correct / Math.Max(1, links.Count):N4}% ({links.Count - correct:N0} false) | {100.0 * found / Math.Max(1, truePairs):N2}% | {stillInReview:N0} ({100.0 * stillInReview / copies.Count:N2}%) | {(double)candidates / copies.Count:N1} | {linkMicros:N1} | {encodeMicros:N1} |");
         return (row, model);
     }
-
-    private static void Count(Dictionary<string, int> counts, byte[]? value)
-    {
-        if (value is not null)
-        {
-            var key = Convert.ToBase64String(value);
-            counts[key] = counts.GetValueOrDefault(key) + 1;
-        }
-    }
-
-    private static double? Share(Dictionary<string, int> counts, byte[]? family, int seen) =>
-        family is null || seen < 1000 ? null : Math.Max(1, counts.GetValueOrDefault(Convert.ToBase64String(family))) / (double)seen;
 
     private static string Weights(FellegiSunterModel model)
     {

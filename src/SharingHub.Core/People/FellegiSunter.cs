@@ -71,7 +71,7 @@ public sealed class FellegiSunterModel
     public const double SimilarName = 0.75;
 
     public FellegiSunterModel(IReadOnlyDictionary<LinkageField, double[]> m, IReadOnlyDictionary<LinkageField, double[]> u, double prior,
-        double linkAbove = 0.995, double reviewAbove = 0.9)
+        double linkAbove = 0.99, double reviewAbove = 0.9)
     {
         ArgumentNullException.ThrowIfNull(m);
         ArgumentNullException.ThrowIfNull(u);

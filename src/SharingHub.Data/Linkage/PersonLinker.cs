@@ -70,8 +70,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
             var scores = new List<(LinkageCandidate Other, LinkageScore Score)>();
             foreach (var other in others.DistinctBy(o => o.Id).Where(o => o.Id != id))
             {
-                scores.Add((other, model.Score(self, other, await ShareAsync(db, p => p.FamilyNameIndex, other.FamilyName, total, cancellationToken),
-                    await ShareAsync(db, p => p.GivenNameIndex, other.Encoding.GivenName, total, cancellationToken))));
+                scores.Add((other, model.Score(self, other, await FamilyShareAsync(db, other, total, cancellationToken), await GivenShareAsync(db, other, total, cancellationToken))));
             }
             if (await JoinsConflictingIdentifiersAsync(db, self, scores.Where(x => x.Score.Outcome == LinkageOutcome.Link).Select(x => x.Other.Id).ToList(), cancellationToken))
             {
@@ -134,39 +133,57 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         pair.ScoredAt = now;
     }
 
-    /// <summary>The share of person records with this value: agreement on a common name counts for less (term frequency).</summary>
-    private static async Task<double?> ShareAsync(HubDbContext db, Expression<Func<Person, byte[]?>> field, byte[]? value, long total, CancellationToken cancellationToken)
+    /// <summary>How common the family name is among person records (term frequency, as <see cref="LinkageFrequencies"/> counts it).</summary>
+    private static async Task<double?> FamilyShareAsync(HubDbContext db, LinkageCandidate other, long total, CancellationToken cancellationToken) =>
+        other.FamilyName is not { } family || total < LinkageFrequencies.MinimumRecords ? null
+            : LinkageFrequencies.Share(await db.People.CountAsync(Equal(nameof(Person.FamilyNameIndex), family), cancellationToken), total, LinkageFrequencies.MinimumRecords);
+
+    /// <summary>How common the given name is among people born the same month (or, with too few of them, among everyone).</summary>
+    private static async Task<double?> GivenShareAsync(HubDbContext db, LinkageCandidate other, long total, CancellationToken cancellationToken)
     {
-        if (value is null || total < 1_000)
+        if (other.Encoding.GivenName is not { } given || total < LinkageFrequencies.MinimumRecords)
         {
             return null;
         }
-        var equal = Expression.Lambda<Func<Person, bool>>(Expression.Equal(field.Body, Box(value)), field.Parameters);
-        return Math.Max(1, await db.People.CountAsync(equal, cancellationToken)) / (double)total;
+        if (other.Encoding.BirthYearMonth is { } month)
+        {
+            var cohort = await db.People.CountAsync(Equal(nameof(Person.BirthYearMonthIndex), month), cancellationToken);
+            if (cohort >= LinkageFrequencies.MinimumCohort)
+            {
+                return LinkageFrequencies.Share(await db.People.CountAsync(All((nameof(Person.BirthYearMonthIndex), month), (nameof(Person.GivenNameIndex), given)), cancellationToken),
+                    cohort, LinkageFrequencies.MinimumCohort);
+            }
+        }
+        return LinkageFrequencies.Share(await db.People.CountAsync(Equal(nameof(Person.GivenNameIndex), given), cancellationToken), total, LinkageFrequencies.MinimumRecords);
+    }
+
+    private static Expression<Func<Person, bool>> Equal(string property, byte[] value) => All((property, value));
+
+    /// <summary>p.A == a &amp;&amp; p.B == b ..., each value sent as a parameter.</summary>
+    private static Expression<Func<Person, bool>> All(params (string Property, byte[] Value)[] parts)
+    {
+        var p = Expression.Parameter(typeof(Person), "p");
+        return Expression.Lambda<Func<Person, bool>>(parts.Select(x => (Expression)Expression.Equal(Expression.Property(p, x.Property), Box(x.Value))).Aggregate(Expression.AndAlso), p);
     }
 
     /// <summary>The stored records that share a blocking key with <paramref name="record"/> (LinkageBlocking), at most a bounded number.</summary>
     private static async Task<List<LinkageCandidate>> CandidatesAsync(HubDbContext db, LinkageCandidate record, CancellationToken cancellationToken)
     {
-        var p = Expression.Parameter(typeof(Person), "p");
-        Expression Eq(string property, byte[]? value) => Expression.Equal(Expression.Property(p, property), Box(value!));
-        Expression? All(params (string Property, byte[]? Value)[] parts) =>
-            parts.Any(x => x.Value is null) ? null : parts.Select(x => Eq(x.Property, x.Value)).Aggregate(Expression.AndAlso);
         var e = record.Encoding;
-        var keys = new[]
-        {
-            All((nameof(Person.BirthDateIndex), record.BirthDate), (nameof(Person.FamilyPhoneticIndex), e.FamilyPhonetic)),
-            All((nameof(Person.BirthDateIndex), e.BirthDateSwapped), (nameof(Person.FamilyPhoneticIndex), e.FamilyPhonetic)),
-            All((nameof(Person.BirthDateSwappedIndex), record.BirthDate), (nameof(Person.FamilyPhoneticIndex), e.FamilyPhonetic)),
-            All((nameof(Person.BirthDateIndex), record.BirthDate), (nameof(Person.GivenNameIndex), e.GivenName)),
-            All((nameof(Person.BirthDateIndex), record.BirthDate), (nameof(Person.PostcodeSectorIndex), e.PostcodeSector)),
-            All((nameof(Person.BirthYearMonthIndex), e.BirthYearMonth), (nameof(Person.FamilyNameIndex), record.FamilyName), (nameof(Person.GivenNameIndex), e.GivenName)),
-        }.OfType<Expression>().ToList();
+        (string, byte[]?)[][] keys =
+        [
+            [(nameof(Person.BirthDateIndex), record.BirthDate), (nameof(Person.FamilyPhoneticIndex), e.FamilyPhonetic)],
+            [(nameof(Person.BirthDateIndex), e.BirthDateSwapped), (nameof(Person.FamilyPhoneticIndex), e.FamilyPhonetic)],
+            [(nameof(Person.BirthDateSwappedIndex), record.BirthDate), (nameof(Person.FamilyPhoneticIndex), e.FamilyPhonetic)],
+            [(nameof(Person.BirthDateIndex), record.BirthDate), (nameof(Person.GivenNameIndex), e.GivenName)],
+            [(nameof(Person.BirthDateIndex), record.BirthDate), (nameof(Person.PostcodeSectorIndex), e.PostcodeSector)],
+            [(nameof(Person.BirthYearMonthIndex), e.BirthYearMonth), (nameof(Person.FamilyNameIndex), record.FamilyName), (nameof(Person.GivenNameIndex), e.GivenName)],
+        ];
         var found = new List<LinkageCandidate>();
         var id = record.Id;
-        foreach (var key in keys)
+        foreach (var key in keys.Where(k => k.All(part => part.Item2 is not null)))
         {
-            var predicate = Expression.Lambda<Func<Person, bool>>(key, p);
+            var predicate = All(key.Select(part => (part.Item1, part.Item2!)).ToArray());
             found.AddRange(await LoadAsync(db.People.Where(predicate).Where(x => x.Id != id), LinkageBlocking.PerKey, cancellationToken));
         }
         foreach (var kind in record.Identifiers.Select(i => i.Kind).Distinct())
@@ -189,8 +206,8 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         var known = (await db.PersonPairs.AsNoTracking().Select(p => new { p.PersonA, p.PersonB }).ToListAsync(cancellationToken))
             .Select(p => (p.PersonA, p.PersonB)).ToHashSet();
         var model = Model.ForPopulation(records.Count);
-        var family = Counts(records.Select(r => r.FamilyName));
-        var given = Counts(records.Select(r => r.Encoding.GivenName));
+        var frequencies = new LinkageFrequencies();
+        records.ForEach(frequencies.Add);
         var blocking = new LinkageBlocking();
         var now = clock.GetUtcNow();
         var added = 0;
@@ -203,7 +220,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
                 {
                     continue;
                 }
-                var score = model.Score(records[i], records[j], Share(family, records[j].FamilyName, records.Count), Share(given, records[j].Encoding.GivenName, records.Count));
+                var score = model.Score(records[i], records[j], frequencies.FamilyShare(records[j]), frequencies.GivenShare(records[j]));
                 if (score.Outcome == LinkageOutcome.NoLink)
                 {
                     continue;
@@ -224,12 +241,6 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         Forget();
         return added;
     }
-
-    private static Dictionary<string, int> Counts(IEnumerable<byte[]?> values) =>
-        values.OfType<byte[]>().GroupBy(Convert.ToBase64String).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-
-    private static double? Share(Dictionary<string, int> counts, byte[]? value, int total) =>
-        value is null || total < 1_000 ? null : Math.Max(1, counts.GetValueOrDefault(Convert.ToBase64String(value))) / (double)total;
 
     /// <summary>The records linked to <paramref name="personIds"/>, following the stored links, with those awaiting review.</summary>
     public async Task<LinkedPeople> LinkAsync(IReadOnlyCollection<Guid> personIds, CancellationToken cancellationToken)

@@ -102,8 +102,9 @@ public abstract class LinkageReviewTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task Given_a_near_miss_then_it_waits_for_the_data_team_the_chronology_says_so_and_confirming_then_unlinking_is_audited_with_the_reason()
     {
-        var (council, _) = await RecordAsync("la", "Noah", "Reed", "2014-02-02", IdentifierKind.LaPersonId, "5550003", "Home visit");
-        var (_, police) = await RecordAsync("police", "Noah", "Reed", "2014-02-09", null, "", "Noah reported missing overnight");
+        // Names agree, the birth dates only in year and month, and the homes differ: neither clearly one child nor two.
+        var (council, _) = await RecordAsync("la", "Noah", "Reed", "2014-02-02", IdentifierKind.LaPersonId, "5550003", "Home visit", "4 Mill Lane, Testtown TE1 4AB");
+        var (_, police) = await RecordAsync("police", "Noah", "Reed", "2014-02-09", null, "", "Noah reported missing overnight", "9 Low Road, Othertown OT9 9ZZ");
         var enquiry = await EnquiryAsync(council);
 
         var before = await ChronologyAsync(council, enquiry);
@@ -149,8 +150,8 @@ public abstract class LinkageReviewTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task Given_a_rejected_pair_then_rewriting_either_record_does_not_undo_the_decision()
     {
-        var (council, _) = await RecordAsync("la", "Noah", "Reed", "2014-02-02", IdentifierKind.LaPersonId, "5550004", "Home visit");
-        await RecordAsync("police", "Noah", "Reed", "2014-02-09", null, "", "Noah reported missing overnight");
+        var (council, _) = await RecordAsync("la", "Noah", "Reed", "2014-02-02", IdentifierKind.LaPersonId, "5550004", "Home visit", "4 Mill Lane, Testtown TE1 4AB");
+        await RecordAsync("police", "Noah", "Reed", "2014-02-09", null, "", "Noah reported missing overnight", "9 Low Road, Othertown OT9 9ZZ");
         Guid pair;
         await using (var db = _hub.Contexts.Create())
         {
