@@ -66,38 +66,8 @@ internal static class LinkageBenchmark
         }
         var encodeMicros = encodeClock.Elapsed.TotalMicroseconds / copies.Count;
 
-        // Estimate the model from the data itself: u from random pairs; m from pairs sharing a birth date (every other
-        // field) and pairs sharing both names (the birth date); the prior over the pairs blocking gives linkage to score.
-        var random = new Random(7);
-        var sample = order.Take(Math.Min(order.Length, 100_000)).ToArray();
-        List<ComparisonVector> PairsSharing(Func<LinkageCandidate, string?> key)
-        {
-            var pairs = new List<ComparisonVector>();
-            foreach (var bucket in sample.GroupBy(i => key(records[i])).Where(g => g.Key is not null))
-            {
-                var members = bucket.Take(20).ToArray();
-                for (var a = 0; a < members.Length && pairs.Count < 200_000; a++)
-                {
-                    for (var b = a + 1; b < members.Length; b++)
-                    {
-                        pairs.Add(FellegiSunterModel.Compare(records[members[a]], records[members[b]]));
-                    }
-                }
-            }
-            return pairs;
-        }
-        var sameBirthDate = PairsSharing(r => r.BirthDate is null ? null : Convert.ToBase64String(r.BirthDate));
-        var sameNames = PairsSharing(r => r.FamilyName is null || r.Encoding.GivenName is null ? null : Convert.ToBase64String(r.FamilyName) + Convert.ToBase64String(r.Encoding.GivenName));
-        var blocked = new LinkageBlocking();
-        var scoredPairs = new List<ComparisonVector>();
-        foreach (var i in sample)
-        {
-            scoredPairs.AddRange(blocked.Candidates(records[i]).Select(j => FellegiSunterModel.Compare(records[i], records[j])));
-            blocked.Add(records[i], i);
-        }
-        var randomPairs = Enumerable.Range(0, 200_000).Select(_ => FellegiSunterModel.Compare(records[random.Next(records.Length)], records[random.Next(records.Length)])).ToList();
-        // The scored pairs come from a sample of the records: the pairs they stand for are the sample's pairs.
-        var model = FellegiSunterModel.Estimate(sameBirthDate, sameNames, randomPairs, scoredPairs, allPairs: sample.Length * (sample.Length - 1.0) / 2);
+        // Estimate the model from the data itself, as the hub does (LinkageTraining).
+        var model = LinkageTraining.Estimate(records).ForPopulation(records.Length);
 
         // Link each record as it arrives.
         var blocking = new LinkageBlocking();

@@ -126,13 +126,35 @@ public sealed class FellegiSunterModel
         },
         prior: 0.002);
 
+    /// <summary>The number of person records the model was estimated from (its prior is for that many); null for the default.</summary>
+    public long? EstimatedFor { get; init; }
+
     /// <summary>
-    /// This model with the prior odds for a population of <paramref name="records"/> person records: about
-    /// <paramref name="matchesPerRecord"/> other records of the same person for each record, among all the pairs there are.
-    /// The more records, the likelier a chance agreement, so the more evidence a link needs.
+    /// This model with the prior odds for a population of <paramref name="records"/> person records. Matches grow with the
+    /// records and pairs with their square, so the prior falls as the population grows: an estimated prior is scaled from
+    /// the size it was estimated at; the default assumes <paramref name="matchesPerRecord"/> other records of the same
+    /// person for each record. The more records, the likelier a chance agreement, so the more evidence a link needs.
     /// </summary>
-    public FellegiSunterModel ForPopulation(long records, double matchesPerRecord = 0.6) =>
-        new(M, U, Math.Clamp(matchesPerRecord * records / Math.Max(1.0, records * (records - 1.0) / 2), 1e-12, Default.Prior), LinkAbove, ReviewAbove);
+    public FellegiSunterModel ForPopulation(long records, double matchesPerRecord = 0.6)
+    {
+        var prior = EstimatedFor is { } estimated
+            ? Prior * estimated / Math.Max(1, records)
+            : matchesPerRecord * records / Math.Max(1.0, records * (records - 1.0) / 2);
+        return new(M, U, Math.Clamp(prior, 1e-12, Default.Prior), LinkAbove, ReviewAbove) { EstimatedFor = EstimatedFor is null ? null : records };
+    }
+
+    /// <summary>The model's parameters as JSON, to keep an estimated model (m and u per field and level, the prior, the size it is for).</summary>
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(new Parameters(
+        M.ToDictionary(p => p.Key.ToString(), p => p.Value), U.ToDictionary(p => p.Key.ToString(), p => p.Value), Prior, EstimatedFor, LinkAbove, ReviewAbove));
+
+    public static FellegiSunterModel FromJson(string json)
+    {
+        var p = System.Text.Json.JsonSerializer.Deserialize<Parameters>(json) ?? throw new FormatException("no linkage model in the JSON");
+        return new FellegiSunterModel(p.M.ToDictionary(x => Enum.Parse<LinkageField>(x.Key), x => x.Value), p.U.ToDictionary(x => Enum.Parse<LinkageField>(x.Key), x => x.Value),
+            p.Prior, p.LinkAbove, p.ReviewAbove) { EstimatedFor = p.EstimatedFor };
+    }
+
+    private sealed record Parameters(Dictionary<string, double[]> M, Dictionary<string, double[]> U, double Prior, long? EstimatedFor, double LinkAbove, double ReviewAbove);
 
     /// <summary>Compares two records field by field, from their keyed encodings only.</summary>
     public static ComparisonVector Compare(LinkageCandidate a, LinkageCandidate b)

@@ -28,8 +28,40 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
     private const int MaxCandidates = 6 * LinkageBlocking.PerKey;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset At, LinkedPeople Linked)> _cache = new(StringComparer.Ordinal);
 
-    /// <summary>The model new records are scored with (its prior set for the population when scoring).</summary>
-    public FellegiSunterModel Model { get; set; } = FellegiSunterModel.Default;
+    private static readonly TimeSpan ModelFor = TimeSpan.FromMinutes(5);
+    private (DateTimeOffset At, FellegiSunterModel Model)? _model;
+
+    /// <summary>
+    /// The model new records are scored with: the latest the hub estimated from its own records (re-read every few minutes,
+    /// so every hub process uses it), or the documented default until there are enough records to estimate one.
+    /// </summary>
+    public async Task<FellegiSunterModel> ModelAsync(HubDbContext db, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var now = clock.GetUtcNow();
+        if (_model is { } cached && now - cached.At < ModelFor)
+        {
+            return cached.Model;
+        }
+        var latest = await db.LinkageModels.AsNoTracking().OrderByDescending(m => m.EstimatedAt).Select(m => m.Parameters).FirstOrDefaultAsync(cancellationToken);
+        var model = latest is null ? FellegiSunterModel.Default : FellegiSunterModel.FromJson(latest);
+        _model = (now, model);
+        return model;
+    }
+
+    /// <summary>Estimates the model from these records and keeps it (<see cref="LinkageTraining"/>); the default stays below its minimum.</summary>
+    private async Task<FellegiSunterModel> EstimateAsync(HubDbContext db, IReadOnlyList<LinkageCandidate> records, CancellationToken cancellationToken)
+    {
+        if (records.Count < LinkageTraining.MinimumRecords)
+        {
+            return await ModelAsync(db, cancellationToken);
+        }
+        var model = LinkageTraining.Estimate(records);
+        db.LinkageModels.Add(new LinkageModelRow { Id = Guid.NewGuid(), EstimatedAt = clock.GetUtcNow(), Records = records.Count, Parameters = model.ToJson() });
+        await db.SaveChangesAsync(cancellationToken);
+        _model = (clock.GetUtcNow(), model);
+        return model;
+    }
 
     /// <summary>Drops every cached result; called whenever a person record or a pair is written.</summary>
     public void Forget() => _cache.Clear();
@@ -55,7 +87,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         }
         var staged = people.ToDictionary(p => p.Id);
         var total = await db.People.LongCountAsync(cancellationToken) + people.Count(p => db.Entry(p).State == EntityState.Added);
-        var model = Model.ForPopulation(total);
+        var model = (await ModelAsync(db, cancellationToken)).ForPopulation(total);
         var now = clock.GetUtcNow();
         foreach (var person in people)
         {
@@ -196,8 +228,9 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
     }
 
     /// <summary>
-    /// Links every stored person at once, as records arriving one after another would be (a demo or a backfill): in memory,
-    /// through the same blocking keys and model, storing the pairs in batches. Pairs already stored are left as they are.
+    /// Links every stored person at once, as records arriving one after another would be (a demo or a backfill): with enough
+    /// records it first estimates the model from them; then in memory, through the same blocking keys and model, storing
+    /// the pairs in batches. Pairs already stored are left as they are.
     /// </summary>
     public async Task<int> LinkAllAsync(CancellationToken cancellationToken)
     {
@@ -205,7 +238,8 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         var records = await LoadAsync(db.People.AsNoTracking().Where(p => p.BirthDateIndex != null), int.MaxValue, cancellationToken);
         var known = (await db.PersonPairs.AsNoTracking().Select(p => new { p.PersonA, p.PersonB }).ToListAsync(cancellationToken))
             .Select(p => (p.PersonA, p.PersonB)).ToHashSet();
-        var model = Model.ForPopulation(records.Count);
+        // With enough records the model is estimated from them first, and kept for the records written after.
+        var model = (await EstimateAsync(db, records, cancellationToken)).ForPopulation(records.Count);
         var frequencies = new LinkageFrequencies();
         records.ForEach(frequencies.Add);
         var blocking = new LinkageBlocking();

@@ -34,6 +34,7 @@ public abstract class HubDbContext(DbContextOptions options) : DbContext(options
     public DbSet<Notifications.Notification> Notifications => Set<Notifications.Notification>();
     public DbSet<Linkage.ErasedLink> ErasedLinks => Set<Linkage.ErasedLink>();
     public DbSet<Linkage.PersonPair> PersonPairs => Set<Linkage.PersonPair>();
+    public DbSet<Linkage.LinkageModelRow> LinkageModels => Set<Linkage.LinkageModelRow>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

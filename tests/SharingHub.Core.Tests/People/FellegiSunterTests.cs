@@ -159,6 +159,32 @@ public sealed class FellegiSunterTests
         }
     }
 
+    [Fact]
+    public void Given_records_of_people_known_to_two_agencies_then_training_learns_that_agreement_means_a_match_and_the_model_keeps_and_scales()
+    {
+        var random = new Random(5);
+        string[] families = ["Barrows", "Okafor", "Nowak", "Smith", "Jones", "Reed", "Welch", "Patel", "Hart", "Lee"];
+        string[] givens = ["Ella", "Noah", "Mia", "Omar", "Ruby", "Leo", "Ava", "Kai", "Zara", "Finn"];
+        var records = new List<LinkageCandidate>();
+        for (var person = 0; person < 1_500; person++)
+        {
+            var family = families[random.Next(families.Length)] + (person % 37 == 0 ? "" : new string((char)('a' + person % 26), 1));
+            var given = givens[random.Next(givens.Length)];
+            var birth = new DateOnly(2005, 1, 1).AddDays(random.Next(0, 6_000)).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            records.Add(Person("la", given, family, birth, $"{random.Next(1, 99)} High Street, Testtown TE{random.Next(1, 9)} 1AA"));
+            records.Add(Person("health", given, random.NextDouble() < 0.05 ? family + "e" : family, birth, null));
+        }
+
+        var model = LinkageTraining.Estimate(records);
+        var kept = FellegiSunterModel.FromJson(model.ToJson());
+
+        Assert.True(model.M[LinkageField.FamilyName][0] > 0.8, $"m(family exact) {model.M[LinkageField.FamilyName][0]}");
+        Assert.True(model.U[LinkageField.BirthDate][0] < 0.01, $"u(birth date exact) {model.U[LinkageField.BirthDate][0]}");
+        Assert.Equal(records.Count, model.EstimatedFor);
+        Assert.Equal(model.ToJson(), kept.ToJson());
+        Assert.Equal(model.Prior / 2, model.ForPopulation(records.Count * 2).Prior, 12);
+    }
+
     [Theory]
     [InlineData("Barrows", "B620")]
     [InlineData("Barros", "B620")]

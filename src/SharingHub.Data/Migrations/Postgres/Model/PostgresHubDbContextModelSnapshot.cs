@@ -1216,6 +1216,29 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.ToTable("ErasedLinks", (string)null);
                 });
 
+            modelBuilder.Entity("SharingHub.Data.Linkage.LinkageModelRow", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("EstimatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Parameters")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)");
+
+                    b.Property<long>("Records")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EstimatedAt");
+
+                    b.ToTable("LinkageModels", (string)null);
+                });
+
             modelBuilder.Entity("SharingHub.Data.Linkage.PersonPair", b =>
                 {
                     b.Property<Guid>("Id")

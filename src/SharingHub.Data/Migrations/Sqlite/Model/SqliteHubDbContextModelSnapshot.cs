@@ -1210,6 +1210,29 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.ToTable("ErasedLinks", (string)null);
                 });
 
+            modelBuilder.Entity("SharingHub.Data.Linkage.LinkageModelRow", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("EstimatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Parameters")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Records")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EstimatedAt");
+
+                    b.ToTable("LinkageModels", (string)null);
+                });
+
             modelBuilder.Entity("SharingHub.Data.Linkage.PersonPair", b =>
                 {
                     b.Property<Guid>("Id")
