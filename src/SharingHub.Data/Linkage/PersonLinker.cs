@@ -228,6 +228,26 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
     }
 
     /// <summary>
+    /// Scores a record that is not stored (a brokered query's person) against the stored records blocking finds for it,
+    /// with the same model and term frequencies as a write; the caller decides what the scores mean for its answer.
+    /// </summary>
+    public async Task<IReadOnlyList<(LinkageCandidate Record, LinkageScore Score, ComparisonVector Vector)>> ScoreAsync(HubDbContext db, LinkageCandidate query,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(query);
+        var total = await db.People.LongCountAsync(cancellationToken);
+        var model = (await ModelAsync(db, cancellationToken)).ForPopulation(Math.Max(1, total));
+        var scored = new List<(LinkageCandidate, LinkageScore, ComparisonVector)>();
+        foreach (var candidate in await CandidatesAsync(db, query, cancellationToken))
+        {
+            scored.Add((candidate, model.Score(query, candidate, await FamilyShareAsync(db, candidate, total, cancellationToken),
+                await GivenShareAsync(db, candidate, total, cancellationToken)), FellegiSunterModel.Compare(query, candidate)));
+        }
+        return scored;
+    }
+
+    /// <summary>
     /// Links every stored person at once, as records arriving one after another would be (a demo or a backfill): with enough
     /// records it first estimates the model from them; then in memory, through the same blocking keys and model, storing
     /// the pairs in batches. Pairs already stored are left as they are.

@@ -76,6 +76,7 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
             count = scope.Count,
             overrideJustification = scope.OverrideJustification,
             maisReason = scope.MaisReason?.ToString(),
+            maisMatch = scope.MaisMatch,
             resources = scope.Resources,
         });
         // A request with no bearer token (the token service, sign-in) names its caller once it has authenticated them.

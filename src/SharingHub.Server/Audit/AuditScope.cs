@@ -28,6 +28,9 @@ public sealed class AuditScope
     public bool IsOverride { get; private set; }
     public int Count { get; set; }
 
+    /// <summary>Why a person-info-query was answered as it was, where matching itself decided it (two people fitting it).</summary>
+    public string? MaisMatch { get; set; }
+
     /// <summary>The MAIS reason (a legal basis URI) of a person-info-query, asked of the hub or by it.</summary>
     public Uri? MaisReason { get; set; }
     /// <summary>

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using SharingHub.Core.Crypto;
 using SharingHub.Core.People;
 using SharingHub.Core.Records;
 using SharingHub.Data.Linkage;
@@ -10,13 +11,14 @@ using SharingHub.Server.Audit;
 namespace SharingHub.Server.Mais;
 
 /// <summary>
-/// The hub's own answer to the person-info-query, from the records it holds: people matched by blind
-/// index (identifier, or family name with date of birth) and every record linked to them, each decided
+/// The hub's own answer to the person-info-query, from the records it holds: the one individual the query describes,
+/// matched as record linkage matches (never on family name and birth date alone, never two people merged), and every
+/// record linked to them, each decided
 /// under the rules written for the query; involvements the caller may learn of; a contact per agency
 /// that knows the person. Every decision goes into the request's audit entry. The same queries run
 /// whether or not anyone matches, so "not known" and "known but withheld" take the same path.
 /// </summary>
-internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSealer people, PersonLinker linker, PolicyDecisionPoint policy,
+internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSealer people, IBlindIndexer indexer, PersonLinker linker, PolicyDecisionPoint policy,
     TimeProvider clock, IOptions<MaisOptions> options)
 {
     /// <summary>The purpose a MAIS reason stands for, among those the caller may use; null if none.</summary>
@@ -43,19 +45,7 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
     {
         var now = clock.GetUtcNow();
         await using var db = contexts.Create();
-        var indexes = query.Identifiers.Select(i => (i.Kind, Index: people.IdentifierIndex(i.Kind, i.Value))).ToList();
-        var matched = new HashSet<Guid>();
-        foreach (var kind in indexes.Select(i => i.Kind).Distinct())
-        {
-            var values = indexes.Where(i => i.Kind == kind).Select(i => i.Index).ToList();
-            matched.UnionWith(await db.PersonIdentifiers.AsNoTracking().Where(i => i.Kind == kind && values.Contains(i.ValueIndex)).Select(i => i.PersonId).ToListAsync(ct));
-        }
-        var family = query.Family is null ? [] : people.FamilyNameIndex(query.Family);
-        var birth = query.BirthDate is { } b ? people.BirthDateIndex(b) : [];
-        if (query.Family is not null && query.BirthDate is not null)
-        {
-            matched.UnionWith(await db.People.AsNoTracking().Where(p => p.FamilyNameIndex == family && p.BirthDateIndex == birth).Select(p => p.Id).OrderBy(id => id).Take(50).ToListAsync(ct));
-        }
+        var matched = await MatchAsync(db, query, now, audit, ct);
         // The person's records at every agency, as linkage finds them; an empty set still runs the queries.
         var linked = (await linker.LinkAsync(matched, ct)).Expand(matched).ToList();
         var records = await db.People.AsNoTracking().Include(p => p.Identifiers).Where(p => linked.Contains(p.Id)).ToListAsync(ct);
@@ -81,6 +71,56 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
             .ToList();
         var agencies = knownBy.Union(summaries.Select(s => s.Agency)).Order(StringComparer.Ordinal);
         return new PersonAnswer(true, agencies.Select(Contact).ToList(), summaries);
+    }
+
+    /// <summary>
+    /// The records of the one individual the query describes, matched as linkage matches records: scored on every field the
+    /// query gives (identifiers, family and given name, birth date), never on family name and birth date alone. An identifier
+    /// matches a record of the agency that issues it unless the rest of the query contradicts that record. A query that fits
+    /// two individuals (one person's NHS number with another's name and birth date, or two equally good candidates) is no
+    /// match at all: the answer never merges two people. Empty when nobody, or more than one, fits.
+    /// </summary>
+    private async Task<HashSet<Guid>> MatchAsync(HubDbContext db, PersonQuery query, DateTimeOffset now, AuditScope audit, CancellationToken ct)
+    {
+        var birth = query.BirthDate;
+        var family = query.Family is null ? null : people.FamilyNameIndex(query.Family);
+        var asked = new LinkageCandidate(Guid.Empty, "query", birth is { } b && b.AddYears(18) > DateOnly.FromDateTime(now.UtcDateTime) ? PersonKind.Child : PersonKind.Adult, null,
+            family, birth is { } d ? people.BirthDateIndex(d) : null, null, query.Identifiers.Select(i => (i.Kind, people.IdentifierIndex(i.Kind, i.Value))).ToList())
+        {
+            Encoding = birth is { } when ? new LinkageEncoder(indexer).Encode(query.Given ?? "", query.Family ?? "", when, null) : LinkageEncoding.None,
+        };
+        var fits = new HashSet<Guid>();
+        var contradiction = false;
+        foreach (var (record, score, vector) in await linker.ScoreAsync(db, asked, ct))
+        {
+            var issuerSays = record.Identifiers.Any(x => LinkageRules.Asserts(record, x.Kind) && asked.Identifiers.Any(y => y.Kind == x.Kind && y.Index.AsSpan().SequenceEqual(x.Index)));
+            var contradicted = vector.BirthDate == 3 || (vector.FamilyName == 3 && vector.GivenName == 3);
+            var namesAgree = vector.GivenName is >= 0 and <= 2 && vector.FamilyName is >= 0 and <= 2;
+            contradiction |= issuerSays && contradicted;
+            if ((issuerSays && !contradicted) || (score.Outcome == LinkageOutcome.Link && namesAgree && score.Veto is null))
+            {
+                fits.Add(record.Id);
+            }
+        }
+        if (contradiction)
+        {
+            // The identifier names one person and the name and birth date another: the query itself is not one person.
+            audit.MaisMatch = "the identifier belongs to a person whose birth date or names differ from the query's; answered as no match";
+            return [];
+        }
+        if (fits.Count == 0)
+        {
+            return fits;
+        }
+        var linked = await linker.LinkAsync(fits, ct);
+        var individuals = fits.Select(id => linked.Of(id)).DistinctBy(cluster => cluster.Order().First()).Count();
+        if (individuals > 1)
+        {
+            // Two people fit the query: answering either, or both merged, could tell the asker about the wrong child.
+            audit.MaisMatch = $"{individuals} individuals fit the query; answered as no match";
+            return [];
+        }
+        return fits;
     }
 
     public ContactSummary Contact(string agency)

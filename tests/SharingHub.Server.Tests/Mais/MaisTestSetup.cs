@@ -58,7 +58,7 @@ internal sealed class MaisTestSetup : IDisposable
         return Registry("partners.yaml", yaml.ToString());
     }
 
-    public static string Query(string? nhsNumber = "9990000026", string? family = null, string? birthDate = null, string reason = S47) =>
+    public static string Query(string? nhsNumber = "9990000026", string? family = null, string? birthDate = null, string reason = S47, string? given = null) =>
         JsonSerializer.Serialize(new
         {
             resourceType = "Parameters",
@@ -71,7 +71,7 @@ internal sealed class MaisTestSetup : IDisposable
                     {
                         ["resourceType"] = "Patient",
                         ["identifier"] = nhsNumber is null ? null : new[] { new { system = "https://fhir.nhs.uk/Id/nhs-number", value = nhsNumber } },
-                        ["name"] = family is null ? null : new[] { new { family } },
+                        ["name"] = family is null ? null : given is null ? new object[] { new { family } } : [new { family, given = new[] { given } }],
                         ["birthDate"] = birthDate,
                     }.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value),
                 },

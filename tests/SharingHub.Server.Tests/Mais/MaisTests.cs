@@ -97,6 +97,37 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_a_query_that_only_shares_a_family_name_and_birth_date_or_fits_two_people_then_the_answer_is_no_match()
+    {
+        var c = await _hub.CaseAsync();
+        var ct = CancellationToken.None;
+        var rebecca = await _hub.Store.AddAsync(_hub.Builder.Person("health", "Rebecca", "Welch", "2015-04-07", IdentifierKind.NhsNumber, "9434765919"), ct);
+        await _hub.Store.AddAsync(new Involvement
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", PersonId = (await _hub.Store.AddAsync(_hub.Builder.Person("la", "Rebecca", "Welch", "2015-04-07",
+                IdentifierKind.LaPersonId, "7654321"), ct)).Id,
+            Service = "Child protection plan", Status = InvolvementStatus.Open, StartedAt = new DateTimeOffset(2026, 6, 1, 9, 0, 0, TimeSpan.Zero), Team = "Team 3",
+        }, ct);
+        async Task<bool> MatchAsync(string query)
+        {
+            using var response = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", query, enquiry: c.Enquiry.Id);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return Parameters(await FhirTestHub.JsonAsync(response), "match").Single().GetProperty("valueBoolean").GetBoolean();
+        }
+
+        // Another child with Rebecca's family name and birth date is not Rebecca.
+        Assert.False(await MatchAsync(MaisTestSetup.Query(null, "Welch", "2015-04-07", given: "Zed")));
+        // Rebecca's own details are.
+        Assert.True(await MatchAsync(MaisTestSetup.Query(null, "Welch", "2015-04-07", given: "Rebecca")));
+        // One child's NHS number with another's name and birth date fits two people: neither, and never both merged.
+        Assert.False(await MatchAsync(MaisTestSetup.Query("9990000026", "Welch", "2015-04-07", given: "Rebecca")));
+        await using var db = _hub.Contexts.Create();
+        var entry = await db.AuditEntries.Where(a => a.Action == "mais.answer").OrderByDescending(a => a.Sequence).FirstAsync();
+        Assert.Contains("answered as no match", entry.Body, StringComparison.Ordinal);
+        Assert.NotEqual(Guid.Empty, rebecca.Id);
+    }
+
+    [Fact]
     public async Task Given_a_person_asking_under_the_section_47_reason_outside_any_enquiry_they_belong_to_then_refused_and_audited()
     {
         var c = await CaseWithInvolvementAsync();
