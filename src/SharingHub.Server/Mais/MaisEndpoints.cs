@@ -132,6 +132,9 @@ internal static class MaisEndpoints
         }
         var answers = partners.Where(p => p.Answer is { Match: true }).Select(p => p.Answer!).Prepend(own).Where(a => a.Match).ToList();
         audit.Count = answers.Sum(a => a.Involvements.Count);
+        // A partner that did not answer (down, slow, refused, invalid) is not a partner that does not know the person:
+        // the answer says it is incomplete, and who could not answer, so "not known" is never read into silence.
+        var unanswered = partners.Where(p => p.State != PartnerResult.Answered || p.Answer is null).Select(p => p.Partner).ToList();
         return Results.Json(new
         {
             reason = reason.ToString(),
@@ -140,6 +143,8 @@ internal static class MaisEndpoints
             deadlineMs = options.Value.DeadlineMs,
             elapsedMs = watch.ElapsedMilliseconds,
             known = answers.Count > 0,
+            complete = unanswered.Count == 0,
+            unanswered,
             knownTo = answers.SelectMany(a => a.Contacts.Select(c => c.Agency).Concat(a.Involvements.Select(i => i.Agency))).Distinct().Order(StringComparer.Ordinal),
             openInvolvements = answers.SelectMany(a => a.Involvements).Where(i => i.Status == "open").Select(View),
             hub = Summary(own),

@@ -212,6 +212,9 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal("invalid", states["oversized"].GetProperty("state").GetString());
         Assert.Contains("larger than", states["oversized"].GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("auth-refused", states["refuses"].GetProperty("state").GetString());
+        // Partners that could not answer leave the answer incomplete, by name; those that answered are not listed.
+        Assert.False(merged.GetProperty("complete").GetBoolean());
+        Assert.Equal(["errors", "malformed", "oversized", "refuses", "slow"], merged.GetProperty("unanswered").EnumerateArray().Select(p => p.GetString()).Order(StringComparer.Ordinal));
         Assert.DoesNotContain("<script>", body, StringComparison.Ordinal);
         var open = merged.GetProperty("openInvolvements").EnumerateArray().Select(i => (i.GetProperty("agency").GetString(), i.GetProperty("service").GetString())).ToList();
         Assert.Contains(("la", "Child protection plan"), open);
