@@ -52,7 +52,14 @@ public sealed record RegisteredPartner(
     string KeyFile,
     string Scope,
     TimeSpan Timeout,
-    int MaxConcurrency);
+    int MaxConcurrency)
+{
+    /// <summary>
+    /// The agencies the partner may answer for: a hub answers for several (its own and those it federates), a case system
+    /// for its own agency (the default). An answer naming any other agency is refused.
+    /// </summary>
+    public IReadOnlySet<string> SpeaksFor { get; init; } = new HashSet<string>(StringComparer.Ordinal) { Agency };
+}
 
 public sealed record TrustRegistry(IReadOnlyList<TrustedIssuer> Issuers, IReadOnlyList<RegisteredClient> Clients)
 {

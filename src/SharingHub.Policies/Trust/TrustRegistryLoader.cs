@@ -197,6 +197,7 @@ public static class TrustRegistryLoader
         var scope = entry.String("scope", required: false) ?? "system/Patient.r";
         var timeout = entry.Int("timeout-ms") ?? 3_000;
         var concurrency = entry.Int("max-concurrency") ?? 4;
+        var speaksFor = entry.Words("speaks-for", required: false);
         entry.RejectUnknownKeys();
         if (name is null || agency is null || baseUrl is null || tokenEndpoint is null || clientId is null || keyFile is null)
         {
@@ -212,7 +213,15 @@ public static class TrustRegistryLoader
             entry.Errors.Add(entry.File, entry.Line, $"partner '{name}': timeout-ms is 100 to 60000 and max-concurrency 1 to 64");
             return null;
         }
-        return new RegisteredPartner(name, agency, baseUrl, tokenEndpoint, clientId, keyFile, scope, TimeSpan.FromMilliseconds(timeout), concurrency);
+        foreach (var unknown in speaksFor.Where(w => !policy.Agencies.ContainsKey(w.Value)))
+        {
+            entry.Errors.Add(entry.File, unknown.Line, $"partner '{name}' speaks for unknown agency '{unknown.Value}'");
+            return null;
+        }
+        return new RegisteredPartner(name, agency, baseUrl, tokenEndpoint, clientId, keyFile, scope, TimeSpan.FromMilliseconds(timeout), concurrency)
+        {
+            SpeaksFor = speaksFor.Select(w => w.Value).Append(agency).ToHashSet(StringComparer.Ordinal),
+        };
     }
 
     private static Uri? Absolute(YamlMap entry, string key, string? text)

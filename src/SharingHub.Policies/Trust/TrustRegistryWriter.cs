@@ -42,6 +42,10 @@ public static class TrustRegistryWriter
             {
                 yaml.AppendLine($"  - name: {Quote(p.Name)}");
                 yaml.AppendLine($"    agency: {p.Agency}");
+                if (p.SpeaksFor.Count > 1)
+                {
+                    yaml.AppendLine($"    speaks-for: [{string.Join(", ", p.SpeaksFor.Order(StringComparer.Ordinal))}]");
+                }
                 yaml.AppendLine($"    base-url: {Quote(p.BaseUrl.ToString())}");
                 yaml.AppendLine($"    token-endpoint: {Quote(p.TokenEndpoint.ToString())}");
                 yaml.AppendLine($"    client-id: {Quote(p.ClientId)}");

@@ -178,8 +178,13 @@ internal static class MaisMessages
     }
 
     /// <summary>A partner's answer, checked: the shape, every value's type and length, and the number of parameters. Anything else is refused.</summary>
-    public static (PersonAnswer? Answer, string? Problem) ReadAnswer(JsonElement root, string partnerAgency)
+    /// <remarks>
+    /// Each contact and involvement keeps the agency the partner names (a hub answers for several); one the partner may not
+    /// speak for refuses the whole answer, and one it does not name is the partner's own agency.
+    /// </remarks>
+    public static (PersonAnswer? Answer, string? Problem) ReadAnswer(JsonElement root, string partnerAgency, IReadOnlySet<string>? speaksFor = null)
     {
+        speaksFor ??= new HashSet<string>(StringComparer.Ordinal) { partnerAgency };
         if (root.ValueKind != JsonValueKind.Object || Text(root, "resourceType") != "Parameters" || !root.TryGetProperty("parameter", out var parameters)
             || parameters.ValueKind != JsonValueKind.Array)
         {
@@ -209,13 +214,22 @@ internal static class MaisMessages
                     {
                         return (null, "a contact's telecom is malformed");
                     }
-                    contacts.Add(new ContactSummary(partnerAgency, orgName, Bounded(telecom.Where(t => Text(t, "system") == "phone").Select(t => Text(t, "value")).FirstOrDefault()),
+                    var named = Array(org, "identifier").Where(i => Text(i, "system") == "urn:sharinghub:agency").Select(i => Text(i, "value")).FirstOrDefault();
+                    if (named is not null && !speaksFor.Contains(named))
+                    {
+                        return (null, $"a contact names agency '{Safe(named)}', which this partner may not answer for");
+                    }
+                    contacts.Add(new ContactSummary(named ?? partnerAgency, orgName, Bounded(telecom.Where(t => Text(t, "system") == "phone").Select(t => Text(t, "value")).FirstOrDefault()),
                         Bounded(telecom.Where(t => Text(t, "system") == "email").Select(t => Text(t, "value")).FirstOrDefault())));
                     break;
                 case "involvement":
                     if (Involvement(p, partnerAgency) is not { } involvement)
                     {
                         return (null, "an involvement is malformed: it needs a service (up to 200 characters), a status of open or closed, and valid dates");
+                    }
+                    if (!speaksFor.Contains(involvement.Agency))
+                    {
+                        return (null, $"an involvement names agency '{Safe(involvement.Agency)}', which this partner may not answer for");
                     }
                     involvements.Add(involvement);
                     break;
@@ -251,8 +265,13 @@ internal static class MaisMessages
         {
             return null;
         }
-        // The partner speaks for its own agency, whatever the answer claims.
-        return new InvolvementSummary(partnerAgency, service, status, start, end);
+        // The agency the partner names (checked against those it may answer for by the caller), else its own.
+        var agency = Part("agency", "valueCode");
+        if (agency is not null && (agency.Length > 32 || !Core.Agencies.AgencyCodes.IsWellFormed(agency)))
+        {
+            return null;
+        }
+        return new InvolvementSummary(agency ?? partnerAgency, service, status, start, end);
     }
 
     private static string? Bounded(string? text) => text is { Length: > 0 and <= MaxText } && !text.Any(char.IsControl) ? text : null;

@@ -89,7 +89,7 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
             {
                 return Result(PartnerResult.Invalid, detail: problem);
             }
-            var (answer, invalid) = MaisMessages.ReadAnswer(json, partner.Agency);
+            var (answer, invalid) = MaisMessages.ReadAnswer(json, partner.Agency, partner.SpeaksFor);
             return answer is null ? Result(PartnerResult.Invalid, detail: invalid) : Result(PartnerResult.Answered, answer);
         }
         catch (BrokenCircuitException)

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SharingHub.Core.Crypto;
+using SharingHub.Core.People;
 using SharingHub.Core.Records;
 using SharingHub.Data.Storage;
 using SharingHub.Server.Tests.Fhir;
@@ -54,6 +55,7 @@ public sealed class FederationTests : IAsyncLifetime
             partners:
               - name: hub-b
                 agency: health
+                speaks-for: [la, education]
                 base-url: '{_baseB}/fhir'
                 token-endpoint: '{_baseB}/token'
                 client-id: hub-a
@@ -92,6 +94,14 @@ public sealed class FederationTests : IAsyncLifetime
             Id = Guid.NewGuid(), OwningAgency = "health", DataClass = "health.clinical", PersonId = child.Id, Service = "Community paediatrics",
             Status = InvolvementStatus.Open, StartedAt = new DateTimeOffset(2026, 4, 1, 9, 0, 0, TimeSpan.Zero),
         }, CancellationToken.None);
+        // Hub B speaks for three agencies: the school and the council know Ivy there too.
+        var school = await store.AddAsync(builder.Person("education", "Ivy", "Federatetest", "2018-08-09", IdentifierKind.Upn,
+            AgencyIdentifiers.UpnCheckLetter("900555000111") + "900555000111"), CancellationToken.None);
+        await store.AddAsync(new Involvement
+        {
+            Id = Guid.NewGuid(), OwningAgency = "education", DataClass = "education.attendance", PersonId = school.Id, Service = "school-place",
+            Status = InvolvementStatus.Open, StartedAt = new DateTimeOffset(2025, 9, 1, 9, 0, 0, TimeSpan.Zero),
+        }, CancellationToken.None);
         var c = await _hubA.CaseAsync();
 
         using var response = await _hubA.SendAsync(HttpMethod.Post, "/mais/person-info-query", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id,
@@ -104,8 +114,14 @@ public sealed class FederationTests : IAsyncLifetime
         Assert.True(hubB.GetProperty("state").GetString() == "answered", hubB.ToString());
         var answer = hubB.GetProperty("answer");
         Assert.True(answer.GetProperty("match").GetBoolean());
-        Assert.Equal("Hub B ICB safeguarding team", answer.GetProperty("contacts")[0].GetProperty("name").GetString());
-        Assert.Equal("Community paediatrics", answer.GetProperty("involvements")[0].GetProperty("service").GetString());
+        var contacts = answer.GetProperty("contacts").EnumerateArray().ToDictionary(c => c.GetProperty("agency").GetString()!, c => c.GetProperty("name").GetString());
+        Assert.Equal("Hub B ICB safeguarding team", contacts["health"]);
+        Assert.Contains("education", contacts.Keys);
+        // Each involvement keeps the agency hub B named: the school place is education's, not relabelled as hub B's own.
+        var involvements = answer.GetProperty("involvements").EnumerateArray().Select(i => (i.GetProperty("agency").GetString(), i.GetProperty("service").GetString())).ToList();
+        Assert.Contains(("health", "Community paediatrics"), involvements);
+        Assert.Contains(("education", "school-place"), involvements);
+        Assert.Equal(["education", "health"], merged.GetProperty("knownTo").EnumerateArray().Select(a => a.GetString()).Order(StringComparer.Ordinal));
         Assert.False(merged.GetProperty("hub").GetProperty("match").GetBoolean());
         Assert.True(merged.GetProperty("known").GetBoolean());
 

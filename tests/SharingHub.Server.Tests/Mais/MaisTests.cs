@@ -97,6 +97,23 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public void Given_a_partner_answer_naming_an_agency_then_it_is_kept_if_the_partner_may_answer_for_it_and_the_answer_is_refused_if_not()
+    {
+        static JsonElement Answer(string agency) => JsonDocument.Parse($$"""
+            {"resourceType":"Parameters","parameter":[{"name":"match","valueBoolean":true},
+              {"name":"involvement","part":[{"name":"agency","valueCode":"{{agency}}"},{"name":"service","valueString":"school-place"},{"name":"status","valueCode":"open"}]}]}
+            """).RootElement;
+        var hub = new HashSet<string> { "health", "education" };
+
+        var (kept, _) = Server.Mais.MaisMessages.ReadAnswer(Answer("education"), "health", hub);
+        var (refused, problem) = Server.Mais.MaisMessages.ReadAnswer(Answer("police"), "health", hub);
+
+        Assert.Equal("education", Assert.Single(kept!.Involvements).Agency);
+        Assert.Null(refused);
+        Assert.Contains("'police', which this partner may not answer for", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Given_a_query_that_only_shares_a_family_name_and_birth_date_or_fits_two_people_then_the_answer_is_no_match()
     {
         var c = await _hub.CaseAsync();
