@@ -171,7 +171,9 @@ public sealed class FellegiSunterModel
         }
         var family = Name(a.FamilyName, b.FamilyName, ea.FamilyBloom, eb.FamilyBloom, ea.FamilyPhonetic, eb.FamilyPhonetic);
         var given = Name(ea.GivenName, eb.GivenName, ea.GivenBloom, eb.GivenBloom, ea.GivenPhonetic, eb.GivenPhonetic);
-        sbyte birth = a.BirthDate is null || b.BirthDate is null ? ComparisonVector.Missing
+        sbyte birth = a.BirthDate is null || b.BirthDate is null
+            // A birth date known only to its month agrees, at most, on the month.
+            ? ea.BirthYearMonth is null || eb.BirthYearMonth is null ? ComparisonVector.Missing : Same(ea.BirthYearMonth, eb.BirthYearMonth) ? (sbyte)2 : (sbyte)3
             : Same(a.BirthDate, b.BirthDate) ? (sbyte)0
             : Same(a.BirthDate, eb.BirthDateSwapped) || Same(ea.BirthDateSwapped, b.BirthDate) ? (sbyte)1
             : Same(ea.BirthYearMonth, eb.BirthYearMonth) ? (sbyte)2

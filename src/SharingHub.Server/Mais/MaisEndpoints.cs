@@ -71,7 +71,7 @@ internal static class MaisEndpoints
         }
         var answer = await answerer.AnswerAsync(principal, purpose, query, audit, http.RequestAborted);
         audit.Count = answer.Involvements.Count + answer.Contacts.Count;
-        return FhirResults.Resource(MaisMessages.Answer(answer));
+        return FhirResults.Resource(MaisMessages.Answer(answer, query.IgnoredSystems));
     }
 
     /// <summary>

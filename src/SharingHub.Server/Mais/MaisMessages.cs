@@ -8,7 +8,14 @@ using SharingHub.Server.Writing;
 namespace SharingHub.Server.Mais;
 
 /// <summary>Who is asked about: identifiers, name and date of birth from the query's Patient, and the reason (a legal basis URI).</summary>
-internal sealed record PersonQuery(IReadOnlyList<(IdentifierKind Kind, string Value)> Identifiers, string? Family, string? Given, DateOnly? BirthDate, Uri Reason);
+internal sealed record PersonQuery(IReadOnlyList<(IdentifierKind Kind, string Value)> Identifiers, string? Family, string? Given, DateOnly? BirthDate, Uri Reason)
+{
+    /// <summary>Identifier systems the hub does not know, left out of matching and named in the answer.</summary>
+    public IReadOnlyList<string> IgnoredSystems { get; init; } = [];
+
+    /// <summary>A birth date known only to its month (FHIR's partial date "2011-09"), matched as the month.</summary>
+    public (int Year, int Month)? BirthMonth { get; init; }
+}
 
 internal sealed record InvolvementSummary(string Agency, string Service, string Status, DateTimeOffset? Start, DateTimeOffset? End);
 
@@ -61,11 +68,14 @@ internal static class MaisMessages
             return (null, "the query needs a 'resource' parameter holding a Patient and a 'reason' parameter with a valueUri");
         }
         var identifiers = new List<(IdentifierKind, string)>();
+        var ignored = new List<string>();
         foreach (var identifier in Array(person, "identifier"))
         {
             if (Text(identifier, "system") is not { } system || FhirSystems.KindOf(system) is not { } kind)
             {
-                return (null, $"identifier system '{Safe(Text(identifier, "system"))}' is not one the hub knows");
+                // A system the hub does not know says nothing it could match on: left out, and named in the answer.
+                ignored.Add(Safe(Text(identifier, "system")));
+                continue;
             }
             var value = Text(identifier, "value");
             if (RecordRules.Identifier(kind, value) is { } wrong)
@@ -78,23 +88,31 @@ internal static class MaisMessages
         var family = name.ValueKind == JsonValueKind.Object ? Text(name, "family") : null;
         var given = name.ValueKind == JsonValueKind.Object ? Array(name, "given").Select(g => g.ValueKind == JsonValueKind.String ? g.GetString() : null).FirstOrDefault() : null;
         DateOnly? birthDate = null;
+        (int Year, int Month)? birthMonth = null;
         if (Text(person, "birthDate") is { } birth)
         {
-            if (!DateOnly.TryParseExact(birth, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            if (DateOnly.TryParseExact(birth, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
             {
-                return (null, "birthDate is a full date (yyyy-MM-dd)");
+                birthDate = day;
             }
-            birthDate = day;
+            else if (DateOnly.TryParseExact(birth + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var month))
+            {
+                birthMonth = (month.Year, month.Month);
+            }
+            else
+            {
+                return (null, "birthDate is a date (yyyy-MM-dd) or, when only the month is known, yyyy-MM");
+            }
         }
-        if (identifiers.Count == 0 && (family is null || birthDate is null))
+        if (identifiers.Count == 0 && (family is null || (birthDate is null && birthMonth is null)))
         {
             return (null, "the Patient needs an identifier, or a family name and a date of birth, to be matched");
         }
-        if (family is { Length: > MaxText } || given is { Length: > MaxText } || identifiers.Count > 10)
+        if (family is { Length: > MaxText } || given is { Length: > MaxText } || identifiers.Count + ignored.Count > 10)
         {
             return (null, "the Patient is too large: names up to 200 characters, at most 10 identifiers");
         }
-        return (new PersonQuery(identifiers, family, given, birthDate, reason), null);
+        return (new PersonQuery(identifiers, family, given, birthDate, reason) { IgnoredSystems = ignored, BirthMonth = birthMonth }, null);
     }
 
     /// <summary>The query as the hub sends it to a partner: only what identifies the person, and the reason.</summary>
@@ -118,6 +136,10 @@ internal static class MaisMessages
         {
             patient["birthDate"] = birth.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         }
+        else if (query.BirthMonth is { } month)
+        {
+            patient["birthDate"] = new DateOnly(month.Year, month.Month, 1).ToString("yyyy-MM", CultureInfo.InvariantCulture);
+        }
         return new JsonObject
         {
             ["resourceType"] = "Parameters",
@@ -127,9 +149,26 @@ internal static class MaisMessages
         };
     }
 
-    public static JsonObject Answer(PersonAnswer answer)
+    public static JsonObject Answer(PersonAnswer answer, IReadOnlyList<string>? ignoredSystems = null)
     {
         var parameters = new JsonArray(new JsonObject { ["name"] = "match", ["valueBoolean"] = answer.Match });
+        if (ignoredSystems is { Count: > 0 })
+        {
+            // What the hub could not use of the query, said so the asker knows the answer did not rest on it.
+            parameters.Add(new JsonObject
+            {
+                ["name"] = "outcome",
+                ["resource"] = new JsonObject
+                {
+                    ["resourceType"] = "OperationOutcome",
+                    ["issue"] = new JsonArray(ignoredSystems.Distinct().Select(s => (JsonNode)new JsonObject
+                    {
+                        ["severity"] = "warning", ["code"] = "not-supported",
+                        ["diagnostics"] = $"identifier system '{s}' is not one the hub knows; it was left out of matching",
+                    }).ToArray()),
+                },
+            });
+        }
         foreach (var contact in answer.Contacts)
         {
             var organization = new JsonObject
@@ -221,6 +260,9 @@ internal static class MaisMessages
                     }
                     contacts.Add(new ContactSummary(named ?? partnerAgency, orgName, Bounded(telecom.Where(t => Text(t, "system") == "phone").Select(t => Text(t, "value")).FirstOrDefault()),
                         Bounded(telecom.Where(t => Text(t, "system") == "email").Select(t => Text(t, "value")).FirstOrDefault())));
+                    break;
+                case "outcome":
+                    // Notes on what the partner could not use of the query: informative, never an answer.
                     break;
                 case "involvement":
                     if (Involvement(p, partnerAgency) is not { } involvement)

@@ -84,10 +84,13 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
     {
         var birth = query.BirthDate;
         var family = query.Family is null ? null : people.FamilyNameIndex(query.Family);
-        var asked = new LinkageCandidate(Guid.Empty, "query", birth is { } b && b.AddYears(18) > DateOnly.FromDateTime(now.UtcDateTime) ? PersonKind.Child : PersonKind.Adult, null,
+        // A birth date known only to its month is matched as the month (its day is not guessed).
+        var approximate = birth ?? (query.BirthMonth is { } m ? new DateOnly(m.Year, m.Month, 1) : null);
+        var encoding = approximate is { } when ? new LinkageEncoder(indexer).Encode(query.Given ?? "", query.Family ?? "", when, null) : LinkageEncoding.None;
+        var asked = new LinkageCandidate(Guid.Empty, "query", approximate is { } b && b.AddYears(18) > DateOnly.FromDateTime(now.UtcDateTime) ? PersonKind.Child : PersonKind.Adult, null,
             family, birth is { } d ? people.BirthDateIndex(d) : null, null, query.Identifiers.Select(i => (i.Kind, people.IdentifierIndex(i.Kind, i.Value))).ToList())
         {
-            Encoding = birth is { } when ? new LinkageEncoder(indexer).Encode(query.Given ?? "", query.Family ?? "", when, null) : LinkageEncoding.None,
+            Encoding = birth is null ? encoding with { BirthDateSwapped = null } : encoding,
         };
         var fits = new HashSet<Guid>();
         var contradiction = false;

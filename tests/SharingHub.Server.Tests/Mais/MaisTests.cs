@@ -97,6 +97,50 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_an_unknown_identifier_system_or_a_birth_month_then_the_rest_is_matched_and_the_answer_says_what_was_left_out()
+    {
+        var c = await _hub.CaseAsync();
+        string With(string birthDate, bool unknownSystem) => JsonSerializer.Serialize(new
+        {
+            resourceType = "Parameters",
+            parameter = new object[]
+            {
+                new
+                {
+                    name = "resource",
+                    resource = new
+                    {
+                        resourceType = "Patient",
+                        identifier = unknownSystem
+                            ? new[] { new { system = "https://fhir.nhs.uk/Id/nhs-number", value = "9990000026" }, new { system = "https://example.org/id/local", value = "L-1" } }
+                            : [new { system = "https://fhir.nhs.uk/Id/nhs-number", value = "9990000026" }],
+                        birthDate,
+                    },
+                },
+                new { name = "reason", valueUri = MaisTestSetup.S47 },
+            },
+        });
+        async Task<JsonElement> AskAsync(string json)
+        {
+            using var response = await PostAsync("/fhir/Patient/$person-info-query", "demo-police-officer", json, enquiry: c.Enquiry.Id);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await FhirTestHub.JsonAsync(response);
+        }
+        static bool Match(JsonElement answer) => Parameters(answer, "match").Single().GetProperty("valueBoolean").GetBoolean();
+
+        var ignored = await AskAsync(With("2016-05-14", unknownSystem: true));
+        var sameMonth = await AskAsync(With("2016-05", unknownSystem: false));
+        var otherMonth = await AskAsync(With("2016-07", unknownSystem: false));
+
+        Assert.True(Match(ignored));
+        Assert.Contains("https://example.org/id/local", Parameters(ignored, "outcome").Single().ToString(), StringComparison.Ordinal);
+        Assert.True(Match(sameMonth));
+        Assert.Empty(Parameters(sameMonth, "outcome"));
+        // The NHS number's child was born in May: a July birth month says the query is about someone else.
+        Assert.False(Match(otherMonth));
+    }
+
+    [Fact]
     public void Given_a_partner_answer_naming_an_agency_then_it_is_kept_if_the_partner_may_answer_for_it_and_the_answer_is_refused_if_not()
     {
         static JsonElement Answer(string agency) => JsonDocument.Parse($$"""
