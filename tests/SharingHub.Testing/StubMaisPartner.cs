@@ -49,6 +49,9 @@ public sealed class StubMaisPartner : IAsyncDisposable
     public string Url { get; }
     public ConcurrentDictionary<string, PartnerBehaviour> Behaviours { get; } = new(StringComparer.Ordinal);
     public ConcurrentDictionary<string, string> LastQuery { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The purpose of use each partner was last asked under (its X-Purpose-Of-Use header).</summary>
+    public ConcurrentDictionary<string, string> LastPurpose { get; } = new(StringComparer.Ordinal);
     public ConcurrentDictionary<string, string> LastAssertion { get; } = new(StringComparer.Ordinal);
 
     public int CallsTo(string partner) => _calls.GetValueOrDefault(partner);
@@ -82,6 +85,7 @@ public sealed class StubMaisPartner : IAsyncDisposable
             }
             using var reader = new StreamReader(http.Request.Body);
             stub.LastQuery[name] = await reader.ReadToEndAsync();
+            stub.LastPurpose[name] = http.Request.Headers["X-Purpose-Of-Use"].ToString();
             switch (stub.Behaviours.GetValueOrDefault(name))
             {
                 case PartnerBehaviour.Slow:

@@ -308,6 +308,7 @@ public static class PolicyLoader
             var graceText = entry.String("referral-grace-hours", required: false);
             var overrideAllowed = entry.Bool("override-allowed", false);
             var reasonText = entry.String("mais-reason");
+            var maisDefault = entry.Bool("mais-default", false);
             entry.RejectUnknownKeys();
             if (code is null || title is null || description is null || gdpr is null || lawEnforcement is null || reasonText is null)
             {
@@ -350,8 +351,12 @@ public static class PolicyLoader
                 entry.Errors.Add(entry.File, entry.LineOf("code"), $"purpose '{code}' is defined twice or uses the reserved word 'any'");
                 continue;
             }
+            if (maisDefault && purposes.Any(p => p.MaisDefault && p.MaisReason == reason))
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("mais-default"), $"another purpose is already the default for the reason {reason}");
+            }
             purposes.Add(new Purpose(code, title, description, gdpr, lawEnforcement, consent, requiresEnquiry, overrideAllowed, reason,
-                new SourceLocation(entry.File, entry.Line)) { RequiresReferral = requiresReferral, ReferralGraceHours = grace, Sources = sources });
+                new SourceLocation(entry.File, entry.Line)) { RequiresReferral = requiresReferral, ReferralGraceHours = grace, Sources = sources, MaisDefault = maisDefault });
         }
         return purposes;
     }

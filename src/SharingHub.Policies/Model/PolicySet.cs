@@ -76,6 +76,12 @@ public sealed record Purpose(
     /// <summary>How long after a referral is decided its case still opens its people's records (a referral-bound purpose).</summary>
     public int ReferralGraceHours { get; init; }
 
+    /// <summary>
+    /// The purpose a MAIS reason stands for when a caller who may use several purposes with that reason names none
+    /// (at most one per reason); without it the caller is asked to name the purpose.
+    /// </summary>
+    public bool MaisDefault { get; init; }
+
     /// <summary>Where the lawful bases are set out: the statute and guidance, as https addresses (at least one).</summary>
     public IReadOnlyList<Uri> Sources { get; init; } = [];
 

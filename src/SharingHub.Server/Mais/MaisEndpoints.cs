@@ -60,9 +60,11 @@ internal static class MaisEndpoints
         var me = http.HubPrincipal();
         var principal = me.ToPolicyPrincipal();
         audit.MaisReason = query.Reason;
-        if (answerer.PurposeFor(principal, query.Reason) is not { } purpose)
+        var stated = http.Request.Headers[PurposeOfUse.PurposeHeader].FirstOrDefault();
+        var (resolved, unresolved) = answerer.PurposeFor(principal, query.Reason, string.IsNullOrWhiteSpace(stated) ? null : stated.Trim());
+        if (resolved is not { } purpose)
         {
-            return FhirResults.Forbidden($"the reason {query.Reason} is not the reason of a purpose of use you may work under");
+            return unresolved!.Contains("several", StringComparison.Ordinal) ? FhirResults.BadRequest(unresolved) : FhirResults.Forbidden(unresolved);
         }
         audit.Purpose = purpose;
         if (await EnquiryRefusalAsync(http, principal, purpose, answerer, audit) is { } notMember)
@@ -123,7 +125,8 @@ internal static class MaisEndpoints
         var watch = Stopwatch.StartNew();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         deadline.CancelAfter(options.Value.DeadlineMs);
-        var asked = gateway.Partners.Select(p => gateway.AskAsync(p, query, deadline.Token)).ToList();
+        // Each partner is asked under the same purpose this hub decided under, not one it would pick for itself.
+        var asked = gateway.Partners.Select(p => gateway.AskAsync(p, query, access.Purpose, deadline.Token)).ToList();
         var own = await answerer.AnswerAsync(me, access.Purpose, query, audit, http.RequestAborted);
         var partners = await Task.WhenAll(asked);
         foreach (var p in partners)

@@ -45,7 +45,7 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
         }
     }
 
-    public async Task<PartnerResult> AskAsync(RegisteredPartner partner, PersonQuery query, CancellationToken deadline)
+    public async Task<PartnerResult> AskAsync(RegisteredPartner partner, PersonQuery query, string purpose, CancellationToken deadline)
     {
         var lane = _lanes.GetOrAdd(partner.Name, _ => new PartnerLane(partner, Pipeline(partner)));
         var watch = Stopwatch.StartNew();
@@ -73,6 +73,7 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
                 };
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.AccessToken);
                 request.Headers.Accept.ParseAdd("application/fhir+json");
+                request.Headers.TryAddWithoutValidation(Audit.PurposeOfUse.PurposeHeader, purpose);
                 return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             }, deadline);
             if (response.StatusCode is HttpStatusCode.Unauthorized)

@@ -21,9 +21,31 @@ namespace SharingHub.Server.Mais;
 internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSealer people, IBlindIndexer indexer, PersonLinker linker, PolicyDecisionPoint policy,
     TimeProvider clock, IOptions<MaisOptions> options)
 {
-    /// <summary>The purpose a MAIS reason stands for, among those the caller may use; null if none.</summary>
-    public string? PurposeFor(Principal principal, Uri reason) =>
-        policy.PurposesFor(principal).FirstOrDefault(p => p.MaisReason == reason)?.Code;
+    /// <summary>
+    /// The one purpose a MAIS reason stands for, among those the caller may use: the purpose the caller states (which
+    /// must go with the reason), or the only one that does, or the one the policy makes the reason's default
+    /// (<c>mais-default</c>). Otherwise (section 17 for a Family Help practitioner: Family Help or FGDM) the caller is
+    /// asked to name it, never given whichever comes first.
+    /// </summary>
+    public (string? Purpose, string? Problem) PurposeFor(Principal principal, Uri reason, string? stated)
+    {
+        var candidates = policy.PurposesFor(principal).Where(p => p.MaisReason == reason).ToList();
+        if (stated is null && candidates.Count > 1 && candidates.SingleOrDefault(p => p.MaisDefault) is { } rule)
+        {
+            return (rule.Code, null);
+        }
+        var fitting = candidates.Select(p => p.Code).ToList();
+        if (stated is not null)
+        {
+            return fitting.Contains(stated) ? (stated, null) : (null, $"the purpose '{stated}' is not one you may use with the reason {reason}");
+        }
+        return fitting.Count switch
+        {
+            0 => (null, $"the reason {reason} is not the reason of a purpose of use you may work under"),
+            1 => (fitting[0], null),
+            _ => (null, $"the reason {reason} goes with several purposes you may use ({string.Join(", ", fitting)}): name one in {Audit.PurposeOfUse.PurposeHeader}"),
+        };
+    }
 
     public bool RequiresEnquiry(string purpose) => policy.Policy.Purposes.TryGetValue(purpose, out var p) && p.RequiresEnquiry;
 

@@ -64,6 +64,7 @@ public sealed class PolicyLoaderTests : IDisposable
     [InlineData("organisations.yaml", "    sector: police\n", "    sector: constabulary\n", "in unknown sector 'constabulary'")]
     [InlineData("organisations.yaml", "    id: \"900002\"\n", "    id: \"900002\"\n    default: true\n", "sector 'education' needs exactly one default organisation, not 2")]
     [InlineData("organisations.yaml", "scheme: probation-region", "scheme: region", "scheme must be one of")]
+    [InlineData("purposes.yaml", "section/47\n\n  - code: s47-enquiry", "section/47\n    mais-default: true\n\n  - code: s47-enquiry", "already the default for the reason")]
     [InlineData("organisations.yaml", "  - code: probation\n", "  - code: probation-north\n", "the default organisation of sector 'probation' carries the sector's code, not 'probation-north'")]
     [InlineData("data-classes.yaml", "owner: police", "owner: constabulary", "unknown owner agency 'constabulary'")]
     [InlineData("agencies.yaml", "regime: law-enforcement", "regime: common-law", "regime must be uk-gdpr or law-enforcement")]

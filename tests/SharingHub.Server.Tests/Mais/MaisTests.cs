@@ -97,6 +97,26 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_a_reason_that_goes_with_several_of_the_callers_purposes_then_the_caller_names_one_and_it_is_the_one_used()
+    {
+        const string S17 = "https://www.legislation.gov.uk/ukpga/1989/41/section/17";
+
+        using var ambiguous = await PostAsync("/fhir/Patient/$person-info-query", "demo-la-fhlp", MaisTestSetup.Query(reason: S17));
+        using var named = await PostAsync("/fhir/Patient/$person-info-query", "demo-la-fhlp", MaisTestSetup.Query(reason: S17), purpose: "fgdm");
+        using var wrong = await PostAsync("/fhir/Patient/$person-info-query", "demo-la-fhlp", MaisTestSetup.Query(reason: S17), purpose: "s47-enquiry");
+
+        Assert.Equal(HttpStatusCode.BadRequest, ambiguous.StatusCode);
+        var says = await ambiguous.Content.ReadAsStringAsync();
+        Assert.Contains("family-help", says, StringComparison.Ordinal);
+        Assert.Contains("fgdm", says, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, named.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, wrong.StatusCode);
+        await using var db = _hub.Contexts.Create();
+        var entry = await db.AuditEntries.Where(a => a.Action == "mais.answer" && a.Outcome == "success").OrderByDescending(a => a.Sequence).FirstAsync();
+        Assert.Equal("fgdm", entry.Purpose);
+    }
+
+    [Fact]
     public async Task Given_an_unknown_identifier_system_or_a_birth_month_then_the_rest_is_matched_and_the_answer_says_what_was_left_out()
     {
         var c = await _hub.CaseAsync();
@@ -287,6 +307,8 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
         HubFactory.CaptureFhir(_stub.LastQuery["fast"]);
         var asked = JsonDocument.Parse(_stub.LastQuery["fast"]).RootElement;
         Assert.Equal(["resourceType", "identifier"], asked.GetProperty("parameter")[0].GetProperty("resource").EnumerateObject().Select(p => p.Name));
+        // Each partner is asked under the purpose this hub decided under.
+        Assert.Equal("s47-enquiry", _stub.LastPurpose["fast"]);
         Assert.Equal("9990000026", asked.GetProperty("parameter")[0].GetProperty("resource").GetProperty("identifier")[0].GetProperty("value").GetString());
         Assert.Equal(MaisTestSetup.S47, asked.GetProperty("parameter")[1].GetProperty("valueUri").GetString());
         var claims = JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(_stub.LastAssertion["fast"].Split('.')[1])).RootElement;
