@@ -89,6 +89,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         var total = await db.People.LongCountAsync(cancellationToken) + people.Count(p => db.Entry(p).State == EntityState.Added);
         var model = (await ModelAsync(db, cancellationToken)).ForPopulation(total);
         var now = clock.GetUtcNow();
+        var shares = new Shares(total);
         foreach (var person in people)
         {
             var id = person.Id;
@@ -99,11 +100,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
             var others = await CandidatesAsync(db, self, cancellationToken);
             // People staged in this same unit of work (a transaction bundle) are compared with each other once.
             others.AddRange(staged.Values.Where(o => o.Id.CompareTo(id) < 0).Select(Candidate).Where(o => LinkageBlocking.Keys(o).Intersect(LinkageBlocking.Keys(self)).Any()));
-            var scores = new List<(LinkageCandidate Other, LinkageScore Score)>();
-            foreach (var other in others.DistinctBy(o => o.Id).Where(o => o.Id != id))
-            {
-                scores.Add((other, model.Score(self, other, await FamilyShareAsync(db, other, total, cancellationToken), await GivenShareAsync(db, other, total, cancellationToken))));
-            }
+            var scores = await ScoreEachAsync(db, model, shares, self, others.DistinctBy(o => o.Id).Where(o => o.Id != id), cancellationToken);
             if (await JoinsConflictingIdentifiersAsync(db, self, scores.Where(x => x.Score.Outcome == LinkageOutcome.Link).Select(x => x.Other.Id).ToList(), cancellationToken))
             {
                 // Linking would put two different verified identifiers of one kind (two NHS numbers) in one person's records,
@@ -238,13 +235,52 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         ArgumentNullException.ThrowIfNull(query);
         var total = await db.People.LongCountAsync(cancellationToken);
         var model = (await ModelAsync(db, cancellationToken)).ForPopulation(Math.Max(1, total));
-        var scored = new List<(LinkageCandidate, LinkageScore, ComparisonVector)>();
-        foreach (var candidate in await CandidatesAsync(db, query, cancellationToken))
+        var scores = await ScoreEachAsync(db, model, new Shares(total), query, await CandidatesAsync(db, query, cancellationToken), cancellationToken);
+        return scores.Select(x => (x.Other, x.Score, FellegiSunterModel.Compare(query, x.Other))).ToList();
+    }
+
+    /// <summary>Scores <paramref name="self"/> against each candidate, with the term frequencies of the candidates' names.</summary>
+    private static async Task<List<(LinkageCandidate Other, LinkageScore Score)>> ScoreEachAsync(HubDbContext db, FellegiSunterModel model, Shares shares,
+        LinkageCandidate self, IEnumerable<LinkageCandidate> candidates, CancellationToken cancellationToken)
+    {
+        var scores = new List<(LinkageCandidate Other, LinkageScore Score)>();
+        foreach (var other in candidates)
         {
-            scored.Add((candidate, model.Score(query, candidate, await FamilyShareAsync(db, candidate, total, cancellationToken),
-                await GivenShareAsync(db, candidate, total, cancellationToken)), FellegiSunterModel.Compare(query, candidate)));
+            scores.Add((other, model.Score(self, other, await shares.FamilyAsync(db, other, cancellationToken), await shares.GivenAsync(db, other, cancellationToken))));
         }
-        return scored;
+        return scores;
+    }
+
+    /// <summary>
+    /// The term frequencies one write (or query) needs, each counted once: candidates often share a family name or a
+    /// birth month, and a transaction scores several people against the same candidates.
+    /// </summary>
+    private sealed class Shares(long total)
+    {
+        private readonly Dictionary<string, double?> _family = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, double?> _given = new(StringComparer.Ordinal);
+
+        public async Task<double?> FamilyAsync(HubDbContext db, LinkageCandidate other, CancellationToken cancellationToken)
+        {
+            var key = other.FamilyName is { } f ? Convert.ToBase64String(f) : "";
+            if (!_family.TryGetValue(key, out var share))
+            {
+                share = await FamilyShareAsync(db, other, total, cancellationToken);
+                _family[key] = share;
+            }
+            return share;
+        }
+
+        public async Task<double?> GivenAsync(HubDbContext db, LinkageCandidate other, CancellationToken cancellationToken)
+        {
+            var key = Convert.ToBase64String(LinkageFrequencies.Join(other.Encoding.GivenName, other.Encoding.BirthYearMonth) ?? other.Encoding.GivenName ?? []);
+            if (!_given.TryGetValue(key, out var share))
+            {
+                share = await GivenShareAsync(db, other, total, cancellationToken);
+                _given[key] = share;
+            }
+            return share;
+        }
     }
 
     /// <summary>

@@ -27,17 +27,22 @@ internal static class LinkageReview
             .Answers<PairsView>(200, "The pairs of records linkage scored for review, oldest first, with their evidence (the council's data team)", 403);
         linkage.MapGet("/pairs", PairsOfAsync).Audited("linkage.pairs-read").Takes(HubActions.LinkageReview)
             .Answers<PairsView>(200, "Every pair linkage holds for a person record (person=ID): linked, for review, rejected, unlinked, with evidence and decisions", 400, 403);
-        linkage.MapPost("/pairs/{id:guid}/confirm", (Guid id, DecisionInput input, HttpContext http, IHubDbContextFactory contexts, PersonLinker linker, AuditScope audit, TimeProvider clock, CancellationToken ct) =>
-            DecideAsync(id, input, PairState.Confirmed, http, contexts, linker, audit, clock, ct)).Audited("linkage.confirm").Takes(HubActions.LinkageReview)
+        linkage.MapPost("/pairs/{id:guid}/confirm", Decision(PairState.Confirmed)).Audited("linkage.confirm").Takes(HubActions.LinkageReview)
             .Answers<PairView>(200, "Confirm that the two records are one person: they are linked from now on, whatever the score", 404, 409, 422);
-        linkage.MapPost("/pairs/{id:guid}/reject", (Guid id, DecisionInput input, HttpContext http, IHubDbContextFactory contexts, PersonLinker linker, AuditScope audit, TimeProvider clock, CancellationToken ct) =>
-            DecideAsync(id, input, PairState.Rejected, http, contexts, linker, audit, clock, ct)).Audited("linkage.reject").Takes(HubActions.LinkageReview)
+        linkage.MapPost("/pairs/{id:guid}/reject", Decision(PairState.Rejected)).Audited("linkage.reject").Takes(HubActions.LinkageReview)
             .Answers<PairView>(200, "Reject a pair in review: the two records are two people, whatever the score", 404, 409, 422);
-        linkage.MapPost("/pairs/{id:guid}/unlink", (Guid id, DecisionInput input, HttpContext http, IHubDbContextFactory contexts, PersonLinker linker, AuditScope audit, TimeProvider clock, CancellationToken ct) =>
-            DecideAsync(id, input, PairState.Unlinked, http, contexts, linker, audit, clock, ct)).Audited("linkage.unlink").Takes(HubActions.LinkageReview)
+        linkage.MapPost("/pairs/{id:guid}/unlink", Decision(PairState.Unlinked)).Audited("linkage.unlink").Takes(HubActions.LinkageReview)
             .Answers<PairView>(200, "Unlink two records that are linked (by the score or a confirmation): they are two people from now on", 404, 409, 422);
         return app;
     }
+
+    /// <summary>The handler of one kind of decision (confirm, reject, unlink): the same checks and audit for each.</summary>
+    private static DecisionHandler Decision(PairState decision) =>
+        (id, input, http, contexts, linker, audit, clock, ct) => DecideAsync(id, input, decision, http, contexts, linker, audit, clock, ct);
+
+    /// <summary>Named parameters, so the route's id and the body bind by name.</summary>
+    private delegate Task<IResult> DecisionHandler(Guid id, DecisionInput input, HttpContext http, IHubDbContextFactory contexts, PersonLinker linker,
+        AuditScope audit, TimeProvider clock, CancellationToken ct);
 
     private static async Task<IResult> ListAsync(IHubDbContextFactory contexts, AuditScope audit, int? limit, CancellationToken ct)
     {
