@@ -35,9 +35,15 @@ internal static class ClientCommands
         var jwksFile = new Option<string?>("--jwks-file") { Description = "The partner's public JWKS (JSON file)" };
         var jwksUri = new Option<string?>("--jwks-uri") { Description = "Where the partner publishes its public JWKS (https)" };
         var keyOut = new Option<string?>("--generate-key") { Description = "Development: generate an ES384 key pair and write the private key (PEM, mode 600) to this file" };
+        var role = new Option<string>("--role")
+        {
+            Description = "system (a case system acting for its agency), or mais-asker (a neighbouring hub that only asks the MAIS person-info-query)",
+            DefaultValueFactory = _ => RegisteredClient.SystemRole,
+        };
+        var organisation = new Option<string?>("--organisation") { Description = "The organisation it keeps records for (organisations.yaml; default: the agency's default)" };
         var register = new Command("register", "Register a partner system in the trust registry and print what the partner needs")
         {
-            clientId, agency, name, scopes, jwksFile, jwksUri, keyOut, Registry, Hub, PolicyOption,
+            clientId, agency, name, scopes, jwksFile, jwksUri, keyOut, role, organisation, Registry, Hub, PolicyOption,
         };
         register.Validators.Add(r =>
         {
@@ -48,7 +54,7 @@ internal static class ClientCommands
             }
         });
         register.SetAction(parse => Register(parse, parse.GetValue(clientId)!, parse.GetValue(agency)!, parse.GetValue(name)!, parse.GetValue(scopes)!,
-            parse.GetValue(jwksFile), parse.GetValue(jwksUri), parse.GetValue(keyOut)));
+            parse.GetValue(jwksFile), parse.GetValue(jwksUri), parse.GetValue(keyOut), parse.GetValue(role)!, parse.GetValue(organisation)));
 
         var tokenClientId = new Option<string>("--client-id") { Description = "The registered client id", Required = true };
         var keyFile = new Option<string>("--key") { Description = "The client's private key (PEM)", Required = true };
@@ -91,7 +97,8 @@ internal static class ClientCommands
 
     private static readonly Option<string> PolicyOption = new("--policies") { Description = "The policy folder (default: policies)", DefaultValueFactory = _ => "policies" };
 
-    private static int Register(ParseResult parse, string clientId, string agency, string name, string scopes, string? jwksFile, string? jwksUri, string? keyOut)
+    private static int Register(ParseResult parse, string clientId, string agency, string name, string scopes, string? jwksFile, string? jwksUri, string? keyOut,
+        string role, string? organisation)
     {
         var error = parse.InvocationConfiguration.Error;
         var output = parse.InvocationConfiguration.Output;
@@ -131,7 +138,7 @@ internal static class ClientCommands
             jwks = File.ReadAllText(jwksFile).ReplaceLineEndings("").Trim();
         }
         var client = new RegisteredClient(clientId, agency, name, jwks, jwksUri is null ? null : new Uri(jwksUri),
-            scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal));
+            scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal)) { Role = role, Organisation = organisation };
         var updated = existing with { Clients = [.. existing.Clients, client] };
         var temp = registryPath + ".new";
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(registryPath))!);
@@ -154,6 +161,7 @@ internal static class ClientCommands
         output.WriteLine($"  grant:                  client_credentials with private_key_jwt (SMART Backend Services)");
         output.WriteLine($"  assertion algorithm:    ES384 or RS384; iss = sub = {clientId}; aud = {hub}/token; exp at most 5 minutes ahead; a fresh jti each time");
         output.WriteLine($"  scopes:                 {string.Join(' ', client.Scopes)}");
+        output.WriteLine($"  role:                   {client.Role}{(client.Role == RegisteredClient.SystemRole ? "" : " (asks the MAIS person-info-query; reads and writes no record)")}");
         if (keyOut is not null)
         {
             output.WriteLine($"  private key (kid {kid}): {keyOut} (keep it secret; the hub holds only the public key)");

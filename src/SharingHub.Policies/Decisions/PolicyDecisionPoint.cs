@@ -75,6 +75,19 @@ public sealed class PolicyDecisionPoint
         return acting is null ? principal : principal with { Roles = acting };
     }
 
+    /// <summary>A role of the principal's that only asks the person-info-query (then nothing else is the principal's to do), or null.</summary>
+    private string? QueryOnlyRole(Principal principal)
+    {
+        foreach (var code in principal.Roles)
+        {
+            if (_policy.Roles.TryGetValue(code, out var role) && role.PersonInfoQueryOnly)
+            {
+                return code;
+            }
+        }
+        return null;
+    }
+
     /// <summary>Whether one of the principal's own roles may use the purpose (a role that declares none may use what rules allow it).</summary>
     private bool RolesMayUse(Principal principal, string purpose)
     {
@@ -174,6 +187,10 @@ public sealed class PolicyDecisionPoint
         {
             return Decision.Deny(version, [action], [$"{action} is not taken by agency '{principal.Agency}'"]);
         }
+        if (QueryOnlyRole(principal) is { } queryOnly)
+        {
+            return Decision.Deny(version, [action], [$"the role '{queryOnly}' only asks the MAIS person-info-query"]);
+        }
         return rule.Roles.Overlaps(Acting(principal).Roles)
             ? Decision.PermitAction(version, action)
             : Decision.Deny(version, [action], [$"{action} needs one of the roles {string.Join(", ", rule.Roles.Order(StringComparer.Ordinal))}"]);
@@ -194,6 +211,11 @@ public sealed class PolicyDecisionPoint
         if (!RolesMayUse(request.Principal, purpose.Code))
         {
             return Decision.Deny(version, [], [$"none of the requester's roles may use the purpose '{purpose.Code}'"]);
+        }
+        if (!request.PersonInfoQuery && QueryOnlyRole(request.Principal) is { } queryOnly)
+        {
+            // A hub registered to ask MAIS queries asks them and nothing else: its agency's own records are not its to read.
+            return Decision.Deny(version, [], [$"the role '{queryOnly}' only asks the MAIS person-info-query and reads no record"]);
         }
         if (Acting(request.Principal) is var acting && !ReferenceEquals(acting, request.Principal))
         {

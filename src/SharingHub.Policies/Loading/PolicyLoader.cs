@@ -240,6 +240,7 @@ public static class PolicyLoader
             var acts = entry.Words("acts-as", required: false);
             // Absent: whatever the rules allow the role; "none": no purpose at all (yet); else the list.
             var purposeWords = entry.Has("purposes") ? entry.Words("purposes").Where(p => p.Value != "none").ToList() : null;
+            var queryOnly = entry.Bool("person-info-query-only", false);
             entry.RejectUnknownKeys();
             if (code is null || title is null)
             {
@@ -259,7 +260,12 @@ public static class PolicyLoader
                 Agencies = heldAt.Select(a => a.Value).ToHashSet(StringComparer.Ordinal),
                 ActsAs = acts.Select(a => a.Value).ToHashSet(StringComparer.Ordinal),
                 Purposes = purposeWords?.Select(p => p.Value).ToHashSet(StringComparer.Ordinal),
+                PersonInfoQueryOnly = queryOnly,
             };
+            if (queryOnly && (acts.Count > 0 || purposeWords is null))
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("person-info-query-only"), $"role '{code}' only asks the person-info-query: it names its purposes and acts as no other role");
+            }
             roles.Add(role);
             actsAs.Add((role, acts, entry));
         }

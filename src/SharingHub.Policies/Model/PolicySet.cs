@@ -55,6 +55,12 @@ public sealed record Role(string Code, string Title, SourceLocation Location)
     /// <summary>The purposes the role may use (null: whatever the rules allow it); a rule cannot widen them.</summary>
     public IReadOnlySet<string>? Purposes { get; init; }
 
+    /// <summary>
+    /// The role only asks the MAIS person-info-query (a federated hub or a partner system registered to ask): under its
+    /// purposes it learns what the query's own rules answer, and no record is ever read or written by it.
+    /// </summary>
+    public bool PersonInfoQueryOnly { get; init; }
+
     public bool IsHeldAt(string agency) => Agencies.Count == 0 || Agencies.Contains(agency);
 }
 

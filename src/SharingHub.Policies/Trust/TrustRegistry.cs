@@ -36,6 +36,14 @@ public sealed record RegisteredClient(
 {
     /// <summary>The organisation the system keeps records for (organisations.yaml): the agency's default when the registration names none.</summary>
     public string? Organisation { get; init; }
+
+    /// <summary>
+    /// The role its tokens carry: <see cref="SystemRole"/> (a case system acting for its agency), or a role that only asks the
+    /// MAIS person-info-query (a neighbouring hub: it may ask, and it reads and writes nothing).
+    /// </summary>
+    public string Role { get; init; } = SystemRole;
+
+    public const string SystemRole = "system";
 }
 
 /// <summary>

@@ -136,9 +136,16 @@ public static class TrustRegistryLoader
         var jwksUriText = entry.String("jwks-uri", required: false);
         var scopes = entry.Words("scopes");
         var organisation = entry.String("organisation", required: false);
+        var role = entry.String("role", required: false) ?? RegisteredClient.SystemRole;
         entry.RejectUnknownKeys();
         if (id is null || agency is null || name is null)
         {
+            return null;
+        }
+        // A system acts for its agency (role system); a neighbouring hub that only asks MAIS queries holds a role that does nothing else.
+        if (role != RegisteredClient.SystemRole && !(policy.Roles.TryGetValue(role, out var asker) && asker.PersonInfoQueryOnly && asker.IsHeldAt(agency)))
+        {
+            entry.Errors.Add(entry.File, entry.LineOf("role"), $"client '{id}': role '{role}' is neither '{RegisteredClient.SystemRole}' nor a role that only asks the person-info-query");
             return null;
         }
         if (!policy.Agencies.ContainsKey(agency))
@@ -183,7 +190,7 @@ public static class TrustRegistryLoader
                 return null;
             }
         }
-        return new RegisteredClient(id, agency, name, jwks, jwksUri, scopes.Select(s => s.Value).ToHashSet(StringComparer.Ordinal)) { Organisation = organisation };
+        return new RegisteredClient(id, agency, name, jwks, jwksUri, scopes.Select(s => s.Value).ToHashSet(StringComparer.Ordinal)) { Organisation = organisation, Role = role };
     }
 
     private static RegisteredPartner? ReadPartner(YamlMap entry, PolicySet policy)

@@ -34,6 +34,14 @@ public static class TrustRegistryWriter
             yaml.AppendLine($"    name: {Quote(c.Name)}");
             yaml.AppendLine(c.Jwks is not null ? $"    jwks: {Quote(c.Jwks)}" : $"    jwks-uri: {Quote(c.JwksUri!.ToString())}");
             yaml.AppendLine($"    scopes: [{string.Join(", ", c.Scopes.Select(Quote))}]");
+            if (c.Organisation is not null)
+            {
+                yaml.AppendLine($"    organisation: {Quote(c.Organisation)}");
+            }
+            if (c.Role != RegisteredClient.SystemRole)
+            {
+                yaml.AppendLine($"    role: {Quote(c.Role)}");
+            }
         }
         if (registry.Partners.Count > 0)
         {

@@ -116,7 +116,7 @@ internal sealed class AccessTokenValidator(
             .Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
         // A registration naming an organisation outside its agency is refused when the registry loads; none named: the agency's default.
         var clientOrganisation = policy.Policy.OrganisationIn(client.Agency, client.Organisation)?.Code ?? policy.Policy.DefaultOrganisation(client.Agency).Code;
-        return new TokenValidation(new HubPrincipal(client.Agency, clientOrganisation, client.ClientId, client.Name, new HashSet<string> { "system" },
+        return new TokenValidation(new HubPrincipal(client.Agency, clientOrganisation, client.ClientId, client.Name, new HashSet<string> { client.Role },
             client.ClientId, scopes, settings.Issuer, Utc(jwt.ValidTo)), null);
     }
 

@@ -116,18 +116,37 @@ internal static class MaisEndpoints
         {
             return Results.Problem(statusCode: 400, title: "Invalid query", detail: invalid);
         }
-        var reason = policy.Policy.Purposes[access.Purpose].MaisReason;
+        var purpose = policy.Policy.Purposes[access.Purpose];
+        if (!purpose.RequiresEnquiry)
+        {
+            // Family Help and the front door have cases of their own, and no brokered query: the broker asks for an enquiry.
+            return Results.Problem(statusCode: 403, title: "Not an enquiry's purpose",
+                detail: $"a brokered person-info-query is made under the purpose of the enquiry it is for ({string.Join(", ", policy.Policy.Purposes.Values.Where(p => p.RequiresEnquiry).Select(p => p.Code))}), not '{access.Purpose}'",
+                extensions: new Dictionary<string, object?> { ["code"] = "purpose_not_brokered" });
+        }
+        var reason = purpose.MaisReason;
         if (query.Reason != reason)
         {
             return Results.Problem(statusCode: 400, title: "Reason and purpose differ", detail: $"purpose {access.Purpose} asks with the reason {reason}");
         }
         audit.MaisReason = reason;
+        // The broker asks about the enquiry's subjects and no one else: the query must describe one of them as this hub
+        // knows them (any agency's record linked to a subject), or nobody is asked, here or at a partner.
+        await access.PrepareAsync([], http.RequestAborted);
+        var matched = await answerer.MatchAsync(query, audit, http.RequestAborted);
+        if (!matched.Any(id => access.Enquiry!.SubjectIds.Contains(id)))
+        {
+            audit.MaisMatch = "the query describes no subject of the enquiry; nobody was asked";
+            return Results.Problem(statusCode: 403, title: "Not a subject of the enquiry",
+                detail: $"a brokered person-info-query asks about a subject of enquiry {enquiry.Reference}: give the child's identifier, name and birth date as the enquiry's records hold them",
+                extensions: new Dictionary<string, object?> { ["code"] = "not_a_subject" });
+        }
         var watch = Stopwatch.StartNew();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         deadline.CancelAfter(options.Value.DeadlineMs);
         // Each partner is asked under the same purpose this hub decided under, not one it would pick for itself.
         var asked = gateway.Partners.Select(p => gateway.AskAsync(p, query, access.Purpose, deadline.Token)).ToList();
-        var own = await answerer.AnswerAsync(me, access.Purpose, query, audit, http.RequestAborted);
+        var own = await answerer.AnswerAsync(me, access.Purpose, matched, audit, http.RequestAborted);
         var partners = await Task.WhenAll(asked);
         foreach (var p in partners)
         {

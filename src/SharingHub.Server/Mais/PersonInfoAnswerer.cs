@@ -63,25 +63,41 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
         return facts.HasMember(principal, clock.GetUtcNow());
     }
 
-    public async Task<PersonAnswer> AnswerAsync(Principal principal, string purpose, PersonQuery query, AuditScope audit, CancellationToken ct)
+    /// <summary>The hub's records of the one individual the query describes (empty when nobody, or more than one, fits).</summary>
+    public async Task<IReadOnlySet<Guid>> MatchAsync(PersonQuery query, AuditScope audit, CancellationToken ct)
+    {
+        await using var db = contexts.Create();
+        return await MatchAsync(db, query, clock.GetUtcNow(), audit, ct);
+    }
+
+    public async Task<PersonAnswer> AnswerAsync(Principal principal, string purpose, PersonQuery query, AuditScope audit, CancellationToken ct) =>
+        await AnswerAsync(principal, purpose, await MatchAsync(query, audit, ct), audit, ct);
+
+    /// <summary>The answer about records already matched to the query's individual (<see cref="MatchAsync(PersonQuery, AuditScope, CancellationToken)"/>).</summary>
+    public async Task<PersonAnswer> AnswerAsync(Principal principal, string purpose, IReadOnlySet<Guid> matched, AuditScope audit, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await using var db = contexts.Create();
-        var matched = await MatchAsync(db, query, now, audit, ct);
         // The person's records at every agency, as linkage finds them; an empty set still runs the queries.
         var linked = (await linker.LinkAsync(matched, ct)).Expand(matched).ToList();
         var records = await db.People.AsNoTracking().Include(p => p.Identifiers).Where(p => linked.Contains(p.Id)).ToListAsync(ct);
         var involvements = await db.Involvements.AsNoTracking().Where(i => linked.Contains(i.PersonId)).ToListAsync(ct);
 
-        Decision Decide(Record record)
+        // The audit lists what the answer sends: the agencies that know the person (a contact each), the involvements
+        // whose service is shown, and every refusal; a record decided but not sent is not recorded as disclosed.
+        Decision Decide(Record record, Func<Decision, bool> sent)
         {
             var facts = RecordFacts.For(record);
             var decision = policy.Decide(new AccessRequest(principal, purpose, null, facts, [], null, PersonInfoQuery: true), now);
-            audit.Record(facts, decision);
+            if (!decision.IsPermit || sent(decision))
+            {
+                audit.Record(facts, decision);
+            }
             return decision;
         }
-        var knownBy = records.Where(p => Decide(p).IsPermit).Select(p => p.OwningAgency).ToHashSet(StringComparer.Ordinal);
-        var shown = involvements.Select(i => (Involvement: i, Decision: Decide(i))).Where(x => x.Decision.IsPermit && x.Decision.Fields.Contains("service")).ToList();
+        var knownBy = records.Where(p => Decide(p, _ => true).IsPermit).Select(p => p.OwningAgency).ToHashSet(StringComparer.Ordinal);
+        var shown = involvements.Select(i => (Involvement: i, Decision: Decide(i, d => d.Fields.Contains("service"))))
+            .Where(x => x.Decision.IsPermit && x.Decision.Fields.Contains("service")).ToList();
         if (knownBy.Count == 0)
         {
             return PersonAnswer.NoMatch;
@@ -102,7 +118,7 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
     /// two individuals (one person's NHS number with another's name and birth date, or two equally good candidates) is no
     /// match at all: the answer never merges two people. Empty when nobody, or more than one, fits.
     /// </summary>
-    private async Task<HashSet<Guid>> MatchAsync(HubDbContext db, PersonQuery query, DateTimeOffset now, AuditScope audit, CancellationToken ct)
+    private async Task<IReadOnlySet<Guid>> MatchAsync(HubDbContext db, PersonQuery query, DateTimeOffset now, AuditScope audit, CancellationToken ct)
     {
         var birth = query.BirthDate;
         var family = query.Family is null ? null : people.FamilyNameIndex(query.Family);
@@ -131,7 +147,7 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
         {
             // The identifier names one person and the name and birth date another: the query itself is not one person.
             audit.MaisMatch = "the identifier belongs to a person whose birth date or names differ from the query's; answered as no match";
-            return [];
+            return new HashSet<Guid>();
         }
         if (fits.Count == 0)
         {
@@ -143,7 +159,7 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
         {
             // Two people fit the query: answering either, or both merged, could tell the asker about the wrong child.
             audit.MaisMatch = $"{individuals} individuals fit the query; answered as no match";
-            return [];
+            return new HashSet<Guid>();
         }
         return fits;
     }

@@ -29,7 +29,8 @@ public sealed class TrustRegistryTests : IDisposable
         var original = new TrustRegistry(
             [new TrustedIssuer("police", "https://idp.police.example/realms/x", null, new Uri("https://idp.police.example/realms/x/.well-known/openid-configuration"),
                 new HashSet<string> { "sharinghub" }, new HashSet<string> { "at+jwt" }, new ClaimMapping("sub", "preferred_username", "groups"), TimeSpan.FromMinutes(30))],
-            [new RegisteredClient("mosaic-1", "la", "Mosaic (O'Brien's council)", PublicJwks, null, new HashSet<string> { "system/*.rs", "system/Task.cruds" })]);
+            [new RegisteredClient("mosaic-1", "la", "Mosaic (O'Brien's council)", PublicJwks, null, new HashSet<string> { "system/*.rs", "system/Task.cruds" }),
+             new RegisteredClient("hub-east", "health", "East hub", PublicJwks, null, new HashSet<string> { "system/Patient.r" }) { Organisation = "trust-northgate", Role = "mais-asker" }]);
         var path = Write(TrustRegistryWriter.Write(original));
 
         var read = TrustRegistryLoader.Load([path], ShippedPolicies.Policy);
@@ -39,6 +40,9 @@ public sealed class TrustRegistryTests : IDisposable
         Assert.Equal(original.Clients[0].Scopes.Order(), read.Clients[0].Scopes.Order());
         Assert.Equal(original.Issuers[0].Claims, read.Issuers[0].Claims);
         Assert.Equal(original.Issuers[0].MaxLifetime, read.Issuers[0].MaxLifetime);
+        // A rewrite keeps what each registration is: its organisation, and a neighbouring hub's ask-only role.
+        Assert.Equal((null, "system"), (read.Clients[0].Organisation, read.Clients[0].Role));
+        Assert.Equal(("trust-northgate", "mais-asker"), (read.Clients[1].Organisation, read.Clients[1].Role));
     }
 
     [Theory]
@@ -48,6 +52,7 @@ public sealed class TrustRegistryTests : IDisposable
     [InlineData("clients:\n  - client-id: a\n    agency: la\n    name: A\n    jwks: '{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}'\n    scopes: [system/*.rs]\n", "private or symmetric key material")]
     [InlineData("clients:\n  - client-id: a\n    agency: la\n    name: A\n    scopes: [system/*.rs]\n", "exactly one of jwks or jwks-uri")]
     [InlineData("clients:\n  - client-id: a\n    agency: police\n    organisation: school-hillside\n    name: A\n    jwks-uri: https://a.example/jwks\n    scopes: [system/*.rs]\n", "'school-hillside' is not an organisation of agency 'police'")]
+    [InlineData("clients:\n  - client-id: a\n    agency: la\n    name: A\n    jwks-uri: https://a.example/jwks\n    scopes: [system/*.rs]\n    role: lcpp\n", "role 'lcpp' is neither 'system' nor a role that only asks the person-info-query")]
     [InlineData("issuers:\n  - agency: la\n    issuer: https://idp.example\n    audiences: [hub]\n", "exactly one of jwks-uri or discovery-uri")]
     [InlineData("issuers:\n  - agency: la\n    issuer: https://idp.example\n    jwks-uri: https://idp.example/jwks\n    audiences: [hub]\n  - agency: police\n    issuer: https://idp.example\n    jwks-uri: https://idp.example/jwks\n    audiences: [hub]\n", "registered twice")]
     public void Given_a_bad_registry_entry_when_loaded_then_start_up_stops_with_file_line_and_reason(string yaml, string reason)

@@ -39,6 +39,7 @@ public sealed class FederationTests : IAsyncLifetime
                 name: Hub A (neighbouring partnership)
                 jwks: '{_setup.PublicJwks}'
                 scopes: [system/Patient.r]
+                role: mais-asker
             """);
         _hubB = new HubFactory(_databaseB, settings: new Dictionary<string, string?>
         {
@@ -82,13 +83,13 @@ public sealed class FederationTests : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    [Fact]
-    public async Task Given_two_hubs_that_trust_each_other_when_an_lcpp_asks_at_hub_a_then_hub_b_answers_from_its_own_records_under_its_own_rules()
+    /// <summary>Hub B's records of Ivy: her NHS number at the trust, and her school's record of her, each with an open involvement.</summary>
+    private async Task<(Person Health, Person School)> IvyAtHubBAsync()
     {
         var services = _hubB.Services;
         var builder = new RecordBuilder(services.GetRequiredService<IFieldCipher>(), services.GetRequiredService<IBlindIndexer>());
         var store = services.GetRequiredService<IRecordStore>();
-        var child = await store.AddAsync(builder.Person("health", "Ivy", "Federatetest", "2018-08-09", IdentifierKind.NhsNumber, "9990000050"), CancellationToken.None);
+        var child = await store.AddAsync(builder.Person("health", "Ivy", "Federatetest", "2018-08-09", IdentifierKind.NhsNumber, IvyNhsNumber), CancellationToken.None);
         await store.AddAsync(new Involvement
         {
             Id = Guid.NewGuid(), OwningAgency = "health", DataClass = "health.clinical", PersonId = child.Id, Service = "Community paediatrics",
@@ -102,10 +103,21 @@ public sealed class FederationTests : IAsyncLifetime
             Id = Guid.NewGuid(), OwningAgency = "education", DataClass = "education.attendance", PersonId = school.Id, Service = "school-place",
             Status = InvolvementStatus.Open, StartedAt = new DateTimeOffset(2025, 9, 1, 9, 0, 0, TimeSpan.Zero),
         }, CancellationToken.None);
+        return (child, school);
+    }
+
+    /// <summary>Ivy's NHS number, which hub A's health record of the enquiry's child holds too (she is the same child).</summary>
+    private const string IvyNhsNumber = "9990000026";
+
+    [Fact]
+    public async Task Given_two_hubs_that_trust_each_other_when_an_lcpp_asks_at_hub_a_then_hub_b_answers_from_its_own_records_under_its_own_rules()
+    {
+        var services = _hubB.Services;
+        await IvyAtHubBAsync();
         var c = await _hubA.CaseAsync();
 
         using var response = await _hubA.SendAsync(HttpMethod.Post, "/mais/person-info-query", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id,
-            new StringContent(MaisTestSetup.Query("9990000050"), Encoding.UTF8, "application/fhir+json"));
+            new StringContent(MaisTestSetup.Query(IvyNhsNumber), Encoding.UTF8, "application/fhir+json"));
 
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
@@ -121,8 +133,9 @@ public sealed class FederationTests : IAsyncLifetime
         var involvements = answer.GetProperty("involvements").EnumerateArray().Select(i => (i.GetProperty("agency").GetString(), i.GetProperty("service").GetString())).ToList();
         Assert.Contains(("health", "Community paediatrics"), involvements);
         Assert.Contains(("education", "school-place"), involvements);
-        Assert.Equal(["education", "health"], merged.GetProperty("knownTo").EnumerateArray().Select(a => a.GetString()).Order(StringComparer.Ordinal));
-        Assert.False(merged.GetProperty("hub").GetProperty("match").GetBoolean());
+        // Hub A knows the enquiry's child at the council, the police and the trust; only hub B knows her school.
+        Assert.Equal(["education", "health", "la", "police"], merged.GetProperty("knownTo").EnumerateArray().Select(a => a.GetString()).Order(StringComparer.Ordinal));
+        Assert.True(merged.GetProperty("hub").GetProperty("match").GetBoolean());
         Assert.True(merged.GetProperty("known").GetBoolean());
 
         await using var db = services.GetRequiredService<IHubDbContextFactory>().Create();
@@ -130,5 +143,56 @@ public sealed class FederationTests : IAsyncLifetime
         Assert.Equal("la", entry.Agency);
         Assert.Equal("hub-a", entry.Actor);
         Assert.Contains(MaisTestSetup.S47, entry.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_the_token_hub_a_holds_at_hub_b_then_it_asks_the_person_info_query_and_reads_and_writes_nothing()
+    {
+        var (ivy, _) = await IvyAtHubBAsync();
+        using var http = new HttpClient();
+        using var tokenResponse = await http.PostAsync($"{_baseB}/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ["client_assertion"] = _setup.Assertion("hub-a", $"{_baseB}/token"),
+            ["scope"] = "system/Patient.r",
+        }));
+        var tokenBody = await tokenResponse.Content.ReadAsStringAsync();
+        Assert.True(tokenResponse.IsSuccessStatusCode, tokenBody);
+        var token = JsonDocument.Parse(tokenBody).RootElement.GetProperty("access_token").GetString();
+
+        async Task<HttpResponseMessage> AskAsync(HttpMethod method, string path, string purpose, string? body = null)
+        {
+            using var request = new HttpRequestMessage(method, _baseB + path);
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            request.Headers.Add("X-Purpose-Of-Use", purpose);
+            if (body is not null)
+            {
+                request.Content = new StringContent(body, Encoding.UTF8, "application/fhir+json");
+            }
+            return await http.SendAsync(request);
+        }
+
+        // What the registration is for: the query, answered from hub B's records.
+        using var asked = await AskAsync(HttpMethod.Post, "/fhir/Patient/$person-info-query", "s47-enquiry", MaisTestSetup.Query(IvyNhsNumber));
+        Assert.Equal(HttpStatusCode.OK, asked.StatusCode);
+        Assert.Contains("\"valueBoolean\":true", await asked.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Nothing else, under any purpose: not the child's record, not a search, not a write in the council's name.
+        foreach (var purpose in new[] { "family-help", "front-door-triage", "s47-enquiry", "strategy-meeting" })
+        {
+            using var read = await AskAsync(HttpMethod.Get, $"/fhir/Patient/{ivy.Id}", purpose);
+            using var search = await AskAsync(HttpMethod.Get, "/fhir/Patient?family=Federatetest", purpose);
+            var readBody = await read.Content.ReadAsStringAsync();
+            Assert.True(read.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.BadRequest, $"{purpose}: {read.StatusCode} {readBody}");
+            Assert.DoesNotContain("Federatetest", readBody, StringComparison.Ordinal);
+            Assert.DoesNotContain("Federatetest", await search.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.DoesNotContain(IvyNhsNumber, readBody, StringComparison.Ordinal);
+        }
+        using var write = await AskAsync(HttpMethod.Post, "/fhir/Patient", "family-help",
+            "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Planted\",\"given\":[\"Ann\"]}],\"birthDate\":\"2017-01-01\"}");
+        Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
+        await using var db = _hubB.Services.GetRequiredService<IHubDbContextFactory>().Create();
+        Assert.False(await db.People.AnyAsync(p => p.OwningAgency == "la"));
     }
 }

@@ -79,5 +79,20 @@ internal sealed class MaisTestSetup : IDisposable
             },
         });
 
+    /// <summary>A client assertion signed with the hub's key, as it presents at a partner's token endpoint (SMART Backend Services).</summary>
+    public string Assertion(string clientId, string tokenEndpoint)
+    {
+        using var key = ECDsa.Create();
+        key.ImportFromPem(File.ReadAllText(KeyFile));
+        var now = DateTime.UtcNow;
+        return new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = clientId, Audience = tokenEndpoint, IssuedAt = now, NotBefore = now, Expires = now.AddMinutes(4),
+            Claims = new Dictionary<string, object> { ["sub"] = clientId, ["jti"] = Guid.NewGuid().ToString("N") },
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(key) { KeyId = "hub-a-1", CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false } },
+                SecurityAlgorithms.EcdsaSha384),
+        });
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 }

@@ -375,6 +375,37 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_a_member_asking_about_a_child_who_is_no_subject_of_the_enquiry_or_under_another_purpose_then_refused_and_no_partner_is_asked()
+    {
+        var c = await _hub.CaseAsync();
+        // Another child the hub knows, with an NHS number of his own, who is no subject of this enquiry.
+        await _hub.Store.AddAsync(_hub.Builder.Person("health", "Noah", "Othertest", "2015-03-03", IdentifierKind.NhsNumber, "9990000034"), CancellationToken.None);
+
+        using var other = await PostAsync("/mais/person-info-query", "demo-police-officer", MaisTestSetup.Query("9990000034"), "s47-enquiry", c.Enquiry.Id);
+        using var nobody = await PostAsync("/mais/person-info-query", "demo-police-officer", MaisTestSetup.Query(null, "Unknownfamily", "2014-01-01", given: "Zed"), "s47-enquiry", c.Enquiry.Id);
+        using var familyHelp = await PostAsync("/mais/person-info-query", "demo-la-lcpp", MaisTestSetup.Query(reason: "https://www.legislation.gov.uk/ukpga/1989/41/section/17"),
+            "family-help", c.Enquiry.Id);
+        using var subject = await PostAsync("/mais/person-info-query", "demo-police-officer", MaisTestSetup.Query(), "s47-enquiry", c.Enquiry.Id);
+
+        foreach (var refused in new[] { other, nobody })
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("not_a_subject", problem.GetProperty("code").GetString());
+            Assert.Contains(c.Enquiry.Reference, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+        Assert.Equal(HttpStatusCode.Forbidden, familyHelp.StatusCode);
+        var familyHelpBody = await familyHelp.Content.ReadAsStringAsync();
+        Assert.True(familyHelpBody.Contains("\"purpose_not_brokered\"", StringComparison.Ordinal), familyHelpBody);
+        // Only the question about the enquiry's own child reached the partners.
+        Assert.Equal(HttpStatusCode.OK, subject.StatusCode);
+        Assert.Equal(1, _stub.CallsTo("fast"));
+        await using var db = _hub.Contexts.Create();
+        var refusal = await db.AuditEntries.Where(a => a.Action == "mais.brokered").OrderBy(a => a.Sequence).FirstAsync();
+        Assert.Contains("no subject of the enquiry", refusal.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Given_someone_outside_the_enquiry_or_a_reason_that_is_not_the_purposes_then_no_partner_is_asked()
     {
         var c = await _hub.CaseAsync();
