@@ -28,6 +28,12 @@ public enum PartnerBehaviour
 
     /// <summary>Its token endpoint refuses the hub.</summary>
     RefusesToken,
+
+    /// <summary>Its token endpoint accepts the connection and never answers.</summary>
+    HangingToken,
+
+    /// <summary>Answers like Fast with a parameter and an involvement part from a later version of the standard.</summary>
+    Extended,
 }
 
 /// <summary>
@@ -56,6 +62,9 @@ public sealed class StubMaisPartner : IAsyncDisposable
 
     public int CallsTo(string partner) => _calls.GetValueOrDefault(partner);
 
+    /// <summary>How many token requests each partner's token endpoint received.</summary>
+    public int TokenCallsTo(string partner) => _calls.GetValueOrDefault(partner + "/token");
+
     public const string Answer = """
         {"resourceType":"Parameters","parameter":[
           {"name":"match","valueBoolean":true},
@@ -72,6 +81,11 @@ public sealed class StubMaisPartner : IAsyncDisposable
         {
             var form = await http.Request.ReadFormAsync();
             stub!.LastAssertion[name] = form["client_assertion"].ToString();
+            stub._calls.AddOrUpdate(name + "/token", 1, (_, n) => n + 1);
+            if (stub.Behaviours.GetValueOrDefault(name) == PartnerBehaviour.HangingToken)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(30), http.RequestAborted);
+            }
             return stub.Behaviours.GetValueOrDefault(name) == PartnerBehaviour.RefusesToken || form["grant_type"] != "client_credentials"
                 ? Results.Json(new { error = "invalid_client" }, statusCode: 401)
                 : Results.Json(new { access_token = "stub-token-" + name, token_type = "Bearer", expires_in = 300 });
@@ -100,6 +114,9 @@ public sealed class StubMaisPartner : IAsyncDisposable
                 case PartnerBehaviour.Oversized:
                     var many = string.Join(',', Enumerable.Repeat("""{"name":"involvement","part":[{"name":"service","valueString":"x"},{"name":"status","valueCode":"open"}]}""", 30_000));
                     return Fhir("""{"resourceType":"Parameters","parameter":[{"name":"match","valueBoolean":true},""" + many + "]}");
+                case PartnerBehaviour.Extended:
+                    return Fhir(Answer.Replace("{\"name\":\"status\",\"valueCode\":\"open\"}", "{\"name\":\"status\",\"valueCode\":\"open\"},{\"name\":\"leadWorker\",\"valueString\":\"A. Worker\"}", StringComparison.Ordinal)
+                        .Replace("{\"name\":\"match\",\"valueBoolean\":true},", "{\"name\":\"match\",\"valueBoolean\":true},{\"name\":\"nextReview\",\"valueDate\":\"2027-01-01\"},", StringComparison.Ordinal));
                 default:
                     return Fhir(Answer);
             }

@@ -25,6 +25,9 @@ internal sealed record ContactSummary(string Agency, string Name, string? Phone,
 internal sealed record PersonAnswer(bool Match, IReadOnlyList<ContactSummary> Contacts, IReadOnlyList<InvolvementSummary> Involvements)
 {
     public static readonly PersonAnswer NoMatch = new(false, [], []);
+
+    /// <summary>What of a partner's answer was left unread (parameters this hub does not know, contacts or involvements it could not read).</summary>
+    public IReadOnlyList<string> Ignored { get; init; } = [];
 }
 
 /// <summary>
@@ -216,7 +219,12 @@ internal static class MaisMessages
         return new JsonObject { ["resourceType"] = "Parameters", ["parameter"] = parameters };
     }
 
-    /// <summary>A partner's answer, checked: the shape, every value's type and length, and the number of parameters. Anything else is refused.</summary>
+    /// <summary>
+    /// A partner's answer, read for what it says. Its shape (a Parameters with a boolean <c>match</c>), its size and the agencies it
+    /// names are checked strictly, and any failure refuses the whole answer; within that, a parameter this hub does not know, a
+    /// contact without a usable name or an involvement without a service is left out and named in <see cref="PersonAnswer.Ignored"/>,
+    /// so a partner on a later version of the standard is still heard.
+    /// </summary>
     /// <remarks>
     /// Each contact and involvement keeps the agency the partner names (a hub answers for several); one the partner may not
     /// speak for refuses the whole answer, and one it does not name is the partner's own agency.
@@ -236,30 +244,31 @@ internal static class MaisMessages
         bool? match = null;
         var contacts = new List<ContactSummary>();
         var involvements = new List<InvolvementSummary>();
+        var ignored = new List<string>();
         foreach (var p in parameters.EnumerateArray())
         {
             switch (Text(p, "name"))
             {
-                case "match" when match is null && p.TryGetProperty("valueBoolean", out var b) && b.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                case "match" when p.TryGetProperty("valueBoolean", out var b) && b.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                    if (match is not null && match != b.GetBoolean())
+                    {
+                        return (null, "the answer says both match and no match");
+                    }
                     match = b.GetBoolean();
                     break;
                 case "contact" when p.TryGetProperty("resource", out var org) && Text(org, "resourceType") == "Organization":
-                    if (Bounded(Text(org, "name")) is not { } orgName)
-                    {
-                        return (null, "a contact Organization has no name, or one longer than 200 characters");
-                    }
-                    var telecom = Array(org, "telecom").ToList();
-                    if (telecom.Count > 10 || telecom.Any(t => Bounded(Text(t, "value")) is null))
-                    {
-                        return (null, "a contact's telecom is malformed");
-                    }
                     var named = Array(org, "identifier").Where(i => Text(i, "system") == "urn:sharinghub:agency").Select(i => Text(i, "value")).FirstOrDefault();
                     if (named is not null && !speaksFor.Contains(named))
                     {
                         return (null, $"a contact names agency '{Safe(named)}', which this partner may not answer for");
                     }
-                    contacts.Add(new ContactSummary(named ?? partnerAgency, orgName, Bounded(telecom.Where(t => Text(t, "system") == "phone").Select(t => Text(t, "value")).FirstOrDefault()),
-                        Bounded(telecom.Where(t => Text(t, "system") == "email").Select(t => Text(t, "value")).FirstOrDefault())));
+                    if (Bounded(Text(org, "name")) is not { } orgName)
+                    {
+                        ignored.Add("a contact without a name (or with one over 200 characters)");
+                        break;
+                    }
+                    var telecom = Array(org, "telecom").Take(10).ToList();
+                    contacts.Add(new ContactSummary(named ?? partnerAgency, orgName, Telecom(telecom, "phone"), Telecom(telecom, "email")));
                     break;
                 case "outcome":
                     // Notes on what the partner could not use of the query: informative, never an answer.
@@ -267,7 +276,8 @@ internal static class MaisMessages
                 case "involvement":
                     if (Involvement(p, partnerAgency) is not { } involvement)
                     {
-                        return (null, "an involvement is malformed: it needs a service (up to 200 characters), a status of open or closed, and valid dates");
+                        ignored.Add("an involvement without a service (up to 200 characters)");
+                        break;
                     }
                     if (!speaksFor.Contains(involvement.Agency))
                     {
@@ -276,7 +286,8 @@ internal static class MaisMessages
                     involvements.Add(involvement);
                     break;
                 default:
-                    return (null, $"unexpected parameter '{Safe(Text(p, "name"))}' in the answer");
+                    ignored.Add($"parameter '{Safe(Text(p, "name"))}'");
+                    break;
             }
         }
         if (match is null)
@@ -287,23 +298,30 @@ internal static class MaisMessages
         {
             return (null, "the answer says no match but names contacts or involvements");
         }
-        return (new PersonAnswer(match.Value, contacts, involvements), null);
+        return (new PersonAnswer(match.Value, contacts, involvements) { Ignored = ignored.Distinct(StringComparer.Ordinal).Take(10).ToList() }, null);
     }
 
+    private static string? Telecom(List<JsonElement> telecom, string system) =>
+        telecom.Where(t => Text(t, "system") == system).Select(t => Bounded(Text(t, "value"))).FirstOrDefault(v => v is not null);
+
+    /// <summary>
+    /// An involvement as far as it can be read: a service it must have; a status other than open or closed is "unknown", a date
+    /// that does not parse is left out, and parts this hub does not know are passed over. Null when there is no service, or the
+    /// agency named is not an agency code.
+    /// </summary>
     private static InvolvementSummary? Involvement(JsonElement p, string partnerAgency)
     {
-        var parts = Array(p, "part").ToList();
+        var parts = Array(p, "part").Take(20).ToList();
         string? Part(string name, string value) => parts.Where(x => Text(x, "name") == name).Select(x => Text(x, value)).FirstOrDefault();
         var service = Bounded(Part("service", "valueString"));
-        var status = Part("status", "valueCode");
+        var status = Part("status", "valueCode") switch { "open" => "open", "closed" => "closed", _ => "unknown" };
         var period = parts.Where(x => Text(x, "name") == "period" && x.TryGetProperty("valuePeriod", out _)).Select(x => x.GetProperty("valuePeriod")).FirstOrDefault();
         DateTimeOffset? Date(string name)
         {
             var text = period.ValueKind == JsonValueKind.Object ? Text(period, name) : null;
-            return text is null ? null : DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.MinValue;
+            return text is not null && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
         }
-        var (start, end) = (Date("start"), Date("end"));
-        if (service is null || status is not ("open" or "closed") || start == DateTimeOffset.MinValue || end == DateTimeOffset.MinValue || parts.Count > 6)
+        if (service is null)
         {
             return null;
         }
@@ -313,7 +331,7 @@ internal static class MaisMessages
         {
             return null;
         }
-        return new InvolvementSummary(agency ?? partnerAgency, service, status, start, end);
+        return new InvolvementSummary(agency ?? partnerAgency, service, status, Date("start"), Date("end"));
     }
 
     private static string? Bounded(string? text) => text is { Length: > 0 and <= MaxText } && !text.Any(char.IsControl) ? text : null;

@@ -58,15 +58,20 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
         }
         try
         {
-            var token = await lane.TokenAsync(this, deadline);
-            if (token.Problem is not null)
-            {
-                return Result(token.State, detail: token.Problem);
-            }
             var body = MaisMessages.Query(query).ToJsonString();
+            string? tokenProblem = null;
+            // The token request is part of each attempt: inside the partner's time-out, retried like the query, and counted by
+            // its circuit breaker, so a hung or failing token endpoint costs one time-out and then opens the circuit.
             using var response = await lane.Pipeline.ExecuteAsync(async ct =>
             {
                 attempts++;
+                tokenProblem = null;
+                var token = await lane.TokenAsync(this, ct);
+                if (token.Failed is { } failed)
+                {
+                    tokenProblem = token.Problem;
+                    return failed;
+                }
                 using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(partner.BaseUrl.ToString().TrimEnd('/') + "/Patient/$person-info-query"))
                 {
                     Content = new StringContent(body, Encoding.UTF8, "application/fhir+json"),
@@ -76,6 +81,10 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
                 request.Headers.TryAddWithoutValidation(Audit.PurposeOfUse.PurposeHeader, purpose);
                 return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             }, deadline);
+            if (tokenProblem is not null)
+            {
+                return Result((int)response.StatusCode >= 500 ? PartnerResult.Error : PartnerResult.AuthRefused, detail: tokenProblem);
+            }
             if (response.StatusCode is HttpStatusCode.Unauthorized)
             {
                 lane.ForgetToken();
@@ -91,7 +100,8 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
                 return Result(PartnerResult.Invalid, detail: problem);
             }
             var (answer, invalid) = MaisMessages.ReadAnswer(json, partner.Agency, partner.SpeaksFor);
-            return answer is null ? Result(PartnerResult.Invalid, detail: invalid) : Result(PartnerResult.Answered, answer);
+            return answer is null ? Result(PartnerResult.Invalid, detail: invalid)
+                : Result(PartnerResult.Answered, answer, answer.Ignored.Count == 0 ? null : $"read in part; left out: {string.Join("; ", answer.Ignored)}");
         }
         catch (BrokenCircuitException)
         {
@@ -187,37 +197,39 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
 
         public void ForgetToken() => _token = null;
 
-        public async Task<(string? AccessToken, string State, string? Problem)> TokenAsync(PartnerGateway gateway, CancellationToken deadline)
+        /// <summary>
+        /// The cached access token, or a new one from the partner's token endpoint. A refusal comes back as a response with the
+        /// token endpoint's status (a server error or 429 is retried and counted like the query's own), with its reason.
+        /// </summary>
+        public async Task<(string? AccessToken, HttpResponseMessage? Failed, string? Problem)> TokenAsync(PartnerGateway gateway, CancellationToken attempt)
         {
-            await _tokenLock.WaitAsync(deadline);
+            await _tokenLock.WaitAsync(attempt);
             try
             {
                 var now = gateway.Now;
                 if (_token is { } cached && cached.Until > now)
                 {
-                    return (cached.Token, PartnerResult.Answered, null);
+                    return (cached.Token, null, null);
                 }
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(deadline);
-                timeout.CancelAfter(partner.Timeout);
                 using var response = await gateway._http.PostAsync(partner.TokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
                 {
                     ["grant_type"] = "client_credentials",
                     ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
                     ["client_assertion"] = Assertion(now.UtcDateTime),
                     ["scope"] = partner.Scope,
-                }), timeout.Token);
+                }), attempt);
                 if (!response.IsSuccessStatusCode)
                 {
-                    return (null, PartnerResult.AuthRefused, $"the partner's token endpoint refused the hub (HTTP {(int)response.StatusCode})");
+                    return (null, new HttpResponseMessage(response.StatusCode), $"the partner's token endpoint refused the hub (HTTP {(int)response.StatusCode})");
                 }
-                var (json, problem) = await PartnerGateway.ReadLimitedAsync(response, 16 * 1024, timeout.Token);
+                var (json, problem) = await PartnerGateway.ReadLimitedAsync(response, 16 * 1024, attempt);
                 if (problem is not null || MaisMessages.Text(json, "access_token") is not { Length: > 0 and < 8192 } token)
                 {
-                    return (null, PartnerResult.AuthRefused, "the partner's token endpoint answered without an access token");
+                    return (null, new HttpResponseMessage(HttpStatusCode.Unauthorized), "the partner's token endpoint answered without an access token");
                 }
                 var lifetime = json.TryGetProperty("expires_in", out var e) && e.TryGetInt32(out var seconds) ? Math.Clamp(seconds, 30, 3600) : 300;
                 _token = (token, now.AddSeconds(lifetime - 20));
-                return (token, PartnerResult.Answered, null);
+                return (token, null, null);
             }
             finally
             {

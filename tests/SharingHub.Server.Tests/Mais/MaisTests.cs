@@ -16,6 +16,7 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
     private static readonly (string Name, string Agency)[] Partners =
     [
         ("fast", "police"), ("slow", "health"), ("errors", "education"), ("flaky", "probation"), ("malformed", "health"), ("oversized", "education"), ("refuses", "police"),
+        ("hangs", "probation"), ("extended", "education"),
     ];
 
     private readonly MaisTestSetup _setup = new();
@@ -32,6 +33,8 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
         _stub.Behaviours["malformed"] = PartnerBehaviour.Malformed;
         _stub.Behaviours["oversized"] = PartnerBehaviour.Oversized;
         _stub.Behaviours["refuses"] = PartnerBehaviour.RefusesToken;
+        _stub.Behaviours["hangs"] = PartnerBehaviour.HangingToken;
+        _stub.Behaviours["extended"] = PartnerBehaviour.Extended;
         _hub = await FhirTestHub.StartAsync(engine, new Dictionary<string, string?>
         {
             ["SharingHub:Identity:TrustRegistryFiles:0"] = _setup.StubPartners(_stub, Partners),
@@ -158,6 +161,33 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Empty(Parameters(sameMonth, "outcome"));
         // The NHS number's child was born in May: a July birth month says the query is about someone else.
         Assert.False(Match(otherMonth));
+    }
+
+    [Fact]
+    public void Given_a_partner_answer_with_parameters_and_parts_this_hub_does_not_know_then_what_it_does_say_is_read_and_the_rest_named()
+    {
+        var answer = JsonDocument.Parse("""
+            {"resourceType":"Parameters","parameter":[{"name":"match","valueBoolean":true},
+              {"name":"riskSummary","valueString":"not part of the standard"},
+              {"name":"contact","resource":{"resourceType":"Organization","name":"Partner Safeguarding","telecom":[{"system":"phone","value":"01632 960111"},{"system":"fax","value":"x"}],"address":[{"city":"Northtown"}]}},
+              {"name":"contact","resource":{"resourceType":"Organization"}},
+              {"name":"involvement","part":[{"name":"service","valueString":"Early help"},{"name":"status","valueCode":"active"},{"name":"leadWorker","valueString":"A. Worker"},
+                {"name":"period","valuePeriod":{"start":"2026-02-01","end":"not a date"}}]},
+              {"name":"involvement","part":[{"name":"status","valueCode":"open"}]}]}
+            """).RootElement;
+
+        var (read, problem) = Server.Mais.MaisMessages.ReadAnswer(answer, "health");
+
+        Assert.Null(problem);
+        Assert.True(read!.Match);
+        Assert.Equal(("Partner Safeguarding", "01632 960111"), (Assert.Single(read.Contacts).Name, read.Contacts[0].Phone));
+        var involvement = Assert.Single(read.Involvements);
+        Assert.Equal(("health", "Early help", "unknown", new DateTimeOffset(2026, 2, 1, 0, 0, 0, TimeSpan.Zero), (DateTimeOffset?)null),
+            (involvement.Agency, involvement.Service, involvement.Status, involvement.Start!.Value, involvement.End));
+        Assert.Equal(["parameter 'riskSummary'", "a contact without a name (or with one over 200 characters)", "an involvement without a service (up to 200 characters)"], read.Ignored);
+        // The shape itself is still checked: no match, or a match both ways, refuses the whole answer.
+        Assert.Null(Server.Mais.MaisMessages.ReadAnswer(JsonDocument.Parse("""{"resourceType":"Parameters","parameter":[{"name":"riskSummary","valueString":"x"}]}""").RootElement, "health").Answer);
+        Assert.Null(Server.Mais.MaisMessages.ReadAnswer(JsonDocument.Parse("""{"resourceType":"Parameters","parameter":[{"name":"match","valueBoolean":true},{"name":"match","valueBoolean":false}]}""").RootElement, "health").Answer);
     }
 
     [Fact]
@@ -295,13 +325,18 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal("auth-refused", states["refuses"].GetProperty("state").GetString());
         // Partners that could not answer leave the answer incomplete, by name; those that answered are not listed.
         Assert.False(merged.GetProperty("complete").GetBoolean());
-        Assert.Equal(["errors", "malformed", "oversized", "refuses", "slow"], merged.GetProperty("unanswered").EnumerateArray().Select(p => p.GetString()).Order(StringComparer.Ordinal));
+        Assert.Equal("timeout", states["hangs"].GetProperty("state").GetString());
+        // A partner on a later version of the standard is heard: what it says is read, and what was left out is named.
+        Assert.Equal("answered", states["extended"].GetProperty("state").GetString());
+        Assert.Equal("read in part; left out: parameter 'nextReview'", states["extended"].GetProperty("detail").GetString());
+        Assert.Equal(["errors", "hangs", "malformed", "oversized", "refuses", "slow"], merged.GetProperty("unanswered").EnumerateArray().Select(p => p.GetString()).Order(StringComparer.Ordinal));
         Assert.DoesNotContain("<script>", body, StringComparison.Ordinal);
         var open = merged.GetProperty("openInvolvements").EnumerateArray().Select(i => (i.GetProperty("agency").GetString(), i.GetProperty("service").GetString())).ToList();
         Assert.Contains(("la", "Child protection plan"), open);
         Assert.Contains(("police", "Youth offending service"), open);
         Assert.Contains(("probation", "Youth offending service"), open);
-        Assert.Equal(["health", "la", "police", "probation"], merged.GetProperty("knownTo").EnumerateArray().Select(a => a.GetString()));
+        Assert.Contains(("education", "Youth offending service"), open);
+        Assert.Equal(["education", "health", "la", "police", "probation"], merged.GetProperty("knownTo").EnumerateArray().Select(a => a.GetString()));
 
         // What the partner was asked: the identifier and the reason, nothing else; and how the hub proved who it is.
         HubFactory.CaptureFhir(_stub.LastQuery["fast"]);
@@ -372,6 +407,32 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal("circuit-open", states["errors"]);
         Assert.Equal("answered", states["fast"]);
         Assert.Equal(calls, _stub.CallsTo("errors"));
+    }
+
+    [Fact]
+    public async Task Given_a_partner_whose_token_endpoint_hangs_then_each_attempt_times_out_within_the_partners_time_out_and_its_circuit_opens()
+    {
+        var c = await _hub.CaseAsync();
+        async Task<JsonElement> HangsAsync()
+        {
+            using var asked = await PostAsync("/mais/person-info-query", "demo-la-lcpp", MaisTestSetup.Query(), "s47-enquiry", c.Enquiry.Id);
+            return JsonDocument.Parse(await asked.Content.ReadAsStringAsync()).RootElement.GetProperty("partners").EnumerateArray()
+                .Single(p => p.GetProperty("name").GetString() == "hangs").Clone();
+        }
+        var first = await HangsAsync();
+        Assert.Equal("timeout", first.GetProperty("state").GetString());
+        // The token request is retried within the query's deadline like the query itself: more than one attempt.
+        Assert.True(first.GetProperty("attempts").GetInt32() >= 2, first.ToString());
+        // The failures count towards the partner's circuit breaker (four of them open it).
+        Assert.Contains((await HangsAsync()).GetProperty("state").GetString(), new[] { "timeout", "circuit-open" });
+        var tokenCalls = _stub.TokenCallsTo("hangs");
+        Assert.True(tokenCalls >= 4, $"{tokenCalls} token requests");
+
+        var third = await HangsAsync();
+
+        Assert.Equal("circuit-open", third.GetProperty("state").GetString());
+        Assert.Equal(tokenCalls, _stub.TokenCallsTo("hangs"));
+        Assert.Equal(0, _stub.CallsTo("hangs"));
     }
 
     [Fact]
