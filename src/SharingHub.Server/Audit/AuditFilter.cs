@@ -26,13 +26,20 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
         {
             result = await next(context);
         }
-        catch (Exception failure) when (failure is not OperationCanceledException)
+        catch (Exception failure) when (failure is not OperationCanceledException || http.RequestAborted.IsCancellationRequested)
         {
-            // A request that fails unexpectedly is audited too (nothing was disclosed: the error handler answers
-            // it with no data); if even that entry cannot be written, the original failure still propagates.
+            // A request that fails is audited too (nothing was disclosed: the error handler answers it with no data),
+            // and so is one the caller gave up on midway (a partner hub past its deadline, a body cut short): the entry
+            // says what was asked and that nothing was sent. If even that entry cannot be written, the failure still propagates.
+            var failed = failure switch
+            {
+                OperationCanceledException or IOException when http.RequestAborted.IsCancellationRequested => ClientClosedRequest,
+                BadHttpRequestException bad => bad.StatusCode,
+                _ => StatusCodes.Status500InternalServerError,
+            };
             try
             {
-                await audit.AppendAsync(Entry(http, action, StatusCodes.Status500InternalServerError), CancellationToken.None);
+                await audit.AppendAsync(Entry(http, action, failed), CancellationToken.None);
             }
             catch (Exception e) when (e is AuditUnavailableException or System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
             {
@@ -48,7 +55,8 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
         http.Response.Headers["X-Request-Id"] = http.TraceIdentifier;
         try
         {
-            await audit.AppendAsync(record, http.RequestAborted);
+            // Written even if the caller has gone meanwhile: what was decided for it is on the record either way.
+            await audit.AppendAsync(record, CancellationToken.None);
             await NotifyOwnersAsync(http, scope, principal, status);
         }
         catch (Exception e) when (e is AuditUnavailableException or System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
@@ -59,6 +67,9 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
         }
         return result;
     }
+
+    /// <summary>The status an entry records for a request its caller abandoned before the answer (nginx's 499): nothing was sent.</summary>
+    public const int ClientClosedRequest = 499;
 
     private AuditRecord Entry(HttpContext http, string action, int status)
     {
@@ -77,6 +88,8 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
             overrideJustification = scope.OverrideJustification,
             maisReason = scope.MaisReason?.ToString(),
             maisMatch = scope.MaisMatch,
+            // The exchange's correlation id, recorded alike by the hub that asked and the hub that answered.
+            correlation = scope.Correlation ?? TraceParent.TraceId(http.Request.Headers[TraceParent.Header].ToString()),
             resources = scope.Resources,
         });
         // A request with no bearer token (the token service, sign-in) names its caller once it has authenticated them.

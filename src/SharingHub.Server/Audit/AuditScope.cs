@@ -31,6 +31,9 @@ public sealed class AuditScope
     /// <summary>Why a person-info-query was answered as it was, where matching itself decided it (two people fitting it).</summary>
     public string? MaisMatch { get; set; }
 
+    /// <summary>The correlation id this request gave the exchanges it made with partners (the trace id of their W3C traceparent).</summary>
+    public string? Correlation { get; set; }
+
     /// <summary>The MAIS reason (a legal basis URI) of a person-info-query, asked of the hub or by it.</summary>
     public Uri? MaisReason { get; set; }
     /// <summary>

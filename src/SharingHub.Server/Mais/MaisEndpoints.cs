@@ -145,7 +145,9 @@ internal static class MaisEndpoints
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         deadline.CancelAfter(options.Value.DeadlineMs);
         // Each partner is asked under the same purpose this hub decided under, not one it would pick for itself.
-        var asked = gateway.Partners.Select(p => gateway.AskAsync(p, query, access.Purpose, deadline.Token)).ToList();
+        // One correlation id for the exchanges of this query: in each partner request's traceparent and in this hub's entry.
+        audit.Correlation = Activity.Current is { TraceId: var trace } && trace != default ? trace.ToHexString() : TraceParent.NewTraceId();
+        var asked = gateway.Partners.Select(p => gateway.AskAsync(p, query, access.Purpose, audit.Correlation, deadline.Token)).ToList();
         var own = await answerer.AnswerAsync(me, access.Purpose, matched, audit, http.RequestAborted);
         var partners = await Task.WhenAll(asked);
         foreach (var p in partners)
@@ -162,6 +164,7 @@ internal static class MaisEndpoints
             reason = reason.ToString(),
             purpose = access.Purpose,
             enquiry = enquiry.Id,
+            correlation = audit.Correlation,
             deadlineMs = options.Value.DeadlineMs,
             elapsedMs = watch.ElapsedMilliseconds,
             known = answers.Count > 0,

@@ -26,7 +26,8 @@ namespace SharingHub.Server.Mais;
 /// </summary>
 internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<MaisOptions> options, TimeProvider clock, ILogger<PartnerGateway> logger) : IDisposable
 {
-    private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+    // The hub sets each exchange's traceparent itself (its correlation id), rather than whatever activity happens to be current.
+    private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5), ActivityHeadersPropagator = null })
     {
         Timeout = Timeout.InfiniteTimeSpan,
     };
@@ -45,7 +46,11 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
         }
     }
 
-    public async Task<PartnerResult> AskAsync(RegisteredPartner partner, PersonQuery query, string purpose, CancellationToken deadline)
+    /// <summary>
+    /// Asks one partner. <paramref name="correlation"/> (a W3C trace id) goes in the traceparent of every request of the
+    /// exchange, token request included, so the partner's audit entry and this hub's carry the same id.
+    /// </summary>
+    public async Task<PartnerResult> AskAsync(RegisteredPartner partner, PersonQuery query, string purpose, string correlation, CancellationToken deadline)
     {
         var lane = _lanes.GetOrAdd(partner.Name, _ => new PartnerLane(partner, Pipeline(partner)));
         var watch = Stopwatch.StartNew();
@@ -66,7 +71,7 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
             {
                 attempts++;
                 tokenProblem = null;
-                var token = await lane.TokenAsync(this, ct);
+                var token = await lane.TokenAsync(this, correlation, ct);
                 if (token.Failed is { } failed)
                 {
                     tokenProblem = token.Problem;
@@ -79,6 +84,7 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.AccessToken);
                 request.Headers.Accept.ParseAdd("application/fhir+json");
                 request.Headers.TryAddWithoutValidation(Audit.PurposeOfUse.PurposeHeader, purpose);
+                request.Headers.TryAddWithoutValidation(Audit.TraceParent.Header, Audit.TraceParent.For(correlation));
                 return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             }, deadline);
             if (tokenProblem is not null)
@@ -201,7 +207,7 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
         /// The cached access token, or a new one from the partner's token endpoint. A refusal comes back as a response with the
         /// token endpoint's status (a server error or 429 is retried and counted like the query's own), with its reason.
         /// </summary>
-        public async Task<(string? AccessToken, HttpResponseMessage? Failed, string? Problem)> TokenAsync(PartnerGateway gateway, CancellationToken attempt)
+        public async Task<(string? AccessToken, HttpResponseMessage? Failed, string? Problem)> TokenAsync(PartnerGateway gateway, string correlation, CancellationToken attempt)
         {
             await _tokenLock.WaitAsync(attempt);
             try
@@ -211,13 +217,18 @@ internal sealed class PartnerGateway(TrustRegistryHolder registry, IOptions<Mais
                 {
                     return (cached.Token, null, null);
                 }
-                using var response = await gateway._http.PostAsync(partner.TokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+                using var tokenRequest = new HttpRequestMessage(HttpMethod.Post, partner.TokenEndpoint)
                 {
-                    ["grant_type"] = "client_credentials",
-                    ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                    ["client_assertion"] = Assertion(now.UtcDateTime),
-                    ["scope"] = partner.Scope,
-                }), attempt);
+                    Content = new FormUrlEncodedContent(new Dictionary<string, string>
+                    {
+                        ["grant_type"] = "client_credentials",
+                        ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                        ["client_assertion"] = Assertion(now.UtcDateTime),
+                        ["scope"] = partner.Scope,
+                    }),
+                };
+                tokenRequest.Headers.TryAddWithoutValidation(Audit.TraceParent.Header, Audit.TraceParent.For(correlation));
+                using var response = await gateway._http.SendAsync(tokenRequest, attempt);
                 if (!response.IsSuccessStatusCode)
                 {
                     return (null, new HttpResponseMessage(response.StatusCode), $"the partner's token endpoint refused the hub (HTTP {(int)response.StatusCode})");

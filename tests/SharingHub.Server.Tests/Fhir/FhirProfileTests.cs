@@ -65,6 +65,12 @@ public sealed class FhirProfileTests : IAsyncLifetime
                 "person-info-query" => ["resource", "reason"],
                 _ => ["decision"],
             }, inputs);
+            if (name == "person-info-query")
+            {
+                // Every parameter the hub's answer can carry is defined, the notice of what it left out included.
+                Assert.Equal(["match", "contact", "involvement", "outcome"],
+                    definition.GetProperty("parameter").EnumerateArray().Where(p => p.GetProperty("use").GetString() == "out").Select(p => p.GetProperty("name").GetString()));
+            }
         }
     }
 }

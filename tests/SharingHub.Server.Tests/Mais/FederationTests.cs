@@ -143,12 +143,52 @@ public sealed class FederationTests : IAsyncLifetime
         Assert.Equal("la", entry.Agency);
         Assert.Equal("hub-a", entry.Actor);
         Assert.Contains(MaisTestSetup.S47, entry.Body, StringComparison.Ordinal);
+        // Both hubs record the exchange under one correlation id (the trace id of the traceparent hub A sent).
+        var correlation = merged.GetProperty("correlation").GetString()!;
+        Assert.Matches("^[0-9a-f]{32}$", correlation);
+        Assert.Equal(correlation, JsonDocument.Parse(entry.Body).RootElement.GetProperty("correlation").GetString());
+        await using var dbA = _hubA.Contexts.Create();
+        var asked = await dbA.AuditEntries.Where(a => a.Action == "mais.brokered").SingleAsync();
+        Assert.Equal(correlation, JsonDocument.Parse(asked.Body).RootElement.GetProperty("correlation").GetString());
     }
 
     [Fact]
-    public async Task Given_the_token_hub_a_holds_at_hub_b_then_it_asks_the_person_info_query_and_reads_and_writes_nothing()
+    public async Task Given_an_asker_that_gives_up_halfway_through_sending_its_query_then_hub_b_still_audits_the_request()
     {
-        var (ivy, _) = await IvyAtHubBAsync();
+        var token = await HubAsTokenAtHubBAsync();
+        var query = Encoding.UTF8.GetBytes(MaisTestSetup.Query(IvyNhsNumber));
+        var traceId = System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString();
+        using (var socket = new TcpClient())
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, new Uri(_baseB).Port);
+            var stream = socket.GetStream();
+            var head = $"POST /fhir/Patient/$person-info-query HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nX-Purpose-Of-Use: s47-enquiry\r\n"
+                + $"traceparent: 00-{traceId}-00f067aa0ba902b7-01\r\nContent-Type: application/fhir+json\r\nContent-Length: {query.Length}\r\n\r\n";
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+            // Half the query, then the asker's deadline passes and it hangs up.
+            await stream.WriteAsync(query.AsMemory(0, query.Length / 2));
+            await stream.FlushAsync();
+            await Task.Delay(200);
+        }
+
+        await using var db = _hubB.Services.GetRequiredService<IHubDbContextFactory>().Create();
+        AuditEntry? entry = null;
+        for (var i = 0; i < 50 && entry is null; i++)
+        {
+            entry = await db.AuditEntries.AsNoTracking().Where(a => a.Action == "mais.answer").FirstOrDefaultAsync();
+            await Task.Delay(entry is null ? 100 : 0);
+        }
+        Assert.NotNull(entry);
+        Assert.Equal(("la", "hub-a"), (entry.Agency, entry.Actor));
+        var body = JsonDocument.Parse(entry.Body).RootElement;
+        Assert.Equal(traceId, body.GetProperty("correlation").GetString());
+        // Nothing was sent: the entry says the request went unfinished, and discloses nothing.
+        Assert.True(body.GetProperty("status").GetInt32() is 400 or 499, entry.Body);
+        Assert.Equal(0, entry.Disclosed);
+    }
+
+    private async Task<string> HubAsTokenAtHubBAsync()
+    {
         using var http = new HttpClient();
         using var tokenResponse = await http.PostAsync($"{_baseB}/token", new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -159,7 +199,15 @@ public sealed class FederationTests : IAsyncLifetime
         }));
         var tokenBody = await tokenResponse.Content.ReadAsStringAsync();
         Assert.True(tokenResponse.IsSuccessStatusCode, tokenBody);
-        var token = JsonDocument.Parse(tokenBody).RootElement.GetProperty("access_token").GetString();
+        return JsonDocument.Parse(tokenBody).RootElement.GetProperty("access_token").GetString()!;
+    }
+
+    [Fact]
+    public async Task Given_the_token_hub_a_holds_at_hub_b_then_it_asks_the_person_info_query_and_reads_and_writes_nothing()
+    {
+        var (ivy, _) = await IvyAtHubBAsync();
+        var token = await HubAsTokenAtHubBAsync();
+        using var http = new HttpClient();
 
         async Task<HttpResponseMessage> AskAsync(HttpMethod method, string path, string purpose, string? body = null)
         {
