@@ -38,6 +38,17 @@ internal class HubFactory(TestDatabase database, string environment = "Developme
         });
     }
 
+    /// <summary>What every Production hub must be configured with (a usable contact for each agency), and a test's own settings.</summary>
+    public static Dictionary<string, string?> InProduction(IReadOnlyDictionary<string, string?> own)
+    {
+        var all = new Dictionary<string, string?>(own);
+        foreach (var agency in new[] { "la", "police", "health", "education", "probation" })
+        {
+            all.TryAdd($"SharingHub:Mais:Contacts:{agency}:Email", $"safeguarding-{agency}@example.org");
+        }
+        return all;
+    }
+
     /// <summary>
     /// A client whose FHIR responses are also written, one per line, to the folder named by
     /// SHARINGHUB_FHIR_CAPTURE (tests/run.sh sets it), where interop/fhir-schema validates every one.

@@ -27,6 +27,7 @@ internal static class MaisEndpoints
                 && o.BreakAfterFailures is >= 2 and <= 100 && o.BreakSeconds is >= 1 and <= 3_600,
                 $"{MaisOptions.Section}: DeadlineMs 200-60000, Retries 0-5, RetryDelayMs 10-5000, BreakAfterFailures 2-100, BreakSeconds 1-3600")
             .ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<MaisOptions>, MaisContactsValidation>();
         services.AddSingleton<PersonInfoAnswerer>();
         services.AddSingleton<PartnerGateway>();
         return services;

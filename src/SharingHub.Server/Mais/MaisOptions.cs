@@ -26,3 +26,26 @@ public sealed class MaisContact
     public string? Phone { get; set; }
     public string? Email { get; set; }
 }
+
+/// <summary>
+/// In Production every agency's contact must be usable: the person-info-query's answer tells the asker whom to ring or write
+/// to, and a contact with neither a phone nor an email tells them nothing. The hub does not start until each has one.
+/// </summary>
+internal sealed class MaisContactsValidation(IHostEnvironment environment, Policies.Decisions.PolicyDecisionPoint policy) : Microsoft.Extensions.Options.IValidateOptions<MaisOptions>
+{
+    public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, MaisOptions options)
+    {
+        if (!environment.IsProduction())
+        {
+            return Microsoft.Extensions.Options.ValidateOptionsResult.Success;
+        }
+        var missing = policy.Policy.Agencies.Keys.Order(StringComparer.Ordinal)
+            .Where(agency => options.Contacts.GetValueOrDefault(agency) is not { } contact || (string.IsNullOrWhiteSpace(contact.Phone) && string.IsNullOrWhiteSpace(contact.Email)))
+            .ToList();
+        return missing.Count == 0
+            ? Microsoft.Extensions.Options.ValidateOptionsResult.Success
+            : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(
+                $"{MaisOptions.Section}:Contacts: in Production each agency's contact needs a phone or an email, for the answers that name it; none for {string.Join(", ", missing)} " +
+                $"(set {MaisOptions.Section}:Contacts:<agency>:Phone or :Email)");
+    }
+}

@@ -29,7 +29,7 @@ public sealed class BenchmarkBaselineTests
     public async Task Given_the_baseline_setting_in_production_then_the_hub_refuses_to_start()
     {
         await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
-        await using var hub = new HubFactory(database, "Production", On);
+        await using var hub = new HubFactory(database, "Production", HubFactory.InProduction(On));
 
         var error = Assert.Throws<InvalidOperationException>(() => hub.CreateClient());
 

@@ -48,9 +48,24 @@ public abstract class HealthEndpointTests(DatabaseEngine engine)
     public async Task Given_production_when_demo_data_is_requested_then_the_hub_refuses_to_start()
     {
         await using var database = await TestDatabase.CreateAsync(engine);
-        await using var hub = new HubFactory(database, "Production", new Dictionary<string, string?> { ["SharingHub:Demo:Enabled"] = "true" });
+        await using var hub = new HubFactory(database, "Production", HubFactory.InProduction(new Dictionary<string, string?> { ["SharingHub:Demo:Enabled"] = "true" }));
         var error = Assert.Throws<InvalidOperationException>(() => hub.CreateClient());
         Assert.Contains("never loaded in Production", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_production_with_an_agency_contact_that_has_neither_phone_nor_email_then_the_hub_refuses_to_start_naming_it()
+    {
+        await using var database = await TestDatabase.CreateAsync(engine);
+        var settings = HubFactory.InProduction(new Dictionary<string, string?> { ["SharingHub:Mais:Contacts:police:Name"] = "Police safeguarding hub" });
+        settings.Remove("SharingHub:Mais:Contacts:police:Email");
+        settings.Remove("SharingHub:Mais:Contacts:probation:Email");
+        await using var hub = new HubFactory(database, "Production", settings);
+
+        var error = Assert.ThrowsAny<Exception>(() => hub.CreateClient());
+
+        Assert.Contains("each agency's contact needs a phone or an email", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("none for police, probation", error.ToString(), StringComparison.Ordinal);
     }
 
     private static async Task<int> CountPeopleAsync(HubFactory hub)

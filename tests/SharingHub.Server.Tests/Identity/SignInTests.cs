@@ -164,7 +164,7 @@ public sealed partial class SignInTests : IAsyncLifetime
     public async Task Given_production_when_the_development_identity_provider_is_enabled_then_the_hub_refuses_to_start()
     {
         await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
-        await using var hub = new HubFactory(database, "Production", new Dictionary<string, string?> { ["SharingHub:Identity:DevelopmentIdentityProvider"] = "true" });
+        await using var hub = new HubFactory(database, "Production", HubFactory.InProduction(new Dictionary<string, string?> { ["SharingHub:Identity:DevelopmentIdentityProvider"] = "true" }));
         var error = Assert.ThrowsAny<Exception>(() => hub.CreateClient());
         Assert.Contains("never runs in Production", error.ToString(), StringComparison.Ordinal);
     }
