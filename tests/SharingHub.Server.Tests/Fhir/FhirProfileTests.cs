@@ -70,6 +70,14 @@ public sealed class FhirProfileTests : IAsyncLifetime
                 // Every parameter the hub's answer can carry is defined, the notice of what it left out included.
                 Assert.Equal(["match", "contact", "involvement", "outcome"],
                     definition.GetProperty("parameter").EnumerateArray().Where(p => p.GetProperty("use").GetString() == "out").Select(p => p.GetProperty("name").GetString()));
+                // The involvement's parts are the elements of its published logical model.
+                var parts = definition.GetProperty("parameter").EnumerateArray().Single(p => p.GetProperty("name").GetString() == "involvement")
+                    .GetProperty("part").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
+                using var model = await _hub.GetAsync($"/fhir/StructureDefinition?url={Uri.EscapeDataString("urn:sharinghub:fhir:mais-involvement")}", null);
+                var logical = Assert.Single((await FhirTestHub.JsonAsync(model)).GetProperty("entry").EnumerateArray()).GetProperty("resource");
+                Assert.Equal("logical", logical.GetProperty("kind").GetString());
+                Assert.Equal(parts, logical.GetProperty("differential").GetProperty("element").EnumerateArray().Skip(1)
+                    .Select(e => e.GetProperty("path").GetString()!["MaisInvolvement.".Length..]));
             }
         }
     }

@@ -64,6 +64,15 @@ public sealed class FederationTests : IAsyncLifetime
                 scope: system/Patient.r
                 timeout-ms: 3000
                 max-concurrency: 2
+              - name: hub-c
+                agency: police
+                base-url: 'http://127.0.0.1:{FreePort()}/fhir'
+                token-endpoint: 'http://127.0.0.1:{FreePort()}/token'
+                client-id: hub-a
+                key-file: '{_setup.KeyFile}'
+                scope: system/Patient.r
+                timeout-ms: 1000
+                max-concurrency: 2
             """);
         _hubA = await FhirTestHub.StartAsync(DatabaseEngine.Sqlite, new Dictionary<string, string?> { ["SharingHub:Identity:TrustRegistryFiles:0"] = partners });
     }
@@ -84,7 +93,7 @@ public sealed class FederationTests : IAsyncLifetime
     }
 
     /// <summary>Hub B's records of Ivy: her NHS number at the trust, and her school's record of her, each with an open involvement.</summary>
-    private async Task<(Person Health, Person School)> IvyAtHubBAsync()
+    private async Task<(Person Health, Person School, Person Council)> IvyAtHubBAsync()
     {
         var services = _hubB.Services;
         var builder = new RecordBuilder(services.GetRequiredService<IFieldCipher>(), services.GetRequiredService<IBlindIndexer>());
@@ -96,6 +105,12 @@ public sealed class FederationTests : IAsyncLifetime
             Status = InvolvementStatus.Open, StartedAt = new DateTimeOffset(2026, 4, 1, 9, 0, 0, TimeSpan.Zero),
         }, CancellationToken.None);
         // Hub B speaks for three agencies: the school and the council know Ivy there too.
+        var council = await store.AddAsync(builder.Person("la", "Ivy", "Federatetest", "2018-08-09", IdentifierKind.LaPersonId, "7000111"), CancellationToken.None);
+        await store.AddAsync(new Involvement
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "la.social-care", PersonId = council.Id, Service = "Child in need",
+            Status = InvolvementStatus.Closed, StartedAt = new DateTimeOffset(2024, 1, 8, 9, 0, 0, TimeSpan.Zero), EndedAt = new DateTimeOffset(2024, 7, 1, 9, 0, 0, TimeSpan.Zero),
+        }, CancellationToken.None);
         var school = await store.AddAsync(builder.Person("education", "Ivy", "Federatetest", "2018-08-09", IdentifierKind.Upn,
             AgencyIdentifiers.UpnCheckLetter("900555000111") + "900555000111"), CancellationToken.None);
         await store.AddAsync(new Involvement
@@ -103,7 +118,7 @@ public sealed class FederationTests : IAsyncLifetime
             Id = Guid.NewGuid(), OwningAgency = "education", DataClass = "education.attendance", PersonId = school.Id, Service = "school-place",
             Status = InvolvementStatus.Open, StartedAt = new DateTimeOffset(2025, 9, 1, 9, 0, 0, TimeSpan.Zero),
         }, CancellationToken.None);
-        return (child, school);
+        return (child, school, council);
     }
 
     /// <summary>Ivy's NHS number, which hub A's health record of the enquiry's child holds too (she is the same child).</summary>
@@ -122,17 +137,24 @@ public sealed class FederationTests : IAsyncLifetime
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         var merged = JsonDocument.Parse(body).RootElement;
-        var hubB = Assert.Single(merged.GetProperty("partners").EnumerateArray());
+        var partners = merged.GetProperty("partners").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+        var hubB = partners["hub-b"];
         Assert.True(hubB.GetProperty("state").GetString() == "answered", hubB.ToString());
+        // Hub C is down: the answer says so, and is incomplete, rather than reading its silence as "not known".
+        Assert.Equal("error", partners["hub-c"].GetProperty("state").GetString());
+        Assert.False(merged.GetProperty("complete").GetBoolean());
+        Assert.Equal(["hub-c"], merged.GetProperty("unanswered").EnumerateArray().Select(u => u.GetString()));
         var answer = hubB.GetProperty("answer");
         Assert.True(answer.GetProperty("match").GetBoolean());
-        var contacts = answer.GetProperty("contacts").EnumerateArray().ToDictionary(c => c.GetProperty("agency").GetString()!, c => c.GetProperty("name").GetString());
-        Assert.Equal("Hub B ICB safeguarding team", contacts["health"]);
-        Assert.Contains("education", contacts.Keys);
+        // One contact per agency that knows Ivy at hub B, each as hub B configures it.
+        var contacts = answer.GetProperty("contacts").EnumerateArray()
+            .Select(c => (c.GetProperty("agency").GetString(), c.GetProperty("name").GetString(), c.GetProperty("phone").GetString())).ToList();
+        Assert.Equal([("education", "Demo Education Safeguarding Team", "01632 960004"), ("health", "Hub B ICB safeguarding team", "01632 960003"),
+            ("la", "Demo Council Integrated Front Door", "01632 960001")], contacts);
         // Each involvement keeps the agency hub B named: the school place is education's, not relabelled as hub B's own.
-        var involvements = answer.GetProperty("involvements").EnumerateArray().Select(i => (i.GetProperty("agency").GetString(), i.GetProperty("service").GetString())).ToList();
-        Assert.Contains(("health", "Community paediatrics"), involvements);
-        Assert.Contains(("education", "school-place"), involvements);
+        var involvements = answer.GetProperty("involvements").EnumerateArray()
+            .Select(i => (i.GetProperty("agency").GetString(), i.GetProperty("service").GetString(), i.GetProperty("status").GetString())).ToList();
+        Assert.Equal([("la", "Child in need", "closed"), ("education", "school-place", "open"), ("health", "Community paediatrics", "open")], involvements);
         // Hub A knows the enquiry's child at the council, the police and the trust; only hub B knows her school.
         Assert.Equal(["education", "health", "la", "police"], merged.GetProperty("knownTo").EnumerateArray().Select(a => a.GetString()).Order(StringComparer.Ordinal));
         Assert.True(merged.GetProperty("hub").GetProperty("match").GetBoolean());
@@ -205,7 +227,7 @@ public sealed class FederationTests : IAsyncLifetime
     [Fact]
     public async Task Given_the_token_hub_a_holds_at_hub_b_then_it_asks_the_person_info_query_and_reads_and_writes_nothing()
     {
-        var (ivy, _) = await IvyAtHubBAsync();
+        var (ivy, _, council) = await IvyAtHubBAsync();
         var token = await HubAsTokenAtHubBAsync();
         using var http = new HttpClient();
 
@@ -229,6 +251,10 @@ public sealed class FederationTests : IAsyncLifetime
         // Nothing else, under any purpose: not the child's record, not a search, not a write in the council's name.
         foreach (var purpose in new[] { "family-help", "front-door-triage", "s47-enquiry", "strategy-meeting" })
         {
+            // The council's record is the registering agency's own: the case it would have been read as before.
+            using var own = await AskAsync(HttpMethod.Get, $"/fhir/Patient/{council.Id}", purpose);
+            Assert.True(own.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.BadRequest, $"{purpose}: {own.StatusCode}");
+            Assert.DoesNotContain("Federatetest", await own.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             using var read = await AskAsync(HttpMethod.Get, $"/fhir/Patient/{ivy.Id}", purpose);
             using var search = await AskAsync(HttpMethod.Get, "/fhir/Patient?family=Federatetest", purpose);
             var readBody = await read.Content.ReadAsStringAsync();
@@ -241,6 +267,7 @@ public sealed class FederationTests : IAsyncLifetime
             "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"Planted\",\"given\":[\"Ann\"]}],\"birthDate\":\"2017-01-01\"}");
         Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
         await using var db = _hubB.Services.GetRequiredService<IHubDbContextFactory>().Create();
-        Assert.False(await db.People.AnyAsync(p => p.OwningAgency == "la"));
+        // Only hub B's own council record of Ivy: nothing was written in the asking hub's name.
+        Assert.Equal(1, await db.People.CountAsync(p => p.OwningAgency == "la"));
     }
 }
