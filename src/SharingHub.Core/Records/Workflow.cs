@@ -44,10 +44,92 @@ public enum EnquiryStatus
 
 public enum EnquiryOutcome
 {
+    /// <summary>The enquiry found grounds for an initial child protection conference: the case stays open until it has decided.</summary>
     ChildProtectionConference,
     FamilyHelp,
     NoFurtherAction,
+
+    /// <summary>Kept for enquiries closed this way before emergency action was recorded inside the enquiry; no longer an outcome.</summary>
     EmergencyAction,
+
+    /// <summary>The initial conference decided the child does not need a child protection plan.</summary>
+    NoChildProtectionPlan,
+
+    /// <summary>A review conference ended the child protection plan.</summary>
+    PlanEnded,
+}
+
+/// <summary>
+/// Where a child protection case is in its journey (Working Together to Safeguard Children 2023, chapter 4): the strategy
+/// discussion decides whether a section 47 enquiry starts; an enquiry that finds grounds waits for the initial conference;
+/// the conference may make a child protection plan, which its core group carries out until a review ends it. Each purpose
+/// of use names the stages it serves (purposes.yaml, case-stages).
+/// </summary>
+public enum CaseStage
+{
+    /// <summary>A section 47 enquiry (the value of every case opened before stages were recorded).</summary>
+    Section47 = 0,
+    StrategyDiscussion = 1,
+    AwaitingConference = 2,
+    ChildProtectionPlan = 3,
+}
+
+public enum EmergencyActionKind
+{
+    EmergencyProtectionOrder,
+    PoliceProtection,
+}
+
+/// <summary>An Emergency Protection Order or police protection, recorded inside the enquiry it triggers (which stays open).</summary>
+public sealed class EmergencyAction
+{
+    public Guid Id { get; set; }
+    public Guid EnquiryId { get; set; }
+    public EmergencyActionKind Kind { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset? EndsAt { get; set; }
+
+    /// <summary>Who acted: the agency, and the person as their identity provider knows them.</summary>
+    public string ActingAgency { get; set; } = "";
+    public string ActedBy { get; set; } = "";
+    public DateTimeOffset RecordedAt { get; set; }
+}
+
+public enum ConferenceKind
+{
+    Initial,
+    Review,
+}
+
+/// <summary>
+/// A child protection conference (initial or review): who was invited and attended by agency, which agencies gave a report,
+/// and what it decided. Reports themselves are the agencies' own records.
+/// </summary>
+public sealed class CaseConference
+{
+    public Guid Id { get; set; }
+    public Guid EnquiryId { get; set; }
+    public ConferenceKind Kind { get; set; }
+    public DateTimeOffset HeldAt { get; set; }
+
+    /// <summary>"agency/attended|absent/report|no-report" per invited agency.</summary>
+    public List<string> Attendance { get; set; } = [];
+
+    /// <summary>plan, no-plan (initial); continue-plan, end-plan (review).</summary>
+    public string Decision { get; set; } = "";
+
+    /// <summary>neglect, physical-abuse, emotional-abuse, sexual-abuse: the category of abuse of a plan.</summary>
+    public string? Category { get; set; }
+    public DateTimeOffset RecordedAt { get; set; }
+}
+
+/// <summary>A meeting of the plan's core group.</summary>
+public sealed class CoreGroupMeeting
+{
+    public Guid Id { get; set; }
+    public Guid EnquiryId { get; set; }
+    public DateTimeOffset HeldAt { get; set; }
+    public DateTimeOffset RecordedAt { get; set; }
 }
 
 /// <summary>A section 47 enquiry led by an LCPP in the MACPT. Access granted through it ends when it closes.</summary>
@@ -70,6 +152,41 @@ public sealed class Enquiry : Record
 
     /// <summary>Family group decision making, as offered, accepted or declined at each decision point.</summary>
     public List<FgdmDecision> Fgdm { get; set; } = [];
+
+    /// <summary>Where the case is in the child protection journey; its purposes of use follow it.</summary>
+    public CaseStage Stage { get; set; }
+
+    /// <summary>When the strategy discussion decided to start the section 47 enquiry (or the enquiry was opened directly).</summary>
+    public DateTimeOffset? Section47StartedAt { get; set; }
+
+    /// <summary>A joint enquiry with the police (a single-agency one otherwise).</summary>
+    public bool JointWithPolice { get; set; }
+
+    /// <summary>The strategy discussion's decision and its reasons, sealed.</summary>
+    public string? StrategyDecision { get; set; }
+    public EncryptedValue? StrategyDecisionReasons { get; set; }
+
+    /// <summary>The initial conference is due within 15 working days of the strategy discussion that started the enquiry.</summary>
+    public DateTimeOffset? ConferenceDueBy { get; set; }
+
+    public DateTimeOffset? PlanStartedAt { get; set; }
+    public DateTimeOffset? PlanEndedAt { get; set; }
+
+    /// <summary>The plan's category of abuse.</summary>
+    public string? PlanCategory { get; set; }
+
+    /// <summary>The core group first meets within 10 working days of the initial conference.</summary>
+    public DateTimeOffset? CoreGroupDueBy { get; set; }
+
+    /// <summary>The first review conference within 3 months of the initial conference, then every 6 months.</summary>
+    public DateTimeOffset? ReviewDueBy { get; set; }
+
+    /// <summary>When the case entered pre-proceedings under the Public Law Outline.</summary>
+    public DateTimeOffset? PreProceedingsAt { get; set; }
+
+    public List<EmergencyAction> EmergencyActions { get; set; } = [];
+    public List<CaseConference> Conferences { get; set; } = [];
+    public List<CoreGroupMeeting> CoreGroupMeetings { get; set; } = [];
 }
 
 public enum FgdmStatus

@@ -27,6 +27,52 @@ internal sealed class EnquiryConfiguration : RecordConfiguration<Enquiry>
         builder.Navigation(e => e.Subjects).AutoInclude();
         builder.HasMany(e => e.Fgdm).WithOne().HasForeignKey(f => f.EnquiryId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(e => e.Fgdm).AutoInclude();
+        builder.Property(e => e.StrategyDecision).HasMaxLength(32);
+        builder.Property(e => e.PlanCategory).HasMaxLength(32);
+        builder.HasIndex(e => new { e.Status, e.Stage });
+        builder.HasMany(e => e.EmergencyActions).WithOne().HasForeignKey(a => a.EnquiryId).OnDelete(DeleteBehavior.Cascade);
+        builder.Navigation(e => e.EmergencyActions).AutoInclude();
+        builder.HasMany(e => e.Conferences).WithOne().HasForeignKey(c => c.EnquiryId).OnDelete(DeleteBehavior.Cascade);
+        builder.Navigation(e => e.Conferences).AutoInclude();
+        builder.HasMany(e => e.CoreGroupMeetings).WithOne().HasForeignKey(m => m.EnquiryId).OnDelete(DeleteBehavior.Cascade);
+        builder.Navigation(e => e.CoreGroupMeetings).AutoInclude();
+    }
+}
+
+internal sealed class EmergencyActionConfiguration : IEntityTypeConfiguration<EmergencyAction>
+{
+    public void Configure(EntityTypeBuilder<EmergencyAction> builder)
+    {
+        builder.ToTable("EnquiryEmergencyActions");
+        builder.HasKey(a => a.Id);
+        builder.Property(a => a.Id).ValueGeneratedNever();
+        builder.Property(a => a.ActingAgency).HasMaxLength(32).IsRequired();
+        builder.Property(a => a.ActedBy).HasMaxLength(256).IsRequired();
+        builder.HasIndex(a => a.EnquiryId);
+    }
+}
+
+internal sealed class CaseConferenceConfiguration : IEntityTypeConfiguration<CaseConference>
+{
+    public void Configure(EntityTypeBuilder<CaseConference> builder)
+    {
+        builder.ToTable("EnquiryConferences");
+        builder.HasKey(c => c.Id);
+        builder.Property(c => c.Id).ValueGeneratedNever();
+        builder.Property(c => c.Decision).HasMaxLength(32).IsRequired();
+        builder.Property(c => c.Category).HasMaxLength(32);
+        builder.HasIndex(c => c.EnquiryId);
+    }
+}
+
+internal sealed class CoreGroupMeetingConfiguration : IEntityTypeConfiguration<CoreGroupMeeting>
+{
+    public void Configure(EntityTypeBuilder<CoreGroupMeeting> builder)
+    {
+        builder.ToTable("EnquiryCoreGroupMeetings");
+        builder.HasKey(m => m.Id);
+        builder.Property(m => m.Id).ValueGeneratedNever();
+        builder.HasIndex(m => m.EnquiryId);
     }
 }
 

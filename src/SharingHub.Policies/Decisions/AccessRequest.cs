@@ -30,6 +30,9 @@ public sealed record EnquiryMemberFacts(string Agency, string UserSubject, DateT
 /// <summary>The enquiry a request names. Access through it lasts until <see cref="AccessEndsAt"/> (closure plus any grace period).</summary>
 public sealed record EnquiryFacts(Guid Id, string Reference, DateTimeOffset? AccessEndsAt, IReadOnlySet<Guid> SubjectIds, IReadOnlyList<EnquiryMemberFacts> Members)
 {
+    /// <summary>Where the case is in the child protection journey; a purpose serves only the stages it names.</summary>
+    public Core.Records.CaseStage Stage { get; init; } = Core.Records.CaseStage.Section47;
+
     public bool IsOpenAt(DateTimeOffset now) => AccessEndsAt is null || now < AccessEndsAt;
 
     /// <summary>

@@ -432,6 +432,11 @@ public sealed class PolicyDecisionPoint
             {
                 return $"enquiry {enquiry.Reference} is closed";
             }
+            if (purpose.CaseStages is { } stages && !stages.Contains(enquiry.Stage))
+            {
+                return $"case {enquiry.Reference} is at the {CaseStageNames.Of(enquiry.Stage)} stage, which purpose '{purpose.Code}' does not serve " +
+                    $"({string.Join(", ", stages.Select(CaseStageNames.Of))})";
+            }
             if (!enquiry.HasMember(request.Principal, now))
             {
                 return $"the requester is not a current member of enquiry {enquiry.Reference}";

@@ -315,7 +315,28 @@ public static class PolicyLoader
             var overrideAllowed = entry.Bool("override-allowed", false);
             var reasonText = entry.String("mais-reason");
             var maisDefault = entry.Bool("mais-default", false);
+            var stageWords = entry.Has("case-stages") ? entry.Words("case-stages") : null;
             entry.RejectUnknownKeys();
+            HashSet<Core.Records.CaseStage>? stages = null;
+            if (stageWords is not null)
+            {
+                stages = [];
+                foreach (var (word, line) in stageWords)
+                {
+                    if (CaseStageNames.Parse(word) is { } stage)
+                    {
+                        stages.Add(stage);
+                    }
+                    else
+                    {
+                        entry.Errors.Add(entry.File, line, $"'{word}' is not a stage of a child protection case ({string.Join(", ", CaseStageNames.All)})");
+                    }
+                }
+                if (!requiresEnquiry)
+                {
+                    entry.Errors.Add(entry.File, entry.LineOf("case-stages"), $"purpose '{code}' names case stages but is not bound to a child protection case (requires-enquiry)");
+                }
+            }
             if (code is null || title is null || description is null || gdpr is null || lawEnforcement is null || reasonText is null)
             {
                 continue;
@@ -362,7 +383,7 @@ public static class PolicyLoader
                 entry.Errors.Add(entry.File, entry.LineOf("mais-default"), $"another purpose is already the default for the reason {reason}");
             }
             purposes.Add(new Purpose(code, title, description, gdpr, lawEnforcement, consent, requiresEnquiry, overrideAllowed, reason,
-                new SourceLocation(entry.File, entry.Line)) { RequiresReferral = requiresReferral, ReferralGraceHours = grace, Sources = sources, MaisDefault = maisDefault });
+                new SourceLocation(entry.File, entry.Line)) { RequiresReferral = requiresReferral, ReferralGraceHours = grace, Sources = sources, MaisDefault = maisDefault, CaseStages = stages });
         }
         return purposes;
     }

@@ -91,6 +91,13 @@ public sealed record Purpose(
     /// <summary>Where the lawful bases are set out: the statute and guidance, as https addresses (at least one).</summary>
     public IReadOnlyList<Uri> Sources { get; init; } = [];
 
+    /// <summary>
+    /// The stages of a child protection case the purpose serves (case-stages; null: any stage of its case). The strategy
+    /// meeting purpose serves the discussion and the enquiry; the section 47 purpose the enquiry until the initial conference
+    /// has decided; the plan's purpose the plan.
+    /// </summary>
+    public IReadOnlySet<Core.Records.CaseStage>? CaseStages { get; init; }
+
     public string LawfulBasisFor(Regime regime) => regime == Regime.LawEnforcement ? LawEnforcementBasis : UkGdprBasis;
 }
 
@@ -177,4 +184,21 @@ public sealed record PolicySet(
 public sealed record ActionRule(string Code, string Description, IReadOnlySet<string> Agencies, IReadOnlySet<string> Roles, bool PeopleOnly, SourceLocation Location)
 {
     public bool AnyAgency => Agencies.Contains(Rule.Any);
+}
+
+/// <summary>The words policy files use for the stages of a child protection case (strategy-discussion, section-47, ...).</summary>
+public static class CaseStageNames
+{
+    public static string Of(Core.Records.CaseStage stage) => stage switch
+    {
+        Core.Records.CaseStage.StrategyDiscussion => "strategy-discussion",
+        Core.Records.CaseStage.Section47 => "section-47",
+        Core.Records.CaseStage.AwaitingConference => "awaiting-conference",
+        _ => "child-protection-plan",
+    };
+
+    public static Core.Records.CaseStage? Parse(string? word) =>
+        Enum.GetValues<Core.Records.CaseStage>().Where(s => Of(s) == word).Select(s => (Core.Records.CaseStage?)s).FirstOrDefault();
+
+    public static IEnumerable<string> All => Enum.GetValues<Core.Records.CaseStage>().Select(Of);
 }

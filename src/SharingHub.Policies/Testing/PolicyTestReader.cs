@@ -84,10 +84,19 @@ internal static class PolicyTestReader
             var open = e.Bool("open", true);
             var member = e.Bool("member", true);
             var aboutSubject = e.Bool("about-subject", true);
+            var stageWord = e.String("stage", required: false);
+            var stage = stageWord is null ? Core.Records.CaseStage.Section47 : CaseStageNames.Parse(stageWord);
+            if (stage is null)
+            {
+                e.Errors.Add(e.File, e.LineOf("stage"), $"'{stageWord}' is not a stage of a child protection case ({string.Join(", ", CaseStageNames.All)})");
+            }
             e.RejectUnknownKeys();
             enquiry = new EnquiryFacts(EnquiryId, "S47-TEST-0001", open ? null : now.AddDays(-1),
                 new HashSet<Guid> { aboutSubject ? Subject : OtherPerson },
-                member && agency is not null ? [new EnquiryMemberFacts(agency, user, now.AddDays(-10), null)] : []);
+                member && agency is not null ? [new EnquiryMemberFacts(agency, user, now.AddDays(-10), null)] : [])
+            {
+                Stage = stage ?? Core.Records.CaseStage.Section47,
+            };
         }
 
         ReferralFacts? referral = null;

@@ -13,6 +13,7 @@ internal static class HubActions
     public const string InformationRequestAnswer = "information-request.answer";
     public const string NotificationsRead = "notifications.read";
     public const string LinkageReview = "linkage.review";
+    public const string CaseOversee = "case.oversee";
 
     /// <summary>The policy's decision on whether this request's caller may take the action.</summary>
     public static Decision MayTake(this PolicyDecisionPoint policy, HubPrincipal me, string action) =>

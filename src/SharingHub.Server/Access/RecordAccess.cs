@@ -185,7 +185,7 @@ internal sealed class RecordAccess(
         {
             var ends = e.ClosedAt?.AddHours(options.Value.EnquiryGraceHours);
             Enquiry = new EnquiryFacts(e.Id, e.Reference, ends, _links.Expand(e.Subjects.Select(s => s.PersonId)),
-                EnquiryMemberFacts.Of(e.Members));
+                EnquiryMemberFacts.Of(e.Members)) { Stage = e.Stage };
         }
     }
 

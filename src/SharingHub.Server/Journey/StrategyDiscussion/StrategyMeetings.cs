@@ -6,7 +6,6 @@ using SharingHub.Core.Time;
 using SharingHub.Data.Notifications;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
-using SharingHub.Policies.Model;
 using SharingHub.Server.Access;
 using SharingHub.Server.Audit;
 using SharingHub.Server.Hosting;
@@ -26,7 +25,9 @@ internal sealed record FgdmInput(string? DecisionPoint, string? Status);
 /// </summary>
 internal static class StrategyMeetingEndpoints
 {
-    private static readonly HashSet<string> DecisionPoints = ["strategy-meeting", "enquiry-outcome", "child-protection-conference", "family-help"];
+    /// <summary>Where family group decision making is offered in the journey: every decision point, and Family Help without any enquiry.</summary>
+    private static readonly HashSet<string> DecisionPoints =
+        ["strategy-meeting", "enquiry-outcome", "child-protection-conference", "review-conference", "pre-proceedings", "reunification", "family-help"];
 
     public static WebApplication MapStrategyMeetings(this WebApplication app)
     {
@@ -42,7 +43,7 @@ internal static class StrategyMeetingEndpoints
                 {
                     return "decisionPoint is one of " + string.Join(", ", DecisionPoints);
                 }
-                var status = Enum.GetValues<FgdmStatus>().Where(s => RecordFields.CamelCase(s.ToString()) == input.Status).Select(s => (FgdmStatus?)s).FirstOrDefault();
+                var status = EnquiryEndpoints.FgdmStatusOf(input.Status);
                 if (status is null)
                 {
                     return "status is offered, accepted or declined";

@@ -164,6 +164,45 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.ToTable("AuditNodes", (string)null);
                 });
 
+            modelBuilder.Entity("SharingHub.Core.Records.CaseConference", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.PrimitiveCollection<List<string>>("Attendance")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<string>("Category")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Decision")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<Guid>("EnquiryId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("HeldAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EnquiryId");
+
+                    b.ToTable("EnquiryConferences", (string)null);
+                });
+
             modelBuilder.Entity("SharingHub.Core.Records.ChronologyEvent", b =>
                 {
                     b.Property<Guid>("Id")
@@ -313,12 +352,78 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.ToTable("Consents");
                 });
 
+            modelBuilder.Entity("SharingHub.Core.Records.CoreGroupMeeting", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("EnquiryId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("HeldAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EnquiryId");
+
+                    b.ToTable("EnquiryCoreGroupMeetings", (string)null);
+                });
+
+            modelBuilder.Entity("SharingHub.Core.Records.EmergencyAction", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ActedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("ActingAgency")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset?>("EndsAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("EnquiryId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EnquiryId");
+
+                    b.ToTable("EnquiryEmergencyActions", (string)null);
+                });
+
             modelBuilder.Entity("SharingHub.Core.Records.Enquiry", b =>
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset?>("ClosedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("ConferenceDueBy")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("CoreGroupDueBy")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTimeOffset>("CreatedAt")
@@ -331,6 +436,9 @@ namespace SharingHub.Data.Migrations.Postgres
 
                     b.Property<byte[]>("Grounds")
                         .HasColumnType("bytea");
+
+                    b.Property<bool>("JointWithPolice")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("LeadPractitioner")
                         .IsRequired()
@@ -354,15 +462,46 @@ namespace SharingHub.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("PlanCategory")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset?>("PlanEndedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("PlanStartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("PreProceedingsAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Reference")
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<DateTimeOffset?>("ReviewDueBy")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("Section47StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Stage")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(40)
                         .HasColumnType("character varying(40)");
+
+                    b.Property<string>("StrategyDecision")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<byte[]>("StrategyDecisionReasons")
+                        .HasColumnType("bytea");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -377,6 +516,8 @@ namespace SharingHub.Data.Migrations.Postgres
 
                     b.HasIndex("Reference")
                         .IsUnique();
+
+                    b.HasIndex("Status", "Stage");
 
                     b.ToTable("Enquiries");
                 });
@@ -1395,6 +1536,15 @@ namespace SharingHub.Data.Migrations.Postgres
                         });
                 });
 
+            modelBuilder.Entity("SharingHub.Core.Records.CaseConference", b =>
+                {
+                    b.HasOne("SharingHub.Core.Records.Enquiry", null)
+                        .WithMany("Conferences")
+                        .HasForeignKey("EnquiryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("SharingHub.Core.Records.ChronologyEvent", b =>
                 {
                     b.HasOne("SharingHub.Data.Storage.Agency", null)
@@ -1421,6 +1571,24 @@ namespace SharingHub.Data.Migrations.Postgres
                         .WithMany()
                         .HasForeignKey("SubjectPersonId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SharingHub.Core.Records.CoreGroupMeeting", b =>
+                {
+                    b.HasOne("SharingHub.Core.Records.Enquiry", null)
+                        .WithMany("CoreGroupMeetings")
+                        .HasForeignKey("EnquiryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SharingHub.Core.Records.EmergencyAction", b =>
+                {
+                    b.HasOne("SharingHub.Core.Records.Enquiry", null)
+                        .WithMany("EmergencyActions")
+                        .HasForeignKey("EnquiryId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
@@ -1641,6 +1809,12 @@ namespace SharingHub.Data.Migrations.Postgres
 
             modelBuilder.Entity("SharingHub.Core.Records.Enquiry", b =>
                 {
+                    b.Navigation("Conferences");
+
+                    b.Navigation("CoreGroupMeetings");
+
+                    b.Navigation("EmergencyActions");
+
                     b.Navigation("Fgdm");
 
                     b.Navigation("Members");

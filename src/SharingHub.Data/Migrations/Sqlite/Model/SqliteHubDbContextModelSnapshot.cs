@@ -158,6 +158,45 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.ToTable("AuditNodes", (string)null);
                 });
 
+            modelBuilder.Entity("SharingHub.Core.Records.CaseConference", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("Attendance")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Category")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Decision")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("EnquiryId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("HeldAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EnquiryId");
+
+                    b.ToTable("EnquiryConferences", (string)null);
+                });
+
             modelBuilder.Entity("SharingHub.Core.Records.ChronologyEvent", b =>
                 {
                     b.Property<Guid>("Id")
@@ -307,12 +346,78 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.ToTable("Consents");
                 });
 
+            modelBuilder.Entity("SharingHub.Core.Records.CoreGroupMeeting", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("EnquiryId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("HeldAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EnquiryId");
+
+                    b.ToTable("EnquiryCoreGroupMeetings", (string)null);
+                });
+
+            modelBuilder.Entity("SharingHub.Core.Records.EmergencyAction", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ActedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ActingAgency")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("EndsAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("EnquiryId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RecordedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EnquiryId");
+
+                    b.ToTable("EnquiryEmergencyActions", (string)null);
+                });
+
             modelBuilder.Entity("SharingHub.Core.Records.Enquiry", b =>
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("ClosedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ConferenceDueBy")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("CoreGroupDueBy")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("CreatedAt")
@@ -325,6 +430,9 @@ namespace SharingHub.Data.Migrations.Sqlite
 
                     b.Property<byte[]>("Grounds")
                         .HasColumnType("BLOB");
+
+                    b.Property<bool>("JointWithPolice")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("LeadPractitioner")
                         .IsRequired()
@@ -348,15 +456,46 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PlanCategory")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PlanEndedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("PlanStartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("PreProceedingsAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Reference")
                         .IsRequired()
                         .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ReviewDueBy")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("Section47StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Stage")
+                        .IsRequired()
+                        .HasMaxLength(40)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(40)
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("StrategyDecision")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("StrategyDecisionReasons")
+                        .HasColumnType("BLOB");
 
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
@@ -371,6 +510,8 @@ namespace SharingHub.Data.Migrations.Sqlite
 
                     b.HasIndex("Reference")
                         .IsUnique();
+
+                    b.HasIndex("Status", "Stage");
 
                     b.ToTable("Enquiries");
                 });
@@ -1389,6 +1530,15 @@ namespace SharingHub.Data.Migrations.Sqlite
                         });
                 });
 
+            modelBuilder.Entity("SharingHub.Core.Records.CaseConference", b =>
+                {
+                    b.HasOne("SharingHub.Core.Records.Enquiry", null)
+                        .WithMany("Conferences")
+                        .HasForeignKey("EnquiryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("SharingHub.Core.Records.ChronologyEvent", b =>
                 {
                     b.HasOne("SharingHub.Data.Storage.Agency", null)
@@ -1415,6 +1565,24 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .WithMany()
                         .HasForeignKey("SubjectPersonId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SharingHub.Core.Records.CoreGroupMeeting", b =>
+                {
+                    b.HasOne("SharingHub.Core.Records.Enquiry", null)
+                        .WithMany("CoreGroupMeetings")
+                        .HasForeignKey("EnquiryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SharingHub.Core.Records.EmergencyAction", b =>
+                {
+                    b.HasOne("SharingHub.Core.Records.Enquiry", null)
+                        .WithMany("EmergencyActions")
+                        .HasForeignKey("EnquiryId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
@@ -1635,6 +1803,12 @@ namespace SharingHub.Data.Migrations.Sqlite
 
             modelBuilder.Entity("SharingHub.Core.Records.Enquiry", b =>
                 {
+                    b.Navigation("Conferences");
+
+                    b.Navigation("CoreGroupMeetings");
+
+                    b.Navigation("EmergencyActions");
+
                     b.Navigation("Fgdm");
 
                     b.Navigation("Members");

@@ -14,11 +14,19 @@ internal sealed record SubjectInput(Guid Person, string Role);
 
 internal sealed record OpenEnquiryInput(IReadOnlyList<SubjectInput>? Subjects, string? Grounds, IReadOnlyList<MemberInput>? Members = null);
 
-/// <summary>Opening a section 47 enquiry: its subjects, grounds and members, each checked, by the council's LCPP.</summary>
+/// <summary>
+/// Opening a child protection case: a strategy discussion (which decides whether a section 47 enquiry starts), or a section 47
+/// enquiry directly; its subjects, grounds and members (or participants), each checked, by the council's LCPP.
+/// </summary>
 internal static partial class EnquiryEndpoints
 {
-    private static async Task<IResult> OpenAsync(OpenEnquiryInput input, HttpContext http, IRecordStore store, IHubDbContextFactory contexts,
-        IFieldCipher cipher, PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock)
+    private static Task<IResult> OpenAsync(OpenEnquiryInput input, HttpContext http, IRecordStore store, IHubDbContextFactory contexts,
+        IFieldCipher cipher, PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock, Core.Time.WorkingCalendar calendar) =>
+        OpenCaseAsync(input, CaseStage.Section47, http, store, contexts, cipher, policy, audit, clock, calendar);
+
+    /// <summary>A case at its first stage: a strategy discussion, or a section 47 enquiry whose initial conference falls due.</summary>
+    internal static async Task<IResult> OpenCaseAsync(OpenEnquiryInput input, CaseStage stage, HttpContext http, IRecordStore store, IHubDbContextFactory contexts,
+        IFieldCipher cipher, PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock, Core.Time.WorkingCalendar calendar)
     {
         // Who may open one at all is the endpoint's action (enquiry.open, in policies/actions.yaml).
         var me = http.HubPrincipal();
@@ -30,8 +38,9 @@ internal static partial class EnquiryEndpoints
         {
             errors.When(!SubjectRoles.Contains(subjects[i].Role), $"subjects[{i}].role", $"subjects[{i}].role is child or household");
         }
-        errors.When(string.IsNullOrWhiteSpace(input.Grounds) || input.Grounds.Length > 4_000, "grounds",
-            "grounds (the reasonable cause to suspect significant harm, up to 4,000 characters) are required");
+        errors.When(string.IsNullOrWhiteSpace(input.Grounds) || input.Grounds.Length > 4_000, "grounds", stage == CaseStage.StrategyDiscussion
+            ? "grounds (why the discussion is convened: the concern about significant harm, up to 4,000 characters) are required"
+            : "grounds (the reasonable cause to suspect significant harm, up to 4,000 characters) are required");
         AddMemberErrors(input.Members ?? [], policy, errors, "members");
         if (!errors.Any)
         {
@@ -48,8 +57,13 @@ internal static partial class EnquiryEndpoints
         var enquiry = new Enquiry
         {
             Id = Guid.NewGuid(), OwningAgency = me.Agency, OwningOrganisation = me.Organisation, DataClass = Enquiry.DataClassCode, Status = EnquiryStatus.Open, OpenedAt = now,
-            Reference = $"S47-{now.Year}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(5))}", LeadPractitioner = me.Subject,
+            Reference = $"{(stage == CaseStage.StrategyDiscussion ? "SD" : "S47")}-{now.Year}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(5))}",
+            LeadPractitioner = me.Subject, Stage = stage,
         };
+        if (stage == CaseStage.Section47)
+        {
+            StartSection47(enquiry, now, calendar);
+        }
         enquiry.Grounds = cipher.Encrypt(input.Grounds!.Trim(), SensitiveFields.For(enquiry, nameof(Enquiry.Grounds)));
         enquiry.Subjects = subjects.DistinctBy(s => s.Person).Select(s => new EnquirySubject { EnquiryId = enquiry.Id, PersonId = s.Person, Role = s.Role }).ToList();
         enquiry.Members = (input.Members ?? []).Prepend(new MemberInput(me.Agency, me.Subject, "lcpp")).DistinctBy(m => (m.Agency, m.User))
@@ -59,6 +73,7 @@ internal static partial class EnquiryEndpoints
         audit.RecordWrite(RecordFacts.For(enquiry), "open");
         // The Bill requires a police officer, a health professional and an education lead in every MACPT enquiry: say who is still missing.
         var missing = RequiredAgencies.Where(a => enquiry.Members.All(m => m.Agency != a)).ToList();
+        // One case from the strategy discussion to the plan's end: read it at /enquiries/{id} whatever its stage.
         http.Response.Headers.Location = $"/enquiries/{enquiry.Id}";
         return Results.Json(new EnquiryOpened(enquiry.Id, enquiry.Reference, enquiry.Version, missing), statusCode: 201);
     }
@@ -66,3 +81,21 @@ internal static partial class EnquiryEndpoints
 
 /// <summary>An enquiry just opened; missingMembers names the agencies the Bill requires that are not members yet.</summary>
 internal sealed record EnquiryOpened(Guid Id, string Reference, long Version, IReadOnlyList<string> MissingMembers);
+
+/// <summary>Deadlines of the child protection journey, in the partnership's working-day calendar (Working Together 2023, chapter 4).</summary>
+internal static partial class EnquiryEndpoints
+{
+    /// <summary>The initial conference is due within 15 working days of the strategy discussion that started the enquiry.</summary>
+    public const int ConferenceWorkingDays = 15;
+
+    /// <summary>The core group first meets within 10 working days of the initial conference.</summary>
+    public const int CoreGroupWorkingDays = 10;
+
+    /// <summary>The enquiry starts: it is due its initial conference within 15 working days.</summary>
+    internal static void StartSection47(Enquiry enquiry, DateTimeOffset now, Core.Time.WorkingCalendar calendar)
+    {
+        enquiry.Stage = CaseStage.Section47;
+        enquiry.Section47StartedAt = now;
+        enquiry.ConferenceDueBy = calendar.AddWorkingTime(now, calendar.WorkingDay * ConferenceWorkingDays);
+    }
+}

@@ -22,10 +22,10 @@ internal static class EnquiryReading
         return enquiries;
     }
 
-    private static async Task<IResult> ReadAsync(Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts)
+    private static async Task<IResult> ReadAsync(Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, TimeProvider clock)
     {
         await using var db = contexts.Create();
-        var enquiry = await db.Enquiries.AsNoTracking().Include(e => e.Members).Include(e => e.Subjects).Include(e => e.Fgdm)
+        var enquiry = await db.Enquiries.AsNoTracking()
             .FirstOrDefaultAsync(e => e.Id == id, http.RequestAborted);
         var notFound = EnquiryEndpoints.Problem(404, "no enquiry with that id that you may see");
         if (enquiry is null)
@@ -52,9 +52,41 @@ internal static class EnquiryReading
                 ? enquiry.Fgdm.OrderBy(f => f.RecordedAt).Select(f => new FgdmView(f.DecisionPoint, RecordFields.CamelCase(f.Status.ToString()), f.RecordedAt)).ToList()
                 : null,
             d.Withheld.Count == 0 ? null : d.Withheld.ToList(),
-            d.Unavailable.Count == 0 ? null : d.Unavailable.ToList()));
+            d.Unavailable.Count == 0 ? null : d.Unavailable.ToList())
+        {
+            Stage = CaseStageNames.Of(enquiry.Stage),
+            Journey = Journey(enquiry, d, clock.GetUtcNow()),
+        });
     }
+
+    /// <summary>Where the case is in the journey and what it is waiting for, as far as the reader may see.</summary>
+    private static JourneyView Journey(Enquiry e, Disclosure d, DateTimeOffset now) => new(
+        d.Shows(nameof(Enquiry.StrategyDecision)) ? e.StrategyDecision : null,
+        d.Open(nameof(Enquiry.StrategyDecisionReasons), e.StrategyDecisionReasons),
+        d.Shows(nameof(Enquiry.Section47StartedAt)) ? e.Section47StartedAt : null,
+        d.Shows(nameof(Enquiry.JointWithPolice)) && e.JointWithPolice,
+        d.Shows(nameof(Enquiry.EmergencyActions))
+            ? e.EmergencyActions.OrderBy(a => a.StartedAt).Select(a => new EmergencyActionView(RecordFields.CamelCase(a.Kind.ToString()), a.StartedAt, a.EndsAt, a.ActingAgency, a.ActedBy)).ToList()
+            : null,
+        d.Shows(nameof(Enquiry.Conferences))
+            ? e.Conferences.OrderBy(c => c.HeldAt).Select(c => new ConferenceView(RecordFields.CamelCase(c.Kind.ToString()), c.HeldAt, c.Attendance, c.Decision, c.Category)).ToList()
+            : null,
+        d.Shows(nameof(Enquiry.PlanStartedAt)) ? e.PlanStartedAt : null,
+        d.Shows(nameof(Enquiry.PlanEndedAt)) ? e.PlanEndedAt : null,
+        d.Shows(nameof(Enquiry.PlanCategory)) ? e.PlanCategory : null,
+        d.Shows(nameof(Enquiry.CoreGroupMeetings)) ? e.CoreGroupMeetings.OrderBy(m => m.HeldAt).Select(m => m.HeldAt).ToList() : null,
+        d.Shows(nameof(Enquiry.PreProceedingsAt)) ? e.PreProceedingsAt : null,
+        CaseOversightEndpoints.Due(e, now).ToList());
 }
+
+internal sealed record EmergencyActionView(string Kind, DateTimeOffset StartedAt, DateTimeOffset? EndsAt, string Agency, string ActedBy);
+
+internal sealed record ConferenceView(string Kind, DateTimeOffset HeldAt, IReadOnlyList<string> Attendance, string Decision, string? Category);
+
+/// <summary>The case's journey: the strategy discussion's decision, emergency action, conferences, the plan and what is due.</summary>
+internal sealed record JourneyView(string? StrategyDecision, string? StrategyDecisionReasons, DateTimeOffset? Section47StartedAt, bool JointWithPolice,
+    IReadOnlyList<EmergencyActionView>? EmergencyActions, IReadOnlyList<ConferenceView>? Conferences, DateTimeOffset? PlanStartedAt, DateTimeOffset? PlanEndedAt,
+    string? PlanCategory, IReadOnlyList<DateTimeOffset>? CoreGroupMeetings, DateTimeOffset? PreProceedingsAt, IReadOnlyList<DueItem> Due);
 
 internal sealed record EnquirySubjectView(Guid Person, string Role);
 
@@ -65,4 +97,9 @@ internal sealed record FgdmView(string DecisionPoint, string Status, DateTimeOff
 /// <summary>An enquiry as the reader may see it: a field the policy withholds is null and named in withheld.</summary>
 internal sealed record EnquiryView(Guid Id, string Reference, long Version, string Status, DateTimeOffset OpenedAt, DateTimeOffset? ClosedAt, string? Outcome,
     string? Lead, string? Grounds, IReadOnlyList<EnquirySubjectView>? Subjects, IReadOnlyList<EnquiryMemberView>? Members, IReadOnlyList<FgdmView>? Fgdm,
-    IReadOnlyList<string>? Withheld, IReadOnlyList<string>? Unavailable);
+    IReadOnlyList<string>? Withheld, IReadOnlyList<string>? Unavailable)
+{
+    /// <summary>strategy-discussion, section-47, awaiting-conference or child-protection-plan.</summary>
+    public string Stage { get; init; } = "section-47";
+    public JourneyView? Journey { get; init; }
+}
