@@ -11,7 +11,7 @@ public sealed class PolicyLoaderTests : IDisposable
     public void Given_the_shipped_policies_when_loaded_then_every_purpose_agency_and_role_of_the_partnership_is_there()
     {
         var policy = ShippedPolicies.Policy;
-        Assert.Equal(["audit-review", "family-help", "fgdm", "front-door-triage", "s47-enquiry", "strategy-meeting"], policy.Purposes.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["audit-review", "child-protection-plan", "family-help", "fgdm", "front-door-triage", "s47-enquiry", "strategy-meeting"], policy.Purposes.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(["education", "health", "la", "police", "probation"], policy.Agencies.Keys.Order(StringComparer.Ordinal));
         Assert.Superset(new HashSet<string> { "lcpp", "macpt-member", "fhlp", "front-door", "ig-officer", "system", "admin" }, policy.Roles.Keys.ToHashSet());
         Assert.Equal(Regime.LawEnforcement, policy.Agencies["police"].Regime);
@@ -98,7 +98,7 @@ public sealed class PolicyLoaderTests : IDisposable
                 requesters:
                   agencies: any
                   roles: any
-                purposes: [strategy-meeting, s47-enquiry]
+                purposes: [strategy-meeting, s47-enquiry, child-protection-plan]
                 data-classes: [health.clinical]
                 sources: any
             """);

@@ -150,12 +150,40 @@ public abstract class OpenApiDocumentTests(DatabaseEngine engine) : HubTest(engi
                 resourceType = "Parameters",
                 parameter = new object[]
                 {
-                    new { name = "resource", resource = new { resourceType = "Patient", name = new[] { new { family = "Fhirtest" } }, birthDate = "2016-05-14" } },
+                    new { name = "resource", resource = new { resourceType = "Patient", name = new[] { new { family = "Fhirtest", given = new[] { "Mia" } } }, birthDate = "2016-05-14" } },
                     new { name = "reason", valueUri = "https://www.legislation.gov.uk/ukpga/1989/41/section/47" },
                 },
             }));
+        await CallAsync("POST", "/enquiries/{id}/emergency-actions", $"/enquiries/{id}/emergency-actions", lcpp, 200,
+            new { kind = "policeProtection", startedAt = DateTimeOffset.UtcNow.AddHours(-2), agency = "police", user = "demo-police-officer" });
         await CallAsync("POST", "/enquiries/{id}/close", $"/enquiries/{id}/close", lcpp, 200, new { outcome = "childProtectionConference" });
+        // The case waits for its conference: it is not closed again, and the conference decides.
+        await CallAsync("POST", "/enquiries/{id}/close", $"/enquiries/{id}/close", lcpp, 422, new { outcome = "noFurtherAction" });
+        await CallAsync("GET", "/oversight/cases", "/oversight/cases", lcpp, 200);
+        await CallAsync("POST", "/enquiries/{id}/conferences", $"/enquiries/{id}/conferences", lcpp, 200, new
+        {
+            kind = "initial", heldAt = DateTimeOffset.UtcNow.AddMinutes(-30),
+            attendance = new[] { new { agency = "police", attended = true, report = true }, new { agency = "health", attended = false, report = true } },
+            decision = "plan", category = "neglect",
+            coreGroup = new[] { new { agency = "police", user = "demo-police-officer", role = "police" } },
+        });
+        await CallAsync("POST", "/enquiries/{id}/core-group-meetings", $"/enquiries/{id}/core-group-meetings", lcpp, 200, new { heldAt = DateTimeOffset.UtcNow.AddMinutes(-10) });
+        await CallAsync("POST", "/enquiries/{id}/pre-proceedings", $"/enquiries/{id}/pre-proceedings", lcpp, 200, new { at = DateTimeOffset.UtcNow.AddMinutes(-5), fgdm = "offered" });
+        await CallAsync("POST", "/enquiries/{id}/conferences", $"/enquiries/{id}/conferences", lcpp, 200, new
+        {
+            kind = "review", heldAt = DateTimeOffset.UtcNow.AddMinutes(-1), attendance = new[] { new { agency = "police", attended = true, report = true } }, decision = "end-plan",
+        });
         await CallAsync("POST", "/enquiries/{id}/close", $"/enquiries/{id}/close", lcpp, 409, new { outcome = "noFurtherAction" });
+
+        // A strategy discussion that decides no further action: no section 47 enquiry follows
+        var discussion = (await CallAsync("POST", "/strategy-discussions", "/strategy-discussions", lcpp, 201, new
+        {
+            subjects = new[] { new { person = c.LaChild.Id, role = "child" } },
+            grounds = "A second referral about bruising",
+            members = new[] { new { agency = "health", user = "demo-health-practitioner", role = "health" } },
+        }))!.Value.GetProperty("id").GetGuid();
+        await CallAsync("POST", "/strategy-discussions/{id}/decision", $"/strategy-discussions/{discussion}/decision", lcpp, 200,
+            new { decision = "no-further-action", reasons = "Explained by a documented fall; the school confirms" });
 
         // Notifications and the IG audit
         await CallAsync("GET", "/notifications", "/notifications", "demo-police-ig", 200);

@@ -31,10 +31,173 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         return (await FhirTestHub.JsonAsync(response)).GetProperty("total").GetInt32();
     }
 
-    private async Task<HttpStatusCode> ReadVisit(CaseRecords c, string user, Guid enquiry)
+    private async Task<HttpStatusCode> ReadVisit(CaseRecords c, string user, Guid enquiry, string purpose = "s47-enquiry")
     {
-        using var response = await _hub.GetAsync($"/fhir/Observation/{c.LaVisit.Id}", user, "s47-enquiry", enquiry);
+        using var response = await _hub.GetAsync($"/fhir/Observation/{c.LaVisit.Id}", user, purpose, enquiry);
         return response.StatusCode;
+    }
+
+    /// <summary>A change by the case's lead (the LCPP), answered with its status and body.</summary>
+    private async Task<(HttpStatusCode Status, string Body)> LeadAsync(string path, object body)
+    {
+        using var response = await _hub.SendAsync(HttpMethod.Post, path, "demo-la-lcpp", content: JsonContent.Create(body));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private async Task<System.Text.Json.JsonElement> CaseAsync(Guid id, string purpose)
+    {
+        using var response = await _hub.GetAsync($"/enquiries/{id}", "demo-la-lcpp", purpose, id);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await FhirTestHub.JsonAsync(response);
+    }
+
+    private static List<(string Item, DateTimeOffset DueBy, bool Overdue)> Due(System.Text.Json.JsonElement view) =>
+        view.GetProperty("journey").GetProperty("due").EnumerateArray()
+            .Select(d => (d.GetProperty("item").GetString()!, d.GetProperty("dueBy").GetDateTimeOffset(), d.GetProperty("overdue").GetBoolean())).ToList();
+
+    private async Task<System.Text.Json.JsonElement?> OversightOfAsync(Guid id)
+    {
+        using var response = await _hub.GetAsync("/oversight/cases", "demo-la-lcpp");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await FhirTestHub.JsonAsync(response)).GetProperty("cases").EnumerateArray().Where(x => x.GetProperty("id").GetGuid() == id)
+            .Select(x => (System.Text.Json.JsonElement?)x).FirstOrDefault();
+    }
+
+    [Fact]
+    public async Task Given_one_childs_journey_from_strategy_discussion_to_the_end_of_her_plan_then_each_step_opens_and_closes_access_and_falls_due_on_working_days()
+    {
+        var c = await _hub.CaseAsync();
+        const string police = "demo-police-officer", health = "demo-health-practitioner", school = "demo-education-lead";
+
+        // Friday 11 December 2026, 14:00: the LCPP convenes a strategy discussion with police, health and the school.
+        _clock.Now = new DateTimeOffset(2026, 12, 11, 14, 0, 0, TimeSpan.Zero);
+        var (convened, body) = await LeadAsync("/strategy-discussions", new
+        {
+            subjects = new[] { new { person = c.LaChild.Id, role = "child" } },
+            grounds = "Bruising seen at school; a police call-out last week",
+            members = new[] { new { agency = "police", user = police, role = "police" }, new { agency = "health", user = health, role = "health" }, new { agency = "education", user = school, role = "education" } },
+        });
+        Assert.True(convened == HttpStatusCode.Created, body);
+        var id = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
+        Assert.Equal("strategy-discussion", (await CaseAsync(id, "strategy-meeting")).GetProperty("stage").GetString());
+        // Participants bring what they hold while the discussion is open; nobody works under section 47 before it decides.
+        Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, police, id, "strategy-meeting"));
+        Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, police, id));
+        Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, "demo-probation-officer", id, "strategy-meeting"));
+
+        // 15:00: it decides a joint enquiry. The initial conference is due 15 working days on: Christmas Day, the Boxing Day
+        // substitute (28 December) and New Year's Day do not count, so Wednesday 6 January 2027 at 15:00.
+        _clock.Now = new DateTimeOffset(2026, 12, 11, 15, 0, 0, TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.OK, (await LeadAsync($"/strategy-discussions/{id}/decision", new { decision = "joint-section-47", reasons = "Unexplained injuries; joint visit" })).Status);
+        var started = await CaseAsync(id, "s47-enquiry");
+        Assert.Equal(("section-47", true), (started.GetProperty("stage").GetString(), started.GetProperty("journey").GetProperty("jointWithPolice").GetBoolean()));
+        Assert.Equal([("initial-conference", new DateTimeOffset(2027, 1, 6, 15, 0, 0, TimeSpan.Zero), false)], Due(started));
+        Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, police, id));
+        // A strategy discussion decides once.
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await LeadAsync($"/strategy-discussions/{id}/decision", new { decision = "no-further-action", reasons = "Changed mind" })).Status);
+
+        // An Emergency Protection Order is recorded inside the enquiry, which stays open; closing "with" it is refused.
+        _clock.Now = new DateTimeOffset(2026, 12, 12, 10, 0, 0, TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.OK, (await LeadAsync($"/enquiries/{id}/emergency-actions", new
+        {
+            kind = "emergencyProtectionOrder", startedAt = _clock.Now.AddHours(-2), endsAt = _clock.Now.AddDays(8), agency = "la", user = "demo-la-lcpp",
+        })).Status);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await LeadAsync($"/enquiries/{id}/close", new { outcome = "emergencyAction" })).Status);
+        var protectedCase = await CaseAsync(id, "s47-enquiry");
+        Assert.Equal("open", protectedCase.GetProperty("status").GetString());
+        Assert.Equal("emergencyProtectionOrder", protectedCase.GetProperty("journey").GetProperty("emergencyActions")[0].GetProperty("kind").GetString());
+
+        // Oversight sees the case, the order while it lasts, and what the case waits for; a police member may not oversee.
+        Assert.Equal(["emergencyProtectionOrder"], (await OversightOfAsync(id))!.Value.GetProperty("emergencyActions").EnumerateArray().Select(a => a.GetString()));
+        _clock.Now = new DateTimeOffset(2027, 1, 6, 14, 59, 0, TimeSpan.Zero);
+        var seen = (await OversightOfAsync(id))!.Value;
+        Assert.Equal(("initial-conference", false), (seen.GetProperty("next").GetProperty("item").GetString(), seen.GetProperty("next").GetProperty("overdue").GetBoolean()));
+        Assert.Empty(seen.GetProperty("emergencyActions").EnumerateArray());
+        using (var refused = await _hub.GetAsync("/oversight/cases", police))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+        _clock.Now = new DateTimeOffset(2027, 1, 6, 15, 1, 0, TimeSpan.Zero);
+        Assert.True((await OversightOfAsync(id))!.Value.GetProperty("next").GetProperty("overdue").GetBoolean());
+
+        // The enquiry concludes that a conference is needed: its members keep their access (well past any grace period) until it decides.
+        _clock.Now = new DateTimeOffset(2027, 1, 4, 12, 0, 0, TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.OK, (await LeadAsync($"/enquiries/{id}/close", new { outcome = "childProtectionConference" })).Status);
+        _clock.Now = new DateTimeOffset(2027, 1, 6, 9, 30, 0, TimeSpan.Zero);
+        Assert.Equal("awaiting-conference", (await CaseAsync(id, "s47-enquiry")).GetProperty("stage").GetString());
+        Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, school, id));
+
+        // Day 15, 10:00: the initial conference makes a plan (neglect) with police and health in the core group; the school is not in it.
+        _clock.Now = new DateTimeOffset(2027, 1, 6, 10, 30, 0, TimeSpan.Zero);
+        var (conference, conferenceBody) = await LeadAsync($"/enquiries/{id}/conferences", new
+        {
+            kind = "initial", heldAt = new DateTimeOffset(2027, 1, 6, 10, 0, 0, TimeSpan.Zero),
+            attendance = new[] { new { agency = "police", attended = true, report = true }, new { agency = "health", attended = true, report = true }, new { agency = "education", attended = false, report = true } },
+            decision = "plan", category = "neglect",
+            coreGroup = new[] { new { agency = "police", user = police, role = "police" }, new { agency = "health", user = health, role = "health" } },
+        });
+        Assert.True(conference == HttpStatusCode.OK, conferenceBody);
+        var plan = await CaseAsync(id, "child-protection-plan");
+        Assert.Equal(("child-protection-plan", "neglect"), (plan.GetProperty("stage").GetString(), plan.GetProperty("journey").GetProperty("planCategory").GetString()));
+        // The core group first meets within 10 working days (Wednesday 20 January); the first review is within 3 months.
+        Assert.Equal([("core-group", new DateTimeOffset(2027, 1, 20, 10, 0, 0, TimeSpan.Zero), false), ("review-conference", new DateTimeOffset(2027, 4, 6, 10, 0, 0, TimeSpan.Zero), false)],
+            Due(plan));
+        Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, police, id, "child-protection-plan"));
+        Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, police, id));
+        // The school left the case when the conference named the core group: nothing under either purpose.
+        Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, school, id, "child-protection-plan"));
+        Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, school, id));
+
+        _clock.Now = new DateTimeOffset(2027, 1, 19, 16, 0, 0, TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.OK, (await LeadAsync($"/enquiries/{id}/core-group-meetings", new { heldAt = _clock.Now.AddHours(-2) })).Status);
+        Assert.Equal(["review-conference"], Due(await CaseAsync(id, "child-protection-plan")).Select(d => d.Item));
+
+        // The first review, at three months, continues the plan: the next is due six months on.
+        _clock.Now = new DateTimeOffset(2027, 4, 5, 14, 0, 0, TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.OK, (await LeadAsync($"/enquiries/{id}/conferences", new
+        {
+            kind = "review", heldAt = _clock.Now.AddHours(-3), attendance = new[] { new { agency = "police", attended = true, report = true } }, decision = "continue-plan",
+        })).Status);
+        Assert.Equal([("review-conference", new DateTimeOffset(2027, 10, 5, 11, 0, 0, TimeSpan.Zero), false)], Due(await CaseAsync(id, "child-protection-plan")));
+
+        // The next review ends the plan: the case closes, and after the grace period the core group reads nothing more.
+        _clock.Now = new DateTimeOffset(2027, 9, 28, 14, 0, 0, TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.OK, (await LeadAsync($"/enquiries/{id}/conferences", new
+        {
+            kind = "review", heldAt = _clock.Now.AddHours(-3), attendance = new[] { new { agency = "health", attended = true, report = true } }, decision = "end-plan",
+        })).Status);
+        Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, health, id, "child-protection-plan"));
+        _clock.Advance(TimeSpan.FromHours(25));
+        Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, health, id, "child-protection-plan"));
+        Assert.Null(await OversightOfAsync(id));
+        await using var db = _hub.Contexts.Create();
+        var closed = await db.Enquiries.FindAsync(id);
+        Assert.Equal((Core.Records.EnquiryStatus.Closed, Core.Records.EnquiryOutcome.PlanEnded), (closed!.Status, closed.Outcome));
+    }
+
+    [Fact]
+    public async Task Given_a_strategy_discussion_that_decides_no_further_action_then_no_section_47_enquiry_starts_and_its_access_ends()
+    {
+        var c = await _hub.CaseAsync();
+        var (_, body) = await LeadAsync("/strategy-discussions", new
+        {
+            subjects = new[] { new { person = c.LaChild.Id, role = "child" } },
+            grounds = "A fall reported by a neighbour",
+            members = new[] { new { agency = "police", user = "demo-police-officer", role = "police" } },
+        });
+        var id = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
+
+        var (decided, why) = await LeadAsync($"/strategy-discussions/{id}/decision", new { decision = "no-further-action", reasons = "The GP saw the fall the same day" });
+
+        Assert.True(decided == HttpStatusCode.OK, why);
+        await using var db = _hub.Contexts.Create();
+        var discussion = await db.Enquiries.FindAsync(id);
+        Assert.Equal((Core.Records.EnquiryStatus.Closed, Core.Records.CaseStage.StrategyDiscussion, (DateTimeOffset?)null, Core.Records.EnquiryOutcome.NoFurtherAction),
+            (discussion!.Status, discussion.Stage, discussion.Section47StartedAt, discussion.Outcome));
+        // Never a section 47 case: its purpose was never available, and the lead cannot close it as an enquiry either.
+        Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, "demo-police-officer", id));
+        Assert.Equal(HttpStatusCode.Conflict, (await LeadAsync($"/enquiries/{id}/close", new { outcome = "childProtectionConference" })).Status);
+        Assert.Null(await OversightOfAsync(id));
     }
 
     private async Task<string> ReferAsync(CaseRecords c, string concern)
@@ -121,7 +284,7 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         }
 
         // Closure starts the 24-hour grace period; after it, members read nothing more.
-        using (var closed = await _hub.SendAsync(HttpMethod.Post, $"/enquiries/{enquiry}/close", "demo-la-lcpp", content: JsonContent.Create(new { outcome = "childProtectionConference" })))
+        using (var closed = await _hub.SendAsync(HttpMethod.Post, $"/enquiries/{enquiry}/close", "demo-la-lcpp", content: JsonContent.Create(new { outcome = "familyHelp" })))
         {
             Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
         }

@@ -80,7 +80,7 @@ public abstract class EnquiryWorkflowTests(DatabaseEngine engine) : IAsyncLifeti
         Assert.Equal(HttpStatusCode.Forbidden, notLead.StatusCode);
         using var badOutcome = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/close", "demo-la-lcpp", new { outcome = "maybe" });
         Assert.Equal(HttpStatusCode.UnprocessableEntity, badOutcome.StatusCode);
-        using var closed = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/close", "demo-la-lcpp", new { outcome = "childProtectionConference" });
+        using var closed = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/close", "demo-la-lcpp", new { outcome = "noFurtherAction" });
         Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, await ReadVisit(c, "demo-education-lead", enquiry));
         using var afterClose = await Send(HttpMethod.Post, $"/enquiries/{enquiry}/members", "demo-la-lcpp", new { agency = "probation", user = "demo-probation-officer", role = "probation" });

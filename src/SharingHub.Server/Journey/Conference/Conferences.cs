@@ -10,7 +10,7 @@ namespace SharingHub.Server.Workflow;
 
 internal sealed record AttendanceInput(string? Agency, bool Attended, bool Report);
 
-internal sealed record ConferenceInput(string? Kind, DateTimeOffset? HeldAt, IReadOnlyList<AttendanceInput>? Attendance, string? Decision, string? Category,
+internal sealed record ConferenceInput(string? Kind, DateTimeOffset? HeldAt, IReadOnlyList<AttendanceInput>? Attendance, string? Decision, string? Category = null,
     IReadOnlyList<MemberInput>? CoreGroup = null);
 
 internal sealed record PreProceedingsInput(DateTimeOffset? At, string? Fgdm);
@@ -132,7 +132,7 @@ internal static class ConferenceEndpoints
                     e.ConferenceDueBy = null;
                     e.PlanStartedAt = heldAt;
                     e.PlanCategory = input.Category;
-                    e.CoreGroupDueBy = calendar.AddWorkingTime(heldAt, calendar.WorkingDay * EnquiryEndpoints.CoreGroupWorkingDays);
+                    e.CoreGroupDueBy = EnquiryEndpoints.WorkingDaysAfter(calendar, heldAt, EnquiryEndpoints.CoreGroupWorkingDays);
                     e.ReviewDueBy = heldAt.AddMonths(3);
                     // The core group are the case's members from now on; the enquiry's other members leave it (the lead stays).
                     foreach (var member in e.Members.Where(m => m.RemovedAt is null && m.UserSubject != e.LeadPractitioner

@@ -9,7 +9,7 @@ using SharingHub.Server.Hosting;
 
 namespace SharingHub.Server.Workflow;
 
-internal sealed record EmergencyActionInput(string? Kind, DateTimeOffset? StartedAt, DateTimeOffset? EndsAt, string? Agency, string? User);
+internal sealed record EmergencyActionInput(string? Kind, DateTimeOffset? StartedAt, string? Agency, string? User, DateTimeOffset? EndsAt = null);
 
 /// <summary>
 /// Emergency action inside the case it triggers: an Emergency Protection Order or police protection, with its dates and who

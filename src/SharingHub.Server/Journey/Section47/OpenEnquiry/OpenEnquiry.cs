@@ -91,11 +91,15 @@ internal static partial class EnquiryEndpoints
     /// <summary>The core group first meets within 10 working days of the initial conference.</summary>
     public const int CoreGroupWorkingDays = 10;
 
+    /// <summary>The moment <paramref name="days"/> working days of working time after <paramref name="from"/>, in UTC as every stored time is.</summary>
+    internal static DateTimeOffset WorkingDaysAfter(Core.Time.WorkingCalendar calendar, DateTimeOffset from, int days) =>
+        Core.Time.TimeProviderExtensions.TruncateForStorage(calendar.AddWorkingTime(from, calendar.WorkingDay * days).ToUniversalTime());
+
     /// <summary>The enquiry starts: it is due its initial conference within 15 working days.</summary>
     internal static void StartSection47(Enquiry enquiry, DateTimeOffset now, Core.Time.WorkingCalendar calendar)
     {
         enquiry.Stage = CaseStage.Section47;
         enquiry.Section47StartedAt = now;
-        enquiry.ConferenceDueBy = calendar.AddWorkingTime(now, calendar.WorkingDay * ConferenceWorkingDays);
+        enquiry.ConferenceDueBy = WorkingDaysAfter(calendar, now, ConferenceWorkingDays);
     }
 }
