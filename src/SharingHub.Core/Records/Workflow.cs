@@ -184,6 +184,9 @@ public sealed class Enquiry : Record
     /// <summary>When the case entered pre-proceedings under the Public Law Outline.</summary>
     public DateTimeOffset? PreProceedingsAt { get; set; }
 
+    /// <summary>The overdue journey items already escalated ("item@dueBy" each, ';'-separated), so each is escalated once.</summary>
+    public string? OverdueEscalated { get; set; }
+
     public List<EmergencyAction> EmergencyActions { get; set; } = [];
     public List<CaseConference> Conferences { get; set; } = [];
     public List<CoreGroupMeeting> CoreGroupMeetings { get; set; } = [];

@@ -29,6 +29,7 @@ internal sealed class EnquiryConfiguration : RecordConfiguration<Enquiry>
         builder.Navigation(e => e.Fgdm).AutoInclude();
         builder.Property(e => e.StrategyDecision).HasMaxLength(32);
         builder.Property(e => e.PlanCategory).HasMaxLength(32);
+        builder.Property(e => e.OverdueEscalated).HasMaxLength(1000);
         builder.HasIndex(e => new { e.Status, e.Stage });
         builder.HasMany(e => e.EmergencyActions).WithOne().HasForeignKey(a => a.EnquiryId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(e => e.EmergencyActions).AutoInclude();

@@ -282,6 +282,21 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
             Subjects = e.Subjects.Select(s => new EnquirySubject { EnquiryId = e.Id, PersonId = s.PersonId, Role = s.Role }).ToList(),
         });
         enquiry.Grounds = Seal(enquiry, nameof(Core.Records.Enquiry.Grounds), e.Grounds);
+        // Every demo enquiry started from a strategy discussion on the day it opened; its initial conference falls due about
+        // three weeks (15 working days) on, so oversight shows some cases due and some overdue. An enquiry that went to
+        // conference and is closed was closed by the conference: no plan.
+        enquiry.Stage = CaseStage.Section47;
+        enquiry.Section47StartedAt = e.OpenedAt;
+        enquiry.StrategyDecision = "section-47";
+        if (e.Status == EnquiryStatus.Open)
+        {
+            enquiry.ConferenceDueBy = e.OpenedAt.AddDays(21);
+        }
+        else if (e.Outcome == EnquiryOutcome.ChildProtectionConference)
+        {
+            enquiry.Stage = CaseStage.AwaitingConference;
+            enquiry.Outcome = EnquiryOutcome.NoChildProtectionPlan;
+        }
         return enquiry;
     }
 

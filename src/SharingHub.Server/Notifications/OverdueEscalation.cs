@@ -47,6 +47,59 @@ internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvi
         {
             logger.LogInformation("Escalated {Count} overdue information requests", overdue.Count);
         }
-        return overdue.Count;
+        return overdue.Count + await EscalateJourneyAsync(now, cancellationToken);
+    }
+
+    /// <summary>
+    /// A child protection case whose initial conference, first core group or review conference is overdue is escalated once per
+    /// item: the council that leads it and each member agency's system are told which item, and since when.
+    /// </summary>
+    private async Task<int> EscalateJourneyAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var db = contexts.Create();
+        var cases = await db.Enquiries.Where(e => e.Status == EnquiryStatus.Open
+                && ((e.ConferenceDueBy != null && e.ConferenceDueBy < now) || (e.CoreGroupDueBy != null && e.CoreGroupDueBy < now) || (e.ReviewDueBy != null && e.ReviewDueBy < now)))
+            .OrderBy(e => e.OpenedAt).Take(100).ToListAsync(cancellationToken);
+        var escalated = 0;
+        foreach (var enquiry in cases)
+        {
+            var done = (enquiry.OverdueEscalated ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+            var fresh = Workflow.CaseOversightEndpoints.Due(enquiry, now).Where(d => d.Overdue).Select(d => (Item: d, Key: $"{d.Item}@{d.DueBy:O}")).Where(d => !done.Contains(d.Key)).ToList();
+            if (fresh.Count == 0)
+            {
+                continue;
+            }
+            var organisations = enquiry.Members.Where(m => m.RemovedAt is null).Select(m => policy.Policy.DefaultOrganisation(m.Agency).Code)
+                .Prepend(enquiry.OwningOrganisation).Distinct(StringComparer.Ordinal).ToList();
+            foreach (var (item, key) in fresh)
+            {
+                var payload = JsonSerializer.Serialize(new { enquiry = enquiry.Id, reference = enquiry.Reference, item = item.Item, dueBy = item.DueBy });
+                foreach (var organisation in organisations)
+                {
+                    db.Notifications.Add(new Notification
+                    {
+                        Id = Guid.NewGuid(), Organisation = organisation, Kind = "case.overdue", Payload = payload, CreatedAt = now, DueAt = now, NextAttemptAt = now,
+                    });
+                }
+                done.Add(key);
+                escalated++;
+            }
+            // Only the items still due are remembered: the list stays as short as the case's deadlines.
+            enquiry.OverdueEscalated = string.Join(';', done.Where(k => fresh.Any(f => f.Key == k) || Workflow.CaseOversightEndpoints.Due(enquiry, now).Any(d => k == $"{d.Item}@{d.DueBy:O}")).Order(StringComparer.Ordinal));
+        }
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // The case changed meanwhile (a conference held, say): the next round looks again.
+            return 0;
+        }
+        if (escalated > 0)
+        {
+            logger.LogInformation("Escalated {Count} overdue child protection journey items", escalated);
+        }
+        return escalated;
     }
 }

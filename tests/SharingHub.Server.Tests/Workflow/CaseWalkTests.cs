@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using SharingHub.Data.Storage;
 using SharingHub.Server.Tests.Fhir;
 using SharingHub.Testing;
@@ -54,6 +56,12 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
     private static List<(string Item, DateTimeOffset DueBy, bool Overdue)> Due(System.Text.Json.JsonElement view) =>
         view.GetProperty("journey").GetProperty("due").EnumerateArray()
             .Select(d => (d.GetProperty("item").GetString()!, d.GetProperty("dueBy").GetDateTimeOffset(), d.GetProperty("overdue").GetBoolean())).ToList();
+
+    private async Task<List<Data.Notifications.Notification>> OverdueNoticesAsync()
+    {
+        await using var db = _hub.Contexts.Create();
+        return await db.Notifications.AsNoTracking().Where(n => n.Kind == "case.overdue").ToListAsync();
+    }
 
     private async Task<System.Text.Json.JsonElement?> OversightOfAsync(Guid id)
     {
@@ -117,8 +125,16 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         {
             Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         }
+        var escalation = _hub.Services.GetRequiredService<global::SharingHub.Server.Notifications.OverdueEscalation>();
+        await escalation.EscalateAsync(CancellationToken.None);
+        Assert.Empty(await OverdueNoticesAsync());
         _clock.Now = new DateTimeOffset(2027, 1, 6, 15, 1, 0, TimeSpan.Zero);
         Assert.True((await OversightOfAsync(id))!.Value.GetProperty("next").GetProperty("overdue").GetBoolean());
+        // Overdue, it is escalated once to the council and to each member agency's system; a second round adds nothing.
+        await escalation.EscalateAsync(CancellationToken.None);
+        await escalation.EscalateAsync(CancellationToken.None);
+        Assert.Equal(["education", "health", "la", "police"], (await OverdueNoticesAsync()).Select(n => n.Organisation).Order(StringComparer.Ordinal));
+        Assert.All(await OverdueNoticesAsync(), n => Assert.Contains("\"item\":\"initial-conference\"", n.Payload, StringComparison.Ordinal));
 
         // The enquiry concludes that a conference is needed: its members keep their access (well past any grace period) until it decides.
         _clock.Now = new DateTimeOffset(2027, 1, 4, 12, 0, 0, TimeSpan.Zero);

@@ -452,6 +452,10 @@ namespace SharingHub.Data.Migrations.Postgres
                         .HasMaxLength(40)
                         .HasColumnType("character varying(40)");
 
+                    b.Property<string>("OverdueEscalated")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
                     b.Property<string>("OwningAgency")
                         .IsRequired()
                         .HasMaxLength(32)

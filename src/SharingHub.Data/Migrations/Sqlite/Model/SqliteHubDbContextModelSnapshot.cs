@@ -446,6 +446,10 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .HasMaxLength(40)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("OverdueEscalated")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("OwningAgency")
                         .IsRequired()
                         .HasMaxLength(32)
