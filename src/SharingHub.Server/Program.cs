@@ -60,6 +60,7 @@ app.MapStrategyDiscussions();
 app.MapEmergencyActions();
 app.MapConferences();
 app.MapCaseOversight();
+app.MapLeadHandOver();
 app.MapNotifications();
 app.MapLinkageReview();
 app.MapBenchmarkBaseline();

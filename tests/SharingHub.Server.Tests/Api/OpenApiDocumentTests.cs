@@ -182,7 +182,8 @@ public abstract class OpenApiDocumentTests(DatabaseEngine engine) : HubTest(engi
             grounds = "A second referral about bruising",
             members = new[] { new { agency = "health", user = "demo-health-practitioner", role = "health" } },
         }))!.Value.GetProperty("id").GetGuid();
-        await CallAsync("POST", "/strategy-discussions/{id}/decision", $"/strategy-discussions/{discussion}/decision", lcpp, 200,
+        await CallAsync("POST", "/enquiries/{id}/lead", $"/enquiries/{discussion}/lead", lcpp, 200, new { user = "demo-la-chair", stayMember = true });
+        await CallAsync("POST", "/strategy-discussions/{id}/decision", $"/strategy-discussions/{discussion}/decision", "demo-la-chair", 200,
             new { decision = "no-further-action", reasons = "Explained by a documented fall; the school confirms" });
 
         // Notifications and the IG audit

@@ -192,6 +192,35 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_the_lead_handed_to_another_lcpp_then_only_the_new_lead_leads_and_the_former_lead_leaves_the_case()
+    {
+        var c = await _hub.CaseAsync();
+        var (_, body) = await LeadAsync("/enquiries", new
+        {
+            subjects = new[] { new { person = c.LaChild.Id, role = "child" } }, grounds = "Disclosure at school",
+            members = new[] { new { agency = "police", user = "demo-police-officer", role = "police" } },
+        });
+        var id = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
+
+        Assert.Equal(HttpStatusCode.OK, (await LeadAsync($"/enquiries/{id}/lead", new { user = "demo-la-chair" })).Status);
+
+        // The former lead no longer leads, nor reads: the case is not theirs to change or see.
+        Assert.Equal(HttpStatusCode.NotFound, (await LeadAsync($"/enquiries/{id}/members", new { agency = "health", user = "demo-health-practitioner", role = "health" })).Status);
+        Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, "demo-la-lcpp", id));
+        using (var added = await _hub.SendAsync(HttpMethod.Post, $"/enquiries/{id}/members", "demo-la-chair",
+            content: JsonContent.Create(new { agency = "health", user = "demo-health-practitioner", role = "health" })))
+        {
+            Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        }
+        using var read = await _hub.GetAsync($"/enquiries/{id}", "demo-la-chair", "s47-enquiry", id);
+        var view = await FhirTestHub.JsonAsync(read);
+        Assert.Equal("demo-la-chair", view.GetProperty("lead").GetString());
+        // The history stays: who led first, and when they left.
+        var former = view.GetProperty("members").EnumerateArray().Single(m => m.GetProperty("user").GetString() == "demo-la-lcpp");
+        Assert.NotEqual(System.Text.Json.JsonValueKind.Null, former.GetProperty("removedAt").ValueKind);
+    }
+
+    [Fact]
     public async Task Given_a_strategy_discussion_that_decides_no_further_action_then_no_section_47_enquiry_starts_and_its_access_ends()
     {
         var c = await _hub.CaseAsync();
