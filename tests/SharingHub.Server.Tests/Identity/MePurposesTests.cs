@@ -20,11 +20,11 @@ public sealed class MePurposesTests() : HubTest(DatabaseEngine.Sqlite)
     }
 
     [Theory]
-    [InlineData("demo-education-dsl", "family-help s47-enquiry strategy-meeting")]
-    [InlineData("demo-health-nurse", "s47-enquiry strategy-meeting")]
+    [InlineData("demo-education-dsl", "child-protection-plan family-help s47-enquiry strategy-meeting")]
+    [InlineData("demo-health-nurse", "child-protection-plan s47-enquiry strategy-meeting")]
     [InlineData("demo-la-team-manager", "front-door-triage")]
     [InlineData("demo-la-fgdm-coordinator", "fgdm")]
-    [InlineData("demo-la-chair", "s47-enquiry strategy-meeting")]
+    [InlineData("demo-la-chair", "child-protection-plan s47-enquiry strategy-meeting")]
     [InlineData("demo-la-analyst", "")]
     public async Task Given_roles_as_the_work_has_them_then_each_may_name_only_the_purposes_agencies_yaml_gives_it(string user, string purposes)
     {
