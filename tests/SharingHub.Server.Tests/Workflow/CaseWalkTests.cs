@@ -160,6 +160,14 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
             Due(plan));
         Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, police, id, "child-protection-plan"));
         Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, police, id));
+        // OData shows the same case, decided the same way, for the reports and the agencies' systems.
+        using (var odata = await _hub.GetAsync($"/odata/Enquiries({id})?$select=stage,planCategory,coreGroupDueBy,jointWithPolice", police, "child-protection-plan", id))
+        {
+            var row = await FhirTestHub.JsonAsync(odata);
+            Assert.True(odata.StatusCode == HttpStatusCode.OK, row.ToString());
+            Assert.Equal(("childProtectionPlan", "neglect", true), (row.GetProperty("stage").GetString(), row.GetProperty("planCategory").GetString(), row.GetProperty("jointWithPolice").GetBoolean()));
+            Assert.Equal(new DateTimeOffset(2027, 1, 20, 10, 0, 0, TimeSpan.Zero), row.GetProperty("coreGroupDueBy").GetDateTimeOffset());
+        }
         // The school left the case when the conference named the core group: nothing under either purpose.
         Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, school, id, "child-protection-plan"));
         Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, school, id));
