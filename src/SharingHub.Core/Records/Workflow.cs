@@ -81,7 +81,7 @@ public enum EmergencyActionKind
 }
 
 /// <summary>An Emergency Protection Order or police protection, recorded inside the enquiry it triggers (which stays open).</summary>
-public sealed class EmergencyAction
+public sealed class EmergencyAction : IEnquiryPart
 {
     public Guid Id { get; set; }
     public Guid EnquiryId { get; set; }
@@ -105,7 +105,7 @@ public enum ConferenceKind
 /// A child protection conference (initial or review): who was invited and attended by agency, which agencies gave a report,
 /// and what it decided. Reports themselves are the agencies' own records.
 /// </summary>
-public sealed class CaseConference
+public sealed class CaseConference : IEnquiryPart
 {
     public Guid Id { get; set; }
     public Guid EnquiryId { get; set; }
@@ -124,7 +124,7 @@ public sealed class CaseConference
 }
 
 /// <summary>A meeting of the plan's core group.</summary>
-public sealed class CoreGroupMeeting
+public sealed class CoreGroupMeeting : IEnquiryPart
 {
     public Guid Id { get; set; }
     public Guid EnquiryId { get; set; }
@@ -192,6 +192,13 @@ public sealed class Enquiry : Record
     public List<CoreGroupMeeting> CoreGroupMeetings { get; set; } = [];
 }
 
+/// <summary>A part of a case kept in its own table and read with it (FGDM decisions, emergency actions, conferences, core group meetings).</summary>
+public interface IEnquiryPart
+{
+    Guid Id { get; }
+    Guid EnquiryId { get; }
+}
+
 public enum FgdmStatus
 {
     Offered,
@@ -199,7 +206,7 @@ public enum FgdmStatus
     Declined,
 }
 
-public sealed class FgdmDecision
+public sealed class FgdmDecision : IEnquiryPart
 {
     public Guid Id { get; set; }
     public Guid EnquiryId { get; set; }

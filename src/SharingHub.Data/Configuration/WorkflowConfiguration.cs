@@ -40,53 +40,53 @@ internal sealed class EnquiryConfiguration : RecordConfiguration<Enquiry>
     }
 }
 
-internal sealed class EmergencyActionConfiguration : IEntityTypeConfiguration<EmergencyAction>
+internal sealed class EmergencyActionConfiguration() : EnquiryPartConfiguration<EmergencyAction>("EnquiryEmergencyActions")
 {
-    public void Configure(EntityTypeBuilder<EmergencyAction> builder)
+    protected override void ConfigurePart(EntityTypeBuilder<EmergencyAction> builder)
     {
-        builder.ToTable("EnquiryEmergencyActions");
-        builder.HasKey(a => a.Id);
-        builder.Property(a => a.Id).ValueGeneratedNever();
         builder.Property(a => a.ActingAgency).HasMaxLength(32).IsRequired();
         builder.Property(a => a.ActedBy).HasMaxLength(256).IsRequired();
-        builder.HasIndex(a => a.EnquiryId);
     }
 }
 
-internal sealed class CaseConferenceConfiguration : IEntityTypeConfiguration<CaseConference>
+internal sealed class CaseConferenceConfiguration() : EnquiryPartConfiguration<CaseConference>("EnquiryConferences")
 {
-    public void Configure(EntityTypeBuilder<CaseConference> builder)
+    protected override void ConfigurePart(EntityTypeBuilder<CaseConference> builder)
     {
-        builder.ToTable("EnquiryConferences");
-        builder.HasKey(c => c.Id);
-        builder.Property(c => c.Id).ValueGeneratedNever();
         builder.Property(c => c.Decision).HasMaxLength(32).IsRequired();
         builder.Property(c => c.Category).HasMaxLength(32);
-        builder.HasIndex(c => c.EnquiryId);
     }
 }
 
-internal sealed class CoreGroupMeetingConfiguration : IEntityTypeConfiguration<CoreGroupMeeting>
+internal sealed class CoreGroupMeetingConfiguration() : EnquiryPartConfiguration<CoreGroupMeeting>("EnquiryCoreGroupMeetings")
 {
-    public void Configure(EntityTypeBuilder<CoreGroupMeeting> builder)
+    protected override void ConfigurePart(EntityTypeBuilder<CoreGroupMeeting> builder)
     {
-        builder.ToTable("EnquiryCoreGroupMeetings");
-        builder.HasKey(m => m.Id);
-        builder.Property(m => m.Id).ValueGeneratedNever();
-        builder.HasIndex(m => m.EnquiryId);
     }
 }
 
-internal sealed class FgdmDecisionConfiguration : IEntityTypeConfiguration<FgdmDecision>
+/// <summary>A part of a case in its own table: keyed by its own id (never generated), found by its case.</summary>
+internal abstract class EnquiryPartConfiguration<T>(string table) : IEntityTypeConfiguration<T>
+    where T : class, IEnquiryPart
 {
-    public void Configure(EntityTypeBuilder<FgdmDecision> builder)
+    public void Configure(EntityTypeBuilder<T> builder)
     {
-        builder.ToTable("EnquiryFgdm");
-        builder.HasKey(f => f.Id);
-        builder.Property(f => f.Id).ValueGeneratedNever();
+        builder.ToTable(table);
+        builder.HasKey(p => p.Id);
+        builder.Property(p => p.Id).ValueGeneratedNever();
+        builder.HasIndex(p => p.EnquiryId);
+        ConfigurePart(builder);
+    }
+
+    protected abstract void ConfigurePart(EntityTypeBuilder<T> builder);
+}
+
+internal sealed class FgdmDecisionConfiguration() : EnquiryPartConfiguration<FgdmDecision>("EnquiryFgdm")
+{
+    protected override void ConfigurePart(EntityTypeBuilder<FgdmDecision> builder)
+    {
         builder.Property(f => f.DecisionPoint).HasMaxLength(64).IsRequired();
         builder.Property(f => f.RecordedBy).HasMaxLength(256).IsRequired();
-        builder.HasIndex(f => f.EnquiryId);
     }
 }
 
