@@ -61,6 +61,7 @@ app.MapEmergencyActions();
 app.MapConferences();
 app.MapCaseOversight();
 app.MapLeadHandOver();
+app.MapMacptNominations();
 app.MapNotifications();
 app.MapLinkageReview();
 app.MapBenchmarkBaseline();

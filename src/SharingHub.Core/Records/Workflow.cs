@@ -315,3 +315,21 @@ public sealed class Referral : Record
     /// <summary>The referrer's identity is a protected detail: it is never disclosed outside the policies that name it.</summary>
     public EncryptedValue? ReferrerIdentity { get; set; }
 }
+
+/// <summary>
+/// A person an agency has nominated to the Multi-Agency Child Protection Team: only a current nominee is made a member of
+/// a case (its lead excepted, who leads by their own role). The agency (and organisation) nominating, the person as their
+/// identity provider knows them, and the role they take in cases.
+/// </summary>
+public sealed class MacptNomination
+{
+    public Guid Id { get; set; }
+    public string Agency { get; set; } = "";
+    public string Organisation { get; set; } = "";
+    public string UserSubject { get; set; } = "";
+    public string Role { get; set; } = "";
+    public DateTimeOffset NominatedAt { get; set; }
+    public string NominatedBy { get; set; } = "";
+    public DateTimeOffset? EndedAt { get; set; }
+    public string? EndedBy { get; set; }
+}

@@ -151,3 +151,20 @@ internal sealed class ReferralConfiguration : RecordConfiguration<Referral>
         builder.HasIndex(r => new { r.Decision, r.DecisionDueAt });
     }
 }
+
+internal sealed class MacptNominationConfiguration : IEntityTypeConfiguration<MacptNomination>
+{
+    public void Configure(EntityTypeBuilder<MacptNomination> builder)
+    {
+        builder.ToTable("MacptNominations");
+        builder.HasKey(n => n.Id);
+        builder.Property(n => n.Id).ValueGeneratedNever();
+        builder.Property(n => n.Agency).HasMaxLength(32).IsRequired();
+        builder.Property(n => n.Organisation).HasMaxLength(64).IsRequired();
+        builder.Property(n => n.UserSubject).HasMaxLength(256).IsRequired();
+        builder.Property(n => n.Role).HasMaxLength(32).IsRequired();
+        builder.Property(n => n.NominatedBy).HasMaxLength(256).IsRequired();
+        builder.Property(n => n.EndedBy).HasMaxLength(256);
+        builder.HasIndex(n => new { n.Agency, n.UserSubject });
+    }
+}

@@ -23,6 +23,7 @@ public abstract class HubDbContext(DbContextOptions options) : DbContext(options
     public DbSet<Consent> Consents => Set<Consent>();
     public DbSet<Enquiry> Enquiries => Set<Enquiry>();
     public DbSet<StrategyMeeting> StrategyMeetings => Set<StrategyMeeting>();
+    public DbSet<MacptNomination> MacptNominations => Set<MacptNomination>();
     public DbSet<InformationRequest> InformationRequests => Set<InformationRequest>();
     public DbSet<InformationResponse> InformationResponses => Set<InformationResponse>();
     public DbSet<Referral> Referrals => Set<Referral>();

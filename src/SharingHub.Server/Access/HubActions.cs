@@ -14,6 +14,8 @@ internal static class HubActions
     public const string NotificationsRead = "notifications.read";
     public const string LinkageReview = "linkage.review";
     public const string CaseOversee = "case.oversee";
+    public const string MacptNominate = "macpt.nominate";
+    public const string MacptDirectory = "macpt.directory";
 
     /// <summary>The policy's decision on whether this request's caller may take the action.</summary>
     public static Decision MayTake(this PolicyDecisionPoint policy, HubPrincipal me, string action) =>

@@ -16,7 +16,7 @@ internal static class ApiDocument
 {
     public const string Name = "hub";
     public const string Path = "/openapi/{documentName}.json";
-    private static readonly string[] Documented = ["enquiries", "strategy-discussions", "oversight", "information-requests", "audit", "me", "notifications", "mais", "token", ".well-known", "jwks"];
+    private static readonly string[] Documented = ["enquiries", "strategy-discussions", "oversight", "macpt", "information-requests", "audit", "me", "notifications", "mais", "token", ".well-known", "jwks"];
 
     public static IServiceCollection AddHubApiDocument(this IServiceCollection services) =>
         services.AddOpenApi(Name, options =>

@@ -26,6 +26,8 @@ internal sealed class StartupTasks(
     IOptions<DatabaseOptions> database,
     IOptions<DemoSettings> demoSettings,
     IHostEnvironment environment,
+    IOptions<Identity.IdentityOptions> identity,
+    Workflow.DevelopmentNominations nominations,
     StartupState state,
     ILogger<StartupTasks> logger) : IHostedService
 {
@@ -42,6 +44,11 @@ internal sealed class StartupTasks(
         }
         // Records written before probabilistic linkage are encoded and linked before the hub serves anyone.
         await linkage.RunAsync(cancellationToken);
+        if (identity.Value.DevelopmentIdentityProvider && !environment.IsProduction())
+        {
+            // The development identity provider's MACPT people are nominated, as their agencies would have nominated them.
+            await nominations.SeedAsync(cancellationToken);
+        }
         if (settings.Enabled)
         {
             var loaded = await demo.LoadIfEmptyAsync(new DemoOptions { Seed = settings.Seed, Families = settings.Families }, cancellationToken);

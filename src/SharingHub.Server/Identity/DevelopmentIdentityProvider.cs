@@ -43,6 +43,11 @@ internal sealed class DevelopmentIdentityProvider
         new("education", "demo-riverside-dsl", "Demo Riverside Academy Designated Safeguarding Lead", ["dsl"], "school-riverside"),
         new("education", "demo-hillside-ig", "Demo Hillside School IG Officer", ["ig-officer"], "school-hillside"),
         new("probation", "demo-probation-officer", "Demo Probation Practitioner", ["macpt-member"]),
+        new("la", "demo-la-nominator", "Demo Council MACPT Nominations Lead", ["macpt-nominator"]),
+        new("police", "demo-police-nominator", "Demo Police MACPT Nominations Lead", ["macpt-nominator"]),
+        new("health", "demo-health-nominator", "Demo ICB MACPT Nominations Lead", ["macpt-nominator"]),
+        new("education", "demo-education-nominator", "Demo Education MACPT Nominations Lead", ["macpt-nominator"]),
+        new("probation", "demo-probation-nominator", "Demo Probation MACPT Nominations Lead", ["macpt-nominator"]),
     ];
 
     /// <summary>The hub's own client at the development issuers: a public client that must use PKCE.</summary>

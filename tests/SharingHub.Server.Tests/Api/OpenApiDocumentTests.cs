@@ -175,6 +175,11 @@ public abstract class OpenApiDocumentTests(DatabaseEngine engine) : HubTest(engi
         });
         await CallAsync("POST", "/enquiries/{id}/close", $"/enquiries/{id}/close", lcpp, 409, new { outcome = "noFurtherAction" });
 
+        // The MACPT directory
+        var nominee = (await CallAsync("POST", "/macpt/nominations", "/macpt/nominations", "demo-probation-nominator", 201, new { user = "demo-probation-new", role = "probation" }))!.Value;
+        await CallAsync("GET", "/macpt/nominations", "/macpt/nominations", lcpp, 200);
+        await CallAsync("DELETE", "/macpt/nominations/{id}", $"/macpt/nominations/{nominee.GetProperty("id").GetGuid()}", "demo-probation-nominator", 200);
+
         // A strategy discussion that decides no further action: no section 47 enquiry follows
         var discussion = (await CallAsync("POST", "/strategy-discussions", "/strategy-discussions", lcpp, 201, new
         {

@@ -200,6 +200,52 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_a_person_their_agency_has_not_nominated_to_the_macpt_then_no_case_takes_them_until_it_does_and_none_after_it_ends()
+    {
+        var c = await _hub.CaseAsync();
+        const string officer = "demo-police-front-door";
+        object Open() => new
+        {
+            subjects = new[] { new { person = c.LaChild.Id, role = "child" } }, grounds = "Disclosure at school",
+            members = new[] { new { agency = "police", user = officer, role = "police" } },
+        };
+
+        var (refused, why) = await LeadAsync("/enquiries", Open());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused);
+        Assert.Contains("police/demo-police-front-door is not nominated to the MACPT", why, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await LeadAsync("/strategy-discussions", Open())).Status);
+
+        // The police nominations lead nominates the officer; the council's lead practitioner sees it in the directory.
+        using var nominated = await _hub.SendAsync(HttpMethod.Post, "/macpt/nominations", "demo-police-nominator", content: JsonContent.Create(new { user = officer, role = "police" }));
+        Assert.Equal(HttpStatusCode.Created, nominated.StatusCode);
+        var nomination = (await FhirTestHub.JsonAsync(nominated)).GetProperty("id").GetGuid();
+        using (var directory = await _hub.GetAsync("/macpt/nominations", "demo-la-lcpp"))
+        {
+            Assert.Contains((await FhirTestHub.JsonAsync(directory)).GetProperty("nominations").EnumerateArray(),
+                n => n.GetProperty("user").GetString() == officer && n.GetProperty("agency").GetString() == "police");
+        }
+        var (opened, body) = await LeadAsync("/enquiries", Open());
+        Assert.True(opened == HttpStatusCode.Created, body);
+
+        // Only the officer's own agency ends the nomination; nobody else nominates for it, and practitioners do not nominate.
+        using (var otherAgency = await _hub.SendAsync(HttpMethod.Delete, $"/macpt/nominations/{nomination}", "demo-health-nominator"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, otherAgency.StatusCode);
+        }
+        using (var practitioner = await _hub.SendAsync(HttpMethod.Post, "/macpt/nominations", "demo-police-officer", content: JsonContent.Create(new { user = "someone-else", role = "police" })))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, practitioner.StatusCode);
+        }
+        using (var ended = await _hub.SendAsync(HttpMethod.Delete, $"/macpt/nominations/{nomination}", "demo-police-nominator"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ended.StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await LeadAsync("/enquiries", Open())).Status);
+        var id = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await LeadAsync($"/enquiries/{id}/members", new { agency = "police", user = officer, role = "police" })).Status);
+    }
+
+    [Fact]
     public async Task Given_the_lead_handed_to_another_lcpp_then_only_the_new_lead_leads_and_the_former_lead_leaves_the_case()
     {
         var c = await _hub.CaseAsync();

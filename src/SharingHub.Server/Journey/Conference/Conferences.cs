@@ -5,6 +5,7 @@ using SharingHub.Policies.Decisions;
 using SharingHub.Server.Access;
 using SharingHub.Server.Audit;
 using SharingHub.Server.Hosting;
+using SharingHub.Server.Identity;
 
 namespace SharingHub.Server.Workflow;
 
@@ -75,9 +76,11 @@ internal static class ConferenceEndpoints
         return app;
     }
 
-    private static Task<IResult> RecordAsync(Guid id, ConferenceInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
-        NotificationOutbox outbox, PolicyDecisionPoint policy, Core.Time.WorkingCalendar calendar) =>
-        EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "conference", clock, (e, now) =>
+    private static async Task<IResult> RecordAsync(Guid id, ConferenceInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
+        NotificationOutbox outbox, PolicyDecisionPoint policy, Core.Time.WorkingCalendar calendar, Data.Storage.IHubDbContextFactory contexts) =>
+        // The core group are MACPT nominees like any member (the plan's lead excepted).
+        await EnquiryEndpoints.NominationRefusalAsync(contexts, input.CoreGroup ?? [], http.HubPrincipal().Subject, "coreGroup", http.RequestAborted)
+        ?? await EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "conference", clock, (e, now) =>
         {
             var attendance = input.Attendance ?? [];
             var coreGroup = input.CoreGroup ?? [];

@@ -3,6 +3,7 @@ using SharingHub.Data.Notifications;
 using SharingHub.Server.Access;
 using SharingHub.Server.Audit;
 using SharingHub.Server.Hosting;
+using SharingHub.Server.Identity;
 
 namespace SharingHub.Server.Workflow;
 
@@ -24,8 +25,12 @@ internal static class LeadEndpoints
         return app;
     }
 
-    private static Task<IResult> HandOverAsync(Guid id, HandOverInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock, NotificationOutbox outbox) =>
-        EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "lead-handover", clock, (e, now) =>
+    private static async Task<IResult> HandOverAsync(Guid id, HandOverInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
+        NotificationOutbox outbox, Data.Storage.IHubDbContextFactory contexts) =>
+        // The new lead is one of the council's MACPT nominees.
+        (string.IsNullOrWhiteSpace(input.User) ? null
+            : await EnquiryEndpoints.NominationRefusalAsync(contexts, [new MemberInput(http.HubPrincipal().Agency, input.User.Trim(), "lcpp")], null, "user", http.RequestAborted))
+        ?? await EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "lead-handover", clock, (e, now) =>
         {
             var user = input.User?.Trim();
             if (string.IsNullOrEmpty(user) || user.Length > 256)

@@ -8,9 +8,9 @@ namespace SharingHub.Server.Workflow;
 /// <summary>Adding and removing the enquiry's members (its lead only); a removed member reads nothing more.</summary>
 internal static partial class EnquiryEndpoints
 {
-    private static Task<IResult> AddMemberAsync(Guid id, MemberInput input, HttpContext http, IRecordStore store, PolicyDecisionPoint policy, AuditScope audit,
-        TimeProvider clock, NotificationOutbox outbox) =>
-        ChangeAsync(id, http, store, audit, outbox, "member-add", clock, (e, now) =>
+    private static async Task<IResult> AddMemberAsync(Guid id, MemberInput input, HttpContext http, IRecordStore store, PolicyDecisionPoint policy, AuditScope audit,
+        TimeProvider clock, NotificationOutbox outbox, Data.Storage.IHubDbContextFactory contexts) =>
+        await NominationRefusalAsync(contexts, [input], null, "member", http.RequestAborted) ?? await ChangeAsync(id, http, store, audit, outbox, "member-add", clock, (e, now) =>
         {
             if (MemberProblem([input], policy) is { } problem)
             {

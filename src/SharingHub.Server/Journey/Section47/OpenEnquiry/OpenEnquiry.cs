@@ -44,6 +44,10 @@ internal static partial class EnquiryEndpoints
         AddMemberErrors(input.Members ?? [], policy, errors, "members");
         if (!errors.Any)
         {
+            await AddNominationErrorsAsync(contexts, input.Members ?? [], me.Subject, errors, "members", http.RequestAborted);
+        }
+        if (!errors.Any)
+        {
             var ids = subjects.Select(s => s.Person).Distinct().ToList();
             await using var db = contexts.Create();
             errors.When(await db.People.CountAsync(p => ids.Contains(p.Id), http.RequestAborted) != ids.Count, "subjects",
