@@ -184,6 +184,9 @@ public sealed class Enquiry : Record
     /// <summary>When the case entered pre-proceedings under the Public Law Outline.</summary>
     public DateTimeOffset? PreProceedingsAt { get; set; }
 
+    /// <summary>The child protection plan flags (PersonState, code child-protection-plan) the plan set on its children: ended when it ends.</summary>
+    public List<Guid> PlanFlags { get; set; } = [];
+
     /// <summary>The overdue journey items already escalated ("item@dueBy" each, ';'-separated), so each is escalated once.</summary>
     public string? OverdueEscalated { get; set; }
 

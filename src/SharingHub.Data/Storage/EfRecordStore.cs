@@ -33,7 +33,14 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
         return record;
     }
 
-    public async Task<UpdateResult<T>> UpdateAsync<T>(Guid id, long expectedVersion, Action<T> change, CancellationToken cancellationToken)
+    public Task<UpdateResult<T>> UpdateAsync<T>(Guid id, long expectedVersion, Action<T> change, CancellationToken cancellationToken)
+        where T : Record
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return UpdateAsync<T>(id, expectedVersion, (record, _) => change(record), cancellationToken);
+    }
+
+    public async Task<UpdateResult<T>> UpdateAsync<T>(Guid id, long expectedVersion, Action<T, RecordChanges> change, CancellationToken cancellationToken)
         where T : Record
     {
         ArgumentNullException.ThrowIfNull(change);
@@ -55,7 +62,8 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
         }
         // The version being replaced is kept, sealed as it was, for history and vread.
         db.RecordHistory.Add(History.RecordSnapshots.Of(record));
-        change(record);
+        var others = new RecordChanges();
+        change(record, others);
         // The change may not touch identity, ownership or history; those define who may see the record.
         var entry = db.Entry(record);
         if (record.Id != id
@@ -69,6 +77,7 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
         record.Version = expectedVersion + 1;
         record.UpdatedAt = clock.UtcNowForStorage();
         await StagePairsAsync(db, record, cancellationToken);
+        await StageOthersAsync(db, others, cancellationToken);
         try
         {
             // The version is a concurrency token: the UPDATE matches only if nobody wrote in between.
@@ -88,6 +97,39 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
         }
         Forget(record);
         return new UpdateResult<T>(UpdateStatus.Updated, record, record.Version);
+    }
+
+    /// <summary>The other records an update changes with it, staged in its unit of work: added at version 1, or changed with their history kept.</summary>
+    private async Task StageOthersAsync(HubDbContext db, RecordChanges others, CancellationToken cancellationToken)
+    {
+        var now = clock.UtcNowForStorage();
+        foreach (var added in others.Added)
+        {
+            if (added.Id == Guid.Empty || added is Person)
+            {
+                throw new ArgumentException("a record added with an update needs its id, and is not a person (people are linked when written themselves)");
+            }
+            added.CreatedAt = now;
+            added.UpdatedAt = now;
+            added.Version = 1;
+            db.Add(added);
+        }
+        foreach (var (type, otherId, otherChange) in others.Changed)
+        {
+            if (await db.FindAsync(type, [otherId], cancellationToken) is not Record other || other is Person)
+            {
+                throw new InvalidOperationException($"no stored {type.Name} {otherId} to change with the update");
+            }
+            db.RecordHistory.Add(History.RecordSnapshots.Of(other));
+            var owner = (other.OwningAgency, other.OwningOrganisation, other.CreatedAt);
+            otherChange(other);
+            if (owner != (other.OwningAgency, other.OwningOrganisation, other.CreatedAt) || other.Id != otherId)
+            {
+                throw new InvalidOperationException("an update may not change a record's id, owner or creation time");
+            }
+            other.Version++;
+            other.UpdatedAt = now;
+        }
     }
 
     /// <summary>A new or changed person is linked in the same transaction: its pairs are scored and saved with it.</summary>

@@ -160,6 +160,19 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
             Due(plan));
         Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, police, id, "child-protection-plan"));
         Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, police, id));
+        // The child's record carries the plan as a state (a FHIR Flag), stored with the plan, which the core group reads.
+        Core.Records.PersonState flag;
+        await using (var states = _hub.Contexts.Create())
+        {
+            flag = await states.States.AsNoTracking().SingleAsync(s => s.PersonId == c.LaChild.Id && s.Code == "child-protection-plan");
+        }
+        Assert.Equal((new DateTimeOffset(2027, 1, 6, 10, 0, 0, TimeSpan.Zero), (DateTimeOffset?)null), (flag.StartedAt, flag.EndedAt));
+        using (var flagRead = await _hub.GetAsync($"/fhir/Flag/{flag.Id}", police, "child-protection-plan", id))
+        {
+            var body2 = await flagRead.Content.ReadAsStringAsync();
+            Assert.True(flagRead.StatusCode == HttpStatusCode.OK, body2);
+            Assert.Contains("neglect", body2, StringComparison.Ordinal);
+        }
         // OData shows the same case, decided the same way, for the reports and the agencies' systems.
         using (var odata = await _hub.GetAsync($"/odata/Enquiries({id})?$select=stage,planCategory,coreGroupDueBy,jointWithPolice", police, "child-protection-plan", id))
         {
@@ -191,6 +204,10 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
             kind = "review", heldAt = _clock.Now.AddHours(-3), attendance = new[] { new { agency = "health", attended = true, report = true } }, decision = "end-plan",
         })).Status);
         Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, health, id, "child-protection-plan"));
+        await using (var states = _hub.Contexts.Create())
+        {
+            Assert.Equal(new DateTimeOffset(2027, 9, 28, 11, 0, 0, TimeSpan.Zero), (await states.States.AsNoTracking().SingleAsync(s => s.Id == flag.Id)).EndedAt);
+        }
         _clock.Advance(TimeSpan.FromHours(25));
         Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, health, id, "child-protection-plan"));
         Assert.Null(await OversightOfAsync(id));

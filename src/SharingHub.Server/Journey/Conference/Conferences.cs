@@ -1,3 +1,4 @@
+using SharingHub.Core.Crypto;
 using SharingHub.Core.Records;
 using SharingHub.Core.Time;
 using SharingHub.Data.Notifications;
@@ -26,6 +27,10 @@ internal sealed record PreProceedingsInput(DateTimeOffset? At, string? Fgdm);
 internal static class ConferenceEndpoints
 {
     private static readonly string[] Categories = ["neglect", "physical-abuse", "emotional-abuse", "sexual-abuse"];
+
+    /// <summary>The state a plan sets on each child's record: children's social care's, like the plans its case system records.</summary>
+    public const string PlanFlagCode = "child-protection-plan";
+    public const string PlanFlagClass = "la.social-care";
 
     public static WebApplication MapConferences(this WebApplication app)
     {
@@ -77,10 +82,10 @@ internal static class ConferenceEndpoints
     }
 
     private static async Task<IResult> RecordAsync(Guid id, ConferenceInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
-        NotificationOutbox outbox, PolicyDecisionPoint policy, Core.Time.WorkingCalendar calendar, Data.Storage.IHubDbContextFactory contexts) =>
+        NotificationOutbox outbox, PolicyDecisionPoint policy, Core.Time.WorkingCalendar calendar, Data.Storage.IHubDbContextFactory contexts, Core.Crypto.IFieldCipher cipher) =>
         // The core group are MACPT nominees like any member (the plan's lead excepted).
         await EnquiryEndpoints.NominationRefusalAsync(contexts, input.CoreGroup ?? [], http.HubPrincipal().Subject, "coreGroup", http.RequestAborted)
-        ?? await EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "conference", clock, (e, now) =>
+        ?? await EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "conference", clock, (e, now, others) =>
         {
             var attendance = input.Attendance ?? [];
             var coreGroup = input.CoreGroup ?? [];
@@ -147,6 +152,19 @@ internal static class ConferenceEndpoints
                     {
                         e.Members.Add(new EnquiryMember { Id = Guid.NewGuid(), EnquiryId = e.Id, Agency = added.Agency, UserSubject = added.User, Role = added.Role, AddedAt = now });
                     }
+                    // Each child's record carries the plan as a state the agencies' systems see (as CP-IS shows unscheduled care),
+                    // stored with the plan or not at all.
+                    foreach (var child in e.Subjects.Where(s => s.Role == "child"))
+                    {
+                        var flag = new PersonState
+                        {
+                            Id = Guid.NewGuid(), OwningAgency = e.OwningAgency, OwningOrganisation = e.OwningOrganisation, DataClass = PlanFlagClass, PersonId = child.PersonId,
+                            Code = PlanFlagCode, StartedAt = heldAt,
+                        };
+                        flag.Detail = cipher.Encrypt($"Category: {input.Category}; case {e.Reference}", SensitiveFields.For(flag, nameof(PersonState.Detail)));
+                        others.Add(flag);
+                        e.PlanFlags.Add(flag.Id);
+                    }
                     break;
                 case "continue-plan":
                     e.ReviewDueBy = heldAt.AddMonths(6);
@@ -162,6 +180,10 @@ internal static class ConferenceEndpoints
                     if (!initial)
                     {
                         e.PlanEndedAt = heldAt;
+                        foreach (var flag in e.PlanFlags)
+                        {
+                            others.Change<PersonState>(flag, state => state.EndedAt ??= heldAt);
+                        }
                     }
                     break;
             }

@@ -13,8 +13,13 @@ namespace SharingHub.Server.Workflow;
 internal static partial class EnquiryEndpoints
 {
     /// <summary>A change by the enquiry's lead practitioner, to an open enquiry, applied only to the version read (no lost update).</summary>
+    internal static Task<IResult> ChangeAsync(Guid id, HttpContext http, IRecordStore store, AuditScope audit, NotificationOutbox outbox, string operation,
+        TimeProvider clock, Func<Enquiry, DateTimeOffset, string?> change) =>
+        ChangeAsync(id, http, store, audit, outbox, operation, clock, (e, now, _) => change(e, now));
+
+    /// <summary>As above, with other records changed in the same transaction (a plan's flags on its children).</summary>
     internal static async Task<IResult> ChangeAsync(Guid id, HttpContext http, IRecordStore store, AuditScope audit, NotificationOutbox outbox, string operation,
-        TimeProvider clock, Func<Enquiry, DateTimeOffset, string?> change)
+        TimeProvider clock, Func<Enquiry, DateTimeOffset, RecordChanges, string?> change)
     {
         var me = http.HubPrincipal();
         var (enquiry, refusal) = await LedAndOpenAsync(id, http, store);
@@ -25,16 +30,34 @@ internal static partial class EnquiryEndpoints
         audit.EnquiryId = id;
         string? problem = null;
         var now = clock.UtcNowForStorage();
-        var result = await store.UpdateAsync<Enquiry>(id, enquiry!.Version, e => problem = change(e, now), http.RequestAborted);
-        if (problem is not null)
+        RecordChanges? others = null;
+        UpdateResult<Enquiry> result;
+        try
         {
-            return Problem(422, problem);
+            result = await store.UpdateAsync<Enquiry>(id, enquiry!.Version, (e, changes) =>
+            {
+                problem = change(e, now, changes);
+                others = changes;
+                if (problem is not null)
+                {
+                    // Refused by its own checks: nothing is written, not even a new version of the case.
+                    throw new ChangeRefusedException();
+                }
+            }, http.RequestAborted);
+        }
+        catch (ChangeRefusedException)
+        {
+            return Problem(422, problem!);
         }
         if (result.Status != UpdateStatus.Updated)
         {
             return Problem(409, "the enquiry changed at the same time; read it again and retry");
         }
         audit.RecordWrite(RecordFacts.For(result.Record!), operation);
+        foreach (var added in others?.Added ?? [])
+        {
+            audit.RecordWrite(RecordFacts.For(added), "create");
+        }
         // Each member agency's system (its default organisation) hears of the change (who is in, who is out, closure), never its grounds.
         foreach (var agency in result.Record!.Members.Select(m => m.Agency).Where(a => a != me.Agency).Distinct(StringComparer.Ordinal))
         {
@@ -59,6 +82,11 @@ internal static partial class EnquiryEndpoints
         }
         return enquiry.Status == EnquiryStatus.Open ? (enquiry, null) : (enquiry, Problem(409, "the enquiry is closed"));
     }
+}
+
+/// <summary>A lead's change refused by its own checks: the store writes nothing, not even the version it would have replaced.</summary>
+internal sealed class ChangeRefusedException : Exception
+{
 }
 
 /// <summary>An enquiry after a change by its lead (members, closure, FGDM): its new version and status.</summary>

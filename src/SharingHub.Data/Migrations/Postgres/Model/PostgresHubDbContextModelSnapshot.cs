@@ -473,6 +473,10 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.Property<DateTimeOffset?>("PlanEndedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.PrimitiveCollection<List<Guid>>("PlanFlags")
+                        .IsRequired()
+                        .HasColumnType("uuid[]");
+
                     b.Property<DateTimeOffset?>("PlanStartedAt")
                         .HasColumnType("timestamp with time zone");
 

@@ -467,6 +467,10 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<long?>("PlanEndedAt")
                         .HasColumnType("INTEGER");
 
+                    b.PrimitiveCollection<string>("PlanFlags")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("PlanStartedAt")
                         .HasColumnType("INTEGER");
 
