@@ -156,6 +156,9 @@ public sealed class Enquiry : Record
     /// <summary>Where the case is in the child protection journey; its purposes of use follow it.</summary>
     public CaseStage Stage { get; set; }
 
+    /// <summary>The front door's referral the case follows from (decided section47Enquiry or immediateProtection), when it does.</summary>
+    public Guid? ReferralId { get; set; }
+
     /// <summary>When the strategy discussion decided to start the section 47 enquiry (or the enquiry was opened directly).</summary>
     public DateTimeOffset? Section47StartedAt { get; set; }
 

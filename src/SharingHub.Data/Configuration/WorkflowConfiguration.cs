@@ -31,6 +31,7 @@ internal sealed class EnquiryConfiguration : RecordConfiguration<Enquiry>
         builder.Property(e => e.PlanCategory).HasMaxLength(32);
         builder.Property(e => e.OverdueEscalated).HasMaxLength(1000);
         builder.HasIndex(e => new { e.Status, e.Stage });
+        builder.HasOne<Referral>().WithMany().HasForeignKey(e => e.ReferralId).OnDelete(DeleteBehavior.Restrict);
         builder.HasMany(e => e.EmergencyActions).WithOne().HasForeignKey(a => a.EnquiryId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(e => e.EmergencyActions).AutoInclude();
         builder.HasMany(e => e.Conferences).WithOne().HasForeignKey(c => c.EnquiryId).OnDelete(DeleteBehavior.Cascade);

@@ -364,15 +364,20 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(0, await OverdueCount());
         _clock.Now = new DateTimeOffset(2026, 9, 1, 16, 0, 0, TimeSpan.Zero);
 
-        // The strategy discussion opens the enquiry; members read the child's council records from now on.
+        // The strategy discussion opens the enquiry, following the front door's decision; members read the child's council records from now on.
         _clock.Advance(TimeSpan.FromHours(1));
-        using var opened = await _hub.SendAsync(HttpMethod.Post, "/enquiries", "demo-la-lcpp", content: JsonContent.Create(new
+        object Open(string from) => new
         {
             subjects = new[] { new { person = c.LaChild.Id, role = "child" } },
             grounds = "Child found alone at night; previous concerns",
             members = new[] { new { agency = "police", user = "demo-police-officer", role = "police" }, new { agency = "education", user = "demo-education-lead", role = "education" } },
-        }));
+            referral = Guid.Parse(from),
+        };
+        // A referral the front door sent to Family Help is not one a section 47 enquiry follows from.
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await LeadAsync("/enquiries", Open(onTime))).Status);
+        using var opened = await _hub.SendAsync(HttpMethod.Post, "/enquiries", "demo-la-lcpp", content: JsonContent.Create(Open(referral)));
         var enquiry = (await FhirTestHub.JsonAsync(opened)).GetProperty("id").GetGuid();
+        Assert.Equal(Guid.Parse(referral), (await CaseAsync(enquiry, "s47-enquiry")).GetProperty("journey").GetProperty("referral").GetGuid());
         Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, "demo-police-officer", enquiry));
         // Health is not in the enquiry and not yet asked by it: the enquiry's purpose is not its to use.
         Assert.Equal(HttpStatusCode.Forbidden, await ReadVisit(c, "demo-health-practitioner", enquiry));

@@ -32,8 +32,8 @@ internal static class StrategyDiscussionEndpoints
     {
         var discussions = app.MapGroup("/strategy-discussions").RequireAuthorization().WithTags("Child protection journey");
         discussions.MapPost("/", (OpenEnquiryInput input, HttpContext http, IRecordStore store, IHubDbContextFactory contexts, IFieldCipher cipher,
-                PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock, Core.Time.WorkingCalendar calendar) =>
-                EnquiryEndpoints.OpenCaseAsync(input, CaseStage.StrategyDiscussion, http, store, contexts, cipher, policy, audit, clock, calendar))
+                PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock, Core.Time.WorkingCalendar calendar, Data.Linkage.PersonLinker linker) =>
+                EnquiryEndpoints.OpenCaseAsync(input, CaseStage.StrategyDiscussion, http, store, contexts, cipher, policy, audit, clock, calendar, linker))
             .Audited("strategy-discussion.convene").Takes(HubActions.EnquiryOpen)
             .Answers<EnquiryOpened>(201, "Convene a strategy discussion about children (the council's LCPP): subjects, why, participants; its id is the case id (X-Enquiry-Id) from here on", 400, 403, 422);
         discussions.MapPost("/{id:guid}/decision", DecideAsync).Audited("strategy-discussion.decide").Takes(HubActions.EnquiryLead)

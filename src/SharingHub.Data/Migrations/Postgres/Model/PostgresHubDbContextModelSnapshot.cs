@@ -488,6 +488,9 @@ namespace SharingHub.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<Guid?>("ReferralId")
+                        .HasColumnType("uuid");
+
                     b.Property<DateTimeOffset?>("ReviewDueBy")
                         .HasColumnType("timestamp with time zone");
 
@@ -524,6 +527,8 @@ namespace SharingHub.Data.Migrations.Postgres
 
                     b.HasIndex("Reference")
                         .IsUnique();
+
+                    b.HasIndex("ReferralId");
 
                     b.HasIndex("Status", "Stage");
 
@@ -1654,6 +1659,11 @@ namespace SharingHub.Data.Migrations.Postgres
                         .HasForeignKey("OwningAgency")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+
+                    b.HasOne("SharingHub.Core.Records.Referral", null)
+                        .WithMany()
+                        .HasForeignKey("ReferralId")
+                        .OnDelete(DeleteBehavior.Restrict);
                 });
 
             modelBuilder.Entity("SharingHub.Core.Records.EnquiryMember", b =>

@@ -482,6 +482,9 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("ReferralId")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("ReviewDueBy")
                         .HasColumnType("INTEGER");
 
@@ -518,6 +521,8 @@ namespace SharingHub.Data.Migrations.Sqlite
 
                     b.HasIndex("Reference")
                         .IsUnique();
+
+                    b.HasIndex("ReferralId");
 
                     b.HasIndex("Status", "Stage");
 
@@ -1648,6 +1653,11 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .HasForeignKey("OwningAgency")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
+
+                    b.HasOne("SharingHub.Core.Records.Referral", null)
+                        .WithMany()
+                        .HasForeignKey("ReferralId")
+                        .OnDelete(DeleteBehavior.Restrict);
                 });
 
             modelBuilder.Entity("SharingHub.Core.Records.EnquiryMember", b =>

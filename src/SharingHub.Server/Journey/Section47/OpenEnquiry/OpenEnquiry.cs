@@ -12,7 +12,7 @@ namespace SharingHub.Server.Workflow;
 
 internal sealed record SubjectInput(Guid Person, string Role);
 
-internal sealed record OpenEnquiryInput(IReadOnlyList<SubjectInput>? Subjects, string? Grounds, IReadOnlyList<MemberInput>? Members = null);
+internal sealed record OpenEnquiryInput(IReadOnlyList<SubjectInput>? Subjects, string? Grounds, IReadOnlyList<MemberInput>? Members = null, Guid? Referral = null);
 
 /// <summary>
 /// Opening a child protection case: a strategy discussion (which decides whether a section 47 enquiry starts), or a section 47
@@ -21,12 +21,12 @@ internal sealed record OpenEnquiryInput(IReadOnlyList<SubjectInput>? Subjects, s
 internal static partial class EnquiryEndpoints
 {
     private static Task<IResult> OpenAsync(OpenEnquiryInput input, HttpContext http, IRecordStore store, IHubDbContextFactory contexts,
-        IFieldCipher cipher, PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock, Core.Time.WorkingCalendar calendar) =>
-        OpenCaseAsync(input, CaseStage.Section47, http, store, contexts, cipher, policy, audit, clock, calendar);
+        IFieldCipher cipher, PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock, Core.Time.WorkingCalendar calendar, Data.Linkage.PersonLinker linker) =>
+        OpenCaseAsync(input, CaseStage.Section47, http, store, contexts, cipher, policy, audit, clock, calendar, linker);
 
     /// <summary>A case at its first stage: a strategy discussion, or a section 47 enquiry whose initial conference falls due.</summary>
     internal static async Task<IResult> OpenCaseAsync(OpenEnquiryInput input, CaseStage stage, HttpContext http, IRecordStore store, IHubDbContextFactory contexts,
-        IFieldCipher cipher, PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock, Core.Time.WorkingCalendar calendar)
+        IFieldCipher cipher, PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock, Core.Time.WorkingCalendar calendar, Data.Linkage.PersonLinker linker)
     {
         // Who may open one at all is the endpoint's action (enquiry.open, in policies/actions.yaml).
         var me = http.HubPrincipal();
@@ -52,6 +52,15 @@ internal static partial class EnquiryEndpoints
             await using var db = contexts.Create();
             errors.When(await db.People.CountAsync(p => ids.Contains(p.Id), http.RequestAborted) != ids.Count, "subjects",
                 "every subject must be a person record the hub holds");
+            if (input.Referral is { } referralId)
+            {
+                // The case follows the front door's decision about this child: a referral decided for a section 47 enquiry or
+                // immediate protection, about one of the subjects as any agency records them.
+                var referral = await db.Referrals.AsNoTracking().FirstOrDefaultAsync(r => r.Id == referralId, http.RequestAborted);
+                IReadOnlySet<Guid> linked = referral is null ? new HashSet<Guid>() : (await linker.LinkAsync([referral.SubjectPersonId], http.RequestAborted)).Of(referral.SubjectPersonId);
+                errors.When(referral is not { Decision: ReferralDecision.Section47Enquiry or ReferralDecision.ImmediateProtection } || !ids.Any(linked.Contains), "referral",
+                    "referral must be a referral the front door decided for a section 47 enquiry or immediate protection, about one of the subjects");
+            }
         }
         if (errors.Any)
         {
@@ -62,7 +71,7 @@ internal static partial class EnquiryEndpoints
         {
             Id = Guid.NewGuid(), OwningAgency = me.Agency, OwningOrganisation = me.Organisation, DataClass = Enquiry.DataClassCode, Status = EnquiryStatus.Open, OpenedAt = now,
             Reference = $"{(stage == CaseStage.StrategyDiscussion ? "SD" : "S47")}-{now.Year}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(5))}",
-            LeadPractitioner = me.Subject, Stage = stage,
+            LeadPractitioner = me.Subject, Stage = stage, ReferralId = input.Referral,
         };
         if (stage == CaseStage.Section47)
         {

@@ -61,6 +61,7 @@ internal static class EnquiryReading
 
     /// <summary>Where the case is in the journey and what it is waiting for, as far as the reader may see.</summary>
     private static JourneyView Journey(Enquiry e, Disclosure d, DateTimeOffset now) => new(
+        d.Shows(nameof(Enquiry.ReferralId)) ? e.ReferralId : null,
         d.Shows(nameof(Enquiry.StrategyDecision)) ? e.StrategyDecision : null,
         d.Open(nameof(Enquiry.StrategyDecisionReasons), e.StrategyDecisionReasons),
         d.Shows(nameof(Enquiry.Section47StartedAt)) ? e.Section47StartedAt : null,
@@ -84,7 +85,7 @@ internal sealed record EmergencyActionView(string Kind, DateTimeOffset StartedAt
 internal sealed record ConferenceView(string Kind, DateTimeOffset HeldAt, IReadOnlyList<string> Attendance, string Decision, string? Category);
 
 /// <summary>The case's journey: the strategy discussion's decision, emergency action, conferences, the plan and what is due.</summary>
-internal sealed record JourneyView(string? StrategyDecision, string? StrategyDecisionReasons, DateTimeOffset? Section47StartedAt, bool JointWithPolice,
+internal sealed record JourneyView(Guid? Referral, string? StrategyDecision, string? StrategyDecisionReasons, DateTimeOffset? Section47StartedAt, bool JointWithPolice,
     IReadOnlyList<EmergencyActionView>? EmergencyActions, IReadOnlyList<ConferenceView>? Conferences, DateTimeOffset? PlanStartedAt, DateTimeOffset? PlanEndedAt,
     string? PlanCategory, IReadOnlyList<DateTimeOffset>? CoreGroupMeetings, DateTimeOffset? PreProceedingsAt, IReadOnlyList<DueItem> Due);
 
