@@ -50,6 +50,17 @@ internal sealed class DevelopmentIdentityProvider
         new("probation", "demo-probation-nominator", "Demo Probation MACPT Nominations Lead", ["macpt-nominator"]),
     ];
 
+    /// <summary>
+    /// The demo people their agencies would have nominated to the MACPT (its lead practitioners, chairs and the agencies'
+    /// members), with the role each takes in cases: the development directory of nominations.
+    /// </summary>
+    public static IEnumerable<(DemoUser User, string Role)> MacptNominees()
+    {
+        string[] macpt = ["lcpp", "macpt-member", "dsl", "safeguarding-nurse", "conference-chair"];
+        return Users.Where(u => u.Roles.Any(macpt.Contains))
+            .Select(u => (u, u.Roles.Contains("lcpp") || u.Roles.Contains("conference-chair") ? "lcpp" : u.Agency));
+    }
+
     /// <summary>The hub's own client at the development issuers: a public client that must use PKCE.</summary>
     public const string SignInClientId = "sharinghub-dev";
     private static readonly TimeSpan CodeLifetime = TimeSpan.FromSeconds(60);

@@ -47,6 +47,9 @@ public abstract partial class ActionPolicyTests(DatabaseEngine engine) : HubTest
             "/enquiries/{id:guid}/information-requests", "/enquiries/{id:guid}/strategy-meetings", "/enquiries/{id:guid}/fgdm",
             "/information-requests/{id:guid}/responses", "/fhir/Patient", "/fhir/Patient/{id}", "/fhir/Observation", "/fhir/Task", "/fhir/",
             "/fhir/Task/{id}/$decide", "/odata/{set}", "/odata/{entity}", "/notifications",
+            "/strategy-discussions/", "/strategy-discussions/{id:guid}/decision", "/enquiries/{id:guid}/emergency-actions", "/enquiries/{id:guid}/conferences",
+            "/enquiries/{id:guid}/core-group-meetings", "/enquiries/{id:guid}/pre-proceedings", "/enquiries/{id:guid}/lead", "/macpt/nominations/",
+            "/macpt/nominations/{id:guid}", "/oversight/cases",
         ];
 
         var undeclared = expected.Where(path => !endpoints.Any(e => e.RoutePattern.RawText == path && e.Metadata.GetMetadata<TakesActionAttribute>() is not null)).ToList();

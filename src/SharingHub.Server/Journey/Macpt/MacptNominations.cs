@@ -128,19 +128,17 @@ internal static partial class EnquiryEndpoints
 /// </summary>
 internal sealed class DevelopmentNominations(IHubDbContextFactory contexts, PolicyDecisionPoint policy, TimeProvider clock)
 {
-    private static readonly HashSet<string> MacptRoles = ["lcpp", "macpt-member", "dsl", "safeguarding-nurse", "conference-chair"];
-
     public async Task SeedAsync(CancellationToken ct)
     {
         await using var db = contexts.Create();
         var present = (await db.MacptNominations.Select(n => n.Agency + "/" + n.UserSubject).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
         var now = clock.UtcNowForStorage();
-        foreach (var user in DevelopmentIdentityProvider.Users.Where(u => u.Roles.Any(MacptRoles.Contains) && !present.Contains(u.Agency + "/" + u.Subject)))
+        foreach (var (user, role) in DevelopmentIdentityProvider.MacptNominees().Where(n => !present.Contains(n.User.Agency + "/" + n.User.Subject)))
         {
             db.MacptNominations.Add(new MacptNomination
             {
                 Id = Guid.NewGuid(), Agency = user.Agency, Organisation = user.Organisation ?? policy.Policy.DefaultOrganisation(user.Agency).Code, UserSubject = user.Subject,
-                Role = user.Roles.Contains("lcpp") || user.Roles.Contains("conference-chair") ? "lcpp" : user.Agency, NominatedAt = now, NominatedBy = "development-identity-provider",
+                Role = role, NominatedAt = now, NominatedBy = "development-identity-provider",
             });
         }
         await db.SaveChangesAsync(ct);
