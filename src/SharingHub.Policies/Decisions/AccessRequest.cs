@@ -100,10 +100,15 @@ public sealed record ConsentFacts(
         && (PeriodEnd is null || now < PeriodEnd)
         && (WithdrawnAt is null || now < WithdrawnAt);
 
+    /// <summary>
+    /// Whether the consent covers sharing <paramref name="dataClass"/> with <paramref name="agency"/> for <paramref name="purpose"/>.
+    /// Data classes narrow a consent; one that names none covers whatever the rules allow for the purpose (the family agreed
+    /// to the sharing, not to a list of record types), as the agencies and purposes it names still bound it.
+    /// </summary>
     public bool Covers(string agency, string purpose, string dataClass) =>
         (RecipientAgencies.Count == 0 || RecipientAgencies.Contains(agency))
         && Purposes.Contains(purpose)
-        && DataClasses.Contains(dataClass);
+        && (DataClasses.Count == 0 || DataClasses.Contains(dataClass));
 }
 
 public sealed record AccessRequest(

@@ -128,17 +128,20 @@ internal static class PolicyTestReader
         if (consentText is not null && purpose is not null && agency is not null && dataClass is not null)
         {
             var classes = fields.Select(f => f.DataClass ?? dataClass).Append(dataClass).Distinct().ToList();
-            ConsentFacts Make(ConsentDecision decision, ConsentStatus status, DateTimeOffset? end, DateTimeOffset? withdrawn) =>
-                new(Guid.Parse("00000000-0000-4000-8000-0000000000c1"), Subject, decision, status, [agency], [purpose], classes,
+            ConsentFacts Make(ConsentDecision decision, ConsentStatus status, DateTimeOffset? end, DateTimeOffset? withdrawn, List<string>? only = null) =>
+                new(Guid.Parse("00000000-0000-4000-8000-0000000000c1"), Subject, decision, status, [agency], [purpose], only ?? classes,
                     now.AddDays(-100), end, withdrawn);
             switch (consentText)
             {
                 case "in-force": consents.Add(Make(ConsentDecision.Permit, ConsentStatus.Active, now.AddDays(100), null)); break;
+                // A consent that names no data classes, and one that names only a class other than the record's.
+                case "in-force-no-classes": consents.Add(Make(ConsentDecision.Permit, ConsentStatus.Active, now.AddDays(100), null, [])); break;
+                case "in-force-other-class": consents.Add(Make(ConsentDecision.Permit, ConsentStatus.Active, now.AddDays(100), null, ["education.attendance.other"])); break;
                 case "refused": consents.Add(Make(ConsentDecision.Deny, ConsentStatus.Active, null, null)); break;
                 case "withdrawn": consents.Add(Make(ConsentDecision.Permit, ConsentStatus.Withdrawn, now.AddDays(100), now.AddDays(-1))); break;
                 case "expired": consents.Add(Make(ConsentDecision.Permit, ConsentStatus.Active, now.AddDays(-1), null)); break;
                 case "none": break;
-                default: errors.Add(test.File, test.LineOf("consent"), $"consent must be in-force, refused, withdrawn, expired or none, not '{consentText}'"); break;
+                default: errors.Add(test.File, test.LineOf("consent"), $"consent must be in-force, in-force-no-classes, in-force-other-class, refused, withdrawn, expired or none, not '{consentText}'"); break;
             }
         }
         var overrideText = test.String("override", required: false);
