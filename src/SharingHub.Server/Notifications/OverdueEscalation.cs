@@ -64,7 +64,8 @@ internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvi
         foreach (var enquiry in cases)
         {
             var done = (enquiry.OverdueEscalated ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
-            var fresh = Workflow.CaseOversightEndpoints.Due(enquiry, now).Where(d => d.Overdue).Select(d => (Item: d, Key: $"{d.Item}@{d.DueBy:O}")).Where(d => !done.Contains(d.Key)).ToList();
+            var due = Workflow.CaseOversightEndpoints.Due(enquiry, now).Select(d => (Item: d, Key: $"{d.Item}@{d.DueBy:O}")).ToList();
+            var fresh = due.Where(d => d.Item.Overdue && !done.Contains(d.Key)).ToList();
             if (fresh.Count == 0)
             {
                 continue;
@@ -85,7 +86,7 @@ internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvi
                 escalated++;
             }
             // Only the items still due are remembered: the list stays as short as the case's deadlines.
-            enquiry.OverdueEscalated = string.Join(';', done.Where(k => fresh.Any(f => f.Key == k) || Workflow.CaseOversightEndpoints.Due(enquiry, now).Any(d => k == $"{d.Item}@{d.DueBy:O}")).Order(StringComparer.Ordinal));
+            enquiry.OverdueEscalated = string.Join(';', done.Where(k => due.Any(d => d.Key == k)).Order(StringComparer.Ordinal));
         }
         try
         {
