@@ -32,7 +32,9 @@ internal static class FhirCapability
                     .Append(new KeyValuePair<string, string[]>("Provenance", ["target"]))
                     .Append(new KeyValuePair<string, string[]>("StructureDefinition", ["url"]))
                     .Append(new KeyValuePair<string, string[]>("OperationDefinition", ["url"]))
-                    .Append(new KeyValuePair<string, string[]>("Task", ["_id", "patient", "code", "status", "business-status"])).Select(r => new
+                    .Append(new KeyValuePair<string, string[]>("Task", ["_id", "patient", "code", "status", "business-status"]))
+                    .Append(new KeyValuePair<string, string[]>(FhirJourney.CarePlanType, FhirJourney.CarePlanParameters))
+                    .Append(new KeyValuePair<string, string[]>(FhirJourney.EncounterType, FhirJourney.EncounterParameters)).Select(r => new
                 {
                     type = r.Key,
                     interaction = r.Key == FhirTypes.Patient
@@ -43,10 +45,11 @@ internal static class FhirCapability
                                 ? new[] { new { code = "read" }, new { code = "search-type" }, new { code = "create" } }
                             : r.Key is "AuditEvent" or "Provenance"
                                 ? new[] { new { code = "search-type" } }
-                            : r.Key is "StructureDefinition" or "OperationDefinition"
+                            : r.Key is "StructureDefinition" or "OperationDefinition" or FhirJourney.CarePlanType or FhirJourney.EncounterType
                                 ? new[] { new { code = "read" }, new { code = "search-type" } }
                                 : new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" } },
-                    versioning = r.Key is "AuditEvent" or "Provenance" or "Task" or "StructureDefinition" or "OperationDefinition" ? "no-version" : "versioned",
+                    versioning = r.Key is "AuditEvent" or "Provenance" or "Task" or "StructureDefinition" or "OperationDefinition" or FhirJourney.CarePlanType or FhirJourney.EncounterType
+                        ? "no-version" : "versioned",
                     conditionalCreate = r.Key is FhirTypes.Patient or FhirTypes.Observation,
                     updateCreate = false,
                     searchParam = r.Value.Select(p => new { name = p, type = ParamType(p) }),

@@ -23,6 +23,7 @@ internal static class FhirEndpoints
         services.AddSingleton<Chronology>();
         services.AddSingleton<FhirHistory>();
         services.AddSingleton<FhirTasks>();
+        services.AddSingleton<FhirJourney>();
         services.AddSingleton<Write.FhirWriter>();
         return services;
     }
@@ -39,6 +40,13 @@ internal static class FhirEndpoints
             .Audited("fhir.read").OpensRecords("Task", 'r', listsCases: true);
         fhir.MapGet("/Task", (HttpContext http, RecordAccess access, FhirTasks tasks) => tasks.SearchAsync(http, access))
             .Audited("fhir.search").OpensRecords("Task", 's', listsCases: true);
+        foreach (var type in new[] { FhirJourney.CarePlanType, FhirJourney.EncounterType })
+        {
+            fhir.MapGet($"/{type}/{{id}}", (string id, HttpContext http, RecordAccess access, FhirJourney journey) => journey.ReadAsync(http, access, type, id))
+                .Audited("fhir.read").OpensRecords(type, 'r');
+            fhir.MapGet($"/{type}", (HttpContext http, RecordAccess access, FhirJourney journey) => journey.SearchAsync(http, access, type))
+                .Audited("fhir.search").OpensRecords(type, 's');
+        }
         fhir.MapGet("/Patient/{id}/$chronology", (string id, HttpContext http, RecordAccess access, Chronology chronology) =>
             chronology.ReadAsync(http, access, id)).Audited("fhir.chronology").OpensRecords(FhirTypes.Patient, 'r');
         fhir.MapGet("/{type}/{id}", ReadAsync).Audited("fhir.read").ServedType().OpensRecords(RecordRequestFilter.RouteType, 'r');

@@ -63,6 +63,19 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         return await db.Notifications.AsNoTracking().Where(n => n.Kind == "case.overdue").ToListAsync();
     }
 
+    /// <summary>The resources a FHIR search finds for a caller; with allowRefusal, a refused search counts as finding nothing.</summary>
+    private async Task<List<System.Text.Json.JsonElement>> FhirSearchAsync(string path, string user, string purpose, Guid enquiry, bool allowRefusal = false)
+    {
+        using var response = await _hub.GetAsync(path, user, purpose, enquiry);
+        var body = await FhirTestHub.JsonAsync(response);
+        if (allowRefusal && response.StatusCode is HttpStatusCode.Forbidden)
+        {
+            return [];
+        }
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
+        return body.TryGetProperty("entry", out var entries) ? entries.EnumerateArray().Select(e => e.GetProperty("resource")).ToList() : [];
+    }
+
     private async Task<System.Text.Json.JsonElement?> OversightOfAsync(Guid id)
     {
         using var response = await _hub.GetAsync("/oversight/cases", "demo-la-lcpp");
@@ -189,6 +202,34 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await LeadAsync($"/enquiries/{id}/core-group-meetings", new { heldAt = _clock.Now.AddHours(-2) })).Status);
         Assert.Equal(["review-conference"], Due(await CaseAsync(id, "child-protection-plan")).Select(d => d.Item));
 
+        // FHIR shows the same journey to the core group's systems: the plan as a CarePlan with what falls due, its meetings as Encounters.
+        var carePlans = await FhirSearchAsync($"/fhir/CarePlan?patient=Patient/{c.LaChild.Id}", police, "child-protection-plan", id);
+        var carePlan = Assert.Single(carePlans);
+        Assert.Equal((id.ToString(), "active", $"Patient/{c.LaChild.Id}"),
+            (carePlan.GetProperty("id").GetString(), carePlan.GetProperty("status").GetString(), carePlan.GetProperty("subject").GetProperty("reference").GetString()));
+        Assert.Equal(["child-protection-plan", "neglect"], carePlan.GetProperty("category").EnumerateArray().Select(x => x.GetProperty("coding")[0].GetProperty("code").GetString()));
+        var activity = Assert.Single(carePlan.GetProperty("activity").EnumerateArray()).GetProperty("detail");
+        Assert.Equal(("review-conference", "scheduled", "2027-04-06T10:00:00.000Z"), (activity.GetProperty("code").GetProperty("coding")[0].GetProperty("code").GetString(),
+            activity.GetProperty("status").GetString(), activity.GetProperty("scheduledPeriod").GetProperty("end").GetString()));
+        var meetings = await FhirSearchAsync($"/fhir/Encounter?patient={c.LaChild.Id}", police, "child-protection-plan", id);
+        Assert.Equal(["initial-conference", "core-group-meeting"], meetings.Select(m => m.GetProperty("type")[0].GetProperty("coding")[0].GetProperty("code").GetString()));
+        var initialConference = meetings[0];
+        Assert.Equal(["Police", "attended", "report"], new[] { initialConference.GetProperty("participant")[0].GetProperty("individual").GetProperty("display").GetString()! }
+            .Concat(initialConference.GetProperty("participant")[0].GetProperty("type").EnumerateArray().Select(t => t.GetProperty("coding")[0].GetProperty("code").GetString()!))
+            .Select(x => x.StartsWith("Police", StringComparison.Ordinal) ? "Police" : x));
+        Assert.Contains(initialConference.GetProperty("extension").EnumerateArray(), x => x.TryGetProperty("valueCode", out var v) && v.GetString() == "plan");
+        using (var one = await _hub.GetAsync($"/fhir/Encounter/{initialConference.GetProperty("id").GetString()}", police, "child-protection-plan", id))
+        {
+            Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+        }
+        // The school, no longer in the case, learns nothing of the plan or its meetings.
+        Assert.Empty(await FhirSearchAsync($"/fhir/CarePlan?patient={c.LaChild.Id}", school, "child-protection-plan", id, allowRefusal: true));
+        Assert.Empty(await FhirSearchAsync($"/fhir/Encounter?patient={c.LaChild.Id}", school, "child-protection-plan", id, allowRefusal: true));
+        using (var notShown = await _hub.GetAsync($"/fhir/CarePlan/{id}", school, "child-protection-plan", id))
+        {
+            Assert.NotEqual(HttpStatusCode.OK, notShown.StatusCode);
+        }
+
         // The first review, at three months, continues the plan: the next is due six months on.
         _clock.Now = new DateTimeOffset(2027, 4, 5, 14, 0, 0, TimeSpan.Zero);
         Assert.Equal(HttpStatusCode.OK, (await LeadAsync($"/enquiries/{id}/conferences", new
@@ -204,6 +245,9 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
             kind = "review", heldAt = _clock.Now.AddHours(-3), attendance = new[] { new { agency = "health", attended = true, report = true } }, decision = "end-plan",
         })).Status);
         Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, health, id, "child-protection-plan"));
+        var ended = Assert.Single(await FhirSearchAsync($"/fhir/CarePlan?_id={id}", health, "child-protection-plan", id));
+        Assert.Equal(("completed", "2027-09-28T11:00:00.000Z"), (ended.GetProperty("status").GetString(), ended.GetProperty("period").GetProperty("end").GetString()));
+        Assert.False(ended.TryGetProperty("activity", out _));
         await using (var states = _hub.Contexts.Create())
         {
             Assert.Equal(new DateTimeOffset(2027, 9, 28, 11, 0, 0, TimeSpan.Zero), (await states.States.AsNoTracking().SingleAsync(s => s.Id == flag.Id)).EndedAt);
