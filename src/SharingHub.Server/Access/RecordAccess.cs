@@ -62,7 +62,7 @@ internal sealed class RecordAccess(
         Now = clock.GetUtcNow();
         _consultsConsent = policy.MayConsultConsent(Principal, Purpose);
         Reachable = policy.Reachable(Principal, Purpose).Select(p => ReachableKey(p.Agency, p.DataClass)).ToList();
-        var justification = http.Request.Headers[PurposeOfUse.OverrideHeader].ToString();
+        var justification = RequestScope.Of(http).Override;
         OverrideJustification = justification.Length > 0 ? justification : null;
         audit.Purpose = Purpose;
         audit.EnquiryId = enquiryId;
@@ -102,7 +102,7 @@ internal sealed class RecordAccess(
             if (_referral is null)
             {
                 var listsCases = http.GetEndpoint()?.Metadata.GetMetadata<OpensRecordsAttribute>()?.ListsCases == true;
-                return http.Request.Headers.ContainsKey(PurposeOfUse.ReferralHeader)
+                return RequestScope.Of(http).Referral.Length > 0
                     ? Problem("referral_unknown", "No referral with that id that you may triage.", StatusCodes.Status403Forbidden)
                     : listsCases ? null
                     : Problem("referral_required", $"The purpose '{Purpose}' is used for a contact or referral: name it in the {PurposeOfUse.ReferralHeader} header.");

@@ -19,6 +19,18 @@ internal sealed record PurposeProblem(string Code, string Description, IReadOnly
 }
 
 /// <summary>
+/// What a request names about why it is made: its purpose of use, the enquiry or referral that purpose is bound to, and
+/// any break-glass justification. An API request names them in headers; a page names them in its address (set by the
+/// page, which ignores the headers), so both reach the same checks.
+/// </summary>
+internal sealed record RequestScope(string Purpose, string Enquiry, string Override, string Referral)
+{
+    public static RequestScope Of(HttpContext http) => http.Features.Get<RequestScope>() ?? new(
+        http.Request.Headers[PurposeOfUse.PurposeHeader].ToString(), http.Request.Headers[PurposeOfUse.EnquiryHeader].ToString(),
+        http.Request.Headers[PurposeOfUse.OverrideHeader].ToString(), http.Request.Headers[PurposeOfUse.ReferralHeader].ToString());
+}
+
+/// <summary>
 /// Every data request names its purpose of use (header <c>X-Purpose-Of-Use</c>) and, for enquiry
 /// purposes, the enquiry (<c>X-Enquiry-Id</c>). A request without a usable purpose is refused with
 /// the purposes this caller may use.
@@ -33,7 +45,7 @@ internal static class PurposeOfUse
     /// <summary>The contact or referral a front-door request names (<c>X-Referral-Id</c>), or why the header is not one.</summary>
     public static (Guid? Referral, string? Problem) ReferralOf(HttpContext http)
     {
-        var text = http.Request.Headers[ReferralHeader].ToString();
+        var text = RequestScope.Of(http).Referral;
         return text.Length == 0 ? (null, null)
             : Guid.TryParse(text, out var id) ? (id, null)
             : (null, $"{ReferralHeader} must be a referral id (a UUID).");
@@ -43,7 +55,8 @@ internal static class PurposeOfUse
     {
         var me = http.HubPrincipal();
         var allowed = policy.PurposesFor(me.ToPolicyPrincipal());
-        var purpose = http.Request.Headers[PurposeHeader].ToString();
+        var scope = RequestScope.Of(http);
+        var purpose = scope.Purpose;
         if (purpose.Length == 0)
         {
             return (null, null, new PurposeProblem("purpose_required", $"Name the purpose of use in the {PurposeHeader} header.", allowed));
@@ -52,7 +65,7 @@ internal static class PurposeOfUse
         {
             return (null, null, new PurposeProblem("purpose_not_allowed", $"'{Printable(purpose)}' is not a purpose of use you may work under.", allowed));
         }
-        var enquiryText = http.Request.Headers[EnquiryHeader].ToString();
+        var enquiryText = scope.Enquiry;
         if (enquiryText.Length > 0 && !Guid.TryParse(enquiryText, out _))
         {
             return (null, null, new PurposeProblem("invalid_enquiry", $"{EnquiryHeader} must be an enquiry id (a UUID).", allowed));
@@ -71,7 +84,8 @@ internal static class PurposeOfUse
     /// </summary>
     public static PurposeProblem? ForWrite(HttpContext http, PolicyDecisionPoint policy, AuditScope audit)
     {
-        if (!http.Request.Headers.ContainsKey(PurposeHeader) && !http.Request.Headers.ContainsKey(EnquiryHeader))
+        var scope = RequestScope.Of(http);
+        if (scope.Purpose.Length == 0 && scope.Enquiry.Length == 0)
         {
             return null;
         }

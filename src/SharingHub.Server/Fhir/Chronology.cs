@@ -36,19 +36,53 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map)
         {
             return FhirResults.NotFound(FhirTypes.Patient, id);
         }
-        var ct = http.RequestAborted;
+        var result = await BuildAsync(access, personId, filter, http.RequestAborted);
+        if (result.Person is null)
+        {
+            return FhirResults.NotFound(FhirTypes.Patient, id);
+        }
+        if (result.TooMany)
+        {
+            return FhirResults.Outcome(400, "too-costly", $"the chronology has more than {MaxEntries} entries to decide on; narrow it with from, to, agency or category");
+        }
+        var baseUrl = FhirEndpoints.BaseUrl(http);
+        var entries = result.Entries.Select(e => new BundleEntry($"{baseUrl}/{FhirTypes.TypeOf(e.Disclosure.Record)}/{e.Disclosure.Record.Id}",
+            FhirTypes.ToResource(map, e.Disclosure), new BundleSearch("match"))).ToList();
+        var total = entries.Count;
+        if (result.MayBeIncomplete)
+        {
+            // A possible record of this person awaits a person's review: say so, never what or whose it is.
+            entries.Add(new BundleEntry($"urn:uuid:{Guid.NewGuid()}", new OperationOutcome([new OperationOutcomeIssue("information", "incomplete", MayBeIncomplete,
+                new CodeableConcept([new Coding(FhirSystems.Linkage, "may-be-incomplete", "a possible match awaits review")]))]), new BundleSearch("outcome")));
+        }
+        return FhirResults.Resource(new Bundle("searchset")
+        {
+            Timestamp = FhirMapping.Instant(access.Now),
+            Total = total,
+            Link = [new BundleLink("self", $"{baseUrl}/Patient/{personId}/$chronology{http.Request.QueryString}")],
+            Entry = entries.Count == 0 ? null : entries,
+        });
+    }
+
+    /// <summary>
+    /// The chronology as this request may see it, for every way of showing it (FHIR, the pages): the person's own record
+    /// (null when it is unknown or not theirs to see), each entry decided and disclosed, in date order.
+    /// </summary>
+    public async Task<ChronologyResult> BuildAsync(RecordAccess access, Guid personId, ChronologyFilter filter, CancellationToken ct)
+    {
         await using var db = contexts.Create();
         var person = await db.People.AsNoTracking().Include(p => p.Identifiers).ReachableBy(access).FirstOrDefaultAsync(p => p.Id == personId, ct);
         if (person is null)
         {
-            return FhirResults.NotFound(FhirTypes.Patient, id);
+            return ChronologyResult.NotFound;
         }
         await access.PrepareAsync([personId], ct);
         var decision = access.Decide(person);
         if (!decision.IsPermit)
         {
-            return FhirResults.NotFound(FhirTypes.Patient, id);
+            return ChronologyResult.NotFound;
         }
+        var shown = (person, decision);
         var subjects = access.Links.Of(personId).ToList();
         if (filter.Household)
         {
@@ -102,37 +136,33 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map)
         }
         if (rows.Count > MaxEntries)
         {
-            return FhirResults.Outcome(400, "too-costly", $"the chronology has more than {MaxEntries} entries to decide on; narrow it with from, to, agency or category");
+            return new ChronologyResult(shown, true, [], false);
         }
         await access.PrepareAsync(rows.SelectMany(r => RecordFacts.For(r.Record).SubjectIds), ct);
-        var baseUrl = FhirEndpoints.BaseUrl(http);
         var erased = access.Links.Erased;
         var entries = rows
             .Select(r => (r.At, r.Record, r.Field, Decision: access.Decide(r.Record)))
             // An entry is placed by its date, so an entry whose date is withheld cannot be placed and is left out.
             .Where(r => r.Decision.IsPermit && r.Decision.Fields.Contains(r.Field))
             .OrderBy(r => r.At).ThenBy(r => r.Record.Id)
-            .Select(r => new BundleEntry($"{baseUrl}/{FhirTypes.TypeOf(r.Record)}/{r.Record.Id}",
-                FhirTypes.ToResource(map, access.Disclose(r.Record, r.Decision, RecordFacts.For(r.Record).SubjectIds.Any(erased.Contains))), new BundleSearch("match")))
+            .Select(r => new ChronologyEntry(r.At, access.Disclose(r.Record, r.Decision, RecordFacts.For(r.Record).SubjectIds.Any(erased.Contains))))
             .ToList();
-        var total = entries.Count;
-        if (access.Links.MayBeIncomplete(personId))
-        {
-            // A possible record of this person awaits a person's review: say so, never what or whose it is.
-            entries.Add(new BundleEntry($"urn:uuid:{Guid.NewGuid()}", new OperationOutcome([new OperationOutcomeIssue("information", "incomplete", MayBeIncomplete,
-                new CodeableConcept([new Coding(FhirSystems.Linkage, "may-be-incomplete", "a possible match awaits review")]))]), new BundleSearch("outcome")));
-        }
-        return FhirResults.Resource(new Bundle("searchset")
-        {
-            Timestamp = FhirMapping.Instant(access.Now),
-            Total = total,
-            Link = [new BundleLink("self", $"{baseUrl}/Patient/{personId}/$chronology{http.Request.QueryString}")],
-            Entry = entries.Count == 0 ? null : entries,
-        });
+        // A possible record of this person awaits a person's review: the reader is told, never what or whose it is.
+        return new ChronologyResult(shown, false, entries, access.Links.MayBeIncomplete(personId));
     }
 }
 
-internal sealed class ChronologyFilter
+/// <summary>One entry of a chronology, disclosed to its reader: placed by its date.</summary>
+internal sealed record ChronologyEntry(DateTimeOffset At, Disclosure Disclosure);
+
+/// <summary>A chronology as decided for one reader: Person null when the person is unknown or not theirs to see.</summary>
+/// <remarks>The person's own record is decided, not disclosed: a page that shows their name discloses it, FHIR's Bundle does not carry it.</remarks>
+internal sealed record ChronologyResult((Person Record, Decision Decision)? Person, bool TooMany, IReadOnlyList<ChronologyEntry> Entries, bool MayBeIncomplete)
+{
+    public static readonly ChronologyResult NotFound = new(null, false, [], false);
+}
+
+public sealed class ChronologyFilter
 {
     public DateTimeOffset? From { get; private set; }
     public DateTimeOffset? To { get; private set; }

@@ -160,6 +160,7 @@ public abstract class OpenApiDocumentTests(DatabaseEngine engine) : HubTest(engi
         // The case waits for its conference: it is not closed again, and the conference decides.
         await CallAsync("POST", "/enquiries/{id}/close", $"/enquiries/{id}/close", lcpp, 422, new { outcome = "noFurtherAction" });
         await CallAsync("GET", "/oversight/cases", "/oversight/cases", lcpp, 200);
+        await CallAsync("GET", "/enquiries/mine", "/enquiries/mine", lcpp, 200);
         await CallAsync("POST", "/enquiries/{id}/conferences", $"/enquiries/{id}/conferences", lcpp, 200, new
         {
             kind = "initial", heldAt = DateTimeOffset.UtcNow.AddMinutes(-30),

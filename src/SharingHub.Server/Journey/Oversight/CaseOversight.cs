@@ -9,7 +9,7 @@ using SharingHub.Server.Hosting;
 namespace SharingHub.Server.Workflow;
 
 /// <summary>One thing a case is waiting for, when it is due, and whether that has passed.</summary>
-internal sealed record DueItem(string Item, DateTimeOffset DueBy, bool Overdue);
+public sealed record DueItem(string Item, DateTimeOffset DueBy, bool Overdue);
 
 /// <summary>An open child protection case as oversight sees it: where it is, what is due next, what is overdue. Never its grounds or records.</summary>
 internal sealed record OversightCase(Guid Id, string Reference, string Stage, string Lead, DateTimeOffset OpenedAt, IReadOnlyList<Guid> Children, bool JointWithPolice,

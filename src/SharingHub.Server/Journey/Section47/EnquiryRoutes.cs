@@ -20,6 +20,7 @@ internal static partial class EnquiryEndpoints
         var enquiries = app.MapGroup("/enquiries").RequireAuthorization().WithTags("Section 47 enquiries");
         enquiries.MapPost("/", OpenAsync).Audited("enquiry.open").Takes(HubActions.EnquiryOpen)
             .Answers<EnquiryOpened>(201, "Open a section 47 enquiry with its subjects and members (the council's LCPP); Location names it", 400, 403, 422);
+        enquiries.MapMyCases();
         enquiries.MapEnquiryReading();
         enquiries.MapPost("/{id:guid}/members", AddMemberAsync).Audited("enquiry.member-add").Takes(HubActions.EnquiryLead)
             .Answers<EnquiryChanged>(200, "Add a member (the enquiry's lead)", 400, 404, 409, 422);

@@ -22,24 +22,29 @@ internal static class EnquiryReading
         return enquiries;
     }
 
-    private static async Task<IResult> ReadAsync(Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, TimeProvider clock)
+    private static async Task<IResult> ReadAsync(Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, TimeProvider clock) =>
+        await ViewAsync(id, access, contexts, clock.GetUtcNow(), http.RequestAborted) is { } view
+            ? Results.Json(view.View)
+            : EnquiryEndpoints.Problem(404, "no enquiry with that id that you may see");
+
+    /// <summary>The case as this request may see it (its record and its disclosure), or null when it is unknown or not the caller's to see.</summary>
+    internal static async Task<(EnquiryView View, Enquiry Case, Disclosure Disclosure)?> ViewAsync(Guid id, RecordAccess access, IHubDbContextFactory contexts, DateTimeOffset now,
+        CancellationToken ct)
     {
         await using var db = contexts.Create();
-        var enquiry = await db.Enquiries.AsNoTracking()
-            .FirstOrDefaultAsync(e => e.Id == id, http.RequestAborted);
-        var notFound = EnquiryEndpoints.Problem(404, "no enquiry with that id that you may see");
+        var enquiry = await db.Enquiries.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, ct);
         if (enquiry is null)
         {
-            return notFound;
+            return null;
         }
-        await access.PrepareAsync(enquiry.Subjects.Select(s => s.PersonId), http.RequestAborted);
+        await access.PrepareAsync(enquiry.Subjects.Select(s => s.PersonId), ct);
         var decision = access.Decide(enquiry);
         if (!decision.IsPermit)
         {
-            return notFound;
+            return null;
         }
         var d = access.Disclose(enquiry, decision);
-        return Results.Json(new EnquiryView(
+        var view = new EnquiryView(
             enquiry.Id, enquiry.Reference, enquiry.Version, RecordFields.CamelCase(enquiry.Status.ToString()), enquiry.OpenedAt, enquiry.ClosedAt,
             enquiry.Outcome is { } outcome ? RecordFields.CamelCase(outcome.ToString()) : null,
             d.Shows(nameof(Enquiry.LeadPractitioner)) ? enquiry.LeadPractitioner : null,
@@ -55,8 +60,9 @@ internal static class EnquiryReading
             d.Unavailable.Count == 0 ? null : d.Unavailable.ToList())
         {
             Stage = CaseStageNames.Of(enquiry.Stage),
-            Journey = Journey(enquiry, d, clock.GetUtcNow()),
-        });
+            Journey = Journey(enquiry, d, now),
+        };
+        return (view, enquiry, d);
     }
 
     /// <summary>Where the case is in the journey and what it is waiting for, as far as the reader may see.</summary>
@@ -80,23 +86,23 @@ internal static class EnquiryReading
         CaseOversightEndpoints.Due(e, now).ToList());
 }
 
-internal sealed record EmergencyActionView(string Kind, DateTimeOffset StartedAt, DateTimeOffset? EndsAt, string Agency, string ActedBy);
+public sealed record EmergencyActionView(string Kind, DateTimeOffset StartedAt, DateTimeOffset? EndsAt, string Agency, string ActedBy);
 
-internal sealed record ConferenceView(string Kind, DateTimeOffset HeldAt, IReadOnlyList<string> Attendance, string Decision, string? Category);
+public sealed record ConferenceView(string Kind, DateTimeOffset HeldAt, IReadOnlyList<string> Attendance, string Decision, string? Category);
 
 /// <summary>The case's journey: the strategy discussion's decision, emergency action, conferences, the plan and what is due.</summary>
-internal sealed record JourneyView(Guid? Referral, string? StrategyDecision, string? StrategyDecisionReasons, DateTimeOffset? Section47StartedAt, bool JointWithPolice,
+public sealed record JourneyView(Guid? Referral, string? StrategyDecision, string? StrategyDecisionReasons, DateTimeOffset? Section47StartedAt, bool JointWithPolice,
     IReadOnlyList<EmergencyActionView>? EmergencyActions, IReadOnlyList<ConferenceView>? Conferences, DateTimeOffset? PlanStartedAt, DateTimeOffset? PlanEndedAt,
     string? PlanCategory, IReadOnlyList<DateTimeOffset>? CoreGroupMeetings, DateTimeOffset? PreProceedingsAt, IReadOnlyList<DueItem> Due);
 
-internal sealed record EnquirySubjectView(Guid Person, string Role);
+public sealed record EnquirySubjectView(Guid Person, string Role);
 
-internal sealed record EnquiryMemberView(Guid Id, string Agency, string User, string Role, DateTimeOffset AddedAt, DateTimeOffset? RemovedAt);
+public sealed record EnquiryMemberView(Guid Id, string Agency, string User, string Role, DateTimeOffset AddedAt, DateTimeOffset? RemovedAt);
 
-internal sealed record FgdmView(string DecisionPoint, string Status, DateTimeOffset RecordedAt);
+public sealed record FgdmView(string DecisionPoint, string Status, DateTimeOffset RecordedAt);
 
 /// <summary>An enquiry as the reader may see it: a field the policy withholds is null and named in withheld.</summary>
-internal sealed record EnquiryView(Guid Id, string Reference, long Version, string Status, DateTimeOffset OpenedAt, DateTimeOffset? ClosedAt, string? Outcome,
+public sealed record EnquiryView(Guid Id, string Reference, long Version, string Status, DateTimeOffset OpenedAt, DateTimeOffset? ClosedAt, string? Outcome,
     string? Lead, string? Grounds, IReadOnlyList<EnquirySubjectView>? Subjects, IReadOnlyList<EnquiryMemberView>? Members, IReadOnlyList<FgdmView>? Fgdm,
     IReadOnlyList<string>? Withheld, IReadOnlyList<string>? Unavailable)
 {
