@@ -29,6 +29,12 @@ if ! command -v npm >/dev/null 2>&1; then
   need_root apt-get update -qq
   need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || { echo "could not install nodejs" >&2; exit 2; }
 fi
+# Chromium from Debian for the browser tests (Playwright drives it; it cannot download its own browser here).
+if [ -z "${SHARINGHUB_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  say "installing Chromium for the browser tests (apt-get install chromium)"
+  need_root apt-get update -qq
+  need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || { echo "could not install chromium" >&2; exit 2; }
+fi
 for tool in curl python3; do
   command -v "$tool" >/dev/null 2>&1 || { need_root apt-get update -qq; need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null; }
 done

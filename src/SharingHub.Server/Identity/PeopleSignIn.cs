@@ -215,9 +215,9 @@ internal static class PeopleSignInEndpoints
         pages.MapGet("/", async (HttpContext context, PeopleSignIn signIn, PolicyDecisionPoint policy) =>
         {
             var session = await context.AuthenticateAsync(PeopleSignIn.CookieScheme);
-            return Results.Content(session.Succeeded
-                ? Page.SignedIn(session.Principal!, policy)
-                : Page.SignInChoices(signIn.SignInIssuers.Select(i => (i.Agency, policy.Policy.Agencies[i.Agency].Name))), "text/html; charset=utf-8");
+            return Pages.PageEndpoints.Render<Pages.HomePage>(200, session.Succeeded
+                ? new() { ["SignedIn"] = Pages.SignedInPerson.Of(session.Principal!, policy) }
+                : new() { ["Agencies"] = signIn.SignInIssuers.Select(i => (i.Agency, policy.Policy.Agencies[i.Agency].Name)).ToList() });
         });
         pages.MapGet("/signin", (HttpContext context, string agency, PeopleSignIn signIn) => signIn.ChallengeAsync(context, agency));
         pages.MapGet("/signin/callback", (HttpContext context, PeopleSignIn signIn, ILogger<PeopleSignIn> logger) => signIn.CallbackAsync(context, logger))

@@ -181,3 +181,19 @@ internal static class PageEndpoints
 
 /// <summary>The signed-in person as every page's header shows them, and the purpose the page works under.</summary>
 public sealed record PageUser(string Name, string Agency, string? PurposeTitle);
+
+/// <summary>The person a session signs in, as the landing page shows them: who, at which agency and organisation, with which roles and purposes.</summary>
+public sealed record SignedInPerson(string Name, string Subject, string Agency, string AgencyName, string Organisation, string OrganisationName,
+    IReadOnlyList<string> Roles, IReadOnlyList<string> Purposes)
+{
+    internal static SignedInPerson Of(ClaimsPrincipal user, PolicyDecisionPoint policy)
+    {
+        var agency = user.FindFirstValue(HubPrincipal.AgencyClaim) ?? "";
+        var subject = user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "";
+        var roles = user.FindAll(ClaimTypes.Role).Select(c => c.Value).Order(StringComparer.Ordinal).ToList();
+        var organisation = user.FindFirstValue(HubPrincipal.OrganisationClaim) ?? "";
+        var purposes = policy.PurposesFor(new Principal(agency, subject, roles.ToHashSet(StringComparer.Ordinal))).Select(p => p.Title).ToList();
+        return new SignedInPerson(user.FindFirstValue(ClaimTypes.Name) ?? subject, subject, agency, PageText.Agency(policy.Policy, agency), organisation,
+            policy.Policy.Organisations.TryGetValue(organisation, out var o) ? o.Name : organisation, roles, purposes);
+    }
+}

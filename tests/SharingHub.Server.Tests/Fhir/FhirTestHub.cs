@@ -20,7 +20,7 @@ internal sealed class FhirTestHub : IAsyncDisposable
     private readonly HubFactory _hub;
     private readonly bool _ownsDatabase;
 
-    private FhirTestHub(TestDatabase database, IReadOnlyDictionary<string, string?>? settings, bool ownsDatabase, TimeProvider? clock = null)
+    private FhirTestHub(TestDatabase database, IReadOnlyDictionary<string, string?>? settings, bool ownsDatabase, TimeProvider? clock = null, int? port = null)
     {
         _database = database;
         _ownsDatabase = ownsDatabase;
@@ -29,7 +29,18 @@ internal sealed class FhirTestHub : IAsyncDisposable
         {
             all[key] = value;
         }
+        if (port is { } listening)
+        {
+            BaseUrl = $"http://127.0.0.1:{listening}";
+            all["SharingHub:Identity:PublicBaseUrl"] = BaseUrl;
+        }
         _hub = new HubFactory(database, settings: all, clock: clock);
+        if (port is { } kestrel)
+        {
+            // A real listener, for a real browser.
+            _hub.UseKestrel(kestrel);
+            _hub.StartServer();
+        }
         Client = _hub.CreateFhirClient();
         Builder = new RecordBuilder(Services.GetRequiredService<IFieldCipher>(), Services.GetRequiredService<IBlindIndexer>());
     }
@@ -42,6 +53,18 @@ internal sealed class FhirTestHub : IAsyncDisposable
 
     public static async Task<FhirTestHub> StartAsync(DatabaseEngine engine, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null) =>
         new(await TestDatabase.CreateAsync(engine), settings, ownsDatabase: true, clock);
+
+    /// <summary>The hub listening on a loopback port (Kestrel), for a browser to use; BaseUrl says where.</summary>
+    public static async Task<FhirTestHub> StartListeningAsync(DatabaseEngine engine, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null)
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return new(await TestDatabase.CreateAsync(engine), settings, ownsDatabase: true, clock, port);
+    }
+
+    public string BaseUrl { get; } = "http://localhost";
 
     /// <summary>Another hub process's view of the same database (a restart), which leaves the database to its owner.</summary>
     public static FhirTestHub Over(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null) => new(database, settings, ownsDatabase: false);

@@ -1,0 +1,70 @@
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+
+namespace SharingHub.Server.Tests.Pages;
+
+/// <summary>
+/// Debian's Chromium driven by Playwright (it cannot download its own browser here): one browser per test class, one
+/// context (cookie jar) per person, so two people sign in side by side as they would on two machines.
+/// </summary>
+internal sealed class Browser : IAsyncDisposable
+{
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+
+    private Browser(IPlaywright playwright, IBrowser browser)
+    {
+        _playwright = playwright;
+        _browser = browser;
+    }
+
+    /// <summary>Where Chromium is: SHARINGHUB_CHROMIUM, or Debian's package (tests/run.sh installs it when it is missing).</summary>
+    public static string Executable => Environment.GetEnvironmentVariable("SHARINGHUB_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+
+    public static async Task<Browser> LaunchAsync()
+    {
+        if (!File.Exists(Executable))
+        {
+            throw new InvalidOperationException($"Chromium is not at {Executable}: tests/run.sh installs Debian's chromium package (apt-get install chromium), or set SHARINGHUB_CHROMIUM");
+        }
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Executable,
+            Headless = true,
+            // Root in CI has no user namespace sandbox; /dev/shm is small in containers.
+            Args = ["--no-sandbox", "--disable-dev-shm-usage"],
+        });
+        return new Browser(playwright, browser);
+    }
+
+    /// <summary>A person at their own agency's (development) identity provider, signed in as a person would: click, choose, land.</summary>
+    public async Task<IPage> SignInAsync(string baseUrl, string agencyName, string user)
+    {
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        await page.GetByRole(AriaRole.Link, new() { Name = $"Sign in with {agencyName}" }).ClickAsync();
+        await page.Locator($"button[value='{user}']").ClickAsync();
+        await page.WaitForURLAsync(baseUrl + "/");
+        return page;
+    }
+
+    /// <summary>A fresh browser with no session at all.</summary>
+    public async Task<IPage> AnonymousAsync(string baseUrl) =>
+        await (await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl })).NewPageAsync();
+
+    /// <summary>axe-core finds nothing to fix on the page as it is now (WCAG 2.2 AA rules among them).</summary>
+    public static async Task AssertAccessibleAsync(IPage page)
+    {
+        var result = await page.RunAxe();
+        Assert.True(result.Violations.Length == 0,
+            $"{page.Url}: " + string.Join("; ", result.Violations.Select(v => $"{v.Id}: {v.Help} ({string.Join(", ", v.Nodes.Select(n => string.Join(" ", n.Target)))})")));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+}
