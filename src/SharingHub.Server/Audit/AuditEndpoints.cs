@@ -59,6 +59,13 @@ internal static class AuditEndpoints
         {
             return refusal;
         }
+        return Results.Json(await FindAsync(http, policy, contexts, scope, filters, after, limit, ct));
+    }
+
+    /// <summary>One page of the entries the (already authorised) IG officer's organisation may read, as the API and the audit page show them.</summary>
+    internal static async Task<AuditEntriesPage> FindAsync(HttpContext http, PolicyDecisionPoint policy, IHubDbContextFactory contexts, AuditScope scope,
+        AuditFilters filters, long? after, int? limit, CancellationToken ct)
+    {
         await using var db = contexts.Create();
         var query = filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal());
         if (after is { } cursor)
@@ -68,7 +75,7 @@ internal static class AuditEndpoints
         var page = Math.Clamp(limit ?? 100, 1, MaxPage);
         var rows = (await query.OrderBy(a => a.Sequence).Take(page + 1).ToListAsync(ct)).AsSeenBy(http.HubPrincipal());
         scope.Count = Math.Min(rows.Count, page);
-        return Results.Json(new AuditEntriesPage(rows.Take(page).Select(a => AuditView.Json(a, policy.Policy)).ToList(), rows.Count > page ? rows[page - 1].Sequence : null));
+        return new AuditEntriesPage(rows.Take(page).Select(a => AuditView.Json(a, policy.Policy)).ToList(), rows.Count > page ? rows[page - 1].Sequence : null);
     }
 }
 
@@ -189,11 +196,11 @@ internal static class AuditView
 }
 
 /// <summary>One audit entry as the IG API shows it (ids, codes and counts; never a record's content).</summary>
-internal sealed record AuditEntryView(long Sequence, DateTimeOffset RecordedAt, string Agency, string? Organisation, string User, string? Purpose, Guid? Enquiry, string Action,
+public sealed record AuditEntryView(long Sequence, DateTimeOffset RecordedAt, string Agency, string? Organisation, string User, string? Purpose, Guid? Enquiry, string Action,
     string Outcome, string Decision, bool Override, IReadOnlyList<string> Subjects, IReadOnlyList<string> Owners, bool ReviewBeforeDisclosure, JsonElement Details);
 
 /// <summary>A page of audit entries in sequence order; next is the cursor for the following page (after=next), null at the end.</summary>
-internal sealed record AuditEntriesPage(IReadOnlyList<AuditEntryView> Entries, long? Next);
+public sealed record AuditEntriesPage(IReadOnlyList<AuditEntryView> Entries, long? Next);
 
 internal sealed record AuditCheckpointView(long TreeSize, string RootHash, DateTimeOffset CreatedAt, string KeyId, string Signature);
 

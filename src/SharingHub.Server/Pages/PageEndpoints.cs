@@ -68,6 +68,7 @@ internal static class PageEndpoints
         work.MapGet("/cases/{id:guid}", CaseChoiceAsync).Audited("page.case-purposes");
         work.MapGet("/{purpose}/cases/{id:guid}", CaseAsync).Audited("page.case").OpensRecords();
         work.MapGet("/{purpose}/cases/{id:guid}/people/{person:guid}", ChronologyAsync).Audited("page.chronology").OpensRecords();
+        work.MapAuditPages();
         return app;
     }
 
@@ -184,7 +185,7 @@ public sealed record PageUser(string Name, string Agency, string? PurposeTitle);
 
 /// <summary>The person a session signs in, as the landing page shows them: who, at which agency and organisation, with which roles and purposes.</summary>
 public sealed record SignedInPerson(string Name, string Subject, string Agency, string AgencyName, string Organisation, string OrganisationName,
-    IReadOnlyList<string> Roles, IReadOnlyList<string> Purposes)
+    IReadOnlyList<string> Roles, IReadOnlyList<string> Purposes, IReadOnlyList<string> PurposeCodes)
 {
     internal static SignedInPerson Of(ClaimsPrincipal user, PolicyDecisionPoint policy)
     {
@@ -192,8 +193,8 @@ public sealed record SignedInPerson(string Name, string Subject, string Agency, 
         var subject = user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "";
         var roles = user.FindAll(ClaimTypes.Role).Select(c => c.Value).Order(StringComparer.Ordinal).ToList();
         var organisation = user.FindFirstValue(HubPrincipal.OrganisationClaim) ?? "";
-        var purposes = policy.PurposesFor(new Principal(agency, subject, roles.ToHashSet(StringComparer.Ordinal))).Select(p => p.Title).ToList();
+        var allowed = policy.PurposesFor(new Principal(agency, subject, roles.ToHashSet(StringComparer.Ordinal)));
         return new SignedInPerson(user.FindFirstValue(ClaimTypes.Name) ?? subject, subject, agency, PageText.Agency(policy.Policy, agency), organisation,
-            policy.Policy.Organisations.TryGetValue(organisation, out var o) ? o.Name : organisation, roles, purposes);
+            policy.Policy.Organisations.TryGetValue(organisation, out var o) ? o.Name : organisation, roles, allowed.Select(p => p.Title).ToList(), allowed.Select(p => p.Code).ToList());
     }
 }
