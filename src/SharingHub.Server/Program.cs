@@ -59,6 +59,7 @@ app.MapFhir();
 app.MapOData();
 app.MapMais();
 app.MapEnquiries();
+app.MapRequestInbox();
 app.MapStrategyMeetings();
 app.MapStrategyDiscussions();
 app.MapEmergencyActions();

@@ -25,6 +25,9 @@ internal sealed class FieldErrors
     /// <summary>Adds <paramref name="message"/> for <paramref name="field"/> when <paramref name="failed"/> holds.</summary>
     public FieldErrors When(bool failed, string field, string message) => failed ? Add(field, message) : this;
 
+    /// <summary>Each field at fault with its first message, for a page's error summary.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> First => _errors.Select(e => new KeyValuePair<string, string>(e.Key, e.Value[0])).ToList();
+
     /// <summary>Every message, in the order found, as sentences.</summary>
     public string Detail => string.Join(" ", _errors.SelectMany(e => e.Value.Select(m => m.EndsWith('.') ? m : m + ".")));
 

@@ -69,6 +69,7 @@ internal static class PageEndpoints
         work.MapGet("/{purpose}/cases/{id:guid}", CaseAsync).Audited("page.case").OpensRecords();
         work.MapGet("/{purpose}/cases/{id:guid}/people/{person:guid}", ChronologyAsync).Audited("page.chronology").OpensRecords();
         work.MapAuditPages();
+        work.MapRequestPages();
         return app;
     }
 

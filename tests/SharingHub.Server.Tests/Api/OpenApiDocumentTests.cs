@@ -131,6 +131,8 @@ public abstract class OpenApiDocumentTests(DatabaseEngine engine) : HubTest(engi
         await CallAsync("DELETE", "/enquiries/{id}/members/{memberId}", $"/enquiries/{id}/members/{education}", lcpp, 200);
         var asked = (await CallAsync("POST", "/enquiries/{id}/information-requests", $"/enquiries/{id}/information-requests", lcpp, 201,
             new { agency = "police", question = "What do you hold about the household?" }))!.Value;
+        var inbox = (await CallAsync("GET", "/information-requests/inbox", "/information-requests/inbox", "demo-police-officer", 200))!.Value;
+        Assert.Contains(inbox.GetProperty("requests").EnumerateArray(), r => r.GetProperty("id").GetGuid() == asked.GetProperty("id").GetGuid());
         await CallAsync("POST", "/information-requests/{id}/responses", $"/information-requests/{asked.GetProperty("id").GetGuid()}/responses", "demo-police-officer", 201,
             new { kind = "heldNotShared", reason = "An ongoing investigation; to be reviewed in 14 days" });
         await CallAsync("POST", "/enquiries/{id}/strategy-meetings", $"/enquiries/{id}/strategy-meetings", lcpp, 201, new

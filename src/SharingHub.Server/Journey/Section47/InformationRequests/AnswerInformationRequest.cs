@@ -1,7 +1,6 @@
 using SharingHub.Core.Crypto;
 using SharingHub.Core.Records;
 using SharingHub.Core.Time;
-using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 using SharingHub.Policies.Model;
 using SharingHub.Server.Audit;
@@ -14,24 +13,33 @@ internal sealed record ResponseInput(string? Kind, string? Content = null, strin
 /// <summary>An agency answering a request addressed to it: provided, nothing held, or held and not shared with its reason.</summary>
 internal static partial class EnquiryEndpoints
 {
-    private static async Task<IResult> AnswerAsync(Guid id, ResponseInput input, HttpContext http, IRecordStore store, IHubDbContextFactory contexts,
-        IFieldCipher cipher, AuditScope audit, TimeProvider clock)
+    private static async Task<IResult> AnswerAsync(Guid id, ResponseInput input, HttpContext http, IRecordStore store, IFieldCipher cipher, AuditScope audit,
+        TimeProvider clock)
     {
-        var me = http.HubPrincipal();
-        var request = await store.FindAsync<InformationRequest>(id, http.RequestAborted);
+        var answer = await AnswerRequestAsync(id, input, http.HubPrincipal(), store, cipher, audit, clock, http.RequestAborted);
+        return answer.Answered is { } answered ? Results.Json(answered, statusCode: 201)
+            : answer.Errors is { } errors ? errors.ToResult()
+            : Problem(answer.Status, answer.Problem!);
+    }
+
+    /// <summary>The answer, for the API and the pages alike: recorded, or why not (a status with its words, or the fields at fault).</summary>
+    internal static async Task<AnswerOutcome> AnswerRequestAsync(Guid id, ResponseInput input, HubPrincipal me, IRecordStore store, IFieldCipher cipher, AuditScope audit,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var request = await store.FindAsync<InformationRequest>(id, ct);
         // Only the agency asked answers; to anyone else the request is not there.
         if (request is null || request.RequestedAgency != me.Agency)
         {
-            return Problem(404, "no information request with that id addressed to your agency");
+            return new(404, "no information request with that id addressed to your agency");
         }
         if (request.Status != InformationRequestStatus.Open)
         {
-            return Problem(409, "the request is already answered or cancelled");
+            return new(409, "the request is already answered or cancelled");
         }
         // An answer discloses to the enquiry's members: once the enquiry has closed there is no one to answer to.
-        if (await store.FindAsync<Enquiry>(request.EnquiryId, http.RequestAborted) is not { Status: EnquiryStatus.Open })
+        if (await store.FindAsync<Enquiry>(request.EnquiryId, ct) is not { Status: EnquiryStatus.Open })
         {
-            return Problem(409, "the enquiry this request belongs to has closed; nothing was recorded");
+            return new(409, "the enquiry this request belongs to has closed; nothing was recorded");
         }
         var kind = Enum.GetValues<InformationResponseKind>().Where(k => RecordFields.CamelCase(k.ToString()) == input.Kind).Select(k => (InformationResponseKind?)k).FirstOrDefault();
         var errors = new FieldErrors()
@@ -42,7 +50,7 @@ internal static partial class EnquiryEndpoints
             .When((input.Reason?.Length ?? 0) > 4_000, "reason", "reason is at most 4,000 characters");
         if (errors.Any)
         {
-            return errors.ToResult();
+            return new(422, errors.Detail) { Errors = errors };
         }
         var now = clock.UtcNowForStorage();
         var response = new InformationResponse
@@ -57,15 +65,22 @@ internal static partial class EnquiryEndpoints
         {
             r.Status = InformationRequestStatus.Answered;
             r.Responses.Add(response);
-        }, http.RequestAborted);
+        }, ct);
         if (result.Status != UpdateStatus.Updated)
         {
-            return Problem(409, "the request changed at the same time; read it again");
+            return new(409, "the request changed at the same time; read it again");
         }
         audit.EnquiryId = request.EnquiryId;
         audit.RecordWrite(RecordFacts.For(response), "answer");
-        return Results.Json(new InformationAnswered(response.Id, id, RecordFields.CamelCase(response.Kind.ToString())), statusCode: 201);
+        return new(201, null) { Answered = new InformationAnswered(response.Id, id, RecordFields.CamelCase(response.Kind.ToString())) };
     }
+}
+
+/// <summary>How an answer went: recorded (Answered), refused with a status and its words, or refused for the fields at fault (Errors).</summary>
+internal sealed record AnswerOutcome(int Status, string? Problem)
+{
+    public InformationAnswered? Answered { get; init; }
+    public FieldErrors? Errors { get; init; }
 }
 
 internal sealed record InformationAnswered(Guid Id, Guid Request, string Kind);
