@@ -15,6 +15,36 @@ token() { curl -s -d "username=$1" "$BASE/dev-idp/token" | json 'd["access_token
 # Is it up?
 [ "$(curl -s "$BASE/health" | json 'd["status"]')" = healthy ] || fail "health is not healthy"
 
+# Work in the pages: a police member signs in at the development identity provider (as a browser would: the
+# authorization code flow with its state cookie) and finds their cases; the IG officer finds the audit trail.
+page() {
+  python3 - "$BASE" "$1" "$2" "$3" <<'PY'
+import sys, re, html, urllib.request, urllib.parse, urllib.error, http.cookiejar
+base, agency, user, path = sys.argv[1:5]
+jar = http.cookiejar.CookieJar()
+class Stay(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **k): return None
+web = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), Stay)
+def go(url, data=None):
+    try: r = web.open(urllib.request.Request(url, data=data))
+    except urllib.error.HTTPError as e: r = e
+    return r.status, r.headers.get("Location"), r.read().decode()
+_, authorize, _ = go(f"{base}/signin?agency={agency}")
+_, _, chooser = go(authorize)
+fields = {k: html.unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', chooser)}
+fields["user"] = user
+_, callback, _ = go(authorize.split("?")[0], urllib.parse.urlencode(fields).encode())
+go(callback)
+status, _, body = go(base + path)
+print(status); print(body)
+PY
+}
+cases=$(page police demo-police-officer /work/cases)
+[ "$(echo "$cases" | head -1)" = 200 ] || fail "Your cases did not open for the police member"
+echo "$cases" | grep -q 'Open cases you lead or are a member of' || fail "Your cases lists no case for the police member"
+trail=$(page la demo-la-ig /work/audit-review/audit)
+[ "$(echo "$trail" | head -1)" = 200 ] && echo "$trail" | grep -q 'data-testid="audit-entry"' || fail "the IG officer's audit trail shows no entries"
+
 # Get a token as a demo user
 TOKEN=$(token demo-police-officer)
 [ "$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/me" | json 'd["agency"]')" = police ] || fail "/me does not say police"
@@ -138,4 +168,4 @@ dotnet src/SharingHub.Cli/bin/Release/net10.0/sharinghub.dll audit verify \
     --connection "Data Source=$data/hub.db" --key-ring "$data/keyring.json" --public-key "$data/audit-key.json" "${kept[@]}" \
     | grep -q '^intact' || fail "audit verify did not find the log intact"
 
-echo "ok: the README tour ran as written against a demo hub ($BASE): health, tokens, chronology, what each member sees, search, OData, IG audit, linkage review, MAIS, front-door referral, enquiry, OpenAPI, audit verify"
+echo "ok: the README tour ran as written against a demo hub ($BASE): pages, health, tokens, chronology, what each member sees, search, OData, IG audit, linkage review, MAIS, front-door referral, enquiry, OpenAPI, audit verify"
