@@ -70,6 +70,7 @@ internal static class PageEndpoints
         work.MapGet("/{purpose}/cases/{id:guid}/people/{person:guid}", ChronologyAsync).Audited("page.chronology").OpensRecords();
         work.MapAuditPages();
         work.MapRequestPages();
+        work.MapFrontDoorPages();
         return app;
     }
 
@@ -87,7 +88,8 @@ internal static class PageEndpoints
         }
         http.SetHubPrincipal(me);
         var route = http.Request.RouteValues;
-        http.Features.Set(new RequestScope(route["purpose"] as string ?? "", route["purpose"] is null ? "" : route["id"] as string ?? "", "", ""));
+        http.Features.Set(new RequestScope(route["purpose"] as string ?? "", route["purpose"] is null ? "" : route["id"] as string ?? "", "",
+            route["referral"] as string ?? ""));
         return await next(context);
     }
 

@@ -1,0 +1,134 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.EntityFrameworkCore;
+using SharingHub.Core.Records;
+using SharingHub.Data.Storage;
+using SharingHub.Policies.Decisions;
+using SharingHub.Policies.Model;
+using SharingHub.Server.Access;
+using SharingHub.Server.Audit;
+using SharingHub.Server.Hosting;
+using SharingHub.Server.Identity;
+using SharingHub.Server.Journey.FrontDoor;
+
+namespace SharingHub.Server.Pages;
+
+/// <summary>
+/// The Integrated Front Door's pages: the worklist of referrals with each one's working-day deadline (the council's front
+/// door sees every referral made to it; a partner's front door the ones it made, with their outcomes), a referral opened
+/// under front-door-triage bound to it (so its child's records open for this referral only), and the decision form,
+/// through the same use case as FHIR's $decide.
+/// </summary>
+internal static class FrontDoorPages
+{
+    public const int MaxReferrals = 500;
+
+    public static RouteGroupBuilder MapFrontDoorPages(this RouteGroupBuilder work)
+    {
+        work.MapGet("/{purpose}/referrals", WorklistAsync).Audited("page.referrals").OpensRecords(listsCases: true);
+        work.MapGet("/{purpose}/referrals/{referral:guid}", ReadAsync).Audited("page.referral").OpensRecords();
+        work.MapPost("/{purpose}/referrals/{referral:guid}", DecideAsync).Audited("page.referral-decide").Takes(HubActions.ReferralDecide).DisableAntiforgery();
+        return work;
+    }
+
+    private static async Task<IResult> WorklistAsync(string purpose, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, PolicyDecisionPoint policy)
+    {
+        await using var db = contexts.Create();
+        var rows = await db.Referrals.AsNoTracking().ReachableBy(access)
+            .OrderBy(r => r.Decision == null ? 0 : 1).ThenBy(r => r.DecisionDueAt).Take(MaxReferrals).ToListAsync(http.RequestAborted);
+        await access.PrepareAsync(rows.Select(r => r.SubjectPersonId), http.RequestAborted);
+        var shown = access.Permitted(rows).Select(x => View(access.Disclose(x.Record, x.Decision), access.Now, policy.Policy)).ToList();
+        return PageEndpoints.Render<ReferralsPage>(200, new() { ["User"] = PageEndpoints.UserOf(http, policy, purpose), ["Purpose"] = purpose, ["Referrals"] = shown });
+    }
+
+    private static ReferralView View(Disclosure d, DateTimeOffset now, PolicySet policy)
+    {
+        var r = (Referral)d.Record;
+        var decision = r.Decision is { } decided && d.Shows(nameof(Referral.Decision)) ? RecordFields.CamelCase(decided.ToString()) : null;
+        return new ReferralView(r.Id, PageText.Organisation(policy, r.OwningAgency, r.OwningOrganisation), r.ReceivedAt, r.DecisionDueAt,
+            r.Decision is null && now > r.DecisionDueAt, decision, r.DecidedAt, d.Open(nameof(Referral.Concern), r.Concern),
+            d.Open(nameof(Referral.ReferrerIdentity), r.ReferrerIdentity), r.SubjectPersonId);
+    }
+
+    private static IResult NotFound(HttpContext http) =>
+        ApiErrors.For(http, new ApiError(404, "not-found", "Not found", "There is no referral at this address that you may see for this purpose."));
+
+    private static async Task<IResult> ReadAsync(string purpose, Guid referral, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, PolicyDecisionPoint policy,
+        IAntiforgery antiforgery, DecideReferral decide) =>
+        await FormAsync(purpose, referral, http, access, contexts, policy, antiforgery, decide, 200, null);
+
+    private static async Task<IResult> FormAsync(string purpose, Guid referral, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, PolicyDecisionPoint policy,
+        IAntiforgery antiforgery, DecideReferral decide, int status, string? error)
+    {
+        await using var db = contexts.Create();
+        var record = await db.Referrals.AsNoTracking().ReachableBy(access).FirstOrDefaultAsync(r => r.Id == referral, http.RequestAborted);
+        if (record is null)
+        {
+            return NotFound(http);
+        }
+        await access.PrepareAsync([record.SubjectPersonId], http.RequestAborted);
+        var decision = access.Decide(record);
+        if (!decision.IsPermit)
+        {
+            return NotFound(http);
+        }
+        var view = View(access.Disclose(record, decision), access.Now, policy.Policy);
+        // The child as this referral opens their record (front-door-triage is bound to the referral's people).
+        var child = (await CasePeople.NamesAsync(access, contexts, [record.SubjectPersonId], http.RequestAborted))[record.SubjectPersonId];
+        return PageEndpoints.Render<ReferralPage>(status, new()
+        {
+            ["User"] = PageEndpoints.UserOf(http, policy, purpose), ["Purpose"] = purpose, ["Referral"] = view, ["Child"] = child,
+            ["MayDecide"] = view.Decision is null && decide.MayDecide(http.HubPrincipal()), ["Csrf"] = antiforgery.GetAndStoreTokens(http).RequestToken, ["Error"] = error,
+        });
+    }
+
+    private static async Task<IResult> DecideAsync(string purpose, Guid referral, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, PolicyDecisionPoint policy,
+        IAntiforgery antiforgery, DecideReferral decide)
+    {
+        if (!await antiforgery.IsRequestValidAsync(http))
+        {
+            return ApiErrors.For(http, new ApiError(400, "csrf", "Bad request",
+                "This form could not be accepted: it has expired or did not come from SharingHub. Nothing was recorded. Go back, reload the page and try again."));
+        }
+        // The decision is made under the referral's own purpose, opened as the page that showed it was.
+        if (await access.OpenAsync(http, http.RequestAborted) is { } refused)
+        {
+            return refused.Refusal(http);
+        }
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var chosen = Enum.GetValues<ReferralDecision>().Where(d => RecordFields.CamelCase(d.ToString()) == form["decision"].FirstOrDefault())
+            .Select(d => (ReferralDecision?)d).FirstOrDefault();
+        if (chosen is null)
+        {
+            return await FormAsync(purpose, referral, http, access, contexts, policy, antiforgery, decide, 422, "Choose the front door's decision");
+        }
+        return await decide.HandleAsync(http.HubPrincipal(), referral, chosen.Value, access, http.RequestAborted) switch
+        {
+            ReferralDecisionResult.Decided => PageEndpoints.Render<DonePage>(200, new()
+            {
+                ["User"] = PageEndpoints.UserOf(http, policy, purpose), ["Title"] = "Decision recorded",
+                ["Body"] = $"The referral is decided: {ReferralsText.Decision(RecordFields.CamelCase(chosen.Value.ToString()))}. The referring agency is told.",
+                ["Next"] = $"/work/{purpose}/referrals", ["NextText"] = "Back to the referrals",
+            }),
+            ReferralDecisionResult.AlreadyDecided a => ApiErrors.For(http, new ApiError(409, "conflict", "Already decided",
+                $"This referral was already decided ({ReferralsText.Decision(RecordFields.CamelCase(a.Earlier.ToString()))}); a decision is not changed afterwards.")),
+            ReferralDecisionResult.Changed => ApiErrors.For(http, new ApiError(409, "conflict", "Changed", "The referral changed while you were deciding it. Open it again.")),
+            ReferralDecisionResult.NotADecider => ApiErrors.For(http, new ApiError(403, "forbidden", "Forbidden", "Only the council's front door decides referrals.")),
+            _ => NotFound(http),
+        };
+    }
+}
+
+/// <summary>A referral as its reader may see it: the concern and referrer withheld stay null; the decision once made.</summary>
+public sealed record ReferralView(Guid Id, string ReferredBy, DateTimeOffset ReceivedAt, DateTimeOffset DueAt, bool Overdue, string? Decision, DateTimeOffset? DecidedAt,
+    string? Concern, string? Referrer, Guid Child);
+
+public static class ReferralsText
+{
+    public static readonly (string Value, string Label)[] Decisions =
+    [
+        ("immediateProtection", "Immediate protection"), ("section47Enquiry", "Section 47 enquiry (strategy discussion)"),
+        ("section17Assessment", "Section 17 assessment (child in need)"), ("familyHelp", "Family Help"), ("noFurtherAction", "No further action"),
+    ];
+
+    public static string Decision(string value) => Decisions.FirstOrDefault(d => d.Value == value).Label ?? value;
+}

@@ -1,0 +1,68 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Tests.Fhir;
+
+namespace SharingHub.Server.Tests.Pages;
+
+/// <summary>
+/// The Integrated Front Door in a real browser: the council's front door finds a police referral in its worklist with its
+/// deadline, opens it (the concern, under front-door-triage bound to this referral), decides it; the police front door sees
+/// the outcome of what it referred.
+/// </summary>
+public abstract class FrontDoorPagesTests(DatabaseEngine engine) : IAsyncLifetime
+{
+    private FhirTestHub _hub = null!;
+    private Browser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        _hub = await FhirTestHub.StartListeningAsync(engine);
+        _browser = await Browser.LaunchAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        await _hub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Given_a_police_referral_when_the_council_front_door_decides_it_on_the_page_then_the_referrer_sees_the_outcome()
+    {
+        var c = await _hub.CaseAsync();
+        var referral = await _hub.ReferralAsync(c.PoliceChild);
+        var frontDoor = await _browser.SignInAsync(_hub.BaseUrl, "Local authority children's services", "demo-la-front-door");
+
+        await frontDoor.GetByRole(AriaRole.Link, new() { Name = "Referrals" }).ClickAsync();
+        var row = frontDoor.Locator("[data-testid=referral]").Filter(new() { HasText = "Police" });
+        Assert.Contains("Not decided yet", await row.InnerTextAsync(), StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(frontDoor);
+        await row.GetByRole(AriaRole.Link).ClickAsync();
+        Assert.Equal("Bruising seen at school", await frontDoor.Locator("[data-testid=concern]").InnerTextAsync());
+        await Browser.AssertAccessibleAsync(frontDoor);
+
+        await frontDoor.GetByRole(AriaRole.Button, new() { Name = "Record the decision" }).ClickAsync();
+        Assert.Contains("Choose the front door's decision", await frontDoor.Locator(".govuk-error-summary").InnerTextAsync(), StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(frontDoor);
+        await frontDoor.GetByLabel("Family Help").CheckAsync();
+        await frontDoor.GetByRole(AriaRole.Button, new() { Name = "Record the decision" }).ClickAsync();
+        Assert.Contains("Family Help", await frontDoor.Locator("[data-testid=done]").InnerTextAsync(), StringComparison.Ordinal);
+        await using (var db = _hub.Contexts.Create())
+        {
+            Assert.Equal(Core.Records.ReferralDecision.FamilyHelp, (await db.Referrals.AsNoTracking().SingleAsync(r => r.Id == referral.Id)).Decision);
+        }
+
+        // The police front door sees what became of its referral; it has no decision form.
+        var police = await _browser.SignInAsync(_hub.BaseUrl, "Police", "demo-police-front-door");
+        await police.GotoAsync("/work/front-door-triage/referrals");
+        Assert.Contains("Family Help", await police.Locator("[data-testid=referral]").First.InnerTextAsync(), StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(police);
+        await police.GotoAsync($"/work/front-door-triage/referrals/{referral.Id}");
+        Assert.Equal(0, await police.GetByRole(AriaRole.Button, new() { Name = "Record the decision" }).CountAsync());
+    }
+}
+
+public sealed class SqliteFrontDoorPagesTests() : FrontDoorPagesTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresFrontDoorPagesTests() : FrontDoorPagesTests(DatabaseEngine.Postgres);
