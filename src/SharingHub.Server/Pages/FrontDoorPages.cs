@@ -86,8 +86,7 @@ internal static class FrontDoorPages
     {
         if (!await antiforgery.IsRequestValidAsync(http))
         {
-            return ApiErrors.For(http, new ApiError(400, "csrf", "Bad request",
-                "This form could not be accepted: it has expired or did not come from SharingHub. Nothing was recorded. Go back, reload the page and try again."));
+            return LeadPages.Forged(http);
         }
         // The decision is made under the referral's own purpose, opened as the page that showed it was.
         if (await access.OpenAsync(http, http.RequestAborted) is { } refused)

@@ -71,6 +71,7 @@ internal static class PageEndpoints
         work.MapAuditPages();
         work.MapRequestPages();
         work.MapFrontDoorPages();
+        work.MapLeadPages();
         return app;
     }
 
@@ -145,7 +146,7 @@ internal static class PageEndpoints
     }
 
     private static async Task<IResult> CaseAsync(string purpose, Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, PolicyDecisionPoint policy,
-        TimeProvider clock)
+        TimeProvider clock, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery)
     {
         var found = await EnquiryReading.ViewAsync(id, access, contexts, clock.GetUtcNow(), http.RequestAborted);
         if (found is not { } shown)
@@ -157,6 +158,10 @@ internal static class PageEndpoints
         {
             ["User"] = UserOf(http, policy, purpose), ["Purpose"] = purpose, ["View"] = shown.View, ["People"] = people, ["Policy"] = policy.Policy,
             ["Now"] = clock.GetUtcNow(),
+            // The lead's forms: shown to the case's lead while the enquiry is open (the handlers check again).
+            ["Lead"] = shown.Case.LeadPractitioner == http.HubPrincipal().Subject && shown.Case.OwningAgency == http.HubPrincipal().Agency
+                && shown.Case.Status == Core.Records.EnquiryStatus.Open,
+            ["Csrf"] = antiforgery.GetAndStoreTokens(http).RequestToken,
         });
     }
 

@@ -94,8 +94,7 @@ internal static class RequestPages
         // A form the hub did not issue to this session (a forged or expired token) changes nothing.
         if (!await antiforgery.IsRequestValidAsync(http))
         {
-            return ApiErrors.For(http, new ApiError(400, "csrf", "Bad request",
-                "This form could not be accepted: it has expired or did not come from SharingHub. Nothing was recorded. Go back, reload the page and try again."));
+            return LeadPages.Forged(http);
         }
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
         var input = new ResponseInput(form["kind"].FirstOrDefault(), form["content"].FirstOrDefault(), form["kind"] == "heldNotShared" ? form["reason"].FirstOrDefault() : null);

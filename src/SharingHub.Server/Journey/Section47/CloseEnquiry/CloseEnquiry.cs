@@ -10,7 +10,7 @@ internal sealed record CloseInput(string? Outcome);
 /// <summary>Closing the enquiry with its outcome (its lead only).</summary>
 internal static partial class EnquiryEndpoints
 {
-    private static Task<IResult> CloseAsync(Guid id, CloseInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
+    internal static Task<IResult> CloseAsync(Guid id, CloseInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
         NotificationOutbox outbox) =>
         ChangeAsync(id, http, store, audit, outbox, "close", clock, (e, now) =>
         {

@@ -13,7 +13,7 @@ internal sealed record InformationRequestInput(string? Agency, string? Question,
 /// <summary>Asking another agency what it holds (the enquiry's lead), due the next working day unless said.</summary>
 internal static partial class EnquiryEndpoints
 {
-    private static async Task<IResult> RequestInformationAsync(Guid id, InformationRequestInput input, HttpContext http, IRecordStore store,
+    internal static async Task<IResult> RequestInformationAsync(Guid id, InformationRequestInput input, HttpContext http, IRecordStore store,
         IFieldCipher cipher, PolicyDecisionPoint policy, WorkingCalendar calendar, AuditScope audit, TimeProvider clock, NotificationOutbox outbox)
     {
         var me = http.HubPrincipal();

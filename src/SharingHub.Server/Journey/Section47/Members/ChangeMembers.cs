@@ -24,7 +24,7 @@ internal static partial class EnquiryEndpoints
             return null;
         });
 
-    private static Task<IResult> RemoveMemberAsync(Guid id, Guid memberId, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
+    internal static Task<IResult> RemoveMemberAsync(Guid id, Guid memberId, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
         NotificationOutbox outbox) =>
         ChangeAsync(id, http, store, audit, outbox, "member-remove", clock, (e, now) =>
         {

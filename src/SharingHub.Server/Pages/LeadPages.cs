@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.HttpResults;
+using SharingHub.Core.Crypto;
+using SharingHub.Core.Records;
+using SharingHub.Core.Time;
+using SharingHub.Data.Notifications;
+using SharingHub.Policies.Decisions;
+using SharingHub.Server.Access;
+using SharingHub.Server.Audit;
+using SharingHub.Server.Hosting;
+using SharingHub.Server.Workflow;
+
+namespace SharingHub.Server.Pages;
+
+/// <summary>
+/// The case lead's forms on the case page: ask an agency for information, remove a member, close the enquiry with its
+/// outcome. Each posts with the session's CSRF token to the very handler the API's endpoint calls (its lead check, version
+/// check, audit and notifications), and reads its answer: done goes back to the case (post, redirect, get); refused shows
+/// the handler's own words.
+/// </summary>
+internal static class LeadPages
+{
+    public static RouteGroupBuilder MapLeadPages(this RouteGroupBuilder work)
+    {
+        work.MapPost("/{purpose}/cases/{id:guid}/information-requests", AskAsync).Audited("page.enquiry.information-request").Takes(HubActions.EnquiryLead).DisableAntiforgery();
+        work.MapPost("/{purpose}/cases/{id:guid}/members/{memberId:guid}/remove", RemoveAsync).Audited("page.enquiry.member-remove").Takes(HubActions.EnquiryLead).DisableAntiforgery();
+        work.MapPost("/{purpose}/cases/{id:guid}/close", CloseAsync).Audited("page.enquiry.close").Takes(HubActions.EnquiryLead).DisableAntiforgery();
+        return work;
+    }
+
+    private static async Task<IResult> AskAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, IFieldCipher cipher,
+        PolicyDecisionPoint policy, WorkingCalendar calendar, AuditScope audit, TimeProvider clock, NotificationOutbox outbox) =>
+        await FormAsync(http, antiforgery) is not { } form ? Forged(http)
+            : Answer(http, purpose, id, await EnquiryEndpoints.RequestInformationAsync(id,
+                new InformationRequestInput(form["agency"].FirstOrDefault(), form["question"].FirstOrDefault()), http, store, cipher, policy, calendar, audit, clock, outbox));
+
+    private static async Task<IResult> RemoveAsync(string purpose, Guid id, Guid memberId, HttpContext http, IAntiforgery antiforgery, IRecordStore store, AuditScope audit,
+        TimeProvider clock, NotificationOutbox outbox) =>
+        await FormAsync(http, antiforgery) is null ? Forged(http)
+            : Answer(http, purpose, id, await EnquiryEndpoints.RemoveMemberAsync(id, memberId, http, store, audit, clock, outbox));
+
+    private static async Task<IResult> CloseAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, AuditScope audit, TimeProvider clock,
+        NotificationOutbox outbox) =>
+        await FormAsync(http, antiforgery) is not { } form ? Forged(http)
+            : Answer(http, purpose, id, await EnquiryEndpoints.CloseAsync(id, new CloseInput(form["outcome"].FirstOrDefault()), http, store, audit, clock, outbox),
+                // A closed enquiry opens nothing after its grace period: back to the person's cases.
+                $"{PageEndpoints.Base}/cases");
+
+    /// <summary>The posted form, or null when its CSRF token is not one this session was given.</summary>
+    private static async Task<IFormCollection?> FormAsync(HttpContext http, IAntiforgery antiforgery) =>
+        await antiforgery.IsRequestValidAsync(http) ? await http.Request.ReadFormAsync(http.RequestAborted) : null;
+
+    internal static IResult Forged(HttpContext http) => ApiErrors.For(http, new ApiError(400, "csrf", "Bad request",
+        "This form could not be accepted: it has expired or did not come from SharingHub. Nothing was recorded. Go back, reload the page and try again."));
+
+    /// <summary>The handler's answer as a person reads it: done, back to the case; refused, its own words (every field at fault).</summary>
+    private static IResult Answer(HttpContext http, string purpose, Guid id, IResult result, string? done = null)
+    {
+        // A JSON answer without an explicit status is a 200.
+        var status = result is IStatusCodeHttpResult coded ? coded.StatusCode ?? StatusCodes.Status200OK : StatusCodes.Status200OK;
+        if (status is >= 200 and < 300)
+        {
+            return Results.Redirect(done ?? $"{PageEndpoints.Base}/{purpose}/cases/{id}", permanent: false, preserveMethod: false);
+        }
+        var detail = result is ProblemHttpResult problem
+            ? problem.ProblemDetails is HttpValidationProblemDetails validation && validation.Errors.Count > 0
+                ? string.Join(" ", validation.Errors.SelectMany(e => e.Value).Select(m => char.ToUpperInvariant(m[0]) + m[1..] + (m.EndsWith('.') ? "" : ".")))
+                : problem.ProblemDetails.Detail ?? "The change was refused."
+            : "The change was refused.";
+        return ApiErrors.For(http, new ApiError(status, "refused", "Not recorded", detail[..1].ToUpperInvariant() + detail[1..] + (detail.EndsWith('.') ? "" : ".")));
+    }
+}

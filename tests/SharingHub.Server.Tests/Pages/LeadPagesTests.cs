@@ -1,0 +1,74 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Tests.Fhir;
+
+namespace SharingHub.Server.Tests.Pages;
+
+/// <summary>
+/// The case's lead (the LCPP) at work in a real browser: asks police for information, removes a member (whose pages then
+/// refuse them), and closes the enquiry with its outcome; each form goes through the API's own handler.
+/// </summary>
+public abstract class LeadPagesTests(DatabaseEngine engine) : IAsyncLifetime
+{
+    private FhirTestHub _hub = null!;
+    private Browser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        _hub = await FhirTestHub.StartListeningAsync(engine);
+        _browser = await Browser.LaunchAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        await _hub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Given_the_lead_on_the_case_page_when_they_ask_police_remove_the_school_and_close_the_enquiry_then_each_change_lands_and_access_follows()
+    {
+        var c = await _hub.CaseAsync();
+        var school = await _browser.SignInAsync(_hub.BaseUrl, "Education (schools and LA education)", "demo-education-lead");
+        var chronology = $"/work/s47-enquiry/cases/{c.Enquiry.Id}/people/{c.LaChild.Id}";
+        Assert.Equal(200, (await school.GotoAsync(chronology))!.Status);
+
+        var lead = await _browser.SignInAsync(_hub.BaseUrl, "Local authority children's services", "demo-la-lcpp");
+        await lead.GotoAsync($"/work/s47-enquiry/cases/{c.Enquiry.Id}");
+        await Browser.AssertAccessibleAsync(lead);
+
+        await lead.GetByLabel("Agency").SelectOptionAsync("police");
+        await lead.GetByLabel("Question").FillAsync("Any incidents at the address in the last six months?");
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Send the request" }).ClickAsync();
+        Assert.EndsWith($"/work/s47-enquiry/cases/{c.Enquiry.Id}", lead.Url, StringComparison.Ordinal);
+        await using (var db = _hub.Contexts.Create())
+        {
+            Assert.Equal("police", (await db.InformationRequests.AsNoTracking().SingleAsync(r => r.EnquiryId == c.Enquiry.Id)).RequestedAgency);
+        }
+
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Remove demo-education-lead" }).ClickAsync();
+        Assert.Contains("left", await lead.Locator("[data-testid=members]").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(403, (await school.GotoAsync(chronology))!.Status);
+        Assert.DoesNotContain("Home visit by social worker", await school.ContentAsync(), StringComparison.Ordinal);
+
+        // Closed without an outcome: refused in the handler's words, nothing changed.
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Close the enquiry" }).ClickAsync();
+        Assert.Contains("Outcome is one of", await lead.Locator("[data-testid=error-detail]").InnerTextAsync(), StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(lead);
+        await lead.GoBackAsync();
+        await lead.GetByLabel("No further action").CheckAsync();
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Close the enquiry" }).ClickAsync();
+        // Back to the lead's cases, where a closed case is no longer listed.
+        Assert.EndsWith("/work/cases", lead.Url, StringComparison.Ordinal);
+        Assert.DoesNotContain(c.Enquiry.Reference, await lead.Locator("main").InnerTextAsync(), StringComparison.Ordinal);
+        await using (var db = _hub.Contexts.Create())
+        {
+            Assert.Equal(Core.Records.EnquiryStatus.Closed, (await db.Enquiries.AsNoTracking().SingleAsync(e => e.Id == c.Enquiry.Id)).Status);
+        }
+    }
+}
+
+public sealed class SqliteLeadPagesTests() : LeadPagesTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresLeadPagesTests() : LeadPagesTests(DatabaseEngine.Postgres);
