@@ -1,6 +1,5 @@
 using Microsoft.Playwright;
 using SharingHub.Data.Storage;
-using SharingHub.Server.Tests.Fhir;
 
 namespace SharingHub.Server.Tests.Pages;
 
@@ -9,30 +8,15 @@ namespace SharingHub.Server.Tests.Pages;
 /// officer's audit trail, each passing axe-core, and each photographed for the README (docs/screenshots, written where
 /// SHARINGHUB_SCREENSHOTS points; docs/screenshots/make.sh runs this test to refresh them).
 /// </summary>
-public sealed class DemoPagesTests : IAsyncLifetime
+public sealed class DemoPagesTests() : PageTest(DatabaseEngine.Sqlite, new Dictionary<string, string?> { ["SharingHub:Demo:Enabled"] = "true", ["SharingHub:Demo:Families"] = "8" })
 {
-    private FhirTestHub _hub = null!;
-    private Browser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _hub = await FhirTestHub.StartListeningAsync(DatabaseEngine.Sqlite, new Dictionary<string, string?> { ["SharingHub:Demo:Enabled"] = "true", ["SharingHub:Demo:Families"] = "8" });
-        _browser = await Browser.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        await _hub.DisposeAsync();
-    }
-
     private static string Shot(string name) =>
         Path.Combine(Environment.GetEnvironmentVariable("SHARINGHUB_SCREENSHOTS") is { Length: > 0 } folder ? folder : Path.GetTempPath(), name);
 
     [Fact]
     public async Task Given_the_demo_when_a_police_member_opens_a_childs_chronology_and_the_council_ig_officer_the_audit_trail_then_both_pages_read_well_and_are_photographed()
     {
-        var police = await _browser.SignInAsync(_hub.BaseUrl, "Police", "demo-police-officer");
+        var police = await Web.SignInAsync(Hub.BaseUrl, "Police", "demo-police-officer");
         await police.SetViewportSizeAsync(1200, 900);
         await police.GetByRole(AriaRole.Link, new() { Name = "Your cases" }).First.ClickAsync();
         await police.Locator("[data-testid=cases] a").First.ClickAsync();
@@ -44,7 +28,7 @@ public sealed class DemoPagesTests : IAsyncLifetime
         var chronology = Shot("chronology.png");
         await police.ScreenshotAsync(new() { Path = chronology, FullPage = false });
 
-        var ig = await _browser.SignInAsync(_hub.BaseUrl, "Local authority children's services", "demo-la-ig");
+        var ig = await Web.SignInAsync(Hub.BaseUrl, "Local authority children's services", "demo-la-ig");
         await ig.SetViewportSizeAsync(1200, 900);
         await ig.GetByRole(AriaRole.Link, new() { Name = "Audit trail" }).ClickAsync();
         await ig.GetByLabel("User").FillAsync("demo-police-officer");

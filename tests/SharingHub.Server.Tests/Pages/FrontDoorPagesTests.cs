@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using SharingHub.Data.Storage;
-using SharingHub.Server.Tests.Fhir;
 
 namespace SharingHub.Server.Tests.Pages;
 
@@ -10,29 +9,14 @@ namespace SharingHub.Server.Tests.Pages;
 /// deadline, opens it (the concern, under front-door-triage bound to this referral), decides it; the police front door sees
 /// the outcome of what it referred.
 /// </summary>
-public abstract class FrontDoorPagesTests(DatabaseEngine engine) : IAsyncLifetime
+public abstract class FrontDoorPagesTests(DatabaseEngine engine) : PageTest(engine)
 {
-    private FhirTestHub _hub = null!;
-    private Browser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _hub = await FhirTestHub.StartListeningAsync(engine);
-        _browser = await Browser.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        await _hub.DisposeAsync();
-    }
-
     [Fact]
     public async Task Given_a_police_referral_when_the_council_front_door_decides_it_on_the_page_then_the_referrer_sees_the_outcome()
     {
-        var c = await _hub.CaseAsync();
-        var referral = await _hub.ReferralAsync(c.PoliceChild);
-        var frontDoor = await _browser.SignInAsync(_hub.BaseUrl, "Local authority children's services", "demo-la-front-door");
+        var c = await Hub.CaseAsync();
+        var referral = await Hub.ReferralAsync(c.PoliceChild);
+        var frontDoor = await Web.SignInAsync(Hub.BaseUrl, "Local authority children's services", "demo-la-front-door");
 
         await frontDoor.GetByRole(AriaRole.Link, new() { Name = "Referrals" }).ClickAsync();
         var row = frontDoor.Locator("[data-testid=referral]").Filter(new() { HasText = "Police" });
@@ -48,13 +32,13 @@ public abstract class FrontDoorPagesTests(DatabaseEngine engine) : IAsyncLifetim
         await frontDoor.GetByLabel("Family Help").CheckAsync();
         await frontDoor.GetByRole(AriaRole.Button, new() { Name = "Record the decision" }).ClickAsync();
         Assert.Contains("Family Help", await frontDoor.Locator("[data-testid=done]").InnerTextAsync(), StringComparison.Ordinal);
-        await using (var db = _hub.Contexts.Create())
+        await using (var db = Hub.Contexts.Create())
         {
             Assert.Equal(Core.Records.ReferralDecision.FamilyHelp, (await db.Referrals.AsNoTracking().SingleAsync(r => r.Id == referral.Id)).Decision);
         }
 
         // The police front door sees what became of its referral; it has no decision form.
-        var police = await _browser.SignInAsync(_hub.BaseUrl, "Police", "demo-police-front-door");
+        var police = await Web.SignInAsync(Hub.BaseUrl, "Police", "demo-police-front-door");
         await police.GotoAsync("/work/front-door-triage/referrals");
         Assert.Contains("Family Help", await police.Locator("[data-testid=referral]").First.InnerTextAsync(), StringComparison.Ordinal);
         await Browser.AssertAccessibleAsync(police);

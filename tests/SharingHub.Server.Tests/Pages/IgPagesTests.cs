@@ -1,6 +1,5 @@
 using Microsoft.Playwright;
 using SharingHub.Data.Storage;
-using SharingHub.Server.Tests.Fhir;
 
 namespace SharingHub.Server.Tests.Pages;
 
@@ -8,31 +7,16 @@ namespace SharingHub.Server.Tests.Pages;
 /// An information governance officer at work in a real browser: who has seen this child, which entries need review before a
 /// subject access disclosure, the exports, and whether the trail is intact. A practitioner is refused all of it.
 /// </summary>
-public abstract class IgPagesTests(DatabaseEngine engine) : IAsyncLifetime
+public abstract class IgPagesTests(DatabaseEngine engine) : PageTest(engine)
 {
-    private FhirTestHub _hub = null!;
-    private Browser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _hub = await FhirTestHub.StartListeningAsync(engine);
-        _browser = await Browser.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        await _hub.DisposeAsync();
-    }
-
     [Fact]
     public async Task Given_a_police_member_read_a_council_childs_case_when_the_councils_ig_officer_asks_who_has_seen_the_child_then_the_page_shows_it_marked_for_review()
     {
-        var c = await _hub.CaseAsync();
-        var police = await _browser.SignInAsync(_hub.BaseUrl, "Police", "demo-police-officer");
+        var c = await Hub.CaseAsync();
+        var police = await Web.SignInAsync(Hub.BaseUrl, "Police", "demo-police-officer");
         Assert.Equal(200, (await police.GotoAsync($"/work/s47-enquiry/cases/{c.Enquiry.Id}"))!.Status);
 
-        var ig = await _browser.SignInAsync(_hub.BaseUrl, "Local authority children's services", "demo-la-ig");
+        var ig = await Web.SignInAsync(Hub.BaseUrl, "Local authority children's services", "demo-la-ig");
         await ig.GetByRole(AriaRole.Link, new() { Name = "Audit trail" }).ClickAsync();
         await Browser.AssertAccessibleAsync(ig);
         await ig.GetByLabel("Person (who has seen this person)").FillAsync(c.LaChild.Id.ToString());
@@ -63,7 +47,7 @@ public abstract class IgPagesTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task Given_a_practitioner_then_the_audit_pages_and_their_exports_are_refused_with_a_clear_page()
     {
-        var police = await _browser.SignInAsync(_hub.BaseUrl, "Police", "demo-police-officer");
+        var police = await Web.SignInAsync(Hub.BaseUrl, "Police", "demo-police-officer");
         foreach (var path in new[] { "/work/audit-review/audit", "/work/audit-review/audit/integrity", "/work/audit-review/audit/export?format=csv" })
         {
             var response = await police.GotoAsync(path);

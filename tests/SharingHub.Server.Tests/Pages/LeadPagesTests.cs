@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using SharingHub.Data.Storage;
-using SharingHub.Server.Tests.Fhir;
 
 namespace SharingHub.Server.Tests.Pages;
 
@@ -9,32 +8,17 @@ namespace SharingHub.Server.Tests.Pages;
 /// The case's lead (the LCPP) at work in a real browser: asks police for information, removes a member (whose pages then
 /// refuse them), and closes the enquiry with its outcome; each form goes through the API's own handler.
 /// </summary>
-public abstract class LeadPagesTests(DatabaseEngine engine) : IAsyncLifetime
+public abstract class LeadPagesTests(DatabaseEngine engine) : PageTest(engine)
 {
-    private FhirTestHub _hub = null!;
-    private Browser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _hub = await FhirTestHub.StartListeningAsync(engine);
-        _browser = await Browser.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        await _hub.DisposeAsync();
-    }
-
     [Fact]
     public async Task Given_the_lead_on_the_case_page_when_they_ask_police_remove_the_school_and_close_the_enquiry_then_each_change_lands_and_access_follows()
     {
-        var c = await _hub.CaseAsync();
-        var school = await _browser.SignInAsync(_hub.BaseUrl, "Education (schools and LA education)", "demo-education-lead");
+        var c = await Hub.CaseAsync();
+        var school = await Web.SignInAsync(Hub.BaseUrl, "Education (schools and LA education)", "demo-education-lead");
         var chronology = $"/work/s47-enquiry/cases/{c.Enquiry.Id}/people/{c.LaChild.Id}";
         Assert.Equal(200, (await school.GotoAsync(chronology))!.Status);
 
-        var lead = await _browser.SignInAsync(_hub.BaseUrl, "Local authority children's services", "demo-la-lcpp");
+        var lead = await Web.SignInAsync(Hub.BaseUrl, "Local authority children's services", "demo-la-lcpp");
         await lead.GotoAsync($"/work/s47-enquiry/cases/{c.Enquiry.Id}");
         await Browser.AssertAccessibleAsync(lead);
 
@@ -42,7 +26,7 @@ public abstract class LeadPagesTests(DatabaseEngine engine) : IAsyncLifetime
         await lead.GetByLabel("Question").FillAsync("Any incidents at the address in the last six months?");
         await lead.GetByRole(AriaRole.Button, new() { Name = "Send the request" }).ClickAsync();
         Assert.EndsWith($"/work/s47-enquiry/cases/{c.Enquiry.Id}", lead.Url, StringComparison.Ordinal);
-        await using (var db = _hub.Contexts.Create())
+        await using (var db = Hub.Contexts.Create())
         {
             Assert.Equal("police", (await db.InformationRequests.AsNoTracking().SingleAsync(r => r.EnquiryId == c.Enquiry.Id)).RequestedAgency);
         }
@@ -62,7 +46,7 @@ public abstract class LeadPagesTests(DatabaseEngine engine) : IAsyncLifetime
         // Back to the lead's cases, where a closed case is no longer listed.
         Assert.EndsWith("/work/cases", lead.Url, StringComparison.Ordinal);
         Assert.DoesNotContain(c.Enquiry.Reference, await lead.Locator("main").InnerTextAsync(), StringComparison.Ordinal);
-        await using (var db = _hub.Contexts.Create())
+        await using (var db = Hub.Contexts.Create())
         {
             Assert.Equal(Core.Records.EnquiryStatus.Closed, (await db.Enquiries.AsNoTracking().SingleAsync(e => e.Id == c.Enquiry.Id)).Status);
         }

@@ -11,26 +11,11 @@ namespace SharingHub.Server.Tests.Pages;
 /// A health practitioner answers a case's information request in a real browser: the inbox with its deadline, the question
 /// read under the case's purpose, the answer form with every field at fault named, and a forged form refused, recording nothing.
 /// </summary>
-public abstract class RequestPagesTests(DatabaseEngine engine) : IAsyncLifetime
+public abstract class RequestPagesTests(DatabaseEngine engine) : PageTest(engine)
 {
-    private FhirTestHub _hub = null!;
-    private Browser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        _hub = await FhirTestHub.StartListeningAsync(engine);
-        _browser = await Browser.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        await _hub.DisposeAsync();
-    }
-
     private async Task<Guid> AskHealthAsync(CaseRecords c, string question)
     {
-        using var asked = await _hub.SendAsync(HttpMethod.Post, $"/enquiries/{c.Enquiry.Id}/information-requests", "demo-la-lcpp",
+        using var asked = await Hub.SendAsync(HttpMethod.Post, $"/enquiries/{c.Enquiry.Id}/information-requests", "demo-la-lcpp",
             content: JsonContent.Create(new { agency = "health", question }));
         Assert.Equal(HttpStatusCode.Created, asked.StatusCode);
         return (await FhirTestHub.JsonAsync(asked)).GetProperty("id").GetGuid();
@@ -39,9 +24,9 @@ public abstract class RequestPagesTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task Given_a_request_to_health_when_its_practitioner_answers_on_the_page_then_the_case_reads_the_answer_with_its_reason()
     {
-        var c = await _hub.CaseAsync();
+        var c = await Hub.CaseAsync();
         var request = await AskHealthAsync(c, "Any A&E attendances for Mia in the last year?");
-        var health = await _browser.SignInAsync(_hub.BaseUrl, "Health (ICB and NHS providers)", "demo-health-practitioner");
+        var health = await Web.SignInAsync(Hub.BaseUrl, "Health (ICB and NHS providers)", "demo-health-practitioner");
 
         await health.GetByRole(AriaRole.Link, new() { Name = "Information requests" }).First.ClickAsync();
         await Browser.AssertAccessibleAsync(health);
@@ -57,7 +42,7 @@ public abstract class RequestPagesTests(DatabaseEngine engine) : IAsyncLifetime
         await health.GetByRole(AriaRole.Button, new() { Name = "Send answer" }).ClickAsync();
         Assert.Contains("reasons", await health.Locator(".govuk-error-summary").InnerTextAsync(), StringComparison.Ordinal);
         Assert.True(await health.GetByLabel("We hold information but will not share it").IsCheckedAsync());
-        await using (var db = _hub.Contexts.Create())
+        await using (var db = Hub.Contexts.Create())
         {
             Assert.Equal(Core.Records.InformationRequestStatus.Open, (await db.InformationRequests.AsNoTracking().SingleAsync(r => r.Id == request)).Status);
         }
@@ -68,7 +53,7 @@ public abstract class RequestPagesTests(DatabaseEngine engine) : IAsyncLifetime
         await Browser.AssertAccessibleAsync(health);
 
         // The case's lead reads the answer through the API, with the recorded reason.
-        using var task = await _hub.GetAsync($"/fhir/Task/{request}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        using var task = await Hub.GetAsync($"/fhir/Task/{request}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
         var body = await task.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, task.StatusCode);
         Assert.Contains("family's consent, which was refused", body, StringComparison.Ordinal);
@@ -78,9 +63,9 @@ public abstract class RequestPagesTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task Given_a_forged_answer_form_then_it_is_refused_with_a_clear_page_nothing_is_recorded_and_the_refusal_is_audited()
     {
-        var c = await _hub.CaseAsync();
+        var c = await Hub.CaseAsync();
         var request = await AskHealthAsync(c, "Anything known about the household?");
-        var health = await _browser.SignInAsync(_hub.BaseUrl, "Health (ICB and NHS providers)", "demo-health-practitioner");
+        var health = await Web.SignInAsync(Hub.BaseUrl, "Health (ICB and NHS providers)", "demo-health-practitioner");
         var path = $"/work/s47-enquiry/cases/{c.Enquiry.Id}/requests/{request}";
 
         // The session's own cookie, but a token the hub never issued (as a page on another site would send).
@@ -94,7 +79,7 @@ public abstract class RequestPagesTests(DatabaseEngine engine) : IAsyncLifetime
         var missing = await health.Context.APIRequest.PostAsync(path, new() { Form = health.Context.APIRequest.CreateFormData().Set("kind", "nothingHeld") });
         Assert.Equal(400, missing.Status);
 
-        await using var db = _hub.Contexts.Create();
+        await using var db = Hub.Contexts.Create();
         var stored = await db.InformationRequests.AsNoTracking().Include(r => r.Responses).SingleAsync(r => r.Id == request);
         Assert.Equal((Core.Records.InformationRequestStatus.Open, 0), (stored.Status, stored.Responses.Count));
         var refusals = await db.AuditEntries.AsNoTracking().Where(a => a.Action == "page.information-response" && a.Actor == "demo-health-practitioner").ToListAsync();
