@@ -26,7 +26,8 @@ internal static class FrontDoorPages
     {
         work.MapGet("/{purpose}/referrals", WorklistAsync).Audited("page.referrals").OpensRecords(listsCases: true);
         work.MapGet("/{purpose}/referrals/{referral:guid}", ReadAsync).Audited("page.referral").OpensRecords();
-        work.MapPost("/{purpose}/referrals/{referral:guid}", DecideAsync).Audited("page.referral-decide").Takes(HubActions.ReferralDecide).DisableAntiforgery();
+        work.MapPost("/{purpose}/referrals/{referral:guid}", DecideAsync).Audited("page.referral-decide").Takes(HubActions.ReferralDecide).OpensRecords()
+            .DisableAntiforgery();
         return work;
     }
 
@@ -87,11 +88,6 @@ internal static class FrontDoorPages
         if (!await antiforgery.IsRequestValidAsync(http))
         {
             return LeadPages.Forged(http);
-        }
-        // The decision is made under the referral's own purpose, opened as the page that showed it was.
-        if (await access.OpenAsync(http, http.RequestAborted) is { } refused)
-        {
-            return refused.Refusal(http);
         }
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
         var chosen = Enum.GetValues<ReferralDecision>().Where(d => RecordFields.CamelCase(d.ToString()) == form["decision"].FirstOrDefault())

@@ -25,7 +25,7 @@ internal static class RequestPages
         work.MapGet("/requests", InboxAsync).Audited("page.requests").Takes(HubActions.InformationRequestAnswer);
         work.MapGet("/{purpose}/cases/{id:guid}/requests/{request:guid}", ReadAsync).Audited("page.request").OpensRecords();
         work.MapPost("/{purpose}/cases/{id:guid}/requests/{request:guid}", AnswerAsync).Audited("page.information-response")
-            .Takes(HubActions.InformationRequestAnswer).DisableAntiforgery();
+            .Takes(HubActions.InformationRequestAnswer).OpensRecords().DisableAntiforgery();
         return work;
     }
 
@@ -110,7 +110,7 @@ internal static class RequestPages
         if (outcome.Errors is { } errors)
         {
             // Shown again with every field at fault, under the same purpose as when it was read.
-            if (await access.OpenAsync(http, http.RequestAborted) is null && await ViewAsync(id, request, http, access, contexts, policy, clock) is { } view)
+            if (await ViewAsync(id, request, http, access, contexts, policy, clock) is { } view)
             {
                 return Form(http, policy, antiforgery, purpose, view, 422, errors.First, input);
             }
