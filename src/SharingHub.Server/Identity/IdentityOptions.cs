@@ -38,6 +38,12 @@ public sealed class IdentityOptions
     /// </summary>
     public int TokenRequestsPerMinute { get; set; } = 120;
 
+    /// <summary>A person's session ends this long after they signed in, however busy (hours).</summary>
+    public int SessionLifetimeHours { get; set; } = 8;
+
+    /// <summary>A person's session ends after this long without a request (minutes): a screen left open does not stay signed in.</summary>
+    public int SessionIdleMinutes { get; set; } = 30;
+
     public string Issuer => PublicBaseUrl.TrimEnd('/');
     public string TokenEndpoint => Issuer + "/token";
     public string EffectiveAudience => Audience ?? Issuer;

@@ -19,6 +19,9 @@ internal static class IdentityServiceCollectionExtensions
             .Validate(o => o.AccessTokenLifetimeSeconds is > 0 and <= 300, $"{IdentityOptions.Section}:AccessTokenLifetimeSeconds must be 1 to 300")
             .Validate(o => o.ClockSkewSeconds is >= 0 and <= 300, $"{IdentityOptions.Section}:ClockSkewSeconds must be 0 to 300")
             .Validate(o => o.TokenRequestsPerMinute is >= 0 and <= 100_000, $"{IdentityOptions.Section}:TokenRequestsPerMinute must be 0 (no limit) to 100000")
+            .Validate(o => o.SessionLifetimeHours is >= 1 and <= 24, $"{IdentityOptions.Section}:SessionLifetimeHours must be 1 to 24")
+            .Validate(o => o.SessionIdleMinutes is >= 5 and <= 480 && o.SessionIdleMinutes <= o.SessionLifetimeHours * 60,
+                $"{IdentityOptions.Section}:SessionIdleMinutes must be 5 to 480, and no longer than the session lifetime")
             .ValidateOnStart();
         services.AddSingleton(sp =>
         {

@@ -167,6 +167,8 @@ internal sealed class PeopleSignIn(
         identity.AddClaim(new Claim("sharinghub:issuer", issuer.Issuer));
         // One id per sign-in, so signing out ends this session for good (SignedOutSessions), not just its cookie in one browser.
         identity.AddClaim(new Claim(SignedOutSessions.SessionClaim, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))));
+        // When the person signed in: the session's lifetime counts from here (a sliding renewal re-issues the cookie, not this).
+        identity.AddClaim(new Claim(SignedOutSessions.SignedInClaim, clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
         if (parts.PayloadString(issuer.Claims.Name) is { } name)
         {
             identity.AddClaim(new Claim(ClaimTypes.Name, name));
@@ -222,16 +224,17 @@ internal static class PeopleSignInEndpoints
         pages.MapGet("/signin", (HttpContext context, string agency, PeopleSignIn signIn) => signIn.ChallengeAsync(context, agency));
         pages.MapGet("/signin/callback", (HttpContext context, PeopleSignIn signIn, ILogger<PeopleSignIn> logger) => signIn.CallbackAsync(context, logger))
             .Audited("identity.sign-in");
-        pages.MapPost("/signout", async (HttpContext context, SignedOutSessions signedOut, Audit.AuditScope audit) =>
+        pages.MapPost("/signout", async (HttpContext context, SignedOutSessions signedOut, Audit.AuditScope audit, IOptions<IdentityOptions> identity) =>
         {
             var session = await context.AuthenticateAsync(PeopleSignIn.CookieScheme);
             if (session.Principal?.FindFirstValue(ClaimTypes.NameIdentifier) is { } who)
             {
                 audit.Caller = (session.Principal.FindFirstValue(HubPrincipal.AgencyClaim) ?? "unknown", who);
             }
-            if (session.Principal?.FindFirstValue(SignedOutSessions.SessionClaim) is { } sid && session.Properties?.ExpiresUtc is { } expires)
+            if (session.Principal?.FindFirstValue(SignedOutSessions.SessionClaim) is { } sid && SignedOutSessions.SignedInAt(session.Principal) is { } signedIn)
             {
-                signedOut.Add(sid, expires);
+                // A copy of the cookie could keep sliding until the session's lifetime ends: refuse it until then.
+                signedOut.Add(sid, signedIn.AddHours(identity.Value.SessionLifetimeHours));
             }
             await context.SignOutAsync(PeopleSignIn.CookieScheme);
             return Results.Redirect("/");
@@ -251,16 +254,24 @@ internal static class PeopleSignInEndpoints
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             o.Events.OnValidatePrincipal = context =>
             {
+                var services = context.HttpContext.RequestServices;
                 var sid = context.Principal?.FindFirstValue(SignedOutSessions.SessionClaim);
-                if (sid is null || context.HttpContext.RequestServices.GetRequiredService<SignedOutSessions>().Contains(sid))
+                var lifetime = TimeSpan.FromHours(services.GetRequiredService<IOptions<IdentityOptions>>().Value.SessionLifetimeHours);
+                // The idle timeout slides with each request; the lifetime from sign-in does not.
+                if (sid is null || services.GetRequiredService<SignedOutSessions>().Contains(sid)
+                    || SignedOutSessions.SignedInAt(context.Principal!) is not { } signedIn || signedIn + lifetime <= services.GetRequiredService<TimeProvider>().GetUtcNow())
                 {
                     context.RejectPrincipal();
                 }
                 return Task.CompletedTask;
             };
-            o.ExpireTimeSpan = TimeSpan.FromHours(8);
-            o.SlidingExpiration = false;
+            o.SlidingExpiration = true;
             o.LoginPath = "/";
+        });
+        services.AddOptions<CookieAuthenticationOptions>(PeopleSignIn.CookieScheme).Configure<IOptions<IdentityOptions>, TimeProvider>((o, identity, clock) =>
+        {
+            o.ExpireTimeSpan = TimeSpan.FromMinutes(identity.Value.SessionIdleMinutes);
+            o.TimeProvider = clock;
         });
         services.AddOptions<CookieAuthenticationOptions>(PeopleSignIn.CookieScheme).Configure<IOptions<IdentityOptions>>((o, identity) =>
         {
@@ -284,6 +295,11 @@ internal static class PeopleSignInEndpoints
 internal sealed class SignedOutSessions(TimeProvider clock)
 {
     public const string SessionClaim = "sharinghub:sid";
+    public const string SignedInClaim = "sharinghub:signed-in";
+
+    public static DateTimeOffset? SignedInAt(ClaimsPrincipal person) =>
+        long.TryParse(person.FindFirstValue(SignedInClaim), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _ended = new(StringComparer.Ordinal);
 
     public void Add(string sid, DateTimeOffset expires)
