@@ -19,21 +19,32 @@ internal static class AuditReports
     private static readonly TimeZoneInfo UkTime = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
     private static readonly HashSet<string> EnquiryPurposes = new(StringComparer.Ordinal) { "s47-enquiry", "strategy-meeting" };
 
+    public static readonly string[] Kinds = ["overrides", "outside-enquiry", "out-of-hours", "volume", "share-rates"];
+
     public static async Task<IResult> ReportAsync(HttpContext http, PolicyDecisionPoint policy, IHubDbContextFactory contexts, AuditScope scope,
         TimeProvider clock, string kind, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
     {
-        if (kind is not ("overrides" or "outside-enquiry" or "out-of-hours" or "volume" or "share-rates"))
+        if (!Kinds.Contains(kind))
         {
-            return Results.Json(new { error = "unknown_report", reports = new[] { "overrides", "outside-enquiry", "out-of-hours", "volume", "share-rates" } }, statusCode: 404);
+            return Results.Json(new { error = "unknown_report", reports = Kinds }, statusCode: 404);
         }
         if ((AuditAccess.Authorise(http, policy, scope, clock) ?? AuditAccess.UnknownParameter(http)) is { } refusal)
         {
             return refusal;
         }
+        var report = await BuildAsync(http.HubPrincipal(), policy, contexts, scope, clock, kind, from, to, ct);
+        return report.Entries is { } entries
+            ? Results.Json(new { report = kind, from = report.From, to = report.To, total = report.Total, result = entries })
+            : Results.Json(new { report = kind, from = report.From, to = report.To, result = (object?)report.Volume ?? report.ShareRates });
+    }
+
+    /// <summary>One report for an (already authorised) IG officer, as the API and the audit pages show it.</summary>
+    internal static async Task<AuditReport> BuildAsync(HubPrincipal viewer, PolicyDecisionPoint policy, IHubDbContextFactory contexts, AuditScope scope,
+        TimeProvider clock, string kind, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
+    {
         var end = to ?? clock.GetUtcNow();
         var filters = new AuditFilters(null, null, null, null, null, null, null, from ?? end.AddDays(-30), end);
         await using var db = contexts.Create();
-        var viewer = http.HubPrincipal();
         // The window's entries without their bodies (a body is kilobytes; a month of them is not held in memory):
         // the counts come from these, and a listing loads in full only the entries it shows.
         var rows = await filters.Apply(db.AuditEntries.AsNoTracking(), viewer).OrderBy(a => a.Sequence).Take(MaxRows)
@@ -48,28 +59,24 @@ internal static class AuditReports
             "out-of-hours" => rows.Where(a => OutOfHours(a.RecordedAt)).ToList(),
             _ => null,
         };
+        var report = new AuditReport(kind, filters.From!.Value, filters.To!.Value);
         if (matching is not null)
         {
             var shown = matching.Take(MaxListed).Select(a => a.Sequence).ToList();
             var entries = (await db.AuditEntries.AsNoTracking().Where(a => shown.Contains(a.Sequence)).OrderBy(a => a.Sequence).ToListAsync(ct)).AsSeenBy(viewer);
-            return Results.Json(new { report = kind, from = filters.From, to = filters.To, total = matching.Count, result = entries.Select(a => AuditView.Json(a, policy.Policy)).ToList() });
+            return report with { Total = matching.Count, Entries = entries.Select(a => AuditView.Json(a, policy.Policy)).ToList() };
         }
-        object result = kind switch
-        {
-            "volume" => Volume(rows),
-            _ => rows.Where(a => a.Decision != "none")
-                .SelectMany(a => a.Owners.Split('|', StringSplitOptions.RemoveEmptyEntries).Select(owner => (owner, a.Decision)))
-                .GroupBy(x => x.owner)
-                .Select(g => new
-                {
-                    agency = g.Key,
-                    permits = g.Count(x => x.Decision == "permit"),
-                    refusals = g.Count(x => x.Decision == "deny"),
-                    mixed = g.Count(x => x.Decision == "mixed"),
-                    shareRate = Math.Round(g.Count(x => x.Decision == "permit") / (double)g.Count(), 3),
-                }).OrderBy(x => x.agency, StringComparer.Ordinal).ToList(),
-        };
-        return Results.Json(new { report = kind, from = filters.From, to = filters.To, result });
+        return kind == "volume"
+            ? report with { Volume = Volume(rows) }
+            : report with
+            {
+                ShareRates = rows.Where(a => a.Decision != "none")
+                    .SelectMany(a => a.Owners.Split('|', StringSplitOptions.RemoveEmptyEntries).Select(owner => (owner, a.Decision)))
+                    .GroupBy(x => x.owner)
+                    .Select(g => new ShareRate(g.Key, g.Count(x => x.Decision == "permit"), g.Count(x => x.Decision == "deny"), g.Count(x => x.Decision == "mixed"),
+                        Math.Round(g.Count(x => x.Decision == "permit") / (double)g.Count(), 3)))
+                    .OrderBy(x => x.Agency, StringComparer.Ordinal).ToList(),
+            };
     }
 
     public static bool OutOfHours(DateTimeOffset at)
@@ -114,13 +121,29 @@ internal static class AuditReports
     }
 }
 
-/// <summary>The volume report: the median records disclosed per user-day for each set of roles, and the days far above it.</summary>
-internal sealed record VolumeReport(IReadOnlyList<RoleVolume> ByRole, IReadOnlyList<UnusualDay> Unusual);
+/// <summary>A report over a window: a listing (Entries, with Total matched), the volume report, or share rates by owning organisation.</summary>
+public sealed record AuditReport(string Kind, DateTimeOffset From, DateTimeOffset To)
+{
+    public int? Total { get; init; }
+    public IReadOnlyList<AuditEntryView>? Entries { get; init; }
+    public VolumeReport? Volume { get; init; }
+    public IReadOnlyList<ShareRate>? ShareRates { get; init; }
+}
 
-internal sealed record RoleVolume(string Roles, long MedianRecordsPerDay);
+/// <summary>How often an organisation's records were shared when asked for (permits over all decisions).</summary>
+public sealed record ShareRate(string Agency, int Permits, int Refusals, int Mixed, double ShareRateValue)
+{
+    [System.Text.Json.Serialization.JsonPropertyName("shareRate")]
+    public double ShareRateValue { get; init; } = ShareRateValue;
+}
+
+/// <summary>The volume report: the median records disclosed per user-day for each set of roles, and the days far above it.</summary>
+public sealed record VolumeReport(IReadOnlyList<RoleVolume> ByRole, IReadOnlyList<UnusualDay> Unusual);
+
+public sealed record RoleVolume(string Roles, long MedianRecordsPerDay);
 
 /// <summary>One user's day far above their role's median: the requests made, records and distinct people disclosed.</summary>
-internal sealed record UnusualDay(string Agency, string User, string Roles, DateOnly Day, int Requests, long Records, int People, long RoleMedian);
+public sealed record UnusualDay(string Agency, string User, string Roles, DateOnly Day, int Requests, long Records, int People, long RoleMedian);
 
 /// <summary>What the reports need of an entry: everything but its body.</summary>
 internal sealed record ReportRow(long Sequence, DateTimeOffset RecordedAt, string Agency, string Actor, string? Purpose, Guid? EnquiryId, string Decision,

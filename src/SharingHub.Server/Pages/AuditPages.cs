@@ -6,6 +6,7 @@ using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 using SharingHub.Server.Audit;
 using SharingHub.Server.Hosting;
+using SharingHub.Server.Identity;
 
 namespace SharingHub.Server.Pages;
 
@@ -23,6 +24,7 @@ internal static class AuditPages
         work.MapGet("/{purpose}/audit", SearchAsync).Audited("page.audit");
         work.MapGet("/{purpose}/audit/export", AuditExports.ExportAsync).Audited("page.audit-export");
         work.MapGet("/{purpose}/audit/integrity", IntegrityAsync).Audited("page.audit-integrity");
+        work.MapGet("/{purpose}/audit/reports/{kind}", ReportAsync).Audited("page.audit-report");
         return work;
     }
 
@@ -75,6 +77,28 @@ internal static class AuditPages
         }
         error ??= $"{label} must be a date, like 2026-11-01";
         return null;
+    }
+
+    private static async Task<IResult> ReportAsync(string purpose, string kind, HttpContext http, PolicyDecisionPoint policy, IHubDbContextFactory contexts, AuditScope scope,
+        TimeProvider clock, CancellationToken ct)
+    {
+        if (!AuditReports.Kinds.Contains(kind))
+        {
+            return ApiErrors.For(http, new ApiError(404, "not-found", "Not found", "There is no such report: " + string.Join(", ", AuditReportPage.Titles.Values) + "."));
+        }
+        if (AuditAccess.Authorise(http, policy, scope, clock) is not null)
+        {
+            return Refused(http);
+        }
+        string? error = null;
+        var from = Date(http.Request.Query["from"].FirstOrDefault(), "From", ref error);
+        var to = Date(http.Request.Query["to"].FirstOrDefault(), "Before", ref error);
+        if (error is not null)
+        {
+            return ApiErrors.For(http, new ApiError(400, "invalid", "There is a problem", error));
+        }
+        var report = await AuditReports.BuildAsync(http.HubPrincipal(), policy, contexts, scope, clock, kind, from, to, ct);
+        return PageEndpoints.Render<AuditReportPage>(200, new() { ["User"] = PageEndpoints.UserOf(http, policy, purpose), ["Report"] = report, ["Policy"] = policy.Policy });
     }
 
     /// <summary>The whole trail verified in one streaming pass (contiguous, chained, each entry's hash, every signed checkpoint), as `sharinghub audit verify` does.</summary>

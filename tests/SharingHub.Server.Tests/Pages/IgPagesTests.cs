@@ -42,6 +42,18 @@ public abstract class IgPagesTests(DatabaseEngine engine) : PageTest(engine)
         await ig.GotoAsync("/work/audit-review/audit/integrity");
         Assert.Contains("Intact", await ig.Locator("[data-testid=intact]").InnerTextAsync(), StringComparison.Ordinal);
         await Browser.AssertAccessibleAsync(ig);
+
+        // The reports, from the audit trail page: the council's records were shared with the police member when asked.
+        await ig.GotoAsync("/work/audit-review/audit");
+        await ig.GetByRole(AriaRole.Link, new() { Name = "share and decline rates" }).ClickAsync();
+        Assert.Contains("Example Borough Council", await ig.Locator("[data-testid=share-rates] tbody").InnerTextAsync(), StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(ig);
+        foreach (var report in new[] { "Break-glass overrides", "Enquiry purposes used outside an open enquiry", "Access out of hours", "Unusual volume" })
+        {
+            await ig.GetByRole(AriaRole.Link, new() { Name = report }).ClickAsync();
+            Assert.Equal(report, await ig.Locator("h1").InnerTextAsync());
+            await Browser.AssertAccessibleAsync(ig);
+        }
     }
 
     [Fact]
