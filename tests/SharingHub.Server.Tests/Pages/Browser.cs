@@ -62,6 +62,26 @@ internal sealed class Browser : IAsyncDisposable
             $"{page.Url}: " + string.Join("; ", result.Violations.Select(v => $"{v.Id}: {v.Help} ({string.Join(", ", v.Nodes.Select(n => string.Join(" ", n.Target)))})")));
     }
 
+    /// <summary>
+    /// Moves focus with the Tab key alone until it rests on the link or button named <paramref name="name"/>, then presses
+    /// Enter (or Space on a radio or checkbox): what a person who cannot use a mouse does. Fails if the control is never reached.
+    /// </summary>
+    public static async Task KeyboardActivateAsync(IPage page, string name, int maxTabs = 60)
+    {
+        for (var i = 0; i < maxTabs; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+            var focused = await page.EvaluateAsync<string>("() => (document.activeElement?.innerText || document.activeElement?.labels?.[0]?.innerText || '').trim()");
+            if (focused == name)
+            {
+                var kind = await page.EvaluateAsync<string>("() => document.activeElement?.type || ''");
+                await page.Keyboard.PressAsync(kind is "radio" or "checkbox" ? "Space" : "Enter");
+                return;
+            }
+        }
+        Assert.Fail($"{page.Url}: '{name}' is not reachable with the Tab key within {maxTabs} presses");
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();

@@ -127,6 +127,29 @@ public abstract class MacptPagesTests(DatabaseEngine engine) : PageTest(engine)
     }
 
     [Fact]
+    public async Task Given_a_member_using_only_the_keyboard_then_they_reach_the_childs_chronology_and_filter_it()
+    {
+        var c = await Hub.CaseAsync();
+        var police = await Web.SignInAsync(Hub.BaseUrl, "Police", "demo-police-officer");
+
+        await Browser.KeyboardActivateAsync(police, "Your cases");
+        await police.WaitForURLAsync("**/work/cases");
+        await Browser.KeyboardActivateAsync(police, c.Enquiry.Reference);
+        await police.WaitForURLAsync($"**/work/cases/{c.Enquiry.Id}");
+        await Browser.KeyboardActivateAsync(police, "Section 47 enquiry by the Multi-Agency Child Protection Team");
+        await police.WaitForURLAsync($"**/work/s47-enquiry/cases/{c.Enquiry.Id}");
+        await Browser.KeyboardActivateAsync(police, "Mia Fhirtest");
+        await police.WaitForURLAsync($"**/people/{c.LaChild.Id}");
+        Assert.Equal("Chronology of Mia Fhirtest", await police.Locator("h1").InnerTextAsync());
+
+        await Browser.KeyboardActivateAsync(police, "Filter the chronology");
+        await Browser.KeyboardActivateAsync(police, "Police");
+        await Browser.KeyboardActivateAsync(police, "Apply filters");
+        await police.WaitForURLAsync("**agency=police**");
+        Assert.All(await police.Locator("[data-testid=entry] td:nth-child(2)").AllInnerTextsAsync(), agency => Assert.Equal("Police", agency));
+    }
+
+    [Fact]
     public async Task Given_a_page_that_shows_a_child_then_theWeb_is_told_not_to_keep_it_and_no_script_may_run()
     {
         var c = await Hub.CaseAsync();
