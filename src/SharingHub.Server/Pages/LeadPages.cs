@@ -23,6 +23,7 @@ internal static class LeadPages
     public static RouteGroupBuilder MapLeadPages(this RouteGroupBuilder work)
     {
         work.MapPost("/{purpose}/cases/{id:guid}/information-requests", AskAsync).Audited("page.enquiry.information-request").Takes(HubActions.EnquiryLead).DisableAntiforgery();
+        work.MapPost("/{purpose}/cases/{id:guid}/members", AddAsync).Audited("page.enquiry.member-add").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/members/{memberId:guid}/remove", RemoveAsync).Audited("page.enquiry.member-remove").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/close", CloseAsync).Audited("page.enquiry.close").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         return work;
@@ -33,6 +34,22 @@ internal static class LeadPages
         await FormAsync(http, antiforgery) is not { } form ? Forged(http)
             : Answer(http, purpose, id, await EnquiryEndpoints.RequestInformationAsync(id,
                 new InformationRequestInput(form["agency"].FirstOrDefault(), form["question"].FirstOrDefault()), http, store, cipher, policy, calendar, audit, clock, outbox));
+
+    /// <summary>A member chosen from the MACPT directory ("agency|user|role" of a current nomination; the handler checks the nomination again).</summary>
+    private static async Task<IResult> AddAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, PolicyDecisionPoint policy,
+        AuditScope audit, TimeProvider clock, NotificationOutbox outbox, Data.Storage.IHubDbContextFactory contexts)
+    {
+        if (await FormAsync(http, antiforgery) is not { } form)
+        {
+            return Forged(http);
+        }
+        var parts = (form["nominee"].FirstOrDefault() ?? "").Split('|');
+        if (parts.Length != 3)
+        {
+            return ApiErrors.For(http, new ApiError(422, "refused", "Not recorded", "Choose a person from the MACPT directory."));
+        }
+        return Answer(http, purpose, id, await EnquiryEndpoints.AddMemberAsync(id, new MemberInput(parts[0], parts[1], parts[2]), http, store, policy, audit, clock, outbox, contexts));
+    }
 
     private static async Task<IResult> RemoveAsync(string purpose, Guid id, Guid memberId, HttpContext http, IAntiforgery antiforgery, IRecordStore store, AuditScope audit,
         TimeProvider clock, NotificationOutbox outbox) =>

@@ -154,14 +154,16 @@ internal static class PageEndpoints
             return ApiErrors.For(http, new ApiError(404, "not-found", "Not found", "There is no case at this address that you may see for this purpose."));
         }
         var people = await CasePeople.NamesAsync(access, contexts, shown.View.Subjects?.Select(s => s.Person).ToList() ?? [], http.RequestAborted);
+        // The lead's forms: shown to the case's lead while the case is open (the handlers check again).
+        var me = http.HubPrincipal();
+        var lead = shown.Case.LeadPractitioner == me.Subject && shown.Case.OwningAgency == me.Agency && shown.Case.Status == Core.Records.EnquiryStatus.Open;
         return Render<CasePage>(200, new()
         {
             ["User"] = UserOf(http, policy, purpose), ["Purpose"] = purpose, ["View"] = shown.View, ["People"] = people, ["Policy"] = policy.Policy,
             ["Now"] = clock.GetUtcNow(),
-            // The lead's forms: shown to the case's lead while the enquiry is open (the handlers check again).
-            ["Lead"] = shown.Case.LeadPractitioner == http.HubPrincipal().Subject && shown.Case.OwningAgency == http.HubPrincipal().Agency
-                && shown.Case.Status == Core.Records.EnquiryStatus.Open,
+            ["Lead"] = lead,
             ["Csrf"] = antiforgery.GetAndStoreTokens(http).RequestToken,
+            ["Directory"] = lead ? await MacptNominationEndpoints.DirectoryAsync(contexts, http.RequestAborted) : new NominationsView([]),
         });
     }
 

@@ -31,6 +31,15 @@ public abstract class LeadPagesTests(DatabaseEngine engine) : PageTest(engine)
             Assert.Equal("police", (await db.InformationRequests.AsNoTracking().SingleAsync(r => r.EnquiryId == c.Enquiry.Id)).RequestedAgency);
         }
 
+        // A health member from the MACPT directory: they read the child's chronology from now on.
+        var health = await Web.SignInAsync(Hub.BaseUrl, "Health (ICB and NHS providers)", "demo-health-practitioner");
+        Assert.Equal(403, (await health.GotoAsync(chronology))!.Status);
+        await lead.GetByLabel("Person nominated to the MACPT").SelectOptionAsync(new SelectOptionValue { Label = "demo-health-practitioner (health, Northgate Hospitals NHS Foundation Trust)" });
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Add to the case" }).ClickAsync();
+        Assert.Contains("demo-health-practitioner", await lead.Locator("[data-testid=members]").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(200, (await health.GotoAsync(chronology))!.Status);
+        await Browser.AssertAccessibleAsync(lead);
+
         await lead.GetByRole(AriaRole.Button, new() { Name = "Remove demo-education-lead" }).ClickAsync();
         Assert.Contains("left", await lead.Locator("[data-testid=members]").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal(403, (await school.GotoAsync(chronology))!.Status);

@@ -12,9 +12,9 @@ namespace SharingHub.Server.Workflow;
 
 internal sealed record NominationInput(string? User, string? Role);
 
-internal sealed record NominationView(Guid Id, string Agency, string Organisation, string User, string Role, DateTimeOffset NominatedAt);
+public sealed record NominationView(Guid Id, string Agency, string Organisation, string User, string Role, DateTimeOffset NominatedAt);
 
-internal sealed record NominationsView(IReadOnlyList<NominationView> Nominations);
+public sealed record NominationsView(IReadOnlyList<NominationView> Nominations);
 
 internal sealed record Nominated(Guid Id);
 
@@ -41,11 +41,17 @@ internal static class MacptNominationEndpoints
 
     private static async Task<IResult> ListAsync(HttpContext http, IHubDbContextFactory contexts, AuditScope audit)
     {
+        var current = await DirectoryAsync(contexts, http.RequestAborted);
+        audit.Count = current.Nominations.Count;
+        return Results.Json(current);
+    }
+
+    /// <summary>The current nominations, for the API and for the lead's choice of a new member on the case page.</summary>
+    internal static async Task<NominationsView> DirectoryAsync(IHubDbContextFactory contexts, CancellationToken ct)
+    {
         await using var db = contexts.Create();
-        var current = await db.MacptNominations.AsNoTracking().Where(n => n.EndedAt == null).OrderBy(n => n.Agency).ThenBy(n => n.UserSubject).Take(5_000)
-            .Select(n => new NominationView(n.Id, n.Agency, n.Organisation, n.UserSubject, n.Role, n.NominatedAt)).ToListAsync(http.RequestAborted);
-        audit.Count = current.Count;
-        return Results.Json(new NominationsView(current));
+        return new NominationsView(await db.MacptNominations.AsNoTracking().Where(n => n.EndedAt == null).OrderBy(n => n.Agency).ThenBy(n => n.UserSubject).Take(5_000)
+            .Select(n => new NominationView(n.Id, n.Agency, n.Organisation, n.UserSubject, n.Role, n.NominatedAt)).ToListAsync(ct));
     }
 
     private static async Task<IResult> NominateAsync(NominationInput input, HttpContext http, IHubDbContextFactory contexts, TimeProvider clock)

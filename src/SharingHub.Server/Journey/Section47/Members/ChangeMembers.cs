@@ -8,7 +8,7 @@ namespace SharingHub.Server.Workflow;
 /// <summary>Adding and removing the enquiry's members (its lead only); a removed member reads nothing more.</summary>
 internal static partial class EnquiryEndpoints
 {
-    private static async Task<IResult> AddMemberAsync(Guid id, MemberInput input, HttpContext http, IRecordStore store, PolicyDecisionPoint policy, AuditScope audit,
+    internal static async Task<IResult> AddMemberAsync(Guid id, MemberInput input, HttpContext http, IRecordStore store, PolicyDecisionPoint policy, AuditScope audit,
         TimeProvider clock, NotificationOutbox outbox, Data.Storage.IHubDbContextFactory contexts) =>
         await NominationRefusalAsync(contexts, [input], null, "member", http.RequestAborted) ?? await ChangeAsync(id, http, store, audit, outbox, "member-add", clock, (e, now) =>
         {
