@@ -85,11 +85,10 @@ internal static class FrontDoorPages
     private static async Task<IResult> DecideAsync(string purpose, Guid referral, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, PolicyDecisionPoint policy,
         IAntiforgery antiforgery, DecideReferral decide)
     {
-        if (!await antiforgery.IsRequestValidAsync(http))
+        if (await LeadPages.FormAsync(http, antiforgery) is not { } form)
         {
             return LeadPages.Forged(http);
         }
-        var form = await http.Request.ReadFormAsync(http.RequestAborted);
         var chosen = Enum.GetValues<ReferralDecision>().Where(d => RecordFields.CamelCase(d.ToString()) == form["decision"].FirstOrDefault())
             .Select(d => (ReferralDecision?)d).FirstOrDefault();
         if (chosen is null)

@@ -63,9 +63,21 @@ internal static class LeadPages
                 // A closed enquiry opens nothing after its grace period: back to the person's cases.
                 $"{PageEndpoints.Base}/cases");
 
-    /// <summary>The posted form, or null when its CSRF token is not one this session was given.</summary>
-    private static async Task<IFormCollection?> FormAsync(HttpContext http, IAntiforgery antiforgery) =>
-        await antiforgery.IsRequestValidAsync(http) ? await http.Request.ReadFormAsync(http.RequestAborted) : null;
+    /// <summary>
+    /// The posted form, or null when its CSRF token is not one this session was given, or it is no form at all (a broken
+    /// multipart body, a key past the form limits, a body too large): the caller's error, answered as a refused form.
+    /// </summary>
+    internal static async Task<IFormCollection?> FormAsync(HttpContext http, IAntiforgery antiforgery)
+    {
+        try
+        {
+            return await antiforgery.IsRequestValidAsync(http) ? await http.Request.ReadFormAsync(http.RequestAborted) : null;
+        }
+        catch (Exception e) when (e is AntiforgeryValidationException or InvalidDataException or BadHttpRequestException)
+        {
+            return null;
+        }
+    }
 
     internal static IResult Forged(HttpContext http) => ApiErrors.For(http, new ApiError(400, "csrf", "Bad request",
         "This form could not be accepted: it has expired or did not come from SharingHub. Nothing was recorded. Go back, reload the page and try again."));

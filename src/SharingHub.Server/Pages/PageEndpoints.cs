@@ -72,6 +72,9 @@ internal static class PageEndpoints
         work.MapRequestPages();
         work.MapFrontDoorPages();
         work.MapLeadPages();
+        // Any other address under /work: a page that says so, for a signed-in person (the sign-in page otherwise).
+        work.MapFallback((Func<HttpContext, IResult>)(http => ApiErrors.For(http, new ApiError(404, "not-found", "Page not found",
+            "There is no page at this address. Check it, or start from your cases.")))).Audited("page.not-found");
         return app;
     }
 

@@ -92,11 +92,10 @@ internal static class RequestPages
     {
         audit.EnquiryId = id;
         // A form the hub did not issue to this session (a forged or expired token) changes nothing.
-        if (!await antiforgery.IsRequestValidAsync(http))
+        if (await LeadPages.FormAsync(http, antiforgery) is not { } form)
         {
             return LeadPages.Forged(http);
         }
-        var form = await http.Request.ReadFormAsync(http.RequestAborted);
         var input = new ResponseInput(form["kind"].FirstOrDefault(), form["content"].FirstOrDefault(), form["kind"] == "heldNotShared" ? form["reason"].FirstOrDefault() : null);
         var outcome = await EnquiryEndpoints.AnswerRequestAsync(request, input, http.HubPrincipal(), store, cipher, audit, clock, http.RequestAborted);
         if (outcome.Answered is not null)

@@ -113,6 +113,11 @@ public abstract class MacptPagesTests(DatabaseEngine engine) : PageTest(engine)
         Assert.NotEqual(200, response!.Status);
         Assert.DoesNotContain("Fhirtest", await police.ContentAsync(), StringComparison.Ordinal);
 
+        // An address that is no page: a page saying so.
+        response = await police.GotoAsync($"/work/s47-enquiry/cases/not-a-case");
+        Assert.Equal(404, response!.Status);
+        Assert.Equal("Page not found", await police.Locator("h1").InnerTextAsync());
+
         // No session: to the sign-in page, with nothing of the case.
         var stranger = await Web.AnonymousAsync(Hub.BaseUrl);
         await stranger.GotoAsync(chronology);

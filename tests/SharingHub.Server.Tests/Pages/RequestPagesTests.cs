@@ -78,12 +78,18 @@ public abstract class RequestPagesTests(DatabaseEngine engine) : PageTest(engine
         // And a form with no token at all.
         var missing = await health.Context.APIRequest.PostAsync(path, new() { Form = health.Context.APIRequest.CreateFormData().Set("kind", "nothingHeld") });
         Assert.Equal(400, missing.Status);
+        // And a body that is no form at all (a broken multipart body): the sender's error, not the hub's.
+        var broken = await health.Context.APIRequest.PostAsync(path, new()
+        {
+            Headers = new Dictionary<string, string> { ["Content-Type"] = "multipart/form-data; boundary=x" }, Data = "--x\r\nbroken",
+        });
+        Assert.Equal(400, broken.Status);
 
         await using var db = Hub.Contexts.Create();
         var stored = await db.InformationRequests.AsNoTracking().Include(r => r.Responses).SingleAsync(r => r.Id == request);
         Assert.Equal((Core.Records.InformationRequestStatus.Open, 0), (stored.Status, stored.Responses.Count));
         var refusals = await db.AuditEntries.AsNoTracking().Where(a => a.Action == "page.information-response" && a.Actor == "demo-health-practitioner").ToListAsync();
-        Assert.Equal(2, refusals.Count);
+        Assert.Equal(3, refusals.Count);
         Assert.All(refusals, a => Assert.NotEqual("success", a.Outcome));
     }
 }
