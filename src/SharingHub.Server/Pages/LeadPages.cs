@@ -25,6 +25,7 @@ internal static class LeadPages
         work.MapPost("/{purpose}/cases/{id:guid}/information-requests", AskAsync).Audited("page.enquiry.information-request").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/members", AddAsync).Audited("page.enquiry.member-add").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/members/{memberId:guid}/remove", RemoveAsync).Audited("page.enquiry.member-remove").Takes(HubActions.EnquiryLead).DisableAntiforgery();
+        work.MapPost("/{purpose}/cases/{id:guid}/fgdm", FgdmAsync).Audited("page.enquiry.fgdm").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/close", CloseAsync).Audited("page.enquiry.close").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         return work;
     }
@@ -55,6 +56,12 @@ internal static class LeadPages
         TimeProvider clock, NotificationOutbox outbox) =>
         await FormAsync(http, antiforgery) is null ? Forged(http)
             : Answer(http, purpose, id, await EnquiryEndpoints.RemoveMemberAsync(id, memberId, http, store, audit, clock, outbox));
+
+    private static async Task<IResult> FgdmAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, AuditScope audit, TimeProvider clock,
+        NotificationOutbox outbox) =>
+        await FormAsync(http, antiforgery) is not { } form ? Forged(http)
+            : Answer(http, purpose, id, await StrategyMeetingEndpoints.RecordFgdmAsync(id, new FgdmInput(form["decisionPoint"].FirstOrDefault(), form["status"].FirstOrDefault()),
+                http, store, audit, clock, outbox));
 
     private static async Task<IResult> CloseAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, AuditScope audit, TimeProvider clock,
         NotificationOutbox outbox) =>

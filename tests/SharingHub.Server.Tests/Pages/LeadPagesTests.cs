@@ -45,6 +45,12 @@ public abstract class LeadPagesTests(DatabaseEngine engine) : PageTest(engine)
         Assert.Equal(403, (await school.GotoAsync(chronology))!.Status);
         Assert.DoesNotContain("Home visit by social worker", await school.ContentAsync(), StringComparison.Ordinal);
 
+        // Family group decision making offered at the enquiry's outcome, on the case's record.
+        await lead.GetByLabel("Decision point").SelectOptionAsync("enquiry-outcome");
+        await lead.GetByLabel("Offered").CheckAsync();
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Record", Exact = true }).ClickAsync();
+        Assert.Contains("Offered at the enquiry outcome", await lead.Locator("[data-testid=fgdm]").InnerTextAsync(), StringComparison.Ordinal);
+
         // Closed without an outcome: refused in the handler's words, nothing changed.
         await lead.GetByRole(AriaRole.Button, new() { Name = "Close the enquiry" }).ClickAsync();
         Assert.Contains("Outcome is one of", await lead.Locator("[data-testid=error-detail]").InnerTextAsync(), StringComparison.Ordinal);

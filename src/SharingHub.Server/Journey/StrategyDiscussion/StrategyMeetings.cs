@@ -26,7 +26,7 @@ internal sealed record FgdmInput(string? DecisionPoint, string? Status);
 internal static class StrategyMeetingEndpoints
 {
     /// <summary>Where family group decision making is offered in the journey: every decision point, and Family Help without any enquiry.</summary>
-    private static readonly HashSet<string> DecisionPoints =
+    internal static readonly HashSet<string> DecisionPoints =
         ["strategy-meeting", "enquiry-outcome", "child-protection-conference", "review-conference", "pre-proceedings", "reunification", "family-help"];
 
     public static WebApplication MapStrategyMeetings(this WebApplication app)
@@ -36,24 +36,27 @@ internal static class StrategyMeetingEndpoints
             .Answers<StrategyMeetingRecorded>(201, "Record a strategy meeting: when, who attended, what each agency brought, what was decided (the enquiry's lead)", 400, 404, 409, 422);
         enquiries.MapGet("/{id:guid}/strategy-meetings", ReadAsync).Audited("enquiry.strategy-meeting-read").OpensRecords()
             .Answers<StrategyMeetingsView>(200, "Read the enquiry's strategy meetings, each as the policy lets you", 400);
-        enquiries.MapPost("/{id:guid}/fgdm", (Guid id, FgdmInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock, NotificationOutbox outbox) =>
-            EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "fgdm", clock, (e, now) =>
-            {
-                if (input.DecisionPoint is null || !DecisionPoints.Contains(input.DecisionPoint))
-                {
-                    return "decisionPoint is one of " + string.Join(", ", DecisionPoints);
-                }
-                var status = EnquiryEndpoints.FgdmStatusOf(input.Status);
-                if (status is null)
-                {
-                    return "status is offered, accepted or declined";
-                }
-                e.Fgdm.Add(new FgdmDecision { Id = Guid.NewGuid(), EnquiryId = e.Id, DecisionPoint = input.DecisionPoint, Status = status.Value, RecordedAt = now, RecordedBy = e.LeadPractitioner });
-                return null;
-            })).Audited("enquiry.fgdm").Takes(HubActions.EnquiryLead)
+        enquiries.MapPost("/{id:guid}/fgdm", RecordFgdmAsync).Audited("enquiry.fgdm").Takes(HubActions.EnquiryLead)
             .Answers<EnquiryChanged>(200, "Record family group decision making offered, accepted or declined at a decision point (the enquiry's lead)", 400, 404, 409, 422);
         return app;
     }
+
+    /// <summary>Family group decision making at a decision point, for the API and the case page alike.</summary>
+    internal static Task<IResult> RecordFgdmAsync(Guid id, FgdmInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock, NotificationOutbox outbox) =>
+        EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "fgdm", clock, (e, now) =>
+        {
+            if (input.DecisionPoint is null || !DecisionPoints.Contains(input.DecisionPoint))
+            {
+                return "decisionPoint is one of " + string.Join(", ", DecisionPoints);
+            }
+            var status = EnquiryEndpoints.FgdmStatusOf(input.Status);
+            if (status is null)
+            {
+                return "status is offered, accepted or declined";
+            }
+            e.Fgdm.Add(new FgdmDecision { Id = Guid.NewGuid(), EnquiryId = e.Id, DecisionPoint = input.DecisionPoint, Status = status.Value, RecordedAt = now, RecordedBy = e.LeadPractitioner });
+            return null;
+        });
 
     private static async Task<IResult> RecordAsync(Guid id, StrategyMeetingInput input, HttpContext http, IRecordStore store, IFieldCipher cipher,
         PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock)
