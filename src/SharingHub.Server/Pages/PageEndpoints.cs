@@ -167,6 +167,8 @@ internal static class PageEndpoints
             ["Lead"] = lead,
             ["Csrf"] = antiforgery.GetAndStoreTokens(http).RequestToken,
             ["Directory"] = lead ? await MacptNominationEndpoints.DirectoryAsync(contexts, http.RequestAborted) : new NominationsView([]),
+            ["Meetings"] = await StrategyMeetingEndpoints.MeetingsAsync(id, access, contexts, http.RequestAborted),
+            ["Requests"] = await RequestPages.OfCaseAsync(id, http, access, contexts, policy, clock),
         });
     }
 

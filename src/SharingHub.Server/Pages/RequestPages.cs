@@ -54,6 +54,26 @@ internal static class RequestPages
             ["Kind"] = entered?.Kind, ["Content"] = entered?.Content, ["Reason"] = entered?.Reason,
         });
 
+    /// <summary>The case's information requests as this reader may see each (its answers with it), newest first.</summary>
+    internal static async Task<IReadOnlyList<RequestView>> OfCaseAsync(Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, PolicyDecisionPoint policy,
+        TimeProvider clock)
+    {
+        List<Guid> ids;
+        await using (var db = contexts.Create())
+        {
+            ids = await db.InformationRequests.AsNoTracking().Where(r => r.EnquiryId == id).OrderByDescending(r => r.RequestedAt).Select(r => r.Id).Take(100).ToListAsync(http.RequestAborted);
+        }
+        var shown = new List<RequestView>();
+        foreach (var request in ids)
+        {
+            if (await ViewAsync(id, request, http, access, contexts, policy, clock) is { } view)
+            {
+                shown.Add(view);
+            }
+        }
+        return shown;
+    }
+
     /// <summary>The request as this reader may see it, under the page's purpose: its question and the answers they may see.</summary>
     private static async Task<RequestView?> ViewAsync(Guid id, Guid requestId, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, PolicyDecisionPoint policy,
         TimeProvider clock)

@@ -52,6 +52,21 @@ public abstract class RequestPagesTests(DatabaseEngine engine) : PageTest(engine
         Assert.Contains("recorded", await health.Locator("[data-testid=done]").InnerTextAsync(), StringComparison.Ordinal);
         await Browser.AssertAccessibleAsync(health);
 
+        // The case's lead sees it on the case page too, with the strategy meeting the case recorded.
+        using (var meeting = await Hub.SendAsync(HttpMethod.Post, $"/enquiries/{c.Enquiry.Id}/strategy-meetings", "demo-la-lcpp", content: JsonContent.Create(new
+        {
+            heldAt = DateTimeOffset.UtcNow.AddHours(-1), attendees = new[] { new { agency = "police", user = "demo-police-officer", role = "police" } },
+            contributions = new[] { new { agency = "police", summary = "Two call-outs to the address this year" } }, decisions = "Joint visit tomorrow",
+        })))
+        {
+            Assert.Equal(HttpStatusCode.Created, meeting.StatusCode);
+        }
+        var lead = await Web.SignInAsync(Hub.BaseUrl, "Local authority children's services", "demo-la-lcpp");
+        await lead.GotoAsync($"/work/s47-enquiry/cases/{c.Enquiry.Id}");
+        Assert.Contains("We hold information but will not share it", await lead.Locator("[data-testid=case-requests]").InnerTextAsync(), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Two call-outs to the address this year", await lead.Locator("[data-testid=strategy-meeting]").InnerTextAsync(), StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(lead);
+
         // The case's lead reads the answer through the API, with the recorded reason.
         using var task = await Hub.GetAsync($"/fhir/Task/{request}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
         var body = await task.Content.ReadAsStringAsync();

@@ -98,14 +98,19 @@ internal static class StrategyMeetingEndpoints
         return Results.Json(new StrategyMeetingRecorded(meeting.Id), statusCode: 201);
     }
 
-    private static async Task<IResult> ReadAsync(Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts)
+    private static async Task<IResult> ReadAsync(Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts) =>
+        // An enquiry the caller may not see answers like one with no meetings: nothing says it exists.
+        Results.Json(await MeetingsAsync(id, access, contexts, http.RequestAborted));
+
+    /// <summary>The case's strategy meetings, each decided on its own about the case's subjects, for the API and the case page.</summary>
+    internal static async Task<StrategyMeetingsView> MeetingsAsync(Guid id, RecordAccess access, IHubDbContextFactory contexts, CancellationToken ct)
     {
         await using var db = contexts.Create();
-        var enquiry = await db.Enquiries.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, http.RequestAborted);
+        var enquiry = await db.Enquiries.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, ct);
         var meetings = enquiry is null ? [] : await db.StrategyMeetings.AsNoTracking().ReachableBy(access).Where(m => m.EnquiryId == id)
-            .OrderBy(m => m.HeldAt).Take(200).ToListAsync(http.RequestAborted);
+            .OrderBy(m => m.HeldAt).Take(200).ToListAsync(ct);
         var subjects = enquiry?.Subjects.Select(s => s.PersonId).ToList() ?? [];
-        await access.PrepareAsync(subjects, http.RequestAborted);
+        await access.PrepareAsync(subjects, ct);
         var about = access.Links.Expand(subjects);
         var shown = meetings.Select(m => (Meeting: m, Decision: access.Decide(m, about))).Where(x => x.Decision.IsPermit).Select(x =>
         {
@@ -115,15 +120,14 @@ internal static class StrategyMeetingEndpoints
                 contributions is null ? null : JsonDocument.Parse(contributions).RootElement, d.Open(nameof(StrategyMeeting.Decisions), x.Meeting.Decisions),
                 d.Withheld, d.Unavailable);
         }).ToList();
-        // An enquiry the caller may not see answers like one with no meetings: nothing says it exists.
-        return Results.Json(new StrategyMeetingsView(id, shown));
+        return new StrategyMeetingsView(id, shown);
     }
 }
 
 internal sealed record StrategyMeetingRecorded(Guid Id);
 
 /// <summary>One strategy meeting as the reader may see it; withheld and unavailable name the fields left out.</summary>
-internal sealed record StrategyMeetingView(Guid Id, DateTimeOffset HeldAt, IReadOnlyList<string>? Attendees, JsonElement? Contributions, string? Decisions,
+public sealed record StrategyMeetingView(Guid Id, DateTimeOffset HeldAt, IReadOnlyList<string>? Attendees, JsonElement? Contributions, string? Decisions,
     IReadOnlyList<string> Withheld, IReadOnlyList<string> Unavailable);
 
-internal sealed record StrategyMeetingsView(Guid Enquiry, IReadOnlyList<StrategyMeetingView> Meetings);
+public sealed record StrategyMeetingsView(Guid Enquiry, IReadOnlyList<StrategyMeetingView> Meetings);
