@@ -82,7 +82,7 @@ public abstract class MacptPagesTests(DatabaseEngine engine) : PageTest(engine)
         await police.GetByLabel("From date").FillAsync("next tuesday");
         await police.GetByRole(AriaRole.Button, new() { Name = "Apply filters" }).ClickAsync();
         Assert.StartsWith("Error:", await police.TitleAsync(), StringComparison.Ordinal);
-        Assert.Contains("from must be a date", await police.Locator(".govuk-error-summary").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("From must be a date", await police.Locator(".govuk-error-summary").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal(0, await police.Locator("[data-testid=entry]").CountAsync());
         await Browser.AssertAccessibleAsync(police);
     }
