@@ -77,8 +77,11 @@ internal static class FrontDoorPages
         var child = (await CasePeople.NamesAsync(access, contexts, [record.SubjectPersonId], http.RequestAborted))[record.SubjectPersonId];
         return PageEndpoints.Render<ReferralPage>(status, new()
         {
-            ["User"] = PageEndpoints.UserOf(http, policy, purpose), ["Purpose"] = purpose, ["Referral"] = view, ["Child"] = child,
+            ["User"] = PageEndpoints.UserOf(http, policy, purpose), ["Purpose"] = purpose, ["Referral"] = view, ["Child"] = child, ["Policy"] = policy.Policy,
             ["MayDecide"] = view.Decision is null && decide.MayDecide(http.HubPrincipal()), ["Csrf"] = antiforgery.GetAndStoreTokens(http).RequestToken, ["Error"] = error,
+            // A referral decided for a section 47 enquiry (or immediate protection) is where the LCPP convenes the strategy discussion.
+            ["Directory"] = view.Decision is "section47Enquiry" or "immediateProtection" && policy.MayTake(http.HubPrincipal(), HubActions.EnquiryOpen).IsPermit
+                ? await Workflow.MacptNominationEndpoints.DirectoryAsync(contexts, http.RequestAborted) : null,
         });
     }
 

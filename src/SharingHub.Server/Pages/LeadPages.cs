@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
 using SharingHub.Core.Crypto;
 using SharingHub.Core.Records;
 using SharingHub.Core.Time;
@@ -26,6 +27,10 @@ internal static class LeadPages
         work.MapPost("/{purpose}/cases/{id:guid}/members", AddAsync).Audited("page.enquiry.member-add").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/members/{memberId:guid}/remove", RemoveAsync).Audited("page.enquiry.member-remove").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/fgdm", FgdmAsync).Audited("page.enquiry.fgdm").Takes(HubActions.EnquiryLead).DisableAntiforgery();
+        work.MapPost("/{purpose}/cases/{id:guid}/strategy-decision", StrategyDecisionAsync).Audited("page.strategy-discussion.decide").Takes(HubActions.EnquiryLead)
+            .DisableAntiforgery();
+        work.MapPost("/{purpose}/referrals/{referral:guid}/strategy-discussion", ConveneAsync).Audited("page.strategy-discussion.convene").Takes(HubActions.EnquiryOpen)
+            .DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/close", CloseAsync).Audited("page.enquiry.close").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         return work;
     }
@@ -62,6 +67,41 @@ internal static class LeadPages
         await FormAsync(http, antiforgery) is not { } form ? Forged(http)
             : Answer(http, purpose, id, await StrategyMeetingEndpoints.RecordFgdmAsync(id, new FgdmInput(form["decisionPoint"].FirstOrDefault(), form["status"].FirstOrDefault()),
                 http, store, audit, clock, outbox));
+
+    private static async Task<IResult> StrategyDecisionAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, IFieldCipher cipher,
+        AuditScope audit, TimeProvider clock, NotificationOutbox outbox, WorkingCalendar calendar) =>
+        await FormAsync(http, antiforgery) is not { } form ? Forged(http)
+            : Answer(http, purpose, id, await StrategyDiscussionEndpoints.DecideAsync(id, new StrategyDecisionInput(form["decision"].FirstOrDefault(), form["reasons"].FirstOrDefault()),
+                http, store, cipher, audit, clock, outbox, calendar));
+
+    /// <summary>
+    /// The LCPP convenes a strategy discussion about a referral's child from the referral's page, with participants from the
+    /// MACPT directory ("agency|user|role" each); the handler checks the referral's decision, the nominations and the grounds.
+    /// </summary>
+    private static async Task<IResult> ConveneAsync(string purpose, Guid referral, HttpContext http, IAntiforgery antiforgery, IRecordStore store,
+        Data.Storage.IHubDbContextFactory contexts, IFieldCipher cipher, PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock, WorkingCalendar calendar,
+        Data.Linkage.PersonLinker linker)
+    {
+        if (await FormAsync(http, antiforgery) is not { } form)
+        {
+            return Forged(http);
+        }
+        Guid? child;
+        await using (var db = contexts.Create())
+        {
+            child = await db.Referrals.Where(r => r.Id == referral).Select(r => (Guid?)r.SubjectPersonId).FirstOrDefaultAsync(http.RequestAborted);
+        }
+        if (child is null)
+        {
+            return ApiErrors.For(http, new ApiError(404, "not-found", "Not found", "There is no referral at this address."));
+        }
+        var members = form["participant"].Select(p => (p ?? "").Split('|')).Where(p => p.Length == 3).Select(p => new MemberInput(p[0], p[1], p[2])).ToList();
+        var opened = await EnquiryEndpoints.OpenCaseAsync(new OpenEnquiryInput([new SubjectInput(child.Value, "child")], form["grounds"].FirstOrDefault(), members, referral),
+            Core.Records.CaseStage.StrategyDiscussion, http, store, contexts, cipher, policy, audit, clock, calendar, linker);
+        return opened is JsonHttpResult<EnquiryOpened> { Value: { } created }
+            ? Results.Redirect($"{PageEndpoints.Base}/strategy-meeting/cases/{created.Id}")
+            : Answer(http, purpose, referral, opened);
+    }
 
     private static async Task<IResult> CloseAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, AuditScope audit, TimeProvider clock,
         NotificationOutbox outbox) =>

@@ -45,6 +45,37 @@ public abstract class FrontDoorPagesTests(DatabaseEngine engine) : PageTest(engi
         await police.GotoAsync($"/work/front-door-triage/referrals/{referral.Id}");
         Assert.Equal(0, await police.GetByRole(AriaRole.Button, new() { Name = "Record the decision" }).CountAsync());
     }
+
+    [Fact]
+    public async Task Given_a_referral_decided_for_section_47_when_the_lcpp_convenes_the_strategy_discussion_and_decides_a_joint_enquiry_then_the_case_follows_on_the_pages()
+    {
+        var c = await Hub.CaseAsync();
+        var referral = await Hub.ReferralAsync(c.PoliceChild, decidedAt: DateTimeOffset.UtcNow.AddHours(-1));
+        var lcpp = await Web.SignInAsync(Hub.BaseUrl, "Local authority children's services", "demo-la-lcpp");
+        await lcpp.GotoAsync($"/work/front-door-triage/referrals/{referral.Id}");
+        await Browser.AssertAccessibleAsync(lcpp);
+
+        await lcpp.GetByLabel("demo-police-officer (police, Police)").CheckAsync();
+        await lcpp.GetByLabel("demo-health-practitioner (health, Health (ICB and NHS providers))").CheckAsync();
+        await lcpp.GetByRole(AriaRole.Button, new() { Name = "Convene" }).ClickAsync();
+        Assert.Contains("/work/strategy-meeting/cases/", lcpp.Url, StringComparison.Ordinal);
+        Assert.Equal("Strategy discussion", await lcpp.Locator(".govuk-caption-l").First.InnerTextAsync());
+        await Browser.AssertAccessibleAsync(lcpp);
+
+        // The police participant finds the discussion among their cases.
+        var police = await Web.SignInAsync(Hub.BaseUrl, "Police", "demo-police-officer");
+        await police.GotoAsync("/work/cases");
+        Assert.Contains("Strategy discussion", await police.Locator("[data-testid=cases]").InnerTextAsync(), StringComparison.Ordinal);
+
+        await lcpp.GetByLabel("Start a joint section 47 enquiry with the police").CheckAsync();
+        await lcpp.GetByLabel("Reasons").FillAsync("Unexplained bruising; a joint visit is needed");
+        await lcpp.GetByRole(AriaRole.Button, new() { Name = "Record the decision" }).ClickAsync();
+        Assert.Equal("Section 47 enquiry", await lcpp.Locator(".govuk-caption-l").First.InnerTextAsync());
+        Assert.Contains("Initial child protection conference", await lcpp.Locator("[data-testid=due]").InnerTextAsync(), StringComparison.Ordinal);
+        await using var db = Hub.Contexts.Create();
+        var started = await db.Enquiries.AsNoTracking().SingleAsync(e => e.ReferralId == referral.Id);
+        Assert.Equal((Core.Records.CaseStage.Section47, true), (started.Stage, started.JointWithPolice));
+    }
 }
 
 public sealed class SqliteFrontDoorPagesTests() : FrontDoorPagesTests(DatabaseEngine.Sqlite);

@@ -20,7 +20,7 @@ internal sealed record StrategyDecisionInput(string? Decision, string? Reasons);
 /// </summary>
 internal static class StrategyDiscussionEndpoints
 {
-    private static readonly Dictionary<string, (bool StartsEnquiry, bool Joint, EnquiryOutcome? Outcome)> Decisions = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, (bool StartsEnquiry, bool Joint, EnquiryOutcome? Outcome)> Decisions = new(StringComparer.Ordinal)
     {
         ["section-47"] = (true, false, null),
         ["joint-section-47"] = (true, true, null),
@@ -41,7 +41,7 @@ internal static class StrategyDiscussionEndpoints
         return app;
     }
 
-    private static Task<IResult> DecideAsync(Guid id, StrategyDecisionInput input, HttpContext http, IRecordStore store, IFieldCipher cipher, AuditScope audit,
+    internal static Task<IResult> DecideAsync(Guid id, StrategyDecisionInput input, HttpContext http, IRecordStore store, IFieldCipher cipher, AuditScope audit,
         TimeProvider clock, NotificationOutbox outbox, Core.Time.WorkingCalendar calendar) =>
         EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "strategy-decision", clock, (e, now) =>
         {
