@@ -31,6 +31,7 @@ internal static class LeadPages
             .DisableAntiforgery();
         work.MapPost("/{purpose}/referrals/{referral:guid}/strategy-discussion", ConveneAsync).Audited("page.strategy-discussion.convene").Takes(HubActions.EnquiryOpen)
             .DisableAntiforgery();
+        work.MapPost("/{purpose}/cases/{id:guid}/strategy-meetings", MeetingAsync).Audited("page.enquiry.strategy-meeting").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/close", CloseAsync).Audited("page.enquiry.close").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         return work;
     }
@@ -101,6 +102,30 @@ internal static class LeadPages
         return opened is JsonHttpResult<EnquiryOpened> { Value: { } created }
             ? Results.Redirect($"{PageEndpoints.Base}/strategy-meeting/cases/{created.Id}")
             : Answer(http, purpose, referral, opened);
+    }
+
+    /// <summary>
+    /// A strategy meeting: when (date and time, UK), who attended ("agency|user|role" of current members), what each agency
+    /// brought (one field per agency), what was decided.
+    /// </summary>
+    private static async Task<IResult> MeetingAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, IFieldCipher cipher,
+        PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock)
+    {
+        if (await FormAsync(http, antiforgery) is not { } form)
+        {
+            return Forged(http);
+        }
+        DateTimeOffset? held = null;
+        if (DateTime.TryParseExact($"{form["heldDate"]} {form["heldTime"]}", "yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.None, out var local))
+        {
+            held = new DateTimeOffset(local, PageText.London.GetUtcOffset(local));
+        }
+        var attendees = form["attendee"].Select(a => (a ?? "").Split('|')).Where(a => a.Length == 3).Select(a => new MemberInput(a[0], a[1], a[2])).ToList();
+        var contributions = policy.Policy.Agencies.Keys.Where(a => !string.IsNullOrWhiteSpace(form[$"contribution-{a}"]))
+            .Select(a => new ContributionInput(a, form[$"contribution-{a}"].ToString())).ToList();
+        return Answer(http, purpose, id, await StrategyMeetingEndpoints.RecordAsync(id,
+            new StrategyMeetingInput(held, attendees, contributions, form["decisions"].FirstOrDefault()), http, store, cipher, policy, audit, clock));
     }
 
     private static async Task<IResult> CloseAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, AuditScope audit, TimeProvider clock,

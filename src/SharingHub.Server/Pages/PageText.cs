@@ -6,7 +6,7 @@ namespace SharingHub.Server.Pages;
 /// <summary>The words and dates the pages show: UK time and the GOV.UK style for dates ("6 January 2027"; the invariant culture has the English month names).</summary>
 internal static class PageText
 {
-    private static readonly TimeZoneInfo London = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
+    public static readonly TimeZoneInfo London = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
     private static readonly CultureInfo English = CultureInfo.InvariantCulture;
 
     public static DateTimeOffset Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, London);

@@ -67,6 +67,17 @@ public abstract class FrontDoorPagesTests(DatabaseEngine engine) : PageTest(engi
         await police.GotoAsync("/work/cases");
         Assert.Contains("Strategy discussion", await police.Locator("[data-testid=cases]").InnerTextAsync(), StringComparison.Ordinal);
 
+        // The discussion's meeting: when (UK time), who attended, what police brought, what was decided.
+        var held = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow.AddHours(-1), TimeZoneInfo.FindSystemTimeZoneById("Europe/London"));
+        await lcpp.GetByLabel("Date", new() { Exact = true }).FillAsync(held.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await lcpp.GetByLabel("Time", new() { Exact = true }).FillAsync(held.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await lcpp.GetByLabel("demo-police-officer (Police)").CheckAsync();
+        await lcpp.GetByLabel("What Police brought").FillAsync("Two call-outs to the address this year");
+        await lcpp.GetByLabel("What was decided").FillAsync("Joint visit tomorrow");
+        await lcpp.GetByRole(AriaRole.Button, new() { Name = "Record the meeting" }).ClickAsync();
+        Assert.Contains("Two call-outs to the address this year", await lcpp.Locator("[data-testid=strategy-meeting]").InnerTextAsync(), StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(lcpp);
+
         await lcpp.GetByLabel("Start a joint section 47 enquiry with the police").CheckAsync();
         await lcpp.GetByLabel("Reasons").FillAsync("Unexplained bruising; a joint visit is needed");
         await lcpp.GetByRole(AriaRole.Button, new() { Name = "Record the decision" }).ClickAsync();

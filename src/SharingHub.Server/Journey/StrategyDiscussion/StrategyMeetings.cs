@@ -58,7 +58,7 @@ internal static class StrategyMeetingEndpoints
             return null;
         });
 
-    private static async Task<IResult> RecordAsync(Guid id, StrategyMeetingInput input, HttpContext http, IRecordStore store, IFieldCipher cipher,
+    internal static async Task<IResult> RecordAsync(Guid id, StrategyMeetingInput input, HttpContext http, IRecordStore store, IFieldCipher cipher,
         PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock)
     {
         var (enquiry, refusal) = await EnquiryEndpoints.LedAndOpenAsync(id, http, store);
