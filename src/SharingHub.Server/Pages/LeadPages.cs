@@ -32,6 +32,7 @@ internal static class LeadPages
         work.MapPost("/{purpose}/referrals/{referral:guid}/strategy-discussion", ConveneAsync).Audited("page.strategy-discussion.convene").Takes(HubActions.EnquiryOpen)
             .DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/strategy-meetings", MeetingAsync).Audited("page.enquiry.strategy-meeting").Takes(HubActions.EnquiryLead).DisableAntiforgery();
+        work.MapPost("/{purpose}/cases/{id:guid}/conferences", ConferenceAsync).Audited("page.case.conference").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/close", CloseAsync).Audited("page.enquiry.close").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         return work;
     }
@@ -115,18 +116,39 @@ internal static class LeadPages
         {
             return Forged(http);
         }
-        DateTimeOffset? held = null;
-        if (DateTime.TryParseExact($"{form["heldDate"]} {form["heldTime"]}", "yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture,
-            System.Globalization.DateTimeStyles.None, out var local))
-        {
-            held = new DateTimeOffset(local, PageText.London.GetUtcOffset(local));
-        }
+        var held = Held(form);
         var attendees = form["attendee"].Select(a => (a ?? "").Split('|')).Where(a => a.Length == 3).Select(a => new MemberInput(a[0], a[1], a[2])).ToList();
         var contributions = policy.Policy.Agencies.Keys.Where(a => !string.IsNullOrWhiteSpace(form[$"contribution-{a}"]))
             .Select(a => new ContributionInput(a, form[$"contribution-{a}"].ToString())).ToList();
         return Answer(http, purpose, id, await StrategyMeetingEndpoints.RecordAsync(id,
             new StrategyMeetingInput(held, attendees, contributions, form["decisions"].FirstOrDefault()), http, store, cipher, policy, audit, clock));
     }
+
+    /// <summary>
+    /// A child protection conference: when, each agency invited with whether it attended and gave a report, the decision, and
+    /// for a plan its category and core group (current members, "agency|user|role"); the handler holds the journey's rules.
+    /// </summary>
+    private static async Task<IResult> ConferenceAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, AuditScope audit,
+        TimeProvider clock, NotificationOutbox outbox, PolicyDecisionPoint policy, WorkingCalendar calendar, Data.Storage.IHubDbContextFactory contexts, IFieldCipher cipher)
+    {
+        if (await FormAsync(http, antiforgery) is not { } form)
+        {
+            return Forged(http);
+        }
+        var invited = form["invited"].Where(a => a is not null).Select(a => a!).ToList();
+        var attendance = invited.Select(a => new AttendanceInput(a, form["attended"].Contains(a), form["report"].Contains(a))).ToList();
+        var coreGroup = form["coreGroup"].Select(a => (a ?? "").Split('|')).Where(a => a.Length == 3).Select(a => new MemberInput(a[0], a[1], a[2])).ToList();
+        var input = new ConferenceInput(form["kind"].FirstOrDefault(), Held(form), attendance, form["decision"].FirstOrDefault(), form["category"].FirstOrDefault(), coreGroup);
+        return Answer(http, purpose, id, await ConferenceEndpoints.RecordAsync(id, input, http, store, audit, clock, outbox, policy, calendar, contexts, cipher),
+            // A plan's case is worked under the plan's purpose from now on; one that ends closes.
+            form["decision"] == "plan" || form["decision"] == "continue-plan" ? $"{PageEndpoints.Base}/child-protection-plan/cases/{id}" : $"{PageEndpoints.Base}/cases");
+    }
+
+    /// <summary>The date and time a form gives (heldDate, heldTime) in UK time, or null.</summary>
+    private static DateTimeOffset? Held(IFormCollection form) =>
+        DateTime.TryParseExact($"{form["heldDate"]} {form["heldTime"]}", "yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.None, out var local)
+            ? new DateTimeOffset(local, PageText.London.GetUtcOffset(local)) : null;
 
     private static async Task<IResult> CloseAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, AuditScope audit, TimeProvider clock,
         NotificationOutbox outbox) =>

@@ -66,6 +66,40 @@ public abstract class LeadPagesTests(DatabaseEngine engine) : PageTest(engine)
             Assert.Equal(Core.Records.EnquiryStatus.Closed, (await db.Enquiries.AsNoTracking().SingleAsync(e => e.Id == c.Enquiry.Id)).Status);
         }
     }
+
+    [Fact]
+    public async Task Given_an_enquiry_that_needs_a_conference_when_the_lead_records_a_plan_on_the_page_then_the_core_group_works_under_the_plan_and_others_leave()
+    {
+        var c = await Hub.CaseAsync();
+        var lead = await Web.SignInAsync(Hub.BaseUrl, "Local authority children's services", "demo-la-lcpp");
+        await lead.GotoAsync($"/work/s47-enquiry/cases/{c.Enquiry.Id}");
+        await lead.GetByLabel("An initial child protection conference is needed (members keep access until it decides)").CheckAsync();
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Close the enquiry" }).ClickAsync();
+        await lead.GotoAsync($"/work/s47-enquiry/cases/{c.Enquiry.Id}");
+        Assert.Equal("Awaiting initial conference", await lead.Locator(".govuk-caption-l").First.InnerTextAsync());
+        await Browser.AssertAccessibleAsync(lead);
+
+        var held = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow.AddHours(-1), TimeZoneInfo.FindSystemTimeZoneById("Europe/London"));
+        await lead.GetByLabel("Date", new() { Exact = true }).FillAsync(held.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await lead.GetByLabel("Time", new() { Exact = true }).FillAsync(held.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await lead.Locator("#invited-police").CheckAsync();
+        await lead.Locator("#attended-police").CheckAsync();
+        await lead.Locator("#report-police").CheckAsync();
+        await lead.Locator("#invited-education").CheckAsync();
+        await lead.GetByLabel("A child protection plan").CheckAsync();
+        await lead.GetByLabel("Category of abuse (for a plan)").SelectOptionAsync("neglect");
+        await lead.GetByLabel("demo-police-officer (Police)").CheckAsync();
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Record the conference" }).ClickAsync();
+
+        Assert.Contains($"/work/child-protection-plan/cases/{c.Enquiry.Id}", lead.Url, StringComparison.Ordinal);
+        Assert.Equal("Child protection plan", await lead.Locator(".govuk-caption-l").First.InnerTextAsync());
+        Assert.Contains("First core group meeting", await lead.Locator("[data-testid=due]").InnerTextAsync(), StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(lead);
+        var school = await Web.SignInAsync(Hub.BaseUrl, "Education (schools and LA education)", "demo-education-lead");
+        Assert.Equal(403, (await school.GotoAsync($"/work/child-protection-plan/cases/{c.Enquiry.Id}/people/{c.LaChild.Id}"))!.Status);
+        var police = await Web.SignInAsync(Hub.BaseUrl, "Police", "demo-police-officer");
+        Assert.Equal(200, (await police.GotoAsync($"/work/child-protection-plan/cases/{c.Enquiry.Id}/people/{c.LaChild.Id}"))!.Status);
+    }
 }
 
 public sealed class SqliteLeadPagesTests() : LeadPagesTests(DatabaseEngine.Sqlite);

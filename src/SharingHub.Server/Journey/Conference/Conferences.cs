@@ -26,7 +26,7 @@ internal sealed record PreProceedingsInput(DateTimeOffset? At, string? Fgdm);
 /// </summary>
 internal static class ConferenceEndpoints
 {
-    private static readonly string[] Categories = ["neglect", "physical-abuse", "emotional-abuse", "sexual-abuse"];
+    internal static readonly string[] Categories = ["neglect", "physical-abuse", "emotional-abuse", "sexual-abuse"];
 
     /// <summary>The state a plan sets on each child's record: children's social care's, like the plans its case system records.</summary>
     public const string PlanFlagCode = "child-protection-plan";
@@ -81,7 +81,7 @@ internal static class ConferenceEndpoints
         return app;
     }
 
-    private static async Task<IResult> RecordAsync(Guid id, ConferenceInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
+    internal static async Task<IResult> RecordAsync(Guid id, ConferenceInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
         NotificationOutbox outbox, PolicyDecisionPoint policy, Core.Time.WorkingCalendar calendar, Data.Storage.IHubDbContextFactory contexts, Core.Crypto.IFieldCipher cipher) =>
         // The core group are MACPT nominees like any member (the plan's lead excepted).
         await EnquiryEndpoints.NominationRefusalAsync(contexts, input.CoreGroup ?? [], http.HubPrincipal().Subject, "coreGroup", http.RequestAborted)
