@@ -33,6 +33,8 @@ internal static class LeadPages
             .DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/strategy-meetings", MeetingAsync).Audited("page.enquiry.strategy-meeting").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/conferences", ConferenceAsync).Audited("page.case.conference").Takes(HubActions.EnquiryLead).DisableAntiforgery();
+        work.MapPost("/{purpose}/cases/{id:guid}/core-group-meetings", CoreGroupAsync).Audited("page.case.core-group-meeting").Takes(HubActions.EnquiryLead)
+            .DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/close", CloseAsync).Audited("page.enquiry.close").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         return work;
     }
@@ -143,6 +145,11 @@ internal static class LeadPages
             // A plan's case is worked under the plan's purpose from now on; one that ends closes.
             form["decision"] == "plan" || form["decision"] == "continue-plan" ? $"{PageEndpoints.Base}/child-protection-plan/cases/{id}" : $"{PageEndpoints.Base}/cases");
     }
+
+    private static async Task<IResult> CoreGroupAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, AuditScope audit,
+        TimeProvider clock, NotificationOutbox outbox) =>
+        await FormAsync(http, antiforgery) is not { } form ? Forged(http)
+            : Answer(http, purpose, id, await ConferenceEndpoints.RecordCoreGroupAsync(id, new CoreGroupMeetingInput(Held(form)), http, store, audit, clock, outbox));
 
     /// <summary>The date and time a form gives (heldDate, heldTime) in UK time, or null.</summary>
     private static DateTimeOffset? Held(IFormCollection form) =>

@@ -95,6 +95,16 @@ public abstract class LeadPagesTests(DatabaseEngine engine) : PageTest(engine)
         Assert.Equal("Child protection plan", await lead.Locator(".govuk-caption-l").First.InnerTextAsync());
         Assert.Contains("First core group meeting", await lead.Locator("[data-testid=due]").InnerTextAsync(), StringComparison.Ordinal);
         await Browser.AssertAccessibleAsync(lead);
+        // The core group meets: the next thing due is the review.
+        await lead.Locator("#coreheldDate").FillAsync(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow.AddMinutes(-10), TimeZoneInfo.FindSystemTimeZoneById("Europe/London"))
+            .ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await lead.Locator("#coreheldTime").FillAsync(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow.AddMinutes(-10), TimeZoneInfo.FindSystemTimeZoneById("Europe/London"))
+            .ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Record the core group meeting" }).ClickAsync();
+        Assert.DoesNotContain("First core group meeting", await lead.Locator("[data-testid=due]").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("Review conference", await lead.Locator("[data-testid=due]").InnerTextAsync(), StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(lead);
+
         var school = await Web.SignInAsync(Hub.BaseUrl, "Education (schools and LA education)", "demo-education-lead");
         Assert.Equal(403, (await school.GotoAsync($"/work/child-protection-plan/cases/{c.Enquiry.Id}/people/{c.LaChild.Id}"))!.Status);
         var police = await Web.SignInAsync(Hub.BaseUrl, "Police", "demo-police-officer");

@@ -37,23 +37,7 @@ internal static class ConferenceEndpoints
         var cases = app.MapGroup("/enquiries").RequireAuthorization().WithTags("Child protection journey");
         cases.MapPost("/{id:guid}/conferences", RecordAsync).Audited("case.conference").Takes(HubActions.EnquiryLead)
             .Answers<EnquiryChanged>(200, "Record an initial or review child protection conference: attendance and reports by agency, and its decision (plan with category and core group, no plan, continue or end the plan)", 400, 404, 409, 422);
-        cases.MapPost("/{id:guid}/core-group-meetings", (Guid id, CoreGroupMeetingInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
-                NotificationOutbox outbox) =>
-            EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "core-group-meeting", clock, (e, now) =>
-            {
-                if (e.Stage != CaseStage.ChildProtectionPlan)
-                {
-                    return "a core group meets while a child protection plan is in force; this case has none";
-                }
-                if (input.HeldAt is not { } held || held > now.AddMinutes(5) || held < e.PlanStartedAt)
-                {
-                    return "heldAt (when the core group met, since the plan started and not in the future) is required";
-                }
-                e.CoreGroupMeetings.Add(new CoreGroupMeeting { Id = Guid.NewGuid(), EnquiryId = e.Id, HeldAt = TimeProviderExtensions.TruncateForStorage(held), RecordedAt = now });
-                // The first meeting is the one with a deadline (10 working days); later ones are as the plan says.
-                e.CoreGroupDueBy = null;
-                return null;
-            })).Audited("case.core-group-meeting").Takes(HubActions.EnquiryLead)
+        cases.MapPost("/{id:guid}/core-group-meetings", RecordCoreGroupAsync).Audited("case.core-group-meeting").Takes(HubActions.EnquiryLead)
             .Answers<EnquiryChanged>(200, "Record a core group meeting (the plan's lead)", 400, 404, 409, 422);
         cases.MapPost("/{id:guid}/pre-proceedings", (Guid id, PreProceedingsInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
                 NotificationOutbox outbox) =>
@@ -80,6 +64,25 @@ internal static class ConferenceEndpoints
             .Answers<EnquiryChanged>(200, "Record the decision to enter pre-proceedings under the Public Law Outline, with FGDM offered at that point", 400, 404, 409, 422);
         return app;
     }
+
+    /// <summary>A core group meeting of the plan, for the API and the case page alike.</summary>
+    internal static Task<IResult> RecordCoreGroupAsync(Guid id, CoreGroupMeetingInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
+        NotificationOutbox outbox) =>
+        EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "core-group-meeting", clock, (e, now) =>
+        {
+            if (e.Stage != CaseStage.ChildProtectionPlan)
+            {
+                return "a core group meets while a child protection plan is in force; this case has none";
+            }
+            if (input.HeldAt is not { } held || held > now.AddMinutes(5) || held < e.PlanStartedAt)
+            {
+                return "heldAt (when the core group met, since the plan started and not in the future) is required";
+            }
+            e.CoreGroupMeetings.Add(new CoreGroupMeeting { Id = Guid.NewGuid(), EnquiryId = e.Id, HeldAt = TimeProviderExtensions.TruncateForStorage(held), RecordedAt = now });
+            // The first meeting is the one with a deadline (10 working days); later ones are as the plan says.
+            e.CoreGroupDueBy = null;
+            return null;
+        });
 
     internal static async Task<IResult> RecordAsync(Guid id, ConferenceInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
         NotificationOutbox outbox, PolicyDecisionPoint policy, Core.Time.WorkingCalendar calendar, Data.Storage.IHubDbContextFactory contexts, Core.Crypto.IFieldCipher cipher) =>
