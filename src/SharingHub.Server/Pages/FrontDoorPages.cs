@@ -26,6 +26,7 @@ internal static class FrontDoorPages
     {
         work.MapGet("/{purpose}/referrals", WorklistAsync).Audited("page.referrals").OpensRecords(listsCases: true);
         work.MapGet("/{purpose}/referrals/{referral:guid}", ReadAsync).Audited("page.referral").OpensRecords();
+        work.MapGet("/{purpose}/referrals/{referral:guid}/people/{person:guid}", ChronologyAsync).Audited("page.referral-chronology").OpensRecords();
         work.MapPost("/{purpose}/referrals/{referral:guid}", DecideAsync).Audited("page.referral-decide").Takes(HubActions.ReferralDecide).OpensRecords()
             .DisableAntiforgery();
         return work;
@@ -48,6 +49,23 @@ internal static class FrontDoorPages
         return new ReferralView(r.Id, PageText.Organisation(policy, r.OwningAgency, r.OwningOrganisation), r.ReceivedAt, r.DecisionDueAt,
             r.Decision is null && now > r.DecisionDueAt, decision, r.DecidedAt, d.Open(nameof(Referral.Concern), r.Concern),
             d.Open(nameof(Referral.ReferrerIdentity), r.ReferrerIdentity), r.SubjectPersonId);
+    }
+
+    /// <summary>What the agencies hold about the referral's child, read under the purpose bound to this referral (front-door-triage).</summary>
+    private static async Task<IResult> ChronologyAsync(string purpose, Guid referral, Guid person, HttpContext http, RecordAccess access, IHubDbContextFactory contexts,
+        Fhir.Chronology chronology, PolicyDecisionPoint policy)
+    {
+        await using var db = contexts.Create();
+        var record = await db.Referrals.AsNoTracking().ReachableBy(access).FirstOrDefaultAsync(r => r.Id == referral, http.RequestAborted);
+        if (record is null || record.SubjectPersonId != person)
+        {
+            return NotFound(http);
+        }
+        await access.PrepareAsync([person], http.RequestAborted);
+        return access.Decide(record).IsPermit
+            ? await PageEndpoints.ChronologyPageAsync(purpose, person, http, access, chronology, policy, $"{PageEndpoints.Base}/{purpose}/referrals/{referral}", "the referral",
+                "Referral to the front door")
+            : NotFound(http);
     }
 
     private static IResult NotFound(HttpContext http) =>

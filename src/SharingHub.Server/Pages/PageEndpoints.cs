@@ -175,13 +175,21 @@ internal static class PageEndpoints
     private static async Task<IResult> ChronologyAsync(string purpose, Guid id, Guid person, HttpContext http, RecordAccess access, Chronology chronology,
         IHubDbContextFactory contexts, PolicyDecisionPoint policy, TimeProvider clock)
     {
-        var filter = ChronologyFilter.Parse(http.Request.Query);
         var found = await EnquiryReading.ViewAsync(id, access, contexts, clock.GetUtcNow(), http.RequestAborted);
         // A child is opened through the case: one of its subjects, as the case shows them to this reader.
         if (found is not { } shown || shown.View.Subjects?.Any(s => s.Person == person) != true)
         {
             return ApiErrors.For(http, new ApiError(404, "not-found", "Not found", "There is no person at this address in a case you may see for this purpose."));
         }
+        return await ChronologyPageAsync(purpose, person, http, access, chronology, policy, $"{Base}/{purpose}/cases/{id}", $"case {shown.View.Reference}",
+            $"Case {shown.View.Reference}");
+    }
+
+    /// <summary>A person's chronology page, opened through a case or a referral (the caller has checked the person belongs to it).</summary>
+    internal static async Task<IResult> ChronologyPageAsync(string purpose, Guid person, HttpContext http, RecordAccess access, Chronology chronology,
+        PolicyDecisionPoint policy, string back, string backText, string caption)
+    {
+        var filter = ChronologyFilter.Parse(http.Request.Query);
         var result = filter.Error is null ? await chronology.BuildAsync(access, person, filter, http.RequestAborted) : ChronologyResult.NotFound;
         if (filter.Error is null && result.Person is null)
         {
@@ -189,8 +197,9 @@ internal static class PageEndpoints
         }
         return Render<ChronologyPage>(filter.Error is null ? 200 : 400, new()
         {
-            ["User"] = UserOf(http, policy, purpose), ["Purpose"] = purpose, ["Case"] = shown.View, ["View"] = ChronologyRows.View(result, access, policy.Policy), ["Filter"] = filter,
-            ["FilterError"] = filter.Error, ["Query"] = http.Request.Query, ["Policy"] = policy.Policy,
+            ["User"] = UserOf(http, policy, purpose), ["Back"] = back, ["BackText"] = backText, ["Caption"] = caption,
+            ["View"] = ChronologyRows.View(result, access, policy.Policy), ["Filter"] = filter, ["FilterError"] = filter.Error, ["Query"] = http.Request.Query,
+            ["Policy"] = policy.Policy,
         });
     }
 }

@@ -41,7 +41,7 @@ internal sealed class Browser : IAsyncDisposable
     /// <summary>A person at their own agency's (development) identity provider, signed in as a person would: click, choose, land.</summary>
     public async Task<IPage> SignInAsync(string baseUrl, string agencyName, string user)
     {
-        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl });
+        var context = await NewContextAsync(baseUrl);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/");
         await page.GetByRole(AriaRole.Link, new() { Name = $"Sign in with {agencyName}" }).ClickAsync();
@@ -51,8 +51,16 @@ internal sealed class Browser : IAsyncDisposable
     }
 
     /// <summary>A fresh browser with no session at all.</summary>
-    public async Task<IPage> AnonymousAsync(string baseUrl) =>
-        await (await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl })).NewPageAsync();
+    public async Task<IPage> AnonymousAsync(string baseUrl) => await (await NewContextAsync(baseUrl)).NewPageAsync();
+
+    /// <summary>A person's own browser profile; waits are generous because CI machines are shared and slow at times.</summary>
+    private async Task<IBrowserContext> NewContextAsync(string baseUrl)
+    {
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl });
+        context.SetDefaultTimeout(60_000);
+        context.SetDefaultNavigationTimeout(60_000);
+        return context;
+    }
 
     /// <summary>axe-core finds nothing to fix on the page as it is now (WCAG 2.2 AA rules among them).</summary>
     public static async Task AssertAccessibleAsync(IPage page)
@@ -66,8 +74,9 @@ internal sealed class Browser : IAsyncDisposable
     /// Moves focus with the Tab key alone until it rests on the link or button named <paramref name="name"/>, then presses
     /// Enter (or Space on a radio or checkbox): what a person who cannot use a mouse does. Fails if the control is never reached.
     /// </summary>
-    public static async Task KeyboardActivateAsync(IPage page, string name, int maxTabs = 60)
+    public static async Task KeyboardActivateAsync(IPage page, string name, bool navigates = true, int maxTabs = 60)
     {
+        await page.WaitForLoadStateAsync(LoadState.Load);
         for (var i = 0; i < maxTabs; i++)
         {
             await page.Keyboard.PressAsync("Tab");
@@ -75,7 +84,15 @@ internal sealed class Browser : IAsyncDisposable
             if (focused == name)
             {
                 var kind = await page.EvaluateAsync<string>("() => document.activeElement?.type || ''");
-                await page.Keyboard.PressAsync(kind is "radio" or "checkbox" ? "Space" : "Enter");
+                var key = kind is "radio" or "checkbox" ? "Space" : "Enter";
+                var before = page.Url;
+                await page.Keyboard.PressAsync(key);
+                if (navigates)
+                {
+                    // A busy machine can be slow to answer; the next page is there when the address has changed and it has loaded.
+                    await page.WaitForURLAsync(url => url != before, new() { Timeout = 60_000 });
+                    await page.WaitForLoadStateAsync(LoadState.Load);
+                }
                 return;
             }
         }

@@ -20,7 +20,12 @@ public sealed class DemoPagesTests() : PageTest(DatabaseEngine.Sqlite, new Dicti
         await police.SetViewportSizeAsync(1200, 900);
         await police.GetByRole(AriaRole.Link, new() { Name = "Your cases" }).First.ClickAsync();
         await police.Locator("[data-testid=cases] a").First.ClickAsync();
-        await police.GetByRole(AriaRole.Link, new() { Name = "Section 47 enquiry by the Multi-Agency Child Protection Team" }).ClickAsync();
+        await police.WaitForURLAsync(url => !url.EndsWith("/work/cases", StringComparison.Ordinal));
+        // A case whose stage serves one purpose opens at once; otherwise the person chooses (the first offered here).
+        if (await police.Locator("[data-testid=subjects]").CountAsync() == 0)
+        {
+            await police.Locator("main .govuk-list a").First.ClickAsync();
+        }
         await police.Locator("[data-testid=subjects] a").First.ClickAsync();
         Assert.StartsWith("Chronology of ", await police.Locator("h1").InnerTextAsync(), StringComparison.Ordinal);
         Assert.True(await police.Locator("[data-testid=entry]").CountAsync() > 5);

@@ -26,6 +26,13 @@ public abstract class FrontDoorPagesTests(DatabaseEngine engine) : PageTest(engi
         Assert.Equal("Bruising seen at school", await frontDoor.Locator("[data-testid=concern]").InnerTextAsync());
         await Browser.AssertAccessibleAsync(frontDoor);
 
+        // To decide, the front door reads what the agencies hold about the child, under triage bound to this referral.
+        await frontDoor.GetByRole(AriaRole.Link, new() { Name = "What the agencies hold about this child" }).ClickAsync();
+        Assert.StartsWith("Chronology of", await frontDoor.Locator("h1").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("Officers attended a report of shouting", await frontDoor.Locator("[data-testid=chronology]").InnerTextAsync(), StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(frontDoor);
+        await frontDoor.GetByRole(AriaRole.Link, new() { Name = "Back to the referral" }).ClickAsync();
+
         await frontDoor.GetByRole(AriaRole.Button, new() { Name = "Record the decision" }).ClickAsync();
         Assert.Contains("Choose the front door's decision", await frontDoor.Locator(".govuk-error-summary").InnerTextAsync(), StringComparison.Ordinal);
         await Browser.AssertAccessibleAsync(frontDoor);

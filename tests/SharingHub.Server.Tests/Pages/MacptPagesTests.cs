@@ -147,8 +147,8 @@ public abstract class MacptPagesTests(DatabaseEngine engine) : PageTest(engine)
         await police.WaitForURLAsync($"**/people/{c.LaChild.Id}");
         Assert.Equal("Chronology of Mia Fhirtest", await police.Locator("h1").InnerTextAsync());
 
-        await Browser.KeyboardActivateAsync(police, "Filter the chronology");
-        await Browser.KeyboardActivateAsync(police, "Police");
+        await Browser.KeyboardActivateAsync(police, "Filter the chronology", navigates: false);
+        await Browser.KeyboardActivateAsync(police, "Police", navigates: false);
         await Browser.KeyboardActivateAsync(police, "Apply filters");
         await police.WaitForURLAsync("**agency=police**");
         Assert.All(await police.Locator("[data-testid=entry] td:nth-child(2)").AllInnerTextsAsync(), agency => Assert.Equal("Police", agency));
