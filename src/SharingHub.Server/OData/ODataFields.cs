@@ -113,6 +113,23 @@ internal sealed class FieldsOf<T>(EdmEntityType type, EdmModel model)
         return this;
     }
 
+    /// <summary>
+    /// The parts of a record as a collection of complex values (a case's conferences, members, emergency actions): shown with the
+    /// record when its decision shows the field named, written whole, never filtered or sorted on.
+    /// </summary>
+    public FieldsOf<T> Parts<TP>(string name, PartsOf<TP> part, Func<T, IEnumerable<TP>> items)
+    {
+        var edmType = new EdmCollectionTypeReference(new EdmCollectionType(new EdmComplexTypeReference(part.Type, false)));
+        type.AddStructuralProperty(name, edmType);
+        var clrProperty = char.ToUpperInvariant(name[0]) + name[1..];
+        Fields.Add(new ODataField(name, name, edmType, FieldStorage.Sealed, null, d =>
+        {
+            var rows = items((T)(object)d.Record).ToList();
+            return d.Shows(clrProperty, rows.Count > 0) ? FieldValue.Of(new ODataParts(name, part.Type.FullName(), rows.Select(part.Of).ToList())) : FieldValue.Absent;
+        }));
+        return this;
+    }
+
     public FieldsOf<T> Navigation(string name, string policyField, EdmEntityType target, string targetSet, Expression<Func<T, Guid>> one)
     {
         type.AddUnidirectionalNavigation(new EdmNavigationPropertyInfo { Name = name, Target = target, TargetMultiplicity = EdmMultiplicity.ZeroOrOne });
@@ -197,4 +214,50 @@ internal sealed class FieldsOf<T>(EdmEntityType type, EdmModel model)
     private static EdmPrimitiveTypeKind Kind(Type clr) => clr == typeof(Guid) ? EdmPrimitiveTypeKind.Guid
         : clr == typeof(long) ? EdmPrimitiveTypeKind.Int64
         : EdmPrimitiveTypeKind.String;
+}
+
+/// <summary>One complex value as it is written: its primitive properties and its own collections of complex values.</summary>
+internal sealed record ODataPart(string TypeName, IReadOnlyList<ODataProperty> Properties, IReadOnlyList<ODataParts> Nested);
+
+/// <summary>A collection of complex values under a property name, written as a nested resource set.</summary>
+internal sealed record ODataParts(string Name, string ItemType, IReadOnlyList<ODataPart> Items);
+
+/// <summary>Declares a complex type for the parts of a record and how one part is written.</summary>
+internal sealed class PartsOf<TP>(EdmModel model, string typeName)
+{
+    private readonly List<Func<TP, ODataProperty>> _properties = [];
+    private readonly List<Func<TP, ODataParts>> _nested = [];
+
+    public EdmComplexType Type { get; } = Declare(model, typeName);
+
+    private static EdmComplexType Declare(EdmModel model, string typeName)
+    {
+        var type = new EdmComplexType(ODataModel.Namespace, typeName);
+        model.AddElement(type);
+        return type;
+    }
+
+    public PartsOf<TP> Value<TV>(string name, Func<TP, TV> value, EdmPrimitiveTypeKind kind, bool nullable)
+    {
+        Type.AddStructuralProperty(name, kind, nullable);
+        _properties.Add(p => new ODataProperty
+        {
+            Name = name,
+            Value = value(p) switch
+            {
+                System.Enum e => ODataModel.EnumName(e),
+                var v => v,
+            },
+        });
+        return this;
+    }
+
+    public PartsOf<TP> Many<TC>(string name, PartsOf<TC> inner, Func<TP, IEnumerable<TC>> items)
+    {
+        Type.AddStructuralProperty(name, new EdmCollectionTypeReference(new EdmCollectionType(new EdmComplexTypeReference(inner.Type, false))));
+        _nested.Add(p => new ODataParts(name, inner.Type.FullName(), items(p).Select(inner.Of).ToList()));
+        return this;
+    }
+
+    public ODataPart Of(TP item) => new(Type.FullName(), _properties.Select(p => p(item)).ToList(), _nested.Select(n => n(item)).ToList());
 }

@@ -90,6 +90,8 @@ internal sealed class ODataModel
     public const string Enquiries = "Enquiries";
     public const string InformationRequests = "InformationRequests";
     public const string Consents = "Consents";
+    public const string StrategyMeetings = "StrategyMeetings";
+    public const string Referrals = "Referrals";
     public const string AuditEntries = "AuditEntries";
     public const string Chronology = "chronology";
 
@@ -115,6 +117,8 @@ internal sealed class ODataModel
         var enquiryType = Type("Enquiry");
         var requestType = Type("InformationRequest");
         var consentType = Type("Consent");
+        var meetingType = Type("StrategyMeeting");
+        var referralType = Type("Referral");
         var auditType = Type("AuditEntry");
 
         var person = new FieldsOf<Person>(personType, model).Metadata()
@@ -154,6 +158,39 @@ internal sealed class ODataModel
             .Sealed("leadWorker", i => i.LeadWorker)
             .Sealed("summary", i => i.Summary)
             .Navigation("person", "personId", personType, People, i => i.PersonId);
+        // The parts of a case, decided with it: who is in it, what each conference decided, the core group's meetings, emergency
+        // action taken inside the enquiry, and family group decision making offered at each decision point.
+        var member = new PartsOf<EnquiryMember>(model, "Member")
+            .Value("agency", m => m.Agency, EdmPrimitiveTypeKind.String, false)
+            .Value("user", m => m.UserSubject, EdmPrimitiveTypeKind.String, false)
+            .Value("role", m => m.Role, EdmPrimitiveTypeKind.String, false)
+            .Value("addedAt", m => m.AddedAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Value("removedAt", m => m.RemovedAt, EdmPrimitiveTypeKind.DateTimeOffset, true);
+        var attendance = new PartsOf<string[]>(model, "Attendance")
+            .Value("agency", a => a[0], EdmPrimitiveTypeKind.String, false)
+            .Value("attended", a => a.ElementAtOrDefault(1) == "attended", EdmPrimitiveTypeKind.Boolean, false)
+            .Value("report", a => a.ElementAtOrDefault(2) == "report", EdmPrimitiveTypeKind.Boolean, false);
+        var conference = new PartsOf<CaseConference>(model, "Conference")
+            .Value("id", c => c.Id, EdmPrimitiveTypeKind.Guid, false)
+            .Value("kind", c => c.Kind, EdmPrimitiveTypeKind.String, false)
+            .Value("heldAt", c => c.HeldAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Value("decision", c => c.Decision, EdmPrimitiveTypeKind.String, false)
+            .Value("category", c => c.Category, EdmPrimitiveTypeKind.String, true)
+            .Many("attendance", attendance, c => c.Attendance.Select(a => a.Split('/')));
+        var coreGroupMeeting = new PartsOf<CoreGroupMeeting>(model, "CoreGroupMeeting")
+            .Value("id", m => m.Id, EdmPrimitiveTypeKind.Guid, false)
+            .Value("heldAt", m => m.HeldAt, EdmPrimitiveTypeKind.DateTimeOffset, false);
+        var emergencyAction = new PartsOf<EmergencyAction>(model, "EmergencyAction")
+            .Value("id", a => a.Id, EdmPrimitiveTypeKind.Guid, false)
+            .Value("kind", a => a.Kind, EdmPrimitiveTypeKind.String, false)
+            .Value("startedAt", a => a.StartedAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Value("endsAt", a => a.EndsAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
+            .Value("actingAgency", a => a.ActingAgency, EdmPrimitiveTypeKind.String, false)
+            .Value("actedBy", a => a.ActedBy, EdmPrimitiveTypeKind.String, false);
+        var fgdm = new PartsOf<FgdmDecision>(model, "FgdmDecision")
+            .Value("decisionPoint", f => f.DecisionPoint, EdmPrimitiveTypeKind.String, false)
+            .Value("status", f => f.Status, EdmPrimitiveTypeKind.String, false)
+            .Value("recordedAt", f => f.RecordedAt, EdmPrimitiveTypeKind.DateTimeOffset, false);
         var enquiry = new FieldsOf<Enquiry>(enquiryType, model).Metadata()
             .Plain("reference", q => q.Reference, EdmPrimitiveTypeKind.String, false)
             .Enum("status", q => q.Status)
@@ -175,7 +212,28 @@ internal sealed class ODataModel
             .Plain("coreGroupDueBy", q => q.CoreGroupDueBy, EdmPrimitiveTypeKind.DateTimeOffset, true)
             .Plain("reviewDueBy", q => q.ReviewDueBy, EdmPrimitiveTypeKind.DateTimeOffset, true)
             .Plain("preProceedingsAt", q => q.PreProceedingsAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
+            .Parts("members", member, q => q.Members.OrderBy(m => m.AddedAt))
+            .Parts("conferences", conference, q => q.Conferences.OrderBy(c => c.HeldAt))
+            .Parts("coreGroupMeetings", coreGroupMeeting, q => q.CoreGroupMeetings.OrderBy(m => m.HeldAt))
+            .Parts("emergencyActions", emergencyAction, q => q.EmergencyActions.OrderBy(a => a.StartedAt))
+            .Parts("fgdm", fgdm, q => q.Fgdm.OrderBy(f => f.RecordedAt))
             .Navigation<EnquirySubject>("subjects", "subjects", personType, People, q => q.Subjects.Select(s => s.PersonId), s => s.EnquiryId, s => s.PersonId);
+        var meeting = new FieldsOf<StrategyMeeting>(meetingType, model).Metadata()
+            .Plain("enquiryId", m => m.EnquiryId, EdmPrimitiveTypeKind.Guid, false)
+            .Plain("heldAt", m => m.HeldAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Strings("attendees", m => m.Attendees)
+            .Sealed("contributions", m => m.Contributions)
+            .Sealed("decisions", m => m.Decisions)
+            .Navigation("enquiry", "enquiryId", enquiryType, Enquiries, m => m.EnquiryId);
+        var referral = new FieldsOf<Referral>(referralType, model).Metadata()
+            .Plain("subjectPersonId", r => r.SubjectPersonId, EdmPrimitiveTypeKind.Guid, false)
+            .Plain("receivedAt", r => r.ReceivedAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Plain("decisionDueAt", r => r.DecisionDueAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Enum("decision", r => r.Decision, nullable: true)
+            .Plain("decidedAt", r => r.DecidedAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
+            .Sealed("concern", r => r.Concern)
+            .Sealed("referrerIdentity", r => r.ReferrerIdentity)
+            .Navigation("subject", "subjectPersonId", personType, People, r => r.SubjectPersonId);
         var request = new FieldsOf<InformationRequest>(requestType, model).Metadata()
             .Plain("enquiryId", r => r.EnquiryId, EdmPrimitiveTypeKind.Guid, false)
             .Plain("requestedAgency", r => r.RequestedAgency, EdmPrimitiveTypeKind.String, false)
@@ -221,7 +279,9 @@ internal sealed class ODataModel
             new RecordSet<PersonState>(States, stateType, FhirTypes.Flag, state, db => db.States),
             new RecordSet<Involvement>(Involvements, involvementType, FhirTypes.EpisodeOfCare, involvement, db => db.Involvements),
             new RecordSet<Enquiry>(Enquiries, enquiryType, "Task", enquiry, db => db.Enquiries.Include(q => q.Subjects).Include(q => q.Members)),
-            new RecordSet<InformationRequest>(InformationRequests, requestType, "Task", request, db => db.InformationRequests, EnquirySubjectsAsync),
+            new RecordSet<InformationRequest>(InformationRequests, requestType, "Task", request, db => db.InformationRequests, EnquirySubjects<InformationRequest>(r => r.EnquiryId)),
+            new RecordSet<StrategyMeeting>(StrategyMeetings, meetingType, FhirJourney.EncounterType, meeting, db => db.StrategyMeetings, EnquirySubjects<StrategyMeeting>(m => m.EnquiryId)),
+            new RecordSet<Referral>(Referrals, referralType, "Task", referral, db => db.Referrals),
             new RecordSet<Consent>(Consents, consentType, FhirTypes.Consent, consent, db => db.Consents),
             new AuditSet(auditType, audit),
         };
@@ -269,13 +329,14 @@ internal sealed class ODataModel
     public static IdentifierKind? IdentifierKindOf(string property) =>
         IdentifierProperties.FirstOrDefault(p => p.Name == property) is { Name: not null } found ? found.Kind : null;
 
-    private static async Task<Func<InformationRequest, IEnumerable<Guid>>> EnquirySubjectsAsync(HubDbContext db, IReadOnlyList<InformationRequest> rows, CancellationToken ct)
+    /// <summary>The subjects of the cases a batch of a case's records (its information requests, its strategy meetings) belong to.</summary>
+    private static SubjectsOf<T> EnquirySubjects<T>(Func<T, Guid> enquiryOf) => async (db, rows, ct) =>
     {
-        var enquiryIds = rows.Select(r => r.EnquiryId).Distinct().ToList();
+        var enquiryIds = rows.Select(enquiryOf).Distinct().ToList();
         var subjects = (await db.Set<EnquirySubject>().AsNoTracking().Where(s => enquiryIds.Contains(s.EnquiryId)).ToListAsync(ct))
             .GroupBy(s => s.EnquiryId).ToDictionary(g => g.Key, g => g.Select(s => s.PersonId).ToList());
-        return r => subjects.GetValueOrDefault(r.EnquiryId, []);
-    }
+        return r => subjects.GetValueOrDefault(enquiryOf(r), []);
+    };
 
     private static FieldValue ReadIdentifier(Disclosure d, IdentifierKind kind)
     {

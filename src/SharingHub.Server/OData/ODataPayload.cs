@@ -13,7 +13,11 @@ internal sealed record ODataEntity(
     string? ETag,
     IReadOnlyList<string> Withheld,
     IReadOnlyList<string> Unavailable,
-    IReadOnlyList<(ODataNavigation Navigation, IReadOnlyList<ODataEntity> Targets)> Expanded);
+    IReadOnlyList<(ODataNavigation Navigation, IReadOnlyList<ODataEntity> Targets)> Expanded)
+{
+    /// <summary>The record's parts shown with it (complex collections), written after its own properties.</summary>
+    public IReadOnlyList<ODataParts> Parts { get; init; } = [];
+}
 
 /// <summary>
 /// Writes OData JSON with the library's own payload writers (context URL, count, next link, ETags) and
@@ -91,6 +95,10 @@ internal static class ODataPayload
             resource.InstanceAnnotations.Add(new ODataInstanceAnnotation(Unavailable, Strings(entity.Unavailable)));
         }
         await w.WriteStartAsync(resource);
+        foreach (var parts in entity.Parts)
+        {
+            await PartsAsync(w, parts);
+        }
         foreach (var (navigation, targets) in entity.Expanded)
         {
             await w.WriteStartAsync(new ODataNestedResourceInfo { Name = navigation.Name, IsCollection = navigation.Many });
@@ -114,6 +122,23 @@ internal static class ODataPayload
             }
             await w.WriteEndAsync();
         }
+        await w.WriteEndAsync();
+    }
+
+    private static async Task PartsAsync(ODataWriter w, ODataParts parts)
+    {
+        await w.WriteStartAsync(new ODataNestedResourceInfo { Name = parts.Name, IsCollection = true });
+        await w.WriteStartAsync(new ODataResourceSet { TypeName = $"Collection({parts.ItemType})" });
+        foreach (var part in parts.Items)
+        {
+            await w.WriteStartAsync(new ODataResource { TypeName = part.TypeName, Properties = part.Properties });
+            foreach (var nested in part.Nested)
+            {
+                await PartsAsync(w, nested);
+            }
+            await w.WriteEndAsync();
+        }
+        await w.WriteEndAsync();
         await w.WriteEndAsync();
     }
 

@@ -299,15 +299,20 @@ internal sealed class ODataReader(
         IReadOnlyList<(ODataNavigation, IReadOnlyList<ODataEntity>)> expanded)
     {
         var properties = new List<ODataProperty>();
+        var parts = new List<ODataParts>();
         foreach (var field in selected)
         {
             var value = field.Read(d);
-            if (value.Present)
+            if (value.Value is ODataParts complex)
+            {
+                parts.Add(complex);
+            }
+            else if (value.Present)
             {
                 properties.Add(new ODataProperty { Name = field.Name, Value = value.Value });
             }
         }
-        return new ODataEntity(set, properties, d.Record.ETag, d.Withheld, d.Unavailable, expanded);
+        return new ODataEntity(set, properties, d.Record.ETag, d.Withheld, d.Unavailable, expanded) { Parts = parts };
     }
 
     /// <summary>A field a query reads must be one some rule lets this caller read for this purpose; otherwise the query is refused outright.</summary>

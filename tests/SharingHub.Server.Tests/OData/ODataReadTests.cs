@@ -76,7 +76,7 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
 
         using var service = await _hub.GetAsync("/odata/", null);
         var sets = JsonDocument.Parse(await service.Content.ReadAsStringAsync()).RootElement.GetProperty("value").EnumerateArray().Select(s => s.GetProperty("name").GetString());
-        Assert.Equal(["People", "Events", "States", "Involvements", "Enquiries", "InformationRequests", "Consents", "AuditEntries"], sets);
+        Assert.Equal(["People", "Events", "States", "Involvements", "Enquiries", "InformationRequests", "StrategyMeetings", "Referrals", "Consents", "AuditEntries"], sets);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await ErrorAsync("/odata/Events", null)).Status);
     }
@@ -217,6 +217,56 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
         // Probation is neither in the enquiry nor asked by it: the purpose is refused before anything is read.
         var outsider = await ErrorAsync("/odata/InformationRequests?$filter=requestedAgency eq 'police'&$count=true", "demo-probation-officer", "s47-enquiry", c.Enquiry.Id);
         Assert.Equal((HttpStatusCode.Forbidden, "OutsideCase"), (outsider.Status, outsider.Code));
+    }
+
+    [Fact]
+    public async Task Given_a_cases_journey_then_its_strategy_meetings_referral_and_parts_read_over_odata_for_its_members_only()
+    {
+        var c = await _hub.CaseAsync();
+        using (var meeting = await _hub.SendAsync(HttpMethod.Post, $"/enquiries/{c.Enquiry.Id}/strategy-meetings", "demo-la-lcpp", content: System.Net.Http.Json.JsonContent.Create(new
+        {
+            heldAt = DateTimeOffset.UtcNow.AddHours(-1),
+            attendees = new[] { new { agency = "la", user = "demo-la-lcpp", role = "lcpp" }, new { agency = "police", user = "demo-police-officer", role = "police" } },
+            contributions = new[] { new { agency = "police", summary = "Two call-outs to the address in August" } },
+            decisions = "Joint visit tomorrow",
+        })))
+        {
+            Assert.Equal(HttpStatusCode.Created, meeting.StatusCode);
+        }
+        using (var order = await _hub.SendAsync(HttpMethod.Post, $"/enquiries/{c.Enquiry.Id}/emergency-actions", "demo-la-lcpp", content: System.Net.Http.Json.JsonContent.Create(new
+        {
+            kind = "policeProtection", startedAt = DateTimeOffset.UtcNow.AddHours(-3), agency = "police", user = "demo-police-officer",
+        })))
+        {
+            Assert.Equal(HttpStatusCode.OK, order.StatusCode);
+        }
+
+        // A member reads the meeting (what each agency brought, sealed at rest) and the case with its members and the order taken inside it.
+        var meetings = Values(await OkAsync($"/odata/StrategyMeetings?$filter=enquiryId eq {c.Enquiry.Id}&$expand=enquiry($select=reference)", "demo-police-officer", "s47-enquiry", c.Enquiry.Id));
+        var held = Assert.Single(meetings);
+        Assert.Contains("call-outs", held.GetProperty("contributions").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["la/demo-la-lcpp/lcpp", "police/demo-police-officer/police"], held.GetProperty("attendees").EnumerateArray().Select(a => a.GetString()));
+        Assert.Equal(c.Enquiry.Reference, held.GetProperty("enquiry").GetProperty("reference").GetString());
+        var theCase = await OkAsync($"/odata/Enquiries({c.Enquiry.Id})?$select=reference,members,emergencyActions,conferences", "demo-police-officer", "s47-enquiry", c.Enquiry.Id);
+        var action = Assert.Single(theCase.GetProperty("emergencyActions").EnumerateArray());
+        Assert.Equal(("policeProtection", "police", "demo-police-officer"),
+            (action.GetProperty("kind").GetString(), action.GetProperty("actingAgency").GetString(), action.GetProperty("actedBy").GetString()));
+        Assert.Contains(theCase.GetProperty("members").EnumerateArray(), m => m.GetProperty("user").GetString() == "demo-police-officer" && m.GetProperty("role").GetString() == "police");
+        Assert.Empty(theCase.GetProperty("conferences").EnumerateArray());
+        // A case's parts are read whole, never filtered on: a client is told so, not answered wrongly.
+        var filtered = await ErrorAsync("/odata/Enquiries?$filter=emergencyActions/any(a: a/kind eq 'policeProtection')", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.True(filtered.Status is HttpStatusCode.BadRequest or HttpStatusCode.NotImplemented, $"{filtered.Status} {filtered.Message}");
+
+        // Probation is not in the case: its purpose is refused for the case, and without one it learns nothing of the meeting.
+        Assert.Equal(HttpStatusCode.Forbidden, (await ErrorAsync("/odata/StrategyMeetings", "demo-probation-officer", "s47-enquiry", c.Enquiry.Id)).Status);
+
+        // The front door reads the referral it triages (its concern sealed at rest), bound to that referral.
+        var referral = await _hub.ReferralAsync(c.LaChild);
+        var referrals = Values(await OkAsync($"/odata/Referrals?$filter=subjectPersonId eq {c.LaChild.Id}", "demo-la-front-door", "front-door-triage", referral: referral.Id));
+        var mine = Assert.Single(referrals, r => r.GetProperty("id").GetGuid() == referral.Id);
+        Assert.Equal(c.LaChild.Id, mine.GetProperty("subjectPersonId").GetGuid());
+        Assert.Equal("Bruising seen at school", mine.GetProperty("concern").GetString());
+        Assert.True(mine.TryGetProperty("decisionDueAt", out _));
     }
 
     [Fact]

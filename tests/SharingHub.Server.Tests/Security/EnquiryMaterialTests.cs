@@ -36,7 +36,7 @@ public abstract class EnquiryMaterialTests(DatabaseEngine engine) : HubTest(engi
 
         // The front door reads for a referral about the child, and still sees nothing of the enquiry.
         var triage = (await Hub.ReferralAsync(c.LaChild)).Id;
-        foreach (var path in new[] { $"/enquiries/{c.Enquiry.Id}/strategy-meetings", "/odata/Enquiries", "/odata/InformationRequests", $"/fhir/Task?code=information-request&patient=Patient/{c.LaChild.Id}" })
+        foreach (var path in new[] { $"/enquiries/{c.Enquiry.Id}/strategy-meetings", "/odata/Enquiries", "/odata/InformationRequests", "/odata/StrategyMeetings", $"/fhir/Task?code=information-request&patient=Patient/{c.LaChild.Id}" })
         {
             using var response = purpose == "front-door-triage" ? await Hub.TriageAsync(path, user, triage) : await Hub.GetAsync(path, user, purpose);
             var body = await response.Content.ReadAsStringAsync();
