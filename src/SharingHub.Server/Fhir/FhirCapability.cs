@@ -41,11 +41,11 @@ internal static class FhirCapability
                         ? new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" }, new { code = "create" }, new { code = "update" } }
                         : r.Key == FhirTypes.Observation
                             ? new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" }, new { code = "create" } }
-                            : r.Key == "Task"
+                            : r.Key is "Task" or FhirJourney.EncounterType
                                 ? new[] { new { code = "read" }, new { code = "search-type" }, new { code = "create" } }
                             : r.Key is "AuditEvent" or "Provenance"
                                 ? new[] { new { code = "search-type" } }
-                            : r.Key is "StructureDefinition" or "OperationDefinition" or FhirJourney.CarePlanType or FhirJourney.EncounterType
+                            : r.Key is "StructureDefinition" or "OperationDefinition" or FhirJourney.CarePlanType
                                 ? new[] { new { code = "read" }, new { code = "search-type" } }
                                 : new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" } },
                     versioning = r.Key is "AuditEvent" or "Provenance" or "Task" or "StructureDefinition" or "OperationDefinition" or FhirJourney.CarePlanType or FhirJourney.EncounterType

@@ -66,6 +66,7 @@ internal static class FhirEndpoints
             return await search.SearchAsync(http, access, type, http.Request.Query.Concat(form));
         }).Audited("fhir.search").ServedType().OpensRecords(RecordRequestFilter.RouteType, 's');
         fhir.MapFhirWrites();
+        fhir.MapFhirJourneyWrites();
         return app;
     }
 

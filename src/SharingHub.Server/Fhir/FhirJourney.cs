@@ -35,6 +35,7 @@ internal sealed record Encounter(string Id, Meta Meta) : FhirResource("Encounter
     public Coding Class { get; init; } = null!;
     public IReadOnlyList<CodeableConcept>? Type { get; init; }
     public Reference? Subject { get; init; }
+    public IReadOnlyList<CodeableConcept>? ReasonCode { get; init; }
     public IReadOnlyList<EncounterParticipant>? Participant { get; init; }
     public Period? Period { get; init; }
     public Reference? ServiceProvider { get; init; }
@@ -61,7 +62,7 @@ internal sealed class FhirJourney(IHubDbContextFactory contexts, FhirMapping map
     public const string CaseReference = "urn:sharinghub:case-reference";
     public static readonly string[] CarePlanParameters = ["_id", "patient", "status"];
     public static readonly string[] EncounterParameters = ["_id", "patient", "type"];
-    private static readonly string[] MeetingCodes = ["strategy-discussion", "initial-conference", "review-conference", "core-group-meeting"];
+    internal static readonly string[] MeetingCodes = ["strategy-discussion", "initial-conference", "review-conference", "core-group-meeting"];
 
     public async Task<IResult> ReadAsync(HttpContext http, RecordAccess access, string type, string id)
     {
@@ -181,6 +182,8 @@ internal sealed class FhirJourney(IHubDbContextFactory contexts, FhirMapping map
                 }
             }
         }
+        // A case's meetings in the order they were held (the Period start is an instant, so it sorts as text).
+        shown = shown.OrderBy(r => r is Encounter encounter ? encounter.Period?.Start : null, StringComparer.Ordinal).ToList();
         return id is { } wanted ? shown.Where(r => r.Id == wanted.ToString()).ToList() : shown;
     }
 
@@ -234,6 +237,8 @@ internal sealed class FhirJourney(IHubDbContextFactory contexts, FhirMapping map
                     Type = [CodeableConcept.Of(MeetingTypes, kind, Words(kind))],
                     Subject = subject,
                     Participant = c.Attendance.Select(Attended).ToList(),
+                    // A plan's category of abuse is the reason the conference made it.
+                    ReasonCode = c.Category is { } category ? [CodeableConcept.Of(AbuseCategories, category, Words(category))] : null,
                     Period = new Period(FhirMapping.Instant(c.HeldAt), null),
                     ServiceProvider = FhirMapping.Organization(e, policy.Policy),
                 };

@@ -46,6 +46,46 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>A meeting written by the lead's system as a FHIR Encounter.</summary>
+    private async Task<(HttpStatusCode Status, System.Text.Json.JsonElement Body, string? Location)> EncounterAsync(Guid id, string kind, DateTimeOffset heldAt,
+        object[]? participant = null, object[]? extension = null, object[]? reasonCode = null, string user = "demo-la-lcpp")
+    {
+        var encounter = new Dictionary<string, object?>
+        {
+            ["resourceType"] = "Encounter",
+            ["status"] = "finished",
+            ["class"] = new { system = "urn:sharinghub:encounter-class", code = "multi-agency-meeting" },
+            ["type"] = new[] { new { coding = new[] { new { system = "urn:sharinghub:meeting-type", code = kind } } } },
+            ["period"] = new { start = heldAt.ToString("yyyy-MM-ddTHH:mm:ssK", System.Globalization.CultureInfo.InvariantCulture) },
+            ["extension"] = new object[] { new { url = "urn:sharinghub:fhir:enquiry", valueString = id.ToString() } }.Concat(extension ?? []).ToArray(),
+        };
+        if (participant is not null)
+        {
+            encounter["participant"] = participant;
+        }
+        if (reasonCode is not null)
+        {
+            encounter["reasonCode"] = reasonCode;
+        }
+        using var content = new StringContent(System.Text.Json.JsonSerializer.Serialize(encounter), System.Text.Encoding.UTF8);
+        content.Headers.ContentType = FhirJson;
+        using var response = await _hub.SendAsync(HttpMethod.Post, "/fhir/Encounter", user, content: content);
+        return (response.StatusCode, await FhirTestHub.JsonAsync(response), response.Headers.Location?.ToString());
+    }
+
+    private static object Agency(string agency, bool attended, bool report) => new
+    {
+        individual = new { identifier = new { system = "urn:sharinghub:agency", value = agency } },
+        type = new[] { new { coding = new[] { new { system = "urn:sharinghub:attendance", code = attended ? "attended" : "absent" } } },
+            new { coding = new[] { new { system = "urn:sharinghub:attendance", code = report ? "report" : "no-report" } } } },
+    };
+
+    private static object Professional(string agency, string user, string role) => new
+    {
+        individual = new { identifier = new { system = $"urn:sharinghub:user:{agency}", value = user } },
+        type = new[] { new { text = role } },
+    };
+
     private async Task<System.Text.Json.JsonElement> CaseAsync(Guid id, string purpose)
     {
         using var response = await _hub.GetAsync($"/enquiries/{id}", "demo-la-lcpp", purpose, id);
@@ -105,6 +145,26 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, await ReadVisit(c, police, id, "strategy-meeting"));
         Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, police, id));
         Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, "demo-probation-officer", id, "strategy-meeting"));
+
+        // The lead's case system records the discussion's meeting over FHIR: who took part and what each agency brought (sealed),
+        // which the participants read over OData; a participant cannot record it, and a meeting with no case is refused by name.
+        var (discussed, discussion, discussionAt) = await EncounterAsync(id, "strategy-discussion", _clock.Now.AddMinutes(-30),
+            [Professional("la", "demo-la-lcpp", "lcpp"), Professional("police", police, "police"), Professional("health", health, "health")],
+            [new { url = "urn:sharinghub:fhir:contribution", valueAnnotation = new { authorReference = new { identifier = new { system = "urn:sharinghub:agency", value = "police" } }, text = "Two call-outs to the address in November" } },
+             new { url = "urn:sharinghub:fhir:meeting-decisions", valueString = "Joint visit; ask the GP" }]);
+        Assert.True(discussed == HttpStatusCode.Created, discussion.ToString());
+        Assert.Matches("/fhir/Encounter/[0-9a-f-]{36}$", discussionAt);
+        using (var told = await _hub.GetAsync($"/odata/StrategyMeetings?$filter=enquiryId eq {id}", police, "strategy-meeting", id))
+        {
+            var rows = (await FhirTestHub.JsonAsync(told)).GetProperty("value");
+            Assert.Contains("call-outs to the address in November", Assert.Single(rows.EnumerateArray()).GetProperty("contributions").GetString(), StringComparison.Ordinal);
+        }
+        Assert.Equal(HttpStatusCode.Forbidden, (await EncounterAsync(id, "strategy-discussion", _clock.Now.AddMinutes(-30), [Professional("police", police, "police")], user: police)).Status);
+        var (noCase, noCaseBody, _) = await EncounterAsync(Guid.Empty, "review-conference", _clock.Now, [Agency("police", true, true)]);
+        Assert.Equal(HttpStatusCode.NotFound, noCase);
+        var (badStatus, badBody, _) = await EncounterAsync(id, "core-group-meeting", _clock.Now, [Agency("police", true, true)]);
+        Assert.True(badStatus == HttpStatusCode.UnprocessableEntity, badBody.ToString());
+        Assert.Contains(badBody.GetProperty("issue").EnumerateArray(), i => i.GetProperty("diagnostics").GetString()!.Contains("belong to a conference", StringComparison.Ordinal));
 
         // 15:00: it decides a joint enquiry. The initial conference is due 15 working days on: Christmas Day, the Boxing Day
         // substitute (28 December) and New Year's Day do not count, so Wednesday 6 January 2027 at 15:00.
@@ -198,8 +258,10 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, school, id, "child-protection-plan"));
         Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, school, id));
 
+        // The core group meets on day 9, recorded by the lead's system as a FHIR Encounter.
         _clock.Now = new DateTimeOffset(2027, 1, 19, 16, 0, 0, TimeSpan.Zero);
-        Assert.Equal(HttpStatusCode.OK, (await LeadAsync($"/enquiries/{id}/core-group-meetings", new { heldAt = _clock.Now.AddHours(-2) })).Status);
+        var (met, metBody, metAt) = await EncounterAsync(id, "core-group-meeting", _clock.Now.AddHours(-2));
+        Assert.True(met == HttpStatusCode.Created, metBody.ToString());
         Assert.Equal(["review-conference"], Due(await CaseAsync(id, "child-protection-plan")).Select(d => d.Item));
 
         // FHIR shows the same journey to the core group's systems: the plan as a CarePlan with what falls due, its meetings as Encounters.
@@ -212,7 +274,22 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(("review-conference", "scheduled", "2027-04-06T10:00:00.000Z"), (activity.GetProperty("code").GetProperty("coding")[0].GetProperty("code").GetString(),
             activity.GetProperty("status").GetString(), activity.GetProperty("scheduledPeriod").GetProperty("end").GetString()));
         var meetings = await FhirSearchAsync($"/fhir/Encounter?patient={c.LaChild.Id}", police, "child-protection-plan", id);
-        Assert.Equal(["initial-conference", "core-group-meeting"], meetings.Select(m => m.GetProperty("type")[0].GetProperty("coding")[0].GetProperty("code").GetString()));
+        // The case's meetings in the order they were held: the strategy discussion, the initial conference, the core group.
+        Assert.Equal(["strategy-discussion", "initial-conference", "core-group-meeting"], meetings.Select(m => m.GetProperty("type")[0].GetProperty("coding")[0].GetProperty("code").GetString()));
+        Assert.EndsWith($"/fhir/Encounter/{meetings[0].GetProperty("id").GetString()}", discussionAt, StringComparison.Ordinal);
+        Assert.EndsWith($"/fhir/Encounter/{meetings[2].GetProperty("id").GetString()}", metAt, StringComparison.Ordinal);
+        meetings.RemoveAt(0);
+        Assert.Equal("neglect", meetings[0].GetProperty("reasonCode")[0].GetProperty("coding")[0].GetProperty("code").GetString());
+        // OData shows the case's conferences, with each agency's attendance, and the core group's meetings.
+        using (var parts = await _hub.GetAsync($"/odata/Enquiries({id})?$select=conferences,coreGroupMeetings", police, "child-protection-plan", id))
+        {
+            var row = await FhirTestHub.JsonAsync(parts);
+            var held = Assert.Single(row.GetProperty("conferences").EnumerateArray());
+            Assert.Equal(("initial", "plan", "neglect"), (held.GetProperty("kind").GetString(), held.GetProperty("decision").GetString(), held.GetProperty("category").GetString()));
+            Assert.Equal(["police:True:True", "health:True:True", "education:False:True"], held.GetProperty("attendance").EnumerateArray()
+                .Select(a => $"{a.GetProperty("agency").GetString()}:{a.GetProperty("attended").GetBoolean()}:{a.GetProperty("report").GetBoolean()}"));
+            Assert.Equal(meetings[1].GetProperty("id").GetString(), Assert.Single(row.GetProperty("coreGroupMeetings").EnumerateArray()).GetProperty("id").GetString());
+        }
         var initialConference = meetings[0];
         Assert.Equal(["Police", "attended", "report"], new[] { initialConference.GetProperty("participant")[0].GetProperty("individual").GetProperty("display").GetString()! }
             .Concat(initialConference.GetProperty("participant")[0].GetProperty("type").EnumerateArray().Select(t => t.GetProperty("coding")[0].GetProperty("code").GetString()!))
@@ -231,11 +308,13 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         }
 
         // The first review, at three months, continues the plan: the next is due six months on.
+        // (recorded by the lead's system over FHIR: the same rules, so a review without a decision is refused by name).
         _clock.Now = new DateTimeOffset(2027, 4, 5, 14, 0, 0, TimeSpan.Zero);
-        Assert.Equal(HttpStatusCode.OK, (await LeadAsync($"/enquiries/{id}/conferences", new
-        {
-            kind = "review", heldAt = _clock.Now.AddHours(-3), attendance = new[] { new { agency = "police", attended = true, report = true } }, decision = "continue-plan",
-        })).Status);
+        var (undecided, undecidedBody, _) = await EncounterAsync(id, "review-conference", _clock.Now.AddHours(-3), [Agency("police", true, true)]);
+        Assert.True(undecided == HttpStatusCode.UnprocessableEntity && undecidedBody.ToString().Contains("continue-plan, end-plan", StringComparison.Ordinal), undecidedBody.ToString());
+        var (reviewed, reviewBody, _) = await EncounterAsync(id, "review-conference", _clock.Now.AddHours(-3), [Agency("police", true, true)],
+            [new { url = "urn:sharinghub:fhir:conference-decision", valueCode = "continue-plan" }]);
+        Assert.True(reviewed == HttpStatusCode.Created, reviewBody.ToString());
         Assert.Equal([("review-conference", new DateTimeOffset(2027, 10, 5, 11, 0, 0, TimeSpan.Zero), false)], Due(await CaseAsync(id, "child-protection-plan")));
 
         // The next review ends the plan: the case closes, and after the grace period the core group reads nothing more.
