@@ -264,9 +264,19 @@ internal sealed class FhirJourney(IHubDbContextFactory contexts, FhirMapping map
     private Encounter StrategyEncounter(Disclosure d, Enquiry e)
     {
         var m = (Core.Records.StrategyMeeting)d.Record;
+        // What each agency brought and what was decided in words: sealed, opened only where the decision shows them.
+        var contributions = d.Open(nameof(Core.Records.StrategyMeeting.Contributions), m.Contributions) is { } sealedContributions
+            ? System.Text.Json.JsonSerializer.Deserialize<List<ContributionInput>>(sealedContributions, FhirResults.Json) ?? [] : [];
+        var decisions = d.Open(nameof(Core.Records.StrategyMeeting.Decisions), m.Decisions);
         return new Encounter(m.Id.ToString(), map.MetaFor(d))
         {
-            Extension = [new Extension(FhirSystems.Enquiry, ValueString: e.Id.ToString())],
+            Extension =
+            [
+                new Extension(FhirSystems.Enquiry, ValueString: e.Id.ToString()),
+                .. contributions.Where(c => c.Agency is not null && c.Summary is not null).Select(c => new Extension(Write.FhirJourneyWrites.Contribution,
+                    ValueAnnotation: new Annotation(c.Summary!) { AuthorReference = FhirMapping.Organization(c.Agency!, policy.Policy) })),
+                .. decisions is null ? Array.Empty<Extension>() : [new Extension(Write.FhirJourneyWrites.MeetingDecisions, ValueString: decisions)],
+            ],
             Class = MeetingClass,
             Type = [CodeableConcept.Of(MeetingTypes, "strategy-discussion", "Strategy discussion")],
             Participant = d.Shows(nameof(Core.Records.StrategyMeeting.Attendees))

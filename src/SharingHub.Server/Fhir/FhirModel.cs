@@ -27,7 +27,8 @@ internal sealed record Reference(string? ReferenceText = null, Identifier? Ident
 
 internal sealed record Period(string? Start, string? End);
 
-internal sealed record Extension(string Url, string? ValueCode = null, string? ValueString = null, bool? ValueBoolean = null, Reference? ValueReference = null);
+internal sealed record Extension(string Url, string? ValueCode = null, string? ValueString = null, bool? ValueBoolean = null, Reference? ValueReference = null,
+    Annotation? ValueAnnotation = null);
 
 /// <summary>Extensions on a primitive element (FHIR's "_birthDate"), used here only for data-absent-reason.</summary>
 internal sealed record PrimitiveExtensions(IReadOnlyList<Extension> Extension);
@@ -48,7 +49,10 @@ internal sealed record Address(string? Text, string? PostalCode = null, string? 
     public PrimitiveExtensions? TextExtensions { get; init; }
 }
 
-internal sealed record Annotation(string Text);
+internal sealed record Annotation(string Text)
+{
+    public Reference? AuthorReference { get; init; }
+}
 
 internal sealed record Patient(string Id, Meta Meta) : FhirResource("Patient", Id, Meta)
 {

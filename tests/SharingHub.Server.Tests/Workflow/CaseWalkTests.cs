@@ -278,6 +278,10 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(["strategy-discussion", "initial-conference", "core-group-meeting"], meetings.Select(m => m.GetProperty("type")[0].GetProperty("coding")[0].GetProperty("code").GetString()));
         Assert.EndsWith($"/fhir/Encounter/{meetings[0].GetProperty("id").GetString()}", discussionAt, StringComparison.Ordinal);
         Assert.EndsWith($"/fhir/Encounter/{meetings[2].GetProperty("id").GetString()}", metAt, StringComparison.Ordinal);
+        // The discussion's Encounter carries back what each agency brought, as the lead's system wrote it.
+        var brought = meetings[0].GetProperty("extension").EnumerateArray().Where(x => x.GetProperty("url").GetString() == "urn:sharinghub:fhir:contribution").ToList();
+        Assert.Equal(("Two call-outs to the address in November", "Police"), (Assert.Single(brought).GetProperty("valueAnnotation").GetProperty("text").GetString(),
+            brought[0].GetProperty("valueAnnotation").GetProperty("authorReference").GetProperty("display").GetString()![..6]));
         meetings.RemoveAt(0);
         Assert.Equal("neglect", meetings[0].GetProperty("reasonCode")[0].GetProperty("coding")[0].GetProperty("code").GetString());
         // OData shows the case's conferences, with each agency's attendance, and the core group's meetings.
