@@ -51,6 +51,7 @@ internal static class ODataEndpoints
         odata.MapGet("/" + ODataModel.AuditEntries, (HttpContext http, ODataReader reader) => reader.GetAsync(http, null)).Audited("odata.query");
         odata.MapGet("/" + ODataModel.AuditEntries + "/{**rest}", (HttpContext http, ODataReader reader) => reader.GetAsync(http, null)).Audited("odata.query");
         odata.MapPost("/{set}", (string set, HttpContext http, ODataWrites writer) => writer.CreateAsync(http, set)).Audited("odata.create").Takes(HubActions.RecordWrite);
+        odata.MapODataJourneyActions();
         odata.MapMethods("/{entity}", [HttpMethods.Patch], (string entity, HttpContext http, ODataWrites writer) => writer.UpdateAsync(http, entity)).Audited("odata.update").Takes(HubActions.RecordWrite);
         return app;
     }

@@ -191,6 +191,7 @@ internal sealed class ODataModel
             .Value("decisionPoint", f => f.DecisionPoint, EdmPrimitiveTypeKind.String, false)
             .Value("status", f => f.Status, EdmPrimitiveTypeKind.String, false)
             .Value("recordedAt", f => f.RecordedAt, EdmPrimitiveTypeKind.DateTimeOffset, false);
+        ODataJourneyActions.Declare(model, enquiryType, attendance.Type);
         var enquiry = new FieldsOf<Enquiry>(enquiryType, model).Metadata()
             .Plain("reference", q => q.Reference, EdmPrimitiveTypeKind.String, false)
             .Enum("status", q => q.Status)

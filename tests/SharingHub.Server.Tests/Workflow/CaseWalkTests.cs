@@ -86,6 +86,13 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         type = new[] { new { text = role } },
     };
 
+    /// <summary>A step taken through an OData action bound to the case: its status and any OData error.</summary>
+    private async Task<(HttpStatusCode Status, string Body, string? Location)> ActionAsync(Guid id, string action, object parameters, string user = "demo-la-lcpp")
+    {
+        using var response = await _hub.SendAsync(HttpMethod.Post, $"/odata/Enquiries({id})/SharingHub.{action}", user, content: JsonContent.Create(parameters));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.Location?.ToString());
+    }
+
     private async Task<System.Text.Json.JsonElement> CaseAsync(Guid id, string purpose)
     {
         using var response = await _hub.GetAsync($"/enquiries/{id}", "demo-la-lcpp", purpose, id);
@@ -177,12 +184,23 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         // A strategy discussion decides once.
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await LeadAsync($"/strategy-discussions/{id}/decision", new { decision = "no-further-action", reasons = "Changed mind" })).Status);
 
-        // An Emergency Protection Order is recorded inside the enquiry, which stays open; closing "with" it is refused.
+        // An Emergency Protection Order is recorded inside the enquiry (by the lead's system, as an OData action bound to the case),
+        // which stays open; closing "with" it is refused. A parameter the action does not take is refused by name, and a police
+        // member may not take the lead's step.
         _clock.Now = new DateTimeOffset(2026, 12, 12, 10, 0, 0, TimeSpan.Zero);
-        Assert.Equal(HttpStatusCode.OK, (await LeadAsync($"/enquiries/{id}/emergency-actions", new
+        var order = new { kind = "emergencyProtectionOrder", startedAt = _clock.Now.AddHours(-2), endsAt = _clock.Now.AddDays(8), agency = "la", user = "demo-la-lcpp" };
+        var (misnamed, misnamedBody, _) = await ActionAsync(id, "recordEmergencyAction", new { order.kind, order.startedAt, order.agency, order.user, court = "Family Court" });
+        Assert.True(misnamed == HttpStatusCode.BadRequest && misnamedBody.Contains("court", StringComparison.Ordinal), misnamedBody);
+        Assert.Equal(HttpStatusCode.Forbidden, (await ActionAsync(id, "recordEmergencyAction", order, police)).Status);
+        var (ordered, orderedBody, _) = await ActionAsync(id, "recordEmergencyAction", order);
+        Assert.True(ordered == HttpStatusCode.NoContent, orderedBody);
+        // A conference before the enquiry has concluded is refused by the workflow's own rule, in OData's error format.
+        var (early, earlyBody, _) = await ActionAsync(id, "recordConference", new
         {
-            kind = "emergencyProtectionOrder", startedAt = _clock.Now.AddHours(-2), endsAt = _clock.Now.AddDays(8), agency = "la", user = "demo-la-lcpp",
-        })).Status);
+            kind = "initial", heldAt = _clock.Now.AddHours(-1), attendance = new[] { new { agency = "police", attended = true, report = true } }, decision = "no-plan",
+        });
+        Assert.True(early == HttpStatusCode.UnprocessableEntity && System.Text.Json.JsonDocument.Parse(earlyBody).RootElement.GetProperty("error").GetProperty("message").GetString()!
+            .Contains("childProtectionConference", StringComparison.Ordinal), earlyBody);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await LeadAsync($"/enquiries/{id}/close", new { outcome = "emergencyAction" })).Status);
         var protectedCase = await CaseAsync(id, "s47-enquiry");
         Assert.Equal("open", protectedCase.GetProperty("status").GetString());
@@ -430,9 +448,10 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         });
         var id = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
 
-        var (decided, why) = await LeadAsync($"/strategy-discussions/{id}/decision", new { decision = "no-further-action", reasons = "The GP saw the fall the same day" });
+        // Decided by the lead's system through the OData action bound to the case.
+        var (decided, why, _) = await ActionAsync(id, "decideStrategyDiscussion", new { decision = "no-further-action", reasons = "The GP saw the fall the same day" });
 
-        Assert.True(decided == HttpStatusCode.OK, why);
+        Assert.True(decided == HttpStatusCode.NoContent, why);
         await using var db = _hub.Contexts.Create();
         var discussion = await db.Enquiries.FindAsync(id);
         Assert.Equal((Core.Records.EnquiryStatus.Closed, Core.Records.CaseStage.StrategyDiscussion, (DateTimeOffset?)null, Core.Records.EnquiryOutcome.NoFurtherAction),

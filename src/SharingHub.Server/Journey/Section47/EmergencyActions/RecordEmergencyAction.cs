@@ -25,7 +25,7 @@ internal static class EmergencyActionEndpoints
         return app;
     }
 
-    private static Task<IResult> RecordAsync(Guid id, EmergencyActionInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
+    internal static Task<IResult> RecordAsync(Guid id, EmergencyActionInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
         NotificationOutbox outbox, PolicyDecisionPoint policy) =>
         EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "emergency-action", clock, (e, now) =>
         {
