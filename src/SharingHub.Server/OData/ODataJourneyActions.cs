@@ -27,6 +27,8 @@ internal static partial class ODataJourneyActions
     public const string RecordEmergencyAction = "recordEmergencyAction";
     public const string RecordConference = "recordConference";
     public const string RecordCoreGroupMeeting = "recordCoreGroupMeeting";
+    public const string RecordPreProceedings = "recordPreProceedings";
+    public const string RecordFgdm = "recordFgdm";
 
     private static readonly JsonSerializerOptions Parameters = new(JsonSerializerDefaults.Web)
     {
@@ -65,6 +67,8 @@ internal static partial class ODataJourneyActions
         Action(RecordConference, ("kind", Text(false)), ("heldAt", Instant(false)), ("attendance", Many(attendance)), ("decision", Text(false)), ("category", Text()),
             ("coreGroup", Many(professional)));
         Action(RecordCoreGroupMeeting, ("heldAt", Instant(false)));
+        Action(RecordPreProceedings, ("at", Instant(false)), ("fgdm", Text(false)));
+        Action(RecordFgdm, ("decisionPoint", Text(false)), ("status", Text(false)));
     }
 
     public static IEndpointRouteBuilder MapODataJourneyActions(this RouteGroupBuilder odata)
@@ -81,7 +85,8 @@ internal static partial class ODataJourneyActions
             return ODataPayload.Error(404, ODataErrors.NotFound, "actions are bound to one case: POST /odata/Enquiries(<id>)/SharingHub.<action>");
         }
         var name = action.StartsWith(ODataModel.Namespace + ".", StringComparison.Ordinal) ? action[(ODataModel.Namespace.Length + 1)..] : null;
-        if (name is not (DecideStrategyDiscussion or RecordStrategyMeeting or RecordEmergencyAction or RecordConference or RecordCoreGroupMeeting))
+        if (name is not (DecideStrategyDiscussion or RecordStrategyMeeting or RecordEmergencyAction or RecordConference or RecordCoreGroupMeeting
+            or RecordPreProceedings or RecordFgdm))
         {
             return ODataPayload.Error(404, ODataErrors.NotFound, $"no action '{Safe(action)}' on a case; $metadata lists them (SharingHub.{RecordConference} and others)");
         }
@@ -108,7 +113,9 @@ internal static partial class ODataJourneyActions
                 RecordStrategyMeeting => await StrategyMeetingEndpoints.RecordAsync(id, Read<StrategyMeetingInput>(body), http, store, cipher, policy, audit, clock),
                 RecordEmergencyAction => await EmergencyActionEndpoints.RecordAsync(id, Read<EmergencyActionInput>(body), http, store, audit, clock, outbox, policy),
                 RecordConference => await ConferenceEndpoints.RecordAsync(id, Read<ConferenceInput>(body), http, store, audit, clock, outbox, policy, calendar, contexts, cipher),
-                _ => await ConferenceEndpoints.RecordCoreGroupAsync(id, Read<CoreGroupMeetingInput>(body), http, store, audit, clock, outbox),
+                RecordCoreGroupMeeting => await ConferenceEndpoints.RecordCoreGroupAsync(id, Read<CoreGroupMeetingInput>(body), http, store, audit, clock, outbox),
+                RecordPreProceedings => await ConferenceEndpoints.RecordPreProceedingsAsync(id, Read<PreProceedingsInput>(body), http, store, audit, clock, outbox),
+                _ => await StrategyMeetingEndpoints.RecordFgdmAsync(id, Read<FgdmInput>(body), http, store, audit, clock, outbox),
             };
             return Answer(http, result);
         }

@@ -329,6 +329,20 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
             Assert.NotEqual(HttpStatusCode.OK, notShown.StatusCode);
         }
 
+        // The case enters pre-proceedings (FGDM offered at that point), by OData action; FGDM accepted later is another decision point.
+        var (pre, preBody, _) = await ActionAsync(id, "recordPreProceedings", new { at = _clock.Now.AddHours(-1), fgdm = "offered" });
+        Assert.True(pre == HttpStatusCode.NoContent, preBody);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await ActionAsync(id, "recordPreProceedings", new { at = _clock.Now.AddHours(-1), fgdm = "offered" })).Status);
+        _clock.Advance(TimeSpan.FromMinutes(20));
+        var (family, familyBody, _) = await ActionAsync(id, "recordFgdm", new { decisionPoint = "child-protection-conference", status = "accepted" });
+        Assert.True(family == HttpStatusCode.NoContent, familyBody);
+        using (var fgdm = await _hub.GetAsync($"/odata/Enquiries({id})?$select=fgdm,preProceedingsAt", police, "child-protection-plan", id))
+        {
+            var row = await FhirTestHub.JsonAsync(fgdm);
+            Assert.Equal(["pre-proceedings:offered", "child-protection-conference:accepted"],
+                row.GetProperty("fgdm").EnumerateArray().Select(f => $"{f.GetProperty("decisionPoint").GetString()}:{f.GetProperty("status").GetString()}"));
+        }
+
         // The first review, at three months, continues the plan: the next is due six months on.
         // (recorded by the lead's system over FHIR: the same rules, so a review without a decision is refused by name).
         _clock.Now = new DateTimeOffset(2027, 4, 5, 14, 0, 0, TimeSpan.Zero);

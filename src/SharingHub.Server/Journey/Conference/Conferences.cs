@@ -39,31 +39,34 @@ internal static class ConferenceEndpoints
             .Answers<EnquiryChanged>(200, "Record an initial or review child protection conference: attendance and reports by agency, and its decision (plan with category and core group, no plan, continue or end the plan)", 400, 404, 409, 422);
         cases.MapPost("/{id:guid}/core-group-meetings", RecordCoreGroupAsync).Audited("case.core-group-meeting").Takes(HubActions.EnquiryLead)
             .Answers<EnquiryChanged>(200, "Record a core group meeting (the plan's lead)", 400, 404, 409, 422);
-        cases.MapPost("/{id:guid}/pre-proceedings", (Guid id, PreProceedingsInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
-                NotificationOutbox outbox) =>
-            EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "pre-proceedings", clock, (e, now) =>
-            {
-                var fgdm = EnquiryEndpoints.FgdmStatusOf(input.Fgdm);
-                if (input.At is not { } at || at > now.AddMinutes(5))
-                {
-                    return "at (when the decision to enter pre-proceedings was made, not in the future) is required";
-                }
-                if (fgdm is null)
-                {
-                    // The Public Law Outline's point at which family group decision making must be offered.
-                    return "fgdm (offered, accepted or declined) is required: family group decision making is offered on entering pre-proceedings";
-                }
-                if (e.PreProceedingsAt is not null)
-                {
-                    return "the case entered pre-proceedings already";
-                }
-                e.PreProceedingsAt = TimeProviderExtensions.TruncateForStorage(at);
-                e.Fgdm.Add(new FgdmDecision { Id = Guid.NewGuid(), EnquiryId = e.Id, DecisionPoint = "pre-proceedings", Status = fgdm.Value, RecordedAt = now, RecordedBy = e.LeadPractitioner });
-                return null;
-            })).Audited("case.pre-proceedings").Takes(HubActions.EnquiryLead)
+        cases.MapPost("/{id:guid}/pre-proceedings", RecordPreProceedingsAsync).Audited("case.pre-proceedings").Takes(HubActions.EnquiryLead)
             .Answers<EnquiryChanged>(200, "Record the decision to enter pre-proceedings under the Public Law Outline, with FGDM offered at that point", 400, 404, 409, 422);
         return app;
     }
+
+    /// <summary>The decision to enter pre-proceedings under the Public Law Outline, for the API and OData alike.</summary>
+    internal static Task<IResult> RecordPreProceedingsAsync(Guid id, PreProceedingsInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
+        NotificationOutbox outbox) =>
+        EnquiryEndpoints.ChangeAsync(id, http, store, audit, outbox, "pre-proceedings", clock, (e, now) =>
+        {
+            var fgdm = EnquiryEndpoints.FgdmStatusOf(input.Fgdm);
+            if (input.At is not { } at || at > now.AddMinutes(5))
+            {
+                return "at (when the decision to enter pre-proceedings was made, not in the future) is required";
+            }
+            if (fgdm is null)
+            {
+                // The Public Law Outline's point at which family group decision making must be offered.
+                return "fgdm (offered, accepted or declined) is required: family group decision making is offered on entering pre-proceedings";
+            }
+            if (e.PreProceedingsAt is not null)
+            {
+                return "the case entered pre-proceedings already";
+            }
+            e.PreProceedingsAt = TimeProviderExtensions.TruncateForStorage(at);
+            e.Fgdm.Add(new FgdmDecision { Id = Guid.NewGuid(), EnquiryId = e.Id, DecisionPoint = "pre-proceedings", Status = fgdm.Value, RecordedAt = now, RecordedBy = e.LeadPractitioner });
+            return null;
+        });
 
     /// <summary>A core group meeting of the plan, for the API and the case page alike.</summary>
     internal static Task<IResult> RecordCoreGroupAsync(Guid id, CoreGroupMeetingInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
