@@ -19,6 +19,9 @@ public sealed class Involvement : Record
     public string? Team { get; set; }
     public EncryptedValue? LeadWorker { get; set; }
     public EncryptedValue? Summary { get; set; }
+
+    /// <summary>The writing organisation's own reference for the record (its case system's id): one record per reference, so a retried create finds it.</summary>
+    public string? SourceReference { get; set; }
 }
 
 /// <summary>MAIS state: a status that holds over a period (persistent absence, on a child protection plan).</summary>
@@ -29,6 +32,9 @@ public sealed class PersonState : Record
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset? EndedAt { get; set; }
     public EncryptedValue? Detail { get; set; }
+
+    /// <summary>The writing organisation's own reference for the record (its case system's id): one record per reference, so a retried create finds it.</summary>
+    public string? SourceReference { get; set; }
 }
 
 public enum Significance

@@ -105,4 +105,7 @@ public sealed class Relationship : Record
     public Guid RelatedPersonId { get; set; }
     public RelationshipKind Kind { get; set; }
     public bool HasParentalResponsibility { get; set; }
+
+    /// <summary>The writing organisation's own reference for the record (its case system's id): one record per reference, so a retried create finds it.</summary>
+    public string? SourceReference { get; set; }
 }

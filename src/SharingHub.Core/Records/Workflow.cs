@@ -34,6 +34,9 @@ public sealed class Consent : Record
     public DateTimeOffset PeriodStart { get; set; }
     public DateTimeOffset? PeriodEnd { get; set; }
     public DateTimeOffset? WithdrawnAt { get; set; }
+
+    /// <summary>The writing organisation's own reference for the record (its case system's id): one record per reference, so a retried create finds it.</summary>
+    public string? SourceReference { get; set; }
 }
 
 public enum EnquiryStatus

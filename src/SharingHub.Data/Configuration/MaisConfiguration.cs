@@ -12,6 +12,8 @@ internal sealed class InvolvementConfiguration : RecordConfiguration<Involvement
         builder.Property(i => i.Team).HasMaxLength(128);
         builder.HasOne<Person>().WithMany().HasForeignKey(i => i.PersonId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(i => new { i.PersonId, i.Status });
+        builder.Property(x => x.SourceReference).HasMaxLength(128);
+        builder.HasIndex(x => new { x.OwningOrganisation, x.SourceReference }).IsUnique();
     }
 }
 
@@ -23,6 +25,8 @@ internal sealed class PersonStateConfiguration : RecordConfiguration<PersonState
         builder.Property(s => s.Code).HasMaxLength(64).IsRequired();
         builder.HasOne<Person>().WithMany().HasForeignKey(s => s.PersonId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(s => s.PersonId);
+        builder.Property(x => x.SourceReference).HasMaxLength(128);
+        builder.HasIndex(x => new { x.OwningOrganisation, x.SourceReference }).IsUnique();
     }
 }
 

@@ -65,5 +65,7 @@ internal sealed class RelationshipConfiguration : RecordConfiguration<Relationsh
         builder.HasOne<Person>().WithMany().HasForeignKey(r => r.RelatedPersonId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(r => r.PersonId);
         builder.HasIndex(r => r.RelatedPersonId);
+        builder.Property(x => x.SourceReference).HasMaxLength(128);
+        builder.HasIndex(x => new { x.OwningOrganisation, x.SourceReference }).IsUnique();
     }
 }

@@ -11,6 +11,8 @@ internal sealed class ConsentConfiguration : RecordConfiguration<Consent>
         builder.HasOne<Person>().WithMany().HasForeignKey(c => c.SubjectPersonId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<Person>().WithMany().HasForeignKey(c => c.GrantorPersonId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(c => c.SubjectPersonId);
+        builder.Property(x => x.SourceReference).HasMaxLength(128);
+        builder.HasIndex(x => new { x.OwningOrganisation, x.SourceReference }).IsUnique();
     }
 }
 

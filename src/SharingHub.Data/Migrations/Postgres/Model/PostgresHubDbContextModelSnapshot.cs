@@ -323,6 +323,10 @@ namespace SharingHub.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text[]");
 
+                    b.Property<string>("SourceReference")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(40)
@@ -348,6 +352,9 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.HasIndex("OwningAgency");
 
                     b.HasIndex("SubjectPersonId");
+
+                    b.HasIndex("OwningOrganisation", "SourceReference")
+                        .IsUnique();
 
                     b.ToTable("Consents");
                 });
@@ -873,6 +880,10 @@ namespace SharingHub.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("SourceReference")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -898,6 +909,9 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("OwningAgency");
+
+                    b.HasIndex("OwningOrganisation", "SourceReference")
+                        .IsUnique();
 
                     b.HasIndex("PersonId", "Status");
 
@@ -1129,6 +1143,10 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.Property<Guid>("PersonId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("SourceReference")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -1144,6 +1162,9 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.HasIndex("OwningAgency");
 
                     b.HasIndex("PersonId");
+
+                    b.HasIndex("OwningOrganisation", "SourceReference")
+                        .IsUnique();
 
                     b.ToTable("States", (string)null);
                 });
@@ -1249,6 +1270,10 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.Property<Guid>("RelatedPersonId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("SourceReference")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -1263,6 +1288,9 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.HasIndex("PersonId");
 
                     b.HasIndex("RelatedPersonId");
+
+                    b.HasIndex("OwningOrganisation", "SourceReference")
+                        .IsUnique();
 
                     b.ToTable("Relationships");
                 });

@@ -317,6 +317,10 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("SourceReference")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(40)
@@ -342,6 +346,9 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.HasIndex("OwningAgency");
 
                     b.HasIndex("SubjectPersonId");
+
+                    b.HasIndex("OwningOrganisation", "SourceReference")
+                        .IsUnique();
 
                     b.ToTable("Consents");
                 });
@@ -867,6 +874,10 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("SourceReference")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("StartedAt")
                         .HasColumnType("INTEGER");
 
@@ -892,6 +903,9 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("OwningAgency");
+
+                    b.HasIndex("OwningOrganisation", "SourceReference")
+                        .IsUnique();
 
                     b.HasIndex("PersonId", "Status");
 
@@ -1123,6 +1137,10 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<Guid>("PersonId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("SourceReference")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("StartedAt")
                         .HasColumnType("INTEGER");
 
@@ -1138,6 +1156,9 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.HasIndex("OwningAgency");
 
                     b.HasIndex("PersonId");
+
+                    b.HasIndex("OwningOrganisation", "SourceReference")
+                        .IsUnique();
 
                     b.ToTable("States", (string)null);
                 });
@@ -1243,6 +1264,10 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<Guid>("RelatedPersonId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("SourceReference")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
 
@@ -1257,6 +1282,9 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.HasIndex("PersonId");
 
                     b.HasIndex("RelatedPersonId");
+
+                    b.HasIndex("OwningOrganisation", "SourceReference")
+                        .IsUnique();
 
                     b.ToTable("Relationships");
                 });
