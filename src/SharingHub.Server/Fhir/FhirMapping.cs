@@ -155,6 +155,7 @@ internal sealed class FhirMapping(PolicySet policy)
         return new EpisodeOfCare(i.Id.ToString(), MetaFor(d))
         {
             Extension = summary is null ? null : [new Extension(FhirSystems.Summary, ValueString: summary)],
+            Identifier = SourceIdentifier(d, i.SourceReference),
             Status = i.Status == InvolvementStatus.Open ? "active" : "finished",
             Type = d.Shows(nameof(Involvement.Service)) ? [CodeableConcept.Of(FhirSystems.Service, i.Service, Words(i.Service))] : null,
             Patient = PatientReference(i.PersonId),
@@ -173,6 +174,7 @@ internal sealed class FhirMapping(PolicySet policy)
         return new Flag(s.Id.ToString(), MetaFor(d))
         {
             Extension = detail is null ? null : [new Extension(FhirSystems.Detail, ValueString: detail)],
+            Identifier = SourceIdentifier(d, s.SourceReference),
             Status = s.EndedAt is null ? "active" : "inactive",
             Code = code,
             Subject = PatientReference(s.PersonId),
@@ -243,6 +245,10 @@ internal sealed class FhirMapping(PolicySet policy)
                 d.Shows(nameof(Core.Records.Consent.Purposes)) ? c.Purposes.Select(p => new Coding(FhirSystems.Purpose, p)).ToList() : null),
         };
     }
+
+    /// <summary>The writing organisation's own reference for a record, where the reader may see it.</summary>
+    private static List<Identifier>? SourceIdentifier(Disclosure d, string? reference) =>
+        reference is null || !d.Shows("SourceReference") ? null : [new Identifier($"{FhirSystems.SourceReference}:{d.Record.OwningOrganisation}", reference)];
 
     private static string RoleCode(RelationshipKind kind) => kind switch
     {

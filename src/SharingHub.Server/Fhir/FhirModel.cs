@@ -90,6 +90,7 @@ internal sealed record Observation(string Id, Meta Meta) : FhirResource("Observa
 internal sealed record EpisodeOfCare(string Id, Meta Meta) : FhirResource("EpisodeOfCare", Id, Meta)
 {
     public IReadOnlyList<Extension>? Extension { get; init; }
+    public IReadOnlyList<Identifier>? Identifier { get; init; }
     public string Status { get; init; } = "active";
     public IReadOnlyList<CodeableConcept>? Type { get; init; }
     public Reference Patient { get; init; } = null!;
@@ -102,6 +103,7 @@ internal sealed record EpisodeOfCare(string Id, Meta Meta) : FhirResource("Episo
 internal sealed record Flag(string Id, Meta Meta) : FhirResource("Flag", Id, Meta)
 {
     public IReadOnlyList<Extension>? Extension { get; init; }
+    public IReadOnlyList<Identifier>? Identifier { get; init; }
     public string Status { get; init; } = "active";
     public IReadOnlyList<CodeableConcept>? Category { get; init; }
     public CodeableConcept Code { get; init; } = null!;

@@ -8,6 +8,7 @@ internal static class WritingServices
         services.AddSingleton(sp => new Core.People.PersonSealer(
             sp.GetRequiredService<Core.Crypto.IFieldCipher>(), sp.GetRequiredService<Core.Crypto.IBlindIndexer>()));
         services.AddSingleton<RecordWriter>();
+        services.AddSingleton<Kinds.KindWriter>();
         return services;
     }
 }

@@ -28,6 +28,19 @@ internal static class FhirWriteEndpoints
                 writer.CreateObservationAsync(db, owner, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), new Dictionary<string, Guid>(), ct))).Audited("fhir.create").Takes(Access.HubActions.RecordWrite);
         fhir.MapPost("/Task", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
             SingleAsync(http, writer, contexts, audit, "Task", 'c', (db, root, owner, ct) => writer.CreateReferralAsync(db, owner, root, ct))).Audited("fhir.create").Takes(Access.HubActions.RecordWrite);
+        // Every other kind an organisation shares (states, involvements...): one create and one update, as Patient's.
+        foreach (var kind in Writing.Kinds.KindWriter.Kinds)
+        {
+            fhir.MapPost("/" + kind.FhirType, (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
+                SingleAsync(http, writer, contexts, audit, kind.FhirType, 'c', (db, root, owner, ct) =>
+                    writer.CreateKindAsync(db, owner, kind, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), new Dictionary<string, Guid>(), ct)))
+                .Audited("fhir.create").Takes(Access.HubActions.RecordWrite);
+            fhir.MapPut("/" + kind.FhirType + "/{id}", (string id, HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
+                Guid.TryParse(id, out var guid)
+                    ? SingleAsync(http, writer, contexts, audit, kind.FhirType, 'u', (db, root, owner, ct) =>
+                        writer.UpdateKindAsync(db, owner, kind, guid, root, http.Request.Headers.IfMatch.FirstOrDefault(), ct))
+                    : Task.FromResult(FhirResults.NotFound(kind.FhirType, SearchParameters.Safe(id)))).Audited("fhir.update").Takes(Access.HubActions.RecordWrite);
+        }
         fhir.MapPost("/", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
             TransactionAsync(http, writer, contexts, audit)).Audited("fhir.transaction").Takes(Access.HubActions.RecordWrite);
         return fhir;
@@ -106,12 +119,14 @@ internal static class FhirWriteEndpoints
             var step = (method, parts.Length, parts[0]) switch
             {
                 ("POST", 1, FhirTypes.Patient or FhirTypes.Observation) => (method, parts[0], (Guid?)null),
-                ("PUT", 2, FhirTypes.Patient) when Guid.TryParse(parts[1], out var id) => (method, parts[0], id),
+                ("POST", 1, var kind) when Writing.Kinds.KindWriter.ForFhir(kind) is not null => (method, parts[0], (Guid?)null),
+                ("PUT", 2, var kind) when (kind == FhirTypes.Patient || Writing.Kinds.KindWriter.ForFhir(kind) is not null) && Guid.TryParse(parts[1], out var id) => (method, parts[0], id),
                 _ => default,
             };
             if (step.method is null)
             {
-                return FhirResults.BadRequest($"entry {i}: only POST Patient, PUT Patient/{{id}} and POST Observation are supported in a transaction", $"Bundle.entry[{i}].request");
+                return FhirResults.BadRequest($"entry {i}: a transaction holds POST Patient, PUT Patient/{{id}}, POST Observation, and POST or PUT of "
+                    + string.Join(", ", Writing.Kinds.KindWriter.Kinds.Select(k => k.FhirType)), $"Bundle.entry[{i}].request");
             }
             if (WriteRefusal(http, step.Item2, method == "POST" ? 'c' : 'u') is { } refusal)
             {
@@ -120,7 +135,7 @@ internal static class FhirWriteEndpoints
             plan.Add((i, step.method, step.Item2, step.Item3, entries[i]));
         }
         // FHIR's processing order: creates before updates; patients before the events that refer to them.
-        var ordered = plan.OrderBy(p => p.Method == "PUT" ? 1 : 0).ThenBy(p => p.Type == FhirTypes.Observation ? 1 : 0).ThenBy(p => p.Index).ToList();
+        var ordered = plan.OrderBy(p => p.Method == "PUT" ? 1 : 0).ThenBy(p => p.Type == FhirTypes.Patient ? 0 : 1).ThenBy(p => p.Index).ToList();
         var owner = Writing.RecordOwner.Of(http.HubPrincipal());
         var placeholders = new Dictionary<string, Guid>(StringComparer.Ordinal);
         var results = new (WriteOutcome Outcome, string Method)[entries.Count];
@@ -140,7 +155,10 @@ internal static class FhirWriteEndpoints
             var outcome = (method, type) switch
             {
                 ("POST", FhirTypes.Patient) => await writer.CreatePatientAsync(db, owner, resource, ResourceInput.Text(request, "ifNoneExist"), null, ct),
-                ("PUT", _) => await writer.UpdatePatientAsync(db, owner, id!.Value, resource, ResourceInput.Text(request, "ifMatch"), ct),
+                ("PUT", FhirTypes.Patient) => await writer.UpdatePatientAsync(db, owner, id!.Value, resource, ResourceInput.Text(request, "ifMatch"), ct),
+                ("PUT", _) => await writer.UpdateKindAsync(db, owner, Writing.Kinds.KindWriter.ForFhir(type)!, id!.Value, resource, ResourceInput.Text(request, "ifMatch"), ct),
+                ("POST", not (FhirTypes.Patient or FhirTypes.Observation)) =>
+                    await writer.CreateKindAsync(db, owner, Writing.Kinds.KindWriter.ForFhir(type)!, resource, ResourceInput.Text(request, "ifNoneExist"), placeholders, ct),
                 _ => await writer.CreateObservationAsync(db, owner, resource, ResourceInput.Text(request, "ifNoneExist"), placeholders, ct, stored),
             };
             if (outcome.Problem is not null)

@@ -22,7 +22,8 @@ internal sealed record WriteOutcome(Record? Record, bool Created, IResult? Probl
 /// and a whole transaction bundle go through the same steps, so a transaction is all or nothing.
 /// Every sensitive field is sealed and every searchable value indexed before it reaches the context.
 /// </summary>
-internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFieldCipher cipher, TimeProvider clock, PolicyDecisionPoint policy, WorkingCalendar calendar)
+internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFieldCipher cipher, TimeProvider clock, PolicyDecisionPoint policy, WorkingCalendar calendar,
+    Writing.Kinds.KindWriter kinds)
 {
 
     public async Task<IResult?> SaveAsync(HubDbContext db, CancellationToken ct) => await records.SaveChangesAsync(db, ct) switch
@@ -148,6 +149,86 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFie
         var ev = records.NewEvent(owner, draft, subjects);
         db.Events.Add(ev);
         return new WriteOutcome(ev, true, null);
+    }
+
+    /// <summary>
+    /// Creates a record of a writable kind (Flag, EpisodeOfCare...). If-None-Exist is <c>identifier={system}|{reference}</c> with
+    /// the organisation's own system: a record stored under that reference is the answer and nothing is written.
+    /// </summary>
+    public async Task<WriteOutcome> CreateKindAsync(HubDbContext db, RecordOwner owner, Writing.Kinds.WritableKind kind, JsonElement root, string? ifNoneExist,
+        IReadOnlyDictionary<string, Guid> placeholders, CancellationToken ct)
+    {
+        string? condition = null;
+        if (ifNoneExist is not null)
+        {
+            const string prefix = "identifier=";
+            var system = Writing.Kinds.KindWriter.SourceSystem(owner) + "|";
+            var wanted = ifNoneExist.StartsWith(prefix, StringComparison.Ordinal) ? Uri.UnescapeDataString(ifNoneExist[prefix.Length..]) : null;
+            if (wanted is null || !wanted.StartsWith(system, StringComparison.Ordinal) || wanted.Length == system.Length)
+            {
+                return WriteOutcome.Refused(FhirResults.BadRequest($"If-None-Exist for a {kind.FhirType} is identifier={system}{{your reference}}"));
+            }
+            condition = wanted[system.Length..];
+        }
+        var errors = new InputErrors();
+        var fields = kind.FromFhir(root, Writing.Kinds.KindWriter.SourceSystem(owner), r => placeholders.TryGetValue(r, out var placed) ? placed : FhirSearch.PatientId(r), errors.Add);
+        if (errors.Any)
+        {
+            return WriteOutcome.Refused(errors.ToResult());
+        }
+        if (condition is not null && fields.Text("sourceReference") != condition)
+        {
+            return WriteOutcome.Refused(FhirResults.Unprocessable($"the {kind.FhirType}'s identifier must be the one If-None-Exist names", $"{kind.FhirType}.identifier"));
+        }
+        return Outcome(kind, await kinds.CreateAsync(db, kind, owner, fields, condition, ct));
+    }
+
+    /// <summary>Replaces a record of a writable kind at the version If-Match names; the version before is kept in its history.</summary>
+    public async Task<WriteOutcome> UpdateKindAsync(HubDbContext db, RecordOwner owner, Writing.Kinds.WritableKind kind, Guid id, JsonElement root, string? ifMatch, CancellationToken ct)
+    {
+        if (ifMatch is null)
+        {
+            return WriteOutcome.Refused(FhirResults.PreconditionFailed("an update needs If-Match with the version you last read (W/\"n\"), so no one's change is lost"));
+        }
+        if (!RecordWriter.TryVersion(ifMatch, out var expected))
+        {
+            return WriteOutcome.Refused(FhirResults.BadRequest("If-Match must be a version tag like W/\"3\""));
+        }
+        if (ResourceInput.Text(root, "id") is { } bodyId && bodyId != id.ToString())
+        {
+            return WriteOutcome.Refused(FhirResults.BadRequest($"the resource's id does not match the id in the URL", $"{kind.FhirType}.id"));
+        }
+        var errors = new InputErrors();
+        var fields = kind.FromFhir(root, Writing.Kinds.KindWriter.SourceSystem(owner), FhirSearch.PatientId, errors.Add);
+        if (errors.Any)
+        {
+            return WriteOutcome.Refused(errors.ToResult());
+        }
+        return Outcome(kind, await kinds.UpdateAsync(db, kind, owner, id, expected, fields, partial: false, ct));
+    }
+
+    private static WriteOutcome Outcome(Writing.Kinds.WritableKind kind, Writing.Kinds.KindOutcome outcome)
+    {
+        if (outcome.Record is not null)
+        {
+            return new WriteOutcome(outcome.Record, outcome.Created, null);
+        }
+        if (outcome.Status == StatusCodes.Status422UnprocessableEntity)
+        {
+            var errors = new InputErrors();
+            foreach (var (field, message) in outcome.Problems)
+            {
+                errors.Add(kind.FhirPath(field), message);
+            }
+            return WriteOutcome.Refused(errors.ToResult());
+        }
+        var (_, text) = outcome.Problems[0];
+        return WriteOutcome.Refused(outcome.Status switch
+        {
+            StatusCodes.Status404NotFound => FhirResults.Outcome(404, "not-found", text),
+            StatusCodes.Status412PreconditionFailed => FhirResults.PreconditionFailed(text),
+            _ => FhirResults.Conflict(text),
+        });
     }
 
     /// <summary>A referral to the Integrated Front Door: received now, its decision due one working day later.</summary>
