@@ -37,7 +37,7 @@ internal static class FhirCapability
                     .Append(new KeyValuePair<string, string[]>(FhirJourney.EncounterType, FhirJourney.EncounterParameters)).Select(r => new
                 {
                     type = r.Key,
-                    interaction = r.Key == FhirTypes.Patient
+                    interaction = r.Key == FhirTypes.Patient || Write.FhirWriterKinds.Writable(r.Key)
                         ? new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" }, new { code = "create" }, new { code = "update" } }
                         : r.Key == FhirTypes.Observation
                             ? new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" }, new { code = "create" } }
@@ -50,7 +50,7 @@ internal static class FhirCapability
                                 : new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" } },
                     versioning = r.Key is "AuditEvent" or "Provenance" or "Task" or "StructureDefinition" or "OperationDefinition" or FhirJourney.CarePlanType or FhirJourney.EncounterType
                         ? "no-version" : "versioned",
-                    conditionalCreate = r.Key is FhirTypes.Patient or FhirTypes.Observation,
+                    conditionalCreate = r.Key is FhirTypes.Patient or FhirTypes.Observation || Write.FhirWriterKinds.Writable(r.Key),
                     updateCreate = false,
                     searchParam = r.Value.Select(p => new { name = p, type = ParamType(p) }),
                     operation = r.Key == FhirTypes.Patient

@@ -147,6 +147,7 @@ internal sealed class ODataModel
             .Plain("startedAt", s => s.StartedAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
             .Plain("endedAt", s => s.EndedAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
             .Sealed("detail", s => s.Detail)
+            .Plain("sourceReference", s => s.SourceReference, EdmPrimitiveTypeKind.String, true)
             .Navigation("person", "personId", personType, People, s => s.PersonId);
         var involvement = new FieldsOf<Involvement>(involvementType, model).Metadata()
             .Plain("personId", i => i.PersonId, EdmPrimitiveTypeKind.Guid, false)
@@ -157,6 +158,7 @@ internal sealed class ODataModel
             .Plain("team", i => i.Team, EdmPrimitiveTypeKind.String, true)
             .Sealed("leadWorker", i => i.LeadWorker)
             .Sealed("summary", i => i.Summary)
+            .Plain("sourceReference", i => i.SourceReference, EdmPrimitiveTypeKind.String, true)
             .Navigation("person", "personId", personType, People, i => i.PersonId);
         // The parts of a case, decided with it: who is in it, what each conference decided, the core group's meetings, emergency
         // action taken inside the enquiry, and family group decision making offered at each decision point.

@@ -19,7 +19,7 @@ namespace SharingHub.Server.OData;
 /// the model, so an unknown property or a value of the wrong type is refused by name.
 /// </summary>
 internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory contexts, RecordWriter records, PersonSealer people, IFieldCipher cipher,
-    PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock)
+    PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock, Writing.Kinds.KindWriter kinds)
 {
     private static readonly HashSet<string> ServerSet = ["id", "owningAgency", "createdAt", "updatedAt"];
     private static readonly HashSet<string> EventChanges = ["occurredAt", "category", "significance", "summary", "detail"];
@@ -47,8 +47,16 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
             var body = await ReadAsync(http, set);
             var owner = RecordOwner.Of(http.HubPrincipal());
             await using var db = contexts.Create();
-            Record record = set.Name == ODataModel.Events ? await StageEventAsync(db, owner, body, http.RequestAborted) : StagePerson(owner, body);
-            db.Add(record);
+            Record record;
+            if (Writing.Kinds.KindWriter.ForOData(set.Name) is { } kind)
+            {
+                record = Written(kind, await kinds.CreateAsync(db, kind, owner, KindFields(kind, body), null, http.RequestAborted));
+            }
+            else
+            {
+                record = set.Name == ODataModel.Events ? await StageEventAsync(db, owner, body, http.RequestAborted) : StagePerson(owner, body);
+                db.Add(record);
+            }
             await SaveAsync(db, http.RequestAborted);
             audit.RecordWrite(RecordFacts.For(record), "create");
             var location = new Uri(ODataEndpoints.ServiceRoot(http), $"{set.Name}({record.Id})");
@@ -81,6 +89,14 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
             var body = await ReadAsync(http, set);
             var owner = RecordOwner.Of(http.HubPrincipal());
             await using var db = contexts.Create();
+            if (Writing.Kinds.KindWriter.ForOData(set.Name) is { } kind)
+            {
+                var changed = Written(kind, await kinds.UpdateAsync(db, kind, owner, id, expected, KindFields(kind, body), partial: true, http.RequestAborted));
+                await SaveAsync(db, http.RequestAborted);
+                audit.RecordWrite(RecordFacts.For(changed), "update");
+                http.Response.Headers.ETag = changed.ETag;
+                return Results.NoContent();
+            }
             // Only the owning organisation changes a record; to anyone else it is not there to change.
             Record? record = set.Name == ODataModel.Events
                 ? await db.Events.Include(e => e.Subjects).FirstOrDefaultAsync(e => e.Id == id && e.OwningOrganisation == owner.Organisation, http.RequestAborted)
@@ -117,9 +133,10 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
 
     private ODataSet Writable(string setName, char permission, HttpContext http)
     {
-        if (setName is not (ODataModel.Events or ODataModel.People) || !model.Sets.TryGetValue(setName, out var set))
+        if ((setName is not (ODataModel.Events or ODataModel.People) && Writing.Kinds.KindWriter.ForOData(setName) is null) || !model.Sets.TryGetValue(setName, out var set))
         {
-            throw new ODataRefusal(405, ODataErrors.NotSupported, "People and Events are written through OData; workflow records through /enquiries and FHIR Task");
+            throw new ODataRefusal(405, ODataErrors.NotSupported, $"{string.Join(", ", new[] { ODataModel.People, ODataModel.Events }.Concat(Writing.Kinds.KindWriter.Kinds.Select(k => k.ODataSet)))} "
+                + "are written through OData; the case's steps through its actions (Enquiries(id)/SharingHub.*) and referrals through FHIR Task");
         }
         if (Access.SmartScopes.ScopeProblem(http, set.ScopeType, permission) is { } problem)
         {
@@ -212,6 +229,39 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
             }
         }
         return null;
+    }
+
+    /// <summary>The fields of a kind from an OData body: only those its writer sets, named as the model names them.</summary>
+    private static Writing.Kinds.KindFields KindFields(Writing.Kinds.WritableKind kind, Body body)
+    {
+        if (body.Subjects.Count > 0)
+        {
+            throw new ODataRefusal(400, ODataErrors.InvalidBody, $"a {kind.ODataSet} record names its person with {kind.PersonField}, not a link");
+        }
+        if (body.Properties.Keys.FirstOrDefault(k => !kind.Fields.Contains(k)) is { } fixedName)
+        {
+            throw new ODataRefusal(400, ODataErrors.InvalidBody, $"'{fixedName}' is set by the hub, not by the writer; a writer sets {string.Join(", ", kind.Fields)}", fixedName);
+        }
+        return new Writing.Kinds.KindFields(new Dictionary<string, object?>(body.Properties, StringComparer.Ordinal));
+    }
+
+    /// <summary>The record a kind's write staged, or its refusal in OData's terms.</summary>
+    private static Record Written(Writing.Kinds.WritableKind kind, Writing.Kinds.KindOutcome outcome)
+    {
+        if (outcome.Record is { } record)
+        {
+            return record;
+        }
+        var (field, message) = outcome.Problems[0];
+        var text = outcome.Problems.Count == 1 ? message
+            : $"{message} (and {outcome.Problems.Count - 1} more: {string.Join("; ", outcome.Problems.Skip(1).Select(p => $"{p.Field}: {p.Message}"))})";
+        throw outcome.Status switch
+        {
+            StatusCodes.Status404NotFound => new ODataRefusal(404, ODataErrors.NotFound, $"{kind.ODataSet}: {text}"),
+            StatusCodes.Status412PreconditionFailed => new ODataRefusal(412, ODataErrors.PreconditionFailed, text),
+            StatusCodes.Status409Conflict => new ODataRefusal(409, "Conflict", text, field),
+            _ => new ODataRefusal(400, ODataErrors.InvalidBody, text, field),
+        };
     }
 
     private async Task<ChronologyEvent> StageEventAsync(HubDbContext db, RecordOwner owner, Body body, CancellationToken ct)

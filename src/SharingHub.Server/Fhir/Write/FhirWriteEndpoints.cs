@@ -8,6 +8,12 @@ using SharingHub.Server.Identity;
 
 namespace SharingHub.Server.Fhir.Write;
 
+/// <summary>Which resource types are the writable kinds (created and updated like Patient).</summary>
+internal static class FhirWriterKinds
+{
+    public static bool Writable(string type) => Writing.Kinds.KindWriter.ForFhir(type) is not null;
+}
+
 /// <summary>Creates, updates and transaction bundles: an agency's case system (or practitioner) writes its own organisation's records.</summary>
 internal static class FhirWriteEndpoints
 {
