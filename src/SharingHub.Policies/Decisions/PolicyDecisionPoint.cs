@@ -400,9 +400,23 @@ public sealed class PolicyDecisionPoint
         {
             return (null, $"consent to share '{dataClass}' with '{agency}' for '{purpose.Code}' was refused (consent {refusal.Id})");
         }
-        return relevant.FirstOrDefault() is { } consent
-            ? ($"consent {consent.Id} in force", null)
-            : (null, $"no consent in force covers sharing '{dataClass}' with '{agency}' for '{purpose.Code}'");
+        if (relevant.FirstOrDefault() is { } consent)
+        {
+            return ($"consent {consent.Id} in force", null);
+        }
+        // A consent that would cover the sharing but has ended is named, so the refusal says which agreement stopped it.
+        var ended = request.Consents
+            .Where(c => request.Resource.SubjectIds.Contains(c.SubjectId) && c.Decision == Core.Records.ConsentDecision.Permit && c.Covers(agency, purpose.Code, dataClass))
+            .OrderByDescending(c => c.WithdrawnAt ?? c.PeriodEnd ?? c.PeriodStart).FirstOrDefault();
+        var why = ended switch
+        {
+            null => "",
+            { WithdrawnAt: { } at } when at <= now => $" (consent {ended.Id} was withdrawn at {at:yyyy-MM-ddTHH:mm:ssZ})",
+            { Status: Core.Records.ConsentStatus.Withdrawn } => $" (consent {ended.Id} was withdrawn)",
+            { PeriodEnd: { } end } when end <= now => $" (consent {ended.Id} ended at {end:yyyy-MM-ddTHH:mm:ssZ})",
+            _ => $" (consent {ended.Id} starts at {ended.PeriodStart:yyyy-MM-ddTHH:mm:ssZ})",
+        };
+        return (null, $"no consent in force covers sharing '{dataClass}' with '{agency}' for '{purpose.Code}'{why}");
     }
 
     /// <summary>

@@ -257,6 +257,7 @@ internal sealed class ODataModel
             .Plain("periodStart", c => c.PeriodStart, EdmPrimitiveTypeKind.DateTimeOffset, false)
             .Plain("periodEnd", c => c.PeriodEnd, EdmPrimitiveTypeKind.DateTimeOffset, true)
             .Plain("withdrawnAt", c => c.WithdrawnAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
+            .Plain("sourceReference", c => c.SourceReference, EdmPrimitiveTypeKind.String, true)
             .Navigation("subject", "subjectPersonId", personType, People, c => c.SubjectPersonId);
         var audit = new FieldsOf<AuditEntry>(auditType, model)
             .Key("sequence", a => a.Sequence)

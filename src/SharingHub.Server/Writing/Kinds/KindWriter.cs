@@ -21,7 +21,7 @@ internal sealed record KindOutcome(Record? Record, bool Created, int Status, IRe
 /// </summary>
 internal sealed class KindWriter(RecordWriter records, IFieldCipher cipher, PolicyDecisionPoint policy, TimeProvider clock)
 {
-    public static readonly IReadOnlyList<WritableKind> Kinds = [new StateKind(), new InvolvementKind()];
+    public static readonly IReadOnlyList<WritableKind> Kinds = [new StateKind(), new InvolvementKind(), new ConsentKind()];
 
     public static WritableKind? ForFhir(string type) => Kinds.FirstOrDefault(k => k.FhirType == type);
 
@@ -44,7 +44,7 @@ internal sealed class KindWriter(RecordWriter records, IFieldCipher cipher, Poli
         await PersonAsync(db, kind, owner, fields, problems, ct);
         var record = records.Stamp(owner.Owns(kind.New()));
         record.Id = Guid.NewGuid();
-        kind.Apply(record, fields, policy.Policy, owner.Agency, cipher, problems);
+        kind.Apply(record, fields, policy.Policy, owner.Agency, cipher, clock.UtcNowForStorage(), problems);
         if (problems.Items.Count > 0)
         {
             return new KindOutcome(null, false, StatusCodes.Status422UnprocessableEntity, problems.Items);
@@ -94,7 +94,7 @@ internal sealed class KindWriter(RecordWriter records, IFieldCipher cipher, Poli
         var before = Data.History.RecordSnapshots.Of(record);
         if (problems.Items.Count == 0)
         {
-            kind.Apply(record, fields, policy.Policy, owner.Agency, cipher, problems);
+            kind.Apply(record, fields, policy.Policy, owner.Agency, cipher, clock.UtcNowForStorage(), problems);
         }
         if (problems.Items.Count > 0)
         {
@@ -108,9 +108,14 @@ internal sealed class KindWriter(RecordWriter records, IFieldCipher cipher, Poli
 
     private static async Task PersonAsync(HubDbContext db, WritableKind kind, RecordOwner owner, KindFields fields, KindProblems problems, CancellationToken ct)
     {
-        if (fields.Id(kind.PersonField) is not { } person || !await RecordWriter.OwnsPersonAsync(db, owner, person, ct))
+        foreach (var field in kind.PersonFields)
         {
-            problems.Add(kind.PersonField, "the person must be your organisation's own record of them (a Patient you hold): a record is written against your own record of the person");
+            var required = field == kind.PersonField;
+            var given = fields.Values.GetValueOrDefault(field) is not null;
+            if ((required || given) && (fields.Id(field) is not { } person || !await RecordWriter.OwnsPersonAsync(db, owner, person, ct)))
+            {
+                problems.Add(field, "the person must be your organisation's own record of them (a Patient you hold): a record is written against your own record of the person");
+            }
         }
     }
 }

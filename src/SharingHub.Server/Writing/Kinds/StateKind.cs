@@ -52,7 +52,7 @@ internal sealed class StateKind : WritableKind<PersonState>
         });
     }
 
-    protected override void Apply(PersonState s, KindFields f, PolicySet policy, string agency, IFieldCipher cipher, KindProblems problems)
+    protected override void Apply(PersonState s, KindFields f, PolicySet policy, string agency, IFieldCipher cipher, DateTimeOffset now, KindProblems problems)
     {
         var dataClass = DataClass(f, policy, agency, problems);
         var code = Code(f, "code", problems);
@@ -140,7 +140,7 @@ internal sealed class InvolvementKind : WritableKind<Involvement>
         });
     }
 
-    protected override void Apply(Involvement i, KindFields f, PolicySet policy, string agency, IFieldCipher cipher, KindProblems problems)
+    protected override void Apply(Involvement i, KindFields f, PolicySet policy, string agency, IFieldCipher cipher, DateTimeOffset now, KindProblems problems)
     {
         var dataClass = DataClass(f, policy, agency, problems);
         var service = Code(f, "service", problems);

@@ -25,6 +25,15 @@ internal sealed class KindFields(Dictionary<string, object?> values)
 
     public DateTimeOffset? Instant(string name) => Values.GetValueOrDefault(name) as DateTimeOffset?;
 
+    /// <summary>A list of codes as either API gives it (a FHIR list, an OData collection); null if it is not one.</summary>
+    public List<string>? Strings(string name) => Values.GetValueOrDefault(name) switch
+    {
+        null => [],
+        IEnumerable<string> list => list.ToList(),
+        Microsoft.OData.ODataCollectionValue collection when collection.Items.All(i => i is string) => collection.Items.Cast<string>().ToList(),
+        _ => null,
+    };
+
     public Guid? Id(string name) => Values.GetValueOrDefault(name) switch
     {
         Guid g => g,
@@ -63,6 +72,9 @@ internal abstract class WritableKind
     /// <summary>The field naming the person the record is about (always the writer's own record of them).</summary>
     public virtual string PersonField => "personId";
 
+    /// <summary>Every field naming a person (the one the record is about first): each must be the writer's own record of them.</summary>
+    public virtual IReadOnlyList<string> PersonFields => [PersonField];
+
     /// <summary>The fields a writer sets, by name: every other property is the hub's.</summary>
     public abstract IReadOnlyList<string> Fields { get; }
 
@@ -83,7 +95,7 @@ internal abstract class WritableKind
     internal abstract Record New();
 
     /// <summary>Checks the fields (all of them for a create; merged over the stored ones for a change) and writes them to the record.</summary>
-    internal abstract void Apply(Record record, KindFields fields, PolicySet policy, string agency, IFieldCipher cipher, KindProblems problems);
+    internal abstract void Apply(Record record, KindFields fields, PolicySet policy, string agency, IFieldCipher cipher, DateTimeOffset now, KindProblems problems);
 
     /// <summary>The stored record as fields (sealed ones opened for their owner), for a change that gives only some; null if a key is unavailable.</summary>
     internal abstract KindFields? Current(Record record, IFieldCipher cipher);
@@ -154,12 +166,12 @@ internal abstract class WritableKind<T> : WritableKind
 
     internal override Record New() => new T();
 
-    internal override void Apply(Record record, KindFields fields, PolicySet policy, string agency, IFieldCipher cipher, KindProblems problems) =>
-        Apply((T)record, fields, policy, agency, cipher, problems);
+    internal override void Apply(Record record, KindFields fields, PolicySet policy, string agency, IFieldCipher cipher, DateTimeOffset now, KindProblems problems) =>
+        Apply((T)record, fields, policy, agency, cipher, now, problems);
 
     internal override KindFields? Current(Record record, IFieldCipher cipher) => Current((T)record, cipher);
 
-    protected abstract void Apply(T record, KindFields fields, PolicySet policy, string agency, IFieldCipher cipher, KindProblems problems);
+    protected abstract void Apply(T record, KindFields fields, PolicySet policy, string agency, IFieldCipher cipher, DateTimeOffset now, KindProblems problems);
 
     protected abstract KindFields? Current(T record, IFieldCipher cipher);
 }
