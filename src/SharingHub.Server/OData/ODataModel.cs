@@ -90,6 +90,8 @@ internal sealed class ODataModel
     public const string Enquiries = "Enquiries";
     public const string InformationRequests = "InformationRequests";
     public const string Consents = "Consents";
+    public const string Relationships = "Relationships";
+    public const string Households = "Households";
     public const string StrategyMeetings = "StrategyMeetings";
     public const string Referrals = "Referrals";
     public const string AuditEntries = "AuditEntries";
@@ -119,6 +121,8 @@ internal sealed class ODataModel
         var consentType = Type("Consent");
         var meetingType = Type("StrategyMeeting");
         var referralType = Type("Referral");
+        var relationshipType = Type("Relationship");
+        var householdType = Type("Household");
         var auditType = Type("AuditEntry");
 
         var person = new FieldsOf<Person>(personType, model).Metadata()
@@ -259,6 +263,21 @@ internal sealed class ODataModel
             .Plain("withdrawnAt", c => c.WithdrawnAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
             .Plain("sourceReference", c => c.SourceReference, EdmPrimitiveTypeKind.String, true)
             .Navigation("subject", "subjectPersonId", personType, People, c => c.SubjectPersonId);
+        var relationship = new FieldsOf<Relationship>(relationshipType, model).Metadata()
+            .Plain("personId", r => r.PersonId, EdmPrimitiveTypeKind.Guid, false)
+            .Plain("relatedPersonId", r => r.RelatedPersonId, EdmPrimitiveTypeKind.Guid, false)
+            .Enum("kind", r => r.Kind)
+            .Plain("hasParentalResponsibility", r => r.HasParentalResponsibility, EdmPrimitiveTypeKind.Boolean, false)
+            .Plain("sourceReference", r => r.SourceReference, EdmPrimitiveTypeKind.String, true)
+            .Navigation("person", "personId", personType, People, r => r.PersonId)
+            .Navigation("relatedPerson", "relatedPersonId", personType, People, r => r.RelatedPersonId);
+        var householdMember = new PartsOf<HouseholdMember>(model, "HouseholdMember")
+            .Value("personId", m => m.PersonId, EdmPrimitiveTypeKind.Guid, false)
+            .Value("role", m => m.Role, EdmPrimitiveTypeKind.String, false);
+        var household = new FieldsOf<Household>(householdType, model).Metadata()
+            .Plain("reference", h => h.Reference, EdmPrimitiveTypeKind.String, false)
+            .Sealed("address", h => h.Address)
+            .Parts("members", householdMember, h => h.Members);
         var audit = new FieldsOf<AuditEntry>(auditType, model)
             .Key("sequence", a => a.Sequence)
             .Visible("recordedAt", a => a.RecordedAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
@@ -287,6 +306,8 @@ internal sealed class ODataModel
             new RecordSet<StrategyMeeting>(StrategyMeetings, meetingType, FhirJourney.EncounterType, meeting, db => db.StrategyMeetings, EnquirySubjects<StrategyMeeting>(m => m.EnquiryId)),
             new RecordSet<Referral>(Referrals, referralType, "Task", referral, db => db.Referrals),
             new RecordSet<Consent>(Consents, consentType, FhirTypes.Consent, consent, db => db.Consents),
+            new RecordSet<Relationship>(Relationships, relationshipType, FhirTypes.RelatedPerson, relationship, db => db.Relationships),
+            new RecordSet<Household>(Households, householdType, FhirTypes.Group, household, db => db.Households),
             new AuditSet(auditType, audit),
         };
         foreach (var set in sets)

@@ -184,19 +184,38 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
             ODataResource? top = null;
             var links = new List<Uri>();
             var depth = 0;
+            // A collection of complex values (a household's members) is read as a list of property sets under its name.
+            var parts = new Dictionary<string, List<Dictionary<string, object?>>>(StringComparer.Ordinal);
+            string? within = null;
             while (await entries.ReadAsync())
             {
                 switch (entries.State)
                 {
+                    case ODataReaderState.NestedResourceInfoStart:
+                        within = ((ODataNestedResourceInfo)entries.Item).Name;
+                        break;
+                    case ODataReaderState.NestedResourceInfoEnd:
+                        within = null;
+                        break;
                     case ODataReaderState.ResourceStart:
-                        if (++depth > 1)
+                        if (++depth > 1 && (within is null || set.Type.FindProperty(within) is not Microsoft.OData.Edm.IEdmStructuralProperty || depth > 2))
                         {
                             throw ODataRefusal.NotSupported("related entities are linked with subjects@odata.bind, not written inside the entity");
                         }
                         break;
                     case ODataReaderState.ResourceEnd:
                         depth--;
+                        if (depth >= 1 && within is not null)
+                        {
+                            var part = (ODataResource)entries.Item;
+                            (parts.TryGetValue(within, out var list) ? list : parts[within] = []).Add(
+                                part.Properties.OfType<ODataProperty>().ToDictionary(p => p.Name, p => (object?)p.Value, StringComparer.Ordinal));
+                            break;
+                        }
                         top = (ODataResource)entries.Item;
+                        break;
+                    case ODataReaderState.ResourceSetStart when within is not null:
+                        parts.TryAdd(within, []);
                         break;
                     case ODataReaderState.EntityReferenceLink:
                         links.Add(((ODataEntityReferenceLink)entries.Item).Url);
@@ -206,6 +225,10 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
                 }
             }
             var properties = (top?.Properties ?? []).OfType<ODataProperty>().ToDictionary(p => p.Name, p => (object?)p.Value, StringComparer.Ordinal);
+            foreach (var (name, list) in parts)
+            {
+                properties[name] = list;
+            }
             if (properties.Keys.FirstOrDefault(ServerSet.Contains) is { } fixedName)
             {
                 throw new ODataRefusal(400, ODataErrors.InvalidBody, $"'{fixedName}' is set by the hub, not by the writer", fixedName);

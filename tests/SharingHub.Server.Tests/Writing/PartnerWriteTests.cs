@@ -26,10 +26,38 @@ public abstract class PartnerWriteTests(DatabaseEngine engine) : IAsyncLifetime
     private static StringContent Fhir(object resource) => new(JsonSerializer.Serialize(resource), Encoding.UTF8, "application/fhir+json");
 
     /// <summary>The FHIR resource of each kind, about a patient, with the writer's reference; <paramref name="change"/> alters it.</summary>
-    private static Dictionary<string, object?> Resource(string type, Guid patient, string reference, string text, Action<Dictionary<string, object?>>? change = null)
+    private static Dictionary<string, object?> Resource(string type, Guid patient, string reference, string text, Action<Dictionary<string, object?>>? change = null,
+        Guid? other = null)
     {
         var resource = type switch
         {
+            "RelatedPerson" => new Dictionary<string, object?>
+            {
+                ["resourceType"] = "RelatedPerson",
+                ["meta"] = new { tag = new[] { new { system = "urn:sharinghub:data-class", code = "health.clinical" } } },
+                ["identifier"] = new[] { new { system = Source, value = reference } },
+                ["extension"] = new object[]
+                {
+                    new { url = "urn:sharinghub:fhir:person-record", valueReference = new { reference = $"Patient/{other}" } },
+                    new { url = "urn:sharinghub:fhir:parental-responsibility", valueBoolean = true },
+                },
+                ["patient"] = new { reference = $"Patient/{patient}" },
+                ["relationship"] = new[] { new { coding = new[] { new { system = "http://terminology.hl7.org/CodeSystem/v3-RoleCode", code = "PRN" } } } },
+            },
+            "Group" => new Dictionary<string, object?>
+            {
+                ["resourceType"] = "Group",
+                ["meta"] = new { tag = new[] { new { system = "urn:sharinghub:data-class", code = "person.demographics" } } },
+                ["identifier"] = new[] { new { system = "urn:sharinghub:household:" + FhirTestHub.NorthgateTrust, value = reference } },
+                ["extension"] = new[] { new { url = "urn:sharinghub:fhir:address", valueString = text } },
+                ["type"] = "person",
+                ["actual"] = true,
+                ["member"] = new object[]
+                {
+                    new { entity = new { reference = $"Patient/{patient}" }, extension = new[] { new { url = "urn:sharinghub:fhir:household-role", valueCode = "child" } } },
+                    new { entity = new { reference = $"Patient/{other}" }, extension = new[] { new { url = "urn:sharinghub:fhir:household-role", valueCode = "parent" } } },
+                },
+            },
             "Flag" => new Dictionary<string, object?>
             {
                 ["resourceType"] = "Flag",
@@ -62,7 +90,21 @@ public abstract class PartnerWriteTests(DatabaseEngine engine) : IAsyncLifetime
     private async Task<int> CountAsync(string type)
     {
         await using var db = _hub.Contexts.Create();
-        return type is "Flag" or "States" ? await db.States.CountAsync(s => s.SourceReference != null) : await db.Involvements.CountAsync(i => i.SourceReference != null);
+        return type switch
+        {
+            "Flag" or "States" => await db.States.CountAsync(s => s.SourceReference != null),
+            "RelatedPerson" or "Relationships" => await db.Relationships.CountAsync(r => r.SourceReference != null),
+            "Group" or "Households" => await db.Households.CountAsync(h => h.OwningOrganisation == FhirTestHub.NorthgateTrust),
+            _ => await db.Involvements.CountAsync(i => i.SourceReference != null),
+        };
+    }
+
+    /// <summary>The health trust's record of the child's mother, for kinds that relate two people.</summary>
+    private async Task<Guid> MotherAsync()
+    {
+        var mother = _hub.Builder.Person("health", "Grace", "Fhirtest", "1990-02-02", Core.Records.IdentifierKind.NhsNumber, "9990000018");
+        mother.OwningOrganisation = FhirTestHub.NorthgateTrust;
+        return (await _hub.Store.AddAsync(mother, CancellationToken.None)).Id;
     }
 
     private async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> SendAsync(HttpMethod method, string path, HttpContent content, string user = Health,
@@ -86,37 +128,47 @@ public abstract class PartnerWriteTests(DatabaseEngine engine) : IAsyncLifetime
     [Theory]
     [InlineData("Flag", "child-in-need")]
     [InlineData("EpisodeOfCare", "health-visiting")]
+    [InlineData("RelatedPerson", "PRN")]
+    [InlineData("Group", "HV-0001")]
     public async Task Given_a_partner_system_writing_a_kind_over_fhir_then_it_is_stored_once_changed_only_at_its_version_and_read_back_by_the_case(string type, string code)
     {
         var c = await _hub.CaseAsync();
-        var condition = $"identifier={Source}|HV-0001";
+        var mother = await MotherAsync();
+        var system = type == "Group" ? "urn:sharinghub:household:" + FhirTestHub.NorthgateTrust : Source;
+        var condition = $"identifier={system}|HV-0001";
+        var text = type == "Group" ? "Flat 2, 10 Mill Lane, Testtown TE1 2AB" : "Family finding things hard since the move";
+        Dictionary<string, object?> Make(string reference, string words, Action<Dictionary<string, object?>>? change = null) =>
+            Resource(type, c.HealthChild.Id, reference, words, change, mother);
 
         // Created once, however often the push is retried with its condition.
-        var (created, createdBody, first) = await SendAsync(HttpMethod.Post, $"/fhir/{type}", Fhir(Resource(type, c.HealthChild.Id, "HV-0001", "Family finding things hard since the move")), ifNoneExist: condition);
+        var (created, createdBody, first) = await SendAsync(HttpMethod.Post, $"/fhir/{type}", Fhir(Make("HV-0001", text)), ifNoneExist: condition);
         Assert.True(created == HttpStatusCode.Created, createdBody.ToString());
         Assert.Equal("W/\"1\"", first.Headers.ETag?.ToString());
         var location = first.Headers.Location!.ToString();
         var id = location.Split('/')[^3];
-        var (again, _, second) = await SendAsync(HttpMethod.Post, $"/fhir/{type}", Fhir(Resource(type, c.HealthChild.Id, "HV-0001", "Family finding things hard since the move")), ifNoneExist: condition);
+        var (again, _, second) = await SendAsync(HttpMethod.Post, $"/fhir/{type}", Fhir(Make("HV-0001", text)), ifNoneExist: condition);
         Assert.Equal((HttpStatusCode.OK, location), (again, second.Headers.Location!.ToString()));
         // Without the condition, a second record with the same reference is a conflict, not a duplicate.
-        Assert.Equal(HttpStatusCode.Conflict, (await SendAsync(HttpMethod.Post, $"/fhir/{type}", Fhir(Resource(type, c.HealthChild.Id, "HV-0001", "Again")))).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await SendAsync(HttpMethod.Post, $"/fhir/{type}", Fhir(Make("HV-0001", "Again")))).Status);
         Assert.Equal(1, await CountAsync(type));
 
-        // The case's lead reads it as every other record of the child: the sealed text, the code, the writer's reference.
-        using (var read = await _hub.GetAsync($"/fhir/{type}/{id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id))
+        // It reads back as written: the sealed text opened, the code, the writer's reference.
+        using (var read = await _hub.GetAsync($"/fhir/{type}/{id}", Health, "family-help"))
         {
             var body = await read.Content.ReadAsStringAsync();
             Assert.True(read.StatusCode == HttpStatusCode.OK, body);
-            Assert.Contains("Family finding things hard since the move", body, StringComparison.Ordinal);
+            Assert.Contains(type == "RelatedPerson" ? mother.ToString() : text, body, StringComparison.Ordinal);
             Assert.Contains(code, body, StringComparison.Ordinal);
         }
 
         // A change names the version it read: a stale one is refused, the right one makes version 2 and keeps version 1.
-        var ended = Resource(type, c.HealthChild.Id, "HV-0001", "Moved out of area; transferred", r =>
+        var ended = Make("HV-0001", "Moved out of area; transferred", r =>
         {
-            r["status"] = type == "Flag" ? "inactive" : "finished";
-            r["period"] = new { start = "2026-09-03T09:00:00Z", end = "2026-10-20T12:00:00Z" };
+            if (type is "Flag" or "EpisodeOfCare")
+            {
+                r["status"] = type == "Flag" ? "inactive" : "finished";
+                r["period"] = new { start = "2026-09-03T09:00:00Z", end = "2026-10-20T12:00:00Z" };
+            }
         });
         Assert.Equal(HttpStatusCode.PreconditionFailed, (await SendAsync(HttpMethod.Put, $"/fhir/{type}/{id}", Fhir(ended), ifMatch: "W/\"7\"")).Status);
         Assert.Equal(HttpStatusCode.PreconditionFailed, (await SendAsync(HttpMethod.Put, $"/fhir/{type}/{id}", Fhir(ended))).Status);
@@ -129,27 +181,29 @@ public abstract class PartnerWriteTests(DatabaseEngine engine) : IAsyncLifetime
         }
 
         // Another agency's system may neither change it nor write about a person it does not hold.
-        var police = Resource(type, c.HealthChild.Id, "PN-1", "Police note", r =>
+        var police = Make("PN-1", "Police note", r =>
         {
-            r["identifier"] = new[] { new { system = "urn:sharinghub:source-reference:police", value = "PN-1" } };
-            r["meta"] = new { tag = new[] { new { system = "urn:sharinghub:data-class", code = "police.incident" } } };
+            r["identifier"] = new[] { new { system = (type == "Group" ? "urn:sharinghub:household:" : "urn:sharinghub:source-reference:") + "police", value = "PN-1" } };
+            r["meta"] = new { tag = new[] { new { system = "urn:sharinghub:data-class", code = type == "Group" ? "person.demographics" : "police.incident" } } };
         });
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Put, $"/fhir/{type}/{id}", Fhir(police), "demo-police-officer", ifMatch: "W/\"2\"")).Status);
         var (notTheirs, notTheirsBody, _) = await SendAsync(HttpMethod.Post, $"/fhir/{type}", Fhir(police), "demo-police-officer");
         Assert.True(notTheirs == HttpStatusCode.UnprocessableEntity && notTheirsBody.ToString().Contains("your organisation's own record", StringComparison.Ordinal), notTheirsBody.ToString());
 
         // A body that is not R4 is a 400; one that is R4 but breaks the hub's rules is refused element by element; nothing is stored.
-        var (invalid, invalidBody, _) = await SendAsync(HttpMethod.Post, $"/fhir/{type}", Fhir(Resource(type, c.HealthChild.Id, "HV-0002", "x", r =>
-        {
-            r["period"] = new { start = "yesterday" };
-            r["priority"] = "high";
-        })));
+        var (invalid, invalidBody, _) = await SendAsync(HttpMethod.Post, $"/fhir/{type}", Fhir(Make("HV-0002", "x", r => r["priority"] = "high")));
         Assert.True(invalid == HttpStatusCode.BadRequest, invalidBody.ToString());
-        var unkept = type == "Flag" ? "encounter" : "referralRequest";
-        var (bad, badBody, _) = await SendAsync(HttpMethod.Post, $"/fhir/{type}", Fhir(Resource(type, c.HealthChild.Id, "HV-0002", "x", r =>
+        var (unkept, value) = type switch
+        {
+            "Flag" => ("encounter", (object)new { reference = "Encounter/1" }),
+            "EpisodeOfCare" => ("referralRequest", new[] { new { reference = "ServiceRequest/1" } }),
+            "RelatedPerson" => ("gender", "female"),
+            _ => ("characteristic", new[] { new { code = new { text = "x" }, valueBoolean = true, exclude = false } }),
+        };
+        var (bad, badBody, _) = await SendAsync(HttpMethod.Post, $"/fhir/{type}", Fhir(Make("HV-0002", "x", r =>
         {
             r["meta"] = new { tag = new[] { new { system = "urn:sharinghub:data-class", code = "police.incident" } } };
-            r[unkept] = type == "Flag" ? new { reference = "Encounter/1" } : new[] { new { reference = "ServiceRequest/1" } };
+            r[unkept] = value;
         })));
         Assert.True(bad == HttpStatusCode.UnprocessableEntity, badBody.ToString());
         var expressions = badBody.GetProperty("issue").EnumerateArray().SelectMany(i => i.GetProperty("expression").EnumerateArray()).Select(e => e.GetString()).ToList();
@@ -191,14 +245,28 @@ public abstract class PartnerWriteTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("States")]
-    [InlineData("Involvements")]
-    public async Task Given_a_partner_system_writing_a_kind_over_odata_then_it_is_stored_once_patched_at_its_version_and_bad_bodies_store_nothing(string set)
+    [InlineData("States", "startedAt", "endedAt")]
+    [InlineData("Involvements", "startedAt", "endedAt")]
+    [InlineData("Relationships", "kind", "hasParentalResponsibility")]
+    [InlineData("Households", "reference", "address")]
+    public async Task Given_a_partner_system_writing_a_kind_over_odata_then_it_is_stored_once_patched_at_its_version_and_bad_bodies_store_nothing(string set, string required, string changed)
     {
         var c = await _hub.CaseAsync();
-        Dictionary<string, object?> Body(string reference) => set == "States"
-            ? new() { ["personId"] = c.HealthChild.Id, ["code"] = "child-in-need", ["startedAt"] = "2026-09-03T09:00:00Z", ["detail"] = "Family finding things hard", ["dataClass"] = "health.clinical", ["sourceReference"] = reference }
-            : new() { ["personId"] = c.HealthChild.Id, ["service"] = "health-visiting", ["status"] = "open", ["startedAt"] = "2026-09-03T09:00:00Z", ["summary"] = "Family finding things hard", ["leadWorker"] = "K. Obi", ["dataClass"] = "health.clinical", ["sourceReference"] = reference };
+        var mother = await MotherAsync();
+        Dictionary<string, object?> Body(string reference) => set switch
+        {
+            "States" => new() { ["personId"] = c.HealthChild.Id, ["code"] = "child-in-need", ["startedAt"] = "2026-09-03T09:00:00Z", ["detail"] = "Family finding things hard", ["dataClass"] = "health.clinical", ["sourceReference"] = reference },
+            "Involvements" => new() { ["personId"] = c.HealthChild.Id, ["service"] = "health-visiting", ["status"] = "open", ["startedAt"] = "2026-09-03T09:00:00Z", ["summary"] = "Family finding things hard", ["leadWorker"] = "K. Obi", ["dataClass"] = "health.clinical", ["sourceReference"] = reference },
+            "Relationships" => new() { ["personId"] = mother, ["relatedPersonId"] = c.HealthChild.Id, ["kind"] = "parentOf", ["hasParentalResponsibility"] = false, ["dataClass"] = "health.clinical", ["sourceReference"] = reference },
+            _ => new() { ["reference"] = reference, ["address"] = "Family finding things hard", ["dataClass"] = "person.demographics",
+                ["members"] = new[] { new Dictionary<string, object> { ["personId"] = c.HealthChild.Id, ["role"] = "child" }, new Dictionary<string, object> { ["personId"] = mother, ["role"] = "parent" } } },
+        };
+        object Changed() => set switch
+        {
+            "States" or "Involvements" => "2026-10-20T12:00:00Z",
+            "Relationships" => true,
+            _ => "Flat 3, 10 Mill Lane, Testtown TE1 2AB",
+        };
 
         var (created, createdBody, first) = await SendAsync(HttpMethod.Post, $"/odata/{set}", JsonContent.Create(Body("HV-0101")));
         Assert.True(created == HttpStatusCode.Created, createdBody.ToString());
@@ -208,27 +276,50 @@ public abstract class PartnerWriteTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(1, await CountAsync(set));
 
         // A PATCH changes only what it names, at the version read; the sealed text it does not name is kept.
-        JsonContent Patch() => JsonContent.Create(new Dictionary<string, object?> { ["endedAt"] = "2026-10-20T12:00:00Z" }.Concat(set == "Involvements" ? [new("status", "closed")] : []).ToDictionary());
+        JsonContent Patch() => JsonContent.Create(new Dictionary<string, object?> { [changed] = Changed() }.Concat(set == "Involvements" ? [new("status", "closed")] : []).ToDictionary());
         Assert.Equal(HttpStatusCode.PreconditionFailed, (await SendAsync(HttpMethod.Patch, $"/odata/{set}({id})", Patch(), ifMatch: "W/\"4\"")).Status);
         var (patched, patchedBody, patchResponse) = await SendAsync(HttpMethod.Patch, $"/odata/{set}({id})", Patch(), ifMatch: "W/\"1\"");
         Assert.True(patched == HttpStatusCode.NoContent, patchedBody.ToString());
         Assert.Equal("W/\"2\"", patchResponse.Headers.ETag?.ToString());
-        using (var read = await _hub.GetAsync($"/odata/{set}({id})", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id))
+        using (var read = await _hub.GetAsync($"/odata/{set}({id})", Health, "family-help"))
         {
             var row = await FhirTestHub.JsonAsync(read);
             Assert.True(read.StatusCode == HttpStatusCode.OK, row.ToString());
-            Assert.Equal("Family finding things hard", row.GetProperty(set == "States" ? "detail" : "summary").GetString());
-            Assert.Equal(new DateTimeOffset(2026, 10, 20, 12, 0, 0, TimeSpan.Zero), row.GetProperty("endedAt").GetDateTimeOffset());
+            switch (set)
+            {
+                case "States" or "Involvements":
+                    Assert.Equal("Family finding things hard", row.GetProperty(set == "States" ? "detail" : "summary").GetString());
+                    Assert.Equal(new DateTimeOffset(2026, 10, 20, 12, 0, 0, TimeSpan.Zero), row.GetProperty("endedAt").GetDateTimeOffset());
+                    break;
+                case "Relationships":
+                    Assert.True(row.GetProperty("hasParentalResponsibility").GetBoolean());
+                    Assert.Equal("parentOf", row.GetProperty("kind").GetString());
+                    break;
+                default:
+                    Assert.Equal("Flat 3, 10 Mill Lane, Testtown TE1 2AB", row.GetProperty("address").GetString());
+                    Assert.Equal(["child", "parent"], row.GetProperty("members").EnumerateArray().Select(m => m.GetProperty("role").GetString()).Order());
+                    break;
+            }
         }
 
         // Another agency's system finds nothing to change; a bad body names what is wrong and stores nothing.
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Patch, $"/odata/{set}({id})", Patch(), "demo-police-officer", ifMatch: "W/\"2\"")).Status);
         foreach (var (change, named) in new (Action<Dictionary<string, object?>>, string)[]
         {
-            (b => b.Remove("startedAt"), "startedAt"),
+            (b => b.Remove(required), required),
             (b => b["dataClass"] = "police.incident", "dataClass"),
             (b => b["owningAgency"] = "la", "owningAgency"),
-            (b => b["personId"] = c.LaChild.Id, "personId"),
+            (b =>
+            {
+                if (set == "Households")
+                {
+                    b["members"] = new[] { new Dictionary<string, object> { ["personId"] = c.LaChild.Id, ["role"] = "child" } };
+                }
+                else
+                {
+                    b[set == "Relationships" ? "relatedPersonId" : "personId"] = c.LaChild.Id;
+                }
+            }, set switch { "Households" => "members[0].personId", "Relationships" => "relatedPersonId", _ => "personId" }),
         })
         {
             var body = Body("HV-0102");

@@ -162,7 +162,7 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFie
         if (ifNoneExist is not null)
         {
             const string prefix = "identifier=";
-            var system = Writing.Kinds.KindWriter.SourceSystem(owner) + "|";
+            var system = kind.IdentifierSystem(owner.Organisation) + "|";
             var wanted = ifNoneExist.StartsWith(prefix, StringComparison.Ordinal) ? Uri.UnescapeDataString(ifNoneExist[prefix.Length..]) : null;
             if (wanted is null || !wanted.StartsWith(system, StringComparison.Ordinal) || wanted.Length == system.Length)
             {
@@ -171,12 +171,12 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFie
             condition = wanted[system.Length..];
         }
         var errors = new InputErrors();
-        var fields = kind.FromFhir(root, Writing.Kinds.KindWriter.SourceSystem(owner), r => placeholders.TryGetValue(r, out var placed) ? placed : FhirSearch.PatientId(r), errors.Add);
+        var fields = kind.FromFhir(root, kind.IdentifierSystem(owner.Organisation), r => placeholders.TryGetValue(r, out var placed) ? placed : FhirSearch.PatientId(r), errors.Add);
         if (errors.Any)
         {
             return WriteOutcome.Refused(errors.ToResult());
         }
-        if (condition is not null && fields.Text("sourceReference") != condition)
+        if (condition is not null && fields.Text(kind.ReferenceField) != condition)
         {
             return WriteOutcome.Refused(FhirResults.Unprocessable($"the {kind.FhirType}'s identifier must be the one If-None-Exist names", $"{kind.FhirType}.identifier"));
         }
@@ -199,7 +199,7 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFie
             return WriteOutcome.Refused(FhirResults.BadRequest($"the resource's id does not match the id in the URL", $"{kind.FhirType}.id"));
         }
         var errors = new InputErrors();
-        var fields = kind.FromFhir(root, Writing.Kinds.KindWriter.SourceSystem(owner), FhirSearch.PatientId, errors.Add);
+        var fields = kind.FromFhir(root, kind.IdentifierSystem(owner.Organisation), FhirSearch.PatientId, errors.Add);
         if (errors.Any)
         {
             return WriteOutcome.Refused(errors.ToResult());

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using SharingHub.Core.Crypto;
 using SharingHub.Core.Records;
-using SharingHub.Policies.Model;
 using SharingHub.Server.Fhir;
 
 namespace SharingHub.Server.Writing.Kinds;
@@ -94,7 +93,7 @@ internal sealed class ConsentKind : WritableKind<Consent>
         });
     }
 
-    protected override void Apply(Consent c, KindFields f, PolicySet policy, string agency, IFieldCipher cipher, DateTimeOffset now, KindProblems problems)
+    protected override void Apply(Consent c, KindFields f, KindContext context, KindProblems problems)
     {
         var decision = f.Text("decision") switch
         {
@@ -119,11 +118,11 @@ internal sealed class ConsentKind : WritableKind<Consent>
         problems.Add("grantor", grantor is null ? "grantor is self or parentalResponsibility" : null);
         problems.Add("grantorPersonId", grantor == ConsentGrantor.ParentalResponsibility && f.Id("grantorPersonId") is null
             ? "a consent given by someone with parental responsibility names them (grantorPersonId, your record of them)" : null);
-        var recipients = Codes(f, "recipientAgencies", policy.Agencies.Keys, "agencies", problems);
+        var recipients = Codes(f, "recipientAgencies", context.Policy.Agencies.Keys, "agencies", problems);
         problems.Add("recipientAgencies", recipients is { Count: 0 } ? "name the agencies it lets receive the records (at least one)" : null);
-        var purposes = Codes(f, "purposes", policy.Purposes.Keys, "purposes of use", problems);
+        var purposes = Codes(f, "purposes", context.Policy.Purposes.Keys, "purposes of use", problems);
         problems.Add("purposes", purposes is { Count: 0 } ? "name the purposes it covers (at least one)" : null);
-        var classes = Codes(f, "dataClasses", policy.DataClasses.Keys, "data classes", problems);
+        var classes = Codes(f, "dataClasses", context.Policy.DataClasses.Keys, "data classes", problems);
         var (start, end) = Period(f, "periodStart", "periodEnd", problems);
         var withdrawn = f.Instant("withdrawnAt");
         problems.Add("withdrawnAt", f.Values.GetValueOrDefault("withdrawnAt") is not (null or DateTimeOffset) ? "withdrawnAt is a date and time with a zone"
@@ -148,7 +147,7 @@ internal sealed class ConsentKind : WritableKind<Consent>
         // Withdrawal takes effect at its moment (now, when the writer gives none) and is never undone: a new consent is a new record.
         if (status == ConsentStatus.Withdrawn || c.Status == ConsentStatus.Withdrawn)
         {
-            c.WithdrawnAt = c.WithdrawnAt ?? (withdrawn is { } at ? Core.Time.TimeProviderExtensions.TruncateForStorage(at) : now);
+            c.WithdrawnAt = c.WithdrawnAt ?? (withdrawn is { } at ? Core.Time.TimeProviderExtensions.TruncateForStorage(at) : context.Now);
             c.Status = ConsentStatus.Withdrawn;
         }
         else

@@ -19,16 +19,13 @@ internal sealed record KindOutcome(Record? Record, bool Created, int Status, IRe
 /// one record per source reference, a change only to the version read, history kept. Staged on the caller's context,
 /// which saves once (so a FHIR transaction is all or nothing).
 /// </summary>
-internal sealed class KindWriter(RecordWriter records, IFieldCipher cipher, PolicyDecisionPoint policy, TimeProvider clock)
+internal sealed class KindWriter(RecordWriter records, IFieldCipher cipher, Core.People.PersonSealer people, PolicyDecisionPoint policy, TimeProvider clock)
 {
-    public static readonly IReadOnlyList<WritableKind> Kinds = [new StateKind(), new InvolvementKind(), new ConsentKind()];
+    public static readonly IReadOnlyList<WritableKind> Kinds = [new StateKind(), new InvolvementKind(), new ConsentKind(), new RelationshipWritable(), new HouseholdKind()];
 
     public static WritableKind? ForFhir(string type) => Kinds.FirstOrDefault(k => k.FhirType == type);
 
     public static WritableKind? ForOData(string set) => Kinds.FirstOrDefault(k => k.ODataSet == set);
-
-    /// <summary>The identifier system of the writer's own references (its organisation's), as reads show it.</summary>
-    public static string SourceSystem(RecordOwner owner) => $"{FhirSystems.SourceReference}:{owner.Organisation}";
 
     /// <summary>
     /// Creates a record. With <paramref name="ifNoneExist"/> (a reference the writer already may have), a record already
@@ -44,14 +41,14 @@ internal sealed class KindWriter(RecordWriter records, IFieldCipher cipher, Poli
         await PersonAsync(db, kind, owner, fields, problems, ct);
         var record = records.Stamp(owner.Owns(kind.New()));
         record.Id = Guid.NewGuid();
-        kind.Apply(record, fields, policy.Policy, owner.Agency, cipher, clock.UtcNowForStorage(), problems);
+        kind.Apply(record, fields, new KindContext(policy.Policy, owner.Agency, cipher, people, clock.UtcNowForStorage()), problems);
         if (problems.Items.Count > 0)
         {
             return new KindOutcome(null, false, StatusCodes.Status422UnprocessableEntity, problems.Items);
         }
-        if (fields.Text("sourceReference") is { } reference && await kind.ByReferenceAsync(db, owner.Organisation, reference, ct) is not null)
+        if (fields.Text(kind.ReferenceField) is { } reference && await kind.ByReferenceAsync(db, owner.Organisation, reference, ct) is not null)
         {
-            return KindOutcome.Refused(StatusCodes.Status409Conflict, "sourceReference",
+            return KindOutcome.Refused(StatusCodes.Status409Conflict, kind.ReferenceField,
                 $"your organisation already has a {kind.FhirType} with reference '{SearchParameters.Safe(reference)}'; a create that may be retried names it as its condition");
         }
         db.Add(record);
@@ -87,14 +84,14 @@ internal sealed class KindWriter(RecordWriter records, IFieldCipher cipher, Poli
         }
         var problems = new KindProblems();
         await PersonAsync(db, kind, owner, fields, problems, ct);
-        if (fields.Text("sourceReference") is { } reference && await kind.ByReferenceAsync(db, owner.Organisation, reference, ct) is { } other && other.Id != id)
+        if (fields.Text(kind.ReferenceField) is { } reference && await kind.ByReferenceAsync(db, owner.Organisation, reference, ct) is { } other && other.Id != id)
         {
-            problems.Add("sourceReference", $"your organisation already has another {kind.FhirType} with reference '{SearchParameters.Safe(reference)}'");
+            problems.Add(kind.ReferenceField, $"your organisation already has another {kind.FhirType} with reference '{SearchParameters.Safe(reference)}'");
         }
         var before = Data.History.RecordSnapshots.Of(record);
         if (problems.Items.Count == 0)
         {
-            kind.Apply(record, fields, policy.Policy, owner.Agency, cipher, clock.UtcNowForStorage(), problems);
+            kind.Apply(record, fields, new KindContext(policy.Policy, owner.Agency, cipher, people, clock.UtcNowForStorage()), problems);
         }
         if (problems.Items.Count > 0)
         {
@@ -108,11 +105,9 @@ internal sealed class KindWriter(RecordWriter records, IFieldCipher cipher, Poli
 
     private static async Task PersonAsync(HubDbContext db, WritableKind kind, RecordOwner owner, KindFields fields, KindProblems problems, CancellationToken ct)
     {
-        foreach (var field in kind.PersonFields)
+        foreach (var (field, id, required) in kind.People(fields))
         {
-            var required = field == kind.PersonField;
-            var given = fields.Values.GetValueOrDefault(field) is not null;
-            if ((required || given) && (fields.Id(field) is not { } person || !await RecordWriter.OwnsPersonAsync(db, owner, person, ct)))
+            if (required && (id is not { } person || !await RecordWriter.OwnsPersonAsync(db, owner, person, ct)))
             {
                 problems.Add(field, "the person must be your organisation's own record of them (a Patient you hold): a record is written against your own record of the person");
             }

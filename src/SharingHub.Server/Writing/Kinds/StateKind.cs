@@ -1,7 +1,6 @@
 using System.Text.Json;
 using SharingHub.Core.Crypto;
 using SharingHub.Core.Records;
-using SharingHub.Policies.Model;
 using SharingHub.Server.Fhir;
 
 namespace SharingHub.Server.Writing.Kinds;
@@ -52,9 +51,9 @@ internal sealed class StateKind : WritableKind<PersonState>
         });
     }
 
-    protected override void Apply(PersonState s, KindFields f, PolicySet policy, string agency, IFieldCipher cipher, DateTimeOffset now, KindProblems problems)
+    protected override void Apply(PersonState s, KindFields f, KindContext context, KindProblems problems)
     {
-        var dataClass = DataClass(f, policy, agency, problems);
+        var dataClass = DataClass(f, context.Policy, context.Agency, problems);
         var code = Code(f, "code", problems);
         var (start, end) = Period(f, "startedAt", "endedAt", problems);
         var detail = Text(f, "detail", RecordRules.MaxDetail, problems);
@@ -70,7 +69,7 @@ internal sealed class StateKind : WritableKind<PersonState>
         s.StartedAt = start;
         s.EndedAt = end;
         s.SourceReference = reference;
-        s.Detail = Seal(cipher, s, nameof(PersonState.Detail), detail);
+        s.Detail = Seal(context.Cipher, s, nameof(PersonState.Detail), detail);
     }
 
     protected override KindFields? Current(PersonState s, IFieldCipher cipher)
@@ -140,9 +139,9 @@ internal sealed class InvolvementKind : WritableKind<Involvement>
         });
     }
 
-    protected override void Apply(Involvement i, KindFields f, PolicySet policy, string agency, IFieldCipher cipher, DateTimeOffset now, KindProblems problems)
+    protected override void Apply(Involvement i, KindFields f, KindContext context, KindProblems problems)
     {
-        var dataClass = DataClass(f, policy, agency, problems);
+        var dataClass = DataClass(f, context.Policy, context.Agency, problems);
         var service = Code(f, "service", problems);
         var status = f.Text("status") switch
         {
@@ -170,8 +169,8 @@ internal sealed class InvolvementKind : WritableKind<Involvement>
         i.EndedAt = end;
         i.Team = team;
         i.SourceReference = reference;
-        i.LeadWorker = Seal(cipher, i, nameof(Involvement.LeadWorker), lead);
-        i.Summary = Seal(cipher, i, nameof(Involvement.Summary), summary);
+        i.LeadWorker = Seal(context.Cipher, i, nameof(Involvement.LeadWorker), lead);
+        i.Summary = Seal(context.Cipher, i, nameof(Involvement.Summary), summary);
     }
 
     protected override KindFields? Current(Involvement i, IFieldCipher cipher)

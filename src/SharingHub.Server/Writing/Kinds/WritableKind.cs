@@ -42,6 +42,9 @@ internal sealed class KindFields(Dictionary<string, object?> values)
     };
 }
 
+/// <summary>What a kind's write works with: the policy, the writer's agency, the field cipher, the person sealer (blind indexes) and the time of the write.</summary>
+internal sealed record KindContext(PolicySet Policy, string Agency, IFieldCipher Cipher, Core.People.PersonSealer People, DateTimeOffset Now);
+
 /// <summary>What a writer got wrong, by field name; each API places the names in its own error format.</summary>
 internal sealed class KindProblems
 {
@@ -75,6 +78,16 @@ internal abstract class WritableKind
     /// <summary>Every field naming a person (the one the record is about first): each must be the writer's own record of them.</summary>
     public virtual IReadOnlyList<string> PersonFields => [PersonField];
 
+    /// <summary>The people the fields name, each with its field and whether it is required: all must be the writer's own records.</summary>
+    public virtual IEnumerable<(string Field, Guid? Id, bool Required)> People(KindFields fields) =>
+        PersonFields.Select((f, i) => (f, fields.Id(f), i == 0 || fields.Values.GetValueOrDefault(f) is not null));
+
+    /// <summary>The field holding the writer's own reference for the record (one record per reference per organisation).</summary>
+    public virtual string ReferenceField => "sourceReference";
+
+    /// <summary>The FHIR identifier system of the organisation's references for this kind, as reads show it.</summary>
+    public virtual string IdentifierSystem(string organisation) => $"{Fhir.FhirSystems.SourceReference}:{organisation}";
+
     /// <summary>The fields a writer sets, by name: every other property is the hub's.</summary>
     public abstract IReadOnlyList<string> Fields { get; }
 
@@ -95,7 +108,7 @@ internal abstract class WritableKind
     internal abstract Record New();
 
     /// <summary>Checks the fields (all of them for a create; merged over the stored ones for a change) and writes them to the record.</summary>
-    internal abstract void Apply(Record record, KindFields fields, PolicySet policy, string agency, IFieldCipher cipher, DateTimeOffset now, KindProblems problems);
+    internal abstract void Apply(Record record, KindFields fields, KindContext context, KindProblems problems);
 
     /// <summary>The stored record as fields (sealed ones opened for their owner), for a change that gives only some; null if a key is unavailable.</summary>
     internal abstract KindFields? Current(Record record, IFieldCipher cipher);
@@ -160,18 +173,21 @@ internal abstract class WritableKind<T> : WritableKind
 
     internal override async Task<Record?> ByReferenceAsync(HubDbContext db, string organisation, string reference, CancellationToken ct) =>
         db.Set<T>().Local.FirstOrDefault(r => r.OwningOrganisation == organisation && ReferenceOf(r) == reference)
-        ?? await db.Set<T>().AsNoTracking().FirstOrDefaultAsync(r => r.OwningOrganisation == organisation && EF.Property<string?>(r, "SourceReference") == reference, ct);
+        ?? await db.Set<T>().AsNoTracking().FirstOrDefaultAsync(r => r.OwningOrganisation == organisation && EF.Property<string?>(r, ReferenceProperty) == reference, ct);
 
-    private static string? ReferenceOf(T record) => typeof(T).GetProperty("SourceReference")?.GetValue(record) as string;
+    /// <summary>The record's property holding the writer's reference.</summary>
+    protected virtual string ReferenceProperty => "SourceReference";
+
+    private string? ReferenceOf(T record) => typeof(T).GetProperty(ReferenceProperty)?.GetValue(record) as string;
 
     internal override Record New() => new T();
 
-    internal override void Apply(Record record, KindFields fields, PolicySet policy, string agency, IFieldCipher cipher, DateTimeOffset now, KindProblems problems) =>
-        Apply((T)record, fields, policy, agency, cipher, now, problems);
+    internal override void Apply(Record record, KindFields fields, KindContext context, KindProblems problems) =>
+        Apply((T)record, fields, context, problems);
 
     internal override KindFields? Current(Record record, IFieldCipher cipher) => Current((T)record, cipher);
 
-    protected abstract void Apply(T record, KindFields fields, PolicySet policy, string agency, IFieldCipher cipher, DateTimeOffset now, KindProblems problems);
+    protected abstract void Apply(T record, KindFields fields, KindContext context, KindProblems problems);
 
     protected abstract KindFields? Current(T record, IFieldCipher cipher);
 }
