@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.OData.Edm;
 using SharingHub.Core.Crypto;
 using SharingHub.Core.Records;
@@ -131,8 +130,8 @@ internal static partial class ODataJourneyActions
     /// <summary>The handler's answer in OData's terms: 204 when done (a new strategy meeting's address in Location), or the refusal as OData error JSON.</summary>
     private static IResult Answer(HttpContext http, IResult result)
     {
-        var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
-        if (status is >= 200 and < 300)
+        var answer = WorkflowAnswer.Of(result);
+        if (answer.Succeeded)
         {
             if (result is IValueHttpResult<StrategyMeetingRecorded> { Value: { } meeting })
             {
@@ -143,19 +142,16 @@ internal static partial class ODataJourneyActions
             http.Response.Headers["OData-Version"] = "4.0";
             return Results.NoContent();
         }
-        var errorCode = status switch
+        var errorCode = answer.Status switch
         {
             404 => ODataErrors.NotFound,
             409 => "Conflict",
             403 => ODataErrors.Forbidden,
             _ => ODataErrors.InvalidBody,
         };
-        if (result is ProblemHttpResult { ProblemDetails: HttpValidationProblemDetails { Errors.Count: > 0 } validation })
-        {
-            var first = validation.Errors.First();
-            return ODataPayload.Error(status, errorCode, string.Join("; ", validation.Errors.SelectMany(e => e.Value)), first.Key);
-        }
-        return ODataPayload.Error(status, errorCode, (result as ProblemHttpResult)?.ProblemDetails.Detail ?? "the step was not recorded");
+        return answer.Errors.Count > 0
+            ? ODataPayload.Error(answer.Status, errorCode, string.Join("; ", answer.Errors.Select(e => e.Message)), answer.Errors[0].Field)
+            : ODataPayload.Error(answer.Status, errorCode, answer.Detail ?? "the step was not recorded");
     }
 
     private static string Safe(string text) => text.Length > 60 ? text[..60] + "..." : text;

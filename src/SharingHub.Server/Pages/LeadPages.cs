@@ -186,17 +186,14 @@ internal static class LeadPages
     /// <summary>The handler's answer as a person reads it: done, back to the case; refused, its own words (every field at fault).</summary>
     private static IResult Answer(HttpContext http, string purpose, Guid id, IResult result, string? done = null)
     {
-        // A JSON answer without an explicit status is a 200.
-        var status = result is IStatusCodeHttpResult coded ? coded.StatusCode ?? StatusCodes.Status200OK : StatusCodes.Status200OK;
-        if (status is >= 200 and < 300)
+        var answer = Workflow.WorkflowAnswer.Of(result);
+        if (answer.Succeeded)
         {
             return Results.Redirect(done ?? $"{PageEndpoints.Base}/{purpose}/cases/{id}", permanent: false, preserveMethod: false);
         }
-        var detail = result is ProblemHttpResult problem
-            ? problem.ProblemDetails is HttpValidationProblemDetails validation && validation.Errors.Count > 0
-                ? string.Join(" ", validation.Errors.SelectMany(e => e.Value).Select(m => char.ToUpperInvariant(m[0]) + m[1..] + (m.EndsWith('.') ? "" : ".")))
-                : problem.ProblemDetails.Detail ?? "The change was refused."
-            : "The change was refused.";
-        return ApiErrors.For(http, new ApiError(status, "refused", "Not recorded", detail[..1].ToUpperInvariant() + detail[1..] + (detail.EndsWith('.') ? "" : ".")));
+        var detail = answer.Errors.Count > 0
+            ? string.Join(" ", answer.Errors.Select(e => e.Message).Select(m => char.ToUpperInvariant(m[0]) + m[1..] + (m.EndsWith('.') ? "" : ".")))
+            : answer.Detail ?? "The change was refused.";
+        return ApiErrors.For(http, new ApiError(answer.Status, "refused", "Not recorded", detail[..1].ToUpperInvariant() + detail[1..] + (detail.EndsWith('.') ? "" : ".")));
     }
 }

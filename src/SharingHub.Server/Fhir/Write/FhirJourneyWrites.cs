@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.HttpResults;
 using SharingHub.Core.Crypto;
 using SharingHub.Core.Records;
 using SharingHub.Core.Time;
@@ -64,10 +63,10 @@ internal static class FhirJourneyWrites
             _ => await ConferenceEndpoints.RecordAsync(draft.Case, new ConferenceInput(draft.Kind == "initial-conference" ? "initial" : "review", draft.HeldAt, draft.Attendance,
                 draft.Decision, draft.Category, draft.People), http, store, audit, clock, outbox, policy, calendar, contexts, cipher),
         };
-        var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
-        if (status is < 200 or >= 300)
+        var answer = WorkflowAnswer.Of(result);
+        if (!answer.Succeeded)
         {
-            return Refusal(status, result);
+            return Refusal(answer);
         }
         Guid id;
         long version;
@@ -90,9 +89,9 @@ internal static class FhirJourneyWrites
     private static IEnumerable<Guid> PartIds(Enquiry e) => e.Conferences.Select(c => c.Id).Concat(e.CoreGroupMeetings.Select(m => m.Id));
 
     /// <summary>The workflow's refusal in FHIR's own terms: each field's error as an issue, or the one reason.</summary>
-    private static IResult Refusal(int status, IResult result)
+    private static IResult Refusal(WorkflowAnswer answer)
     {
-        var code = status switch
+        var code = answer.Status switch
         {
             404 => "not-found",
             409 => "conflict",
@@ -100,12 +99,9 @@ internal static class FhirJourneyWrites
             422 => "processing",
             _ => "invalid",
         };
-        if (result is ProblemHttpResult { ProblemDetails: HttpValidationProblemDetails { Errors.Count: > 0 } validation })
-        {
-            return FhirResults.Resource(new OperationOutcome(validation.Errors.SelectMany(e => e.Value.Select(m => new OperationOutcomeIssue("error", code, m, Expression: [e.Key]))).ToList()), status);
-        }
-        var detail = result is ProblemHttpResult problem ? problem.ProblemDetails.Detail : null;
-        return FhirResults.Outcome(status, code, detail ?? "the meeting was not recorded");
+        return answer.Errors.Count > 0
+            ? FhirResults.Resource(new OperationOutcome(answer.Errors.Select(e => new OperationOutcomeIssue("error", code, e.Message, Expression: [e.Field])).ToList()), answer.Status)
+            : FhirResults.Outcome(answer.Status, code, answer.Detail ?? "the meeting was not recorded");
     }
 
     /// <summary>Reads an Encounter into a meeting of a case, naming every element it cannot use.</summary>
