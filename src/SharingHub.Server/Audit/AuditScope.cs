@@ -133,6 +133,13 @@ public sealed class AuditScope
         }
     }
 
+    /// <summary>Records an alert the write raised: the writer was told of a child's state (a plan, being looked after) and its owner was notified.</summary>
+    public void RecordAlert(Guid eventId, Guid stateId, string state, string owner)
+    {
+        _owners.Add(owner);
+        _resources.Add(new { type = "alert", @event = eventId, ids = new[] { stateId }, state, owner, operation = "disclosed-to-writer-and-notified" });
+    }
+
     /// <summary>Records a record written by this request (a create or an update of the caller's own agency's record).</summary>
     public void RecordWrite(ResourceFacts resource, string operation)
     {

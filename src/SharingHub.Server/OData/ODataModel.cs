@@ -323,7 +323,7 @@ internal sealed class ODataModel
             }
         }
         // Instance annotations on an entity: the fields withheld from this reader, and those whose key is unavailable.
-        foreach (var term in new[] { "withheld", "unavailable" })
+        foreach (var term in new[] { "withheld", "unavailable", "alerts" })
         {
             model.AddElement(new Microsoft.OData.Edm.Vocabularies.EdmTerm(Namespace, term, new EdmCollectionTypeReference(new EdmCollectionType(EdmCoreModel.Instance.GetString(false)))));
         }

@@ -17,6 +17,9 @@ internal sealed record ODataEntity(
 {
     /// <summary>The record's parts shown with it (complex collections), written after its own properties.</summary>
     public IReadOnlyList<ODataParts> Parts { get; init; } = [];
+
+    /// <summary>Alerts a write raised (a child's state and whom to contact), as the SharingHub.alerts annotation.</summary>
+    public IReadOnlyList<string> Alerts { get; init; } = [];
 }
 
 /// <summary>
@@ -28,6 +31,7 @@ internal static class ODataPayload
 {
     public const string Withheld = ODataModel.Namespace + ".withheld";
     public const string Unavailable = ODataModel.Namespace + ".unavailable";
+    public const string Alerts = ODataModel.Namespace + ".alerts";
 
     public static async Task<IResult> CollectionAsync(IEdmModel model, Uri serviceRoot, ODataSet set, SelectExpandClause? selectExpand,
         IEnumerable<ODataEntity> entities, long? count, Uri? next)
@@ -54,11 +58,12 @@ internal static class ODataPayload
         }, entity.ETag);
 
     /// <summary>201 for a created entity: its key and record metadata (the writer knows the rest, having sent it).</summary>
-    public static async Task<IResult> CreatedAsync(IEdmModel model, Uri serviceRoot, ODataSet set, IReadOnlyList<ODataProperty> properties, string etag) =>
+    public static async Task<IResult> CreatedAsync(IEdmModel model, Uri serviceRoot, ODataSet set, IReadOnlyList<ODataProperty> properties, string etag,
+        IReadOnlyList<string>? alerts = null) =>
         await WriteAsync(model, serviceRoot, null, async writer =>
         {
             var w = await writer.CreateODataResourceWriterAsync(set.EdmSet, set.Type);
-            await EntityAsync(w, new ODataEntity(set, properties, etag, [], [], []));
+            await EntityAsync(w, new ODataEntity(set, properties, etag, [], [], []) { Alerts = alerts ?? [] });
             await w.FlushAsync();
         }, etag, StatusCodes.Status201Created);
 
@@ -93,6 +98,10 @@ internal static class ODataPayload
         if (entity.Unavailable.Count > 0)
         {
             resource.InstanceAnnotations.Add(new ODataInstanceAnnotation(Unavailable, Strings(entity.Unavailable)));
+        }
+        if (entity.Alerts.Count > 0)
+        {
+            resource.InstanceAnnotations.Add(new ODataInstanceAnnotation(Alerts, Strings(entity.Alerts)));
         }
         await w.WriteStartAsync(resource);
         foreach (var parts in entity.Parts)

@@ -19,7 +19,7 @@ namespace SharingHub.Server.OData;
 /// the model, so an unknown property or a value of the wrong type is refused by name.
 /// </summary>
 internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory contexts, RecordWriter records, PersonSealer people, IFieldCipher cipher,
-    PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock, Writing.Kinds.KindWriter kinds)
+    PolicyDecisionPoint policy, AuditScope audit, TimeProvider clock, Writing.Kinds.KindWriter kinds, ChildAlerts alerts)
 {
     private static readonly HashSet<string> ServerSet = ["id", "owningAgency", "createdAt", "updatedAt"];
     private static readonly HashSet<string> EventChanges = ["occurredAt", "category", "significance", "summary", "detail"];
@@ -59,10 +59,11 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
             }
             await SaveAsync(db, http.RequestAborted);
             audit.RecordWrite(RecordFacts.For(record), "create");
+            var raised = await alerts.RaiseAsync(db, [record], audit, http.RequestAborted);
             var location = new Uri(ODataEndpoints.ServiceRoot(http), $"{set.Name}({record.Id})");
             http.Response.Headers.Location = location.ToString();
             http.Response.Headers["OData-EntityId"] = location.ToString();
-            return await ODataPayload.CreatedAsync(model.Model, ODataEndpoints.ServiceRoot(http), set, Metadata(record), record.ETag);
+            return await ODataPayload.CreatedAsync(model.Model, ODataEndpoints.ServiceRoot(http), set, Metadata(record), record.ETag, raised.Select(a => a.Words).ToList());
         }
         catch (ODataRefusal refusal)
         {

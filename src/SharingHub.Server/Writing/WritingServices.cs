@@ -9,6 +9,8 @@ internal static class WritingServices
             sp.GetRequiredService<Core.Crypto.IFieldCipher>(), sp.GetRequiredService<Core.Crypto.IBlindIndexer>()));
         services.AddSingleton<RecordWriter>();
         services.AddSingleton<Kinds.KindWriter>();
+        services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section);
+        services.AddSingleton<ChildAlerts>();
         return services;
     }
 }

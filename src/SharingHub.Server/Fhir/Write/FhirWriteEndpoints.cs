@@ -86,8 +86,9 @@ internal static class FhirWriteEndpoints
         var record = outcome.Record!;
         var created = outcome.Created;
         audit.RecordWrite(RecordFacts.For(record), created ? "create" : permission == 'u' ? "update" : "matched");
+        var alerts = created ? await http.RequestServices.GetRequiredService<Writing.ChildAlerts>().RaiseAsync(db, [record], audit, http.RequestAborted) : [];
         var location = $"{FhirEndpoints.BaseUrl(http)}/{type}/{record.Id}/_history/{record.Version}";
-        return FhirResults.Resource(Informational(created ? $"{type}/{record.Id} created" : permission == 'u' ? $"{type}/{record.Id} updated to version {record.Version}" : $"{type}/{record.Id} already exists"),
+        return FhirResults.Resource(Informational(created ? $"{type}/{record.Id} created" : permission == 'u' ? $"{type}/{record.Id} updated to version {record.Version}" : $"{type}/{record.Id} already exists", alerts),
             created ? StatusCodes.Status201Created : StatusCodes.Status200OK, record.ETag, location);
     }
 
@@ -188,6 +189,7 @@ internal static class FhirWriteEndpoints
         {
             audit.RecordWrite(RecordFacts.For(outcome.Record!), outcome.Created ? "create" : method == "PUT" ? "update" : "matched");
         }
+        var alerts = await http.RequestServices.GetRequiredService<Writing.ChildAlerts>().RaiseAsync(db, results.Where(r => r.Outcome.Created).Select(r => r.Outcome.Record!), audit, ct);
         return FhirResults.Resource(new Bundle("transaction-response")
         {
             Timestamp = FhirMapping.Instant(DateTimeOffset.UtcNow),
@@ -195,9 +197,14 @@ internal static class FhirWriteEndpoints
                 r.Outcome.Created ? "201 Created" : "200 OK",
                 $"{FhirTypes.TypeOf(r.Outcome.Record!)}/{r.Outcome.Record!.Id}/_history/{r.Outcome.Record.Version}",
                 r.Outcome.Record.ETag,
-                FhirMapping.Instant(r.Outcome.Record.UpdatedAt)))).ToList(),
+                FhirMapping.Instant(r.Outcome.Record.UpdatedAt),
+                alerts.Any(a => a.Event == r.Outcome.Record.Id)
+                    ? Informational($"{FhirTypes.TypeOf(r.Outcome.Record)}/{r.Outcome.Record.Id} created", alerts.Where(a => a.Event == r.Outcome.Record.Id).ToList()) : null))).ToList(),
         });
     }
 
-    private static OperationOutcome Informational(string message) => new([new OperationOutcomeIssue("information", "informational", message)]);
+    /// <summary>The write's outcome, with a warning for each alert it raised (the child's state and whom to contact).</summary>
+    private static OperationOutcome Informational(string message, IReadOnlyList<Writing.ChildAlert>? alerts = null) =>
+        new([new OperationOutcomeIssue("information", "informational", message),
+            .. (alerts ?? []).Select(a => new OperationOutcomeIssue("warning", "informational", a.Words))]);
 }
