@@ -311,7 +311,27 @@ public enum ReferralDecision
     NoFurtherAction,
 }
 
-/// <summary>A referral to the Integrated Front Door, owned by the referring agency; decided within one working day.</summary>
+/// <summary>How urgent the referrer judges the concern (red, amber, green): it sets how soon the front door decides.</summary>
+public enum ReferralUrgency
+{
+    /// <summary>The next working day (every referral made before urgency was recorded).</summary>
+    Amber = 0,
+
+    /// <summary>Within hours, around the clock (policies/working-days.yaml, referral-urgency red-hours).</summary>
+    Red = 1,
+
+    /// <summary>Within a few working days.</summary>
+    Green = 2,
+}
+
+/// <summary>A contact (a concern or a request for advice) or a referral (a request for a service or an assessment).</summary>
+public enum ReferralKind
+{
+    Referral = 0,
+    Contact = 1,
+}
+
+/// <summary>A referral to the Integrated Front Door, owned by the referring agency; decided as soon as its urgency says.</summary>
 public sealed class Referral : Record
 {
     public Guid SubjectPersonId { get; set; }
@@ -320,6 +340,19 @@ public sealed class Referral : Record
     public ReferralDecision? Decision { get; set; }
     public DateTimeOffset? DecidedAt { get; set; }
     public EncryptedValue Concern { get; set; } = null!;
+    public ReferralUrgency Urgency { get; set; }
+    public ReferralKind Kind { get; set; }
+
+    /// <summary>The category of concern (neglect, physical-abuse, domestic-abuse, mental-health...), a code.</summary>
+    public string? ConcernCategory { get; set; }
+
+    /// <summary>The acknowledgement reference the referrer is given (no personal data).</summary>
+    public string? Reference { get; set; }
+
+    /// <summary>Why the front door decided as it did, sealed; who decided and the manager who signed it off.</summary>
+    public EncryptedValue? DecisionRationale { get; set; }
+    public string? DecidedBy { get; set; }
+    public string? SignedOffBy { get; set; }
 
     /// <summary>The referrer's identity is a protected detail: it is never disclosed outside the policies that name it.</summary>
     public EncryptedValue? ReferrerIdentity { get; set; }

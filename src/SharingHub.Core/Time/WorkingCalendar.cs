@@ -39,6 +39,20 @@ public sealed class WorkingCalendar
     /// <summary>The moment one working day of working time has passed since <paramref name="received"/>.</summary>
     public DateTimeOffset DecisionDue(DateTimeOffset received) => AddWorkingTime(received, WorkingDay);
 
+    /// <summary>How soon a referral is decided by its urgency (policies/working-days.yaml, referral-urgency).</summary>
+    public ReferralDeadlines Deadlines { get; init; } = ReferralDeadlines.Default;
+
+    /// <summary>
+    /// When a referral of this urgency must be decided: a red one within hours of clock time (out of hours too: the
+    /// emergency duty team answers around the clock), an amber or green one in working days.
+    /// </summary>
+    public DateTimeOffset DecisionDue(DateTimeOffset received, Records.ReferralUrgency urgency) => urgency switch
+    {
+        Records.ReferralUrgency.Red => received.AddHours(Deadlines.RedHours),
+        Records.ReferralUrgency.Green => AddWorkingTime(received, WorkingDay * Deadlines.GreenWorkingDays),
+        _ => AddWorkingTime(received, WorkingDay * Deadlines.AmberWorkingDays),
+    };
+
     public DateTimeOffset AddWorkingTime(DateTimeOffset from, TimeSpan amount)
     {
         var local = TimeZoneInfo.ConvertTime(from, Zone);
@@ -84,4 +98,10 @@ public sealed class WorkingCalendar
         var wall = day.ToDateTime(time, DateTimeKind.Unspecified);
         return new DateTimeOffset(wall, Zone.GetUtcOffset(wall));
     }
+}
+
+/// <summary>How soon the front door decides a referral of each urgency: red in clock hours, amber and green in working days.</summary>
+public sealed record ReferralDeadlines(int RedHours, int AmberWorkingDays, int GreenWorkingDays)
+{
+    public static readonly ReferralDeadlines Default = new(4, 1, 3);
 }

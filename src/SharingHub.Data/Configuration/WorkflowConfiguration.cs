@@ -152,6 +152,10 @@ internal sealed class ReferralConfiguration : RecordConfiguration<Referral>
     {
         builder.HasOne<Person>().WithMany().HasForeignKey(r => r.SubjectPersonId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(r => new { r.Decision, r.DecisionDueAt });
+        builder.Property(r => r.ConcernCategory).HasMaxLength(64);
+        builder.Property(r => r.Reference).HasMaxLength(32);
+        builder.Property(r => r.DecidedBy).HasMaxLength(128);
+        builder.Property(r => r.SignedOffBy).HasMaxLength(128);
     }
 }
 

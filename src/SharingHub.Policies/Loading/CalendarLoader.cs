@@ -22,6 +22,7 @@ public static class CalendarLoader
         TimeZoneInfo? zone = null;
         TimeOnly start = default, end = default;
         var holidays = new List<DateOnly>();
+        var deadlines = ReferralDeadlines.Default;
         if (doc is not null)
         {
             if (doc.String("time-zone") is { } zoneId)
@@ -56,10 +57,29 @@ public static class CalendarLoader
                     errors.Add(name, line, $"'{value}' is not a date (yyyy-MM-dd)");
                 }
             }
+            if (doc.Map("referral-urgency") is { } urgency)
+            {
+                deadlines = new ReferralDeadlines(
+                    Count(urgency, "red-hours", 1, 72, name, errors),
+                    Count(urgency, "amber-working-days", 1, 10, name, errors),
+                    Count(urgency, "green-working-days", 1, 20, name, errors));
+                urgency.RejectUnknownKeys();
+            }
             doc.RejectUnknownKeys();
         }
         errors.ThrowIfAny();
-        return new WorkingCalendar(zone!, start, end, holidays);
+        return new WorkingCalendar(zone!, start, end, holidays) { Deadlines = deadlines };
+    }
+
+    private static int Count(YamlMap map, string key, int min, int max, string file, PolicyErrors errors)
+    {
+        var text = map.String(key);
+        if (text is not null && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max)
+        {
+            return n;
+        }
+        errors.Add(file, map.LineOf(key), $"'{key}' must be a whole number from {min} to {max}");
+        return min;
     }
 
     private static TimeOnly Time(YamlMap map, string key, string file, PolicyErrors errors)

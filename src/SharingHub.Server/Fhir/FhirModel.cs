@@ -52,6 +52,7 @@ internal sealed record Address(string? Text, string? PostalCode = null, string? 
 internal sealed record Annotation(string Text)
 {
     public Reference? AuthorReference { get; init; }
+    public string? AuthorString { get; init; }
 }
 
 internal sealed record Patient(string Id, Meta Meta) : FhirResource("Patient", Id, Meta)

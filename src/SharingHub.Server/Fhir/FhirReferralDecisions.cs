@@ -38,12 +38,17 @@ internal static class FhirReferralDecisions
         {
             return FhirResults.NotFound("Task", SearchParameters.Safe(id));
         }
-        return await decide.HandleAsync(http.HubPrincipal(), guid, chosen, access, http.RequestAborted) switch
+        string? Text(string name) => ResourceInput.Array(parameters, "parameter").Where(p => ResourceInput.Text(p, "name") == name).Select(p => ResourceInput.Text(p, "valueString")).FirstOrDefault();
+        var revise = ResourceInput.Array(parameters, "parameter").Any(p => ResourceInput.Text(p, "name") == "revise"
+            && p.TryGetProperty("valueBoolean", out var b) && b.ValueKind == System.Text.Json.JsonValueKind.True);
+        var input = new ReferralDecisionInput(chosen, Text("rationale"), Text("signedOffBy"), revise);
+        return await decide.HandleAsync(http.HubPrincipal(), guid, input, access, http.RequestAborted) switch
         {
+            ReferralDecisionResult.Invalid i => FhirResults.Unprocessable(i.Problem, $"Parameters.parameter.where(name='{i.Field}')"),
             ReferralDecisionResult.Decided d => FhirResults.Resource(tasks.ReferralTask(d.Referral, access.Now), etag: d.Referral.Record.ETag),
             ReferralDecisionResult.NotADecider => FhirResults.Forbidden("you may not decide referrals (policy action referral.decide)"),
             ReferralDecisionResult.AlreadyDecided a => FhirResults.Conflict(
-                $"this referral was already decided ({RecordFields.CamelCase(a.Earlier.ToString())}); a decision is not changed afterwards"),
+                $"this referral was already decided ({RecordFields.CamelCase(a.Earlier.ToString())}); to revise it, send revise (valueBoolean true) with the rationale"),
             ReferralDecisionResult.Changed => FhirResults.PreconditionFailed("the referral changed while it was being decided: read it again"),
             _ => FhirResults.NotFound("Task", id),
         };

@@ -14,9 +14,11 @@ internal sealed record TaskOutput(CodeableConcept Type, string ValueString);
 internal sealed record FhirTask(string Id, Meta Meta) : FhirResource("Task", Id, Meta)
 {
     public IReadOnlyList<Extension>? Extension { get; init; }
+    public IReadOnlyList<Identifier>? Identifier { get; init; }
     public string Status { get; init; } = "requested";
     public CodeableConcept? BusinessStatus { get; init; }
     public string Intent { get; init; } = "order";
+    public string? Priority { get; init; }
     public CodeableConcept Code { get; init; } = null!;
     public string? Description { get; init; }
     public Reference? For { get; init; }
@@ -24,6 +26,8 @@ internal sealed record FhirTask(string Id, Meta Meta) : FhirResource("Task", Id,
     public string? LastModified { get; init; }
     public Reference? Requester { get; init; }
     public Reference? Owner { get; init; }
+    public CodeableConcept? ReasonCode { get; init; }
+    public IReadOnlyList<Annotation>? Note { get; init; }
     public TaskRestriction? Restriction { get; init; }
     public IReadOnlyList<TaskOutput>? Output { get; init; }
 }
@@ -38,6 +42,9 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, FhirMapping map, 
 {
     public const string TaskCodes = "urn:sharinghub:task";
     public const string ReferralDecisions = "urn:sharinghub:referral-decision";
+    public const string FrontDoorKinds = "urn:sharinghub:front-door-kind";
+    public const string ConcernCategories = "urn:sharinghub:concern-category";
+    public const string ReferralReferences = "urn:sharinghub:referral-reference";
     private static readonly string[] Parameters = ["_id", "patient", "code", "status", "business-status", "_count", "_format"];
 
     public async Task<IResult> ReadAsync(HttpContext http, RecordAccess access, string id)
@@ -191,14 +198,25 @@ internal sealed class FhirTasks(IHubDbContextFactory contexts, FhirMapping map, 
         var r = (Referral)d.Record;
         var concern = d.Open(nameof(Referral.Concern), r.Concern);
         var referrer = d.Open(nameof(Referral.ReferrerIdentity), r.ReferrerIdentity);
+        var rationale = d.Open(nameof(Referral.DecisionRationale), r.DecisionRationale);
+        var decidedBy = r.DecidedBy is not null && d.Shows(nameof(Referral.DecidedBy)) ? r.DecidedBy : null;
+        var signedOff = r.SignedOffBy is not null && d.Shows(nameof(Referral.SignedOffBy)) ? r.SignedOffBy : null;
         return new FhirTask(r.Id.ToString(), map.MetaFor(d))
         {
             Extension = referrer is null ? null : [new Extension(FhirSystems.Referrer, ValueString: referrer)],
+            Identifier = r.Reference is not null && d.Shows(nameof(Referral.Reference)) ? [new Identifier(ReferralReferences, r.Reference)] : null,
+            Priority = d.Shows(nameof(Referral.Urgency)) ? r.Urgency switch { ReferralUrgency.Red => "asap", ReferralUrgency.Green => "routine", _ => "urgent" } : null,
+            ReasonCode = r.ConcernCategory is not null && d.Shows(nameof(Referral.ConcernCategory))
+                ? CodeableConcept.Of(ConcernCategories, r.ConcernCategory, char.ToUpperInvariant(r.ConcernCategory[0]) + r.ConcernCategory[1..].Replace('-', ' ')) : null,
+            // Why the front door decided as it did, who decided and the manager who signed it off.
+            Note = rationale is null && decidedBy is null ? null
+                : [new Annotation(rationale ?? "Decided") { AuthorString = decidedBy is null ? null : signedOff is null ? decidedBy : $"{decidedBy}, signed off by {signedOff}" }],
             Status = ReferralStatus(r),
             BusinessStatus = r.Decision is { } decision && d.Shows(nameof(Referral.Decision))
                 ? CodeableConcept.Of(ReferralDecisions, RecordFields.CamelCase(decision.ToString()), decision.ToString())
                 : r.Decision is null && now > r.DecisionDueAt ? CodeableConcept.Of(ReferralDecisions, "overdue", "Decision overdue") : null,
-            Code = CodeableConcept.Of(TaskCodes, "referral", "Referral to the Integrated Front Door"),
+            Code = new CodeableConcept([new Coding(TaskCodes, "referral", "Referral to the Integrated Front Door"),
+                .. d.Shows(nameof(Referral.Kind)) ? [new Coding(FrontDoorKinds, r.Kind == ReferralKind.Contact ? "contact" : "referral", r.Kind == ReferralKind.Contact ? "Contact" : "Referral")] : Array.Empty<Coding>()], null),
             Description = concern,
             For = d.Shows(nameof(Referral.SubjectPersonId)) ? FhirMapping.PatientReference(r.SubjectPersonId) : null,
             AuthoredOn = d.Shows(nameof(Referral.ReceivedAt)) ? FhirMapping.Instant(r.ReceivedAt) : null,

@@ -116,8 +116,11 @@ internal static class FrontDoorPages
         {
             return await FormAsync(purpose, referral, http, access, contexts, policy, antiforgery, decide, 422, "Choose the front door's decision");
         }
-        return await decide.HandleAsync(http.HubPrincipal(), referral, chosen.Value, access, http.RequestAborted) switch
+        string? Given(string name) => form[name].FirstOrDefault() is { } text && !string.IsNullOrWhiteSpace(text) ? text : null;
+        return await decide.HandleAsync(http.HubPrincipal(), referral, new ReferralDecisionInput(chosen.Value, Given("rationale"), Given("signedOffBy")), access, http.RequestAborted) switch
         {
+            ReferralDecisionResult.Invalid invalid => await FormAsync(purpose, referral, http, access, contexts, policy, antiforgery, decide, 422,
+                char.ToUpperInvariant(invalid.Problem[0]) + invalid.Problem[1..]),
             ReferralDecisionResult.Decided => PageEndpoints.Render<DonePage>(200, new()
             {
                 ["User"] = PageEndpoints.UserOf(http, policy, purpose), ["Title"] = "Decision recorded",

@@ -88,7 +88,7 @@ internal static class FhirWriteEndpoints
         audit.RecordWrite(RecordFacts.For(record), created ? "create" : permission == 'u' ? "update" : "matched");
         var alerts = created ? await http.RequestServices.GetRequiredService<Writing.ChildAlerts>().RaiseAsync(db, [record], audit, http.RequestAborted) : [];
         var location = $"{FhirEndpoints.BaseUrl(http)}/{type}/{record.Id}/_history/{record.Version}";
-        return FhirResults.Resource(Informational(created ? $"{type}/{record.Id} created" : permission == 'u' ? $"{type}/{record.Id} updated to version {record.Version}" : $"{type}/{record.Id} already exists", alerts),
+        return FhirResults.Resource(Informational(outcome.Message ?? (created ? $"{type}/{record.Id} created" : permission == 'u' ? $"{type}/{record.Id} updated to version {record.Version}" : $"{type}/{record.Id} already exists"), alerts),
             created ? StatusCodes.Status201Created : StatusCodes.Status200OK, record.ETag, location);
     }
 

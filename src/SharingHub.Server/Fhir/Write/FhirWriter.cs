@@ -14,6 +14,9 @@ namespace SharingHub.Server.Fhir.Write;
 /// <summary>What a write did: the record created, found (conditional create) or updated, or why it was refused.</summary>
 internal sealed record WriteOutcome(Record? Record, bool Created, IResult? Problem)
 {
+    /// <summary>What the writer is told besides "created" (a referral's acknowledgement), when there is more to say.</summary>
+    public string? Message { get; init; }
+
     public static WriteOutcome Refused(IResult problem) => new(null, false, problem);
 }
 
@@ -240,21 +243,29 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFie
         {
             return WriteOutcome.Refused(errors.ToResult());
         }
-        var subject = FhirSearch.PatientId(draft.Value.Subject);
+        var subject = FhirSearch.PatientId(draft.Subject);
         if (subject is not { } id || !await db.People.AnyAsync(p => p.Id == id && p.OwningOrganisation == owner.Organisation, ct))
         {
             return WriteOutcome.Refused(FhirResults.Unprocessable("Task.for must be a Patient your organisation holds: a referral names the child as your organisation records them", "Task.for"));
         }
         var received = clock.UtcNowForStorage();
+        var referralId = Guid.NewGuid();
         var referral = records.Stamp(owner.Owns(new Referral
         {
-            Id = Guid.NewGuid(), DataClass = "referral", SubjectPersonId = id, ReceivedAt = received,
-            DecisionDueAt = TimeProviderExtensions.TruncateForStorage(calendar.DecisionDue(received)),
+            Id = referralId, DataClass = "referral", SubjectPersonId = id, ReceivedAt = received,
+            DecisionDueAt = TimeProviderExtensions.TruncateForStorage(calendar.DecisionDue(received, draft.Urgency)),
+            Urgency = draft.Urgency, Kind = draft.Kind, ConcernCategory = draft.Category,
+            // The acknowledgement the referrer is given: the day received and the record's own id, no personal data.
+            Reference = $"FD-{TimeZoneInfo.ConvertTime(received, calendar.Zone):yyMMdd}-{referralId.ToString("N")[..6].ToUpperInvariant()}",
         }));
-        referral.Concern = cipher.Encrypt(draft.Value.Concern, SensitiveFields.For(referral, nameof(Referral.Concern)));
-        referral.ReferrerIdentity = draft.Value.Referrer is { } who ? cipher.Encrypt(who, SensitiveFields.For(referral, nameof(Referral.ReferrerIdentity))) : null;
+        referral.Concern = cipher.Encrypt(draft.Concern, SensitiveFields.For(referral, nameof(Referral.Concern)));
+        referral.ReferrerIdentity = draft.Referrer is { } who ? cipher.Encrypt(who, SensitiveFields.For(referral, nameof(Referral.ReferrerIdentity))) : null;
         db.Referrals.Add(referral);
-        return new WriteOutcome(referral, true, null);
+        return new WriteOutcome(referral, true, null)
+        {
+            Message = $"Task/{referral.Id} created: acknowledged as {referral.Reference}, a {SharingHub.Policies.Model.RecordFields.CamelCase(draft.Urgency.ToString())} "
+                + $"{(draft.Kind == ReferralKind.Contact ? "contact" : "referral")}, to be decided by {FhirMapping.Instant(referral.DecisionDueAt)}",
+        };
     }
 
     private async Task<(List<Person> Matches, IResult? Problem)> PatientsMatchingAsync(HubDbContext db, RecordOwner owner, string condition, CancellationToken ct)

@@ -146,16 +146,47 @@ internal static class ResourceInput
         return errors.Any ? null : new EventDraft(subjects, category!, significance, TimeProviderExtensions.TruncateForStorage(occurred), summary!, detail, dataClass!, sourceReference);
     }
 
-    private static readonly HashSet<string> TaskElements = ["resourceType", "id", "meta", "text", "extension", "status", "intent", "code", "description", "for", "authoredOn", "requester", "owner"];
+    private static readonly HashSet<string> TaskElements = ["resourceType", "id", "meta", "text", "extension", "status", "intent", "priority", "code", "description", "for", "authoredOn",
+        "requester", "owner", "reasonCode"];
 
     /// <summary>A referral as a Task: code referral, for the child, the concern as description, the referrer (protected) as an extension.</summary>
-    public static (string Subject, string Concern, string? Referrer)? Referral(JsonElement root, InputErrors errors)
+    public static ReferralDraft? Referral(JsonElement root, InputErrors errors)
     {
         Unsupported(root, TaskElements, "Task", errors);
-        var code = root.TryGetProperty("code", out var c) ? Array(c, "coding").Where(x => Text(x, "system") == FhirTasks.TaskCodes).Select(x => Text(x, "code")).FirstOrDefault() : null;
+        var codings = root.TryGetProperty("code", out var c) ? Array(c, "coding").ToList() : [];
+        var code = codings.Where(x => Text(x, "system") == FhirTasks.TaskCodes).Select(x => Text(x, "code")).FirstOrDefault();
         if (code != "referral")
         {
             errors.Add("Task.code", $"only referrals are created here: code {FhirTasks.TaskCodes}|referral");
+        }
+        // A contact (a concern, or a request for advice) or a referral proper, as a second coding of the code.
+        var kind = codings.Where(x => Text(x, "system") == FhirTasks.FrontDoorKinds).Select(x => Text(x, "code")).FirstOrDefault() switch
+        {
+            null or "referral" => ReferralKind.Referral,
+            "contact" => ReferralKind.Contact,
+            _ => (ReferralKind?)null,
+        };
+        if (kind is null)
+        {
+            errors.Add("Task.code", $"a {FhirTasks.FrontDoorKinds} coding is contact or referral");
+        }
+        // The referrer's urgency: red (asap or stat) is decided within hours, amber (urgent, or none) the next working day, green (routine) within days.
+        var urgency = Text(root, "priority") switch
+        {
+            null or "urgent" => ReferralUrgency.Amber,
+            "asap" or "stat" => ReferralUrgency.Red,
+            "routine" => ReferralUrgency.Green,
+            _ => (ReferralUrgency?)null,
+        };
+        if (urgency is null)
+        {
+            errors.Add("Task.priority", "priority is asap (red: decided within hours), urgent (amber: the next working day) or routine (green)");
+        }
+        var category = Array(root, "reasonCode").SelectMany(r => Array(r, "coding")).Concat(root.TryGetProperty("reasonCode", out var rc) ? Array(rc, "coding") : [])
+            .Where(x => Text(x, "system") == FhirTasks.ConcernCategories).Select(x => Text(x, "code")).FirstOrDefault();
+        if (root.TryGetProperty("reasonCode", out _) && (category is null || Writing.RecordRules.Category(category) is not null))
+        {
+            errors.Add("Task.reasonCode", $"the category of concern is a {FhirTasks.ConcernCategories} code (neglect, physical-abuse, domestic-abuse...)");
         }
         if (Text(root, "status") is { } status && status != "requested")
         {
@@ -180,7 +211,7 @@ internal static class ResourceInput
         {
             errors.Add("Task.extension", "the referrer's name and role is at most 200 characters");
         }
-        return errors.Any ? null : (subject!, concern!.Trim(), referrer?.Trim());
+        return errors.Any ? null : new ReferralDraft(subject!, concern!.Trim(), referrer?.Trim(), urgency!.Value, kind!.Value, category);
     }
 
     private static void Unsupported(JsonElement root, HashSet<string> known, string type, InputErrors errors)
@@ -197,3 +228,6 @@ internal static class ResourceInput
     public static IEnumerable<JsonElement> Array(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array ? value.EnumerateArray() : [];
 }
+
+/// <summary>A referral as the referrer sends it: the child, the concern, who referred, how urgent, contact or referral, the category of concern.</summary>
+internal sealed record ReferralDraft(string Subject, string Concern, string? Referrer, ReferralUrgency Urgency, ReferralKind Kind, string? Category);

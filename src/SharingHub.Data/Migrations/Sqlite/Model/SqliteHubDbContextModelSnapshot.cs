@@ -1172,6 +1172,10 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("BLOB");
 
+                    b.Property<string>("ConcernCategory")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -1183,12 +1187,24 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<long?>("DecidedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("DecidedBy")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Decision")
                         .HasMaxLength(40)
                         .HasColumnType("TEXT");
 
                     b.Property<long>("DecisionDueAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("DecisionRationale")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("OwningAgency")
                         .IsRequired()
@@ -1203,14 +1219,27 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<long>("ReceivedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Reference")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.Property<byte[]>("ReferrerIdentity")
                         .HasColumnType("BLOB");
+
+                    b.Property<string>("SignedOffBy")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
 
                     b.Property<Guid>("SubjectPersonId")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Urgency")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
 
                     b.Property<long>("Version")
                         .IsConcurrencyToken()
