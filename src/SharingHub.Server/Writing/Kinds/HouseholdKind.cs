@@ -12,7 +12,7 @@ namespace SharingHub.Server.Writing.Kinds;
 /// </summary>
 internal sealed class HouseholdKind : WritableKind<Household>
 {
-    public static readonly string[] Roles = ["child", "parent", "carer", "sibling", "partner", "relative", "lodger"];
+    public static readonly string[] MemberRoles = ["child", "parent", "carer", "sibling", "partner", "relative", "lodger"];
     private static readonly string[] DataClasses = ["person.demographics", "address.confidential"];
     private static readonly HashSet<string> Elements = ["resourceType", "id", "meta", "text", "extension", "identifier", "active", "type", "actual", "name", "quantity", "managingEntity", "member"];
 
@@ -89,7 +89,7 @@ internal sealed class HouseholdKind : WritableKind<Household>
         problems.Add("members", members is null ? "members is a list of people (personId) with their role" : members.Count == 0 ? "a household has at least one member" : null);
         for (var i = 0; i < (members?.Count ?? 0); i++)
         {
-            problems.Add($"members[{i}].role", Roles.Contains(members![i].Role) ? null : $"a member's role is one of {string.Join(", ", Roles)}");
+            problems.Add($"members[{i}].role", MemberRoles.Contains(members![i].Role) ? null : $"a member's role is one of {string.Join(", ", MemberRoles)}");
         }
         problems.Add("members", members?.GroupBy(m => m.Person).Any(g => g.Count() > 1) == true ? "a person is a member of a household once" : null);
         if (problems.Items.Count > 0)
