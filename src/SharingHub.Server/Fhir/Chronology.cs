@@ -12,7 +12,7 @@ namespace SharingHub.Server.Fhir;
 /// date order. Each entry is decided on its own: what the caller may not know of is simply not there,
 /// withheld fields are removed and the resource is labelled REDACTED.
 /// </summary>
-internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map)
+internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map, FhirTasks tasks)
 {
     public const int MaxEntries = 5_000;
 
@@ -47,7 +47,7 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map)
         }
         var baseUrl = FhirEndpoints.BaseUrl(http);
         var entries = result.Entries.Select(e => new BundleEntry($"{baseUrl}/{FhirTypes.TypeOf(e.Disclosure.Record)}/{e.Disclosure.Record.Id}",
-            FhirTypes.ToResource(map, e.Disclosure), new BundleSearch("match"))).ToList();
+            e.Disclosure.Record is Referral ? tasks.ReferralTask(e.Disclosure, access.Now) : FhirTypes.ToResource(map, e.Disclosure), new BundleSearch("match"))).ToList();
         var total = entries.Count;
         if (result.MayBeIncomplete)
         {
@@ -99,14 +99,18 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map)
         var events = db.Events.AsNoTracking().Include(e => e.Subjects).ReachableBy(access).About(db, subjects);
         var involvements = db.Involvements.AsNoTracking().ReachableBy(access).Where(i => subjects.Contains(i.PersonId));
         var states = db.States.AsNoTracking().ReachableBy(access).Where(s => subjects.Contains(s.PersonId));
+        // Referrals about the child and what the front door decided, as far as the caller may see each.
+        var referrals = db.Referrals.AsNoTracking().ReachableBy(access).Where(r => subjects.Contains(r.SubjectPersonId));
         if (filter.From is { } from)
         {
+            referrals = referrals.Where(r => r.ReceivedAt >= from);
             events = events.Where(e => e.OccurredAt >= from);
             involvements = involvements.Where(i => i.EndedAt == null || i.EndedAt >= from);
             states = states.Where(s => s.EndedAt == null || s.EndedAt >= from);
         }
         if (filter.To is { } to)
         {
+            referrals = referrals.Where(r => r.ReceivedAt < to);
             events = events.Where(e => e.OccurredAt < to);
             involvements = involvements.Where(i => i.StartedAt < to);
             states = states.Where(s => s.StartedAt < to);
@@ -116,6 +120,7 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map)
             events = events.Where(e => filter.Agencies.Contains(e.OwningAgency));
             involvements = involvements.Where(i => filter.Agencies.Contains(i.OwningAgency));
             states = states.Where(s => filter.Agencies.Contains(s.OwningAgency));
+            referrals = referrals.Where(r => filter.Agencies.Contains(r.OwningAgency));
         }
         if (filter.Categories.Count > 0)
         {
@@ -125,7 +130,7 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map)
         {
             events = events.Where(e => filter.Significances.Contains(e.Significance));
         }
-        // Involvements and states carry no category or significance: a filter on either keeps events only.
+        // Involvements, states and referrals carry no event category or significance: a filter on either keeps events only.
         var eventsOnly = filter.Categories.Count > 0 || filter.Significances.Count > 0;
         var rows = new List<(DateTimeOffset At, Record Record, string Field)>();
         rows.AddRange((await events.OrderBy(e => e.OccurredAt).Take(MaxEntries + 1).ToListAsync(ct)).Select(e => (e.OccurredAt, (Record)e, "occurredAt")));
@@ -133,6 +138,7 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map)
         {
             rows.AddRange((await involvements.OrderBy(i => i.StartedAt).Take(MaxEntries + 1).ToListAsync(ct)).Select(i => (i.StartedAt, (Record)i, "startedAt")));
             rows.AddRange((await states.OrderBy(s => s.StartedAt).Take(MaxEntries + 1).ToListAsync(ct)).Select(s => (s.StartedAt, (Record)s, "startedAt")));
+            rows.AddRange((await referrals.OrderBy(r => r.ReceivedAt).Take(MaxEntries + 1).ToListAsync(ct)).Select(r => (r.ReceivedAt, (Record)r, "receivedAt")));
         }
         if (rows.Count > MaxEntries)
         {

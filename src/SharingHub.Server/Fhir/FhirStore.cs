@@ -52,6 +52,7 @@ internal static class FhirTypes
         Household => Group,
         Relationship => RelatedPerson,
         Core.Records.Consent => Consent,
+        Referral => "Task",
         _ => record.GetType().Name,
     };
 }

@@ -50,6 +50,12 @@ internal static class ChronologyRows
                 d.Shows(nameof(PersonState.Code)) ? $"State: {PageText.Words(s.Code)}" : "State",
                 null, s.EndedAt is { } ended && d.Shows(nameof(PersonState.EndedAt)) ? $"Ended {PageText.Date(ended)}" : "In force",
                 d.Open(nameof(PersonState.Detail), s.Detail), withheld, unavailable),
+            Referral r => new ChronologyRow(entry.At, agency,
+                $"{(d.Shows(nameof(Referral.Kind)) && r.Kind == ReferralKind.Contact ? "Contact" : "Referral")} to the front door"
+                    + (r.ConcernCategory is { } category && d.Shows(nameof(Referral.ConcernCategory)) ? $": {PageText.Words(category)}" : ""),
+                null, d.Open(nameof(Referral.Concern), r.Concern),
+                r.Decision is { } decided && d.Shows(nameof(Referral.Decision)) ? $"Decided: {ReferralsText.Decision(RecordFields.CamelCase(decided.ToString()))}" : "Not decided yet",
+                withheld, unavailable),
             _ => new ChronologyRow(entry.At, agency, FhirTypes.TypeOf(d.Record), null, null, null, withheld, unavailable),
         };
     }

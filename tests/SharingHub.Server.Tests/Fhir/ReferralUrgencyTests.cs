@@ -114,8 +114,19 @@ public abstract class ReferralUrgencyTests(DatabaseEngine engine) : IAsyncLifeti
         var (revised, revisedBody) = await DecideAsync(id!, "section47Enquiry", "Police found injuries at the medical", "M. Patel, team manager", revise: true);
         Assert.True(revised == HttpStatusCode.OK, revisedBody);
         Assert.Equal("section47Enquiry", (await TaskAsync(id!)).GetProperty("businessStatus").GetProperty("coding")[0].GetProperty("code").GetString());
-        await using var db = _hub.Contexts.Create();
-        Assert.Equal(2, await db.RecordHistory.CountAsync(h => h.RecordId == Guid.Parse(id!)));
+        await using (var db = _hub.Contexts.Create())
+        {
+            Assert.Equal(2, await db.RecordHistory.CountAsync(h => h.RecordId == Guid.Parse(id!)));
+        }
+
+        // The referral and what was decided are in the child's chronology, for the front door that triages it.
+        using var chronology = await _hub.SendAsync(HttpMethod.Get, $"/fhir/Patient/{c.PoliceChild.Id}/$chronology", "demo-la-front-door", "front-door-triage",
+            change: r => r.Headers.TryAddWithoutValidation("X-Referral-Id", id));
+        var bundle = await FhirTestHub.JsonAsync(chronology);
+        Assert.True(chronology.StatusCode == HttpStatusCode.OK, bundle.ToString());
+        var entry = Assert.Single(bundle.GetProperty("entry").EnumerateArray(), e => e.GetProperty("resource").GetProperty("resourceType").GetString() == "Task");
+        Assert.EndsWith($"/fhir/Task/{id}", entry.GetProperty("fullUrl").GetString(), StringComparison.Ordinal);
+        Assert.Equal("section47Enquiry", entry.GetProperty("resource").GetProperty("businessStatus").GetProperty("coding")[0].GetProperty("code").GetString());
     }
 }
 
