@@ -28,6 +28,8 @@ internal static partial class ODataJourneyActions
     public const string RecordCoreGroupMeeting = "recordCoreGroupMeeting";
     public const string RecordPreProceedings = "recordPreProceedings";
     public const string RecordFgdm = "recordFgdm";
+    public const string HandOverLead = "handOverLead";
+    public const string ConveneStrategyDiscussion = "conveneStrategyDiscussion";
 
     private static readonly JsonSerializerOptions Parameters = new(JsonSerializerDefaults.Web)
     {
@@ -68,12 +70,52 @@ internal static partial class ODataJourneyActions
         Action(RecordCoreGroupMeeting, ("heldAt", Instant(false)));
         Action(RecordPreProceedings, ("at", Instant(false)), ("fgdm", Text(false)));
         Action(RecordFgdm, ("decisionPoint", Text(false)), ("status", Text(false)));
+        Action(HandOverLead, ("user", Text(false)), ("stayMember", EdmCoreModel.Instance.GetBoolean(true)));
+        // Convening is bound to the set: it makes the case, whose id is in the answer's Location.
+        var subject = new EdmComplexType(ODataModel.Namespace, "CaseSubject");
+        subject.AddStructuralProperty("person", EdmPrimitiveTypeKind.Guid, false);
+        subject.AddStructuralProperty("role", EdmPrimitiveTypeKind.String, false);
+        model.AddElement(subject);
+        var convene = new EdmAction(ODataModel.Namespace, ConveneStrategyDiscussion, null, isBound: true, entitySetPathExpression: null);
+        convene.AddParameter("cases", new EdmCollectionTypeReference(new EdmCollectionType(new EdmEntityTypeReference(enquiry, false))));
+        convene.AddParameter("subjects", Many(subject));
+        convene.AddParameter("grounds", Text(false));
+        convene.AddParameter("members", Many(professional));
+        convene.AddParameter("referral", EdmCoreModel.Instance.GetGuid(true));
+        model.AddElement(convene);
     }
 
     public static IEndpointRouteBuilder MapODataJourneyActions(this RouteGroupBuilder odata)
     {
+        odata.MapPost($"/{ODataModel.Enquiries}/{ODataModel.Namespace}.{ConveneStrategyDiscussion}", ConveneAsync).Audited("odata.action").Takes(HubActions.EnquiryOpen);
         odata.MapPost("/{entity}/{action}", InvokeAsync).Audited("odata.action").Takes(HubActions.EnquiryLead);
         return odata;
+    }
+
+    /// <summary>The council's LCPP convenes a strategy discussion: the same handler as <c>POST /strategy-discussions</c>.</summary>
+    private static async Task<IResult> ConveneAsync(HttpContext http, IRecordStore store, IHubDbContextFactory contexts, IFieldCipher cipher, PolicyDecisionPoint policy,
+        AuditScope audit, TimeProvider clock, WorkingCalendar calendar, Data.Linkage.PersonLinker linker)
+    {
+        var (body, refusal) = await BodyAsync(http);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+        try
+        {
+            var result = await EnquiryEndpoints.OpenCaseAsync(Read<OpenEnquiryInput>(body!), CaseStage.StrategyDiscussion, http, store, contexts, cipher, policy, audit, clock, calendar, linker);
+            if (result is IValueHttpResult<EnquiryOpened> { Value: { } opened })
+            {
+                var location = new Uri(ODataEndpoints.ServiceRoot(http), $"{ODataModel.Enquiries}({opened.Id})").ToString();
+                http.Response.Headers.Location = location;
+                http.Response.Headers["OData-EntityId"] = location;
+            }
+            return Answer(http, result);
+        }
+        catch (JsonException e)
+        {
+            return Unfit(ConveneStrategyDiscussion, e);
+        }
     }
 
     private static async Task<IResult> InvokeAsync(string entity, string action, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
@@ -85,44 +127,57 @@ internal static partial class ODataJourneyActions
         }
         var name = action.StartsWith(ODataModel.Namespace + ".", StringComparison.Ordinal) ? action[(ODataModel.Namespace.Length + 1)..] : null;
         if (name is not (DecideStrategyDiscussion or RecordStrategyMeeting or RecordEmergencyAction or RecordConference or RecordCoreGroupMeeting
-            or RecordPreProceedings or RecordFgdm))
+            or RecordPreProceedings or RecordFgdm or HandOverLead))
         {
             return ODataPayload.Error(404, ODataErrors.NotFound, $"no action '{Safe(action)}' on a case; $metadata lists them (SharingHub.{RecordConference} and others)");
         }
-        if (http.Request.ContentType?.Split(';')[0].Trim() != "application/json")
+        var (body, refusal) = await BodyAsync(http);
+        if (refusal is not null)
         {
-            return ODataPayload.Error(415, ODataErrors.InvalidBody, "send the action's parameters as application/json");
-        }
-        var body = await Hosting.BoundedBody.ReadAsync(http.Request.Body, http.Request.ContentLength, Hosting.BoundedBody.MaxBytes, http.RequestAborted);
-        if (body is null)
-        {
-            return ODataPayload.Error(413, ODataErrors.InvalidBody, $"the body is larger than the {Hosting.BoundedBody.MaxBytes} bytes accepted");
-        }
-        var (strict, invalid) = Hosting.JsonBodies.Parse(body);
-        strict?.Dispose();
-        if (invalid is not null)
-        {
-            return ODataPayload.Error(400, ODataErrors.InvalidBody, invalid);
+            return refusal;
         }
         try
         {
             var result = name switch
             {
-                DecideStrategyDiscussion => await StrategyDiscussionEndpoints.DecideAsync(id, Read<StrategyDecisionInput>(body), http, store, cipher, audit, clock, outbox, calendar),
-                RecordStrategyMeeting => await StrategyMeetingEndpoints.RecordAsync(id, Read<StrategyMeetingInput>(body), http, store, cipher, policy, audit, clock),
-                RecordEmergencyAction => await EmergencyActionEndpoints.RecordAsync(id, Read<EmergencyActionInput>(body), http, store, audit, clock, outbox, policy),
-                RecordConference => await ConferenceEndpoints.RecordAsync(id, Read<ConferenceInput>(body), http, store, audit, clock, outbox, policy, calendar, contexts, cipher),
-                RecordCoreGroupMeeting => await ConferenceEndpoints.RecordCoreGroupAsync(id, Read<CoreGroupMeetingInput>(body), http, store, audit, clock, outbox),
-                RecordPreProceedings => await ConferenceEndpoints.RecordPreProceedingsAsync(id, Read<PreProceedingsInput>(body), http, store, audit, clock, outbox),
-                _ => await StrategyMeetingEndpoints.RecordFgdmAsync(id, Read<FgdmInput>(body), http, store, audit, clock, outbox),
+                DecideStrategyDiscussion => await StrategyDiscussionEndpoints.DecideAsync(id, Read<StrategyDecisionInput>(body!), http, store, cipher, audit, clock, outbox, calendar),
+                RecordStrategyMeeting => await StrategyMeetingEndpoints.RecordAsync(id, Read<StrategyMeetingInput>(body!), http, store, cipher, policy, audit, clock),
+                RecordEmergencyAction => await EmergencyActionEndpoints.RecordAsync(id, Read<EmergencyActionInput>(body!), http, store, audit, clock, outbox, policy),
+                RecordConference => await ConferenceEndpoints.RecordAsync(id, Read<ConferenceInput>(body!), http, store, audit, clock, outbox, policy, calendar, contexts, cipher),
+                RecordCoreGroupMeeting => await ConferenceEndpoints.RecordCoreGroupAsync(id, Read<CoreGroupMeetingInput>(body!), http, store, audit, clock, outbox),
+                RecordPreProceedings => await ConferenceEndpoints.RecordPreProceedingsAsync(id, Read<PreProceedingsInput>(body!), http, store, audit, clock, outbox),
+                HandOverLead => await LeadEndpoints.HandOverAsync(id, Read<HandOverInput>(body!), http, store, audit, clock, outbox, contexts),
+                _ => await StrategyMeetingEndpoints.RecordFgdmAsync(id, Read<FgdmInput>(body!), http, store, audit, clock, outbox),
             };
             return Answer(http, result);
         }
         catch (JsonException e)
         {
-            var where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" at {e.Path}";
-            return ODataPayload.Error(400, ODataErrors.InvalidBody, $"the parameters do not fit SharingHub.{name}{where}: each is named in $metadata, with its type");
+            return Unfit(name, e);
         }
+    }
+
+    private static IResult Unfit(string action, JsonException e)
+    {
+        var where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" at {e.Path}";
+        return ODataPayload.Error(400, ODataErrors.InvalidBody, $"the parameters do not fit SharingHub.{action}{where}: each is named in $metadata, with its type");
+    }
+
+    /// <summary>The action's parameters as JSON, size-limited and strictly parsed; or the refusal.</summary>
+    private static async Task<(byte[]? Body, IResult? Refusal)> BodyAsync(HttpContext http)
+    {
+        if (http.Request.ContentType?.Split(';')[0].Trim() != "application/json")
+        {
+            return (null, ODataPayload.Error(415, ODataErrors.InvalidBody, "send the action's parameters as application/json"));
+        }
+        var body = await Hosting.BoundedBody.ReadAsync(http.Request.Body, http.Request.ContentLength, Hosting.BoundedBody.MaxBytes, http.RequestAborted);
+        if (body is null)
+        {
+            return (null, ODataPayload.Error(413, ODataErrors.InvalidBody, $"the body is larger than the {Hosting.BoundedBody.MaxBytes} bytes accepted"));
+        }
+        var (strict, invalid) = Hosting.JsonBodies.Parse(body);
+        strict?.Dispose();
+        return invalid is not null ? (null, ODataPayload.Error(400, ODataErrors.InvalidBody, invalid)) : (body, null);
     }
 
     private static T Read<T>(byte[] body) => JsonSerializer.Deserialize<T>(body, Parameters) ?? throw new JsonException("the parameters are an object");

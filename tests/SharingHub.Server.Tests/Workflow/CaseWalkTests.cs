@@ -432,7 +432,9 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         });
         var id = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
 
-        Assert.Equal(HttpStatusCode.OK, (await LeadAsync($"/enquiries/{id}/lead", new { user = "demo-la-chair" })).Status);
+        // Handed over by the lead's system through the OData action (the same handler as /enquiries/{id}/lead).
+        var (handed, handedBody, _) = await ActionAsync(id, "handOverLead", new { user = "demo-la-chair" });
+        Assert.True(handed == HttpStatusCode.NoContent, handedBody);
 
         // The former lead no longer leads, nor reads: the case is not theirs to change or see.
         Assert.Equal(HttpStatusCode.NotFound, (await LeadAsync($"/enquiries/{id}/members", new { agency = "health", user = "demo-health-practitioner", role = "health" })).Status);
@@ -454,13 +456,19 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
     public async Task Given_a_strategy_discussion_that_decides_no_further_action_then_no_section_47_enquiry_starts_and_its_access_ends()
     {
         var c = await _hub.CaseAsync();
-        var (_, body) = await LeadAsync("/strategy-discussions", new
+        // Convened and decided by the lead's system through OData actions (the same handlers as /strategy-discussions).
+        using var convened = await _hub.SendAsync(HttpMethod.Post, "/odata/Enquiries/SharingHub.conveneStrategyDiscussion", "demo-la-lcpp", content: JsonContent.Create(new
         {
             subjects = new[] { new { person = c.LaChild.Id, role = "child" } },
             grounds = "A fall reported by a neighbour",
             members = new[] { new { agency = "police", user = "demo-police-officer", role = "police" } },
-        });
-        var id = System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
+        }));
+        Assert.True(convened.StatusCode == HttpStatusCode.NoContent, await convened.Content.ReadAsStringAsync());
+        var id = Guid.Parse(System.Text.RegularExpressions.Regex.Match(convened.Headers.Location!.ToString(), @"Enquiries\(([0-9a-f-]{36})\)$").Groups[1].Value);
+        using (var outsider = await _hub.SendAsync(HttpMethod.Post, "/odata/Enquiries/SharingHub.conveneStrategyDiscussion", "demo-police-officer", content: JsonContent.Create(new { grounds = "x" })))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, outsider.StatusCode);
+        }
 
         // Decided by the lead's system through the OData action bound to the case.
         var (decided, why, _) = await ActionAsync(id, "decideStrategyDiscussion", new { decision = "no-further-action", reasons = "The GP saw the fall the same day" });

@@ -25,7 +25,7 @@ internal static class LeadEndpoints
         return app;
     }
 
-    private static async Task<IResult> HandOverAsync(Guid id, HandOverInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
+    internal static async Task<IResult> HandOverAsync(Guid id, HandOverInput input, HttpContext http, IRecordStore store, AuditScope audit, TimeProvider clock,
         NotificationOutbox outbox, Data.Storage.IHubDbContextFactory contexts) =>
         // The new lead is one of the council's MACPT nominees.
         (string.IsNullOrWhiteSpace(input.User) ? null
