@@ -48,7 +48,16 @@ internal static class FrontDoorPages
         var decision = r.Decision is { } decided && d.Shows(nameof(Referral.Decision)) ? RecordFields.CamelCase(decided.ToString()) : null;
         return new ReferralView(r.Id, PageText.Organisation(policy, r.OwningAgency, r.OwningOrganisation), r.ReceivedAt, r.DecisionDueAt,
             r.Decision is null && now > r.DecisionDueAt, decision, r.DecidedAt, d.Open(nameof(Referral.Concern), r.Concern),
-            d.Open(nameof(Referral.ReferrerIdentity), r.ReferrerIdentity), r.SubjectPersonId);
+            d.Open(nameof(Referral.ReferrerIdentity), r.ReferrerIdentity), r.SubjectPersonId)
+        {
+            Urgency = d.Shows(nameof(Referral.Urgency)) ? RecordFields.CamelCase(r.Urgency.ToString()) : null,
+            Kind = d.Shows(nameof(Referral.Kind)) ? (r.Kind == ReferralKind.Contact ? "Contact" : "Referral") : null,
+            Reference = r.Reference is not null && d.Shows(nameof(Referral.Reference)) ? r.Reference : null,
+            Category = r.ConcernCategory is not null && d.Shows(nameof(Referral.ConcernCategory)) ? PageText.Words(r.ConcernCategory) : null,
+            Rationale = d.Open(nameof(Referral.DecisionRationale), r.DecisionRationale),
+            DecidedBy = r.DecidedBy is not null && d.Shows(nameof(Referral.DecidedBy))
+                ? r.SignedOffBy is not null && d.Shows(nameof(Referral.SignedOffBy)) ? $"{r.DecidedBy}, signed off by {r.SignedOffBy}" : r.DecidedBy : null,
+        };
     }
 
     /// <summary>What the agencies hold about the referral's child, read under the purpose bound to this referral (front-door-triage).</summary>
@@ -138,7 +147,16 @@ internal static class FrontDoorPages
 
 /// <summary>A referral as its reader may see it: the concern and referrer withheld stay null; the decision once made.</summary>
 public sealed record ReferralView(Guid Id, string ReferredBy, DateTimeOffset ReceivedAt, DateTimeOffset DueAt, bool Overdue, string? Decision, DateTimeOffset? DecidedAt,
-    string? Concern, string? Referrer, Guid Child);
+    string? Concern, string? Referrer, Guid Child)
+{
+    /// <summary>red, amber or green: how soon it is decided.</summary>
+    public string? Urgency { get; init; }
+    public string? Kind { get; init; }
+    public string? Reference { get; init; }
+    public string? Category { get; init; }
+    public string? Rationale { get; init; }
+    public string? DecidedBy { get; init; }
+}
 
 public static class ReferralsText
 {
@@ -149,4 +167,12 @@ public static class ReferralsText
     ];
 
     public static string Decision(string value) => Decisions.FirstOrDefault(d => d.Value == value).Label ?? value;
+
+    /// <summary>The GOV.UK tag colour of an urgency.</summary>
+    public static string UrgencyTag(string urgency) => urgency switch
+    {
+        "red" => "govuk-tag--red",
+        "green" => "govuk-tag--green",
+        _ => "govuk-tag--orange",
+    };
 }

@@ -21,6 +21,7 @@ public abstract class FrontDoorPagesTests(DatabaseEngine engine) : PageTest(engi
         await frontDoor.GetByRole(AriaRole.Link, new() { Name = "Referrals" }).ClickAsync();
         var row = frontDoor.Locator("[data-testid=referral]").Filter(new() { HasText = "Police" });
         Assert.Contains("Not decided yet", await row.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("Amber", await row.InnerTextAsync(), StringComparison.Ordinal);
         await Browser.AssertAccessibleAsync(frontDoor);
         await row.GetByRole(AriaRole.Link).ClickAsync();
         Assert.Equal("Bruising seen at school", await frontDoor.Locator("[data-testid=concern]").InnerTextAsync());
@@ -37,6 +38,8 @@ public abstract class FrontDoorPagesTests(DatabaseEngine engine) : PageTest(engi
         Assert.Contains("Choose the front door's decision", await frontDoor.Locator(".govuk-error-summary").InnerTextAsync(), StringComparison.Ordinal);
         await Browser.AssertAccessibleAsync(frontDoor);
         await frontDoor.GetByLabel("Family Help").CheckAsync();
+        await frontDoor.GetByLabel("Why (the decision's rationale)").FillAsync("Parents asked for help; no sign of harm at the medical");
+        await frontDoor.GetByLabel("Manager who signed it off (optional)").FillAsync("M. Patel, team manager");
         await frontDoor.GetByRole(AriaRole.Button, new() { Name = "Record the decision" }).ClickAsync();
         Assert.Contains("Family Help", await frontDoor.Locator("[data-testid=done]").InnerTextAsync(), StringComparison.Ordinal);
         await using (var db = Hub.Contexts.Create())
@@ -51,6 +54,10 @@ public abstract class FrontDoorPagesTests(DatabaseEngine engine) : PageTest(engi
         await Browser.AssertAccessibleAsync(police);
         await police.GotoAsync($"/work/front-door-triage/referrals/{referral.Id}");
         Assert.Equal(0, await police.GetByRole(AriaRole.Button, new() { Name = "Record the decision" }).CountAsync());
+        // And why, who decided and who signed it off.
+        Assert.Equal("Parents asked for help; no sign of harm at the medical", await police.Locator("[data-testid=rationale]").InnerTextAsync());
+        Assert.Equal("demo-la-front-door, signed off by M. Patel, team manager", await police.Locator("[data-testid=decided-by]").InnerTextAsync());
+        await Browser.AssertAccessibleAsync(police);
     }
 
     [Fact]
