@@ -6,6 +6,9 @@ public enum ConsentDecision
 {
     Permit,
     Deny,
+
+    /// <summary>Not sought, because seeking it would place the child at risk: recorded with its reason; it permits nothing.</summary>
+    NotSought,
 }
 
 public enum ConsentStatus
@@ -23,6 +26,9 @@ public enum ConsentGrantor
 /// <summary>Agreement (or refusal) to share, shaped like FHIR Consent: scoped to recipients, purposes, data classes and a period.</summary>
 public sealed class Consent : Record
 {
+    /// <summary>A recipient meaning the agencies of the team around the family: the lead practitioner's and those the child's open Family Help plans involve.</summary>
+    public const string TeamAroundFamily = "team-around-family";
+
     public Guid SubjectPersonId { get; set; }
     public Guid? GrantorPersonId { get; set; }
     public ConsentGrantor Grantor { get; set; }
@@ -34,6 +40,9 @@ public sealed class Consent : Record
     public DateTimeOffset PeriodStart { get; set; }
     public DateTimeOffset? PeriodEnd { get; set; }
     public DateTimeOffset? WithdrawnAt { get; set; }
+
+    /// <summary>Why consent was not sought (for <see cref="ConsentDecision.NotSought"/>): sealed, as it says what the risk is.</summary>
+    public EncryptedValue? NotSoughtReason { get; set; }
 
     /// <summary>The writing organisation's own reference for the record (its case system's id): one record per reference, so a retried create finds it.</summary>
     public string? SourceReference { get; set; }
@@ -374,4 +383,67 @@ public sealed class MacptNomination
     public string NominatedBy { get; set; } = "";
     public DateTimeOffset? EndedAt { get; set; }
     public string? EndedBy { get; set; }
+}
+
+public enum FamilyHelpStatus
+{
+    /// <summary>The single Family Help assessment is under way; no plan yet.</summary>
+    Assessing,
+
+    /// <summary>The plan is agreed with the family and in force.</summary>
+    Active,
+
+    /// <summary>The family's Family Help has ended.</summary>
+    Closed,
+}
+
+/// <summary>
+/// Family Help for a child and family: the single assessment (needs, the child's voice) and the plan that follows it
+/// (measurable outcomes, the agencies and practitioners involved, a review date), owned by the organisation of the Family
+/// Help Lead Practitioner. Who the lead practitioner is has one answer at any time: the open spell of <see cref="Leads"/>;
+/// a handover ends it and opens the next, so the history stays.
+/// </summary>
+public sealed class FamilyHelpPlan : Record
+{
+    public const string DataClassCode = "family-help";
+
+    /// <summary>The child (the writer's own record of them).</summary>
+    public Guid PersonId { get; set; }
+    public FamilyHelpStatus Status { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+
+    /// <summary>When the single assessment was completed.</summary>
+    public DateTimeOffset? AssessedAt { get; set; }
+    public EncryptedValue? Needs { get; set; }
+    public EncryptedValue? ChildsVoice { get; set; }
+
+    /// <summary>The plan's measurable outcomes, one per line.</summary>
+    public EncryptedValue? Outcomes { get; set; }
+
+    /// <summary>The practitioners in the team around the family (name, role, organisation), one per line.</summary>
+    public EncryptedValue? Practitioners { get; set; }
+
+    /// <summary>The agencies in the team around the family: a consent to share with "the team around the family" reaches these.</summary>
+    public List<string> AgenciesInvolved { get; set; } = [];
+    public DateTimeOffset? ReviewDueAt { get; set; }
+
+    /// <summary>The Family Help Lead Practitioner now (the open spell of <see cref="Leads"/>).</summary>
+    public string LeadPractitioner { get; set; } = "";
+    public List<FamilyHelpLead> Leads { get; set; } = [];
+
+    /// <summary>The writing organisation's own reference for the record: one record per reference.</summary>
+    public string? SourceReference { get; set; }
+}
+
+/// <summary>One spell of a Family Help Lead Practitioner: who, at which organisation, from when until the handover.</summary>
+public sealed class FamilyHelpLead
+{
+    public Guid Id { get; set; }
+    public Guid PlanId { get; set; }
+    public string Practitioner { get; set; } = "";
+    public string Agency { get; set; } = "";
+    public string Organisation { get; set; } = "";
+    public DateTimeOffset From { get; set; }
+    public DateTimeOffset? To { get; set; }
 }

@@ -175,3 +175,30 @@ internal sealed class MacptNominationConfiguration : IEntityTypeConfiguration<Ma
         builder.HasIndex(n => new { n.Agency, n.UserSubject });
     }
 }
+
+internal sealed class FamilyHelpPlanConfiguration : RecordConfiguration<FamilyHelpPlan>
+{
+    protected override void ConfigureRecord(EntityTypeBuilder<FamilyHelpPlan> builder)
+    {
+        builder.HasOne<Person>().WithMany().HasForeignKey(p => p.PersonId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(p => p.PersonId);
+        builder.Property(p => p.LeadPractitioner).HasMaxLength(256).IsRequired();
+        builder.Property(p => p.SourceReference).HasMaxLength(128);
+        builder.HasIndex(p => new { p.OwningOrganisation, p.SourceReference }).IsUnique();
+        builder.HasMany(p => p.Leads).WithOne().HasForeignKey(l => l.PlanId).OnDelete(DeleteBehavior.Cascade);
+        builder.Navigation(p => p.Leads).AutoInclude();
+    }
+}
+
+internal sealed class FamilyHelpLeadConfiguration : IEntityTypeConfiguration<FamilyHelpLead>
+{
+    public void Configure(EntityTypeBuilder<FamilyHelpLead> builder)
+    {
+        builder.ToTable("FamilyHelpLeads");
+        builder.HasKey(l => l.Id);
+        builder.Property(l => l.Id).ValueGeneratedNever();
+        builder.Property(l => l.Practitioner).HasMaxLength(256);
+        builder.Property(l => l.Agency).HasMaxLength(32);
+        builder.Property(l => l.Organisation).HasMaxLength(64);
+    }
+}

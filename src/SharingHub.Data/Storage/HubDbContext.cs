@@ -27,6 +27,7 @@ public abstract class HubDbContext(DbContextOptions options) : DbContext(options
     public DbSet<InformationRequest> InformationRequests => Set<InformationRequest>();
     public DbSet<InformationResponse> InformationResponses => Set<InformationResponse>();
     public DbSet<Referral> Referrals => Set<Referral>();
+    public DbSet<FamilyHelpPlan> FamilyHelpPlans => Set<FamilyHelpPlan>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
     public DbSet<AuditNode> AuditNodes => Set<AuditNode>();

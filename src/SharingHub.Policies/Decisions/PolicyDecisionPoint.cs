@@ -393,8 +393,9 @@ public sealed class PolicyDecisionPoint
     private static (string? Basis, string? Missing) CheckConsent(AccessRequest request, Purpose purpose, string dataClass, DateTimeOffset now)
     {
         var agency = request.Principal.Agency;
+        // Consent recorded as not sought (seeking it would place the child at risk) is a record of why, never an agreement.
         var relevant = request.Consents
-            .Where(c => request.Resource.SubjectIds.Contains(c.SubjectId) && c.IsInForceAt(now) && c.Covers(agency, purpose.Code, dataClass))
+            .Where(c => c.Decision != Core.Records.ConsentDecision.NotSought && request.Resource.SubjectIds.Contains(c.SubjectId) && c.IsInForceAt(now) && c.Covers(agency, purpose.Code, dataClass))
             .ToList();
         if (relevant.FirstOrDefault(c => c.Decision == Core.Records.ConsentDecision.Deny) is { } refusal)
         {

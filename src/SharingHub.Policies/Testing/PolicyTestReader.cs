@@ -140,8 +140,10 @@ internal static class PolicyTestReader
                 case "refused": consents.Add(Make(ConsentDecision.Deny, ConsentStatus.Active, null, null)); break;
                 case "withdrawn": consents.Add(Make(ConsentDecision.Permit, ConsentStatus.Withdrawn, now.AddDays(100), now.AddDays(-1))); break;
                 case "expired": consents.Add(Make(ConsentDecision.Permit, ConsentStatus.Active, now.AddDays(-1), null)); break;
+                // Recorded as not sought because seeking it would place the child at risk: a record of why, not an agreement.
+                case "not-sought": consents.Add(Make(ConsentDecision.NotSought, ConsentStatus.Active, null, null)); break;
                 case "none": break;
-                default: errors.Add(test.File, test.LineOf("consent"), $"consent must be in-force, in-force-no-classes, in-force-other-class, refused, withdrawn, expired or none, not '{consentText}'"); break;
+                default: errors.Add(test.File, test.LineOf("consent"), $"consent must be in-force, in-force-no-classes, in-force-other-class, refused, withdrawn, expired, not-sought or none, not '{consentText}'"); break;
             }
         }
         var overrideText = test.String("override", required: false);

@@ -42,7 +42,10 @@ internal static class FhirEndpoints
             .Audited("fhir.search").OpensRecords("Task", 's', listsCases: true);
         foreach (var type in new[] { FhirJourney.CarePlanType, FhirJourney.EncounterType })
         {
-            fhir.MapGet($"/{type}/{{id}}", (string id, HttpContext http, RecordAccess access, FhirJourney journey) => journey.ReadAsync(http, access, type, id))
+            // A Family Help plan is a written record (read with its version, for an update); a child protection plan is its case's.
+            fhir.MapGet($"/{type}/{{id}}", async (string id, HttpContext http, RecordAccess access, FhirJourney journey, IHubDbContextFactory contexts, FhirMapping map) =>
+                    type == FhirTypes.CarePlan && await journey.IsFamilyHelpAsync(id, http.RequestAborted)
+                        ? await ReadAsync(type, id, http, access, contexts, map) : await journey.ReadAsync(http, access, type, id))
                 .Audited("fhir.read").OpensRecords(type, 'r');
             fhir.MapGet($"/{type}", (HttpContext http, RecordAccess access, FhirJourney journey) => journey.SearchAsync(http, access, type))
                 .Audited("fhir.search").OpensRecords(type, 's');
@@ -64,19 +67,20 @@ internal static class FhirEndpoints
             }
             var form = await http.Request.ReadFormAsync(http.RequestAborted);
             return await search.SearchAsync(http, access, type, http.Request.Query.Concat(form));
-        }).Audited("fhir.search").ServedType().OpensRecords(RecordRequestFilter.RouteType, 's');
+        }).Audited("fhir.search").ServedType(postedSearch: true).OpensRecords(RecordRequestFilter.RouteType, 's');
         fhir.MapFhirWrites();
         fhir.MapFhirJourneyWrites();
         return app;
     }
 
-    public static IResult? Known(string type) =>
-        FhirTypes.Readable.Contains(type) ? null : FhirResults.Outcome(404, "not-supported", $"resource type '{SearchParameters.Safe(type)}' is not served here; see /fhir/metadata");
+    /// <summary>A type the hub serves at this route: Family Help CarePlans are read, versioned and written through the generic routes, and searched with GET (with child protection plans).</summary>
+    public static IResult? Known(string type, bool postedSearch = false) =>
+        FhirTypes.Readable.Contains(type) || (type == FhirTypes.CarePlan && !postedSearch) ? null : FhirResults.Outcome(404, "not-supported", $"resource type '{SearchParameters.Safe(type)}' is not served here; see /fhir/metadata");
 
     /// <summary>A route's <c>{type}</c> must be a type the hub serves; anything else is answered before the request is opened.</summary>
-    private static RouteHandlerBuilder ServedType(this RouteHandlerBuilder builder) =>
+    private static RouteHandlerBuilder ServedType(this RouteHandlerBuilder builder, bool postedSearch = false) =>
         builder.AddEndpointFilter((context, next) =>
-            Known(context.HttpContext.GetRouteValue("type") as string ?? "") is { } unknown ? ValueTask.FromResult<object?>(unknown) : next(context));
+            Known(context.HttpContext.GetRouteValue("type") as string ?? "", postedSearch) is { } unknown ? ValueTask.FromResult<object?>(unknown) : next(context));
 
     private static async Task<IResult> ReadAsync(string type, string id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, FhirMapping map)
     {

@@ -117,6 +117,7 @@ internal sealed class FhirHistory(IHubDbContextFactory contexts, FhirMapping map
         FhirTypes.Flag => RecordSnapshots.Restore<PersonState>(row),
         FhirTypes.Group => RecordSnapshots.Restore<Household>(row),
         FhirTypes.RelatedPerson => RecordSnapshots.Restore<Relationship>(row),
+        FhirTypes.CarePlan => RecordSnapshots.Restore<FamilyHelpPlan>(row),
         _ => RecordSnapshots.Restore<Consent>(row),
     };
 }

@@ -23,7 +23,20 @@ internal sealed record CarePlan(string Id, Meta Meta) : FhirResource("CarePlan",
     public Period? Period { get; init; }
     public Reference? Author { get; init; }
     public IReadOnlyList<Reference>? Contributor { get; init; }
+    public IReadOnlyList<object>? Contained { get; init; }
+    public IReadOnlyList<Reference>? CareTeam { get; init; }
+    public string? Description { get; init; }
+    public IReadOnlyList<Annotation>? Note { get; init; }
     public IReadOnlyList<CarePlanActivity>? Activity { get; init; }
+}
+
+internal sealed record CareTeamParticipant(IReadOnlyList<CodeableConcept> Role, Reference Member, Reference? OnBehalfOf = null, Period? Period = null);
+
+/// <summary>The team around a family, contained in its Family Help plan: the lead practitioner's spells, practitioners and agencies involved.</summary>
+internal sealed record FhirCareTeam(string Id) : FhirResource("CareTeam", Id, null)
+{
+    public string Status { get; init; } = "active";
+    public IReadOnlyList<CareTeamParticipant>? Participant { get; init; }
 }
 
 internal sealed record EncounterParticipant(IReadOnlyList<CodeableConcept>? Type, Reference? Individual);
@@ -106,9 +119,9 @@ internal sealed class FhirJourney(IHubDbContextFactory contexts, FhirMapping map
             return FhirResults.BadRequest($"a {type} search needs patient or _id");
         }
         var status = query["status"].FirstOrDefault();
-        if (status is not (null or "active" or "completed"))
+        if (status is not (null or "draft" or "active" or "completed"))
         {
-            return FhirResults.BadRequest("CarePlan status is active or completed", "status");
+            return FhirResults.BadRequest("CarePlan status is draft (Family Help being assessed), active or completed", "status");
         }
         var meeting = query["type"].FirstOrDefault()?.Replace(MeetingTypes + "|", "", StringComparison.Ordinal);
         if (meeting is not null && !MeetingCodes.Contains(meeting))
@@ -182,9 +195,39 @@ internal sealed class FhirJourney(IHubDbContextFactory contexts, FhirMapping map
                 }
             }
         }
+        if (type == CarePlanType)
+        {
+            shown.AddRange(await FamilyHelpAsync(db, access, id, patient, ct));
+        }
         // A case's meetings in the order they were held (the Period start is an instant, so it sorts as text).
         shown = shown.OrderBy(r => r is Encounter encounter ? encounter.Period?.Start : null, StringComparer.Ordinal).ToList();
         return id is { } wanted ? shown.Where(r => r.Id == wanted.ToString()).ToList() : shown;
+    }
+
+    /// <summary>Whether the id is a Family Help plan's (read with its version like any written record) rather than a case's.</summary>
+    public async Task<bool> IsFamilyHelpAsync(string id, CancellationToken ct)
+    {
+        await using var db = contexts.Create();
+        return Guid.TryParse(id, out var guid) && await db.FamilyHelpPlans.AnyAsync(p => p.Id == guid, ct);
+    }
+
+    /// <summary>The Family Help plans of a child (or the one with an id), each decided as its own record.</summary>
+    private async Task<List<FhirResource>> FamilyHelpAsync(HubDbContext db, RecordAccess access, Guid? id, Guid? patient, CancellationToken ct)
+    {
+        IQueryable<FamilyHelpPlan> plans = db.FamilyHelpPlans.AsNoTracking().ReachableBy(access);
+        if (patient is { } person)
+        {
+            var linked = access.Links.Of(person).ToList();
+            plans = plans.Where(p => linked.Contains(p.PersonId));
+        }
+        if (id is { } one)
+        {
+            plans = plans.Where(p => p.Id == one);
+        }
+        var rows = await plans.OrderByDescending(p => p.StartedAt).Take(FhirSearch.MaxCandidates).ToListAsync(ct);
+        await access.PrepareAsync(rows.Select(p => p.PersonId), ct);
+        return rows.Select(p => (Plan: p, Decision: access.Decide(p))).Where(x => x.Decision.IsPermit)
+            .Select(x => (FhirResource)map.FamilyHelpPlan(access.Disclose(x.Plan, x.Decision))).ToList();
     }
 
     private CarePlan? Plan(Disclosure d, DateTimeOffset now)

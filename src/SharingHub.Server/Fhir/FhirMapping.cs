@@ -246,6 +246,67 @@ internal sealed class FhirMapping(PolicySet policy)
         };
     }
 
+    /// <summary>
+    /// A family's Family Help as a CarePlan: the assessment, outcomes and review as activities, needs as the description, the child's
+    /// voice as a note, and the team around the family (every lead practitioner's spell, practitioners and agencies) as a contained CareTeam.
+    /// </summary>
+    public CarePlan FamilyHelpPlan(Disclosure d)
+    {
+        var f = (Core.Records.FamilyHelpPlan)d.Record;
+        var role = (string code, string words) => (IReadOnlyList<CodeableConcept>)[CodeableConcept.Of(Writing.Kinds.FamilyHelpKind.TeamRoles, code, words)];
+        var participants = new List<CareTeamParticipant>();
+        if (d.Shows(nameof(f.Leads)))
+        {
+            participants.AddRange(f.Leads.OrderBy(l => l.From).Select(l => new CareTeamParticipant(role("lead-practitioner", "Family Help Lead Practitioner"), new Reference(Display: l.Practitioner),
+                Organisation(l.Organisation, l.Agency), new Period(Instant(l.From), l.To is { } to ? Instant(to) : null))));
+        }
+        else if (d.Shows(nameof(f.LeadPractitioner)))
+        {
+            participants.Add(new CareTeamParticipant(role("lead-practitioner", "Family Help Lead Practitioner"), new Reference(Display: f.LeadPractitioner)));
+        }
+        participants.AddRange((d.Open(nameof(f.Practitioners), f.Practitioners) ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => new CareTeamParticipant(role("practitioner", "Practitioner"), new Reference(Display: p))));
+        if (d.Shows(nameof(f.AgenciesInvolved)))
+        {
+            participants.AddRange(f.AgenciesInvolved.Select(a => new CareTeamParticipant(role("agency", "Agency"), Organization(a, policy))));
+        }
+        var activities = new List<CarePlanActivity>();
+        var activity = (string code, string words, string status, DateTimeOffset? at, string? text) =>
+            new CarePlanActivity(new CarePlanActivityDetail(status, CodeableConcept.Of(Writing.Kinds.FamilyHelpKind.Activities, code, words), at is { } when ? new Period(null, Instant(when)) : null, text));
+        if (d.Shows(nameof(f.AssessedAt)))
+        {
+            activities.Add(activity("assessment", "Family Help assessment", f.AssessedAt is null ? "in-progress" : "completed", f.AssessedAt, null));
+        }
+        activities.AddRange((d.Open(nameof(f.Outcomes), f.Outcomes) ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(o => activity("outcome", "Outcome", f.Status == FamilyHelpStatus.Closed ? "completed" : "in-progress", null, o)));
+        if (f.ReviewDueAt is { } review && d.Shows(nameof(f.ReviewDueAt)) && f.Status != FamilyHelpStatus.Closed)
+        {
+            activities.Add(activity("review", "Review", "scheduled", review, null));
+        }
+        var voice = d.Open(nameof(f.ChildsVoice), f.ChildsVoice);
+        return new CarePlan(f.Id.ToString(), MetaFor(d))
+        {
+            Identifier = SourceIdentifier(d, f.SourceReference),
+            Status = Writing.Kinds.FamilyHelpKind.FhirStatus(f.Status),
+            Category = [CodeableConcept.Of(FhirJourney.CarePlanCategories, Writing.Kinds.FamilyHelpKind.Category, "Family Help")],
+            Title = "Family Help plan",
+            Description = d.Open(nameof(f.Needs), f.Needs),
+            Subject = PatientReference(f.PersonId),
+            Period = d.Shows(nameof(f.StartedAt)) ? new Period(Instant(f.StartedAt), f.EndedAt is { } end ? Instant(end) : null) : null,
+            Author = Organization(f, policy),
+            Contained = participants.Count == 0 ? null : [new FhirCareTeam(Writing.Kinds.FamilyHelpKind.TeamId) { Participant = participants }],
+            CareTeam = participants.Count == 0 ? null : [new Reference("#" + Writing.Kinds.FamilyHelpKind.TeamId)],
+            Note = voice is null ? null : [new Annotation(voice) { AuthorString = Writing.Kinds.FamilyHelpKind.ChildsVoiceAuthor }],
+            Activity = activities.Count == 0 ? null : activities,
+        };
+    }
+
+    /// <summary>An organisation of the partnership by its code, as a lead practitioner's spell names it.</summary>
+    private Reference Organisation(string code, string agency) =>
+        code != agency && policy.Organisations.TryGetValue(code, out var o)
+            ? new(Identifier: new Identifier(FhirSystems.ForScheme(o.Scheme), o.Id), Display: o.Name, Type: "Organization")
+            : Organization(agency, policy);
+
     /// <summary>The writing organisation's own reference for a record, where the reader may see it.</summary>
     private static List<Identifier>? SourceIdentifier(Disclosure d, string? reference) =>
         reference is null || !d.Shows("SourceReference") ? null : [new Identifier($"{FhirSystems.SourceReference}:{d.Record.OwningOrganisation}", reference)];

@@ -16,6 +16,9 @@ internal static class FhirTypes
     public const string RelatedPerson = "RelatedPerson";
     public const string Consent = "Consent";
 
+    /// <summary>Family Help plans (a child protection plan is also a CarePlan, read from its case: see <see cref="FhirJourney"/>).</summary>
+    public const string CarePlan = "CarePlan";
+
     public static readonly IReadOnlyList<string> Readable = [Patient, Observation, EpisodeOfCare, Flag, Group, RelatedPerson, Consent];
 
     /// <summary>Each stored record with the children a resource needs, already narrowed to what this caller could ever see.</summary>
@@ -28,6 +31,7 @@ internal static class FhirTypes
         Group => db.Households.AsNoTracking().Include(h => h.Members).ReachableBy(access),
         RelatedPerson => db.Relationships.AsNoTracking().ReachableBy(access),
         Consent => db.Consents.AsNoTracking().ReachableBy(access),
+        CarePlan => db.FamilyHelpPlans.AsNoTracking().ReachableBy(access),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a FHIR type the hub serves"),
     };
 
@@ -40,6 +44,7 @@ internal static class FhirTypes
         Household => map.Group(d),
         Relationship => map.RelatedPerson(d),
         Core.Records.Consent => map.Consent(d),
+        FamilyHelpPlan => map.FamilyHelpPlan(d),
         _ => throw new ArgumentOutOfRangeException(nameof(d), d.Record.GetType().Name, "no FHIR mapping"),
     };
 
@@ -52,6 +57,7 @@ internal static class FhirTypes
         Household => Group,
         Relationship => RelatedPerson,
         Core.Records.Consent => Consent,
+        FamilyHelpPlan => CarePlan,
         Referral => "Task",
         _ => record.GetType().Name,
     };

@@ -94,6 +94,7 @@ internal sealed class ODataModel
     public const string Households = "Households";
     public const string StrategyMeetings = "StrategyMeetings";
     public const string Referrals = "Referrals";
+    public const string FamilyHelpPlans = "FamilyHelpPlans";
     public const string AuditEntries = "AuditEntries";
     public const string Chronology = "chronology";
 
@@ -123,6 +124,7 @@ internal sealed class ODataModel
         var referralType = Type("Referral");
         var relationshipType = Type("Relationship");
         var householdType = Type("Household");
+        var familyHelpType = Type("FamilyHelpPlan");
         var auditType = Type("AuditEntry");
 
         var person = new FieldsOf<Person>(personType, model).Metadata()
@@ -278,6 +280,31 @@ internal sealed class ODataModel
             .Plain("reference", h => h.Reference, EdmPrimitiveTypeKind.String, false)
             .Sealed("address", h => h.Address)
             .Parts("members", householdMember, h => h.Members);
+        var lead = new PartsOf<FamilyHelpLead>(model, "FamilyHelpLead")
+            .Value("practitioner", l => l.Practitioner, EdmPrimitiveTypeKind.String, false)
+            .Value("agency", l => l.Agency, EdmPrimitiveTypeKind.String, false)
+            .Value("organisation", l => l.Organisation, EdmPrimitiveTypeKind.String, false)
+            .Value("from", l => l.From, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Value("to", l => l.To, EdmPrimitiveTypeKind.DateTimeOffset, true);
+        var familyHelp = new FieldsOf<FamilyHelpPlan>(familyHelpType, model).Metadata()
+            .Plain("personId", p => p.PersonId, EdmPrimitiveTypeKind.Guid, false)
+            .Enum("status", p => p.Status)
+            .Plain("startedAt", p => p.StartedAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
+            .Plain("endedAt", p => p.EndedAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
+            .Plain("assessedAt", p => p.AssessedAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
+            .Sealed("needs", p => p.Needs)
+            .Sealed("childsVoice", p => p.ChildsVoice)
+            .Sealed("outcomes", p => p.Outcomes)
+            .Sealed("practitioners", p => p.Practitioners)
+            .Strings("agenciesInvolved", p => p.AgenciesInvolved)
+            .Plain("reviewDueAt", p => p.ReviewDueAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
+            .Plain("leadPractitioner", p => p.LeadPractitioner, EdmPrimitiveTypeKind.String, false)
+            .Parts("leads", lead, p => p.Leads.OrderBy(l => l.From))
+            // The organisation of the lead practitioner now (the open spell): a writer names another to hand the family over.
+            .Custom("leadOrganisation", "leads", FieldStorage.Sealed, d => d.Shows(nameof(FamilyHelpPlan.Leads))
+                ? FieldValue.Of(((FamilyHelpPlan)d.Record).Leads.FirstOrDefault(l => l.To is null)?.Organisation ?? d.Record.OwningOrganisation) : FieldValue.Absent)
+            .Plain("sourceReference", p => p.SourceReference, EdmPrimitiveTypeKind.String, true)
+            .Navigation("person", "personId", personType, People, p => p.PersonId);
         var audit = new FieldsOf<AuditEntry>(auditType, model)
             .Key("sequence", a => a.Sequence)
             .Visible("recordedAt", a => a.RecordedAt, EdmPrimitiveTypeKind.DateTimeOffset, false)
@@ -308,6 +335,7 @@ internal sealed class ODataModel
             new RecordSet<Consent>(Consents, consentType, FhirTypes.Consent, consent, db => db.Consents),
             new RecordSet<Relationship>(Relationships, relationshipType, FhirTypes.RelatedPerson, relationship, db => db.Relationships),
             new RecordSet<Household>(Households, householdType, FhirTypes.Group, household, db => db.Households),
+            new RecordSet<FamilyHelpPlan>(FamilyHelpPlans, familyHelpType, FhirTypes.CarePlan, familyHelp, db => db.FamilyHelpPlans),
             new AuditSet(auditType, audit),
         };
         foreach (var set in sets)

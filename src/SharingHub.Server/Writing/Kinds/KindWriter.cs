@@ -21,7 +21,7 @@ internal sealed record KindOutcome(Record? Record, bool Created, int Status, IRe
 /// </summary>
 internal sealed class KindWriter(RecordWriter records, IFieldCipher cipher, Core.People.PersonSealer people, PolicyDecisionPoint policy, TimeProvider clock)
 {
-    public static readonly IReadOnlyList<WritableKind> Kinds = [new StateKind(), new InvolvementKind(), new ConsentKind(), new RelationshipWritable(), new HouseholdKind()];
+    public static readonly IReadOnlyList<WritableKind> Kinds = [new StateKind(), new InvolvementKind(), new ConsentKind(), new RelationshipWritable(), new HouseholdKind(), new FamilyHelpKind()];
 
     public static WritableKind? ForFhir(string type) => Kinds.FirstOrDefault(k => k.FhirType == type);
 

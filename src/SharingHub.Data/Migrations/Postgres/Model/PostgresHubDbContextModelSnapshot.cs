@@ -299,6 +299,9 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.Property<Guid?>("GrantorPersonId")
                         .HasColumnType("uuid");
 
+                    b.Property<byte[]>("NotSoughtReason")
+                        .HasColumnType("bytea");
+
                     b.Property<string>("OwningAgency")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -613,6 +616,129 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.HasIndex("PersonId");
 
                     b.ToTable("EventSubjects", (string)null);
+                });
+
+            modelBuilder.Entity("SharingHub.Core.Records.FamilyHelpLead", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Agency")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset>("From")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Organisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<Guid>("PlanId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Practitioner")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset?>("To")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PlanId");
+
+                    b.ToTable("FamilyHelpLeads", (string)null);
+                });
+
+            modelBuilder.Entity("SharingHub.Core.Records.FamilyHelpPlan", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.PrimitiveCollection<List<string>>("AgenciesInvolved")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<DateTimeOffset?>("AssessedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("ChildsVoice")
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DataClass")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LeadPractitioner")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<byte[]>("Needs")
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("Outcomes")
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("OwningAgency")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<Guid>("PersonId")
+                        .HasColumnType("uuid");
+
+                    b.Property<byte[]>("Practitioners")
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset?>("ReviewDueAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("SourceReference")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwningAgency");
+
+                    b.HasIndex("PersonId");
+
+                    b.HasIndex("OwningOrganisation", "SourceReference")
+                        .IsUnique();
+
+                    b.ToTable("FamilyHelpPlans");
                 });
 
             modelBuilder.Entity("SharingHub.Core.Records.FgdmDecision", b =>
@@ -1762,6 +1888,30 @@ namespace SharingHub.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("SharingHub.Core.Records.FamilyHelpLead", b =>
+                {
+                    b.HasOne("SharingHub.Core.Records.FamilyHelpPlan", null)
+                        .WithMany("Leads")
+                        .HasForeignKey("PlanId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SharingHub.Core.Records.FamilyHelpPlan", b =>
+                {
+                    b.HasOne("SharingHub.Data.Storage.Agency", null)
+                        .WithMany()
+                        .HasForeignKey("OwningAgency")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("SharingHub.Core.Records.Person", null)
+                        .WithMany()
+                        .HasForeignKey("PersonId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("SharingHub.Core.Records.FgdmDecision", b =>
                 {
                     b.HasOne("SharingHub.Core.Records.Enquiry", null)
@@ -1942,6 +2092,11 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.Navigation("Members");
 
                     b.Navigation("Subjects");
+                });
+
+            modelBuilder.Entity("SharingHub.Core.Records.FamilyHelpPlan", b =>
+                {
+                    b.Navigation("Leads");
                 });
 
             modelBuilder.Entity("SharingHub.Core.Records.Household", b =>

@@ -293,6 +293,9 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<Guid?>("GrantorPersonId")
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("NotSoughtReason")
+                        .HasColumnType("BLOB");
+
                     b.Property<string>("OwningAgency")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -607,6 +610,129 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.HasIndex("PersonId");
 
                     b.ToTable("EventSubjects", (string)null);
+                });
+
+            modelBuilder.Entity("SharingHub.Core.Records.FamilyHelpLead", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Agency")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("From")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Organisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("PlanId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Practitioner")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("To")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PlanId");
+
+                    b.ToTable("FamilyHelpLeads", (string)null);
+                });
+
+            modelBuilder.Entity("SharingHub.Core.Records.FamilyHelpPlan", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("AgenciesInvolved")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("AssessedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("ChildsVoice")
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DataClass")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LeadPractitioner")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Needs")
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("Outcomes")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("OwningAgency")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwningOrganisation")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("PersonId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Practitioners")
+                        .HasColumnType("BLOB");
+
+                    b.Property<long?>("ReviewDueAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SourceReference")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwningAgency");
+
+                    b.HasIndex("PersonId");
+
+                    b.HasIndex("OwningOrganisation", "SourceReference")
+                        .IsUnique();
+
+                    b.ToTable("FamilyHelpPlans");
                 });
 
             modelBuilder.Entity("SharingHub.Core.Records.FgdmDecision", b =>
@@ -1756,6 +1882,30 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("SharingHub.Core.Records.FamilyHelpLead", b =>
+                {
+                    b.HasOne("SharingHub.Core.Records.FamilyHelpPlan", null)
+                        .WithMany("Leads")
+                        .HasForeignKey("PlanId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SharingHub.Core.Records.FamilyHelpPlan", b =>
+                {
+                    b.HasOne("SharingHub.Data.Storage.Agency", null)
+                        .WithMany()
+                        .HasForeignKey("OwningAgency")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("SharingHub.Core.Records.Person", null)
+                        .WithMany()
+                        .HasForeignKey("PersonId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("SharingHub.Core.Records.FgdmDecision", b =>
                 {
                     b.HasOne("SharingHub.Core.Records.Enquiry", null)
@@ -1936,6 +2086,11 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Navigation("Members");
 
                     b.Navigation("Subjects");
+                });
+
+            modelBuilder.Entity("SharingHub.Core.Records.FamilyHelpPlan", b =>
+                {
+                    b.Navigation("Leads");
                 });
 
             modelBuilder.Entity("SharingHub.Core.Records.Household", b =>
