@@ -32,6 +32,7 @@ internal sealed class RecordAccess(
     private LinkedPeople _links = new([], []);
     private List<ConsentFacts> _consents = [];
     private readonly List<Consent> _consentRows = [];
+    private readonly List<(Guid PersonId, IReadOnlyCollection<string> Agencies)> _teams = [];
     private bool _opened;
     private bool _consultsConsent;
 
@@ -172,10 +173,28 @@ internal sealed class RecordAccess(
         {
             await using var db = contexts.Create();
             _consentRows.AddRange(await db.Consents.AsNoTracking().Where(c => added.Contains(c.SubjectPersonId)).ToListAsync(cancellationToken));
+            _teams.AddRange(await db.FamilyHelpPlans.AsNoTracking().Where(p => added.Contains(p.PersonId) && p.Status != FamilyHelpStatus.Closed)
+                .Select(p => new { p.PersonId, p.OwningAgency, p.AgenciesInvolved }).AsAsyncEnumerable()
+                .Select(p => (p.PersonId, (IReadOnlyCollection<string>)p.AgenciesInvolved.Append(p.OwningAgency).ToList())).ToListAsync(cancellationToken));
         }
         // A consent recorded against one agency's record of a person covers that person's other records too.
         _consents = _consentRows.SelectMany(c => _links.Of(c.SubjectPersonId).Select(subject => new ConsentFacts(
-            c.Id, subject, c.Decision, c.Status, c.RecipientAgencies, c.Purposes, c.DataClasses, c.PeriodStart, c.PeriodEnd, c.WithdrawnAt))).ToList();
+            c.Id, subject, c.Decision, c.Status, Recipients(c), c.Purposes, c.DataClasses, c.PeriodStart, c.PeriodEnd, c.WithdrawnAt))).ToList();
+    }
+
+    /// <summary>
+    /// A consent's recipients as agencies: "the team around the family" is the agencies of the person's open Family Help (the
+    /// lead practitioner's and those the plan involves), as they are at the time of the read, so a team that changes needs no new consent.
+    /// </summary>
+    private IReadOnlyCollection<string> Recipients(Consent c)
+    {
+        if (!c.RecipientAgencies.Contains(Consent.TeamAroundFamily))
+        {
+            return c.RecipientAgencies;
+        }
+        var person = _links.Of(c.SubjectPersonId).ToHashSet();
+        return c.RecipientAgencies.Where(a => a != Consent.TeamAroundFamily)
+            .Concat(_teams.Where(t => person.Contains(t.PersonId)).SelectMany(t => t.Agencies)).Distinct(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>The enquiry as the policy sees it: its subjects are every record linked to them.</summary>

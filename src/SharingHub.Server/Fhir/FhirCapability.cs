@@ -48,7 +48,8 @@ internal static class FhirCapability
                             : r.Key is "StructureDefinition" or "OperationDefinition" or FhirJourney.CarePlanType
                                 ? new[] { new { code = "read" }, new { code = "search-type" } }
                                 : new[] { new { code = "read" }, new { code = "vread" }, new { code = "history-instance" }, new { code = "search-type" } },
-                    versioning = r.Key is "AuditEvent" or "Provenance" or "Task" or "StructureDefinition" or "OperationDefinition" or FhirJourney.CarePlanType or FhirJourney.EncounterType
+                    // A Family Help CarePlan is versioned like every written record (a child protection plan is read from its case).
+                    versioning = r.Key is "AuditEvent" or "Provenance" or "Task" or "StructureDefinition" or "OperationDefinition" or FhirJourney.EncounterType
                         ? "no-version" : "versioned",
                     conditionalCreate = r.Key is FhirTypes.Patient or FhirTypes.Observation || Write.FhirWriterKinds.Writable(r.Key),
                     updateCreate = false,

@@ -47,6 +47,9 @@ internal static class FhirSystems
     /// <summary>On a Patient.address: the owner marks the address a protected detail (valueBoolean true).</summary>
     public const string ConfidentialAddress = "urn:sharinghub:fhir:confidential-address";
     public const string Referrer = "urn:sharinghub:fhir:referrer";
+    public const string ConsentRecipient = "urn:sharinghub:consent-recipient";
+    public const string ConsentNotSought = "urn:sharinghub:fhir:consent-not-sought";
+    public const string InformationSharingAdvice = "https://www.gov.uk/government/publications/safeguarding-practitioners-information-sharing-advice";
     public const string Enquiry = "urn:sharinghub:fhir:enquiry";
     public const string ObservationValue = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
     public const string DataAbsentReason = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
@@ -226,8 +229,12 @@ internal sealed class FhirMapping(PolicySet policy)
     {
         var c = (Core.Records.Consent)d.Record;
         var withdrawn = c.Status == ConsentStatus.Withdrawn;
+        var notSought = c.Decision == ConsentDecision.NotSought;
+        var reason = d.Open(nameof(Core.Records.Consent.NotSoughtReason), c.NotSoughtReason);
         return new FhirConsent(c.Id.ToString(), MetaFor(d))
         {
+            // Not sought: no agreement either way (no provision type), the reason why, under the information sharing advice.
+            Extension = notSought ? [new Extension(FhirSystems.ConsentNotSought, ValueString: reason ?? "withheld")] : null,
             Status = withdrawn ? "inactive" : "active",
             Scope = CodeableConcept.Of("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", "Privacy Consent"),
             Category = [CodeableConcept.Of("http://loinc.org", "59284-0", "Patient Consent")],
@@ -235,16 +242,22 @@ internal sealed class FhirMapping(PolicySet policy)
             DateTime = Instant(c.PeriodStart),
             Performer = c.GrantorPersonId is { } grantor && d.Shows(nameof(Core.Records.Consent.GrantorPersonId)) ? [PatientReference(grantor)] : null,
             Organization = [Organization(c, policy)],
-            PolicyRule = CodeableConcept.Of("http://terminology.hl7.org/CodeSystem/v3-ActCode", c.Decision == ConsentDecision.Permit ? "OPTIN" : "OPTOUT"),
+            Policy = notSought ? [new ConsentPolicy(FhirSystems.InformationSharingAdvice)] : null,
+            PolicyRule = notSought ? null : CodeableConcept.Of("http://terminology.hl7.org/CodeSystem/v3-ActCode", c.Decision == ConsentDecision.Permit ? "OPTIN" : "OPTOUT"),
             Provision = new ConsentProvision(
-                c.Decision == ConsentDecision.Permit ? "permit" : "deny",
+                notSought ? null : c.Decision == ConsentDecision.Permit ? "permit" : "deny",
                 new Period(Instant(c.PeriodStart), (withdrawn ? c.WithdrawnAt : c.PeriodEnd) is { } end ? Instant(end) : null),
                 d.Shows(nameof(Core.Records.Consent.RecipientAgencies)) ? c.RecipientAgencies.Select(a => new ConsentActor(
-                    CodeableConcept.Of("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", "information recipient"), Organization(a, policy))).ToList() : null,
+                    CodeableConcept.Of("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", "information recipient"), Recipient(a))).ToList() : null,
                 d.Shows(nameof(Core.Records.Consent.DataClasses)) ? c.DataClasses.Select(k => new Coding(FhirSystems.DataClass, k)).ToList() : null,
                 d.Shows(nameof(Core.Records.Consent.Purposes)) ? c.Purposes.Select(p => new Coding(FhirSystems.Purpose, p)).ToList() : null),
         };
     }
+
+    /// <summary>A consent's recipient: an agency, or the team around the family (whichever agencies its Family Help involves).</summary>
+    private Reference Recipient(string recipient) => recipient == Core.Records.Consent.TeamAroundFamily
+        ? new Reference(Identifier: new Identifier(FhirSystems.ConsentRecipient, recipient), Display: "The team around the family", Type: "CareTeam")
+        : Organization(recipient, policy);
 
     /// <summary>
     /// A family's Family Help as a CarePlan: the assessment, outcomes and review as activities, needs as the description, the child's

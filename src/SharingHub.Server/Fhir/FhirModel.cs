@@ -138,8 +138,11 @@ internal sealed record ConsentActor(CodeableConcept Role, Reference Reference);
 
 internal sealed record ConsentProvision(string? Type, Period? Period, IReadOnlyList<ConsentActor>? Actor, IReadOnlyList<Coding>? SecurityLabel, IReadOnlyList<Coding>? Purpose);
 
+internal sealed record ConsentPolicy(string Uri);
+
 internal sealed record FhirConsent(string Id, Meta Meta) : FhirResource("Consent", Id, Meta)
 {
+    public IReadOnlyList<Extension>? Extension { get; init; }
     public string Status { get; init; } = "active";
     public CodeableConcept Scope { get; init; } = null!;
     public IReadOnlyList<CodeableConcept> Category { get; init; } = [];
@@ -147,6 +150,7 @@ internal sealed record FhirConsent(string Id, Meta Meta) : FhirResource("Consent
     public string? DateTime { get; init; }
     public IReadOnlyList<Reference>? Performer { get; init; }
     public IReadOnlyList<Reference>? Organization { get; init; }
+    public IReadOnlyList<ConsentPolicy>? Policy { get; init; }
     public CodeableConcept? PolicyRule { get; init; }
     public ConsentProvision? Provision { get; init; }
 }

@@ -82,6 +82,7 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
         var linked = (await linker.LinkAsync(matched, ct)).Expand(matched).ToList();
         var records = await db.People.AsNoTracking().Include(p => p.Identifiers).Where(p => linked.Contains(p.Id)).ToListAsync(ct);
         var involvements = await db.Involvements.AsNoTracking().Where(i => linked.Contains(i.PersonId)).ToListAsync(ct);
+        var familyHelp = await db.FamilyHelpPlans.AsNoTracking().Where(p => linked.Contains(p.PersonId) && p.Status != FamilyHelpStatus.Closed).ToListAsync(ct);
 
         // The audit lists what the answer sends: the agencies that know the person (a contact each), the involvements
         // whose service is shown, and every refusal; a record decided but not sent is not recorded as disclosed.
@@ -107,8 +108,19 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
             .Select(x => new InvolvementSummary(x.Involvement.OwningAgency, x.Involvement.Service, x.Involvement.Status == InvolvementStatus.Open ? "open" : "closed",
                 x.Decision.Fields.Contains("startedAt") ? x.Involvement.StartedAt : null, x.Decision.Fields.Contains("endedAt") ? x.Involvement.EndedAt : null))
             .ToList();
+        // Family Help in force: the service, and its lead practitioner as the contact for their organisation (one answer at any time).
+        var leads = new List<ContactSummary>();
+        foreach (var (plan, decision) in familyHelp.Select(p => (p, Decide(p, d => d.Fields.Contains("status")))).Where(x => x.Item2.IsPermit && x.Item2.Fields.Contains("status")))
+        {
+            summaries.Add(new InvolvementSummary(plan.OwningAgency, FamilyHelpPlan.DataClassCode, "open", decision.Fields.Contains("startedAt") ? plan.StartedAt : null, null));
+            if (decision.Fields.Contains("leadPractitioner"))
+            {
+                var organisation = Contact(plan.OwningAgency);
+                leads.Add(organisation with { Name = $"{plan.LeadPractitioner}, Family Help Lead Practitioner ({organisation.Name})" });
+            }
+        }
         var agencies = knownBy.Union(summaries.Select(s => s.Agency)).Order(StringComparer.Ordinal);
-        return new PersonAnswer(true, agencies.Select(Contact).ToList(), summaries);
+        return new PersonAnswer(true, leads.Concat(agencies.Select(Contact)).ToList(), summaries);
     }
 
     /// <summary>

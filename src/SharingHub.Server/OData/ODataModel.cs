@@ -263,6 +263,7 @@ internal sealed class ODataModel
             .Plain("periodStart", c => c.PeriodStart, EdmPrimitiveTypeKind.DateTimeOffset, false)
             .Plain("periodEnd", c => c.PeriodEnd, EdmPrimitiveTypeKind.DateTimeOffset, true)
             .Plain("withdrawnAt", c => c.WithdrawnAt, EdmPrimitiveTypeKind.DateTimeOffset, true)
+            .Sealed("notSoughtReason", c => c.NotSoughtReason)
             .Plain("sourceReference", c => c.SourceReference, EdmPrimitiveTypeKind.String, true)
             .Navigation("subject", "subjectPersonId", personType, People, c => c.SubjectPersonId);
         var relationship = new FieldsOf<Relationship>(relationshipType, model).Metadata()

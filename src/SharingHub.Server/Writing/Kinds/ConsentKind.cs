@@ -15,15 +15,15 @@ internal sealed class ConsentKind : WritableKind<Consent>
 {
     public const string DataClassCode = "consent";
     private const string Recipient = "IRCP";
-    private static readonly HashSet<string> Elements = ["resourceType", "id", "meta", "text", "identifier", "status", "scope", "category", "patient", "dateTime", "performer",
-        "organization", "policyRule", "provision"];
+    private static readonly HashSet<string> Elements = ["resourceType", "id", "meta", "text", "extension", "identifier", "status", "scope", "category", "patient", "dateTime", "performer",
+        "organization", "policy", "policyRule", "provision"];
 
     public override string FhirType => FhirTypes.Consent;
     public override string ODataSet => OData.ODataModel.Consents;
     public override string PersonField => "subjectPersonId";
     public override IReadOnlyList<string> PersonFields => ["subjectPersonId", "grantorPersonId"];
     public override IReadOnlyList<string> Fields { get; } = ["subjectPersonId", "grantorPersonId", "grantor", "decision", "status", "recipientAgencies", "purposes", "dataClasses",
-        "periodStart", "periodEnd", "withdrawnAt", "sourceReference"];
+        "periodStart", "periodEnd", "withdrawnAt", "notSoughtReason", "sourceReference"];
 
     public override string FhirPath(string field) => field switch
     {
@@ -36,6 +36,7 @@ internal sealed class ConsentKind : WritableKind<Consent>
         "dataClasses" => "Consent.provision.securityLabel",
         "periodStart" => "Consent.provision.period.start",
         "periodEnd" or "withdrawnAt" => "Consent.provision.period.end",
+        "notSoughtReason" => "Consent.extension",
         "sourceReference" => "Consent.identifier",
         _ => "Consent",
     };
@@ -53,7 +54,13 @@ internal sealed class ConsentKind : WritableKind<Consent>
         }
         var rule = FhirFields.Coded(root, "policyRule", "http://terminology.hl7.org/CodeSystem/v3-ActCode");
         var type = FhirFields.Text(provision, "type");
-        if (rule is not null && (rule == "OPTIN") != (type == "permit"))
+        // Not sought because seeking it would place the child at risk: no provision type, the reason as an extension.
+        var notSought = FhirFields.Extension(root, FhirSystems.ConsentNotSought, "valueString");
+        if (notSought is not null && (type is not null || rule is not null))
+        {
+            error("Consent.extension", "consent not sought has no provision.type or policyRule: it records why consent was not sought, not an agreement");
+        }
+        else if (notSought is null && rule is not null && (rule == "OPTIN") != (type == "permit"))
         {
             error("Consent.policyRule", "policyRule OPTIN goes with provision.type permit, OPTOUT with deny");
         }
@@ -67,11 +74,14 @@ internal sealed class ConsentKind : WritableKind<Consent>
         var recipients = new List<string>();
         foreach (var actor in FhirFields.Array(provision, "actor"))
         {
-            var agency = actor.TryGetProperty("reference", out var r) && r.TryGetProperty("identifier", out var id) && FhirFields.Text(id, "system") == FhirSystems.Agency
+            var id = actor.TryGetProperty("reference", out var r) && r.TryGetProperty("identifier", out var i) ? i : default;
+            var system = FhirFields.Text(id, "system");
+            var agency = system is FhirSystems.Agency || (system is FhirSystems.ConsentRecipient && FhirFields.Text(id, "value") == Consent.TeamAroundFamily)
                 ? FhirFields.Text(id, "value") : null;
             if (agency is null || FhirFields.Coded(actor, "role", "http://terminology.hl7.org/CodeSystem/v3-ParticipationType") != Recipient)
             {
-                error("Consent.provision.actor", $"each actor is an information recipient (role {Recipient}) naming an agency (reference.identifier {FhirSystems.Agency})");
+                error("Consent.provision.actor", $"each actor is an information recipient (role {Recipient}) naming an agency (reference.identifier {FhirSystems.Agency}) "
+                    + $"or the team around the family ({FhirSystems.ConsentRecipient} {Consent.TeamAroundFamily})");
                 continue;
             }
             recipients.Add(agency);
@@ -81,7 +91,8 @@ internal sealed class ConsentKind : WritableKind<Consent>
             ["subjectPersonId"] = subject,
             ["grantorPersonId"] = grantor is { } g && g != subject ? g : null,
             ["grantor"] = grantor is { } given && given != subject ? "parentalResponsibility" : "self",
-            ["decision"] = type,
+            ["decision"] = notSought is not null ? "notSought" : type,
+            ["notSoughtReason"] = notSought,
             ["status"] = status == "inactive" ? "withdrawn" : "active",
             ["recipientAgencies"] = recipients,
             ["purposes"] = FhirFields.Array(provision, "purpose").Where(c => FhirFields.Text(c, "system") == FhirSystems.Purpose).Select(c => FhirFields.Text(c, "code")).OfType<string>().ToList(),
@@ -99,9 +110,12 @@ internal sealed class ConsentKind : WritableKind<Consent>
         {
             "permit" => ConsentDecision.Permit,
             "deny" => ConsentDecision.Deny,
+            "notSought" => ConsentDecision.NotSought,
             _ => (ConsentDecision?)null,
         };
-        problems.Add("decision", decision is null ? "decision is permit (consent given) or deny (refused)" : null);
+        problems.Add("decision", decision is null ? "decision is permit (consent given), deny (refused) or notSought (not sought, because seeking it would place the child at risk)" : null);
+        var reason = Text(f, "notSoughtReason", RecordRules.MaxDetail, problems, required: decision == ConsentDecision.NotSought);
+        problems.Add("notSoughtReason", decision is not (null or ConsentDecision.NotSought) && reason is not null ? "a reason consent was not sought goes only with decision notSought" : null);
         var status = f.Text("status") switch
         {
             "active" or null => ConsentStatus.Active,
@@ -118,8 +132,8 @@ internal sealed class ConsentKind : WritableKind<Consent>
         problems.Add("grantor", grantor is null ? "grantor is self or parentalResponsibility" : null);
         problems.Add("grantorPersonId", grantor == ConsentGrantor.ParentalResponsibility && f.Id("grantorPersonId") is null
             ? "a consent given by someone with parental responsibility names them (grantorPersonId, your record of them)" : null);
-        var recipients = Codes(f, "recipientAgencies", context.Policy.Agencies.Keys, "agencies", problems);
-        problems.Add("recipientAgencies", recipients is { Count: 0 } ? "name the agencies it lets receive the records (at least one)" : null);
+        var recipients = Codes(f, "recipientAgencies", context.Policy.Agencies.Keys.Append(Consent.TeamAroundFamily), "agencies (or team-around-family)", problems);
+        problems.Add("recipientAgencies", recipients is { Count: 0 } ? $"name the agencies it lets receive the records (at least one), or {Consent.TeamAroundFamily}" : null);
         var purposes = Codes(f, "purposes", context.Policy.Purposes.Keys, "purposes of use", problems);
         problems.Add("purposes", purposes is { Count: 0 } ? "name the purposes it covers (at least one)" : null);
         var classes = Codes(f, "dataClasses", context.Policy.DataClasses.Keys, "data classes", problems);
@@ -144,6 +158,7 @@ internal sealed class ConsentKind : WritableKind<Consent>
         c.PeriodStart = start;
         c.PeriodEnd = end;
         c.SourceReference = reference;
+        c.NotSoughtReason = Seal(context.Cipher, c, nameof(Consent.NotSoughtReason), reason);
         // Withdrawal takes effect at its moment (now, when the writer gives none) and is never undone: a new consent is a new record.
         if (status == ConsentStatus.Withdrawn || c.Status == ConsentStatus.Withdrawn)
         {
@@ -169,10 +184,17 @@ internal sealed class ConsentKind : WritableKind<Consent>
         return codes.Distinct(StringComparer.Ordinal).ToList();
     }
 
-    protected override KindFields? Current(Consent c, IFieldCipher cipher) => new(new()
+    protected override KindFields? Current(Consent c, IFieldCipher cipher)
     {
-        ["subjectPersonId"] = c.SubjectPersonId, ["grantorPersonId"] = c.GrantorPersonId,
-        ["grantor"] = c.Grantor == ConsentGrantor.Self ? "self" : "parentalResponsibility", ["decision"] = c.Decision == ConsentDecision.Permit ? "permit" : "deny",
+        var reason = Open(cipher, c, nameof(Consent.NotSoughtReason), c.NotSoughtReason, out var unavailable);
+        return unavailable ? null : AsFields(c, reason);
+    }
+
+    private static KindFields AsFields(Consent c, string? reason) => new(new()
+    {
+        ["subjectPersonId"] = c.SubjectPersonId, ["grantorPersonId"] = c.GrantorPersonId, ["notSoughtReason"] = reason,
+        ["grantor"] = c.Grantor == ConsentGrantor.Self ? "self" : "parentalResponsibility",
+        ["decision"] = c.Decision switch { ConsentDecision.Permit => "permit", ConsentDecision.Deny => "deny", _ => "notSought" },
         ["status"] = c.Status == ConsentStatus.Active ? "active" : "withdrawn", ["recipientAgencies"] = c.RecipientAgencies, ["purposes"] = c.Purposes,
         ["dataClasses"] = c.DataClasses, ["periodStart"] = c.PeriodStart, ["periodEnd"] = c.PeriodEnd, ["withdrawnAt"] = c.WithdrawnAt, ["sourceReference"] = c.SourceReference,
     });
