@@ -193,7 +193,8 @@ internal sealed class RecordAccess(
             return c.RecipientAgencies;
         }
         var person = _links.Of(c.SubjectPersonId).ToHashSet();
-        return c.RecipientAgencies.Where(a => a != Consent.TeamAroundFamily)
+        // The token stays in the list (it names no agency), so a team of nobody yet is nobody, never "any agency".
+        return c.RecipientAgencies
             .Concat(_teams.Where(t => person.Contains(t.PersonId)).SelectMany(t => t.Agencies)).Distinct(StringComparer.Ordinal).ToList();
     }
 
