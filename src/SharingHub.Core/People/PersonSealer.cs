@@ -45,6 +45,13 @@ public sealed class PersonSealer(IFieldCipher cipher, IBlindIndexer indexer)
         person.BirthDateIndex = indexer.Compute(BirthDatePurpose, birthDate);
         person.PostcodeIndex = PostcodeIndex(details.Address);
         Encode(person, _encoder.Encode(details.GivenName, details.FamilyName, details.BirthDate, details.Address));
+        if (details.Kind == PersonKind.Unborn)
+        {
+            // An expected date of delivery is not a date of birth: nothing matches or links on it.
+            person.BirthDateIndex = null;
+            person.BirthDateSwappedIndex = null;
+            person.BirthYearMonthIndex = null;
+        }
         person.Identifiers = details.Identifiers.Select((identifier, n) =>
         {
             var id = identifierId?.Invoke(n) ?? Guid.NewGuid();

@@ -6,6 +6,9 @@ public enum PersonKind
 {
     Child,
     Adult,
+
+    /// <summary>A child not yet born: the record's birth date holds the expected date of delivery, and is never compared as a birth date.</summary>
+    Unborn,
 }
 
 public enum IdentifierKind

@@ -48,6 +48,7 @@ internal static class FhirSystems
     public const string ConfidentialAddress = "urn:sharinghub:fhir:confidential-address";
     public const string Referrer = "urn:sharinghub:fhir:referrer";
     public const string ConsentRecipient = "urn:sharinghub:consent-recipient";
+    public const string ExpectedDelivery = "urn:sharinghub:fhir:expected-delivery-date";
     public const string ConsentNotSought = "urn:sharinghub:fhir:consent-not-sought";
     public const string InformationSharingAdvice = "https://www.gov.uk/government/publications/safeguarding-practitioners-information-sharing-advice";
     public const string Enquiry = "urn:sharinghub:fhir:enquiry";
@@ -104,15 +105,17 @@ internal sealed class FhirMapping(PolicySet policy)
         var family = d.Open(nameof(Person.FamilyName), p.FamilyName);
         var birthDate = d.Open(nameof(Person.BirthDate), p.BirthDate);
         var address = d.Open(nameof(Person.Address), p.Address);
+        var unborn = p.Kind == PersonKind.Unborn;
         return new Patient(p.Id.ToString(), MetaFor(d))
         {
+            Extension = unborn && birthDate is not null ? [new Extension(FhirSystems.ExpectedDelivery, ValueDate: birthDate)] : null,
             Identifier = Nullable(identifiers),
             Name = given is null && family is null && !d.IsUnavailable(nameof(Person.FamilyName))
                 ? null
                 : [new HumanName(family, given is null ? null : [given], "official") { FamilyExtensions = Absent(d, nameof(Person.FamilyName)) }],
             Gender = d.Shows(nameof(Person.Sex), p.Sex is not null) ? Gender(p.Sex) : null,
-            BirthDate = birthDate,
-            BirthDateExtensions = Absent(d, nameof(Person.BirthDate)),
+            BirthDate = unborn ? null : birthDate,
+            BirthDateExtensions = unborn ? null : Absent(d, nameof(Person.BirthDate)),
             Address = address is null && !d.IsUnavailable(nameof(Person.Address))
                 ? null
                 : [new Address(address, Core.People.AgencyIdentifiers.PostcodeIndexForm(address) is { } pc ? pc[..^3] + " " + pc[^3..] : null)

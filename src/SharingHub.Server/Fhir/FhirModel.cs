@@ -28,7 +28,7 @@ internal sealed record Reference(string? ReferenceText = null, Identifier? Ident
 internal sealed record Period(string? Start, string? End);
 
 internal sealed record Extension(string Url, string? ValueCode = null, string? ValueString = null, bool? ValueBoolean = null, Reference? ValueReference = null,
-    Annotation? ValueAnnotation = null);
+    Annotation? ValueAnnotation = null, string? ValueDate = null);
 
 /// <summary>Extensions on a primitive element (FHIR's "_birthDate"), used here only for data-absent-reason.</summary>
 internal sealed record PrimitiveExtensions(IReadOnlyList<Extension> Extension);
@@ -57,6 +57,8 @@ internal sealed record Annotation(string Text)
 
 internal sealed record Patient(string Id, Meta Meta) : FhirResource("Patient", Id, Meta)
 {
+    /// <summary>Only for an unborn child: the expected date of delivery (there is no birthDate).</summary>
+    public IReadOnlyList<Extension>? Extension { get; init; }
     public IReadOnlyList<Identifier>? Identifier { get; init; }
     public IReadOnlyList<HumanName>? Name { get; init; }
     public string? Gender { get; init; }

@@ -106,10 +106,10 @@ internal sealed class FieldsOf<T>(EdmEntityType type, EdmModel model)
         SealedAs(name, value, kind, FieldStorage.Indexed, convert ?? (s => s), null);
 
     /// <summary>A value read by a custom reader (identifiers), matched through a blind index.</summary>
-    public FieldsOf<T> Custom(string name, string policyField, FieldStorage storage, Func<Disclosure, FieldValue> read)
+    public FieldsOf<T> Custom(string name, string policyField, FieldStorage storage, Func<Disclosure, FieldValue> read, EdmPrimitiveTypeKind kind = EdmPrimitiveTypeKind.String)
     {
-        type.AddStructuralProperty(name, EdmPrimitiveTypeKind.String, true);
-        Fields.Add(new ODataField(name, policyField, EdmCoreModel.Instance.GetString(true), storage, null, read));
+        type.AddStructuralProperty(name, kind, true);
+        Fields.Add(new ODataField(name, policyField, EdmCoreModel.Instance.GetPrimitive(kind, true), storage, null, read));
         return this;
     }
 

@@ -131,7 +131,10 @@ internal sealed class ODataModel
             .Enum("kind", p => p.Kind)
             .Sealed("givenName", p => p.GivenName)
             .Indexed("familyName", p => p.FamilyName)
-            .Indexed("birthDate", p => p.BirthDate, EdmPrimitiveTypeKind.Date, ODataDates.Parse)
+            .Indexed("birthDate", p => p.Kind == PersonKind.Unborn ? null : p.BirthDate, EdmPrimitiveTypeKind.Date, ODataDates.Parse)
+            // An unborn child's expected date of delivery, governed as the date of birth it stands in for (never matched as one).
+            .Custom("expectedDeliveryDate", "birthDate", FieldStorage.Sealed, d => ((Person)d.Record).Kind == PersonKind.Unborn
+                && d.Open(nameof(Person.BirthDate), ((Person)d.Record).BirthDate) is { } expected ? FieldValue.Of(ODataDates.Parse(expected)) : FieldValue.Absent, EdmPrimitiveTypeKind.Date)
             .Plain("sex", p => p.Sex, EdmPrimitiveTypeKind.String, true)
             .Sealed("address", p => p.Address)
             .Plain("addressConfidential", p => p.AddressConfidential, EdmPrimitiveTypeKind.Boolean, false);

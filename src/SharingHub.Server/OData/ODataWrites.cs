@@ -421,8 +421,14 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         var family = Text("familyName", current?.FamilyName);
         problems.Add("givenName", RecordRules.Name(given, "given"));
         problems.Add("familyName", RecordRules.Name(family, "family"));
-        var birth = p.TryGetValue("birthDate", out var b) ? ODataDates.TryDay(b, out var date) ? date : (DateOnly?)null : current?.BirthDate;
-        problems.Add("birthDate", birth is null ? "a full date of birth is required" : RecordRules.BirthDate(birth.Value, clock.GetUtcNow()));
+        // An unborn child has an expected date of delivery instead; giving the date of birth records the birth.
+        var unborn = p.ContainsKey("expectedDeliveryDate") || (current?.Kind == PersonKind.Unborn && !p.ContainsKey("birthDate"));
+        problems.Add("expectedDeliveryDate", p.ContainsKey("expectedDeliveryDate") && p.ContainsKey("birthDate") ? "give a date of birth or, for an unborn child, an expected date of delivery, not both" : null);
+        var dateField = unborn ? "expectedDeliveryDate" : "birthDate";
+        var birth = p.TryGetValue(dateField, out var b) ? ODataDates.TryDay(b, out var date) ? date : (DateOnly?)null
+            : current is { Kind: var was } && (was == PersonKind.Unborn) == unborn ? current.BirthDate : null;
+        problems.Add(dateField, birth is null ? $"a full {(unborn ? "expected date of delivery" : "date of birth")} is required"
+            : unborn ? RecordRules.ExpectedDelivery(birth.Value, clock.GetUtcNow()) : RecordRules.BirthDate(birth.Value, clock.GetUtcNow()));
         var sex = Text("sex", current?.Sex);
         problems.Add("sex", RecordRules.Gender(sex));
         var address = Text("address", current?.Address);
@@ -451,7 +457,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         }
         problems.Add("identifiers", identifiers.Count == 0 ? "at least one agency identifier (nhsNumber, upn, pncId, crn or laPersonId) is required" : null);
         Refuse(problems);
-        return new PersonDetails(RecordRules.KindOn(birth!.Value, clock.GetUtcNow()), given!.Trim(), family!.Trim(), birth.Value, sex, address?.Trim(),
+        return new PersonDetails(unborn ? PersonKind.Unborn : RecordRules.KindOn(birth!.Value, clock.GetUtcNow()), given!.Trim(), family!.Trim(), birth!.Value, sex, address?.Trim(),
             identifiers.Select(i => (i.Key, i.Value)).ToList(), confidential);
     }
 

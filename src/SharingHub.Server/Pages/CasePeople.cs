@@ -26,7 +26,7 @@ internal static class CasePeople
             var born = d.Open(nameof(Person.BirthDate), person.BirthDate);
             shown[person.Id] = new CasePerson(person.Id, name.Length == 0 ? null : name,
                 DateOnly.TryParseExact(born, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date)
-                    ? date.ToString("d MMMM yyyy", System.Globalization.CultureInfo.InvariantCulture) : born, true,
+                    ? (person.Kind == PersonKind.Unborn ? "unborn, expected " : "") + date.ToString("d MMMM yyyy", System.Globalization.CultureInfo.InvariantCulture) : born, true,
                 d.Withheld.Concat(d.Unavailable).ToList());
         }
         return shown;

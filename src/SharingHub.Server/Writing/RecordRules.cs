@@ -45,6 +45,14 @@ internal static class RecordRules
     public static string? BirthDate(DateOnly birthDate, DateTimeOffset now) =>
         birthDate > DateOnly.FromDateTime(now.UtcDateTime) || birthDate.Year < 1900 ? "the date of birth is in the future or before 1900" : null;
 
+    /// <summary>An unborn child's expected date of delivery: from six weeks ago (a late baby is still unborn) to ten months ahead.</summary>
+    public static string? ExpectedDelivery(DateOnly expected, DateTimeOffset now)
+    {
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        return expected < today.AddDays(-42) || expected > today.AddMonths(10)
+            ? "the expected date of delivery is from six weeks ago to ten months ahead (once the child is born, give the date of birth instead)" : null;
+    }
+
     public static string? Gender(string? gender) => gender is null or "male" or "female" or "other" or "unknown" ? null : "gender is male, female, other or unknown";
 
     public static string? Address(string? address) => address is { Length: > MaxAddress } ? $"the address is longer than {MaxAddress} characters" : null;

@@ -128,6 +128,79 @@ public abstract class ReferralUrgencyTests(DatabaseEngine engine) : IAsyncLifeti
         Assert.EndsWith($"/fhir/Task/{id}", entry.GetProperty("fullUrl").GetString(), StringComparison.Ordinal);
         Assert.Equal("section47Enquiry", entry.GetProperty("resource").GetProperty("businessStatus").GetProperty("coding")[0].GetProperty("code").GetString());
     }
+
+    [Fact]
+    public async Task Given_an_unborn_child_then_the_front_door_records_an_expected_date_of_delivery_refers_them_and_records_the_birth_later()
+    {
+        object Unborn(string? expected, string? birthDate = null)
+        {
+            var patient = new Dictionary<string, object?>
+            {
+                ["resourceType"] = "Patient",
+                ["identifier"] = new[] { new { system = "urn:sharinghub:id:la-person", value = "7700123" } },
+                ["name"] = new[] { new { family = "Prenatal", given = new[] { "Unborn" } } },
+            };
+            if (expected is not null)
+            {
+                patient["extension"] = new[] { new { url = "urn:sharinghub:fhir:expected-delivery-date", valueDate = expected } };
+            }
+            if (birthDate is not null)
+            {
+                patient["birthDate"] = birthDate;
+            }
+            return patient;
+        }
+        using var both = await _hub.SendAsync(HttpMethod.Post, "/fhir/Patient", "demo-la-front-door", content: JsonContent.Create(Unborn("2026-12-01", "2026-12-01"), FhirJson));
+        using var far = await _hub.SendAsync(HttpMethod.Post, "/fhir/Patient", "demo-la-front-door", content: JsonContent.Create(Unborn("2028-06-01"), FhirJson));
+        Assert.Contains("not a date of birth", await both.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("ten months ahead", await far.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True(both.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity);
+
+        using var created = await _hub.SendAsync(HttpMethod.Post, "/fhir/Patient", "demo-la-front-door", content: JsonContent.Create(Unborn("2026-12-01"), FhirJson));
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var id = Guid.Parse(created.Headers.Location!.ToString().Split('/')[^3]);
+        await using (var db = _hub.Contexts.Create())
+        {
+            var stored = await db.People.AsNoTracking().SingleAsync(p => p.Id == id);
+            Assert.Equal(Core.Records.PersonKind.Unborn, stored.Kind);
+            // Never matched or linked as a date of birth.
+            Assert.Null(stored.BirthDateIndex);
+        }
+
+        // The front door refers the unborn child; its worklist reads them with the expected date, never a date of birth.
+        var task = new Dictionary<string, object?>
+        {
+            ["resourceType"] = "Task", ["status"] = "requested", ["intent"] = "order", ["priority"] = "urgent",
+            ["code"] = new { coding = new object[] { new { system = "urn:sharinghub:task", code = "referral" } } },
+            ["for"] = new { reference = $"Patient/{id}" }, ["description"] = "Mother disclosed domestic abuse at the booking appointment",
+        };
+        using var referred = await _hub.SendAsync(HttpMethod.Post, "/fhir/Task", "demo-la-front-door", content: JsonContent.Create(task, FhirJson));
+        Assert.True(referred.StatusCode == HttpStatusCode.Created, await referred.Content.ReadAsStringAsync());
+        var referral = referred.Headers.Location!.ToString().Split('/')[^3];
+        using var patient = await _hub.SendAsync(HttpMethod.Get, $"/fhir/Patient/{id}", "demo-la-front-door", "front-door-triage",
+            change: r => r.Headers.TryAddWithoutValidation("X-Referral-Id", referral));
+        var body = await FhirTestHub.JsonAsync(patient);
+        Assert.True(patient.StatusCode == HttpStatusCode.OK, body.ToString());
+        Assert.False(body.TryGetProperty("birthDate", out _));
+        Assert.Equal("2026-12-01", body.GetProperty("extension")[0].GetProperty("valueDate").GetString());
+        using var odata = await _hub.SendAsync(HttpMethod.Get, $"/odata/People({id})", "demo-la-front-door", "front-door-triage",
+            change: r => r.Headers.TryAddWithoutValidation("X-Referral-Id", referral));
+        var person = await odata.Content.ReadAsStringAsync();
+        Assert.Contains("\"expectedDeliveryDate\":\"2026-12-01\"", person, StringComparison.Ordinal);
+        Assert.Contains("\"kind\":\"unborn\"", person, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"birthDate\"", person, StringComparison.Ordinal);
+
+        // Born: the date of birth replaces the expected date, and the record is a child's.
+        using var born = await _hub.SendAsync(HttpMethod.Patch, $"/odata/People({id})", "demo-la-front-door",
+            content: JsonContent.Create(new Dictionary<string, object?> { ["birthDate"] = "2026-08-27" }), change: r => r.Headers.TryAddWithoutValidation("If-Match", "W/\"1\""));
+        Assert.True(born.IsSuccessStatusCode, await born.Content.ReadAsStringAsync());
+        await using (var db = _hub.Contexts.Create())
+        {
+            var stored = await db.People.AsNoTracking().SingleAsync(p => p.Id == id);
+            Assert.Equal(Core.Records.PersonKind.Child, stored.Kind);
+            Assert.NotNull(stored.BirthDateIndex);
+        }
+    }
 }
 
 public sealed class SqliteReferralUrgencyTests() : ReferralUrgencyTests(DatabaseEngine.Sqlite);

@@ -76,7 +76,7 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
 
         using var service = await _hub.GetAsync("/odata/", null);
         var sets = JsonDocument.Parse(await service.Content.ReadAsStringAsync()).RootElement.GetProperty("value").EnumerateArray().Select(s => s.GetProperty("name").GetString());
-        Assert.Equal(["People", "Events", "States", "Involvements", "Enquiries", "InformationRequests", "StrategyMeetings", "Referrals", "Consents", "Relationships", "Households", "AuditEntries"], sets);
+        Assert.Equal(["People", "Events", "States", "Involvements", "Enquiries", "InformationRequests", "StrategyMeetings", "Referrals", "Consents", "Relationships", "Households", "FamilyHelpPlans", "AuditEntries"], sets);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await ErrorAsync("/odata/Events", null)).Status);
     }

@@ -15,7 +15,7 @@ namespace SharingHub.Server.Fhir.Write;
 /// </summary>
 internal static class ResourceInput
 {
-    private static readonly HashSet<string> PatientElements = ["resourceType", "id", "meta", "text", "identifier", "active", "name", "gender", "birthDate", "address"];
+    private static readonly HashSet<string> PatientElements = ["resourceType", "id", "meta", "text", "extension", "identifier", "active", "name", "gender", "birthDate", "address"];
     private static readonly HashSet<string> ObservationElements =
         ["resourceType", "id", "meta", "text", "extension", "identifier", "status", "category", "code", "subject", "focus", "effectiveDateTime", "performer", "valueString", "note"];
 
@@ -55,9 +55,32 @@ internal static class ResourceInput
             errors.Add("Patient.name[0].given[0]", givenWrong);
         }
         DateOnly birthDate = default;
-        if (Text(root, "birthDate") is not { } birth || !DateOnly.TryParseExact(birth, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out birthDate))
+        // An unborn child has an expected date of delivery (extension) instead of a date of birth.
+        var extensions = Array(root, "extension").ToList();
+        var expected = extensions.Where(e => Text(e, "url") == FhirSystems.ExpectedDelivery).Select(e => Text(e, "valueDate")).FirstOrDefault();
+        var unborn = extensions.Any(e => Text(e, "url") == FhirSystems.ExpectedDelivery);
+        if (extensions.Any(e => Text(e, "url") != FhirSystems.ExpectedDelivery))
         {
-            errors.Add("Patient.birthDate", "a full date of birth (yyyy-MM-dd) is required");
+            errors.Add("Patient.extension", $"the only Patient extension kept is {FhirSystems.ExpectedDelivery} (an unborn child's expected date of delivery)");
+        }
+        if (unborn)
+        {
+            if (Text(root, "birthDate") is not null)
+            {
+                errors.Add("Patient.birthDate", "an unborn child has an expected date of delivery, not a date of birth: give one or the other");
+            }
+            else if (expected is null || !DateOnly.TryParseExact(expected, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out birthDate))
+            {
+                errors.Add("Patient.extension", "the expected date of delivery is a full date (valueDate yyyy-MM-dd)");
+            }
+            else if (RecordRules.ExpectedDelivery(birthDate, now) is { } expectedWrong)
+            {
+                errors.Add("Patient.extension", expectedWrong);
+            }
+        }
+        else if (Text(root, "birthDate") is not { } birth || !DateOnly.TryParseExact(birth, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out birthDate))
+        {
+            errors.Add("Patient.birthDate", "a full date of birth (yyyy-MM-dd) is required (or, for an unborn child, the expected date of delivery extension)");
         }
         else if (RecordRules.BirthDate(birthDate, now) is { } birthWrong)
         {
@@ -82,7 +105,7 @@ internal static class ResourceInput
         {
             return null;
         }
-        return new PersonDetails(RecordRules.KindOn(birthDate, now), given!.Trim(), family!.Trim(), birthDate, gender, address?.Trim(), identifiers, confidential);
+        return new PersonDetails(unborn ? PersonKind.Unborn : RecordRules.KindOn(birthDate, now), given!.Trim(), family!.Trim(), birthDate, gender, address?.Trim(), identifiers, confidential);
     }
 
     public static EventDraft? Observation(JsonElement root, string agency, PolicySet policy, InputErrors errors)
