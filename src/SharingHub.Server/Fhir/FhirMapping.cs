@@ -273,8 +273,10 @@ internal sealed class FhirMapping(PolicySet policy)
         var participants = new List<CareTeamParticipant>();
         if (d.Shows(nameof(f.Leads)))
         {
-            participants.AddRange(f.Leads.OrderBy(l => l.From).Select(l => new CareTeamParticipant(role("lead-practitioner", "Family Help Lead Practitioner"), new Reference(Display: l.Practitioner),
-                Organisation(l.Organisation, l.Agency), new Period(Instant(l.From), l.To is { } to ? Instant(to) : null))));
+            // Each spell's organisation as a second role (onBehalfOf needs a resolvable Practitioner, which the hub does not hold).
+            participants.AddRange(f.Leads.OrderBy(l => l.From).Select(l => new CareTeamParticipant(
+                [.. role("lead-practitioner", "Family Help Lead Practitioner"), Organisation(l.Organisation)], new Reference(Display: l.Practitioner),
+                null, new Period(Instant(l.From), l.To is { } to ? Instant(to) : null))));
         }
         else if (d.Shows(nameof(f.LeadPractitioner)))
         {
@@ -318,10 +320,8 @@ internal sealed class FhirMapping(PolicySet policy)
     }
 
     /// <summary>An organisation of the partnership by its code, as a lead practitioner's spell names it.</summary>
-    private Reference Organisation(string code, string agency) =>
-        code != agency && policy.Organisations.TryGetValue(code, out var o)
-            ? new(Identifier: new Identifier(FhirSystems.ForScheme(o.Scheme), o.Id), Display: o.Name, Type: "Organization")
-            : Organization(agency, policy);
+    private CodeableConcept Organisation(string code) =>
+        CodeableConcept.Of(FhirSystems.Organisation, code, policy.Organisations.TryGetValue(code, out var o) ? o.Name : code);
 
     /// <summary>The writing organisation's own reference for a record, where the reader may see it.</summary>
     private static List<Identifier>? SourceIdentifier(Disclosure d, string? reference) =>
