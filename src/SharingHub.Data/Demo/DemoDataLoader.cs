@@ -188,6 +188,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
         db.Households.AddRange(family.Households.Select(Household));
         db.Relationships.AddRange(family.Relationships.Select(Relationship));
         db.Involvements.AddRange(family.Involvements.Select(Involvement));
+        db.FamilyHelpPlans.AddRange(family.Involvements.Where(i => i.Service == FamilyHelpPlan.DataClassCode && i.Status == InvolvementStatus.Open).Select(FamilyHelp));
         db.States.AddRange(family.States.Select(State));
         db.Events.AddRange(family.Events.Select(Event));
         db.Consents.AddRange(family.Consents.Select(Consent));
@@ -239,6 +240,29 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
         involvement.LeadWorker = Seal(involvement, nameof(Core.Records.Involvement.LeadWorker), i.LeadWorker);
         involvement.Summary = Seal(involvement, nameof(Core.Records.Involvement.Summary), i.Summary);
         return involvement;
+    }
+
+    /// <summary>
+    /// The Family Help plan behind an open Family Help involvement, led by its lead worker: made from the involvement alone (no
+    /// random draws), so adding it leaves every other generated record as it was.
+    /// </summary>
+    public FamilyHelpPlan FamilyHelp(DemoInvolvement i)
+    {
+        var id = i.Id.ToByteArray();
+        id[15] ^= 0x5A;
+        var started = TimeProviderExtensions.TruncateForStorage(i.StartedAt);
+        var plan = Stamp(new FamilyHelpPlan
+        {
+            Id = new Guid(id), OwningAgency = i.Agency, OwningOrganisation = i.Organisation ?? i.Agency, DataClass = FamilyHelpPlan.DataClassCode, PersonId = i.PersonId,
+            Status = FamilyHelpStatus.Active, StartedAt = started, AssessedAt = started.AddDays(20), ReviewDueAt = started.AddDays(20 + 182),
+            AgenciesInvolved = ["education", "health"], LeadPractitioner = i.LeadWorker,
+        });
+        plan.Leads = [new FamilyHelpLead { Id = new Guid(id.Reverse().ToArray()), PlanId = plan.Id, Practitioner = i.LeadWorker, Agency = i.Agency, Organisation = plan.OwningOrganisation, From = started }];
+        plan.Needs = Seal(plan, nameof(FamilyHelpPlan.Needs), "Routines at home, school attendance and the parents' wellbeing after a move");
+        plan.ChildsVoice = Seal(plan, nameof(FamilyHelpPlan.ChildsVoice), "Wants things at home to be calmer and to see friends after school");
+        plan.Outcomes = Seal(plan, nameof(FamilyHelpPlan.Outcomes), "School attendance above 95 per cent\nA settled bedtime routine most nights\nParents attend the family hub group");
+        plan.Practitioners = Seal(plan, nameof(FamilyHelpPlan.Practitioners), "School designated safeguarding lead\nHealth visitor");
+        return plan;
     }
 
     public PersonState State(DemoState s)

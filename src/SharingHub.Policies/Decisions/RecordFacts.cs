@@ -26,6 +26,7 @@ public static class RecordFacts
         Household h => Facts(h, h.Members.Select(m => m.PersonId), null),
         Relationship r => Facts(r, [r.PersonId, r.RelatedPersonId], null),
         Consent c => Facts(c, [c.SubjectPersonId], c.PeriodStart),
+        FamilyHelpPlan f => Facts(f, [f.PersonId], f.StartedAt),
         Referral r => Facts(r, [r.SubjectPersonId], r.ReceivedAt),
         Enquiry q => Facts(q, q.Subjects.Select(s => s.PersonId), q.OpenedAt),
         InformationRequest r => Facts(r, [], r.RequestedAt) with { AddressedTo = r.RequestedAgency },

@@ -101,8 +101,11 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map,
         var states = db.States.AsNoTracking().ReachableBy(access).Where(s => subjects.Contains(s.PersonId));
         // Referrals about the child and what the front door decided, as far as the caller may see each.
         var referrals = db.Referrals.AsNoTracking().ReachableBy(access).Where(r => subjects.Contains(r.SubjectPersonId));
+        // Family Help (the assessment and plan, and who leads it), placed at its start.
+        var familyHelp = db.FamilyHelpPlans.AsNoTracking().ReachableBy(access).Where(p => subjects.Contains(p.PersonId));
         if (filter.From is { } from)
         {
+            familyHelp = familyHelp.Where(p => p.EndedAt == null || p.EndedAt >= from);
             referrals = referrals.Where(r => r.ReceivedAt >= from);
             events = events.Where(e => e.OccurredAt >= from);
             involvements = involvements.Where(i => i.EndedAt == null || i.EndedAt >= from);
@@ -111,6 +114,7 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map,
         if (filter.To is { } to)
         {
             referrals = referrals.Where(r => r.ReceivedAt < to);
+            familyHelp = familyHelp.Where(p => p.StartedAt < to);
             events = events.Where(e => e.OccurredAt < to);
             involvements = involvements.Where(i => i.StartedAt < to);
             states = states.Where(s => s.StartedAt < to);
@@ -121,6 +125,7 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map,
             involvements = involvements.Where(i => filter.Agencies.Contains(i.OwningAgency));
             states = states.Where(s => filter.Agencies.Contains(s.OwningAgency));
             referrals = referrals.Where(r => filter.Agencies.Contains(r.OwningAgency));
+            familyHelp = familyHelp.Where(p => filter.Agencies.Contains(p.OwningAgency));
         }
         if (filter.Categories.Count > 0)
         {
@@ -130,7 +135,7 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map,
         {
             events = events.Where(e => filter.Significances.Contains(e.Significance));
         }
-        // Involvements, states and referrals carry no event category or significance: a filter on either keeps events only.
+        // Involvements, states, referrals and Family Help carry no event category or significance: a filter on either keeps events only.
         var eventsOnly = filter.Categories.Count > 0 || filter.Significances.Count > 0;
         var rows = new List<(DateTimeOffset At, Record Record, string Field)>();
         rows.AddRange((await events.OrderBy(e => e.OccurredAt).Take(MaxEntries + 1).ToListAsync(ct)).Select(e => (e.OccurredAt, (Record)e, "occurredAt")));
@@ -139,6 +144,7 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map,
             rows.AddRange((await involvements.OrderBy(i => i.StartedAt).Take(MaxEntries + 1).ToListAsync(ct)).Select(i => (i.StartedAt, (Record)i, "startedAt")));
             rows.AddRange((await states.OrderBy(s => s.StartedAt).Take(MaxEntries + 1).ToListAsync(ct)).Select(s => (s.StartedAt, (Record)s, "startedAt")));
             rows.AddRange((await referrals.OrderBy(r => r.ReceivedAt).Take(MaxEntries + 1).ToListAsync(ct)).Select(r => (r.ReceivedAt, (Record)r, "receivedAt")));
+            rows.AddRange((await familyHelp.OrderBy(p => p.StartedAt).Take(MaxEntries + 1).ToListAsync(ct)).Select(p => (p.StartedAt, (Record)p, "startedAt")));
         }
         if (rows.Count > MaxEntries)
         {

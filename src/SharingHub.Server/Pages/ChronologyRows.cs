@@ -56,6 +56,14 @@ internal static class ChronologyRows
                 null, d.Open(nameof(Referral.Concern), r.Concern),
                 r.Decision is { } decided && d.Shows(nameof(Referral.Decision)) ? $"Decided: {ReferralsText.Decision(RecordFields.CamelCase(decided.ToString()))}" : "Not decided yet",
                 withheld, unavailable),
+            FamilyHelpPlan f => new ChronologyRow(entry.At, agency, "Family Help",
+                null, string.Join("; ", new[]
+                {
+                    d.Shows(nameof(FamilyHelpPlan.Status)) ? PageText.Words(RecordFields.CamelCase(f.Status.ToString())) : null,
+                    d.Shows(nameof(FamilyHelpPlan.LeadPractitioner)) ? $"lead practitioner {f.LeadPractitioner}" : null,
+                    f.ReviewDueAt is { } review && f.Status != FamilyHelpStatus.Closed && d.Shows(nameof(FamilyHelpPlan.ReviewDueAt)) ? $"review due {PageText.Date(review)}" : null,
+                }.Where(x => x is not null)),
+                d.Open(nameof(FamilyHelpPlan.Needs), f.Needs), withheld, unavailable),
             _ => new ChronologyRow(entry.At, agency, FhirTypes.TypeOf(d.Record), null, null, null, withheld, unavailable),
         };
     }

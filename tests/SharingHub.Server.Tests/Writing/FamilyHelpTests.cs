@@ -322,6 +322,9 @@ public abstract class FamilyHelpTests(DatabaseEngine engine) : IAsyncLifetime
         var body = await after.Content.ReadAsStringAsync();
         Assert.True(after.StatusCode == HttpStatusCode.OK, body);
         Assert.Contains("Home visit by social worker", body, StringComparison.Ordinal);
+        // The family's Family Help is in the child's chronology, for the team around them.
+        Assert.Contains("\"resourceType\":\"CarePlan\"", body, StringComparison.Ordinal);
+        Assert.Contains("K. Patel", body, StringComparison.Ordinal);
         await using var db = _hub.Contexts.Create();
         var consent = await db.Consents.AsNoTracking().SingleAsync(x => x.SubjectPersonId == c.LaChild.Id);
         var requestId = after.Headers.GetValues("X-Request-Id").Single();
