@@ -95,6 +95,7 @@ public abstract class PartnerWriteTests(DatabaseEngine engine) : IAsyncLifetime
             "Flag" or "States" => await db.States.CountAsync(s => s.SourceReference != null),
             "RelatedPerson" or "Relationships" => await db.Relationships.CountAsync(r => r.SourceReference != null),
             "Group" or "Households" => await db.Households.CountAsync(h => h.OwningOrganisation == FhirTestHub.NorthgateTrust),
+            "FamilyHelpPlans" => await db.FamilyHelpPlans.CountAsync(),
             _ => await db.Involvements.CountAsync(i => i.SourceReference != null),
         };
     }
@@ -249,6 +250,7 @@ public abstract class PartnerWriteTests(DatabaseEngine engine) : IAsyncLifetime
     [InlineData("Involvements", "startedAt", "endedAt")]
     [InlineData("Relationships", "kind", "hasParentalResponsibility")]
     [InlineData("Households", "reference", "address")]
+    [InlineData("FamilyHelpPlans", "leadPractitioner", "reviewDueAt")]
     public async Task Given_a_partner_system_writing_a_kind_over_odata_then_it_is_stored_once_patched_at_its_version_and_bad_bodies_store_nothing(string set, string required, string changed)
     {
         var c = await _hub.CaseAsync();
@@ -258,12 +260,13 @@ public abstract class PartnerWriteTests(DatabaseEngine engine) : IAsyncLifetime
             "States" => new() { ["personId"] = c.HealthChild.Id, ["code"] = "child-in-need", ["startedAt"] = "2026-09-03T09:00:00Z", ["detail"] = "Family finding things hard", ["dataClass"] = "health.clinical", ["sourceReference"] = reference },
             "Involvements" => new() { ["personId"] = c.HealthChild.Id, ["service"] = "health-visiting", ["status"] = "open", ["startedAt"] = "2026-09-03T09:00:00Z", ["summary"] = "Family finding things hard", ["leadWorker"] = "K. Obi", ["dataClass"] = "health.clinical", ["sourceReference"] = reference },
             "Relationships" => new() { ["personId"] = mother, ["relatedPersonId"] = c.HealthChild.Id, ["kind"] = "parentOf", ["hasParentalResponsibility"] = false, ["dataClass"] = "health.clinical", ["sourceReference"] = reference },
+            "FamilyHelpPlans" => new() { ["personId"] = c.HealthChild.Id, ["status"] = "assessing", ["startedAt"] = "2026-09-03T09:00:00Z", ["needs"] = "Family finding things hard", ["leadPractitioner"] = "K. Obi", ["agenciesInvolved"] = new[] { "la" }, ["sourceReference"] = reference },
             _ => new() { ["reference"] = reference, ["address"] = "Family finding things hard", ["dataClass"] = "person.demographics",
                 ["members"] = new[] { new Dictionary<string, object> { ["personId"] = c.HealthChild.Id, ["role"] = "child" }, new Dictionary<string, object> { ["personId"] = mother, ["role"] = "parent" } } },
         };
         object Changed() => set switch
         {
-            "States" or "Involvements" => "2026-10-20T12:00:00Z",
+            "States" or "Involvements" or "FamilyHelpPlans" => "2026-10-20T12:00:00Z",
             "Relationships" => true,
             _ => "Flat 3, 10 Mill Lane, Testtown TE1 2AB",
         };
@@ -290,6 +293,11 @@ public abstract class PartnerWriteTests(DatabaseEngine engine) : IAsyncLifetime
                 case "States" or "Involvements":
                     Assert.Equal("Family finding things hard", row.GetProperty(set == "States" ? "detail" : "summary").GetString());
                     Assert.Equal(new DateTimeOffset(2026, 10, 20, 12, 0, 0, TimeSpan.Zero), row.GetProperty("endedAt").GetDateTimeOffset());
+                    break;
+                case "FamilyHelpPlans":
+                    Assert.Equal("Family finding things hard", row.GetProperty("needs").GetString());
+                    Assert.Equal(new DateTimeOffset(2026, 10, 20, 12, 0, 0, TimeSpan.Zero), row.GetProperty("reviewDueAt").GetDateTimeOffset());
+                    Assert.Equal("K. Obi", row.GetProperty("leads")[0].GetProperty("practitioner").GetString());
                     break;
                 case "Relationships":
                     Assert.True(row.GetProperty("hasParentalResponsibility").GetBoolean());
