@@ -6,6 +6,7 @@ internal static class JourneyServices
     public static IServiceCollection AddSharingHubJourney(this IServiceCollection services)
     {
         services.AddScoped<FrontDoor.DecideReferral>();
+        services.AddSingleton<FrontDoor.MakeReferral>();
         services.AddSingleton<Workflow.DevelopmentNominations>();
         return services;
     }

@@ -27,6 +27,9 @@ internal static class FrontDoorPages
         work.MapGet("/{purpose}/referrals", WorklistAsync).Audited("page.referrals").OpensRecords(listsCases: true);
         work.MapGet("/{purpose}/referrals/{referral:guid}", ReadAsync).Audited("page.referral").OpensRecords();
         work.MapGet("/{purpose}/referrals/{referral:guid}/people/{person:guid}", ChronologyAsync).Audited("page.referral-chronology").OpensRecords();
+        // Referring writes the referrer's own records and discloses none: no purpose, the write action.
+        work.MapGet("/refer", ReferFormAsync).Audited("page.refer-form").Takes(HubActions.RecordWrite);
+        work.MapPost("/refer", ReferAsync).Audited("page.refer").Takes(HubActions.RecordWrite).DisableAntiforgery();
         work.MapPost("/{purpose}/referrals/{referral:guid}", DecideAsync).Audited("page.referral-decide").Takes(HubActions.ReferralDecide).OpensRecords()
             .DisableAntiforgery();
         return work;
@@ -75,6 +78,105 @@ internal static class FrontDoorPages
             ? await PageEndpoints.ChronologyPageAsync(purpose, person, http, access, chronology, policy, $"{PageEndpoints.Base}/{purpose}/referrals/{referral}", "the referral",
                 "Referral to the front door")
             : NotFound(http);
+    }
+
+    private static IResult ReferFormAsync(HttpContext http, IAntiforgery antiforgery, PolicyDecisionPoint policy) =>
+        ReferForm(http, antiforgery, policy, 200, new Dictionary<string, string>(), []);
+
+    private static IResult ReferForm(HttpContext http, IAntiforgery antiforgery, PolicyDecisionPoint policy, int status, IReadOnlyDictionary<string, string> form,
+        IReadOnlyList<KeyValuePair<string, string>> errors) =>
+        PageEndpoints.Render<ReferPage>(status, new()
+        {
+            ["User"] = PageEndpoints.UserOf(http, policy), ["Csrf"] = antiforgery.GetAndStoreTokens(http).RequestToken, ["Form"] = form, ["Errors"] = errors,
+        });
+
+    /// <summary>
+    /// A referral from the page: the child found as the referrer's organisation records them (by its identifier), or recorded now
+    /// with what the referrer knows; then the referral, as FHIR's POST /Task makes it. Nothing is stored unless all of it is.
+    /// </summary>
+    private static async Task<IResult> ReferAsync(HttpContext http, IAntiforgery antiforgery, PolicyDecisionPoint policy, IHubDbContextFactory contexts,
+        Writing.RecordWriter records, Core.People.PersonSealer people, MakeReferral referrals, AuditScope audit, TimeProvider clock)
+    {
+        if (await LeadPages.FormAsync(http, antiforgery) is not { } posted)
+        {
+            return LeadPages.Forged(http);
+        }
+        var form = posted.Keys.Where(k => k != "__csrf").ToDictionary(k => k, k => posted[k].ToString(), StringComparer.Ordinal);
+        string? Given(string name) => form.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+        var errors = new List<KeyValuePair<string, string>>();
+        void Add(string field, string? message)
+        {
+            if (message is not null)
+            {
+                errors.Add(new(field, message));
+            }
+        }
+        var now = clock.GetUtcNow();
+        IdentifierKind? kind = ReferralsText.Identifiers.Any(i => i.Value == Given("identifierKind")) ? Enum.Parse<IdentifierKind>(Given("identifierKind")!) : null;
+        var identifier = Given("identifier");
+        Add("identifier", kind is null ? "choose the kind of identifier" : identifier is null ? "enter your identifier for the child" : Writing.RecordRules.Identifier(kind.Value, identifier));
+        var given = Given("givenName");
+        var family = Given("familyName");
+        Add("givenName", Writing.RecordRules.Name(given, "given"));
+        Add("familyName", Writing.RecordRules.Name(family, "family"));
+        var unborn = Given("born") == "unborn";
+        DateOnly? date = int.TryParse(Given("date-day"), out var day) && int.TryParse(Given("date-month"), out var month) && int.TryParse(Given("date-year"), out var year)
+            && year is >= 1000 and <= 9999 && month is >= 1 and <= 12 && day >= 1 && day <= DateTime.DaysInMonth(year, month) ? new DateOnly(year, month, day) : null;
+        Add("date", date is not { } d ? $"enter the {(unborn ? "expected date of delivery" : "date of birth")} as a real day, month and year"
+            : unborn ? Writing.RecordRules.ExpectedDelivery(d, now) : Writing.RecordRules.BirthDate(d, now));
+        var concern = Given("concern");
+        Add("concern", concern is null ? "say what worries you about the child" : concern.Length > 4_000 ? "the concern is up to 4,000 characters" : null);
+        ReferralUrgency? urgency = (Given("urgency") ?? "amber") switch
+        {
+            "red" => ReferralUrgency.Red,
+            "amber" => ReferralUrgency.Amber,
+            "green" => ReferralUrgency.Green,
+            _ => null,
+        };
+        Add("urgency", urgency is null ? "choose how urgent it is" : null);
+        var category = ReferralsText.Categories.Any(c => c.Value == Given("category")) ? Given("category") : null;
+        var referrer = Given("referrer");
+        Add("referrer", referrer is { Length: > 200 } ? "your name and role is up to 200 characters" : null);
+        if (errors.Count > 0)
+        {
+            return ReferForm(http, antiforgery, policy, 422, form, errors);
+        }
+
+        var owner = Writing.RecordOwner.Of(http.HubPrincipal());
+        await using var db = contexts.Create();
+        var index = people.IdentifierIndex(kind!.Value, identifier!);
+        var held = await db.People.Include(p => p.Identifiers)
+            .Where(p => p.OwningOrganisation == owner.Organisation && p.Identifiers.Any(i => i.Kind == kind && i.ValueIndex == index)).Take(2).ToListAsync(http.RequestAborted);
+        if (held.Count > 1)
+        {
+            return ReferForm(http, antiforgery, policy, 422, form, [new("identifier", "more than one of your organisation's records has this identifier: refer from your case system, which knows which child it is")]);
+        }
+        var child = held.SingleOrDefault();
+        if (child is null)
+        {
+            child = records.NewPerson(owner, new Core.People.PersonDetails(unborn ? PersonKind.Unborn : Writing.RecordRules.KindOn(date!.Value, now), given!, family!, date!.Value,
+                null, null, [(kind.Value, identifier!)]));
+            db.People.Add(child);
+        }
+        var referral = referrals.Stage(db, owner, child.Id, new ReferralInput(concern!, referrer, urgency!.Value, Given("kind") == "contact" ? ReferralKind.Contact : ReferralKind.Referral, category));
+        if (await records.SaveChangesAsync(db, http.RequestAborted) is not null)
+        {
+            return ApiErrors.For(http, new ApiError(409, "conflict", "Not sent", "Your records changed while the referral was being sent, so nothing was recorded. Go back and send it again."));
+        }
+        if (held.Count == 0)
+        {
+            audit.RecordWrite(RecordFacts.For(child), "create");
+        }
+        audit.RecordWrite(RecordFacts.For(referral), "create");
+        var user = PageEndpoints.UserOf(http, policy);
+        return PageEndpoints.Render<DonePage>(200, new()
+        {
+            ["User"] = user, ["Title"] = "Referral sent",
+            ["Body"] = $"Your {(referral.Kind == ReferralKind.Contact ? "contact" : "referral")} is {MakeReferral.Acknowledgement(referral)}. "
+                + $"The front door will decide it by {PageText.DateTime(referral.DecisionDueAt)}, and you will see the outcome.",
+            ["Next"] = policy.PurposesFor(http.HubPrincipal().ToPolicyPrincipal()).Any(p => p.Code == "front-door-triage") ? "/work/front-door-triage/referrals" : "/",
+            ["NextText"] = "See your referrals and their outcomes",
+        });
     }
 
     private static IResult NotFound(HttpContext http) =>
@@ -167,6 +269,27 @@ public static class ReferralsText
     ];
 
     public static string Decision(string value) => Decisions.FirstOrDefault(d => d.Value == value).Label ?? value;
+
+    /// <summary>The identifiers an organisation may know a child by, as the referral page offers them.</summary>
+    public static readonly (string Value, string Label)[] Identifiers =
+    [
+        (nameof(IdentifierKind.LaPersonId), "Council person id"), (nameof(IdentifierKind.NhsNumber), "NHS number"), (nameof(IdentifierKind.Upn), "Unique pupil number"),
+        (nameof(IdentifierKind.PncId), "Police National Computer id"), (nameof(IdentifierKind.Crn), "Probation case reference"),
+    ];
+
+    /// <summary>Categories of concern the page offers (a case system may send any code).</summary>
+    public static readonly (string Value, string Label)[] Categories =
+    [
+        ("neglect", "Neglect"), ("physical-abuse", "Physical abuse"), ("emotional-abuse", "Emotional abuse"), ("sexual-abuse", "Sexual abuse"),
+        ("domestic-abuse", "Domestic abuse"), ("exploitation", "Exploitation"), ("missing", "Missing from home, care or education"),
+        ("parental-mental-health", "Parental mental health"), ("parental-substance-misuse", "Parental drug or alcohol use"), ("other", "Something else"),
+    ];
+
+    public static readonly (string Value, string Label)[] Urgencies =
+    [
+        ("red", "Red: the child may be at immediate risk (decided within hours)"), ("amber", "Amber: decided by the end of the next working day"),
+        ("green", "Green: decided within three working days"),
+    ];
 
     /// <summary>The GOV.UK tag colour of an urgency.</summary>
     public static string UrgencyTag(string urgency) => urgency switch

@@ -211,14 +211,21 @@ public sealed record PageUser(string Name, string Agency, string? PurposeTitle);
 public sealed record SignedInPerson(string Name, string Subject, string Agency, string AgencyName, string Organisation, string OrganisationName,
     IReadOnlyList<string> Roles, IReadOnlyList<string> Purposes, IReadOnlyList<string> PurposeCodes)
 {
+    /// <summary>Whether they may refer a child to the front door (the write action, as for FHIR's POST /Task).</summary>
+    public bool MayRefer { get; init; }
+
     internal static SignedInPerson Of(ClaimsPrincipal user, PolicyDecisionPoint policy)
     {
         var agency = user.FindFirstValue(HubPrincipal.AgencyClaim) ?? "";
         var subject = user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "";
         var roles = user.FindAll(ClaimTypes.Role).Select(c => c.Value).Order(StringComparer.Ordinal).ToList();
         var organisation = user.FindFirstValue(HubPrincipal.OrganisationClaim) ?? "";
-        var allowed = policy.PurposesFor(new Principal(agency, subject, roles.ToHashSet(StringComparer.Ordinal)));
+        var principal = new Principal(agency, subject, roles.ToHashSet(StringComparer.Ordinal)) { Organisation = organisation };
+        var allowed = policy.PurposesFor(principal);
         return new SignedInPerson(user.FindFirstValue(ClaimTypes.Name) ?? subject, subject, agency, PageText.Agency(policy.Policy, agency), organisation,
-            policy.Policy.Organisations.TryGetValue(organisation, out var o) ? o.Name : organisation, roles, allowed.Select(p => p.Title).ToList(), allowed.Select(p => p.Code).ToList());
+            policy.Policy.Organisations.TryGetValue(organisation, out var o) ? o.Name : organisation, roles, allowed.Select(p => p.Title).ToList(), allowed.Select(p => p.Code).ToList())
+        {
+            MayRefer = policy.MayTake(principal, Access.HubActions.RecordWrite).IsPermit,
+        };
     }
 }

@@ -61,6 +61,66 @@ public abstract class FrontDoorPagesTests(DatabaseEngine engine) : PageTest(engi
     }
 
     [Fact]
+    public async Task Given_a_police_front_door_officer_when_they_refer_an_unborn_child_on_the_page_then_they_get_a_reference_and_the_council_sees_it_due()
+    {
+        var police = await Web.SignInAsync(Hub.BaseUrl, "Police", "demo-police-front-door");
+        await police.GetByRole(AriaRole.Link, new() { Name = "Refer a child" }).ClickAsync();
+        await Browser.AssertAccessibleAsync(police);
+
+        // Sent empty, every problem is named and linked to its field; nothing is stored.
+        await police.GetByRole(AriaRole.Button, new() { Name = "Send the referral" }).ClickAsync();
+        var summary = await police.Locator(".govuk-error-summary").InnerTextAsync();
+        Assert.Contains("Enter your identifier for the child", summary, StringComparison.Ordinal);
+        Assert.Contains("Say what worries you about the child", summary, StringComparison.Ordinal);
+        Assert.Contains("Enter the date of birth as a real day, month and year", summary, StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(police);
+        await using (var db = Hub.Contexts.Create())
+        {
+            Assert.Equal(0, await db.Referrals.CountAsync());
+        }
+
+        var expected = DateTime.UtcNow.AddMonths(4);
+        await police.GetByLabel("Your identifier for the child").SelectOptionAsync("PncId");
+        await police.GetByLabel("Identifier", new() { Exact = true }).FillAsync("2026/0031415" + Core.People.AgencyIdentifiers.PncCheckLetter("26", "0031415"));
+        await police.GetByLabel("Given name").FillAsync("Unborn");
+        await police.GetByLabel("Family name").FillAsync("Pagetest");
+        await police.GetByLabel("Not yet: give the expected date of delivery").CheckAsync();
+        await police.GetByLabel("Day", new() { Exact = true }).FillAsync(expected.Day.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await police.GetByLabel("Month", new() { Exact = true }).FillAsync(expected.Month.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await police.GetByLabel("Year", new() { Exact = true }).FillAsync(expected.Year.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await police.GetByLabel("What worries you").FillAsync("Mother disclosed that her partner hit her during the pregnancy");
+        await police.GetByLabel("Category of concern").SelectOptionAsync("domestic-abuse");
+        await police.GetByLabel("Red: the child may be at immediate risk (decided within hours)").CheckAsync();
+        await police.GetByLabel("Your name and role").FillAsync("PC 1234 Hale, public protection");
+        await police.GetByRole(AriaRole.Button, new() { Name = "Send the referral" }).ClickAsync();
+
+        var done = await police.Locator("[data-testid=done]").InnerTextAsync();
+        Assert.Contains("acknowledged as FD-", done, StringComparison.Ordinal);
+        Assert.Contains("a red referral", done, StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(police);
+        await using (var db = Hub.Contexts.Create())
+        {
+            var referral = await db.Referrals.AsNoTracking().SingleAsync();
+            Assert.Equal(Core.Records.ReferralUrgency.Red, referral.Urgency);
+            Assert.Equal("domestic-abuse", referral.ConcernCategory);
+            Assert.True(referral.DecisionDueAt <= referral.ReceivedAt.AddHours(4));
+            var child = await db.People.AsNoTracking().SingleAsync(p => p.Id == referral.SubjectPersonId);
+            Assert.Equal("police", child.OwningAgency);
+            Assert.Equal(Core.Records.PersonKind.Unborn, child.Kind);
+        }
+
+        // The council's front door sees it at the top of its worklist, red, and the unborn child's expected date.
+        var council = await Web.SignInAsync(Hub.BaseUrl, "Local authority children's services", "demo-la-front-door");
+        await council.GotoAsync("/work/front-door-triage/referrals");
+        var row = council.Locator("[data-testid=referral]").First;
+        Assert.Contains("Red", await row.InnerTextAsync(), StringComparison.Ordinal);
+        await row.GetByRole(AriaRole.Link).ClickAsync();
+        Assert.Contains("Mother disclosed that her partner hit her", await council.Locator("[data-testid=concern]").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("unborn, expected", await council.Locator("[data-testid=referral]").InnerTextAsync(), StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(council);
+    }
+
+    [Fact]
     public async Task Given_a_referral_decided_for_section_47_when_the_lcpp_convenes_the_strategy_discussion_and_decides_a_joint_enquiry_then_the_case_follows_on_the_pages()
     {
         var c = await Hub.CaseAsync();

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using SharingHub.Core.Crypto;
 using SharingHub.Core.People;
 using SharingHub.Core.Records;
 using SharingHub.Core.Time;
@@ -25,8 +24,8 @@ internal sealed record WriteOutcome(Record? Record, bool Created, IResult? Probl
 /// and a whole transaction bundle go through the same steps, so a transaction is all or nothing.
 /// Every sensitive field is sealed and every searchable value indexed before it reaches the context.
 /// </summary>
-internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFieldCipher cipher, TimeProvider clock, PolicyDecisionPoint policy, WorkingCalendar calendar,
-    Writing.Kinds.KindWriter kinds)
+internal sealed class FhirWriter(RecordWriter records, PersonSealer people, TimeProvider clock, PolicyDecisionPoint policy,
+    Writing.Kinds.KindWriter kinds, Journey.FrontDoor.MakeReferral referrals)
 {
 
     public async Task<IResult?> SaveAsync(HubDbContext db, CancellationToken ct) => await records.SaveChangesAsync(db, ct) switch
@@ -248,23 +247,10 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, IFie
         {
             return WriteOutcome.Refused(FhirResults.Unprocessable("Task.for must be a Patient your organisation holds: a referral names the child as your organisation records them", "Task.for"));
         }
-        var received = clock.UtcNowForStorage();
-        var referralId = Guid.NewGuid();
-        var referral = records.Stamp(owner.Owns(new Referral
-        {
-            Id = referralId, DataClass = "referral", SubjectPersonId = id, ReceivedAt = received,
-            DecisionDueAt = TimeProviderExtensions.TruncateForStorage(calendar.DecisionDue(received, draft.Urgency)),
-            Urgency = draft.Urgency, Kind = draft.Kind, ConcernCategory = draft.Category,
-            // The acknowledgement the referrer is given: the day received and the record's own id, no personal data.
-            Reference = $"FD-{TimeZoneInfo.ConvertTime(received, calendar.Zone):yyMMdd}-{referralId.ToString("N")[..6].ToUpperInvariant()}",
-        }));
-        referral.Concern = cipher.Encrypt(draft.Concern, SensitiveFields.For(referral, nameof(Referral.Concern)));
-        referral.ReferrerIdentity = draft.Referrer is { } who ? cipher.Encrypt(who, SensitiveFields.For(referral, nameof(Referral.ReferrerIdentity))) : null;
-        db.Referrals.Add(referral);
+        var referral = referrals.Stage(db, owner, id, new Journey.FrontDoor.ReferralInput(draft.Concern, draft.Referrer, draft.Urgency, draft.Kind, draft.Category));
         return new WriteOutcome(referral, true, null)
         {
-            Message = $"Task/{referral.Id} created: acknowledged as {referral.Reference}, a {SharingHub.Policies.Model.RecordFields.CamelCase(draft.Urgency.ToString())} "
-                + $"{(draft.Kind == ReferralKind.Contact ? "contact" : "referral")}, to be decided by {FhirMapping.Instant(referral.DecisionDueAt)}",
+            Message = $"Task/{referral.Id} created: {Journey.FrontDoor.MakeReferral.Acknowledgement(referral)}, to be decided by {FhirMapping.Instant(referral.DecisionDueAt)}",
         };
     }
 
