@@ -85,7 +85,7 @@ public abstract class ReferralUrgencyTests(DatabaseEngine engine) : IAsyncLifeti
 
         Assert.True(status == HttpStatusCode.Created, body.ToString());
         var acknowledgement = body.GetProperty("issue")[0].GetProperty("diagnostics").GetString()!;
-        Assert.Matches($"acknowledged as FD-260828-[0-9A-F]{{6}}, a {urgency} referral, to be decided by {due[..19]}", acknowledgement);
+        Assert.Matches($"acknowledged as FD-260828-[0-9A-F]{{6}}, {(urgency == "amber" ? "an" : "a")} {urgency} referral, to be decided by {due[..19]}", acknowledgement);
         var task = await TaskAsync(id!);
         Assert.Equal(DateTimeOffset.Parse(due, System.Globalization.CultureInfo.InvariantCulture),
             DateTimeOffset.Parse(task.GetProperty("restriction").GetProperty("period").GetProperty("end").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
