@@ -10,7 +10,7 @@ namespace SharingHub.Policies.Decisions;
 /// </summary>
 public sealed class PolicyDecisionPoint
 {
-    private const int MinimumJustificationLength = 20;
+    public const int MinimumJustificationLength = 20;
     private readonly PolicySet _policy;
     private readonly FrozenDictionary<string, Rule[]> _rulesByPurpose;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HashSet<(string Agency, string DataClass)>> _reachable = new(StringComparer.Ordinal);

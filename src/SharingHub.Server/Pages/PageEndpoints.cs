@@ -72,6 +72,7 @@ internal static class PageEndpoints
         work.MapRequestPages();
         work.MapFrontDoorPages();
         work.MapLeadPages();
+        work.MapFamilyHelpPages();
         // Any other address under /work: a page that says so, for a signed-in person (the sign-in page otherwise).
         work.MapFallback((Func<HttpContext, IResult>)(http => ApiErrors.For(http, new ApiError(404, "not-found", "Page not found",
             "There is no page at this address. Check it, or start from your cases.")))).Audited("page.not-found");
@@ -92,7 +93,23 @@ internal static class PageEndpoints
         }
         http.SetHubPrincipal(me);
         var route = http.Request.RouteValues;
-        http.Features.Set(new RequestScope(route["purpose"] as string ?? "", route["purpose"] is null ? "" : route["id"] as string ?? "", "",
+        // A break-glass page's form carries the override's justification; only a form that came from the hub is believed.
+        var justification = "";
+        if (HttpMethods.IsPost(http.Request.Method) && http.GetEndpoint()?.Metadata.GetMetadata<BreakGlassPage>() is not null)
+        {
+            if (await LeadPages.FormAsync(http, http.RequestServices.GetRequiredService<Microsoft.AspNetCore.Antiforgery.IAntiforgery>()) is not { } form)
+            {
+                return LeadPages.Forged(http);
+            }
+            // Too short to be reviewed, it is no override at all: the page says why and reads nothing more.
+            justification = form["justification"].ToString().Trim();
+            if (justification.Length < PolicyDecisionPoint.MinimumJustificationLength)
+            {
+                justification = "";
+                http.Items[BreakGlassPage.TooShort] = true;
+            }
+        }
+        http.Features.Set(new RequestScope(route["purpose"] as string ?? "", route["purpose"] is null ? "" : route["id"] as string ?? "", justification,
             route["referral"] as string ?? ""));
         return await next(context);
     }
@@ -187,7 +204,7 @@ internal static class PageEndpoints
 
     /// <summary>A person's chronology page, opened through a case or a referral (the caller has checked the person belongs to it).</summary>
     internal static async Task<IResult> ChronologyPageAsync(string purpose, Guid person, HttpContext http, RecordAccess access, Chronology chronology,
-        PolicyDecisionPoint policy, string back, string backText, string caption)
+        PolicyDecisionPoint policy, string back, string backText, string caption, Dictionary<string, object?>? more = null)
     {
         var filter = ChronologyFilter.Parse(http.Request.Query);
         var result = filter.Error is null ? await chronology.BuildAsync(access, person, filter, http.RequestAborted) : ChronologyResult.NotFound;
@@ -195,13 +212,24 @@ internal static class PageEndpoints
         {
             return ApiErrors.For(http, new ApiError(404, "not-found", "Not found", "You may not see this person's records for this purpose."));
         }
-        return Render<ChronologyPage>(filter.Error is null ? 200 : 400, new()
+        var parameters = new Dictionary<string, object?>
         {
             ["User"] = UserOf(http, policy, purpose), ["Back"] = back, ["BackText"] = backText, ["Caption"] = caption,
             ["View"] = ChronologyRows.View(result, access, policy.Policy), ["Filter"] = filter, ["FilterError"] = filter.Error, ["Query"] = http.Request.Query,
             ["Policy"] = policy.Policy,
-        });
+        };
+        foreach (var (name, value) in more ?? [])
+        {
+            parameters[name] = value;
+        }
+        return Render<ChronologyPage>(filter.Error is null ? 200 : 400, parameters);
     }
+}
+
+/// <summary>Marks a page whose POST is a break-glass read: its validated form's justification becomes the request's override.</summary>
+internal sealed class BreakGlassPage
+{
+    public const string TooShort = "sharinghub:break-glass-too-short";
 }
 
 /// <summary>The signed-in person as every page's header shows them, and the purpose the page works under.</summary>
