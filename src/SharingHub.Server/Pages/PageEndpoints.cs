@@ -66,6 +66,7 @@ internal static class PageEndpoints
             .WithMetadata(new ExcludeFromDescriptionAttribute());
         work.MapGet("/cases", CasesAsync).Audited("page.cases");
         work.MapGet("/cases/{id:guid}", CaseChoiceAsync).Audited("page.case-purposes");
+        work.MapGet("/oversight", OversightAsync).Audited("page.oversight").Takes(HubActions.CaseOversee);
         work.MapGet("/{purpose}/cases/{id:guid}", CaseAsync).Audited("page.case").OpensRecords();
         work.MapGet("/{purpose}/cases/{id:guid}/people/{person:guid}", ChronologyAsync).Audited("page.chronology").OpensRecords();
         work.MapAuditPages();
@@ -202,6 +203,14 @@ internal static class PageEndpoints
             $"Case {shown.View.Reference}");
     }
 
+    /// <summary>The oversight table: the same view as GET /oversight/cases, for the council's lead practitioners (case.oversee).</summary>
+    private static async Task<IResult> OversightAsync(HttpContext http, IHubDbContextFactory contexts, TimeProvider clock, PolicyDecisionPoint policy, Audit.AuditScope audit)
+    {
+        var view = await Workflow.CaseOversightEndpoints.BuildAsync(contexts, clock.GetUtcNow(), http.RequestAborted);
+        audit.Count = view.Count;
+        return Render<OversightPage>(200, new() { ["User"] = UserOf(http, policy), ["View"] = view });
+    }
+
     /// <summary>A person's chronology page, opened through a case or a referral (the caller has checked the person belongs to it).</summary>
     internal static async Task<IResult> ChronologyPageAsync(string purpose, Guid person, HttpContext http, RecordAccess access, Chronology chronology,
         PolicyDecisionPoint policy, string back, string backText, string caption, Dictionary<string, object?>? more = null)
@@ -242,6 +251,9 @@ public sealed record SignedInPerson(string Name, string Subject, string Agency, 
     /// <summary>Whether they may refer a child to the front door (the write action, as for FHIR's POST /Task).</summary>
     public bool MayRefer { get; init; }
 
+    /// <summary>Whether they oversee every open case (the council's lead practitioners: case.oversee).</summary>
+    public bool MayOversee { get; init; }
+
     internal static SignedInPerson Of(ClaimsPrincipal user, PolicyDecisionPoint policy)
     {
         var agency = user.FindFirstValue(HubPrincipal.AgencyClaim) ?? "";
@@ -254,6 +266,7 @@ public sealed record SignedInPerson(string Name, string Subject, string Agency, 
             policy.Policy.Organisations.TryGetValue(organisation, out var o) ? o.Name : organisation, roles, allowed.Select(p => p.Title).ToList(), allowed.Select(p => p.Code).ToList())
         {
             MayRefer = policy.MayTake(principal, Access.HubActions.RecordWrite).IsPermit,
+            MayOversee = policy.MayTake(principal, Access.HubActions.CaseOversee).IsPermit,
         };
     }
 }

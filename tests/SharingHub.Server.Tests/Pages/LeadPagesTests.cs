@@ -110,6 +110,34 @@ public abstract class LeadPagesTests(DatabaseEngine engine) : PageTest(engine)
         var police = await Web.SignInAsync(Hub.BaseUrl, "Police", "demo-police-officer");
         Assert.Equal(200, (await police.GotoAsync($"/work/child-protection-plan/cases/{c.Enquiry.Id}/people/{c.LaChild.Id}"))!.Status);
     }
+
+    [Fact]
+    public async Task Given_an_open_case_whose_conference_is_overdue_when_the_lcpp_opens_oversight_then_it_is_first_and_marked_and_a_member_may_not_open_it()
+    {
+        var c = await Hub.CaseAsync();
+        await using (var db = Hub.Contexts.Create())
+        {
+            var e = await db.Enquiries.SingleAsync(x => x.Id == c.Enquiry.Id);
+            e.ConferenceDueBy = DateTimeOffset.UtcNow.AddDays(-2);
+            e.Stage = Core.Records.CaseStage.Section47;
+            await db.SaveChangesAsync();
+        }
+        var lcpp = await Web.SignInAsync(Hub.BaseUrl, "Local authority children's services", "demo-la-lcpp");
+        await lcpp.GetByRole(AriaRole.Link, new() { Name = "Oversight" }).ClickAsync();
+        var row = lcpp.Locator("[data-testid=case]").First;
+        Assert.Contains(c.Enquiry.Reference, await row.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("Initial child protection conference", await row.Locator("[data-testid=overdue]").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Mia", await lcpp.Locator("[data-testid=oversight]").InnerTextAsync(), StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(lcpp);
+
+        // A police member of the case oversees nothing: no link, and the page refuses them.
+        var police = await Web.SignInAsync(Hub.BaseUrl, "Police", "demo-police-officer");
+        Assert.Equal(0, await police.GetByRole(AriaRole.Link, new() { Name = "Oversight" }).CountAsync());
+        var refused = await police.GotoAsync("/work/oversight");
+        Assert.Equal(403, refused!.Status);
+        Assert.Equal(0, await police.Locator("[data-testid=oversight]").CountAsync());
+        await Browser.AssertAccessibleAsync(police);
+    }
 }
 
 public sealed class SqliteLeadPagesTests() : LeadPagesTests(DatabaseEngine.Sqlite);

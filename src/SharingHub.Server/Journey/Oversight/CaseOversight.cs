@@ -12,10 +12,10 @@ namespace SharingHub.Server.Workflow;
 public sealed record DueItem(string Item, DateTimeOffset DueBy, bool Overdue);
 
 /// <summary>An open child protection case as oversight sees it: where it is, what is due next, what is overdue. Never its grounds or records.</summary>
-internal sealed record OversightCase(Guid Id, string Reference, string Stage, string Lead, DateTimeOffset OpenedAt, IReadOnlyList<Guid> Children, bool JointWithPolice,
+public sealed record OversightCase(Guid Id, string Reference, string Stage, string Lead, DateTimeOffset OpenedAt, IReadOnlyList<Guid> Children, bool JointWithPolice,
     IReadOnlyList<string> EmergencyActions, string? PlanCategory, DueItem? Next, IReadOnlyList<DueItem> Due);
 
-internal sealed record OversightView(DateTimeOffset At, int Count, IReadOnlyList<OversightCase> Cases);
+public sealed record OversightView(DateTimeOffset At, int Count, IReadOnlyList<OversightCase> Cases);
 
 /// <summary>
 /// Oversight of the journey (the Families First Partnership programme's MACPT functions): every child subject to a strategy
@@ -37,13 +37,20 @@ internal static class CaseOversightEndpoints
 
     private static async Task<IResult> ListAsync(HttpContext http, IHubDbContextFactory contexts, TimeProvider clock, AuditScope audit)
     {
-        var now = clock.GetUtcNow();
+        var view = await BuildAsync(contexts, clock.GetUtcNow(), http.RequestAborted);
+        audit.Count = view.Count;
+        return Results.Json(view);
+    }
+
+    /// <summary>Every open case as oversight sees it, overdue first: the API's answer and the oversight page's table.</summary>
+    internal static async Task<OversightView> BuildAsync(IHubDbContextFactory contexts, DateTimeOffset now, CancellationToken ct)
+    {
         await using var db = contexts.Create();
-        var open = await db.Enquiries.AsNoTracking().Where(e => e.Status == EnquiryStatus.Open).OrderBy(e => e.OpenedAt).Take(MaxCases).ToListAsync(http.RequestAborted);
+        var open = await db.Enquiries.AsNoTracking().Where(e => e.Status == EnquiryStatus.Open).OrderBy(e => e.OpenedAt).Take(MaxCases).ToListAsync(ct);
         var ids = open.Select(e => e.Id).ToList();
         var requests = await db.InformationRequests.AsNoTracking()
             .Where(r => ids.Contains(r.EnquiryId) && r.Status == InformationRequestStatus.Open)
-            .Select(r => new { r.EnquiryId, r.RequestedAgency, r.DueAt }).ToListAsync(http.RequestAborted);
+            .Select(r => new { r.EnquiryId, r.RequestedAgency, r.DueAt }).ToListAsync(ct);
         var cases = open.Select(e =>
         {
             var due = Due(e, now).Concat(requests.Where(r => r.EnquiryId == e.Id)
@@ -55,8 +62,7 @@ internal static class CaseOversightEndpoints
         })
             // Overdue first, then soonest due, then the rest by age.
             .OrderByDescending(c => c.Next?.Overdue == true).ThenBy(c => c.Next?.DueBy ?? DateTimeOffset.MaxValue).ThenBy(c => c.OpenedAt).ToList();
-        audit.Count = cases.Count;
-        return Results.Json(new OversightView(now, cases.Count, cases));
+        return new OversightView(now, cases.Count, cases);
     }
 
     /// <summary>What the case's stage has falling due (Working Together 2023: conference, first core group, reviews).</summary>
