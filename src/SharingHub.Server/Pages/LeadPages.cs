@@ -35,6 +35,9 @@ internal static class LeadPages
         work.MapPost("/{purpose}/cases/{id:guid}/conferences", ConferenceAsync).Audited("page.case.conference").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/core-group-meetings", CoreGroupAsync).Audited("page.case.core-group-meeting").Takes(HubActions.EnquiryLead)
             .DisableAntiforgery();
+        work.MapPost("/{purpose}/cases/{id:guid}/emergency-actions", EmergencyAsync).Audited("page.enquiry.emergency-action").Takes(HubActions.EnquiryLead).DisableAntiforgery();
+        work.MapPost("/{purpose}/cases/{id:guid}/pre-proceedings", PreProceedingsAsync).Audited("page.case.pre-proceedings").Takes(HubActions.EnquiryLead).DisableAntiforgery();
+        work.MapPost("/{purpose}/cases/{id:guid}/lead", HandOverAsync).Audited("page.case.lead-handover").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         work.MapPost("/{purpose}/cases/{id:guid}/close", CloseAsync).Audited("page.enquiry.close").Takes(HubActions.EnquiryLead).DisableAntiforgery();
         return work;
     }
@@ -156,6 +159,37 @@ internal static class LeadPages
         DateTime.TryParseExact($"{form["heldDate"]} {form["heldTime"]}", "yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture,
             System.Globalization.DateTimeStyles.None, out var local)
             ? new DateTimeOffset(local, PageText.London.GetUtcOffset(local)) : null;
+
+    /// <summary>An Emergency Protection Order or police protection inside the enquiry: what, when (UK time), who acted; the enquiry stays open.</summary>
+    private static async Task<IResult> EmergencyAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, AuditScope audit,
+        TimeProvider clock, NotificationOutbox outbox, PolicyDecisionPoint policy) =>
+        await FormAsync(http, antiforgery) is not { } form ? Forged(http)
+            : Answer(http, purpose, id, await EmergencyActionEndpoints.RecordAsync(id,
+                new EmergencyActionInput(form["kind"].FirstOrDefault(), Held(form), form["agency"].FirstOrDefault(), Blank(form["user"].FirstOrDefault())),
+                http, store, audit, clock, outbox, policy));
+
+    /// <summary>The decision to enter pre-proceedings (UK time), with family group decision making offered at that point.</summary>
+    private static async Task<IResult> PreProceedingsAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, AuditScope audit,
+        TimeProvider clock, NotificationOutbox outbox) =>
+        await FormAsync(http, antiforgery) is not { } form ? Forged(http)
+            : Answer(http, purpose, id, await ConferenceEndpoints.RecordPreProceedingsAsync(id, new PreProceedingsInput(Held(form), form["fgdm"].FirstOrDefault()),
+                http, store, audit, clock, outbox));
+
+    /// <summary>The lead handed to another of the council's LCPPs from the directory; the former lead leaves unless they stay a member.</summary>
+    private static async Task<IResult> HandOverAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, AuditScope audit,
+        TimeProvider clock, NotificationOutbox outbox, Data.Storage.IHubDbContextFactory contexts)
+    {
+        if (await FormAsync(http, antiforgery) is not { } form)
+        {
+            return Forged(http);
+        }
+        var stay = form["stayMember"].FirstOrDefault() == "true";
+        return Answer(http, purpose, id, await LeadEndpoints.HandOverAsync(id, new HandOverInput(Blank(form["user"].FirstOrDefault()), stay), http, store, audit, clock, outbox, contexts),
+            // A former lead who leaves the case cannot open it afterwards: back to their cases.
+            stay ? null : $"{PageEndpoints.Base}/cases");
+    }
+
+    private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
 
     private static async Task<IResult> CloseAsync(string purpose, Guid id, HttpContext http, IAntiforgery antiforgery, IRecordStore store, AuditScope audit, TimeProvider clock,
         NotificationOutbox outbox) =>

@@ -138,6 +138,80 @@ public abstract class LeadPagesTests(DatabaseEngine engine) : PageTest(engine)
         Assert.Equal(0, await police.Locator("[data-testid=oversight]").CountAsync());
         await Browser.AssertAccessibleAsync(police);
     }
+
+    [Fact]
+    public async Task Given_a_section_47_enquiry_when_the_lcpp_records_police_protection_and_hands_over_the_lead_on_the_page_then_the_case_shows_it_and_the_new_lead_has_it()
+    {
+        var c = await Hub.CaseAsync();
+        var lcpp = await Web.SignInAsync(Hub.BaseUrl, "Local authority children's services", "demo-la-lcpp");
+        await lcpp.GotoAsync($"/work/s47-enquiry/cases/{c.Enquiry.Id}");
+
+        // Refused first (nothing chosen), in the handler's own words; then recorded.
+        await lcpp.GetByRole(AriaRole.Button, new() { Name = "Record the emergency action" }).ClickAsync();
+        Assert.Contains("emergencyProtectionOrder or policeProtection", await lcpp.ContentAsync(), StringComparison.Ordinal);
+        await lcpp.GotoAsync($"/work/s47-enquiry/cases/{c.Enquiry.Id}");
+        await lcpp.GetByLabel("Police protection").CheckAsync();
+        var started = DateTimeOffset.UtcNow.AddHours(-3);
+        var local = TimeZoneInfo.ConvertTime(started, SharingHub.Server.Pages.PageText.London);
+        await lcpp.Locator("#emergency-heldDate").FillAsync(local.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await lcpp.Locator("#emergency-heldTime").FillAsync(local.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await lcpp.GetByLabel("Acting: police or the council").SelectOptionAsync("police");
+        await lcpp.GetByLabel("Who acted").FillAsync("PC 99 Khan");
+        await lcpp.GetByRole(AriaRole.Button, new() { Name = "Record the emergency action" }).ClickAsync();
+        Assert.Contains("Emergency action", await lcpp.Locator(".govuk-summary-list").First.InnerTextAsync(), StringComparison.Ordinal);
+        await Browser.AssertAccessibleAsync(lcpp);
+        await using (var db = Hub.Contexts.Create())
+        {
+            var e = await db.Enquiries.AsNoTracking().SingleAsync(x => x.Id == c.Enquiry.Id);
+            var action = Assert.Single(e.EmergencyActions);
+            Assert.Equal((Core.Records.EmergencyActionKind.PoliceProtection, "police", "PC 99 Khan"), (action.Kind, action.ActingAgency, action.ActedBy));
+            Assert.Equal(Core.Records.EnquiryStatus.Open, e.Status);
+        }
+
+        // The lead goes on leave: the chair takes the case; the former lead leaves it and is back at their cases.
+        await lcpp.GetByLabel("New lead child protection practitioner").SelectOptionAsync("demo-la-chair");
+        await lcpp.GetByRole(AriaRole.Button, new() { Name = "Hand over the lead" }).ClickAsync();
+        Assert.EndsWith("/work/cases", lcpp.Url, StringComparison.Ordinal);
+        await using (var db = Hub.Contexts.Create())
+        {
+            var e = await db.Enquiries.AsNoTracking().SingleAsync(x => x.Id == c.Enquiry.Id);
+            Assert.Equal("demo-la-chair", e.LeadPractitioner);
+            Assert.NotNull(e.Members.Single(m => m.UserSubject == "demo-la-lcpp").RemovedAt);
+        }
+        var chair = await Web.SignInAsync(Hub.BaseUrl, "Local authority children's services", "demo-la-chair");
+        await chair.GotoAsync($"/work/s47-enquiry/cases/{c.Enquiry.Id}");
+        Assert.Equal(1, await chair.GetByRole(AriaRole.Button, new() { Name = "Hand over the lead" }).CountAsync());
+        await Browser.AssertAccessibleAsync(chair);
+    }
+
+    [Fact]
+    public async Task Given_a_child_on_a_plan_when_the_lead_records_pre_proceedings_on_the_page_then_fgdm_is_offered_at_that_point_and_the_form_is_gone()
+    {
+        var c = await Hub.CaseAsync();
+        await using (var db = Hub.Contexts.Create())
+        {
+            var e = await db.Enquiries.SingleAsync(x => x.Id == c.Enquiry.Id);
+            e.Stage = Core.Records.CaseStage.ChildProtectionPlan;
+            e.PlanStartedAt = DateTimeOffset.UtcNow.AddDays(-40);
+            e.PlanCategory = "neglect";
+            await db.SaveChangesAsync();
+        }
+        var lcpp = await Web.SignInAsync(Hub.BaseUrl, "Local authority children's services", "demo-la-lcpp");
+        await lcpp.GotoAsync($"/work/child-protection-plan/cases/{c.Enquiry.Id}");
+        var local = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow.AddHours(-1), SharingHub.Server.Pages.PageText.London);
+        await lcpp.Locator("#pre-heldDate").FillAsync(local.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await lcpp.Locator("#pre-heldTime").FillAsync(local.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await lcpp.Locator("#pre-fgdm-offered").CheckAsync();
+        await lcpp.GetByRole(AriaRole.Button, new() { Name = "Record pre-proceedings" }).ClickAsync();
+        Assert.Equal(0, await lcpp.GetByRole(AriaRole.Button, new() { Name = "Record pre-proceedings" }).CountAsync());
+        await Browser.AssertAccessibleAsync(lcpp);
+        await using (var db = Hub.Contexts.Create())
+        {
+            var e = await db.Enquiries.AsNoTracking().SingleAsync(x => x.Id == c.Enquiry.Id);
+            Assert.NotNull(e.PreProceedingsAt);
+            Assert.Contains(e.Fgdm, f => f.DecisionPoint == "pre-proceedings" && f.Status == Core.Records.FgdmStatus.Offered);
+        }
+    }
 }
 
 public sealed class SqliteLeadPagesTests() : LeadPagesTests(DatabaseEngine.Sqlite);
