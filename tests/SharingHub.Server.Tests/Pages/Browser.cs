@@ -99,6 +99,25 @@ internal sealed class Browser : IAsyncDisposable
         Assert.Fail($"{page.Url}: '{name}' is not reachable with the Tab key within {maxTabs} presses");
     }
 
+    /// <summary>
+    /// Moves focus with the Tab key alone to the field labelled <paramref name="label"/> and types <paramref name="text"/> into it
+    /// (on a select, typing chooses the option that starts with it), as a person without a mouse fills a form.
+    /// </summary>
+    public static async Task KeyboardTypeAsync(IPage page, string label, string text, int maxTabs = 40)
+    {
+        for (var i = 0; i < maxTabs; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+            var focused = await page.EvaluateAsync<string>("() => (document.activeElement?.labels?.[0]?.innerText || '').trim()");
+            if (focused == label)
+            {
+                await page.Keyboard.TypeAsync(text);
+                return;
+            }
+        }
+        Assert.Fail($"{page.Url}: the field '{label}' is not reachable with the Tab key within {maxTabs} presses");
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();

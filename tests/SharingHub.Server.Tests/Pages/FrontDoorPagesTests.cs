@@ -121,6 +121,29 @@ public abstract class FrontDoorPagesTests(DatabaseEngine engine) : PageTest(engi
     }
 
     [Fact]
+    public async Task Given_a_school_practitioner_using_only_the_keyboard_then_they_refer_a_child_and_are_given_a_reference()
+    {
+        var dsl = await Web.SignInAsync(Hub.BaseUrl, "Education (schools and LA education)", "demo-education-fhlp");
+        await Browser.KeyboardActivateAsync(dsl, "Refer a child");
+        await Browser.KeyboardTypeAsync(dsl, "Your identifier for the child", "Unique");
+        await Browser.KeyboardTypeAsync(dsl, "Identifier", Core.People.AgencyIdentifiers.UpnCheckLetter("123456789012") + "123456789012");
+        await Browser.KeyboardTypeAsync(dsl, "Given name", "Kai");
+        await Browser.KeyboardTypeAsync(dsl, "Family name", "Keyboard");
+        await Browser.KeyboardTypeAsync(dsl, "Day", "4");
+        await Browser.KeyboardTypeAsync(dsl, "Month", "6");
+        await Browser.KeyboardTypeAsync(dsl, "Year", "2015");
+        await Browser.KeyboardTypeAsync(dsl, "What worries you", "Came to school hungry every day this week");
+        // The form posts to its own address, so the page is the answer when it has loaded: the reference, or the problems.
+        await Browser.KeyboardActivateAsync(dsl, "Send the referral", navigates: false);
+        await dsl.Locator("[data-testid=done], .govuk-error-summary").First.WaitForAsync();
+        Assert.Equal(0, await dsl.Locator(".govuk-error-summary").CountAsync());
+        Assert.Contains("acknowledged as FD-", await dsl.Locator("[data-testid=done]").InnerTextAsync(), StringComparison.Ordinal);
+        await using var db = Hub.Contexts.Create();
+        var referral = await db.Referrals.AsNoTracking().SingleAsync();
+        Assert.Equal(("education", Core.Records.ReferralUrgency.Amber), (referral.OwningAgency, referral.Urgency));
+    }
+
+    [Fact]
     public async Task Given_a_referral_decided_for_section_47_when_the_lcpp_convenes_the_strategy_discussion_and_decides_a_joint_enquiry_then_the_case_follows_on_the_pages()
     {
         var c = await Hub.CaseAsync();
