@@ -32,7 +32,7 @@ internal sealed class RecordAccess(
     private LinkedPeople _links = new([], []);
     private List<ConsentFacts> _consents = [];
     private readonly List<Consent> _consentRows = [];
-    private readonly List<(Guid PersonId, IReadOnlyCollection<string> Agencies)> _teams = [];
+    private readonly List<(Guid PersonId, IReadOnlyCollection<string> Agencies, IReadOnlyCollection<string> LeadOrganisations)> _teams = [];
     private bool _opened;
     private bool _consultsConsent;
 
@@ -174,8 +174,9 @@ internal sealed class RecordAccess(
             await using var db = contexts.Create();
             _consentRows.AddRange(await db.Consents.AsNoTracking().Where(c => added.Contains(c.SubjectPersonId)).ToListAsync(cancellationToken));
             _teams.AddRange(await db.FamilyHelpPlans.AsNoTracking().Where(p => added.Contains(p.PersonId) && p.Status != FamilyHelpStatus.Closed)
-                .Select(p => new { p.PersonId, p.OwningAgency, p.AgenciesInvolved }).AsAsyncEnumerable()
-                .Select(p => (p.PersonId, (IReadOnlyCollection<string>)p.AgenciesInvolved.Append(p.OwningAgency).ToList())).ToListAsync(cancellationToken));
+                .Select(p => new { p.PersonId, p.OwningAgency, p.AgenciesInvolved, Leads = p.Leads.Select(l => l.Organisation).ToList() }).AsAsyncEnumerable()
+                .Select(p => (p.PersonId, (IReadOnlyCollection<string>)p.AgenciesInvolved.Append(p.OwningAgency).ToList(), (IReadOnlyCollection<string>)p.Leads))
+                .ToListAsync(cancellationToken));
         }
         // A consent recorded against one agency's record of a person covers that person's other records too.
         _consents = _consentRows.SelectMany(c => _links.Of(c.SubjectPersonId).Select(subject => new ConsentFacts(
@@ -185,6 +186,8 @@ internal sealed class RecordAccess(
     /// <summary>
     /// A consent's recipients as agencies: "the team around the family" is the agencies of the person's open Family Help (the
     /// lead practitioner's and those the plan involves), as they are at the time of the read, so a team that changes needs no new consent.
+    /// Only a plan the consent's own organisation leads, or led before a handover, defines its team: another organisation's plan
+    /// (its own write) never widens what a consent reaches, so no writer can bring itself into a family's team.
     /// </summary>
     private IReadOnlyCollection<string> Recipients(Consent c)
     {
@@ -195,7 +198,8 @@ internal sealed class RecordAccess(
         var person = _links.Of(c.SubjectPersonId).ToHashSet();
         // The token stays in the list (it names no agency), so a team of nobody yet is nobody, never "any agency".
         return c.RecipientAgencies
-            .Concat(_teams.Where(t => person.Contains(t.PersonId)).SelectMany(t => t.Agencies)).Distinct(StringComparer.Ordinal).ToList();
+            .Concat(_teams.Where(t => person.Contains(t.PersonId) && t.LeadOrganisations.Contains(c.OwningOrganisation)).SelectMany(t => t.Agencies))
+            .Distinct(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>The enquiry as the policy sees it: its subjects are every record linked to them.</summary>

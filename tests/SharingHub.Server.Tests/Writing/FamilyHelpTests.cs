@@ -335,6 +335,33 @@ public abstract class FamilyHelpTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_a_team_consent_when_another_organisation_writes_its_own_plan_naming_itself_then_the_consent_does_not_reach_it()
+    {
+        var c = await _hub.CaseAsync("Widenot");
+        await ConsentToTheTeamAsync(c.LaChild.Id);
+        // The school records the same child as its pupil, and a Family Help plan of its own that names itself: a write of its own.
+        var pupil = _hub.Builder.Person("education", "Mia", "Widenot", "2016-05-14", IdentifierKind.Upn, Core.People.AgencyIdentifiers.UpnCheckLetter("123456789013") + "123456789013");
+        pupil.OwningOrganisation = Riverside;
+        pupil = await _hub.Store.AddAsync(pupil, CancellationToken.None);
+        var body = JsonContent.Create(new Dictionary<string, object?>
+        {
+            ["personId"] = pupil.Id, ["status"] = "assessing", ["startedAt"] = "2026-09-01T09:00:00Z", ["leadPractitioner"] = "R. Osei",
+            ["agenciesInvolved"] = new[] { "education" }, ["sourceReference"] = "SCH-FH-1",
+        });
+        var (created, createdBody, _) = await SendAsync(HttpMethod.Post, "/odata/FamilyHelpPlans", SchoolFhlp, body);
+        Assert.True(created == HttpStatusCode.Created, createdBody);
+        // The school's pupil is the council's child, as linkage sees them (so the plan is about the consent's child).
+        using (var own = await _hub.GetAsync($"/fhir/Patient/{pupil.Id}/$chronology", SchoolFhlp, "family-help"))
+        {
+            Assert.Contains("Family Help", await own.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // A write never widens what its writer reads: the council's consent to its team does not reach the school through the school's own plan.
+        using var read = await _hub.GetAsync($"/fhir/Patient/{c.LaChild.Id}/$chronology", SchoolFhlp, "family-help");
+        Assert.DoesNotContain("Home visit by social worker", await read.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Given_consent_recorded_as_not_sought_then_its_reason_is_kept_sealed_and_it_permits_no_sharing()
     {
         var c = await _hub.CaseAsync("Notsought");
