@@ -58,37 +58,42 @@ internal static class RequestPages
     internal static async Task<IReadOnlyList<RequestView>> OfCaseAsync(Guid id, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, PolicyDecisionPoint policy,
         TimeProvider clock)
     {
-        List<Guid> ids;
-        await using (var db = contexts.Create())
-        {
-            ids = await db.InformationRequests.AsNoTracking().Where(r => r.EnquiryId == id).OrderByDescending(r => r.RequestedAt).Select(r => r.Id).Take(100).ToListAsync(http.RequestAborted);
-        }
-        var shown = new List<RequestView>();
-        foreach (var request in ids)
-        {
-            if (await ViewAsync(id, request, http, access, contexts, policy, clock) is { } view)
-            {
-                shown.Add(view);
-            }
-        }
-        return shown;
+        await using var db = contexts.Create();
+        // The case and its latest requests with their answers in two queries, however many requests it has.
+        var requests = await db.InformationRequests.AsNoTracking().Include(r => r.Responses).Where(r => r.EnquiryId == id)
+            .OrderByDescending(r => r.RequestedAt).Take(100).ToListAsync(http.RequestAborted);
+        return await ViewsAsync(db, id, requests, http, access, policy, clock);
     }
 
     /// <summary>The request as this reader may see it, under the page's purpose: its question and the answers they may see.</summary>
     private static async Task<RequestView?> ViewAsync(Guid id, Guid requestId, HttpContext http, RecordAccess access, IHubDbContextFactory contexts, PolicyDecisionPoint policy,
         TimeProvider clock)
     {
-        var ct = http.RequestAborted;
         await using var db = contexts.Create();
-        var request = await db.InformationRequests.AsNoTracking().Include(r => r.Responses).FirstOrDefaultAsync(r => r.Id == requestId && r.EnquiryId == id, ct);
-        var enquiry = request is null ? null : await db.Enquiries.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, ct);
-        if (request is null || enquiry is null)
+        var request = await db.InformationRequests.AsNoTracking().Include(r => r.Responses).Where(r => r.Id == requestId && r.EnquiryId == id).ToListAsync(http.RequestAborted);
+        return (await ViewsAsync(db, id, request, http, access, policy, clock)).FirstOrDefault();
+    }
+
+    /// <summary>Each request of the case as this reader may see it (those they may not are left out).</summary>
+    private static async Task<IReadOnlyList<RequestView>> ViewsAsync(HubDbContext db, Guid id, IReadOnlyList<InformationRequest> requests, HttpContext http, RecordAccess access,
+        PolicyDecisionPoint policy, TimeProvider clock)
+    {
+        var ct = http.RequestAborted;
+        var enquiry = requests.Count == 0 ? null : await db.Enquiries.AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, ct);
+        if (enquiry is null)
         {
-            return null;
+            return [];
         }
         var subjects = enquiry.Subjects.Select(s => s.PersonId).ToList();
         await access.PrepareAsync(subjects, ct);
         var about = access.Links.Expand(subjects);
+        return requests.Select(r => View(r, enquiry, about, http, access, policy, clock)).OfType<RequestView>().ToList();
+    }
+
+    private static RequestView? View(InformationRequest request, Enquiry enquiry, IReadOnlySet<Guid> about, HttpContext http, RecordAccess access, PolicyDecisionPoint policy,
+        TimeProvider clock)
+    {
+        var id = enquiry.Id;
         var decision = access.Decide(request, about);
         if (!decision.IsPermit)
         {
