@@ -22,8 +22,8 @@ internal static class AuditBenchmark
         await using var services = await database.StartServicesAsync();
         var writer = services.GetRequiredService<AuditWriter>();
         await writer.StartAsync(CancellationToken.None);
-        var grouped = smoke ? 200 : 50_000;
-        var single = smoke ? 20 : 2_000;
+        var grouped = smoke ? 2_000 : 50_000;
+        var single = smoke ? 200 : 2_000;
 
         // One caller at a time, first without and then with a signed checkpoint in every batch's transaction
         // (issue 18 #12): the difference is what covering every acknowledged entry costs.

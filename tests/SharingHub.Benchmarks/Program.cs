@@ -3,7 +3,7 @@ using SharingHub.Benchmarks;
 using SharingHub.Data.Storage;
 
 // A benchmark prints figures; it is not a test. Build in Release, then run from the repository root:
-//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|policy|audit|fhir|crypto|linkage|http] [--smoke]
+//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|floor|policy|audit|fhir|crypto|linkage|http] [--smoke]
 //       [--engine sqlite|postgres|both] [--events 10000,100000,1000000] [--people 100000,1000000] [--out DIR]
 var smoke = args.Contains("--smoke");
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
@@ -19,6 +19,11 @@ var sizes = (Option("--events") ?? (smoke ? "300,600" : "10000,100000,1000000"))
 var report = new Report();
 // PostgreSQL as production runs it: the durable audit commit is measured as durable on both engines.
 SharingHub.Testing.PostgresServer.Durable = true;
+if (which is "all" or "floor" or "audit" or "http")
+{
+    // The machine's durable commit, measured first in the same run as every figure it bounds (issue 27).
+    await FloorBenchmark.RunAsync(report, smoke, postgres: engines.Contains(DatabaseEngine.Postgres));
+}
 if (which is "all" or "policy")
 {
     PolicyBenchmark.Run(report, smoke);

@@ -164,26 +164,30 @@ public sealed class AuditCheckpointer
                 _frontier.Append(hash, (level, index, node) => completed.Add(new AuditNode { Level = level, NodeIndex = index, Hash = node }));
             }
         }
-        foreach (var chunk in completed.Chunk(500))
-        {
-            await StoreNodesAsync(chunk, cancellationToken);
-        }
+        await using var store = _contexts.Create();
+        await StoreNodesAsync(store, completed, cancellationToken);
     }
 
-    /// <summary>Several hub processes may store the same subtree; it has the same hash, so the second insert is skipped.</summary>
-    private async Task StoreNodesAsync(AuditNode[] nodes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores complete subtrees in <paramref name="db"/>'s current transaction, if any. Several hub processes may store
+    /// the same subtree; it has the same hash, so the second insert is skipped.
+    /// </summary>
+    internal static async Task StoreNodesAsync(HubDbContext db, IReadOnlyList<AuditNode> completed, CancellationToken cancellationToken)
     {
-        await using var db = _contexts.Create();
-        var verb = _contexts.Engine == DatabaseEngine.Sqlite ? "INSERT OR IGNORE" : "INSERT";
-        var suffix = _contexts.Engine == DatabaseEngine.Sqlite ? "" : " ON CONFLICT DO NOTHING";
-        var values = string.Join(", ", nodes.Select((_, i) => $"(@l{i}, @i{i}, @h{i})"));
-        var parameters = nodes.SelectMany((n, i) => new object[]
+        var sqlite = db.Database.IsSqlite();
+        var verb = sqlite ? "INSERT OR IGNORE" : "INSERT";
+        var suffix = sqlite ? "" : " ON CONFLICT DO NOTHING";
+        foreach (var nodes in completed.Chunk(500))
         {
-            Parameter(db, $"@l{i}", n.Level), Parameter(db, $"@i{i}", n.NodeIndex), Parameter(db, $"@h{i}", n.Hash),
-        }).ToArray();
+            var values = string.Join(", ", nodes.Select((_, i) => $"(@l{i}, @i{i}, @h{i})"));
+            var parameters = nodes.SelectMany((n, i) => new object[]
+            {
+                Parameter(db, $"@l{i}", n.Level), Parameter(db, $"@i{i}", n.NodeIndex), Parameter(db, $"@h{i}", n.Hash),
+            }).ToArray();
 #pragma warning disable EF1002 // The SQL text holds only parameter names built here; every value is a parameter.
-        await db.Database.ExecuteSqlRawAsync($"""{verb} INTO "AuditNodes" ("Level", "NodeIndex", "Hash") VALUES {values}{suffix}""", parameters, cancellationToken);
+            await db.Database.ExecuteSqlRawAsync($"""{verb} INTO "AuditNodes" ("Level", "NodeIndex", "Hash") VALUES {values}{suffix}""", parameters, cancellationToken);
 #pragma warning restore EF1002
+        }
     }
 
     private static System.Data.Common.DbParameter Parameter(HubDbContext db, string name, object value)
