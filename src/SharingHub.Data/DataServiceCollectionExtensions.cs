@@ -22,8 +22,11 @@ public static class DataServiceCollectionExtensions
             .Validate(o => Enum.IsDefined(o.Engine), $"{DatabaseOptions.Section}:Engine must be Sqlite or Postgres")
             .ValidateOnStart();
 
-        services.AddDbContextFactory<SqliteHubDbContext>((sp, o) => o.UseSqlite(Options(sp).ConnectionString).AddInterceptors(new SqliteTuning()));
-        services.AddDbContextFactory<PostgresHubDbContext>((sp, o) => o.UseNpgsql(Options(sp).ConnectionString));
+        // Interceptors registered by the host (the benchmark's profiler, when its baselines are on) join the hub's own.
+        services.AddDbContextFactory<SqliteHubDbContext>((sp, o) => o.UseSqlite(Options(sp).ConnectionString)
+            .AddInterceptors([new SqliteTuning(), .. sp.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>()]));
+        services.AddDbContextFactory<PostgresHubDbContext>((sp, o) => o.UseNpgsql(Options(sp).ConnectionString)
+            .AddInterceptors(sp.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>()));
         services.TryAddSingleton<IHubDbContextFactory>(sp => Options(sp).Engine switch
         {
             DatabaseEngine.Postgres => new HubDbContextFactory<PostgresHubDbContext>(

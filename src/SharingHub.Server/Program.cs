@@ -38,8 +38,10 @@ builder.Services.AddSharingHubMais();
 builder.Services.AddSharingHubNotifications();
 builder.Services.AddHubApiDocument();
 builder.Services.AddSharingHubTelemetry(builder.Configuration);
+builder.Services.AddBenchmarkProfiler();
 
 var app = builder.Build();
+app.UseBenchmarkProfiler();
 app.UseSharingHubForwardedHeaders();
 app.UseSharingHubSecurityHeaders();
 app.UseSharingHubErrors();

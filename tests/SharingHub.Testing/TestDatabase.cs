@@ -28,13 +28,16 @@ public sealed class TestDatabase : IAsyncDisposable
     public string Folder => _folder;
     public string KeyRingPath => Path.Combine(_folder, "keyring.json");
 
-    public static async Task<TestDatabase> CreateAsync(DatabaseEngine engine)
+    /// <param name="engine">SQLite or PostgreSQL.</param>
+    /// <param name="pooled">SQLite connections pooled as the hub's own connection string pools them (benchmarks); tests open
+    /// each afresh so the file can be deleted with the test.</param>
+    public static async Task<TestDatabase> CreateAsync(DatabaseEngine engine, bool pooled = false)
     {
         var folder = Path.Combine(Path.GetTempPath(), "sharinghub-test-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
         if (engine == DatabaseEngine.Sqlite)
         {
-            return new TestDatabase(engine, $"Data Source={Path.Combine(folder, "hub.db")};Pooling=false", folder);
+            return new TestDatabase(engine, $"Data Source={Path.Combine(folder, "hub.db")}{(pooled ? "" : ";Pooling=false")}", folder);
         }
         var server = await PostgresServer.GetAsync();
         var name = await server.CreateDatabaseAsync();
@@ -85,6 +88,10 @@ public sealed class TestDatabase : IAsyncDisposable
             }
             var server = await PostgresServer.GetAsync();
             await server.DropDatabaseAsync(builder.Database!);
+        }
+        else
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         }
         try
         {

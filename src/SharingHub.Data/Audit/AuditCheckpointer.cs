@@ -137,6 +137,23 @@ public sealed class AuditCheckpointer
         return db.AuditCheckpoints.AsNoTracking().Any(c => c.TreeSize == size);
     }
 
+    /// <summary>
+    /// How many entries the stored subtrees cover, at least <paramref name="size"/> when the log has that many: from memory when
+    /// it is known to (the log only grows, and each batch stores its subtrees as it commits), else brought up to date first.
+    /// </summary>
+    public async Task<long> CoveredSizeAsync(long size, CancellationToken cancellationToken)
+    {
+        var known = Volatile.Read(ref _coveredSize);
+        if (known >= size)
+        {
+            return known;
+        }
+        await ExtendNowAsync(cancellationToken);
+        return Volatile.Read(ref _coveredSize);
+    }
+
+    private long _coveredSize;
+
     /// <summary>Brings the tree's right edge and stored subtrees up to everything committed (before a proof is built).</summary>
     public async Task ExtendNowAsync(CancellationToken cancellationToken)
     {
@@ -166,6 +183,7 @@ public sealed class AuditCheckpointer
         }
         await using var store = _contexts.Create();
         await StoreNodesAsync(store, completed, cancellationToken);
+        Volatile.Write(ref _coveredSize, _frontier.Size);
     }
 
     /// <summary>

@@ -75,6 +75,7 @@ internal sealed class Disclosure(Record record, Decision decision, IFieldCipher 
 
     private string? Read(EncryptedValue value, FieldContext context, string property)
     {
+        using var span = Core.Telemetry.HubDiagnostics.Source.StartActivity("fields.open");
         var plain = cipher.Decrypt(value, context);
         if (!plain.IsAvailable)
         {

@@ -74,6 +74,7 @@ internal sealed class RecordAccess(
         {
             return Problem("invalid_referral", referralText ?? $"{PurposeOfUse.ReferralHeader} is named only for a purpose used for a referral (front-door-triage).");
         }
+        using (Core.Telemetry.HubDiagnostics.Source.StartActivity("access.case"))
         await using (var db = contexts.Create())
         {
             _enquiryId = enquiryId;
@@ -171,6 +172,7 @@ internal sealed class RecordAccess(
         var added = _links.Known.Where(id => !before.Contains(id)).ToList();
         if (added.Count > 0 && _consultsConsent)
         {
+            using var consents = Core.Telemetry.HubDiagnostics.Source.StartActivity("access.consents");
             await using var db = contexts.Create();
             _consentRows.AddRange(await db.Consents.AsNoTracking().Where(c => added.Contains(c.SubjectPersonId)).ToListAsync(cancellationToken));
             _teams.AddRange(await db.FamilyHelpPlans.AsNoTracking().Where(p => added.Contains(p.PersonId) && p.Status != FamilyHelpStatus.Closed)

@@ -56,8 +56,14 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
         try
         {
             // Written even if the caller has gone meanwhile: what was decided for it is on the record either way.
-            await audit.AppendAsync(record, CancellationToken.None);
-            await NotifyOwnersAsync(http, scope, principal, status);
+            using (Core.Telemetry.HubDiagnostics.Source.StartActivity("audit.wait"))
+            {
+                await audit.AppendAsync(record, CancellationToken.None);
+            }
+            using (Core.Telemetry.HubDiagnostics.Source.StartActivity("audit.notify"))
+            {
+                await NotifyOwnersAsync(http, scope, principal, status);
+            }
         }
         catch (Exception e) when (e is AuditUnavailableException or System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
         {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using SharingHub.Core.Records;
 using SharingHub.Data.Storage;
@@ -17,6 +18,27 @@ internal static class BaselineEndpoints
 {
     public const string Setting = "SharingHub:Benchmark:Baseline";
 
+    /// <summary>
+    /// The profiler (an EF command interceptor too). Always registered, since test hosts add their settings after services
+    /// are; it measures nothing until the benchmark switches it on, which only the baseline endpoints can do.
+    /// </summary>
+    public static IServiceCollection AddBenchmarkProfiler(this IServiceCollection services)
+    {
+        services.AddSingleton<RequestProfiler>();
+        services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(sp => sp.GetRequiredService<RequestProfiler>());
+        return services;
+    }
+
+    /// <summary>First in the pipeline when the baselines are mapped, so a request's whole time is measured.</summary>
+    public static WebApplication UseBenchmarkProfiler(this WebApplication app)
+    {
+        if (app.Configuration.GetValue<bool>(Setting) && app.Services.GetService<RequestProfiler>() is { } profiler)
+        {
+            app.Use((http, next) => profiler.MeasureAsync(http, next));
+        }
+        return app;
+    }
+
     public static WebApplication MapBenchmarkBaseline(this WebApplication app)
     {
         if (!app.Configuration.GetValue<bool>(Setting))
@@ -30,6 +52,13 @@ internal static class BaselineEndpoints
         // The baselines measure what the audit (and the rest of the security) costs, so they are the one place without it.
         var bench = app.MapGroup("/bench").WithMetadata(new Audit.NotAuditedAttribute("a benchmark baseline: it measures the cost of the audit itself"));
         bench.MapGet("/ping", () => Results.Text("ok")).AllowAnonymous();
+        // The breakdown of where requests' time goes (RequestProfiler): switched on, then read and switched off.
+        bench.MapPost("/profile/start", ([FromServices] RequestProfiler profiler) =>
+        {
+            profiler.Start();
+            return Results.NoContent();
+        }).AllowAnonymous().DisableAntiforgery();
+        bench.MapPost("/profile/stop", ([FromServices] RequestProfiler profiler) => Results.Json(profiler.Stop())).AllowAnonymous().DisableAntiforgery();
         bench.MapGet("/ping-authenticated", () => Results.Text("ok")).RequireAuthorization();
         bench.MapGet("/baseline/Observation/{id:guid}", async (Guid id, IHubDbContextFactory contexts, Disclosures disclosures, FhirMapping map, CancellationToken ct) =>
         {
@@ -39,15 +68,27 @@ internal static class BaselineEndpoints
         }).AllowAnonymous();
         // decrypt=false leaves the sealed fields out, so the difference to the default is what decrypting (and writing) them costs.
         bench.MapGet("/baseline/Patient/{id:guid}/chronology", async (Guid id, bool? decrypt, IHubDbContextFactory contexts, Disclosures disclosures, FhirMapping map,
-            Data.Linkage.PersonLinker linker, CancellationToken ct) =>
+            FhirTasks tasks, TimeProvider clock, Data.Linkage.PersonLinker linker, CancellationToken ct) =>
         {
-            var subjects = (await linker.LinkAsync([id], ct)).Of(id).ToList();
+            // The same rows the secured chronology reads (the person, then their events, involvements, states, referrals and
+            // Family Help), so the difference between the two is security and nothing else.
             await using var db = contexts.Create();
+            var person = await db.People.AsNoTracking().Include(p => p.Identifiers).FirstOrDefaultAsync(p => p.Id == id, ct);
+            if (person is null)
+            {
+                return FhirResults.NotFound(FhirTypes.Patient, id.ToString());
+            }
+            var subjects = (await linker.LinkAsync([id], ct)).Of(id).ToList();
             var events = await db.Events.AsNoTracking().Include(e => e.Subjects).About(db, subjects).OrderBy(e => e.OccurredAt).ToListAsync(ct);
-            var involvements = await db.Involvements.AsNoTracking().Where(i => subjects.Contains(i.PersonId)).ToListAsync(ct);
-            var states = await db.States.AsNoTracking().Where(s => subjects.Contains(s.PersonId)).ToListAsync(ct);
+            var involvements = await db.Involvements.AsNoTracking().Where(i => subjects.Contains(i.PersonId)).OrderBy(i => i.StartedAt).ToListAsync(ct);
+            var states = await db.States.AsNoTracking().Where(s => subjects.Contains(s.PersonId)).OrderBy(s => s.StartedAt).ToListAsync(ct);
+            var referrals = await db.Referrals.AsNoTracking().Where(r => subjects.Contains(r.SubjectPersonId)).OrderBy(r => r.ReceivedAt).ToListAsync(ct);
+            var plans = await db.FamilyHelpPlans.AsNoTracking().Where(p => subjects.Contains(p.PersonId)).OrderBy(p => p.StartedAt).ToListAsync(ct);
+            var now = clock.GetUtcNow();
             var entries = events.Select(e => (e.OccurredAt, (Record)e)).Concat(involvements.Select(i => (i.StartedAt, (Record)i))).Concat(states.Select(s => (s.StartedAt, (Record)s)))
-                .OrderBy(r => r.Item1).Select(r => new BundleEntry(null, FhirTypes.ToResource(map, disclosures.Of(r.Item2, Everything(r.Item2, decrypt ?? true))))).ToList();
+                .Concat(referrals.Select(r => (r.ReceivedAt, (Record)r))).Concat(plans.Select(p => (p.StartedAt, (Record)p)))
+                .OrderBy(r => r.Item1).Select(r => disclosures.Of(r.Item2, Everything(r.Item2, decrypt ?? true)))
+                .Select(d => new BundleEntry(null, d.Record is Referral ? tasks.ReferralTask(d, now) : FhirTypes.ToResource(map, d))).ToList();
             return FhirResults.Resource(new Bundle("searchset") { Total = entries.Count, Entry = entries });
         }).AllowAnonymous();
         return app;

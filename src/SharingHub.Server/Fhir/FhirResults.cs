@@ -70,6 +70,7 @@ internal static class FhirResults
             {
                 response.Headers.LastModified = lastModified;
             }
+            using var span = Core.Telemetry.HubDiagnostics.Source.StartActivity("response.write");
             await JsonSerializer.SerializeAsync(response.Body, resource, resource.GetType(), Json, httpContext.RequestAborted);
         }
     }

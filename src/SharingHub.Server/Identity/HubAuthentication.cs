@@ -49,7 +49,11 @@ internal sealed class HubAuthenticationHandler(
             Context.Items[RefusalKey] = "send one Authorization header with a Bearer token";
             return AuthenticateResult.Fail("not a single bearer token");
         }
-        var result = await validator.ValidateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        TokenValidation result;
+        using (Core.Telemetry.HubDiagnostics.Source.StartActivity("auth.token"))
+        {
+            result = await validator.ValidateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        }
         if (result.Principal is not { } principal)
         {
             Logger.LogInformation("Bearer token refused: {Reason}", result.Failure);

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Text.Json;
 using SharingHub.Data.Storage;
+using SharingHub.Server.Tests.Fhir;
 using SharingHub.Testing;
 
 namespace SharingHub.Server.Tests.Health;
@@ -46,5 +48,54 @@ public sealed class BenchmarkBaselineTests
         using var response = await client.GetAsync("/bench/ping");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Given_default_settings_then_no_one_can_switch_the_profiler_on()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        await using var hub = new HubFactory(database);
+        using var client = hub.CreateClient();
+
+        using var response = await client.PostAsync("/bench/profile/start", null);
+
+        Assert.False(response.IsSuccessStatusCode, response.StatusCode.ToString());
+    }
+
+    [Theory]
+    [InlineData(DatabaseEngine.Sqlite)]
+    [InlineData(DatabaseEngine.Postgres)]
+    public async Task Given_the_profiler_on_when_a_secured_read_is_made_then_its_time_is_shown_part_by_part_with_its_database_commands(DatabaseEngine engine)
+    {
+        await using var fhir = await FhirTestHub.StartAsync(engine, On);
+        var c = await fhir.CaseAsync();
+        using (var started = await fhir.Client.PostAsync("/bench/profile/start", null))
+        {
+            Assert.True(started.IsSuccessStatusCode, await started.Content.ReadAsStringAsync());
+        }
+
+        using (var read = await fhir.GetAsync($"/fhir/Observation/{c.LaVisit.Id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id))
+        {
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+        using var stopped = await fhir.Client.PostAsync("/bench/profile/stop", null);
+        var routes = JsonDocument.Parse(await stopped.Content.ReadAsStringAsync()).RootElement;
+        var route = routes.EnumerateArray().Single(r => r.GetProperty("route").GetString() == "GET /fhir/{type}/{id}");
+        var spans = route.GetProperty("spans").EnumerateArray().ToDictionary(x => x.GetProperty("name").GetString()!, x => x.GetProperty("ms").GetDouble());
+
+        Assert.Equal(1, route.GetProperty("requests").GetInt32());
+        // The parts a secured read is made of, each measured: the token, the case, the decision, the audit entry's commit.
+        Assert.Contains("auth.token", spans.Keys);
+        Assert.Contains("access.case", spans.Keys);
+        Assert.Contains("policy.decide", spans.Keys);
+        Assert.Contains("audit.wait", spans.Keys);
+        Assert.True(route.GetProperty("commands").GetDouble() >= 2, "the enquiry and the record are read from the database");
+        Assert.True(route.GetProperty("totalMs").GetDouble() >= spans.Values.Sum() - 0.001, "the parts fit inside the whole");
+        // Switched off again: a read made now is not measured.
+        using (await fhir.GetAsync($"/fhir/Observation/{c.LaVisit.Id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id))
+        {
+        }
+        using var again = await fhir.Client.PostAsync("/bench/profile/stop", null);
+        Assert.Equal("[]", (await again.Content.ReadAsStringAsync()).Trim());
     }
 }
