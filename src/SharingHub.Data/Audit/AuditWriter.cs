@@ -317,15 +317,23 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
 
     public override void Dispose()
     {
-        _statements?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _statements?.Dispose();
         _statements = null;
         base.Dispose();
     }
 
     /// <summary>The writer's own connection and the inserts prepared on it.</summary>
     private sealed record Statements(DbConnection Connection, RowInserter<AuditEntry> Entries, RowInserter<AuditCheckpoint> Checkpoints, RowInserter<AuditNode> Nodes)
-        : IAsyncDisposable
+        : IAsyncDisposable, IDisposable
     {
+        public void Dispose()
+        {
+            Entries.Dispose();
+            Checkpoints.Dispose();
+            Nodes.Dispose();
+            Connection.Dispose();
+        }
+
         public async ValueTask DisposeAsync()
         {
             await Entries.DisposeAsync();

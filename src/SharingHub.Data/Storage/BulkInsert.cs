@@ -155,7 +155,7 @@ internal static class BulkInsert
 /// objects themselves, with no context or change tracking: on SQLite one prepared single-row statement run per
 /// row (in process, so a row costs microseconds), elsewhere every row in one batch (one round trip).
 /// </summary>
-internal sealed class RowInserter<T> : IAsyncDisposable
+internal sealed class RowInserter<T> : IAsyncDisposable, IDisposable
     where T : class
 {
     private readonly DbConnection _connection;
@@ -220,6 +220,8 @@ internal sealed class RowInserter<T> : IAsyncDisposable
             command.Parameters.Add(mapping.CreateParameter(command, _sql.GenerateParameterName($"p{n++}"), property.GetGetter().GetClrValue(row), property.IsNullable));
         }
     }
+
+    public void Dispose() => _prepared?.Dispose();
 
     public async ValueTask DisposeAsync()
     {
