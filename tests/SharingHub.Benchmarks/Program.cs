@@ -3,11 +3,13 @@ using SharingHub.Benchmarks;
 using SharingHub.Data.Storage;
 
 // A benchmark prints figures; it is not a test. Build in Release, then run from the repository root:
-//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|floor|policy|audit|fhir|crypto|linkage|http] [--smoke]
+//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|floor|policy|audit|fhir|crypto|linkage|http, or several: audit,http] [--smoke]
 //       [--engine sqlite|postgres|both] [--events 10000,100000,1000000] [--people 100000,1000000] [--out DIR]
 var smoke = args.Contains("--smoke");
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
-var which = args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).DefaultIfEmpty("all").First();
+// One part, several separated by commas (policy,audit,http), or all.
+var parts = args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).DefaultIfEmpty("all").First().Split(',');
+bool Runs(params string[] names) => parts.Contains("all") || parts.Any(names.Contains);
 var engines = (Option("--engine") ?? (smoke ? "sqlite" : "both")) switch
 {
     "sqlite" => new[] { DatabaseEngine.Sqlite },
@@ -19,32 +21,32 @@ var sizes = (Option("--events") ?? (smoke ? "300,600" : "10000,100000,1000000"))
 var report = new Report();
 // PostgreSQL as production runs it: the durable audit commit is measured as durable on both engines.
 SharingHub.Testing.PostgresServer.Durable = true;
-if (which is "all" or "floor" or "audit" or "http")
+if (Runs("floor", "audit", "http"))
 {
     // The machine's durable commit, measured first in the same run as every figure it bounds (issue 27).
     await FloorBenchmark.RunAsync(report, smoke, postgres: engines.Contains(DatabaseEngine.Postgres));
 }
-if (which is "all" or "policy")
+if (Runs("policy"))
 {
     PolicyBenchmark.Run(report, smoke);
 }
-if (which is "all" or "audit")
+if (Runs("audit"))
 {
     await AuditBenchmark.RunAsync(report, smoke);
 }
-if (which is "all" or "fhir")
+if (Runs("fhir"))
 {
     FhirBenchmark.Run(report, smoke);
 }
-if (which is "all" or "crypto")
+if (Runs("crypto"))
 {
     await CryptoBenchmark.RunAsync(report, smoke);
 }
-if (which is "all" or "linkage")
+if (Runs("linkage"))
 {
     LinkageBenchmark.Run(report, (Option("--people") ?? "100000,1000000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(), smoke);
 }
-if (which is "all" or "http")
+if (Runs("http"))
 {
     foreach (var engine in engines)
     {

@@ -49,6 +49,36 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         return model;
     }
 
+    private (DateTimeOffset At, long Count)? _population;
+    private readonly Lock _populationGate = new();
+
+    /// <summary>
+    /// How many person records the hub holds with <paramref name="adding"/> more, for the model's prior (the chance that two
+    /// records are one person falls as the population grows). Counted in the database at most every few minutes, like the
+    /// model is re-read, and kept up to date in between with the people this process adds: a count of every person on every
+    /// write cost a full scan, and made a bundle's write several times slower at a million events than at ten thousand
+    /// (benchmark, issue 27). Another process's writes reach the prior within minutes; a write that fails is counted anyway,
+    /// which moves the prior by one person in a population.
+    /// </summary>
+    private async Task<long> PopulationAsync(HubDbContext db, int adding, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        lock (_populationGate)
+        {
+            if (_population is { } cached && now - cached.At < ModelFor)
+            {
+                _population = (cached.At, cached.Count + adding);
+                return cached.Count + adding;
+            }
+        }
+        var count = await db.People.LongCountAsync(cancellationToken) + adding;
+        lock (_populationGate)
+        {
+            _population = (now, count);
+        }
+        return count;
+    }
+
     /// <summary>Estimates the model from these records and keeps it (<see cref="LinkageTraining"/>); the default stays below its minimum.</summary>
     private async Task<FellegiSunterModel> EstimateAsync(HubDbContext db, IReadOnlyList<LinkageCandidate> records, CancellationToken cancellationToken)
     {
@@ -86,7 +116,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
             return;
         }
         var staged = people.ToDictionary(p => p.Id);
-        var total = await db.People.LongCountAsync(cancellationToken) + people.Count(p => db.Entry(p).State == EntityState.Added);
+        var total = await PopulationAsync(db, people.Count(p => db.Entry(p).State == EntityState.Added), cancellationToken);
         var model = (await ModelAsync(db, cancellationToken)).ForPopulation(total);
         var now = clock.GetUtcNow();
         var shares = new Shares(total);
