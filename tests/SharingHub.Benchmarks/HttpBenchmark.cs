@@ -88,12 +88,21 @@ internal static class HttpBenchmark
     {
         await RunBatch(http, secured, Math.Min(count, 20), 1);
         await RunBatch(http, baseline, Math.Min(count, 20), 1);
+        await ProfileAsync(report, http, $"{size}: {what}, concurrency 1", count, async () =>
+        {
+            await RunBatch(http, secured, count, 1);
+            await RunBatch(http, baseline, count, 1);
+        });
+    }
+
+    /// <summary>Runs <paramref name="work"/> with the hub's profiler on and adds what it measured (routes run at least <paramref name="count"/> times).</summary>
+    internal static async Task ProfileAsync(Report report, HttpClient http, string name, int count, Func<Task> work)
+    {
         (await http.PostAsync("/bench/profile/start", null)).EnsureSuccessStatusCode();
-        await RunBatch(http, secured, count, 1);
-        await RunBatch(http, baseline, count, 1);
+        await work();
         using var stopped = await http.PostAsync("/bench/profile/stop", null);
         var routes = (await JsonAsync(stopped)).EnumerateArray().Where(r => r.GetProperty("requests").GetInt32() >= count).ToList();
-        report.AddBreakdown(new Breakdown($"{size}: {what}, concurrency 1", routes.Select(r => new BreakdownRoute(
+        report.AddBreakdown(new Breakdown(name, routes.Select(r => new BreakdownRoute(
             r.GetProperty("route").GetString()!, r.GetProperty("requests").GetInt32(), r.GetProperty("totalMs").GetDouble(), r.GetProperty("commands").GetDouble(),
             r.GetProperty("commandMs").GetDouble(),
             r.GetProperty("spans").EnumerateArray().Select(x => (x.GetProperty("name").GetString()!, x.GetProperty("count").GetDouble(), x.GetProperty("ms").GetDouble())).ToList())).ToList()));

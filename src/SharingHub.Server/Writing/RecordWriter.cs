@@ -36,8 +36,14 @@ internal sealed class RecordWriter(PersonSealer people, IFieldCipher cipher, Tim
             var people = db.ChangeTracker.Entries<Person>().Where(e => e.State is EntityState.Added or EntityState.Modified).Select(e => e.Entity).ToList();
             var peopleChanged = people.Count > 0;
             // Linked in the same transaction: each new or changed person's pairs are scored and saved with it.
-            await linker.StagePairsAsync(db, people, ct);
-            await db.SaveChangesAsync(ct);
+            using (Core.Telemetry.HubDiagnostics.Source.StartActivity("write.link"))
+            {
+                await linker.StagePairsAsync(db, people, ct);
+            }
+            using (Core.Telemetry.HubDiagnostics.Source.StartActivity("write.save"))
+            {
+                await db.SaveChangesAsync(ct);
+            }
             if (peopleChanged)
             {
                 // A new or changed person may link to (or away from) others: read-time linkage starts afresh.

@@ -20,6 +20,7 @@ internal static class StrictR4
     /// <summary>The issues that make the body malformed R4 (at most 20), or null when it is well formed.</summary>
     public static List<OperationOutcomeIssue>? Problems(ReadOnlyMemory<byte> body)
     {
+        using var span = Core.Telemetry.HubDiagnostics.Source.StartActivity("fhir.parse");
         var reader = new Utf8JsonReader(body.Span);
         if (Parser.TryDeserializeResource(ref reader, out _, out var issues))
         {
