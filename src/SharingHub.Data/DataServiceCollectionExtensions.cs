@@ -27,7 +27,7 @@ public static class DataServiceCollectionExtensions
         // again each time (measured at about a tenth of a secured read's database work; issue 27).
         services.AddPooledDbContextFactory<SqliteHubDbContext>((sp, o) => o.UseSqlite(Options(sp).ConnectionString)
             .AddInterceptors([new SqliteTuning(), .. sp.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>()]));
-        services.AddPooledDbContextFactory<PostgresHubDbContext>((sp, o) => o.UseNpgsql(PostgresConnectionString(Options(sp).ConnectionString))
+        services.AddPooledDbContextFactory<PostgresHubDbContext>((sp, o) => o.UseNpgsql(Options(sp).ConnectionString)
             .AddInterceptors(sp.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>()));
         services.TryAddSingleton<IHubDbContextFactory>(sp => Options(sp).Engine switch
         {
@@ -55,25 +55,6 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<AuditWriter>();
         services.TryAddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditWriter>());
         return services;
-    }
-
-    /// <summary>
-    /// The operator's PostgreSQL connection string with automatic preparation on unless it says otherwise: the hub runs the
-    /// same few dozen statements for every request, and a statement prepared once per connection is not parsed and planned
-    /// again (measured in the benchmark; issue 27). Nothing else is changed.
-    /// </summary>
-    public static string PostgresConnectionString(string configured)
-    {
-        var builder = new Npgsql.NpgsqlConnectionStringBuilder(configured);
-        if (!configured.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase) && !configured.Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
-        {
-            builder.MaxAutoPrepare = 100;
-            if (!configured.Contains("Auto Prepare Min Usages", StringComparison.OrdinalIgnoreCase) && !configured.Contains("AutoPrepareMinUsages", StringComparison.OrdinalIgnoreCase))
-            {
-                builder.AutoPrepareMinUsages = 2;
-            }
-        }
-        return builder.ConnectionString;
     }
 
     private static DatabaseOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;

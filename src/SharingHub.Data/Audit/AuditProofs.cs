@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using SharingHub.Crypto.Audit;
 using SharingHub.Data.Storage;
@@ -67,13 +66,13 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
             if (level == 0)
             {
                 parts.Add($"""SELECT 0, "Sequence" - 1, "EntryHash" FROM "AuditEntries" WHERE "Sequence" = @s{i}""");
-                Add(command, $"@s{i}", index + 1);
+                command.WithParameter($"@s{i}", index + 1);
             }
             else
             {
                 parts.Add($"""SELECT "Level", "NodeIndex", "Hash" FROM "AuditNodes" WHERE "Level" = @l{i} AND "NodeIndex" = @i{i}""");
-                Add(command, $"@l{i}", level);
-                Add(command, $"@i{i}", index);
+                command.WithParameter($"@l{i}", level);
+                command.WithParameter($"@i{i}", index);
             }
         }
         command.CommandText = string.Join(" UNION ALL ", parts);
@@ -83,13 +82,5 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
             found[(Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture), reader.GetInt64(1))] = reader.GetFieldValue<byte[]>(2);
         }
         return found;
-    }
-
-    private static void Add(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
     }
 }

@@ -151,6 +151,22 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         // connection and a context per batch, and EF's change tracking and per-row commands, cost several times the
         // durable commit itself (profiled: issue 27). The statements are built from the EF model, so every value is
         // stored exactly as EF would store it.
+        // One batch at a time on the writer's connection, whoever calls (a second start of the writer, a bulk load).
+        await _batchGate.WaitAsync();
+        try
+        {
+            return await WriteBatchOnConnectionAsync(records);
+        }
+        finally
+        {
+            _batchGate.Release();
+        }
+    }
+
+    private readonly SemaphoreSlim _batchGate = new(1, 1);
+
+    private async Task<IReadOnlyList<long>> WriteBatchOnConnectionAsync(IReadOnlyList<AuditRecord> records)
+    {
         var statements = await StatementsAsync();
         var connection = statements.Connection;
         try
@@ -243,8 +259,8 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         {
             await using var command = Command(connection, transaction,
                 """SELECT "EntryHash" FROM "AuditEntries" WHERE "Sequence" > @from AND "Sequence" <= @to ORDER BY "Sequence" """);
-            AddParameter(command, "@from", _frontier.Size);
-            AddParameter(command, "@to", size);
+            command.WithParameter("@from", _frontier.Size);
+            command.WithParameter("@to", size);
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
@@ -267,14 +283,6 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         command.Transaction = transaction;
         command.CommandText = text;
         return command;
-    }
-
-    private static void AddParameter(DbCommand command, string name, long value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
     }
 
     private static async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, string text)
