@@ -168,4 +168,15 @@ dotnet src/SharingHub.Cli/bin/Release/net10.0/sharinghub.dll audit verify \
     --connection "Data Source=$data/hub.db" --key-ring "$data/keyring.json" --public-key "$data/audit-key.json" "${kept[@]}" \
     | grep -q '^intact' || fail "audit verify did not find the log intact"
 
-echo "ok: the README tour ran as written against a demo hub ($BASE): pages, health, tokens, chronology, what each member sees, search, OData, IG audit, linkage review, MAIS, front-door referral, enquiry, OpenAPI, audit verify"
+# Back up the running hub (its key files to a separate folder) and restore both on a fresh machine folder, from
+# which the restore's defaults (data/sharinghub.db, data/keyring.json) are the new hub's
+cli=$PWD/src/SharingHub.Cli/bin/Release/net10.0/sharinghub.dll
+SharingHub__Audit__SigningKeyPath="$data/audit-signing-keys.json" SharingHub__Identity__SigningKeyPath="$data/signing-keys.json" \
+  dotnet "$cli" backup --connection "Data Source=$data/hub.db" --key-ring "$data/keyring.json" \
+    --out "$data/backups/today" --key-ring-out "$data/keys-media/today" | grep -q '^backed up Sqlite database' || fail "backup did not back up the running hub"
+mkdir "$data/fresh-machine"
+(cd "$data/fresh-machine" && dotnet "$cli" restore --from "$data/backups/today" --key-ring-from "$data/keys-media/today" "${kept[@]}") \
+  | grep -q 'the hub can start on it' || fail "restore did not restore and verify the backup"
+[ -s "$data/fresh-machine/data/sharinghub.db" ] && [ -s "$data/fresh-machine/data/keyring.json" ] || fail "restore left no database or key ring in data/"
+
+echo "ok: the README tour ran as written against a demo hub ($BASE): pages, health, tokens, chronology, what each member sees, search, OData, IG audit, linkage review, MAIS, front-door referral, enquiry, OpenAPI, audit verify, backup and restore"

@@ -71,6 +71,15 @@ public sealed class PostgresServer
         return await File.ReadAllTextAsync(file);
     }
 
+    /// <summary>A pg_dump archive (custom format, compressed) as the SQL text it holds, to search it for what must not be there.</summary>
+    public async Task<string> ArchiveAsSqlAsync(string archive)
+    {
+        var file = Path.Combine(Path.GetDirectoryName(archive)!, "archive-as.sql");
+        // pg_restore only reads a file here, as a client: it runs as this user, who owns the archive.
+        await RunAsync("pg_restore", ["--file=" + file, archive], asPostgresUser: false, _binaries);
+        return await File.ReadAllTextAsync(file);
+    }
+
     private static async Task<PostgresServer> StartAsync()
     {
         var binaries = FindBinaries();

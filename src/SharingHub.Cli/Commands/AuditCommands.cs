@@ -33,24 +33,20 @@ internal static class AuditCommands
             var checkpoints = new List<AuditCheckpoint>();
             if (parse.GetValue(checkpoint) is { } checkpointFile)
             {
-                try
-                {
-                    using var document = JsonDocument.Parse(await File.ReadAllTextAsync(checkpointFile, cancellationToken));
-                    checkpoints.Add(AuditExport.ReadCheckpoint(document.RootElement));
-                }
-                catch (Exception e) when (e is JsonException or KeyNotFoundException or FormatException or InvalidOperationException or IOException)
+                if (ReadCheckpointFile(checkpointFile) is not { } outside)
                 {
                     await error.WriteLineAsync($"{checkpointFile} is not a signed checkpoint as /audit/checkpoint publishes it (treeSize, rootHash, createdAt, keyId, signature)");
                     return 2;
                 }
+                checkpoints.Add(outside);
             }
-            var keys = parse.GetValue(publicKey) is { } jwks
-                ? KeysFromJwks(await File.ReadAllTextAsync(jwks, cancellationToken))
-                : host.Services.GetRequiredService<AuditCheckpointer>().PublicKeys;
             var clock = Stopwatch.StartNew();
             AuditVerification result;
             if (parse.GetValue(export) is { } exportFile)
             {
+                var keys = parse.GetValue(publicKey) is { } jwks
+                    ? KeysFromJwks(await File.ReadAllTextAsync(jwks, cancellationToken))
+                    : host.Services.GetRequiredService<AuditCheckpointer>().PublicKeys;
                 // The checkpoints come last in the file: one pass collects them, a second streams the entries through the verifier.
                 var fromFile = new List<AuditCheckpoint>();
                 using (var scan = File.OpenText(exportFile))
@@ -62,9 +58,8 @@ internal static class AuditCommands
             }
             else
             {
-                await using var db = host.Services.GetRequiredService<IHubDbContextFactory>().Create();
-                checkpoints.AddRange(await db.AuditCheckpoints.AsNoTracking().ToListAsync(cancellationToken));
-                result = AuditVerifier.Verify(db.AuditEntries.AsNoTracking().OrderBy(a => a.Sequence).AsEnumerable(), Distinct(checkpoints), keys);
+                result = await VerifyStoredAsync(host.Services, checkpoints, cancellationToken,
+                    parse.GetValue(publicKey) is { } jwks ? KeysFromJwks(await File.ReadAllTextAsync(jwks, cancellationToken)) : null);
             }
             var rate = result.EntriesChecked / Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
             if (!result.Ok)
@@ -111,6 +106,31 @@ internal static class AuditCommands
             return 0;
         });
         return new Command("audit", "The tamper-evident audit log") { verify, exportCommand, checkpointNow, publicKeyCommand };
+    }
+
+    /// <summary>A signed checkpoint as /audit/checkpoint publishes it, read from a file; null when the file is not one.</summary>
+    public static AuditCheckpoint? ReadCheckpointFile(string path)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(path));
+            return AuditExport.ReadCheckpoint(document.RootElement);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or FormatException or InvalidOperationException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The stored log verified as <c>audit verify</c> does: streamed in order, with its own and any outside checkpoints.</summary>
+    public static async Task<AuditVerification> VerifyStoredAsync(IServiceProvider services, IEnumerable<AuditCheckpoint> outside, CancellationToken cancellationToken,
+        Dictionary<string, ECDsa>? keys = null)
+    {
+        await using var db = services.GetRequiredService<IHubDbContextFactory>().Create();
+        var checkpoints = new List<AuditCheckpoint>(outside);
+        checkpoints.AddRange(await db.AuditCheckpoints.AsNoTracking().ToListAsync(cancellationToken));
+        return AuditVerifier.Verify(db.AuditEntries.AsNoTracking().OrderBy(a => a.Sequence).AsEnumerable(), Distinct(checkpoints),
+            keys ?? services.GetRequiredService<AuditCheckpointer>().PublicKeys);
     }
 
     private static List<AuditCheckpoint> Distinct(List<AuditCheckpoint> checkpoints) =>

@@ -26,7 +26,9 @@ internal static class HubServices
         Description = "Path of the local key ring (default: data/keyring.json)",
     };
 
-    public static IHost Build(ParseResult parse)
+    /// <param name="parse">The command line.</param>
+    /// <param name="replacing">Settings that win over the command line's (a restore checks its staging copy, not the target).</param>
+    public static IHost Build(ParseResult parse, IReadOnlyDictionary<string, string?>? replacing = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "SharingHub.Server", DisableDefaults = false });
         var overrides = new Dictionary<string, string?>();
@@ -41,6 +43,10 @@ internal static class HubServices
         if (parse.GetValue(KeyRing) is { } keyRing)
         {
             overrides["SharingHub:KeyRing:Path"] = keyRing;
+        }
+        foreach (var (key, value) in replacing ?? new Dictionary<string, string?>())
+        {
+            overrides[key] = value;
         }
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.ClearProviders();

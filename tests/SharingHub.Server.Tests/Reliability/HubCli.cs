@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using SharingHub.Testing;
+
+namespace SharingHub.Server.Tests.Reliability;
+
+/// <summary>The operator's command line (sharinghub), run as its own process the way an operator runs it, against a test database's settings.</summary>
+internal static class HubCli
+{
+    public sealed record Result(int ExitCode, string Output, string Error)
+    {
+        public override string ToString() => $"exit {ExitCode}\n{Output}\n{Error}";
+    }
+
+    /// <summary>Runs a command with the database and key files of <paramref name="database"/> given as the hub's own environment settings.</summary>
+    public static async Task<Result> RunAsync(TestDatabase database, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            // Not the repository: no appsettings or data/ folder of the developer's own hub is picked up.
+            WorkingDirectory = database.Folder,
+        };
+        start.ArgumentList.Add(Dll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        foreach (var (key, value) in database.Settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return new Result(process.ExitCode, await output, await error);
+    }
+
+    /// <summary>sharinghub.dll as the solution built it, in the same configuration as these tests.</summary>
+    private static string Dll
+    {
+        get
+        {
+            var here = AppContext.BaseDirectory;
+            var configuration = here.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+            var root = new DirectoryInfo(here);
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "SharingHub.sln")))
+            {
+                root = root.Parent;
+            }
+            var dll = Path.Combine(root?.FullName ?? throw new InvalidOperationException("the repository root (SharingHub.sln) is not above the test binaries"),
+                "src", "SharingHub.Cli", "bin", configuration, "net10.0", "sharinghub.dll");
+            return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} is not built (the test project builds it first)");
+        }
+    }
+}
