@@ -130,6 +130,18 @@ done
 
 say "benchmark smoke run (figures are meaningless at this size; it proves the benchmark still works)"
 dotnet tests/SharingHub.Benchmarks/bin/Release/net10.0/SharingHub.Benchmarks.dll --smoke >/dev/null || { echo "benchmark smoke run failed" >&2; failed=$((failed + 1)); rc=1; }
+
+say "crash during work (issue 28): the hub killed with SIGKILL under load, 5 times per engine; then a loss injected behind its back must be caught"
+# tests/reliability.sh runs the same with 100 kills per engine; README "Reliability" gives its figures.
+bench=tests/SharingHub.Benchmarks/bin/Release/net10.0/SharingHub.Benchmarks.dll
+for run in "--kills 5" "--kills 1 --inject-loss"; do
+  # shellcheck disable=SC2086
+  if dotnet "$bench" crash --engine both $run 2> >(grep '^crash' >&2) >/dev/null; then
+    passed=$((passed + 1)); echo "  Passed crash $run"
+  else
+    failed=$((failed + 1)); rc=1; echo "  Failed crash $run"
+  fi
+done
 rm -f "$log"
 rm -rf "$SHARINGHUB_FHIR_CAPTURE"
 echo

@@ -315,7 +315,7 @@ internal sealed class HubProcess : IAsyncDisposable
 
     public Uri Url { get; }
 
-    public static async Task<HubProcess> StartAsync(TestDatabase database)
+    public static async Task<HubProcess> StartAsync(TestDatabase database, IEnumerable<string>? settings = null)
     {
         var dll = Path.Combine(Directory.GetCurrentDirectory(), "src", "SharingHub.Server", "bin", "Release", "net10.0", "SharingHub.Server.dll");
         if (!File.Exists(dll))
@@ -336,7 +336,8 @@ internal sealed class HubProcess : IAsyncDisposable
             "--SharingHub:RateLimits:PersonRequestsPerMinute=0", "--SharingHub:RateLimits:SystemRequestsPerMinute=0", "--SharingHub:RateLimits:AnonymousRequestsPerMinute=0" }
             // The test fixture turns SQLite pooling off so its files can be deleted; a hub runs pooled, and
             // unpooled each request's last close checkpoints the WAL (an fsync), which is not what a hub does.
-            .Concat(database.Settings.Select(s => $"--{s.Key}={s.Value?.Replace(";Pooling=false", "", StringComparison.Ordinal)}")))
+            .Concat(database.Settings.Select(s => $"--{s.Key}={s.Value?.Replace(";Pooling=false", "", StringComparison.Ordinal)}"))
+            .Concat(settings ?? []))
         {
             start.ArgumentList.Add(arg);
         }
@@ -368,6 +369,13 @@ internal sealed class HubProcess : IAsyncDisposable
         }
         process.Kill(entireProcessTree: true);
         throw new TimeoutException("the hub did not become healthy within a minute");
+    }
+
+    /// <summary>SIGKILL: the hub stops between any two instructions, with no chance to flush, finish or say goodbye.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
     }
 
     public async ValueTask DisposeAsync()

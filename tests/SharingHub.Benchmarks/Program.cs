@@ -4,6 +4,8 @@ using SharingHub.Data.Storage;
 
 // A benchmark prints figures; it is not a test. Build in Release, then run from the repository root:
 //   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|floor|policy|audit|fhir|crypto|linkage|http, or several: audit,http] [--smoke]
+//   ... crash [--kills 100] [--seed 28] [--engine both] [--inject-loss]   (issue 28: SIGKILL under load; exit code 1 when anything was
+//       lost; --inject-loss deletes one acknowledged write behind the hub's back and exits 0 only if the checks catch it)
 //       [--engine sqlite|postgres|both] [--events 10000,100000,1000000] [--people 100000,1000000] [--out DIR]
 var smoke = args.Contains("--smoke");
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
@@ -46,6 +48,17 @@ if (Runs("linkage"))
 {
     LinkageBenchmark.Run(report, (Option("--people") ?? "100000,1000000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(), smoke);
 }
+var failed = false;
+// Not a performance part (never in "all"): the crash run of issue 28, reported like the benchmarks.
+if (parts.Contains("crash"))
+{
+    var kills = int.Parse(Option("--kills") ?? (smoke ? "3" : "100"), CultureInfo.InvariantCulture);
+    var seed = int.Parse(Option("--seed") ?? "28", CultureInfo.InvariantCulture);
+    foreach (var engine in engines)
+    {
+        failed |= !await CrashBenchmark.RunAsync(report, engine, kills, seed, injectLoss: args.Contains("--inject-loss"));
+    }
+}
 if (Runs("http"))
 {
     foreach (var engine in engines)
@@ -57,4 +70,4 @@ if (Runs("http"))
     }
 }
 report.Print(Option("--out"));
-return 0;
+return failed ? 1 : 0;

@@ -99,10 +99,7 @@ public sealed class PostgresServer
             var port = FreePort();
             try
             {
-                await RunAsync("pg_ctl", ["-D", data, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60", "-o",
-                    $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=300 " +
-                    (Durable ? "-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=1GB" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
-                    "start"], asPostgresUser, binaries);
+                await PgCtlStartAsync(root, port, asPostgresUser, binaries);
                 var server = new PostgresServer(root, binaries, asPostgresUser, port);
                 AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
                 return server;
@@ -113,6 +110,23 @@ public sealed class PostgresServer
             }
         }
         throw new InvalidOperationException($"PostgreSQL did not start; see {Path.Combine(root, "server.log")}", last);
+    }
+
+    private static Task PgCtlStartAsync(string root, int port, bool asPostgresUser, string binaries) =>
+        RunAsync("pg_ctl", ["-D", Path.Combine(root, "data"), "-l", Path.Combine(root, "server.log"), "-w", "-t", "120", "-o",
+            $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=300 " +
+            (Durable ? "-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=1GB" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
+            "start"], asPostgresUser, binaries);
+
+    /// <summary>
+    /// The server crashes (an immediate shutdown: no checkpoint, every backend killed, as after SIGKILL or a power cut with
+    /// a durable disk) and starts again on the same port, recovering from its write-ahead log.
+    /// </summary>
+    public async Task CrashAndRestartAsync()
+    {
+        await RunAsync("pg_ctl", ["-D", Path.Combine(_root, "data"), "-m", "immediate", "-w", "stop"], _asPostgresUser, _binaries);
+        NpgsqlConnection.ClearAllPools();
+        await PgCtlStartAsync(_root, Port, _asPostgresUser, _binaries);
     }
 
     private void Stop()
