@@ -52,6 +52,7 @@ public static class DataServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton<AuditCheckpointer>();
         services.TryAddSingleton<AuditProofs>();
+        services.TryAddSingleton<StorageHealth>();
         services.TryAddSingleton<AuditWriter>();
         services.TryAddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditWriter>());
         return services;

@@ -40,12 +40,23 @@ public sealed class PostgresServer
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={Port};Username={Superuser};Database={database};Pooling=true;Maximum Pool Size=20;Timeout=30";
 
-    public async Task<string> CreateDatabaseAsync()
+    /// <param name="tablespace">A folder for the database's files (on a filesystem of the test's choosing), else the server's own.</param>
+    public async Task<string> CreateDatabaseAsync(string? tablespace = null)
     {
         var name = "t_" + Guid.NewGuid().ToString("N");
         await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        if (tablespace is not null)
+        {
+            Directory.CreateDirectory(tablespace);
+            if (_asPostgresUser)
+            {
+                await RunAsync("chown", ["postgres:", tablespace], asPostgresUser: false, binaries: null);
+            }
+            await using var create = new NpgsqlCommand($"CREATE TABLESPACE ts_{name} LOCATION '{tablespace.Replace("'", "''", StringComparison.Ordinal)}'", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        await using var command = new NpgsqlCommand($"CREATE DATABASE {name}{(tablespace is null ? "" : $" TABLESPACE ts_{name}")}", connection);
         await command.ExecuteNonQueryAsync();
         return name;
     }
@@ -59,8 +70,13 @@ public sealed class PostgresServer
         }
         await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", connection);
-        await command.ExecuteNonQueryAsync();
+        await using (var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", connection))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+        // A tablespace of its own (a disk-full test's small filesystem) goes with it; DROP DATABASE runs outside any transaction, so apart.
+        await using var tablespace = new NpgsqlCommand($"DROP TABLESPACE IF EXISTS ts_{database}", connection);
+        await tablespace.ExecuteNonQueryAsync();
     }
 
     /// <summary>A plain-SQL dump of one database, as an operator's backup would hold it.</summary>

@@ -31,16 +31,18 @@ public sealed class TestDatabase : IAsyncDisposable
     /// <param name="engine">SQLite or PostgreSQL.</param>
     /// <param name="pooled">SQLite connections pooled as the hub's own connection string pools them (benchmarks); tests open
     /// each afresh so the file can be deleted with the test.</param>
-    public static async Task<TestDatabase> CreateAsync(DatabaseEngine engine, bool pooled = false)
+    /// <param name="under">Where the test's folder goes (a small filesystem made for a disk-full test); on PostgreSQL the
+    /// database's own files go there too, in a tablespace of their own. Default: the temporary folder.</param>
+    public static async Task<TestDatabase> CreateAsync(DatabaseEngine engine, bool pooled = false, string? under = null)
     {
-        var folder = Path.Combine(Path.GetTempPath(), "sharinghub-test-" + Guid.NewGuid().ToString("N")[..12]);
+        var folder = Path.Combine(under ?? Path.GetTempPath(), "sharinghub-test-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
         if (engine == DatabaseEngine.Sqlite)
         {
             return new TestDatabase(engine, $"Data Source={Path.Combine(folder, "hub.db")}{(pooled ? "" : ";Pooling=false")}", folder);
         }
         var server = await PostgresServer.GetAsync();
-        var name = await server.CreateDatabaseAsync();
+        var name = await server.CreateDatabaseAsync(under is null ? null : Path.Combine(folder, "tablespace"));
         return new TestDatabase(engine, server.ConnectionString(name), folder);
     }
 

@@ -31,10 +31,12 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
     private readonly AuditOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<AuditWriter> _logger;
+    private readonly StorageHealth? _storage;
 
     public AuditWriter(IHubDbContextFactory contexts, AuditCheckpointer checkpointer, IOptions<AuditOptions> options, TimeProvider clock, ILogger<AuditWriter> logger,
-        IMeterFactory? meters = null)
+        IMeterFactory? meters = null, StorageHealth? storage = null)
     {
+        _storage = storage;
         _contexts = contexts;
         _checkpointer = checkpointer;
         _options = options.Value;
@@ -45,6 +47,17 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         meters?.Create(Core.Telemetry.HubDiagnostics.Name).CreateObservableGauge("sharinghub.audit.queue.depth", () => _queue.Reader.Count,
             description: "Audit entries waiting to be committed");
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Pending> _owed = new();
+
+    /// <summary>Entries owed for changes that are already stored (their first append failed), waiting to be retried.</summary>
+    public int Owed => _owed.Count;
+
+    /// <summary>
+    /// Records an entry for a change that is already committed although its append failed (the store filled up between the
+    /// two): it is retried with every batch, and every second while idle, until it commits; never dropped while the process runs.
+    /// </summary>
+    public void Owe(AuditRecord record) => _owed.Enqueue(new Pending(record, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously), Owed: true));
 
     public async Task<long> AppendAsync(AuditRecord record, CancellationToken cancellationToken)
     {
@@ -74,7 +87,7 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
             try
             {
                 using var tick = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                tick.CancelAfter(TimeSpan.FromSeconds(Math.Max(1, _options.CheckpointSeconds)));
+                tick.CancelAfter(_owed.IsEmpty ? TimeSpan.FromSeconds(Math.Max(1, _options.CheckpointSeconds)) : TimeSpan.FromSeconds(1));
                 await _queue.Reader.WaitToReadAsync(tick.Token);
             }
             catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
@@ -84,6 +97,11 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
             catch (OperationCanceledException)
             {
                 break;
+            }
+            // Owed entries go first: their changes happened before anything now queued.
+            while (batch.Count < _options.MaxBatch && _owed.TryDequeue(out var owed))
+            {
+                batch.Add(owed);
             }
             while (batch.Count < _options.MaxBatch && _queue.Reader.TryRead(out var next))
             {
@@ -128,6 +146,7 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         try
         {
             var sequences = await WriteBatchAsync(batch.Select(p => p.Record).ToList());
+            _storage?.Committed();
             Core.Telemetry.HubDiagnostics.AuditCommit.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             for (var i = 0; i < batch.Count; i++)
             {
@@ -137,9 +156,15 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         catch (Exception e)
         {
             // Any failure fails the batch's requests closed; the writer itself keeps running for the next batch.
+            _storage?.Observe(e);
             _logger.LogError("Audit batch of {Count} entries could not be committed: {Error}; the requests fail closed", batch.Count, e.GetType().Name);
             foreach (var pending in batch)
             {
+                if (pending.Owed)
+                {
+                    _owed.Enqueue(pending);
+                    continue;
+                }
                 pending.Done.TrySetException(new AuditUnavailableException("the audit log could not commit the entry", e));
             }
         }
@@ -358,9 +383,17 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         {
             rest.Add(next);
         }
+        while (_owed.TryDequeue(out var owed))
+        {
+            rest.Insert(0, owed);
+        }
         if (rest.Count > 0)
         {
             await CommitAsync(rest);
+        }
+        if (!_owed.IsEmpty)
+        {
+            _logger.LogCritical("The hub stopped owing {Count} audit entries for changes it had stored: they are in the log's error output only", _owed.Count);
         }
     }
 
@@ -372,5 +405,6 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
 
     private static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
 
-    private sealed record Pending(AuditRecord Record, TaskCompletionSource<long> Done);
+    /// <summary>An entry waiting for its batch; <c>Owed</c> marks one for a change already committed whose first append failed, retried until it commits.</summary>
+    private sealed record Pending(AuditRecord Record, TaskCompletionSource<long> Done, bool Owed = false);
 }

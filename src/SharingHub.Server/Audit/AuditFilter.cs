@@ -68,6 +68,19 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
         catch (Exception e) when (e is AuditUnavailableException or System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
         {
             logger.LogError("Request {RequestId} ({Action}) refused: its audit entry could not be committed", http.TraceIdentifier, action);
+            var full = http.RequestServices.GetRequiredService<Data.Storage.StorageHealth>().Observe(e);
+            var changed = scope.Wrote || (status is StatusCodes.Status201Created or StatusCodes.Status204NoContent && !HttpMethods.IsGet(http.Request.Method));
+            if (changed && http.RequestServices.GetService<Data.Audit.AuditWriter>() is { } writer)
+            {
+                // The change itself is already committed (the store filled between the two): its entry is owed and retried until
+                // it commits, and the caller is told the truth, so it does not make the change twice. Nothing is disclosed.
+                writer.Owe(record);
+                return Hosting.ErrorHandling.SavedButNotYetAudited(http, full);
+            }
+            if (full)
+            {
+                return Hosting.ErrorHandling.StorageFull(http);
+            }
             return Hosting.ApiErrors.For(http, new Hosting.ApiError(StatusCodes.Status503ServiceUnavailable, "transient", "Audit log unavailable",
                 "The request was not carried out because it could not be recorded. Try again later."));
         }

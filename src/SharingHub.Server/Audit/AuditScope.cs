@@ -140,6 +140,9 @@ public sealed class AuditScope
         _resources.Add(new { type = "alert", @event = eventId, ids = new[] { stateId }, state, owner, operation = "disclosed-to-writer-and-notified" });
     }
 
+    /// <summary>Whether this request stored a change (a record written, a linkage decided).</summary>
+    public bool Wrote => _writes > 0;
+
     /// <summary>Records a record written by this request (a create or an update of the caller's own agency's record).</summary>
     public void RecordWrite(ResourceFacts resource, string operation)
     {

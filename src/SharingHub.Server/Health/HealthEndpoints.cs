@@ -52,3 +52,18 @@ internal sealed class DatabaseHealthCheck(IHubDbContextFactory contexts, ILogger
         }
     }
 }
+
+/// <summary>
+/// The database's storage: unhealthy while commits are failing because it is full (either engine) or when the SQLite file's
+/// filesystem has under a mebibyte left; degraded under 64 MiB, so an operator hears before the hub refuses work.
+/// </summary>
+internal sealed class StorageHealthCheck(StorageHealth storage) : IHealthCheck
+{
+    private const long Full = 1L << 20;
+    private const long NearlyFull = 64L << 20;
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(storage.IsFullNow || storage.FreeBytes() < Full ? HealthCheckResult.Unhealthy("storage full")
+            : storage.FreeBytes() < NearlyFull ? HealthCheckResult.Degraded("storage nearly full")
+            : HealthCheckResult.Healthy());
+}

@@ -29,6 +29,11 @@ internal static class ErrorHandling
             var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SharingHub.Errors");
             logger.LogError("Request {RequestId} to {Path} failed: {Failure}", http.TraceIdentifier, http.Request.Path.Value, failure?.GetType().Name);
             http.Response.Headers["X-Request-Id"] = http.TraceIdentifier;
+            if (failure is not null && http.RequestServices.GetRequiredService<Data.Storage.StorageHealth>().Observe(failure))
+            {
+                await StorageFull(http).ExecuteAsync(http);
+                return;
+            }
             await (unavailable
                 ? Answer(http, StatusCodes.Status503ServiceUnavailable, "transient", "Service unavailable",
                     "The hub's store or key service is unavailable; nothing was disclosed or changed. Try again later.")
@@ -36,6 +41,26 @@ internal static class ErrorHandling
                     $"The request failed unexpectedly; nothing was disclosed. Quote request id {http.TraceIdentifier} to support."));
         }));
         return app;
+    }
+
+    /// <summary>The answer to a request that met a full store: 503, Retry-After, and a message that says so.</summary>
+    public static IResult StorageFull(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = Data.Storage.StorageHealth.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return ApiErrors.For(http, new ApiError(StatusCodes.Status503ServiceUnavailable, "transient", "Storage full", Data.Storage.StorageHealth.Refusal));
+    }
+
+    /// <summary>
+    /// A change that was stored although its audit entry could not be written at once: 503 without the record, saying the
+    /// change is stored (so the caller does not repeat it) and that its entry is owed. The Location, when the handler set one,
+    /// stays, so the caller can find the record once the hub is back.
+    /// </summary>
+    public static IResult SavedButNotYetAudited(HttpContext http, bool storageFull)
+    {
+        http.Response.Headers.RetryAfter = Data.Storage.StorageHealth.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return ApiErrors.For(http, new ApiError(StatusCodes.Status503ServiceUnavailable, "transient", "Saved, not yet recorded",
+            (storageFull ? "The hub's storage is full. " : "The audit log is unavailable. ") +
+            "Your change was stored, but its audit entry could not be written yet; the hub will write it as soon as it can. Do not send the change again."));
     }
 
     private static Task Answer(HttpContext http, int status, string fhirCode, string title, string detail) =>

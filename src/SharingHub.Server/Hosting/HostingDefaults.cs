@@ -35,7 +35,8 @@ internal static class HostingDefaults
         services.AddScoped<Audit.AuditScope>();
         services.AddHealthChecks()
             .AddCheck<StartupHealthCheck>("startup")
-            .AddCheck<DatabaseHealthCheck>("database");
+            .AddCheck<DatabaseHealthCheck>("database")
+            .AddCheck<StorageHealthCheck>("storage");
         return services;
     }
 }
