@@ -125,7 +125,7 @@ internal static class CrashBenchmark
         return passed;
     }
 
-    private sealed record Setup(Guid LaChild, Guid PoliceChild, Guid Incident, Guid Enquiry, Guid Referral);
+    internal sealed record Setup(Guid LaChild, Guid PoliceChild, Guid Incident, Guid Enquiry, Guid Referral);
 
     private sealed record Tokens(string Health, string Police, string Lcpp, string FrontDoor);
 
@@ -165,7 +165,8 @@ internal static class CrashBenchmark
         }
     }
 
-    private static async Task<Setup> SetUpAsync(ServiceProvider services)
+    /// <summary>A child known to the council and police, in an open enquiry, with a police referral at the front door.</summary>
+    internal static async Task<Setup> SetUpAsync(ServiceProvider services)
     {
         var store = services.GetRequiredService<IRecordStore>();
         var builder = new RecordBuilder(services.GetRequiredService<IFieldCipher>(), services.GetRequiredService<IBlindIndexer>());
@@ -459,7 +460,7 @@ internal static class CrashBenchmark
         }
     }
 
-    private static async Task<string> TokenAsync(HttpClient http, string user)
+    internal static async Task<string> TokenAsync(HttpClient http, string user)
     {
         using var response = await http.PostAsync("/dev-idp/token", new FormUrlEncodedContent([new("username", user)]));
         response.EnsureSuccessStatusCode();

@@ -307,15 +307,23 @@ internal sealed class HubProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private HubProcess(Process process, Uri url)
+    private HubProcess(Process process, Uri url, System.Collections.Concurrent.ConcurrentQueue<string> log)
     {
         _process = process;
         Url = url;
+        Log = log;
     }
+
+    /// <summary>The hub's log lines, when started with captureLog.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Log { get; }
 
     public Uri Url { get; }
 
-    public static async Task<HubProcess> StartAsync(TestDatabase database, IEnumerable<string>? settings = null)
+    /// <param name="database">The database the hub runs on.</param>
+    /// <param name="settings">More hub settings, as command-line arguments.</param>
+    /// <param name="rateLimits">Keep the hub's rate limits (a flood is measured against them); throughput benchmarks turn them off.</param>
+    /// <param name="captureLog">Keep the hub's log lines (warnings and above) in <see cref="Log"/>, to be searched for what must never be logged.</param>
+    public static async Task<HubProcess> StartAsync(TestDatabase database, IEnumerable<string>? settings = null, bool rateLimits = false, bool captureLog = false)
     {
         var dll = Path.Combine(Directory.GetCurrentDirectory(), "src", "SharingHub.Server", "bin", "Release", "net10.0", "SharingHub.Server.dll");
         if (!File.Exists(dll))
@@ -332,8 +340,9 @@ internal sealed class HubProcess : IAsyncDisposable
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         foreach (var arg in new[] { dll, "--urls", url.ToString().TrimEnd('/'), $"--SharingHub:Identity:PublicBaseUrl={url.ToString().TrimEnd('/')}",
             "--SharingHub:Identity:DevelopmentIdentityProvider=true", "--SharingHub:Benchmark:Baseline=true",
+            }
             // Throughput is what is measured here: one benchmark user would otherwise meet the per-person rate limit.
-            "--SharingHub:RateLimits:PersonRequestsPerMinute=0", "--SharingHub:RateLimits:SystemRequestsPerMinute=0", "--SharingHub:RateLimits:AnonymousRequestsPerMinute=0" }
+            .Concat(rateLimits ? [] : ["--SharingHub:RateLimits:PersonRequestsPerMinute=0", "--SharingHub:RateLimits:SystemRequestsPerMinute=0", "--SharingHub:RateLimits:AnonymousRequestsPerMinute=0"])
             // The test fixture turns SQLite pooling off so its files can be deleted; a hub runs pooled, and
             // unpooled each request's last close checkpoints the WAL (an fsync), which is not what a hub does.
             .Concat(database.Settings.Select(s => $"--{s.Key}={s.Value?.Replace(";Pooling=false", "", StringComparison.Ordinal)}"))
@@ -342,8 +351,21 @@ internal sealed class HubProcess : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (captureLog && line.Data is { Length: > 0 } text)
+            {
+                log.Enqueue(text);
+            }
+        };
+        process.ErrorDataReceived += (_, line) =>
+        {
+            if (captureLog && line.Data is { Length: > 0 } text)
+            {
+                log.Enqueue(text);
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var http = new HttpClient { BaseAddress = url };
@@ -354,7 +376,7 @@ internal sealed class HubProcess : IAsyncDisposable
                 using var health = await http.GetAsync("/health");
                 if (health.IsSuccessStatusCode)
                 {
-                    return new HubProcess(process, url);
+                    return new HubProcess(process, url, log);
                 }
             }
             catch (HttpRequestException)

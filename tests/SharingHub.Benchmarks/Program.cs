@@ -3,9 +3,10 @@ using SharingHub.Benchmarks;
 using SharingHub.Data.Storage;
 
 // A benchmark prints figures; it is not a test. Build in Release, then run from the repository root:
-//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|floor|policy|audit|fhir|crypto|linkage|http, or several: audit,http] [--smoke]
+//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|floor|policy|audit|fhir|crypto|linkage|flood|http, or several: audit,http] [--smoke]
 //   ... crash [--kills 100] [--seed 28] [--engine both] [--inject-loss]   (issue 28: SIGKILL under load; exit code 1 when anything was
 //       lost; --inject-loss deletes one acknowledged write behind the hub's back and exits 0 only if the checks catch it)
+//   ... parsers [--count 100000] [--seed 28] [--engine both]   (issue 28: generated inputs to every parser; exit code 1 on a 5xx, a slow answer or a leak)
 //       [--engine sqlite|postgres|both] [--events 10000,100000,1000000] [--people 100000,1000000] [--out DIR]
 var smoke = args.Contains("--smoke");
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
@@ -57,6 +58,23 @@ if (parts.Contains("crash"))
     foreach (var engine in engines)
     {
         failed |= !await CrashBenchmark.RunAsync(report, engine, kills, seed, injectLoss: args.Contains("--inject-loss"));
+    }
+}
+if (Runs("flood"))
+{
+    foreach (var engine in engines)
+    {
+        await FloodBenchmark.RunAsync(report, engine, smoke);
+    }
+}
+// Not a performance part either: parsers at volume (issue 28, family 6), --count inputs per family.
+if (parts.Contains("parsers"))
+{
+    var count = int.Parse(Option("--count") ?? (smoke ? "200" : "100000"), CultureInfo.InvariantCulture);
+    var seed = int.Parse(Option("--seed") ?? "28", CultureInfo.InvariantCulture);
+    foreach (var engine in engines)
+    {
+        failed |= !await ParserFuzz.RunAsync(report, engine, count, seed);
     }
 }
 if (Runs("http"))

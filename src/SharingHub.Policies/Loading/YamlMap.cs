@@ -27,6 +27,12 @@ internal sealed class YamlMap(YamlMappingNode node, string file, PolicyErrors er
             errors.Add(file, (int)e.Start.Line, $"not valid YAML: {e.Message}");
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner gives up on some malformed input without a position (found by the parser runs, issue 28).
+            errors.Add(file, 1, "not valid YAML: the parser could not read the file past a malformed token");
+            return null;
+        }
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
             errors.Add(file, 1, "expected exactly one YAML document whose top level is a mapping");

@@ -25,6 +25,13 @@ internal static class ErrorHandling
                     $"The request could not be read: the body must be {(bad.StatusCode == 413 ? "smaller" : "JSON of the shape this endpoint takes")}.");
                 return;
             }
+            if (failure is InvalidDataException)
+            {
+                // A form the framework could not read (a key over its limit, a null character): the caller's mistake.
+                await Answer(http, StatusCodes.Status400BadRequest, "invalid", "Bad request",
+                    "The form could not be read: it holds a character or a field longer than a form may.");
+                return;
+            }
             var unavailable = IsUnavailable(failure);
             var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SharingHub.Errors");
             logger.LogError("Request {RequestId} to {Path} failed: {Failure}", http.TraceIdentifier, http.Request.Path.Value, failure?.GetType().Name);

@@ -14,6 +14,11 @@ internal static class HostingDefaults
         // Structured JSON logs; what is logged is ids, agency, purpose and outcome, never record contents.
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        // Never SQL or a stack trace in the log (issue 28): EF's failed-command and save errors carry the statement and the
+        // exception, the framework's exception handler the stack; the hub logs each failure itself, by type and request id.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.None);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Update", LogLevel.None);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", LogLevel.None);
         builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
         return builder;
     }

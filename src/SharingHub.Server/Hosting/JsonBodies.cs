@@ -41,6 +41,12 @@ internal static class JsonBodies
                 ? $"the body names a member twice (line {e.LineNumber + 1}); each member may appear once"
                 : $"the body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine})");
         }
+        catch (InvalidOperationException)
+        {
+            // Checking member names for duplicates unescapes them: a name with an unpaired surrogate fails there (found by the
+            // parser runs, issue 28).
+            return (null, "the body holds a member name with an unpaired UTF-16 surrogate (\\ud800-\\udfff alone), which is not text");
+        }
         if (UnpairedSurrogate(document.RootElement))
         {
             document.Dispose();

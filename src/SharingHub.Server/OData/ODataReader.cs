@@ -58,6 +58,10 @@ internal sealed class ODataReader(
         {
             return ODataPayload.Error(400, ODataErrors.InvalidQuery, e.Message);
         }
+        catch (UriFormatException)
+        {
+            return ODataPayload.Error(400, ODataErrors.InvalidQuery, "the request's path or query is not a valid URL");
+        }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
         {
             return ODataPayload.Error(400, ODataErrors.Timeout, $"the query ran longer than {options.Value.TimeoutSeconds} s and was stopped; narrow it with $filter");
@@ -86,7 +90,8 @@ internal sealed class ODataReader(
         }
         var root = ODataEndpoints.ServiceRoot(http);
         var relative = http.Request.GetEncodedPathAndQuery()[(http.Request.PathBase.Value?.Length ?? 0)..][(ODataEndpoints.Base.Length + 1)..];
-        var parser = new ODataUriParser(model.Model, root, new Uri(root, relative))
+        // "./" keeps a first segment with a colon in it ("E:x") a path segment, as RFC 3986 says, not a scheme or a drive.
+        var parser = new ODataUriParser(model.Model, root, new Uri(root, "./" + relative))
         {
             Resolver = new StringAsEnumResolver { EnableCaseInsensitive = false },
         };

@@ -240,6 +240,11 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         {
             throw new ODataRefusal(400, ODataErrors.InvalidBody, odata.Message);
         }
+        catch (UriFormatException)
+        {
+            // ODL reads an annotation's value as a URL without catching a bad one itself (found by the parser runs, issue 28).
+            throw new ODataRefusal(400, ODataErrors.InvalidBody, "an annotation's value (such as @odata.bind) is not a valid URL");
+        }
     }
 
     /// <summary>The OData reader's own account of a bad payload, wherever it sits in the chain (ODL 8 wraps the parser's error in it).</summary>

@@ -22,9 +22,25 @@ internal static class StrictR4
     {
         using var span = Core.Telemetry.HubDiagnostics.Source.StartActivity("fhir.parse");
         var reader = new Utf8JsonReader(body.Span);
-        if (Parser.TryDeserializeResource(ref reader, out _, out var issues))
+        IEnumerable<CodedException> issues;
+        try
         {
-            return null;
+            if (Parser.TryDeserializeResource(ref reader, out _, out issues))
+            {
+                return null;
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException or FormatException)
+        {
+            // Not JSON at all (a syntax error, a lone UTF-16 surrogate, a number out of range): the reader's own words, which
+            // name a position in the body, never the hub's internals.
+            return [new OperationOutcomeIssue("error", "structure", $"the body is not valid JSON: {e.Message}")];
+        }
+        catch (IndexOutOfRangeException)
+        {
+            // The SDK's parser itself fails on some malformed element names (found by the parser runs, issue 28): still the
+            // caller's body that is at fault, so still their error.
+            return [new OperationOutcomeIssue("error", "structure", "the body is not well-formed FHIR R4: an element could not be read")];
         }
         var list = issues.Take(20).Select(Issue).ToList();
         return list.Count == 0 ? [new OperationOutcomeIssue("error", "structure", "the body is not well-formed FHIR R4")] : list;
