@@ -131,15 +131,15 @@ done
 say "benchmark smoke run (figures are meaningless at this size; it proves the benchmark still works)"
 dotnet tests/SharingHub.Benchmarks/bin/Release/net10.0/SharingHub.Benchmarks.dll --smoke >/dev/null || { echo "benchmark smoke run failed" >&2; failed=$((failed + 1)); rc=1; }
 
-say "crash during work (issue 28): the hub killed with SIGKILL under load, 5 times per engine; then a loss injected behind its back must be caught"
+say "reliability (issue 28): the hub killed with SIGKILL under load, 5 times per engine; a loss injected behind its back must be caught; 1,000 generated inputs per parser"
 # tests/reliability.sh runs the same with 100 kills per engine; README "Reliability" gives its figures.
 bench=tests/SharingHub.Benchmarks/bin/Release/net10.0/SharingHub.Benchmarks.dll
-for run in "--kills 5" "--kills 1 --inject-loss"; do
+for run in "crash --kills 5" "crash --kills 1 --inject-loss" "parsers --count 1000"; do
   # shellcheck disable=SC2086
-  if dotnet "$bench" crash --engine both $run 2> >(grep '^crash' >&2) >/dev/null; then
-    passed=$((passed + 1)); echo "  Passed crash $run"
+  if dotnet "$bench" $run --engine both 2> >(grep -E '^(crash|parsers)' >&2) >/dev/null; then
+    passed=$((passed + 1)); echo "  Passed $run"
   else
-    failed=$((failed + 1)); rc=1; echo "  Failed crash $run"
+    failed=$((failed + 1)); rc=1; echo "  Failed $run"
   fi
 done
 rm -f "$log"

@@ -7,6 +7,7 @@ using SharingHub.Data.Storage;
 //   ... crash [--kills 100] [--seed 28] [--engine both] [--inject-loss]   (issue 28: SIGKILL under load; exit code 1 when anything was
 //       lost; --inject-loss deletes one acknowledged write behind the hub's back and exits 0 only if the checks catch it)
 //   ... parsers [--count 100000] [--seed 28] [--engine both]   (issue 28: generated inputs to every parser; exit code 1 on a 5xx, a slow answer or a leak)
+//   ... replay "FAMILY" INDEX [--seed 28]                     (prints one generated input of a failure, as sent)
 //       [--engine sqlite|postgres|both] [--events 10000,100000,1000000] [--people 100000,1000000] [--out DIR]
 var smoke = args.Contains("--smoke");
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
@@ -68,6 +69,13 @@ if (Runs("flood"))
     }
 }
 // Not a performance part either: parsers at volume (issue 28, family 6), --count inputs per family.
+if (parts.Contains("replay"))
+{
+    // replay "FHIR transaction bundles" 2552 [--seed 28]: prints that generated input.
+    var positional = args.SkipWhile(a => a != "replay").Skip(1).TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
+    await ParserFuzz.ReplayAsync(positional[0], int.Parse(positional[1], CultureInfo.InvariantCulture), int.Parse(Option("--seed") ?? "28", CultureInfo.InvariantCulture));
+    return 0;
+}
 if (parts.Contains("parsers"))
 {
     var count = int.Parse(Option("--count") ?? (smoke ? "200" : "100000"), CultureInfo.InvariantCulture);

@@ -69,6 +69,9 @@ public sealed class PolicyLoaderTests : IDisposable
     [InlineData("data-classes.yaml", "owner: police", "owner: constabulary", "unknown owner agency 'constabulary'")]
     [InlineData("agencies.yaml", "regime: law-enforcement", "regime: common-law", "regime must be uk-gdpr or law-enforcement")]
     [InlineData("rules/police.yaml", "  - id: front-door.police-incidents", "  - id: front-door.police-incidents\n  bad: [", "not valid YAML")]
+    // Found by the parser runs (issue 28): a flow sequence left open before more mapping lines made YamlDotNet throw
+    // InvalidOperationException instead of a YAML error, which stopped the hub with a stack trace instead of file and line.
+    [InlineData("rules/education.yaml", "data-classes: [education.attendance, education.behaviour, education.welfare]", "data-classes: [education.attendance\n    requesters:", "not valid YAML")]
     public void Given_a_broken_policy_file_when_loaded_then_loading_fails_naming_the_file_the_line_and_the_reason(string file, string find, string replace, string reason)
     {
         var path = Path.Combine(_folder, file);
