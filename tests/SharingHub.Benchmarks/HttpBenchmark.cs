@@ -314,6 +314,9 @@ internal sealed class HubProcess : IAsyncDisposable
         Log = log;
     }
 
+    /// <summary>The hub's process id (for what /proc says of it: memory, threads, open files).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>The hub's log lines, when started with captureLog.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Log { get; }
 

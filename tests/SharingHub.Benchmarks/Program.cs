@@ -7,6 +7,7 @@ using SharingHub.Data.Storage;
 //   ... crash [--kills 100] [--seed 28] [--engine both] [--inject-loss]   (issue 28: SIGKILL under load; exit code 1 when anything was
 //       lost; --inject-loss deletes one acknowledged write behind the hub's back and exits 0 only if the checks catch it)
 //   ... parsers [--count 100000] [--seed 28] [--engine both]   (issue 28: generated inputs to every parser; exit code 1 on a 5xx, a slow answer or a leak)
+//   ... soak [--minutes 30] [--engine both]                  (issue 28: steady mixed load; memory, handles and p95 flat; audit verifies)
 //   ... replay "FAMILY" INDEX [--seed 28]                     (prints one generated input of a failure, as sent)
 //       [--engine sqlite|postgres|both] [--events 10000,100000,1000000] [--people 100000,1000000] [--out DIR]
 var smoke = args.Contains("--smoke");
@@ -69,6 +70,15 @@ if (Runs("flood"))
     }
 }
 // Not a performance part either: parsers at volume (issue 28, family 6), --count inputs per family.
+// Soak (issue 28, family 7): --minutes of steady mixed load; exit code 1 unless memory, handles and p95 stay flat.
+if (parts.Contains("soak"))
+{
+    var minutes = double.Parse(Option("--minutes") ?? (smoke ? "1" : "30"), CultureInfo.InvariantCulture);
+    foreach (var engine in engines)
+    {
+        failed |= !await SoakBenchmark.RunAsync(report, engine, TimeSpan.FromMinutes(minutes));
+    }
+}
 if (parts.Contains("replay"))
 {
     // replay "FHIR transaction bundles" 2552 [--seed 28]: prints that generated input.
