@@ -249,7 +249,7 @@ internal static class CrashBenchmark
                 resource = new
                 {
                     resourceType = "Patient",
-                    identifier = new[] { new { system = "https://fhir.nhs.uk/Id/nhs-number", value = NhsNumber() } },
+                    identifier = new[] { new { system = "https://fhir.nhs.uk/Id/nhs-number", value = IngestBenchmark.NhsNumber(Interlocked.Increment(ref _nhsSerial) * 7 % 1_000_000) } },
                     name = new[] { new { family = "Crashbundle", given = new[] { "Ivy" } } },
                     birthDate = "2015-06-01",
                     gender = "female",
@@ -446,19 +446,6 @@ internal static class CrashBenchmark
     }
 
     private static int _nhsSerial;
-
-    /// <summary>A different valid NHS number (999 test range) for each bundle's patient, the same sequence in every run.</summary>
-    private static string NhsNumber()
-    {
-        for (var n = Interlocked.Increment(ref _nhsSerial) * 7 % 1_000_000; ; n = (n + 1) % 1_000_000)
-        {
-            var nine = "999" + n.ToString("D6", CultureInfo.InvariantCulture);
-            if (AgencyIdentifiers.NhsCheckDigit(nine) is >= 0 and var check)
-            {
-                return nine + check.ToString(CultureInfo.InvariantCulture);
-            }
-        }
-    }
 
     internal static async Task<string> TokenAsync(HttpClient http, string user)
     {

@@ -81,7 +81,8 @@ internal static class IngestBenchmark
         await db.SaveChangesAsync();
     }
 
-    private static string NhsNumber(int serial)
+    /// <summary>A valid NHS number from the 999 test range (never issued), the first at or after the serial.</summary>
+    internal static string NhsNumber(int serial)
     {
         for (var n = serial; ; n++)
         {

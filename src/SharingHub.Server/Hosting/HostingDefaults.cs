@@ -19,7 +19,15 @@ internal static class HostingDefaults
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Update", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", LogLevel.None);
-        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(o =>
+        {
+            o.AddServerHeader = false;
+            // Stated, not left to defaults (issue 28): Kestrel refuses anything beyond with 414 or 431 before the hub reads it.
+            o.Limits.MaxRequestLineSize = RequestLimits.MaxRequestLineBytes;
+            o.Limits.MaxRequestHeadersTotalSize = RequestLimits.MaxHeaderBytes;
+            o.Limits.MaxRequestHeaderCount = RequestLimits.MaxHeaderCount;
+            o.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+        });
         return builder;
     }
 
@@ -44,4 +52,16 @@ internal static class HostingDefaults
             .AddCheck<StorageHealthCheck>("storage");
         return services;
     }
+}
+
+/// <summary>What a request may be, wherever it goes: the request line, headers and (SecurityHeaders) the body.</summary>
+internal static class RequestLimits
+{
+    /// <summary>The method, path and query: 16 KiB (a FHIR search or OData query longer than that is refused with 414).</summary>
+    public const int MaxRequestLineBytes = 16 * 1024;
+
+    /// <summary>All headers together: 32 KiB (a bearer token is a few hundred bytes).</summary>
+    public const int MaxHeaderBytes = 32 * 1024;
+
+    public const int MaxHeaderCount = 64;
 }

@@ -13,4 +13,7 @@ public sealed class RateLimitOptions
 
     /// <summary>A caller with no valid token, per client address (forged or expired tokens, discovery, sign-in pages).</summary>
     public int AnonymousRequestsPerMinute { get; set; } = 300;
+
+    /// <summary>How long a refusal (429) is held before it is sent, so a flooding client slows itself down; 0 sends at once.</summary>
+    public int RejectionDelayMilliseconds { get; set; } = 500;
 }
