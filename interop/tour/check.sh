@@ -153,6 +153,17 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Beare
 enquiry=$(curl -s -H "Authorization: Bearer $TOKEN" -H "X-Purpose-Of-Use: s47-enquiry" -H "X-Enquiry-Id: $ENQUIRY" "$BASE/enquiries/$ENQUIRY")
 echo "$enquiry" | json 'all("id" in m for m in d["members"]) and d["lead"]=="demo-la-lcpp"' | grep -q True || fail "the enquiry does not list its members with ids"
 
+# Statistics for managers and the DfE's returns: the council's analyst reads this month's measures as counts and
+# shares, small numbers suppressed, and the statistics purpose opens no record
+ANALYST=$(token demo-la-analyst)
+measures=$(curl -s -H "Authorization: Bearer $ANALYST" -H "X-Purpose-Of-Use: statistics" "$BASE/statistics/measures?period=$(date -u +%Y-%m)")
+echo "$measures" | json 'd["suppressedBelow"]==5 and any(r["measure"]=="referrals-received" and r["breakdown"]=="total" for r in d["rows"]) and all(r["count"] in (None, 0) or r["count"]>=5 for r in d["rows"])' \
+  | grep -q True || fail "the analyst's measures are missing or show a number under 5"
+curl -s -H "Authorization: Bearer $ANALYST" -H "X-Purpose-Of-Use: statistics" "$BASE/statistics/measures.csv?period=$(date -u +%Y)" | head -1 \
+  | grep -q '^period,area,measure,unit,breakdown,category,count,denominator,percent,median,suppressed' || fail "the measures' CSV has no header"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ANALYST" -H "X-Purpose-Of-Use: statistics" "$BASE/fhir/Patient/$CHILD")" = 403 ] \
+  || fail "the statistics purpose opened a child's record"
+
 # Every request and answer outside FHIR and OData is described in OpenAPI 3.1
 curl -s "$BASE/openapi/hub.json" | json 'd["openapi"].startswith("3.1") and "/enquiries/{id}/strategy-meetings" in d["paths"]' | grep -q True \
   || fail "the OpenAPI document is not served or lacks the strategy meetings"
@@ -179,4 +190,4 @@ mkdir "$data/fresh-machine"
   | grep -q 'the hub can start on it' || fail "restore did not restore and verify the backup"
 [ -s "$data/fresh-machine/data/sharinghub.db" ] && [ -s "$data/fresh-machine/data/keyring.json" ] || fail "restore left no database or key ring in data/"
 
-echo "ok: the README tour ran as written against a demo hub ($BASE): pages, health, tokens, chronology, what each member sees, search, OData, IG audit, linkage review, MAIS, front-door referral, enquiry, OpenAPI, audit verify, backup and restore"
+echo "ok: the README tour ran as written against a demo hub ($BASE): pages, health, tokens, chronology, what each member sees, search, OData, IG audit, linkage review, MAIS, front-door referral, enquiry, statistics, OpenAPI, audit verify, backup and restore"

@@ -36,7 +36,7 @@ public sealed class PolicyDecisionPoint
         ArgumentNullException.ThrowIfNull(principal);
         var acting = Acting(principal);
         return _policy.Purposes.Values
-            .Where(p => RolesMayUse(principal, p.Code) && _rulesByPurpose[p.Code].Any(r => r.Effect == RuleEffect.Permit && RequesterMatches(r, acting)))
+            .Where(p => RolesMayUse(principal, p.Code) && (p.AggregateOnly || _rulesByPurpose[p.Code].Any(r => r.Effect == RuleEffect.Permit && RequesterMatches(r, acting))))
             .OrderBy(p => p.Code, StringComparer.Ordinal)
             .ToList();
     }
@@ -93,7 +93,9 @@ public sealed class PolicyDecisionPoint
     {
         foreach (var code in principal.Roles)
         {
-            if (_policy.Roles.TryGetValue(code, out var role) && role.IsHeldAt(principal.Agency) && (role.Purposes is null || role.Purposes.Contains(purpose)))
+            // A purpose that reads aggregates only is used by the roles that list it, never by one that may use whatever the rules allow.
+            if (_policy.Roles.TryGetValue(code, out var role) && role.IsHeldAt(principal.Agency)
+                && (role.Purposes?.Contains(purpose) ?? !(_policy.Purposes.TryGetValue(purpose, out var p) && p.AggregateOnly)))
             {
                 return true;
             }
@@ -203,6 +205,10 @@ public sealed class PolicyDecisionPoint
         if (!_policy.Purposes.TryGetValue(request.Purpose, out var purpose))
         {
             return Decision.Deny(version, [], [$"'{request.Purpose}' is not a purpose of use in the policy"]);
+        }
+        if (purpose.AggregateOnly)
+        {
+            return Decision.Deny(version, [], [$"the purpose '{purpose.Code}' reads aggregates only, never a record"]);
         }
         if (!_policy.Agencies.TryGetValue(request.Principal.Agency, out var agency))
         {

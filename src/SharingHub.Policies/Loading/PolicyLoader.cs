@@ -313,7 +313,8 @@ public static class PolicyLoader
             var requiresReferral = entry.Bool("requires-referral", false);
             var graceText = entry.String("referral-grace-hours", required: false);
             var overrideAllowed = entry.Bool("override-allowed", false);
-            var reasonText = entry.String("mais-reason");
+            var aggregateOnly = entry.Bool("aggregate-only", false);
+            var reasonText = entry.String("mais-reason", required: !aggregateOnly);
             var maisDefault = entry.Bool("mais-default", false);
             var stageWords = entry.Has("case-stages") ? entry.Words("case-stages") : null;
             entry.RejectUnknownKeys();
@@ -337,11 +338,18 @@ public static class PolicyLoader
                     entry.Errors.Add(entry.File, entry.LineOf("case-stages"), $"purpose '{code}' names case stages but is not bound to a child protection case (requires-enquiry)");
                 }
             }
-            if (code is null || title is null || description is null || gdpr is null || lawEnforcement is null || reasonText is null)
+            if (code is null || title is null || description is null || gdpr is null || lawEnforcement is null || (reasonText is null && !aggregateOnly))
             {
                 continue;
             }
-            if (!Uri.TryCreate(reasonText, UriKind.Absolute, out var reason) || reason.Scheme != Uri.UriSchemeHttps)
+            if (aggregateOnly && (reasonText is not null || maisDefault || requiresEnquiry || requiresReferral || overrideAllowed || consent != ConsentRule.NotRequired))
+            {
+                entry.Errors.Add(entry.File, entry.LineOf("aggregate-only"),
+                    $"purpose '{code}' reads aggregates only: it is bound to no case, needs no consent (consent: not-required), allows no override and has no mais-reason");
+                continue;
+            }
+            Uri? reason = null;
+            if (reasonText is not null && (!Uri.TryCreate(reasonText, UriKind.Absolute, out reason) || reason.Scheme != Uri.UriSchemeHttps))
             {
                 entry.Errors.Add(entry.File, entry.LineOf("mais-reason"), $"mais-reason must be an absolute https URI, not '{reasonText}'");
                 continue;
@@ -383,7 +391,10 @@ public static class PolicyLoader
                 entry.Errors.Add(entry.File, entry.LineOf("mais-default"), $"another purpose is already the default for the reason {reason}");
             }
             purposes.Add(new Purpose(code, title, description, gdpr, lawEnforcement, consent, requiresEnquiry, overrideAllowed, reason,
-                new SourceLocation(entry.File, entry.Line)) { RequiresReferral = requiresReferral, ReferralGraceHours = grace, Sources = sources, MaisDefault = maisDefault, CaseStages = stages });
+                new SourceLocation(entry.File, entry.Line))
+            {
+                RequiresReferral = requiresReferral, ReferralGraceHours = grace, Sources = sources, MaisDefault = maisDefault, CaseStages = stages, AggregateOnly = aggregateOnly,
+            });
         }
         return purposes;
     }

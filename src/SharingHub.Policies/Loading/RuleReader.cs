@@ -115,6 +115,10 @@ internal static class RuleChecks
             }
         }
         var purposes = rule.AnyPurpose ? vocabulary.Purposes : vocabulary.Purposes.Where(p => rule.Purposes.Contains(p.Code)).ToList();
+        if (!rule.AnyPurpose && purposes.FirstOrDefault(p => p.AggregateOnly) is { } aggregate)
+        {
+            Error("purposes", $"names the purpose '{aggregate.Code}', which reads aggregates only: no rule shares a record under it");
+        }
         if ((rule.Conditions.EnquiryMember || rule.Conditions.EnquiryOpen) && purposes.Any(p => !p.RequiresEnquiry))
         {
             var without = string.Join(", ", purposes.Where(p => !p.RequiresEnquiry).Select(p => p.Code));

@@ -73,9 +73,15 @@ public sealed record Purpose(
     ConsentRule Consent,
     bool RequiresEnquiry,
     bool OverrideAllowed,
-    Uri MaisReason,
+    Uri? MaisReason,
     SourceLocation Location)
 {
+    /// <summary>
+    /// The purpose reads counts the hub computes and never a record (statistics): no rule may name it, the decision point
+    /// refuses every record under it, and only a role that lists it may use it. It has no MAIS reason.
+    /// </summary>
+    public bool AggregateOnly { get; init; }
+
     /// <summary>The purpose is used for one contact or referral, named with the request (the front door's triage).</summary>
     public bool RequiresReferral { get; init; }
 

@@ -65,6 +65,13 @@ internal static class PurposeOfUse
         {
             return (null, null, new PurposeProblem("purpose_not_allowed", $"'{Printable(purpose)}' is not a purpose of use you may work under.", allowed));
         }
+        // A purpose that reads aggregates only (statistics) is named where the measures are read, and nowhere else.
+        if (allowed.First(p => p.Code == purpose).AggregateOnly
+            && http.GetEndpoint()?.Metadata.GetMetadata<Access.TakesActionAttribute>()?.Action != Access.HubActions.StatisticsRead)
+        {
+            return (null, null, new PurposeProblem("purpose_aggregate_only",
+                $"The purpose '{purpose}' reads the hub's measures (/statistics), never a record.", allowed) { Status = StatusCodes.Status403Forbidden });
+        }
         var enquiryText = scope.Enquiry;
         if (enquiryText.Length > 0 && !Guid.TryParse(enquiryText, out _))
         {

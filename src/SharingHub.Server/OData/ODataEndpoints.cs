@@ -45,7 +45,7 @@ internal static class ODataEndpoints
     {
         var odata = app.MapGroup(Base);
         odata.MapGet("/", (HttpContext http, ODataModel model) => ODataPayload.ServiceDocumentAsync(model.Model, ServiceRoot(http))).AllowAnonymous();
-        odata.MapGet("/$metadata", (HttpContext http, ODataModel model) => Metadata(http, model)).AllowAnonymous();
+        odata.MapGet("/$metadata", (HttpContext http, ODataModel model) => Metadata(http, model.Model)).AllowAnonymous();
         odata.MapGet("/{**path}", (HttpContext http, RecordAccess access, ODataReader reader) => reader.GetAsync(http, access)).Audited("odata.query").OpensRecords();
         // The audit log is read for an IG review (its own purpose and check), not through a case: it opens no records.
         odata.MapGet("/" + ODataModel.AuditEntries, (HttpContext http, ODataReader reader) => reader.GetAsync(http, null)).Audited("odata.query");
@@ -57,7 +57,7 @@ internal static class ODataEndpoints
     }
 
     /// <summary>CSDL XML, or CSDL JSON when asked for ($format=json or Accept: application/json without XML).</summary>
-    private static IResult Metadata(HttpContext http, ODataModel model)
+    internal static IResult Metadata(HttpContext http, Microsoft.OData.Edm.IEdmModel model)
     {
         var accept = http.Request.Headers.Accept.ToString();
         var json = http.Request.Query["$format"].FirstOrDefault() is "json" or "application/json"
@@ -66,7 +66,7 @@ internal static class ODataEndpoints
         if (json)
         {
             using var writer = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true });
-            if (!CsdlWriter.TryWriteCsdl(model.Model, writer, out var errors))
+            if (!CsdlWriter.TryWriteCsdl(model, writer, out var errors))
             {
                 throw new InvalidOperationException("the OData model does not write as CSDL: " + string.Join("; ", errors));
             }
@@ -75,7 +75,7 @@ internal static class ODataEndpoints
         }
         using (var writer = XmlWriter.Create(stream, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true }))
         {
-            if (!CsdlWriter.TryWriteCsdl(model.Model, writer, CsdlTarget.OData, out var errors))
+            if (!CsdlWriter.TryWriteCsdl(model, writer, CsdlTarget.OData, out var errors))
             {
                 throw new InvalidOperationException("the OData model does not write as CSDL: " + string.Join("; ", errors));
             }

@@ -154,7 +154,7 @@ internal static class ODataPayload
     private static ODataCollectionValue Strings(IEnumerable<string> values) =>
         new() { TypeName = "Collection(Edm.String)", Items = values.Distinct().Cast<object>().ToList() };
 
-    private static async Task<IResult> WriteAsync(IEdmModel model, Uri serviceRoot, SelectExpandClause? selectExpand, Func<ODataMessageWriter, Task> write, string? etag = null,
+    internal static async Task<IResult> WriteAsync(IEdmModel model, Uri serviceRoot, SelectExpandClause? selectExpand, Func<ODataMessageWriter, Task> write, string? etag = null,
         int status = StatusCodes.Status200OK)
     {
         var stream = new MemoryStream();

@@ -11,7 +11,7 @@ public sealed class PolicyLoaderTests : IDisposable
     public void Given_the_shipped_policies_when_loaded_then_every_purpose_agency_and_role_of_the_partnership_is_there()
     {
         var policy = ShippedPolicies.Policy;
-        Assert.Equal(["audit-review", "child-protection-plan", "family-help", "fgdm", "front-door-triage", "s47-enquiry", "strategy-meeting"], policy.Purposes.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["audit-review", "child-protection-plan", "family-help", "fgdm", "front-door-triage", "s47-enquiry", "statistics", "strategy-meeting"], policy.Purposes.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(["education", "health", "la", "police", "probation"], policy.Agencies.Keys.Order(StringComparer.Ordinal));
         Assert.Superset(new HashSet<string> { "lcpp", "macpt-member", "fhlp", "front-door", "ig-officer", "system", "admin" }, policy.Roles.Keys.ToHashSet());
         Assert.Equal(Regime.LawEnforcement, policy.Agencies["police"].Regime);
@@ -67,6 +67,9 @@ public sealed class PolicyLoaderTests : IDisposable
     [InlineData("purposes.yaml", "section/47\n\n  - code: s47-enquiry", "section/47\n    mais-default: true\n\n  - code: s47-enquiry", "already the default for the reason")]
     [InlineData("organisations.yaml", "  - code: probation\n", "  - code: probation-north\n", "the default organisation of sector 'probation' carries the sector's code, not 'probation-north'")]
     [InlineData("data-classes.yaml", "owner: police", "owner: constabulary", "unknown owner agency 'constabulary'")]
+    [InlineData("rules/health.yaml", "purposes: [front-door-triage]\n", "purposes: [front-door-triage, statistics]\n", "names the purpose 'statistics', which reads aggregates only")]
+    [InlineData("purposes.yaml", "    aggregate-only: true\n", "    aggregate-only: true\n    mais-reason: https://www.legislation.gov.uk/ukpga/1989/41/section/83\n", "purpose 'statistics' reads aggregates only")]
+    [InlineData("purposes.yaml", "children-in-need-census\n    consent: not-required", "children-in-need-census\n    consent: required", "needs no consent")]
     [InlineData("agencies.yaml", "regime: law-enforcement", "regime: common-law", "regime must be uk-gdpr or law-enforcement")]
     [InlineData("rules/police.yaml", "  - id: front-door.police-incidents", "  - id: front-door.police-incidents\n  bad: [", "not valid YAML")]
     // Found by the parser runs (issue 28): a flow sequence left open before more mapping lines made YamlDotNet throw

@@ -25,7 +25,7 @@ public sealed class MePurposesTests() : HubTest(DatabaseEngine.Sqlite)
     [InlineData("demo-la-team-manager", "front-door-triage")]
     [InlineData("demo-la-fgdm-coordinator", "fgdm")]
     [InlineData("demo-la-chair", "child-protection-plan s47-enquiry strategy-meeting")]
-    [InlineData("demo-la-analyst", "")]
+    [InlineData("demo-la-analyst", "statistics")]
     public async Task Given_roles_as_the_work_has_them_then_each_may_name_only_the_purposes_agencies_yaml_gives_it(string user, string purposes)
     {
         using var me = await Hub.GetAsync("/me", user);
