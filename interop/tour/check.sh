@@ -161,6 +161,8 @@ echo "$measures" | json 'd["suppressedBelow"]==5 and any(r["measure"]=="referral
   | grep -q True || fail "the analyst's measures are missing or show a number under 5"
 curl -s -H "Authorization: Bearer $ANALYST" -H "X-Purpose-Of-Use: statistics" "$BASE/statistics/measures.csv?period=$(date -u +%Y)" | head -1 \
   | grep -q '^period,area,measure,unit,breakdown,category,count,denominator,percent,median,suppressed' || fail "the measures' CSV has no header"
+[ "$(curl -s -H "Authorization: Bearer $ANALYST" "$BASE/statistics/odata/Measures?\$filter=Grain%20eq%20'quarter'%20and%20Breakdown%20eq%20'total'&\$top=2" \
+   | json 'len(d["value"])')" = 2 ] || fail "the statistics feed did not answer its filter"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ANALYST" -H "X-Purpose-Of-Use: statistics" "$BASE/fhir/Patient/$CHILD")" = 403 ] \
   || fail "the statistics purpose opened a child's record"
 

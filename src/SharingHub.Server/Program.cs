@@ -47,6 +47,7 @@ app.UseBenchmarkProfiler();
 app.UseSharingHubForwardedHeaders();
 app.UseSharingHubSecurityHeaders();
 app.UseSharingHubErrors();
+app.UseSharingHubNulRefusal();
 app.UseSharingHubPageAssets();
 app.UseSharingHubWorkflowBodyLimit();
 app.UseAuthentication();

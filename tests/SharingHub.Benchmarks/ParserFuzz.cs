@@ -521,7 +521,7 @@ internal static partial class ParserFuzz
             var target = Path.Combine(scratch, Path.GetRelativePath(PolicyFolder.Value, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             var text = File.ReadAllText(file);
-            File.WriteAllText(target, file == victim ? MutateYaml(random, text) : text);
+            File.WriteAllText(target, file == victim ? MutateYaml(random, text) : text, Lenient);
         }
         try
         {
@@ -538,11 +538,14 @@ internal static partial class ParserFuzz
 
     private static IReadOnlySet<string> KnownFields => SharingHub.Policies.Model.RecordFields.All;
 
+    /// <summary>UTF-8 that writes a lone surrogate an edit made as U+FFFD, as an editor would save it, rather than failing the harness.</summary>
+    private static readonly System.Text.UTF8Encoding Lenient = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+
     private static string? TrustRegistry(Random random, string scratch)
     {
         var policy = LoadedPolicy.Value;
         var file = Path.Combine(scratch, "trust-registry.yaml");
-        File.WriteAllText(file, MutateYaml(random, File.ReadAllText(Path.Combine(PolicyFolder.Value, "trust-registry.yaml"))));
+        File.WriteAllText(file, MutateYaml(random, File.ReadAllText(Path.Combine(PolicyFolder.Value, "trust-registry.yaml"))), Lenient);
         try
         {
             TrustRegistryLoader.Load([file], policy);

@@ -9,6 +9,7 @@ using SharingHub.Data.Storage;
 //   ... parsers [--count 100000] [--seed 28] [--engine both]   (issue 28: generated inputs to every parser; exit code 1 on a 5xx, a slow answer or a leak)
 //   ... soak [--minutes 30] [--engine both]                  (issue 28: steady mixed load; memory, handles and p95 flat; audit verifies)
 //   ... replay "FAMILY" INDEX [--seed 28]                     (prints one generated input of a failure, as sent)
+//   ... statistics [--events 10000,100000,1000000] [--engine both]   (issue 29: a year's measures and the feed at each size)
 //       [--engine sqlite|postgres|both] [--events 10000,100000,1000000] [--people 100000,1000000] [--out DIR]
 var smoke = args.Contains("--smoke");
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
@@ -93,6 +94,17 @@ if (parts.Contains("parsers"))
     foreach (var engine in engines)
     {
         failed |= !await ParserFuzz.RunAsync(report, engine, count, seed);
+    }
+}
+// Issue 29: a year's measures at each size (explicit only: it loads its own populations).
+if (parts.Contains("statistics"))
+{
+    foreach (var engine in engines)
+    {
+        foreach (var events in sizes)
+        {
+            await StatisticsBenchmark.RunAsync(report, engine, events, smoke);
+        }
     }
 }
 if (Runs("http"))

@@ -27,8 +27,9 @@ internal sealed class YamlMap(YamlMappingNode node, string file, PolicyErrors er
             errors.Add(file, (int)e.Start.Line, $"not valid YAML: {e.Message}");
             return null;
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
+            // ArgumentException too: an unsupported event where a node was expected, or a global tag that is not a URI.
             // YamlDotNet's scanner gives up on some malformed input without a position (found by the parser runs, issue 28).
             errors.Add(file, 1, "not valid YAML: the parser could not read the file past a malformed token");
             return null;

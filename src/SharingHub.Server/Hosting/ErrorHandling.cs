@@ -32,6 +32,13 @@ internal static class ErrorHandling
                     "The form could not be read: it holds a character or a field longer than a form may.");
                 return;
             }
+            if (Unstorable(failure))
+            {
+                // A value the database will not store (PostgreSQL refuses U+0000 in text): the caller's, and nothing was stored.
+                await Answer(http, StatusCodes.Status400BadRequest, "invalid", "Bad request",
+                    "A value in the request holds a character that cannot be stored (the NUL character, U+0000); nothing was changed.");
+                return;
+            }
             var unavailable = IsUnavailable(failure);
             var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SharingHub.Errors");
             logger.LogError("Request {RequestId} to {Path} failed: {Failure}", http.TraceIdentifier, http.Request.Path.Value, failure?.GetType().Name);
@@ -73,6 +80,14 @@ internal static class ErrorHandling
     private static Task Answer(HttpContext http, int status, string fhirCode, string title, string detail) =>
         ApiErrors.For(http, new ApiError(status, fhirCode, title, detail)).ExecuteAsync(http);
 
+
+    /// <summary>PostgreSQL's "character not in repertoire" and "untranslatable character", anywhere in the chain.</summary>
+    private static bool Unstorable(Exception? failure) => failure switch
+    {
+        null => false,
+        DbException { SqlState: "22021" or "22P05" } => true,
+        _ => Unstorable(failure.InnerException),
+    };
 
     private static bool IsUnavailable(Exception? failure) => failure switch
     {

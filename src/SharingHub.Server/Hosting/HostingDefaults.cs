@@ -18,6 +18,8 @@ internal static class HostingDefaults
         // exception, the framework's exception handler the stack; the hub logs each failure itself, by type and request id.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Update", LogLevel.None);
+        // A failed query is logged with its exception's stack trace and SQL: the hub logs the failure itself, by type.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Query", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", LogLevel.None);
         builder.WebHost.ConfigureKestrel(o =>
         {

@@ -5,7 +5,8 @@ namespace SharingHub.Server.Hosting;
 /// <summary>
 /// What every JSON body must be before any endpoint reads it: UTF-8, each member named once (two "sub"
 /// members must not mean one thing to the hub and another to a partner), and every string real Unicode
-/// (an unpaired surrogate cannot be sealed, compared or shown).
+/// (an unpaired surrogate cannot be sealed, compared or shown) without the NUL character (which PostgreSQL
+/// refuses to store, and which no field of a record means).
 /// </summary>
 internal static class JsonBodies
 {
@@ -47,66 +48,56 @@ internal static class JsonBodies
             // parser runs, issue 28).
             return (null, "the body holds a member name with an unpaired UTF-16 surrogate (\\ud800-\\udfff alone), which is not text");
         }
-        if (UnpairedSurrogate(document.RootElement))
+        if (TextProblem(document.RootElement) is { } problem)
         {
             document.Dispose();
-            return (null, "the body holds a string with an unpaired UTF-16 surrogate (\\ud800-\\udfff alone), which is not text");
+            return (null, problem);
         }
         return (document, null);
     }
 
-    private static bool UnpairedSurrogate(JsonElement element)
+    private const string Surrogate = "the body holds a string with an unpaired UTF-16 surrogate (\\ud800-\\udfff alone), which is not text";
+    private const string Nul = "the body holds the NUL character (\\u0000) in a string or a member name, which no value may contain";
+
+    /// <summary>Why a string or member name anywhere in the element is not text a record may hold, or null.</summary>
+    private static string? TextProblem(JsonElement element)
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                return !Readable(element);
+                return Text(element.GetString);
             case JsonValueKind.Array:
                 foreach (var item in element.EnumerateArray())
                 {
-                    if (UnpairedSurrogate(item))
+                    if (TextProblem(item) is { } problem)
                     {
-                        return true;
+                        return problem;
                     }
                 }
-                return false;
+                return null;
             case JsonValueKind.Object:
                 foreach (var member in element.EnumerateObject())
                 {
-                    if (!Readable(member) || UnpairedSurrogate(member.Value))
+                    if ((Text(() => member.Name) ?? TextProblem(member.Value)) is { } problem)
                     {
-                        return true;
+                        return problem;
                     }
                 }
-                return false;
+                return null;
             default:
-                return false;
+                return null;
         }
     }
 
-    private static bool Readable(JsonElement text)
+    private static string? Text(Func<string?> read)
     {
         try
         {
-            _ = text.GetString();
-            return true;
+            return read()?.Contains('\0', StringComparison.Ordinal) == true ? Nul : null;
         }
         catch (InvalidOperationException)
         {
-            return false;
-        }
-    }
-
-    private static bool Readable(JsonProperty member)
-    {
-        try
-        {
-            _ = member.Name;
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
+            return Surrogate;
         }
     }
 }

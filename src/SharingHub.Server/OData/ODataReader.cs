@@ -117,7 +117,10 @@ internal sealed class ODataReader(
         }
         var set = model.Sets[first.EntitySet.Name];
         var rest = segments.Skip(1).ToList();
-        Guid? key = rest.FirstOrDefault() is KeySegment k ? (Guid)k.Keys.Single().Value : null;
+        // A key is a UUID; an alias ("Events/@x") or anything else in its place is the caller's (found by the parser runs, issue 28).
+        Guid? key = rest.FirstOrDefault() is KeySegment k
+            ? k.Keys.Single().Value is Guid id ? id : throw ODataRefusal.Invalid($"a key is an id (a UUID), for example {set.Name}(6a1c2f0e-3b8e-4d5f-9a7b-0c1d2e3f4a5b)")
+            : null;
         if (key is not null)
         {
             rest.RemoveAt(0);

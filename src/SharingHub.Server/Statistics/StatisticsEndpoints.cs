@@ -106,9 +106,10 @@ internal static class StatisticsEndpoints
     /// says why it is made, and Excel's and Power BI's OData connectors send no custom header); one that names another
     /// purpose is refused. Either way the caller's roles must be allowed the purpose, and the audit entry records it.
     /// </summary>
-    private static IResult? PurposeRefusal(HttpContext http, PolicyDecisionPoint policy, AuditScope audit)
+    internal static IResult? PurposeRefusal(HttpContext http, PolicyDecisionPoint policy, AuditScope audit)
     {
-        if (http.Request.Headers[PurposeOfUse.PurposeHeader].Count == 0)
+        // A page names its purpose in its address (the request scope is set); an API request in its header, or not at all.
+        if (http.Features.Get<RequestScope>() is null && http.Request.Headers[PurposeOfUse.PurposeHeader].Count == 0)
         {
             http.Features.Set(new RequestScope(Purpose, "", "", ""));
         }

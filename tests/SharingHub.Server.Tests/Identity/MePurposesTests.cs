@@ -22,7 +22,7 @@ public sealed class MePurposesTests() : HubTest(DatabaseEngine.Sqlite)
     [Theory]
     [InlineData("demo-education-dsl", "child-protection-plan family-help s47-enquiry strategy-meeting")]
     [InlineData("demo-health-nurse", "child-protection-plan s47-enquiry strategy-meeting")]
-    [InlineData("demo-la-team-manager", "front-door-triage")]
+    [InlineData("demo-la-team-manager", "front-door-triage statistics")]
     [InlineData("demo-la-fgdm-coordinator", "fgdm")]
     [InlineData("demo-la-chair", "child-protection-plan s47-enquiry strategy-meeting")]
     [InlineData("demo-la-analyst", "statistics")]

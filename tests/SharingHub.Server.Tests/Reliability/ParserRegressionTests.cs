@@ -72,6 +72,59 @@ public abstract class ParserRegressionTests(DatabaseEngine engine) : HubTest(eng
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {body}");
         Assert.Contains("form could not be read", body, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Given_a_nul_character_in_a_search_or_a_body_then_400_saying_so_and_nothing_stored()
+    {
+        // The 100,000-input runs, seed 28: "FHIR search parameters" #15841 and "OData bodies" #59491 put U+0000 into text
+        // that reached PostgreSQL, which refuses it (22021), and were answered 503 as if the store were down.
+        var c = await Hub.CaseAsync("Nulchar");
+        using (var search = await Hub.GetAsync($"/fhir/Observation?subject=Patient/{c.LaChild.Id}&category=domestic-abuse-incid%00t", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id))
+        {
+            var body = await search.Content.ReadAsStringAsync();
+            Assert.True(search.StatusCode == HttpStatusCode.BadRequest, $"{(int)search.StatusCode}: {body}");
+            Assert.Contains("\"resourceType\":\"OperationOutcome\"", body, StringComparison.Ordinal);
+            Assert.Contains("NUL character", body, StringComparison.Ordinal);
+        }
+        using (var query = await Hub.GetAsync("/odata/Events?$filter=category%20eq%20'a%00b'", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id))
+        {
+            var body = await query.Content.ReadAsStringAsync();
+            Assert.True(query.StatusCode == HttpStatusCode.BadRequest, $"{(int)query.StatusCode}: {body}");
+            Assert.StartsWith("{\"error\":", body, StringComparison.Ordinal);
+        }
+        using (var write = await PostAsync("/odata/Events", $$"""
+            {"occurredAt":"2026-10-20T21:30:00Z","category":"missing-episode","significance":"high","summary":"Reported\u0000missing","dataClass":"police.incident",
+             "sourceReference":"OD-NUL-1","subjects@odata.bind":["People({{c.PoliceChild.Id}})"]}
+            """, "demo-police-officer", "application/json"))
+        {
+            var body = await write.Content.ReadAsStringAsync();
+            Assert.True(write.StatusCode == HttpStatusCode.BadRequest, $"{(int)write.StatusCode}: {body}");
+            Assert.Contains("NUL character", body, StringComparison.Ordinal);
+        }
+        using (var bundle = await PostAsync("/fhir", """
+            {"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"POST","url":"Patient"},
+             "resource":{"resourceType":"Patient","name":[{"family":"Nul\u0000family","given":["Ann"]}],"birthDate":"2016-01-02"}}]}
+            """, "demo-health-practitioner", "application/fhir+json"))
+        {
+            var body = await bundle.Content.ReadAsStringAsync();
+            Assert.True(bundle.StatusCode == HttpStatusCode.BadRequest, $"{(int)bundle.StatusCode}: {body}");
+            Assert.Contains("NUL character", body, StringComparison.Ordinal);
+        }
+        await using var db = Hub.Contexts.Create();
+        Assert.False(await db.Events.AnyAsync(e => e.SourceReference == "OD-NUL-1"));
+    }
+
+    [Fact]
+    public async Task Given_an_annotation_where_an_odata_path_segment_belongs_then_the_callers_error_in_odata_format()
+    {
+        // "OData query options" #78794, seed 28, on both engines: 500.
+        var c = await Hub.CaseAsync("Annotseg");
+        using var response = await Hub.GetAsync("/odata/Events/@odata.bind$count?$filter=lengthcategory)%20gt%203%20and%20tolower(category)%20eq%20toupper(ca%E1%AD%87tegory)%20eq%20toupper(category)",
+            "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound, $"{(int)response.StatusCode}: {body}");
+        Assert.StartsWith("{\"error\":", body, StringComparison.Ordinal);
+    }
 }
 
 public sealed class SqliteParserRegressionTests() : ParserRegressionTests(DatabaseEngine.Sqlite);
