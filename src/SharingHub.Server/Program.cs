@@ -47,7 +47,6 @@ app.UseBenchmarkProfiler();
 app.UseSharingHubForwardedHeaders();
 app.UseSharingHubSecurityHeaders();
 app.UseSharingHubErrors();
-app.UseSharingHubNulRefusal();
 app.UseSharingHubPageAssets();
 app.UseSharingHubWorkflowBodyLimit();
 app.UseAuthentication();

@@ -24,7 +24,10 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
         object? result;
         try
         {
-            result = await next(context);
+            // An address holding NUL is refused before the endpoint reads it (PostgreSQL refuses NUL in text), and audited.
+            result = Hosting.NulCharacters.InAddress(http)
+                ? Hosting.ApiErrors.For(http, new Hosting.ApiError(StatusCodes.Status400BadRequest, "invalid", "Bad request", Hosting.NulCharacters.Refusal))
+                : await next(context);
         }
         catch (Exception failure) when (failure is not OperationCanceledException || http.RequestAborted.IsCancellationRequested)
         {
