@@ -329,6 +329,7 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         try
         {
             await connection.OpenAsync();
+            SqliteTuning.Tune(connection);
         }
         catch
         {

@@ -11,6 +11,13 @@ namespace SharingHub.Data.Storage;
 /// pages with a system call each, and lookups by random ids (every key here is a GUID) slow down as
 /// the file grows. The memory map is read-only (writes still go through the journal and its fsync), so
 /// durability is unchanged. PostgreSQL sizes its own shared buffers.
+/// <para>
+/// It also hands waiting for the write lock to SQLite's own busy handler. Without a busy timeout SQLite
+/// answers SQLITE_BUSY at once and Microsoft.Data.Sqlite retries after sleeping 150 ms, so a request
+/// that found the audit writer committing waited 150, 300, 450 ms for a lock held for well under one:
+/// the parser run's writes over a second on SQLite were that. SQLite's handler polls within a few
+/// milliseconds and gives up after the same 30 seconds Microsoft.Data.Sqlite's command timeout allows.
+/// </para>
 /// </summary>
 internal sealed class SqliteTuning : DbConnectionInterceptor
 {
@@ -19,6 +26,9 @@ internal sealed class SqliteTuning : DbConnectionInterceptor
 
     /// <summary>How much of the file may be memory-mapped (SQLite caps this at its own compile-time limit).</summary>
     private const long MapBytes = 4L * 1024 * 1024 * 1024;
+
+    /// <summary>How long a statement waits for another connection's lock before SQLITE_BUSY, in milliseconds.</summary>
+    private const int BusyTimeoutMs = 30_000;
 
     private static readonly ConditionalWeakTable<object, object> Tuned = [];
 
@@ -30,7 +40,8 @@ internal sealed class SqliteTuning : DbConnectionInterceptor
         return Task.CompletedTask;
     }
 
-    private static void Tune(DbConnection connection)
+    /// <summary>Tunes a SQLite connection the hub opened itself, outside EF (the audit writer's); other engines are left alone.</summary>
+    public static void Tune(DbConnection connection)
     {
         // A pooled connection reopened keeps its settings: tune each underlying handle once.
         if (connection is not SqliteConnection { Handle: { } handle } || Tuned.TryGetValue(handle, out _))
@@ -38,7 +49,7 @@ internal sealed class SqliteTuning : DbConnectionInterceptor
             return;
         }
         using var command = connection.CreateCommand();
-        command.CommandText = $"PRAGMA cache_size=-{CacheKiB}; PRAGMA mmap_size={MapBytes};";
+        command.CommandText = $"PRAGMA cache_size=-{CacheKiB}; PRAGMA mmap_size={MapBytes}; PRAGMA busy_timeout={BusyTimeoutMs};";
         command.ExecuteNonQuery();
         Tuned.AddOrUpdate(handle, handle);
     }
