@@ -27,7 +27,7 @@ internal static partial class ParserFuzz
 {
     private const string Purpose = "s47-enquiry";
 
-    public static async Task<bool> RunAsync(Report report, DatabaseEngine engine, int count, int seed)
+    public static async Task<bool> RunAsync(Report report, DatabaseEngine engine, int count, int seed, string? only = null)
     {
         await using var database = await TestDatabase.CreateAsync(engine, pooled: true);
         await using var services = await database.StartServicesAsync();
@@ -53,23 +53,33 @@ internal static partial class ParserFuzz
         var results = new List<FamilyResult>();
         var families = Families(seeds, tokens, setup);
         var secrets = tokens.Values.Select(t => t.Split('.')[2]).ToList();
-        foreach (var (name, make) in families)
+        bool Chosen(string name) => only is null || name.StartsWith(only, StringComparison.OrdinalIgnoreCase);
+        foreach (var (name, make) in families.Where(f => Chosen(f.Name)))
         {
-            results.Add(await SendAllAsync(http, name, make, count, seed, secrets));
+            // A changed bearer token must never be accepted: a 2xx passes only if the token sent is the valid one, written
+            // differently (scheme case, surrounding spaces, base64url's unused final bits), byte for byte the same when decoded.
+            Func<HttpRequestMessage, bool>? sameCredential = name.StartsWith("bearer", StringComparison.Ordinal) ? r => SameToken(r, tokens["lcpp"]) : null;
+            results.Add(await SendAllAsync(http, name, make, count, seed, secrets, sameCredential));
         }
-        results.Add(LoadAll("policy YAML", count, seed, Policies));
-        results.Add(LoadAll("trust registry YAML", count, seed, TrustRegistry));
+        if (Chosen("policy YAML"))
+        {
+            results.Add(LoadAll("policy YAML", count, seed, Policies));
+        }
+        if (Chosen("trust registry YAML"))
+        {
+            results.Add(LoadAll("trust registry YAML", count, seed, TrustRegistry));
+        }
 
         var logProblems = hub.Log.Where(line => Leaks(line, secrets) is not null).Take(5).ToList();
         var table = new StringBuilder();
         table.AppendLine(CultureInfo.InvariantCulture, $"#### Parsers at volume ({engine}): {count:N0} generated inputs per family, seed {seed}");
         table.AppendLine();
-        table.AppendLine("| family | inputs | answers (status: count) | slowest ms | 5xx | over 1 s | leaks |");
-        table.AppendLine("|---|---:|---|---:|---:|---:|---:|");
+        table.AppendLine("| family | inputs | answers (status: count) | slowest ms | 5xx | over 1 s | leaks | changed credential accepted |");
+        table.AppendLine("|---|---:|---|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             table.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Name} | {r.Count:N0} | {string.Join(", ", r.Statuses.OrderByDescending(s => s.Value).Take(6).Select(s => $"{s.Key}: {s.Value:N0}"))} | {r.SlowestMs:N0} | {r.ServerErrors} | {r.Slow} | {r.Leaks} |");
+                $"| {r.Name} | {r.Count:N0} | {string.Join(", ", r.Statuses.OrderByDescending(s => s.Value).Take(6).Select(s => $"{s.Key}: {s.Value:N0}"))} | {r.SlowestMs:N0} | {r.ServerErrors} | {r.Slow} | {r.Leaks} | {(r.Name.StartsWith("bearer", StringComparison.Ordinal) ? r.Accepted.ToString(CultureInfo.InvariantCulture) : "-")} |");
         }
         table.AppendLine();
         table.AppendLine(CultureInfo.InvariantCulture, $"The hub's log: {hub.Log.Count:N0} lines at warning or above, {logProblems.Count} with a stack trace, SQL, a path or a token.");
@@ -144,10 +154,12 @@ internal static partial class ParserFuzz
         public int ServerErrors;
         public int Slow;
         public int Leaks;
+        public int Accepted;
         public ConcurrentQueue<string> Failures { get; } = new();
     }
 
-    private static async Task<FamilyResult> SendAllAsync(HttpClient http, string name, Func<Random, HttpRequestMessage> make, int count, int seed, List<string> secrets)
+    private static async Task<FamilyResult> SendAllAsync(HttpClient http, string name, Func<Random, HttpRequestMessage> make, int count, int seed, List<string> secrets,
+        Func<HttpRequestMessage, bool>? sameCredential = null)
     {
         // Warm up first (the hub compiles each path on first use: a cold hub's first person write compiles a dozen linkage
         // queries and took 600-800 ms on a busy machine): those answers are not counted or timed. The first warm-ups are the
@@ -182,6 +194,11 @@ internal static partial class ParserFuzz
                 using var response = await http.SendAsync(request);
                 body = await response.Content.ReadAsStringAsync();
                 status = ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
+                if (sameCredential is not null && response.IsSuccessStatusCode && !sameCredential(request))
+                {
+                    Interlocked.Increment(ref result.Accepted);
+                    result.Failures.Enqueue($"{described} answered {status} to a changed credential: {Clip(request.Headers.Authorization?.ToString() ?? "")}");
+                }
                 if ((int)response.StatusCode >= 500)
                 {
                     Interlocked.Increment(ref result.ServerErrors);
@@ -397,6 +414,38 @@ internal static partial class ParserFuzz
         var scheme = random.Next(10) switch { 0 => "bearer", 1 => "Basic", 2 => "", _ => "Bearer" };
         request.Headers.TryAddWithoutValidation("Authorization", $"{scheme} {token}");
         return request;
+    }
+
+    /// <summary>
+    /// Whether the request carries <paramref name="valid"/> as a bearer token, perhaps written differently but the same when
+    /// read: the scheme in any case, spaces around it, and base64url's spare bits in the last character of each part
+    /// (RFC 4648 lets a decoder ignore them). Anything else accepted would be a changed token let in.
+    /// </summary>
+    private static bool SameToken(HttpRequestMessage request, string valid)
+    {
+        request.Headers.TryGetValues("Authorization", out var values);
+        var header = values?.SingleOrDefault()?.Trim() ?? "";
+        if (!header.StartsWith("bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+        var sent = header[7..].Trim().Split('.');
+        var expected = valid.Split('.');
+        return sent.Length == expected.Length && sent.Zip(expected).All(p => Base64Url(p.First) is { } a && Base64Url(p.Second) is { } b && a.AsSpan().SequenceEqual(b));
+    }
+
+    private static byte[]? Base64Url(string part)
+    {
+        var text = part.Replace('-', '+').Replace('_', '/');
+        text = text.PadRight(text.Length + ((4 - text.Length % 4) % 4), '=');
+        try
+        {
+            return Convert.FromBase64String(text);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     private static HttpRequestMessage MutatedAssertion(Random random)
