@@ -161,43 +161,42 @@ public sealed class MeasureCalculator(IHubDbContextFactory contexts, WorkingCale
     /// to (the stored links, as a chronology follows them), so a referral by the school and one by the police about the
     /// same child are one child's two referrals.
     /// </summary>
+    /// <remarks>
+    /// The links are read once, all of them (two ids a link), and joined in memory. Following them outward from the
+    /// subjects, 500 at a time for four hops, cost one query of 500 parameters per chunk per side: 9 of a year's 9.3 seconds
+    /// on SQLite at a million events (benchmark, issue 29); reading every link there costs a fraction of that, and stays
+    /// proportionate to the population, as the rest of a period's rows do.
+    /// </remarks>
     private static async Task<Dictionary<Guid, Guid>> ChildrenOfAsync(HubDbContext db, HashSet<Guid> subjects, CancellationToken ct)
     {
         var parent = subjects.ToDictionary(s => s, s => s);
         Guid Root(Guid x)
         {
-            while (parent[x] != x)
+            if (!parent.TryGetValue(x, out var up))
             {
-                parent[x] = parent[parent[x]];
-                x = parent[x];
+                parent[x] = x;
+                return x;
+            }
+            while (up != x)
+            {
+                var grand = parent[up];
+                parent[x] = grand;
+                x = up;
+                up = grand;
             }
             return x;
         }
-        var frontier = subjects.ToList();
-        for (var hop = 0; hop < 4 && frontier.Count > 0; hop++)
+        var links = db.PersonPairs.AsNoTracking()
+            .Where(p => p.State == PairState.Confirmed || (p.State == PairState.Automatic && p.Outcome == PairOutcome.Link))
+            .Select(p => new { p.PersonA, p.PersonB })
+            .AsAsyncEnumerable();
+        await foreach (var pair in links.WithCancellation(ct))
         {
-            var next = new List<Guid>();
-            foreach (var chunk in frontier.Chunk(500))
+            var (a, b) = (Root(pair.PersonA), Root(pair.PersonB));
+            if (a != b)
             {
-                var pairs = await db.PersonPairs.AsNoTracking()
-                    .Where(p => chunk.Contains(p.PersonA) || chunk.Contains(p.PersonB))
-                    .Where(p => p.State == PairState.Confirmed || (p.State == PairState.Automatic && p.Outcome == PairOutcome.Link))
-                    .Select(p => new { p.PersonA, p.PersonB }).ToListAsync(ct);
-                foreach (var pair in pairs)
-                {
-                    foreach (var id in new[] { pair.PersonA, pair.PersonB }.Where(id => !parent.ContainsKey(id)))
-                    {
-                        parent[id] = id;
-                        next.Add(id);
-                    }
-                    var (a, b) = (Root(pair.PersonA), Root(pair.PersonB));
-                    if (a != b)
-                    {
-                        parent[a] = b;
-                    }
-                }
+                parent[a] = b;
             }
-            frontier = next;
         }
         return subjects.ToDictionary(s => s, Root);
     }
