@@ -16,7 +16,8 @@ namespace SharingHub.Data.Storage;
 /// answers SQLITE_BUSY at once and Microsoft.Data.Sqlite retries after sleeping 150 ms, so a request
 /// that found the audit writer committing waited 150, 300, 450 ms for a lock held for well under one:
 /// the parser run's writes over a second on SQLite were that. SQLite's handler polls within a few
-/// milliseconds and gives up after the same 30 seconds Microsoft.Data.Sqlite's command timeout allows.
+/// milliseconds and gives up after the connection's own timeout (`Default Timeout` in the connection string, 30 seconds
+/// unless an operator sets it; 0, no limit, as Microsoft.Data.Sqlite reads it).
 /// </para>
 /// </summary>
 internal sealed class SqliteTuning : DbConnectionInterceptor
@@ -26,9 +27,6 @@ internal sealed class SqliteTuning : DbConnectionInterceptor
 
     /// <summary>How much of the file may be memory-mapped (SQLite caps this at its own compile-time limit).</summary>
     private const long MapBytes = 4L * 1024 * 1024 * 1024;
-
-    /// <summary>How long a statement waits for another connection's lock before SQLITE_BUSY, in milliseconds.</summary>
-    private const int BusyTimeoutMs = 30_000;
 
     private static readonly ConditionalWeakTable<object, object> Tuned = [];
 
@@ -40,16 +38,20 @@ internal sealed class SqliteTuning : DbConnectionInterceptor
         return Task.CompletedTask;
     }
 
+    /// <summary>How long a statement waits for another connection's lock before SQLITE_BUSY, in milliseconds: the connection's timeout.</summary>
+    private static int BusyTimeoutMs(SqliteConnection connection) =>
+        connection.DefaultTimeout <= 0 ? int.MaxValue : (int)Math.Min(int.MaxValue, connection.DefaultTimeout * 1000L);
+
     /// <summary>Tunes a SQLite connection the hub opened itself, outside EF (the audit writer's); other engines are left alone.</summary>
     public static void Tune(DbConnection connection)
     {
         // A pooled connection reopened keeps its settings: tune each underlying handle once.
-        if (connection is not SqliteConnection { Handle: { } handle } || Tuned.TryGetValue(handle, out _))
+        if (connection is not SqliteConnection { Handle: { } handle } sqlite || Tuned.TryGetValue(handle, out _))
         {
             return;
         }
         using var command = connection.CreateCommand();
-        command.CommandText = $"PRAGMA cache_size=-{CacheKiB}; PRAGMA mmap_size={MapBytes}; PRAGMA busy_timeout={BusyTimeoutMs};";
+        command.CommandText = $"PRAGMA cache_size=-{CacheKiB}; PRAGMA mmap_size={MapBytes}; PRAGMA busy_timeout={BusyTimeoutMs(sqlite)};";
         command.ExecuteNonQuery();
         Tuned.AddOrUpdate(handle, handle);
     }

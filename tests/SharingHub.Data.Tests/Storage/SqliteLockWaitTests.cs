@@ -28,6 +28,20 @@ public sealed class SqliteLockWaitTests() : DatabaseTest(DatabaseEngine.Sqlite)
         Assert.Equal(30_000L, Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    [Theory]
+    [InlineData(";Default Timeout=1", 1_000L)]
+    [InlineData(";Default Timeout=0", int.MaxValue)]
+    public async Task Given_an_operators_timeout_in_the_connection_string_then_the_wait_for_the_lock_keeps_to_it(string setting, long expectedMs)
+    {
+        await using var connection = new SqliteConnection(Database.ConnectionString + setting);
+        await connection.OpenAsync();
+        SqliteTuning.Tune(connection);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA busy_timeout;";
+
+        Assert.Equal(expectedMs, Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     [Fact]
     public async Task Given_another_connection_holding_the_write_lock_then_a_record_write_and_an_audit_append_wait_for_it_and_both_land()
     {
