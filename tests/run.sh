@@ -98,10 +98,13 @@ skipped=$(( $(count total) - $(count executed) ))
 assemblies=$(ls "$results"/*.trx 2>/dev/null | wc -l)
 projects=$(ls tests/*/*.Tests.csproj | wc -l)
 skip_report=$(mktemp)
+fail_report=$(mktemp)
+# The names of failed tests are repeated at the very end: a CI summary may keep only the last lines.
+[ "$failed" -gt 0 ] && python3 tests/trx.py failed "$results"/*.trx > "$fail_report"
 if [ "$skipped" -gt 0 ]; then
   # A test skips only when a conformance corpus beside the clone (shared/conformance) is absent; any
   # other skip hides a missing dependency and fails the run.
-  python3 tests/skipped.py "$results"/*.trx > "$skip_report" || { echo "a test was skipped for a reason other than a missing conformance corpus" >&2; rc=1; failed=$((failed + 1)); }
+  python3 tests/trx.py skipped "$results"/*.trx > "$skip_report" || { echo "a test was skipped for a reason other than a missing conformance corpus" >&2; rc=1; failed=$((failed + 1)); }
 fi
 rm -rf "$results"
 if [ "$assemblies" -ne "$projects" ]; then
@@ -150,5 +153,10 @@ if [ "$skipped" -gt 0 ]; then
   cat "$skip_report"
 fi
 rm -f "$skip_report"
+if [ -s "$fail_report" ]; then
+  echo "failed tests:"
+  cat "$fail_report"
+fi
+rm -f "$fail_report"
 echo "$passed passed, $failed failed"
 [ "$rc" -eq 0 ] && [ "$failed" -eq 0 ] || exit 1
