@@ -166,6 +166,18 @@ curl -s -H "Authorization: Bearer $ANALYST" -H "X-Purpose-Of-Use: statistics" "$
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ANALYST" -H "X-Purpose-Of-Use: statistics" "$BASE/fhir/Patient/$CHILD")" = 403 ] \
   || fail "the statistics purpose opened a child's record"
 
+# The Children in Need census return: the council's returns officer exports the census year's children from the
+# council's own records (no name), and the census purpose opens nothing but the export
+RETURNS=$(token demo-la-returns)
+census_year=$(python3 -c 'import datetime; t=datetime.date.today(); y=t.year if t.month>=4 else t.year-1; print(f"{y}-{(y+1)%100:02d}")')
+curl -s -H "Authorization: Bearer $RETURNS" -H "X-Purpose-Of-Use: cin-census" "$BASE/statistics/census/children-in-need?year=$census_year" \
+  | json 'd["year"]=="'"$census_year"'" and d["children"]>0 and any(f["element"]=="Ethnicity" and f["filled"]=="never" for f in d["fields"])' | grep -q True \
+  || fail "the census summary is missing, empty or does not say what it cannot fill"
+curl -s -H "Authorization: Bearer $RETURNS" -H "X-Purpose-Of-Use: cin-census" "$BASE/statistics/census/children-in-need.xml?year=$census_year" \
+  | grep -q '<Collection>CIN</Collection>' || fail "the census XML has no CIN header"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $RETURNS" -H "X-Purpose-Of-Use: cin-census" "$BASE/fhir/Patient/$CHILD")" = 403 ] \
+  || fail "the census purpose opened a child's record outside the export"
+
 # Every request and answer outside FHIR and OData is described in OpenAPI 3.1
 curl -s "$BASE/openapi/hub.json" | json 'd["openapi"].startswith("3.1") and "/enquiries/{id}/strategy-meetings" in d["paths"]' | grep -q True \
   || fail "the OpenAPI document is not served or lacks the strategy meetings"
@@ -192,4 +204,4 @@ mkdir "$data/fresh-machine"
   | grep -q 'the hub can start on it' || fail "restore did not restore and verify the backup"
 [ -s "$data/fresh-machine/data/sharinghub.db" ] && [ -s "$data/fresh-machine/data/keyring.json" ] || fail "restore left no database or key ring in data/"
 
-echo "ok: the README tour ran as written against a demo hub ($BASE): pages, health, tokens, chronology, what each member sees, search, OData, IG audit, linkage review, MAIS, front-door referral, enquiry, statistics, OpenAPI, audit verify, backup and restore"
+echo "ok: the README tour ran as written against a demo hub ($BASE): pages, health, tokens, chronology, what each member sees, search, OData, IG audit, linkage review, MAIS, front-door referral, enquiry, statistics, the CIN census, OpenAPI, audit verify, backup and restore"

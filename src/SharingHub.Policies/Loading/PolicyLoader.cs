@@ -98,6 +98,10 @@ public static class PolicyLoader
         var actionDoc = YamlMap.Parse(Read("actions.yaml"), actionsFile, errors);
         var actions = actionDoc is null ? [] : ReadActions(actionDoc, vocabulary);
         actionDoc?.RejectUnknownKeys();
+        foreach (var purpose in purposes.Where(p => p.OnlyForAction is not null && actions.All(a => a.Code != p.OnlyForAction)))
+        {
+            errors.Add(purpose.Location.File, purpose.Location.Line, $"purpose '{purpose.Code}' is only for the action '{purpose.OnlyForAction}', which actions.yaml does not define");
+        }
         errors.ThrowIfAny();
 
         return new PolicySet(
@@ -314,6 +318,7 @@ public static class PolicyLoader
             var graceText = entry.String("referral-grace-hours", required: false);
             var overrideAllowed = entry.Bool("override-allowed", false);
             var aggregateOnly = entry.Bool("aggregate-only", false);
+            var onlyForAction = entry.String("only-for-action", required: false);
             var reasonText = entry.String("mais-reason", required: !aggregateOnly);
             var maisDefault = entry.Bool("mais-default", false);
             var stageWords = entry.Has("case-stages") ? entry.Words("case-stages") : null;
@@ -394,6 +399,7 @@ public static class PolicyLoader
                 new SourceLocation(entry.File, entry.Line))
             {
                 RequiresReferral = requiresReferral, ReferralGraceHours = grace, Sources = sources, MaisDefault = maisDefault, CaseStages = stages, AggregateOnly = aggregateOnly,
+                OnlyForAction = onlyForAction,
             });
         }
         return purposes;

@@ -82,6 +82,12 @@ public sealed record Purpose(
     /// </summary>
     public bool AggregateOnly { get; init; }
 
+    /// <summary>
+    /// The one action of the hub this purpose is named for (only-for-action), or null: a statutory return's purpose
+    /// (cin-census) opens the records its rules name only to the export that makes the return, never to a search or read.
+    /// </summary>
+    public string? OnlyForAction { get; init; }
+
     /// <summary>The purpose is used for one contact or referral, named with the request (the front door's triage).</summary>
     public bool RequiresReferral { get; init; }
 

@@ -17,6 +17,7 @@ internal static class HubActions
     public const string MacptNominate = "macpt.nominate";
     public const string MacptDirectory = "macpt.directory";
     public const string StatisticsRead = "statistics.read";
+    public const string CensusExport = "census.export";
 
     /// <summary>The policy's decision on whether this request's caller may take the action.</summary>
     public static Decision MayTake(this PolicyDecisionPoint policy, HubPrincipal me, string action) =>

@@ -72,6 +72,13 @@ internal static class PurposeOfUse
             return (null, null, new PurposeProblem("purpose_aggregate_only",
                 $"The purpose '{purpose}' reads the hub's measures (/statistics), never a record.", allowed) { Status = StatusCodes.Status403Forbidden });
         }
+        // A purpose made for one action (a statutory return's) is named by that action's requests and no other.
+        if (allowed.First(p => p.Code == purpose).OnlyForAction is { } only
+            && http.GetEndpoint()?.Metadata.GetMetadata<Access.TakesActionAttribute>()?.Action != only)
+        {
+            return (null, null, new PurposeProblem("purpose_only_for_action",
+                $"The purpose '{purpose}' is used only to {only} and opens no record anywhere else.", allowed) { Status = StatusCodes.Status403Forbidden });
+        }
         var enquiryText = scope.Enquiry;
         if (enquiryText.Length > 0 && !Guid.TryParse(enquiryText, out _))
         {

@@ -29,6 +29,7 @@ internal sealed class DevelopmentIdentityProvider
         new("la", "demo-la-fgdm-coordinator", "Demo Family Group Decision Making Coordinator", ["fgdm-coordinator"]),
         new("la", "demo-la-analyst", "Demo Performance Analyst", ["analyst"]),
         new("la", "demo-la-data-team", "Demo Council Data Team Member", ["data-team"]),
+        new("la", "demo-la-returns", "Demo Statutory Returns Officer", ["returns-officer"]),
         new("police", "demo-police-officer", "Demo MACPT Police Officer", ["macpt-member"]),
         new("police", "demo-police-front-door", "Demo Police Front Door Officer", ["front-door"]),
         new("police", "demo-police-ig", "Demo Police IG Officer", ["ig-officer"]),

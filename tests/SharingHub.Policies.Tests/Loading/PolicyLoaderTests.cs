@@ -11,7 +11,7 @@ public sealed class PolicyLoaderTests : IDisposable
     public void Given_the_shipped_policies_when_loaded_then_every_purpose_agency_and_role_of_the_partnership_is_there()
     {
         var policy = ShippedPolicies.Policy;
-        Assert.Equal(["audit-review", "child-protection-plan", "family-help", "fgdm", "front-door-triage", "s47-enquiry", "statistics", "strategy-meeting"], policy.Purposes.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["audit-review", "child-protection-plan", "cin-census", "family-help", "fgdm", "front-door-triage", "s47-enquiry", "statistics", "strategy-meeting"], policy.Purposes.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(["education", "health", "la", "police", "probation"], policy.Agencies.Keys.Order(StringComparer.Ordinal));
         Assert.Superset(new HashSet<string> { "lcpp", "macpt-member", "fhlp", "front-door", "ig-officer", "system", "admin" }, policy.Roles.Keys.ToHashSet());
         Assert.Equal(Regime.LawEnforcement, policy.Agencies["police"].Regime);
@@ -72,6 +72,7 @@ public sealed class PolicyLoaderTests : IDisposable
     [InlineData("rules/health.yaml", "purposes: [front-door-triage]\n", "purposes: [front-door-triage, statistics]\n", "names the purpose 'statistics', which reads aggregates only")]
     [InlineData("purposes.yaml", "    aggregate-only: true\n", "    aggregate-only: true\n    mais-reason: https://www.legislation.gov.uk/ukpga/1989/41/section/83\n", "purpose 'statistics' reads aggregates only")]
     [InlineData("purposes.yaml", "children-in-need-census\n    consent: not-required", "children-in-need-census\n    consent: required", "needs no consent")]
+    [InlineData("purposes.yaml", "only-for-action: census.export", "only-for-action: census.import", "only for the action 'census.import', which actions.yaml does not define")]
     [InlineData("agencies.yaml", "regime: law-enforcement", "regime: common-law", "regime must be uk-gdpr or law-enforcement")]
     [InlineData("rules/police.yaml", "  - id: front-door.police-incidents", "  - id: front-door.police-incidents\n  bad: [", "not valid YAML")]
     // Found by the parser runs (issue 28): a flow sequence left open before more mapping lines made YamlDotNet throw
