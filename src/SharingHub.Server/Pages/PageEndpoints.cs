@@ -75,6 +75,7 @@ internal static class PageEndpoints
         work.MapLeadPages();
         work.MapFamilyHelpPages();
         Statistics.StatisticsPages.MapStatisticsPages(work);
+        Statistics.CinCensus.MapCensusPages(work);
         // Any other address under /work: a page that says so, for a signed-in person (the sign-in page otherwise).
         work.MapFallback((Func<HttpContext, IResult>)(http => ApiErrors.For(http, new ApiError(404, "not-found", "Page not found",
             "There is no page at this address. Check it, or start from your cases.")))).Audited("page.not-found");
@@ -258,6 +259,9 @@ public sealed record SignedInPerson(string Name, string Subject, string Agency, 
     /// <summary>Whether they read the partnership's measures (statistics.read: the council's analysts and managers).</summary>
     public bool MayReadStatistics { get; init; }
 
+    /// <summary>Whether they make the Children in Need census return (census.export: the council's returns officer).</summary>
+    public bool MayExportCensus { get; init; }
+
     internal static SignedInPerson Of(ClaimsPrincipal user, PolicyDecisionPoint policy)
     {
         var agency = user.FindFirstValue(HubPrincipal.AgencyClaim) ?? "";
@@ -272,6 +276,7 @@ public sealed record SignedInPerson(string Name, string Subject, string Agency, 
             MayRefer = policy.MayTake(principal, Access.HubActions.RecordWrite).IsPermit,
             MayOversee = policy.MayTake(principal, Access.HubActions.CaseOversee).IsPermit,
             MayReadStatistics = policy.MayTake(principal, Access.HubActions.StatisticsRead).IsPermit,
+            MayExportCensus = policy.MayTake(principal, Access.HubActions.CensusExport).IsPermit,
         };
     }
 }

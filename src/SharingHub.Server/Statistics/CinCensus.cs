@@ -40,7 +40,7 @@ public sealed record CensusSummary(string Year, DateOnly ReferenceDate, int Chil
 /// exported. What the hub does not record (ethnicity, disability, primary need, assessments, reasons for closure) is left out
 /// and said per field.
 /// </summary>
-internal static class CinCensus
+public static class CinCensus
 {
     public const string Purpose = "cin-census";
     private const string Council = "la";
@@ -97,6 +97,29 @@ internal static class CinCensus
         return app;
     }
 
+    /// <summary>The returns officer's page (/work/cin-census/census): the year's summary, its gaps and fields, and the file to download.</summary>
+    public static RouteGroupBuilder MapCensusPages(this RouteGroupBuilder work)
+    {
+        work.MapGet("/{purpose}/census", PageAsync).Audited("page.census").Takes(HubActions.CensusExport).OpensRecords();
+        work.MapGet("/{purpose}/census.xml", XmlAsync).Audited(HubActions.CensusExport).Takes(HubActions.CensusExport).OpensRecords();
+        return work;
+    }
+
+    private static async Task<IResult> PageAsync(HttpContext http, RecordAccess access, IHubDbContextFactory contexts, WorkingCalendar calendar,
+        Policies.Decisions.PolicyDecisionPoint policy, TimeProvider clock, string? year)
+    {
+        var now = clock.GetUtcNow();
+        var years = StatisticsPeriod.Between(now.AddYears(-3), now, calendar.Zone).Where(p => p.Grain == "financial-year").OrderByDescending(p => p.From)
+            .Select(p => p.Code).ToList();
+        var (census, refusal) = await BuildAsync(http, access, contexts, calendar, year ?? years[0]);
+        return refusal ?? Pages.PageEndpoints.Render<CinCensusPage>(200, new()
+        {
+            ["User"] = Pages.PageEndpoints.UserOf(http, policy, Purpose),
+            ["Census"] = census,
+            ["Years"] = years,
+        });
+    }
+
     private static async Task<IResult> SummaryAsync(HttpContext http, RecordAccess access, IHubDbContextFactory contexts, WorkingCalendar calendar, string? year)
     {
         var (census, refusal) = await BuildAsync(http, access, contexts, calendar, year);
@@ -116,16 +139,16 @@ internal static class CinCensus
     }
 
     /// <summary>A child's record of a referral and what followed it in the year.</summary>
-    internal sealed record Episode(DateOnly ReferralDate, string Source, bool NoFurtherAction, DateOnly? ClosedOn, IReadOnlyList<Section47> Enquiries,
+    public sealed record Episode(DateOnly ReferralDate, string Source, bool NoFurtherAction, DateOnly? ClosedOn, IReadOnlyList<Section47> Enquiries,
         IReadOnlyList<Plan> Plans, DateOnly? InitialConference);
 
-    internal sealed record Section47(DateOnly? StartedOn, DateOnly? ConferenceTarget, DateOnly? ConferenceHeld, bool ConferenceNotRequired);
+    public sealed record Section47(DateOnly? StartedOn, DateOnly? ConferenceTarget, DateOnly? ConferenceHeld, bool ConferenceNotRequired);
 
-    internal sealed record Plan(DateOnly StartedOn, DateOnly? EndedOn, string? Category, int Previous, IReadOnlyList<DateOnly> Reviews);
+    public sealed record Plan(DateOnly StartedOn, DateOnly? EndedOn, string? Category, int Previous, IReadOnlyList<DateOnly> Reviews);
 
-    internal sealed record Child(string? LaChildId, string? Upn, DateOnly? BirthDate, DateOnly? ExpectedBirthDate, string Gender, IReadOnlyList<Episode> Episodes);
+    public sealed record Child(string? LaChildId, string? Upn, DateOnly? BirthDate, DateOnly? ExpectedBirthDate, string Gender, IReadOnlyList<Episode> Episodes);
 
-    internal sealed record Census(string Year, DateOnly ReferenceDate, IReadOnlyList<Child> Children, IReadOnlyList<CensusGap> Gaps);
+    public sealed record Census(string Year, DateOnly ReferenceDate, IReadOnlyList<Child> Children, IReadOnlyList<CensusGap> Gaps);
 
     private sealed record CaseRow(Guid Id, Guid? ReferralId, string Reference, DateTimeOffset OpenedAt, EnquiryStatus Status, DateTimeOffset? ClosedAt, EnquiryOutcome? Outcome,
         DateTimeOffset? Section47StartedAt, DateTimeOffset? ConferenceDueBy, DateTimeOffset? PlanStartedAt, DateTimeOffset? PlanEndedAt, string? PlanCategory);
