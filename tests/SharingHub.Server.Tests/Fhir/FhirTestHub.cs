@@ -51,6 +51,18 @@ internal sealed class FhirTestHub : IAsyncDisposable
     public IRecordStore Store => Services.GetRequiredService<IRecordStore>();
     public IHubDbContextFactory Contexts => Services.GetRequiredService<IHubDbContextFactory>();
 
+    /// <summary>Stores a link between two records of one person, as record linkage would have decided it.</summary>
+    public async Task LinkAsync(Person a, Person b)
+    {
+        var (first, second) = Data.Linkage.PersonPair.Ordered(a.Id, b.Id);
+        await using var db = Contexts.Create();
+        db.PersonPairs.Add(new Data.Linkage.PersonPair
+        {
+            Id = Guid.NewGuid(), PersonA = first, PersonB = second, Outcome = Data.Linkage.PairOutcome.Link, State = Data.Linkage.PairState.Automatic, ScoredAt = DateTimeOffset.UtcNow,
+        });
+        await db.SaveChangesAsync();
+    }
+
     public static async Task<FhirTestHub> StartAsync(DatabaseEngine engine, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null) =>
         new(await TestDatabase.CreateAsync(engine), settings, ownsDatabase: true, clock);
 

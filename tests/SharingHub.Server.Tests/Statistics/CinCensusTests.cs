@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using SharingHub.Core.Crypto;
 using SharingHub.Core.People;
 using SharingHub.Core.Records;
-using SharingHub.Data.Linkage;
 using SharingHub.Server.Tests.Fhir;
 using SharingHub.Data.Storage;
 
@@ -50,13 +49,6 @@ public abstract class CinCensusTests(DatabaseEngine engine) : IAsyncLifetime
         return person;
     }
 
-    private async Task LinkAsync(Person a, Person b)
-    {
-        var (first, second) = PersonPair.Ordered(a.Id, b.Id);
-        await using var db = _hub.Contexts.Create();
-        db.PersonPairs.Add(new PersonPair { Id = Guid.NewGuid(), PersonA = first, PersonB = second, Outcome = PairOutcome.Link, State = PairState.Automatic, ScoredAt = DateTimeOffset.UtcNow });
-        await db.SaveChangesAsync();
-    }
 
     private async Task<Referral> ReferralAsync(Person subject, string agency, DateTimeOffset received, ReferralDecision? decision = null, DateTimeOffset? decided = null,
         ReferralKind kind = ReferralKind.Referral)
@@ -106,7 +98,7 @@ public abstract class CinCensusTests(DatabaseEngine engine) : IAsyncLifetime
         // The child had a plan in 2024 too, long closed.
         var child = await PersonAsync("la", "2016-05-04", sex: "male", identifiers: [(IdentifierKind.LaPersonId, "LA000101"), (IdentifierKind.Upn, "A12345678901B")]);
         var policeRecord = await PersonAsync("police", "2016-05-04", sex: "male");
-        await LinkAsync(child, policeRecord);
+        await _hub.LinkAsync(child, policeRecord);
         var referral = await ReferralAsync(policeRecord, "police", Uk(2026, 6, 10, 9), ReferralDecision.Section47Enquiry, Uk(2026, 6, 10, 15));
         await CaseAsync(child, e =>
         {

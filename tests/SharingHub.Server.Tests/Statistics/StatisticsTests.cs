@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SharingHub.Core.Crypto;
 using SharingHub.Core.Records;
-using SharingHub.Data.Linkage;
 using SharingHub.Data.Storage;
 using SharingHub.Server.Tests.Fhir;
 
@@ -74,13 +73,6 @@ public abstract class StatisticsTests(DatabaseEngine engine) : IAsyncLifetime
         return referral;
     }
 
-    private async Task LinkAsync(Person a, Person b)
-    {
-        var (first, second) = PersonPair.Ordered(a.Id, b.Id);
-        await using var db = _hub.Contexts.Create();
-        db.PersonPairs.Add(new PersonPair { Id = Guid.NewGuid(), PersonA = first, PersonB = second, Outcome = PairOutcome.Link, State = PairState.Automatic, ScoredAt = DateTimeOffset.UtcNow });
-        await db.SaveChangesAsync();
-    }
 
     [Fact]
     public async Task Front_door_measures_follow_the_working_calendar_and_the_links_between_records()
@@ -121,7 +113,7 @@ public abstract class StatisticsTests(DatabaseEngine engine) : IAsyncLifetime
         for (var i = 0; i < 3; i++)
         {
             var school = await PersonAsync("education");
-            await LinkAsync(school, policeChildren[i]);
+            await _hub.LinkAsync(school, policeChildren[i]);
             await ReferralAsync(school, "education", Uk(9, 14, 10));
         }
         await ReferralAsync(policeChildren[3], "police", Uk(9, 15, 10));
