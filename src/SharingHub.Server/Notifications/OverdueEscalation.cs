@@ -9,8 +9,8 @@ namespace SharingHub.Server.Notifications;
 
 /// <summary>
 /// Overdue information requests escalate once: the council (whose enquiry asked) and the asked agency
-/// are both notified, in the same transaction that marks the request escalated, so neither is missed
-/// nor repeated.
+/// are both notified, in the same transaction that claims the request (a conditional update), so neither is missed
+/// nor repeated, however many rounds run at once (the dispatcher's, an explicit call, another node's).
 /// </summary>
 internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvider clock, Policies.Decisions.PolicyDecisionPoint policy, ILogger<OverdueEscalation> logger)
 {
@@ -18,36 +18,40 @@ internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvi
     {
         var now = clock.UtcNowForStorage();
         await using var db = contexts.Create();
-        var overdue = await db.InformationRequests.Where(r => r.Status == InformationRequestStatus.Open && r.EscalatedAt == null && r.DueAt < now)
+        var overdue = await db.InformationRequests.AsNoTracking().Where(r => r.Status == InformationRequestStatus.Open && r.EscalatedAt == null && r.DueAt < now)
             .OrderBy(r => r.DueAt).Take(100).ToListAsync(cancellationToken);
-        foreach (var request in overdue)
+        var escalated = 0;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            request.EscalatedAt = now;
-            var payload = JsonSerializer.Serialize(new { task = $"Task/{request.Id}", enquiry = request.EnquiryId, agency = request.RequestedAgency, dueAt = request.DueAt });
-            // The enquiry's organisation, and the agency asked (its default organisation, where requests to it arrive).
-            var asked = policy.Policy.DefaultOrganisation(request.RequestedAgency).Code;
-            foreach (var organisation in new[] { request.OwningOrganisation, asked }.Distinct(StringComparer.Ordinal))
+            foreach (var request in overdue)
             {
-                db.Notifications.Add(new Notification
+                // Claimed by a conditional update, in the transaction that adds the notices: another round (this node's
+                // dispatcher, another node) that read the same request claims nothing and adds nothing.
+                if (await db.InformationRequests.Where(r => r.Id == request.Id && r.EscalatedAt == null && r.Status == InformationRequestStatus.Open)
+                        .ExecuteUpdateAsync(u => u.SetProperty(r => r.EscalatedAt, now), cancellationToken) != 1)
                 {
-                    Id = Guid.NewGuid(), Organisation = organisation, Kind = "information-request.overdue", Payload = payload, CreatedAt = now, DueAt = now, NextAttemptAt = now,
-                });
+                    continue;
+                }
+                escalated++;
+                var payload = JsonSerializer.Serialize(new { task = $"Task/{request.Id}", enquiry = request.EnquiryId, agency = request.RequestedAgency, dueAt = request.DueAt });
+                // The enquiry's organisation, and the agency asked (its default organisation, where requests to it arrive).
+                var asked = policy.Policy.DefaultOrganisation(request.RequestedAgency).Code;
+                foreach (var organisation in new[] { request.OwningOrganisation, asked }.Distinct(StringComparer.Ordinal))
+                {
+                    db.Notifications.Add(new Notification
+                    {
+                        Id = Guid.NewGuid(), Organisation = organisation, Kind = "information-request.overdue", Payload = payload, CreatedAt = now, DueAt = now, NextAttemptAt = now,
+                    });
+                }
             }
-        }
-        try
-        {
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
-        catch (DbUpdateConcurrencyException)
+        if (escalated > 0)
         {
-            // Answered or changed meanwhile: the next round looks again.
-            return 0;
+            logger.LogInformation("Escalated {Count} overdue information requests", escalated);
         }
-        if (overdue.Count > 0)
-        {
-            logger.LogInformation("Escalated {Count} overdue information requests", overdue.Count);
-        }
-        return overdue.Count + await EscalateJourneyAsync(now, cancellationToken);
+        return escalated + await EscalateJourneyAsync(now, cancellationToken);
     }
 
     /// <summary>
@@ -57,22 +61,34 @@ internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvi
     private async Task<int> EscalateJourneyAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var db = contexts.Create();
-        var cases = await db.Enquiries.Where(e => e.Status == EnquiryStatus.Open
+        var cases = await db.Enquiries.AsNoTracking().Where(e => e.Status == EnquiryStatus.Open
                 && ((e.ConferenceDueBy != null && e.ConferenceDueBy < now) || (e.CoreGroupDueBy != null && e.CoreGroupDueBy < now) || (e.ReviewDueBy != null && e.ReviewDueBy < now)))
             .OrderBy(e => e.OpenedAt).Take(100).ToListAsync(cancellationToken);
         var escalated = 0;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         foreach (var enquiry in cases)
         {
-            var done = (enquiry.OverdueEscalated ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+            var before = enquiry.OverdueEscalated;
+            var done = (before ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
             var due = Workflow.CaseOversightEndpoints.Due(enquiry, now).Select(d => (Item: d, Key: $"{d.Item}@{d.DueBy:O}")).ToList();
             var fresh = due.Where(d => d.Item.Overdue && !done.Contains(d.Key)).ToList();
             if (fresh.Count == 0)
             {
                 continue;
             }
+            done.UnionWith(fresh.Select(f => f.Key));
+            // Only the items still due are remembered: the list stays as short as the case's deadlines.
+            var after = string.Join(';', done.Where(k => due.Any(d => d.Key == k)).Order(StringComparer.Ordinal));
+            // Claimed by a conditional update in the transaction that adds the notices, so two rounds (this node's dispatcher
+            // and an explicit call, or two nodes) that read the same case escalate it once: the second claims nothing.
+            if (await db.Enquiries.Where(e => e.Id == enquiry.Id && e.OverdueEscalated == before)
+                    .ExecuteUpdateAsync(u => u.SetProperty(e => e.OverdueEscalated, after), cancellationToken) != 1)
+            {
+                continue;
+            }
             var organisations = enquiry.Members.Where(m => m.RemovedAt is null).Select(m => policy.Policy.DefaultOrganisation(m.Agency).Code)
                 .Prepend(enquiry.OwningOrganisation).Distinct(StringComparer.Ordinal).ToList();
-            foreach (var (item, key) in fresh)
+            foreach (var (item, _) in fresh)
             {
                 var payload = JsonSerializer.Serialize(new { enquiry = enquiry.Id, reference = enquiry.Reference, item = item.Item, dueBy = item.DueBy });
                 foreach (var organisation in organisations)
@@ -82,21 +98,11 @@ internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvi
                         Id = Guid.NewGuid(), Organisation = organisation, Kind = "case.overdue", Payload = payload, CreatedAt = now, DueAt = now, NextAttemptAt = now,
                     });
                 }
-                done.Add(key);
                 escalated++;
             }
-            // Only the items still due are remembered: the list stays as short as the case's deadlines.
-            enquiry.OverdueEscalated = string.Join(';', done.Where(k => due.Any(d => d.Key == k)).Order(StringComparer.Ordinal));
         }
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // The case changed meanwhile (a conference held, say): the next round looks again.
-            return 0;
-        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         if (escalated > 0)
         {
             logger.LogInformation("Escalated {Count} overdue child protection journey items", escalated);
