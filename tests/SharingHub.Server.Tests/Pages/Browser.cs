@@ -46,7 +46,17 @@ internal sealed class Browser : IAsyncDisposable
         await page.GotoAsync("/");
         await page.GetByRole(AriaRole.Link, new() { Name = $"Sign in with {agencyName}" }).ClickAsync();
         await page.Locator($"button[value='{user}']").ClickAsync();
-        await page.WaitForURLAsync(baseUrl + "/");
+        try
+        {
+            await page.WaitForURLAsync(baseUrl + "/");
+        }
+        catch (TimeoutException e)
+        {
+            // Say where the sign-in stopped (an error page, the provider's page, still loading), so a failure on a slow machine can be told apart from a refusal.
+            var heading = await page.Locator("h1").AllInnerTextsAsync();
+            var text = await page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 });
+            throw new TimeoutException($"sign-in as {user} at {agencyName} did not reach the home page in time: it rests at {page.Url}, headed '{string.Join(" | ", heading)}': {text[..Math.Min(text.Length, 300)].ReplaceLineEndings(" ")}", e);
+        }
         return page;
     }
 
