@@ -42,6 +42,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<ReencryptionJob>();
         services.TryAddSingleton<SubjectShredding>();
         services.TryAddSingleton<DatabaseMigrator>();
+        services.TryAddSingleton<Cluster.ExpiringMarks>();
         services.TryAddSingleton<DemoDataLoader>();
         services.TryAddSingleton<DemoErasures>();
         services.TryAddSingleton<Linkage.PersonLinker>();

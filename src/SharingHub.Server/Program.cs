@@ -28,6 +28,7 @@ builder.Services.AddSharingHubCrypto();
 builder.Services.AddSharingHubData();
 builder.Services.AddSharingHubServer();
 builder.Services.AddSharingHubIdentity();
+builder.Services.AddSharedDataProtection();
 builder.Services.AddPeopleSignIn();
 builder.Services.AddSharingHubPages();
 builder.Services.AddSharingHubAccess();

@@ -14,7 +14,7 @@ namespace SharingHub.Server.Identity;
 internal sealed class ClientAssertionValidator(
     TrustRegistryHolder registry,
     ClientKeyCache clientKeys,
-    JtiReplayCache replays,
+    Data.Cluster.ExpiringMarks marks,
     IOptions<IdentityOptions> options,
     TimeProvider clock)
 {
@@ -22,6 +22,9 @@ internal sealed class ClientAssertionValidator(
     {
         SecurityAlgorithms.RsaSha384, SecurityAlgorithms.EcdsaSha384,
     };
+
+    /// <summary>The kind of mark a used client assertion (client id and jti) leaves until it expires.</summary>
+    public const string AssertionMark = "assertion-jti";
 
     private static readonly TimeSpan MaxAhead = TimeSpan.FromMinutes(5);
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false, MaximumTokenSizeInBytes = JwtShape.MaxLength };
@@ -109,7 +112,8 @@ internal sealed class ClientAssertionValidator(
             return (null, result.Exception?.GetType().Name ?? "invalid assertion");
         }
         // Recorded only after the signature holds, so nobody can burn another client's jti values.
-        if (!replays.TryUse(client.ClientId, jti, new DateTimeOffset(DateTime.SpecifyKind(jwt.ValidTo, DateTimeKind.Utc)).Add(parameters.ClockSkew)))
+        // In the database, so an assertion used at one hub node is refused as a replay at every other.
+        if (!await marks.TryMarkAsync(AssertionMark, client.ClientId + "\n" + jti, new DateTimeOffset(DateTime.SpecifyKind(jwt.ValidTo, DateTimeKind.Utc)).Add(parameters.ClockSkew), cancellationToken))
         {
             return (null, "jti replayed");
         }

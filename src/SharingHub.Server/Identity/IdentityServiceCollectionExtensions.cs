@@ -38,7 +38,6 @@ internal static class IdentityServiceCollectionExtensions
         services.AddHttpClient(IssuerKeyCache.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<IssuerKeyCache>();
         services.AddSingleton<ClientKeyCache>();
-        services.AddSingleton<JtiReplayCache>();
         services.AddSingleton<ClientAssertionValidator>();
         services.AddSingleton<AccessTokenValidator>();
         services.AddSingleton<DevelopmentIdentityProvider>();

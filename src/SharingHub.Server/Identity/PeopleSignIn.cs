@@ -234,7 +234,7 @@ internal static class PeopleSignInEndpoints
             if (session.Principal?.FindFirstValue(SignedOutSessions.SessionClaim) is { } sid && SignedOutSessions.SignedInAt(session.Principal) is { } signedIn)
             {
                 // A copy of the cookie could keep sliding until the session's lifetime ends: refuse it until then.
-                signedOut.Add(sid, signedIn.AddHours(identity.Value.SessionLifetimeHours));
+                await signedOut.AddAsync(sid, signedIn.AddHours(identity.Value.SessionLifetimeHours), context.RequestAborted);
             }
             await context.SignOutAsync(PeopleSignIn.CookieScheme);
             return Results.Redirect("/");
@@ -252,18 +252,17 @@ internal static class PeopleSignInEndpoints
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Lax;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-            o.Events.OnValidatePrincipal = context =>
+            o.Events.OnValidatePrincipal = async context =>
             {
                 var services = context.HttpContext.RequestServices;
                 var sid = context.Principal?.FindFirstValue(SignedOutSessions.SessionClaim);
                 var lifetime = TimeSpan.FromHours(services.GetRequiredService<IOptions<IdentityOptions>>().Value.SessionLifetimeHours);
                 // The idle timeout slides with each request; the lifetime from sign-in does not.
-                if (sid is null || services.GetRequiredService<SignedOutSessions>().Contains(sid)
-                    || SignedOutSessions.SignedInAt(context.Principal!) is not { } signedIn || signedIn + lifetime <= services.GetRequiredService<TimeProvider>().GetUtcNow())
+                if (sid is null || SignedOutSessions.SignedInAt(context.Principal!) is not { } signedIn || signedIn + lifetime <= services.GetRequiredService<TimeProvider>().GetUtcNow()
+                    || await services.GetRequiredService<SignedOutSessions>().ContainsAsync(sid, context.HttpContext.RequestAborted))
                 {
                     context.RejectPrincipal();
                 }
-                return Task.CompletedTask;
             };
             o.SlidingExpiration = true;
             o.LoginPath = "/";
@@ -289,20 +288,36 @@ internal static class PeopleSignInEndpoints
 }
 
 /// <summary>
-/// Sessions ended by signing out, kept until their cookie would have expired anyway: a copy of the cookie is
-/// refused from then on. Held per hub process (several nodes share it through the database with scale-out).
+/// Sessions ended by signing out, kept until their cookie would have expired anyway: a copy of the cookie is refused
+/// from then on, by every hub node (the mark is in the database; each node also remembers the ones it has seen).
 /// </summary>
-internal sealed class SignedOutSessions(TimeProvider clock)
+internal sealed class SignedOutSessions(Data.Cluster.ExpiringMarks marks, TimeProvider clock)
 {
     public const string SessionClaim = "sharinghub:sid";
     public const string SignedInClaim = "sharinghub:signed-in";
+    private const string Mark = "ended-session";
 
     public static DateTimeOffset? SignedInAt(ClaimsPrincipal person) =>
         long.TryParse(person.FindFirstValue(SignedInClaim), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
             ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _ended = new(StringComparer.Ordinal);
 
-    public void Add(string sid, DateTimeOffset expires)
+    public async Task AddAsync(string sid, DateTimeOffset expires, CancellationToken cancellationToken)
+    {
+        await marks.MarkAsync(Mark, sid, expires, cancellationToken);
+        Remember(sid, expires);
+    }
+
+    public async Task<bool> ContainsAsync(string sid, CancellationToken cancellationToken)
+    {
+        if (_ended.TryGetValue(sid, out var until) && until > clock.GetUtcNow())
+        {
+            return true;
+        }
+        return await marks.IsMarkedAsync(Mark, sid, cancellationToken);
+    }
+
+    private void Remember(string sid, DateTimeOffset expires)
     {
         var now = clock.GetUtcNow();
         foreach (var old in _ended.Where(e => e.Value <= now).Select(e => e.Key).ToList())
@@ -311,6 +326,4 @@ internal sealed class SignedOutSessions(TimeProvider clock)
         }
         _ended[sid] = expires;
     }
-
-    public bool Contains(string sid) => _ended.ContainsKey(sid);
 }

@@ -1505,6 +1505,44 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.ToTable("StrategyMeetings", (string)null);
                 });
 
+            modelBuilder.Entity("SharingHub.Data.Cluster.DataProtectionKeyRow", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTimeOffset>("StoredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("DataProtectionKeys", (string)null);
+                });
+
+            modelBuilder.Entity("SharingHub.Data.Cluster.ExpiringMark", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Kind", "Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("ExpiringMarks", (string)null);
+                });
+
             modelBuilder.Entity("SharingHub.Data.History.RecordVersion", b =>
                 {
                     b.Property<Guid>("RecordId")

@@ -1499,6 +1499,44 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.ToTable("StrategyMeetings", (string)null);
                 });
 
+            modelBuilder.Entity("SharingHub.Data.Cluster.DataProtectionKeyRow", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("StoredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("DataProtectionKeys", (string)null);
+                });
+
+            modelBuilder.Entity("SharingHub.Data.Cluster.ExpiringMark", b =>
+                {
+                    b.Property<string>("Kind")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Kind", "Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("ExpiringMarks", (string)null);
+                });
+
             modelBuilder.Entity("SharingHub.Data.History.RecordVersion", b =>
                 {
                     b.Property<Guid>("RecordId")
