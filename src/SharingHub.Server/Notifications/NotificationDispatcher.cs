@@ -52,38 +52,60 @@ internal sealed class NotificationDispatcher(
         }
     }
 
+    /// <summary>How long a node holds a notification it is sending (longer than the receiver's timeout); if the node dies, another takes it after this.</summary>
+    private static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Sends what is due. Each notification is first claimed with one conditional update (its next attempt moved past the
+    /// lease, only if nobody moved it since it was read), so when several hub nodes deliver at once each is sent by one
+    /// of them; a node killed mid-send leaves it to be sent again when the lease ends (at least once).
+    /// </summary>
     internal async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
     {
         var now = clock.UtcNowForStorage();
         await using var db = contexts.Create();
-        var due = await db.Notifications.Where(n => n.DeliveredAt == null && n.DeadAt == null && n.NextAttemptAt <= now)
-            .OrderBy(n => n.NextAttemptAt).Take(50).ToListAsync(cancellationToken);
-        foreach (var notification in due)
+        var due = await db.Notifications.AsNoTracking().Where(n => n.DeliveredAt == null && n.DeadAt == null && n.NextAttemptAt <= now)
+            .OrderBy(n => n.NextAttemptAt).Take(50).Select(n => new { n.Id, n.NextAttemptAt }).ToListAsync(cancellationToken);
+        var sent = 0;
+        foreach (var candidate in due)
         {
+            var leaseEnds = clock.UtcNowForStorage() + ClaimLease;
+            var claimed = await db.Notifications
+                .Where(n => n.Id == candidate.Id && n.NextAttemptAt == candidate.NextAttemptAt && n.DeliveredAt == null && n.DeadAt == null)
+                .ExecuteUpdateAsync(set => set.SetProperty(n => n.NextAttemptAt, leaseEnds), cancellationToken);
+            if (claimed == 0)
+            {
+                continue; // another node has it
+            }
+            var notification = await db.Notifications.SingleAsync(n => n.Id == candidate.Id, cancellationToken);
             var error = await SendAsync(notification, cancellationToken);
             notification.Attempts++;
+            sent++;
             if (error is null)
             {
                 notification.DeliveredAt = clock.UtcNowForStorage();
                 notification.LastError = null;
                 logger.LogInformation("Notification {NotificationId} ({Kind}) delivered to {Organisation}", notification.Id, notification.Kind, notification.Organisation);
-                continue;
-            }
-            notification.LastError = error;
-            if (notification.Attempts >= options.Value.MaxAttempts)
-            {
-                notification.DeadAt = clock.UtcNowForStorage();
-                logger.LogWarning("Notification {NotificationId} ({Kind}) to {Organisation} is a dead letter after {Attempts} attempts: {Error}",
-                    notification.Id, notification.Kind, notification.Organisation, notification.Attempts, error);
             }
             else
             {
-                var backoff = options.Value.FirstRetrySeconds * Math.Pow(2, notification.Attempts - 1);
-                notification.NextAttemptAt = clock.UtcNowForStorage() + TimeSpan.FromSeconds(Math.Min(backoff, 3_600));
+                notification.LastError = error;
+                if (notification.Attempts >= options.Value.MaxAttempts)
+                {
+                    notification.DeadAt = clock.UtcNowForStorage();
+                    logger.LogWarning("Notification {NotificationId} ({Kind}) to {Organisation} is a dead letter after {Attempts} attempts: {Error}",
+                        notification.Id, notification.Kind, notification.Organisation, notification.Attempts, error);
+                }
+                else
+                {
+                    var backoff = options.Value.FirstRetrySeconds * Math.Pow(2, notification.Attempts - 1);
+                    notification.NextAttemptAt = clock.UtcNowForStorage() + TimeSpan.FromSeconds(Math.Min(backoff, 3_600));
+                }
             }
+            // Recorded one at a time: a crash after this leaves no sent notification looking unsent.
+            await db.SaveChangesAsync(cancellationToken);
         }
-        await db.SaveChangesAsync(cancellationToken);
-        return due.Count;
+        return sent;
     }
 
     private async Task<string?> SendAsync(Notification notification, CancellationToken cancellationToken)

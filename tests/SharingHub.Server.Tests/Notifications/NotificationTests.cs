@@ -131,6 +131,33 @@ public abstract class NotificationTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_three_hub_nodes_delivering_from_one_database_then_each_notification_reaches_the_receiver_once()
+    {
+        await using var database = await TestDatabase.CreateAsync(engine);
+        var settings = Settings(pollSeconds: 0.05);
+        await using var a = FhirTestHub.Over(database, settings);
+        await using var b = FhirTestHub.Over(database, settings);
+        await using var c = FhirTestHub.Over(database, settings);
+        var outbox = a.Services.GetRequiredService<NotificationOutbox>();
+        for (var i = 0; i < 60; i++)
+        {
+            await outbox.EnqueueAsync("police", "test.nodes", new { n = i }, TimeSpan.Zero, CancellationToken.None);
+        }
+
+        await Eventually(async () =>
+        {
+            await using var db = a.Contexts.Create();
+            return await db.Notifications.CountAsync(n => n.Kind == "test.nodes" && n.DeliveredAt != null) == 60 ? "all" : null;
+        });
+        await Task.Delay(300); // a duplicate in flight would arrive now
+        var ids = _police.Received.Where(r => r.Body.Contains("test.nodes", StringComparison.Ordinal)).Select(r => r.Headers[NotificationDispatcher.IdHeader]).ToList();
+        Assert.Equal(60, ids.Distinct().Count());
+        Assert.Equal(60, ids.Count);
+        await using var check = a.Contexts.Create();
+        Assert.Equal(60, await check.Notifications.CountAsync(n => n.Kind == "test.nodes" && n.Attempts == 1));
+    }
+
+    [Fact]
     public async Task Given_the_lcpp_reads_police_intelligence_then_police_are_told_after_72_hours_not_before()
     {
         await using var hub = await FhirTestHub.StartAsync(engine, Settings());
