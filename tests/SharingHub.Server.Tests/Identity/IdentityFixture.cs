@@ -18,6 +18,7 @@ public sealed class IdentityFixture : IAsyncLifetime
 
     private TestDatabase _database = null!;
     private HubFactory _hub = null!;
+    private HubFactory _secondNode = null!;
 
     public Dictionary<string, StubIdentityProvider> Idps { get; } = new(StringComparer.Ordinal);
     public TestKey ClientKey { get; } = TestKey.NewEc("ES384");
@@ -25,6 +26,9 @@ public sealed class IdentityFixture : IAsyncLifetime
     public StubIdentityProvider Police => Idps["police"];
     public StubIdentityProvider Health => Idps["health"];
     public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>A second hub node on the same database (several nodes behind a load balancer share what they must).</summary>
+    public HttpClient SecondNode { get; private set; } = null!;
     public IServiceProvider Services => _hub.Services;
 
     public async Task InitializeAsync()
@@ -57,15 +61,18 @@ public sealed class IdentityFixture : IAsyncLifetime
                 jwks: '{OtherClientKey.PublicJwks()}'
                 scopes: [system/Patient.rs]
             """);
-        _hub = new HubFactory(_database, settings: new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["SharingHub:Identity:PublicBaseUrl"] = HubBase,
             ["SharingHub:Identity:Audience"] = Audience,
             ["SharingHub:Identity:TrustRegistryFiles:0"] = registry,
             // The attack suites send thousands of assertions from one address; the limit has its own test.
             ["SharingHub:Identity:TokenRequestsPerMinute"] = "0",
-        });
+        };
+        _hub = new HubFactory(_database, settings: settings);
         Client = _hub.CreateClient();
+        _secondNode = new HubFactory(_database, settings: settings);
+        SecondNode = _secondNode.CreateClient();
     }
 
     public async Task<HttpResponseMessage> GetMeAsync(string? token)
@@ -99,7 +106,7 @@ public sealed class IdentityFixture : IAsyncLifetime
     }
 
     public async Task<HttpResponseMessage> RequestTokenAsync(string assertion, string scope = "system/*.rs", string? clientId = null,
-        string assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        string assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", HttpClient? via = null)
     {
         var form = new Dictionary<string, string>
         {
@@ -112,7 +119,7 @@ public sealed class IdentityFixture : IAsyncLifetime
         {
             form["client_id"] = clientId;
         }
-        return await Client.PostAsync(new Uri("/token", UriKind.Relative), new FormUrlEncodedContent(form));
+        return await (via ?? Client).PostAsync(new Uri("/token", UriKind.Relative), new FormUrlEncodedContent(form));
     }
 
     public static AuthenticationHeaderValue Bearer(string token) => new("Bearer", token);
@@ -120,6 +127,8 @@ public sealed class IdentityFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Client.Dispose();
+        SecondNode.Dispose();
+        await _secondNode.DisposeAsync();
         await _hub.DisposeAsync();
         foreach (var idp in Idps.Values)
         {

@@ -169,7 +169,8 @@ public sealed partial class SignInTests : IAsyncLifetime
         Assert.Contains("never runs in Production", error.ToString(), StringComparison.Ordinal);
     }
 
-    private async Task<(Uri Authorize, Dictionary<string, string> Fields)> StartAsync(HttpClient browser, string agency)
+    /// <summary>Starts a sign-in at the agency's development identity provider: where to post the chosen person, and the form's hidden fields.</summary>
+    internal static async Task<(Uri Authorize, Dictionary<string, string> Fields)> StartAsync(HttpClient browser, string agency)
     {
         using var start = await browser.GetAsync(new Uri($"/signin?agency={agency}", UriKind.Relative));
         Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);

@@ -68,6 +68,21 @@ public sealed class TokenServiceTests(IdentityFixture hub) : IClassFixture<Ident
         Assert.Equal("invalid_client", (await JsonAsync(second)).GetProperty("error").GetString());
     }
 
+    [Fact]
+    public async Task Given_an_assertion_used_at_one_hub_node_when_replayed_through_another_then_it_is_refused()
+    {
+        var assertion = hub.Assertion();
+        using (var first = await hub.RequestTokenAsync(assertion))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+        using var replayed = await hub.RequestTokenAsync(assertion, via: hub.SecondNode);
+        Assert.Equal(HttpStatusCode.Unauthorized, replayed.StatusCode);
+        Assert.Equal("invalid_client", (await JsonAsync(replayed)).GetProperty("error").GetString());
+        using var fresh = await hub.RequestTokenAsync(hub.Assertion(), via: hub.SecondNode);
+        Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+    }
+
     public static TheoryData<string> AssertionAttacks() =>
     [
         "alg none", "RS256 not allowed", "ES256 not allowed", "HS256 with the public key", "iss differs from sub", "iss and sub of another client",

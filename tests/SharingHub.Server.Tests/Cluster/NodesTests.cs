@@ -1,0 +1,94 @@
+using System.Net;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Tests.Fhir;
+using SharingHub.Server.Tests.Identity;
+using SharingHub.Testing;
+
+namespace SharingHub.Server.Tests.Cluster;
+
+/// <summary>Two hub nodes (each its own listener and services) on one database, as behind a load balancer.</summary>
+public abstract class NodesTests(DatabaseEngine engine) : IAsyncLifetime
+{
+    private TestDatabase _database = null!;
+    private FhirTestHub _a = null!;
+    private FhirTestHub _b = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync(engine);
+        _a = FhirTestHub.ListeningOver(_database);
+        _b = FhirTestHub.ListeningOver(_database);
+    }
+
+    private static HttpClient Browser(string baseUrl, CookieContainer cookies) =>
+        new(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = new Uri(baseUrl) };
+
+    private static async Task<string> LandingAsync(string baseUrl, string cookie)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(baseUrl) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.TryAddWithoutValidation("Cookie", "sh.session=" + cookie);
+        using var response = await client.SendAsync(request);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    [Fact]
+    public async Task Given_a_person_signed_in_through_one_node_then_the_other_node_knows_them_until_they_sign_out_at_either()
+    {
+        var cookies = new CookieContainer();
+        using var browser = Browser(_a.BaseUrl, cookies);
+        var (authorize, fields) = await SignInTests.StartAsync(browser, "la");
+        fields["user"] = "demo-la-lcpp";
+        using (var chosen = await browser.PostAsync(authorize, new FormUrlEncodedContent(fields)))
+        using (var callback = await browser.GetAsync(chosen.Headers.Location))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        }
+        var session = cookies.GetCookies(new Uri(_a.BaseUrl))["sh.session"]!.Value;
+
+        // The other node reads the cookie the first one made (shared data-protection keys).
+        Assert.Contains("data-testid=\"subject\">demo-la-lcpp<", await LandingAsync(_b.BaseUrl, session), StringComparison.Ordinal);
+
+        // Signed out through the second node: a copy of the cookie is refused by the first node too.
+        using var atB = Browser(_b.BaseUrl, new CookieContainer());
+        using (var signOut = new HttpRequestMessage(HttpMethod.Post, "/signout"))
+        {
+            signOut.Headers.TryAddWithoutValidation("Cookie", "sh.session=" + session);
+            using var signedOut = await atB.SendAsync(signOut);
+            Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        }
+        var afterwards = await LandingAsync(_a.BaseUrl, session);
+        Assert.DoesNotContain("demo-la-lcpp", afterwards, StringComparison.Ordinal);
+        Assert.Contains("Sign in with", afterwards, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_the_data_protection_keys_in_the_database_then_they_hold_no_key_material_in_the_clear()
+    {
+        using (await _a.Client.GetAsync("/"))
+        {
+        }
+        var cookies = new CookieContainer();
+        using var browser = Browser(_a.BaseUrl, cookies);
+        await SignInTests.StartAsync(browser, "la"); // the sign-in state cookie is protected with a data-protection key
+        await using var db = _a.Contexts.Create();
+        var stored = db.Set<Data.Cluster.DataProtectionKeyRow>().ToList();
+        Assert.NotEmpty(stored);
+        Assert.All(stored, k =>
+        {
+            Assert.Contains("sharinghubEncryptedKey", k.Xml, StringComparison.Ordinal);
+            Assert.DoesNotContain("<masterKey", k.Xml, StringComparison.Ordinal);
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _b.DisposeAsync();
+        await _a.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+}
+
+public sealed class SqliteNodesTests() : NodesTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresNodesTests() : NodesTests(DatabaseEngine.Postgres);
