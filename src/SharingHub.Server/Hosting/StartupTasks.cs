@@ -29,11 +29,18 @@ internal sealed class StartupTasks(
     IOptions<Identity.IdentityOptions> identity,
     Workflow.DevelopmentNominations nominations,
     StartupState state,
-    ILogger<StartupTasks> logger) : IHostedService
+    ILogger<StartupTasks> logger) : IHostedService, IDisposable
 {
+    private IDisposable? _sqliteLock;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = demoSettings.Value;
+        if (database.Value.Engine == DatabaseEngine.Sqlite)
+        {
+            // Refused with a clear message when another hub process serves the same file.
+            _sqliteLock = SqliteNodeLock.Acquire(database.Value.ConnectionString);
+        }
         if (settings.Enabled && environment.IsProduction())
         {
             throw new InvalidOperationException("demo data is synthetic and is never loaded in Production; remove --demo or SharingHub:Demo:Enabled");
@@ -62,4 +69,6 @@ internal sealed class StartupTasks(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose() => _sqliteLock?.Dispose();
 }

@@ -92,3 +92,24 @@ public abstract class NodesTests(DatabaseEngine engine) : IAsyncLifetime
 public sealed class SqliteNodesTests() : NodesTests(DatabaseEngine.Sqlite);
 
 public sealed class PostgresNodesTests() : NodesTests(DatabaseEngine.Postgres);
+
+/// <summary>SQLite is for one hub node: a second hub process on the same file is refused, clearly, and the first carries on.</summary>
+public sealed class SqliteSingleNodeTests
+{
+    [Fact]
+    public async Task Given_a_hub_serving_a_sqlite_file_when_a_second_hub_process_starts_on_it_then_that_process_stops_with_a_clear_message()
+    {
+        await using var hub = await FhirTestHub.StartAsync(DatabaseEngine.Sqlite);
+        using (var before = await hub.GetAsync("/health", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        var second = await Reliability.HubCli.RunServerAsync(hub.Database, "--urls", "http://127.0.0.1:0");
+
+        Assert.True(second.ExitCode != 0, second.ToString());
+        Assert.True((second.Output + second.Error).Contains("another hub process is serving the SQLite database", StringComparison.Ordinal), second.ToString());
+        using var after = await hub.GetAsync("/health", null);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+}
