@@ -29,6 +29,11 @@ public static class SqliteNodeLock
                 return new Release(path);
             }
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            // Made first without a lock, so a full disk or a read-only folder fails as itself, not as "another hub".
+            if (!File.Exists(path))
+            {
+                File.WriteAllBytes(path, []);
+            }
             try
             {
                 var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
