@@ -48,7 +48,10 @@ internal sealed class Browser : IAsyncDisposable
         await page.Locator($"button[value='{user}']").ClickAsync();
         try
         {
-            await page.WaitForURLAsync(baseUrl + "/");
+            // Arrived when the home page's address is committed and its heading is there. (Waiting for the "load" event as
+            // well hung for 60 s now and then in CI with the page already shown, headed "Your work".)
+            await page.WaitForURLAsync(baseUrl + "/", new() { WaitUntil = WaitUntilState.Commit });
+            await page.Locator("h1").WaitForAsync();
         }
         catch (TimeoutException e)
         {
