@@ -309,7 +309,8 @@ public abstract class MaisTests(DatabaseEngine engine) : IAsyncLifetime
 
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(6), $"took {watch.Elapsed}");
+        // The deadline (3 s) cut the slow partner (20 s) off: well under 20 s, with room for a loaded CI machine (7.5 s seen).
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(12), $"took {watch.Elapsed}: the 3 s deadline did not cut off the partner that answers after 20 s");
         var merged = JsonDocument.Parse(body).RootElement;
         Assert.True(merged.GetProperty("known").GetBoolean());
         var states = merged.GetProperty("partners").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p);
