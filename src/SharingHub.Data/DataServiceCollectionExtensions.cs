@@ -43,6 +43,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<SubjectShredding>();
         services.TryAddSingleton<DatabaseMigrator>();
         services.TryAddSingleton<Cluster.ExpiringMarks>();
+        services.TryAddSingleton<Cluster.KeyRingFingerprint>();
         services.TryAddSingleton<DemoDataLoader>();
         services.TryAddSingleton<DemoErasures>();
         services.TryAddSingleton<Linkage.PersonLinker>();

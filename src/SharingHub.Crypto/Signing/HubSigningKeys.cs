@@ -34,7 +34,7 @@ public sealed class HubSigningKeys
         _file = File.Exists(_path) ? Read() : new SigningKeyFile();
         if (_file.Keys.Count == 0)
         {
-            Rotate();
+            Rotate(firstKey: !File.Exists(_path));
         }
         Unwrap();
         _fileWrittenAt = File.GetLastWriteTimeUtc(_path);
@@ -68,7 +68,10 @@ public sealed class HubSigningKeys
     }
 
     /// <summary>Adds a new current key and retires the previous one (kept published through the overlap).</summary>
-    public string Rotate()
+    public string Rotate() => Rotate(firstKey: false);
+
+    /// <param name="firstKey">Making the file: if another node of a shared key folder made it meanwhile, theirs is used.</param>
+    private string Rotate(bool firstKey)
     {
         lock (_gate)
         {
@@ -91,7 +94,13 @@ public sealed class HubSigningKeys
             CryptographicOperations.ZeroMemory(privateKey);
             // Keys retired long ago are of no further use: drop them so the file does not grow for ever.
             _file.Keys.RemoveAll(k => k.RetiredAt is { } retired && retired + _overlap + _overlap < now);
-            Write();
+            if (!Write(overwrite: !firstKey))
+            {
+                _file = Read();
+                Unwrap();
+                _fileWrittenAt = File.GetLastWriteTimeUtc(_path);
+                return _keys.Where(k => k.Stored.RetiredAt is null).MaxBy(k => k.Stored.CreatedAt).Key.KeyId;
+            }
             Unwrap();
             _fileWrittenAt = File.GetLastWriteTimeUtc(_path);
             return kid;
@@ -167,21 +176,34 @@ public sealed class HubSigningKeys
         }
     }
 
-    private void Write()
+    /// <summary>Writes the file (a temporary of this writer's own, moved into place); false when it was not to be overwritten and was there.</summary>
+    private bool Write(bool overwrite)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        var temp = _path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        var temp = $"{_path}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}.tmp";
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
-        using (var stream = new FileStream(temp, options))
+        try
         {
-            stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(_file, SigningKeyJson.Default.SigningKeyFile)));
-            stream.Flush(flushToDisk: true);
+            using (var stream = new FileStream(temp, options))
+            {
+                stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(_file, SigningKeyJson.Default.SigningKeyFile)));
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, _path, overwrite);
+            return true;
         }
-        File.Move(temp, _path, overwrite: true);
+        catch (IOException) when (!overwrite && File.Exists(_path))
+        {
+            return false;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 }
 

@@ -11,7 +11,11 @@ internal static class HealthEndpoints
 {
     public static WebApplication MapHealthEndpoints(this WebApplication app)
     {
+        // Ready: started, database reachable and seeded, storage not full (a load balancer's and Kubernetes' readiness probe).
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteAsync }).AllowAnonymous();
+        // Alive: the process answers, whatever the database does (a liveness probe: restarting every node because the
+        // database is down would only add to an outage).
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync }).AllowAnonymous();
         return app;
     }
 

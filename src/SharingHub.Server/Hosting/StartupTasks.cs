@@ -23,6 +23,7 @@ internal sealed class StartupTasks(
     DemoDataLoader demo,
     DemoErasures erasures,
     Data.Linkage.LinkageBackfill linkage,
+    Data.Cluster.KeyRingFingerprint keyRing,
     IOptions<DatabaseOptions> database,
     IOptions<DemoSettings> demoSettings,
     IHostEnvironment environment,
@@ -49,6 +50,8 @@ internal sealed class StartupTasks(
         {
             await migrator.MigrateAsync(cancellationToken);
         }
+        // A node with another key ring (one it made itself on first start) is stopped before it writes anything.
+        await keyRing.CheckAsync(cancellationToken);
         // Records written before probabilistic linkage are encoded and linked before the hub serves anyone.
         await linkage.RunAsync(cancellationToken);
         if (identity.Value.DevelopmentIdentityProvider && !environment.IsProduction())

@@ -74,6 +74,21 @@ public sealed class LocalKeyRingTests : IDisposable
         Assert.True(reopened.AgencyKeks.ContainsKey("police"));
     }
 
+    [Fact]
+    public void Given_several_nodes_opening_one_shared_ring_at_once_when_there_is_none_then_all_get_the_same_ring()
+    {
+        using var start = new Barrier(8);
+        var rings = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(8).Select(_ =>
+        {
+            start.SignalAndWait();
+            return LocalKeyRing.OpenOrCreate(RingPath, passphrase: null);
+        }).ToList();
+
+        Assert.Single(rings.Select(r => Convert.ToHexString(r.BlindIndexKey)).Distinct());
+        Assert.Single(rings.Select(r => r.CurrentKekId).Distinct());
+        Assert.Equal(["keyring.json"], Directory.GetFiles(_folder).Select(Path.GetFileName));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_folder))

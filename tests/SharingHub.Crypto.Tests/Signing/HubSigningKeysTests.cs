@@ -28,6 +28,21 @@ public sealed class HubSigningKeysTests : IDisposable
     }
 
     [Fact]
+    public void Given_several_nodes_starting_at_once_on_one_shared_key_folder_then_all_sign_with_the_same_key()
+    {
+        Open(); // the key ring is made first, as the hub's crypto services do before any signing key
+        using var start = new Barrier(8);
+        var nodes = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(8).Select(_ =>
+        {
+            start.SignalAndWait();
+            return new HubSigningKeys(Path.Combine(_folder, "node-signing-keys.json"), Overlap, LocalKeyRing.OpenOrCreate(Path.Combine(_folder, "keyring.json")), _clock);
+        }).ToList();
+
+        Assert.Single(nodes.Select(n => n.Current.KeyId).Distinct());
+        Assert.DoesNotContain(Directory.GetFiles(_folder), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Given_another_process_rotates_the_file_then_a_running_hub_picks_the_new_key_up()
     {
         var running = Open();

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using SharingHub.Data.Storage;
 using SharingHub.Server.Tests.Fhir;
 using SharingHub.Server.Tests.Identity;
@@ -113,3 +114,43 @@ public sealed class SqliteSingleNodeTests
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
     }
 }
+
+/// <summary>
+/// Every node needs the key ring the database was written with: a node that brings another one (made its own on first
+/// start, or was given the wrong file) is stopped before it serves or writes anything, and the database keeps its own.
+/// </summary>
+public abstract class KeyRingFingerprintTests(DatabaseEngine engine)
+{
+    [Fact]
+    public async Task Given_a_database_written_with_one_key_ring_when_a_node_starts_with_another_then_it_stops_with_a_clear_message()
+    {
+        await using var database = await TestDatabase.CreateAsync(engine);
+        string recorded;
+        await using (var first = FhirTestHub.Over(database))
+        {
+            using var health = await first.GetAsync("/health", null);
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+            recorded = first.Services.GetRequiredService<Data.Cluster.KeyRingFingerprint>().Current;
+        }
+
+        // A node on a fresh machine: its own folder, where it makes its own key ring and signing keys on first start.
+        var own = Directory.CreateDirectory(Path.Combine(database.Folder, "another-node")).FullName;
+        var stranger = await Reliability.HubCli.RunServerAsync(database, "--urls", "http://127.0.0.1:0",
+            "--SharingHub:KeyRing:Path=" + Path.Combine(own, "keyring.json"),
+            "--SharingHub:Identity:SigningKeyPath=" + Path.Combine(own, "signing-keys.json"),
+            "--SharingHub:Audit:SigningKeyPath=" + Path.Combine(own, "audit-signing-keys.json"));
+
+        Assert.True(stranger.ExitCode != 0, stranger.ToString());
+        Assert.True((stranger.Output + stranger.Error).Contains("is not the one the database was written with", StringComparison.Ordinal), stranger.ToString());
+        Assert.Contains("every hub node needs the same keyring.json", stranger.Output + stranger.Error, StringComparison.Ordinal);
+        await using var again = FhirTestHub.Over(database);
+        using var after = await again.GetAsync("/health", null);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        await using var db = again.Contexts.Create();
+        Assert.Equal(recorded, db.Set<Data.Cluster.HubSetting>().Single(s => s.Name == Data.Cluster.KeyRingFingerprint.SettingName).Value);
+    }
+}
+
+public sealed class SqliteKeyRingFingerprintTests() : KeyRingFingerprintTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresKeyRingFingerprintTests() : KeyRingFingerprintTests(DatabaseEngine.Postgres);

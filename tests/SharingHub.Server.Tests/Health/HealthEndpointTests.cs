@@ -78,3 +78,32 @@ public abstract class HealthEndpointTests(DatabaseEngine engine)
 public sealed class SqliteHealthEndpointTests() : HealthEndpointTests(DatabaseEngine.Sqlite);
 
 public sealed class PostgresHealthEndpointTests() : HealthEndpointTests(DatabaseEngine.Postgres);
+
+/// <summary>Readiness follows the database; liveness does not, so an orchestrator does not restart every node in a database outage.</summary>
+public sealed class LivenessTests
+{
+    [Fact]
+    public async Task Given_the_database_gone_then_health_says_not_ready_and_live_still_says_alive()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        await using var hub = new HubFactory(database);
+        using var client = hub.CreateClient();
+        using (var ready = await client.GetAsync(new Uri("/health", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+
+        await (await PostgresServer.GetAsync()).DropDatabaseAsync(new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString).Database!);
+
+        using var notReady = await client.GetAsync(new Uri("/health", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+        using (var body = JsonDocument.Parse(await notReady.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("unhealthy", body.RootElement.GetProperty("checks").GetProperty("database").GetString());
+        }
+        using var live = await client.GetAsync(new Uri("/health/live", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        using var liveBody = JsonDocument.Parse(await live.Content.ReadAsStringAsync());
+        Assert.Equal("healthy", liveBody.RootElement.GetProperty("status").GetString());
+    }
+}

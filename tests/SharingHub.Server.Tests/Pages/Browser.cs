@@ -48,10 +48,7 @@ internal sealed class Browser : IAsyncDisposable
         await page.Locator($"button[value='{user}']").ClickAsync();
         try
         {
-            // Arrived when the home page's address is committed and its heading is there. (Waiting for the "load" event as
-            // well hung for 60 s now and then in CI with the page already shown, headed "Your work".)
-            await page.WaitForURLAsync(baseUrl + "/", new() { WaitUntil = WaitUntilState.Commit });
-            await page.Locator("h1").WaitForAsync();
+            await ArriveAsync(page, url => url == baseUrl + "/");
         }
         catch (TimeoutException e)
         {
@@ -61,6 +58,33 @@ internal sealed class Browser : IAsyncDisposable
             throw new TimeoutException($"sign-in as {user} at {agencyName} did not reach the home page in time: it rests at {page.Url}, headed '{string.Join(" | ", heading)}': {text[..Math.Min(text.Length, 300)].ReplaceLineEndings(" ")}", e);
         }
         return page;
+    }
+
+    /// <summary>
+    /// Arrived when the page's address is one <paramref name="at"/> accepts and its document has loaded with a heading,
+    /// looked at every 100 ms for 60 s. Not <c>WaitForURLAsync</c>: when the navigation had already ended before it was
+    /// called it waited for a load state ("load", then "commit") that had passed or never comes, and ran out 60 s later
+    /// with the page shown (CI, now and then).
+    /// </summary>
+    public static async Task ArriveAsync(IPage page, Func<string, bool> at)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (at(page.Url) && await page.EvaluateAsync<bool>("() => document.readyState === 'complete' && document.querySelector('h1') !== null"))
+                {
+                    return;
+                }
+            }
+            catch (PlaywrightException)
+            {
+                // The page was between documents (a redirect): look again.
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"still at {page.Url} after 60 s");
     }
 
     /// <summary>A fresh browser with no session at all.</summary>
@@ -103,8 +127,7 @@ internal sealed class Browser : IAsyncDisposable
                 if (navigates)
                 {
                     // A busy machine can be slow to answer; the next page is there when the address has changed and it has loaded.
-                    await page.WaitForURLAsync(url => url != before, new() { Timeout = 60_000 });
-                    await page.WaitForLoadStateAsync(LoadState.Load);
+                    await ArriveAsync(page, url => url != before);
                 }
                 return;
             }

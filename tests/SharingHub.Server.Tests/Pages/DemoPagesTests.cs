@@ -20,7 +20,7 @@ public sealed class DemoPagesTests() : PageTest(DatabaseEngine.Sqlite, new Dicti
         await police.SetViewportSizeAsync(1200, 900);
         await police.GetByRole(AriaRole.Link, new() { Name = "Your cases" }).First.ClickAsync();
         await police.Locator("[data-testid=cases] a").First.ClickAsync();
-        await police.WaitForURLAsync(url => !url.EndsWith("/work/cases", StringComparison.Ordinal));
+        await Browser.ArriveAsync(police, url => !url.EndsWith("/work/cases", StringComparison.Ordinal));
         // A case whose stage serves one purpose opens at once; otherwise the person chooses (the first offered here).
         if (await police.Locator("[data-testid=subjects]").CountAsync() == 0)
         {

@@ -138,19 +138,19 @@ public abstract class MacptPagesTests(DatabaseEngine engine) : PageTest(engine)
         var police = await Web.SignInAsync(Hub.BaseUrl, "Police", "demo-police-officer");
 
         await Browser.KeyboardActivateAsync(police, "Your cases");
-        await police.WaitForURLAsync("**/work/cases");
+        await Browser.ArriveAsync(police, url => new Uri(url).AbsolutePath.EndsWith("/work/cases", StringComparison.Ordinal));
         await Browser.KeyboardActivateAsync(police, c.Enquiry.Reference);
-        await police.WaitForURLAsync($"**/work/cases/{c.Enquiry.Id}");
+        await Browser.ArriveAsync(police, url => new Uri(url).AbsolutePath.EndsWith($"/work/cases/{c.Enquiry.Id}", StringComparison.Ordinal));
         await Browser.KeyboardActivateAsync(police, "Section 47 enquiry by the Multi-Agency Child Protection Team");
-        await police.WaitForURLAsync($"**/work/s47-enquiry/cases/{c.Enquiry.Id}");
+        await Browser.ArriveAsync(police, url => new Uri(url).AbsolutePath.EndsWith($"/work/s47-enquiry/cases/{c.Enquiry.Id}", StringComparison.Ordinal));
         await Browser.KeyboardActivateAsync(police, "Mia Fhirtest");
-        await police.WaitForURLAsync($"**/people/{c.LaChild.Id}");
+        await Browser.ArriveAsync(police, url => new Uri(url).AbsolutePath.EndsWith($"/people/{c.LaChild.Id}", StringComparison.Ordinal));
         Assert.Equal("Chronology of Mia Fhirtest", await police.Locator("h1").InnerTextAsync());
 
         await Browser.KeyboardActivateAsync(police, "Filter the chronology", navigates: false);
         await Browser.KeyboardActivateAsync(police, "Police", navigates: false);
         await Browser.KeyboardActivateAsync(police, "Apply filters");
-        await police.WaitForURLAsync("**agency=police**");
+        await Browser.ArriveAsync(police, url => url.Contains("agency=police", StringComparison.Ordinal));
         Assert.All(await police.Locator("[data-testid=entry] td:nth-child(2)").AllInnerTextsAsync(), agency => Assert.Equal("Police", agency));
     }
 

@@ -1543,6 +1543,22 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.ToTable("ExpiringMarks", (string)null);
                 });
 
+            modelBuilder.Entity("SharingHub.Data.Cluster.HubSetting", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("HubSettings", (string)null);
+                });
+
             modelBuilder.Entity("SharingHub.Data.History.RecordVersion", b =>
                 {
                     b.Property<Guid>("RecordId")

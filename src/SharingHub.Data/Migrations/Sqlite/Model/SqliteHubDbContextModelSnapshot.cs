@@ -1537,6 +1537,22 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.ToTable("ExpiringMarks", (string)null);
                 });
 
+            modelBuilder.Entity("SharingHub.Data.Cluster.HubSetting", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("HubSettings", (string)null);
+                });
+
             modelBuilder.Entity("SharingHub.Data.History.RecordVersion", b =>
                 {
                     b.Property<Guid>("RecordId")
