@@ -211,20 +211,14 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
         var kekId = "kek-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        try
+        // Several hub nodes started at once on one shared key folder: the first ring written is everyone's ring.
+        WriteFile(full, new KeyRingFile
         {
-            WriteFile(full, new KeyRingFile
-            {
-                Format = FileFormat,
-                Current = kekId,
-                Keks = [new KekEntry { Id = kekId, Key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) }],
-                IndexKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            }, overwrite: false, passphrase);
-        }
-        catch (IOException) when (File.Exists(full))
-        {
-            // Several hub nodes started at once on one shared key folder: the first ring made is everyone's ring.
-        }
+            Format = FileFormat,
+            Current = kekId,
+            Keks = [new KekEntry { Id = kekId, Key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) }],
+            IndexKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        }, overwrite: false, passphrase);
     }
 
     /// <summary>Writes the whole file beside the old one with owner-only permissions, then moves it into place.</summary>
@@ -242,26 +236,7 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
             CryptographicOperations.ZeroMemory(inner);
             file = new KeyRingFile { Format = FileFormat, Salt = Convert.ToBase64String(salt), Iterations = Pbkdf2Iterations, Sealed = Convert.ToBase64String(sealedBytes) };
         }
-        // A temporary name of this writer's own, so two processes writing at once never write into one file.
-        var temp = $"{full}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}.tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        try
-        {
-            using (var stream = new FileStream(temp, options))
-            {
-                JsonSerializer.Serialize(stream, file, KeyRingJson.Default.KeyRingFile);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        KeyFiles.Write(full, stream => JsonSerializer.Serialize(stream, file, KeyRingJson.Default.KeyRingFile), overwrite);
     }
 
     private static void CheckPermissions(string full)

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.IdentityModel.Tokens;
 using SharingHub.Core.Crypto;
+using SharingHub.Crypto.Keys;
 
 namespace SharingHub.Crypto.Signing;
 
@@ -176,35 +177,9 @@ public sealed class HubSigningKeys
         }
     }
 
-    /// <summary>Writes the file (a temporary of this writer's own, moved into place); false when it was not to be overwritten and was there.</summary>
-    private bool Write(bool overwrite)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        var temp = $"{_path}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}.tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        try
-        {
-            using (var stream = new FileStream(temp, options))
-            {
-                stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(_file, SigningKeyJson.Default.SigningKeyFile)));
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, _path, overwrite);
-            return true;
-        }
-        catch (IOException) when (!overwrite && File.Exists(_path))
-        {
-            return false;
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
+    /// <summary>Writes the file; false when it was not to be overwritten and another writer had made it.</summary>
+    private bool Write(bool overwrite) =>
+        KeyFiles.Write(_path, stream => stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(_file, SigningKeyJson.Default.SigningKeyFile))), overwrite);
 }
 
 internal sealed class SigningKeyFile

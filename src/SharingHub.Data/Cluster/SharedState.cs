@@ -30,6 +30,31 @@ public sealed class DataProtectionKeyRow
     public DateTimeOffset StoredAt { get; set; }
 }
 
+/// <summary>
+/// How many requests one caller (SHA-256 of its rate-limit key) made in one minute window, summed over every hub node on
+/// the database, so that N nodes do not allow N times a limit.
+/// </summary>
+public sealed class RateCounter
+{
+    public string Key { get; set; } = "";
+
+    /// <summary>Unix minutes.</summary>
+    public long Window { get; set; }
+
+    public long Count { get; set; }
+}
+
+internal sealed class RateCounterConfiguration : IEntityTypeConfiguration<RateCounter>
+{
+    public void Configure(EntityTypeBuilder<RateCounter> builder)
+    {
+        builder.ToTable("RateCounters");
+        builder.HasKey(c => new { c.Key, c.Window });
+        builder.Property(c => c.Key).HasMaxLength(64);
+        builder.HasIndex(c => c.Window);
+    }
+}
+
 internal sealed class ExpiringMarkConfiguration : IEntityTypeConfiguration<ExpiringMark>
 {
     public void Configure(EntityTypeBuilder<ExpiringMark> builder)

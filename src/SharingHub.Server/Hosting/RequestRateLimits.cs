@@ -7,7 +7,8 @@ namespace SharingHub.Server.Hosting;
 
 /// <summary>
 /// Rate limits on every request: one fixed window a minute per person, per partner system and (for callers
-/// without a valid token) per client address, and the token endpoint's own per-address window. A refused
+/// without a valid token) per client address, and the token endpoint's own per-address window; on PostgreSQL the
+/// counts are shared by every hub node (<see cref="SharedRateCounters"/>). A refused
 /// request gets 429 with Retry-After in the API's own error format (FHIR OperationOutcome, OData error,
 /// RFC 6749 error, problem+json). It never reached an endpoint, so it is logged, not audited.
 /// </summary>
@@ -20,6 +21,8 @@ internal static class RequestRateLimits
                 $"{RateLimitOptions.Section}: each limit is 0 (no limit) to 1000000 a minute")
             .Validate(o => o.RejectionDelayMilliseconds is >= 0 and <= 10_000, $"{RateLimitOptions.Section}:RejectionDelayMilliseconds is 0 to 10000")
             .ValidateOnStart();
+        services.AddSingleton<SharedRateCounters>();
+        services.AddHostedService(sp => sp.GetRequiredService<SharedRateCounters>());
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -36,18 +39,20 @@ internal static class RequestRateLimits
                     ? (who.ClientId is not null ? $"system:{who.Agency}:{who.ClientId}" : $"person:{who.Agency}:{who.Subject}",
                         who.ClientId is not null ? limits.SystemRequestsPerMinute : limits.PersonRequestsPerMinute)
                     : ("address:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown"), limits.AnonymousRequestsPerMinute);
-                return PerMinute(key, perMinute);
+                return PerMinute(http, key, perMinute);
             });
-            limiter.AddPolicy(TokenRateLimit.Policy, http => PerMinute(
+            limiter.AddPolicy(TokenRateLimit.Policy, http => PerMinute(http,
                 "token:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
                 http.RequestServices.GetRequiredService<IOptions<IdentityOptions>>().Value.TokenRequestsPerMinute));
         });
         return services;
     }
 
-    private static RateLimitPartition<string> PerMinute(string key, int perMinute) => perMinute <= 0
+    /// <summary>A fixed one-minute window per caller, its counts shared by every hub node on the database (<see cref="SharedRateCounters"/>).</summary>
+    private static RateLimitPartition<string> PerMinute(HttpContext http, string key, int perMinute) => perMinute <= 0
         ? RateLimitPartition.GetNoLimiter(key)
-        : RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+        : RateLimitPartition.Get(key, k => new SharedWindowLimiter(http.RequestServices.GetRequiredService<SharedRateCounters>(), k, perMinute,
+            http.RequestServices.GetRequiredService<TimeProvider>()));
 
     private static async ValueTask RejectAsync(OnRejectedContext context, CancellationToken ct)
     {

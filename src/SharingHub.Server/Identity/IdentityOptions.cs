@@ -34,7 +34,7 @@ public sealed class IdentityOptions
 
     /// <summary>
     /// Token requests each client address may make per minute (0: no limit). A partner system needs a few an
-    /// hour; a flood of assertions is refused with 429 before any signature is checked. Per hub node.
+    /// hour; a flood of assertions is refused with 429 before any signature is checked. Counted across hub nodes on PostgreSQL.
     /// </summary>
     public int TokenRequestsPerMinute { get; set; } = 120;
 

@@ -154,3 +154,54 @@ public abstract class KeyRingFingerprintTests(DatabaseEngine engine)
 public sealed class SqliteKeyRingFingerprintTests() : KeyRingFingerprintTests(DatabaseEngine.Sqlite);
 
 public sealed class PostgresKeyRingFingerprintTests() : KeyRingFingerprintTests(DatabaseEngine.Postgres);
+
+/// <summary>A person's rate limit holds across hub nodes on one PostgreSQL: two nodes do not allow twice the limit.</summary>
+public sealed class SharedRateLimitTests
+{
+    [Fact]
+    public async Task Given_a_person_who_used_most_of_their_limit_at_one_node_then_another_node_allows_only_the_rest()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        var limits = new Dictionary<string, string?> { ["SharingHub:RateLimits:PersonRequestsPerMinute"] = "10", ["SharingHub:RateLimits:RejectionDelayMilliseconds"] = "0" };
+        await using var a = FhirTestHub.ListeningOver(database, limits);
+        await using var b = FhirTestHub.ListeningOver(database, limits);
+        using (var other = await b.GetAsync("/me", "demo-la-front-door"))
+        {
+            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        }
+
+        await Security.RateLimitTests.InsideOneMinuteAsync();
+        for (var i = 0; i < 8; i++)
+        {
+            using var served = await a.GetAsync("/me", "demo-la-lcpp");
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+        // Each node shares its counts every second (here called at once, in order). B learns the others' count for a
+        // caller at its first round after it has seen that caller: until then it counts alone (at most a second).
+        await a.Services.GetRequiredService<Hosting.SharedRateCounters>().SyncAsync(CancellationToken.None);
+        using (var ninth = await b.GetAsync("/me", "demo-la-lcpp"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ninth.StatusCode);
+        }
+        await b.Services.GetRequiredService<Hosting.SharedRateCounters>().SyncAsync(CancellationToken.None);
+
+        var atB = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await b.GetAsync("/me", "demo-la-lcpp");
+            atB.Add(response.StatusCode);
+        }
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], atB);
+        // And A, once both have shared their counts again, knows of B's two.
+        await b.Services.GetRequiredService<Hosting.SharedRateCounters>().SyncAsync(CancellationToken.None);
+        await a.Services.GetRequiredService<Hosting.SharedRateCounters>().SyncAsync(CancellationToken.None);
+        using (var atA = await a.GetAsync("/me", "demo-la-lcpp"))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, atA.StatusCode);
+        }
+        using var stillServed = await b.GetAsync("/me", "demo-la-front-door");
+        Assert.Equal(HttpStatusCode.OK, stillServed.StatusCode);
+        await using var db = a.Contexts.Create();
+        Assert.DoesNotContain(db.Set<Data.Cluster.RateCounter>().Select(c => c.Key).ToList(), k => k.Contains("demo", StringComparison.Ordinal));
+    }
+}

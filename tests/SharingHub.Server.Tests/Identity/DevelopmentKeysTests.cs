@@ -50,6 +50,7 @@ public sealed class DevelopmentKeysTests
         await using var hub = await FhirTestHub.StartAsync(DatabaseEngine.Sqlite, new Dictionary<string, string?> { ["SharingHub:Identity:TokenRequestsPerMinute"] = "5" });
         var statuses = new List<HttpStatusCode>();
         HttpResponseMessage? last = null;
+        await Security.RateLimitTests.InsideOneMinuteAsync();
         for (var i = 0; i < 8; i++)
         {
             last?.Dispose();
@@ -63,7 +64,8 @@ public sealed class DevelopmentKeysTests
 
         Assert.All(statuses.Take(5), s => Assert.NotEqual(HttpStatusCode.TooManyRequests, s));
         Assert.All(statuses.Skip(5), s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
-        Assert.Equal("60", last!.Headers.GetValues("Retry-After").Single());
+        // Until the minute's window ends.
+        Assert.InRange(int.Parse(last!.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
         last.Dispose();
     }
 

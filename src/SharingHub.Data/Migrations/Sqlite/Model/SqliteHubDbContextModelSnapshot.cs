@@ -1553,6 +1553,25 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.ToTable("HubSettings", (string)null);
                 });
 
+            modelBuilder.Entity("SharingHub.Data.Cluster.RateCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Window")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key", "Window");
+
+                    b.HasIndex("Window");
+
+                    b.ToTable("RateCounters", (string)null);
+                });
+
             modelBuilder.Entity("SharingHub.Data.History.RecordVersion", b =>
                 {
                     b.Property<Guid>("RecordId")
