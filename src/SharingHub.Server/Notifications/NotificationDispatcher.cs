@@ -52,8 +52,15 @@ internal sealed class NotificationDispatcher(
         }
     }
 
-    /// <summary>How long a node holds a notification it is sending (longer than the receiver's timeout); if the node dies, another takes it after this.</summary>
-    private static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(2);
+    /// <summary>How long a receiver has to answer before the send counts as timed out.</summary>
+    internal static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a node holds a notification it is sending: twice the receiver's timeout, so a live sender always records its
+    /// outcome first; if the node dies mid-send, another node (or the restarted one) sends it once this has passed. (Two
+    /// minutes was too long: a node killed mid-send left its notice undelivered past the crash test's 30 s after restart.)
+    /// </summary>
+    private static readonly TimeSpan ClaimLease = 2 * SendTimeout;
 
     /// <summary>
     /// Sends what is due. Each notification is first claimed with one conditional update (its next attempt moved past the
@@ -155,7 +162,7 @@ internal static class NotificationServiceCollectionExtensions
             .Validate(o => o.Endpoints.Values.All(e => e.Secret.Length >= 32 && !e.Secret.Any(char.IsWhiteSpace)),
                 $"{NotificationOptions.Section}:Endpoints: each Secret must be a random value of at least 32 characters without spaces (a placeholder is not a secret)")
             .ValidateOnStart();
-        services.AddHttpClient(NotificationDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.AddHttpClient(NotificationDispatcher.HttpClientName, c => c.Timeout = NotificationDispatcher.SendTimeout);
         services.AddSingleton<NotificationOutbox>();
         services.AddSingleton<OverdueEscalation>();
         services.AddSingleton<NotificationDispatcher>();
