@@ -59,9 +59,7 @@ internal static class CrashBenchmark
         {
             await using var hub = await HubProcess.StartAsync(database, settings);
             using var http = new HttpClient { BaseAddress = hub.Url, Timeout = TimeSpan.FromSeconds(30) };
-            var tokens = new Tokens(
-                await TokenAsync(http, "demo-health-practitioner"), await TokenAsync(http, "demo-police-officer"),
-                await TokenAsync(http, "demo-la-lcpp"), await TokenAsync(http, "demo-la-front-door"));
+            var tokens = await TokensAsync(http);
             if (previous is not null)
             {
                 problems.AddRange((await CheckAsync(http, tokens, services, setup, previous, police, totals)).Select(p => $"after kill {kill} ({engine}): {p}"));
@@ -73,16 +71,7 @@ internal static class CrashBenchmark
             // Work for a random while, then die mid-flight.
             var iteration = new Iteration(kill);
             using var stop = new CancellationTokenSource();
-            var workers = new[]
-            {
-                Worker(() => BundleAsync(http, tokens, iteration), stop.Token),
-                Worker(() => BundleAsync(http, tokens, iteration), stop.Token),
-                Worker(() => ODataEventAsync(http, tokens, setup, iteration), stop.Token),
-                Worker(() => ODataEventAsync(http, tokens, setup, iteration), stop.Token),
-                Worker(() => ODataEventAsync(http, tokens, setup, iteration), stop.Token),
-                Worker(() => ChronologyOrMeetingAsync(http, tokens, setup, iteration), stop.Token),
-                Worker(() => TriageAsync(http, tokens, setup, iteration), stop.Token),
-            };
+            var workers = MixedLoad(http, tokens, setup, iteration, stop.Token);
             await Task.Delay(random.Next(250, 2_500));
             // The injected loss needs one acknowledged OData write to delete: a cold hub may not have answered one yet.
             for (var waited = Stopwatch.StartNew(); injectLoss && kill == 0 && iteration.Events.IsEmpty && waited.Elapsed < TimeSpan.FromSeconds(60);)
@@ -132,9 +121,9 @@ internal static class CrashBenchmark
 
     internal sealed record Setup(Guid LaChild, Guid PoliceChild, Guid Incident, Guid Enquiry, Guid Referral);
 
-    private sealed record Tokens(string Health, string Police, string Lcpp, string FrontDoor);
+    internal sealed record Tokens(string Health, string Police, string Lcpp, string FrontDoor);
 
-    private sealed class Totals
+    internal sealed class Totals
     {
         public int Kills;
         public int ServerCrashes;
@@ -151,7 +140,7 @@ internal static class CrashBenchmark
     }
 
     /// <summary>What one run between kills sent and what it saw acknowledged.</summary>
-    private sealed class Iteration(int number)
+    internal sealed class Iteration(int number)
     {
         private int _serial;
         public int Number { get; } = number;
@@ -210,6 +199,27 @@ internal static class CrashBenchmark
         await db.Database.ExecuteSqlAsync($"DELETE FROM \"Events\" WHERE \"Id\" = {id}");
     }
 
+    /// <summary>
+    /// The mixed load: two callers sending transaction bundles, three writing OData events, one reading chronologies and
+    /// recording strategy meetings, one triaging at the front door (each owing the police a notice); each until stopped or
+    /// until the hub dies under one of its requests.
+    /// </summary>
+    internal static Task[] MixedLoad(HttpClient http, Tokens tokens, Setup setup, Iteration iteration, CancellationToken stop) =>
+    [
+        Worker(() => BundleAsync(http, tokens, iteration), stop),
+        Worker(() => BundleAsync(http, tokens, iteration), stop),
+        Worker(() => ODataEventAsync(http, tokens, setup, iteration), stop),
+        Worker(() => ODataEventAsync(http, tokens, setup, iteration), stop),
+        Worker(() => ODataEventAsync(http, tokens, setup, iteration), stop),
+        Worker(() => ChronologyOrMeetingAsync(http, tokens, setup, iteration), stop),
+        Worker(() => TriageAsync(http, tokens, setup, iteration), stop),
+    ];
+
+    /// <summary>Tokens for the four demo users the load acts as.</summary>
+    internal static async Task<Tokens> TokensAsync(HttpClient http) => new(
+        await TokenAsync(http, "demo-health-practitioner"), await TokenAsync(http, "demo-police-officer"),
+        await TokenAsync(http, "demo-la-lcpp"), await TokenAsync(http, "demo-la-front-door"));
+
     private static Task Worker(Func<Task> step, CancellationToken stop) => Task.Run(async () =>
     {
         while (!stop.IsCancellationRequested)
@@ -226,7 +236,7 @@ internal static class CrashBenchmark
         }
     });
 
-    private static HttpRequestMessage Request(HttpMethod method, string path, string token, HttpContent? content = null, string? purpose = null, Guid? enquiry = null)
+    internal static HttpRequestMessage Request(HttpMethod method, string path, string token, HttpContent? content = null, string? purpose = null, Guid? enquiry = null)
     {
         var request = new HttpRequestMessage(method, path) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -355,7 +365,7 @@ internal static class CrashBenchmark
     }
 
     /// <summary>Everything the previous run was told, checked against what the restarted hub and its database hold.</summary>
-    private static async Task<List<string>> CheckAsync(HttpClient http, Tokens tokens, ServiceProvider services, Setup setup, Iteration previous,
+    internal static async Task<List<string>> CheckAsync(HttpClient http, Tokens tokens, ServiceProvider services, Setup setup, Iteration previous,
         StubReceiver police, Totals totals)
     {
         var problems = new List<string>();

@@ -326,18 +326,16 @@ internal sealed class HubProcess : IAsyncDisposable
     /// <param name="settings">More hub settings, as command-line arguments.</param>
     /// <param name="rateLimits">Keep the hub's rate limits (a flood is measured against them); throughput benchmarks turn them off.</param>
     /// <param name="captureLog">Keep the hub's log lines (warnings and above) in <see cref="Log"/>, to be searched for what must never be logged.</param>
-    public static async Task<HubProcess> StartAsync(TestDatabase database, IEnumerable<string>? settings = null, bool rateLimits = false, bool captureLog = false)
+    /// <param name="port">The loopback port to listen on (a node restarted where its load balancer expects it); else a free one.</param>
+    public static async Task<HubProcess> StartAsync(TestDatabase database, IEnumerable<string>? settings = null, bool rateLimits = false, bool captureLog = false,
+        int? port = null)
     {
         var dll = Path.Combine(Directory.GetCurrentDirectory(), "src", "SharingHub.Server", "bin", "Release", "net10.0", "SharingHub.Server.dll");
         if (!File.Exists(dll))
         {
             throw new FileNotFoundException("build the hub first (dotnet build -c Release) and run the benchmark from the repository root", dll);
         }
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        var url = new Uri($"http://127.0.0.1:{port}");
+        var url = new Uri($"http://127.0.0.1:{port ?? FreePort()}");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
@@ -406,6 +404,14 @@ internal sealed class HubProcess : IAsyncDisposable
         }
         process.Kill(entireProcessTree: true);
         throw new TimeoutException("the hub did not become healthy within a minute");
+    }
+
+    /// <summary>A loopback port nobody listens on now.</summary>
+    public static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     /// <summary>SIGKILL: the hub stops between any two instructions, with no chance to flush, finish or say goodbye.</summary>

@@ -7,6 +7,8 @@ using SharingHub.Data.Storage;
 //   ... crash [--kills 100] [--seed 28] [--engine both] [--inject-loss]   (issue 28: SIGKILL under load; exit code 1 when anything was
 //       lost; --inject-loss deletes one acknowledged write behind the hub's back and exits 0 only if the checks catch it)
 //   ... parsers [--count 100000] [--seed 28] [--family NAME] [--engine both]   (issue 28: generated inputs to every parser; exit code 1 on a 5xx, a slow answer or a leak)
+//   ... cluster [--smoke]                                    (issue 30: 3 hub nodes on PostgreSQL behind HAProxy: session, replay,
+//       SIGKILL under load, notifications, 1/2/3-node throughput; exit code 1 when a check fails)
 //   ... soak [--minutes 30] [--engine both]                  (issue 28: steady mixed load; memory, handles and p95 flat; audit verifies)
 //   ... replay "FAMILY" INDEX [--seed 28]                     (prints one generated input of a failure, as sent)
 //   ... statistics [--events 10000,100000,1000000] [--engine both]   (issue 29: a year's measures and the feed at each size)
@@ -62,6 +64,11 @@ if (parts.Contains("crash"))
     {
         failed |= !await CrashBenchmark.RunAsync(report, engine, kills, seed, injectLoss: args.Contains("--inject-loss"));
     }
+}
+// Not a performance part only (never in "all"): three hub nodes behind HAProxy (issue 30); exit code 1 when a check fails.
+if (parts.Contains("cluster"))
+{
+    failed |= !await ClusterBenchmark.RunAsync(report, smoke);
 }
 if (Runs("flood"))
 {
