@@ -20,6 +20,9 @@ public static class DataServiceCollectionExtensions
             .BindConfiguration(DatabaseOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), $"{DatabaseOptions.Section}:ConnectionString is required")
             .Validate(o => Enum.IsDefined(o.Engine), $"{DatabaseOptions.Section}:Engine must be Sqlite or Postgres")
+            .Validate(o => string.IsNullOrWhiteSpace(o.ReplicaConnectionString) || o.Engine == DatabaseEngine.Postgres,
+                $"{DatabaseOptions.Section}:ReplicaConnectionString is for PostgreSQL (a streaming standby); SQLite has no replica: remove it")
+            .Validate(o => o.ReplicaMaxLagSeconds is > 0 and <= 3600, $"{DatabaseOptions.Section}:ReplicaMaxLagSeconds must be between 0 and 3600")
             .ValidateOnStart();
 
         // Interceptors registered by the host (the benchmark's profiler, when its baselines are on) join the hub's own.
@@ -44,6 +47,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<DatabaseMigrator>();
         services.TryAddSingleton<Cluster.ExpiringMarks>();
         services.TryAddSingleton<Cluster.KeyRingFingerprint>();
+        services.TryAddSingleton<Cluster.LagTolerantReads>();
         services.TryAddSingleton<DemoDataLoader>();
         services.TryAddSingleton<DemoErasures>();
         services.TryAddSingleton<Linkage.PersonLinker>();

@@ -32,6 +32,45 @@ public sealed class PostgresServer
     public static Task<PostgresServer> GetAsync() => Shared.Value;
 
     /// <summary>
+    /// A server of the caller's own, not shared with other tests (a standby copies a whole server, and a test that stops
+    /// its server must not stop anyone else's). Stopped with <see cref="StopAsync"/>, or when the test process exits.
+    /// </summary>
+    public static Task<PostgresServer> StartOwnAsync() => StartAsync();
+
+    /// <summary>
+    /// A hot standby of this server, as production makes one: <c>pg_basebackup</c> with <c>-R</c> (it then streams the
+    /// primary's write-ahead log and replays it), started on its own port. Read-only; replay can be paused to make it lag.
+    /// </summary>
+    public async Task<PostgresServer> StartStandbyAsync()
+    {
+        var root = Path.Combine(_root, "standby");
+        Directory.CreateDirectory(root);
+        if (_asPostgresUser)
+        {
+            await RunAsync("chown", ["postgres:", root], asPostgresUser: false, binaries: null);
+        }
+        await RunAsync("pg_basebackup", ["-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", Superuser,
+            "-D", Path.Combine(root, "data"), "-R", "-X", "stream", "-c", "fast"], _asPostgresUser, _binaries);
+        var port = FreePort();
+        await PgCtlStartAsync(root, port, _asPostgresUser, _binaries);
+        var standby = new PostgresServer(root, _binaries, _asPostgresUser, port);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => standby.Stop();
+        return standby;
+    }
+
+    /// <summary>A standby stops applying what it receives (it keeps receiving), so it falls behind; or carries on.</summary>
+    public async Task PauseReplayAsync(bool paused)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(paused ? "SELECT pg_wal_replay_pause()" : "SELECT pg_wal_replay_resume()", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Stops a server of the caller's own (immediately) and removes its folder.</summary>
+    public Task StopAsync() => Task.Run(Stop);
+
+    /// <summary>
     /// Set before the first <see cref="GetAsync"/> to run the server as production would (every commit
     /// flushed, a buffer pool sized for the data), for benchmarks. Tests run without flushes, for speed.
     /// </summary>
@@ -145,8 +184,14 @@ public sealed class PostgresServer
         await PgCtlStartAsync(_root, Port, _asPostgresUser, _binaries);
     }
 
+    private int _stopped;
+
     private void Stop()
     {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
         try
         {
             RunAsync("pg_ctl", ["-D", Path.Combine(_root, "data"), "-m", "immediate", "-w", "stop"], _asPostgresUser, _binaries).GetAwaiter().GetResult();

@@ -16,6 +16,8 @@ public sealed class TestDatabase : IAsyncDisposable
 {
     private readonly string _folder;
 
+    private PostgresServer? _server;
+
     private TestDatabase(DatabaseEngine engine, string connectionString, string folder)
     {
         Engine = engine;
@@ -33,7 +35,8 @@ public sealed class TestDatabase : IAsyncDisposable
     /// each afresh so the file can be deleted with the test.</param>
     /// <param name="under">Where the test's folder goes (a small filesystem made for a disk-full test); on PostgreSQL the
     /// database's own files go there too, in a tablespace of their own. Default: the temporary folder.</param>
-    public static async Task<TestDatabase> CreateAsync(DatabaseEngine engine, bool pooled = false, string? under = null)
+    /// <param name="server">PostgreSQL: a server of the test's own (<see cref="PostgresServer.StartOwnAsync"/>) rather than the shared one.</param>
+    public static async Task<TestDatabase> CreateAsync(DatabaseEngine engine, bool pooled = false, string? under = null, PostgresServer? server = null)
     {
         var folder = Path.Combine(under ?? Path.GetTempPath(), "sharinghub-test-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
@@ -41,9 +44,9 @@ public sealed class TestDatabase : IAsyncDisposable
         {
             return new TestDatabase(engine, $"Data Source={Path.Combine(folder, "hub.db")}{(pooled ? "" : ";Pooling=false")}", folder);
         }
-        var server = await PostgresServer.GetAsync();
+        server ??= await PostgresServer.GetAsync();
         var name = await server.CreateDatabaseAsync(under is null ? null : Path.Combine(folder, "tablespace"));
-        return new TestDatabase(engine, server.ConnectionString(name), folder);
+        return new TestDatabase(engine, server.ConnectionString(name), folder) { _server = server };
     }
 
     /// <summary>Configuration keys a host needs to use this database and key ring.</summary>
@@ -88,7 +91,7 @@ public sealed class TestDatabase : IAsyncDisposable
             {
                 Npgsql.NpgsqlConnection.ClearPool(pooled);
             }
-            var server = await PostgresServer.GetAsync();
+            var server = _server ?? await PostgresServer.GetAsync();
             await server.DropDatabaseAsync(builder.Database!);
         }
         else

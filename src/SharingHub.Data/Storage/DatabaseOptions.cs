@@ -17,4 +17,13 @@ public sealed class DatabaseOptions
 
     /// <summary>Apply pending migrations when the hub starts (the CLI's "db migrate" does the same on demand).</summary>
     public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>
+    /// PostgreSQL only: a streaming replica (a hot standby) for reads that tolerate a stated lag (statistics, audit
+    /// reports and exports). Never used for a decision. Empty: every read goes to the primary.
+    /// </summary>
+    public string? ReplicaConnectionString { get; set; }
+
+    /// <summary>The most a lag-tolerant read may be behind the primary; a replica further behind is not used until it catches up.</summary>
+    public double ReplicaMaxLagSeconds { get; set; } = 30;
 }

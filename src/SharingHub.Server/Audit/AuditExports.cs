@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using SharingHub.Core.Records;
-using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 using SharingHub.Server.Identity;
 
@@ -20,7 +19,7 @@ internal static class AuditExports
     /// <summary>FHIR JSON has no nulls and no empty arrays: absent elements are left out.</summary>
     private static readonly JsonSerializerOptions FhirJson = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
-    public static async Task<IResult> ExportAsync(HttpContext http, PolicyDecisionPoint policy, IHubDbContextFactory contexts, AuditScope scope,
+    public static async Task<IResult> ExportAsync(HttpContext http, PolicyDecisionPoint policy, Data.Cluster.LagTolerantReads reads, AuditScope scope,
         TimeProvider clock, [AsParameters] AuditFilters filters, string? format, CancellationToken ct)
     {
         if (format is not ("csv" or "fhir-ndjson"))
@@ -33,13 +32,15 @@ internal static class AuditExports
         }
         var viewer = http.HubPrincipal();
         long count;
-        await using (var db = contexts.Create())
+        // Lag-tolerant: counted and streamed from one source (a replica within its stated lag, else the primary).
+        var source = reads.Choose();
+        await using (var db = reads.Create(source))
         {
             // The audit entry says how many entries the export discloses, and it commits before the first byte is sent.
             count = Math.Min(await filters.Apply(db.AuditEntries.AsNoTracking(), viewer).LongCountAsync(ct), MaxRows);
         }
         scope.Count = (int)count;
-        return new StreamedExport(contexts, filters, viewer, format, count, policy.Policy);
+        return new StreamedExport(reads, source, filters, viewer, format, count, policy.Policy);
     }
 
     /// <summary>
@@ -47,7 +48,7 @@ internal static class AuditExports
     /// whole export held as one string took hundreds of megabytes per request). Entries appended after the
     /// count was taken are not included, so the export holds exactly what its audit entry counted.
     /// </summary>
-    private sealed class StreamedExport(IHubDbContextFactory contexts, AuditFilters filters, HubPrincipal viewer, string format, long count, Policies.Model.PolicySet policy) : IResult
+    private sealed class StreamedExport(Data.Cluster.LagTolerantReads reads, Data.Cluster.ReadSource source, AuditFilters filters, HubPrincipal viewer, string format, long count, Policies.Model.PolicySet policy) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -58,7 +59,7 @@ internal static class AuditExports
             {
                 await writer.WriteAsync("sequence,recorded_at,agency,user,purpose,enquiry,action,outcome,decision,override,subjects,owners,review_before_disclosure,organisation\r\n");
             }
-            await using var db = contexts.Create();
+            await using var db = reads.Create(source);
             var written = 0;
             await foreach (var row in filters.Apply(db.AuditEntries.AsNoTracking(), viewer).OrderBy(a => a.Sequence).Take((int)count).AsAsyncEnumerable().WithCancellation(ct))
             {

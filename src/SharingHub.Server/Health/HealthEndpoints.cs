@@ -19,6 +19,9 @@ internal static class HealthEndpoints
         return app;
     }
 
+    /// <summary>In a check's data: what it checks is not configured on this hub, so /health does not list it.</summary>
+    public const string NotConfigured = "not-configured";
+
     /// <summary>Status per check and the engine in use; no connection strings, paths or exception text.</summary>
     private static Task WriteAsync(HttpContext context, HealthReport report)
     {
@@ -28,7 +31,9 @@ internal static class HealthEndpoints
         {
             status = report.Status.ToString().ToLowerInvariant(),
             engine = engine.ToString().ToLowerInvariant(),
-            checks = report.Entries.ToDictionary(e => e.Key, e => e.Value.Status.ToString().ToLowerInvariant()),
+            // A check of something not configured here (no replica) is left out rather than shown healthy.
+            checks = report.Entries.Where(e => !e.Value.Data.ContainsKey(NotConfigured))
+                .ToDictionary(e => e.Key, e => e.Value.Status.ToString().ToLowerInvariant()),
         }));
     }
 }
@@ -70,4 +75,23 @@ internal sealed class StorageHealthCheck(StorageHealth storage) : IHealthCheck
         Task.FromResult(storage.IsFullNow || storage.FreeBytes() < Full ? HealthCheckResult.Unhealthy("storage full")
             : storage.FreeBytes() < NearlyFull ? HealthCheckResult.Degraded("storage nearly full")
             : HealthCheckResult.Healthy());
+}
+
+/// <summary>
+/// The read replica, when one is configured: healthy while lag-tolerant reads go to it; degraded (the node still ready:
+/// those reads go to the primary) while it is unreachable, not a standby, or further behind than the stated lag.
+/// </summary>
+internal sealed class ReplicaHealthCheck(Data.Cluster.LagTolerantReads reads) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var state = reads.State;
+        if (!state.Configured)
+        {
+            return Task.FromResult(HealthCheckResult.Healthy(data: new Dictionary<string, object> { [HealthEndpoints.NotConfigured] = true }));
+        }
+        return Task.FromResult(reads.Choose() == Data.Cluster.ReadSource.Replica
+            ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Degraded(state.Problem ?? "behind by more than the stated lag"));
+    }
 }

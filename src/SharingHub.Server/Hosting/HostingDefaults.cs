@@ -51,7 +51,10 @@ internal static class HostingDefaults
         services.AddHealthChecks()
             .AddCheck<StartupHealthCheck>("startup")
             .AddCheck<DatabaseHealthCheck>("database")
-            .AddCheck<StorageHealthCheck>("storage");
+            .AddCheck<StorageHealthCheck>("storage")
+            .AddCheck<ReplicaHealthCheck>("replica");
+        // Lag-tolerant reads (statistics, audit reports and exports) use a configured replica while it is within its lag.
+        services.AddHostedService<Data.Cluster.ReplicaLagMonitor>();
         return services;
     }
 }

@@ -79,7 +79,7 @@ internal static class AuditPages
         return null;
     }
 
-    private static async Task<IResult> ReportAsync(string purpose, string kind, HttpContext http, PolicyDecisionPoint policy, IHubDbContextFactory contexts, AuditScope scope,
+    private static async Task<IResult> ReportAsync(string purpose, string kind, HttpContext http, PolicyDecisionPoint policy, Data.Cluster.LagTolerantReads reads, AuditScope scope,
         TimeProvider clock, CancellationToken ct)
     {
         if (!AuditReports.Kinds.Contains(kind))
@@ -97,7 +97,7 @@ internal static class AuditPages
         {
             return ApiErrors.For(http, new ApiError(400, "invalid", "There is a problem", error));
         }
-        var report = await AuditReports.BuildAsync(http.HubPrincipal(), policy, contexts, scope, clock, kind, from, to, ct);
+        var report = await AuditReports.BuildAsync(http.HubPrincipal(), policy, reads, scope, clock, kind, from, to, ct);
         return PageEndpoints.Render<AuditReportPage>(200, new() { ["User"] = PageEndpoints.UserOf(http, policy, purpose), ["Report"] = report, ["Policy"] = policy.Policy });
     }
 

@@ -15,7 +15,7 @@ public sealed record Cell(string Measure, string Breakdown, string Category, int
 /// states): it never reads a sealed field and holds no cipher, so no figure can carry what a record says. The rows of
 /// every period are read once, in as many queries as there are kinds of record, whatever the number of periods.
 /// </summary>
-public sealed class MeasureCalculator(IHubDbContextFactory contexts, WorkingCalendar calendar)
+public sealed class MeasureCalculator(Data.Cluster.LagTolerantReads reads, WorkingCalendar calendar)
 {
     private sealed record ReferralRow(Guid Id, string Agency, Guid Subject, DateTimeOffset ReceivedAt, ReferralDecision? Decision, DateTimeOffset? DecidedAt,
         ReferralUrgency Urgency, ReferralKind Kind);
@@ -73,7 +73,8 @@ public sealed class MeasureCalculator(IHubDbContextFactory contexts, WorkingCale
 
     private async Task<Rows> ReadAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
-        await using var db = contexts.Create();
+        // Lag-tolerant: a replica within its stated lag may answer (figures, never a decision).
+        await using var db = reads.Create();
         // A referral counts as a repeat of one in the 12 months before it; a plan or a case may have started long before.
         var lookback = from.AddMonths(-12);
         var referrals = await db.Referrals.AsNoTracking()
