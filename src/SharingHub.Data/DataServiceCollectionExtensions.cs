@@ -58,6 +58,7 @@ public static class DataServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton<AuditCheckpointer>();
         services.TryAddSingleton<AuditProofs>();
+        services.TryAddSingleton<AuditPartitions>();
         services.TryAddSingleton<StorageHealth>();
         services.TryAddSingleton<AuditWriter>();
         services.TryAddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditWriter>());

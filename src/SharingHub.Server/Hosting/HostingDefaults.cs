@@ -55,6 +55,8 @@ internal static class HostingDefaults
             .AddCheck<ReplicaHealthCheck>("replica");
         // Lag-tolerant reads (statistics, audit reports and exports) use a configured replica while it is within its lag.
         services.AddHostedService<Data.Cluster.ReplicaLagMonitor>();
+        // PostgreSQL: the coming months' audit partitions are made ahead of time.
+        services.AddHostedService<Data.Audit.AuditPartitionMaintenance>();
         return services;
     }
 }

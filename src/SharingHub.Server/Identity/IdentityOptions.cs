@@ -20,6 +20,9 @@ public sealed class IdentityOptions
     /// <summary>Trust registry files; by default the shipped one beside the policies and the operator's local one in data/.</summary>
     public List<string> TrustRegistryFiles { get; set; } = [];
 
+    /// <summary>How often every node checks the trust registry files for a change (a partner registered or removed).</summary>
+    public double TrustRegistryReloadSeconds { get; set; } = 5;
+
     /// <summary>The hub's token signing keys (private keys wrapped by the key ring's key-encryption key).</summary>
     public string SigningKeyPath { get; set; } = "data/signing-keys.json";
 

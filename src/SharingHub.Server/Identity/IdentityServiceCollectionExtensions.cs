@@ -32,8 +32,8 @@ internal static class IdentityServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<IdentityOptions>>().Value;
-            var files = o.TrustRegistryFiles.Count > 0 ? o.TrustRegistryFiles : DefaultRegistryFiles(sp);
-            return new TrustRegistryHolder(TrustRegistryLoader.Load(files, sp.GetRequiredService<PolicyDecisionPoint>().Policy));
+            IReadOnlyList<string> Files() => o.TrustRegistryFiles.Count > 0 ? o.TrustRegistryFiles : DefaultRegistryFiles(sp);
+            return new TrustRegistryHolder(TrustRegistryLoader.Load(Files(), sp.GetRequiredService<PolicyDecisionPoint>().Policy), Files);
         });
         services.AddHttpClient(IssuerKeyCache.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<IssuerKeyCache>();
@@ -43,6 +43,7 @@ internal static class IdentityServiceCollectionExtensions
         services.AddSingleton<DevelopmentIdentityProvider>();
         services.AddSharingHubRateLimits();
         services.AddHostedService<IdentityStartupCheck>();
+        services.AddHostedService<TrustRegistryReloader>();
         services.AddAuthentication(HubAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, HubAuthenticationHandler>(HubAuthenticationHandler.SchemeName, null);
         // Default deny at the door: every endpoint needs an authenticated caller unless it says otherwise.

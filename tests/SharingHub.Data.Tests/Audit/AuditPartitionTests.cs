@@ -1,0 +1,71 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SharingHub.Core.Audit;
+using SharingHub.Crypto.Audit;
+using SharingHub.Data.Audit;
+using SharingHub.Data.Storage;
+using SharingHub.Testing;
+
+namespace SharingHub.Data.Tests.Audit;
+
+/// <summary>On PostgreSQL the audit log is partitioned by month: entries land in their month's table, the coming months
+/// are ready, and the log verifies across partitions as it did in one table.</summary>
+public sealed class AuditPartitionTests() : DatabaseTest(DatabaseEngine.Postgres)
+{
+    private AuditWriter Writer => Services.GetRequiredService<AuditWriter>();
+
+    private static AuditRecord Record(int i, DateTimeOffset at) => new(
+        at, $"req-{i}", "police", $"user-{i % 3}", "s47-enquiry", null, "event.read", "success", "permit", false,
+        [Guid.NewGuid()], ["health"], $$"""{"resources":[{"type":"event","id":"{{Guid.NewGuid()}}"}]}""");
+
+    private static string Month(DateTimeOffset at) => $"AuditEntries_{at.UtcDateTime:yyyy_MM}";
+
+    [Fact]
+    public async Task Given_entries_appended_then_they_are_in_this_months_partition_the_next_months_are_ready_and_the_log_verifies()
+    {
+        var partitions = Services.GetRequiredService<AuditPartitions>();
+        var now = DateTimeOffset.UtcNow;
+        await Writer.StartAsync(CancellationToken.None);
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(i => Writer.AppendAsync(Record(i, now), CancellationToken.None)));
+        // A clock years ahead: no month's partition takes it, the default one does, and the chain still holds.
+        await Writer.AppendAsync(Record(50, now.AddYears(3)), CancellationToken.None);
+        await Services.GetRequiredService<AuditCheckpointer>().CheckpointNowAsync(CancellationToken.None);
+
+        var listed = (await partitions.ListAsync(CancellationToken.None)).ToDictionary(p => p.Name, p => p.Entries);
+
+        Assert.Equal(50, listed[Month(now)]);
+        Assert.Equal(1, listed["AuditEntries_default"]);
+        for (var ahead = 1; ahead <= AuditPartitions.MonthsAhead; ahead++)
+        {
+            Assert.Equal(0, listed[Month(now.AddMonths(ahead))]);
+        }
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var verification = AuditVerifier.Verify(await db.AuditEntries.AsNoTracking().OrderBy(a => a.Sequence).ToListAsync(),
+            await db.AuditCheckpoints.AsNoTracking().ToListAsync(), Services.GetRequiredService<AuditCheckpointer>().PublicKeys);
+        Assert.True(verification.Ok, verification.Problem);
+        Assert.Equal(51, verification.EntriesChecked);
+    }
+
+    [Fact]
+    public async Task Given_two_nodes_making_the_coming_months_partitions_at_once_then_both_succeed_and_each_month_has_one()
+    {
+        await using var other = await Database.StartServicesAsync();
+        var made = await Task.WhenAll(Enumerable.Range(0, 4).Select(i =>
+            (i % 2 == 0 ? Services : other).GetRequiredService<AuditPartitions>().EnsureAsync(CancellationToken.None)));
+
+        Assert.All(made, m => Assert.Equal(AuditPartitions.MonthsAhead + 1, m.Count));
+        var listed = await Services.GetRequiredService<AuditPartitions>().ListAsync(CancellationToken.None);
+        Assert.Equal(listed.Count, listed.Select(p => p.Name).Distinct().Count());
+        Assert.Contains(listed, p => p.Name == Month(DateTimeOffset.UtcNow.AddMonths(AuditPartitions.MonthsAhead)));
+    }
+
+    [Fact]
+    public async Task Given_the_partitioned_log_then_its_table_is_partitioned_by_recorded_at()
+    {
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var key = await db.Database.SqlQuery<string>($"""
+            SELECT pg_get_partkeydef(to_regclass('"AuditEntries"')) AS "Value"
+            """).SingleAsync();
+        Assert.Equal("RANGE (\"RecordedAt\")", key);
+    }
+}
