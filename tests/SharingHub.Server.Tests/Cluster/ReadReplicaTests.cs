@@ -9,7 +9,7 @@ namespace SharingHub.Server.Tests.Cluster;
 /// <summary>
 /// A PostgreSQL streaming replica (a hot standby made by pg_basebackup, as production makes one) answers reads that
 /// tolerate a stated lag (here an IG officer's audit export) while it is within that lag, and the primary answers them
-/// once it is not; /health says which.
+/// once it is not; /health says which. Decisions (here an enquiry's membership) never read it.
 /// </summary>
 public sealed class ReadReplicaTests
 {
@@ -40,6 +40,34 @@ public sealed class ReadReplicaTests
         Assert.Fail($"the replica's health stayed '{seen}', not '{status}', for 30 s");
     }
 
+    private static async Task<HttpStatusCode> ReadVisitAsync(FhirTestHub hub, CaseRecords c)
+    {
+        using var read = await hub.GetAsync($"/fhir/Observation/{c.LaVisit.Id}", "demo-police-officer", "s47-enquiry", c.Enquiry.Id);
+        return read.StatusCode;
+    }
+
+    /// <summary>Whether the standby holds an enquiry member as current (1) or not (0), read from the standby directly.</summary>
+    private static async Task<long> OnStandbyAsync(string standby, Guid member)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(standby);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("""SELECT count(*) FROM "EnquiryMembers" WHERE "Id" = @id AND "RemovedAt" IS NULL""", connection);
+        command.Parameters.AddWithValue("id", member);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task UntilOnStandbyAsync(string standby, Guid member, long expected)
+    {
+        for (var waited = Stopwatch.StartNew(); waited.Elapsed < TimeSpan.FromSeconds(30); await Task.Delay(100))
+        {
+            if (await OnStandbyAsync(standby, member) == expected)
+            {
+                return;
+            }
+        }
+        Assert.Fail($"the standby did not replay enquiry member {member} within 30 s");
+    }
+
     [Fact]
     public async Task Given_a_standby_within_its_lag_then_exports_come_from_it_and_once_it_falls_behind_they_come_from_the_primary()
     {
@@ -58,10 +86,27 @@ public sealed class ReadReplicaTests
             await WaitForReplicaAsync(hub, "healthy");
             var caughtUp = await ExportAsync(hub);
             Assert.Equal(HttpStatusCode.OK, caughtUp.Status);
+            // A case whose police member the standby knows of (waited for until replayed there).
+            var c = await hub.CaseAsync("Replicatest");
+            Guid police;
+            await using (var db = hub.Contexts.Create())
+            {
+                police = db.Set<Core.Records.EnquiryMember>().Single(m => m.EnquiryId == c.Enquiry.Id && m.UserSubject == "demo-police-officer").Id;
+            }
+            await UntilOnStandbyAsync(standby.ConnectionString(name), police, expected: 1);
+            Assert.Equal(HttpStatusCode.OK, await ReadVisitAsync(hub, c));
 
             // Replay stops: the standby keeps what it had. Within the stated lag, exports still come from it, so each
             // one counts the same entries although every export appends its own entry at the primary.
             await standby.PauseReplayAsync(paused: true);
+            // A decision never reads the standby: the police member removed at the primary is refused at once, while
+            // the standby still holds the membership.
+            using (var removed = await hub.SendAsync(HttpMethod.Delete, $"/enquiries/{c.Enquiry.Id}/members/{police}", "demo-la-lcpp"))
+            {
+                Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
+            }
+            Assert.Equal(HttpStatusCode.Forbidden, await ReadVisitAsync(hub, c));
+            Assert.Equal(1, await OnStandbyAsync(standby.ConnectionString(name), police));
             var stale = new List<int>();
             for (var i = 0; i < 3; i++)
             {
