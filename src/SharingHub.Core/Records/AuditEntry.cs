@@ -39,6 +39,12 @@ public sealed class AuditEntry
     public string Body { get; set; } = "";
     public byte[] PreviousHash { get; set; } = [];
     public byte[] EntryHash { get; set; } = [];
+
+    /// <summary>
+    /// The canonical bytes the entry's hash covers, kept as written (null for entries written before 2026-12, hashed from
+    /// their columns): verification hashes these, and checks the columns above, the log's index, against them.
+    /// </summary>
+    public byte[]? Canonical { get; set; }
 }
 
 /// <summary>A signed statement of the log's size and Merkle root at a moment: anyone with the public key can check it.</summary>

@@ -32,6 +32,50 @@ public static class AuditHashing
         return SHA256.HashData(buffer.WrittenSpan);
     }
 
+    /// <summary>
+    /// Whether the entry's columns serialise to exactly the bytes stored with it (always true for an entry stored without
+    /// them): the columns are the log's index, which reports and searches read, so they must say what the hash covers.
+    /// </summary>
+    public static bool ColumnsMatch(AuditEntry e)
+    {
+        if (e.Canonical is not { } stored)
+        {
+            return true;
+        }
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        WriteCanonical(e, buffer);
+        return buffer.WrittenSpan.SequenceEqual(stored);
+    }
+
+    /// <summary>
+    /// Whether stored canonical bytes name the position and predecessor the entry's columns give: the hash chain and the
+    /// order rest on these two, so the fast pass (stored bytes hashed, the other columns checked apart) reads them from
+    /// the bytes without parsing the rest: they open with <c>{"v":1,"seq":N,</c> and close with <c>,"prev":"HEX"}</c>.
+    /// </summary>
+    public static bool LinksMatch(ReadOnlySpan<byte> stored, long sequence, ReadOnlySpan<byte> previousHash)
+    {
+        ReadOnlySpan<byte> head = "{\"v\":1,\"seq\":"u8;
+        ReadOnlySpan<byte> tail = ",\"prev\":\""u8;
+        if (!stored.StartsWith(head) || !System.Buffers.Text.Utf8Parser.TryParse(stored[head.Length..], out long seq, out var digits)
+            || seq != sequence || stored.Length < head.Length + digits + 1 || stored[head.Length + digits] != (byte)',')
+        {
+            return false;
+        }
+        var hex = 2 * previousHash.Length;
+        if (previousHash.Length > MerkleTree.HashSize || stored.Length < tail.Length + hex + 2 || !stored.EndsWith("\"}"u8))
+        {
+            return false;
+        }
+        var end = stored.Length - 2;
+        if (!stored[..(end - hex)].EndsWith(tail))
+        {
+            return false;
+        }
+        Span<byte> expected = stackalloc byte[2 * MerkleTree.HashSize];
+        return Convert.TryToHexStringLower(previousHash, expected, out var written) && stored[(end - hex)..end].SequenceEqual(expected[..written]);
+    }
+
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 

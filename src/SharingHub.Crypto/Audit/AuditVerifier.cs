@@ -9,120 +9,198 @@ public sealed record AuditVerification(bool Ok, long EntriesChecked, long? First
 /// Verifies an audit log in one streaming pass: contiguous sequence numbers from 1, every entry's hash
 /// over its stored form, the hash chain, and every signed checkpoint's size, root and signature.
 /// A checkpoint larger than the log proves truncation. Reports the first bad sequence number.
+/// An entry stored with its canonical bytes is hashed from them as stored (nothing is serialised again); with
+/// <c>columns</c> its columns (the log's index, which reports read) are also checked against them in the same pass;
+/// without, only what the hash and the checkpoints cover is checked (<c>audit verify --log-only</c>, read lean).
 /// </summary>
 public static class AuditVerifier
 {
-    public static AuditVerification Verify(IEnumerable<AuditEntry> entries, IReadOnlyList<AuditCheckpoint> checkpoints, IReadOnlyDictionary<string, ECDsa> publicKeys)
+    public static AuditVerification Verify(IEnumerable<AuditEntry> entries, IReadOnlyList<AuditCheckpoint> checkpoints, IReadOnlyDictionary<string, ECDsa> publicKeys,
+        bool columns = true)
     {
         var pending = new Queue<AuditCheckpoint>(checkpoints.OrderBy(c => c.TreeSize));
+        // A signature covers only what the checkpoint states (size, root, time), so all are checked on another thread while
+        // the entries stream; each checkpoint's root is compared in order, and the first that fails, either way, is named.
+        var unsigned = Task.Run(() => checkpoints.Where(c => !Signed(c, publicKeys)).ToHashSet(ReferenceEqualityComparer.Instance));
+        var passed = new List<(AuditCheckpoint Checkpoint, long At, bool RootHolds)>();
+        AuditVerification? FirstBadCheckpoint()
+        {
+            var bad = unsigned.GetAwaiter().GetResult();
+            var good = 0;
+            long lastGood = 0;
+            foreach (var (checkpoint, at, rootHolds) in passed)
+            {
+                if (bad.Contains(checkpoint) || !rootHolds)
+                {
+                    // Each entry matches its own hash, so the whole run was rewritten consistently: the
+                    // damage lies after the last checkpoint that still holds.
+                    return Bad(at, lastGood + 1, bad.Contains(checkpoint) ? NotSigned(checkpoint) : RootDiffers(checkpoint), good);
+                }
+                good++;
+                lastGood = checkpoint.TreeSize;
+            }
+            return null;
+        }
         var frontier = new MerkleFrontier();
         var previous = Array.Empty<byte>();
         long expected = 1;
-        var checkedCheckpoints = 0;
-        long lastGoodCheckpoint = 0;
-        foreach (var (entry, leaf) in WithLeafHashes(entries))
+        foreach (var (entry, leaf, altered) in WithLeafHashes(entries, columns))
         {
             if (entry.Sequence != expected)
             {
-                return Bad(expected - 1, entry.Sequence > expected ? expected : entry.Sequence,
-                    entry.Sequence > expected ? $"entry {expected} is missing (the next stored entry is {entry.Sequence})" : $"entry {entry.Sequence} is out of order or repeated", checkedCheckpoints);
+                return FirstBadCheckpoint() ?? Bad(expected - 1, entry.Sequence > expected ? expected : entry.Sequence,
+                    entry.Sequence > expected ? $"entry {expected} is missing (the next stored entry is {entry.Sequence})" : $"entry {entry.Sequence} is out of order or repeated", passed.Count);
             }
             if (!CryptographicOperations.FixedTimeEquals(entry.PreviousHash, previous))
             {
-                return Bad(expected - 1, entry.Sequence, $"entry {entry.Sequence} does not chain to entry {entry.Sequence - 1}", checkedCheckpoints);
+                return FirstBadCheckpoint() ?? Bad(expected - 1, entry.Sequence, $"entry {entry.Sequence} does not chain to entry {entry.Sequence - 1}", passed.Count);
+            }
+            if (altered is not null)
+            {
+                return FirstBadCheckpoint() ?? Bad(expected - 1, entry.Sequence, altered, passed.Count);
             }
             if (!CryptographicOperations.FixedTimeEquals(leaf, entry.EntryHash))
             {
-                return Bad(expected - 1, entry.Sequence, $"entry {entry.Sequence} was altered after it was written", checkedCheckpoints);
+                return FirstBadCheckpoint() ?? Bad(expected - 1, entry.Sequence, $"entry {entry.Sequence} was altered after it was written", passed.Count);
             }
             frontier.Append(leaf);
             previous = entry.EntryHash;
             while (pending.Count > 0 && pending.Peek().TreeSize == frontier.Size)
             {
                 var checkpoint = pending.Dequeue();
-                var problem = CheckCheckpoint(checkpoint, frontier.Root(), publicKeys);
-                if (problem is not null)
+                var holds = CryptographicOperations.FixedTimeEquals(frontier.Root(), checkpoint.RootHash);
+                passed.Add((checkpoint, expected, holds));
+                if (!holds)
                 {
-                    // Each entry matches its own hash, so the whole run was rewritten consistently: the
-                    // damage lies after the last checkpoint that still holds.
-                    return Bad(expected, lastGoodCheckpoint + 1, problem, checkedCheckpoints);
+                    return FirstBadCheckpoint()!;
                 }
-                checkedCheckpoints++;
-                lastGoodCheckpoint = checkpoint.TreeSize;
             }
             expected++;
+        }
+        if (FirstBadCheckpoint() is { } failed)
+        {
+            return failed;
         }
         if (pending.Count > 0)
         {
             var beyond = pending.Last();
-            var signature = CheckCheckpoint(beyond, null, publicKeys);
-            return signature is not null
-                ? Bad(expected - 1, expected, signature, checkedCheckpoints)
-                : Bad(expected - 1, expected, $"the log ends at entry {expected - 1} but a signed checkpoint covers {beyond.TreeSize} entries: it was truncated", checkedCheckpoints);
+            return unsigned.Result.Contains(beyond)
+                ? Bad(expected - 1, expected, NotSigned(beyond), passed.Count)
+                : Bad(expected - 1, expected, $"the log ends at entry {expected - 1} but a signed checkpoint covers {beyond.TreeSize} entries: it was truncated", passed.Count);
         }
-        return new AuditVerification(true, expected - 1, null, null, checkedCheckpoints, checkpoints.Count == 0 ? null : checkpoints.Max(c => c.TreeSize));
+        return new AuditVerification(true, expected - 1, null, null, passed.Count, checkpoints.Count == 0 ? null : checkpoints.Max(c => c.TreeSize));
     }
+
+    /// <summary>The problem an entry's columns found against its stored bytes.</summary>
+    public static string ColumnsAltered(long sequence) =>
+        $"entry {sequence}'s columns (who, when, what, whose records) do not match the bytes its hash covers: they were altered after it was written";
 
     /// <summary>
-    /// The entries in order, each with the hash of its stored form. Hashes are computed a block at a
-    /// time on every core (each depends only on its own entry); the checks above stay in order.
+    /// The entries in order, each with the hash of its stored form (or why that form is not the entry's). Hashes are
+    /// computed a block at a time on every core while the next block is read (each depends only on its own entry);
+    /// the checks above stay in order.
     /// </summary>
-    private static IEnumerable<(AuditEntry Entry, byte[] Leaf)> WithLeafHashes(IEnumerable<AuditEntry> entries)
+    private static IEnumerable<(AuditEntry Entry, byte[] Leaf, string? Altered)> WithLeafHashes(IEnumerable<AuditEntry> entries, bool columns)
     {
-        const int Block = 4096;
-        var block = new List<AuditEntry>(Block);
-        var leaves = new byte[Block][];
-        foreach (var entry in entries)
+        foreach (var block in Blocks(entries, block => block.Select(e => Leaf(e, columns)).ToArray()))
         {
-            block.Add(entry);
-            if (block.Count == Block)
+            for (var i = 0; i < block.Entries.Count; i++)
             {
-                foreach (var item in Hashed(block, leaves))
-                {
-                    yield return item;
-                }
-                block.Clear();
+                yield return (block.Entries[i], block.Results[i].Leaf, block.Results[i].Altered);
             }
-        }
-        foreach (var item in Hashed(block, leaves))
-        {
-            yield return item;
         }
     }
 
-    private static IEnumerable<(AuditEntry Entry, byte[] Leaf)> Hashed(List<AuditEntry> block, byte[][] leaves)
+    private static (byte[] Leaf, string? Altered) Leaf(AuditEntry e, bool columns)
+    {
+        if (e.Canonical is not { } stored)
+        {
+            return (AuditHashing.LeafHash(e), null);
+        }
+        if (!AuditHashing.LinksMatch(stored, e.Sequence, e.PreviousHash))
+        {
+            return ([], $"entry {e.Sequence}'s stored bytes name another position or predecessor than its columns: it was altered after it was written");
+        }
+        return columns && !AuditHashing.ColumnsMatch(e) ? ([], ColumnsAltered(e.Sequence)) : (MerkleTree.LeafHash(stored), null);
+    }
+
+    private sealed record Block<T>(List<AuditEntry> Entries, T[] Results);
+
+    /// <summary>
+    /// Entries a block at a time with <paramref name="work"/> done on each block on the thread pool (split across every
+    /// core when the block is large). The entries are read on a thread of their own, a few blocks ahead, so reading,
+    /// hashing and the in-order checks overlap; stopping early (a failure found) stops the reading and waits for it.
+    /// </summary>
+    private static IEnumerable<Block<T>> Blocks<T>(IEnumerable<AuditEntry> entries, Func<IEnumerable<AuditEntry>, T[]> work)
+    {
+        const int Size = 4096;
+        using var stop = new CancellationTokenSource();
+        using var ready = new System.Collections.Concurrent.BlockingCollection<Task<Block<T>>>(boundedCapacity: 4);
+        var reading = Task.Run(() =>
+        {
+            try
+            {
+                var block = new List<AuditEntry>(Size);
+                foreach (var entry in entries)
+                {
+                    block.Add(entry);
+                    if (block.Count == Size)
+                    {
+                        ready.Add(Start(block, work), stop.Token);
+                        block = new List<AuditEntry>(Size);
+                    }
+                }
+                if (block.Count > 0)
+                {
+                    ready.Add(Start(block, work), stop.Token);
+                }
+            }
+            finally
+            {
+                ready.CompleteAdding();
+            }
+        });
+        try
+        {
+            foreach (var block in ready.GetConsumingEnumerable())
+            {
+                yield return block.GetAwaiter().GetResult();
+            }
+            // A failure to read (the database gone) surfaces here, not as a short log.
+            reading.GetAwaiter().GetResult();
+        }
+        finally
+        {
+            stop.Cancel();
+            try
+            {
+                reading.Wait();
+            }
+            catch (AggregateException)
+            {
+                // Stopped because the checks above had their answer, or failed on its own and surfaced above.
+            }
+        }
+    }
+
+    private static Task<Block<T>> Start<T>(List<AuditEntry> block, Func<IEnumerable<AuditEntry>, T[]> work) => Task.Run(() =>
     {
         if (block.Count < 256)
         {
-            for (var i = 0; i < block.Count; i++)
-            {
-                leaves[i] = AuditHashing.LeafHash(block[i]);
-            }
+            return new Block<T>(block, work(block));
         }
-        else
-        {
-            Parallel.For(0, Environment.ProcessorCount, part =>
-            {
-                var (from, to) = (block.Count * part / Environment.ProcessorCount, block.Count * (part + 1) / Environment.ProcessorCount);
-                for (var i = from; i < to; i++)
-                {
-                    leaves[i] = AuditHashing.LeafHash(block[i]);
-                }
-            });
-        }
-        return block.Select((entry, i) => (entry, leaves[i]));
-    }
+        var parts = Environment.ProcessorCount;
+        var results = new T[parts][];
+        Parallel.For(0, parts, part => results[part] = work(block.Skip(block.Count * part / parts).Take(block.Count * (part + 1) / parts - block.Count * part / parts)));
+        return new Block<T>(block, [.. results.SelectMany(r => r)]);
+    });
 
-    private static string? CheckCheckpoint(AuditCheckpoint checkpoint, byte[]? root, IReadOnlyDictionary<string, ECDsa> keys)
-    {
-        if (!keys.TryGetValue(checkpoint.KeyId, out var key) || !AuditHashing.VerifyCheckpoint(checkpoint, key))
-        {
-            return $"the checkpoint at size {checkpoint.TreeSize} is not signed by a known audit key";
-        }
-        return root is not null && !CryptographicOperations.FixedTimeEquals(root, checkpoint.RootHash)
-            ? $"the entries up to {checkpoint.TreeSize} do not match the signed checkpoint's root"
-            : null;
-    }
+    private static bool Signed(AuditCheckpoint checkpoint, IReadOnlyDictionary<string, ECDsa> keys) =>
+        keys.TryGetValue(checkpoint.KeyId, out var key) && AuditHashing.VerifyCheckpoint(checkpoint, key);
+
+    private static string NotSigned(AuditCheckpoint checkpoint) => $"the checkpoint at size {checkpoint.TreeSize} is not signed by a known audit key";
+
+    private static string RootDiffers(AuditCheckpoint checkpoint) => $"the entries up to {checkpoint.TreeSize} do not match the signed checkpoint's root";
 
     private static AuditVerification Bad(long checkedCount, long firstBad, string problem, int checkpoints) =>
         new(false, checkedCount, firstBad, problem, checkpoints, null);

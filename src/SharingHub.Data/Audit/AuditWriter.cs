@@ -263,7 +263,9 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
             Body = record.Body,
             PreviousHash = previous,
         };
-        entry.EntryHash = AuditHashing.LeafHash(entry);
+        // The bytes the hash covers are stored with the entry: verification hashes them as stored, and checks the columns against them.
+        entry.Canonical = AuditHashing.Canonical(entry);
+        entry.EntryHash = MerkleTree.LeafHash(entry.Canonical);
         return entry;
     }
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
-using SharingHub.Crypto.Audit;
 using SharingHub.Data.Audit;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
@@ -112,7 +111,7 @@ internal static class AuditPages
         await using var db = contexts.Create();
         var checkpoints = await db.AuditCheckpoints.AsNoTracking().ToListAsync(ct);
         var latest = checkpoints.OrderByDescending(c => c.TreeSize).FirstOrDefault();
-        var result = AuditVerifier.Verify(db.AuditEntries.AsNoTracking().OrderBy(a => a.Sequence).AsEnumerable(), checkpoints, checkpointer.PublicKeys);
+        var result = await StoredAuditLog.VerifyAsync(contexts, [], checkpointer.PublicKeys, ct);
         return PageEndpoints.Render<AuditIntegrityPage>(200, new()
         {
             ["User"] = PageEndpoints.UserOf(http, policy, purpose),

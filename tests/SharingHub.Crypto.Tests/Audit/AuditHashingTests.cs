@@ -90,4 +90,60 @@ public sealed class AuditHashingTests
         Assert.Equal(4_097, missing.FirstBadSequence);
         Assert.Equal(4_096, missing.EntriesChecked);
     }
+
+    [Fact]
+    public void Given_entries_stored_with_their_bytes_then_the_bytes_are_hashed_and_an_edit_to_a_column_or_to_the_bytes_is_named()
+    {
+        var log = new List<AuditEntry>();
+        var previous = Array.Empty<byte>();
+        for (var sequence = 1; sequence <= 6_000; sequence++)
+        {
+            var entry = Entry(sequence, null, previous);
+            // The first 1,000 as written before the bytes were kept: hashed from their columns.
+            if (sequence > 1_000)
+            {
+                entry.Canonical = AuditHashing.Canonical(entry);
+            }
+            entry.EntryHash = AuditHashing.LeafHash(entry);
+            previous = entry.EntryHash;
+            log.Add(entry);
+        }
+        var keys = new Dictionary<string, System.Security.Cryptography.ECDsa>();
+        Assert.True(AuditVerifier.Verify(log, [], keys).Ok);
+        Assert.True(AuditVerifier.Verify(log, [], keys, columns: false).Ok);
+
+        // A column edited, the bytes left: the log itself still holds (what was hashed is intact), the index does not.
+        log[4_999].Actor = "someone-else";
+        var edited = AuditVerifier.Verify(log, [], keys);
+        Assert.Equal(5_000, edited.FirstBadSequence);
+        Assert.Equal(AuditVerifier.ColumnsAltered(5_000), edited.Problem);
+        Assert.True(AuditVerifier.Verify(log, [], keys, columns: false).Ok);
+        log[4_999].Actor = "officer-7";
+
+        // The bytes edited: their hash no longer matches; and another entry's bytes moved in name another position.
+        var original = log[2_999].Canonical!;
+        log[2_999].Canonical = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(original).Replace("officer-7", "officer-8", StringComparison.Ordinal));
+        Assert.Equal("entry 3000 was altered after it was written", AuditVerifier.Verify(log, [], keys, columns: false).Problem);
+        log[2_999].Canonical = log[3_000].Canonical;
+        var moved = AuditVerifier.Verify(log, [], keys, columns: false);
+        Assert.Equal(3_000, moved.FirstBadSequence);
+        Assert.Contains("another position or predecessor", moved.Problem, StringComparison.Ordinal);
+        log[2_999].Canonical = original;
+        Assert.True(AuditVerifier.Verify(log, [], keys, columns: false).Ok);
+    }
+
+    [Theory]
+    [InlineData(42, true, 42, true)]
+    [InlineData(42, true, 43, true)]
+    [InlineData(1, false, 1, false)]
+    [InlineData(1, false, 1, true)]
+    public void Given_stored_bytes_then_their_position_and_predecessor_are_read_from_them(long written, bool withPrevious, long claimed, bool claimPrevious)
+    {
+        var previous = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        var bytes = AuditHashing.Canonical(Entry(written, null, withPrevious ? previous : []));
+        var expected = written == claimed && withPrevious == claimPrevious;
+        Assert.Equal(expected, AuditHashing.LinksMatch(bytes, claimed, claimPrevious ? previous : []));
+        Assert.False(AuditHashing.LinksMatch(bytes[..^1], written, withPrevious ? previous : []));
+        Assert.False(AuditHashing.LinksMatch(bytes[1..], written, withPrevious ? previous : []));
+    }
 }

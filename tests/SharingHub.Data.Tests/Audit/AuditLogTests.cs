@@ -24,13 +24,9 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
         await Task.WhenAll(Enumerable.Range(0, count).Select(i => Writer.AppendAsync(Record(i), CancellationToken.None)));
     }
 
-    private async Task<AuditVerification> VerifyAsync()
-    {
-        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
-        var entries = await db.AuditEntries.AsNoTracking().OrderBy(a => a.Sequence).ToListAsync();
-        var checkpoints = await db.AuditCheckpoints.AsNoTracking().ToListAsync();
-        return AuditVerifier.Verify(entries, checkpoints, Checkpointer.PublicKeys);
-    }
+    /// <summary>The stored log verified as `sharinghub audit verify` does it: the stored bytes, then the columns against them.</summary>
+    private Task<AuditVerification> VerifyAsync(bool logOnly = false) =>
+        StoredAuditLog.VerifyAsync(Services.GetRequiredService<IHubDbContextFactory>(), [], Checkpointer.PublicKeys, CancellationToken.None, logOnly);
 
     private async Task ExecuteAsync(string sql)
     {
@@ -77,6 +73,59 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
         var result = await VerifyAsync();
         Assert.False(result.Ok);
         Assert.Equal(17, result.FirstBadSequence);
+    }
+
+    [Fact]
+    public async Task Given_a_column_edited_and_the_stored_bytes_left_then_verification_names_the_entry_whose_index_lies()
+    {
+        await AppendAsync(30);
+        var intact = await VerifyAsync();
+        Assert.True(intact.Ok, intact.Problem);
+
+        // "Who has seen this child" reads the Subjects column: emptying it would hide the reader without touching the hash.
+        await ExecuteAsync("""UPDATE "AuditEntries" SET "Subjects" = '|' WHERE "Sequence" = 9""");
+        var result = await VerifyAsync();
+        Assert.False(result.Ok);
+        Assert.Equal(9, result.FirstBadSequence);
+        Assert.Equal(AuditVerifier.ColumnsAltered(9), result.Problem);
+        // The log alone (--log-only) still holds: what the hashes and checkpoints cover was not touched.
+        Assert.True((await VerifyAsync(logOnly: true)).Ok);
+    }
+
+    [Fact]
+    public async Task Given_one_entrys_stored_bytes_replaced_by_the_nexts_then_verification_names_it()
+    {
+        await AppendAsync(20);
+        await ExecuteAsync("""UPDATE "AuditEntries" SET "Canonical" = (SELECT "Canonical" FROM "AuditEntries" WHERE "Sequence" = 6) WHERE "Sequence" = 5""");
+        foreach (var logOnly in new[] { false, true })
+        {
+            var result = await VerifyAsync(logOnly);
+            Assert.False(result.Ok);
+            Assert.Equal(5, result.FirstBadSequence);
+            Assert.Contains("another position or predecessor", result.Problem, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Given_entries_written_before_their_bytes_were_kept_then_they_verify_from_their_columns_and_an_edit_among_them_is_caught()
+    {
+        await AppendAsync(5_000);
+        await ExecuteAsync("""UPDATE "AuditEntries" SET "Canonical" = NULL WHERE "Sequence" <= 4500""");
+        foreach (var logOnly in new[] { false, true })
+        {
+            var mixed = await VerifyAsync(logOnly);
+            Assert.True(mixed.Ok, mixed.Problem);
+            Assert.Equal(5_000, mixed.EntriesChecked);
+        }
+
+        await ExecuteAsync("""UPDATE "AuditEntries" SET "Actor" = 'someone-else' WHERE "Sequence" = 4321""");
+        foreach (var logOnly in new[] { false, true })
+        {
+            var result = await VerifyAsync(logOnly);
+            Assert.False(result.Ok);
+            Assert.Equal(4321, result.FirstBadSequence);
+            Assert.Equal("entry 4321 was altered after it was written", result.Problem);
+        }
     }
 
     [Fact]
@@ -130,7 +179,8 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
                     entry.Actor = "someone-else";
                 }
                 entry.PreviousHash = previous;
-                entry.EntryHash = AuditHashing.LeafHash(entry);
+                entry.Canonical = AuditHashing.Canonical(entry);
+                entry.EntryHash = MerkleTree.LeafHash(entry.Canonical);
                 previous = entry.EntryHash;
             }
             await db.SaveChangesAsync();
@@ -152,7 +202,8 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
             Assert.Equal(30, await db.AuditCheckpoints.MaxAsync(c => c.TreeSize));
             var last = await db.AuditEntries.SingleAsync(a => a.Sequence == 30);
             last.Actor = "someone-else";
-            last.EntryHash = AuditHashing.LeafHash(last);
+            last.Canonical = AuditHashing.Canonical(last);
+            last.EntryHash = MerkleTree.LeafHash(last.Canonical);
             await db.SaveChangesAsync();
         }
         var result = await VerifyAsync();

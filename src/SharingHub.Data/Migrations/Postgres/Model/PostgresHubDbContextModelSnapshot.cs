@@ -73,6 +73,9 @@ namespace SharingHub.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<byte[]>("Canonical")
+                        .HasColumnType("bytea");
+
                     b.Property<string>("Decision")
                         .IsRequired()
                         .HasMaxLength(8)

@@ -67,6 +67,9 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("Canonical")
+                        .HasColumnType("BLOB");
+
                     b.Property<string>("Decision")
                         .IsRequired()
                         .HasMaxLength(8)
