@@ -124,18 +124,29 @@ internal static class AuditBenchmark
             clock.Restart();
             var log = await StoredAuditLog.VerifyAsync(contexts, [], keys, CancellationToken.None, logOnly: true);
             var logRate = log.EntriesChecked / clock.Elapsed.TotalSeconds;
+            // The check as it was before entries kept their bytes (and as it still is for entries written before): every
+            // entry materialised and serialised again from its columns, then hashed.
+            clock.Restart();
+            var before = AuditVerifier.Verify(stream.AuditEntries.AsNoTracking().OrderBy(a => a.Sequence).AsEnumerable().Select(e =>
+            {
+                e.Canonical = null;
+                return e;
+            }), all, keys);
+            var beforeRate = before.EntriesChecked / clock.Elapsed.TotalSeconds;
             clock.Restart();
             var whole = await StoredAuditLog.VerifyAsync(contexts, [], keys, CancellationToken.None);
             var wholeRate = whole.EntriesChecked / clock.Elapsed.TotalSeconds;
-            if (!log.Ok || !whole.Ok)
+            if (!log.Ok || !whole.Ok || !before.Ok)
             {
                 throw new InvalidOperationException($"the benchmark's own log did not verify: {log.Problem ?? whole.Problem}");
             }
             report.Add(new Figure("audit", $"read the log's {read:N0} entries from the database (sequence, chain links, stored bytes), nothing checked", readRate, null, hashRate / readRate, "bare hashing (cost ratio)"));
+            report.Add(new Figure("audit", $"verify {before.EntriesChecked:N0} entries streamed, each serialised again from its columns and hashed (the check before entries kept their bytes; baseline)",
+                beforeRate, null, 1, "itself"));
             report.Add(new Figure("audit", $"audit verify --log-only: {log.EntriesChecked:N0} entries streamed, stored bytes hashed as stored, chain, tree, {log.CheckpointsChecked:N0} checkpoints",
-                logRate, null, hashRate / logRate, "bare hashing (cost ratio)", Kind.AuditVerify));
+                logRate, null, logRate / beforeRate, "the check before (speed-up)", Kind.AuditVerify));
             report.Add(new Figure("audit", $"audit verify: the same and every entry's columns against its stored bytes, {whole.EntriesChecked:N0} entries streamed", wholeRate, null,
-                hashRate / wholeRate, "bare hashing (cost ratio)", Kind.AuditVerify));
+                wholeRate / beforeRate, "the check before (speed-up)", Kind.AuditVerify));
         }
         var proofs = services.GetRequiredService<AuditProofs>();
         await proofs.InclusionAsync(1, big!.TreeSize, CancellationToken.None);
