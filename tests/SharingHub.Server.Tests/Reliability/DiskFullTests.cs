@@ -51,6 +51,7 @@ public abstract class DiskFullTests(DatabaseEngine engine) : IAsyncLifetime
         HttpResponseMessage? refused = null;
         var accepted = 0;
         var savedNotRecorded = 0;
+        var unavailable = 0;
         var changes = new List<string>();
         for (var i = 0; i < 400 && refused is null; i++)
         {
@@ -64,6 +65,16 @@ public abstract class DiskFullTests(DatabaseEngine engine) : IAsyncLifetime
                 write.Dispose();
                 continue;
             }
+            if (engine == DatabaseEngine.Postgres && write.StatusCode == HttpStatusCode.ServiceUnavailable
+                && said.Contains("store or key service is unavailable", StringComparison.Ordinal))
+            {
+                // PostgreSQL keeps its write-ahead log on the same full filesystem: a failed WAL write stops the server
+                // (PANIC) and it restarts, so some writes meet a lost connection, not disk_full (53100). The hub cannot see
+                // PostgreSQL's disk; it answers those 503 "unavailable", nothing stored, and says "full" once the server does.
+                unavailable++;
+                write.Dispose();
+                continue;
+            }
             refused = write;
         }
         Assert.NotNull(refused);
@@ -71,7 +82,7 @@ public abstract class DiskFullTests(DatabaseEngine engine) : IAsyncLifetime
         {
             var body = await refused.Content.ReadAsStringAsync();
             Assert.True(refused.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)refused.StatusCode}: {body}");
-            Assert.True(body.Contains("storage is full", StringComparison.Ordinal), body);
+            Assert.True(body.Contains("storage is full", StringComparison.Ordinal), $"{body} (after {unavailable} answered unavailable)");
             Assert.NotNull(refused.Headers.RetryAfter);
             Assert.DoesNotContain(_disk.Path, body, StringComparison.Ordinal);
         }
