@@ -192,6 +192,16 @@ fi
 dotnet src/SharingHub.Cli/bin/Release/net10.0/sharinghub.dll audit verify \
     --connection "Data Source=$data/hub.db" --key-ring "$data/keyring.json" --public-key "$data/audit-key.json" "${kept[@]}" \
     | grep -q '^intact' || fail "audit verify did not find the log intact"
+dotnet src/SharingHub.Cli/bin/Release/net10.0/sharinghub.dll audit verify --log-only \
+    --connection "Data Source=$data/hub.db" --key-ring "$data/keyring.json" --public-key "$data/audit-key.json" "${kept[@]}" \
+    | grep -q '^intact: .*(log only: columns not checked)' || fail "audit verify --log-only did not find the log intact"
+# ... and away from the hub, from an export (each line carries the bytes its hash covers)
+dotnet src/SharingHub.Cli/bin/Release/net10.0/sharinghub.dll audit export --out "$data/audit.ndjson" \
+    --connection "Data Source=$data/hub.db" --key-ring "$data/keyring.json" >/dev/null || fail "audit export failed"
+grep -q '"Canonical":"' "$data/audit.ndjson" || fail "the audit export does not carry the entries' stored bytes"
+dotnet src/SharingHub.Cli/bin/Release/net10.0/sharinghub.dll audit verify --export "$data/audit.ndjson" \
+    --connection "Data Source=$data/hub.db" --key-ring "$data/keyring.json" --public-key "$data/audit-key.json" "${kept[@]}" \
+    | grep -q '^intact' || fail "the exported audit log did not verify away from the hub"
 
 # Back up the running hub (its key files to a separate folder) and restore both on a fresh machine folder, from
 # which the restore's defaults (data/sharinghub.db, data/keyring.json) are the new hub's

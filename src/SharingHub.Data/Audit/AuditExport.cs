@@ -6,6 +6,8 @@ namespace SharingHub.Data.Audit;
 /// <summary>
 /// The audit log as NDJSON, exactly as stored (hashes included), so it can be verified away from the
 /// hub: one {"entry":...} line per entry in sequence order, then one {"checkpoint":...} line per checkpoint.
+/// An entry stored with the bytes its hash covers carries them too (<c>Canonical</c>, base64): the verifier hashes those
+/// and checks the entry's fields against them, so an export verifies whatever later releases serialise.
 /// </summary>
 public static class AuditExport
 {
@@ -19,6 +21,7 @@ public static class AuditExport
                 {
                     e.Sequence, e.RecordedAt, e.RequestId, e.Agency, e.Actor, e.Purpose, e.EnquiryId, e.Action, e.Outcome, e.Decision,
                     e.IsOverride, e.Subjects, e.Owners, e.Organisation, e.Disclosed, e.Roles, e.Body, PreviousHash = Convert.ToBase64String(e.PreviousHash), EntryHash = Convert.ToBase64String(e.EntryHash),
+                    Canonical = e.Canonical is null ? null : Convert.ToBase64String(e.Canonical),
                 },
             }));
         }
@@ -97,6 +100,9 @@ public static class AuditExport
                 Body = e2.GetProperty("Body").GetString()!,
                 PreviousHash = Convert.FromBase64String(e2.GetProperty("PreviousHash").GetString()!),
                 EntryHash = Convert.FromBase64String(e2.GetProperty("EntryHash").GetString()!),
+                // Exports made before entries kept their bytes, and entries written before, have none: hashed from the fields.
+                Canonical = e2.TryGetProperty("Canonical", out var canonical) && canonical.ValueKind == JsonValueKind.String
+                    ? Convert.FromBase64String(canonical.GetString()!) : null,
             };
         }
     }

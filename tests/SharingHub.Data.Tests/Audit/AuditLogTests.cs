@@ -266,6 +266,16 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
         var result = AuditVerifier.Verify(AuditExport.ReadEntries(new StringReader(string.Join('\n', lines)), edited).ToList(), edited, Checkpointer.PublicKeys);
         Assert.False(result.Ok);
         Assert.Equal(15, result.FirstBadSequence);
+        // Each line carries the bytes its hash covers, so the edited field is named as a field that no longer matches them.
+        Assert.Equal(AuditVerifier.ColumnsAltered(15), result.Problem);
+        Assert.All(entries, e => Assert.NotNull(e.Canonical));
+
+        // An export made before entries kept their bytes has none: it verifies from the fields, and the edit is still caught.
+        var older = string.Join('\n', text.Split('\n').Select(l => System.Text.RegularExpressions.Regex.Replace(l, ",\"Canonical\":\"[^\"]*\"", "")));
+        var olderCheckpoints = new List<SharingHub.Core.Records.AuditCheckpoint>();
+        var olderEntries = AuditExport.ReadEntries(new StringReader(older), olderCheckpoints).ToList();
+        Assert.All(olderEntries, e => Assert.Null(e.Canonical));
+        Assert.True(AuditVerifier.Verify(olderEntries, olderCheckpoints, Checkpointer.PublicKeys).Ok);
     }
 
     [Fact]
