@@ -55,11 +55,21 @@ internal sealed class RecordWriter(PersonSealer people, IFieldCipher cipher, Tim
         {
             return SaveConflict.Stale;
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (IsConstraintViolation(e))
         {
             return SaveConflict.Duplicate;
         }
+        // Anything else (the storage full, the store gone) is not the caller's conflict: the error handling answers it
+        // (503 "storage is full" or "unavailable"), never a 409 that would tell the caller its record already exists.
     }
+
+    /// <summary>A unique, foreign-key or check constraint refused the row (SQLite's SQLITE_CONSTRAINT, PostgreSQL's class 23).</summary>
+    private static bool IsConstraintViolation(DbUpdateException e) => e.InnerException switch
+    {
+        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteErrorCode == 19,
+        Npgsql.PostgresException postgres => postgres.SqlState.StartsWith("23", StringComparison.Ordinal),
+        _ => false,
+    };
 
     /// <summary>A new event of the agency's, sealed, from a checked draft (FHIR and OData writes both come here).</summary>
     public ChronologyEvent NewEvent(RecordOwner owner, EventDraft draft, IEnumerable<Guid> subjects)
