@@ -6,6 +6,7 @@ using SharingHub.Data.Linkage;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 using SharingHub.Server.Audit;
+using SharingHub.Server.Fhir;
 using SharingHub.Server.Identity;
 
 namespace SharingHub.Server.Access;
@@ -35,6 +36,7 @@ internal sealed class RecordAccess(
     private readonly List<(Guid PersonId, IReadOnlyCollection<string> Agencies, IReadOnlyCollection<string> LeadOrganisations)> _teams = [];
     private bool _opened;
     private bool _consultsConsent;
+    private Policies.Model.Purpose? _purposeRules;
 
     public Principal Principal { get; private set; } = null!;
     public string Purpose { get; private set; } = "";
@@ -70,6 +72,7 @@ internal sealed class RecordAccess(
         audit.OverrideJustification = OverrideJustification;
         var (referralId, referralText) = PurposeOfUse.ReferralOf(http);
         var purposeRules = policy.Policy.Purposes[Purpose];
+        _purposeRules = purposeRules;
         if (referralText is not null || (referralId is not null && !purposeRules.RequiresReferral))
         {
             return Problem("invalid_referral", referralText ?? $"{PurposeOfUse.ReferralHeader} is named only for a purpose used for a referral (front-door-triage).");
@@ -237,6 +240,20 @@ internal sealed class RecordAccess(
 
     public static string ReachableKey(string agency, string dataClass) => agency + "/" + dataClass;
 
+    /// <summary>
+    /// The people every record of <paramref name="recordType"/> must be about when the purpose holds the request to its case:
+    /// the referral's child and household, or the enquiry's subjects, as linked (empty when the request names no case, when the
+    /// decision point refuses every such record). Null when the purpose is not bound to a case, or when records of that type are
+    /// seen for another reason (a referral is the front door's worklist; an information request is seen by the agency asked).
+    /// A search narrows to these people in the database; the decision point still decides every row it returns, by the same test.
+    /// </summary>
+    public IReadOnlyCollection<Guid>? CaseSubjectsOf(Type recordType) => _purposeRules switch
+    {
+        { RequiresReferral: true } => recordType == typeof(Referral) ? null : Referral?.SubjectIds ?? (IReadOnlyCollection<Guid>)[],
+        { RequiresEnquiry: true } => recordType == typeof(InformationRequest) ? null : Enquiry?.SubjectIds ?? (IReadOnlyCollection<Guid>)[],
+        _ => null,
+    };
+
     /// <summary>Decides on one record and records the decision in the request's audit entry.</summary>
     public Decision Decide(Record record) => Decide(RecordFacts.For(record));
 
@@ -271,6 +288,37 @@ internal static class ReachableQueries
     {
         var keys = access.Reachable;
         return query.Where(r => keys.Contains(r.OwningAgency + "/" + r.DataClass));
+    }
+
+    /// <summary>
+    /// Narrows a search, in the database, to records about the people of the case its purpose is bound to (see
+    /// <see cref="RecordAccess.CaseSubjectsOf"/>), so that a search under a section 47 enquiry reads that family's records
+    /// rather than deciding, and refusing one by one, every record the caller's agency could reach. A read of one record by
+    /// its id is not narrowed: its refusal is decided and audited like any other.
+    /// </summary>
+    public static IQueryable<T> WithinCase<T>(this IQueryable<T> query, HubDbContext db, RecordAccess access)
+        where T : Record
+    {
+        if (access.CaseSubjectsOf(typeof(T)) is not { } subjects)
+        {
+            return query;
+        }
+        var people = subjects.ToList();
+        return query switch
+        {
+            IQueryable<Person> q => (IQueryable<T>)q.Where(p => people.Contains(p.Id)),
+            IQueryable<ChronologyEvent> q => (IQueryable<T>)q.About(db, people),
+            IQueryable<Involvement> q => (IQueryable<T>)q.Where(i => people.Contains(i.PersonId)),
+            IQueryable<PersonState> q => (IQueryable<T>)q.Where(s => people.Contains(s.PersonId)),
+            IQueryable<Household> q => (IQueryable<T>)q.Where(h => h.Members.Any(m => people.Contains(m.PersonId))),
+            IQueryable<Relationship> q => (IQueryable<T>)q.Where(r => people.Contains(r.PersonId) || people.Contains(r.RelatedPersonId)),
+            IQueryable<Consent> q => (IQueryable<T>)q.Where(c => people.Contains(c.SubjectPersonId)),
+            IQueryable<FamilyHelpPlan> q => (IQueryable<T>)q.Where(f => people.Contains(f.PersonId)),
+            IQueryable<Referral> q => (IQueryable<T>)q.Where(r => people.Contains(r.SubjectPersonId)),
+            IQueryable<Enquiry> q => (IQueryable<T>)q.Where(e => e.Subjects.Any(s => people.Contains(s.PersonId))),
+            // A record type whose subjects are not on its row is decided as it is.
+            _ => query,
+        };
     }
 }
 

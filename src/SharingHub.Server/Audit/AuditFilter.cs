@@ -51,11 +51,25 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
             throw;
         }
         var status = result is IStatusCodeHttpResult { StatusCode: { } code } ? code : StatusCodes.Status200OK;
-        var record = Entry(http, action, status);
         var scope = http.RequestServices.GetRequiredService<AuditScope>();
         var principal = http.Items.ContainsKey("SharingHub.Principal") ? http.HubPrincipal() : null;
         // The request id ties a response to its audit entry (support calls, subject access requests).
         http.Response.Headers["X-Request-Id"] = http.TraceIdentifier;
+        var changed = scope.Wrote || (status is StatusCodes.Status201Created or StatusCodes.Status204NoContent && !HttpMethods.IsGet(http.Request.Method));
+        IReadOnlyList<Guid> notices;
+        try
+        {
+            // An owner told of reads (notify-owner) is told of this one before it is shown: queued first, in one transaction.
+            using (Core.Telemetry.HubDiagnostics.Source.StartActivity("audit.notify"))
+            {
+                notices = await NotifyOwnersAsync(http, scope, principal, status);
+            }
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            return await OwnersNotToldAsync(http, action, changed, e);
+        }
+        var record = Entry(http, action, status);
         try
         {
             // Written even if the caller has gone meanwhile: what was decided for it is on the record either way.
@@ -63,16 +77,12 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
             {
                 await audit.AppendAsync(record, CancellationToken.None);
             }
-            using (Core.Telemetry.HubDiagnostics.Source.StartActivity("audit.notify"))
-            {
-                await NotifyOwnersAsync(http, scope, principal, status);
-            }
         }
-        catch (Exception e) when (e is AuditUnavailableException or System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException)
+        catch (Exception e) when (IsStoreFailure(e))
         {
             logger.LogError("Request {RequestId} ({Action}) refused: its audit entry could not be committed", http.TraceIdentifier, action);
+            await WithdrawAsync(http, notices);
             var full = http.RequestServices.GetRequiredService<Data.Storage.StorageHealth>().Observe(e);
-            var changed = scope.Wrote || (status is StatusCodes.Status201Created or StatusCodes.Status204NoContent && !HttpMethods.IsGet(http.Request.Method));
             if (changed && http.RequestServices.GetService<Data.Audit.AuditWriter>() is { } writer)
             {
                 // The change itself is already committed (the store filled between the two): its entry is owed and retried until
@@ -88,6 +98,50 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
                 "The request was not carried out because it could not be recorded. Try again later."));
         }
         return result;
+    }
+
+    private static bool IsStoreFailure(Exception e) => e is AuditUnavailableException or System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException;
+
+    /// <summary>
+    /// The owners of records a response would show could not be told of the read, as their rule requires: nothing is shown, and the
+    /// entry records the refusal (status 503, nothing disclosed). A change already committed stays, and the caller is told so.
+    /// </summary>
+    private async Task<object?> OwnersNotToldAsync(HttpContext http, string action, bool changed, Exception failure)
+    {
+        logger.LogError("Request {RequestId} ({Action}) refused: the owners of what it would show could not be told {StoreCode}", http.TraceIdentifier, action,
+            Hosting.ErrorHandling.StoreCode(failure));
+        var full = http.RequestServices.GetRequiredService<Data.Storage.StorageHealth>().Observe(failure);
+        var record = Entry(http, action, StatusCodes.Status503ServiceUnavailable);
+        try
+        {
+            await audit.AppendAsync(record, CancellationToken.None);
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            logger.LogError("Request {RequestId} ({Action}): its audit entry could not be committed either", http.TraceIdentifier, action);
+            if (changed && http.RequestServices.GetService<Data.Audit.AuditWriter>() is { } writer)
+            {
+                writer.Owe(record);
+                return Hosting.ErrorHandling.SavedButNotYetAudited(http, full);
+            }
+        }
+        http.Response.Headers.RetryAfter = Data.Storage.StorageHealth.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Hosting.ApiErrors.For(http, new Hosting.ApiError(StatusCodes.Status503ServiceUnavailable, "transient", "Owners not told",
+            (changed ? "Your change was stored and recorded; do not send it again. " : "") +
+            "What it would show is not shown: the organisations that own those records are told of each read, and they could not be told now. Try again later."));
+    }
+
+    /// <summary>Withdraws the notices of a read that was not shown after all (best effort: if the store is gone too, an owner may hear of a read refused).</summary>
+    private async Task WithdrawAsync(HttpContext http, IReadOnlyList<Guid> notices)
+    {
+        try
+        {
+            await outbox.WithdrawAsync(notices, CancellationToken.None);
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            logger.LogError("Request {RequestId}: {Count} owner notices of a read not shown could not be withdrawn", http.TraceIdentifier, notices.Count);
+        }
     }
 
     /// <summary>The status an entry records for a request its caller abandoned before the answer (nginx's 499): nothing was sent.</summary>
@@ -130,15 +184,14 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
     /// The owning organisations told of a read by another organisation (policy obligation notify-owner), one notification per
     /// owner per request, sent after the owner's delay. Written before the response leaves, like the audit.
     /// </summary>
-    private async Task NotifyOwnersAsync(HttpContext http, AuditScope scope, HubPrincipal? reader, int status)
+    private async Task<IReadOnlyList<Guid>> NotifyOwnersAsync(HttpContext http, AuditScope scope, HubPrincipal? reader, int status)
     {
         if (status >= 300 || reader is null)
         {
-            return;
+            return [];
         }
-        foreach (var owner in scope.OwnerNotices.Where(n => n.Owner != reader.Organisation).GroupBy(n => n.Owner))
-        {
-            await outbox.EnqueueAsync(owner.Key, "record.read", new
+        var notices = scope.OwnerNotices.Where(n => n.Owner != reader.Organisation).GroupBy(n => n.Owner)
+            .Select(owner => new Data.Notifications.OutboxNotice(owner.Key, "record.read", new
             {
                 requestId = http.TraceIdentifier,
                 readerAgency = reader.Agency,
@@ -146,8 +199,9 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
                 purpose = scope.Purpose,
                 enquiry = scope.EnquiryId,
                 records = owner.Select(n => new { type = n.Type, id = n.Id }).DistinctBy(n => n.id),
-            }, TimeSpan.FromHours(owner.Max(n => n.DelayHours)), http.RequestAborted);
-        }
+            }, TimeSpan.FromHours(owner.Max(n => n.DelayHours)))).ToList();
+        // Queued even if the caller has gone meanwhile, like the entry itself.
+        return await outbox.EnqueueAllAsync(notices, CancellationToken.None);
     }
 
     private static string Outcome(int status) => status switch

@@ -41,7 +41,8 @@ internal static class ErrorHandling
             }
             var unavailable = IsUnavailable(failure);
             var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SharingHub.Errors");
-            logger.LogError("Request {RequestId} to {Path} failed: {Failure}", http.TraceIdentifier, http.Request.Path.Value, failure?.GetType().Name);
+            logger.LogError("Request {RequestId} to {Path} failed: {Failure} {StoreCode}", http.TraceIdentifier, http.Request.Path.Value, failure?.GetType().Name,
+                StoreCode(failure));
             http.Response.Headers["X-Request-Id"] = http.TraceIdentifier;
             if (failure is not null && http.RequestServices.GetRequiredService<Data.Storage.StorageHealth>().Observe(failure))
             {
@@ -87,6 +88,18 @@ internal static class ErrorHandling
         null => false,
         DbException { SqlState: "22021" or "22P05" } => true,
         _ => Unstorable(failure.InnerException),
+    };
+
+    /// <summary>
+    /// The store's own code for a failure (PostgreSQL's SQLSTATE, SQLite's result code), anywhere in the chain: it says why
+    /// the store refused (a full disk, a lost grant, a lock) without the message, which can quote a value.
+    /// </summary>
+    internal static string StoreCode(Exception? failure) => failure switch
+    {
+        null => "",
+        Microsoft.Data.Sqlite.SqliteException sqlite => $"(SQLite result {sqlite.SqliteErrorCode}, extended {sqlite.SqliteExtendedErrorCode})",
+        DbException { SqlState: { Length: > 0 } state } => $"(SQLSTATE {state})",
+        _ => StoreCode(failure.InnerException),
     };
 
     private static bool IsUnavailable(Exception? failure) => failure switch

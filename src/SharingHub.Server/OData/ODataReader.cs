@@ -159,7 +159,8 @@ internal sealed class ODataReader(
             throw new ODataRefusal(403, ODataErrors.Forbidden, $"the access token's scopes do not cover reading {set.Name}");
         }
         await using var db = contexts.Create();
-        var rows = set.Query(db, access);
+        // A collection is narrowed to the case's people; a read by key is decided (and its refusal audited) as it is.
+        var rows = get.Key is null ? set.Query(db, access).WithinCase(db, access) : set.Query(db, access);
         if (get.ChronologyOf is { } personId)
         {
             rows = (IQueryable<T>)await ChronologyAsync(db, access, personId, ct);

@@ -176,6 +176,47 @@ public abstract class NotificationTests(DatabaseEngine engine) : IAsyncLifetime
         await Task.Delay(500);
         Assert.DoesNotContain(_police.Received, r => r.Body.Contains("record.read", StringComparison.Ordinal));
     }
+
+    // DDL takes no parameters; the statements are the test's own, fixed text.
+    private const string RefuseNoticesSqlite = """CREATE TRIGGER refuse_notices BEFORE INSERT ON "Notifications" BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;""";
+    private const string RefuseNoticesPostgres = """
+        CREATE FUNCTION refuse_notices() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test' USING ERRCODE = 'insufficient_privilege'; END $$;
+        CREATE TRIGGER refuse_notices BEFORE INSERT ON "Notifications" FOR EACH ROW EXECUTE FUNCTION refuse_notices();
+        """;
+
+    [Fact]
+    public async Task Given_the_owner_cannot_be_told_of_a_read_then_nothing_is_shown_and_its_one_audit_entry_says_the_read_was_refused()
+    {
+        await using var hub = await FhirTestHub.StartAsync(engine, Settings());
+        var c = await hub.CaseAsync();
+        var intelligence = await hub.Store.AddAsync(hub.Builder.Event(c.PoliceChild, "police", "Intelligence summary", dataClass: "police.intelligence"), CancellationToken.None);
+        await using (var db = hub.Contexts.Create())
+        {
+            await db.Database.ExecuteSqlRawAsync(engine == DatabaseEngine.Sqlite ? RefuseNoticesSqlite : RefuseNoticesPostgres);
+        }
+
+        using var refused = await hub.GetAsync($"/fhir/Observation/{intelligence.Id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        var body = await refused.Content.ReadAsStringAsync();
+        Assert.True(refused.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)refused.StatusCode}: {body}");
+        Assert.Contains("could not be told", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("Intelligence summary", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("refused by the test", body, StringComparison.Ordinal);
+        var requestId = refused.Headers.GetValues("X-Request-Id").Single();
+        await using (var db = hub.Contexts.Create())
+        {
+            // One entry, and it says what happened: refused (503), nothing disclosed; not a read of 200 followed by a second entry.
+            var entry = Assert.Single(await db.AuditEntries.AsNoTracking().Where(a => a.RequestId == requestId).ToListAsync());
+            Assert.Equal(("error", 0), (entry.Outcome, entry.Disclosed));
+            Assert.Contains("\"status\":503", entry.Body, StringComparison.Ordinal);
+            Assert.False(await db.Notifications.AnyAsync(n => n.Kind == "record.read"));
+            await db.Database.ExecuteSqlRawAsync(engine == DatabaseEngine.Sqlite ? "DROP TRIGGER refuse_notices" : "DROP TRIGGER refuse_notices ON \"Notifications\"");
+        }
+
+        using var shown = await hub.GetAsync($"/fhir/Observation/{intelligence.Id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(HttpStatusCode.OK, shown.StatusCode);
+        await using var after = hub.Contexts.Create();
+        Assert.Equal(1, await after.Notifications.CountAsync(n => n.Kind == "record.read"));
+    }
 }
 
 public sealed class SqliteNotificationTests() : NotificationTests(DatabaseEngine.Sqlite);

@@ -341,6 +341,42 @@ public abstract class ODataReadTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_many_records_about_other_children_then_a_search_under_the_enquiry_reads_only_its_familys_records_and_is_not_refused_as_too_broad()
+    {
+        var c = await _hub.CaseAsync();
+        var peopleBefore = (await OkAsync("/odata/People?$count=true&$top=1", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id)).GetProperty("@odata.count").GetInt32();
+        // Another child the police know, with more records than the cost limit: all reachable by the LCPP's agency, none about this enquiry.
+        var other = await _hub.Store.AddAsync(_hub.Builder.Person("police", "Noah", "Elsewhere", "2013-01-09", IdentifierKind.PncId,
+            "2018/0054321" + Core.People.AgencyIdentifiers.PncCheckLetter("18", "0054321")), CancellationToken.None);
+        for (var i = 0; i < 120; i++)
+        {
+            await _hub.Store.AddAsync(_hub.Builder.Event(other, "police", $"Patrol note {i}", c.PoliceIncident.OccurredAt.AddHours(-i - 1)), CancellationToken.None);
+        }
+
+        var expanded = await OkAsync("/odata/Events?$expand=subjects($select=familyName)&$top=100&$count=true", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(3, expanded.GetProperty("@odata.count").GetInt32());
+        var all = await AllAsync("/odata/Events?$expand=subjects($select=familyName)&$top=100", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(3, all.Count);
+        Assert.All(all, e => Assert.All(e.GetProperty("subjects").EnumerateArray(), p => Assert.Equal("Fhirtest", p.GetProperty("familyName").GetString())));
+        var people = await OkAsync("/odata/People?$count=true&$top=1", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(peopleBefore, people.GetProperty("@odata.count").GetInt32());
+        // A household is about its members: the case child's is found, with its members; the other child's is not.
+        var home = new Household { Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "person.demographics", Reference = "HH-CASE-1" };
+        home.Members.Add(new HouseholdMember { HouseholdId = home.Id, PersonId = c.LaChild.Id, Role = "child" });
+        await _hub.Store.AddAsync(home, CancellationToken.None);
+        var elsewhere = new Household { Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "person.demographics", Reference = "HH-ELSEWHERE-1" };
+        elsewhere.Members.Add(new HouseholdMember { HouseholdId = elsewhere.Id, PersonId = other.Id, Role = "child" });
+        await _hub.Store.AddAsync(elsewhere, CancellationToken.None);
+        var households = await AllAsync("/odata/Households", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        var found = Assert.Single(households);
+        Assert.Equal(home.Id.ToString(), found.GetProperty("id").GetString());
+        Assert.Equal([c.LaChild.Id.ToString()], found.GetProperty("members").EnumerateArray().Select(m => m.GetProperty("personId").GetString()));
+        // A record of the other child read by its id is still decided, refused and answered as unknown.
+        var (status, code, _) = await ErrorAsync($"/odata/People({other.Id})", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal((HttpStatusCode.NotFound, "NotFound"), (status, code));
+    }
+
+    [Fact]
     public async Task Given_a_record_the_caller_may_not_know_of_then_reading_it_by_key_answers_as_for_a_record_that_does_not_exist()
     {
         var c = await _hub.CaseAsync();
