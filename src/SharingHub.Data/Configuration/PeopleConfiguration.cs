@@ -18,6 +18,11 @@ internal sealed class PersonConfiguration : RecordConfiguration<Person>
         builder.HasIndex(p => new { p.BirthDateIndex, p.GivenNameIndex });
         builder.HasIndex(p => new { p.BirthDateIndex, p.PostcodeSectorIndex });
         builder.HasIndex(p => new { p.BirthYearMonthIndex, p.FamilyNameIndex, p.GivenNameIndex });
+        // A birth date recorded with day and month swapped: without this index the key read every person (a full scan on each
+        // write: 118 ms of a bundle's 141 ms at a million events on SQLite, issue 27).
+        builder.HasIndex(p => new { p.BirthDateSwappedIndex, p.FamilyPhoneticIndex });
+        // A given name's frequency among everyone, where the birth month's cohort is too small to count within.
+        builder.HasIndex(p => p.GivenNameIndex);
         builder.HasMany(p => p.Identifiers).WithOne().HasForeignKey(i => i.PersonId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(p => p.Identifiers).AutoInclude();
     }

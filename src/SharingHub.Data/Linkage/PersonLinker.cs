@@ -119,7 +119,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         var total = await PopulationAsync(db, people.Count(p => db.Entry(p).State == EntityState.Added), cancellationToken);
         var model = (await ModelAsync(db, cancellationToken)).ForPopulation(total);
         var now = clock.GetUtcNow();
-        var shares = new Shares(total);
+        var shares = new Shares(total, _terms);
         foreach (var person in people)
         {
             var id = person.Id;
@@ -193,12 +193,12 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
     }
 
     /// <summary>How common the family name is among person records (term frequency, as <see cref="LinkageFrequencies"/> counts it).</summary>
-    private static async Task<double?> FamilyShareAsync(HubDbContext db, LinkageCandidate other, long total, CancellationToken cancellationToken) =>
+    private static async Task<double?> FamilyShareAsync(HubDbContext db, TermCounts counts, LinkageCandidate other, long total, CancellationToken cancellationToken) =>
         other.FamilyName is not { } family || total < LinkageFrequencies.MinimumRecords ? null
-            : LinkageFrequencies.Share(await db.People.CountAsync(Equal(nameof(Person.FamilyNameIndex), family), cancellationToken), total, LinkageFrequencies.MinimumRecords);
+            : LinkageFrequencies.Share(await counts.CountAsync(db, [(nameof(Person.FamilyNameIndex), family)], cancellationToken), total, LinkageFrequencies.MinimumRecords);
 
     /// <summary>How common the given name is among people born the same month (or, with too few of them, among everyone).</summary>
-    private static async Task<double?> GivenShareAsync(HubDbContext db, LinkageCandidate other, long total, CancellationToken cancellationToken)
+    private static async Task<double?> GivenShareAsync(HubDbContext db, TermCounts counts, LinkageCandidate other, long total, CancellationToken cancellationToken)
     {
         if (other.Encoding.GivenName is not { } given || total < LinkageFrequencies.MinimumRecords)
         {
@@ -206,17 +206,46 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         }
         if (other.Encoding.BirthYearMonth is { } month)
         {
-            var cohort = await db.People.CountAsync(Equal(nameof(Person.BirthYearMonthIndex), month), cancellationToken);
+            var cohort = await counts.CountAsync(db, [(nameof(Person.BirthYearMonthIndex), month)], cancellationToken);
             if (cohort >= LinkageFrequencies.MinimumCohort)
             {
-                return LinkageFrequencies.Share(await db.People.CountAsync(All((nameof(Person.BirthYearMonthIndex), month), (nameof(Person.GivenNameIndex), given)), cancellationToken),
+                return LinkageFrequencies.Share(await counts.CountAsync(db, [(nameof(Person.BirthYearMonthIndex), month), (nameof(Person.GivenNameIndex), given)], cancellationToken),
                     cohort, LinkageFrequencies.MinimumCohort);
             }
         }
-        return LinkageFrequencies.Share(await db.People.CountAsync(Equal(nameof(Person.GivenNameIndex), given), cancellationToken), total, LinkageFrequencies.MinimumRecords);
+        return LinkageFrequencies.Share(await counts.CountAsync(db, [(nameof(Person.GivenNameIndex), given)], cancellationToken), total, LinkageFrequencies.MinimumRecords);
     }
 
-    private static Expression<Func<Person, bool>> Equal(string property, byte[] value) => All((property, value));
+    private readonly TermCounts _terms = new(clock);
+
+    /// <summary>
+    /// How many person records hold a name (or a given name in a birth month), counted in the database at most every few
+    /// minutes, like the population and the model: the count of a common family name reads as many index entries as it has
+    /// records, a share of the population, on every write that meets it. Term frequencies weigh an agreement, as Splink's are
+    /// computed once per training run; a few minutes' new records do not move a name's share. Keyed by blind indexes only; bounded.
+    /// </summary>
+    private sealed class TermCounts(TimeProvider clock)
+    {
+        private const int MaxKept = 100_000;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset At, long Count)> _counts = new(StringComparer.Ordinal);
+
+        public async Task<long> CountAsync(HubDbContext db, (string Property, byte[] Value)[] parts, CancellationToken cancellationToken)
+        {
+            var key = string.Join('|', parts.Select(p => p.Property + "=" + Convert.ToBase64String(p.Value)));
+            var now = clock.GetUtcNow();
+            if (_counts.TryGetValue(key, out var kept) && now - kept.At < ModelFor)
+            {
+                return kept.Count;
+            }
+            var count = await db.People.LongCountAsync(All(parts), cancellationToken);
+            if (_counts.Count >= MaxKept)
+            {
+                _counts.Clear();
+            }
+            _counts[key] = (now, count);
+            return count;
+        }
+    }
 
     /// <summary>p.A == a &amp;&amp; p.B == b ..., each value sent as a parameter.</summary>
     private static Expression<Func<Person, bool>> All(params (string Property, byte[] Value)[] parts)
@@ -225,24 +254,36 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         return Expression.Lambda<Func<Person, bool>>(parts.Select(x => (Expression)Expression.Equal(Expression.Property(p, x.Property), Box(x.Value))).Aggregate(Expression.AndAlso), p);
     }
 
+    /// <summary>
+    /// The blocking keys (LinkageBlocking): the columns each looks up by equality, and the record's value for each. Every key is
+    /// served by an index whose leading columns are its columns (a test holds the model to it), so each looks up a bounded set.
+    /// </summary>
+    private static readonly (string Column, Func<LinkageCandidate, byte[]?> Value)[][] Blocking =
+    [
+        [(nameof(Person.BirthDateIndex), r => r.BirthDate), (nameof(Person.FamilyPhoneticIndex), r => r.Encoding.FamilyPhonetic)],
+        [(nameof(Person.BirthDateIndex), r => r.Encoding.BirthDateSwapped), (nameof(Person.FamilyPhoneticIndex), r => r.Encoding.FamilyPhonetic)],
+        [(nameof(Person.BirthDateSwappedIndex), r => r.BirthDate), (nameof(Person.FamilyPhoneticIndex), r => r.Encoding.FamilyPhonetic)],
+        [(nameof(Person.BirthDateIndex), r => r.BirthDate), (nameof(Person.GivenNameIndex), r => r.Encoding.GivenName)],
+        [(nameof(Person.BirthDateIndex), r => r.BirthDate), (nameof(Person.PostcodeSectorIndex), r => r.Encoding.PostcodeSector)],
+        [(nameof(Person.BirthYearMonthIndex), r => r.Encoding.BirthYearMonth), (nameof(Person.FamilyNameIndex), r => r.FamilyName),
+            (nameof(Person.GivenNameIndex), r => r.Encoding.GivenName)],
+    ];
+
+    /// <summary>The columns of each blocking key.</summary>
+    internal static IEnumerable<string[]> BlockingColumns => Blocking.Select(key => key.Select(part => part.Column).ToArray());
+
     /// <summary>The stored records that share a blocking key with <paramref name="record"/> (LinkageBlocking), at most a bounded number.</summary>
     private static async Task<List<LinkageCandidate>> CandidatesAsync(HubDbContext db, LinkageCandidate record, CancellationToken cancellationToken)
     {
-        var e = record.Encoding;
-        (string, byte[]?)[][] keys =
-        [
-            [(nameof(Person.BirthDateIndex), record.BirthDate), (nameof(Person.FamilyPhoneticIndex), e.FamilyPhonetic)],
-            [(nameof(Person.BirthDateIndex), e.BirthDateSwapped), (nameof(Person.FamilyPhoneticIndex), e.FamilyPhonetic)],
-            [(nameof(Person.BirthDateSwappedIndex), record.BirthDate), (nameof(Person.FamilyPhoneticIndex), e.FamilyPhonetic)],
-            [(nameof(Person.BirthDateIndex), record.BirthDate), (nameof(Person.GivenNameIndex), e.GivenName)],
-            [(nameof(Person.BirthDateIndex), record.BirthDate), (nameof(Person.PostcodeSectorIndex), e.PostcodeSector)],
-            [(nameof(Person.BirthYearMonthIndex), e.BirthYearMonth), (nameof(Person.FamilyNameIndex), record.FamilyName), (nameof(Person.GivenNameIndex), e.GivenName)],
-        ];
         var found = new List<LinkageCandidate>();
         var id = record.Id;
-        foreach (var key in keys.Where(k => k.All(part => part.Item2 is not null)))
+        foreach (var key in Blocking.Select(key => key.Select(part => (part.Column, Value: part.Value(record))).ToArray()))
         {
-            var predicate = All(key.Select(part => (part.Item1, part.Item2!)).ToArray());
+            if (key.Any(part => part.Value is null))
+            {
+                continue;
+            }
+            var predicate = All(key.Select(part => (part.Column, part.Value!)).ToArray());
             found.AddRange(await LoadAsync(db.People.Where(predicate).Where(x => x.Id != id), LinkageBlocking.PerKey, cancellationToken));
         }
         foreach (var kind in record.Identifiers.Select(i => i.Kind).Distinct())
@@ -265,7 +306,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         ArgumentNullException.ThrowIfNull(query);
         var total = await db.People.LongCountAsync(cancellationToken);
         var model = (await ModelAsync(db, cancellationToken)).ForPopulation(Math.Max(1, total));
-        var scores = await ScoreEachAsync(db, model, new Shares(total), query, await CandidatesAsync(db, query, cancellationToken), cancellationToken);
+        var scores = await ScoreEachAsync(db, model, new Shares(total, _terms), query, await CandidatesAsync(db, query, cancellationToken), cancellationToken);
         return scores.Select(x => (x.Other, x.Score, FellegiSunterModel.Compare(query, x.Other))).ToList();
     }
 
@@ -285,7 +326,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
     /// The term frequencies one write (or query) needs, each counted once: candidates often share a family name or a
     /// birth month, and a transaction scores several people against the same candidates.
     /// </summary>
-    private sealed class Shares(long total)
+    private sealed class Shares(long total, TermCounts counts)
     {
         private readonly Dictionary<string, double?> _family = new(StringComparer.Ordinal);
         private readonly Dictionary<string, double?> _given = new(StringComparer.Ordinal);
@@ -295,7 +336,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
             var key = other.FamilyName is { } f ? Convert.ToBase64String(f) : "";
             if (!_family.TryGetValue(key, out var share))
             {
-                share = await FamilyShareAsync(db, other, total, cancellationToken);
+                share = await FamilyShareAsync(db, counts, other, total, cancellationToken);
                 _family[key] = share;
             }
             return share;
@@ -306,7 +347,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
             var key = Convert.ToBase64String(LinkageFrequencies.Join(other.Encoding.GivenName, other.Encoding.BirthYearMonth) ?? other.Encoding.GivenName ?? []);
             if (!_given.TryGetValue(key, out var share))
             {
-                share = await GivenShareAsync(db, other, total, cancellationToken);
+                share = await GivenShareAsync(db, counts, other, total, cancellationToken);
                 _given[key] = share;
             }
             return share;

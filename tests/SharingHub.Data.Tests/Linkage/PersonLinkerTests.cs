@@ -12,6 +12,22 @@ public abstract class PersonLinkerTests(DatabaseEngine engine) : DatabaseTest(en
     private static readonly DemoOptions Options = new() { Seed = 4242, Families = 12 };
 
     [Fact]
+    public async Task Given_the_blocking_keys_then_each_is_looked_up_through_an_index_so_a_write_never_reads_every_person()
+    {
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var indexes = db.Model.FindEntityType(typeof(Core.Records.Person))!.GetIndexes().Select(i => i.Properties.Select(p => p.Name).ToList()).ToList();
+
+        foreach (var key in PersonLinker.BlockingColumns)
+        {
+            // An equality on every column of the key: an index whose leading columns are exactly those serves it.
+            Assert.True(indexes.Any(index => index.Count >= key.Length && index.Take(key.Length).ToHashSet().SetEquals(key)),
+                $"no index leads with ({string.Join(", ", key)}): each write would scan every person for it");
+        }
+        // A given name's frequency among everyone is counted through its own index.
+        Assert.Contains(indexes, index => index[0] == nameof(Core.Records.Person.GivenNameIndex));
+    }
+
+    [Fact]
     public async Task Given_agencies_records_with_nicknames_typos_and_swapped_dates_then_no_false_link_and_most_true_links_found()
     {
         await Services.GetRequiredService<DemoDataLoader>().LoadAsync(Options, null, CancellationToken.None);

@@ -1190,6 +1190,8 @@ namespace SharingHub.Data.Migrations.Postgres
 
                     b.HasIndex("FamilyNameIndex");
 
+                    b.HasIndex("GivenNameIndex");
+
                     b.HasIndex("OwningAgency");
 
                     b.HasIndex("PostcodeIndex");
@@ -1199,6 +1201,8 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.HasIndex("BirthDateIndex", "GivenNameIndex");
 
                     b.HasIndex("BirthDateIndex", "PostcodeSectorIndex");
+
+                    b.HasIndex("BirthDateSwappedIndex", "FamilyPhoneticIndex");
 
                     b.HasIndex("BirthYearMonthIndex", "FamilyNameIndex", "GivenNameIndex");
 

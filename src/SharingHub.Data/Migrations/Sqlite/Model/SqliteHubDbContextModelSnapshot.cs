@@ -1184,6 +1184,8 @@ namespace SharingHub.Data.Migrations.Sqlite
 
                     b.HasIndex("FamilyNameIndex");
 
+                    b.HasIndex("GivenNameIndex");
+
                     b.HasIndex("OwningAgency");
 
                     b.HasIndex("PostcodeIndex");
@@ -1193,6 +1195,8 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.HasIndex("BirthDateIndex", "GivenNameIndex");
 
                     b.HasIndex("BirthDateIndex", "PostcodeSectorIndex");
+
+                    b.HasIndex("BirthDateSwappedIndex", "FamilyPhoneticIndex");
 
                     b.HasIndex("BirthYearMonthIndex", "FamilyNameIndex", "GivenNameIndex");
 
