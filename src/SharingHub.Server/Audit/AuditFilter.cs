@@ -83,19 +83,9 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
             logger.LogError("Request {RequestId} ({Action}) refused: its audit entry could not be committed", http.TraceIdentifier, action);
             await WithdrawAsync(http, notices);
             var full = http.RequestServices.GetRequiredService<Data.Storage.StorageHealth>().Observe(e);
-            if (changed && http.RequestServices.GetService<Data.Audit.AuditWriter>() is { } writer)
-            {
-                // The change itself is already committed (the store filled between the two): its entry is owed and retried until
-                // it commits, and the caller is told the truth, so it does not make the change twice. Nothing is disclosed.
-                writer.Owe(record);
-                return Hosting.ErrorHandling.SavedButNotYetAudited(http, full);
-            }
-            if (full)
-            {
-                return Hosting.ErrorHandling.StorageFull(http);
-            }
-            return Hosting.ApiErrors.For(http, new Hosting.ApiError(StatusCodes.Status503ServiceUnavailable, "transient", "Audit log unavailable",
-                "The request was not carried out because it could not be recorded. Try again later."));
+            return Owed(http, changed, record, full)
+                ?? (full ? Hosting.ErrorHandling.StorageFull(http)
+                    : Hosting.ErrorHandling.Unavailable(http, "Audit log unavailable", "The request was not carried out because it could not be recorded. Try again later."));
         }
         return result;
     }
@@ -119,16 +109,27 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
         catch (Exception e) when (IsStoreFailure(e))
         {
             logger.LogError("Request {RequestId} ({Action}): its audit entry could not be committed either", http.TraceIdentifier, action);
-            if (changed && http.RequestServices.GetService<Data.Audit.AuditWriter>() is { } writer)
+            if (Owed(http, changed, record, full) is { } owed)
             {
-                writer.Owe(record);
-                return Hosting.ErrorHandling.SavedButNotYetAudited(http, full);
+                return owed;
             }
         }
-        http.Response.Headers.RetryAfter = Data.Storage.StorageHealth.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Hosting.ApiErrors.For(http, new Hosting.ApiError(StatusCodes.Status503ServiceUnavailable, "transient", "Owners not told",
-            (changed ? "Your change was stored and recorded; do not send it again. " : "") +
-            "What it would show is not shown: the organisations that own those records are told of each read, and they could not be told now. Try again later."));
+        return Hosting.ErrorHandling.Unavailable(http, "Owners not told", (changed ? "Your change was stored and recorded; do not send it again. " : "") +
+            "What it would show is not shown: the organisations that own those records are told of each read, and they could not be told now. Try again later.");
+    }
+
+    /// <summary>
+    /// A change already committed whose entry could not be: the entry is owed and retried until it commits, and the caller is told the
+    /// truth, so it does not make the change twice (nothing is disclosed). Null for a request that changed nothing.
+    /// </summary>
+    private static IResult? Owed(HttpContext http, bool changed, AuditRecord record, bool storageFull)
+    {
+        if (!changed || http.RequestServices.GetService<Data.Audit.AuditWriter>() is not { } writer)
+        {
+            return null;
+        }
+        writer.Owe(record);
+        return Hosting.ErrorHandling.SavedButNotYetAudited(http, storageFull);
     }
 
     /// <summary>Withdraws the notices of a read that was not shown after all (best effort: if the store is gone too, an owner may hear of a read refused).</summary>

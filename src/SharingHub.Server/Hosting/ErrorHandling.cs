@@ -59,10 +59,13 @@ internal static class ErrorHandling
     }
 
     /// <summary>The answer to a request that met a full store: 503, Retry-After, and a message that says so.</summary>
-    public static IResult StorageFull(HttpContext http)
+    public static IResult StorageFull(HttpContext http) => Unavailable(http, "Storage full", Data.Storage.StorageHealth.Refusal);
+
+    /// <summary>A 503 for a store that is briefly unable (full, or the audit log unavailable), with the Retry-After every such answer carries.</summary>
+    public static IResult Unavailable(HttpContext http, string title, string detail)
     {
         http.Response.Headers.RetryAfter = Data.Storage.StorageHealth.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return ApiErrors.For(http, new ApiError(StatusCodes.Status503ServiceUnavailable, "transient", "Storage full", Data.Storage.StorageHealth.Refusal));
+        return ApiErrors.For(http, new ApiError(StatusCodes.Status503ServiceUnavailable, "transient", title, detail));
     }
 
     /// <summary>
@@ -70,13 +73,9 @@ internal static class ErrorHandling
     /// change is stored (so the caller does not repeat it) and that its entry is owed. The Location, when the handler set one,
     /// stays, so the caller can find the record once the hub is back.
     /// </summary>
-    public static IResult SavedButNotYetAudited(HttpContext http, bool storageFull)
-    {
-        http.Response.Headers.RetryAfter = Data.Storage.StorageHealth.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return ApiErrors.For(http, new ApiError(StatusCodes.Status503ServiceUnavailable, "transient", "Saved, not yet recorded",
-            (storageFull ? "The hub's storage is full. " : "The audit log is unavailable. ") +
-            "Your change was stored, but its audit entry could not be written yet; the hub will write it as soon as it can. Do not send the change again."));
-    }
+    public static IResult SavedButNotYetAudited(HttpContext http, bool storageFull) =>
+        Unavailable(http, "Saved, not yet recorded", (storageFull ? "The hub's storage is full. " : "The audit log is unavailable. ") +
+            "Your change was stored, but its audit entry could not be written yet; the hub will write it as soon as it can. Do not send the change again.");
 
     private static Task Answer(HttpContext http, int status, string fhirCode, string title, string detail) =>
         ApiErrors.For(http, new ApiError(status, fhirCode, title, detail)).ExecuteAsync(http);

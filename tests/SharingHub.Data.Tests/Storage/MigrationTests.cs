@@ -174,4 +174,28 @@ public sealed class SqliteMigrationTests() : MigrationTests(DatabaseEngine.Sqlit
     }
 }
 
-public sealed class PostgresMigrationTests() : MigrationTests(DatabaseEngine.Postgres);
+public sealed class PostgresMigrationTests() : MigrationTests(DatabaseEngine.Postgres)
+{
+    [Fact]
+    public async Task Given_a_dba_built_the_linkage_indexes_concurrently_on_a_live_database_when_the_hub_migrates_then_it_finds_them_made()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        await using var services = await database.StartServicesAsync();
+        await using (var db = services.GetRequiredService<IHubDbContextFactory>().Create())
+        {
+            // As deploy/README.md tells a DBA: the release's index built first, without blocking writes, then the migration run.
+            await db.Database.ExecuteSqlRawAsync("""DELETE FROM "__EFMigrationsHistory" WHERE "MigrationId" LIKE '%_LinkageBlockingIndexes'""");
+            await db.Database.ExecuteSqlRawAsync("""DROP INDEX "IX_People_BirthDateSwappedIndex_FamilyPhoneticIndex", "IX_People_GivenNameIndex" """);
+            await db.Database.ExecuteSqlRawAsync("""CREATE INDEX CONCURRENTLY "IX_People_BirthDateSwappedIndex_FamilyPhoneticIndex" ON "People" ("BirthDateSwappedIndex", "FamilyPhoneticIndex")""");
+            await db.Database.ExecuteSqlRawAsync("""CREATE INDEX CONCURRENTLY "IX_People_GivenNameIndex" ON "People" ("GivenNameIndex")""");
+        }
+
+        var applied = await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+
+        Assert.Contains(applied, m => m.EndsWith("_LinkageBlockingIndexes", StringComparison.Ordinal));
+        await using var check = services.GetRequiredService<IHubDbContextFactory>().Create();
+        var indexes = await check.Database.SqlQueryRaw<string>(
+            """SELECT indexname AS "Value" FROM pg_indexes WHERE tablename = 'People' AND indexname IN ('IX_People_BirthDateSwappedIndex_FamilyPhoneticIndex', 'IX_People_GivenNameIndex')""").ToListAsync();
+        Assert.Equal(2, indexes.Count);
+    }
+}

@@ -21,10 +21,26 @@ namespace SharingHub.Server.Tests.Reliability;
 public abstract class DiskFullTests(DatabaseEngine engine) : IAsyncLifetime
 {
     private SmallDisk _disk = null!;
+    private PostgresServer? _server;
 
-    public async Task InitializeAsync() => _disk = await SmallDisk.MountAsync(100);
+    /// <remarks>
+    /// PostgreSQL runs a server of the test's own: while the tablespace is full its checkpointer cannot write that database's pages,
+    /// so every checkpoint on the server fails, and with it any other test's DROP DATABASE ("checkpoint request failed") on a shared one.
+    /// </remarks>
+    public async Task InitializeAsync()
+    {
+        _disk = await SmallDisk.MountAsync(100);
+        _server = engine == DatabaseEngine.Postgres ? await PostgresServer.StartOwnAsync() : null;
+    }
 
-    public async Task DisposeAsync() => await _disk.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.StopAsync();
+        }
+        await _disk.DisposeAsync();
+    }
 
     private static StringContent EventJson(Guid subject, string reference) => new(JsonSerializer.Serialize(new Dictionary<string, object>
     {
@@ -36,7 +52,7 @@ public abstract class DiskFullTests(DatabaseEngine engine) : IAsyncLifetime
     [Fact]
     public async Task Given_the_data_filesystem_fills_then_writes_and_audited_reads_fail_closed_health_says_so_and_the_hub_recovers_when_space_returns()
     {
-        await using var database = await TestDatabase.CreateAsync(engine, under: _disk.Path);
+        await using var database = await TestDatabase.CreateAsync(engine, under: _disk.Path, server: _server);
         await using var hub = FhirTestHub.Over(database);
         var c = await hub.CaseAsync("Diskfull");
         var chronology = $"/fhir/Patient/{c.LaChild.Id}/$chronology";
