@@ -59,9 +59,11 @@ public sealed class TestDatabase : IAsyncDisposable
         ["SharingHub:Audit:SigningKeyPath"] = Path.Combine(_folder, "audit-signing-keys.json"),
     };
 
-    /// <summary>The data and crypto services over this database, schema migrated.</summary>
     /// <summary>The data services over this database, migrated unless <paramref name="migrate"/> is false (a test that builds the schema itself).</summary>
-    public async Task<ServiceProvider> StartServicesAsync(TimeProvider? clock = null, bool migrate = true)
+    /// <param name="clock">The clock, when not the system's.</param>
+    /// <param name="migrate">Whether to migrate the schema.</param>
+    /// <param name="interceptor">An EF interceptor every context gets (a test that watches the commands).</param>
+    public async Task<ServiceProvider> StartServicesAsync(TimeProvider? clock = null, bool migrate = true, Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor? interceptor = null)
     {
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(Settings).Build());
@@ -72,6 +74,10 @@ public sealed class TestDatabase : IAsyncDisposable
         }
         services.AddSharingHubCrypto();
         services.AddSharingHubData();
+        if (interceptor is not null)
+        {
+            services.AddSingleton(interceptor);
+        }
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         if (migrate)
         {

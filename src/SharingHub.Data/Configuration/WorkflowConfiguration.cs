@@ -20,6 +20,8 @@ internal sealed class EnquiryConfiguration : RecordConfiguration<Enquiry>
 {
     protected override void ConfigureRecord(EntityTypeBuilder<Enquiry> builder)
     {
+        // Named here: HubDbContext.Enquiries is a query (read one query per part), not a set, so the name does not come from it.
+        builder.ToTable("Enquiries");
         builder.Property(e => e.Reference).HasMaxLength(64).IsRequired();
         builder.HasIndex(e => e.Reference).IsUnique();
         builder.Property(e => e.LeadPractitioner).HasMaxLength(256).IsRequired();

@@ -194,7 +194,7 @@ internal sealed class EntityMapper(IFieldCipher cipher, IBlindIndexer indexer, D
         db.Consents.AddRange(family.Consents.Select(Consent));
         foreach (var enquiry in family.Enquiries)
         {
-            db.Enquiries.Add(Enquiry(enquiry));
+            db.Add(Enquiry(enquiry));
             db.InformationRequests.AddRange(enquiry.Requests.Select(r => Request(enquiry.Id, r)));
         }
         db.Referrals.AddRange(family.Referrals.Select(Referral));

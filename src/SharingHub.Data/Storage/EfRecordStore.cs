@@ -10,7 +10,7 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
         where T : Record
     {
         await using var db = contexts.Create();
-        return await db.Set<T>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        return await db.Loaded<T>().AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
     }
 
     public async Task<T> AddAsync<T>(T record, CancellationToken cancellationToken)
@@ -50,6 +50,11 @@ internal sealed class EfRecordStore(IHubDbContextFactory contexts, TimeProvider 
         foreach (var navigation in db.Model.FindEntityType(typeof(T))!.GetNavigations().Where(n => n.IsCollection))
         {
             query = query.Include(navigation.Name);
+        }
+        if (db.SeveralCollections(typeof(T), eagerOnly: false))
+        {
+            // One query per collection, not their product (see HubDbContext.Loaded).
+            query = query.AsSplitQuery();
         }
         var record = await query.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (record is null)

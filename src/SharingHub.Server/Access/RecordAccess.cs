@@ -85,7 +85,7 @@ internal sealed class RecordAccess(
             {
                 // Only what the decision point needs: the case's other parts (conferences, core group meetings, emergency actions,
                 // FGDM decisions) are read with it everywhere else, and joined together they multiply the rows every request reads.
-                _enquiry = await db.Enquiries.AsNoTracking().IgnoreAutoIncludes().Include(e => e.Members).Include(e => e.Subjects)
+                _enquiry = await db.Enquiries.AsNoTracking().AsSingleQuery().IgnoreAutoIncludes().Include(e => e.Members).Include(e => e.Subjects)
                     .FirstOrDefaultAsync(e => e.Id == id, cancellationToken);
             }
             if (referralId is { } rid)

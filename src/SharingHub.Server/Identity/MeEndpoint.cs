@@ -20,7 +20,7 @@ internal static class MeEndpoint
             var now = clock.GetUtcNow();
             // The enquiries the caller is a current member of, so a practitioner knows which X-Enquiry-Id to name.
             await using var db = contexts.Create();
-            var enquiries = await db.Enquiries.AsNoTracking()
+            var enquiries = await db.Enquiries.AsNoTracking().AsSingleQuery()
                 .Where(e => me.ClientId == null && e.Status == EnquiryStatus.Open && e.Members.Any(m => m.Agency == me.Agency && m.UserSubject == me.Subject && m.AddedAt <= now && (m.RemovedAt == null || m.RemovedAt > now)))
                 .OrderByDescending(e => e.OpenedAt).Take(50)
                 .Select(e => new { e.Id, e.Reference, e.OpenedAt, Subjects = e.Subjects.Select(s => new { s.PersonId, s.Role }).ToList() })

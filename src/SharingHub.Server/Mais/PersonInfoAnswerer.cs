@@ -53,7 +53,7 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
     public async Task<bool> IsOpenMemberAsync(Guid enquiryId, Principal principal, CancellationToken ct)
     {
         await using var db = contexts.Create();
-        var enquiry = await db.Enquiries.AsNoTracking().IgnoreAutoIncludes().Include(e => e.Members).FirstOrDefaultAsync(e => e.Id == enquiryId, ct);
+        var enquiry = await db.Enquiries.AsNoTracking().AsSingleQuery().IgnoreAutoIncludes().Include(e => e.Members).FirstOrDefaultAsync(e => e.Id == enquiryId, ct);
         if (enquiry is not { Status: EnquiryStatus.Open })
         {
             return false;

@@ -57,7 +57,7 @@ internal sealed class ChildAlerts(IOptions<AlertOptions> options, PersonLinker l
             return [];
         }
         // The lead practitioner of an open case with a plan about the child, when there is one.
-        var plans = await db.Enquiries.AsNoTracking()
+        var plans = await db.Enquiries.AsNoTracking().AsSingleQuery().IgnoreAutoIncludes().Include(e => e.Subjects)
             .Where(e => e.Status == EnquiryStatus.Open && e.Stage == CaseStage.ChildProtectionPlan && e.Subjects.Any(s => everyRecord.Contains(s.PersonId)))
             .ToListAsync(ct);
         var alerts = new List<ChildAlert>();

@@ -81,7 +81,7 @@ public abstract class CinCensusTests(DatabaseEngine engine) : IAsyncLifetime
             c.EnquiryId = e.Id;
         }
         await using var db = _hub.Contexts.Create();
-        db.Enquiries.Add(e);
+        db.Add(e);
         await db.SaveChangesAsync();
     }
 

@@ -187,7 +187,7 @@ public abstract class StatisticsTests(DatabaseEngine engine) : IAsyncLifetime
             }
         }
         await using var db = _hub.Contexts.Create();
-        db.Enquiries.Add(e);
+        db.Add(e);
         await db.SaveChangesAsync();
         return e;
     }

@@ -372,7 +372,7 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.NotEqual(HttpStatusCode.OK, await ReadVisit(c, health, id, "child-protection-plan"));
         Assert.Null(await OversightOfAsync(id));
         await using var db = _hub.Contexts.Create();
-        var closed = await db.Enquiries.FindAsync(id);
+        var closed = await db.Enquiries.FirstOrDefaultAsync(e => e.Id == id);
         Assert.Equal((Core.Records.EnquiryStatus.Closed, Core.Records.EnquiryOutcome.PlanEnded), (closed!.Status, closed.Outcome));
     }
 
@@ -476,7 +476,7 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
 
         Assert.True(decided == HttpStatusCode.NoContent, why);
         await using var db = _hub.Contexts.Create();
-        var discussion = await db.Enquiries.FindAsync(id);
+        var discussion = await db.Enquiries.FirstOrDefaultAsync(e => e.Id == id);
         Assert.Equal((Core.Records.EnquiryStatus.Closed, Core.Records.CaseStage.StrategyDiscussion, (DateTimeOffset?)null, Core.Records.EnquiryOutcome.NoFurtherAction),
             (discussion!.Status, discussion.Stage, discussion.Section47StartedAt, discussion.Outcome));
         // Never a section 47 case: its purpose was never available, and the lead cannot close it as an enquiry either.
