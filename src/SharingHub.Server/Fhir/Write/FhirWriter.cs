@@ -125,14 +125,14 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, Time
             }
             var reference = wanted[system.Length..];
             var existing = await db.Events.AsNoTracking().Include(e => e.Subjects).FirstOrDefaultAsync(e => e.OwningOrganisation == owner.Organisation && e.SourceReference == reference, ct)
-                ?? db.Events.Local.FirstOrDefault(e => e.OwningOrganisation == owner.Organisation && e.SourceReference == reference);
+                ?? RecordWriter.Staged<ChronologyEvent>(db).FirstOrDefault(e => e.OwningOrganisation == owner.Organisation && e.SourceReference == reference);
             if (existing is not null)
             {
                 return new WriteOutcome(existing, false, null);
             }
         }
         if (draft.SourceReference is { } source
-            && (stored is not null ? stored.Contains(source) || db.Events.Local.Any(e => e.OwningOrganisation == owner.Organisation && e.SourceReference == source)
+            && (stored is not null ? stored.Contains(source) || RecordWriter.Staged<ChronologyEvent>(db).Any(e => e.OwningOrganisation == owner.Organisation && e.SourceReference == source)
                 : await RecordWriter.HasReferenceAsync(db, owner, source, ct)))
         {
             return WriteOutcome.Refused(FhirResults.Conflict($"your organisation already has an event with reference '{SearchParameters.Safe(source)}'; use If-None-Exist to make pushes idempotent"));
@@ -266,7 +266,7 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, Time
         var index = people.IdentifierIndex(kind, value[(bar + 1)..]);
         var matches = await db.People.AsNoTracking().Include(p => p.Identifiers)
             .Where(p => p.OwningOrganisation == owner.Organisation && p.Identifiers.Any(i => i.Kind == kind && i.ValueIndex == index)).OrderBy(p => p.Id).Take(2).ToListAsync(ct);
-        matches.AddRange(db.People.Local.Where(p => p.OwningOrganisation == owner.Organisation && p.Identifiers.Any(i => i.Kind == kind && i.ValueIndex.AsSpan().SequenceEqual(index))));
+        matches.AddRange(RecordWriter.Staged<Person>(db).Where(p => p.OwningOrganisation == owner.Organisation && p.Identifiers.Any(i => i.Kind == kind && i.ValueIndex.AsSpan().SequenceEqual(index))));
         return (matches.DistinctBy(p => p.Id).ToList(), null);
     }
 

@@ -172,7 +172,7 @@ internal abstract class WritableKind<T> : WritableKind
         await db.Set<T>().FirstOrDefaultAsync(r => r.Id == id && r.OwningOrganisation == organisation, ct);
 
     internal override async Task<Record?> ByReferenceAsync(HubDbContext db, string organisation, string reference, CancellationToken ct) =>
-        db.Set<T>().Local.FirstOrDefault(r => r.OwningOrganisation == organisation && ReferenceOf(r) == reference)
+        RecordWriter.Staged<T>(db).FirstOrDefault(r => r.OwningOrganisation == organisation && ReferenceOf(r) == reference)
         ?? await db.Set<T>().AsNoTracking().FirstOrDefaultAsync(r => r.OwningOrganisation == organisation && EF.Property<string?>(r, ReferenceProperty) == reference, ct);
 
     /// <summary>The record's property holding the writer's reference.</summary>
