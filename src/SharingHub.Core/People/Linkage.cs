@@ -59,6 +59,25 @@ public static class LinkageRules
         ArgumentNullException.ThrowIfNull(record);
         return record.Agency == Issuer(kind);
     }
+
+    /// <summary>The identifiers <paramref name="record"/>'s own agency issued (those that decide, never a claim), as comparable keys.</summary>
+    public static IEnumerable<(IdentifierKind Kind, string Index)> Asserted(LinkageCandidate record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return record.Identifiers.Where(i => Asserts(record, i.Kind)).Select(i => (i.Kind, Convert.ToBase64String(i.Index)));
+    }
+
+    /// <summary>
+    /// Whether these identifiers, taken as one individual's, hold two different identifiers of one kind each asserted by its
+    /// issuer (two NHS numbers, two council person ids): records that would bring them together are never linked
+    /// automatically, however well they score pair by pair. Linkage scores pairs; this keeps the individual they join
+    /// consistent, so two namesakes born on one day are not made one through a third record like both.
+    /// </summary>
+    public static bool Conflict(IEnumerable<(IdentifierKind Kind, string Index)> asserted)
+    {
+        ArgumentNullException.ThrowIfNull(asserted);
+        return asserted.Distinct().GroupBy(i => i.Kind).Any(g => g.Count() > 1);
+    }
 }
 
 /// <summary>The records linked to some starting records, and the evidence for each link.</summary>

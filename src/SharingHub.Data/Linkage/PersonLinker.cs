@@ -173,8 +173,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         cluster.Remove(self.Id);
         var records = await LoadAsync(db.People.Where(p => cluster.Contains(p.Id)), MaxRecords, cancellationToken);
         records.Add(self);
-        return records.SelectMany(r => r.Identifiers.Where(i => LinkageRules.Asserts(r, i.Kind)).Select(i => (i.Kind, Value: Convert.ToBase64String(i.Index))))
-            .Distinct().GroupBy(i => i.Kind).Any(g => g.Count() > 1);
+        return LinkageRules.Conflict(records.SelectMany(LinkageRules.Asserted));
     }
 
     private static void Record(PersonPair pair, LinkageScore score, DateTimeOffset now)

@@ -36,4 +36,26 @@ public sealed class LinkageRulesTests
         Assert.True(linked.MayBeIncomplete(a));
         Assert.False(linked.MayBeIncomplete(d));
     }
+    private static LinkageCandidate Record(string agency, params (IdentifierKind Kind, byte Index)[] identifiers) =>
+        new(Guid.NewGuid(), agency, PersonKind.Child, "female", [1], [2], null, identifiers.Select(i => (i.Kind, new[] { i.Index })).ToList());
+
+    [Fact]
+    public void Given_two_namesakes_records_each_with_its_own_asserted_nhs_number_then_one_individual_holding_both_conflicts()
+    {
+        var hers = Record("health", (IdentifierKind.NhsNumber, 1));
+        var theirs = Record("health", (IdentifierKind.NhsNumber, 2));
+        var council = Record("la", (IdentifierKind.LaPersonId, 7));
+        Assert.True(LinkageRules.Conflict(new[] { hers, council, theirs }.SelectMany(LinkageRules.Asserted)));
+        Assert.False(LinkageRules.Conflict(new[] { hers, council }.SelectMany(LinkageRules.Asserted)));
+    }
+
+    [Fact]
+    public void Given_a_council_record_claims_another_nhs_number_then_the_claim_neither_conflicts_nor_counts_and_the_same_number_twice_is_one()
+    {
+        var health = Record("health", (IdentifierKind.NhsNumber, 1));
+        var claim = Record("la", (IdentifierKind.NhsNumber, 2), (IdentifierKind.LaPersonId, 7));
+        Assert.Equal([(IdentifierKind.LaPersonId, Convert.ToBase64String([7]))], LinkageRules.Asserted(claim));
+        Assert.False(LinkageRules.Conflict(new[] { health, claim, Record("health", (IdentifierKind.NhsNumber, 1)) }.SelectMany(LinkageRules.Asserted)));
+        Assert.True(LinkageRules.Conflict(new[] { claim, Record("la", (IdentifierKind.LaPersonId, 8)) }.SelectMany(LinkageRules.Asserted)));
+    }
 }
