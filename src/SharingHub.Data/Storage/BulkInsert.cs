@@ -31,8 +31,32 @@ internal static class BulkInsert
         {
             throw new InvalidOperationException("a bulk insert writes new rows only");
         }
-        var sql = db.GetService<ISqlGenerationHelper>();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await WriteAsync(db, transaction, added, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+    }
+
+    /// <summary>
+    /// Writes these tracked new rows in the context's current transaction, principals first, and marks them saved
+    /// (Unchanged), as SaveChanges would. For a unit of work that saves most of its rows with SaveChanges and a large set
+    /// of one kind (a transaction bundle's events) this way: their states must be set Unchanged before that SaveChanges,
+    /// so it does not write them too, and this runs after it, so that the rows they point at exist. A constraint that
+    /// refuses a row throws the provider's own exception; the caller's transaction then writes nothing.
+    /// </summary>
+    public static async Task InsertAsync(HubDbContext db, IReadOnlyCollection<EntityEntry> rows, CancellationToken cancellationToken)
+    {
+        var transaction = db.Database.CurrentTransaction ?? throw new InvalidOperationException("rows are inserted in the unit of work's own transaction");
+        await WriteAsync(db, transaction, rows.GroupBy(e => e.Metadata).ToDictionary(g => g.Key, g => g.ToList()), cancellationToken);
+        foreach (var row in rows)
+        {
+            row.State = EntityState.Unchanged;
+        }
+    }
+
+    private static async Task WriteAsync(HubDbContext db, IDbContextTransaction transaction, Dictionary<IEntityType, List<EntityEntry>> added, CancellationToken cancellationToken)
+    {
+        var sql = db.GetService<ISqlGenerationHelper>();
         foreach (var type in PrincipalsFirst(added.Keys))
         {
             var table = StoreObjectIdentifier.Table(type.GetTableName() ?? throw new NotSupportedException($"{type.DisplayName()} is not mapped to a table"), type.GetSchema());
@@ -75,8 +99,6 @@ internal static class BulkInsert
                 }
             }
         }
-        await transaction.CommitAsync(cancellationToken);
-        db.ChangeTracker.Clear();
     }
 
     private static DbCommand Command(HubDbContext db, IDbContextTransaction transaction, ISqlGenerationHelper sql, StoreObjectIdentifier table,

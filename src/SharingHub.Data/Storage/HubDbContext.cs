@@ -40,6 +40,38 @@ public abstract class HubDbContext(DbContextOptions options) : DbContext(options
     public DbSet<Linkage.PersonPair> PersonPairs => Set<Linkage.PersonPair>();
     public DbSet<Linkage.LinkageModelRow> LinkageModels => Set<Linkage.LinkageModelRow>();
 
+    /// <summary>A unit of work that adds at least this many events writes them (and their subjects) as prepared statements.</summary>
+    public const int BulkEventsFrom = 8;
+
+    /// <summary>
+    /// Saves everything tracked in one transaction, as SaveChanges does, except that when the unit of work adds many events
+    /// (a transaction bundle's), they and their subjects are written after the rest with one statement per table, prepared
+    /// once and run per row on SQLite (EF would build and prepare a command for every row; a 49-event bundle spent 7 ms so)
+    /// and as multi-row statements on PostgreSQL. The same constraints refuse the same rows: the unique source reference
+    /// throws the provider's constraint error, and the transaction then writes nothing at all.
+    /// </summary>
+    public async Task SaveUnitOfWorkAsync(CancellationToken cancellationToken)
+    {
+        var events = ChangeTracker.Entries<ChronologyEvent>().Where(e => e.State == EntityState.Added).ToList();
+        if (events.Count < BulkEventsFrom)
+        {
+            await SaveChangesAsync(cancellationToken);
+            return;
+        }
+        var added = events.Select(e => e.Entity.Id).ToHashSet();
+        var rows = events.Cast<Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry>()
+            .Concat(ChangeTracker.Entries<EventSubject>().Where(e => e.State == EntityState.Added && added.Contains(e.Entity.EventId))).ToList();
+        await using var transaction = Database.CurrentTransaction is null ? await Database.BeginTransactionAsync(cancellationToken) : null;
+        // Saved below: SaveChanges must neither write them nor fix them up as new.
+        rows.ForEach(r => r.State = EntityState.Unchanged);
+        await SaveChangesAsync(cancellationToken);
+        await BulkInsert.InsertAsync(this, rows, cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+    }
+
     /// <summary>
     /// Records of a type with the collections they always load (auto-included). A type that always loads more than one is read in
     /// one query per collection: in one joined query each record comes back once for every combination of its collections' rows (a

@@ -42,7 +42,7 @@ internal sealed class RecordWriter(PersonSealer people, IFieldCipher cipher, Tim
             }
             using (Core.Telemetry.HubDiagnostics.Source.StartActivity("write.save"))
             {
-                await db.SaveChangesAsync(ct);
+                await db.SaveUnitOfWorkAsync(ct);
             }
             if (peopleChanged)
             {
@@ -55,7 +55,7 @@ internal sealed class RecordWriter(PersonSealer people, IFieldCipher cipher, Tim
         {
             return SaveConflict.Stale;
         }
-        catch (DbUpdateException e) when (IsConstraintViolation(e))
+        catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException && IsConstraintViolation(e))
         {
             return SaveConflict.Duplicate;
         }
@@ -64,10 +64,11 @@ internal sealed class RecordWriter(PersonSealer people, IFieldCipher cipher, Tim
     }
 
     /// <summary>A unique, foreign-key or check constraint refused the row (SQLite's SQLITE_CONSTRAINT, PostgreSQL's class 23).</summary>
-    private static bool IsConstraintViolation(DbUpdateException e) => e.InnerException switch
+    private static bool IsConstraintViolation(Exception? e) => e switch
     {
         Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteErrorCode == 19,
         Npgsql.PostgresException postgres => postgres.SqlState.StartsWith("23", StringComparison.Ordinal),
+        DbUpdateException update => IsConstraintViolation(update.InnerException),
         _ => false,
     };
 
