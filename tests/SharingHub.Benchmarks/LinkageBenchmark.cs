@@ -101,7 +101,7 @@ internal static class LinkageBenchmark
                 {
                     if (debug && review.Count % 97 == 0)
                     {
-                        Console.WriteLine($"REVIEW {copies[i].Truth == copies[j].Truth} {copies[i]} ~ {copies[j]}: {score.Weight:N1} {string.Join(", ", score.Evidence.Select(e => $"{e.Field}:{e.Level}:{e.Weight}"))}");
+                        Console.WriteLine($"REVIEW {copies[i].Truth == copies[j].Truth} {copies[i]} ~ {copies[j]}: {score.Weight:N1} {Evidence(score)}");
                     }
                     review.Add((i, j));
                 }
@@ -125,7 +125,7 @@ internal static class LinkageBenchmark
                     // LINKAGE_DEBUG=1 prints each false link with its evidence, for tuning.
                     if (debug && copies[i].Truth != copies[j].Truth)
                     {
-                        Console.WriteLine($"FALSE {copies[i]} ~ {copies[j]}: {score.Weight:N1} {string.Join(", ", score.Evidence.Select(e => $"{e.Field}:{e.Level}:{e.Weight}"))}");
+                        Console.WriteLine($"FALSE {copies[i]} ~ {copies[j]}: {score.Weight:N1} {Evidence(score)}");
                     }
                 }
             }
@@ -136,8 +136,8 @@ internal static class LinkageBenchmark
 
         // Precision over the links made; recall over every pair of copies of one person, reached through links.
         var correct = links.Count(l => copies[l.Item1].Truth == copies[l.Item2].Truth);
-        var clusters = new UnionFind(copies.Count);
-        links.ForEach(l => clusters.Union(l.Item1, l.Item2));
+        // The individuals the links made, as linking built them.
+        var clusters = individuals;
         long truePairs = 0;
         long found = 0;
         foreach (var group in Enumerable.Range(0, copies.Count).GroupBy(i => copies[i].Truth))
@@ -158,6 +158,8 @@ internal static class LinkageBenchmark
             $"| {people:N0} | {copies.Count:N0} | {truePairs:N0} | {links.Count:N0} | {100.0 * correct / Math.Max(1, links.Count):N4}% ({links.Count - correct:N0} false) | {100.0 * found / Math.Max(1, truePairs):N2}% | {stillInReview:N0} ({100.0 * stillInReview / copies.Count:N2}%) | {held:N0} | {(double)candidates / copies.Count:N1} | {linkMicros:N1} | {encodeMicros:N1} |");
         return (row, model);
     }
+
+    private static string Evidence(LinkageScore score) => string.Join(", ", score.Evidence.Select(e => $"{e.Field}:{e.Level}:{e.Weight}"));
 
     private static string Weights(FellegiSunterModel model)
     {

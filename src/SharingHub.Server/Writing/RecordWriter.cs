@@ -55,7 +55,7 @@ internal sealed class RecordWriter(PersonSealer people, IFieldCipher cipher, Tim
         {
             return SaveConflict.Stale;
         }
-        catch (Exception e) when (e is DbUpdateException or System.Data.Common.DbException && IsConstraintViolation(e))
+        catch (Exception e) when (IsConstraintViolation(e))
         {
             return SaveConflict.Duplicate;
         }
