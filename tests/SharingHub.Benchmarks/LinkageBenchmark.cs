@@ -64,7 +64,7 @@ internal static class LinkageBenchmark
                 postcode is null ? null : indexer.Compute(PersonSealer.PostcodePurpose, postcode),
                 c.Identifiers.Select(x => (x.Kind, indexer.Compute(x.Kind.ToString(), x.Value))).ToList())
             {
-                Encoding = encoder.Encode(c.Given, c.Family, c.Birth, c.Address),
+                Encoding = encoder.Encode(c.Given, c.Family, c.Birth, c.Address, c.PreviousAddress is { } previous ? [previous] : null),
             };
         }
         var encodeMicros = encodeClock.Elapsed.TotalMicroseconds / copies.Count;

@@ -5,7 +5,11 @@ namespace SharingHub.Benchmarks;
 
 /// <summary>One agency's record of a synthetic person, in the clear, with the person it truly is.</summary>
 internal sealed record AgencyCopy(int Truth, string Agency, PersonKind Kind, string Given, string Family, DateOnly Birth, string Sex, string? Address,
-    IReadOnlyList<(IdentifierKind Kind, string Value)> Identifiers);
+    IReadOnlyList<(IdentifierKind Kind, string Value)> Identifiers)
+{
+    /// <summary>The address the agency recorded as the person's previous one (a family that moved), if it did.</summary>
+    public string? PreviousAddress { get; init; }
+}
 
 /// <summary>
 /// A synthetic population as real data looks to a linkage hub (issue 22): family names with a realistic frequency
@@ -58,6 +62,10 @@ internal sealed class LinkagePopulation
     private static readonly string[] Streets = ["High Street", "Church Road", "Mill Lane", "Station Road", "Park Avenue", "Victoria Road", "Green Lane", "Manor Way", "Kings Road", "School Lane"];
 
     private readonly Random _random;
+
+    // Whether an agency that has a moved family's new address also recorded the old one: drawn from its own sequence, so the
+    // population is otherwise the same as before address history was generated.
+    private readonly Random _history;
     private readonly string[] _surnames;
     private readonly double[] _surnameCumulative;
     private readonly DateOnly _today = new(2026, 11, 1);
@@ -66,9 +74,13 @@ internal sealed class LinkagePopulation
     private int _pnc = 1;
     private int _la = 1;
 
+    /// <summary>The share of a moved family's records at the new address that also hold the previous address.</summary>
+    public const double RecordsPreviousAddress = 0.6;
+
     public LinkagePopulation(int seed)
     {
         _random = new Random(seed);
+        _history = new Random(seed + 1);
         var tail = new HashSet<string>(StringComparer.Ordinal);
         foreach (var onset in Onsets)
         foreach (var middle in Middles)
@@ -201,7 +213,10 @@ internal sealed class LinkagePopulation
             {
                 identifiers.Add((IdentifierKind.NhsNumber, nhs));
             }
-            copies.Add(new AgencyCopy(truth, agency, person.Kind, given, family, birth, person.Sex, where, identifiers));
+            // An agency that registers a family at its new address usually asks for the previous one (a GP's registration,
+            // a school's admission, the council's own record); some do not, or the family did not say.
+            var previous = where is not null && where == movedTo && _history.NextDouble() < RecordsPreviousAddress ? address : null;
+            copies.Add(new AgencyCopy(truth, agency, person.Kind, given, family, birth, person.Sex, where, identifiers) { PreviousAddress = previous });
         }
     }
 

@@ -64,7 +64,7 @@ public sealed class FellegiSunterModel
         [LinkageField.GivenName] = ["exact or nickname", "similar spelling", "sounds alike", "different"],
         [LinkageField.BirthDate] = ["exact", "day and month swapped", "same year and month", "different"],
         [LinkageField.Sex] = ["same", "different"],
-        [LinkageField.Postcode] = ["exact", "same postcode sector", "different"],
+        [LinkageField.Postcode] = ["exact", "previous address", "same postcode sector", "different"],
     };
 
     /// <summary>Bloom-filter similarity at or above which two names are "similar spelling".</summary>
@@ -113,7 +113,7 @@ public sealed class FellegiSunterModel
             [LinkageField.GivenName] = [0.9, 0.05, 0.03, 0.02],
             [LinkageField.BirthDate] = [0.92, 0.03, 0.02, 0.03],
             [LinkageField.Sex] = [0.98, 0.02],
-            [LinkageField.Postcode] = [0.7, 0.1, 0.2],
+            [LinkageField.Postcode] = [0.65, 0.05, 0.1, 0.2],
         },
         new Dictionary<LinkageField, double[]>
         {
@@ -122,7 +122,7 @@ public sealed class FellegiSunterModel
             [LinkageField.GivenName] = [0.01, 0.001, 0.01, 0.979],
             [LinkageField.BirthDate] = [0.002, 0.001, 0.03, 0.967],
             [LinkageField.Sex] = [0.5, 0.5],
-            [LinkageField.Postcode] = [0.01, 0.03, 0.96],
+            [LinkageField.Postcode] = [0.01, 0.0005, 0.03, 0.9595],
         },
         prior: 0.002);
 
@@ -150,8 +150,11 @@ public sealed class FellegiSunterModel
     public static FellegiSunterModel FromJson(string json)
     {
         var p = System.Text.Json.JsonSerializer.Deserialize<Parameters>(json) ?? throw new FormatException("no linkage model in the JSON");
-        return new FellegiSunterModel(p.M.ToDictionary(x => Enum.Parse<LinkageField>(x.Key), x => x.Value), p.U.ToDictionary(x => Enum.Parse<LinkageField>(x.Key), x => x.Value),
-            p.Prior, p.LinkAbove, p.ReviewAbove) { EstimatedFor = p.EstimatedFor };
+        // A model kept before a field gained a level (the postcode's "previous address") has that field's default m and u
+        // until the model is estimated again; its other fields are as estimated.
+        Dictionary<LinkageField, double[]> Fields(Dictionary<string, double[]> kept, IReadOnlyDictionary<LinkageField, double[]> defaults) =>
+            Levels.ToDictionary(l => l.Key, l => kept.TryGetValue(l.Key.ToString(), out var values) && values.Length == l.Value.Length ? values : defaults[l.Key]);
+        return new FellegiSunterModel(Fields(p.M, Default.M), Fields(p.U, Default.U), p.Prior, p.LinkAbove, p.ReviewAbove) { EstimatedFor = p.EstimatedFor };
     }
 
     private sealed record Parameters(Dictionary<string, double[]> M, Dictionary<string, double[]> U, double Prior, long? EstimatedFor, double LinkAbove, double ReviewAbove);
@@ -181,8 +184,9 @@ public sealed class FellegiSunterModel
         sbyte sex = a.Sex is null || b.Sex is null ? ComparisonVector.Missing : a.Sex == b.Sex ? (sbyte)0 : (sbyte)1;
         sbyte postcode = a.Postcode is null || b.Postcode is null ? ComparisonVector.Missing
             : Same(a.Postcode, b.Postcode) ? (sbyte)0
-            : Same(ea.PostcodeSector, eb.PostcodeSector) ? (sbyte)1
-            : (sbyte)2;
+            : eb.LivedAt(a.Postcode) || ea.LivedAt(b.Postcode) ? (sbyte)1
+            : Same(ea.PostcodeSector, eb.PostcodeSector) ? (sbyte)2
+            : (sbyte)3;
         return new ComparisonVector(identifier, family, given, birth, sex, postcode);
     }
 

@@ -21,6 +21,58 @@ public sealed record LinkageEncoding(
     byte[]? PostcodeSector)
 {
     public static readonly LinkageEncoding None = new(null, null, null, null, null, null, null, null);
+
+    /// <summary>
+    /// The keyed postcode indexes of the person's previous addresses as the agency recorded them, one after another
+    /// (<see cref="LinkageEncoder.IndexBytes"/> bytes each, most recent first, at most <see cref="LinkageEncoder.PreviousAddresses"/>);
+    /// null when none. Used only to compare: a family that moved is at its old address in one agency's record and at its new
+    /// one, with the old as previous, in another's.
+    /// </summary>
+    public byte[]? PreviousPostcodes { get; init; }
+
+    /// <summary>
+    /// A person's previous postcodes after a write: <paramref name="moved"/> (the postcode the write replaced, if it changed)
+    /// first, then <paramref name="previous"/>, each once, never the <paramref name="current"/> one, at most
+    /// <see cref="LinkageEncoder.PreviousAddresses"/>.
+    /// </summary>
+    public static byte[]? History(byte[]? current, byte[]? moved, byte[]? previous)
+    {
+        var kept = new List<byte[]>();
+        void Add(byte[] postcode)
+        {
+            if (kept.Count < LinkageEncoder.PreviousAddresses && postcode.Length == LinkageEncoder.IndexBytes
+                && !(current is not null && postcode.AsSpan().SequenceEqual(current)) && !kept.Any(k => k.AsSpan().SequenceEqual(postcode)))
+            {
+                kept.Add(postcode);
+            }
+        }
+        if (moved is not null)
+        {
+            Add(moved);
+        }
+        for (var i = 0; previous is not null && i + LinkageEncoder.IndexBytes <= previous.Length; i += LinkageEncoder.IndexBytes)
+        {
+            Add(previous[i..(i + LinkageEncoder.IndexBytes)]);
+        }
+        return kept.Count == 0 ? null : kept.SelectMany(k => k).ToArray();
+    }
+
+    /// <summary>Whether <paramref name="postcode"/> (a keyed postcode index) is one of this person's previous postcodes.</summary>
+    public bool LivedAt(byte[]? postcode)
+    {
+        if (postcode is null || PreviousPostcodes is not { } previous || postcode.Length != LinkageEncoder.IndexBytes)
+        {
+            return false;
+        }
+        for (var i = 0; i + LinkageEncoder.IndexBytes <= previous.Length; i += LinkageEncoder.IndexBytes)
+        {
+            if (previous.AsSpan(i, LinkageEncoder.IndexBytes).SequenceEqual(postcode))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }
 
 /// <summary>Makes a person's <see cref="LinkageEncoding"/> under the hub's blind-index key (one purpose per kind of value).</summary>
@@ -30,7 +82,13 @@ public sealed class LinkageEncoder(IBlindIndexer indexer)
     public const int BloomBits = 1024;
     public const int PositionsPerBigram = 16;
 
-    public LinkageEncoding Encode(string givenName, string familyName, DateOnly birthDate, string? address)
+    /// <summary>The length of one keyed index (HMAC-SHA256).</summary>
+    public const int IndexBytes = 32;
+
+    /// <summary>How many previous addresses linkage keeps a postcode index of (the most recent).</summary>
+    public const int PreviousAddresses = 3;
+
+    public LinkageEncoding Encode(string givenName, string familyName, DateOnly birthDate, string? address, IEnumerable<string>? previousAddresses = null)
     {
         var family = NameForms.Normal(familyName);
         var given = NameForms.FormalGivenName(NameForms.Normal(givenName));
@@ -46,7 +104,18 @@ public sealed class LinkageEncoder(IBlindIndexer indexer)
             given.Length == 0 ? null : Bloom("given-bigram", given),
             swapped,
             indexer.Compute("birth-year-month", birthDate.ToString("yyyy-MM", CultureInfo.InvariantCulture)),
-            postcode is null ? null : indexer.Compute("postcode-sector", postcode[..^2]));
+            postcode is null ? null : indexer.Compute("postcode-sector", postcode[..^2]))
+        {
+            PreviousPostcodes = PreviousPostcodes(postcode, previousAddresses),
+        };
+    }
+
+    /// <summary>The postcode indexes of the previous addresses (not the current one again, each once), most recent first.</summary>
+    private byte[]? PreviousPostcodes(string? current, IEnumerable<string>? previousAddresses)
+    {
+        var postcodes = (previousAddresses ?? []).Select(AgencyIdentifiers.PostcodeIndexForm).OfType<string>()
+            .Where(p => p != current).Distinct(StringComparer.Ordinal).Take(PreviousAddresses).ToList();
+        return postcodes.Count == 0 ? null : [.. postcodes.SelectMany(p => indexer.Compute(PersonSealer.PostcodePurpose, p))];
     }
 
     /// <summary>The name's bigrams, each keyed and spread over <see cref="PositionsPerBigram"/> bits of the filter.</summary>

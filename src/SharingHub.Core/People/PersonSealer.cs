@@ -13,7 +13,14 @@ public sealed record PersonDetails(
     string? Sex,
     string? Address,
     IReadOnlyList<(IdentifierKind Kind, string Value)> Identifiers,
-    bool AddressConfidential = false);
+    bool AddressConfidential = false)
+{
+    /// <summary>
+    /// The addresses the writer gives as the person's previous ones (FHIR address with use "old"), most recent first; null
+    /// when the write says nothing of them, and the previous postcodes already held are kept.
+    /// </summary>
+    public IReadOnlyList<string>? PreviousAddresses { get; init; }
+}
 
 /// <summary>
 /// The one way a person's details become stored fields: every sensitive field encrypted under its own
@@ -43,8 +50,15 @@ public sealed class PersonSealer(IFieldCipher cipher, IBlindIndexer indexer)
         person.Address = details.Address is null ? null : cipher.Encrypt(details.Address, SensitiveFields.For(person, nameof(Person.Address)));
         person.FamilyNameIndex = indexer.Compute(FamilyNamePurpose, NameIndexForm(details.FamilyName));
         person.BirthDateIndex = indexer.Compute(BirthDatePurpose, birthDate);
+        var (was, history) = (person.PostcodeIndex, person.PreviousPostcodeIndexes);
         person.PostcodeIndex = PostcodeIndex(details.Address);
-        Encode(person, _encoder.Encode(details.GivenName, details.FamilyName, details.BirthDate, details.Address));
+        var encoding = _encoder.Encode(details.GivenName, details.FamilyName, details.BirthDate, details.Address, details.PreviousAddresses);
+        // An address that changes becomes a previous one, so a record updated after a move still meets another agency's
+        // record at the old address.
+        Encode(person, encoding with
+        {
+            PreviousPostcodes = LinkageEncoding.History(person.PostcodeIndex, was, details.PreviousAddresses is null ? history : encoding.PreviousPostcodes),
+        });
         if (details.Kind == PersonKind.Unborn)
         {
             // An expected date of delivery is not a date of birth: nothing matches or links on it.
@@ -101,6 +115,7 @@ public sealed class PersonSealer(IFieldCipher cipher, IBlindIndexer indexer)
         person.BirthDateSwappedIndex = encoding.BirthDateSwapped;
         person.BirthYearMonthIndex = encoding.BirthYearMonth;
         person.PostcodeSectorIndex = encoding.PostcodeSector;
+        person.PreviousPostcodeIndexes = encoding.PreviousPostcodes;
     }
 
     /// <summary>A stored person's linkage encodings.</summary>
@@ -108,7 +123,10 @@ public sealed class PersonSealer(IFieldCipher cipher, IBlindIndexer indexer)
     {
         ArgumentNullException.ThrowIfNull(person);
         return new LinkageEncoding(person.FamilyPhoneticIndex, person.FamilyBloom, person.GivenNameIndex, person.GivenPhoneticIndex, person.GivenBloom,
-            person.BirthDateSwappedIndex, person.BirthYearMonthIndex, person.PostcodeSectorIndex);
+            person.BirthDateSwappedIndex, person.BirthYearMonthIndex, person.PostcodeSectorIndex)
+        {
+            PreviousPostcodes = person.PreviousPostcodeIndexes,
+        };
     }
 
     /// <summary>The blind index a lookup by identifier searches for (the value is normalised first).</summary>

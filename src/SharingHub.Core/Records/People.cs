@@ -58,6 +58,13 @@ public sealed class Person : Record
     public byte[]? BirthYearMonthIndex { get; set; }
     public byte[]? PostcodeSectorIndex { get; set; }
 
+    /// <summary>
+    /// The keyed postcode indexes of the person's previous addresses, most recent first (32 bytes each, at most three): those
+    /// the writer gave as old addresses, and the postcode an update of the address replaced. Kept only for linkage to
+    /// compare; the previous addresses themselves are not stored.
+    /// </summary>
+    public byte[]? PreviousPostcodeIndexes { get; set; }
+
     public List<PersonIdentifier> Identifiers { get; set; } = [];
 }
 

@@ -520,6 +520,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
             {
                 p.Id, p.OwningAgency, p.Kind, p.Sex, p.FamilyNameIndex, p.BirthDateIndex, p.PostcodeIndex,
                 p.FamilyPhoneticIndex, p.FamilyBloom, p.GivenNameIndex, p.GivenPhoneticIndex, p.GivenBloom, p.BirthDateSwappedIndex, p.BirthYearMonthIndex, p.PostcodeSectorIndex,
+                p.PreviousPostcodeIndexes,
                 Identifiers = p.Identifiers.Select(i => new { i.Kind, i.ValueIndex }).ToList(),
             })
             .Take(limit)
@@ -527,7 +528,10 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         return rows.Select(r => new LinkageCandidate(r.Id, r.OwningAgency, r.Kind, r.Sex, r.FamilyNameIndex, r.BirthDateIndex, r.PostcodeIndex,
             r.Identifiers.Select(i => (i.Kind, i.ValueIndex)).ToList())
         {
-            Encoding = new LinkageEncoding(r.FamilyPhoneticIndex, r.FamilyBloom, r.GivenNameIndex, r.GivenPhoneticIndex, r.GivenBloom, r.BirthDateSwappedIndex, r.BirthYearMonthIndex, r.PostcodeSectorIndex),
+            Encoding = new LinkageEncoding(r.FamilyPhoneticIndex, r.FamilyBloom, r.GivenNameIndex, r.GivenPhoneticIndex, r.GivenBloom, r.BirthDateSwappedIndex, r.BirthYearMonthIndex, r.PostcodeSectorIndex)
+            {
+                PreviousPostcodes = r.PreviousPostcodeIndexes,
+            },
         }).ToList();
     }
 }

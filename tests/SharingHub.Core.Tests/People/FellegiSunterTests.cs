@@ -19,6 +19,9 @@ public sealed class FellegiSunterTests
     private static readonly FellegiSunterModel Model = FellegiSunterModel.Default;
 
     private static LinkageCandidate Person(string agency, string given, string family, string birth, string? address, string sex = "female",
+        PersonKind kind = PersonKind.Child, params (IdentifierKind Kind, string Value)[] ids) => Person(agency, given, family, birth, address, null, sex, kind, ids);
+
+    private static LinkageCandidate Person(string agency, string given, string family, string birth, string? address, string[]? previous, string sex = "female",
         PersonKind kind = PersonKind.Child, params (IdentifierKind Kind, string Value)[] ids)
     {
         var date = DateOnly.Parse(birth, System.Globalization.CultureInfo.InvariantCulture);
@@ -27,8 +30,67 @@ public sealed class FellegiSunterTests
             Indexer.Compute(PersonSealer.BirthDatePurpose, birth), postcode is null ? null : Indexer.Compute(PersonSealer.PostcodePurpose, postcode),
             ids.Select(i => (i.Kind, Indexer.Compute(i.Kind.ToString(), i.Value))).ToList())
         {
-            Encoding = Encoder.Encode(given, family, date, address),
+            Encoding = Encoder.Encode(given, family, date, address, previous),
         };
+    }
+
+    [Fact]
+    public void Given_a_family_that_moved_and_one_agency_recording_the_old_address_as_previous_then_the_address_agrees_as_a_previous_one_and_the_pair_links()
+    {
+        // A common name and a common given name: without the address the pair is not decided.
+        var school = Person("education", "Oliver", "Smith", "2015-06-02", "7 New Street, Testtown TE5 2CD", ["4 Mill Lane, Testtown TE1 4AB"], "male");
+        var police = Person("police", "Oliver", "Smith", "2015-06-02", "4 Mill Lane, Testtown TE1 4AB", "male");
+        var stale = Person("police", "Oliver", "Smith", "2015-06-02", "4 Mill Lane, Testtown TE1 4AB", "male");
+        var elsewhere = Person("health", "Oliver", "Smith", "2015-06-02", "9 Low Road, Othertown OT9 9ZZ", "male");
+        var schoolWithoutHistory = Person("education", "Oliver", "Smith", "2015-06-02", "7 New Street, Testtown TE5 2CD", "male");
+
+        var area = Model.ForPopulation(1_000_000);   // a million records: a common name and birth date alone are not enough
+        var withHistory = area.Score(school, police, familyNameShare: 0.015, givenNameShare: 0.02);
+        var withoutHistory = area.Score(schoolWithoutHistory, stale, familyNameShare: 0.015, givenNameShare: 0.02);
+
+        Assert.Equal(1, FellegiSunterModel.Compare(school, police).Postcode);
+        Assert.Equal(1, FellegiSunterModel.Compare(police, school).Postcode);
+        Assert.Contains(withHistory.Evidence, e => e.Field == LinkageField.Postcode && e.Level == "previous address" && e.Weight > 5);
+        Assert.Equal(LinkageOutcome.Link, withHistory.Outcome);
+        Assert.True(withHistory.Weight > withoutHistory.Weight + 5);
+        Assert.NotEqual(LinkageOutcome.Link, withoutHistory.Outcome);
+        // Another address altogether is no previous address.
+        Assert.Equal(3, FellegiSunterModel.Compare(school, elsewhere).Postcode);
+    }
+
+    [Fact]
+    public void Given_an_address_that_changes_then_the_old_postcode_becomes_the_first_previous_one_each_once_and_never_the_current_one()
+    {
+        byte[] Index(string postcode) => Indexer.Compute(PersonSealer.PostcodePurpose, postcode);
+        var (a, b, c, d) = (Index("TE11AA"), Index("TE22BB"), Index("TE33CC"), Index("TE44DD"));
+
+        var moved = LinkageEncoding.History(current: b, moved: a, previous: null);
+        var again = LinkageEncoding.History(current: c, moved: b, previous: moved);
+        var back = LinkageEncoding.History(current: a, moved: c, previous: again);
+        var full = LinkageEncoding.History(current: d, moved: a, previous: [.. c, .. b, .. a]);
+
+        Assert.Equal(a, moved);
+        Assert.Equal([.. b, .. a], again!);
+        Assert.Equal([.. c, .. b], back!);                 // back at the first address: it is current, not previous
+        Assert.Equal([.. a, .. c, .. b], full!);           // at most three, the most recent first
+        Assert.Null(LinkageEncoding.History(current: a, moved: null, previous: a));
+        Assert.True(new LinkageEncoding(null, null, null, null, null, null, null, null) { PreviousPostcodes = again }.LivedAt(a));
+        Assert.False(new LinkageEncoding(null, null, null, null, null, null, null, null) { PreviousPostcodes = again }.LivedAt(c));
+    }
+
+    [Fact]
+    public void Given_a_model_kept_before_the_postcode_had_its_previous_address_level_then_it_loads_with_the_default_for_that_field_only()
+    {
+        var kept = System.Text.Json.Nodes.JsonNode.Parse(Model.ToJson())!;
+        kept["M"]!["Postcode"] = new System.Text.Json.Nodes.JsonArray(0.7, 0.1, 0.2);
+        kept["U"]!["Postcode"] = new System.Text.Json.Nodes.JsonArray(0.01, 0.03, 0.96);
+        kept["M"]!["BirthDate"] = new System.Text.Json.Nodes.JsonArray(0.9, 0.05, 0.03, 0.02);
+
+        var loaded = FellegiSunterModel.FromJson(kept.ToJsonString());
+
+        Assert.Equal(FellegiSunterModel.Default.M[LinkageField.Postcode], loaded.M[LinkageField.Postcode]);
+        Assert.Equal(FellegiSunterModel.Default.U[LinkageField.Postcode], loaded.U[LinkageField.Postcode]);
+        Assert.Equal([0.9, 0.05, 0.03, 0.02], loaded.M[LinkageField.BirthDate]);
     }
 
     [Fact]
@@ -117,12 +179,12 @@ public sealed class FellegiSunterTests
         var trueM = new Dictionary<LinkageField, double[]>
         {
             [LinkageField.Identifier] = [0.9, 0.1], [LinkageField.FamilyName] = [0.8, 0.1, 0.05, 0.05], [LinkageField.GivenName] = [0.85, 0.05, 0.05, 0.05],
-            [LinkageField.BirthDate] = [0.9, 0.04, 0.03, 0.03], [LinkageField.Sex] = [0.97, 0.03], [LinkageField.Postcode] = [0.6, 0.2, 0.2],
+            [LinkageField.BirthDate] = [0.9, 0.04, 0.03, 0.03], [LinkageField.Sex] = [0.97, 0.03], [LinkageField.Postcode] = [0.55, 0.05, 0.2, 0.2],
         };
         var trueU = new Dictionary<LinkageField, double[]>
         {
             [LinkageField.Identifier] = [0.001, 0.999], [LinkageField.FamilyName] = [0.05, 0.02, 0.08, 0.85], [LinkageField.GivenName] = [0.03, 0.01, 0.04, 0.92],
-            [LinkageField.BirthDate] = [0.01, 0.005, 0.1, 0.885], [LinkageField.Sex] = [0.5, 0.5], [LinkageField.Postcode] = [0.05, 0.15, 0.8],
+            [LinkageField.BirthDate] = [0.01, 0.005, 0.1, 0.885], [LinkageField.Sex] = [0.5, 0.5], [LinkageField.Postcode] = [0.05, 0.01, 0.15, 0.79],
         };
         ComparisonVector Draw(IReadOnlyDictionary<LinkageField, double[]> p)
         {

@@ -147,6 +147,79 @@ public abstract class LinkageReviewTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal("Checked with the force: a different Noah Reed", (await db.PersonPairs.SingleAsync(p => p.Id == pair)).Reason);
     }
 
+    private static object Patient(string address, string? id = null, params string[] old) => new Dictionary<string, object?>
+    {
+        ["resourceType"] = "Patient",
+        ["id"] = id,
+        ["identifier"] = new[] { new { system = "https://fhir.nhs.uk/Id/nhs-number", value = "9990000069" } },
+        ["name"] = new[] { new { family = "Reed", given = new[] { "Noah" } } },
+        ["gender"] = "female",   // as the other agencies' records (RecordBuilder's default)
+        ["birthDate"] = "2014-02-09",
+        ["address"] = new[] { new Dictionary<string, string> { ["text"] = address } }.Concat(old.Select(a => new Dictionary<string, string> { ["use"] = "old", ["text"] = a })),
+    }.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value);
+
+    private Task<HttpResponseMessage> WritePatientAsync(HttpMethod method, string path, object patient, string? ifMatch = null) =>
+        _hub.SendAsync(method, path, "demo-health-practitioner", content: new StringContent(JsonSerializer.Serialize(patient), System.Text.Encoding.UTF8, "application/fhir+json"),
+            change: r =>
+            {
+                if (ifMatch is not null)
+                {
+                    r.Headers.IfMatch.Add(System.Net.Http.Headers.EntityTagHeaderValue.Parse(ifMatch));
+                }
+            });
+
+    private async Task<PersonPair> PairAsync(Guid one, Guid other)
+    {
+        await using var db = _hub.Contexts.Create();
+        var (a, b) = PersonPair.Ordered(one, other);
+        return await db.PersonPairs.AsNoTracking().SingleAsync(p => p.PersonA == a && p.PersonB == b);
+    }
+
+    [Fact]
+    public async Task Given_a_family_that_moved_then_a_record_at_the_old_address_meets_the_new_one_through_its_old_address_which_is_never_stored_or_shown()
+    {
+        // The same near miss as above (the birth dates agree only in year and month), but health knows the family's old address.
+        var (council, _) = await RecordAsync("la", "Noah", "Reed", "2014-02-02", IdentifierKind.LaPersonId, "5550005", "Home visit", "4 Mill Lane, Testtown TE1 4AB");
+        var (police, _) = await RecordAsync("police", "Noah", "Reed", "2014-02-09", null, "", "Noah reported missing overnight", "12 Quay Street, Testtown TE7 7QS");
+
+        using var created = await WritePatientAsync(HttpMethod.Post, "/fhir/Patient", Patient("9 Low Road, Othertown OT9 9ZZ", null, "4 Mill Lane, Testtown TE1 4AB"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = Guid.Parse(created.Headers.Location!.ToString().Split('/')[^3]);
+        var withHistory = await PairAsync(id, council.Id);
+        var stranger = await PairAsync(council.Id, police.Id);
+
+        Assert.Contains("previous address", withHistory.Evidence, StringComparison.Ordinal);
+        Assert.Equal(PairOutcome.Link, withHistory.Outcome);
+        Assert.NotEqual(PairOutcome.Link, stranger.Outcome);
+        using var read = await _hub.TriageAsync($"/fhir/Patient/{id}", "demo-health-practitioner", (await _hub.ReferralAsync(id, "health")).Id);
+        var shown = Assert.Single((await FhirTestHub.JsonAsync(read)).GetProperty("address").EnumerateArray());
+        Assert.Equal("9 Low Road, Othertown OT9 9ZZ", shown.GetProperty("text").GetString());
+        await using (var db = _hub.Contexts.Create())
+        {
+            var stored = await db.People.AsNoTracking().SingleAsync(p => p.Id == id);
+            Assert.Equal(32, stored.PreviousPostcodeIndexes!.Length);   // a keyed postcode index, no address
+        }
+
+        // The family moves again and health updates the address: the one it replaces becomes a previous one by itself.
+        using var moved = await WritePatientAsync(HttpMethod.Put, $"/fhir/Patient/{id}", Patient("12 Quay Street, Testtown TE7 7QS", id.ToString()), "W/\"1\"");
+        var rescored = await PairAsync(id, police.Id);
+        var oldest = await PairAsync(id, council.Id);
+
+        Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        Assert.Contains("\"exact\"", rescored.Evidence, StringComparison.Ordinal);
+        Assert.DoesNotContain("previous address", oldest.Evidence, StringComparison.Ordinal);   // the update gave no old addresses: only the replaced one is kept
+        // A school that still has the family at the address before: it meets health's record through the replaced one.
+        var (school, _) = await RecordAsync("education", "Noah", "Reed", "2014-02-09", IdentifierKind.Upn, "A801200110002", "Absent for a week", "9 Low Road, Othertown OT9 9ZZ");
+        Assert.Contains("previous address", (await PairAsync(id, school.Id)).Evidence, StringComparison.Ordinal);
+
+        // Erasing the record takes its previous postcodes with its other encodings.
+        await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<SharingHub.Data.Keys.SubjectShredding>(_hub.Services)
+            .ShredAsync(id, CancellationToken.None);
+        await using var check = _hub.Contexts.Create();
+        var erased = await check.People.AsNoTracking().SingleAsync(p => p.Id == id);
+        Assert.Equal((null, null), (erased.PreviousPostcodeIndexes, erased.PostcodeIndex));
+    }
+
     [Fact]
     public async Task Given_a_rejected_pair_then_rewriting_either_record_does_not_undo_the_decision()
     {

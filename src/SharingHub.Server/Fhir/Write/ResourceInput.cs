@@ -92,7 +92,25 @@ internal static class ResourceInput
             errors.Add("Patient.gender", genderWrong);
         }
         var addresses = Array(root, "address").ToList();
-        var address = addresses.Select(a => a.ValueKind == JsonValueKind.Object ? Text(a, "text") : null).FirstOrDefault();
+        // An address with use "old" is a previous one: kept only as a keyed postcode for linkage to compare, never stored or shown.
+        static bool Old(JsonElement a) => a.ValueKind == JsonValueKind.Object && Text(a, "use") == "old";
+        var address = addresses.Where(a => !Old(a)).Select(a => a.ValueKind == JsonValueKind.Object ? Text(a, "text") : null).FirstOrDefault();
+        var previous = new List<string>();
+        for (var i = 0; i < addresses.Count; i++)
+        {
+            if (Old(addresses[i]))
+            {
+                var text = Text(addresses[i], "text");
+                if ((text is null ? "an old address needs its text" : RecordRules.Address(text)) is { } previousWrong)
+                {
+                    errors.Add($"Patient.address[{i}].text", previousWrong);
+                }
+                else
+                {
+                    previous.Add(text!.Trim());
+                }
+            }
+        }
         // The owner marks an address as a protected detail with the confidential-address extension.
         var confidential = addresses.Any(a => a.ValueKind == JsonValueKind.Object && Array(a, "extension").Any(e =>
             e.ValueKind == JsonValueKind.Object && Text(e, "url") == FhirSystems.ConfidentialAddress
@@ -105,7 +123,10 @@ internal static class ResourceInput
         {
             return null;
         }
-        return new PersonDetails(unborn ? PersonKind.Unborn : RecordRules.KindOn(birthDate, now), given!.Trim(), family!.Trim(), birthDate, gender, address?.Trim(), identifiers, confidential);
+        return new PersonDetails(unborn ? PersonKind.Unborn : RecordRules.KindOn(birthDate, now), given!.Trim(), family!.Trim(), birthDate, gender, address?.Trim(), identifiers, confidential)
+        {
+            PreviousAddresses = previous,
+        };
     }
 
     public static EventDraft? Observation(JsonElement root, string agency, PolicySet policy, InputErrors errors)

@@ -545,7 +545,7 @@ namespace SharingHub.Data.Migrations.Postgres
 
                     b.HasIndex("Status", "Stage");
 
-                    b.ToTable("Enquiries");
+                    b.ToTable("Enquiries", (string)null);
                 });
 
             modelBuilder.Entity("SharingHub.Core.Records.EnquiryMember", b =>
@@ -1171,6 +1171,9 @@ namespace SharingHub.Data.Migrations.Postgres
                         .HasColumnType("bytea");
 
                     b.Property<byte[]>("PostcodeSectorIndex")
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("PreviousPostcodeIndexes")
                         .HasColumnType("bytea");
 
                     b.Property<string>("Sex")

@@ -539,7 +539,7 @@ namespace SharingHub.Data.Migrations.Sqlite
 
                     b.HasIndex("Status", "Stage");
 
-                    b.ToTable("Enquiries");
+                    b.ToTable("Enquiries", (string)null);
                 });
 
             modelBuilder.Entity("SharingHub.Core.Records.EnquiryMember", b =>
@@ -1165,6 +1165,9 @@ namespace SharingHub.Data.Migrations.Sqlite
                         .HasColumnType("BLOB");
 
                     b.Property<byte[]>("PostcodeSectorIndex")
+                        .HasColumnType("BLOB");
+
+                    b.Property<byte[]>("PreviousPostcodeIndexes")
                         .HasColumnType("BLOB");
 
                     b.Property<string>("Sex")
