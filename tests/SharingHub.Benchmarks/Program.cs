@@ -12,6 +12,8 @@ using SharingHub.Data.Storage;
 //   ... soak [--minutes 30] [--engine both]                  (issue 28: steady mixed load; memory, handles and p95 flat; audit verifies)
 //   ... replay "FAMILY" INDEX [--seed 28]                     (prints one generated input of a failure, as sent)
 //   ... statistics [--events 10000,100000,1000000] [--engine both]   (issue 29: a year's measures and the feed at each size)
+//   ... audit-scale [--entries 1000000,10000000]             (issue 30: the PostgreSQL audit log over 24 monthly partitions:
+//       appends, proofs and bytes per entry at each size; not in "all": ten million entries take about ten minutes)
 //       [--engine sqlite|postgres|both] [--events 10000,100000,1000000] [--people 100000,1000000] [--out DIR]
 var smoke = args.Contains("--smoke");
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
@@ -53,6 +55,11 @@ if (Runs("crypto"))
 if (Runs("linkage"))
 {
     LinkageBenchmark.Run(report, (Option("--people") ?? "100000,1000000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(), smoke);
+}
+if (parts.Contains("audit-scale"))
+{
+    await AuditScaleBenchmark.RunAsync(report, (Option("--entries") ?? (smoke ? "5000,20000" : "1000000,10000000")).Split(',')
+        .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(), smoke);
 }
 var failed = false;
 // Not a performance part (never in "all"): the crash run of issue 28, reported like the benchmarks.
