@@ -46,7 +46,12 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
 
     private static readonly byte[] Placeholder = new byte[32];
 
-    /// <summary>Leaves from the entries and larger subtrees from the stored nodes, in one statement; every value a parameter.</summary>
+    /// <summary>
+    /// Leaves from the entries and larger subtrees from the stored nodes, in one statement; every value a parameter. On
+    /// PostgreSQL the entries are partitioned by month and a lookup by sequence cannot be pruned to one month, so planning it
+    /// (against every partition) cost more than running it: 0.56 ms against 0.12 ms prepared, with 29 partitions. There the
+    /// statement has one text whatever the proof (the positions as arrays) and is prepared, once per pooled connection.
+    /// </summary>
     private async Task<Dictionary<(int Level, long Index), byte[]>> NodesAsync(IReadOnlyCollection<(int Level, long Index)> needed, CancellationToken cancellationToken)
     {
         var found = new Dictionary<(int Level, long Index), byte[]>(needed.Count);
@@ -58,24 +63,42 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        var parts = new List<string>();
-        var n = 0;
-        foreach (var (level, index) in needed)
+        var leaves = needed.Where(n => n.Level == 0).Select(n => n.Index + 1).ToArray();
+        var nodes = needed.Where(n => n.Level > 0).ToArray();
+        if (contexts.Engine == DatabaseEngine.Postgres)
         {
-            var i = n++;
-            if (level == 0)
-            {
-                parts.Add($"""SELECT 0, "Sequence" - 1, "EntryHash" FROM "AuditEntries" WHERE "Sequence" = @s{i}""");
-                command.WithParameter($"@s{i}", index + 1);
-            }
-            else
-            {
-                parts.Add($"""SELECT "Level", "NodeIndex", "Hash" FROM "AuditNodes" WHERE "Level" = @l{i} AND "NodeIndex" = @i{i}""");
-                command.WithParameter($"@l{i}", level);
-                command.WithParameter($"@i{i}", index);
-            }
+            command.CommandText = """
+                SELECT 0, "Sequence" - 1, "EntryHash" FROM "AuditEntries" WHERE "Sequence" = ANY(@s)
+                UNION ALL
+                SELECT n."Level", n."NodeIndex", n."Hash" FROM "AuditNodes" n JOIN unnest(@l, @i) AS w(l, i) ON n."Level" = w.l AND n."NodeIndex" = w.i
+                """;
+            command.WithParameter("@s", leaves);
+            command.WithParameter("@l", nodes.Select(n => n.Level).ToArray());
+            command.WithParameter("@i", nodes.Select(n => n.Index).ToArray());
+            await command.PrepareAsync(cancellationToken);
         }
-        command.CommandText = string.Join(" UNION ALL ", parts);
+        else
+        {
+            var parts = new List<string>(2);
+            if (leaves.Length > 0)
+            {
+                parts.Add($"""SELECT 0, "Sequence" - 1, "EntryHash" FROM "AuditEntries" WHERE "Sequence" IN ({string.Join(", ", leaves.Select((_, i) => $"@s{i}"))})""");
+                for (var i = 0; i < leaves.Length; i++)
+                {
+                    command.WithParameter($"@s{i}", leaves[i]);
+                }
+            }
+            if (nodes.Length > 0)
+            {
+                parts.Add($"""SELECT "Level", "NodeIndex", "Hash" FROM "AuditNodes" WHERE {string.Join(" OR ", nodes.Select((_, i) => $"(\"Level\" = @l{i} AND \"NodeIndex\" = @i{i})"))}""");
+                for (var i = 0; i < nodes.Length; i++)
+                {
+                    command.WithParameter($"@l{i}", nodes[i].Level);
+                    command.WithParameter($"@i{i}", nodes[i].Index);
+                }
+            }
+            command.CommandText = string.Join(" UNION ALL ", parts);
+        }
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

@@ -155,7 +155,9 @@ public abstract class LinkageReviewTests(DatabaseEngine engine) : IAsyncLifetime
         ["name"] = new[] { new { family = "Reed", given = new[] { "Noah" } } },
         ["gender"] = "female",   // as the other agencies' records (RecordBuilder's default)
         ["birthDate"] = "2014-02-09",
-        ["address"] = new[] { new Dictionary<string, string> { ["text"] = address } }.Concat(old.Select(a => new Dictionary<string, string> { ["use"] = "old", ["text"] = a })),
+        ["address"] = new[] { new Dictionary<string, string> { ["text"] = address } }.Concat(old.Select(a => a.Length == 0
+            ? new Dictionary<string, string> { ["use"] = "old", ["city"] = "Testtown" }
+            : new Dictionary<string, string> { ["use"] = "old", ["text"] = a })),
     }.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value);
 
     private Task<HttpResponseMessage> WritePatientAsync(HttpMethod method, string path, object patient, string? ifMatch = null) =>
@@ -182,7 +184,11 @@ public abstract class LinkageReviewTests(DatabaseEngine engine) : IAsyncLifetime
         var (council, _) = await RecordAsync("la", "Noah", "Reed", "2014-02-02", IdentifierKind.LaPersonId, "5550005", "Home visit", "4 Mill Lane, Testtown TE1 4AB");
         var (police, _) = await RecordAsync("police", "Noah", "Reed", "2014-02-09", null, "", "Noah reported missing overnight", "12 Quay Street, Testtown TE7 7QS");
 
+        using var noText = await WritePatientAsync(HttpMethod.Post, "/fhir/Patient", Patient("9 Low Road, Othertown OT9 9ZZ", null, "4 Mill Lane, Testtown TE1 4AB", ""));
         using var created = await WritePatientAsync(HttpMethod.Post, "/fhir/Patient", Patient("9 Low Road, Othertown OT9 9ZZ", null, "4 Mill Lane, Testtown TE1 4AB"));
+        // An old address with nothing to compare is refused, naming it, and nothing is stored.
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, noText.StatusCode);
+        Assert.Equal("Patient.address[2].text", (await FhirTestHub.JsonAsync(noText)).GetProperty("issue")[0].GetProperty("expression")[0].GetString());
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var id = Guid.Parse(created.Headers.Location!.ToString().Split('/')[^3]);
         var withHistory = await PairAsync(id, council.Id);

@@ -100,8 +100,9 @@ internal static class ResourceInput
         {
             if (Old(addresses[i]))
             {
-                var text = Text(addresses[i], "text");
-                if ((text is null ? "an old address needs its text" : RecordRules.Address(text)) is { } previousWrong)
+                // Only its postcode is used: the text, or the postalCode alone.
+                var text = Text(addresses[i], "text") ?? Text(addresses[i], "postalCode");
+                if ((text is null ? "an old address needs its text or postalCode" : RecordRules.Address(text)) is { } previousWrong)
                 {
                     errors.Add($"Patient.address[{i}].text", previousWrong);
                 }
