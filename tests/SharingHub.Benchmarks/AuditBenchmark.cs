@@ -170,7 +170,10 @@ internal static class AuditBenchmark
         report.Add(new Figure("audit", $"consistency proof at {big.TreeSize:N0} entries", consistencyRate, null, consistencyRate / proofRate, "inclusion proof", Kind.Proof));
     }
 
-    private static AuditRecord Record(int i) => new(
-        DateTimeOffset.UtcNow, $"bench-{i}", "police", $"officer-{i % 50}", "s47-enquiry", Guid.NewGuid(), "event.read", "success", "permit", false,
+    private static AuditRecord Record(int i) => Record(DateTimeOffset.UtcNow, i);
+
+    /// <summary>A benchmark's audit entry: a police officer reading one health event for an enquiry.</summary>
+    internal static AuditRecord Record(DateTimeOffset at, long i) => new(
+        at, $"bench-{i}", "police", $"officer-{i % 50}", "s47-enquiry", Guid.NewGuid(), "event.read", "success", "permit", false,
         [Guid.NewGuid()], ["health"], """{"resources":[{"type":"event","decision":"permit","fields":["occurredAt","summary"],"rules":["macpt.health-clinical"]}]}""");
 }

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using SharingHub.Core.Audit;
 using SharingHub.Data.Audit;
 using SharingHub.Data.Storage;
 using SharingHub.Testing;
@@ -60,7 +59,7 @@ internal static class AuditScaleBenchmark
             {
                 var chunk = (int)Math.Min(20_000, size - loaded - appended);
                 // Dated in order across the history: entry i of the largest log at i/largest of the way through the 24 months.
-                await writer.WriteBatchAsync(Enumerable.Range(0, chunk).Select(k => Record(start + span * ((loaded + k) / (double)largest), loaded + k)).ToList());
+                await writer.WriteBatchAsync(Enumerable.Range(0, chunk).Select(k => AuditBenchmark.Record(start + span * ((loaded + k) / (double)largest), loaded + k)).ToList());
                 loaded += chunk;
             }
             var loadRate = (loaded - before) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
@@ -71,7 +70,7 @@ internal static class AuditScaleBenchmark
             for (var i = 0; i < appends; i++)
             {
                 var one = Stopwatch.StartNew();
-                await writer.AppendAsync(Record(DateTimeOffset.UtcNow, i), CancellationToken.None);
+                await writer.AppendAsync(AuditBenchmark.Record(DateTimeOffset.UtcNow, i), CancellationToken.None);
                 latencies[i] = one.Elapsed.TotalMilliseconds;
             }
             appended += appends;
@@ -120,8 +119,4 @@ internal static class AuditScaleBenchmark
         report.AddSection(table.ToString());
         await writer.StopAsync(CancellationToken.None);
     }
-
-    private static AuditRecord Record(DateTimeOffset at, long i) => new(
-        at, $"bench-{i}", "police", $"officer-{i % 50}", "s47-enquiry", Guid.NewGuid(), "event.read", "success", "permit", false,
-        [Guid.NewGuid()], ["health"], """{"resources":[{"type":"event","decision":"permit","fields":["occurredAt","summary"],"rules":["macpt.health-clinical"]}]}""");
 }

@@ -110,12 +110,13 @@ public sealed class LinkageEncoder(IBlindIndexer indexer)
         };
     }
 
-    /// <summary>The postcode indexes of the previous addresses (not the current one again, each once), most recent first.</summary>
+    /// <summary>The postcode indexes of the previous addresses, by the one rule of <see cref="LinkageEncoding.History"/>.</summary>
     private byte[]? PreviousPostcodes(string? current, IEnumerable<string>? previousAddresses)
     {
-        var postcodes = (previousAddresses ?? []).Select(AgencyIdentifiers.PostcodeIndexForm).OfType<string>()
-            .Where(p => p != current).Distinct(StringComparer.Ordinal).Take(PreviousAddresses).ToList();
-        return postcodes.Count == 0 ? null : [.. postcodes.SelectMany(p => indexer.Compute(PersonSealer.PostcodePurpose, p))];
+        // Each postcode keyed once; one more than kept, as one of them may be the current postcode.
+        var postcodes = (previousAddresses ?? []).Select(AgencyIdentifiers.PostcodeIndexForm).OfType<string>().Distinct(StringComparer.Ordinal).Take(PreviousAddresses + 1);
+        return LinkageEncoding.History(current is null ? null : indexer.Compute(PersonSealer.PostcodePurpose, current), moved: null,
+            [.. postcodes.SelectMany(p => indexer.Compute(PersonSealer.PostcodePurpose, p))]);
     }
 
     /// <summary>The name's bigrams, each keyed and spread over <see cref="PositionsPerBigram"/> bits of the filter.</summary>
