@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using SharingHub.Core.Crypto;
 using SharingHub.Core.People;
-using SharingHub.Core.Records;
 
 namespace SharingHub.Benchmarks;
 
@@ -80,14 +79,12 @@ internal static class LinkageBenchmark
         long candidates = 0;
         var held = 0;
         // The individuals linked so far, and each one's identifiers asserted by their issuers (as the hub keeps them: PersonLinker).
-        var individuals = new UnionFind(copies.Count);
-        var asserted = new List<(IdentifierKind, string)>[copies.Count];
+        var individuals = new LinkedIndividuals(records);
         var debug = Environment.GetEnvironmentVariable("LINKAGE_DEBUG") is not null;
         var linkClock = Stopwatch.StartNew();
         foreach (var i in order)
         {
             var record = records[i];
-            asserted[i] = LinkageRules.Asserted(record).ToList();
             var linked = new List<(int Other, LinkageScore Score)>();
             foreach (var j in blocking.Candidates(record))
             {
@@ -108,8 +105,7 @@ internal static class LinkageBenchmark
             }
             // As the hub does: links that would bring two different asserted identifiers of one kind into one individual
             // wait for a person instead, every one of this record's.
-            var joined = linked.Select(l => individuals.Find(l.Other)).Distinct().ToList();
-            if (joined.Count > 0 && LinkageRules.Conflict(joined.SelectMany(r => asserted[r]).Concat(asserted[i])))
+            if (individuals.WouldConflict(i, linked.Select(l => l.Other)))
             {
                 held++;
                 review.AddRange(linked.Select(l => (i, l.Other)));
@@ -119,9 +115,7 @@ internal static class LinkageBenchmark
                 foreach (var (j, score) in linked)
                 {
                     links.Add((i, j));
-                    var ids = asserted[individuals.Find(i)].Union(asserted[individuals.Find(j)]).ToList();
-                    individuals.Union(i, j);
-                    asserted[individuals.Find(i)] = ids;
+                    individuals.Join(i, j);
                     // LINKAGE_DEBUG=1 prints each false link with its evidence, for tuning.
                     if (debug && copies[i].Truth != copies[j].Truth)
                     {
@@ -177,24 +171,5 @@ internal static class LinkageBenchmark
             }
         }
         return text.ToString();
-    }
-
-    private sealed class UnionFind
-    {
-        private readonly int[] _parent;
-
-        public UnionFind(int size) => _parent = Enumerable.Range(0, size).ToArray();
-
-        public int Find(int x)
-        {
-            while (_parent[x] != x)
-            {
-                _parent[x] = _parent[_parent[x]];
-                x = _parent[x];
-            }
-            return x;
-        }
-
-        public void Union(int a, int b) => _parent[Find(a)] = Find(b);
     }
 }

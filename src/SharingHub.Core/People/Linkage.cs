@@ -78,6 +78,18 @@ public static class LinkageRules
         ArgumentNullException.ThrowIfNull(asserted);
         return asserted.Distinct().GroupBy(i => i.Kind).Any(g => g.Count() > 1);
     }
+
+    /// <summary>
+    /// A score that would link, held for a person instead because the link would join records with different asserted
+    /// identifiers of one kind (<see cref="Conflict"/>); its evidence says why. Any other outcome is returned as it is.
+    /// </summary>
+    public static LinkageScore Hold(LinkageScore score)
+    {
+        ArgumentNullException.ThrowIfNull(score);
+        return score.Outcome == LinkageOutcome.Link
+            ? score with { Outcome = LinkageOutcome.Review, Veto = "would join records with different verified identifiers of one kind" }
+            : score;
+    }
 }
 
 /// <summary>The records linked to some starting records, and the evidence for each link.</summary>

@@ -135,9 +135,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
             {
                 // Linking would put two different verified identifiers of one kind (two NHS numbers) in one person's records,
                 // through this record: never automatically; a person decides each link.
-                scores = scores.Select(x => x.Score.Outcome == LinkageOutcome.Link
-                    ? (x.Other, x.Score with { Outcome = LinkageOutcome.Review, Veto = "would join records with different verified identifiers of one kind" })
-                    : x).ToList();
+                scores = scores.Select(x => (x.Other, LinkageRules.Hold(x.Score))).ToList();
             }
             foreach (var (other, score) in scores)
             {
@@ -355,15 +353,25 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
 
     /// <summary>
     /// Links every stored person at once, as records arriving one after another would be (a demo or a backfill): with enough
-    /// records it first estimates the model from them; then in memory, through the same blocking keys and model, storing
-    /// the pairs in batches. Pairs already stored are left as they are.
+    /// records it first estimates the model from them; then in memory, through the same blocking keys, model and rule on
+    /// asserted identifiers as a write (a record whose links would join two NHS numbers waits for a person), storing the
+    /// pairs in batches. Pairs already stored are left as they are, and the links among them count as a write's would.
     /// </summary>
     public async Task<int> LinkAllAsync(CancellationToken cancellationToken)
     {
         await using var db = contexts.Create();
         var records = await LoadAsync(db.People.AsNoTracking().Where(p => p.BirthDateIndex != null), int.MaxValue, cancellationToken);
-        var known = (await db.PersonPairs.AsNoTracking().Select(p => new { p.PersonA, p.PersonB }).ToListAsync(cancellationToken))
-            .Select(p => (p.PersonA, p.PersonB)).ToHashSet();
+        var stored = await db.PersonPairs.AsNoTracking().Select(p => new { p.PersonA, p.PersonB, p.State, p.Outcome }).ToListAsync(cancellationToken);
+        var known = stored.Select(p => (p.PersonA, p.PersonB)).ToHashSet();
+        var position = records.Select((r, i) => (r.Id, i)).ToDictionary(x => x.Id, x => x.i);
+        var individuals = new LinkedIndividuals(records);
+        foreach (var pair in stored.Where(p => p.State == PairState.Confirmed || (p.State == PairState.Automatic && p.Outcome == PairOutcome.Link)))
+        {
+            if (position.TryGetValue(pair.PersonA, out var a) && position.TryGetValue(pair.PersonB, out var b))
+            {
+                individuals.Join(a, b);
+            }
+        }
         // With enough records the model is estimated from them first, and kept for the records written after.
         var model = (await EstimateAsync(db, records, cancellationToken)).ForPopulation(records.Count);
         var frequencies = new LinkageFrequencies();
@@ -373,18 +381,29 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         var added = 0;
         for (var i = 0; i < records.Count; i++)
         {
+            var scores = new List<(int Other, LinkageScore Score)>();
             foreach (var j in blocking.Candidates(records[i]))
             {
-                var (a, b) = PersonPair.Ordered(records[i].Id, records[j].Id);
-                if (known.Contains((a, b)))
+                if (known.Contains(PersonPair.Ordered(records[i].Id, records[j].Id)))
                 {
                     continue;
                 }
                 var score = model.Score(records[i], records[j], frequencies.FamilyShare(records[j]), frequencies.GivenShare(records[j]));
-                if (score.Outcome == LinkageOutcome.NoLink)
+                if (score.Outcome != LinkageOutcome.NoLink)
                 {
-                    continue;
+                    scores.Add((j, score));
                 }
+            }
+            var linkedTo = scores.Where(s => s.Score.Outcome == LinkageOutcome.Link).Select(s => s.Other).ToList();
+            var held = individuals.WouldConflict(i, linkedTo);
+            foreach (var (j, found) in scores)
+            {
+                var score = held ? LinkageRules.Hold(found) : found;
+                if (score.Outcome == LinkageOutcome.Link)
+                {
+                    individuals.Join(i, j);
+                }
+                var (a, b) = PersonPair.Ordered(records[i].Id, records[j].Id);
                 var pair = new PersonPair { Id = Guid.NewGuid(), PersonA = a, PersonB = b, State = PairState.Automatic, Version = 1 };
                 Record(pair, score, now);
                 db.PersonPairs.Add(pair);

@@ -58,4 +58,33 @@ public sealed class LinkageRulesTests
         Assert.False(LinkageRules.Conflict(new[] { health, claim, Record("health", (IdentifierKind.NhsNumber, 1)) }.SelectMany(LinkageRules.Asserted)));
         Assert.True(LinkageRules.Conflict(new[] { claim, Record("la", (IdentifierKind.LaPersonId, 8)) }.SelectMany(LinkageRules.Asserted)));
     }
+
+    [Fact]
+    public void Given_a_record_like_two_namesakes_with_their_own_nhs_numbers_then_linking_it_to_both_conflicts_and_to_one_does_not()
+    {
+        // 0 and 1: health's records of two children with one name and birth date; 2: the school's record, like both.
+        var records = new[] { Record("health", (IdentifierKind.NhsNumber, 1)), Record("health", (IdentifierKind.NhsNumber, 2)), Record("education", (IdentifierKind.Upn, 9)) };
+        var individuals = new LinkedIndividuals(records);
+
+        Assert.True(individuals.WouldConflict(2, [0, 1]));
+        Assert.False(individuals.WouldConflict(2, [0]));
+        individuals.Join(2, 0);
+        Assert.True(individuals.Together(0, 2));
+        // Through the school's record, now one individual with the first child, the second child's record would join them.
+        Assert.True(individuals.WouldConflict(1, [2]));
+        Assert.False(individuals.Together(1, 2));
+        Assert.False(individuals.WouldConflict(2, [0]));
+    }
+
+    [Fact]
+    public void Given_a_score_that_would_link_then_held_it_waits_for_review_saying_why_and_other_outcomes_are_unchanged()
+    {
+        var link = new LinkageScore(LinkageOutcome.Link, 30, 0.999, []);
+        var held = LinkageRules.Hold(link);
+        Assert.Equal(LinkageOutcome.Review, held.Outcome);
+        Assert.Contains("different verified identifiers", held.Veto, StringComparison.Ordinal);
+        Assert.Equal(30, held.Weight);
+        var review = new LinkageScore(LinkageOutcome.Review, 5, 0.5, []);
+        Assert.Same(review, LinkageRules.Hold(review));
+    }
 }

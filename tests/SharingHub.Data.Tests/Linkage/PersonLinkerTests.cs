@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SharingHub.Data.Demo;
 using SharingHub.Data.Linkage;
@@ -65,6 +66,37 @@ public abstract class PersonLinkerTests(DatabaseEngine engine) : DatabaseTest(en
         Assert.Equal(new HashSet<Guid> { alone.Id, twin.Id }, linked.Of(alone.Id));
         Assert.DoesNotContain(stranger.Id, linked.Of(alone.Id));
         Assert.Equal(Core.People.LinkBasis.Probabilistic, Assert.Single(linked.Links).Basis);
+    }
+
+    [Fact]
+    public async Task Given_a_backfill_of_a_record_like_two_children_with_their_own_nhs_numbers_then_it_joins_neither_to_the_other_and_waits_for_a_person()
+    {
+        var builder = new RecordBuilder(Services.GetRequiredService<Core.Crypto.IFieldCipher>(), Services.GetRequiredService<Core.Crypto.IBlindIndexer>());
+        var store = Services.GetRequiredService<Core.Records.IRecordStore>();
+        // Two children health knows apart (their own NHS numbers) and a school record of a child like both.
+        var first = await store.AddAsync(builder.Person(family: "Samename", birthDate: "2012-12-12", identifier: "9990000018"), CancellationToken.None);
+        var second = await store.AddAsync(builder.Person(family: "Samename", birthDate: "2012-12-12", identifier: "9434765919"), CancellationToken.None);
+        var school = await store.AddAsync(builder.Person(agency: "education", family: "Samename", birthDate: "2012-12-12", kind: Core.Records.IdentifierKind.Upn, identifier: "A801200110001"), CancellationToken.None);
+        // As a database written before probabilistic linkage (or a demo load): no pairs yet, everyone linked at once.
+        await using (var db = Services.GetRequiredService<IHubDbContextFactory>().Create())
+        {
+            await db.PersonPairs.ExecuteDeleteAsync();
+        }
+        var linker = Services.GetRequiredService<PersonLinker>();
+
+        await linker.LinkAllAsync(CancellationToken.None);
+
+        var ofFirst = await linker.LinkAsync([first.Id], CancellationToken.None);
+        var ofSecond = await linker.LinkAsync([second.Id], CancellationToken.None);
+        Assert.DoesNotContain(second.Id, ofFirst.Of(first.Id));
+        Assert.DoesNotContain(first.Id, ofSecond.Of(second.Id));
+        await using var read = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var held = await read.PersonPairs.Where(p => p.Outcome == PairOutcome.Review).ToListAsync();
+        Assert.Contains(held, p => p.Evidence.Contains("different verified identifiers", StringComparison.Ordinal)
+            && (p.PersonA == school.Id || p.PersonB == school.Id));
+        // Each child's chronology says records may be missing while the school's record waits.
+        Assert.True(ofFirst.MayBeIncomplete(first.Id));
+        Assert.True(ofSecond.MayBeIncomplete(second.Id));
     }
 }
 
