@@ -121,7 +121,8 @@ internal sealed class Report
         }
         text.AppendLine();
         text.AppendLine("Where a request's time goes (the hub's profiler on for a separate pass, one request at a time; mean ms per request, with");
-        text.AppendLine("how many times a part ran per request). Parts do not overlap, except database commands, which run inside them and in");
+        text.AppendLine("how many times a part ran per request). Parts do not overlap, except those listed \"of which\" under another (the wait for the");
+        text.AppendLine("audit entry: its time queued, then each step of the batch that committed it) and database commands, which run inside them and in");
         text.AppendLine("the handler's own queries; \"the rest\" is routing, the handler's record queries, mapping and what no span covers.");
         foreach (var b in _breakdowns)
         {
@@ -132,11 +133,19 @@ internal sealed class Report
             text.AppendLine("| --- |" + string.Concat(b.Routes.Select(_ => " ---: |")));
             string Cell(double ms, double count) => string.Create(CultureInfo.InvariantCulture, $"{ms:N3}{(count > 1.01 ? $" ({count:N0}x)" : "")}");
             text.AppendLine("| whole request | " + string.Join(" | ", b.Routes.Select(r => Cell(r.TotalMs, 1))) + " |");
-            foreach (var span in b.Routes.SelectMany(r => r.Spans.Select(s => s.Name)).Distinct(StringComparer.Ordinal))
+            // A part named after another with a dot (audit.wait.flush) runs inside it: listed under it, not counted twice.
+            var names = b.Routes.SelectMany(r => r.Spans.Select(s => s.Name)).Distinct(StringComparer.Ordinal).ToList();
+            bool Inside(string name) => names.Any(n => name.StartsWith(n + ".", StringComparison.Ordinal));
+            string Row(string span) => string.Join(" | ", b.Routes.Select(r => r.Spans.FirstOrDefault(s => s.Name == span) is { } s ? Cell(s.Ms, s.Count) : "-"));
+            foreach (var span in names.Where(n => !Inside(n)))
             {
-                text.AppendLine($"| {span} | " + string.Join(" | ", b.Routes.Select(r => r.Spans.FirstOrDefault(s => s.Name == span) is { } s ? Cell(s.Ms, s.Count) : "-")) + " |");
+                text.AppendLine($"| {span} | " + Row(span) + " |");
+                foreach (var part in names.Where(n => n.StartsWith(span + ".", StringComparison.Ordinal)))
+                {
+                    text.AppendLine($"| &nbsp;&nbsp;of which {part[(span.Length + 1)..]} | " + Row(part) + " |");
+                }
             }
-            text.AppendLine("| the rest | " + string.Join(" | ", b.Routes.Select(r => Cell(r.TotalMs - r.Spans.Sum(s => s.Ms), 1))) + " |");
+            text.AppendLine("| the rest | " + string.Join(" | ", b.Routes.Select(r => Cell(r.TotalMs - r.Spans.Where(s => !Inside(s.Name)).Sum(s => s.Ms), 1))) + " |");
             text.AppendLine("| database commands (time, inside the above) | " + string.Join(" | ", b.Routes.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Commands:N1} ({r.CommandMs:N3} ms)"))) + " |");
         }
     }

@@ -67,14 +67,17 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
             await _queue.Writer.WriteAsync(pending, cancellationToken);
         }
         // Not cancellable once queued: a disclosure must not go ahead on an entry that may or may not commit.
+        long sequence;
         try
         {
-            return await pending.Done.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+            sequence = await pending.Done.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
         }
         catch (TimeoutException e)
         {
             throw new AuditUnavailableException("the audit log did not commit the entry in time", e);
         }
+        pending.Batch?.Trace(pending.Queued);
+        return sequence;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -143,9 +146,11 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         using var span = Core.Telemetry.HubDiagnostics.Source.StartActivity("audit.commit");
         span?.SetTag("sharinghub.audit.batch", batch.Count);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var times = new BatchTimes(started);
+        batch.ForEach(p => p.Batch = times);
         try
         {
-            var sequences = await WriteBatchAsync(batch.Select(p => p.Record).ToList());
+            var sequences = await WriteBatchAsync(batch.Select(p => p.Record).ToList(), times);
             _storage?.Committed();
             Core.Telemetry.HubDiagnostics.AuditCommit.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             for (var i = 0; i < batch.Count; i++)
@@ -170,7 +175,7 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         }
     }
 
-    internal async Task<IReadOnlyList<long>> WriteBatchAsync(IReadOnlyList<AuditRecord> records)
+    internal async Task<IReadOnlyList<long>> WriteBatchAsync(IReadOnlyList<AuditRecord> records, BatchTimes? times = null)
     {
         // The writer keeps one connection of its own open across batches and talks to it without a DbContext: opening a
         // connection and a context per batch, and EF's change tracking and per-row commands, cost several times the
@@ -180,7 +185,7 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         await _batchGate.WaitAsync();
         try
         {
-            return await WriteBatchOnConnectionAsync(records);
+            return await WriteBatchOnConnectionAsync(records, times ?? new BatchTimes(System.Diagnostics.Stopwatch.GetTimestamp()));
         }
         finally
         {
@@ -190,8 +195,9 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
 
     private readonly SemaphoreSlim _batchGate = new(1, 1);
 
-    private async Task<IReadOnlyList<long>> WriteBatchOnConnectionAsync(IReadOnlyList<AuditRecord> records)
+    private async Task<IReadOnlyList<long>> WriteBatchOnConnectionAsync(IReadOnlyList<AuditRecord> records, BatchTimes times)
     {
+        times.Mark(BatchPhase.Gate);
         var statements = await StatementsAsync();
         var connection = statements.Connection;
         try
@@ -204,6 +210,7 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
                 await ExecuteAsync(connection, transaction, string.Create(CultureInfo.InvariantCulture, $"SELECT pg_advisory_xact_lock({AdvisoryLockKey})"));
             }
             var (tailSequence, tailHash) = await TailAsync(connection, transaction);
+            times.Mark(BatchPhase.Tail);
             var sequence = tailSequence;
             var previous = tailHash;
             var sequences = new List<long>(records.Count);
@@ -221,13 +228,18 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
             var frontier = await FrontierAsync(connection, transaction, tailSequence);
             var completed = new List<AuditNode>();
             added.ForEach(e => frontier.Append(e.EntryHash, (level, index, hash) => completed.Add(new AuditNode { Level = level, NodeIndex = index, Hash = hash })));
+            times.Mark(BatchPhase.Chain);
             await statements.Entries.InsertAsync(added, transaction, CancellationToken.None);
             if (SignEveryBatch)
             {
-                await statements.Checkpoints.InsertAsync([_checkpointer.Sign(frontier.Size, frontier.Root())], transaction, CancellationToken.None);
+                var checkpoint = _checkpointer.Sign(frontier.Size, frontier.Root());
+                times.Mark(BatchPhase.Sign);
+                await statements.Checkpoints.InsertAsync([checkpoint], transaction, CancellationToken.None);
             }
             await statements.Nodes.InsertAsync(completed, transaction, CancellationToken.None);
+            times.Mark(BatchPhase.Insert);
             await transaction.CommitAsync();
+            times.Mark(BatchPhase.Flush);
             return sequences;
         }
         catch
@@ -409,5 +421,11 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
     private static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
 
     /// <summary>An entry waiting for its batch; <c>Owed</c> marks one for a change already committed whose first append failed, retried until it commits.</summary>
-    private sealed record Pending(AuditRecord Record, TaskCompletionSource<long> Done, bool Owed = false);
+    private sealed record Pending(AuditRecord Record, TaskCompletionSource<long> Done, bool Owed = false)
+    {
+        public long Queued { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        /// <summary>The batch that committed the entry, with when each of its steps ended.</summary>
+        public BatchTimes? Batch { get; set; }
+    }
 }

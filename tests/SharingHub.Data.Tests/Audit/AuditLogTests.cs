@@ -299,6 +299,38 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
         var mutated = consistency!.Select((h, i) => i == 0 ? h.Select(b => (byte)(b ^ 0x80)).ToArray() : h).ToList();
         Assert.False(MerkleTree.VerifyConsistency(37, later.TreeSize, checkpoint.RootHash, later.RootHash, mutated));
     }
+
+    [Fact]
+    public async Task Given_something_listening_to_the_hubs_spans_then_a_callers_wait_for_its_entry_is_reported_step_by_step_inside_its_own_span()
+    {
+        await Writer.StartAsync(CancellationToken.None);
+        var seen = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == Core.Telemetry.HubDiagnostics.Name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+            ActivityStopped = seen.Add,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string waitId;
+        using (var wait = Core.Telemetry.HubDiagnostics.Source.StartActivity("audit.wait"))
+        {
+            waitId = wait!.Id!;
+            await Writer.AppendAsync(Record(1), CancellationToken.None);
+        }
+        var waited = clock.Elapsed;
+
+        var steps = seen.Where(a => a.ParentId == waitId).ToDictionary(a => a.OperationName, a => a.Duration);
+        // The queue, then the batch's steps in order; each batch is signed by default.
+        Assert.Equal(["audit.wait.chain", "audit.wait.flush", "audit.wait.gate", "audit.wait.insert", "audit.wait.queued", "audit.wait.sign", "audit.wait.tail"],
+            steps.Keys.Order(StringComparer.Ordinal));
+        Assert.All(steps.Values, d => Assert.True(d >= TimeSpan.Zero));
+        Assert.True(steps["audit.wait.flush"] > TimeSpan.Zero, "the commit takes time");
+        // They happened inside the caller's wait, one after another.
+        Assert.True(steps.Values.Aggregate(TimeSpan.Zero, (a, b) => a + b) <= waited, $"steps {string.Join(", ", steps)} exceed the wait {waited}");
+    }
 }
 
 public sealed class SqliteAuditLogTests() : AuditLogTests(DatabaseEngine.Sqlite);

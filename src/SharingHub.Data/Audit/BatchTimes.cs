@@ -1,0 +1,72 @@
+using System.Diagnostics;
+
+namespace SharingHub.Data.Audit;
+
+/// <summary>The steps of one audit batch, in order: what a request's wait for its entry is made of (issue 27's breakdown).</summary>
+internal enum BatchPhase
+{
+    /// <summary>Waiting for the writer's connection (another batch, or a bulk load, was on it).</summary>
+    Gate,
+
+    /// <summary>The transaction begun (and on PostgreSQL the writers' lock taken) and the log's tail read.</summary>
+    Tail,
+
+    /// <summary>The entries made, hashed and chained, and the Merkle tree's right edge brought up to date.</summary>
+    Chain,
+
+    /// <summary>The batch's checkpoint signed (when each batch is signed).</summary>
+    Sign,
+
+    /// <summary>The entries, checkpoint and completed subtrees inserted.</summary>
+    Insert,
+
+    /// <summary>The commit, with its durable flush.</summary>
+    Flush,
+}
+
+/// <summary>
+/// When each step of one audit batch ended (Stopwatch timestamps), shared by the batch's entries. A request waiting for its
+/// entry reports them, after the fact, as spans inside its <c>audit.wait</c>: the time queued, then each step of its batch.
+/// They are made only while something listens to the hub's spans (the benchmark's profiler, a tracing exporter).
+/// </summary>
+internal sealed class BatchTimes(long started)
+{
+    private readonly long[] _ends = new long[Enum.GetValues<BatchPhase>().Length];
+
+    public long Started { get; } = started;
+
+    public void Mark(BatchPhase phase) => _ends[(int)phase] = Stopwatch.GetTimestamp();
+
+    /// <summary>Reports, as child spans of the current one, the entry's time in the queue and each step of its batch.</summary>
+    public void Trace(long queued)
+    {
+        var source = Core.Telemetry.HubDiagnostics.Source;
+        if (!source.HasListeners())
+        {
+            return;
+        }
+        var now = DateTimeOffset.UtcNow;
+        var ticks = Stopwatch.GetTimestamp();
+        DateTimeOffset At(long timestamp) => now - Stopwatch.GetElapsedTime(timestamp, ticks);
+        void Span(string name, long from, long to)
+        {
+            if (from == 0 || to < from)
+            {
+                return;
+            }
+            using var span = source.StartActivity(name, ActivityKind.Internal, default(ActivityContext), startTime: At(from));
+            span?.SetEndTime(At(to).UtcDateTime);
+        }
+        Span("audit.wait.queued", queued, Math.Max(queued, Started));
+        var from = Started;
+        foreach (var phase in Enum.GetValues<BatchPhase>())
+        {
+            var end = _ends[(int)phase];
+            if (end != 0)
+            {
+                Span("audit.wait." + phase.ToString().ToLowerInvariant(), from, end);
+                from = end;
+            }
+        }
+    }
+}
