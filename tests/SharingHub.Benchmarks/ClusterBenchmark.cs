@@ -11,8 +11,9 @@ using SharingHub.Testing;
 namespace SharingHub.Benchmarks;
 
 /// <summary>
-/// Several hub nodes (issue 30): three hub processes on one PostgreSQL behind a real HAProxy on 127.0.0.1, as a
-/// partnership would run them. Every request goes through the load balancer, round robin, so consecutive requests of
+/// Several hub nodes (issue 30): three hub processes on one PostgreSQL primary, with a hot standby made by
+/// <c>pg_basebackup</c> for the reads that tolerate a stated lag, behind a real HAProxy on 127.0.0.1, as a partnership
+/// would run them. Every request goes through the load balancer, round robin, so consecutive requests of
 /// one caller land on different nodes. Checked, with figures: a person signed in through one node is signed in at every
 /// node; a client assertion used at one node is refused when replayed through another, and crafted assertions are
 /// refused whichever node answers; secured reads with one, two and three nodes in service; one node killed with
@@ -29,7 +30,28 @@ internal static partial class ClusterBenchmark
         var clock = Stopwatch.StartNew();
         var problems = new List<string>();
         var table = new StringBuilder();
-        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Postgres, pooled: true);
+        // A server of its own, so that a streaming standby can be made from it as production makes one.
+        var primary = await PostgresServer.StartOwnAsync();
+        PostgresServer? standby = null;
+        try
+        {
+            await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Postgres, pooled: true, server: primary);
+            standby = await primary.StartStandbyAsync();
+            var standbyDatabase = standby.ConnectionString(new Npgsql.NpgsqlConnectionStringBuilder(database.ConnectionString).Database!);
+            return await RunOnAsync(report, smoke, clock, problems, table, database, standbyDatabase);
+        }
+        finally
+        {
+            if (standby is not null)
+            {
+                await standby.StopAsync();
+            }
+            await primary.StopAsync();
+        }
+    }
+
+    private static async Task<bool> RunOnAsync(Report report, bool smoke, Stopwatch clock, List<string> problems, StringBuilder table, TestDatabase database, string standbyDatabase)
+    {
         await using var services = await database.StartServicesAsync();
         var setup = await CrashBenchmark.SetUpAsync(services);
         await using var police = await StubReceiver.StartAsync();
@@ -53,6 +75,8 @@ internal static partial class ClusterBenchmark
             "--SharingHub:Identity:TrustRegistryFiles:0=policies/trust-registry.yaml", $"--SharingHub:Identity:TrustRegistryFiles:1={registry}",
             $"--SharingHub:Notifications:Endpoints:police:Url={police.Url}", $"--SharingHub:Notifications:Endpoints:police:Secret={secret}",
             "--SharingHub:Notifications:PollSeconds=0.5", "--SharingHub:Notifications:FirstRetrySeconds=1",
+            // Reads that tolerate a stated lag (statistics, audit reports and exports) go to the standby.
+            $"--{DatabaseOptions.Section}:ReplicaConnectionString={standbyDatabase}",
         ];
         var ports = NodeNames.Select(_ => HubProcess.FreePort()).ToArray();
         var nodes = new HubProcess?[NodeNames.Length];
@@ -66,10 +90,17 @@ internal static partial class ClusterBenchmark
             }
             balancer = await HaProxy.StartAsync(Path.Combine(database.Folder, "haproxy"), balancerPort, NodeNames.Zip(ports).ToList());
             using var http = new HttpClient { BaseAddress = balancer.Url, Timeout = TimeSpan.FromSeconds(30) };
-            table.AppendLine(CultureInfo.InvariantCulture, $"#### Several hub nodes: 3 hub processes on one PostgreSQL behind HAProxy (round robin), {(smoke ? "smoke run" : "full run")}");
+            table.AppendLine(CultureInfo.InvariantCulture, $"#### Several hub nodes: 3 hub processes on one PostgreSQL (with a streaming standby) behind HAProxy (round robin), {(smoke ? "smoke run" : "full run")}");
             table.AppendLine();
             table.AppendLine("| checked through the load balancer | result | failures |");
             table.AppendLine("|---|---|---:|");
+
+            var replica = await ReplicaAtEveryNodeAsync(nodes);
+            table.AppendLine(CultureInfo.InvariantCulture, $"| a streaming standby (`pg_basebackup`) for lag-tolerant reads, as each node's `/health` reports it | {replica} | {(replica.Contains("degraded", StringComparison.Ordinal) || replica.Contains("missing", StringComparison.Ordinal) ? 1 : 0)} |");
+            if (replica.Contains("degraded", StringComparison.Ordinal) || replica.Contains("missing", StringComparison.Ordinal))
+            {
+                problems.Add($"standby: {replica}");
+            }
 
             var signIn = await SignInAcrossNodesAsync(balancer.Url);
             table.AppendLine(CultureInfo.InvariantCulture, $"| signed in through one node (sign-in's 3 steps each on the next node); the home page then read 6 times | served by {string.Join(", ", signIn.Nodes)}; signed in at {signIn.SignedInReads} of 6 | {6 - signIn.SignedInReads} |");
@@ -91,8 +122,15 @@ internal static partial class ClusterBenchmark
             }
 
             var kill = await KillUnderLoadAsync(balancer, http, tokens, setup, database, settings, ports, nodes, services, police, smoke);
-            table.AppendLine(kill.Rows);
+            table.AppendLine(kill.Rows.TrimEnd());
             problems.AddRange(kill.Problems);
+
+            var (onPrimary, onStandby, after) = await StandbyCaughtUpAsync(database, standbyDatabase);
+            table.AppendLine(CultureInfo.InvariantCulture, $"| the standby after the kill: the audit entries the primary holds, replayed there | {onStandby:N0} of {onPrimary:N0}, within {after.TotalSeconds:N1} s | {(onStandby >= onPrimary ? 0 : 1)} |");
+            if (onStandby < onPrimary)
+            {
+                problems.Add($"standby: {onStandby} of {onPrimary} audit entries replayed within 30 s");
+            }
         }
         catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException or JsonException or IOException)
         {
@@ -123,6 +161,60 @@ internal static partial class ClusterBenchmark
             ? "cluster: 3 nodes behind HAProxy: session, replay, kill under load, notifications: all held"
             : $"cluster: {problems.Count} problems; first: {problems[0]}");
         return problems.Count == 0;
+    }
+
+    /// <summary>Each node's own view of the standby (straight to the node, not through the balancer): healthy once it streams.</summary>
+    private static async Task<string> ReplicaAtEveryNodeAsync(HubProcess?[] nodes)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var states = new List<string>();
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            var state = "missing";
+            // Each node samples the standby's lag every second; give it a few.
+            for (var waited = Stopwatch.StartNew(); waited.Elapsed < TimeSpan.FromSeconds(15); await Task.Delay(250))
+            {
+                using var health = await http.GetAsync(new Uri(nodes[i]!.Url, "/health"));
+                using var body = JsonDocument.Parse(await health.Content.ReadAsStringAsync());
+                state = body.RootElement.TryGetProperty("checks", out var checks) && checks.TryGetProperty("replica", out var r) ? r.GetString() ?? "missing" : "missing";
+                if (state == "healthy")
+                {
+                    break;
+                }
+            }
+            states.Add($"{NodeNames[i]} {state}");
+        }
+        return string.Join(", ", states);
+    }
+
+    /// <summary>Waits (up to 30 s) until the standby holds as many audit entries as the primary: nothing the nodes acknowledged is missing there.</summary>
+    private static async Task<(long Primary, long Standby, TimeSpan After)> StandbyCaughtUpAsync(TestDatabase database, string standbyDatabase)
+    {
+        const string Count = "SELECT count(*) FROM \"AuditEntries\"";
+        long onPrimary;
+        await using (var connection = new Npgsql.NpgsqlConnection(database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand(Count, connection);
+            onPrimary = (long)(await command.ExecuteScalarAsync())!;
+        }
+        var waited = Stopwatch.StartNew();
+        long onStandby = 0;
+        while (waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await using (var connection = new Npgsql.NpgsqlConnection(standbyDatabase))
+            {
+                await connection.OpenAsync();
+                await using var command = new Npgsql.NpgsqlCommand(Count, connection);
+                onStandby = (long)(await command.ExecuteScalarAsync())!;
+            }
+            if (onStandby >= onPrimary)
+            {
+                break;
+            }
+            await Task.Delay(200);
+        }
+        return (onPrimary, onStandby, waited.Elapsed);
     }
 
     private sealed record SignInResult(IReadOnlyList<string> Nodes, int SignedInReads, string Problem);
