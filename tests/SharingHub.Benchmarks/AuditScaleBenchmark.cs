@@ -13,7 +13,8 @@ namespace SharingHub.Benchmarks;
 /// The audit log on PostgreSQL as it grows (issue 30): whether appending and proving stay as fast with a long log as with a
 /// short one, and what the log costs on disk. The log is loaded (chained and sealed exactly as the writer does) with its
 /// entries spread over the 24 months before this one, each month in its own partition, as a log kept for two years is;
-/// at each size the same measures are taken: durable appends one at a time (dated now, so into this month's partition),
+/// at each size the same measures are taken: durable appends one at a time (dated where the loaded history has got to, so
+/// into a month's partition as full as the others, and time and sequence grow together as in a live log),
 /// inclusion and consistency proofs at the log's size, and the bytes the log's tables and indexes hold per entry.
 /// </summary>
 internal static class AuditScaleBenchmark
@@ -64,13 +65,15 @@ internal static class AuditScaleBenchmark
             }
             var loadRate = (loaded - before) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
 
-            // Durable appends, one caller at a time, dated now: this month's partition, whatever the log's length.
+            // Durable appends, one caller at a time, dated where the log has got to (as a log grows: time and sequence
+            // together, so the next size's load carries on after them), into a month's partition as full as the others.
             var appends = smoke ? 50 : 500;
             var latencies = new double[appends];
+            var at = start + span * (loaded / (double)largest);
             for (var i = 0; i < appends; i++)
             {
                 var one = Stopwatch.StartNew();
-                await writer.AppendAsync(AuditBenchmark.Record(DateTimeOffset.UtcNow, i), CancellationToken.None);
+                await writer.AppendAsync(AuditBenchmark.Record(at, i), CancellationToken.None);
                 latencies[i] = one.Elapsed.TotalMilliseconds;
             }
             appended += appends;

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,7 +17,7 @@ namespace SharingHub.Data.Audit;
 /// a sequence number stays unique because one writer at a time appends (the audit writer's advisory lock), and
 /// <c>audit verify</c> finds any duplicate or gap. SQLite keeps one table.
 /// </summary>
-public sealed class AuditPartitions(IHubDbContextFactory contexts, TimeProvider clock, ILogger<AuditPartitions> logger)
+public sealed partial class AuditPartitions(IHubDbContextFactory contexts, TimeProvider clock, ILogger<AuditPartitions> logger)
 {
     /// <summary>How many months ahead of the current one have their partition ready.</summary>
     public const int MonthsAhead = 3;
@@ -76,16 +78,63 @@ public sealed class AuditPartitions(IHubDbContextFactory contexts, TimeProvider 
             return [];
         }
         await using var db = contexts.Create();
-        var names = await db.Database.SqlQuery<string>($"""
-            SELECT c.relname AS "Value" FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-            WHERE i.inhparent = to_regclass('"AuditEntries"') ORDER BY c.relname
-            """).ToListAsync(ct);
+        var names = await PartitionNamesAsync(db, ct);
         var counts = (await db.Database.SqlQuery<PartitionCount>($"""
             SELECT tableoid::regclass::text AS "Name", count(*) AS "Entries" FROM "AuditEntries" GROUP BY 1
             """).ToListAsync(ct)).ToDictionary(c => c.Name.Trim('"'), c => c.Entries, StringComparer.Ordinal);
         var result = names.Select(n => (n, counts.GetValueOrDefault(n))).ToList();
         return result;
     }
+
+    /// <summary>
+    /// Each month partition's lowest and highest sequence number (PostgreSQL; empty on SQLite): one lookup per month, each
+    /// pruned to its month by the recorded time and answered from the ends of its primary key's index. Months without entries
+    /// and the default partition are left out.
+    /// </summary>
+    internal async Task<IReadOnlyList<AuditMonthRange>> SequenceRangesAsync(CancellationToken ct)
+    {
+        if (contexts.Engine != DatabaseEngine.Postgres)
+        {
+            return [];
+        }
+        await using var db = contexts.Create();
+        var names = await PartitionNamesAsync(db, ct);
+        var ranges = new List<AuditMonthRange>(names.Count);
+        foreach (var name in names)
+        {
+            var month = MonthName().Match(name);
+            if (!month.Success)
+            {
+                continue;
+            }
+            var first = new DateTimeOffset(int.Parse(month.Groups[1].Value, CultureInfo.InvariantCulture),
+                int.Parse(month.Groups[2].Value, CultureInfo.InvariantCulture), 1, 0, 0, 0, TimeSpan.Zero);
+            var next = first.AddMonths(1);
+            var range = await db.Database.SqlQuery<SequenceRange>($"""
+                SELECT min("Sequence") AS "Min", max("Sequence") AS "Max" FROM "AuditEntries" WHERE "RecordedAt" >= {first} AND "RecordedAt" < {next}
+                """).SingleAsync(ct);
+            if (range is { Min: { } min, Max: { } max })
+            {
+                ranges.Add(new AuditMonthRange(first, min, max));
+            }
+        }
+        return ranges;
+    }
+
+    private static Task<List<string>> PartitionNamesAsync(HubDbContext db, CancellationToken ct) =>
+        db.Database.SqlQuery<string>($"""
+            SELECT c.relname AS "Value" FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = to_regclass('"AuditEntries"') ORDER BY c.relname
+            """).ToListAsync(ct);
+
+    [GeneratedRegex(@"^AuditEntries_(\d{4})_(\d{2})$", RegexOptions.CultureInvariant)]
+    private static partial Regex MonthName();
+}
+
+internal sealed class SequenceRange
+{
+    public long? Min { get; set; }
+    public long? Max { get; set; }
 }
 
 internal sealed class PartitionCount

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using SharingHub.Crypto.Audit;
 using SharingHub.Data.Storage;
 
@@ -10,8 +11,26 @@ namespace SharingHub.Data.Audit;
 /// only on the positions, never on the hashes, so the proof is planned first and every subtree it
 /// needs is read in one round trip (it was one query per subtree: 20-30 at a million entries).
 /// </summary>
-public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer checkpointer)
+public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer checkpointer, AuditPartitions partitions, TimeProvider clock)
 {
+    /// <summary>How long the months' sequence ranges are used before they are read again (a month's partition fills as it
+    /// goes; entries past the last range are looked for from the month that held it onward).</summary>
+    private static readonly TimeSpan MonthsKeptFor = TimeSpan.FromHours(1);
+
+    /// <summary>After a lookup missed an entry in its window, the ranges are read again, but not sooner than this.</summary>
+    private static readonly TimeSpan MonthsReadAgainAfterMiss = TimeSpan.FromMinutes(1);
+
+    /// <summary>The months' ranges, read when the log held <paramref name="Size"/> entries.</summary>
+    private sealed record Months(IReadOnlyList<AuditMonthRange> Ranges, long Size, DateTimeOffset StaleAfter);
+
+    /// <summary>Whether the ranges are still worth using: within their time, and the log not grown by a tenth (at least
+    /// 10,000 entries) since, so a log loaded or grown fast is not looked up with windows from when it was small.</summary>
+    private bool Fresh(Months? months, long size) =>
+        months is not null && clock.GetUtcNow() < months.StaleAfter && size <= months.Size + Math.Max(10_000, months.Size / 10);
+
+    private Months? _months;
+    private readonly SemaphoreSlim _monthsGate = new(1, 1);
+
     public async Task<IReadOnlyList<byte[]>?> InclusionAsync(long sequence, long treeSize, CancellationToken cancellationToken)
     {
         if (sequence < 1 || sequence > treeSize || await checkpointer.CoveredSizeAsync(treeSize, cancellationToken) < treeSize)
@@ -50,7 +69,9 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
     /// Leaves from the entries and larger subtrees from the stored nodes, in one statement; every value a parameter. On
     /// PostgreSQL the entries are partitioned by month and a lookup by sequence cannot be pruned to one month, so planning it
     /// (against every partition) cost more than running it: 0.56 ms against 0.12 ms prepared, with 29 partitions. There the
-    /// statement has one text whatever the proof (the positions as arrays) and is prepared, once per pooled connection.
+    /// statement has one text whatever the proof (the positions as arrays) and is prepared, once per pooled connection; and
+    /// it reads the leaves from the one month's table that holds them (<see cref="AuditLeafMonths"/>): a prepared statement
+    /// on the partitioned table still locked all 29 months and their indexes each time it ran.
     /// </summary>
     private async Task<Dictionary<(int Level, long Index), byte[]>> NodesAsync(IReadOnlyCollection<(int Level, long Index)> needed, CancellationToken cancellationToken)
     {
@@ -67,15 +88,36 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
         var nodes = needed.Where(n => n.Level > 0).ToArray();
         if (contexts.Engine == DatabaseEngine.Postgres)
         {
-            command.CommandText = """
-                SELECT 0, "Sequence" - 1, "EntryHash" FROM "AuditEntries" WHERE "Sequence" = ANY(@s)
-                UNION ALL
-                SELECT n."Level", n."NodeIndex", n."Hash" FROM "AuditNodes" n JOIN unnest(@l, @i) AS w(l, i) ON n."Level" = w.l AND n."NodeIndex" = w.i
-                """;
-            command.WithParameter("@s", leaves);
+            // The month's table when the months' ranges name one (its name made here from the month's numbers, never
+            // from input), the partitioned table otherwise; the statement is prepared either way (one per month).
+            var month = leaves.Length == 0 ? null : AuditLeafMonths.Month(await MonthsAsync(cancellationToken), leaves);
+            command.CommandText = Statement(leaves.Length == 0 ? null : month is { } m ? AuditLeafMonths.Table(m) : "\"AuditEntries\"");
+            if (leaves.Length > 0)
+            {
+                command.WithParameter("@s", leaves);
+            }
             command.WithParameter("@l", nodes.Select(n => n.Level).ToArray());
             command.WithParameter("@i", nodes.Select(n => n.Index).ToArray());
-            await command.PrepareAsync(cancellationToken);
+            try
+            {
+                await command.PrepareAsync(cancellationToken);
+                await ReadAsync(command, found, cancellationToken);
+            }
+            catch (PostgresException e) when (month is not null && e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InsufficientPrivilege)
+            {
+                // The month's partition was dropped since the ranges were read, or the hub's role may read the log only
+                // through the partitioned table (privileges on a partition are its own): the whole log below.
+            }
+            if (month is not null && leaves.Any(l => !found.ContainsKey((0, l - 1))))
+            {
+                // Not in the month the ranges pointed to (recorded late into the month before, in the default partition,
+                // a partition gone): the whole log, and the ranges read again soon.
+                MonthsMissed();
+                command.CommandText = Statement("\"AuditEntries\"");
+                await command.PrepareAsync(cancellationToken);
+                await ReadAsync(command, found, cancellationToken);
+            }
+            return found;
         }
         else
         {
@@ -99,11 +141,67 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
             }
             command.CommandText = string.Join(" UNION ALL ", parts);
         }
+        await ReadAsync(command, found, cancellationToken);
+        return found;
+    }
+
+    /// <summary>The proof's statement on PostgreSQL: leaves from <paramref name="entries"/> (none when null) and the stored
+    /// subtrees.</summary>
+    private static string Statement(string? entries) => (entries is null ? "" : $"""
+        SELECT 0, "Sequence" - 1, "EntryHash" FROM {entries} WHERE "Sequence" = ANY(@s)
+        UNION ALL
+
+        """) + """
+        SELECT n."Level", n."NodeIndex", n."Hash" FROM "AuditNodes" n JOIN unnest(@l, @i) AS w(l, i) ON n."Level" = w.l AND n."NodeIndex" = w.i
+        """;
+
+    private static async Task ReadAsync(System.Data.Common.DbCommand command, Dictionary<(int Level, long Index), byte[]> found, CancellationToken cancellationToken)
+    {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             found[(Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture), reader.GetInt64(1))] = reader.GetFieldValue<byte[]>(2);
         }
-        return found;
+    }
+
+    /// <summary>The months' sequence ranges, read once and kept for <see cref="MonthsKeptFor"/>; while one caller reads them
+    /// again the others use the ones before.</summary>
+    private async Task<IReadOnlyList<AuditMonthRange>> MonthsAsync(CancellationToken cancellationToken)
+    {
+        var size = await checkpointer.CoveredSizeAsync(0, cancellationToken);
+        var known = Volatile.Read(ref _months);
+        if (Fresh(known, size))
+        {
+            return known!.Ranges;
+        }
+        if (!await _monthsGate.WaitAsync(known is null ? Timeout.Infinite : 0, cancellationToken))
+        {
+            return known!.Ranges;
+        }
+        try
+        {
+            known = Volatile.Read(ref _months);
+            if (Fresh(known, size))
+            {
+                return known!.Ranges;
+            }
+            var ranges = await partitions.SequenceRangesAsync(cancellationToken);
+            Volatile.Write(ref _months, new Months(ranges, size, clock.GetUtcNow() + MonthsKeptFor));
+            return ranges;
+        }
+        finally
+        {
+            _monthsGate.Release();
+        }
+    }
+
+    private void MonthsMissed()
+    {
+        var known = Volatile.Read(ref _months);
+        var soon = clock.GetUtcNow() + MonthsReadAgainAfterMiss;
+        if (known is not null && soon < known.StaleAfter)
+        {
+            Interlocked.CompareExchange(ref _months, known with { StaleAfter = soon }, known);
+        }
     }
 }

@@ -68,4 +68,61 @@ public sealed class AuditPartitionTests() : DatabaseTest(DatabaseEngine.Postgres
             """).SingleAsync();
         Assert.Equal("RANGE (\"RecordedAt\")", key);
     }
+
+    [Fact]
+    public async Task Given_entries_over_several_months_then_every_proof_verifies_also_for_entries_recorded_late_into_a_month_or_in_the_default_partition()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var (earlier, before) = (now.AddMonths(-3), now.AddMonths(-2));
+        await using (var db = Services.GetRequiredService<IHubDbContextFactory>().Create())
+        {
+            foreach (var month in new[] { earlier, before })
+            {
+                await db.Database.SqlQuery<string>($"SELECT sharinghub_audit_partition({month}) AS \"Value\"").SingleAsync();
+            }
+        }
+        await Writer.StartAsync(CancellationToken.None);
+        var i = 0;
+        foreach (var at in new[] { earlier, before, now })
+        {
+            for (var k = 0; k < 20; k++)
+            {
+                await Writer.AppendAsync(Record(i++, at), CancellationToken.None);
+            }
+        }
+        await ProveEveryEntryAsync(60);
+
+        // After the months' ranges were read for those proofs: one entry recorded late into the earliest month, one with a
+        // clock years ahead (the default partition), then this month's again. The ranges point elsewhere for the first two.
+        await Writer.AppendAsync(Record(i++, earlier), CancellationToken.None);
+        await Writer.AppendAsync(Record(i++, now.AddYears(3)), CancellationToken.None);
+        for (var k = 0; k < 5; k++)
+        {
+            await Writer.AppendAsync(Record(i++, now), CancellationToken.None);
+        }
+        await ProveEveryEntryAsync(67);
+        var listed = (await Services.GetRequiredService<AuditPartitions>().ListAsync(CancellationToken.None)).ToDictionary(p => p.Name, p => p.Entries);
+        Assert.Equal(21, listed[Month(earlier)]);
+        Assert.Equal(1, listed["AuditEntries_default"]);
+    }
+
+    private async Task ProveEveryEntryAsync(long size)
+    {
+        var checkpoint = await Services.GetRequiredService<AuditCheckpointer>().CheckpointNowAsync(CancellationToken.None);
+        Assert.Equal(size, checkpoint!.TreeSize);
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var leaves = await db.AuditEntries.AsNoTracking().OrderBy(a => a.Sequence).Select(a => a.EntryHash).ToListAsync();
+        var proofs = Services.GetRequiredService<AuditProofs>();
+        for (var sequence = 1L; sequence <= size; sequence++)
+        {
+            var proof = await proofs.InclusionAsync(sequence, size, CancellationToken.None);
+            Assert.True(MerkleTree.VerifyInclusion(leaves[(int)sequence - 1], sequence - 1, size, proof!, checkpoint.RootHash), $"entry {sequence} of {size}");
+        }
+        Assert.Equal(checkpoint.RootHash, MerkleTree.Root(leaves));
+        for (var first = 1; first < size; first++)
+        {
+            var proof = await proofs.ConsistencyAsync(first, size, CancellationToken.None);
+            Assert.True(MerkleTree.VerifyConsistency(first, size, MerkleTree.Root(leaves.Take(first).ToList()), checkpoint.RootHash, proof!), $"{first} to {size}");
+        }
+    }
 }
