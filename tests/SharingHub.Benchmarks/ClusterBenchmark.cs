@@ -14,7 +14,8 @@ namespace SharingHub.Benchmarks;
 /// Several hub nodes (issue 30): three hub processes on one PostgreSQL primary, with a hot standby made by
 /// <c>pg_basebackup</c> for the reads that tolerate a stated lag, behind a real HAProxy on 127.0.0.1, as a partnership
 /// would run them. Every request goes through the load balancer, round robin, so consecutive requests of
-/// one caller land on different nodes. Checked, with figures: a person signed in through one node is signed in at every
+/// one caller land on different nodes. Checked, with figures: lag-tolerant reads (statistics) are answered by the standby;
+/// a person signed in through one node is signed in at every
 /// node; a client assertion used at one node is refused when replayed through another, and crafted assertions are
 /// refused whichever node answers; secured reads with one, two and three nodes in service; one node killed with
 /// SIGKILL under mixed load loses no acknowledged write, leaves the audit log whole, the others carry on, and the killed
@@ -96,10 +97,18 @@ internal static partial class ClusterBenchmark
             table.AppendLine("|---|---|---:|");
 
             var replica = await ReplicaAtEveryNodeAsync(nodes);
-            table.AppendLine(CultureInfo.InvariantCulture, $"| a streaming standby (`pg_basebackup`) for lag-tolerant reads, as each node's `/health` reports it | {replica} | {(replica.Contains("degraded", StringComparison.Ordinal) || replica.Contains("missing", StringComparison.Ordinal) ? 1 : 0)} |");
-            if (replica.Contains("degraded", StringComparison.Ordinal) || replica.Contains("missing", StringComparison.Ordinal))
+            var replicaUnhealthy = replica.Contains("degraded", StringComparison.Ordinal) || replica.Contains("missing", StringComparison.Ordinal);
+            table.AppendLine(CultureInfo.InvariantCulture, $"| a streaming standby (`pg_basebackup`) for lag-tolerant reads, as each node's `/health` reports it | {replica} | {(replicaUnhealthy ? 1 : 0)} |");
+            if (replicaUnhealthy)
             {
                 problems.Add($"standby: {replica}");
+            }
+
+            var lagTolerant = await StatisticsFromStandbyAsync(http, standbyDatabase, smoke ? 12 : 60);
+            table.AppendLine(CultureInfo.InvariantCulture, $"| lag-tolerant reads (the analyst's monthly measures) through the balancer, served by the standby | {lagTolerant.Summary} | {lagTolerant.Failures} |");
+            if (lagTolerant.Failures > 0)
+            {
+                problems.Add($"statistics from the standby: {lagTolerant.Summary}");
             }
 
             var signIn = await SignInAcrossNodesAsync(balancer.Url);
@@ -187,27 +196,64 @@ internal static partial class ClusterBenchmark
         return string.Join(", ", states);
     }
 
+    private sealed record LagTolerantResult(string Summary, int Failures);
+
+    /// <summary>
+    /// The analyst reads this month's measures <paramref name="reads"/> times through the balancer (so from every node); each
+    /// must answer, and the standby's own count of table scans must grow by at least as many (PostgreSQL counts scans where
+    /// they run, and a standby's counts are its own; nothing else reads the standby's tables here; a backend reports its
+    /// counts when idle, so they are awaited for up to 20 s).
+    /// </summary>
+    private static async Task<LagTolerantResult> StatisticsFromStandbyAsync(HttpClient http, string standbyDatabase, int reads)
+    {
+        static async Task<long> ScansAsync(string connectionString)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand("SELECT COALESCE(sum(seq_scan + COALESCE(idx_scan, 0)), 0)::bigint FROM pg_stat_user_tables", connection);
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+        var analyst = await CrashBenchmark.TokenAsync(http, "demo-la-analyst");
+        var before = await ScansAsync(standbyDatabase);
+        var period = DateTimeOffset.UtcNow.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+        var answered = 0;
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < reads; i++)
+        {
+            using var response = await http.SendAsync(CrashBenchmark.Request(HttpMethod.Get, $"/statistics/measures?period={period}", analyst, purpose: "statistics"));
+            answered += response.StatusCode == HttpStatusCode.OK ? 1 : 0;
+        }
+        var took = clock.Elapsed;
+        long grown = 0;
+        for (var waited = Stopwatch.StartNew(); waited.Elapsed < TimeSpan.FromSeconds(20); await Task.Delay(500))
+        {
+            grown = await ScansAsync(standbyDatabase) - before;
+            if (grown >= reads)
+            {
+                break;
+            }
+        }
+        var summary = string.Create(CultureInfo.InvariantCulture,
+            $"{answered} of {reads} answered ({reads / took.TotalSeconds:N0}/s); table scans on the standby: {grown:N0}");
+        return new LagTolerantResult(summary, (reads - answered) + (grown >= reads ? 0 : 1));
+    }
+
     /// <summary>Waits (up to 30 s) until the standby holds as many audit entries as the primary: nothing the nodes acknowledged is missing there.</summary>
     private static async Task<(long Primary, long Standby, TimeSpan After)> StandbyCaughtUpAsync(TestDatabase database, string standbyDatabase)
     {
-        const string Count = "SELECT count(*) FROM \"AuditEntries\"";
-        long onPrimary;
-        await using (var connection = new Npgsql.NpgsqlConnection(database.ConnectionString))
+        static async Task<long> CountAsync(string connectionString)
         {
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
             await connection.OpenAsync();
-            await using var command = new Npgsql.NpgsqlCommand(Count, connection);
-            onPrimary = (long)(await command.ExecuteScalarAsync())!;
+            await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM \"AuditEntries\"", connection);
+            return (long)(await command.ExecuteScalarAsync())!;
         }
+        var onPrimary = await CountAsync(database.ConnectionString);
         var waited = Stopwatch.StartNew();
         long onStandby = 0;
         while (waited.Elapsed < TimeSpan.FromSeconds(30))
         {
-            await using (var connection = new Npgsql.NpgsqlConnection(standbyDatabase))
-            {
-                await connection.OpenAsync();
-                await using var command = new Npgsql.NpgsqlCommand(Count, connection);
-                onStandby = (long)(await command.ExecuteScalarAsync())!;
-            }
+            onStandby = await CountAsync(standbyDatabase);
             if (onStandby >= onPrimary)
             {
                 break;
