@@ -196,6 +196,15 @@ internal static partial class ClusterBenchmark
         return string.Join(", ", states);
     }
 
+    /// <summary>One count (a fixed statement, no values) from the primary or the standby.</summary>
+    private static async Task<long> CountAsync(string connectionString, string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     private sealed record LagTolerantResult(string Summary, int Failures);
 
     /// <summary>
@@ -206,15 +215,9 @@ internal static partial class ClusterBenchmark
     /// </summary>
     private static async Task<LagTolerantResult> StatisticsFromStandbyAsync(HttpClient http, string standbyDatabase, int reads)
     {
-        static async Task<long> ScansAsync(string connectionString)
-        {
-            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-            await connection.OpenAsync();
-            await using var command = new Npgsql.NpgsqlCommand("SELECT COALESCE(sum(seq_scan + COALESCE(idx_scan, 0)), 0)::bigint FROM pg_stat_user_tables", connection);
-            return (long)(await command.ExecuteScalarAsync())!;
-        }
+        const string Scans = "SELECT COALESCE(sum(seq_scan + COALESCE(idx_scan, 0)), 0)::bigint FROM pg_stat_user_tables";
         var analyst = await CrashBenchmark.TokenAsync(http, "demo-la-analyst");
-        var before = await ScansAsync(standbyDatabase);
+        var before = await CountAsync(standbyDatabase, Scans);
         var period = DateTimeOffset.UtcNow.ToString("yyyy-MM", CultureInfo.InvariantCulture);
         var answered = 0;
         var clock = Stopwatch.StartNew();
@@ -227,7 +230,7 @@ internal static partial class ClusterBenchmark
         long grown = 0;
         for (var waited = Stopwatch.StartNew(); waited.Elapsed < TimeSpan.FromSeconds(20); await Task.Delay(500))
         {
-            grown = await ScansAsync(standbyDatabase) - before;
+            grown = await CountAsync(standbyDatabase, Scans) - before;
             if (grown >= reads)
             {
                 break;
@@ -241,19 +244,13 @@ internal static partial class ClusterBenchmark
     /// <summary>Waits (up to 30 s) until the standby holds as many audit entries as the primary: nothing the nodes acknowledged is missing there.</summary>
     private static async Task<(long Primary, long Standby, TimeSpan After)> StandbyCaughtUpAsync(TestDatabase database, string standbyDatabase)
     {
-        static async Task<long> CountAsync(string connectionString)
-        {
-            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-            await connection.OpenAsync();
-            await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM \"AuditEntries\"", connection);
-            return (long)(await command.ExecuteScalarAsync())!;
-        }
-        var onPrimary = await CountAsync(database.ConnectionString);
+        const string Entries = "SELECT count(*) FROM \"AuditEntries\"";
+        var onPrimary = await CountAsync(database.ConnectionString, Entries);
         var waited = Stopwatch.StartNew();
         long onStandby = 0;
         while (waited.Elapsed < TimeSpan.FromSeconds(30))
         {
-            onStandby = await CountAsync(standbyDatabase);
+            onStandby = await CountAsync(standbyDatabase, Entries);
             if (onStandby >= onPrimary)
             {
                 break;

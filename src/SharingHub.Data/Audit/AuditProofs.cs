@@ -14,17 +14,17 @@ namespace SharingHub.Data.Audit;
 public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer checkpointer, AuditPartitions partitions, TimeProvider clock)
 {
     /// <summary>How long the months' sequence ranges are used before they are read again (a month's partition fills as it
-    /// goes; entries past the last range are looked for from the month that held it onward).</summary>
+    /// goes; entries past the last range are looked for in the month that held the highest sequence).</summary>
     private static readonly TimeSpan MonthsKeptFor = TimeSpan.FromHours(1);
 
-    /// <summary>After a lookup missed an entry in its window, the ranges are read again, but not sooner than this.</summary>
+    /// <summary>After a lookup missed an entry in the month its range named, the ranges are read again, but not sooner than this.</summary>
     private static readonly TimeSpan MonthsReadAgainAfterMiss = TimeSpan.FromMinutes(1);
 
     /// <summary>The months' ranges, read when the log held <paramref name="Size"/> entries.</summary>
     private sealed record Months(IReadOnlyList<AuditMonthRange> Ranges, long Size, DateTimeOffset StaleAfter);
 
     /// <summary>Whether the ranges are still worth using: within their time, and the log not grown by a tenth (at least
-    /// 10,000 entries) since, so a log loaded or grown fast is not looked up with windows from when it was small.</summary>
+    /// 10,000 entries) since, so a log loaded or grown fast is not looked up with ranges from when it was small.</summary>
     private bool Fresh(Months? months, long size) =>
         months is not null && clock.GetUtcNow() < months.StaleAfter && size <= months.Size + Math.Max(10_000, months.Size / 10);
 
