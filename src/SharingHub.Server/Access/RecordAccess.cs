@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SharingHub.Core.People;
@@ -26,7 +27,7 @@ internal sealed class RecordAccess(
     Disclosures disclosures,
     IOptions<AccessOptions> options)
 {
-    private Enquiry? _enquiry;
+    private CaseRow? _enquiry;
     private Referral? _referral;
     private Guid? _enquiryId;
     private HashSet<Guid> _referralPeople = [];
@@ -50,6 +51,25 @@ internal sealed class RecordAccess(
 
     /// <summary>"agency/class" keys of the records any rule could share with this caller for this purpose.</summary>
     public IReadOnlyList<string> Reachable { get; private set; } = [];
+
+    /// <summary>What the decision point needs of the case a request names, and nothing else.</summary>
+    private sealed record CaseRow(Guid Id, string Reference, DateTimeOffset? ClosedAt, CaseStage Stage, List<Guid> Subjects, List<EnquiryMemberFacts> Members);
+
+    /// <summary>
+    /// The case behind every case-bound request, read as only the columns the decision needs (the enquiry's own columns,
+    /// its members' and its children's), by a query compiled once. The case's other parts (conferences, core group
+    /// meetings, emergency actions, FGDM decisions) and its sealed fields are read where they are shown. It reads the
+    /// rows as they are now: a member removed or a case closed takes effect on the next request. A compiled query keeps
+    /// the plan of the first model it ran with, so there is one per model (one per engine).
+    /// </summary>
+    private static Task<CaseRow?> ReadCase(HubDbContext db, Guid id, CancellationToken ct) =>
+        CaseQueries.GetValue(db.Model, static _ => EF.CompileAsyncQuery(
+            (HubDbContext db, Guid id, CancellationToken ct) => db.Enquiries.AsNoTracking().AsSingleQuery().Where(e => e.Id == id)
+                .Select(e => new CaseRow(e.Id, e.Reference, e.ClosedAt, e.Stage, e.Subjects.Select(s => s.PersonId).ToList(),
+                    e.Members.Select(m => new EnquiryMemberFacts(m.Agency, m.UserSubject, m.AddedAt, m.RemovedAt)).ToList()))
+                .FirstOrDefault()))(db, id, ct);
+
+    private static readonly ConditionalWeakTable<Microsoft.EntityFrameworkCore.Metadata.IModel, Func<HubDbContext, Guid, CancellationToken, Task<CaseRow?>>> CaseQueries = new();
 
     /// <summary>Reads the purpose, enquiry and any override from the request; a problem is the caller's to fix.</summary>
     public async Task<PurposeProblem?> OpenAsync(HttpContext http, CancellationToken cancellationToken)
@@ -83,10 +103,7 @@ internal sealed class RecordAccess(
             _enquiryId = enquiryId;
             if (enquiryId is { } id)
             {
-                // Only what the decision point needs: the case's other parts (conferences, core group meetings, emergency actions,
-                // FGDM decisions) are read with it everywhere else, and joined together they multiply the rows every request reads.
-                _enquiry = await db.Enquiries.AsNoTracking().AsSingleQuery().IgnoreAutoIncludes().Include(e => e.Members).Include(e => e.Subjects)
-                    .FirstOrDefaultAsync(e => e.Id == id, cancellationToken);
+                _enquiry = await ReadCase(db, id, cancellationToken);
             }
             if (referralId is { } rid)
             {
@@ -161,7 +178,7 @@ internal sealed class RecordAccess(
         _opened = true;
         if (first && _enquiry is not null)
         {
-            fresh.UnionWith(_enquiry.Subjects.Select(s => s.PersonId));
+            fresh.UnionWith(_enquiry.Subjects);
         }
         if (fresh.Count == 0)
         {
@@ -215,8 +232,7 @@ internal sealed class RecordAccess(
         if (_enquiry is { } e)
         {
             var ends = e.ClosedAt?.AddHours(options.Value.EnquiryGraceHours);
-            Enquiry = new EnquiryFacts(e.Id, e.Reference, ends, _links.Expand(e.Subjects.Select(s => s.PersonId)),
-                EnquiryMemberFacts.Of(e.Members)) { Stage = e.Stage };
+            Enquiry = new EnquiryFacts(e.Id, e.Reference, ends, _links.Expand(e.Subjects), e.Members) { Stage = e.Stage };
         }
     }
 
