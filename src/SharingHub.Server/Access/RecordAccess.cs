@@ -52,6 +52,11 @@ internal sealed class RecordAccess(
     /// <summary>"agency/class" keys of the records any rule could share with this caller for this purpose.</summary>
     public IReadOnlyList<string> Reachable { get; private set; } = [];
 
+    private HashSet<string> _reachable = [];
+
+    /// <summary>Whether some rule could share <paramref name="record"/> with this caller for this purpose: the in-memory form of <see cref="ReachableQueries.ReachableBy"/>.</summary>
+    public bool CouldReach(Record record) => _reachable.Contains(ReachableKey(record.OwningAgency, record.DataClass));
+
     /// <summary>What the decision point needs of the case a request names, and nothing else.</summary>
     private sealed record CaseRow(Guid Id, string Reference, DateTimeOffset? ClosedAt, CaseStage Stage, List<Guid> Subjects, List<EnquiryMemberFacts> Members);
 
@@ -85,6 +90,7 @@ internal sealed class RecordAccess(
         Now = clock.GetUtcNow();
         _consultsConsent = policy.MayConsultConsent(Principal, Purpose);
         Reachable = policy.Reachable(Principal, Purpose).Select(p => ReachableKey(p.Agency, p.DataClass)).ToList();
+        _reachable = Reachable.ToHashSet(StringComparer.Ordinal);
         var justification = RequestScope.Of(http).Override;
         OverrideJustification = justification.Length > 0 ? justification : null;
         audit.Purpose = Purpose;

@@ -99,7 +99,7 @@ internal static class FhirEndpoints
             return FhirResults.NotFound(type, SearchParameters.Safe(id));
         }
         await using var db = contexts.Create();
-        var record = await FhirTypes.Query(db, type, access).FirstOrDefaultAsync(r => r.Id == guid, http.RequestAborted);
+        var record = await FhirTypes.FindAsync(db, type, guid, access, http.RequestAborted);
         if (record is null)
         {
             return FhirResults.NotFound(type, id);

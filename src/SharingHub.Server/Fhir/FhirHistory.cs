@@ -74,7 +74,7 @@ internal sealed class FhirHistory(IHubDbContextFactory contexts, FhirMapping map
             return (null, null, null, FhirResults.NotFound(type, SearchParameters.Safe(id)));
         }
         var db = contexts.Create();
-        var current = await FhirTypes.Query(db, type, access).FirstOrDefaultAsync(r => r.Id == guid, http.RequestAborted);
+        var current = await FhirTypes.FindAsync(db, type, guid, access, http.RequestAborted);
         if (current is null)
         {
             return (null, null, db, FhirResults.NotFound(type, id));

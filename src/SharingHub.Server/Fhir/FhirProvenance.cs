@@ -41,7 +41,7 @@ internal static class FhirProvenance
             return FhirResults.BadRequest($"target must be a reference to a resource the hub serves, such as Observation/{{id}}", "target");
         }
         await using var db = contexts.Create();
-        var record = await FhirTypes.Query(db, parts[0], access).FirstOrDefaultAsync(r => r.Id == id, http.RequestAborted);
+        var record = await FhirTypes.FindAsync(db, parts[0], id, access, http.RequestAborted);
         var entries = new List<BundleEntry>();
         if (record is not null)
         {

@@ -22,18 +22,35 @@ internal static class FhirTypes
     public static readonly IReadOnlyList<string> Readable = [Patient, Observation, EpisodeOfCare, Flag, Group, RelatedPerson, Consent];
 
     /// <summary>Each stored record with the children a resource needs, already narrowed to what this caller could ever see.</summary>
-    public static IQueryable<Record> Query(HubDbContext db, string type, RecordAccess access) => type switch
+    public static IQueryable<Record> Query(HubDbContext db, string type, RecordAccess access) => Stored(db, type, access);
+
+    /// <summary>
+    /// The one record of <paramref name="type"/> with that id, or null when there is none or no rule could ever share it with
+    /// this caller for this purpose (the same answer as <see cref="Query"/> narrowed in the database). A read by id finds
+    /// its row by the primary key and tests the short list of reachable (agency, data class) pairs in memory, so its
+    /// statement is the same whoever asks; what is shown is still decided and audited by the caller.
+    /// </summary>
+    public static async Task<Record?> FindAsync(HubDbContext db, string type, Guid id, RecordAccess access, CancellationToken ct)
     {
-        Patient => db.People.AsNoTracking().Include(p => p.Identifiers).ReachableBy(access),
-        Observation => db.Events.AsNoTracking().Include(e => e.Subjects).ReachableBy(access),
-        EpisodeOfCare => db.Involvements.AsNoTracking().ReachableBy(access),
-        Flag => db.States.AsNoTracking().ReachableBy(access),
-        Group => db.Households.AsNoTracking().Include(h => h.Members).ReachableBy(access),
-        RelatedPerson => db.Relationships.AsNoTracking().ReachableBy(access),
-        Consent => db.Consents.AsNoTracking().ReachableBy(access),
-        CarePlan => db.FamilyHelpPlans.AsNoTracking().ReachableBy(access),
+        var record = await Stored(db, type, null).FirstOrDefaultAsync(r => r.Id == id, ct);
+        return record is not null && access.CouldReach(record) ? record : null;
+    }
+
+    private static IQueryable<Record> Stored(HubDbContext db, string type, RecordAccess? access) => type switch
+    {
+        Patient => Narrow(db.People.AsNoTracking().Include(p => p.Identifiers), access),
+        Observation => Narrow(db.Events.AsNoTracking().Include(e => e.Subjects), access),
+        EpisodeOfCare => Narrow(db.Involvements.AsNoTracking(), access),
+        Flag => Narrow(db.States.AsNoTracking(), access),
+        Group => Narrow(db.Households.AsNoTracking().Include(h => h.Members), access),
+        RelatedPerson => Narrow(db.Relationships.AsNoTracking(), access),
+        Consent => Narrow(db.Consents.AsNoTracking(), access),
+        CarePlan => Narrow(db.FamilyHelpPlans.AsNoTracking(), access),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a FHIR type the hub serves"),
     };
+
+    private static IQueryable<T> Narrow<T>(IQueryable<T> query, RecordAccess? access)
+        where T : Record => access is null ? query : query.ReachableBy(access);
 
     public static object ToResource(FhirMapping map, Disclosure d) => d.Record switch
     {

@@ -1,0 +1,50 @@
+using System.Net;
+using SharingHub.Data.Storage;
+using SharingHub.Server.Tests.Fhir;
+
+namespace SharingHub.Server.Tests.Security;
+
+/// <summary>
+/// A read by id finds the row by its key and tests, in memory, whether any rule could share the record's agency and data
+/// class with the caller for the purpose (a search narrows the same way in the database); what passes is then decided.
+/// A record no rule reaches is absent to every read by its id: the read, its history and its provenance answer as for an
+/// id that does not exist, and nothing of it is shown.
+/// </summary>
+public abstract class ReachableReadTests(DatabaseEngine engine) : HubTest(engine)
+{
+    [Fact]
+    public async Task Given_a_case_members_record_of_a_class_no_rule_shares_then_reading_it_by_id_answers_as_for_no_record()
+    {
+        var c = await Hub.CaseAsync("Unreachable");
+        var shared = await Hub.Store.AddAsync(Hub.Builder.Event(c.PoliceChild, summary: "Officers attended; shared with the enquiry"), CancellationToken.None);
+        var unshared = await Hub.Store.AddAsync(Hub.Builder.Event(c.PoliceChild, summary: "A note of a class no rule names",
+            dataClass: "police.no-rule-names-this"), CancellationToken.None);
+
+        using var sharedRead = await Hub.GetAsync($"/fhir/Observation/{shared.Id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        using var read = await Hub.GetAsync($"/fhir/Observation/{unshared.Id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        using var history = await Hub.GetAsync($"/fhir/Observation/{unshared.Id}/_history", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        using var missing = await Hub.GetAsync($"/fhir/Observation/{Guid.NewGuid()}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        using var provenance = await Hub.GetAsync($"/fhir/Provenance?target=Observation/{unshared.Id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+
+        Assert.Equal(HttpStatusCode.OK, sharedRead.StatusCode);
+        Assert.Contains("Officers attended; shared with the enquiry", await sharedRead.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, history.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, provenance.StatusCode);
+        foreach (var response in new[] { read, history, provenance })
+        {
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.DoesNotContain("no rule names", body, StringComparison.Ordinal);
+            Assert.DoesNotContain("\"entry\"", body, StringComparison.Ordinal);
+        }
+        // The refusal says what a missing id's does, so nobody learns that the record exists.
+        var missingId = missing.RequestMessage!.RequestUri!.AbsolutePath.Split('/')[^1];
+        Assert.Equal((await missing.Content.ReadAsStringAsync()).Replace(missingId, "ID", StringComparison.Ordinal),
+            (await read.Content.ReadAsStringAsync()).Replace(unshared.Id.ToString(), "ID", StringComparison.Ordinal));
+    }
+}
+
+public sealed class SqliteReachableReadTests() : ReachableReadTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresReachableReadTests() : ReachableReadTests(DatabaseEngine.Postgres);
