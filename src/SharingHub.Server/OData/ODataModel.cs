@@ -38,7 +38,16 @@ internal sealed class RecordSet<T>(string name, EdmEntityType type, string scope
     public override Type ClrType => typeof(T);
 
     /// <summary>The set's rows with the children its facts and payload need, narrowed to what some rule could share with this caller.</summary>
-    public IQueryable<T> Query(HubDbContext db, RecordAccess access) => query(db).AsNoTracking().ReachableBy(access);
+    public IQueryable<T> Query(HubDbContext db, RecordAccess access) => Stored(db).ReachableBy(access);
+
+    /// <summary>
+    /// The set's record with that key if some rule could share it with this caller (the same answer as <see cref="Query"/>),
+    /// found by its key alone and tested against the reachable pairs in memory, as a FHIR read by id is.
+    /// </summary>
+    public async Task<List<T>> FindAsync(HubDbContext db, RecordAccess access, Guid key, CancellationToken ct) =>
+        (await Stored(db).Where(r => r.Id == key).ToListAsync(ct)).Where(access.CouldReach).ToList();
+
+    private IQueryable<T> Stored(HubDbContext db) => query(db).AsNoTracking();
 
     /// <summary>
     /// Decides a batch of rows. Most records name their subjects; an information request is about its

@@ -169,7 +169,7 @@ internal sealed class ODataReader(
         var (selected, expanded) = ODataQueryShape.Shape(model, set, get.Parser.ParseSelectAndExpand());
         if (get.Key is { } key)
         {
-            var found = await rows.Where(r => r.Id == key).ToListAsync(ct);
+            var found = get.ChronologyOf is null ? await set.FindAsync(db, access, key, ct) : await rows.Where(r => r.Id == key).ToListAsync(ct);
             var decided = (await set.DecideAsync(db, access, found, ct)).Where(x => x.Decision.IsPermit).ToList();
             if (decided.Count == 0)
             {

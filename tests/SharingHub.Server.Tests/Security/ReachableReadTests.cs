@@ -7,7 +7,7 @@ namespace SharingHub.Server.Tests.Security;
 /// <summary>
 /// A read by id finds the row by its key and tests, in memory, whether any rule could share the record's agency and data
 /// class with the caller for the purpose (a search narrows the same way in the database); what passes is then decided.
-/// A record no rule reaches is absent to every read by its id: the read, its history and its provenance answer as for an
+/// A record no rule reaches is absent to every read by its id: the read (FHIR or OData), its history and its provenance answer as for an
 /// id that does not exist, and nothing of it is shown.
 /// </summary>
 public abstract class ReachableReadTests(DatabaseEngine engine) : HubTest(engine)
@@ -25,6 +25,8 @@ public abstract class ReachableReadTests(DatabaseEngine engine) : HubTest(engine
         using var history = await Hub.GetAsync($"/fhir/Observation/{unshared.Id}/_history", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
         using var missing = await Hub.GetAsync($"/fhir/Observation/{Guid.NewGuid()}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
         using var provenance = await Hub.GetAsync($"/fhir/Provenance?target=Observation/{unshared.Id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        using var odata = await Hub.GetAsync($"/odata/Events({unshared.Id})", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        using var odataShared = await Hub.GetAsync($"/odata/Events({shared.Id})", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
 
         Assert.Equal(HttpStatusCode.OK, sharedRead.StatusCode);
         Assert.Contains("Officers attended; shared with the enquiry", await sharedRead.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -32,6 +34,10 @@ public abstract class ReachableReadTests(DatabaseEngine engine) : HubTest(engine
         Assert.Equal(HttpStatusCode.NotFound, history.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal(HttpStatusCode.OK, provenance.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, odataShared.StatusCode);
+        Assert.Contains("Officers attended; shared with the enquiry", await odataShared.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, odata.StatusCode);
+        Assert.DoesNotContain("no rule names", await odata.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         foreach (var response in new[] { read, history, provenance })
         {
             var body = await response.Content.ReadAsStringAsync();
