@@ -71,7 +71,7 @@ internal sealed class Chronology(IHubDbContextFactory contexts, FhirMapping map,
     public async Task<ChronologyResult> BuildAsync(RecordAccess access, Guid personId, ChronologyFilter filter, CancellationToken ct)
     {
         await using var db = contexts.Create();
-        var person = await db.People.AsNoTracking().Include(p => p.Identifiers).ReachableBy(access).FirstOrDefaultAsync(p => p.Id == personId, ct);
+        var person = (Person?)await FhirTypes.FindAsync(db, FhirTypes.Patient, personId, access, ct);
         if (person is null)
         {
             return ChronologyResult.NotFound;
