@@ -61,8 +61,8 @@ internal sealed class RecordAccess(
     private sealed record CaseRow(Guid Id, string Reference, DateTimeOffset? ClosedAt, CaseStage Stage, List<Guid> Subjects, List<EnquiryMemberFacts> Members);
 
     /// <summary>
-    /// The case behind every case-bound request, read as only the columns the decision needs (the enquiry's own columns,
-    /// its members' and its children's), by a query compiled once. The case's other parts (conferences, core group
+    /// The case behind every case-bound request, read as only the columns the decision needs (the enquiry's id, reference,
+    /// closure and stage; each member's agency, subject and dates; each child's id), by a compiled query. Its other parts (conferences, core group
     /// meetings, emergency actions, FGDM decisions) and its sealed fields are read where they are shown. It reads the
     /// rows as they are now: a member removed or a case closed takes effect on the next request. A compiled query keeps
     /// the plan of the first model it ran with, so there is one per model (one per engine).
