@@ -49,6 +49,39 @@ public abstract class ReachableReadTests(DatabaseEngine engine) : HubTest(engine
         Assert.Equal((await missing.Content.ReadAsStringAsync()).Replace(missingId, "ID", StringComparison.Ordinal),
             (await read.Content.ReadAsStringAsync()).Replace(unshared.Id.ToString(), "ID", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// A chronology's limit (more entries than it decides on is refused, asking to be narrowed) counts only what some rule
+    /// could share with the caller: a child with more records of a class no rule shares than the limit still has a chronology
+    /// of what is shared, and nothing of the rest. Any way of reading the rows (the pairs in SQL, or in memory) must keep this.
+    /// </summary>
+    [Fact]
+    public async Task Given_a_child_with_more_records_no_rule_shares_than_a_chronology_holds_then_the_chronology_shows_what_is_shared_and_is_refused_only_past_that()
+    {
+        var c = await Hub.CaseAsync("Crowded");
+        await Hub.Store.AddAsync(Hub.Builder.Event(c.PoliceChild, summary: "Officers attended; shared with the enquiry"), CancellationToken.None);
+        await AddEventsAsync(c.PoliceChild, SharingHub.Server.Fhir.Chronology.MaxEntries + 1, "A note of a class no rule names", "police.no-rule-names-this");
+
+        using var chronology = await Hub.GetAsync($"/fhir/Patient/{c.PoliceChild.Id}/$chronology", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        var body = await chronology.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, chronology.StatusCode);
+        Assert.Contains("Officers attended; shared with the enquiry", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("no rule names", body, StringComparison.Ordinal);
+
+        // Past the limit of what the caller could see, the chronology is refused and asks to be narrowed.
+        await AddEventsAsync(c.PoliceChild, SharingHub.Server.Fhir.Chronology.MaxEntries, "Another shared incident", null);
+        using var tooMany = await Hub.GetAsync($"/fhir/Patient/{c.PoliceChild.Id}/$chronology", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id);
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Contains("narrow it", await tooMany.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    private async Task AddEventsAsync(Core.Records.Person subject, int count, string summary, string? dataClass)
+    {
+        await using var db = Hub.Contexts.Create();
+        var at = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        db.Events.AddRange(Enumerable.Range(0, count).Select(i => Hub.Builder.Event(subject, summary: summary, dataClass: dataClass, occurredAt: at.AddMinutes(i))));
+        await db.SaveChangesAsync();
+    }
 }
 
 public sealed class SqliteReachableReadTests() : ReachableReadTests(DatabaseEngine.Sqlite);
