@@ -21,6 +21,9 @@ internal sealed class SharedRateCounters(IHubDbContextFactory contexts, TimeProv
     private readonly ConcurrentDictionary<string, Counter> _counters = new(StringComparer.Ordinal);
     private long _sweptWindow;
 
+    /// <summary>One round at a time: two at once would each send the same new counts (a test's round beside the timer's).</summary>
+    private readonly SemaphoreSlim _round = new(1, 1);
+
     /// <summary>Takes one request of <paramref name="limit"/> this minute for <paramref name="key"/>; false (and when to retry) when none is left.</summary>
     public bool TryTake(string key, int limit, out TimeSpan retryAfter)
     {
@@ -67,6 +70,25 @@ internal sealed class SharedRateCounters(IHubDbContextFactory contexts, TimeProv
 
     /// <summary>Adds this node's new counts to the shared ones and learns the other nodes' (each second; tests call it).</summary>
     internal async Task SyncAsync(CancellationToken cancellationToken)
+    {
+        await _round.WaitAsync(cancellationToken);
+        try
+        {
+            await SyncRoundAsync(cancellationToken);
+        }
+        finally
+        {
+            _round.Release();
+        }
+    }
+
+    public override void Dispose()
+    {
+        _round.Dispose();
+        base.Dispose();
+    }
+
+    private async Task SyncRoundAsync(CancellationToken cancellationToken)
     {
         var window = clock.GetUtcNow().ToUnixTimeSeconds() / 60;
         foreach (var (key, stale) in _counters.Where(c => c.Value.Window < window))
