@@ -298,6 +298,16 @@ public static class DatabaseBackup
                     progress.Report(string.Create(CultureInfo.InvariantCulture, $"restoring table {restored}: {TableIn(line)}"));
                 }
             }, cancellationToken, databaseArgument: "--dbname");
+        // pg_restore carries rows, not the planner's statistics: until autovacuum samples the tables in its own time, the
+        // hub's first queries would be planned for empty tables (PostgreSQL advises ANALYZE after a restore). It samples
+        // each table, so it takes seconds at any size.
+        progress.Report("gathering the planner's statistics (ANALYZE)");
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var analyse = connection.CreateCommand();
+        analyse.CommandText = "ANALYZE";
+        analyse.CommandTimeout = 0;
+        await analyse.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task EnsurePostgresDatabaseAsync(string connectionString, IProgress<string> progress, CancellationToken cancellationToken)

@@ -92,6 +92,11 @@ public abstract class BackupRestoreTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.True(restore.ExitCode == 0, restore.ToString());
         Assert.Contains("every row came back", restore.Output, StringComparison.Ordinal);
         Assert.Contains("the audit log verifies", restore.Output, StringComparison.Ordinal);
+        if (engine == DatabaseEngine.Postgres)
+        {
+            // Restored tables come with statistics, so the first queries are not planned for empty tables.
+            Assert.Equal(0L, await UnanalysedTablesAsync(fresh.ConnectionString));
+        }
 
         var verify = await HubCli.RunAsync(fresh, "audit", "verify", "--checkpoint", Path.Combine(_elsewhere, "checkpoint.json"));
         Assert.True(verify.ExitCode == 0, verify.ToString());
@@ -103,6 +108,16 @@ public abstract class BackupRestoreTests(DatabaseEngine engine) : IAsyncLifetime
         var afterText = string.Join("\n", after);
         Assert.All(beforeBackup, id => Assert.Contains(id.ToString(), afterText, StringComparison.Ordinal));
         Assert.Contains("Visit during backup 0", afterText, StringComparison.Ordinal);
+    }
+
+    /// <summary>The hub's tables PostgreSQL has no ANALYZE of (autovacuum's own, later, does not count).</summary>
+    private static async Task<long> UnanalysedTablesAsync(string connectionString)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM pg_stat_user_tables WHERE last_analyze IS NULL";
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private static int Count(List<Guid> list)
