@@ -95,9 +95,9 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
         {
             // A bulk load changes every table's size at once, and PostgreSQL plans from statistics its autovacuum gathers
             // later, in its own time: until then the first queries are planned for the tables as they were (the benchmark's
-            // chronology baseline at 100k events: 22-23 ms p50 before its tables were analysed, 9-11 ms after). Gathered now, as after any bulk load (PostgreSQL
-            // advises it after a restore); it samples each table, so it takes seconds at any size. SQLite plans by its own
-            // rules and keeps no statistics unless asked.
+            // chronology baseline at 100k events: 22-23 ms p50 before its tables were analysed, 9-11 ms after). Gathered
+            // now, as after any bulk load or restore (DatabaseBackup does the same); it samples each table, so it takes
+            // seconds at any size. SQLite plans by its own rules and keeps no statistics unless asked.
             await using var db = contexts.Create();
             await db.Database.ExecuteSqlRawAsync("ANALYZE", cancellationToken);
         }
