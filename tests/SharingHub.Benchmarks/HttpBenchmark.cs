@@ -105,7 +105,12 @@ internal static class HttpBenchmark
         report.AddBreakdown(new Breakdown(name, routes.Select(r => new BreakdownRoute(
             r.GetProperty("route").GetString()!, r.GetProperty("requests").GetInt32(), r.GetProperty("totalMs").GetDouble(), r.GetProperty("commands").GetDouble(),
             r.GetProperty("commandMs").GetDouble(),
-            r.GetProperty("spans").EnumerateArray().Select(x => (x.GetProperty("name").GetString()!, x.GetProperty("count").GetDouble(), x.GetProperty("ms").GetDouble())).ToList())).ToList()));
+            r.GetProperty("spans").EnumerateArray().Select(x => (x.GetProperty("name").GetString()!, x.GetProperty("count").GetDouble(), x.GetProperty("ms").GetDouble(),
+                x.GetProperty("gcMs").GetDouble())).ToList())
+        {
+            Collections = r.GetProperty("collections").GetDouble(),
+            GcMs = r.GetProperty("gcMs").GetDouble(),
+        }).ToList()));
     }
 
     /// <summary>Counts, includes and expands over the whole store: each must answer, or be refused by a cost limit, within a second.</summary>

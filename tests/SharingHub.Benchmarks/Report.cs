@@ -8,7 +8,12 @@ namespace SharingHub.Benchmarks;
 /// <summary>One request kind's parts, per route (secured, baseline).</summary>
 internal sealed record Breakdown(string Name, IReadOnlyList<BreakdownRoute> Routes);
 
-internal sealed record BreakdownRoute(string Route, int Requests, double TotalMs, double Commands, double CommandMs, IReadOnlyList<(string Name, double Count, double Ms)> Spans);
+internal sealed record BreakdownRoute(string Route, int Requests, double TotalMs, double Commands, double CommandMs, IReadOnlyList<(string Name, double Count, double Ms, double GcMs)> Spans)
+{
+    /// <summary>Garbage collections per request and their pauses (ms), inside the request's parts.</summary>
+    public double Collections { get; init; }
+    public double GcMs { get; init; }
+}
 
 internal sealed record Figure(string Area, string Name, double PerSecond, double? BytesPerOperation, double RatioToBaseline, string Baseline, Kind Kind = Kind.None);
 
@@ -123,7 +128,8 @@ internal sealed class Report
         text.AppendLine("Where a request's time goes (the hub's profiler on for a separate pass, one request at a time; mean ms per request, with");
         text.AppendLine("how many times a part ran per request). Parts do not overlap, except those listed \"of which\" under another (the wait for the");
         text.AppendLine("audit entry: its time queued, then each step of the batch that committed it) and database commands, which run inside them and in");
-        text.AppendLine("the handler's own queries; \"the rest\" is routing, the handler's record queries, mapping and what no span covers.");
+        text.AppendLine("the handler's own queries; \"the rest\" is routing, the handler's record queries, mapping and what no span covers. \"GC\" after a part is");
+        text.AppendLine("the garbage collections' pauses inside it (the process's, which at one request at a time fall in that request), when over 0.01 ms.");
         foreach (var b in _breakdowns)
         {
             text.AppendLine();
@@ -136,7 +142,8 @@ internal sealed class Report
             // A part named after another with a dot (audit.wait.flush) runs inside it: listed under it, not counted twice.
             var names = b.Routes.SelectMany(r => r.Spans.Select(s => s.Name)).Distinct(StringComparer.Ordinal).ToList();
             bool Inside(string name) => names.Any(n => name.StartsWith(n + ".", StringComparison.Ordinal));
-            string Row(string span) => string.Join(" | ", b.Routes.Select(r => r.Spans.FirstOrDefault(s => s.Name == span) is { } s ? Cell(s.Ms, s.Count) : "-"));
+            string Row(string span) => string.Join(" | ", b.Routes.Select(r => r.Spans.FirstOrDefault(s => s.Name == span) is { Name: not null } s
+                ? Cell(s.Ms, s.Count) + (s.GcMs > 0.01 ? string.Create(CultureInfo.InvariantCulture, $", GC {s.GcMs:N3}") : "") : "-"));
             foreach (var span in names.Where(n => !Inside(n)))
             {
                 text.AppendLine($"| {span} | " + Row(span) + " |");
@@ -147,6 +154,7 @@ internal sealed class Report
             }
             text.AppendLine("| the rest | " + string.Join(" | ", b.Routes.Select(r => Cell(r.TotalMs - r.Spans.Where(s => !Inside(s.Name)).Sum(s => s.Ms), 1))) + " |");
             text.AppendLine("| database commands (time, inside the above) | " + string.Join(" | ", b.Routes.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Commands:N1} ({r.CommandMs:N3} ms)"))) + " |");
+            text.AppendLine("| garbage collections (pauses, inside the above) | " + string.Join(" | ", b.Routes.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Collections:N2} ({r.GcMs:N3} ms)"))) + " |");
         }
     }
 

@@ -9,7 +9,8 @@ namespace SharingHub.Server.Benchmarking;
 /// Where a request's time goes, for the benchmark's breakdown (issue 27): with the benchmark's baselines
 /// mapped (never in Production) and only while switched on, each request's hub spans (token, case lookups,
 /// linkage, consents, policy, field decryption, audit wait, response writing) and its database commands
-/// (count and time) are summed per route. Off, it costs one flag check per request and per command.
+/// (count and time) are summed per route, with the garbage collections' pauses inside each (the process's, which at one
+/// request at a time are that request's). Off, it costs one flag check per request and per command.
 /// It records durations and route templates only, never what a request was about.
 /// </summary>
 internal sealed class RequestProfiler : DbCommandInterceptor, IDisposable
@@ -43,13 +44,17 @@ internal sealed class RequestProfiler : DbCommandInterceptor, IDisposable
         }
     }
 
+    private const string PausedAtStart = "sharinghub.profiler.gc-paused";
+
     private static ActivityListener Listen()
     {
         var listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name == Core.Telemetry.HubDiagnostics.Name,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
-            ActivityStopped = activity => Current.Value?.Add(activity.OperationName, activity.Duration.TotalMilliseconds),
+            ActivityStarted = activity => activity.SetCustomProperty(PausedAtStart, GC.GetTotalPauseDuration()),
+            ActivityStopped = activity => Current.Value?.Add(activity.OperationName, activity.Duration.TotalMilliseconds,
+                activity.GetCustomProperty(PausedAtStart) is TimeSpan paused ? (GC.GetTotalPauseDuration() - paused).TotalMilliseconds : 0),
         };
         ActivitySource.AddActivityListener(listener);
         return listener;
@@ -66,6 +71,7 @@ internal sealed class RequestProfiler : DbCommandInterceptor, IDisposable
         var profile = new Profile();
         Current.Value = profile;
         var started = Stopwatch.GetTimestamp();
+        var (collections, paused) = (GC.CollectionCount(0), GC.GetTotalPauseDuration());
         try
         {
             await next(http);
@@ -74,6 +80,7 @@ internal sealed class RequestProfiler : DbCommandInterceptor, IDisposable
         {
             var total = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             Current.Value = null;
+            profile.Collected(GC.CollectionCount(0) - collections, (GC.GetTotalPauseDuration() - paused).TotalMilliseconds);
             var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no endpoint)";
             // A request that switched the profiler off (or ran across it) is not counted: what was read is what was measured.
             if (Enabled)
@@ -125,15 +132,27 @@ internal sealed class RequestProfiler : DbCommandInterceptor, IDisposable
     private sealed class Profile
     {
         private readonly Lock _gate = new();
-        public Dictionary<string, (int Count, double Ms)> Spans { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, (int Count, double Ms, double GcMs)> Spans { get; } = new(StringComparer.Ordinal);
         public int Commands { get; private set; }
         public double CommandMs { get; private set; }
+        public int Collections { get; private set; }
+        public double GcMs { get; private set; }
 
-        public void Add(string name, double ms)
+        public void Add(string name, double ms, double gcMs)
         {
             lock (_gate)
             {
-                Spans[name] = Spans.TryGetValue(name, out var s) ? (s.Count + 1, s.Ms + ms) : (1, ms);
+                Spans[name] = Spans.TryGetValue(name, out var s) ? (s.Count + 1, s.Ms + ms, s.GcMs + gcMs) : (1, ms, gcMs);
+            }
+        }
+
+        /// <summary>The collections (gen0 counts every collection) and their pauses while the request ran.</summary>
+        public void Collected(int collections, double gcMs)
+        {
+            lock (_gate)
+            {
+                Collections += collections;
+                GcMs += gcMs;
             }
         }
 
@@ -150,11 +169,13 @@ internal sealed class RequestProfiler : DbCommandInterceptor, IDisposable
     private sealed class RouteTotals
     {
         private readonly Lock _gate = new();
-        private readonly Dictionary<string, (double Count, double Ms)> _spans = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (double Count, double Ms, double GcMs)> _spans = new(StringComparer.Ordinal);
         private int _requests;
         private double _totalMs;
         private double _commands;
         private double _commandMs;
+        private double _collections;
+        private double _gcMs;
 
         public void Add(Profile profile, double totalMs)
         {
@@ -164,9 +185,11 @@ internal sealed class RequestProfiler : DbCommandInterceptor, IDisposable
                 _totalMs += totalMs;
                 _commands += profile.Commands;
                 _commandMs += profile.CommandMs;
-                foreach (var (name, (count, ms)) in profile.Spans)
+                _collections += profile.Collections;
+                _gcMs += profile.GcMs;
+                foreach (var (name, (count, ms, gcMs)) in profile.Spans)
                 {
-                    _spans[name] = _spans.TryGetValue(name, out var s) ? (s.Count + count, s.Ms + ms) : (count, ms);
+                    _spans[name] = _spans.TryGetValue(name, out var s) ? (s.Count + count, s.Ms + ms, s.GcMs + gcMs) : (count, ms, gcMs);
                 }
             }
         }
@@ -177,14 +200,22 @@ internal sealed class RequestProfiler : DbCommandInterceptor, IDisposable
             {
                 var n = Math.Max(1, _requests);
                 return new RouteBreakdown(route, _requests, _totalMs / n, _commands / n, _commandMs / n,
-                    _spans.OrderByDescending(s => s.Value.Ms).Select(s => new SpanBreakdown(s.Key, s.Value.Count / n, s.Value.Ms / n)).ToList());
+                    _spans.OrderByDescending(s => s.Value.Ms).Select(s => new SpanBreakdown(s.Key, s.Value.Count / n, s.Value.Ms / n, s.Value.GcMs / n)).ToList())
+                {
+                    Collections = _collections / n,
+                    GcMs = _gcMs / n,
+                };
             }
         }
     }
 }
 
-/// <summary>Per request on one route, on average: total time, database commands and their time, and each hub span.</summary>
-internal sealed record RouteBreakdown(string Route, int Requests, double TotalMs, double Commands, double CommandMs, IReadOnlyList<SpanBreakdown> Spans);
+/// <summary>Per request on one route, on average: total time, database commands and their time, each hub span, and garbage collections with their pauses.</summary>
+internal sealed record RouteBreakdown(string Route, int Requests, double TotalMs, double Commands, double CommandMs, IReadOnlyList<SpanBreakdown> Spans)
+{
+    public double Collections { get; init; }
+    public double GcMs { get; init; }
+}
 
-/// <summary>A hub span per request, on average: how many times it ran and its summed time (spans may nest: database time is within them).</summary>
-internal sealed record SpanBreakdown(string Name, double Count, double Ms);
+/// <summary>A hub span per request, on average: how many times it ran, its summed time, and the collections' pauses inside it (spans may nest: database time is within them).</summary>
+internal sealed record SpanBreakdown(string Name, double Count, double Ms, double GcMs);

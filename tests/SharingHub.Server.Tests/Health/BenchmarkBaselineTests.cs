@@ -96,6 +96,10 @@ public sealed class BenchmarkBaselineTests
         Assert.Contains("audit.wait.flush", steps.Keys);
         Assert.True(spans["audit.wait"] >= steps.Values.Sum() - 0.001, "the steps fit inside the wait");
         Assert.True(route.GetProperty("totalMs").GetDouble() >= spans.Where(s => !steps.ContainsKey(s.Key)).Sum(s => s.Value) - 0.001, "the parts fit inside the whole");
+        // Garbage collections' pauses are counted inside the request and inside each part, never more than the time they are inside.
+        Assert.True(route.GetProperty("collections").GetDouble() >= 0);
+        Assert.InRange(route.GetProperty("gcMs").GetDouble(), 0, route.GetProperty("totalMs").GetDouble());
+        Assert.All(route.GetProperty("spans").EnumerateArray(), x => Assert.InRange(x.GetProperty("gcMs").GetDouble(), 0, x.GetProperty("ms").GetDouble() + 0.001));
         // Switched off again: a read made now is not measured.
         using (await fhir.GetAsync($"/fhir/Observation/{c.LaVisit.Id}", "demo-la-lcpp", "s47-enquiry", c.Enquiry.Id))
         {
