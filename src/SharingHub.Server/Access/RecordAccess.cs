@@ -23,6 +23,7 @@ internal sealed class RecordAccess(
     AuditScope audit,
     TimeProvider clock,
     IHubDbContextFactory contexts,
+    CaseReads cases,
     PersonLinker linker,
     Disclosures disclosures,
     IOptions<AccessOptions> options)
@@ -58,14 +59,20 @@ internal sealed class RecordAccess(
     public bool CouldReach(Record record) => _reachable.Contains(ReachableKey(record.OwningAgency, record.DataClass));
 
     /// <summary>What the decision point needs of the case a request names, and nothing else.</summary>
-    private sealed record CaseRow(Guid Id, string Reference, DateTimeOffset? ClosedAt, CaseStage Stage, List<Guid> Subjects, List<EnquiryMemberFacts> Members);
+    private sealed record CaseRow(Guid Id, string Reference, DateTimeOffset? ClosedAt, CaseStage Stage, List<Guid> Subjects, List<EnquiryMemberFacts> Members)
+    {
+        /// <summary>The same facts read by <see cref="CaseReads"/>'s prepared statements (SQLite).</summary>
+        public static CaseRow? Of(CaseFacts? facts) => facts is null ? null : new(facts.Id, facts.Reference, facts.ClosedAt, facts.Stage, [.. facts.Subjects],
+            [.. facts.Members.Select(m => new EnquiryMemberFacts(m.Agency, m.UserSubject, m.AddedAt, m.RemovedAt))]);
+    }
 
     /// <summary>
     /// The case behind every case-bound request, read as only the columns the decision needs (the enquiry's id, reference,
     /// closure and stage; each member's agency, subject and dates; each child's id), by a compiled query. Its other parts (conferences, core group
     /// meetings, emergency actions, FGDM decisions) and its sealed fields are read where they are shown. It reads the
     /// rows as they are now: a member removed or a case closed takes effect on the next request. A compiled query keeps
-    /// the plan of the first model it ran with, so there is one per model (one per engine).
+    /// the plan of the first model it ran with, so there is one per model (one per engine). On SQLite the same facts are
+    /// read by <see cref="CaseReads"/>, whose statements stay prepared (CaseReadsTests hold the two to the same answer).
     /// </summary>
     private static Task<CaseRow?> ReadCase(HubDbContext db, Guid id, CancellationToken ct) =>
         CaseQueries.GetValue(db.Model, static _ => EF.CompileAsyncQuery(
@@ -109,7 +116,7 @@ internal sealed class RecordAccess(
             _enquiryId = enquiryId;
             if (enquiryId is { } id)
             {
-                _enquiry = await ReadCase(db, id, cancellationToken);
+                _enquiry = cases.Prepared ? CaseRow.Of(await cases.ReadAsync(id, cancellationToken)) : await ReadCase(db, id, cancellationToken);
             }
             if (referralId is { } rid)
             {

@@ -43,6 +43,52 @@ public abstract class CaseReadTests(DatabaseEngine engine) : DatabaseTest(engine
         Assert.True(rows.Counts.Max() <= CoreGroups + 1, $"rows per query: {string.Join(", ", rows.Counts)}");
     }
 
+    [Fact]
+    public async Task Given_a_case_when_its_facts_are_read_by_the_prepared_statements_then_they_are_what_EF_reads_and_a_change_shows_on_the_next_read()
+    {
+        var reads = Services.GetRequiredService<CaseReads>();
+        if (!reads.Prepared)
+        {
+            // PostgreSQL reads the case with its EF query (the round trip is its cost); nothing is prepared to compare.
+            Assert.Equal(DatabaseEngine.Postgres, Engine);
+            return;
+        }
+        var id = await CaseAsync();
+        var store = Services.GetRequiredService<IRecordStore>();
+
+        async Task SameAsEf()
+        {
+            var facts = await reads.ReadAsync(id, CancellationToken.None);
+            var ef = await store.FindAsync<Enquiry>(id, CancellationToken.None);
+            Assert.NotNull(facts);
+            Assert.Equal((ef!.Id, ef.Reference, ef.ClosedAt, ef.Stage), (facts.Id, facts.Reference, facts.ClosedAt, facts.Stage));
+            Assert.Equal(ef.Subjects.Select(x => x.PersonId).Order(), facts.Subjects.Order());
+            Assert.Equal(ef.Members.Select(m => (m.Agency, m.UserSubject, m.AddedAt, m.RemovedAt)).Order(),
+                facts.Members.Select(m => (m.Agency, m.UserSubject, m.AddedAt, m.RemovedAt)).Order());
+        }
+        await SameAsEf();
+
+        // A member removed and the case closed (times to the tick) are read on the same prepared statements next time.
+        var removed = new DateTimeOffset(2026, 3, 1, 10, 30, 0, TimeSpan.Zero).AddTicks(4567);
+        var changed = await store.UpdateAsync<Enquiry>(id, 1, e =>
+        {
+            e.Members[2].RemovedAt = removed;
+            e.ClosedAt = removed.AddHours(1);
+            e.Stage = CaseStage.AwaitingConference;
+        }, CancellationToken.None);
+        Assert.Equal(UpdateStatus.Updated, changed.Status);
+        await SameAsEf();
+        var now = await reads.ReadAsync(id, CancellationToken.None);
+        Assert.Equal(removed.AddHours(1), now!.ClosedAt);
+        Assert.Equal(CaseStage.AwaitingConference, now.Stage);
+        Assert.Single(now.Members, m => m.RemovedAt == removed);
+
+        // No such case: nothing, not an error; and many readers at once each get the whole case.
+        Assert.Null(await reads.ReadAsync(Guid.NewGuid(), CancellationToken.None));
+        var all = await Task.WhenAll(Enumerable.Range(0, 24).Select(_ => Task.Run(() => reads.ReadAsync(id, CancellationToken.None))));
+        Assert.All(all, f => Assert.Equal((Members, Children), (f!.Members.Count, f.Subjects.Count)));
+    }
+
     private async Task<Guid> CaseAsync()
     {
         var build = new RecordBuilder(Services.GetRequiredService<IFieldCipher>(), Services.GetRequiredService<IBlindIndexer>());
