@@ -217,9 +217,17 @@ public sealed class DatabaseMigrator(IHubDbContextFactory contexts, ILogger<Data
         }
         foreach (var file in new[] { path, path + "-wal", path + "-shm", path + "-journal" })
         {
-            if (File.Exists(file) && (File.GetUnixFileMode(file) & ~mode) != 0)
+            try
             {
-                File.SetUnixFileMode(file, mode);
+                if (File.Exists(file) && (File.GetUnixFileMode(file) & ~mode) != 0)
+                {
+                    File.SetUnixFileMode(file, mode);
+                }
+            }
+            catch (FileNotFoundException) when (file != path)
+            {
+                // SQLite removes the WAL and shared-memory files when another node's (or process's) last connection to
+                // the database closes; one gone between the check and the change has nothing left to narrow.
             }
         }
     }
