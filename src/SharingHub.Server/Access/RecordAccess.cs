@@ -72,7 +72,7 @@ internal sealed class RecordAccess(
     /// meetings, emergency actions, FGDM decisions) and its sealed fields are read where they are shown. It reads the
     /// rows as they are now: a member removed or a case closed takes effect on the next request. A compiled query keeps
     /// the plan of the first model it ran with, so there is one per model (one per engine). On SQLite the same facts are
-    /// read by <see cref="CaseReads"/>, whose statements stay prepared (CaseReadsTests hold the two to the same answer).
+    /// read by <see cref="CaseReads"/>, whose statements stay prepared (CaseReadTests hold the two to the same answer).
     /// </summary>
     private static Task<CaseRow?> ReadCase(HubDbContext db, Guid id, CancellationToken ct) =>
         CaseQueries.GetValue(db.Model, static _ => EF.CompileAsyncQuery(
