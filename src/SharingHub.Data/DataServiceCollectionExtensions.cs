@@ -48,6 +48,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<Cluster.ExpiringMarks>();
         services.TryAddSingleton<Cluster.KeyRingFingerprint>();
         services.TryAddSingleton<Cluster.LagTolerantReads>();
+        services.TryAddSingleton<SqliteStatements>();
         services.TryAddSingleton<CaseReads>();
         services.TryAddSingleton<DemoDataLoader>();
         services.TryAddSingleton<DemoErasures>();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SharingHub.Core.Records;
 using SharingHub.Policies.Decisions;
 using SharingHub.Policies.Loading;
 using SharingHub.Policies.Model;

@@ -250,6 +250,16 @@ public sealed class StrategyMeeting : Record
     public EncryptedValue? Decisions { get; set; }
 }
 
+/// <summary>One member of a case as the decision point sees it: agency, subject and the dates of membership.</summary>
+public sealed record EnquiryMemberFacts(string Agency, string UserSubject, DateTimeOffset AddedAt, DateTimeOffset? RemovedAt)
+{
+    /// <summary>An enquiry's stored members as the policy sees them.</summary>
+    public static List<EnquiryMemberFacts> Of(IEnumerable<EnquiryMember> members) =>
+        members.Select(m => new EnquiryMemberFacts(m.Agency, m.UserSubject, m.AddedAt, m.RemovedAt)).ToList();
+
+    public bool IsActiveAt(DateTimeOffset now) => AddedAt <= now && (RemovedAt is null || now < RemovedAt);
+}
+
 public sealed class EnquiryMember
 {
     public Guid Id { get; set; }

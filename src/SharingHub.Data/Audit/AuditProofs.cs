@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using SharingHub.Crypto.Audit;
@@ -11,7 +12,7 @@ namespace SharingHub.Data.Audit;
 /// only on the positions, never on the hashes, so the proof is planned first and every subtree it
 /// needs is read in one round trip (it was one query per subtree: 20-30 at a million entries).
 /// </summary>
-public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer checkpointer, AuditPartitions partitions, TimeProvider clock)
+public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer checkpointer, AuditPartitions partitions, SqliteStatements statements, TimeProvider clock)
 {
     /// <summary>How long the months' sequence ranges are used before they are read again (a month's partition fills as it
     /// goes; entries past the last range are looked for in the month that held the highest sequence).</summary>
@@ -33,23 +34,29 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
 
     public async Task<IReadOnlyList<byte[]>?> InclusionAsync(long sequence, long treeSize, CancellationToken cancellationToken)
     {
-        if (sequence < 1 || sequence > treeSize || await checkpointer.CoveredSizeAsync(treeSize, cancellationToken) < treeSize)
+        var covered = await checkpointer.CoveredSizeAsync(treeSize, cancellationToken);
+        if (sequence < 1 || sequence > treeSize || covered < treeSize)
         {
             return null;
         }
-        return await ProveAsync(node => MerkleProofs.InclusionAsync(sequence - 1, treeSize, node), cancellationToken);
+        return await ProveAsync(covered, node => MerkleProofs.InclusionAsync(sequence - 1, treeSize, node), cancellationToken);
     }
 
     public async Task<IReadOnlyList<byte[]>?> ConsistencyAsync(long first, long second, CancellationToken cancellationToken)
     {
-        if (first < 1 || first > second || await checkpointer.CoveredSizeAsync(second, cancellationToken) < second)
+        var covered = await checkpointer.CoveredSizeAsync(second, cancellationToken);
+        if (first < 1 || first > second || covered < second)
         {
             return null;
         }
-        return await ProveAsync(node => MerkleProofs.ConsistencyAsync(first, second, node), cancellationToken);
+        return await ProveAsync(covered, node => MerkleProofs.ConsistencyAsync(first, second, node), cancellationToken);
     }
 
-    private async Task<IReadOnlyList<byte[]>> ProveAsync(Func<Func<int, long, Task<byte[]>>, Task<IReadOnlyList<byte[]>>> proof, CancellationToken cancellationToken)
+    /// <summary>
+    /// Plans the proof, takes what it needs of the tree's upper levels from memory (<see cref="AuditUpperLevels"/>) and
+    /// reads the rest (its leaves and the few levels below) in one statement.
+    /// </summary>
+    private async Task<IReadOnlyList<byte[]>> ProveAsync(long logSize, Func<Func<int, long, Task<byte[]>>, Task<IReadOnlyList<byte[]>>> proof, CancellationToken cancellationToken)
     {
         var needed = new HashSet<(int Level, long Index)>();
         await proof((level, index) =>
@@ -57,10 +64,72 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
             needed.Add((level, index));
             return Task.FromResult(Placeholder);
         });
-        var nodes = await NodesAsync(needed, cancellationToken);
+        var upper = await UpperAsync(logSize, cancellationToken);
+        var nodes = new Dictionary<(int Level, long Index), byte[]>(needed.Count);
+        var missing = new List<(int Level, long Index)>(needed.Count);
+        foreach (var node in needed)
+        {
+            if (upper.TryGet(node, out var hash))
+            {
+                nodes[node] = hash;
+            }
+            else
+            {
+                missing.Add(node);
+            }
+        }
+        foreach (var (node, hash) in await NodesAsync(missing, cancellationToken))
+        {
+            nodes[node] = hash;
+            upper.Offer(node, hash);
+        }
         return await proof((level, index) => Task.FromResult(nodes.TryGetValue((level, index), out var hash)
             ? hash
             : throw new InvalidOperationException($"the audit log has no stored subtree at level {level}, index {index}")));
+    }
+
+    private AuditUpperLevels? _upper;
+    private readonly SemaphoreSlim _upperGate = new(1, 1);
+
+    /// <summary>How many subtrees of the upper levels are kept (tests make it small, to see the levels change as a log grows).</summary>
+    internal int UpperCapacity { get; set; } = AuditUpperLevels.DefaultCapacity;
+
+    /// <summary>The lowest level kept in memory, or null before the first proof.</summary>
+    internal int? UpperLowest => Volatile.Read(ref _upper)?.Lowest;
+
+    /// <summary>The upper levels for a log of <paramref name="logSize"/> entries: read once, and again (one level higher)
+    /// each time the log has doubled; while one caller reads them the others use the ones before.</summary>
+    private async Task<AuditUpperLevels> UpperAsync(long logSize, CancellationToken cancellationToken)
+    {
+        var lowest = AuditUpperLevels.LowestFor(logSize, UpperCapacity);
+        var known = Volatile.Read(ref _upper);
+        if (known is not null && known.Lowest >= lowest)
+        {
+            return known;
+        }
+        if (!await _upperGate.WaitAsync(known is null ? Timeout.Infinite : 0, cancellationToken))
+        {
+            return known!;
+        }
+        try
+        {
+            known = Volatile.Read(ref _upper);
+            if (known is not null && known.Lowest >= lowest)
+            {
+                return known;
+            }
+            await using var db = contexts.Create();
+            var rows = await db.AuditNodes.AsNoTracking().Where(n => n.Level >= lowest)
+                .OrderByDescending(n => n.Level).ThenByDescending(n => n.NodeIndex).Take(UpperCapacity)
+                .Select(n => new { n.Level, n.NodeIndex, n.Hash }).ToListAsync(cancellationToken);
+            var loaded = new AuditUpperLevels(lowest, UpperCapacity, rows.Select(r => (r.Level, r.NodeIndex, r.Hash)));
+            Volatile.Write(ref _upper, loaded);
+            return loaded;
+        }
+        finally
+        {
+            _upperGate.Release();
+        }
     }
 
     private static readonly byte[] Placeholder = new byte[32];
@@ -71,7 +140,9 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
     /// (against every partition) cost more than running it: 0.56 ms against 0.12 ms prepared, with 29 partitions. There the
     /// statement has one text whatever the proof (the positions as arrays) and is prepared, once per pooled connection; and
     /// it reads the leaves from the one month's table that holds them (<see cref="AuditLeafMonths"/>): a prepared statement
-    /// on the partitioned table still locked all 29 months and their indexes each time it ran.
+    /// on the partitioned table still locked all 29 months and their indexes each time it ran. On SQLite, too, the statement
+    /// has one text (the positions as JSON arrays) and stays prepared on the hub's own connections (<see cref="SqliteStatements"/>):
+    /// Microsoft.Data.Sqlite prepares each new command afresh, and a statement built per proof was parsed and planned on each.
     /// </summary>
     private async Task<Dictionary<(int Level, long Index), byte[]>> NodesAsync(IReadOnlyCollection<(int Level, long Index)> needed, CancellationToken cancellationToken)
     {
@@ -80,70 +151,71 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
         {
             return found;
         }
+        var leaves = needed.Where(n => n.Level == 0).Select(n => n.Index + 1).ToArray();
+        var nodes = needed.Where(n => n.Level > 0).ToArray();
+        if (contexts.Engine == DatabaseEngine.Sqlite)
+        {
+            // One text whatever the proof, kept prepared: the positions as JSON arrays of numbers, made here, never from input.
+            return await statements.ReadAsync(SqliteStatement, static command =>
+            {
+                command.Parameters.Add("@s", Microsoft.Data.Sqlite.SqliteType.Text);
+                command.Parameters.Add("@n", Microsoft.Data.Sqlite.SqliteType.Text);
+            }, async (command, ct) =>
+            {
+                command.Parameters[0].Value = $"[{string.Join(',', leaves.Select(l => l.ToString(CultureInfo.InvariantCulture)))}]";
+                command.Parameters[1].Value = string.Create(CultureInfo.InvariantCulture,
+                    $"[{string.Join(',', nodes.Select(n => string.Create(CultureInfo.InvariantCulture, $"[{n.Level},{n.Index}]")))}]");
+                await ReadAsync(command, found, ct);
+                return found;
+            }, snapshot: false, cancellationToken);
+        }
         await using var db = contexts.Create();
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        var leaves = needed.Where(n => n.Level == 0).Select(n => n.Index + 1).ToArray();
-        var nodes = needed.Where(n => n.Level > 0).ToArray();
-        if (contexts.Engine == DatabaseEngine.Postgres)
+        // The month's table when the months' ranges name one (its name made here from the month's numbers, never
+        // from input), the partitioned table otherwise; the statement is prepared either way (one per month).
+        var month = leaves.Length == 0 ? null : AuditLeafMonths.Month(await MonthsAsync(cancellationToken), leaves);
+        command.CommandText = Statement(leaves.Length == 0 ? null : month is { } m ? AuditLeafMonths.Table(m) : "\"AuditEntries\"");
+        if (leaves.Length > 0)
         {
-            // The month's table when the months' ranges name one (its name made here from the month's numbers, never
-            // from input), the partitioned table otherwise; the statement is prepared either way (one per month).
-            var month = leaves.Length == 0 ? null : AuditLeafMonths.Month(await MonthsAsync(cancellationToken), leaves);
-            command.CommandText = Statement(leaves.Length == 0 ? null : month is { } m ? AuditLeafMonths.Table(m) : "\"AuditEntries\"");
-            if (leaves.Length > 0)
-            {
-                command.WithParameter("@s", leaves);
-            }
-            command.WithParameter("@l", nodes.Select(n => n.Level).ToArray());
-            command.WithParameter("@i", nodes.Select(n => n.Index).ToArray());
-            try
-            {
-                await command.PrepareAsync(cancellationToken);
-                await ReadAsync(command, found, cancellationToken);
-            }
-            catch (PostgresException e) when (month is not null && e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InsufficientPrivilege)
-            {
-                // The month's partition was dropped since the ranges were read, or the hub's role may read the log only
-                // through the partitioned table (privileges on a partition are its own): the whole log below.
-            }
-            if (month is not null && leaves.Any(l => !found.ContainsKey((0, l - 1))))
-            {
-                // Not in the month the ranges pointed to (recorded late into the month before, in the default partition,
-                // a partition gone): the whole log, and the ranges read again soon.
-                MonthsMissed();
-                command.CommandText = Statement("\"AuditEntries\"");
-                await command.PrepareAsync(cancellationToken);
-                await ReadAsync(command, found, cancellationToken);
-            }
-            return found;
+            command.WithParameter("@s", leaves);
         }
-        else
+        command.WithParameter("@l", nodes.Select(n => n.Level).ToArray());
+        command.WithParameter("@i", nodes.Select(n => n.Index).ToArray());
+        try
         {
-            var parts = new List<string>(2);
-            if (leaves.Length > 0)
-            {
-                parts.Add($"""SELECT 0, "Sequence" - 1, "EntryHash" FROM "AuditEntries" WHERE "Sequence" IN ({string.Join(", ", leaves.Select((_, i) => $"@s{i}"))})""");
-                for (var i = 0; i < leaves.Length; i++)
-                {
-                    command.WithParameter($"@s{i}", leaves[i]);
-                }
-            }
-            if (nodes.Length > 0)
-            {
-                parts.Add($"""SELECT "Level", "NodeIndex", "Hash" FROM "AuditNodes" WHERE {string.Join(" OR ", nodes.Select((_, i) => $"(\"Level\" = @l{i} AND \"NodeIndex\" = @i{i})"))}""");
-                for (var i = 0; i < nodes.Length; i++)
-                {
-                    command.WithParameter($"@l{i}", nodes[i].Level);
-                    command.WithParameter($"@i{i}", nodes[i].Index);
-                }
-            }
-            command.CommandText = string.Join(" UNION ALL ", parts);
+            await command.PrepareAsync(cancellationToken);
+            await ReadAsync(command, found, cancellationToken);
         }
-        await ReadAsync(command, found, cancellationToken);
+        catch (PostgresException e) when (month is not null && e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // The month's partition was dropped since the ranges were read, or the hub's role may read the log only
+            // through the partitioned table (privileges on a partition are its own): the whole log below.
+        }
+        if (month is not null && leaves.Any(l => !found.ContainsKey((0, l - 1))))
+        {
+            // Not in the month the ranges pointed to (recorded late into the month before, in the default partition,
+            // a partition gone): the whole log, and the ranges read again soon.
+            MonthsMissed();
+            command.CommandText = Statement("\"AuditEntries\"");
+            await command.PrepareAsync(cancellationToken);
+            await ReadAsync(command, found, cancellationToken);
+        }
         return found;
     }
+
+    /// <summary>
+    /// The proof's statement on SQLite: the leaves by sequence (the entries' rowid) and the stored subtrees by their key, one
+    /// lookup per position named in the two JSON arrays (<c>[sequence, ...]</c> and <c>[[level, index], ...]</c>); the
+    /// arrays are the outer loops (CROSS JOIN keeps SQLite from reordering them).
+    /// </summary>
+    private const string SqliteStatement = """
+        SELECT 0, e."Sequence" - 1, e."EntryHash" FROM json_each(@s) AS s CROSS JOIN "AuditEntries" AS e WHERE e."Sequence" = s.value
+        UNION ALL
+        SELECT n."Level", n."NodeIndex", n."Hash" FROM json_each(@n) AS w CROSS JOIN "AuditNodes" AS n
+        WHERE n."Level" = json_extract(w.value, '$[0]') AND n."NodeIndex" = json_extract(w.value, '$[1]')
+        """;
 
     /// <summary>The proof's statement on PostgreSQL: leaves from <paramref name="entries"/> (none when null) and the stored
     /// subtrees.</summary>
@@ -160,7 +232,7 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            found[(Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture), reader.GetInt64(1))] = reader.GetFieldValue<byte[]>(2);
+            found[(Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture), reader.GetInt64(1))] = reader.GetFieldValue<byte[]>(2);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
@@ -6,82 +5,39 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using SharingHub.Core.Records;
 
 namespace SharingHub.Data.Storage;
 
 /// <summary>What the decision point needs of a case: the enquiry's id, reference, closure and stage, its children, and each member's agency, subject and dates.</summary>
-public sealed record CaseFacts(Guid Id, string Reference, DateTimeOffset? ClosedAt, CaseStage Stage, IReadOnlyList<Guid> Subjects, IReadOnlyList<CaseMemberFacts> Members);
-
-/// <summary>One member of a case as the decision point sees it.</summary>
-public sealed record CaseMemberFacts(string Agency, string UserSubject, DateTimeOffset AddedAt, DateTimeOffset? RemovedAt);
+public sealed record CaseFacts(Guid Id, string Reference, DateTimeOffset? ClosedAt, CaseStage Stage, IReadOnlyList<Guid> Subjects, IReadOnlyList<EnquiryMemberFacts> Members);
 
 /// <summary>
-/// Reads a case's <see cref="CaseFacts"/> on SQLite with statements prepared once per connection and kept. Every
-/// case-bound request reads its case first; Microsoft.Data.Sqlite prepares each new command's SQL afresh (it keeps no
-/// statement cache across commands: dotnet/efcore#14044), which with EF's query pipeline was most of the lookup's
-/// 0.4-0.7 ms (issue 27). Here a few connections of the hub's own (tuned as every hub connection is) each hold the three
-/// statements prepared, and a read binds the id and steps them in one read transaction, so the three see one snapshot.
-/// It reads the rows as they are now, as the EF query did: a member removed or a case closed takes effect on the next
-/// request. Table and column names, and each value's conversion, come from the EF model, so they are what EF writes.
-/// PostgreSQL keeps the compiled EF query (<see cref="Prepared"/> is false): its cost there is the round trip.
+/// Reads a case's <see cref="CaseFacts"/> on SQLite with statements kept prepared (<see cref="SqliteStatements"/>). Every
+/// case-bound request reads its case first, and preparing EF's SQL afresh each time was most of the lookup's 0.4-0.7 ms
+/// (issue 27). The three statements (the enquiry, its children, its members) run in one read transaction, so the three
+/// see one snapshot. It reads the rows as they are now, as the EF query did: a member removed or a case closed takes
+/// effect on the next request. Table and column names, and each value's conversion, come from the EF model, so they are
+/// what EF writes. PostgreSQL keeps the compiled EF query (<see cref="Prepared"/> is false): its cost there is the round trip.
 /// </summary>
-public sealed class CaseReads(IHubDbContextFactory contexts) : IDisposable
+public sealed class CaseReads(IHubDbContextFactory contexts, SqliteStatements statements)
 {
-    /// <summary>Idle connections kept (more are opened under load and closed when returned past this).</summary>
-    private const int MaxIdle = 16;
-
-    private readonly ConcurrentBag<Reader> _idle = [];
     private readonly Lock _gate = new();
     private Shape? _shape;
-    private int _idleCount;
-    private bool _disposed;
 
     /// <summary>Whether reads go through the prepared statements (SQLite) rather than the caller's EF query.</summary>
     public bool Prepared => contexts.Engine == DatabaseEngine.Sqlite;
 
     /// <summary>The case with this id, or null when there is none.</summary>
-    public async Task<CaseFacts?> ReadAsync(Guid id, CancellationToken cancellationToken)
+    public Task<CaseFacts?> ReadAsync(Guid id, CancellationToken cancellationToken)
     {
         if (!Prepared)
         {
             throw new InvalidOperationException("prepared case reads are for SQLite; PostgreSQL reads the case with its EF query");
         }
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var reader = Rent();
-        try
-        {
-            var facts = await reader.ReadAsync(id, cancellationToken);
-            Return(reader);
-            return facts;
-        }
-        catch
-        {
-            // A read that failed or was cancelled leaves nothing half-done on a connection that is then closed.
-            reader.Dispose();
-            throw;
-        }
-    }
-
-    private Reader Rent()
-    {
-        if (_idle.TryTake(out var reader))
-        {
-            Interlocked.Decrement(ref _idleCount);
-            return reader;
-        }
-        return new Reader(ShapeOf());
-    }
-
-    private void Return(Reader reader)
-    {
-        if (_disposed || Interlocked.Increment(ref _idleCount) > MaxIdle)
-        {
-            Interlocked.Decrement(ref _idleCount);
-            reader.Dispose();
-            return;
-        }
-        _idle.Add(reader);
+        var shape = ShapeOf();
+        return statements.ReadAsync(shape.Text, shape.Parameters, (command, ct) => shape.ReadAsync(command, id, ct), snapshot: true, cancellationToken);
     }
 
     private Shape ShapeOf()
@@ -97,131 +53,79 @@ public sealed class CaseReads(IHubDbContextFactory contexts) : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>A column as EF reads it: the provider's value, through the property's converter when it has one.</summary>
+    private sealed class Column(IProperty property)
     {
-        _disposed = true;
-        while (_idle.TryTake(out var reader))
-        {
-            reader.Dispose();
-        }
+        private readonly ValueConverter? _converter = property.GetTypeMapping().Converter;
+        private readonly Type? _provider = property.GetTypeMapping().Converter is { } c ? Nullable.GetUnderlyingType(c.ProviderClrType) ?? c.ProviderClrType : null;
+
+        public IProperty Property { get; } = property;
+
+        public T Read<T>(DbDataReader rows, int ordinal) =>
+            rows.IsDBNull(ordinal) ? default!
+            : _converter is null ? rows.GetFieldValue<T>(ordinal)
+            : (T)_converter.ConvertFromProvider(Convert.ChangeType(rows.GetValue(ordinal), _provider!, CultureInfo.InvariantCulture))!;
+
+        public object? ToProvider(object? value) => _converter is null ? value : _converter.ConvertToProvider(value);
     }
 
-    /// <summary>The SQL and the properties it reads, from the EF model (once per hub).</summary>
+    /// <summary>The SQL, its parameter and the columns it reads, from the EF model (once per hub).</summary>
     private sealed class Shape
     {
+        private readonly Column _id;
+        private readonly Column[] _enquiry, _subject, _member;
+
         public Shape(HubDbContext db)
         {
-            ConnectionString = db.Database.GetConnectionString() ?? throw new InvalidOperationException("the hub's database has no connection string");
             var sql = db.GetService<ISqlGenerationHelper>();
             var model = db.Model;
             var enquiry = model.FindEntityType(typeof(Enquiry))!;
             var subject = model.FindEntityType(typeof(EnquirySubject))!;
             var member = model.FindEntityType(typeof(EnquiryMember))!;
-            Id = enquiry.FindProperty(nameof(Core.Records.Enquiry.Id))!;
-            Enquiry = [Id, enquiry.FindProperty(nameof(Core.Records.Enquiry.Reference))!, enquiry.FindProperty(nameof(Core.Records.Enquiry.ClosedAt))!,
-                enquiry.FindProperty(nameof(Core.Records.Enquiry.Stage))!];
-            Subject = [subject.FindProperty(nameof(EnquirySubject.PersonId))!];
-            Member = [member.FindProperty(nameof(EnquiryMember.Agency))!, member.FindProperty(nameof(EnquiryMember.UserSubject))!,
-                member.FindProperty(nameof(EnquiryMember.AddedAt))!, member.FindProperty(nameof(EnquiryMember.RemovedAt))!];
-            string Select(IEntityType type, IReadOnlyList<IProperty> columns, string key)
+            Column[] Columns(IEntityType type, params string[] names) => [.. names.Select(n => new Column(type.FindProperty(n)!))];
+            _enquiry = Columns(enquiry, nameof(Enquiry.Id), nameof(Enquiry.Reference), nameof(Enquiry.ClosedAt), nameof(Enquiry.Stage));
+            _id = _enquiry[0];
+            _subject = Columns(subject, nameof(EnquirySubject.PersonId));
+            _member = Columns(member, nameof(EnquiryMember.Agency), nameof(EnquiryMember.UserSubject), nameof(EnquiryMember.AddedAt), nameof(EnquiryMember.RemovedAt));
+            string Select(IEntityType type, Column[] columns, string key)
             {
                 var table = StoreObjectIdentifier.Table(type.GetTableName()!, type.GetSchema());
-                return $"SELECT {string.Join(", ", columns.Select(c => sql.DelimitIdentifier(c.GetColumnName(table)!)))} FROM {sql.DelimitIdentifier(table.Name)} "
+                return $"SELECT {string.Join(", ", columns.Select(c => sql.DelimitIdentifier(c.Property.GetColumnName(table)!)))} FROM {sql.DelimitIdentifier(table.Name)} "
                     + $"WHERE {sql.DelimitIdentifier(type.FindProperty(key)!.GetColumnName(table)!)} = @id;";
             }
-            Text = Select(enquiry, Enquiry, nameof(Core.Records.Enquiry.Id)) + "\n" + Select(subject, Subject, nameof(EnquirySubject.EnquiryId)) + "\n"
-                + Select(member, Member, nameof(EnquiryMember.EnquiryId));
+            Text = Select(enquiry, _enquiry, nameof(Enquiry.Id)) + "\n" + Select(subject, _subject, nameof(EnquirySubject.EnquiryId)) + "\n"
+                + Select(member, _member, nameof(EnquiryMember.EnquiryId));
         }
 
-        public string ConnectionString { get; }
         public string Text { get; }
-        public IProperty Id { get; }
-        public IProperty[] Enquiry { get; }
-        public IProperty[] Subject { get; }
-        public IProperty[] Member { get; }
-    }
 
-    /// <summary>One connection of the hub's own with the case's statements prepared on it.</summary>
-    private sealed class Reader : IDisposable
-    {
-        private readonly Shape _shape;
-        private readonly SqliteConnection _connection;
-        private readonly SqliteCommand _command;
-        private readonly DbParameter _id;
+        /// <summary>The statements' one parameter, the case's id, typed as EF binds it.</summary>
+        public void Parameters(SqliteCommand command) =>
+            command.Parameters.Add(_id.Property.GetRelationalTypeMapping().CreateParameter(command, "@id", Guid.Empty, nullable: false));
 
-        public Reader(Shape shape)
+        public async Task<CaseFacts?> ReadAsync(SqliteCommand command, Guid id, CancellationToken cancellationToken)
         {
-            _shape = shape;
-            _connection = new SqliteConnection(shape.ConnectionString);
-            try
+            command.Parameters[0].Value = _id.ToProvider(id);
+            await using var rows = await command.ExecuteReaderAsync(cancellationToken);
+            if (!await rows.ReadAsync(cancellationToken))
             {
-                _connection.Open();
-                SqliteTuning.Tune(_connection);
-                _command = _connection.CreateCommand();
-                _command.CommandText = shape.Text;
-                _id = shape.Id.GetRelationalTypeMapping().CreateParameter(_command, "@id", Guid.Empty, nullable: false);
-                _command.Parameters.Add(_id);
-                _command.Prepare();
+                return null;
             }
-            catch
+            var (caseId, reference, closedAt, stage) = (_enquiry[0].Read<Guid>(rows, 0), _enquiry[1].Read<string>(rows, 1),
+                _enquiry[2].Read<DateTimeOffset?>(rows, 2), _enquiry[3].Read<CaseStage>(rows, 3));
+            var (subjects, members) = (new List<Guid>(), new List<EnquiryMemberFacts>());
+            await rows.NextResultAsync(cancellationToken);
+            while (await rows.ReadAsync(cancellationToken))
             {
-                _connection.Dispose();
-                throw;
+                subjects.Add(_subject[0].Read<Guid>(rows, 0));
             }
-        }
-
-        public async Task<CaseFacts?> ReadAsync(Guid id, CancellationToken cancellationToken)
-        {
-            _id.Value = _shape.Id.GetTypeMapping().Converter?.ConvertToProvider(id) ?? id;
-            await using var transaction = _connection.BeginTransaction(deferred: true);
-            _command.Transaction = transaction;
-            CaseFacts? facts = null;
-            await using (var rows = await _command.ExecuteReaderAsync(cancellationToken))
+            await rows.NextResultAsync(cancellationToken);
+            while (await rows.ReadAsync(cancellationToken))
             {
-                if (await rows.ReadAsync(cancellationToken))
-                {
-                    var (enquiry, subjects, members) = (_shape.Enquiry, new List<Guid>(), new List<CaseMemberFacts>());
-                    var (caseId, reference, closedAt, stage) = (Value<Guid>(rows, 0, enquiry[0]), Value<string>(rows, 1, enquiry[1]),
-                        Value<DateTimeOffset?>(rows, 2, enquiry[2]), Value<CaseStage>(rows, 3, enquiry[3]));
-                    await rows.NextResultAsync(cancellationToken);
-                    while (await rows.ReadAsync(cancellationToken))
-                    {
-                        subjects.Add(Value<Guid>(rows, 0, _shape.Subject[0]));
-                    }
-                    await rows.NextResultAsync(cancellationToken);
-                    while (await rows.ReadAsync(cancellationToken))
-                    {
-                        members.Add(new CaseMemberFacts(Value<string>(rows, 0, _shape.Member[0]), Value<string>(rows, 1, _shape.Member[1]),
-                            Value<DateTimeOffset>(rows, 2, _shape.Member[2]), Value<DateTimeOffset?>(rows, 3, _shape.Member[3])));
-                    }
-                    facts = new CaseFacts(caseId, reference, closedAt, stage, subjects, members);
-                }
+                members.Add(new EnquiryMemberFacts(_member[0].Read<string>(rows, 0), _member[1].Read<string>(rows, 1),
+                    _member[2].Read<DateTimeOffset>(rows, 2), _member[3].Read<DateTimeOffset?>(rows, 3)));
             }
-            await transaction.CommitAsync(cancellationToken);
-            _command.Transaction = null;
-            return facts;
-        }
-
-        /// <summary>A column's value as EF reads it: the provider's value through the property's own converter, if it has one.</summary>
-        private static T Value<T>(DbDataReader rows, int ordinal, IProperty property)
-        {
-            if (rows.IsDBNull(ordinal))
-            {
-                return default!;
-            }
-            var converter = property.GetTypeMapping().Converter;
-            if (converter is null)
-            {
-                return rows.GetFieldValue<T>(ordinal);
-            }
-            var provider = Nullable.GetUnderlyingType(converter.ProviderClrType) ?? converter.ProviderClrType;
-            return (T)converter.ConvertFromProvider(Convert.ChangeType(rows.GetValue(ordinal), provider, CultureInfo.InvariantCulture))!;
-        }
-
-        public void Dispose()
-        {
-            _command.Dispose();
-            _connection.Dispose();
+            return new CaseFacts(caseId, reference, closedAt, stage, subjects, members);
         }
     }
 }

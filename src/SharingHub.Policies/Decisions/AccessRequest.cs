@@ -18,15 +18,6 @@ public sealed record Principal(string Agency, string Subject, IReadOnlySet<strin
     public bool IsPerson => ClientId is null;
 }
 
-public sealed record EnquiryMemberFacts(string Agency, string UserSubject, DateTimeOffset AddedAt, DateTimeOffset? RemovedAt)
-{
-    /// <summary>An enquiry's stored members as the policy sees them.</summary>
-    public static List<EnquiryMemberFacts> Of(IEnumerable<Core.Records.EnquiryMember> members) =>
-        members.Select(m => new EnquiryMemberFacts(m.Agency, m.UserSubject, m.AddedAt, m.RemovedAt)).ToList();
-
-    public bool IsActiveAt(DateTimeOffset now) => AddedAt <= now && (RemovedAt is null || now < RemovedAt);
-}
-
 /// <summary>The enquiry a request names. Access through it lasts until <see cref="AccessEndsAt"/> (closure plus any grace period).</summary>
 public sealed record EnquiryFacts(Guid Id, string Reference, DateTimeOffset? AccessEndsAt, IReadOnlySet<Guid> SubjectIds, IReadOnlyList<EnquiryMemberFacts> Members)
 {

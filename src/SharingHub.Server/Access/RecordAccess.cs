@@ -28,7 +28,7 @@ internal sealed class RecordAccess(
     Disclosures disclosures,
     IOptions<AccessOptions> options)
 {
-    private CaseRow? _enquiry;
+    private CaseFacts? _enquiry;
     private Referral? _referral;
     private Guid? _enquiryId;
     private HashSet<Guid> _referralPeople = [];
@@ -58,14 +58,6 @@ internal sealed class RecordAccess(
     /// <summary>Whether some rule could share <paramref name="record"/> with this caller for this purpose: the in-memory form of <see cref="ReachableQueries.ReachableBy"/>.</summary>
     public bool CouldReach(Record record) => _reachable.Contains(ReachableKey(record.OwningAgency, record.DataClass));
 
-    /// <summary>What the decision point needs of the case a request names, and nothing else.</summary>
-    private sealed record CaseRow(Guid Id, string Reference, DateTimeOffset? ClosedAt, CaseStage Stage, List<Guid> Subjects, List<EnquiryMemberFacts> Members)
-    {
-        /// <summary>The same facts read by <see cref="CaseReads"/>'s prepared statements (SQLite).</summary>
-        public static CaseRow? Of(CaseFacts? facts) => facts is null ? null : new(facts.Id, facts.Reference, facts.ClosedAt, facts.Stage, [.. facts.Subjects],
-            [.. facts.Members.Select(m => new EnquiryMemberFacts(m.Agency, m.UserSubject, m.AddedAt, m.RemovedAt))]);
-    }
-
     /// <summary>
     /// The case behind every case-bound request, read as only the columns the decision needs (the enquiry's id, reference,
     /// closure and stage; each member's agency, subject and dates; each child's id), by a compiled query. Its other parts (conferences, core group
@@ -74,14 +66,14 @@ internal sealed class RecordAccess(
     /// the plan of the first model it ran with, so there is one per model (one per engine). On SQLite the same facts are
     /// read by <see cref="CaseReads"/>, whose statements stay prepared (CaseReadTests hold the two to the same answer).
     /// </summary>
-    private static Task<CaseRow?> ReadCase(HubDbContext db, Guid id, CancellationToken ct) =>
+    private static Task<CaseFacts?> ReadCase(HubDbContext db, Guid id, CancellationToken ct) =>
         CaseQueries.GetValue(db.Model, static _ => EF.CompileAsyncQuery(
             (HubDbContext db, Guid id, CancellationToken ct) => db.Enquiries.AsNoTracking().AsSingleQuery().Where(e => e.Id == id)
-                .Select(e => new CaseRow(e.Id, e.Reference, e.ClosedAt, e.Stage, e.Subjects.Select(s => s.PersonId).ToList(),
+                .Select(e => new CaseFacts(e.Id, e.Reference, e.ClosedAt, e.Stage, e.Subjects.Select(s => s.PersonId).ToList(),
                     e.Members.Select(m => new EnquiryMemberFacts(m.Agency, m.UserSubject, m.AddedAt, m.RemovedAt)).ToList()))
                 .FirstOrDefault()))(db, id, ct);
 
-    private static readonly ConditionalWeakTable<Microsoft.EntityFrameworkCore.Metadata.IModel, Func<HubDbContext, Guid, CancellationToken, Task<CaseRow?>>> CaseQueries = new();
+    private static readonly ConditionalWeakTable<Microsoft.EntityFrameworkCore.Metadata.IModel, Func<HubDbContext, Guid, CancellationToken, Task<CaseFacts?>>> CaseQueries = new();
 
     /// <summary>Reads the purpose, enquiry and any override from the request; a problem is the caller's to fix.</summary>
     public async Task<PurposeProblem?> OpenAsync(HttpContext http, CancellationToken cancellationToken)
@@ -116,7 +108,7 @@ internal sealed class RecordAccess(
             _enquiryId = enquiryId;
             if (enquiryId is { } id)
             {
-                _enquiry = cases.Prepared ? CaseRow.Of(await cases.ReadAsync(id, cancellationToken)) : await ReadCase(db, id, cancellationToken);
+                _enquiry = cases.Prepared ? await cases.ReadAsync(id, cancellationToken) : await ReadCase(db, id, cancellationToken);
             }
             if (referralId is { } rid)
             {

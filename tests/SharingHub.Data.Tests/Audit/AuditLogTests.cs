@@ -301,6 +301,42 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
     }
 
     [Fact]
+    public async Task Given_the_trees_upper_levels_kept_in_memory_while_the_log_grows_then_every_proof_still_verifies_against_its_signed_root()
+    {
+        var proofs = Services.GetRequiredService<AuditProofs>();
+        // Room for 16 subtrees: the kept levels start at 3 for 37 entries, take the subtrees stored as the log grows to 67,
+        // and move up to level 5 when it reaches 150 (read again then).
+        proofs.UpperCapacity = 16;
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var roots = new Dictionary<long, byte[]>();
+
+        async Task ProveAllAsync(long size)
+        {
+            var leaves = await db.AuditEntries.AsNoTracking().Where(a => a.Sequence <= size).OrderBy(a => a.Sequence).Select(a => a.EntryHash).ToListAsync();
+            for (var sequence = 1; sequence <= size; sequence++)
+            {
+                var inclusion = await proofs.InclusionAsync(sequence, size, CancellationToken.None);
+                Assert.True(MerkleTree.VerifyInclusion(leaves[sequence - 1], sequence - 1, size, inclusion!, roots[size]), $"inclusion of {sequence} in {size}");
+            }
+            foreach (var (earlier, root) in roots.Where(r => r.Key < size))
+            {
+                var consistency = await proofs.ConsistencyAsync(earlier, size, CancellationToken.None);
+                Assert.True(MerkleTree.VerifyConsistency(earlier, size, root, roots[size], consistency!), $"consistency of {earlier} with {size}");
+            }
+        }
+
+        foreach (var (size, lowest) in new[] { (37L, 3), (67L, 3), (150L, 5) })
+        {
+            await AppendAsync((int)(size - roots.Keys.DefaultIfEmpty(0).Max()));
+            var checkpoint = await Checkpointer.CheckpointNowAsync(CancellationToken.None);
+            Assert.Equal(size, checkpoint!.TreeSize);
+            roots[size] = checkpoint.RootHash;
+            await ProveAllAsync(size);
+            Assert.Equal(lowest, proofs.UpperLowest);
+        }
+    }
+
+    [Fact]
     public async Task Given_something_listening_to_the_hubs_spans_then_a_callers_wait_for_its_entry_is_reported_step_by_step_inside_its_own_span()
     {
         await Writer.StartAsync(CancellationToken.None);
