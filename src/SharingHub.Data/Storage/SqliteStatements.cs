@@ -40,6 +40,7 @@ public sealed class SqliteStatements(IHubDbContextFactory contexts) : IDisposabl
         {
             throw new InvalidOperationException("statements kept prepared here are for SQLite; PostgreSQL prepares its own per pooled connection");
         }
+        using var span = Core.Telemetry.HubDiagnostics.Source.StartActivity(Core.Telemetry.HubDiagnostics.PreparedStatement);
         var connection = Rent();
         try
         {

@@ -9,7 +9,7 @@ namespace SharingHub.Server.Benchmarking;
 /// Where a request's time goes, for the benchmark's breakdown (issue 27): with the benchmark's baselines
 /// mapped (never in Production) and only while switched on, each request's hub spans (token, case lookups,
 /// linkage, consents, policy, field decryption, audit wait, response writing) and its database commands
-/// (count and time) are summed per route, with the garbage collections' pauses inside each (the process's, which at one
+/// (count and time; EF's, and the statements the hub keeps prepared outside EF) are summed per route, with the garbage collections' pauses inside each (the process's, which at one
 /// request at a time are that request's). Off, it costs one flag check per request and per command.
 /// It records durations and route templates only, never what a request was about.
 /// </summary>
@@ -53,8 +53,18 @@ internal sealed class RequestProfiler : DbCommandInterceptor, IDisposable
             ShouldListenTo = source => source.Name == Core.Telemetry.HubDiagnostics.Name,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
             ActivityStarted = activity => activity.SetCustomProperty(PausedAtStart, GC.GetTotalPauseDuration()),
-            ActivityStopped = activity => Current.Value?.Add(activity.OperationName, activity.Duration.TotalMilliseconds,
-                activity.GetCustomProperty(PausedAtStart) is TimeSpan paused ? (GC.GetTotalPauseDuration() - paused).TotalMilliseconds : 0),
+            ActivityStopped = activity =>
+            {
+                if (activity.OperationName == Core.Telemetry.HubDiagnostics.PreparedStatement)
+                {
+                    // A statement kept prepared outside EF (the case read on SQLite): counted with EF's commands, its time
+                    // from taking the connection to the last row read.
+                    Current.Value?.Command(activity.Duration);
+                    return;
+                }
+                Current.Value?.Add(activity.OperationName, activity.Duration.TotalMilliseconds,
+                    activity.GetCustomProperty(PausedAtStart) is TimeSpan paused ? (GC.GetTotalPauseDuration() - paused).TotalMilliseconds : 0);
+            },
         };
         ActivitySource.AddActivityListener(listener);
         return listener;

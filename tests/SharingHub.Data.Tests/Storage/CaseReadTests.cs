@@ -89,6 +89,41 @@ public abstract class CaseReadTests(DatabaseEngine engine) : DatabaseTest(engine
         Assert.All(all, f => Assert.Equal((Members, Children), (f!.Members.Count, f.Subjects.Count)));
     }
 
+    [Fact]
+    public async Task Given_someone_listening_to_the_hubs_spans_when_a_case_is_read_on_the_prepared_statements_then_one_statement_span_is_reported_and_it_carries_nothing_about_the_case()
+    {
+        var reads = Services.GetRequiredService<CaseReads>();
+        if (!reads.Prepared)
+        {
+            Assert.Equal(DatabaseEngine.Postgres, Engine);
+            return;
+        }
+        var id = await CaseAsync();
+        var seen = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == Core.Telemetry.HubDiagnostics.Name,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
+            ActivityStopped = seen.Add,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        string requestId;
+        using (var request = Core.Telemetry.HubDiagnostics.Source.StartActivity("test.request"))
+        {
+            requestId = request!.Id!;
+            Assert.NotNull(await reads.ReadAsync(id, CancellationToken.None));
+        }
+
+        // The benchmark's profiler counts this span as a database command (the read is not EF's, so EF's interceptors miss it).
+        // Only this read's spans: tests running beside this one report theirs to the same listener.
+        var span = Assert.Single(seen, a => a.ParentId == requestId);
+        Assert.Equal(Core.Telemetry.HubDiagnostics.PreparedStatement, span.OperationName);
+        Assert.True(span.Duration > TimeSpan.Zero);
+        Assert.Empty(span.TagObjects);
+        Assert.Empty(span.Baggage);
+    }
+
     private async Task<Guid> CaseAsync()
     {
         var build = new RecordBuilder(Services.GetRequiredService<IFieldCipher>(), Services.GetRequiredService<IBlindIndexer>());
