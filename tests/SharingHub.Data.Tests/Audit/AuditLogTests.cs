@@ -340,14 +340,8 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
     public async Task Given_something_listening_to_the_hubs_spans_then_a_callers_wait_for_its_entry_is_reported_step_by_step_inside_its_own_span()
     {
         await Writer.StartAsync(CancellationToken.None);
-        var seen = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();
-        using var listener = new System.Diagnostics.ActivityListener
-        {
-            ShouldListenTo = source => source.Name == Core.Telemetry.HubDiagnostics.Name,
-            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
-            ActivityStopped = seen.Add,
-        };
-        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        using var spans = new HubSpans();
+        var seen = spans.Seen;
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         string waitId;

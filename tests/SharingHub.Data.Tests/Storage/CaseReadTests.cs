@@ -99,14 +99,8 @@ public abstract class CaseReadTests(DatabaseEngine engine) : DatabaseTest(engine
             return;
         }
         var id = await CaseAsync();
-        var seen = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();
-        using var listener = new System.Diagnostics.ActivityListener
-        {
-            ShouldListenTo = source => source.Name == Core.Telemetry.HubDiagnostics.Name,
-            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllData,
-            ActivityStopped = seen.Add,
-        };
-        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        using var spans = new HubSpans();
+        var seen = spans.Seen;
 
         string requestId;
         using (var request = Core.Telemetry.HubDiagnostics.Source.StartActivity("test.request"))
