@@ -13,6 +13,7 @@ namespace SharingHub.Data.Audit;
 /// needs is read in one round trip (it was one query per subtree: 20-30 at a million entries).
 /// </summary>
 public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer checkpointer, AuditPartitions partitions, SqliteStatements statements, TimeProvider clock)
+    : IAsyncDisposable, IDisposable
 {
     /// <summary>How long the months' sequence ranges are used before they are read again (a month's partition fills as it
     /// goes; entries past the last range are looked for in the month that held the highest sequence).</summary>
@@ -169,9 +170,7 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
                 return found;
             }, snapshot: false, cancellationToken);
         }
-        await using var db = contexts.Create();
-        var connection = db.Database.GetDbConnection();
-        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var connection = await OpenPostgresAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         // The month's table when the months' ranges name one (its name made here from the month's numbers, never
         // from input), the partitioned table otherwise; the statement is prepared either way (one per month).
@@ -204,6 +203,68 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
         }
         return found;
     }
+
+    /// <summary>
+    /// At most this many connections in the proofs' own pool (<see cref="OpenPostgresAsync"/>), or the hub's own limit if lower:
+    /// a proof holds one for a single statement, and a flood of proofs then waits here instead of taking the hub's connections.
+    /// </summary>
+    internal const int PostgresPoolSize = 10;
+
+    private NpgsqlDataSource? _postgres;
+    private readonly Lock _postgresGate = new();
+
+    /// <summary>
+    /// A connection from the proofs' own pool: the hub's connection string with <c>plan_cache_mode=force_generic_plan</c> added
+    /// to whatever server options it already names. The proof's statement is prepared once per connection, and PostgreSQL
+    /// otherwise kept planning it afresh for every proof (a custom plan for the positions' arrays, 0.09 ms of the server's
+    /// 0.12 ms); its one sensible plan is the primary keys' lookups whatever the positions, so the generic plan is made
+    /// once per connection. Only these connections carry the setting: the hub's other queries plan as before. Measured at
+    /// 1,000,000 entries, one run, the hub's pool against this one, alternating: inclusion proofs 2,112/s and 3,125/s
+    /// against 5,973/s and 4,340/s.
+    /// </summary>
+    internal async Task<NpgsqlConnection> OpenPostgresAsync(CancellationToken cancellationToken)
+    {
+        var source = Volatile.Read(ref _postgres);
+        if (source is null)
+        {
+            string connectionString;
+            await using (var db = contexts.Create())
+            {
+                connectionString = db.Database.GetConnectionString()!;
+            }
+            lock (_postgresGate)
+            {
+                source = _postgres ??= NpgsqlDataSource.Create(ProofConnectionString(connectionString));
+            }
+        }
+        return await source.OpenConnectionAsync(cancellationToken);
+    }
+
+    /// <summary>The proofs' connection string: the hub's, its server options kept, with the generic plan forced and the pool bounded.</summary>
+    internal static string ProofConnectionString(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        builder.Options = string.IsNullOrWhiteSpace(builder.Options)
+            ? "-c plan_cache_mode=force_generic_plan"
+            : $"{builder.Options} -c plan_cache_mode=force_generic_plan";
+        builder.MaxPoolSize = Math.Min(builder.MaxPoolSize, PostgresPoolSize);
+        builder.MinPoolSize = Math.Min(builder.MinPoolSize, builder.MaxPoolSize);
+        // Nothing run on these connections changes the session (one read-only statement, no locks, temporary tables or
+        // listeners), so there is nothing for the pool to reset when one comes back.
+        builder.NoResetOnClose = true;
+        return builder.ConnectionString;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _postgres, null) is { } source)
+        {
+            await source.DisposeAsync();
+        }
+    }
+
+    /// <summary>For a container disposed synchronously (a host's <c>Dispose</c>).</summary>
+    public void Dispose() => Interlocked.Exchange(ref _postgres, null)?.Dispose();
 
     /// <summary>
     /// The proof's statement on SQLite: the leaves by sequence (the entries' rowid) and the stored subtrees by their key, one

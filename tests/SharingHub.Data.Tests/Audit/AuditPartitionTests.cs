@@ -47,6 +47,59 @@ public sealed class AuditPartitionTests() : DatabaseTest(DatabaseEngine.Postgres
     }
 
     [Fact]
+    public async Task Given_proofs_made_then_their_statement_is_planned_once_per_connection_and_the_hubs_other_queries_plan_as_before()
+    {
+        var now = DateTimeOffset.UtcNow;
+        await Writer.StartAsync(CancellationToken.None);
+        for (var i = 0; i < 40; i++)
+        {
+            await Writer.AppendAsync(Record(i, now), CancellationToken.None);
+        }
+        var size = (await Services.GetRequiredService<AuditCheckpointer>().CheckpointNowAsync(CancellationToken.None))!.TreeSize;
+        var proofs = Services.GetRequiredService<AuditProofs>();
+        for (var sequence = 1L; sequence <= size; sequence++)
+        {
+            Assert.NotNull(await proofs.InclusionAsync(sequence, size, CancellationToken.None));
+        }
+
+        // One at a time, the proofs' pool hands back its one connection, which holds the prepared statement and its plans.
+        await using (var connection = await proofs.OpenPostgresAsync(CancellationToken.None))
+        {
+            await using var mode = connection.CreateCommand();
+            mode.CommandText = "SHOW plan_cache_mode";
+            Assert.Equal("force_generic_plan", await mode.ExecuteScalarAsync());
+            await using var plans = connection.CreateCommand();
+            plans.CommandText = """SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%"AuditNodes"%'""";
+            await using var reader = await plans.ExecuteReaderAsync();
+            var counted = new List<(long Generic, long Custom)>();
+            while (await reader.ReadAsync())
+            {
+                counted.Add((reader.GetInt64(0), reader.GetInt64(1)));
+            }
+            Assert.NotEmpty(counted);
+            Assert.True(counted.Sum(c => c.Generic) >= size - 1, $"generic plans: {counted.Sum(c => c.Generic)} for {size} proofs");
+            Assert.Equal(0, counted.Sum(c => c.Custom));
+        }
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        Assert.Equal("auto", await db.Database.SqlQuery<string>($"SELECT current_setting('plan_cache_mode') AS \"Value\"").SingleAsync());
+    }
+
+    [Theory]
+    [InlineData("Host=db;Database=hub;Username=hub", "-c plan_cache_mode=force_generic_plan", AuditProofs.PostgresPoolSize)]
+    [InlineData("Host=db;Database=hub;Username=hub;Options=-c statement_timeout=5000;Maximum Pool Size=50", "-c statement_timeout=5000 -c plan_cache_mode=force_generic_plan", AuditProofs.PostgresPoolSize)]
+    [InlineData("Host=db;Database=hub;Username=hub;Maximum Pool Size=4;Minimum Pool Size=8", "-c plan_cache_mode=force_generic_plan", 4)]
+    public void Given_the_hubs_connection_string_then_the_proofs_keep_its_server_options_and_a_bounded_pool(string hub, string options, int pool)
+    {
+        var proofs = new Npgsql.NpgsqlConnectionStringBuilder(AuditProofs.ProofConnectionString(hub));
+
+        Assert.Equal(options, proofs.Options);
+        Assert.Equal(pool, proofs.MaxPoolSize);
+        Assert.True(proofs.MinPoolSize <= proofs.MaxPoolSize);
+        Assert.Equal("db", proofs.Host);
+        Assert.Equal("hub", proofs.Database);
+    }
+
+    [Fact]
     public async Task Given_two_nodes_making_the_coming_months_partitions_at_once_then_both_succeed_and_each_month_has_one()
     {
         await using var other = await Database.StartServicesAsync();
