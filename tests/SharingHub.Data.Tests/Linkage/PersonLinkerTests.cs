@@ -69,6 +69,43 @@ public abstract class PersonLinkerTests(DatabaseEngine engine) : DatabaseTest(en
     }
 
     [Fact]
+    public async Task Given_a_new_record_then_the_records_under_all_its_blocking_keys_are_read_in_one_statement_and_it_links()
+    {
+        var builder = new RecordBuilder(Services.GetRequiredService<Core.Crypto.IFieldCipher>(), Services.GetRequiredService<Core.Crypto.IBlindIndexer>());
+        var health = await Services.GetRequiredService<Core.Records.IRecordStore>().AddAsync(
+            builder.Person(family: "Onestatement", birthDate: "2013-03-04", identifier: "9990000018"), CancellationToken.None);
+        var commands = new CommandTexts();
+        await using var watched = await Database.StartServicesAsync(migrate: false, interceptor: commands);
+
+        var school = await watched.GetRequiredService<Core.Records.IRecordStore>().AddAsync(
+            builder.Person(agency: "education", family: "Onestatement", birthDate: "2013-03-04", kind: Core.Records.IdentifierKind.Upn, identifier: "A801200110001"),
+            CancellationToken.None);
+
+        // Every key's lookup (the birth date with the family name's sound, with the given name, with the postcode; the
+        // swapped date; the month with both names; the UPN) in one statement: it was a statement for each.
+        var blocking = commands.Texts.Where(t => t.Contains("\"BirthDateIndex\" = @", StringComparison.Ordinal)).ToList();
+        var one = Assert.Single(blocking);
+        Assert.Contains("\"BirthDateSwappedIndex\" = @", one, StringComparison.Ordinal);
+        Assert.Contains("\"PersonIdentifiers\"", one, StringComparison.Ordinal);
+        var linked = await Services.GetRequiredService<PersonLinker>().LinkAsync([health.Id], CancellationToken.None);
+        Assert.Equal(new HashSet<Guid> { health.Id, school.Id }, linked.Of(health.Id));
+    }
+
+    /// <summary>The text of every command EF runs.</summary>
+    private sealed class CommandTexts : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Texts { get; } = new();
+
+        public override ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(
+            System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData,
+            Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            Texts.Enqueue(command.CommandText);
+            return ValueTask.FromResult(result);
+        }
+    }
+
+    [Fact]
     public async Task Given_a_backfill_of_a_record_like_two_children_with_their_own_nhs_numbers_then_it_joins_neither_to_the_other_and_waits_for_a_person()
     {
         var builder = new RecordBuilder(Services.GetRequiredService<Core.Crypto.IFieldCipher>(), Services.GetRequiredService<Core.Crypto.IBlindIndexer>());
