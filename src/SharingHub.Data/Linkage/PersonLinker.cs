@@ -123,7 +123,10 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         foreach (var person in people)
         {
             var id = person.Id;
-            var existing = await db.PersonPairs.Where(p => p.PersonA == id || p.PersonB == id).ToListAsync(cancellationToken);
+            // A person this unit of work adds has no stored pairs yet: no statement to find them.
+            var existing = db.Entry(person).State == EntityState.Added
+                ? []
+                : await db.PersonPairs.Where(p => p.PersonA == id || p.PersonB == id).ToListAsync(cancellationToken);
             db.PersonPairs.RemoveRange(existing.Where(p => p.State == PairState.Automatic));
             var decided = existing.Where(p => p.State != PairState.Automatic).ToDictionary(p => p.PersonA == id ? p.PersonB : p.PersonA);
             var self = Candidate(person);
