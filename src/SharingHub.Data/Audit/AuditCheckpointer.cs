@@ -22,7 +22,9 @@ public sealed class AuditCheckpointer
     private readonly AuditOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<AuditCheckpointer> _logger;
-    private readonly Lazy<HubSigningKeys> _keys;
+    private readonly Func<HubSigningKeys> _openKeys;
+    private readonly Lock _keysGate = new();
+    private HubSigningKeys? _keys;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private MerkleFrontier? _frontier;
     private DateTimeOffset _lastCheckpointAt;
@@ -35,10 +37,28 @@ public sealed class AuditCheckpointer
         _clock = clock;
         _logger = logger;
         // Audit keys are never dropped from the published set: old checkpoints must stay verifiable.
-        _keys = new Lazy<HubSigningKeys>(() => new HubSigningKeys(_options.SigningKeyPath, TimeSpan.FromDays(365 * 100), keks, clock));
+        _openKeys = () => new HubSigningKeys(_options.SigningKeyPath, TimeSpan.FromDays(365 * 100), keks, clock);
     }
 
-    public HubSigningKeys Keys => _keys.Value;
+    /// <summary>
+    /// The signing keys, opened (or, the first time, made and written) when first needed. A failure to open them (the key
+    /// file's disk full, the key ring unavailable) fails that batch only: the next batch tries again, so the log carries on
+    /// once the cause is gone, without a restart.
+    /// </summary>
+    public HubSigningKeys Keys
+    {
+        get
+        {
+            if (Volatile.Read(ref _keys) is { } keys)
+            {
+                return keys;
+            }
+            lock (_keysGate)
+            {
+                return _keys ??= _openKeys();
+            }
+        }
+    }
 
     public IReadOnlyDictionary<string, ECDsa> PublicKeys => Keys.Published.ToDictionary(k => k.KeyId, k => k.ECDsa, StringComparer.Ordinal);
 

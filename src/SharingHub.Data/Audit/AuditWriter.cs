@@ -205,10 +205,6 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
             await using var transaction = connection is SqliteConnection sqlite
                 ? sqlite.BeginTransaction(deferred: false)
                 : await connection.BeginTransactionAsync();
-            if (_contexts.Engine == DatabaseEngine.Postgres)
-            {
-                await ExecuteAsync(connection, transaction, string.Create(CultureInfo.InvariantCulture, $"SELECT pg_advisory_xact_lock({AdvisoryLockKey})"));
-            }
             var (tailSequence, tailHash) = await TailAsync(connection, transaction);
             times.Mark(BatchPhase.Tail);
             var sequence = tailSequence;
@@ -229,14 +225,29 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
             var completed = new List<AuditNode>();
             added.ForEach(e => frontier.Append(e.EntryHash, (level, index, hash) => completed.Add(new AuditNode { Level = level, NodeIndex = index, Hash = hash })));
             times.Mark(BatchPhase.Chain);
-            await statements.Entries.InsertAsync(added, transaction, CancellationToken.None);
+            AuditCheckpoint[] checkpoint = [];
             if (SignEveryBatch)
             {
-                var checkpoint = _checkpointer.Sign(frontier.Size, frontier.Root());
+                checkpoint = [_checkpointer.Sign(frontier.Size, frontier.Root())];
                 times.Mark(BatchPhase.Sign);
-                await statements.Checkpoints.InsertAsync([checkpoint], transaction, CancellationToken.None);
             }
-            await statements.Nodes.InsertAsync(completed, transaction, CancellationToken.None);
+            if (connection.CanCreateBatch)
+            {
+                // PostgreSQL: the entries, the checkpoint and the subtrees in one round trip (each a round trip before).
+                await using var batch = connection.CreateBatch();
+                batch.Transaction = transaction;
+                statements.Entries.AddTo(batch, added);
+                statements.Checkpoints.AddTo(batch, checkpoint);
+                statements.Nodes.AddTo(batch, completed);
+                await batch.ExecuteNonQueryAsync();
+            }
+            else
+            {
+                // SQLite runs in process: a prepared single-row statement per row costs microseconds.
+                await statements.Entries.InsertAsync(added, transaction, CancellationToken.None);
+                await statements.Checkpoints.InsertAsync(checkpoint, transaction, CancellationToken.None);
+                await statements.Nodes.InsertAsync(completed, transaction, CancellationToken.None);
+            }
             times.Mark(BatchPhase.Insert);
             await transaction.CommitAsync();
             times.Mark(BatchPhase.Flush);
@@ -309,12 +320,36 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         return _frontier;
     }
 
-    private static async Task<(long Sequence, byte[] Hash)> TailAsync(DbConnection connection, DbTransaction transaction)
+    private const string TailText = """SELECT "Sequence", "EntryHash" FROM "AuditEntries" ORDER BY "Sequence" DESC LIMIT 1""";
+
+    /// <summary>
+    /// The log's last entry, read inside the batch's transaction. On PostgreSQL the writers' lock is taken first, in the same
+    /// round trip (statements in a batch run in order, so the tail is read only once the lock is held): one writer at a
+    /// time across hub processes, each chaining onto the entry the one before it committed.
+    /// </summary>
+    private async Task<(long Sequence, byte[] Hash)> TailAsync(DbConnection connection, DbTransaction transaction)
     {
-        await using var command = Command(connection, transaction, """SELECT "Sequence", "EntryHash" FROM "AuditEntries" ORDER BY "Sequence" DESC LIMIT 1""");
+        if (_contexts.Engine == DatabaseEngine.Postgres)
+        {
+            await using var batch = connection.CreateBatch();
+            batch.Transaction = transaction;
+            foreach (var text in new[] { string.Create(CultureInfo.InvariantCulture, $"SELECT pg_advisory_xact_lock({AdvisoryLockKey})"), TailText })
+            {
+                var step = batch.CreateBatchCommand();
+                step.CommandText = text;
+                batch.BatchCommands.Add(step);
+            }
+            await using var locked = await batch.ExecuteReaderAsync();
+            await locked.NextResultAsync();
+            return await TailFromAsync(locked);
+        }
+        await using var command = Command(connection, transaction, TailText);
         await using var reader = await command.ExecuteReaderAsync();
-        return await reader.ReadAsync() ? (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) : (0, []);
+        return await TailFromAsync(reader);
     }
+
+    private static async Task<(long Sequence, byte[] Hash)> TailFromAsync(DbDataReader reader) =>
+        await reader.ReadAsync() ? (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) : (0, []);
 
     private static DbCommand Command(DbConnection connection, DbTransaction transaction, string text)
     {
@@ -322,12 +357,6 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         command.Transaction = transaction;
         command.CommandText = text;
         return command;
-    }
-
-    private static async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, string text)
-    {
-        await using var command = Command(connection, transaction, text);
-        await command.ExecuteNonQueryAsync();
     }
 
     private async Task<Statements> StatementsAsync()

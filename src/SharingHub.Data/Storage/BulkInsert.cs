@@ -217,6 +217,16 @@ internal sealed class RowInserter<T> : IAsyncDisposable, IDisposable
         }
         await using var batch = _connection.CreateBatch();
         batch.Transaction = transaction;
+        AddTo(batch, rows);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds one insert per row to a batch its caller runs (with other statements, in one round trip). Only where the
+    /// connection makes batches (<see cref="DbConnection.CanCreateBatch"/>; PostgreSQL).
+    /// </summary>
+    public void AddTo(DbBatch batch, IReadOnlyCollection<T> rows)
+    {
         foreach (var row in rows)
         {
             var command = batch.CreateBatchCommand();
@@ -230,7 +240,6 @@ internal sealed class RowInserter<T> : IAsyncDisposable, IDisposable
             }
             batch.BatchCommands.Add(command);
         }
-        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private void Bind(DbCommand command, T row)

@@ -4,9 +4,9 @@ using Npgsql;
 namespace SharingHub.Data.Storage;
 
 /// <summary>
-/// Whether the database's storage is full: SQLite's SQLITE_FULL (the disk, or the file's size limit) and PostgreSQL's
-/// disk_full (53100) are told apart from other failures, so a request refused for it says so and health reports it. The
-/// state is set by any failed commit for that reason and cleared by the next commit that succeeds (the audit writer
+/// Whether the database's storage is full: SQLite's SQLITE_FULL (the disk, or the file's size limit), PostgreSQL's
+/// disk_full (53100) and a file of the hub's own that meets a full disk (ENOSPC) are told apart from other failures, so a
+/// request refused for it says so and health reports it. The state is set by any failed commit for that reason and cleared by the next commit that succeeds (the audit writer
 /// commits for every audited request), or after <see cref="Memory"/> without another such failure.
 /// </summary>
 public sealed class StorageHealth(TimeProvider clock, Microsoft.Extensions.Options.IOptions<DatabaseOptions> options)
@@ -30,8 +30,13 @@ public sealed class StorageHealth(TimeProvider clock, Microsoft.Extensions.Optio
         null => false,
         SqliteException sqlite when sqlite.SqliteErrorCode == SqliteFull => true,
         PostgresException postgres when postgres.SqlState == PostgresErrorCodes.DiskFull => true,
+        // The hub's own files on a full disk (a key ring or signing key written beside the database): ENOSPC on Linux,
+        // ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL on Windows.
+        IOException io when io.HResult is NoSpace or unchecked((int)0x80070070) or unchecked((int)0x80070027) => true,
         _ => IsFull(failure.InnerException),
     };
+
+    private const int NoSpace = 28;
 
     /// <summary>
     /// Notes a failure; true when it was the storage being full. SQLite reports a full disk as SQLITE_FULL when a write fails,

@@ -14,7 +14,7 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
     private AuditWriter Writer => Services.GetRequiredService<AuditWriter>();
     private AuditCheckpointer Checkpointer => Services.GetRequiredService<AuditCheckpointer>();
 
-    private static AuditRecord Record(int i, string agency = "police") => new(
+    protected static AuditRecord Record(int i, string agency = "police") => new(
         DateTimeOffset.UtcNow, $"req-{i}", agency, $"user-{i % 3}", "s47-enquiry", null, "event.read", "success", "permit", false,
         [Guid.NewGuid()], ["health"], $$"""{"resources":[{"type":"event","id":"{{Guid.NewGuid()}}"}],"rules":["macpt.health-clinical"]}""");
 
@@ -25,7 +25,7 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
     }
 
     /// <summary>The stored log verified as `sharinghub audit verify` does it: the stored bytes, then the columns against them.</summary>
-    private Task<AuditVerification> VerifyAsync(bool logOnly = false) =>
+    protected Task<AuditVerification> VerifyAsync(bool logOnly = false) =>
         StoredAuditLog.VerifyAsync(Services.GetRequiredService<IHubDbContextFactory>(), [], Checkpointer.PublicKeys, CancellationToken.None, logOnly);
 
     private async Task ExecuteAsync(string sql)
@@ -337,6 +337,29 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
     }
 
     [Fact]
+    public async Task Given_the_signing_key_cannot_be_made_at_first_then_those_appends_fail_closed_and_the_next_one_signs_once_it_can()
+    {
+        // The key file's folder cannot be made (a file is in its place), as when its disk is full or not yet mounted.
+        var options = Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuditOptions>>().Value;
+        var blocked = Path.Combine(Path.GetDirectoryName(options.SigningKeyPath)!, "keys-not-yet");
+        await File.WriteAllTextAsync(blocked, "");
+        options.SigningKeyPath = Path.Combine(blocked, "audit-signing-keys.json");
+        await Writer.StartAsync(CancellationToken.None);
+
+        await Assert.ThrowsAsync<AuditUnavailableException>(() => Writer.AppendAsync(Record(1), CancellationToken.None));
+        await Assert.ThrowsAsync<AuditUnavailableException>(() => Writer.AppendAsync(Record(2), CancellationToken.None));
+
+        // The cause goes: the next append makes the key and commits, signed, with no restart; nothing of the failed ones was kept.
+        File.Delete(blocked);
+        var sequence = await Writer.AppendAsync(Record(3), CancellationToken.None);
+        Assert.Equal(1, sequence);
+        Assert.True(File.Exists(options.SigningKeyPath));
+        var verified = await VerifyAsync();
+        Assert.True(verified.Ok, verified.Problem);
+        Assert.Equal(1, verified.LatestCheckpointSize);
+    }
+
+    [Fact]
     public async Task Given_something_listening_to_the_hubs_spans_then_a_callers_wait_for_its_entry_is_reported_step_by_step_inside_its_own_span()
     {
         await Writer.StartAsync(CancellationToken.None);
@@ -365,4 +388,42 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
 
 public sealed class SqliteAuditLogTests() : AuditLogTests(DatabaseEngine.Sqlite);
 
-public sealed class PostgresAuditLogTests() : AuditLogTests(DatabaseEngine.Postgres);
+public sealed class PostgresAuditLogTests() : AuditLogTests(DatabaseEngine.Postgres)
+{
+    [Fact]
+    public async Task Given_a_batch_on_PostgreSQL_then_it_takes_the_writers_lock_reads_the_tail_and_stores_entries_checkpoint_and_subtrees_in_two_round_trips_before_its_commit()
+    {
+        var writer = Services.GetRequiredService<AuditWriter>();
+        await writer.WriteBatchAsync([Record(0)]);
+        var statements = new List<string>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Npgsql",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a =>
+            {
+                lock (statements)
+                {
+                    statements.Add(a.GetTagItem("db.query.text") as string ?? a.GetTagItem("db.statement") as string ?? a.DisplayName);
+                }
+            },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        // Entries 2-4: the batch closes subtrees (level 1 at 2 and 4, level 2 at 4), so all three kinds of row are written.
+        var sequences = await writer.WriteBatchAsync([Record(1), Record(2), Record(3)]);
+
+        Assert.Equal([2L, 3L, 4L], sequences);
+        Assert.True(statements.Count == 2, $"round trips: {string.Join(" | ", statements)}");
+        Assert.Contains("pg_advisory_xact_lock", statements[0], StringComparison.Ordinal);
+        Assert.Contains("AuditEntries", statements[1], StringComparison.Ordinal);
+        Assert.Contains("AuditCheckpoints", statements[1], StringComparison.Ordinal);
+        Assert.Contains("AuditNodes", statements[1], StringComparison.Ordinal);
+        listener.Dispose();
+        // And what was stored in those round trips is a whole, verifiable log.
+        var verified = await VerifyAsync();
+        Assert.True(verified.Ok, verified.Problem);
+        Assert.Equal(4, verified.EntriesChecked);
+        Assert.Equal(4, verified.LatestCheckpointSize);
+    }
+}
