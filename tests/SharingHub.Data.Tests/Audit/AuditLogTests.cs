@@ -395,23 +395,31 @@ public sealed class PostgresAuditLogTests() : AuditLogTests(DatabaseEngine.Postg
     {
         var writer = Services.GetRequiredService<AuditWriter>();
         await writer.WriteBatchAsync([Record(0)]);
+        // Only the statements sent inside this test's own span: other tests run in parallel and use Npgsql too.
+        using var source = new System.Diagnostics.ActivitySource("SharingHub.Tests.AuditRoundTrips");
         var statements = new List<string>();
         using var listener = new System.Diagnostics.ActivityListener
         {
-            ShouldListenTo = source => source.Name == "Npgsql",
+            ShouldListenTo = s => s.Name == "Npgsql" || s == source,
             Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = a =>
-            {
-                lock (statements)
-                {
-                    statements.Add(a.GetTagItem("db.query.text") as string ?? a.GetTagItem("db.statement") as string ?? a.DisplayName);
-                }
-            },
         };
         System.Diagnostics.ActivitySource.AddActivityListener(listener);
-
-        // Entries 2-4: the batch closes subtrees (level 1 at 2 and 4, level 2 at 4), so all three kinds of row are written.
-        var sequences = await writer.WriteBatchAsync([Record(1), Record(2), Record(3)]);
+        IReadOnlyList<long> sequences;
+        using (var batch = source.StartActivity("one batch"))
+        {
+            listener.ActivityStopped = a =>
+            {
+                if (a.Source.Name == "Npgsql" && a.ParentId == batch!.Id)
+                {
+                    lock (statements)
+                    {
+                        statements.Add(a.GetTagItem("db.query.text") as string ?? a.GetTagItem("db.statement") as string ?? a.DisplayName);
+                    }
+                }
+            };
+            // Entries 2-4: the batch closes subtrees (level 1 at 2 and 4, level 2 at 4), so all three kinds of row are written.
+            sequences = await writer.WriteBatchAsync([Record(1), Record(2), Record(3)]);
+        }
 
         Assert.Equal([2L, 3L, 4L], sequences);
         Assert.True(statements.Count == 2, $"round trips: {string.Join(" | ", statements)}");
