@@ -42,6 +42,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IRecordStore, EfRecordStore>();
         services.TryAddSingleton<IDataKeyStore, EfDataKeyStore>();
+        services.TryAddSingleton<SubjectKeys>();
         services.TryAddSingleton<ReencryptionJob>();
         services.TryAddSingleton<SubjectShredding>();
         services.TryAddSingleton<DatabaseMigrator>();

@@ -18,7 +18,7 @@ namespace SharingHub.Benchmarks;
 /// </summary>
 internal static class HttpBenchmark
 {
-    public static async Task RunAsync(Report report, DatabaseEngine engine, int events, bool smoke)
+    public static async Task RunAsync(Report report, DatabaseEngine engine, int events, bool smoke, bool ingestOnly = false)
     {
         await using var database = await TestDatabase.CreateAsync(engine);
         var options = DemoOptions.ForEventCount(events, seed: 20261122);
@@ -38,6 +38,11 @@ internal static class HttpBenchmark
             .Where(r => r.GetProperty("resourceType").GetString() == "Observation").Select(r => r.GetProperty("id").GetString()).First();
         var size = $"{engine}, {events:N0} events";
         Console.Error.WriteLine($"http: {size} loaded in {loaded.TotalSeconds:N0} s; chronology of {entries} entries");
+        if (ingestOnly)
+        {
+            await IngestBenchmark.RunAsync(report, database, http, await TokenAsync(http, "demo-health-practitioner"), size, smoke);
+            return;
+        }
 
         // Where the time goes: one profiled pass, before the timed ones (the profiler's own spans cost a little, so it is off for them).
         await BreakdownAsync(report, http, size, smoke ? 20 : 300, () => Secured(token, $"/fhir/Observation/{eventId}", enquiry),

@@ -21,12 +21,15 @@ internal static class IngestBenchmark
 {
     private const int EventsPerBundle = 49;
 
+    /// <summary>How many rounds to time (<c>ingest --rounds N</c>): more, to attach a profiler such as dotnet-trace to the hub meanwhile.</summary>
+    public static int? Rounds { get; set; }
+
     public static async Task RunAsync(Report report, TestDatabase database, HttpClient http, string token, string size, bool smoke)
     {
         // The bundles and the plain inserts are timed in turns (ten of each, eight times, each first in half of them), so that the machine's drift
         // over the measurement falls on both alike: timed one after the other, the plain inserts' rate varied 2x between
         // runs of the same code while the bundles' did not, and the ratio with it.
-        var rounds = smoke ? 1 : 8;
+        var rounds = Rounds ?? (smoke ? 1 : 8);
         var perRound = smoke ? 2 : 10;
         var serial = 0;
         await using var services = await database.StartServicesAsync();

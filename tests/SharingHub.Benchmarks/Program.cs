@@ -3,10 +3,11 @@ using SharingHub.Benchmarks;
 using SharingHub.Data.Storage;
 
 // A benchmark prints figures; it is not a test. Build in Release, then run from the repository root:
-//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|floor|policy|audit|fhir|crypto|linkage|flood|http, or several: audit,http] [--smoke]
+//   dotnet run -c Release --project tests/SharingHub.Benchmarks -- [all|floor|policy|audit|fhir|crypto|linkage|flood|http|ingest, or several: audit,http] [--smoke]
 //   ... crash [--kills 100] [--seed 28] [--engine both] [--inject-loss]   (issue 28: SIGKILL under load; exit code 1 when anything was
 //       lost; --inject-loss deletes one acknowledged write behind the hub's back and exits 0 only if the checks catch it)
 //   ... parsers [--count 100000] [--seed 28] [--family NAME] [--engine both]   (issue 28: generated inputs to every parser; exit code 1 on a 5xx, a slow answer or a leak)
+//   ... ingest [--rounds 8] [--engine both] [--events ...]   (ingestion alone, as in http; more rounds to attach a profiler to the hub)
 //   ... cluster [--smoke]                                    (issue 30: 3 hub nodes on PostgreSQL behind HAProxy: session, replay,
 //       SIGKILL under load, notifications, 1/2/3-node throughput; exit code 1 when a check fails)
 //   ... soak [--minutes 30] [--engine both]                  (issue 28: steady mixed load; memory, handles and p95 flat; audit verifies)
@@ -130,6 +131,18 @@ if (Runs("http"))
         foreach (var events in sizes)
         {
             await HttpBenchmark.RunAsync(report, engine, events, smoke);
+        }
+    }
+}
+// Ingestion alone (its figures are also part of "http"): for working on the write path without the reads' twenty minutes.
+if (parts.Contains("ingest") && !Runs("http"))
+{
+    IngestBenchmark.Rounds = Option("--rounds") is { } rounds ? int.Parse(rounds, CultureInfo.InvariantCulture) : null;
+    foreach (var engine in engines)
+    {
+        foreach (var events in sizes)
+        {
+            await HttpBenchmark.RunAsync(report, engine, events, smoke, ingestOnly: true);
         }
     }
 }

@@ -32,6 +32,25 @@ public sealed class DataKeyRing(IDataKeyStore store, IKeyEncryptionKeyProvider k
     }
 
     /// <summary>
+    /// The first key of a subject whose id was drawn at random just now (a new person's), so no key of it can exist in any
+    /// store: made and cached without asking the store (its lookup, its generation count and a commit of its own were three
+    /// round trips per new person), and returned for the caller to store in the same transaction as the record it seals,
+    /// so the record and its key commit together or not at all. Should that transaction fail, the key is in no store and
+    /// the subject in no record; the cache drops the key at its next recheck.
+    /// </summary>
+    public WrappedDataKey NewSubjectKey(string agency, string dataClass, Guid subject)
+    {
+        var scope = FieldContext.SubjectScope(dataClass, subject);
+        var keyId = string.Create(CultureInfo.InvariantCulture, $"{agency}/{scope}/1");
+        var dataKey = RandomNumberGenerator.GetBytes(32);
+        var kekId = keks.KekIdFor(agency);
+        var wrapped = new WrappedDataKey(keyId, agency, scope, 1, kekId, keks.Wrap(kekId, dataKey), clock.GetUtcNow(), null);
+        _unwrapped[keyId] = (dataKey, clock.GetUtcNow());
+        _activeIds[(agency, scope)] = keyId;
+        return wrapped;
+    }
+
+    /// <summary>
     /// Makes the first key of each scope that has never had one, all in one write (a bulk load of new
     /// people would otherwise commit one key row per person). Scopes that already have keys, or whose
     /// batch loses a race with another writer, are left to <see cref="GetOrCreateActive"/> on first use.

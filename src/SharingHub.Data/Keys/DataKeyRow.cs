@@ -16,6 +16,19 @@ public sealed class DataKeyRow
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? DestroyedAt { get; set; }
 
+    /// <summary>The stored row of a wrapped key (a new person's key is stored with the person, in the writer's transaction).</summary>
+    public static DataKeyRow From(WrappedDataKey key) => new()
+    {
+        KeyId = key.KeyId,
+        Agency = key.Agency,
+        DataClass = key.DataClass,
+        Generation = key.Generation,
+        KekId = key.KekId,
+        WrappedKey = key.WrappedKey,
+        CreatedAt = key.CreatedAt,
+        DestroyedAt = key.DestroyedAt,
+    };
+
     internal WrappedDataKey ToWrapped() => new(KeyId, Agency, DataClass, Generation, KekId, WrappedKey, CreatedAt, DestroyedAt);
 }
 
@@ -82,7 +95,7 @@ internal sealed class EfDataKeyStore(IHubDbContextFactory contexts) : IDataKeySt
     public bool TryAdd(WrappedDataKey key)
     {
         using var db = contexts.Create();
-        db.DataKeys.Add(Row(key));
+        db.DataKeys.Add(DataKeyRow.From(key));
         try
         {
             db.SaveChanges();
@@ -98,7 +111,7 @@ internal sealed class EfDataKeyStore(IHubDbContextFactory contexts) : IDataKeySt
     {
         using var db = contexts.Create();
         db.ChangeTracker.AutoDetectChangesEnabled = false;
-        db.DataKeys.AddRange(keys.Select(Row));
+        db.DataKeys.AddRange(keys.Select(DataKeyRow.From));
         try
         {
             // One SaveChanges is one transaction: a conflict on any key adds none of them.
@@ -122,16 +135,4 @@ internal sealed class EfDataKeyStore(IHubDbContextFactory contexts) : IDataKeySt
         }
         return found;
     }
-
-    private static DataKeyRow Row(WrappedDataKey key) => new()
-    {
-        KeyId = key.KeyId,
-        Agency = key.Agency,
-        DataClass = key.DataClass,
-        Generation = key.Generation,
-        KekId = key.KekId,
-        WrappedKey = key.WrappedKey,
-        CreatedAt = key.CreatedAt,
-        DestroyedAt = key.DestroyedAt,
-    };
 }

@@ -54,7 +54,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
             }
             else
             {
-                record = set.Name == ODataModel.Events ? await StageEventAsync(db, owner, body, http.RequestAborted) : StagePerson(owner, body);
+                record = set.Name == ODataModel.Events ? await StageEventAsync(db, owner, body, http.RequestAborted) : StagePerson(db, owner, body);
                 db.Add(record);
             }
             await SaveAsync(db, http.RequestAborted);
@@ -402,7 +402,7 @@ internal sealed partial class ODataWrites(ODataModel model, IHubDbContextFactory
         return summary.IsAvailable && (detail is null || detail.Value.IsAvailable) ? (summary.Value!, detail?.Value) : null;
     }
 
-    private Person StagePerson(RecordOwner owner, Body body) => records.NewPerson(owner, PersonDetails(body, null));
+    private Person StagePerson(HubDbContext db, RecordOwner owner, Body body) => records.StagePerson(db, owner, PersonDetails(body, null));
 
     private void ChangePerson(HubDbContext db, Person person, Body body)
     {

@@ -154,9 +154,8 @@ internal static class FrontDoorPages
         var child = held.SingleOrDefault();
         if (child is null)
         {
-            child = records.NewPerson(owner, new Core.People.PersonDetails(unborn ? PersonKind.Unborn : Writing.RecordRules.KindOn(date!.Value, now), given!, family!, date!.Value,
+            child = records.StagePerson(db, owner, new Core.People.PersonDetails(unborn ? PersonKind.Unborn : Writing.RecordRules.KindOn(date!.Value, now), given!, family!, date!.Value,
                 null, null, [(kind.Value, identifier!)]));
-            db.People.Add(child);
         }
         var referral = referrals.Stage(db, owner, child.Id, new ReferralInput(concern!, referrer, urgency!.Value, Given("kind") == "contact" ? ReferralKind.Contact : ReferralKind.Referral, category));
         if (await records.SaveChangesAsync(db, http.RequestAborted) is not null)

@@ -3,6 +3,7 @@ using SharingHub.Core.Crypto;
 using SharingHub.Core.People;
 using SharingHub.Core.Records;
 using SharingHub.Core.Time;
+using SharingHub.Data.Keys;
 using SharingHub.Data.Linkage;
 using SharingHub.Data.Storage;
 
@@ -20,7 +21,7 @@ internal enum SaveConflict
 /// stamped, sealed and indexed before they reach the context, references and ownership are checked against what is stored
 /// and staged, and the unit of work is saved once, so a transaction is all or nothing.
 /// </summary>
-internal sealed class RecordWriter(PersonSealer people, IFieldCipher cipher, TimeProvider clock, PersonLinker linker)
+internal sealed class RecordWriter(PersonSealer people, IFieldCipher cipher, TimeProvider clock, PersonLinker linker, SubjectKeys keys)
 {
     public const string StaleMessage = "the record changed while this request was being made: read it again and reapply your change";
     public const string ConflictMessage = "the write conflicts with a record stored at the same time (for example the same source reference); nothing was saved";
@@ -92,11 +93,16 @@ internal sealed class RecordWriter(PersonSealer people, IFieldCipher cipher, Tim
         ev.Detail = detail is null ? null : cipher.Encrypt(detail, SensitiveFields.For(ev, nameof(ChronologyEvent.Detail)));
     }
 
-    /// <summary>A new person of the writer's organisation, sealed and indexed.</summary>
-    public Person NewPerson(RecordOwner owner, PersonDetails details, Guid? id = null)
+    /// <summary>
+    /// A new person of the writer's organisation, sealed, indexed and staged on the unit of work with the person's own data key
+    /// (its id is drawn here, so no key of it exists yet), to be saved together.
+    /// </summary>
+    public Person StagePerson(HubDbContext db, RecordOwner owner, PersonDetails details)
     {
-        var person = Stamp(owner.Owns(new Person { Id = id ?? Guid.NewGuid(), DataClass = "person.demographics" }));
+        var person = Stamp(owner.Owns(new Person { Id = Guid.NewGuid(), DataClass = "person.demographics" }));
+        keys.StageFirst(db, person.OwningAgency, person.DataClass, person.Id);
         people.Seal(person, details);
+        db.People.Add(person);
         return person;
     }
 

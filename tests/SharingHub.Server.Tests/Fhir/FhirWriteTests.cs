@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using SharingHub.Data.Storage;
 
 namespace SharingHub.Server.Tests.Fhir;
@@ -238,6 +239,45 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
         var patientId = response.GetProperty("entry")[0].GetProperty("response").GetProperty("location").GetString()!.Split('/')[1];
         using var events = await _hub.TriageAsync($"/fhir/Observation?patient={patientId}", "demo-health-practitioner", await ReferralForAsync(patientId));
         Assert.Equal(2, (await FhirTestHub.JsonAsync(events)).GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task Given_a_new_patient_then_its_own_key_is_stored_with_it_and_a_refused_transaction_leaves_no_key_behind()
+    {
+        object Bundle(string nhs, bool spoil) => new
+        {
+            resourceType = "Bundle",
+            type = "transaction",
+            entry = new object[]
+            {
+                new { fullUrl = "urn:uuid:7b0c1c52-2222-4a5e-9f00-000000000001", resource = Patient(nhs), request = new { method = "POST", url = "Patient" } },
+                new { resource = Observation("urn:uuid:7b0c1c52-2222-4a5e-9f00-000000000001", "SYS1-K1", spoil ? "Not A Code" : "hospital-attendance"), request = new { method = "POST", url = "Observation" } },
+            },
+        };
+        async Task<List<Data.Keys.DataKeyRow>> SubjectKeysAsync()
+        {
+            await using var db = _hub.Contexts.Create();
+            return (await db.DataKeys.AsNoTracking().ToListAsync()).Where(k => k.DataClass.Contains('@', StringComparison.Ordinal)).ToList();
+        }
+
+        // The patient is staged (and its fields sealed) before the bad entry is found: its key must not outlive it.
+        using var refused = await PostAsync("/fhir", Bundle("9990000034", spoil: true));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Empty(await SubjectKeysAsync());
+
+        using var created = await PostAsync("/fhir", Bundle("9990000042", spoil: false));
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        var id = Guid.Parse((await FhirTestHub.JsonAsync(created)).GetProperty("entry")[0].GetProperty("response").GetProperty("location").GetString()!.Split('/')[1]);
+        var key = Assert.Single(await SubjectKeysAsync());
+        Assert.Equal((Core.Crypto.FieldContext.SubjectScope("person.demographics", id), 1), (key.DataClass, key.Generation));
+
+        // What the hub sealed opens with the stored key alone: a key ring that has cached nothing (another node, or this one restarted).
+        var ring = new SharingHub.Crypto.Keys.DataKeyRing(_hub.Services.GetRequiredService<Core.Crypto.IDataKeyStore>(),
+            _hub.Services.GetRequiredService<Core.Crypto.IKeyEncryptionKeyProvider>(), TimeProvider.System);
+        var cold = new SharingHub.Crypto.Fields.AesGcmFieldCipher(ring);
+        await using var read = _hub.Contexts.Create();
+        var person = await read.People.AsNoTracking().SingleAsync(p => p.Id == id);
+        Assert.Equal("Pushwell", cold.Decrypt(person.FamilyName, Core.Crypto.SensitiveFields.For(person, nameof(Core.Records.Person.FamilyName))).Value);
     }
 
     [Theory]

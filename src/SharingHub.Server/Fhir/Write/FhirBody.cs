@@ -28,22 +28,28 @@ internal static class FhirBody
         {
             return (default, FhirResults.Outcome(415, "not-supported", "send the resource as application/fhir+json"));
         }
+        // Reading the body and the hub's own parse of it (the profiler's "fhir.json"; the SDK's strict parse follows as "fhir.parse").
+        var reading = Core.Telemetry.HubDiagnostics.Source.StartActivity("fhir.json");
         if (await Hosting.BoundedBody.ReadAsync(http.Request.Body, http.Request.ContentLength, maxBytes, http.RequestAborted) is not { } body)
         {
+            reading?.Dispose();
             return (default, FhirResults.Outcome(413, "too-costly", $"the body is larger than the {maxBytes} bytes accepted"));
         }
         if (Hosting.JsonBodies.CharsetProblem(http.Request.ContentType) is { } charset)
         {
+            reading?.Dispose();
             return (default, FhirResults.Outcome(415, "not-supported", charset));
         }
         var (document, invalid) = Hosting.JsonBodies.Parse(body);
         if (document is null)
         {
+            reading?.Dispose();
             return (default, FhirResults.BadRequest(invalid!));
         }
         using (document)
         {
             var root = document.RootElement.Clone();
+            reading?.Dispose();
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("resourceType", out var type) || type.ValueKind != JsonValueKind.String)
             {
                 return (default, FhirResults.BadRequest("the body is not a FHIR resource (no resourceType)", "resourceType"));

@@ -23,7 +23,7 @@ internal static class FhirWriteEndpoints
     {
         fhir.MapPost("/Patient", (HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
             SingleAsync(http, writer, contexts, audit, FhirTypes.Patient, 'c', (db, root, owner, ct) =>
-                writer.CreatePatientAsync(db, owner, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), null, ct))).Audited("fhir.create").Takes(Access.HubActions.RecordWrite);
+                writer.CreatePatientAsync(db, owner, root, http.Request.Headers["If-None-Exist"].FirstOrDefault(), ct))).Audited("fhir.create").Takes(Access.HubActions.RecordWrite);
         fhir.MapPut("/Patient/{id}", (string id, HttpContext http, FhirWriter writer, IHubDbContextFactory contexts, AuditScope audit) =>
             Guid.TryParse(id, out var guid)
                 ? SingleAsync(http, writer, contexts, audit, FhirTypes.Patient, 'u', (db, root, owner, ct) =>
@@ -152,6 +152,8 @@ internal static class FhirWriteEndpoints
             .SelectMany(p => ResourceInput.Array(p.Entry.GetProperty("resource"), "identifier").Select(i => ResourceInput.Text(i, "value")).OfType<string>())
             .Distinct(StringComparer.Ordinal).ToList();
         var stored = await Writing.RecordWriter.StoredReferencesAsync(db, owner, references, ct);
+        // Mapping, checks and sealing of every entry, before anything is saved (the profiler's "write.stage").
+        var staging = Core.Telemetry.HubDiagnostics.Source.StartActivity("write.stage");
         foreach (var (index, method, type, id, entry) in ordered)
         {
             if (!entry.TryGetProperty("resource", out var resource) || ResourceInput.Text(resource, "resourceType") != type)
@@ -161,7 +163,7 @@ internal static class FhirWriteEndpoints
             var request = entry.GetProperty("request");
             var outcome = (method, type) switch
             {
-                ("POST", FhirTypes.Patient) => await writer.CreatePatientAsync(db, owner, resource, ResourceInput.Text(request, "ifNoneExist"), null, ct),
+                ("POST", FhirTypes.Patient) => await writer.CreatePatientAsync(db, owner, resource, ResourceInput.Text(request, "ifNoneExist"), ct),
                 ("PUT", FhirTypes.Patient) => await writer.UpdatePatientAsync(db, owner, id!.Value, resource, ResourceInput.Text(request, "ifMatch"), ct),
                 ("PUT", _) => await writer.UpdateKindAsync(db, owner, Writing.Kinds.KindWriter.ForFhir(type)!, id!.Value, resource, ResourceInput.Text(request, "ifMatch"), ct),
                 ("POST", not (FhirTypes.Patient or FhirTypes.Observation)) =>
@@ -180,6 +182,7 @@ internal static class FhirWriteEndpoints
             }
             results[index] = (outcome, method);
         }
+        staging?.Dispose();
         if (await writer.SaveAsync(db, ct) is { } conflict)
         {
             return conflict;
@@ -189,7 +192,11 @@ internal static class FhirWriteEndpoints
         {
             audit.RecordWrite(RecordFacts.For(outcome.Record!), outcome.Created ? "create" : method == "PUT" ? "update" : "matched");
         }
-        var alerts = await http.RequestServices.GetRequiredService<Writing.ChildAlerts>().RaiseAsync(db, results.Where(r => r.Outcome.Created).Select(r => r.Outcome.Record!), audit, ct);
+        IReadOnlyList<Writing.ChildAlert> alerts;
+        using (Core.Telemetry.HubDiagnostics.Source.StartActivity("write.alerts"))
+        {
+            alerts = await http.RequestServices.GetRequiredService<Writing.ChildAlerts>().RaiseAsync(db, results.Where(r => r.Outcome.Created).Select(r => r.Outcome.Record!), audit, ct);
+        }
         return FhirResults.Resource(new Bundle("transaction-response")
         {
             Timestamp = FhirMapping.Instant(DateTimeOffset.UtcNow),

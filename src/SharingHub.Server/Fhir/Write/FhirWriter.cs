@@ -35,7 +35,7 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, Time
         _ => FhirResults.Conflict(RecordWriter.ConflictMessage),
     };
 
-    public async Task<WriteOutcome> CreatePatientAsync(HubDbContext db, RecordOwner owner, JsonElement root, string? ifNoneExist, Guid? id, CancellationToken ct)
+    public async Task<WriteOutcome> CreatePatientAsync(HubDbContext db, RecordOwner owner, JsonElement root, string? ifNoneExist, CancellationToken ct)
     {
         var errors = new InputErrors();
         var details = ResourceInput.Patient(root, clock.GetUtcNow(), errors);
@@ -59,9 +59,7 @@ internal sealed class FhirWriter(RecordWriter records, PersonSealer people, Time
                 return new WriteOutcome(matches[0], false, null);
             }
         }
-        var person = records.NewPerson(owner, details, id);
-        db.People.Add(person);
-        return new WriteOutcome(person, true, null);
+        return new WriteOutcome(records.StagePerson(db, owner, details), true, null);
     }
 
     public async Task<WriteOutcome> UpdatePatientAsync(HubDbContext db, RecordOwner owner, Guid id, JsonElement root, string? ifMatch, CancellationToken ct)
