@@ -49,6 +49,52 @@ public abstract class StrictR4Tests(DatabaseEngine engine) : HubTest(engine)
         Assert.Contains("PVAL116", text, StringComparison.Ordinal);
         Assert.Contains("Bundle.entry[1].resource", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Given_a_transaction_the_hub_would_accept_but_that_is_not_well_formed_r4_then_it_is_refused_and_nothing_is_stored()
+    {
+        // Everything the hub reads is right (it does not read a note's other elements); only the SDK's parse finds the fault:
+        // an element R4 does not have, inside the note. (A guard for any change that moves the parse, such as running it
+        // beside the hub's staging: nothing may be saved before it has found the bundle well formed.)
+        const string bundle = """
+            {"resourceType":"Bundle","type":"transaction","entry":[
+              {"fullUrl":"urn:uuid:6b0f6c2a-7a5e-4f7e-9a43-0b6f1d6b9b22","resource":{"resourceType":"Patient",
+                "identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000034"}],"name":[{"family":"Overlap","given":["Ada"]}],
+                "gender":"female","birthDate":"2019-02-03","address":[{"text":"1 Test Street, Testtown TE1 1ST"}]},
+               "request":{"method":"POST","url":"Patient"}},
+              {"resource":{"resourceType":"Observation","meta":{"tag":[{"system":"urn:sharinghub:data-class","code":"health.clinical"}]},
+                "identifier":[{"system":"urn:sharinghub:source-reference:health","value":"STRICT-1"}],"status":"final",
+                "category":[{"coding":[{"system":"urn:sharinghub:event-category","code":"hospital-attendance"}]}],"code":{"text":"Attendance"},
+                "subject":{"reference":"urn:uuid:6b0f6c2a-7a5e-4f7e-9a43-0b6f1d6b9b22"},"effectiveDateTime":"2026-10-01T09:30:00Z",
+                "valueString":"Attended","note":[{"text":"Seen","colour":"red"}]},
+               "request":{"method":"POST","url":"Observation"}}]}
+            """;
+        async Task<(int People, int Events, int Keys)> CountsAsync()
+        {
+            await using var db = Hub.Contexts.Create();
+            // People's own keys (an agency's key for a class of events is made on its first use).
+            return (await db.People.CountAsync(), await db.Events.CountAsync(), (await db.DataKeys.Select(k => k.DataClass).ToListAsync()).Count(c => c.Contains('@', StringComparison.Ordinal)));
+        }
+        var before = await CountsAsync();
+
+        using var refused = await Hub.SendAsync(HttpMethod.Post, "/fhir", "demo-health-practitioner",
+            content: new StringContent(bundle, Encoding.UTF8, "application/fhir+json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var text = await refused.Content.ReadAsStringAsync();
+        Assert.Contains("PVAL128", text, StringComparison.Ordinal);
+        Assert.Contains("Bundle.entry[1].resource", text, StringComparison.Ordinal);
+        Assert.False(refused.Headers.Contains("X-Failed-Entry"));
+        Assert.Equal(before, await CountsAsync());
+
+        // The same bundle without the unknown element is stored: the refusal was the parse's, not the hub's.
+        using var stored = await Hub.SendAsync(HttpMethod.Post, "/fhir", "demo-health-practitioner",
+            content: new StringContent(bundle.Replace(",\"colour\":\"red\"", "", StringComparison.Ordinal), Encoding.UTF8, "application/fhir+json"));
+        Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
+        var after = await CountsAsync();
+        Assert.Equal((before.People + 1, before.Events + 1), (after.People, after.Events));
+        Assert.Equal(before.Keys + 1, after.Keys);
+    }
 }
 
 public sealed class SqliteStrictR4Tests() : StrictR4Tests(DatabaseEngine.Sqlite);
