@@ -6,8 +6,9 @@ namespace SharingHub.Data.Storage;
 /// <summary>
 /// Whether the database's storage is full: SQLite's SQLITE_FULL (the disk, or the file's size limit), PostgreSQL's
 /// disk_full (53100) and a file of the hub's own that meets a full disk (ENOSPC) are told apart from other failures, so a
-/// request refused for it says so and health reports it. The state is set by any failed commit for that reason and cleared by the next commit that succeeds (the audit writer
-/// commits for every audited request), or after <see cref="Memory"/> without another such failure.
+/// request refused for it says so and health reports it. The state is set by any failed commit for that reason and
+/// cleared by the next commit that succeeds (the audit writer commits for every audited request), or after
+/// <see cref="Memory"/> without another such failure.
 /// </summary>
 public sealed class StorageHealth(TimeProvider clock, Microsoft.Extensions.Options.IOptions<DatabaseOptions> options)
 {
