@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -241,19 +243,50 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(2, (await FhirTestHub.JsonAsync(events)).GetProperty("total").GetInt32());
     }
 
+    /// <summary>A transaction of a new patient and one event about them; spoilt, the event's category is not a code the hub knows (422).</summary>
+    private static object PatientWithEvent(string nhs, bool spoil) => new
+    {
+        resourceType = "Bundle",
+        type = "transaction",
+        entry = new object[]
+        {
+            new { fullUrl = "urn:uuid:7b0c1c52-2222-4a5e-9f00-000000000001", resource = Patient(nhs), request = new { method = "POST", url = "Patient" } },
+            new { resource = Observation("urn:uuid:7b0c1c52-2222-4a5e-9f00-000000000001", "SYS1-K1", spoil ? "Not A Code" : "hospital-attendance"), request = new { method = "POST", url = "Observation" } },
+        },
+    };
+
+    [Fact]
+    public async Task Given_a_transaction_refused_at_an_entry_then_its_staging_span_ends_with_the_request()
+    {
+        // The request carries a trace of its own, so only its spans are looked at (other tests send bundles at the same time).
+        var trace = ActivityTraceId.CreateRandom();
+        var stages = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is Core.Telemetry.HubDiagnostics.Name or "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStarted = activity =>
+            {
+                if (activity.TraceId == trace && activity.OperationName == "write.stage")
+                {
+                    stages.Add(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        using var refused = await _hub.SendAsync(HttpMethod.Post, "/fhir", "demo-health-practitioner", content: Fhir(PatientWithEvent("9990000034", spoil: true)),
+            change: r => r.Headers.TryAddWithoutValidation("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01"));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Equal("1", refused.Headers.GetValues("X-Failed-Entry").Single());
+        var stage = Assert.Single(stages);
+        Assert.True(stage.IsStopped, "the staging span of a refused transaction was never stopped");
+    }
+
     [Fact]
     public async Task Given_a_new_patient_then_its_own_key_is_stored_with_it_and_a_refused_transaction_leaves_no_key_behind()
     {
-        object Bundle(string nhs, bool spoil) => new
-        {
-            resourceType = "Bundle",
-            type = "transaction",
-            entry = new object[]
-            {
-                new { fullUrl = "urn:uuid:7b0c1c52-2222-4a5e-9f00-000000000001", resource = Patient(nhs), request = new { method = "POST", url = "Patient" } },
-                new { resource = Observation("urn:uuid:7b0c1c52-2222-4a5e-9f00-000000000001", "SYS1-K1", spoil ? "Not A Code" : "hospital-attendance"), request = new { method = "POST", url = "Observation" } },
-            },
-        };
         async Task<List<Data.Keys.DataKeyRow>> SubjectKeysAsync()
         {
             await using var db = _hub.Contexts.Create();
@@ -261,11 +294,11 @@ public abstract class FhirWriteTests(DatabaseEngine engine) : IAsyncLifetime
         }
 
         // The patient is staged (and its fields sealed) before the bad entry is found: its key must not outlive it.
-        using var refused = await PostAsync("/fhir", Bundle("9990000034", spoil: true));
+        using var refused = await PostAsync("/fhir", PatientWithEvent("9990000034", spoil: true));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
         Assert.Empty(await SubjectKeysAsync());
 
-        using var created = await PostAsync("/fhir", Bundle("9990000042", spoil: false));
+        using var created = await PostAsync("/fhir", PatientWithEvent("9990000042", spoil: false));
         Assert.Equal(HttpStatusCode.OK, created.StatusCode);
         var id = Guid.Parse((await FhirTestHub.JsonAsync(created)).GetProperty("entry")[0].GetProperty("response").GetProperty("location").GetString()!.Split('/')[1]);
         var key = Assert.Single(await SubjectKeysAsync());
