@@ -186,7 +186,12 @@ internal sealed class RowInserter<T> : IAsyncDisposable, IDisposable
     private readonly ISqlGenerationHelper _sql;
     private DbCommand? _prepared;
 
-    public RowInserter(HubDbContext db, DbConnection connection)
+    /// <summary>
+    /// Inserts on <paramref name="connection"/>, which the caller keeps open, with the table and columns of <paramref name="db"/>'s
+    /// model. With <paramref name="skipExisting"/> a row whose key is already stored is skipped (SQLite's <c>INSERT OR IGNORE</c>,
+    /// PostgreSQL's <c>ON CONFLICT DO NOTHING</c>) instead of failing the statement.
+    /// </summary>
+    public RowInserter(HubDbContext db, DbConnection connection, bool skipExisting = false)
     {
         var type = db.Model.FindEntityType(typeof(T)) ?? throw new NotSupportedException($"{typeof(T).Name} is not in the model");
         var table = StoreObjectIdentifier.Table(type.GetTableName()!, type.GetSchema());
@@ -194,7 +199,8 @@ internal sealed class RowInserter<T> : IAsyncDisposable, IDisposable
         _sql = db.GetService<ISqlGenerationHelper>();
         _connection = connection;
         _columns = columns.Select(c => (c.Property, c.Property.GetRelationalTypeMapping())).ToArray();
-        _text = BulkInsert.InsertText(_sql, table, columns.Select(c => c.Column!).ToList(), 1);
+        var text = BulkInsert.InsertText(_sql, table, columns.Select(c => c.Column!).ToList(), 1);
+        _text = !skipExisting ? text : db.Database.IsSqlite() ? "INSERT OR IGNORE" + text["INSERT".Length..] : text + " ON CONFLICT DO NOTHING";
     }
 
     public async Task InsertAsync(IReadOnlyCollection<T> rows, DbTransaction transaction, CancellationToken cancellationToken)

@@ -301,6 +301,30 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
     }
 
     [Fact]
+    public async Task Given_a_log_whose_subtrees_were_not_all_stored_then_a_hub_starting_on_it_stores_the_missing_ones_and_every_proof_verifies()
+    {
+        await AppendAsync(45);
+        await Writer.StopAsync(CancellationToken.None);
+        // As a log written before each batch kept the subtrees it closes (the hub stopped before its checkpointer's pass).
+        await ExecuteAsync("""DELETE FROM "AuditNodes" WHERE "Level" IN (1, 3)""");
+        await using var restarted = await Database.StartServicesAsync();
+        var proofs = restarted.GetRequiredService<AuditProofs>();
+
+        var checkpoint = await restarted.GetRequiredService<AuditCheckpointer>().CheckpointNowAsync(CancellationToken.None);
+
+        Assert.Equal(45, checkpoint!.TreeSize);
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        // 45 is 101101 in binary: a tree of 45 leaves has 45 - 4 complete subtrees above its leaves.
+        Assert.Equal(41, await db.AuditNodes.CountAsync());
+        var leaves = await db.AuditEntries.AsNoTracking().OrderBy(a => a.Sequence).Select(a => a.EntryHash).ToListAsync();
+        for (var sequence = 1; sequence <= 45; sequence++)
+        {
+            var inclusion = await proofs.InclusionAsync(sequence, 45, CancellationToken.None);
+            Assert.True(MerkleTree.VerifyInclusion(leaves[sequence - 1], sequence - 1, 45, inclusion!, checkpoint.RootHash), $"inclusion of {sequence}");
+        }
+    }
+
+    [Fact]
     public async Task Given_the_trees_upper_levels_kept_in_memory_while_the_log_grows_then_every_proof_still_verifies_against_its_signed_root()
     {
         var proofs = Services.GetRequiredService<AuditProofs>();
