@@ -21,8 +21,9 @@ internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvi
         var overdue = await db.InformationRequests.AsNoTracking().Where(r => r.Status == InformationRequestStatus.Open && r.EscalatedAt == null && r.DueAt < now)
             .OrderBy(r => r.DueAt).Take(100).ToListAsync(cancellationToken);
         var escalated = 0;
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        if (overdue.Count > 0)
         {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             foreach (var request in overdue)
             {
                 // Claimed by a conditional update, in the transaction that adds the notices: another round (this node's
@@ -56,29 +57,59 @@ internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvi
 
     /// <summary>
     /// A child protection case whose initial conference, first core group or review conference is overdue is escalated once per
-    /// item: the council that leads it and each member agency's system are told which item, and since when.
+    /// item: the council that leads it and each member agency's system are told which item, and since when. Every overdue case
+    /// is looked at, a page at a time: an escalated case stays overdue until its item is done, so a round that read only the
+    /// first hundred never reached the hundred-and-first once the first hundred were escalated and still waiting. A page with
+    /// nothing new to escalate writes nothing (no transaction: on SQLite an empty one still took the write lock every round).
     /// </summary>
     private async Task<int> EscalateJourneyAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var db = contexts.Create();
-        var cases = await db.Enquiries.AsNoTracking().Where(e => e.Status == EnquiryStatus.Open
-                && ((e.ConferenceDueBy != null && e.ConferenceDueBy < now) || (e.CoreGroupDueBy != null && e.CoreGroupDueBy < now) || (e.ReviewDueBy != null && e.ReviewDueBy < now)))
-            .OrderBy(e => e.OpenedAt).Take(100).ToListAsync(cancellationToken);
+        var escalated = 0;
+        for (var page = 0; ; page++)
+        {
+            await using var db = contexts.Create();
+            var cases = await db.Enquiries.AsNoTracking().Where(e => e.Status == EnquiryStatus.Open
+                    && ((e.ConferenceDueBy != null && e.ConferenceDueBy < now) || (e.CoreGroupDueBy != null && e.CoreGroupDueBy < now) || (e.ReviewDueBy != null && e.ReviewDueBy < now)))
+                .OrderBy(e => e.OpenedAt).ThenBy(e => e.Id).Skip(page * JourneyPage).Take(JourneyPage).ToListAsync(cancellationToken);
+            var fresh = cases.Select(e => (Enquiry: e, Items: Fresh(e, now))).Where(c => c.Items.Fresh.Count > 0).ToList();
+            if (fresh.Count > 0)
+            {
+                escalated += await EscalateCasesAsync(db, now, fresh, cancellationToken);
+            }
+            if (cases.Count < JourneyPage)
+            {
+                break;
+            }
+        }
+        if (escalated > 0)
+        {
+            logger.LogInformation("Escalated {Count} overdue child protection journey items", escalated);
+        }
+        return escalated;
+    }
+
+    /// <summary>Overdue cases read per page.</summary>
+    internal const int JourneyPage = 100;
+
+    /// <summary>A case's overdue items not yet escalated, and the list of escalated items it would keep (only those still due).</summary>
+    private static (List<Workflow.DueItem> Fresh, string After) Fresh(Enquiry enquiry, DateTimeOffset now)
+    {
+        var done = (enquiry.OverdueEscalated ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        var due = Workflow.CaseOversightEndpoints.Due(enquiry, now).Select(d => (Item: d, Key: $"{d.Item}@{d.DueBy:O}")).ToList();
+        var fresh = due.Where(d => d.Item.Overdue && !done.Contains(d.Key)).ToList();
+        done.UnionWith(fresh.Select(f => f.Key));
+        // Only the items still due are remembered: the list stays as short as the case's deadlines.
+        return (fresh.Select(f => f.Item).ToList(), string.Join(';', done.Where(k => due.Any(d => d.Key == k)).Order(StringComparer.Ordinal)));
+    }
+
+    private async Task<int> EscalateCasesAsync(HubDbContext db, DateTimeOffset now, List<(Enquiry Enquiry, (List<Workflow.DueItem> Fresh, string After) Items)> cases,
+        CancellationToken cancellationToken)
+    {
         var escalated = 0;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        foreach (var enquiry in cases)
+        foreach (var (enquiry, (fresh, after)) in cases)
         {
             var before = enquiry.OverdueEscalated;
-            var done = (before ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
-            var due = Workflow.CaseOversightEndpoints.Due(enquiry, now).Select(d => (Item: d, Key: $"{d.Item}@{d.DueBy:O}")).ToList();
-            var fresh = due.Where(d => d.Item.Overdue && !done.Contains(d.Key)).ToList();
-            if (fresh.Count == 0)
-            {
-                continue;
-            }
-            done.UnionWith(fresh.Select(f => f.Key));
-            // Only the items still due are remembered: the list stays as short as the case's deadlines.
-            var after = string.Join(';', done.Where(k => due.Any(d => d.Key == k)).Order(StringComparer.Ordinal));
             // Claimed by a conditional update in the transaction that adds the notices, so two rounds (this node's dispatcher
             // and an explicit call, or two nodes) that read the same case escalate it once: the second claims nothing.
             if (await db.Enquiries.Where(e => e.Id == enquiry.Id && e.OverdueEscalated == before)
@@ -88,7 +119,7 @@ internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvi
             }
             var organisations = enquiry.Members.Where(m => m.RemovedAt is null).Select(m => policy.Policy.DefaultOrganisation(m.Agency).Code)
                 .Prepend(enquiry.OwningOrganisation).Distinct(StringComparer.Ordinal).ToList();
-            foreach (var (item, _) in fresh)
+            foreach (var item in fresh)
             {
                 var payload = JsonSerializer.Serialize(new { enquiry = enquiry.Id, reference = enquiry.Reference, item = item.Item, dueBy = item.DueBy });
                 foreach (var organisation in organisations)
@@ -103,10 +134,6 @@ internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvi
         }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        if (escalated > 0)
-        {
-            logger.LogInformation("Escalated {Count} overdue child protection journey items", escalated);
-        }
         return escalated;
     }
 }

@@ -110,6 +110,40 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         return await db.Notifications.AsNoTracking().Where(n => n.Kind == "case.overdue").ToListAsync();
     }
 
+    [Fact]
+    public async Task Given_more_overdue_cases_than_a_page_and_the_first_page_already_escalated_then_the_next_overdue_case_is_still_escalated()
+    {
+        // A large area's backlog: a page's worth of cases whose initial conference is overdue, then one more, opened last.
+        var escalation = _hub.Services.GetRequiredService<global::SharingHub.Server.Notifications.OverdueEscalation>();
+        var count = global::SharingHub.Server.Notifications.OverdueEscalation.JourneyPage + 1;
+        async Task<Guid> OverdueCaseAsync(int i)
+        {
+            var opened = _clock.Now.AddDays(-30).AddMinutes(i);
+            var enquiry = await _hub.Store.AddAsync(new Core.Records.Enquiry
+            {
+                Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "enquiry", Reference = $"S47-BACKLOG-{i:D3}", Status = Core.Records.EnquiryStatus.Open,
+                OpenedAt = opened, LeadPractitioner = "demo-la-lcpp", ConferenceDueBy = opened.AddDays(15),
+                Members = [new() { Id = Guid.NewGuid(), Agency = "la", UserSubject = "demo-la-lcpp", Role = "lcpp", AddedAt = opened }],
+            }, CancellationToken.None);
+            return enquiry.Id;
+        }
+        var first = new List<Guid>();
+        for (var i = 0; i < count - 1; i++)
+        {
+            first.Add(await OverdueCaseAsync(i));
+        }
+        await escalation.EscalateAsync(CancellationToken.None);
+        var last = await OverdueCaseAsync(count);
+
+        await escalation.EscalateAsync(CancellationToken.None);
+
+        var told = (await OverdueNoticesAsync()).Select(n => System.Text.Json.JsonDocument.Parse(n.Payload).RootElement.GetProperty("enquiry").GetGuid()).ToList();
+        Assert.Contains(last, told);
+        // Each case once, however many rounds have run.
+        Assert.Equal(first.Append(last).Order(), told.Distinct().Order());
+        Assert.Equal(told.Count, told.Distinct().Count());
+    }
+
     /// <summary>The resources a FHIR search finds for a caller; with allowRefusal, a refused search counts as finding nothing.</summary>
     private async Task<List<System.Text.Json.JsonElement>> FhirSearchAsync(string path, string user, string purpose, Guid enquiry, bool allowRefusal = false)
     {
