@@ -170,15 +170,25 @@ internal static class AuditBenchmark
         report.Add(new Figure("audit", $"inclusion proof at {big.TreeSize:N0} entries: {size} hashes ({size * 32} bytes)", proofRate, null, 1, "itself", Kind.Proof));
         report.Add(new Figure("audit", $"consistency proof at {big.TreeSize:N0} entries", consistencyRate, null, consistencyRate / proofRate, "inclusion proof", Kind.Proof));
 
-        // A hub process started on this log (a restart, another node): its checkpointer's first pass rebuilds the tree's right
-        // edge from every entry's hash and checks the stored subtrees against the log's size (it stored them all again before).
+        // A hub process started on this log (a restart, another node): its writer's first append needs the tree's right edge
+        // (read from the stored subtrees; before, built by hashing every entry's hash again inside that append's transaction),
+        // and so does its checkpointer's first pass (before, the same again on the writer's loop, and every subtree stored again).
         await using (var restarted = await database.StartServicesAsync())
         {
+            var restartedWriter = restarted.GetRequiredService<AuditWriter>();
+            await restartedWriter.StartAsync(CancellationToken.None);
+            clock.Restart();
+            await restartedWriter.AppendAsync(Record(loaded), CancellationToken.None);
+            var firstAppend = clock.Elapsed.TotalSeconds;
             clock.Restart();
             await restarted.GetRequiredService<AuditCheckpointer>().ExtendNowAsync(CancellationToken.None);
-            var passRate = big.TreeSize / clock.Elapsed.TotalSeconds;
-            report.Add(new Figure("audit", $"a restarted hub's first pass over the log's {big.TreeSize:N0} entries (tree edge rebuilt, stored subtrees counted)", passRate, null,
-                readRate / passRate, "reading the log (cost ratio)"));
+            var firstPass = clock.Elapsed.TotalSeconds;
+            await restartedWriter.StopAsync(CancellationToken.None);
+            var readSeconds = loaded / readRate;
+            report.Add(new Figure("audit", $"a restarted hub's first append onto a log of {loaded:N0} entries (the tree's edge found first)", 1 / firstAppend, null,
+                firstAppend / readSeconds, "reading the whole log (share of its time)"));
+            report.Add(new Figure("audit", $"a restarted hub's checkpointer, first pass over a log of {loaded:N0} entries (stored subtrees counted, the edge found)", 1 / firstPass, null,
+                firstPass / readSeconds, "reading the whole log (share of its time)"));
         }
     }
 

@@ -75,7 +75,7 @@ internal sealed class Report
             foreach (var f in _figures)
             {
                 text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {f.Area} | {f.Name} | {f.PerSecond:N0} | {(f.BytesPerOperation is { } b ? b.ToString("N0", CultureInfo.InvariantCulture) : "-")} | {f.RatioToBaseline:N2} | {f.Baseline} |"));
+                    $"| {f.Area} | {f.Name} | {(f.PerSecond < 100 ? f.PerSecond.ToString("N3", CultureInfo.InvariantCulture) : f.PerSecond.ToString("N0", CultureInfo.InvariantCulture))} | {(f.BytesPerOperation is { } b ? b.ToString("N0", CultureInfo.InvariantCulture) : "-")} | {f.RatioToBaseline:N2} | {f.Baseline} |"));
             }
         }
         if (_latencies.Count > 0)

@@ -335,6 +335,44 @@ public sealed class MerkleFrontier
 
     public long Size { get; private set; }
 
+    /// <summary>
+    /// The subtrees whose roots are the right edge of a tree of <paramref name="size"/> leaves, largest first: one per set bit
+    /// of the size, each as (level, index at that level); level 0 is a leaf. These are complete subtrees, so a log that keeps
+    /// its complete subtrees holds them all, and the edge of a log of any size is read in one lookup of at most 63 rows.
+    /// </summary>
+    public static IReadOnlyList<(int Level, long Index)> Edge(long size)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        var edge = new List<(int Level, long Index)>();
+        long offset = 0;
+        for (var level = 62; level >= 0; level--)
+        {
+            if (((size >> level) & 1) == 1)
+            {
+                edge.Add((level, offset >> level));
+                offset += 1L << level;
+            }
+        }
+        return edge;
+    }
+
+    /// <summary>The right edge of a tree of <paramref name="size"/> leaves from the roots of its <see cref="Edge"/> subtrees, in that order.</summary>
+    public static MerkleFrontier FromEdge(long size, IReadOnlyList<byte[]> roots)
+    {
+        ArgumentNullException.ThrowIfNull(roots);
+        var edge = Edge(size);
+        if (roots.Count != edge.Count)
+        {
+            throw new ArgumentException($"a tree of {size} leaves has {edge.Count} subtrees on its edge, not {roots.Count}", nameof(roots));
+        }
+        var frontier = new MerkleFrontier { Size = size };
+        for (var i = 0; i < edge.Count; i++)
+        {
+            frontier._nodes.Add((1L << edge[i].Level, roots[i]));
+        }
+        return frontier;
+    }
+
     /// <summary>Appends a leaf; <paramref name="completed"/> hears of every complete subtree it closes (level, index, hash).</summary>
     public void Append(byte[] leafHash, Action<int, long, byte[]>? completed = null)
     {

@@ -193,16 +193,16 @@ public sealed class AuditCheckpointer
     /// entries, so this stores nothing, except on this process's first pass over a log that lacks some: one written before
     /// batches kept theirs, when this pass stored them for every entry it read again (a second's worth under load, each
     /// second, on the writer's loop: a third of the writer's time at 64 callers). That pass counts the stored subtrees
-    /// against the log's size in one snapshot (a log of n entries has n minus the ones in n's binary form) and stores
-    /// what is missing only when the count falls short.
+    /// against the log's size in one snapshot (a log of n entries has n minus the ones in n's binary form): when none is
+    /// missing it starts from the edge they give (<see cref="AuditTreeEdge"/>) instead of hashing every entry again; when
+    /// some are, it reads every entry and stores what is missing.
     /// </summary>
     private async Task ExtendAsync(CancellationToken cancellationToken)
     {
         var backfill = false;
         if (!_subtreesChecked)
         {
-            _frontier = null;
-            backfill = await SubtreesMissingAsync(cancellationToken);
+            (backfill, _frontier) = await StartAsync(cancellationToken);
         }
         _frontier ??= new MerkleFrontier();
         try
@@ -238,17 +238,29 @@ public sealed class AuditCheckpointer
 
     private bool _subtreesChecked;
 
-    /// <summary>Whether the log lacks stored subtrees: fewer are stored than a tree of its size has (read in one statement, one snapshot).</summary>
-    private async Task<bool> SubtreesMissingAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Where a process's first pass starts: whether the log lacks stored subtrees (fewer are stored than a tree of its size
+    /// has; counted in one statement, one snapshot), and if it lacks none, the tree's edge read from them at that size (the
+    /// pass then reads only the entries after it); if it lacks some, no edge (the pass reads every entry and stores them).
+    /// </summary>
+    private async Task<(bool Missing, MerkleFrontier? Edge)> StartAsync(CancellationToken cancellationToken)
     {
         await using var db = _contexts.Create();
         await db.Database.OpenConnectionAsync(cancellationToken);
-        await using var command = db.Database.GetDbConnection().CreateCommand();
-        command.CommandText = """SELECT (SELECT COUNT(*) FROM "AuditNodes"), (SELECT COALESCE(MAX("Sequence"), 0) FROM "AuditEntries")""";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        var (stored, size) = (reader.GetInt64(0), reader.GetInt64(1));
-        return stored < size - System.Numerics.BitOperations.PopCount((ulong)size);
+        var connection = db.Database.GetDbConnection();
+        long stored, size;
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = """SELECT (SELECT COUNT(*) FROM "AuditNodes"), (SELECT COALESCE(MAX("Sequence"), 0) FROM "AuditEntries")""";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            (stored, size) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+        if (stored < size - System.Numerics.BitOperations.PopCount((ulong)size))
+        {
+            return (true, null);
+        }
+        return (false, await AuditTreeEdge.ReadAsync(connection, null, size, cancellationToken));
     }
 
     /// <summary>Stores these subtrees in a transaction of their own, skipping any already stored (by a batch, or by another hub process doing the same).</summary>

@@ -303,7 +303,8 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
     {
         if (_frontier is null || _frontier.Size > size)
         {
-            _frontier = new MerkleFrontier();
+            // A process's first batch (or the one after a failed batch): the edge from the stored subtrees where they are all there.
+            _frontier = await AuditTreeEdge.ReadAsync(connection, transaction, size, CancellationToken.None) ?? new MerkleFrontier();
         }
         if (_frontier.Size < size)
         {

@@ -102,4 +102,28 @@ public sealed class MerkleProofsFromStoredSubtreesTests
             }
         }
     }
+
+    [Fact]
+    public void Given_a_tree_of_any_size_then_its_edge_read_from_its_complete_subtrees_has_its_root_and_grows_as_if_built_leaf_by_leaf()
+    {
+        var leaves = Enumerable.Range(0, 300).Select(i => MerkleTree.LeafHash([(byte)i, (byte)(i >> 8), 7])).ToList();
+        var nodes = new Dictionary<(int, long), byte[]>();
+        var built = new MerkleFrontier();
+        leaves.ForEach(leaf => built.Append(leaf, (level, index, hash) => nodes[(level, index)] = hash));
+
+        for (var size = 0; size <= 260; size++)
+        {
+            var edge = MerkleFrontier.Edge(size);
+            Assert.Equal(System.Numerics.BitOperations.PopCount((ulong)size), edge.Count);
+            var loaded = MerkleFrontier.FromEdge(size, edge.Select(e => e.Level == 0 ? leaves[(int)e.Index] : nodes[(e.Level, e.Index)]).ToList());
+            Assert.Equal(size, loaded.Size);
+            Assert.Equal(MerkleTree.Root(leaves.Take(size).ToList()), loaded.Root());
+            // Appending to the loaded edge gives what appending to the tree built leaf by leaf gives, subtrees closed included.
+            var closed = new List<(int, long, byte[])>();
+            leaves.Skip(size).Take(40).ToList().ForEach(leaf => loaded.Append(leaf, (level, index, hash) => closed.Add((level, index, hash))));
+            Assert.Equal(MerkleTree.Root(leaves.Take(loaded.Size > 300 ? 300 : (int)loaded.Size).ToList()), loaded.Root());
+            Assert.All(closed, c => Assert.Equal(nodes[(c.Item1, c.Item2)], c.Item3));
+        }
+        Assert.Throws<ArgumentException>(() => MerkleFrontier.FromEdge(5, [leaves[0]]));
+    }
 }

@@ -324,6 +324,37 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Given_a_hub_restarted_on_a_log_then_it_goes_on_appending_onto_the_same_tree_whether_its_edge_comes_from_the_stored_subtrees_or_the_entries(bool subtreesMissing)
+    {
+        await AppendAsync(45);
+        await Writer.StopAsync(CancellationToken.None);
+        if (subtreesMissing)
+        {
+            // The edge of 45 (101101) needs the subtrees at levels 5, 3 and 2 and the last entry: without level 3 it is built from the entries.
+            await ExecuteAsync("""DELETE FROM "AuditNodes" WHERE "Level" = 3""");
+        }
+        await using var restarted = await Database.StartServicesAsync();
+        var writer = restarted.GetRequiredService<AuditWriter>();
+        await writer.StartAsync(CancellationToken.None);
+
+        // Two rounds, so at least two of the restarted writer's batches each sign a checkpoint over the tree they extend.
+        await Task.WhenAll(Enumerable.Range(100, 10).Select(i => writer.AppendAsync(Record(i), CancellationToken.None)));
+        await Task.WhenAll(Enumerable.Range(110, 10).Select(i => writer.AppendAsync(Record(i), CancellationToken.None)));
+        var checkpoint = await restarted.GetRequiredService<AuditCheckpointer>().CheckpointNowAsync(CancellationToken.None);
+        await writer.StopAsync(CancellationToken.None);
+
+        // Every checkpoint the restarted hub signed (one in each of its batches, and this one) is over the same tree as the entries.
+        var result = await VerifyAsync();
+        Assert.True(result.Ok, result.Problem);
+        Assert.Equal((65, 65L), (result.EntriesChecked, checkpoint!.TreeSize));
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        Assert.True(await db.AuditCheckpoints.CountAsync(c => c.TreeSize > 45) >= 2);
+        Assert.Equal(65 - 2, await db.AuditNodes.CountAsync());
+    }
+
     [Fact]
     public async Task Given_the_trees_upper_levels_kept_in_memory_while_the_log_grows_then_every_proof_still_verifies_against_its_signed_root()
     {
