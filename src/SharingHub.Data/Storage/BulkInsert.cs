@@ -76,7 +76,7 @@ internal static class BulkInsert
                         {
                             foreach (var (property, _) in columns)
                             {
-                                command.Parameters[n++].Value = ProviderValue(property, row);
+                                command.Parameters[n++].Value = ProviderValue(property.GetRelationalTypeMapping(), row.CurrentValues[property]);
                             }
                         }
                     }
@@ -119,10 +119,9 @@ internal static class BulkInsert
     }
 
     /// <summary>The value as the column's type mapping stores it (its converter applied), as <see cref="RelationalTypeMapping.CreateParameter"/> does.</summary>
-    private static object ProviderValue(IProperty property, EntityEntry row)
+    internal static object ProviderValue(RelationalTypeMapping mapping, object? value)
     {
-        var value = row.CurrentValues[property];
-        if (value is not null && property.GetRelationalTypeMapping().Converter is { } converter)
+        if (value is not null && mapping.Converter is { } converter)
         {
             value = converter.ConvertToProvider(value);
         }
@@ -248,13 +247,27 @@ internal sealed class RowInserter<T> : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// Sets the prepared statement's values for one row. Its parameters are made once, by each column's type mapping, and
+    /// after that only their values change (converted as the mapping converts them): making a row's parameters again cost
+    /// more than running its statement.
+    /// </summary>
     private void Bind(DbCommand command, T row)
     {
-        command.Parameters.Clear();
-        var n = 0;
-        foreach (var (property, mapping) in _columns)
+        if (command.Parameters.Count != _columns.Length)
         {
-            command.Parameters.Add(mapping.CreateParameter(command, _sql.GenerateParameterName($"p{n++}"), property.GetGetter().GetClrValue(row), property.IsNullable));
+            command.Parameters.Clear();
+            for (var n = 0; n < _columns.Length; n++)
+            {
+                var (property, mapping) = _columns[n];
+                command.Parameters.Add(mapping.CreateParameter(command, _sql.GenerateParameterName($"p{n}"), property.GetGetter().GetClrValue(row), property.IsNullable));
+            }
+            return;
+        }
+        for (var n = 0; n < _columns.Length; n++)
+        {
+            var (property, mapping) = _columns[n];
+            command.Parameters[n].Value = BulkInsert.ProviderValue(mapping, property.GetGetter().GetClrValue(row));
         }
     }
 
