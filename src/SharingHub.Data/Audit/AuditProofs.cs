@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using SharingHub.Crypto.Audit;
@@ -152,21 +151,14 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
         {
             return found;
         }
-        var leaves = needed.Where(n => n.Level == 0).Select(n => n.Index + 1).ToArray();
-        var nodes = needed.Where(n => n.Level > 0).ToArray();
+        var (leaves, nodes) = AuditTreeNodes.Split(needed);
         if (contexts.Engine == DatabaseEngine.Sqlite)
         {
             // One text whatever the proof, kept prepared: the positions as JSON arrays of numbers, made here, never from input.
-            return await statements.ReadAsync(SqliteStatement, static command =>
+            return await statements.ReadAsync(AuditTreeNodes.SqliteText, AuditTreeNodes.DeclareSqlite, async (command, ct) =>
             {
-                command.Parameters.Add("@s", Microsoft.Data.Sqlite.SqliteType.Text);
-                command.Parameters.Add("@n", Microsoft.Data.Sqlite.SqliteType.Text);
-            }, async (command, ct) =>
-            {
-                command.Parameters[0].Value = $"[{string.Join(',', leaves.Select(l => l.ToString(CultureInfo.InvariantCulture)))}]";
-                command.Parameters[1].Value = string.Create(CultureInfo.InvariantCulture,
-                    $"[{string.Join(',', nodes.Select(n => string.Create(CultureInfo.InvariantCulture, $"[{n.Level},{n.Index}]")))}]");
-                await ReadAsync(command, found, ct);
+                AuditTreeNodes.BindSqlite(command, leaves, nodes);
+                await AuditTreeNodes.ReadAsync(command, found, ct);
                 return found;
             }, snapshot: false, cancellationToken);
         }
@@ -175,17 +167,12 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
         // The month's table when the months' ranges name one (its name made here from the month's numbers, never
         // from input), the partitioned table otherwise; the statement is prepared either way (one per month).
         var month = leaves.Length == 0 ? null : AuditLeafMonths.Month(await MonthsAsync(cancellationToken), leaves);
-        command.CommandText = Statement(leaves.Length == 0 ? null : month is { } m ? AuditLeafMonths.Table(m) : "\"AuditEntries\"");
-        if (leaves.Length > 0)
-        {
-            command.WithParameter("@s", leaves);
-        }
-        command.WithParameter("@l", nodes.Select(n => n.Level).ToArray());
-        command.WithParameter("@i", nodes.Select(n => n.Index).ToArray());
+        command.CommandText = AuditTreeNodes.PostgresText(leaves.Length == 0 ? null : month is { } m ? AuditLeafMonths.Table(m) : "\"AuditEntries\"");
+        AuditTreeNodes.BindPostgres(command, leaves, nodes);
         try
         {
             await command.PrepareAsync(cancellationToken);
-            await ReadAsync(command, found, cancellationToken);
+            await AuditTreeNodes.ReadAsync(command, found, cancellationToken);
         }
         catch (PostgresException e) when (month is not null && e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InsufficientPrivilege)
         {
@@ -197,9 +184,9 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
             // Not in the month the ranges pointed to (recorded late into the month before, in the default partition,
             // a partition gone): the whole log, and the ranges read again soon.
             MonthsMissed();
-            command.CommandText = Statement("\"AuditEntries\"");
+            command.CommandText = AuditTreeNodes.PostgresText("\"AuditEntries\"");
             await command.PrepareAsync(cancellationToken);
-            await ReadAsync(command, found, cancellationToken);
+            await AuditTreeNodes.ReadAsync(command, found, cancellationToken);
         }
         return found;
     }
@@ -265,37 +252,6 @@ public sealed class AuditProofs(IHubDbContextFactory contexts, AuditCheckpointer
 
     /// <summary>For a container disposed synchronously (a host's <c>Dispose</c>).</summary>
     public void Dispose() => Interlocked.Exchange(ref _postgres, null)?.Dispose();
-
-    /// <summary>
-    /// The proof's statement on SQLite: the leaves by sequence (the entries' rowid) and the stored subtrees by their key, one
-    /// lookup per position named in the two JSON arrays (<c>[sequence, ...]</c> and <c>[[level, index], ...]</c>); the
-    /// arrays are the outer loops (CROSS JOIN keeps SQLite from reordering them).
-    /// </summary>
-    private const string SqliteStatement = """
-        SELECT 0, e."Sequence" - 1, e."EntryHash" FROM json_each(@s) AS s CROSS JOIN "AuditEntries" AS e WHERE e."Sequence" = s.value
-        UNION ALL
-        SELECT n."Level", n."NodeIndex", n."Hash" FROM json_each(@n) AS w CROSS JOIN "AuditNodes" AS n
-        WHERE n."Level" = json_extract(w.value, '$[0]') AND n."NodeIndex" = json_extract(w.value, '$[1]')
-        """;
-
-    /// <summary>The proof's statement on PostgreSQL: leaves from <paramref name="entries"/> (none when null) and the stored
-    /// subtrees.</summary>
-    private static string Statement(string? entries) => (entries is null ? "" : $"""
-        SELECT 0, "Sequence" - 1, "EntryHash" FROM {entries} WHERE "Sequence" = ANY(@s)
-        UNION ALL
-
-        """) + """
-        SELECT n."Level", n."NodeIndex", n."Hash" FROM "AuditNodes" n JOIN unnest(@l, @i) AS w(l, i) ON n."Level" = w.l AND n."NodeIndex" = w.i
-        """;
-
-    private static async Task ReadAsync(System.Data.Common.DbCommand command, Dictionary<(int Level, long Index), byte[]> found, CancellationToken cancellationToken)
-    {
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            found[(Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture), reader.GetInt64(1))] = reader.GetFieldValue<byte[]>(2);
-        }
-    }
 
     /// <summary>The months' sequence ranges, read once and kept for <see cref="MonthsKeptFor"/>; while one caller reads them
     /// again the others use the ones before.</summary>

@@ -356,6 +356,29 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
     }
 
     [Fact]
+    public async Task Given_a_log_then_its_trees_edge_read_from_the_stored_subtrees_gives_its_root_at_every_size_and_nothing_when_one_is_missing()
+    {
+        await AppendAsync(45);
+        await Writer.StopAsync(CancellationToken.None);
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var leaves = await db.AuditEntries.AsNoTracking().OrderBy(a => a.Sequence).Select(a => a.EntryHash).ToListAsync();
+        var connection = db.Database.GetDbConnection();
+        await connection.OpenAsync();
+
+        for (var size = 1; size <= 45; size++)
+        {
+            // Read in one statement (the one proofs use), not built from the entries: the root of the tree over the first `size` entries.
+            var edge = await AuditTreeEdge.ReadAsync(connection, null, size, CancellationToken.None);
+            Assert.NotNull(edge);
+            Assert.Equal(Convert.ToHexString(MerkleTree.Root(leaves.Take(size).ToList())), Convert.ToHexString(edge!.Root()));
+        }
+        await ExecuteAsync("""DELETE FROM "AuditNodes" WHERE "Level" = 3""");
+        // 45 (101101) needs the subtree at level 3; 39 (100111) does not.
+        Assert.Null(await AuditTreeEdge.ReadAsync(connection, null, 45, CancellationToken.None));
+        Assert.NotNull(await AuditTreeEdge.ReadAsync(connection, null, 39, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Given_the_trees_upper_levels_kept_in_memory_while_the_log_grows_then_every_proof_still_verifies_against_its_signed_root()
     {
         var proofs = Services.GetRequiredService<AuditProofs>();
