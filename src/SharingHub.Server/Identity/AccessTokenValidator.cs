@@ -14,6 +14,10 @@ namespace SharingHub.Server.Identity;
 /// <summary>The outcome of validating a bearer token: a principal, or the reason (for the log, never the caller).</summary>
 internal sealed record TokenValidation(HubPrincipal? Principal, string? Failure)
 {
+    /// <summary>The issuer's key set the token was verified against (agency tokens; null for the hub's own): a cached
+    /// validation counts only while it is still the set in use.</summary>
+    internal IReadOnlyList<Microsoft.IdentityModel.Tokens.SecurityKey>? IssuerKeys { get; init; }
+
     public static TokenValidation Fail(string reason) => new(null, reason);
 }
 
@@ -21,7 +25,10 @@ internal sealed record TokenValidation(HubPrincipal? Principal, string? Failure)
 /// Validates access tokens from every registered agency issuer and from the hub's own token service:
 /// structure first (<see cref="JwtShape"/>), then issuer, signature with a key of that issuer found by
 /// kid, algorithm allow-list, audience, type, lifetime with small skew, and the issuer's maximum lifetime.
-/// Valid tokens are cached by hash until they expire, so validation is not paid on every request.
+/// Valid tokens are cached by hash until they expire, so validation is not paid on every request; a cached validation
+/// counts only while the trust registry and (for an agency's token) the issuer's key set it was made against are still the
+/// ones in use, so a partner removed, an issuer no longer trusted or a key dropped from an issuer's key set refuses the
+/// token at its next request, not when it expires.
 /// </summary>
 internal sealed class AccessTokenValidator(
     TrustRegistryHolder registry,
@@ -40,17 +47,23 @@ internal sealed class AccessTokenValidator(
 
     private const int CacheLimit = 10_000;
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false, MaximumTokenSizeInBytes = JwtShape.MaxLength };
-    private readonly ConcurrentDictionary<string, HubPrincipal> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Validated> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>A valid token's principal and what it was validated against (compared by reference: each reload makes new ones).</summary>
+    private sealed record Validated(HubPrincipal Principal, TrustRegistry Registry, IReadOnlyList<SecurityKey>? IssuerKeys);
 
     public async Task<TokenValidation> ValidateAsync(string token, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        // Read before validating: a change made while this token is validated leaves its cache entry stale, never current.
+        var trusted = registry.Current;
         var cacheKey = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
         if (_cache.TryGetValue(cacheKey, out var cached))
         {
-            if (cached.ExpiresAt > now)
+            if (cached.Principal.ExpiresAt > now && ReferenceEquals(cached.Registry, trusted)
+                && (cached.IssuerKeys is null || ReferenceEquals(cached.IssuerKeys, issuerKeys.Known(cached.Principal.Issuer))))
             {
-                return new TokenValidation(cached, null);
+                return new TokenValidation(cached.Principal, null);
             }
             _cache.TryRemove(cacheKey, out _);
         }
@@ -73,15 +86,15 @@ internal sealed class AccessTokenValidator(
         var iss = parts.PayloadString("iss");
         var settings = options.Value;
         var result = iss == settings.Issuer
-            ? await ValidateHubTokenAsync(token, kid, settings)
-            : registry.Current.FindIssuer(iss ?? "") is { } issuer
+            ? await ValidateHubTokenAsync(token, kid, settings, trusted)
+            : trusted.FindIssuer(iss ?? "") is { } issuer
                 ? await ValidateAgencyTokenAsync(token, parts, kid, issuer, settings, cancellationToken)
                 : TokenValidation.Fail("issuer not registered");
         if (result.Principal is { } principal)
         {
             if (_cache.Count >= CacheLimit)
             {
-                foreach (var stale in _cache.Where(e => e.Value.ExpiresAt <= now).Select(e => e.Key).ToList())
+                foreach (var stale in _cache.Where(e => e.Value.Principal.ExpiresAt <= now).Select(e => e.Key).ToList())
                 {
                     _cache.TryRemove(stale, out _);
                 }
@@ -90,12 +103,12 @@ internal sealed class AccessTokenValidator(
                     _cache.Clear();
                 }
             }
-            _cache[cacheKey] = principal;
+            _cache[cacheKey] = new Validated(principal, trusted, result.IssuerKeys);
         }
         return result;
     }
 
-    private async Task<TokenValidation> ValidateHubTokenAsync(string token, string kid, IdentityOptions settings)
+    private async Task<TokenValidation> ValidateHubTokenAsync(string token, string kid, IdentityOptions settings, TrustRegistry trusted)
     {
         var keys = hubKeys.Published.Where(k => k.KeyId == kid).Cast<SecurityKey>().ToList();
         var validated = await ValidateSignedAsync(token, settings.Issuer, [settings.EffectiveAudience], keys, ["at+jwt"],
@@ -107,7 +120,7 @@ internal sealed class AccessTokenValidator(
         var jwt = validated.Token!;
         var clientId = jwt.TryGetPayloadValue<string>("client_id", out var c) ? c : null;
         // The agency of a partner system is the one it is registered to, never a claim in the token.
-        var client = clientId is null ? null : registry.Current.FindClient(clientId);
+        var client = clientId is null ? null : trusted.FindClient(clientId);
         if (client is null || jwt.Subject != clientId)
         {
             return TokenValidation.Fail("client not registered");
@@ -122,7 +135,8 @@ internal sealed class AccessTokenValidator(
 
     private async Task<TokenValidation> ValidateAgencyTokenAsync(string token, JwtParts parts, string kid, TrustedIssuer issuer, IdentityOptions settings, CancellationToken cancellationToken)
     {
-        var keys = (await issuerKeys.KeysAsync(issuer, kid, cancellationToken)).Where(k => k.KeyId == kid).ToList();
+        var issuerKeySet = await issuerKeys.KeysAsync(issuer, kid, cancellationToken);
+        var keys = issuerKeySet.Where(k => k.KeyId == kid).ToList();
         var validated = await ValidateSignedAsync(token, issuer.Issuer, issuer.Audiences, keys, issuer.TokenTypes, issuer.MaxLifetime, settings);
         if (validated.Failure is not null)
         {
@@ -144,7 +158,7 @@ internal sealed class AccessTokenValidator(
             return TokenValidation.Fail("the token names an organisation outside its agency");
         }
         return new TokenValidation(new HubPrincipal(issuer.Agency, organisation.Code, subject, name, roles, parts.PayloadString("azp"), new HashSet<string>(),
-            issuer.Issuer, Utc(jwt.ValidTo)), null);
+            issuer.Issuer, Utc(jwt.ValidTo)), null) { IssuerKeys = issuerKeySet };
     }
 
     private async Task<(JsonWebToken? Token, string? Failure)> ValidateSignedAsync(

@@ -21,6 +21,14 @@ internal sealed class IssuerKeyCache(IHttpClientFactory http, TrustRegistryHolde
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The issuer's key set in use now, without fetching: its configured keys, or the fetched set while it is younger than the
+    /// maximum age (null otherwise). A cached token validation made against another set (or against one now too old, which
+    /// the next validation fetches again) no longer counts.
+    /// </summary>
+    public IReadOnlyList<SecurityKey>? Known(string issuer) =>
+        registry.LocalKeys(issuer) ?? (_entries.TryGetValue(issuer, out var entry) && clock.GetUtcNow() - entry.FetchedAt < MaximumAge ? entry.Keys : null);
+
     public async Task<IReadOnlyList<SecurityKey>> KeysAsync(TrustedIssuer issuer, string? kid, CancellationToken cancellationToken)
     {
         if (registry.LocalKeys(issuer.Issuer) is { } local)

@@ -63,6 +63,28 @@ public sealed class AgencyTokenTests(IdentityFixture hub) : IClassFixture<Identi
     }
 
     [Fact]
+    public async Task Given_an_agency_drops_a_key_from_its_key_set_then_a_token_signed_with_it_and_accepted_before_is_refused_once_the_hub_has_the_new_set()
+    {
+        var idp = hub.Idps["la"];
+        var old = idp.Token(IdentityFixture.Audience, subject: "la-worker-dropped");
+        using (var before = await hub.GetMeAsync(old))
+        {
+            // Accepted, and now held validated in the hub's token cache.
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+        var newKey = idp.Rotate(dropOld: true);
+        // A token with the new key's id makes the hub fetch the issuer's key set again: the old key is no longer in it.
+        using (var rotated = await hub.GetMeAsync(idp.Token(IdentityFixture.Audience, key: newKey)))
+        {
+            Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
+        }
+
+        using var after = await hub.GetMeAsync(old);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+    }
+
+    [Fact]
     public async Task Given_many_tokens_with_unknown_key_ids_then_the_issuers_jwks_is_fetched_at_most_three_times_a_minute()
     {
         var idp = hub.Idps["probation"];
