@@ -17,8 +17,10 @@ namespace SharingHub.Data.Linkage;
 /// </summary>
 /// <remarks>
 /// Reads are kept for <see cref="CacheFor"/>: the same enquiry's subjects are linked on every request made in it. A person
-/// written or decided through this process clears the cache at once (<see cref="Forget"/>); another hub process sees it
-/// within that time.
+/// written or decided through this process clears the cache at once (<see cref="Forget"/>), and a read that was under way
+/// then is not kept. On PostgreSQL the other hub processes are told too (<see cref="Cluster.LinkChangeNotices"/>) and clear
+/// theirs within milliseconds; a process that cannot hear them (its listening connection lost) sees the change within
+/// <see cref="CacheFor"/>, as on a single node before.
 /// </remarks>
 public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clock)
 {
@@ -93,8 +95,27 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         return model;
     }
 
-    /// <summary>Drops every cached result; called whenever a person record or a pair is written.</summary>
-    public void Forget() => _cache.Clear();
+    private long _generation;
+
+    /// <summary>Raised by <see cref="Forget"/> after the cache is cleared, so other hub processes can be told.</summary>
+    public event Action? Forgotten;
+
+    /// <summary>Drops every cached result; called whenever a person record or a pair is written (after its commit).</summary>
+    public void Forget()
+    {
+        ForgetHere();
+        Forgotten?.Invoke();
+    }
+
+    /// <summary>
+    /// Drops every cached result of this process only (another process changed the links). A read under way keeps its answer
+    /// but does not cache it: the generation it started in is over.
+    /// </summary>
+    internal void ForgetHere()
+    {
+        Interlocked.Increment(ref _generation);
+        _cache.Clear();
+    }
 
     /// <summary>A stored person as linkage compares it: blind indexes and keyed encodings, never plaintext.</summary>
     public static LinkageCandidate Candidate(Person p) =>
@@ -465,12 +486,20 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         {
             return cached.Linked;
         }
+        var generation = Interlocked.Read(ref _generation);
         var linked = await LinkUncachedAsync(personIds, cancellationToken);
         if (_cache.Count >= MaxCached)
         {
             _cache.Clear();
         }
-        _cache[key] = (now, linked);
+        var entry = (now, linked);
+        _cache[key] = entry;
+        // Kept only if no change came while it was read (it may predate the change). Stored, then checked: a change after the
+        // check clears it anyway.
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            _cache.TryRemove(new KeyValuePair<string, (DateTimeOffset, LinkedPeople)>(key, entry));
+        }
         return linked;
     }
 

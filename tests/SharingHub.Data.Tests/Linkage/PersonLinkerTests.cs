@@ -91,6 +91,55 @@ public abstract class PersonLinkerTests(DatabaseEngine engine) : DatabaseTest(en
         Assert.Equal(new HashSet<Guid> { health.Id, school.Id }, linked.Of(health.Id));
     }
 
+    [Fact]
+    public async Task Given_a_linkage_read_under_way_when_the_pair_it_reads_is_unlinked_then_its_stale_answer_is_not_kept_for_the_next_read()
+    {
+        var hold = new HoldFirstPairsRead();
+        await using var services = await Database.StartServicesAsync(migrate: false, interceptor: hold);
+        var builder = new RecordBuilder(services.GetRequiredService<Core.Crypto.IFieldCipher>(), services.GetRequiredService<Core.Crypto.IBlindIndexer>());
+        var store = services.GetRequiredService<Core.Records.IRecordStore>();
+        var linker = services.GetRequiredService<PersonLinker>();
+        var health = await store.AddAsync(builder.Person(family: "Racename", birthDate: "2013-03-13", identifier: "9990000034"), CancellationToken.None);
+        var school = await store.AddAsync(builder.Person(agency: "education", family: "Racename", birthDate: "2013-03-13", kind: Core.Records.IdentifierKind.Upn, identifier: "A801200130003"), CancellationToken.None);
+
+        // A read of the links has read the pair (still linked) and is paused before it finishes.
+        hold.Armed = 1;
+        var underWay = linker.LinkAsync([health.Id], CancellationToken.None);
+        await hold.Reached.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await using (var db = services.GetRequiredService<IHubDbContextFactory>().Create())
+        {
+            var pair = await db.PersonPairs.SingleAsync(p => (p.PersonA == health.Id && p.PersonB == school.Id) || (p.PersonA == school.Id && p.PersonB == health.Id));
+            pair.State = PairState.Unlinked;
+            pair.Version++;
+            await db.SaveChangesAsync();
+        }
+        linker.Forget();
+        hold.Release.SetResult();
+        Assert.Contains(school.Id, (await underWay).Of(health.Id));
+
+        // The next read is not answered from the paused read's result: the pair is unlinked.
+        Assert.DoesNotContain(school.Id, (await linker.LinkAsync([health.Id], CancellationToken.None)).Of(health.Id));
+    }
+
+    /// <summary>Pauses the first read of stored pairs after it has run, once armed, until released.</summary>
+    private sealed class HoldFirstPairsRead : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+    {
+        public int Armed;
+        public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async ValueTask<System.Data.Common.DbDataReader> ReaderExecutedAsync(System.Data.Common.DbCommand command,
+            Microsoft.EntityFrameworkCore.Diagnostics.CommandExecutedEventData eventData, System.Data.Common.DbDataReader result, CancellationToken cancellationToken = default)
+        {
+            if (command.CommandText.Contains("\"PersonPairs\"", StringComparison.Ordinal) && Interlocked.Exchange(ref Armed, 0) == 1)
+            {
+                Reached.SetResult();
+                await Release.Task;
+            }
+            return result;
+        }
+    }
+
     /// <summary>The text of every command EF runs.</summary>
     private sealed class CommandTexts : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
     {
