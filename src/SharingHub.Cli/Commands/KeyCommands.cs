@@ -92,7 +92,7 @@ internal static class KeyCommands
         var kekId = new Option<string>("--kek-id") { Description = "The key-encryption key to revoke", Required = true };
         var revoke = new Command("revoke-kek", "Revoke a key-encryption key: every data key it wraps, and so every field under them, becomes unreadable") { kekId };
         HubServices.AddTo(revoke);
-        revoke.SetAction(parse =>
+        revoke.SetAction(async (parse, cancellationToken) =>
         {
             using var host = HubServices.Build(parse);
             if (LocalRing(host, parse, "revoke") is not { } local)
@@ -108,7 +108,8 @@ internal static class KeyCommands
                 parse.InvocationConfiguration.Error.WriteLine(e.Message);
                 return 2;
             }
-            parse.InvocationConfiguration.Output.WriteLine($"revoked {parse.GetValue(kekId)}; a running hub stops serving its fields within a minute");
+            var told = await TellNodesAsync(host, cancellationToken);
+            parse.InvocationConfiguration.Output.WriteLine($"revoked {parse.GetValue(kekId)}; {(told ? "running hubs on this PostgreSQL database stop serving its fields at once, others" : "a running hub stops serving its fields")} within a minute");
             return 0;
         });
 
@@ -157,7 +158,8 @@ internal static class KeyCommands
                 null, null, "keys.shred", "success", "none", false, [], [destroyed.Agency],
                 JsonSerializer.Serialize(new { keyId = id, dataClass = destroyed.DataClass, reason = parse.GetValue(reason) })), cancellationToken);
             await writer.StopAsync(cancellationToken);
-            await parse.InvocationConfiguration.Output.WriteLineAsync($"destroyed {id}; its values are unreadable for good (a running hub stops serving them within a minute); audited");
+            var told = await TellNodesAsync(host, cancellationToken);
+            await parse.InvocationConfiguration.Output.WriteLineAsync($"destroyed {id}; its values are unreadable for good ({(told ? "running hubs on this PostgreSQL database stop serving them at once" : "a running hub stops serving them within a minute")}); audited");
             return 0;
         });
         var retire = new Option<string>("--key-id") { Description = "The data key to retire (see 'keys list')", Required = true };
@@ -193,6 +195,30 @@ internal static class KeyCommands
     }
 
     /// <summary>The local key ring, or null (with the reason written) when the hub's key-encryption keys live in a key vault.</summary>
+    /// <summary>
+    /// Tells running hubs on the same PostgreSQL database that data keys were destroyed or a key-encryption key revoked, so
+    /// each checks its cached keys at their next use. False on SQLite (one hub, which checks within a minute) or when the
+    /// database cannot be told (the hubs' one-minute bound still holds).
+    /// </summary>
+    private static async Task<bool> TellNodesAsync(Microsoft.Extensions.Hosting.IHost host, CancellationToken cancellationToken)
+    {
+        var contexts = host.Services.GetRequiredService<Data.Storage.IHubDbContextFactory>();
+        if (contexts.Engine != Data.Storage.DatabaseEngine.Postgres)
+        {
+            return false;
+        }
+        try
+        {
+            await using var db = contexts.Create();
+            await Data.Cluster.ClusterNotices.SendAsync(db, Data.Cluster.ClusterNotices.Keys, cancellationToken);
+            return true;
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            return false;
+        }
+    }
+
     private static LocalKeyRing? LocalRing(Microsoft.Extensions.Hosting.IHost host, ParseResult parse, string verb)
     {
         if (host.Services.GetRequiredService<IKeyEncryptionKeyProviderWithIndexKey>() is LocalKeyRing local)

@@ -213,6 +213,18 @@ public sealed class DataKeyRing(IDataKeyStore store, IKeyEncryptionKeyProvider k
     public IReadOnlyList<WrappedDataKey> DestroySubject(Guid subject) =>
         store.OfSubject(FieldContext.SubjectSuffix(subject)).Where(k => k.DestroyedAt is null).Select(k => Destroy(k.KeyId)).OfType<WrappedDataKey>().ToList();
 
+    /// <summary>
+    /// Makes every cached key be checked against the store at its next use, as if its minute were up: another process has
+    /// destroyed keys or revoked a key-encryption key (on PostgreSQL it says so at once, and every hub node calls this).
+    /// </summary>
+    public void RecheckAll()
+    {
+        foreach (var (keyId, entry) in _unwrapped)
+        {
+            _unwrapped.TryUpdate(keyId, (entry.Key, DateTimeOffset.MinValue), entry);
+        }
+    }
+
     /// <summary>One past every generation ever made, destroyed ones included: a shredded key's id is never reused.</summary>
     private int NextGeneration(string agency, string dataClass) => store.MaxGeneration(agency, dataClass) + 1;
 

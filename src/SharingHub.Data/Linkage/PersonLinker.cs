@@ -18,7 +18,7 @@ namespace SharingHub.Data.Linkage;
 /// <remarks>
 /// Reads are kept for <see cref="CacheFor"/>: the same enquiry's subjects are linked on every request made in it. A person
 /// written or decided through this process clears the cache at once (<see cref="Forget"/>), and a read that was under way
-/// then is not kept. On PostgreSQL the other hub processes are told too (<see cref="Cluster.LinkChangeNotices"/>) and clear
+/// then is not kept. On PostgreSQL the other hub processes are told too (<see cref="Cluster.ClusterNotices"/>) and clear
 /// theirs within milliseconds; a process that cannot hear them (its listening connection lost) sees the change within
 /// <see cref="CacheFor"/>, as on a single node before.
 /// </remarks>

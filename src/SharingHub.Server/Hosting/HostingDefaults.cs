@@ -56,8 +56,8 @@ internal static class HostingDefaults
         // Lag-tolerant reads (statistics, audit reports and exports) use a configured replica while it is within its lag.
         services.AddHostedService<Data.Cluster.ReplicaLagMonitor>();
         // PostgreSQL: a linkage change made at one node clears the other nodes' cached linkage reads.
-        services.AddSingleton<Data.Cluster.LinkChangeNotices>();
-        services.AddHostedService(sp => sp.GetRequiredService<Data.Cluster.LinkChangeNotices>());
+        services.AddSingleton<Data.Cluster.ClusterNotices>();
+        services.AddHostedService(sp => sp.GetRequiredService<Data.Cluster.ClusterNotices>());
         // PostgreSQL: the coming months' audit partitions are made ahead of time.
         services.AddHostedService<Data.Audit.AuditPartitionMaintenance>();
         return services;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using SharingHub.Crypto.Keys;
 using SharingHub.Data.Cluster;
 using SharingHub.Data.Linkage;
 using SharingHub.Data.Storage;
@@ -13,16 +14,52 @@ namespace SharingHub.Data.Tests.Cluster;
 /// Two hub nodes on one PostgreSQL: a pair unlinked through one node stops showing at the other at once, not when the other
 /// node's cached linkage read expires (30 s).
 /// </summary>
-public sealed class LinkChangeNoticesTests(Xunit.Abstractions.ITestOutputHelper output) : DatabaseTest(DatabaseEngine.Postgres)
+public sealed class ClusterNoticesTests(Xunit.Abstractions.ITestOutputHelper output) : DatabaseTest(DatabaseEngine.Postgres)
 {
+    private static ClusterNotices Notices(IServiceProvider node) => new(node.GetRequiredService<IHubDbContextFactory>(), node.GetRequiredService<PersonLinker>(),
+        node.GetRequiredService<DataKeyRing>(), NullLogger<ClusterNotices>.Instance);
+
+    [Fact]
+    public async Task Given_two_nodes_when_one_shreds_a_person_whose_keys_the_other_has_cached_then_the_other_stops_serving_them_within_seconds()
+    {
+        await using var other = await Database.StartServicesAsync(migrate: false);
+        using var thereNotices = Notices(other);
+        await thereNotices.StartAsync(CancellationToken.None);
+        await thereNotices.Listening.WaitAsync(TimeSpan.FromSeconds(10));
+        var builder = new RecordBuilder(Services.GetRequiredService<Core.Crypto.IFieldCipher>(), Services.GetRequiredService<Core.Crypto.IBlindIndexer>());
+        var person = await Services.GetRequiredService<Core.Records.IRecordStore>().AddAsync(
+            builder.Person(family: "Shredname", birthDate: "2014-04-14", identifier: "9990000042"), CancellationToken.None);
+        var ring = other.GetRequiredService<DataKeyRing>();
+        var keyIds = other.GetRequiredService<Core.Crypto.IDataKeyStore>().OfSubject(Core.Crypto.FieldContext.SubjectSuffix(person.Id)).Select(k => k.KeyId).ToList();
+        Assert.NotEmpty(keyIds);
+        // The other node has the person's keys unwrapped in its cache, good for a minute.
+        Assert.All(keyIds, id => Assert.NotNull(ring.Find(id)));
+
+        // Shredded through this node (as the CLI's keys shred --subject does, its audit writer started), which tells the others.
+        var writer = Services.GetRequiredService<Data.Audit.AuditWriter>();
+        await writer.StartAsync(CancellationToken.None);
+        Assert.NotEmpty(await Services.GetRequiredService<Data.Keys.SubjectShredding>().ShredAsync(person.Id, "erasure request upheld", "ig-officer-1", CancellationToken.None));
+
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(5) && keyIds.Any(id => ring.Find(id) is not null))
+        {
+            await Task.Delay(20);
+        }
+        output.WriteLine($"the other node stopped serving the shredded keys {clock.Elapsed.TotalMilliseconds:F1} ms after the shredding returned");
+        Assert.All(keyIds, id => Assert.Null(ring.Find(id)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "well inside the key cache's minute");
+        await writer.StopAsync(CancellationToken.None);
+        await thereNotices.StopAsync(CancellationToken.None);
+    }
+
     [Fact]
     public async Task Given_two_nodes_when_one_unlinks_a_pair_the_other_has_cached_then_the_other_stops_linking_them_within_seconds()
     {
         await using var other = await Database.StartServicesAsync(migrate: false);
         var here = Services.GetRequiredService<PersonLinker>();
         var there = other.GetRequiredService<PersonLinker>();
-        using var hereNotices = new LinkChangeNotices(Services.GetRequiredService<IHubDbContextFactory>(), here, NullLogger<LinkChangeNotices>.Instance);
-        using var thereNotices = new LinkChangeNotices(other.GetRequiredService<IHubDbContextFactory>(), there, NullLogger<LinkChangeNotices>.Instance);
+        using var hereNotices = Notices(Services);
+        using var thereNotices = Notices(other);
         await hereNotices.StartAsync(CancellationToken.None);
         await thereNotices.StartAsync(CancellationToken.None);
         await Task.WhenAll(hereNotices.Listening, thereNotices.Listening).WaitAsync(TimeSpan.FromSeconds(10));
