@@ -108,7 +108,7 @@ internal static class KeyCommands
                 parse.InvocationConfiguration.Error.WriteLine(e.Message);
                 return 2;
             }
-            var told = await TellNodesAsync(host, cancellationToken);
+            var told = await Data.Cluster.ClusterNotices.TellAsync(Contexts(host), cancellationToken, Data.Cluster.ClusterNotices.Keys);
             parse.InvocationConfiguration.Output.WriteLine($"revoked {parse.GetValue(kekId)}; {(told ? "running hubs on this PostgreSQL database stop serving its fields at once, others" : "a running hub stops serving its fields")} within a minute");
             return 0;
         });
@@ -158,7 +158,7 @@ internal static class KeyCommands
                 null, null, "keys.shred", "success", "none", false, [], [destroyed.Agency],
                 JsonSerializer.Serialize(new { keyId = id, dataClass = destroyed.DataClass, reason = parse.GetValue(reason) })), cancellationToken);
             await writer.StopAsync(cancellationToken);
-            var told = await TellNodesAsync(host, cancellationToken);
+            var told = await Data.Cluster.ClusterNotices.TellAsync(Contexts(host), cancellationToken, Data.Cluster.ClusterNotices.Keys);
             await parse.InvocationConfiguration.Output.WriteLineAsync($"destroyed {id}; its values are unreadable for good ({(told ? "running hubs on this PostgreSQL database stop serving them at once" : "a running hub stops serving them within a minute")}); audited");
             return 0;
         });
@@ -195,29 +195,10 @@ internal static class KeyCommands
     }
 
     /// <summary>The local key ring, or null (with the reason written) when the hub's key-encryption keys live in a key vault.</summary>
-    /// <summary>
-    /// Tells running hubs on the same PostgreSQL database that data keys were destroyed or a key-encryption key revoked, so
-    /// each checks its cached keys at their next use. False on SQLite (one hub, which checks within a minute) or when the
-    /// database cannot be told (the hubs' one-minute bound still holds).
-    /// </summary>
-    private static async Task<bool> TellNodesAsync(Microsoft.Extensions.Hosting.IHost host, CancellationToken cancellationToken)
-    {
-        var contexts = host.Services.GetRequiredService<Data.Storage.IHubDbContextFactory>();
-        if (contexts.Engine != Data.Storage.DatabaseEngine.Postgres)
-        {
-            return false;
-        }
-        try
-        {
-            await using var db = contexts.Create();
-            await Data.Cluster.ClusterNotices.SendAsync(db, Data.Cluster.ClusterNotices.Keys, cancellationToken);
-            return true;
-        }
-        catch (Npgsql.NpgsqlException)
-        {
-            return false;
-        }
-    }
+    // Running hubs on the same PostgreSQL database are told that data keys were destroyed or a key-encryption key revoked, so
+    // each checks its cached keys at their next use; not on SQLite (one hub, which checks within a minute), nor when the
+    // database cannot be told (the hubs' one-minute bound still holds).
+    private static Data.Storage.IHubDbContextFactory Contexts(Microsoft.Extensions.Hosting.IHost host) => host.Services.GetRequiredService<Data.Storage.IHubDbContextFactory>();
 
     private static LocalKeyRing? LocalRing(Microsoft.Extensions.Hosting.IHost host, ParseResult parse, string verb)
     {

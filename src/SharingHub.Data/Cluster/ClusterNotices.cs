@@ -60,6 +60,33 @@ public sealed class ClusterNotices(IHubDbContextFactory contexts, PersonLinker l
         }
     }
 
+    /// <summary>
+    /// Tells every hub node on this PostgreSQL database of a change on each of <paramref name="channels"/>, after the change
+    /// has committed (a shredding, a revocation, the CLI's): whether they were told. Not on SQLite (one node), nor when the
+    /// database could not be reached; then the other nodes see the change within their caches' bounds.
+    /// </summary>
+    public static async Task<bool> TellAsync(IHubDbContextFactory contexts, CancellationToken cancellationToken, params string[] channels)
+    {
+        ArgumentNullException.ThrowIfNull(contexts);
+        if (contexts.Engine != DatabaseEngine.Postgres)
+        {
+            return false;
+        }
+        try
+        {
+            await using var db = contexts.Create();
+            foreach (var channel in channels)
+            {
+                await SendAsync(db, channel, cancellationToken);
+            }
+            return true;
+        }
+        catch (NpgsqlException)
+        {
+            return false;
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (contexts.Engine != DatabaseEngine.Postgres)
@@ -105,6 +132,8 @@ public sealed class ClusterNotices(IHubDbContextFactory contexts, PersonLinker l
         {
             return;
         }
+        // Counted before it is acted on: whoever sees its effect sees it counted.
+        Interlocked.Increment(ref _received);
         if (notice.Channel == Keys)
         {
             keys.RecheckAll();
@@ -113,7 +142,6 @@ public sealed class ClusterNotices(IHubDbContextFactory contexts, PersonLinker l
         {
             linker.ForgetHere();
         }
-        Interlocked.Increment(ref _received);
     }
 
     private async Task ListenAsync(CancellationToken stoppingToken)

@@ -35,24 +35,6 @@ public sealed class SubjectShredding(IHubDbContextFactory contexts, DataKeyRing 
         return destroyed;
     }
 
-    /// <summary>
-    /// Every hub node on the same PostgreSQL (this may be the CLI, beside running hubs) checks its cached data keys at their
-    /// next use and reads links afresh, instead of within a minute and 30 s. The shredding has happened whether or not the
-    /// notice goes: if it cannot be sent, the nodes' own bounds still hold.
-    /// </summary>
-    private async Task TellNodesAsync(CancellationToken ct)
-    {
-        try
-        {
-            await using var db = contexts.Create();
-            await Cluster.ClusterNotices.SendAsync(db, Cluster.ClusterNotices.Keys, ct);
-            await Cluster.ClusterNotices.SendAsync(db, Cluster.ClusterNotices.Links, ct);
-        }
-        catch (Npgsql.NpgsqlException)
-        {
-        }
-    }
-
     public async Task<IReadOnlyList<Core.Crypto.WrappedDataKey>> ShredAsync(Guid personId, CancellationToken ct)
     {
         // The links are found while the blind indexes still hold: afterwards nothing could find them.
@@ -80,7 +62,10 @@ public sealed class SubjectShredding(IHubDbContextFactory contexts, DataKeyRing 
             await db.SaveChangesAsync(ct);
         }
         linker.Forget();
-        await TellNodesAsync(ct);
+        // Every hub node on the same PostgreSQL (this may be the CLI, beside running hubs) checks its cached data keys at their
+        // next use and reads links afresh, instead of within a minute and 30 s. The shredding has happened whether or not the
+        // notice goes: if it cannot be sent, the nodes' own bounds still hold.
+        await Cluster.ClusterNotices.TellAsync(contexts, ct, Cluster.ClusterNotices.Keys, Cluster.ClusterNotices.Links);
         return destroyed;
     }
 }

@@ -18,6 +18,12 @@ internal static class ErrorHandling
         app.UseExceptionHandler(errors => errors.Run(async http =>
         {
             var failure = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+            if (failure is BadHttpRequestException { InnerException: NullItemException empty })
+            {
+                await Answer(http, StatusCodes.Status400BadRequest, "invalid", "Bad request",
+                    $"The request could not be read: {empty.Field} is empty (null); a list in the body holds only items of its kind.");
+                return;
+            }
             if (failure is BadHttpRequestException bad)
             {
                 // The caller's mistake (a body that is not JSON of the expected shape, too large, wrong type): say so.

@@ -40,8 +40,8 @@ internal static class HostingDefaults
             .Validate(d => d.Families is > 0 and <= 100_000, $"{DemoSettings.Section}:Families must be between 1 and 100000")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        // Workflow bodies (enquiries, meetings, answers) name each member once, as FHIR and OData bodies must.
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.AllowDuplicateProperties = false);
+        // Workflow bodies (enquiries, meetings, answers) name each member once, as FHIR and OData bodies must, and hold no empty list item.
+        services.ConfigureHttpJsonOptions(o => JsonInput.Configure(o.SerializerOptions));
         services.AddSharingHubPolicies();
         services.AddSingleton<StartupState>();
         // The audit log first, so that start-up work (the demo's erasure) is audited; it stops last.

@@ -52,6 +52,50 @@ public abstract class CraftedInputTests(DatabaseEngine engine) : HubTest(engine)
     }
 }
 
+/// <summary>
+/// A list in a workflow body with an empty item (<c>"subjects": [null]</c>) is the caller's mistake: 400 naming the item, and
+/// nothing stored. Before, each of these answered 500 (a generated-input probe of every JSON endpoint found them).
+/// </summary>
+public abstract class NullListItemTests(DatabaseEngine engine) : HubTest(engine)
+{
+    public static TheoryData<string, string, string> Bodies() => new()
+    {
+        { "/enquiries", "{\"subjects\":[{\"person\":\"SUBJECT\",\"role\":\"child\"},null],\"grounds\":\"Bruising seen at school\"}", "subjects[1]" },
+        { "/strategy-discussions", "{\"subjects\":[null],\"grounds\":\"Bruising seen at school\"}", "subjects[0]" },
+        { "/enquiries", "{\"subjects\":[{\"person\":\"SUBJECT\",\"role\":\"child\"}],\"grounds\":\"Bruising\",\"members\":[null]}", "members[0]" },
+        { "/enquiries/CASE/strategy-meetings", "{\"heldAt\":\"2026-09-02T10:00:00Z\",\"attendees\":[null]}", "attendees[0]" },
+        { "/enquiries/CASE/strategy-meetings", "{\"heldAt\":\"2026-09-02T10:00:00Z\",\"attendees\":[{\"agency\":\"police\",\"user\":\"demo-police-officer\",\"role\":\"police\"}],\"contributions\":[null]}", "contributions[0]" },
+        { "/enquiries/CASE/conferences", "{\"kind\":\"initial\",\"heldAt\":\"2026-09-20T10:00:00Z\",\"attendance\":[{\"agency\":\"police\",\"attended\":true,\"report\":true}],\"decision\":\"plan\",\"coreGroup\":[null]}", "coreGroup[0]" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public async Task Given_a_list_with_an_empty_item_then_400_names_it_and_nothing_is_stored(string path, string body, string field)
+    {
+        var c = await Hub.CaseAsync();
+        async Task<(int Enquiries, int Meetings, int Conferences, int Members, int Versions)> CountAsync()
+        {
+            await using var db = Hub.Contexts.Create();
+            var theCase = await db.Enquiries.AsNoTracking().Include(e => e.Conferences).Include(e => e.Members).SingleAsync(e => e.Id == c.Enquiry.Id);
+            return (await db.Enquiries.CountAsync(), await db.StrategyMeetings.CountAsync(), theCase.Conferences.Count, theCase.Members.Count, await db.RecordHistory.CountAsync());
+        }
+        var before = await CountAsync();
+
+        using var response = await Hub.SendAsync(HttpMethod.Post, path.Replace("CASE", c.Enquiry.Id.ToString(), StringComparison.Ordinal), "demo-la-lcpp",
+            content: new StringContent(body.Replace("SUBJECT", c.LaChild.Id.ToString(), StringComparison.Ordinal), Encoding.UTF8, "application/json"));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{path}: {(int)response.StatusCode} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(field, text, StringComparison.Ordinal);
+        Assert.Equal(before, await CountAsync());
+    }
+}
+
+public sealed class SqliteNullListItemTests() : NullListItemTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresNullListItemTests() : NullListItemTests(DatabaseEngine.Postgres);
+
 public sealed class WorkflowBodyLimitTests() : HubTest(DatabaseEngine.Sqlite)
 {
     [Theory]
