@@ -19,7 +19,7 @@ namespace SharingHub.Benchmarks;
 /// <summary>
 /// Parsers at volume (issue 28, family 6): seeded, generated inputs for every parser that takes what a caller or an operator
 /// writes: FHIR JSON bodies (resources and transaction bundles), FHIR search parameters, OData query options and bodies,
-/// bearer tokens and client assertions (JWT), over HTTP to the hub as its own process; the policy YAML and the trust
+/// the hub's own workflow JSON bodies, bearer tokens and client assertions (JWT), over HTTP to the hub as its own process; the policy YAML and the trust
 /// registry, through their loaders. No answer may be a 5xx or take a second, and no answer or hub log line may carry a
 /// stack trace, SQL, a file path or a token. A failing input is printed with its family, seed and index, so it replays.
 /// </summary>
@@ -109,6 +109,11 @@ internal static partial class ParserFuzz
             ("FHIR search parameters", r => Get(Mutate(r, seeds.Searches[r.Next(seeds.Searches.Length)], Json: false), tokens["lcpp"], setup.Enquiry)),
             ("OData query options", r => Get(Mutate(r, seeds.OData[r.Next(seeds.OData.Length)], Json: false), tokens["lcpp"], setup.Enquiry)),
             ("OData bodies", r => Post(Mutate(r, seeds.ODataBody, Json: true), "application/json", "/odata/Events", tokens["police"])),
+            ("workflow bodies (JSON)", r =>
+            {
+                var (path, body) = seeds.Workflow[r.Next(seeds.Workflow.Length)];
+                return Post(Mutate(r, body, Json: true), "application/json", path, tokens["lcpp"]);
+            }),
             ("bearer tokens (JWT)", r => MutatedBearer(r, tokens["lcpp"], setup)),
             ("client assertions (JWT) at /token", r => MutatedAssertion(r)),
         };
@@ -555,6 +560,32 @@ internal static partial class ParserFuzz
             "/odata/Enquiries?$filter=status eq 'open'&$expand=subjects&$count=true",
             "/odata/Events/$count?$filter=length(category) gt 3 and tolower(category) eq toupper(category)",
         ];
+
+        /// <summary>The hub's own JSON bodies (opening a case, its meetings, conferences, requests), each as the LCPP would send it.</summary>
+        public (string Path, string Body)[] Workflow { get; } =
+        [
+            ("/enquiries", Json(new
+            {
+                subjects = new[] { new { person = setup.LaChild, role = "child" } }, grounds = "Bruising seen at school",
+                members = new[] { new { agency = "police", user = "demo-police-officer", role = "police" } },
+            })),
+            ("/strategy-discussions", Json(new { subjects = new[] { new { person = setup.LaChild, role = "child" } }, grounds = "Bruising seen at school" })),
+            ($"/enquiries/{setup.Enquiry}/strategy-meetings", Json(new
+            {
+                heldAt = "2026-09-02T10:00:00Z", attendees = new[] { new { agency = "police", user = "demo-police-officer", role = "police" } },
+                contributions = new[] { new { agency = "police", summary = "Two call-outs this year" } }, decisions = "Proceed under section 47",
+            })),
+            ($"/enquiries/{setup.Enquiry}/conferences", Json(new
+            {
+                kind = "initial", heldAt = "2026-09-20T10:00:00Z", attendance = new[] { new { agency = "police", attended = true, report = true } },
+                decision = "plan", category = "neglect", coreGroup = new[] { new { agency = "police", user = "demo-police-officer", role = "police" } },
+            })),
+            ($"/enquiries/{setup.Enquiry}/information-requests", Json(new { agency = "health", question = "Any missed appointments this year?", dueAt = "2026-09-10T17:00:00Z" })),
+            ($"/enquiries/{setup.Enquiry}/emergency-actions", Json(new { kind = "police-protection", startedAt = "2026-09-01T20:00:00Z", agency = "police", user = "demo-police-officer" })),
+            ($"/enquiries/{setup.Enquiry}/members", Json(new { agency = "education", user = "demo-education-lead", role = "education" })),
+        ];
+
+        private static string Json(object value) => JsonSerializer.Serialize(value);
 
         public string ODataBody { get; } = JsonSerializer.Serialize(new Dictionary<string, object>
         {
