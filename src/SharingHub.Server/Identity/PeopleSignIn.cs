@@ -26,7 +26,8 @@ internal sealed class PeopleSignIn(
     IDataProtectionProvider protection,
     PolicyDecisionPoint policy,
     IOptions<IdentityOptions> options,
-    TimeProvider clock)
+    TimeProvider clock,
+    ILogger<PeopleSignIn> log)
 {
     public const string CookieScheme = "SharingHub.Session";
     private const string StateCookie = "sh.signin";
@@ -44,7 +45,10 @@ internal sealed class PeopleSignIn(
         {
             return Results.BadRequest("no sign-in is registered for that agency");
         }
-        var endpoints = await EndpointsAsync(issuer, context.RequestAborted);
+        if (await EndpointsAsync(issuer, context.RequestAborted) is not { } endpoints)
+        {
+            return ProviderUnavailable(context);
+        }
         var state = Random();
         var nonce = Random();
         var verifier = Random() + Random();
@@ -89,7 +93,10 @@ internal sealed class PeopleSignIn(
         {
             return Results.Content(Page.Message("Sign-in failed", "That identity provider is no longer trusted."), "text/html; charset=utf-8", statusCode: 400);
         }
-        var endpoints = await EndpointsAsync(issuer, context.RequestAborted);
+        if (await EndpointsAsync(issuer, context.RequestAborted) is not { } endpoints)
+        {
+            return ProviderUnavailable(context);
+        }
         var form = new Dictionary<string, string>
         {
             ["grant_type"] = "authorization_code",
@@ -102,8 +109,16 @@ internal sealed class PeopleSignIn(
         {
             form["client_secret"] = secret;
         }
-        using var response = await http.CreateClient(IssuerKeyCache.HttpClientName).PostAsync(new Uri(endpoints.Token), new FormUrlEncodedContent(form), context.RequestAborted);
-        var body = response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>(context.RequestAborted) : default;
+        JsonElement body;
+        try
+        {
+            using var response = await http.CreateClient(IssuerKeyCache.HttpClientName).PostAsync(new Uri(endpoints.Token), new FormUrlEncodedContent(form), context.RequestAborted);
+            body = response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>(context.RequestAborted) : default;
+        }
+        catch (Exception e) when (ProviderFailure(e, context))
+        {
+            return ProviderUnavailable(context);
+        }
         var idToken = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("id_token", out var t) ? t.GetString() : null;
         var principal = idToken is null ? null : await ValidateIdTokenAsync(idToken, issuer, saved.Nonce);
         if (principal is null)
@@ -194,14 +209,39 @@ internal sealed class PeopleSignIn(
         }
     }
 
-    private async Task<(string Authorization, string Token)> EndpointsAsync(TrustedIssuer issuer, CancellationToken cancellationToken)
+    /// <summary>The provider's endpoints from its discovery document; null when it cannot be reached or its document is not one.</summary>
+    private async Task<(string Authorization, string Token)?> EndpointsAsync(TrustedIssuer issuer, CancellationToken cancellationToken)
     {
-        var discovery = await http.CreateClient(IssuerKeyCache.HttpClientName).GetFromJsonAsync<JsonElement>(issuer.DiscoveryUri!, cancellationToken);
-        if (discovery.GetProperty("issuer").GetString() != issuer.Issuer)
+        try
         {
-            throw new InvalidOperationException("the discovery document names another issuer");
+            var discovery = await http.CreateClient(IssuerKeyCache.HttpClientName).GetFromJsonAsync<JsonElement>(issuer.DiscoveryUri!, cancellationToken);
+            if (discovery.ValueKind != JsonValueKind.Object || !discovery.TryGetProperty("issuer", out var named) || named.ValueKind != JsonValueKind.String
+                || named.GetString() != issuer.Issuer
+                || !discovery.TryGetProperty("authorization_endpoint", out var authorization) || authorization.GetString() is not { } authorize
+                || !Uri.TryCreate(authorize, UriKind.Absolute, out _)
+                || !discovery.TryGetProperty("token_endpoint", out var token) || token.GetString() is not { } tokens || !Uri.TryCreate(tokens, UriKind.Absolute, out _))
+            {
+                log.LogWarning("Sign-in at {Issuer}: its discovery document does not name it with an authorization and a token endpoint", issuer.Issuer);
+                return null;
+            }
+            return (authorize, tokens);
         }
-        return (discovery.GetProperty("authorization_endpoint").GetString()!, discovery.GetProperty("token_endpoint").GetString()!);
+        catch (Exception e) when (e is HttpRequestException or JsonException or InvalidOperationException || e is TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            log.LogWarning("Sign-in at {Issuer}: its discovery document could not be read ({Error})", issuer.Issuer, e.GetType().Name);
+            return null;
+        }
+    }
+
+    /// <summary>The agency's provider failed the hub (unreachable, timed out, not JSON), not the person: 503, try again.</summary>
+    private static bool ProviderFailure(Exception e, HttpContext context) =>
+        e is HttpRequestException or JsonException || e is TaskCanceledException && !context.RequestAborted.IsCancellationRequested;
+
+    private static IResult ProviderUnavailable(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = "30";
+        return Results.Content(Page.Message("Sign-in is unavailable", "Your agency's identity provider could not be reached, so you are not signed in. Try again in a few minutes."),
+            "text/html; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
     private static string Random() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));

@@ -54,6 +54,30 @@ public sealed partial class SignInTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Given_the_agencys_identity_provider_cannot_be_reached_when_a_person_signs_in_then_503_says_so_and_nothing_is_signed_in()
+    {
+        // A hub whose public address (where its development provider's discovery document is fetched from) has nothing
+        // listening: as an agency's provider that is down. Before, the sign-in answered 500, "unexpected".
+        var port = FreePort();
+        await using var hub = new HubFactory(_database, settings: new Dictionary<string, string?>
+        {
+            ["SharingHub:Identity:PublicBaseUrl"] = $"http://127.0.0.1:{FreePort()}",
+            ["SharingHub:Identity:DevelopmentIdentityProvider"] = "true",
+        });
+        hub.UseKestrel(port);
+        hub.StartServer();
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        using var response = await browser.GetAsync(new Uri("/signin?agency=la", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.True(response.Headers.RetryAfter is not null, "a Retry-After");
+        var page = await response.Content.ReadAsStringAsync();
+        Assert.Contains("identity provider could not be reached", page, StringComparison.Ordinal);
+        Assert.False(response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("sh.", StringComparison.Ordinal)), "no sign-in state or session");
+    }
+
+    [Fact]
     public async Task Given_a_person_signs_out_then_a_copy_of_their_session_cookie_no_longer_signs_anyone_in()
     {
         var cookies = new CookieContainer();
