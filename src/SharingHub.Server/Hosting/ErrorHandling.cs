@@ -24,6 +24,11 @@ internal static class ErrorHandling
                     $"The request could not be read: {empty.Field} is empty (null); a list in the body holds only items of its kind.");
                 return;
             }
+            if (failure is BadHttpRequestException { StatusCode: 400, InnerException: System.Text.Json.JsonException json } && Unfit(json) is { } unfit)
+            {
+                await Answer(http, StatusCodes.Status400BadRequest, "invalid", "Bad request", $"The request could not be read: {unfit}.");
+                return;
+            }
             if (failure is BadHttpRequestException bad)
             {
                 // The caller's mistake (a body that is not JSON of the expected shape, too large, wrong type): say so.
@@ -62,6 +67,29 @@ internal static class ErrorHandling
                     $"The request failed unexpectedly; nothing was disclosed. Quote request id {http.TraceIdentifier} to support."));
         }));
         return app;
+    }
+
+    /// <summary>
+    /// Where a JSON body went wrong, in the caller's own terms: the line and byte of text that is not JSON, or the member
+    /// (<c>$.subjects[0].person</c>) whose value is not of the kind it takes. Never the value, nor the hub's type names.
+    /// </summary>
+    internal static string? Unfit(System.Text.Json.JsonException json)
+    {
+        if (json.InnerException?.GetType().Name == "JsonReaderException")
+        {
+            return $"the body is not valid JSON (line {json.LineNumber + 1}, byte {json.BytePositionInLine})";
+        }
+        var path = json.Path;
+        if (string.IsNullOrEmpty(path))
+        {
+            return null;
+        }
+        if (path == "$")
+        {
+            return "the body must be one JSON object, with the members this endpoint takes";
+        }
+        // The path is made of member names the hub knows and the caller's list positions; it is cut short only if absurdly deep.
+        return $"the value at {(path.Length > 200 ? path[..200] + "…" : path)} is not of the kind that member takes (see /openapi/hub.json)";
     }
 
     /// <summary>The answer to a request that met a full store: 503, Retry-After, and a message that says so.</summary>

@@ -92,6 +92,48 @@ public abstract class NullListItemTests(DatabaseEngine engine) : HubTest(engine)
     }
 }
 
+/// <summary>A body member of the wrong kind, or text that is not JSON, is refused with the member or place named, never the value or a type name of the hub's.</summary>
+public abstract class WrongKindMemberTests(DatabaseEngine engine) : HubTest(engine)
+{
+    public static TheoryData<string, string, string> Bodies() => new()
+    {
+        { "/enquiries", "{\"subjects\":[{\"person\":1,\"role\":\"child\"}],\"grounds\":\"Bruising seen at school\"}", "the value at $.subjects[0].person is not of the kind" },
+        { "/enquiries", "{\"subjects\":\"SUBJECT\",\"grounds\":\"Bruising seen at school\"}", "the value at $.subjects is not of the kind" },
+        { "/enquiries", "{\"subjects\":[{\"person\":\"not-an-id\",\"role\":\"child\"}],\"grounds\":\"Bruising\"}", "the value at $.subjects[0].person is not of the kind" },
+        { "/enquiries/CASE/strategy-meetings", "{\"heldAt\":true,\"attendees\":[]}", "the value at $.heldAt is not of the kind" },
+        { "/enquiries", "[1,2]", "the body must be one JSON object" },
+        { "/enquiries", "{\"subjects\":[{\"person\":\"SUBJECT\",\n\"role\":", "the body is not valid JSON (line 2" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public async Task Given_a_member_of_the_wrong_kind_then_400_names_where_and_nothing_is_stored(string path, string body, string expected)
+    {
+        var c = await Hub.CaseAsync();
+        async Task<(int Enquiries, int Meetings, int Versions)> CountAsync()
+        {
+            await using var db = Hub.Contexts.Create();
+            return (await db.Enquiries.CountAsync(), await db.StrategyMeetings.CountAsync(), await db.RecordHistory.CountAsync());
+        }
+        var before = await CountAsync();
+
+        using var response = await Hub.SendAsync(HttpMethod.Post, path.Replace("CASE", c.Enquiry.Id.ToString(), StringComparison.Ordinal), "demo-la-lcpp",
+            content: new StringContent(body.Replace("SUBJECT", c.LaChild.Id.ToString(), StringComparison.Ordinal), Encoding.UTF8, "application/json"));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{path}: {(int)response.StatusCode} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(expected, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("SharingHub.", text, StringComparison.Ordinal);
+        Assert.Equal(before, await CountAsync());
+    }
+}
+
+public sealed class SqliteWrongKindMemberTests() : WrongKindMemberTests(DatabaseEngine.Sqlite);
+
+public sealed class PostgresWrongKindMemberTests() : WrongKindMemberTests(DatabaseEngine.Postgres);
+
 public sealed class SqliteNullListItemTests() : NullListItemTests(DatabaseEngine.Sqlite);
 
 public sealed class PostgresNullListItemTests() : NullListItemTests(DatabaseEngine.Postgres);
