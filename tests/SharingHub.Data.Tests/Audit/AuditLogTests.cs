@@ -355,6 +355,30 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
         Assert.Equal(65 - 2, await db.AuditNodes.CountAsync());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Given_the_checkpointer_catching_up_on_entries_since_its_last_pass_then_it_signs_the_trees_root_whether_the_subtrees_it_reads_are_all_stored_or_not(bool subtreeMissing)
+    {
+        await AppendAsync(10);
+        Assert.Equal(10, (await Checkpointer.CheckpointNowAsync(CancellationToken.None))!.TreeSize);
+        await AppendAsync(35);
+        if (subtreeMissing)
+        {
+            // The edge of 45 (101101) needs the subtree at level 3 (entries 33-40): without it the pass reads the entries since 10.
+            await ExecuteAsync("""DELETE FROM "AuditNodes" WHERE "Level" = 3 AND "NodeIndex" = 4""");
+        }
+
+        var checkpoint = await Checkpointer.CheckpointNowAsync(CancellationToken.None);
+
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        var leaves = await db.AuditEntries.AsNoTracking().OrderBy(a => a.Sequence).Select(a => a.EntryHash).ToListAsync();
+        Assert.Equal(45, checkpoint!.TreeSize);
+        Assert.Equal(Convert.ToHexString(MerkleTree.Root(leaves)), Convert.ToHexString(checkpoint.RootHash));
+        var result = await VerifyAsync();
+        Assert.True(result.Ok, result.Problem);
+    }
+
     [Fact]
     public async Task Given_a_log_then_its_trees_edge_read_from_the_stored_subtrees_gives_its_root_at_every_size_and_nothing_when_one_is_missing()
     {
