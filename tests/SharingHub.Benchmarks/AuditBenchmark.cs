@@ -43,6 +43,7 @@ internal static class AuditBenchmark
         }
         var signedRate = single / clock.Elapsed.TotalSeconds;
 
+        var steps = new BatchSteps();
         clock.Restart();
         using var callers = new SemaphoreSlim(64);
         await Task.WhenAll(Enumerable.Range(0, grouped).Select(async i =>
@@ -58,6 +59,7 @@ internal static class AuditBenchmark
             }
         }));
         var groupRate = grouped / clock.Elapsed.TotalSeconds;
+        steps.Dispose();
         report.Add(new Figure("audit", "durable append, one caller at a time, no checkpoint (baseline)", singleRate, null, 1, "itself"));
         report.Add(new Figure("audit", "durable append, one caller at a time, signed checkpoint in each batch", signedRate, null, singleRate / signedRate, "no checkpoint (cost ratio)", Kind.AuditSingle));
         if (!double.IsNaN(FloorBenchmark.Measured.SqliteCommitMs))
@@ -66,6 +68,7 @@ internal static class AuditBenchmark
                 1_000 / signedRate / FloorBenchmark.Measured.SqliteCommitMs, "SQLite one-row commit (cost ratio)"));
         }
         report.Add(new Figure("audit", "durable append, 64 concurrent callers, group commit, signed checkpoint in each batch", groupRate, null, groupRate / singleRate, "one at a time, no checkpoint (speed-up)", Kind.AuditAppend));
+        report.AddSection(steps.Section(groupRate, clock.Elapsed.TotalSeconds));
 
         var checkpoint = await services.GetRequiredService<AuditCheckpointer>().CheckpointNowAsync(CancellationToken.None);
         await using var db = services.GetRequiredService<IHubDbContextFactory>().Create();

@@ -27,4 +27,10 @@ public static class HubDiagnostics
 
     /// <summary>How long one audit batch took to commit (its entries, its checkpoint, one flush).</summary>
     public static readonly Histogram<double> AuditCommit = Meter.CreateHistogram<double>("sharinghub.audit.commit.duration", unit: "s", description: "Time to commit one audit batch");
+
+    /// <summary>How many entries one audit batch committed (group commit: the callers that queued while the batch before it ran).</summary>
+    public static readonly Histogram<int> AuditBatchEntries = Meter.CreateHistogram<int>("sharinghub.audit.batch.entries", unit: "{entry}", description: "Entries committed in one audit batch");
+
+    /// <summary>Each step of one audit batch (tag <c>step</c>: gate, tail, chain, sign, insert, flush): where the writer's time goes.</summary>
+    public static readonly Histogram<double> AuditBatchStep = Meter.CreateHistogram<double>("sharinghub.audit.batch.step.duration", unit: "s", description: "Time of one step of one audit batch, by step");
 }

@@ -153,6 +153,7 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
             var sequences = await WriteBatchAsync(batch.Select(p => p.Record).ToList(), times);
             _storage?.Committed();
             Core.Telemetry.HubDiagnostics.AuditCommit.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            times.Record(batch.Count);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Done.TrySetResult(sequences[i]);

@@ -37,6 +37,40 @@ internal sealed class BatchTimes(long started)
 
     public void Mark(BatchPhase phase) => _ends[(int)phase] = Stopwatch.GetTimestamp();
 
+    private static readonly string[] Names = Enum.GetValues<BatchPhase>().Select(p => p.ToString().ToLowerInvariant()).ToArray();
+
+    /// <summary>Each step the batch took, from the end of the one before (or the batch's start) to its own end.</summary>
+    private IEnumerable<(BatchPhase Phase, long From, long To)> Steps()
+    {
+        var from = Started;
+        foreach (var phase in Enum.GetValues<BatchPhase>())
+        {
+            var end = _ends[(int)phase];
+            if (end != 0)
+            {
+                yield return (phase, from, end);
+                from = end;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records the committed batch in the hub's metrics: its entries, and each step's time (tagged with the step), only while
+    /// something listens to them (an exporter, the benchmark's breakdown of the 64-caller run).
+    /// </summary>
+    public void Record(int entries)
+    {
+        Core.Telemetry.HubDiagnostics.AuditBatchEntries.Record(entries);
+        if (!Core.Telemetry.HubDiagnostics.AuditBatchStep.Enabled)
+        {
+            return;
+        }
+        foreach (var (phase, from, to) in Steps())
+        {
+            Core.Telemetry.HubDiagnostics.AuditBatchStep.Record(Stopwatch.GetElapsedTime(from, to).TotalSeconds, new KeyValuePair<string, object?>("step", Names[(int)phase]));
+        }
+    }
+
     /// <summary>Reports, as child spans of the current one, the entry's time in the queue and each step of its batch.</summary>
     public void Trace(long queued)
     {
@@ -58,15 +92,9 @@ internal sealed class BatchTimes(long started)
             span?.SetEndTime(At(to).UtcDateTime);
         }
         Span("audit.wait.queued", queued, Math.Max(queued, Started));
-        var from = Started;
-        foreach (var phase in Enum.GetValues<BatchPhase>())
+        foreach (var (phase, from, to) in Steps())
         {
-            var end = _ends[(int)phase];
-            if (end != 0)
-            {
-                Span("audit.wait." + phase.ToString().ToLowerInvariant(), from, end);
-                from = end;
-            }
+            Span("audit.wait." + Names[(int)phase], from, to);
         }
     }
 }

@@ -486,6 +486,53 @@ public abstract class AuditLogTests(DatabaseEngine engine) : DatabaseTest(engine
         // They happened inside the caller's wait, one after another.
         Assert.True(steps.Values.Aggregate(TimeSpan.Zero, (a, b) => a + b) <= waited, $"steps {string.Join(", ", steps)} exceed the wait {waited}");
     }
+
+    [Fact]
+    public async Task Given_something_listening_to_the_hubs_metrics_then_each_batch_reports_its_entries_and_each_steps_time()
+    {
+        await Writer.StartAsync(CancellationToken.None);
+        var entries = new List<int>();
+        var steps = new Dictionary<string, int>(StringComparer.Ordinal);
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == Core.Telemetry.HubDiagnostics.Name && instrument.Name.StartsWith("sharinghub.audit.batch.", StringComparison.Ordinal))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<int>((_, value, _, _) => { lock (entries) { entries.Add(value); } });
+        listener.SetMeasurementEventCallback<double>((_, seconds, tags, _) =>
+        {
+            Assert.True(seconds >= 0);
+            foreach (var tag in tags)
+            {
+                lock (steps)
+                {
+                    steps[$"{tag.Key}={tag.Value}"] = steps.GetValueOrDefault($"{tag.Key}={tag.Value}") + 1;
+                }
+            }
+        });
+        listener.Start();
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Writer.AppendAsync(Record(i), CancellationToken.None)));
+
+        // Other tests' writers in this process report too: at least these 20 entries, in batches of at most MaxBatch each.
+        lock (entries)
+        {
+            Assert.True(entries.Sum() >= 20, $"entries reported: {entries.Sum()}");
+            Assert.All(entries, e => Assert.InRange(e, 1, Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AuditOptions>>().Value.MaxBatch));
+        }
+        lock (steps)
+        {
+            foreach (var step in new[] { "gate", "tail", "chain", "sign", "insert", "flush" })
+            {
+                Assert.True(steps.GetValueOrDefault("step=" + step) >= 1, $"step {step} not reported: {string.Join(", ", steps.Keys)}");
+            }
+        }
+    }
 }
 
 public sealed class SqliteAuditLogTests() : AuditLogTests(DatabaseEngine.Sqlite);
