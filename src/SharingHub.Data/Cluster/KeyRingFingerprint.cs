@@ -59,4 +59,4 @@ public sealed class KeyRingFingerprint(IHubDbContextFactory contexts, IKeyEncryp
     }
 }
 
-public sealed class KeyRingMismatchException(string message) : Exception(message);
+public sealed class KeyRingMismatchException(string message) : Core.StartRefusedException(message);

@@ -42,7 +42,7 @@ public static class SqliteNodeLock
             }
             catch (IOException)
             {
-                throw new InvalidOperationException(
+                throw new Core.StartRefusedException(
                     $"another hub process is serving the SQLite database {Path.GetFullPath(dataSource)} (it holds {path}); SQLite is for one hub node: stop the other process, or run several nodes on PostgreSQL (deploy/README.md)");
             }
         }

@@ -108,7 +108,10 @@ public sealed class SqliteSingleNodeTests
 
         var second = await Reliability.HubCli.RunServerAsync(hub.Database, "--urls", "http://127.0.0.1:0");
 
-        Assert.True(second.ExitCode != 0, second.ToString());
+        // Exit 78 (a setting to mend), the reason alone on standard error: no stack trace.
+        Assert.True(second.ExitCode == 78, second.ToString());
+        Assert.StartsWith("sharinghub: the hub cannot start: ", second.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", second.Error, StringComparison.Ordinal);
         Assert.True((second.Output + second.Error).Contains("another hub process is serving the SQLite database", StringComparison.Ordinal), second.ToString());
         using var after = await hub.GetAsync("/health", null);
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
@@ -140,7 +143,10 @@ public abstract class KeyRingFingerprintTests(DatabaseEngine engine)
             "--SharingHub:Identity:SigningKeyPath=" + Path.Combine(own, "signing-keys.json"),
             "--SharingHub:Audit:SigningKeyPath=" + Path.Combine(own, "audit-signing-keys.json"));
 
-        Assert.True(stranger.ExitCode != 0, stranger.ToString());
+        // Exit 78 (a setting to mend), the reason alone on standard error: no stack trace.
+        Assert.True(stranger.ExitCode == 78, stranger.ToString());
+        Assert.StartsWith("sharinghub: the hub cannot start: ", stranger.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stranger.Error, StringComparison.Ordinal);
         Assert.True((stranger.Output + stranger.Error).Contains("is not the one the database was written with", StringComparison.Ordinal), stranger.ToString());
         Assert.Contains("every hub node needs the same keyring.json", stranger.Output + stranger.Error, StringComparison.Ordinal);
         await using var again = FhirTestHub.Over(database);

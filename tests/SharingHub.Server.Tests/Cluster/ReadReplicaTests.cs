@@ -152,7 +152,10 @@ public sealed class ReadReplicaTests
         var started = await Reliability.HubCli.RunServerAsync(database, "--urls", "http://127.0.0.1:0",
             $"--{DatabaseOptions.Section}:ReplicaConnectionString=Host=127.0.0.1;Database=standby");
 
-        Assert.True(started.ExitCode != 0, started.ToString());
+        // Exit 78 (a setting to mend), the reason alone on standard error: no stack trace.
+        Assert.True(started.ExitCode == 78, started.ToString());
+        Assert.StartsWith("sharinghub: the hub cannot start: ", started.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", started.Error, StringComparison.Ordinal);
         Assert.Contains("ReplicaConnectionString is for PostgreSQL", started.Output + started.Error, StringComparison.Ordinal);
     }
 }
