@@ -84,13 +84,19 @@ internal static class ErrorHandling
         {
             return null;
         }
+        if (json.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"the body names {Clipped(path)} twice; each member may appear once";
+        }
         if (path == "$")
         {
             return "the body must be one JSON object, with the members this endpoint takes";
         }
         // The path is made of member names the hub knows and the caller's list positions; it is cut short only if absurdly deep.
-        return $"the value at {(path.Length > 200 ? path[..200] + "…" : path)} is not of the kind that member takes (see /openapi/hub.json)";
+        return $"the value at {Clipped(path)} is not of the kind that member takes (see /openapi/hub.json)";
     }
+
+    private static string Clipped(string path) => path.Length > 200 ? path[..200] + "…" : path;
 
     /// <summary>The answer to a request that met a full store: 503, Retry-After, and a message that says so.</summary>
     public static IResult StorageFull(HttpContext http) => Unavailable(http, "Storage full", Data.Storage.StorageHealth.Refusal);

@@ -102,6 +102,7 @@ public abstract class WrongKindMemberTests(DatabaseEngine engine) : HubTest(engi
         { "/enquiries", "{\"subjects\":[{\"person\":\"not-an-id\",\"role\":\"child\"}],\"grounds\":\"Bruising\"}", "the value at $.subjects[0].person is not of the kind" },
         { "/enquiries/CASE/strategy-meetings", "{\"heldAt\":true,\"attendees\":[]}", "the value at $.heldAt is not of the kind" },
         { "/enquiries", "[1,2]", "the body must be one JSON object" },
+        { "/enquiries", "{\"subjects\":[{\"person\":\"SUBJECT\",\"role\":\"child\"}],\"grounds\":\"Bruising\",\"grounds\":\"None\"}", "the body names $.grounds twice" },
         { "/enquiries", "{\"subjects\":[{\"person\":\"SUBJECT\",\n\"role\":", "the body is not valid JSON (line 2" },
     };
 
