@@ -79,20 +79,7 @@ app.MapNotifications();
 app.MapLinkageReview();
 app.MapBenchmarkBaseline();
 app.MapHubApiDocument();
-try
-{
-    await app.RunAsync();
-}
-catch (Exception e) when (e is Microsoft.Extensions.Options.OptionsValidationException or SharingHub.Core.StartRefusedException
-    // Only as its own process: a test host running this entry point hears the exception itself.
-    && System.Reflection.Assembly.GetEntryAssembly() == typeof(Program).Assembly)
-{
-    // A setting the hub cannot run with: what is wrong and how to mend it, without a stack trace; exit 78 (EX_CONFIG).
-    var reasons = e is Microsoft.Extensions.Options.OptionsValidationException invalid ? invalid.Failures : [e.Message];
-    await Console.Error.WriteLineAsync("sharinghub: the hub cannot start: " + string.Join("; ", reasons));
-    return 78;
-}
-return 0;
+return await app.RunOrExplainAsync();
 
 /// <summary>Visible to WebApplicationFactory in the tests.</summary>
 public partial class Program;
