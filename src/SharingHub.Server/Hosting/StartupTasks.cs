@@ -44,7 +44,7 @@ internal sealed class StartupTasks(
         }
         if (settings.Enabled && environment.IsProduction())
         {
-            throw new InvalidOperationException("demo data is synthetic and is never loaded in Production; remove --demo or SharingHub:Demo:Enabled");
+            throw new Core.StartRefusedException("demo data is synthetic and is never loaded in Production; remove --demo or SharingHub:Demo:Enabled");
         }
         if (database.Value.MigrateOnStart)
         {

@@ -75,7 +75,7 @@ internal sealed class DevelopmentIdentityProvider
     {
         if (environment.IsProduction())
         {
-            throw new InvalidOperationException("the development identity provider never runs in Production; set SharingHub:Identity:DevelopmentIdentityProvider to false");
+            throw new Core.StartRefusedException("the development identity provider never runs in Production; set SharingHub:Identity:DevelopmentIdentityProvider to false");
         }
         _options = options.Value;
         _clock = clock;

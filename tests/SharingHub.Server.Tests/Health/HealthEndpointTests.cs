@@ -49,7 +49,7 @@ public abstract class HealthEndpointTests(DatabaseEngine engine)
     {
         await using var database = await TestDatabase.CreateAsync(engine);
         await using var hub = new HubFactory(database, "Production", HubFactory.InProduction(new Dictionary<string, string?> { ["SharingHub:Demo:Enabled"] = "true" }));
-        var error = Assert.Throws<InvalidOperationException>(() => hub.CreateClient());
+        var error = Assert.Throws<Core.StartRefusedException>(() => hub.CreateClient());
         Assert.Contains("never loaded in Production", error.Message, StringComparison.Ordinal);
     }
 

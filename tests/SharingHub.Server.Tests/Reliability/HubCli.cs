@@ -18,6 +18,10 @@ internal static class HubCli
     public static Task<Result> RunServerAsync(TestDatabase database, params string[] arguments) =>
         RunDllAsync(Built("src/SharingHub.Server", "SharingHub.Server.dll"), database, arguments, development: true);
 
+    /// <summary>Runs the hub server as a production node would start it (no development environment), until it exits or three minutes pass.</summary>
+    public static Task<Result> RunProductionServerAsync(TestDatabase database, params string[] arguments) =>
+        RunDllAsync(Built("src/SharingHub.Server", "SharingHub.Server.dll"), database, arguments, development: false);
+
     private static async Task<Result> RunDllAsync(string dll, TestDatabase database, string[] arguments, bool development)
     {
         var start = new ProcessStartInfo("dotnet")
