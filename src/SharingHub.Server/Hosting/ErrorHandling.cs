@@ -84,7 +84,7 @@ internal static class ErrorHandling
         {
             return null;
         }
-        if (json.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase))
+        if (JsonBodies.IsDuplicate(json))
         {
             return $"the body names {Clipped(path)} twice; each member may appear once";
         }

@@ -37,8 +37,7 @@ internal static class JsonBodies
         }
         catch (JsonException e)
         {
-            var duplicate = e.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase);
-            return (null, duplicate
+            return (null, IsDuplicate(e)
                 ? $"the body names a member twice (line {e.LineNumber + 1}); each member may appear once"
                 : $"the body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine})");
         }
@@ -55,6 +54,12 @@ internal static class JsonBodies
         }
         return (document, null);
     }
+
+    /// <summary>
+    /// Whether the parser refused a member named twice. System.Text.Json gives that refusal no type or code of its own, so its
+    /// message is the only sign; both the strict parse and the endpoints' binding ask here, so the two answer alike.
+    /// </summary>
+    public static bool IsDuplicate(JsonException e) => e.Message.Contains("duplicate", StringComparison.OrdinalIgnoreCase);
 
     private const string Surrogate = "the body holds a string with an unpaired UTF-16 surrogate (\\ud800-\\udfff alone), which is not text";
     private const string Nul = "the body holds the NUL character (\\u0000) in a string or a member name, which no value may contain";

@@ -70,26 +70,8 @@ public abstract class NullListItemTests(DatabaseEngine engine) : HubTest(engine)
 
     [Theory]
     [MemberData(nameof(Bodies))]
-    public async Task Given_a_list_with_an_empty_item_then_400_names_it_and_nothing_is_stored(string path, string body, string field)
-    {
-        var c = await Hub.CaseAsync();
-        async Task<(int Enquiries, int Meetings, int Conferences, int Members, int Versions)> CountAsync()
-        {
-            await using var db = Hub.Contexts.Create();
-            var theCase = await db.Enquiries.AsNoTracking().Include(e => e.Conferences).Include(e => e.Members).SingleAsync(e => e.Id == c.Enquiry.Id);
-            return (await db.Enquiries.CountAsync(), await db.StrategyMeetings.CountAsync(), theCase.Conferences.Count, theCase.Members.Count, await db.RecordHistory.CountAsync());
-        }
-        var before = await CountAsync();
-
-        using var response = await Hub.SendAsync(HttpMethod.Post, path.Replace("CASE", c.Enquiry.Id.ToString(), StringComparison.Ordinal), "demo-la-lcpp",
-            content: new StringContent(body.Replace("SUBJECT", c.LaChild.Id.ToString(), StringComparison.Ordinal), Encoding.UTF8, "application/json"));
-
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{path}: {(int)response.StatusCode} {text}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains(field, text, StringComparison.Ordinal);
-        Assert.Equal(before, await CountAsync());
-    }
+    public async Task Given_a_list_with_an_empty_item_then_400_names_it_and_nothing_is_stored(string path, string body, string field) =>
+        await RefusedWorkflowBody.AssertAsync(Hub, path, body, field);
 }
 
 /// <summary>A body member of the wrong kind, or text that is not JSON, is refused with the member or place named, never the value or a type name of the hub's.</summary>
@@ -108,17 +90,29 @@ public abstract class WrongKindMemberTests(DatabaseEngine engine) : HubTest(engi
 
     [Theory]
     [MemberData(nameof(Bodies))]
-    public async Task Given_a_member_of_the_wrong_kind_then_400_names_where_and_nothing_is_stored(string path, string body, string expected)
+    public async Task Given_a_member_of_the_wrong_kind_then_400_names_where_and_nothing_is_stored(string path, string body, string expected) =>
+        await RefusedWorkflowBody.AssertAsync(Hub, path, body, expected);
+}
+
+/// <summary>
+/// Posts a workflow body the hub must refuse (CASE and SUBJECT stand for a case's enquiry and its child) and asserts what the
+/// caller and the store show: 400 problem JSON holding the expected words and none of the hub's type names, and no enquiry,
+/// meeting, conference, member or record version stored.
+/// </summary>
+internal static class RefusedWorkflowBody
+{
+    public static async Task AssertAsync(FhirTestHub hub, string path, string body, string expected)
     {
-        var c = await Hub.CaseAsync();
-        async Task<(int Enquiries, int Meetings, int Versions)> CountAsync()
+        var c = await hub.CaseAsync();
+        async Task<(int Enquiries, int Meetings, int Conferences, int Members, int Versions)> CountAsync()
         {
-            await using var db = Hub.Contexts.Create();
-            return (await db.Enquiries.CountAsync(), await db.StrategyMeetings.CountAsync(), await db.RecordHistory.CountAsync());
+            await using var db = hub.Contexts.Create();
+            var theCase = await db.Enquiries.AsNoTracking().Include(e => e.Conferences).Include(e => e.Members).SingleAsync(e => e.Id == c.Enquiry.Id);
+            return (await db.Enquiries.CountAsync(), await db.StrategyMeetings.CountAsync(), theCase.Conferences.Count, theCase.Members.Count, await db.RecordHistory.CountAsync());
         }
         var before = await CountAsync();
 
-        using var response = await Hub.SendAsync(HttpMethod.Post, path.Replace("CASE", c.Enquiry.Id.ToString(), StringComparison.Ordinal), "demo-la-lcpp",
+        using var response = await hub.SendAsync(HttpMethod.Post, path.Replace("CASE", c.Enquiry.Id.ToString(), StringComparison.Ordinal), "demo-la-lcpp",
             content: new StringContent(body.Replace("SUBJECT", c.LaChild.Id.ToString(), StringComparison.Ordinal), Encoding.UTF8, "application/json"));
 
         var text = await response.Content.ReadAsStringAsync();
