@@ -173,7 +173,7 @@ public sealed class HubSigningKeys
         }
         catch (JsonException e)
         {
-            throw new InvalidOperationException($"signing key file {_path} is not valid JSON", e);
+            throw new SigningKeyFileException($"signing key file {_path} is not valid JSON (line {e.LineNumber + 1}); restore it from a backup", e);
         }
     }
 
@@ -199,3 +199,6 @@ internal sealed class StoredSigningKey
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(SigningKeyFile))]
 internal sealed partial class SigningKeyJson : JsonSerializerContext;
+
+/// <summary>A signing-key file the hub cannot read: what an operator must mend (restore it), not a fault of the hub's own.</summary>
+public sealed class SigningKeyFileException(string message, Exception inner) : InvalidOperationException(message, inner);

@@ -108,8 +108,8 @@ public sealed class DatabaseMigrator(IHubDbContextFactory contexts, ILogger<Data
         {
             return recorded == migration.Checksum
                 ? false
-                : throw new InvalidOperationException(
-                    $"migration {migration.Id} was applied with checksum {recorded} but the shipped script has {migration.Checksum}; shipped migrations must never change");
+                : throw new Core.StartRefusedException(
+                    $"migration {migration.Id} was applied to this database with checksum {recorded} but this build's script has {migration.Checksum}; shipped migrations never change, so this build or this database is not what it claims: run the build the database was written by, or restore the database from a backup");
         }
         await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken);
         await using (var insert = connection.CreateCommand())
@@ -186,13 +186,8 @@ public sealed class DatabaseMigrator(IHubDbContextFactory contexts, ILogger<Data
         {
             return;
         }
-        var path = Path.GetFullPath(dataSource);
-        var folder = Path.GetDirectoryName(path);
-        if (!string.IsNullOrEmpty(folder))
-        {
-            Directory.CreateDirectory(folder);
-        }
-        OwnerOnly(path);
+        var path = SqliteLocation.Prepare(dataSource);
+        SqliteLocation.Guarded(path, () => OwnerOnly(path));
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ public static class SqliteNodeLock
         {
             return null;
         }
-        var path = Path.GetFullPath(dataSource) + ".node-lock";
+        var path = SqliteLocation.Prepare(dataSource) + ".node-lock";
         lock (Held)
         {
             if (Held.TryGetValue(path, out var held))
@@ -28,11 +28,10 @@ public static class SqliteNodeLock
                 Held[path] = (held.File, held.Holders + 1);
                 return new Release(path);
             }
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             // Made first without a lock, so a full disk or a read-only folder fails as itself, not as "another hub".
             if (!File.Exists(path))
             {
-                File.WriteAllBytes(path, []);
+                SqliteLocation.Guarded(path, () => File.WriteAllBytes(path, []));
             }
             try
             {

@@ -47,7 +47,7 @@ internal static class BaselineEndpoints
         }
         if (app.Environment.IsProduction())
         {
-            throw new InvalidOperationException($"{Setting} serves records without security, for benchmarks only; it is refused in Production");
+            throw new Core.StartRefusedException($"{Setting} serves records without security, for benchmarks only; it is refused in Production");
         }
         // The baselines measure what the audit (and the rest of the security) costs, so they are the one place without it.
         var bench = app.MapGroup("/bench").WithMetadata(new Audit.NotAuditedAttribute("a benchmark baseline: it measures the cost of the audit itself"));

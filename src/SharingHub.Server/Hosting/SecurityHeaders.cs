@@ -31,7 +31,7 @@ internal static class SecurityHeaders
         {
             options.KnownProxies.Add(System.Net.IPAddress.TryParse(proxy, out var address)
                 ? address
-                : throw new InvalidOperationException($"SharingHub:Hosting:TrustedProxies: '{proxy}' is not an IP address"));
+                : throw new Core.StartRefusedException($"SharingHub:Hosting:TrustedProxies: '{proxy}' is not an IP address"));
         }
         app.UseForwardedHeaders(options);
         return app;

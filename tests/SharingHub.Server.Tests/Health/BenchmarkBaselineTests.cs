@@ -33,7 +33,7 @@ public sealed class BenchmarkBaselineTests
         await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
         await using var hub = new HubFactory(database, "Production", HubFactory.InProduction(On));
 
-        var error = Assert.Throws<InvalidOperationException>(() => hub.CreateClient());
+        var error = Assert.Throws<SharingHub.Core.StartRefusedException>(() => hub.CreateClient());
 
         Assert.Contains("refused in Production", error.Message, StringComparison.Ordinal);
     }

@@ -4,8 +4,9 @@ using SharingHub.Testing;
 namespace SharingHub.Server.Tests.Reliability;
 
 /// <summary>
-/// A production node started as it must not be (demo data, a setting missing) stops before it serves anything, with exit
-/// status 78 and the reason alone on standard error, as an operator reads it in the journal.
+/// A node started as it must not be (demo data on a production node, a setting missing or of the wrong kind, a key file it
+/// cannot read, a database it cannot reach) stops before it serves anything, with the reason alone on standard error, as an
+/// operator reads it in the journal: exit 78 for what the operator must mend, 69 for a database a restart may find.
 /// </summary>
 public sealed class StartRefusalTests
 {
@@ -35,5 +36,70 @@ public sealed class StartRefusalTests
         Assert.StartsWith("sharinghub: the hub cannot start: ", started.Error, StringComparison.Ordinal);
         Assert.Contains("SharingHub:Mais:Contacts:<agency>:Phone or :Email", started.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", started.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>What is wrong (a name), the settings that make it so, the exit status, and words the one line must hold.</summary>
+    public static TheoryData<string, int, string> Setups() => new()
+    {
+        { "key ring not JSON", 78, "keyring.json is not valid JSON (line 1)" },
+        { "signing-key file not JSON", 78, "bad-signing-keys.json is not valid JSON (line 1); restore it from a backup" },
+        { "trusted proxy not an address", 78, "SharingHub:Hosting:TrustedProxies: 'proxy.example' is not an IP address" },
+        { "engine not one there is", 78, "the value 'Oracle' of SharingHub:Database:Engine is not one it takes" },
+        { "number not a number", 78, "the value 'lots' of SharingHub:RateLimits:PersonRequestsPerMinute is not one it takes" },
+        { "SQLite file a folder", 78, "SharingHub:Database:ConnectionString names the folder" },
+        { "SQLite file not a database", 78, "its SQLite database, named in SharingHub:Database:ConnectionString, cannot be opened (SQLite Error 26" },
+        { "PostgreSQL not listening", 69, "its database could not be reached (Failed to connect to 127.0.0.1:" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Setups))]
+    public async Task Given_a_node_set_up_as_it_cannot_run_then_it_exits_with_the_reason_alone(string setup, int exitCode, string expected)
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        var folder = database.Folder;
+        string[] settings = setup switch
+        {
+            "key ring not JSON" => [],
+            "signing-key file not JSON" => [$"--SharingHub:Identity:SigningKeyPath={Path.Combine(folder, "bad-signing-keys.json")}"],
+            "trusted proxy not an address" => ["--SharingHub:Hosting:TrustedProxies:0=proxy.example"],
+            "engine not one there is" => ["--SharingHub:Database:Engine=Oracle"],
+            "number not a number" => ["--SharingHub:RateLimits:PersonRequestsPerMinute=lots"],
+            "SQLite file a folder" => [$"--SharingHub:Database:ConnectionString=Data Source={folder}"],
+            "SQLite file not a database" => [$"--SharingHub:Database:ConnectionString=Data Source={Path.Combine(folder, "notes.txt")}"],
+            "PostgreSQL not listening" => ["--SharingHub:Database:Engine=Postgres",
+                $"--SharingHub:Database:ConnectionString=Host=127.0.0.1;Port={FreePort()};Database=hub;Username=hub;Password=unused;Timeout=3"],
+            _ => throw new ArgumentOutOfRangeException(nameof(setup), setup, null),
+        };
+        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        void Write(string path, string text)
+        {
+            File.WriteAllText(path, text);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, ownerOnly);
+            }
+        }
+        if (setup == "key ring not JSON")
+        {
+            Write(database.KeyRingPath, "{\"keys\": [");
+        }
+        Write(Path.Combine(folder, "bad-signing-keys.json"), "not json");
+        Write(Path.Combine(folder, "notes.txt"), new string('x', 4096));
+
+        var started = await HubCli.RunServerAsync(database, [.. settings, "--urls", "http://127.0.0.1:0"]);
+
+        Assert.True(started.ExitCode == exitCode, started.ToString());
+        var lines = started.Error.Trim().Split('\n');
+        Assert.True(lines.Length == 1, started.ToString());
+        Assert.StartsWith("sharinghub: the hub cannot start: ", lines[0], StringComparison.Ordinal);
+        Assert.Contains(expected, lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("unused", started.Error, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
