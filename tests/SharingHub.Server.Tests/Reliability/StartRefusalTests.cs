@@ -47,8 +47,8 @@ public sealed class StartRefusalTests
         { "engine not one there is", 78, "the value 'Oracle' of SharingHub:Database:Engine is not one it takes" },
         { "number not a number", 78, "the value 'lots' of SharingHub:RateLimits:PersonRequestsPerMinute is not one it takes" },
         { "SQLite file a folder", 78, "SharingHub:Database:ConnectionString names the folder" },
-        { "SQLite file not a database", 78, "its SQLite database, named in SharingHub:Database:ConnectionString, cannot be opened (SQLite Error 26" },
-        { "PostgreSQL not listening", 69, "its database could not be reached (Failed to connect to 127.0.0.1:" },
+        { "SQLite file not a database", 78, "the SQLite database the connection string names cannot be opened (SQLite Error 26" },
+        { "PostgreSQL not listening", 69, "the database could not be reached (Failed to connect to 127.0.0.1:" },
     };
 
     [Theory]
@@ -70,15 +70,6 @@ public sealed class StartRefusalTests
                 $"--SharingHub:Database:ConnectionString=Host=127.0.0.1;Port={FreePort()};Database=hub;Username=hub;Password=unused;Timeout=3"],
             _ => throw new ArgumentOutOfRangeException(nameof(setup), setup, null),
         };
-        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        void Write(string path, string text)
-        {
-            File.WriteAllText(path, text);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(path, ownerOnly);
-            }
-        }
         if (setup == "key ring not JSON")
         {
             Write(database.KeyRingPath, "{\"keys\": [");
@@ -94,6 +85,35 @@ public sealed class StartRefusalTests
         Assert.StartsWith("sharinghub: the hub cannot start: ", lines[0], StringComparison.Ordinal);
         Assert.Contains(expected, lines[0], StringComparison.Ordinal);
         Assert.DoesNotContain("unused", started.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_the_command_line_meets_a_key_ring_it_cannot_read_or_a_database_it_cannot_reach_then_it_says_so_in_one_line()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        Write(database.KeyRingPath, "{\"keys\": [");
+
+        var broken = await HubCli.RunAsync(database, "audit", "verify");
+        await using var elsewhere = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        var away = await HubCli.RunAsync(elsewhere, "audit", "verify", "--engine", "Postgres",
+            "--connection", $"Host=127.0.0.1;Port={FreePort()};Database=hub;Username=hub;Password=unused;Timeout=3");
+
+        Assert.True(broken.ExitCode == 78, broken.ToString());
+        Assert.Matches("^sharinghub: key ring .*keyring.json is not valid JSON \\(line 1\\)$", broken.Error.Trim());
+        Assert.True(away.ExitCode == 69, away.ToString());
+        Assert.StartsWith("sharinghub: the database could not be reached (Failed to connect to 127.0.0.1:", away.Error.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", away.Error.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain("unused", away.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>Writes a file readable by its owner alone, as the hub's key files must be (else that is what it refuses).</summary>
+    private static void Write(string path, string text)
+    {
+        File.WriteAllText(path, text);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
     }
 
     private static int FreePort()
