@@ -49,6 +49,7 @@ public sealed class StartRefusalTests
         { "SQLite file a folder", 78, "SharingHub:Database:ConnectionString names the folder" },
         { "SQLite file not a database", 78, "the SQLite database the connection string names cannot be opened (SQLite Error 26" },
         { "PostgreSQL not listening", 69, "the database could not be reached (Failed to connect to 127.0.0.1:" },
+        { "PostgreSQL without that database", 78, "the database refused the connection string's user, password or database name (3D000" },
     };
 
     [Theory]
@@ -68,6 +69,8 @@ public sealed class StartRefusalTests
             "SQLite file not a database" => [$"--SharingHub:Database:ConnectionString=Data Source={Path.Combine(folder, "notes.txt")}"],
             "PostgreSQL not listening" => ["--SharingHub:Database:Engine=Postgres",
                 $"--SharingHub:Database:ConnectionString=Host=127.0.0.1;Port={FreePort()};Database=hub;Username=hub;Password=unused;Timeout=3"],
+            "PostgreSQL without that database" => ["--SharingHub:Database:Engine=Postgres",
+                $"--SharingHub:Database:ConnectionString={(await PostgresServer.GetAsync()).ConnectionString("no_such_database")}"],
             _ => throw new ArgumentOutOfRangeException(nameof(setup), setup, null),
         };
         if (setup == "key ring not JSON")
