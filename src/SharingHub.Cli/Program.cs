@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SharingHub.Cli.Commands;
+using SharingHub.Core.Crypto;
 using SharingHub.Data.Storage;
 
 var root = new RootCommand("sharinghub: operate a SharingHub (database, demo data, policies, partner systems, keys, audit, backup and restore)");
@@ -22,6 +23,21 @@ catch (Exception e) when (OperatorFailures.Explain(e) is { } failure)
     // when it cannot start: one line and the exit status, no stack trace. A fault of the hub's own keeps its trace.
     await Console.Error.WriteLineAsync("sharinghub: " + failure.Reason);
     return failure.Code;
+}
+catch (InvalidOperationException e) when (e.Message.StartsWith("Cannot parse argument", StringComparison.Ordinal))
+{
+    // A value of the wrong kind (--subject not-a-guid), found as the command reads it: said without the runtime's type name.
+    await Console.Error.WriteLineAsync("sharinghub: " + e.Message.Split(" as expected type ", 2)[0] + "; see --help");
+    return 2;
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException
+    or UriFormatException or HttpRequestException or System.Security.Cryptography.CryptographicException or KeyUnavailableException
+    || e is ArgumentException { ParamName: "input" })
+{
+    // What the command met outside itself: a path given that is not there or not a file, a file that is not what it should be
+    // (not JSON, not a PEM key), a hub not listening, a key not in the ring given. The message says which; no stack trace.
+    await Console.Error.WriteLineAsync("sharinghub: " + e.Message);
+    return 1;
 }
 catch (OperationCanceledException)
 {

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace SharingHub.Testing;
@@ -51,7 +49,7 @@ public sealed class PostgresServer
         }
         await RunAsync("pg_basebackup", ["-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", Superuser,
             "-D", Path.Combine(root, "data"), "-R", "-X", "stream", "-c", "fast"], _asPostgresUser, _binaries);
-        var port = FreePort();
+        var port = Loopback.FreePort();
         await PgCtlStartAsync(root, port, _asPostgresUser, _binaries);
         var standby = new PostgresServer(root, _binaries, _asPostgresUser, port);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => standby.Stop();
@@ -151,7 +149,7 @@ public sealed class PostgresServer
         Exception? last = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            var port = FreePort();
+            var port = Loopback.FreePort();
             try
             {
                 await PgCtlStartAsync(root, port, asPostgresUser, binaries);
@@ -221,13 +219,6 @@ public sealed class PostgresServer
         return candidates.FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")))
             ?? throw new InvalidOperationException(
                 "PostgreSQL server binaries not found (looked in SHARINGHUB_PG_BIN and /usr/lib/postgresql/*/bin); tests/run.sh installs them with apt-get install postgresql");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task RunAsync(string tool, string[] arguments, bool asPostgresUser, string? binaries)

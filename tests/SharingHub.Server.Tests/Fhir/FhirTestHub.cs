@@ -68,20 +68,11 @@ internal sealed class FhirTestHub : IAsyncDisposable
 
     /// <summary>The hub listening on a loopback port (Kestrel), for a browser to use; BaseUrl says where.</summary>
     public static async Task<FhirTestHub> StartListeningAsync(DatabaseEngine engine, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null) =>
-        new(await TestDatabase.CreateAsync(engine), settings, ownsDatabase: true, clock, FreePort());
+        new(await TestDatabase.CreateAsync(engine), settings, ownsDatabase: true, clock, Loopback.FreePort());
 
     /// <summary>One more hub node listening on its own loopback port over a database another hub owns: several nodes of one hub.</summary>
     public static FhirTestHub ListeningOver(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null) =>
-        new(database, settings, ownsDatabase: false, port: FreePort());
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+        new(database, settings, ownsDatabase: false, port: Loopback.FreePort());
 
     public string BaseUrl { get; } = "http://localhost";
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using SharingHub.Data.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,7 +17,7 @@ public sealed partial class SignInTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
-        var port = FreePort();
+        var port = Loopback.FreePort();
         _base = $"http://127.0.0.1:{port}";
         _hub = new HubFactory(_database, settings: new Dictionary<string, string?>
         {
@@ -58,10 +57,10 @@ public sealed partial class SignInTests : IAsyncLifetime
     {
         // A hub whose public address (where its development provider's discovery document is fetched from) has nothing
         // listening: as an agency's provider that is down. Before, the sign-in answered 500, "unexpected".
-        var port = FreePort();
+        var port = Loopback.FreePort();
         await using var hub = new HubFactory(_database, settings: new Dictionary<string, string?>
         {
-            ["SharingHub:Identity:PublicBaseUrl"] = $"http://127.0.0.1:{FreePort()}",
+            ["SharingHub:Identity:PublicBaseUrl"] = $"http://127.0.0.1:{Loopback.FreePort()}",
             ["SharingHub:Identity:DevelopmentIdentityProvider"] = "true",
         });
         hub.UseKestrel(port);
@@ -203,13 +202,6 @@ public sealed partial class SignInTests : IAsyncLifetime
         var page = await browser.GetStringAsync(authorize);
         var fields = HiddenField().Matches(page).ToDictionary(m => m.Groups[1].Value, m => WebUtility.HtmlDecode(m.Groups[2].Value));
         return (new Uri(authorize.GetLeftPart(UriPartial.Path)), fields);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\">")]

@@ -28,7 +28,7 @@ public sealed class FederationTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var port = FreePort();
+        var port = Loopback.FreePort();
         _baseB = $"http://127.0.0.1:{port}";
         _databaseB = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
         var clients = _setup.Registry("hub-b.yaml", $"""
@@ -66,8 +66,8 @@ public sealed class FederationTests : IAsyncLifetime
                 max-concurrency: 2
               - name: hub-c
                 agency: police
-                base-url: 'http://127.0.0.1:{FreePort()}/fhir'
-                token-endpoint: 'http://127.0.0.1:{FreePort()}/token'
+                base-url: 'http://127.0.0.1:{Loopback.FreePort()}/fhir'
+                token-endpoint: 'http://127.0.0.1:{Loopback.FreePort()}/token'
                 client-id: hub-a
                 key-file: '{_setup.KeyFile}'
                 scope: system/Patient.r
@@ -83,13 +83,6 @@ public sealed class FederationTests : IAsyncLifetime
         await _hubB.DisposeAsync();
         await _databaseB.DisposeAsync();
         _setup.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Hub B's records of Ivy: her NHS number at the trust, and her school's record of her, each with an open involvement.</summary>

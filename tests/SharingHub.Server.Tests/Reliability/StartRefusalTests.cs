@@ -68,7 +68,7 @@ public sealed class StartRefusalTests
             "SQLite file a folder" => [$"--SharingHub:Database:ConnectionString=Data Source={folder}"],
             "SQLite file not a database" => [$"--SharingHub:Database:ConnectionString=Data Source={Path.Combine(folder, "notes.txt")}"],
             "PostgreSQL not listening" => ["--SharingHub:Database:Engine=Postgres",
-                $"--SharingHub:Database:ConnectionString=Host=127.0.0.1;Port={FreePort()};Database=hub;Username=hub;Password=unused;Timeout=3"],
+                $"--SharingHub:Database:ConnectionString=Host=127.0.0.1;Port={Loopback.FreePort()};Database=hub;Username=hub;Password=unused;Timeout=3"],
             "PostgreSQL without that database" => ["--SharingHub:Database:Engine=Postgres",
                 $"--SharingHub:Database:ConnectionString={(await PostgresServer.GetAsync()).ConnectionString("no_such_database")}"],
             _ => throw new ArgumentOutOfRangeException(nameof(setup), setup, null),
@@ -99,7 +99,7 @@ public sealed class StartRefusalTests
         var broken = await HubCli.RunAsync(database, "audit", "verify");
         await using var elsewhere = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
         var away = await HubCli.RunAsync(elsewhere, "audit", "verify", "--engine", "Postgres",
-            "--connection", $"Host=127.0.0.1;Port={FreePort()};Database=hub;Username=hub;Password=unused;Timeout=3");
+            "--connection", $"Host=127.0.0.1;Port={Loopback.FreePort()};Database=hub;Username=hub;Password=unused;Timeout=3");
 
         Assert.True(broken.ExitCode == 78, broken.ToString());
         Assert.Matches("^sharinghub: key ring .*keyring.json is not valid JSON \\(line 1\\)$", broken.Error.Trim());
@@ -119,10 +119,4 @@ public sealed class StartRefusalTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-    }
 }

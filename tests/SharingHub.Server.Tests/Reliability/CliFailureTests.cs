@@ -1,0 +1,39 @@
+using SharingHub.Data.Storage;
+using SharingHub.Testing;
+
+namespace SharingHub.Server.Tests.Reliability;
+
+/// <summary>
+/// The operator's command line given what it cannot use (a value of the wrong kind, a file that is not what it should be, a
+/// path that is not there, a hub not listening) says what, in one line, with a failing exit status: never a stack trace.
+/// </summary>
+public sealed class CliFailureTests
+{
+    public static TheoryData<string[], int, string> Commands() => new()
+    {
+        { ["keys", "shred", "--subject", "not-a-guid", "--reason", "erasure request"], 2, "sharinghub: Cannot parse argument 'not-a-guid' for option '--subject'; see --help" },
+        { ["audit", "verify", "--export", "FOLDER/notes.txt"], 1, "sharinghub: line 1 is not JSON" },
+        { ["audit", "verify", "--export", "FOLDER/gone/export.ndjson"], 1, "sharinghub: Could not find a part of the path" },
+        { ["audit", "export", "--out", "FOLDER/gone/export.ndjson"], 1, "sharinghub: Could not find a part of the path" },
+        { ["client", "token", "--client-id", "mosaic", "--key", "FOLDER/notes.txt"], 1, "sharinghub: No supported key formats were found" },
+        { ["token", "dev-user", "--user", "demo-la-lcpp", "--hub", "http://127.0.0.1:PORT"], 1, "sharinghub: Connection refused (127.0.0.1:" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public async Task Given_a_command_with_what_it_cannot_use_then_it_fails_in_one_line_without_a_trace(string[] command, int exitCode, string expected)
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        await File.WriteAllTextAsync(Path.Combine(database.Folder, "notes.txt"), "minutes of the strategy meeting {");
+        var closed = Loopback.FreePort();
+
+        var ran = await HubCli.RunAsync(database,
+            [.. command.Select(a => a.Replace("FOLDER", database.Folder, StringComparison.Ordinal).Replace("PORT", closed.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal))]);
+
+        Assert.True(ran.ExitCode == exitCode, ran.ToString());
+        var lines = ran.Error.Trim().Split('\n');
+        Assert.True(lines.Length == 1, ran.ToString());
+        Assert.StartsWith(expected, lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", ran.Error, StringComparison.Ordinal);
+    }
+}
