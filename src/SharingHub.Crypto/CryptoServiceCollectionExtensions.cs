@@ -25,7 +25,8 @@ public static class CryptoServiceCollectionExtensions
         services.TryAddSingleton<Azure.Core.TokenCredential>(_ => new Azure.Identity.DefaultAzureCredential());
         services.TryAddSingleton<IKeyEncryptionKeyProviderWithIndexKey>(sp =>
         {
-            var local = LocalKeyRing.OpenOrCreate(sp.GetRequiredService<IOptions<LocalKeyRingOptions>>().Value.Path);
+            var ringOptions = sp.GetRequiredService<IOptions<LocalKeyRingOptions>>().Value;
+            var local = ringOptions.CreateIfMissing ? LocalKeyRing.OpenOrCreate(ringOptions.Path) : LocalKeyRing.OpenExisting(ringOptions.Path);
             var vault = sp.GetRequiredService<IOptions<AzureKeyVaultOptions>>().Value;
             return vault.VaultUri is null
                 ? local

@@ -33,7 +33,7 @@ internal static class DemoCommands
             var options = parse.GetValue(events) is { } count
                 ? DemoOptions.ForEventCount(count, parse.GetValue(seed))
                 : new DemoOptions { Seed = parse.GetValue(seed), Families = parse.GetValue(families) ?? new DemoOptions().Families };
-            using var host = HubServices.Build(parse);
+            using var host = HubServices.Build(parse, setUp: true);
             await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
             var output = parse.InvocationConfiguration.Output;
             var progress = new ImmediateProgress<DemoLoadSummary>(s => output.WriteLine($"  {s.Families}/{options.Families} families, {s.Events} events"));

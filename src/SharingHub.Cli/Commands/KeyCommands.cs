@@ -20,7 +20,7 @@ internal static class KeyCommands
         var rotateSigning = new Command("rotate-signing", "Start signing tokens with a new key; the old key stays published until its tokens have expired") { signingKeys, keyRing };
         rotateSigning.SetAction(parse =>
         {
-            var keys = new HubSigningKeys(parse.GetValue(signingKeys)!, TimeSpan.FromSeconds(360), LocalKeyRing.OpenOrCreate(parse.GetValue(keyRing)!), TimeProvider.System);
+            var keys = new HubSigningKeys(parse.GetValue(signingKeys)!, TimeSpan.FromSeconds(360), LocalKeyRing.OpenExisting(parse.GetValue(keyRing)!), TimeProvider.System);
             parse.InvocationConfiguration.Output.WriteLine($"new signing key {keys.Rotate()}; a running hub picks it up within a minute");
             return 0;
         });

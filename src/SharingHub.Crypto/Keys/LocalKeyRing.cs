@@ -49,12 +49,26 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
     public static LocalKeyRing OpenOrCreate(string path) => OpenOrCreate(path, Environment.GetEnvironmentVariable(PassphraseVariable));
 
     /// <summary>Opens the key ring; with a passphrase, a new file is created sealed under it and a sealed file can be opened.</summary>
-    public static LocalKeyRing OpenOrCreate(string path, string? passphrase)
+    public static LocalKeyRing OpenOrCreate(string path, string? passphrase) => Open(path, passphrase, create: true);
+
+    /// <summary>
+    /// Opens a key ring that must already exist: a command that only uses or changes a ring must not leave a new, empty one
+    /// at a mistyped path (its data keys would then be "not in the key ring", and the stray file would hold real keys).
+    /// </summary>
+    public static LocalKeyRing OpenExisting(string path) => Open(path, Environment.GetEnvironmentVariable(PassphraseVariable), create: false);
+
+    private static LocalKeyRing Open(string path, string? passphrase, bool create)
     {
         var full = System.IO.Path.GetFullPath(path);
         passphrase = string.IsNullOrEmpty(passphrase) ? null : passphrase;
         if (!File.Exists(full))
         {
+            if (!create)
+            {
+                throw new KeyRingException(Directory.Exists(full)
+                    ? $"key ring {full} is a folder, not a key ring file"
+                    : $"there is no key ring at {full}: give the hub's own (--key-ring, or SharingHub__KeyRing__Path); a hub creates its ring on its first start");
+            }
             Create(full, passphrase);
         }
         CheckPermissions(full);
@@ -192,7 +206,7 @@ public sealed class LocalKeyRing : IKeyEncryptionKeyProviderWithIndexKey
         {
             return;
         }
-        var fresh = OpenOrCreate(_path, _passphrase);
+        var fresh = Open(_path, _passphrase, create: false);
         _keks.Clear();
         foreach (var (id, key) in fresh._keks)
         {

@@ -22,9 +22,8 @@ internal static class StartRefusal
             await build().RunAsync();
             return 0;
         }
-        catch (Exception e) when (OperatorFailures.Explain(e) is not null && System.Reflection.Assembly.GetEntryAssembly() == typeof(Program).Assembly)
+        catch (Exception e) when (OperatorFailures.Explain(e) is var (code, reason) && System.Reflection.Assembly.GetEntryAssembly() == typeof(Program).Assembly)
         {
-            var (code, reason) = OperatorFailures.Explain(e)!.Value;
             await Console.Error.WriteLineAsync("sharinghub: the hub cannot start: " + reason);
             return code;
         }

@@ -25,6 +25,7 @@ public sealed class CliFailureTests
     {
         await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
         await File.WriteAllTextAsync(Path.Combine(database.Folder, "notes.txt"), "minutes of the strategy meeting {");
+        _ = SharingHub.Crypto.Keys.LocalKeyRing.OpenOrCreate(database.KeyRingPath);
         var closed = Loopback.FreePort();
 
         var ran = await HubCli.RunAsync(database,
@@ -35,5 +36,40 @@ public sealed class CliFailureTests
         Assert.True(lines.Length == 1, ran.ToString());
         Assert.StartsWith(expected, lines[0], StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", ran.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("keys", "rotate-kek")]
+    [InlineData("keys", "rotate-signing")]
+    [InlineData("audit", "verify")]
+    [InlineData("audit", "checkpoint")]
+    public async Task Given_a_mistyped_key_ring_path_then_the_command_refuses_it_and_leaves_no_new_ring_behind(string group, string verb)
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        var ours = await HubCli.RunAsync(database, "demo", "load", "--families", "2");
+        Assert.True(ours.ExitCode == 0 && File.Exists(database.KeyRingPath), ours.ToString());
+        var mistyped = Path.Combine(database.Folder, "keyrnig.json");
+
+        var ran = await HubCli.RunAsync(database, group, verb, "--key-ring", mistyped);
+
+        Assert.True(ran.ExitCode == 78, ran.ToString());
+        Assert.StartsWith($"sharinghub: there is no key ring at {mistyped}", ran.Error.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", ran.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(mistyped), "a command that only uses a key ring made a new one at the mistyped path");
+    }
+
+    [Fact]
+    public async Task Given_a_new_hub_folder_then_setting_it_up_creates_its_key_ring()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        var ring = Path.Combine(database.Folder, "new", "keyring.json");
+
+        var ran = await HubCli.RunAsync(database, "demo", "load", "--families", "2", "--key-ring", ring);
+
+        Assert.True(ran.ExitCode == 0, ran.ToString());
+        Assert.True(File.Exists(ring), ran.ToString());
+        var listed = await HubCli.RunAsync(database, "keys", "list", "--key-ring", ring);
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        Assert.Contains("education", listed.Output, StringComparison.Ordinal);
     }
 }

@@ -98,6 +98,7 @@ public sealed class StartRefusalTests
 
         var broken = await HubCli.RunAsync(database, "audit", "verify");
         await using var elsewhere = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+        _ = SharingHub.Crypto.Keys.LocalKeyRing.OpenOrCreate(elsewhere.KeyRingPath);
         var away = await HubCli.RunAsync(elsewhere, "audit", "verify", "--engine", "Postgres",
             "--connection", $"Host=127.0.0.1;Port={Loopback.FreePort()};Database=hub;Username=hub;Password=unused;Timeout=3");
 
