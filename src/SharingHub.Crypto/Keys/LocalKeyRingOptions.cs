@@ -6,7 +6,7 @@ public sealed class LocalKeyRingOptions
     public string Path { get; set; } = "data/keyring.json";
 
     /// <summary>
-    /// Whether a missing key file is created (a hub's first start, <c>db migrate</c>, <c>demo load</c>) or refused (every other
+    /// Whether a missing key file is created (a hub's first start, <c>demo load</c>) or refused (every other
     /// command: a mistyped path must not leave a new ring behind).
     /// </summary>
     public bool CreateIfMissing { get; set; } = true;

@@ -32,13 +32,17 @@ public static partial class OperatorFailures
         _ when Database(e) is { } db => db switch
         {
             // The server is down or the network between: a restart may find it.
-            { IsTransient: true } => (DatabaseUnavailableExitCode, $"the database could not be reached ({db.Message.TrimEnd('.')})"),
+            { IsTransient: true } => (DatabaseUnavailableExitCode, $"the database could not be reached ({Said(db)})"),
             // The server answered and refused the hub's user, password or database name: a setting to mend.
             Npgsql.PostgresException { SqlState: var state } when state.StartsWith("28", StringComparison.Ordinal) || state == "3D000" =>
-                (SetupExitCode, $"the database refused the connection string's user, password or database name ({db.Message.TrimEnd('.')})"),
+                (SetupExitCode, $"the database refused the connection string's user, password or database name ({Said(db)})"),
             // The file named is not there to open, or is not a SQLite database.
             Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 14 or 26 } =>
-                (SetupExitCode, $"the SQLite database the connection string names cannot be opened ({db.Message.TrimEnd('.')})"),
+                (SetupExitCode, $"the SQLite database the connection string names cannot be opened ({Said(db)})"),
+            // The database is reachable but holds no hub tables (a command pointed at the wrong database, or at a new one not
+            // yet set up): the hub's server creates them as it starts; the command line does not.
+            Npgsql.PostgresException { SqlState: "42P01" } or Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 1 } when IsMissingTable(db) =>
+                (SetupExitCode, $"the database holds no hub tables ({Said(db)}): is it the hub's database? `sharinghub db migrate` or the hub's first start creates them"),
             _ => null,
         },
         _ => null,
@@ -46,6 +50,13 @@ public static partial class OperatorFailures
 
     [System.Text.RegularExpressions.GeneratedRegex("^Failed to convert configuration value '(.*)' at '([^']*)'")]
     private static partial System.Text.RegularExpressions.Regex Binding();
+
+    /// <summary>The database's words in one line: PostgreSQL's message alone, without the detail and position lines Npgsql adds.</summary>
+    private static string Said(DbException db) =>
+        (db is Npgsql.PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : db.Message.Split('\n', 2)[0].TrimEnd()).TrimEnd('.');
+
+    private static bool IsMissingTable(DbException db) =>
+        db is Npgsql.PostgresException || db.Message.Contains("no such table", StringComparison.Ordinal);
 
     /// <summary>The database's own error behind a failure, if that is what it was (EF Core wraps a transient one).</summary>
     private static DbException? Database(Exception e)

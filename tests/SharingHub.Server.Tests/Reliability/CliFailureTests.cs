@@ -16,6 +16,7 @@ public sealed class CliFailureTests
         { ["audit", "verify", "--export", "FOLDER/gone/export.ndjson"], 1, "sharinghub: Could not find a part of the path" },
         { ["audit", "export", "--out", "FOLDER/gone/export.ndjson"], 1, "sharinghub: Could not find a part of the path" },
         { ["client", "token", "--client-id", "mosaic", "--key", "FOLDER/notes.txt"], 1, "sharinghub: No supported key formats were found" },
+        { ["keys", "list"], 78, "sharinghub: the database holds no hub tables (SQLite Error 1: 'no such table: DataKeys'): is it the hub's database?" },
         { ["token", "dev-user", "--user", "demo-la-lcpp", "--hub", "http://127.0.0.1:PORT"], 1, "sharinghub: Connection refused (127.0.0.1:" },
     };
 
@@ -71,5 +72,18 @@ public sealed class CliFailureTests
         var listed = await HubCli.RunAsync(database, "keys", "list", "--key-ring", ring);
         Assert.True(listed.ExitCode == 0, listed.ToString());
         Assert.Contains("education", listed.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_a_PostgreSQL_database_without_the_hubs_tables_then_a_command_says_so_in_one_line()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Postgres);
+        _ = SharingHub.Crypto.Keys.LocalKeyRing.OpenOrCreate(database.KeyRingPath);
+
+        var ran = await HubCli.RunAsync(database, "keys", "list");
+
+        Assert.True(ran.ExitCode == 78, ran.ToString());
+        Assert.StartsWith("sharinghub: the database holds no hub tables (42P01: relation \"DataKeys\" does not exist", ran.Error.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", ran.Error.Trim(), StringComparison.Ordinal);
     }
 }
