@@ -21,6 +21,60 @@ public static class AuditHashing
         return buffer.WrittenSpan.ToArray();
     }
 
+    private static ReadOnlySpan<byte> Head => "{\"v\":1,\"seq\":"u8;
+
+    private static ReadOnlySpan<byte> Tail => ",\"prev\":\""u8;
+
+    /// <summary>
+    /// The part of the entry's canonical bytes that does not depend on its place in the log: everything between its sequence
+    /// number and its predecessor's hash. A request makes it on its own thread before it queues its entry, so the log's single
+    /// writer only puts the place around it (<see cref="Place"/>) and hashes.
+    /// </summary>
+    public static byte[] Unplaced(AuditEntry e)
+    {
+        var (sequence, previous) = (e.Sequence, e.PreviousHash);
+        e.Sequence = 0;
+        e.PreviousHash = [];
+        try
+        {
+            var whole = Canonical(e);
+            // {"v":1,"seq":0 ... ,"prev":""}
+            return whole.AsSpan(Head.Length + 1, whole.Length - Head.Length - 1 - Tail.Length - 2).ToArray();
+        }
+        finally
+        {
+            (e.Sequence, e.PreviousHash) = (sequence, previous);
+        }
+    }
+
+    /// <summary>The canonical bytes of the entry whose <see cref="Unplaced"/> part is <paramref name="unplaced"/>, at its place in the log: exactly <see cref="Canonical"/>'s.</summary>
+    public static byte[] Place(long sequence, ReadOnlySpan<byte> unplaced, ReadOnlySpan<byte> previousHash)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        if (!System.Buffers.Text.Utf8Formatter.TryFormat(sequence, digits, out var length))
+        {
+            throw new ArgumentOutOfRangeException(nameof(sequence));
+        }
+        var bytes = new byte[Head.Length + length + unplaced.Length + Tail.Length + 2 * previousHash.Length + 2];
+        var at = 0;
+        Head.CopyTo(bytes);
+        at += Head.Length;
+        digits[..length].CopyTo(bytes.AsSpan(at));
+        at += length;
+        unplaced.CopyTo(bytes.AsSpan(at));
+        at += unplaced.Length;
+        Tail.CopyTo(bytes.AsSpan(at));
+        at += Tail.Length;
+        if (!Convert.TryToHexStringLower(previousHash, bytes.AsSpan(at), out var hex))
+        {
+            throw new ArgumentException("the previous hash does not fit", nameof(previousHash));
+        }
+        at += hex;
+        bytes[at] = (byte)'"';
+        bytes[at + 1] = (byte)'}';
+        return bytes;
+    }
+
     /// <summary>The Merkle leaf hash of the entry's canonical bytes: SHA-256(0x00 || canonical), written without a copy.</summary>
     public static byte[] LeafHash(AuditEntry e)
     {

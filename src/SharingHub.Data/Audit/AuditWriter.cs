@@ -57,11 +57,13 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
     /// Records an entry for a change that is already committed although its append failed (the store filled up between the
     /// two): it is retried with every batch, and every second while idle, until it commits; never dropped while the process runs.
     /// </summary>
-    public void Owe(AuditRecord record) => _owed.Enqueue(new Pending(record, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously), Owed: true));
+    public void Owe(AuditRecord record) => _owed.Enqueue(new Pending(Shape(record), new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously), Owed: true));
 
     public async Task<long> AppendAsync(AuditRecord record, CancellationToken cancellationToken)
     {
-        var pending = new Pending(record, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
+        // The entry's columns and the bytes of it that do not depend on its place in the log are made here, on the request's
+        // own thread, not on the single writer's: the writer's loop is what many concurrent requests queue behind.
+        var pending = new Pending(Shape(record), new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {
             await _queue.Writer.WriteAsync(pending, cancellationToken);
@@ -150,7 +152,7 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         batch.ForEach(p => p.Batch = times);
         try
         {
-            var sequences = await WriteBatchAsync(batch.Select(p => p.Record).ToList(), times);
+            var sequences = await WriteBatchAsync(batch.Select(p => p.Entry).ToList(), times);
             _storage?.Committed();
             Core.Telemetry.HubDiagnostics.AuditCommit.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             times.Record(batch.Count);
@@ -176,7 +178,9 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         }
     }
 
-    internal async Task<IReadOnlyList<long>> WriteBatchAsync(IReadOnlyList<AuditRecord> records, BatchTimes? times = null)
+    internal Task<IReadOnlyList<long>> WriteBatchAsync(IReadOnlyList<AuditRecord> records) => WriteBatchAsync([.. records.Select(Shape)]);
+
+    private async Task<IReadOnlyList<long>> WriteBatchAsync(IReadOnlyList<Shaped> records, BatchTimes? times = null)
     {
         // The writer keeps one connection of its own open across batches and talks to it without a DbContext: opening a
         // connection and a context per batch, and EF's change tracking and per-row commands, cost several times the
@@ -196,7 +200,7 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
 
     private readonly SemaphoreSlim _batchGate = new(1, 1);
 
-    private async Task<IReadOnlyList<long>> WriteBatchOnConnectionAsync(IReadOnlyList<AuditRecord> records, BatchTimes times)
+    private async Task<IReadOnlyList<long>> WriteBatchOnConnectionAsync(IReadOnlyList<Shaped> records, BatchTimes times)
     {
         times.Mark(BatchPhase.Gate);
         var statements = await StatementsAsync();
@@ -214,7 +218,7 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
             var added = new List<AuditEntry>(records.Count);
             foreach (var record in records)
             {
-                var entry = Entry(record, ++sequence, previous);
+                var entry = record.Place(++sequence, previous);
                 previous = entry.EntryHash;
                 added.Add(entry);
                 sequences.Add(entry.Sequence);
@@ -264,11 +268,11 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         }
     }
 
-    private static AuditEntry Entry(AuditRecord record, long sequence, byte[] previous)
+    /// <summary>The entry's columns from the request's record, and the canonical bytes of it that do not depend on its place in the log.</summary>
+    private static Shaped Shape(AuditRecord record)
     {
         var entry = new AuditEntry
         {
-            Sequence = sequence,
             RecordedAt = TimeProviderExtensions.TruncateForStorage(record.At),
             RequestId = Clip(record.RequestId, 64),
             Agency = Clip(record.Agency, 32),
@@ -285,12 +289,26 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
             Disclosed = Math.Max(0, record.Disclosed),
             Roles = record.Roles.Count == 0 ? "" : Joined(record.Roles.Order(StringComparer.Ordinal)),
             Body = record.Body,
-            PreviousHash = previous,
         };
-        // The bytes the hash covers are stored with the entry: verification hashes them as stored, and checks the columns against them.
-        entry.Canonical = AuditHashing.Canonical(entry);
-        entry.EntryHash = MerkleTree.LeafHash(entry.Canonical);
-        return entry;
+        return new Shaped(entry, AuditHashing.Unplaced(entry));
+    }
+
+    /// <summary>An entry waiting for its place in the log, with the canonical bytes of it that do not depend on that place.</summary>
+    private sealed record Shaped(AuditEntry Template, byte[] Unplaced)
+    {
+        /// <summary>
+        /// The entry at its place, its canonical bytes exactly those <see cref="AuditHashing.Canonical"/> writes. A batch that
+        /// failed and is tried again (an owed entry) places it afresh.
+        /// </summary>
+        public AuditEntry Place(long sequence, byte[] previous)
+        {
+            Template.Sequence = sequence;
+            Template.PreviousHash = previous;
+            // The bytes the hash covers are stored with the entry: verification hashes them as stored, and checks the columns against them.
+            Template.Canonical = AuditHashing.Place(sequence, Unplaced, previous);
+            Template.EntryHash = MerkleTree.LeafHash(Template.Canonical);
+            return Template;
+        }
     }
 
     /// <summary>Whether each batch commits with its own signed checkpoint (<see cref="AuditOptions.CheckpointEveryBatch"/>; the benchmark compares both).</summary>
@@ -452,7 +470,7 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
     private static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
 
     /// <summary>An entry waiting for its batch; <c>Owed</c> marks one for a change already committed whose first append failed, retried until it commits.</summary>
-    private sealed record Pending(AuditRecord Record, TaskCompletionSource<long> Done, bool Owed = false)
+    private sealed record Pending(Shaped Entry, TaskCompletionSource<long> Done, bool Owed = false)
     {
         public long Queued { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
 

@@ -146,4 +146,36 @@ public sealed class AuditHashingTests
         Assert.False(AuditHashing.LinksMatch(bytes[..^1], written, withPrevious ? previous : []));
         Assert.False(AuditHashing.LinksMatch(bytes[1..], written, withPrevious ? previous : []));
     }
+
+    public static TheoryData<long, bool, int, string, string, int, string> Places() => new()
+    {
+        { 1, false, 0, "", "", 0, "{}" },
+        { 42, true, 32, "Hackney", "|lcpp|manager|", 3, """{"resources":[{"type":"event","fields":["summary"]}],"note":"\"quoted\" \u00e9 \n"}""" },
+        { 999_999_999_999, true, 32, "", "|lcpp|", 0, "\u2028 <script> & \\ \u0000" },
+        { long.MaxValue, false, 32, "NHS North East London ICB", "", 12, new string('x', 4_000) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Places))]
+    public void Given_an_entry_shaped_before_its_place_is_known_then_placing_it_gives_exactly_the_canonical_bytes(
+        long sequence, bool withEnquiry, int previousLength, string organisation, string roles, int disclosed, string body)
+    {
+        var previous = Enumerable.Range(0, previousLength).Select(i => (byte)(255 - i * 3)).ToArray();
+        var entry = Entry(sequence, withEnquiry ? Guid.Parse("0b1f4c0e-7d43-4c55-9a51-0cd7d2d8a001") : null, previous);
+        entry.Organisation = organisation;
+        entry.Roles = roles;
+        entry.Disclosed = disclosed;
+        entry.Body = body;
+
+        // Shaped with some other place already on it: the unplaced part must not carry it.
+        var shaped = Entry(7, entry.EnquiryId, [1, 2, 3]);
+        (shaped.Organisation, shaped.Roles, shaped.Disclosed, shaped.Body) = (organisation, roles, disclosed, body);
+        var placed = AuditHashing.Place(sequence, AuditHashing.Unplaced(shaped), previous);
+
+        Assert.Equal(Encoding.UTF8.GetString(AuditHashing.Canonical(entry)), Encoding.UTF8.GetString(placed));
+        Assert.Equal(AuditHashing.LeafHash(entry), MerkleTree.LeafHash(placed));
+        Assert.True(AuditHashing.LinksMatch(placed, sequence, previous));
+        Assert.Equal(7, shaped.Sequence);
+        Assert.Equal([1, 2, 3], shaped.PreviousHash);
+    }
 }
