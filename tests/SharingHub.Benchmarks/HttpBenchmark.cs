@@ -129,18 +129,30 @@ internal static class HttpBenchmark
         ];
         foreach (var query in queries)
         {
-            var slowest = 0.0;
+            // The first request of a shape in the process pays for compiling its database query and its code paths once;
+            // the runs after it are what every later request of that shape costs. Both are reported; both must be under a second.
+            var times = new List<double>();
             var status = 0;
-            for (var run = 0; run < 3; run++)
+            for (var run = 0; run < 5; run++)
             {
                 var clock = Stopwatch.StartNew();
                 using var response = await SecuredAsync(http, token, query, enquiry);
                 await response.Content.ReadAsByteArrayAsync();
-                slowest = Math.Max(slowest, clock.Elapsed.TotalMilliseconds);
+                times.Add(clock.Elapsed.TotalMilliseconds);
                 status = (int)response.StatusCode;
             }
-            report.AddCost(new CostCheck($"{size}: {query}", status, slowest, events));
+            report.AddCost(new CostCheck($"{size}: {query}", status, times[0], times.Skip(1).Max(), events));
         }
+        // Where the expand's time goes, part by part, once its shape is known to the process.
+        const string expand = "/odata/Events?$expand=subjects&$top=100";
+        await ProfileAsync(report, http, $"{size}: OData {expand[7..]}, concurrency 1", 10, async () =>
+        {
+            for (var run = 0; run < 10; run++)
+            {
+                using var response = await SecuredAsync(http, token, expand, enquiry);
+                await response.Content.ReadAsByteArrayAsync();
+            }
+        });
     }
 
     private static async Task Compare(Report report, Kind kind, DatabaseEngine engine, int events, string name, int rounds, int batch, int concurrency,

@@ -31,9 +31,14 @@ internal enum Kind
     Ingest,
 }
 
-/// <summary>A broad query's answer (or its refusal by a cost limit) and the slowest of its runs: the target is under a second either way.</summary>
-internal sealed record CostCheck(string Name, int Status, double SlowestMs, int Events)
+/// <summary>
+/// A broad query's answer (or its refusal by a cost limit): its first run in the process (which also compiles its query and
+/// code paths) and the slowest of the runs after it. The target is under a second either way.
+/// </summary>
+internal sealed record CostCheck(string Name, int Status, double FirstMs, double WarmMs, int Events)
 {
+    public double SlowestMs => Math.Max(FirstMs, WarmMs);
+
     public bool WithinASecond => SlowestMs < 1_000;
 }
 
@@ -99,11 +104,11 @@ internal sealed class Report
             text.AppendLine();
             text.AppendLine("Broad counts, includes and expands: answered, or refused by a cost limit (4xx), within a second:");
             text.AppendLine();
-            text.AppendLine("| query | status | slowest of 3 (ms) | under 1 s |");
-            text.AppendLine("| --- | ---: | ---: | --- |");
+            text.AppendLine("| query | status | first of its shape in the process (ms) | slowest of the 4 after it (ms) | under 1 s |");
+            text.AppendLine("| --- | ---: | ---: | ---: | --- |");
             foreach (var c in _costs)
             {
-                text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {c.Name} | {c.Status} | {c.SlowestMs:N0} | {(c.WithinASecond ? "yes" : "NO")} |"));
+                text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {c.Name} | {c.Status} | {c.FirstMs:N0} | {c.WarmMs:N0} | {(c.WithinASecond ? "yes" : "NO")} |"));
             }
         }
         Breakdowns(text);
@@ -256,8 +261,10 @@ internal sealed class Report
             || c.Name.EndsWith("/odata/People?$count=true&$top=1", StringComparison.Ordinal)).ToList();
         if (named.Count > 0)
         {
-            rows.Add(("$expand=subjects&$top=100 and People?$count=true&$top=1 under 100 ms at every size (slowest of 3)",
-                string.Create(CultureInfo.InvariantCulture, $"{named.Min(c => c.SlowestMs):N0}-{named.Max(c => c.SlowestMs):N0} ms"), named.All(c => c.SlowestMs < 100)));
+            rows.Add(("$expand=subjects&$top=100 and People?$count=true&$top=1 under 100 ms at every size (slowest of 4 after the first of its shape)",
+                string.Create(CultureInfo.InvariantCulture,
+                    $"{named.Min(c => c.WarmMs):N0}-{named.Max(c => c.WarmMs):N0} ms (the first of its shape in the process: {named.Min(c => c.FirstMs):N0}-{named.Max(c => c.FirstMs):N0} ms)"),
+                named.All(c => c.WarmMs < 100)));
         }
         if (_costs.Count > 0)
         {
@@ -288,7 +295,7 @@ internal sealed class Report
         machine = Machine,
         figures = _figures.Select(f => new { f.Area, f.Name, f.PerSecond, f.BytesPerOperation, f.RatioToBaseline, f.Baseline, kind = f.Kind.ToString() }),
         http = _latencies.Select(l => new { l.Name, kind = l.Kind.ToString(), engine = l.Engine.ToString(), l.Events, l.Concurrency, secured = l.Secured, baseline = l.Baseline, ratioP50 = l.RatioP50, ratioP95 = l.RatioP95 }),
-        costLimits = _costs.Select(c => new { c.Name, c.Events, c.Status, c.SlowestMs, c.WithinASecond }),
+        costLimits = _costs.Select(c => new { c.Name, c.Events, c.Status, c.FirstMs, c.WarmMs, c.SlowestMs, c.WithinASecond }),
     }, new JsonSerializerOptions { WriteIndented = true });
 
     public void Print(string? folder)

@@ -169,6 +169,7 @@ internal static class ODataPayload
             ODataUri = new ODataUri { ServiceRoot = serviceRoot, SelectAndExpand = selectExpand },
         };
         settings.SetContentType(ODataFormat.Json);
+        using (Core.Telemetry.HubDiagnostics.Source.StartActivity("response.write"))
         using (var writer = new ODataMessageWriter((IODataResponseMessageAsync)message, settings, model))
         {
             await write(writer);
