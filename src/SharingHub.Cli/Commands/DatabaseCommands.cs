@@ -13,7 +13,7 @@ internal static class DatabaseCommands
         HubServices.AddTo(migrate);
         migrate.SetAction(async (parse, cancellationToken) =>
         {
-            using var host = HubServices.Build(parse, setUp: true);
+            using var host = HubServices.Build(parse);
             var applied = await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
             await parse.InvocationConfiguration.Output.WriteLineAsync(applied.Count == 0
                 ? "schema is current; nothing to apply"

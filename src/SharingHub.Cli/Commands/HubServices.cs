@@ -29,8 +29,8 @@ internal static class HubServices
     /// <param name="parse">The command line.</param>
     /// <param name="replacing">Settings that win over the command line's (a restore checks its staging copy, not the target).</param>
     /// <param name="setUp">
-    /// A command that sets a hub up (<c>demo load</c>; <c>db migrate</c> reads no key) creates a missing key ring, as a hub's first start does;
-    /// every other command refuses one that is not there, so a mistyped <c>--key-ring</c> leaves no new ring behind.
+    /// A command that sets a hub up with data (<c>demo load</c>) creates a missing key ring, as a hub's first start does; every other
+    /// command refuses one that is not there, so a mistyped <c>--key-ring</c> leaves no new ring behind (<c>db migrate</c> reads no key).
     /// </param>
     public static IHost Build(ParseResult parse, IReadOnlyDictionary<string, string?>? replacing = null, bool setUp = false)
     {
