@@ -60,7 +60,7 @@ public sealed class FellegiSunterModel
     public static readonly IReadOnlyDictionary<LinkageField, string[]> Levels = new Dictionary<LinkageField, string[]>
     {
         [LinkageField.Identifier] = ["same identifier (not asserted by its issuer on both)", "different identifier of one kind (not both asserted)"],
-        [LinkageField.FamilyName] = ["exact", "similar spelling", "sounds alike", "different"],
+        [LinkageField.FamilyName] = ["exact", "a letter apart", "similar spelling", "sounds alike", "different"],
         [LinkageField.GivenName] = ["exact or nickname", "similar spelling", "sounds alike", "different"],
         [LinkageField.BirthDate] = ["exact", "day and month swapped", "same year and month", "different"],
         [LinkageField.Sex] = ["same", "different"],
@@ -109,7 +109,7 @@ public sealed class FellegiSunterModel
         new Dictionary<LinkageField, double[]>
         {
             [LinkageField.Identifier] = [0.9, 0.1],
-            [LinkageField.FamilyName] = [0.88, 0.06, 0.02, 0.04],
+            [LinkageField.FamilyName] = [0.85, 0.06, 0.03, 0.02, 0.04],
             [LinkageField.GivenName] = [0.9, 0.05, 0.03, 0.02],
             [LinkageField.BirthDate] = [0.92, 0.03, 0.02, 0.03],
             [LinkageField.Sex] = [0.98, 0.02],
@@ -118,7 +118,7 @@ public sealed class FellegiSunterModel
         new Dictionary<LinkageField, double[]>
         {
             [LinkageField.Identifier] = [0.0001, 0.9999],
-            [LinkageField.FamilyName] = [0.002, 0.0005, 0.005, 0.9925],
+            [LinkageField.FamilyName] = [0.002, 0.0002, 0.0005, 0.005, 0.9923],
             [LinkageField.GivenName] = [0.01, 0.001, 0.01, 0.979],
             [LinkageField.BirthDate] = [0.002, 0.001, 0.03, 0.967],
             [LinkageField.Sex] = [0.5, 0.5],
@@ -172,7 +172,9 @@ public sealed class FellegiSunterModel
             var same = a.Identifiers.Where(i => i.Kind == kind).Any(x => b.Identifiers.Any(y => y.Kind == kind && Same(x.Index, y.Index)));
             identifier = same ? (sbyte)0 : identifier == 0 ? (sbyte)0 : (sbyte)1;
         }
+        // A family name has one level more than a given name: a letter apart, between the same and a similar spelling.
         var family = Name(a.FamilyName, b.FamilyName, ea.FamilyBloom, eb.FamilyBloom, ea.FamilyPhonetic, eb.FamilyPhonetic);
+        family = family > 0 && ea.FamilyLetterApart(eb) ? (sbyte)1 : family > 0 ? (sbyte)(family + 1) : family;
         var given = Name(ea.GivenName, eb.GivenName, ea.GivenBloom, eb.GivenBloom, ea.GivenPhonetic, eb.GivenPhonetic);
         sbyte birth = a.BirthDate is null || b.BirthDate is null
             // A birth date known only to its month agrees, at most, on the month.
@@ -232,7 +234,7 @@ public sealed class FellegiSunterModel
                 "different identifiers of one kind, each asserted by its issuing authority");
         }
         var vector = Compare(a, b);
-        if (vector.GivenName == DifferentName && vector.FamilyName is >= 0 and < DifferentName && vector.BirthDate is 0 or 1)
+        if (vector.GivenName == Different(LinkageField.GivenName) && vector.FamilyName is >= 0 && vector.FamilyName < Different(LinkageField.FamilyName) && vector.BirthDate is 0 or 1)
         {
             // Where family and birth date agree, the fields are not independent: twins and siblings born the same day share
             // them, and their address. A different given name there is two people, whatever the total says.
@@ -242,11 +244,12 @@ public sealed class FellegiSunterModel
         var score = Score(vector, familyNameShare, givenNameShare);
         // A different sex is a recording error at most once in a hundred times; given names that are only alike (Alica,
         // Alissa) with family and birth date agreeing may be twins: neither is linked without a person's review.
-        var doubtful = vector.Sex == 1 || (vector.GivenName is 1 or 2 && vector.FamilyName is >= 0 and < DifferentName && vector.BirthDate == 0);
+        var doubtful = vector.Sex == 1 || (vector.GivenName is 1 or 2 && vector.FamilyName >= 0 && vector.FamilyName < Different(LinkageField.FamilyName) && vector.BirthDate == 0);
         return doubtful && score.Outcome == LinkageOutcome.Link ? score with { Outcome = LinkageOutcome.Review } : score;
     }
 
-    private const sbyte DifferentName = 3;
+    /// <summary>A field's last level: the values disagree.</summary>
+    public static sbyte Different(LinkageField field) => (sbyte)(Levels[field].Length - 1);
 
     /// <summary>Scores a comparison vector (no hard rule applies to it).</summary>
     public LinkageScore Score(ComparisonVector vector, double? familyNameShare = null, double? givenNameShare = null)

@@ -116,6 +116,7 @@ public sealed class PersonSealer(IFieldCipher cipher, IBlindIndexer indexer)
         person.BirthYearMonthIndex = encoding.BirthYearMonth;
         person.PostcodeSectorIndex = encoding.PostcodeSector;
         person.PreviousPostcodeIndexes = encoding.PreviousPostcodes;
+        person.FamilyVariantIndexes = encoding.FamilyVariants;
     }
 
     /// <summary>A stored person's linkage encodings.</summary>
@@ -126,6 +127,7 @@ public sealed class PersonSealer(IFieldCipher cipher, IBlindIndexer indexer)
             person.BirthDateSwappedIndex, person.BirthYearMonthIndex, person.PostcodeSectorIndex)
         {
             PreviousPostcodes = person.PreviousPostcodeIndexes,
+            FamilyVariants = person.FamilyVariantIndexes,
         };
     }
 

@@ -65,6 +65,12 @@ public sealed class Person : Record
     /// </summary>
     public byte[]? PreviousPostcodeIndexes { get; set; }
 
+    /// <summary>
+    /// The family name's keyed one-letter variants (8 bytes each: the name and each form with one letter left out), so that
+    /// two names a letter apart are found alike without either being stored. Kept only for linkage to compare.
+    /// </summary>
+    public byte[]? FamilyVariantIndexes { get; set; }
+
     public List<PersonIdentifier> Identifiers { get; set; } = [];
 }
 

@@ -11,6 +11,9 @@ namespace SharingHub.Data.Linkage;
 /// encodings is opened (its sealed fields, in memory only), encoded, and saved; then everyone is linked and the pairs are
 /// stored. A record whose keys are gone (erased) stays unencoded and is reached only by the links it had then. Nothing
 /// to do on a new or current database, so start-up costs one query there.
+/// A record encoded before family names were compared a letter apart gets its family name's keyed variants the same way
+/// (opened in memory, the variants made, nothing else changed); its pairs already scored keep their outcome until either
+/// record is written again, and new records are compared with it at every level.
 /// </summary>
 public sealed class LinkageBackfill(IHubDbContextFactory contexts, IFieldCipher cipher, IBlindIndexer indexer, PersonLinker linker, ILogger<LinkageBackfill> logger)
 {
@@ -46,6 +49,11 @@ public sealed class LinkageBackfill(IHubDbContextFactory contexts, IFieldCipher 
             }
             await db.SaveChangesAsync(cancellationToken);
         }
+        var variants = await AddFamilyVariantsAsync(sealer, encoder, cancellationToken);
+        if (variants > 0)
+        {
+            logger.LogInformation("Linkage encodings brought up to date: {Count} person records gained their family name's variants", variants);
+        }
         await using (var db = contexts.Create())
         {
             if (encoded == 0 && (await db.PersonPairs.AnyAsync(cancellationToken) || await db.People.CountAsync(cancellationToken) < 2))
@@ -56,5 +64,35 @@ public sealed class LinkageBackfill(IHubDbContextFactory contexts, IFieldCipher 
         var pairs = await linker.LinkAllAsync(cancellationToken);
         logger.LogInformation("Linkage brought up to date: {Encoded} person records encoded, {Pairs} pairs scored", encoded, pairs);
         return encoded;
+    }
+
+    private async Task<int> AddFamilyVariantsAsync(PersonSealer sealer, LinkageEncoder encoder, CancellationToken cancellationToken)
+    {
+        var added = 0;
+        var unopened = new List<Guid>();
+        while (true)
+        {
+            await using var db = contexts.Create();
+            var batch = await db.People.Include(p => p.Identifiers)
+                .Where(p => p.FamilyPhoneticIndex != null && p.FamilyVariantIndexes == null && !unopened.Contains(p.Id))
+                .OrderBy(p => p.Id).Take(Batch).ToListAsync(cancellationToken);
+            if (batch.Count == 0)
+            {
+                return added;
+            }
+            foreach (var person in batch)
+            {
+                if (sealer.Open(person) is { } details && encoder.FamilyVariants(details.FamilyName) is { } variants)
+                {
+                    person.FamilyVariantIndexes = variants;
+                    added++;
+                }
+                else
+                {
+                    unopened.Add(person.Id);
+                }
+            }
+            await db.SaveChangesAsync(cancellationToken);
+        }
     }
 }

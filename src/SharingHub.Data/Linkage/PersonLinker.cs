@@ -598,7 +598,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
             {
                 p.Id, p.OwningAgency, p.Kind, p.Sex, p.FamilyNameIndex, p.BirthDateIndex, p.PostcodeIndex,
                 p.FamilyPhoneticIndex, p.FamilyBloom, p.GivenNameIndex, p.GivenPhoneticIndex, p.GivenBloom, p.BirthDateSwappedIndex, p.BirthYearMonthIndex, p.PostcodeSectorIndex,
-                p.PreviousPostcodeIndexes,
+                p.PreviousPostcodeIndexes, p.FamilyVariantIndexes,
                 Identifiers = p.Identifiers.Select(i => new { i.Kind, i.ValueIndex }).ToList(),
             })
             .Take(limit)
@@ -609,6 +609,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
             Encoding = new LinkageEncoding(r.FamilyPhoneticIndex, r.FamilyBloom, r.GivenNameIndex, r.GivenPhoneticIndex, r.GivenBloom, r.BirthDateSwappedIndex, r.BirthYearMonthIndex, r.PostcodeSectorIndex)
             {
                 PreviousPostcodes = r.PreviousPostcodeIndexes,
+                FamilyVariants = r.FamilyVariantIndexes,
             },
         }).ToList();
     }

@@ -147,8 +147,10 @@ internal sealed class PersonInfoAnswerer(IHubDbContextFactory contexts, PersonSe
         foreach (var (record, score, vector) in await linker.ScoreAsync(db, asked, ct))
         {
             var issuerSays = record.Identifiers.Any(x => LinkageRules.Asserts(record, x.Kind) && asked.Identifiers.Any(y => y.Kind == x.Kind && y.Index.AsSpan().SequenceEqual(x.Index)));
-            var contradicted = vector.BirthDate == 3 || (vector.FamilyName == 3 && vector.GivenName == 3);
-            var namesAgree = vector.GivenName is >= 0 and <= 2 && vector.FamilyName is >= 0 and <= 2;
+            var contradicted = vector.BirthDate == FellegiSunterModel.Different(LinkageField.BirthDate)
+                || (vector.FamilyName == FellegiSunterModel.Different(LinkageField.FamilyName) && vector.GivenName == FellegiSunterModel.Different(LinkageField.GivenName));
+            var namesAgree = vector.GivenName >= 0 && vector.GivenName < FellegiSunterModel.Different(LinkageField.GivenName)
+                && vector.FamilyName >= 0 && vector.FamilyName < FellegiSunterModel.Different(LinkageField.FamilyName);
             contradiction |= issuerSays && contradicted;
             if ((issuerSays && !contradicted) || (score.Outcome == LinkageOutcome.Link && namesAgree && score.Veto is null))
             {

@@ -1139,6 +1139,9 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.Property<byte[]>("FamilyPhoneticIndex")
                         .HasColumnType("bytea");
 
+                    b.Property<byte[]>("FamilyVariantIndexes")
+                        .HasColumnType("bytea");
+
                     b.Property<byte[]>("GivenBloom")
                         .HasColumnType("bytea");
 

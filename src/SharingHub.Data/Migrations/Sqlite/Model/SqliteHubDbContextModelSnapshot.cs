@@ -1133,6 +1133,9 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.Property<byte[]>("FamilyPhoneticIndex")
                         .HasColumnType("BLOB");
 
+                    b.Property<byte[]>("FamilyVariantIndexes")
+                        .HasColumnType("BLOB");
+
                     b.Property<byte[]>("GivenBloom")
                         .HasColumnType("BLOB");
 
