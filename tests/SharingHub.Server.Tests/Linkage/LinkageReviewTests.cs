@@ -77,7 +77,7 @@ public abstract class LinkageReviewTests(DatabaseEngine engine) : IAsyncLifetime
         await using var db = _hub.Contexts.Create();
         var pair = await db.PersonPairs.SingleAsync();
         Assert.Equal((PairOutcome.Link, PairState.Automatic), (pair.Outcome, pair.State));
-        Assert.Contains("similar spelling", pair.Evidence, StringComparison.Ordinal);
+        Assert.Contains("a letter apart", pair.Evidence, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -223,7 +223,7 @@ public abstract class LinkageReviewTests(DatabaseEngine engine) : IAsyncLifetime
             .ShredAsync(id, CancellationToken.None);
         await using var check = _hub.Contexts.Create();
         var erased = await check.People.AsNoTracking().SingleAsync(p => p.Id == id);
-        Assert.Equal((null, null), (erased.PreviousPostcodeIndexes, erased.PostcodeIndex));
+        Assert.Equal((null, null, null), (erased.PreviousPostcodeIndexes, erased.PostcodeIndex, erased.FamilyVariantIndexes));
     }
 
     [Fact]
