@@ -348,7 +348,9 @@ internal sealed class HubProcess : IAsyncDisposable
     public static async Task<HubProcess> StartAsync(TestDatabase database, IEnumerable<string>? settings = null, bool rateLimits = false, bool captureLog = false,
         int? port = null)
     {
-        var dll = Path.Combine(Directory.GetCurrentDirectory(), "src", "SharingHub.Server", "bin", "Release", "net10.0", "SharingHub.Server.dll");
+        // The build's hub, or another (SHARINGHUB_BENCHMARK_HUB: a published one, to measure what a node runs).
+        var dll = Environment.GetEnvironmentVariable("SHARINGHUB_BENCHMARK_HUB") is { Length: > 0 } other ? Path.GetFullPath(other)
+            : Path.Combine(Directory.GetCurrentDirectory(), "src", "SharingHub.Server", "bin", "Release", "net10.0", "SharingHub.Server.dll");
         if (!File.Exists(dll))
         {
             throw new FileNotFoundException("build the hub first (dotnet build -c Release) and run the benchmark from the repository root", dll);
