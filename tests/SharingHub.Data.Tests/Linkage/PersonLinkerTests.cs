@@ -221,6 +221,40 @@ public abstract partial class PersonLinkerTests
     }
 }
 
+public abstract partial class PersonLinkerTests
+{
+    [Fact]
+    public async Task Given_a_current_database_then_start_up_looks_for_records_awaiting_their_family_variants_in_their_own_index_not_through_everyone()
+    {
+        // The query start-up runs on every start, planned by the engine as it would run it (parameters bound).
+        await using var db = Services.GetRequiredService<IHubDbContextFactory>().Create();
+        await using var command = LinkageBackfill.AwaitingFamilyVariants(db.People, [Guid.NewGuid()]).CreateDbCommand();
+        await db.Database.OpenConnectionAsync();
+        if (Engine == DatabaseEngine.Postgres)
+        {
+            // A test's table is small enough that a sequential scan would win anyway; asked not to, the planner shows
+            // which index answers the condition.
+            await db.Database.ExecuteSqlRawAsync("SET enable_seqscan = off");
+            command.CommandText = "EXPLAIN " + command.CommandText;
+        }
+        else
+        {
+            command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
+        }
+        var plan = new System.Text.StringBuilder();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.AppendLine(reader.GetValue(reader.FieldCount - 1).ToString());
+            }
+        }
+
+        // Without the partial index this read every person at each start: 19 s cold, 2.7 s warm, for a million on SQLite.
+        Assert.Contains("IX_People_AwaitingFamilyVariants", plan.ToString(), StringComparison.Ordinal);
+    }
+}
+
 public sealed class SqlitePersonLinkerTests() : PersonLinkerTests(DatabaseEngine.Sqlite);
 
 public sealed class PostgresPersonLinkerTests() : PersonLinkerTests(DatabaseEngine.Postgres);

@@ -1212,6 +1212,9 @@ namespace SharingHub.Data.Migrations.Postgres
 
                     b.HasIndex("BirthYearMonthIndex", "FamilyNameIndex", "GivenNameIndex");
 
+                    b.HasIndex(new[] { "Id" }, "IX_People_AwaitingFamilyVariants")
+                        .HasFilter("\"FamilyPhoneticIndex\" IS NOT NULL AND \"FamilyVariantIndexes\" IS NULL");
+
                     b.ToTable("People", (string)null);
                 });
 
