@@ -230,6 +230,25 @@ public sealed class FellegiSunterTests
         Assert.Equal(LinkageOutcome.NoLink, Model.Score(child, adult).Outcome);
     }
 
+    [Theory]
+    [InlineData(0.985, LinkageOutcome.Link)]
+    [InlineData(0.975, LinkageOutcome.Review)]
+    [InlineData(0.85, LinkageOutcome.NoLink)]
+    public void Given_a_name_and_birth_date_without_an_address_at_a_probability_then_it_links_from_098_and_waits_for_a_person_from_09(double probability, LinkageOutcome expected)
+    {
+        // One name and birth date, the same sex, one record without an address: the commonest kind of pair near the thresholds.
+        var vector = new ComparisonVector(ComparisonVector.Missing, 0, 0, 0, 0, ComparisonVector.Missing);
+        var evidence = FellegiSunterModel.Default.Score(vector).Weight - Math.Log2(FellegiSunterModel.Default.Prior / (1 - FellegiSunterModel.Default.Prior));
+        // The prior that gives this pair the probability asked for (a population of the size that makes it so).
+        var priorOdds = probability / (1 - probability) / Math.Pow(2, evidence);
+        var model = new FellegiSunterModel(FellegiSunterModel.Default.M, FellegiSunterModel.Default.U, priorOdds / (1 + priorOdds));
+
+        var score = model.Score(vector);
+
+        Assert.Equal(probability, score.Probability, 6);
+        Assert.Equal(expected, score.Outcome);
+    }
+
     [Fact]
     public void Given_exact_agreement_on_a_family_name_then_a_common_name_counts_for_less_than_a_rare_one()
     {
