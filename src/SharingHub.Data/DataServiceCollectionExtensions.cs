@@ -55,6 +55,10 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<DemoErasures>();
         services.TryAddSingleton<Linkage.PersonLinker>();
         services.TryAddSingleton<Linkage.LinkageBackfill>();
+        services.AddOptions<Linkage.LinkageOptions>()
+            .BindConfiguration(Linkage.LinkageOptions.Section)
+            .Validate(o => o.IsValid(), $"{Linkage.LinkageOptions.Section}: set both LinkAbove and ReviewAbove or neither, each a probability between 0 and 1, ReviewAbove below LinkAbove")
+            .ValidateOnStart();
         services.AddOptions<AuditOptions>()
             .BindConfiguration(AuditOptions.Section)
             .Validate(o => o.CheckpointEvery > 0 && o.CheckpointSeconds > 0 && o.MaxBatch is > 0 and <= 10_000, $"{AuditOptions.Section} values must be positive")

@@ -63,10 +63,12 @@ public sealed class TestDatabase : IAsyncDisposable
     /// <param name="clock">The clock, when not the system's.</param>
     /// <param name="migrate">Whether to migrate the schema.</param>
     /// <param name="interceptor">An EF interceptor every context gets (a test that watches the commands).</param>
-    public async Task<ServiceProvider> StartServicesAsync(TimeProvider? clock = null, bool migrate = true, Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor? interceptor = null)
+    /// <param name="settings">Configuration over this database's (a test of a setting).</param>
+    public async Task<ServiceProvider> StartServicesAsync(TimeProvider? clock = null, bool migrate = true, Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor? interceptor = null,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(Settings).Build());
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(Settings).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build());
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         if (clock is not null)
         {

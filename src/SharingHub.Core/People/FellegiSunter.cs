@@ -72,7 +72,7 @@ public sealed class FellegiSunterModel
     /// benchmark's million people (pairs it gives 0.98-0.99 are that often one person), and a link that would join two
     /// asserted identifiers of one kind waits for a person whatever the probability: 0.98 rather than 0.99 there took the
     /// review queue from 1.02% to 0.48% of records and false links from 56 to 74 in 1,089,574 (precision 99.993%). A model
-    /// the hub kept before keeps the thresholds it was kept with.
+    /// the hub kept before keeps the thresholds it was kept with; a partnership sets its own (LinkageOptions).
     /// </summary>
     public const double DefaultLinkAbove = 0.98;
 

@@ -22,7 +22,7 @@ namespace SharingHub.Data.Linkage;
 /// theirs within milliseconds; a process that cannot hear them (its listening connection lost) sees the change within
 /// <see cref="CacheFor"/>, as on a single node before.
 /// </remarks>
-public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clock)
+public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clock, Microsoft.Extensions.Options.IOptions<LinkageOptions> options)
 {
     public const int MaxRecords = 400;
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
@@ -46,7 +46,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
             return cached.Model;
         }
         var latest = await db.LinkageModels.AsNoTracking().OrderByDescending(m => m.EstimatedAt).Select(m => m.Parameters).FirstOrDefaultAsync(cancellationToken);
-        var model = latest is null ? FellegiSunterModel.Default : FellegiSunterModel.FromJson(latest);
+        var model = options.Value.Apply(latest is null ? FellegiSunterModel.Default : FellegiSunterModel.FromJson(latest));
         _model = (now, model);
         return model;
     }
@@ -88,9 +88,11 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         {
             return await ModelAsync(db, cancellationToken);
         }
-        var model = LinkageTraining.Estimate(records);
-        db.LinkageModels.Add(new LinkageModelRow { Id = Guid.NewGuid(), EstimatedAt = clock.GetUtcNow(), Records = records.Count, Parameters = model.ToJson() });
+        var estimated = LinkageTraining.Estimate(records);
+        db.LinkageModels.Add(new LinkageModelRow { Id = Guid.NewGuid(), EstimatedAt = clock.GetUtcNow(), Records = records.Count, Parameters = estimated.ToJson() });
         await db.SaveChangesAsync(cancellationToken);
+        // Kept as estimated; the partnership's thresholds, when set, apply to it here as to a kept one read back.
+        var model = options.Value.Apply(estimated);
         _model = (clock.GetUtcNow(), model);
         return model;
     }

@@ -255,6 +255,59 @@ public abstract partial class PersonLinkerTests
     }
 }
 
+public abstract partial class PersonLinkerTests
+{
+    [Fact]
+    public async Task Given_the_partnership_sets_a_higher_link_threshold_then_a_pair_the_default_links_waits_for_its_data_team()
+    {
+        var linker = Services.GetRequiredService<PersonLinker>();
+        var (council, school) = await TwoRecordsOfOneChildAsync(Services, "Thomas");
+        Assert.Contains(school, (await linker.LinkAsync([council], CancellationToken.None)).Of(council));
+
+        // The same kind of pair, scored with the partnership's thresholds: it links only from 0.999999999.
+        await using var tuned = await Database.StartServicesAsync(migrate: false, settings: new Dictionary<string, string?>
+        {
+            ["SharingHub:Linkage:LinkAbove"] = "0.999999999",
+            ["SharingHub:Linkage:ReviewAbove"] = "0.5",
+        });
+        var (tunedCouncil, tunedSchool) = await TwoRecordsOfOneChildAsync(tuned, "Halcroft");
+
+        Assert.DoesNotContain(tunedSchool, (await tuned.GetRequiredService<PersonLinker>().LinkAsync([tunedCouncil], CancellationToken.None)).Of(tunedCouncil));
+        await using var db = tuned.GetRequiredService<IHubDbContextFactory>().Create();
+        var (a, b) = PersonPair.Ordered(tunedCouncil, tunedSchool);
+        var pair = await db.PersonPairs.SingleAsync(p => p.PersonA == a && p.PersonB == b);
+        Assert.Equal(PairOutcome.Review, pair.Outcome);
+    }
+
+    [Theory]
+    [InlineData("0.95", null)]
+    [InlineData("0.9", "0.95")]
+    [InlineData("1.5", "0.9")]
+    public async Task Given_thresholds_set_half_or_the_wrong_way_round_then_the_data_services_refuse_to_start_and_say_which(string? link, string? review)
+    {
+        await using var services = await Database.StartServicesAsync(migrate: false, settings: new Dictionary<string, string?>
+        {
+            ["SharingHub:Linkage:LinkAbove"] = link,
+            ["SharingHub:Linkage:ReviewAbove"] = review,
+        });
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LinkageOptions>>().Value);
+        Assert.Contains("SharingHub:Linkage", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ReviewAbove below LinkAbove", error.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<(Guid Council, Guid School)> TwoRecordsOfOneChildAsync(IServiceProvider services, string family)
+    {
+        var builder = new RecordBuilder(services.GetRequiredService<Core.Crypto.IFieldCipher>(), services.GetRequiredService<Core.Crypto.IBlindIndexer>());
+        var store = services.GetRequiredService<Core.Records.IRecordStore>();
+        var council = await store.AddAsync(builder.Person(agency: "la", given: "Ella", family: family, birthDate: "2017-03-14",
+            kind: Core.Records.IdentifierKind.LaPersonId, identifier: "5550001" + family.Length), CancellationToken.None);
+        var school = await store.AddAsync(builder.Person(agency: "education", given: "Ella", family: family, birthDate: "2017-03-14",
+            kind: Core.Records.IdentifierKind.Upn, identifier: "A80120011000" + family.Length), CancellationToken.None);
+        return (council.Id, school.Id);
+    }
+}
+
 public sealed class SqlitePersonLinkerTests() : PersonLinkerTests(DatabaseEngine.Sqlite);
 
 public sealed class PostgresPersonLinkerTests() : PersonLinkerTests(DatabaseEngine.Postgres);
