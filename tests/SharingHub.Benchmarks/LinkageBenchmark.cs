@@ -112,10 +112,10 @@ internal static class LinkageBenchmark
 
         // Estimate the model from the data itself, as the hub does (LinkageTraining).
         var model = LinkageTraining.Estimate(records).ForPopulation(records.Length);
-        // LINKAGE_LINK_ABOVE=0.985 links from a lower probability, to weigh the review queue against precision (the hub's is 0.99).
+        // LINKAGE_LINK_ABOVE=0.985 links from a lower probability, to weigh the review queue against precision (the hub's is FellegiSunterModel.DefaultLinkAbove).
         if (double.TryParse(Environment.GetEnvironmentVariable("LINKAGE_LINK_ABOVE"), NumberStyles.Float, CultureInfo.InvariantCulture, out var linkAbove))
         {
-            model = new FellegiSunterModel(model.M, model.U, model.Prior, linkAbove, model.ReviewAbove) { EstimatedFor = model.EstimatedFor };
+            model = model.WithThresholds(linkAbove, model.ReviewAbove);
         }
 
         // Link each record as it arrives.

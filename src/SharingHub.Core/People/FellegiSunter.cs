@@ -152,6 +152,10 @@ public sealed class FellegiSunterModel
         return new(M, U, Math.Clamp(prior, 1e-12, Default.Prior), LinkAbove, ReviewAbove) { EstimatedFor = EstimatedFor is null ? null : records };
     }
 
+    /// <summary>This model with other thresholds (a partnership's own, or a benchmark's trial); m, u and the prior unchanged.</summary>
+    public FellegiSunterModel WithThresholds(double linkAbove, double reviewAbove) =>
+        new(M, U, Prior, linkAbove, reviewAbove) { EstimatedFor = EstimatedFor };
+
     /// <summary>The model's parameters as JSON, to keep an estimated model (m and u per field and level, the prior, the size it is for).</summary>
     public string ToJson() => System.Text.Json.JsonSerializer.Serialize(new Parameters(
         M.ToDictionary(p => p.Key.ToString(), p => p.Value), U.ToDictionary(p => p.Key.ToString(), p => p.Value), Prior, EstimatedFor, LinkAbove, ReviewAbove));

@@ -25,6 +25,6 @@ public sealed class LinkageOptions
     /// <summary>The model with these thresholds, or as it is when none are set.</summary>
     public FellegiSunterModel Apply(FellegiSunterModel model) =>
         LinkAbove is { } link && ReviewAbove is { } review
-            ? new FellegiSunterModel(model.M, model.U, model.Prior, link, review) { EstimatedFor = model.EstimatedFor }
+            ? model.WithThresholds(link, review)
             : model;
 }
