@@ -23,6 +23,10 @@ public static partial class OperatorFailures
     /// <summary>The exit status and the one-line reason for a failure an operator can act on, or null for a fault of the hub's own.</summary>
     public static (int Code, string Reason)? Explain(Exception e) => e switch
     {
+        // Several settings that fail their checks at once (each options class validated on start throws its own): each said,
+        // in one line; a setting to mend outranks a database a restart may find, since the restart would fail on the setting.
+        AggregateException { InnerExceptions.Count: > 0 } several when several.InnerExceptions.Select(Explain).ToList() is var each && each.All(x => x is not null) =>
+            (each.Any(x => x!.Value.Code == SetupExitCode) ? SetupExitCode : each[0]!.Value.Code, string.Join("; ", each.Select(x => x!.Value.Reason).Distinct())),
         OptionsValidationException invalid => (SetupExitCode, string.Join("; ", invalid.Failures)),
         StartRefusedException or KeyRingException or SigningKeyFileException => (SetupExitCode, e.Message),
         // The configuration binder's own words name the setting and its value; the inner exception says what was wrong with it.

@@ -38,6 +38,21 @@ public sealed class StartRefusalTests
         Assert.DoesNotContain("   at ", started.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Given_a_production_node_with_two_settings_wrong_then_it_exits_78_naming_both_in_one_line()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+
+        // No partners' contacts, and a link threshold without its review threshold: two options classes fail as the host starts.
+        var started = await HubCli.RunProductionServerAsync(database, "--urls", "http://127.0.0.1:0", "--SharingHub:Linkage:LinkAbove=0.99");
+
+        Assert.True(started.ExitCode == 78, started.ToString());
+        var line = Assert.Single(started.Error.Trim().Split('\n'));
+        Assert.StartsWith("sharinghub: the hub cannot start: ", line, StringComparison.Ordinal);
+        Assert.Contains("SharingHub:Linkage: set both LinkAbove and ReviewAbove or neither", line, StringComparison.Ordinal);
+        Assert.Contains("SharingHub:Mais:Contacts:<agency>:Phone or :Email", line, StringComparison.Ordinal);
+    }
+
     /// <summary>What is wrong (a name), the settings that make it so, the exit status, and words the one line must hold.</summary>
     public static TheoryData<string, int, string> Setups() => new()
     {
