@@ -57,7 +57,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<Linkage.LinkageBackfill>();
         services.AddOptions<Linkage.LinkageOptions>()
             .BindConfiguration(Linkage.LinkageOptions.Section)
-            .Validate(o => o.IsValid(), $"{Linkage.LinkageOptions.Section}: set both LinkAbove and ReviewAbove or neither, each a probability between 0 and 1, ReviewAbove below LinkAbove")
+            .Validate(o => o.IsValid(), $"{Linkage.LinkageOptions.Section}: set both LinkAbove and ReviewAbove or neither, each a probability between 0 and 1, ReviewAbove below LinkAbove; ExpectedRecords, if set, a number of records above 0")
             .ValidateOnStart();
         services.AddOptions<AuditOptions>()
             .BindConfiguration(AuditOptions.Section)

@@ -134,8 +134,17 @@ internal static class LinkageBenchmark
         GC.Collect();
         var pausedBefore = GC.GetTotalPauseDuration();
         var linkClock = Stopwatch.StartNew();
+        // LINKAGE_PRIOR=stored gives each record the prior for the records stored before it, as a hub that takes its population
+        // from its own count would, instead of the prior for the whole population it will hold.
+        var storedPrior = Environment.GetEnvironmentVariable("LINKAGE_PRIOR") == "stored";
+        var whole = model;
+        var arrived = 0;
         foreach (var i in order)
         {
+            if (storedPrior && arrived++ % 1000 == 0)
+            {
+                model = whole.ForPopulation(Math.Max(1000, arrived));
+            }
             var record = records[i];
             var linked = new List<(int Other, LinkageScore Score)>();
             foreach (var j in blocking.Candidates(record))

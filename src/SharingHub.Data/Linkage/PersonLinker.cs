@@ -140,7 +140,8 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         }
         var staged = people.ToDictionary(p => p.Id);
         var total = await PopulationAsync(db, people.Count(p => db.Entry(p).State == EntityState.Added), cancellationToken);
-        var model = (await ModelAsync(db, cancellationToken)).ForPopulation(total);
+        // The prior for the records the hub will hold (when the partnership says how many), the names' shares of those it holds.
+        var model = (await ModelAsync(db, cancellationToken)).ForPopulation(options.Value.PriorRecords(total));
         var now = clock.GetUtcNow();
         var shares = new Shares(total, _terms);
         foreach (var person in people)
@@ -355,7 +356,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(query);
         var total = await db.People.LongCountAsync(cancellationToken);
-        var model = (await ModelAsync(db, cancellationToken)).ForPopulation(Math.Max(1, total));
+        var model = (await ModelAsync(db, cancellationToken)).ForPopulation(options.Value.PriorRecords(total));
         var scores = await ScoreEachAsync(db, model, new Shares(total, _terms), query, await CandidatesAsync(db, query, cancellationToken), cancellationToken);
         return scores.Select(x => (x.Other, x.Score, FellegiSunterModel.Compare(query, x.Other))).ToList();
     }
@@ -426,7 +427,7 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
             }
         }
         // With enough records the model is estimated from them first, and kept for the records written after.
-        var model = (await EstimateAsync(db, records, cancellationToken)).ForPopulation(records.Count);
+        var model = (await EstimateAsync(db, records, cancellationToken)).ForPopulation(options.Value.PriorRecords(records.Count));
         var frequencies = new LinkageFrequencies();
         records.ForEach(frequencies.Add);
         var blocking = new LinkageBlocking();

@@ -279,6 +279,45 @@ public abstract partial class PersonLinkerTests
         Assert.Equal(PairOutcome.Review, pair.Outcome);
     }
 
+    [Fact]
+    public async Task Given_a_hub_still_filling_up_when_the_partnership_says_how_many_records_it_will_hold_then_a_name_and_birth_date_alone_wait_for_review()
+    {
+        // Two records of one name, given name, sex and birth date, no address nor shared identifier: on a hub holding a handful
+        // of records that is enough to link (above), since the prior is for the records held so far.
+        var linker = Services.GetRequiredService<PersonLinker>();
+        var (council, school) = await TwoRecordsOfOneChildAsync(Services, "Thomas");
+        Assert.Contains(school, (await linker.LinkAsync([council], CancellationToken.None)).Of(council));
+
+        // The same pair on a hub that will hold two million records: among them a namesake born the same day is to be expected,
+        // so the pair waits for the data team instead of linking, however few records are in yet.
+        await using var sized = await Database.StartServicesAsync(migrate: false, settings: new Dictionary<string, string?>
+        {
+            ["SharingHub:Linkage:ExpectedRecords"] = "2000000",
+        });
+        var (sizedCouncil, sizedSchool) = await TwoRecordsOfOneChildAsync(sized, "Halcroft");
+
+        Assert.DoesNotContain(sizedSchool, (await sized.GetRequiredService<PersonLinker>().LinkAsync([sizedCouncil], CancellationToken.None)).Of(sizedCouncil));
+        await using var db = sized.GetRequiredService<IHubDbContextFactory>().Create();
+        var (a, b) = PersonPair.Ordered(sizedCouncil, sizedSchool);
+        var pair = await db.PersonPairs.SingleAsync(p => p.PersonA == a && p.PersonB == b);
+        Assert.Equal(PairOutcome.Review, pair.Outcome);
+    }
+
+    [Theory]
+    [InlineData("0", "SharingHub:Linkage:ExpectedRecords")]
+    [InlineData("-5", "SharingHub:Linkage:ExpectedRecords")]
+    public async Task Given_an_expected_population_that_is_not_a_number_of_records_then_the_data_services_refuse_to_start(string expected, string named)
+    {
+        await using var services = await Database.StartServicesAsync(migrate: false, settings: new Dictionary<string, string?>
+        {
+            ["SharingHub:Linkage:ExpectedRecords"] = expected,
+        });
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LinkageOptions>>().Value);
+        Assert.Contains(named.Split(':')[1], error.Message, StringComparison.Ordinal);
+        Assert.Contains("ExpectedRecords, if set, a number of records above 0", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("0.95", null)]
     [InlineData("0.9", "0.95")]
