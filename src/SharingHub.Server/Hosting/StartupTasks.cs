@@ -28,6 +28,7 @@ internal sealed class StartupTasks(
     IOptions<DemoSettings> demoSettings,
     IHostEnvironment environment,
     IOptions<Identity.IdentityOptions> identity,
+    IOptions<Data.Linkage.LinkageOptions> linkageOptions,
     Workflow.DevelopmentNominations nominations,
     StartupState state,
     ILogger<StartupTasks> logger) : IHostedService, IDisposable
@@ -37,6 +38,10 @@ internal sealed class StartupTasks(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = demoSettings.Value;
+        if (environment.IsProduction() && linkageOptions.Value.ExpectedRecords is null)
+        {
+            logger.LogWarning("SharingHub:Linkage:ExpectedRecords is not set: record linkage takes its prior from the records stored so far, so while the hub fills up a name and birth date count for more than they will when it is full; set it to the person records the hub will hold (README, record linkage)");
+        }
         if (database.Value.Engine == DatabaseEngine.Sqlite)
         {
             // Refused with a clear message when another hub process serves the same file.

@@ -23,6 +23,22 @@ public sealed class StartRefusalTests
         Assert.True(started.ExitCode == 78, started.ToString());
         Assert.Equal("sharinghub: the hub cannot start: demo data is synthetic and is never loaded in Production; remove --demo or SharingHub:Demo:Enabled",
             started.Error.Trim());
+        // Its log has also told the operator that linkage does not know how many records the hub will hold.
+        Assert.Contains("SharingHub:Linkage:ExpectedRecords is not set", started.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Given_a_production_node_that_says_how_many_records_it_will_hold_then_its_log_has_no_warning_about_linkages_prior()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite);
+
+        // Refused for its demo data as above, after its settings are read.
+        var started = await HubCli.RunProductionServerAsync(database,
+            [.. Contacts.Select(a => $"--SharingHub:Mais:Contacts:{a}:Email=ig@{a}.example"), "--urls", "http://127.0.0.1:0", "--demo",
+                "--SharingHub:Linkage:ExpectedRecords=1800000"]);
+
+        Assert.True(started.ExitCode == 78, started.ToString());
+        Assert.DoesNotContain("ExpectedRecords", started.Output, StringComparison.Ordinal);
     }
 
     [Fact]
