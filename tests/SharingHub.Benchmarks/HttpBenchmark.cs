@@ -40,7 +40,7 @@ internal static class HttpBenchmark
         Console.Error.WriteLine($"http: {size} loaded in {loaded.TotalSeconds:N0} s; chronology of {entries} entries");
         if (ingestOnly)
         {
-            await IngestBenchmark.RunAsync(report, database, http, await TokenAsync(http, "demo-health-practitioner"), size, smoke);
+            await IngestBenchmark.RunAsync(report, database, http, await TokenAsync(http, "demo-health-practitioner"), size, options, smoke);
             return;
         }
 
@@ -82,7 +82,7 @@ internal static class HttpBenchmark
         }
         await Compare(report, Kind.Token, engine, events, $"{size}: authenticated ping vs anonymous (token validation, cached)", rounds, batch * 2, 8,
             () => Authenticated(token, "/bench/ping-authenticated"), () => new HttpRequestMessage(HttpMethod.Get, "/bench/ping"), http);
-        await IngestBenchmark.RunAsync(report, database, http, await TokenAsync(http, "demo-health-practitioner"), size, smoke);
+        await IngestBenchmark.RunAsync(report, database, http, await TokenAsync(http, "demo-health-practitioner"), size, options, smoke);
     }
 
     /// <summary>

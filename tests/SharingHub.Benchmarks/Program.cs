@@ -8,6 +8,7 @@ using SharingHub.Data.Storage;
 //       lost; --inject-loss deletes one acknowledged write behind the hub's back and exits 0 only if the checks catch it)
 //   ... parsers [--count 100000] [--seed 28] [--family NAME] [--engine both]   (issue 28: generated inputs to every parser; exit code 1 on a 5xx, a slow answer or a leak)
 //   ... ingest [--rounds 8] [--engine both] [--events ...]   (ingestion alone, as in http; more rounds to attach a profiler to the hub)
+//       [--nhs-of-others]                                    (each bundle's patient carries the NHS number of an unrelated person the demo holds)
 //   ... cluster [--smoke]                                    (issue 30: 3 hub nodes on PostgreSQL behind HAProxy: session, replay,
 //       SIGKILL under load, notifications, 1/2/3-node throughput; exit code 1 when a check fails)
 //   ... soak [--minutes 30] [--engine both]                  (issue 28: steady mixed load; memory, handles and p95 flat; audit verifies)
@@ -138,6 +139,7 @@ if (Runs("http"))
 if (parts.Contains("ingest") && !Runs("http"))
 {
     IngestBenchmark.Rounds = Option("--rounds") is { } rounds ? int.Parse(rounds, CultureInfo.InvariantCulture) : null;
+    IngestBenchmark.OthersNumbers = args.Contains("--nhs-of-others");
     foreach (var engine in engines)
     {
         foreach (var events in sizes)

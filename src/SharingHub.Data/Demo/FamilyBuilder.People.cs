@@ -25,7 +25,7 @@ internal sealed partial class FamilyBuilder
         switch (agency)
         {
             case AgencyCodes.Health:
-                identifiers.Add(new(IdentifierKind.NhsNumber, NhsNumber()));
+                identifiers.Add(new(IdentifierKind.NhsNumber, NhsNumber(person)));
                 break;
             case AgencyCodes.LocalAuthority:
                 identifiers.Add(new(IdentifierKind.LaPersonId, _r.Number(100_000, 9_999_999).ToString(CultureInfo.InvariantCulture)));
@@ -79,19 +79,28 @@ internal sealed partial class FamilyBuilder
         return name.Remove(i, 1);
     }
 
-    /// <summary>Synthetic NHS numbers are drawn from the 999 range, which is never issued to a real person.</summary>
-    private string NhsNumber()
+    /// <summary>
+    /// The individual's own NHS number (SyntheticNhsNumbers), the same in every health record of theirs and no one else's: six
+    /// places a family (mother, father, up to four children). A number is still drawn from the family's random stream as it
+    /// was, and not used, so everything generated after it stays as it was.
+    /// </summary>
+    private string NhsNumber(Individual person)
     {
-        while (true)
+        while (AgencyIdentifiers.NhsCheckDigit("999" + _r.Number(0, 999_999).ToString("D6", CultureInfo.InvariantCulture)) < 0)
         {
-            var nine = "999" + _r.Number(0, 999_999).ToString("D6", CultureInfo.InvariantCulture);
-            var check = AgencyIdentifiers.NhsCheckDigit(nine);
-            if (check >= 0)
-            {
-                return nine + check.ToString(CultureInfo.InvariantCulture);
-            }
         }
+        var role = person.Key[(person.Key.IndexOf('-', StringComparison.Ordinal) + 1)..];
+        var place = role switch
+        {
+            "mother" => 0,
+            "father" => 1,
+            _ => 2 + int.Parse(role["child".Length..], CultureInfo.InvariantCulture),
+        };
+        return SyntheticNhsNumbers.Nth(((long)_index * PlacesPerFamily) + place);
     }
+
+    /// <summary>Mother, father and at most four children (MakeIndividuals).</summary>
+    private const int PlacesPerFamily = 6;
 
     private string Upn()
     {

@@ -355,7 +355,8 @@ public sealed class PersonLinker(IHubDbContextFactory contexts, TimeProvider clo
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(query);
-        var total = await db.People.LongCountAsync(cancellationToken);
+        // Counted as a write's prior is (kept a few minutes): a brokered query was a full count of every person each time.
+        var total = await PopulationAsync(db, 0, cancellationToken);
         var model = (await ModelAsync(db, cancellationToken)).ForPopulation(options.Value.PriorRecords(total));
         var scores = await ScoreEachAsync(db, model, new Shares(total, _terms), query, await CandidatesAsync(db, query, cancellationToken), cancellationToken);
         return scores.Select(x => (x.Other, x.Score, FellegiSunterModel.Compare(query, x.Other))).ToList();

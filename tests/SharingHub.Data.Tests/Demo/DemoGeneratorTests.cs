@@ -88,6 +88,21 @@ public sealed class DemoGeneratorTests
     }
 
     [Fact]
+    public void Given_thousands_of_families_then_each_person_has_one_nhs_number_that_no_other_person_shares()
+    {
+        // Drawn at random, 3,000 families (about 12,600 people) gave about 90 pairs of unrelated people one number between them.
+        var health = new DemoGenerator(new DemoOptions { Seed = 5, Families = 3_000 }).Generate()
+            .SelectMany(f => f.People).Where(p => p.Agency == "health")
+            .Select(p => (p.IndividualKey, Nhs: Assert.Single(p.Identifiers, i => i.Kind == IdentifierKind.NhsNumber).Value)).ToList();
+
+        Assert.All(health.GroupBy(h => h.Nhs), g => Assert.Single(g.Select(h => h.IndividualKey).Distinct()));
+        Assert.All(health, h => Assert.True(AgencyIdentifiers.IsValid(IdentifierKind.NhsNumber, h.Nhs), h.Nhs));
+        // A benchmark's own people, counted from the top of the range, meet none of them.
+        var benchmarks = Enumerable.Range(0, 10_000).Select(n => SyntheticNhsNumbers.NthFromTop(n)).ToHashSet();
+        Assert.DoesNotContain(health, h => benchmarks.Contains(h.Nhs));
+    }
+
+    [Fact]
     public void Given_one_individual_known_to_several_agencies_then_some_records_disagree_on_spelling_as_real_data_does()
     {
         var people = new DemoGenerator(new DemoOptions { Seed = 5, Families = 40 }).Generate().SelectMany(f => f.People).ToList();
