@@ -13,6 +13,7 @@ using SharingHub.Core.People;
 using SharingHub.Core.Records;
 using SharingHub.Crypto.Audit;
 using SharingHub.Data.Audit;
+using SharingHub.Data.Demo;
 using SharingHub.Data.Storage;
 using SharingHub.Testing;
 
@@ -264,7 +265,7 @@ internal static class CrashBenchmark
                 resource = new
                 {
                     resourceType = "Patient",
-                    identifier = new[] { new { system = "https://fhir.nhs.uk/Id/nhs-number", value = IngestBenchmark.NhsNumber(Interlocked.Increment(ref _nhsSerial) * 7 % 1_000_000) } },
+                    identifier = new[] { new { system = "https://fhir.nhs.uk/Id/nhs-number", value = SyntheticNhsNumbers.NthFromTop(Interlocked.Increment(ref _nhsSerial)) } },
                     name = new[] { new { family = "Crashbundle", given = new[] { "Ivy" } } },
                     birthDate = "2015-06-01",
                     gender = "female",

@@ -127,19 +127,6 @@ internal static class IngestBenchmark
         await db.SaveUnitOfWorkAsync(CancellationToken.None);
     }
 
-    /// <summary>A valid NHS number from the 999 test range (never issued), the first at or after the serial.</summary>
-    internal static string NhsNumber(int serial)
-    {
-        for (var n = serial; ; n++)
-        {
-            var nine = "999" + (n % 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
-            if (AgencyIdentifiers.NhsCheckDigit(nine) is >= 0 and var check)
-            {
-                return nine + check.ToString(CultureInfo.InvariantCulture);
-            }
-        }
-    }
-
     /// <summary>Health's NHS numbers of demo people, one per family, from families spread evenly over the demo.</summary>
     private static IEnumerator<string> OthersNhsNumbers(DemoOptions demo)
     {
@@ -154,11 +141,8 @@ internal static class IngestBenchmark
 
     private static string Bundle(ref int serial, IEnumerator<string>? others)
     {
-        var nhs = SyntheticNhsNumbers.NthFromTop(serial++);
-        if (others is not null && others.MoveNext())
-        {
-            nhs = others.Current;
-        }
+        var nhs = others is not null && others.MoveNext() ? others.Current : SyntheticNhsNumbers.NthFromTop(serial);
+        serial++;
         var patientUrl = $"urn:uuid:{Guid.NewGuid()}";
         var entries = new List<object>
         {
