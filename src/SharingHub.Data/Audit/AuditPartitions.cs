@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using SharingHub.Data.Storage;
@@ -144,9 +143,9 @@ internal sealed class PartitionCount
 }
 
 /// <summary>Keeps the coming months' audit partitions made: at start and every six hours, whichever node (each is idempotent).</summary>
-public sealed class AuditPartitionMaintenance(AuditPartitions partitions, ILogger<AuditPartitionMaintenance> logger) : BackgroundService
+public sealed class AuditPartitionMaintenance(AuditPartitions partitions, ILogger<AuditPartitionMaintenance> logger) : QuietlyStoppedService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromHours(6));
         do

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using SharingHub.Crypto.Keys;
@@ -25,7 +24,7 @@ namespace SharingHub.Data.Cluster;
 /// If the listening connection is lost the node clears what it caches and listens again; until then the caches' own
 /// bounds hold (30 s for links, a minute for keys). Nothing to do on SQLite, which runs one node.
 /// </summary>
-public sealed class ClusterNotices(IHubDbContextFactory contexts, PersonLinker linker, DataKeyRing keys, ILogger<ClusterNotices> logger) : BackgroundService
+public sealed class ClusterNotices(IHubDbContextFactory contexts, PersonLinker linker, DataKeyRing keys, ILogger<ClusterNotices> logger) : QuietlyStoppedService
 {
     /// <summary>Stored links changed.</summary>
     public const string Links = "sharinghub_links";
@@ -87,7 +86,7 @@ public sealed class ClusterNotices(IHubDbContextFactory contexts, PersonLinker l
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         if (contexts.Engine != DatabaseEngine.Postgres)
         {
@@ -98,9 +97,6 @@ public sealed class ClusterNotices(IHubDbContextFactory contexts, PersonLinker l
         try
         {
             await Task.WhenAll(SendLinksAsync(stoppingToken), ListenAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
         }
         finally
         {

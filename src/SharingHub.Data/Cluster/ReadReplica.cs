@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -131,9 +130,9 @@ public sealed class LagTolerantReads : IDisposable
 }
 
 /// <summary>Measures the replica's lag every second, whichever node runs it (each node measures for itself).</summary>
-public sealed class ReplicaLagMonitor(LagTolerantReads reads, ILogger<ReplicaLagMonitor> logger) : BackgroundService
+public sealed class ReplicaLagMonitor(LagTolerantReads reads, ILogger<ReplicaLagMonitor> logger) : QuietlyStoppedService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         if (!reads.State.Configured)
         {

@@ -14,6 +14,8 @@ internal static class HostingDefaults
         // Structured JSON logs; what is logged is ids, agency, purpose and outcome, never record contents.
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        // A start refused for a reason said on standard error (StartRefusal) is not logged again with its stack trace.
+        builder.Logging.LeaveOutExplainedStartFailures();
         // Never SQL or a stack trace in the log (issue 28): EF's failed-command and save errors carry the statement and the
         // exception, the framework's exception handler the stack; the hub logs each failure itself, by type and request id.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.None);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
 using Microsoft.EntityFrameworkCore;
+using SharingHub.Data;
 using SharingHub.Data.Cluster;
 using SharingHub.Data.Storage;
 
@@ -15,7 +16,7 @@ namespace SharingHub.Server.Hosting;
 /// reach the limit, so N nodes allow the limit plus at most what the other nodes admitted in the last second, not N
 /// times the limit. On SQLite (one node) nothing is written. Counts in memory are exact for this node.
 /// </summary>
-internal sealed class SharedRateCounters(IHubDbContextFactory contexts, TimeProvider clock, ILogger<SharedRateCounters> logger) : BackgroundService
+internal sealed class SharedRateCounters(IHubDbContextFactory contexts, TimeProvider clock, ILogger<SharedRateCounters> logger) : QuietlyStoppedService
 {
     private static readonly TimeSpan SyncEvery = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, Counter> _counters = new(StringComparer.Ordinal);
@@ -47,7 +48,7 @@ internal sealed class SharedRateCounters(IHubDbContextFactory contexts, TimeProv
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         if (contexts.Engine != DatabaseEngine.Postgres)
         {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using SharingHub.Data;
 using SharingHub.Policies.Loading;
 using SharingHub.Policies.Trust;
 
@@ -42,11 +43,11 @@ internal sealed class TrustRegistryHolder(TrustRegistry loaded, Func<IReadOnlyLi
 /// an unknown agency) is reported and the registry in use is kept: a bad edit never opens or closes the door.
 /// </summary>
 internal sealed class TrustRegistryReloader(TrustRegistryHolder holder, Policies.Decisions.PolicyDecisionPoint policy, IOptions<IdentityOptions> options,
-    ILogger<TrustRegistryReloader> logger) : BackgroundService
+    ILogger<TrustRegistryReloader> logger) : QuietlyStoppedService
 {
     private string? _loadedHash;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         _loadedHash = Hash(holder.Files);
         var every = TimeSpan.FromSeconds(Math.Max(1, options.Value.TrustRegistryReloadSeconds));

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SharingHub.Core.Time;
+using SharingHub.Data;
 using SharingHub.Data.Notifications;
 using SharingHub.Data.Storage;
 
@@ -26,14 +27,14 @@ public sealed class NotificationEndpoint
 internal sealed class NotificationDispatcher(
     IHubDbContextFactory contexts, IHttpClientFactory clients, IOptions<NotificationOptions> options, TimeProvider clock, OverdueEscalation escalation,
     ILogger<NotificationDispatcher> logger)
-    : BackgroundService
+    : QuietlyStoppedService
 {
     public const string HttpClientName = "notifications";
     public const string SignatureHeader = "X-SharingHub-Signature";
     public const string TimestampHeader = "X-SharingHub-Timestamp";
     public const string IdHeader = "X-SharingHub-Notification-Id";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         var period = TimeSpan.FromSeconds(Math.Max(0.05, options.Value.PollSeconds));
         while (!stoppingToken.IsCancellationRequested)

@@ -25,6 +25,7 @@ public sealed class StartRefusalTests
             started.Error.Trim());
         // Its log has also told the operator that linkage does not know how many records the hub will hold.
         Assert.Contains("SharingHub:Linkage:ExpectedRecords is not set", started.Output, StringComparison.Ordinal);
+        LogHoldsNoStackTrace(started);
     }
 
     [Fact]
@@ -52,6 +53,7 @@ public sealed class StartRefusalTests
         Assert.StartsWith("sharinghub: the hub cannot start: ", started.Error, StringComparison.Ordinal);
         Assert.Contains("SharingHub:Mais:Contacts:<agency>:Phone or :Email", started.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", started.Error, StringComparison.Ordinal);
+        LogHoldsNoStackTrace(started);
     }
 
     [Fact]
@@ -67,6 +69,7 @@ public sealed class StartRefusalTests
         Assert.StartsWith("sharinghub: the hub cannot start: ", line, StringComparison.Ordinal);
         Assert.Contains("SharingHub:Linkage: set both LinkAbove and ReviewAbove or neither", line, StringComparison.Ordinal);
         Assert.Contains("SharingHub:Mais:Contacts:<agency>:Phone or :Email", line, StringComparison.Ordinal);
+        LogHoldsNoStackTrace(started);
     }
 
     /// <summary>What is wrong (a name), the settings that make it so, the exit status, and words the one line must hold.</summary>
@@ -119,6 +122,19 @@ public sealed class StartRefusalTests
         Assert.StartsWith("sharinghub: the hub cannot start: ", lines[0], StringComparison.Ordinal);
         Assert.Contains(expected, lines[0], StringComparison.Ordinal);
         Assert.DoesNotContain("unused", started.Error, StringComparison.Ordinal);
+        LogHoldsNoStackTrace(started);
+    }
+
+    /// <summary>
+    /// The log (standard output, JSON lines) does not say the failure again as the host's "Hosting failed to start" with the
+    /// exception's stack trace: the reason is on standard error, and a stack trace is never in the log. It is still a log: the
+    /// node wrote its entries as it started (the linkage warning, the key ring opened), each a JSON line.
+    /// </summary>
+    private static void LogHoldsNoStackTrace(HubCli.Result started)
+    {
+        Assert.False(started.Output.Contains("Hosting failed to start", StringComparison.Ordinal), started.ToString());
+        Assert.False(started.Output.Contains("   at ", StringComparison.Ordinal), started.ToString());
+        Assert.All(started.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.StartsWith("{", line.TrimStart(), StringComparison.Ordinal));
     }
 
     [Fact]
