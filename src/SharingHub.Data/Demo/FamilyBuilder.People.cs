@@ -31,7 +31,12 @@ internal sealed partial class FamilyBuilder
                 identifiers.Add(new(IdentifierKind.LaPersonId, _r.Number(100_000, 9_999_999).ToString(CultureInfo.InvariantCulture)));
                 break;
             case AgencyCodes.Education:
-                identifiers.Add(new(IdentifierKind.Upn, Upn()));
+                // A UPN is the pupil's for life: a school they have left (organisation given) holds the one they have now.
+                // One is drawn either way, so everything generated after it stays as it was.
+                var upn = Upn();
+                identifiers.Add(new(IdentifierKind.Upn, organisation is not null && _records.TryGetValue((agency, person.Key), out var onRoll)
+                    ? onRoll.Identifiers.First(i => i.Kind == IdentifierKind.Upn).Value
+                    : upn));
                 break;
             case AgencyCodes.Police:
                 identifiers.Add(new(IdentifierKind.PncId, PncId()));

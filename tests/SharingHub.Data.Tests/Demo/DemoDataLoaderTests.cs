@@ -52,6 +52,8 @@ public abstract class DemoDataLoaderTests(DatabaseEngine engine) : DatabaseTest(
         var first = new DemoGenerator(new DemoOptions { Families = 2 }).GenerateFamily(0);
         var moved = first.People.Where(p => p.Agency == "education").GroupBy(p => p.IndividualKey).Single(g => g.Count() == 2);
         Assert.Equal([DemoOrganisations.HillsideSchool, DemoOrganisations.RiversideSchool], moved.Select(p => p.Organisation!).Order(StringComparer.Ordinal));
+        // A UPN stays with the pupil from school to school: both schools' records carry the one they have.
+        Assert.Single(moved.SelectMany(p => p.Identifiers).Where(i => i.Kind == IdentifierKind.Upn).Select(i => i.Value).Distinct());
         var riverside = moved.Single(p => p.Organisation == DemoOrganisations.RiversideSchool).Id;
         var riversideEvents = await db.Events.Where(e => e.Subjects.Any(s => s.PersonId == riverside)).ToListAsync();
         Assert.Equal(2, riversideEvents.Count);
