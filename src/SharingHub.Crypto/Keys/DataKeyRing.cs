@@ -25,7 +25,7 @@ public sealed class DataKeyRing(IDataKeyStore store, IKeyEncryptionKeyProvider k
         {
             return (cachedId, cachedKey);
         }
-        var active = store.FindActive(agency, dataClass) ?? Create(agency, dataClass, NextGeneration(agency, dataClass));
+        var active = store.FindActive(agency, dataClass) ?? CreateNext(agency, dataClass);
         var key = Unwrap(active);
         _activeIds[(agency, dataClass)] = active.KeyId;
         return (active.KeyId, key);
@@ -256,6 +256,18 @@ public sealed class DataKeyRing(IDataKeyStore store, IKeyEncryptionKeyProvider k
         }
         _unwrapped[keyId] = (entry.Key, clock.GetUtcNow());
         return entry.Key;
+    }
+
+    /// <summary>
+    /// The scope's next key, where none is in use. Two writers on their first value of a scope (two threads, or two nodes)
+    /// both found none; one added generation 1, and the other, counting generations after that, added a generation 2 that
+    /// nothing had asked for. So the generations are counted first and the store asked again: a generation counted is a
+    /// key that second look finds, unless it was destroyed, when a new one is due.
+    /// </summary>
+    private WrappedDataKey CreateNext(string agency, string dataClass)
+    {
+        var generation = NextGeneration(agency, dataClass);
+        return store.FindActive(agency, dataClass) ?? Create(agency, dataClass, generation);
     }
 
     private WrappedDataKey Create(string agency, string dataClass, int generation)

@@ -180,8 +180,17 @@ internal sealed class InMemoryDataKeyStore : IDataKeyStore
         return _keys.GetValueOrDefault(keyId);
     }
 
-    public WrappedDataKey? FindActive(string agency, string dataClass) =>
-        _keys.Values.Where(k => k.Agency == agency && k.DataClass == dataClass && k.DestroyedAt is null).MaxBy(k => k.Generation);
+    public WrappedDataKey? FindActive(string agency, string dataClass)
+    {
+        var found = _keys.Values.Where(k => k.Agency == agency && k.DataClass == dataClass && k.DestroyedAt is null).MaxBy(k => k.Generation);
+        var then = AfterFindActive;
+        AfterFindActive = null;
+        then?.Invoke();
+        return found;
+    }
+
+    /// <summary>Another writer's work, once, between the next look for an active key and what its caller does with the answer.</summary>
+    public Action? AfterFindActive { get; set; }
 
     public bool TryAdd(WrappedDataKey key) => _keys.TryAdd(key.KeyId, key);
 

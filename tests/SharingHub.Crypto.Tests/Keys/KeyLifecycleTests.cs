@@ -39,6 +39,22 @@ public sealed class KeyLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void Given_two_writers_on_a_class_first_value_at_once_then_both_use_one_key_and_no_second_generation_is_made()
+    {
+        var (_, cipher) = Open();
+        var (_, otherCipher) = Open();
+        // The other writer (another thread, or another node on the same store) makes the class's first key just after this
+        // one looked and found none.
+        _store.AfterFindActive = () => otherCipher.Encrypt("theirs", Field("health", "health.clinical"));
+
+        var mine = cipher.Encrypt("mine", Field("health", "health.clinical"));
+
+        Assert.Equal("health/health.clinical/1", mine.KeyId);
+        Assert.Equal(["health/health.clinical/1"], _store.All().Select(k => k.KeyId));
+        Assert.Equal("mine", otherCipher.Decrypt(mine, Field("health", "health.clinical")).Value);
+    }
+
+    [Fact]
     public void Given_a_new_key_encryption_key_then_rewrapping_moves_every_data_key_without_touching_a_ciphertext()
     {
         var (keys, cipher) = Open();
