@@ -32,10 +32,13 @@ public sealed class HubSigningKeys
         _keks = keks;
         _clock = clock;
         _overlap = overlap;
-        _file = File.Exists(_path) ? Read() : new SigningKeyFile();
+        // Whether there was a file is decided once: asked again before the first key is written, a node that found none
+        // could see another node's file made in between and overwrite it, and the two would sign with different keys.
+        var existed = File.Exists(_path);
+        _file = existed ? Read() : new SigningKeyFile();
         if (_file.Keys.Count == 0)
         {
-            Rotate(firstKey: !File.Exists(_path));
+            Rotate(firstKey: !existed);
         }
         Unwrap();
         _fileWrittenAt = File.GetLastWriteTimeUtc(_path);
