@@ -30,7 +30,7 @@ public static class DataServiceCollectionExtensions
         // again each time (measured at about a tenth of a secured read's database work; issue 27).
         services.AddPooledDbContextFactory<SqliteHubDbContext>((sp, o) => o.UseSqlite(Options(sp).ConnectionString)
             .AddInterceptors([new SqliteTuning(), .. sp.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>()]));
-        services.AddPooledDbContextFactory<PostgresHubDbContext>((sp, o) => o.UseNpgsql(Options(sp).ConnectionString)
+        services.AddPooledDbContextFactory<PostgresHubDbContext>((sp, o) => o.UseNpgsql(PostgresPreparation.Apply(Options(sp).ConnectionString))
             .AddInterceptors(sp.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>()));
         services.TryAddSingleton<IHubDbContextFactory>(sp => Options(sp).Engine switch
         {

@@ -52,7 +52,7 @@ public sealed class LagTolerantReads : IDisposable
         if (!string.IsNullOrWhiteSpace(_options.ReplicaConnectionString))
         {
             _replica = new PooledDbContextFactory<PostgresHubDbContext>(
-                new DbContextOptionsBuilder<PostgresHubDbContext>().UseNpgsql(_options.ReplicaConnectionString).Options);
+                new DbContextOptionsBuilder<PostgresHubDbContext>().UseNpgsql(PostgresPreparation.Apply(_options.ReplicaConnectionString)).Options);
         }
         _state = new ReplicaState(_replica is not null, Reachable: false, LagSeconds: null, MeasuredAt: null, Problem: _replica is null ? null : "not measured yet");
     }
