@@ -207,9 +207,11 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         var connection = statements.Connection;
         try
         {
-            await using var transaction = connection is SqliteConnection sqlite
-                ? sqlite.BeginTransaction(deferred: false)
-                : await connection.BeginTransactionAsync();
+            // SQLite: an immediate transaction (the write lock at once). PostgreSQL: the transaction is begun and committed by
+            // statements sent with the batch's own (BEGIN with the tail's read, COMMIT after the inserts), so a batch is two
+            // round trips, not three; a batch that fails before its COMMIT leaves the connection in a failed transaction, and
+            // the connection is dropped (below), which rolls it back.
+            await using var transaction = connection is SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: false) : null;
             var (tailSequence, tailHash) = await TailAsync(connection, transaction);
             times.Mark(BatchPhase.Tail);
             var sequence = tailSequence;
@@ -236,14 +238,14 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
                 checkpoint = [_checkpointer.Sign(frontier.Size, frontier.Root())];
                 times.Mark(BatchPhase.Sign);
             }
-            if (connection.CanCreateBatch)
+            if (transaction is null)
             {
-                // PostgreSQL: the entries, the checkpoint and the subtrees in one round trip (each a round trip before).
+                // PostgreSQL: the entries, the checkpoint, the subtrees and the commit in one round trip (each a round trip before).
                 await using var batch = connection.CreateBatch();
-                batch.Transaction = transaction;
                 statements.Entries.AddTo(batch, added);
                 statements.Checkpoints.AddTo(batch, checkpoint);
                 statements.Nodes.AddTo(batch, completed);
+                batch.BatchCommands.Add(Step(batch, "COMMIT"));
                 await batch.ExecuteNonQueryAsync();
             }
             else
@@ -252,9 +254,9 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
                 await statements.Entries.InsertAsync(added, transaction, CancellationToken.None);
                 await statements.Checkpoints.InsertAsync(checkpoint, transaction, CancellationToken.None);
                 await statements.Nodes.InsertAsync(completed, transaction, CancellationToken.None);
+                times.Mark(BatchPhase.Insert);
+                await transaction.CommitAsync();
             }
-            times.Mark(BatchPhase.Insert);
-            await transaction.CommitAsync();
             times.Mark(BatchPhase.Flush);
             return sequences;
         }
@@ -318,7 +320,7 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
     private Statements? _statements;
 
     /// <summary>The tree's right edge over the first <paramref name="size"/> entries, brought up to date from the log inside the batch's transaction.</summary>
-    private async Task<MerkleFrontier> FrontierAsync(DbConnection connection, DbTransaction transaction, long size)
+    private async Task<MerkleFrontier> FrontierAsync(DbConnection connection, DbTransaction? transaction, long size)
     {
         if (_frontier is null || _frontier.Size > size)
         {
@@ -347,17 +349,14 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
     /// round trip (statements in a batch run in order, so the tail is read only once the lock is held): one writer at a
     /// time across hub processes, each chaining onto the entry the one before it committed.
     /// </summary>
-    private async Task<(long Sequence, byte[] Hash)> TailAsync(DbConnection connection, DbTransaction transaction)
+    private async Task<(long Sequence, byte[] Hash)> TailAsync(DbConnection connection, DbTransaction? transaction)
     {
-        if (_contexts.Engine == DatabaseEngine.Postgres)
+        if (transaction is null)
         {
             await using var batch = connection.CreateBatch();
-            batch.Transaction = transaction;
-            foreach (var text in new[] { string.Create(CultureInfo.InvariantCulture, $"SELECT pg_advisory_xact_lock({AdvisoryLockKey})"), TailText })
+            foreach (var text in new[] { "BEGIN", string.Create(CultureInfo.InvariantCulture, $"SELECT pg_advisory_xact_lock({AdvisoryLockKey})"), TailText })
             {
-                var step = batch.CreateBatchCommand();
-                step.CommandText = text;
-                batch.BatchCommands.Add(step);
+                batch.BatchCommands.Add(Step(batch, text));
             }
             await using var locked = await batch.ExecuteReaderAsync();
             await locked.NextResultAsync();
@@ -371,7 +370,14 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
     private static async Task<(long Sequence, byte[] Hash)> TailFromAsync(DbDataReader reader) =>
         await reader.ReadAsync() ? (reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)) : (0, []);
 
-    private static DbCommand Command(DbConnection connection, DbTransaction transaction, string text)
+    private static DbBatchCommand Step(DbBatch batch, string text)
+    {
+        var step = batch.CreateBatchCommand();
+        step.CommandText = text;
+        return step;
+    }
+
+    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string text)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;

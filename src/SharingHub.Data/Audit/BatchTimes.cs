@@ -17,10 +17,10 @@ internal enum BatchPhase
     /// <summary>The batch's checkpoint signed (when each batch is signed).</summary>
     Sign,
 
-    /// <summary>The entries, checkpoint and completed subtrees inserted.</summary>
+    /// <summary>The entries, checkpoint and completed subtrees inserted (SQLite; on PostgreSQL they go with the commit, in <see cref="Flush"/>).</summary>
     Insert,
 
-    /// <summary>The commit, with its durable flush.</summary>
+    /// <summary>The commit, with its durable flush (on PostgreSQL the inserts with it, in one round trip).</summary>
     Flush,
 }
 
