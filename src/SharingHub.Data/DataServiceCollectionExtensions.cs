@@ -50,6 +50,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<Cluster.KeyRingFingerprint>();
         services.TryAddSingleton<Cluster.LagTolerantReads>();
         services.TryAddSingleton<SqliteStatements>();
+        services.TryAddSingleton<SqliteWriteTurns>();
         services.TryAddSingleton<CaseReads>();
         services.TryAddSingleton<DemoDataLoader>();
         services.TryAddSingleton<DemoErasures>();

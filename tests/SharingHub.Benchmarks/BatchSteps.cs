@@ -12,7 +12,7 @@ namespace SharingHub.Benchmarks;
 /// </summary>
 internal sealed class BatchSteps : IDisposable
 {
-    private static readonly string[] Order = ["gate", "tail", "chain", "sign", "insert", "flush"];
+    private static readonly string[] Order = ["gate", "lock", "tail", "chain", "sign", "insert", "flush"];
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, double> _seconds = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -67,9 +67,9 @@ internal sealed class BatchSteps : IDisposable
             var meanEntries = (double)_entries / _batches;
             var batchMs = perBatch.Values.Sum();
             var busy = batchMs * _batches / 1_000 / elapsed;
-            // Chaining and inserting grow with the entries; the tail read, the signature and the flush are paid once a batch.
+            // Chaining and inserting grow with the entries; the lock, the tail read, the signature and the flush are paid once a batch.
             var perEntryMs = (perBatch["chain"] + perBatch["insert"]) / meanEntries;
-            var fixedMs = perBatch["tail"] + perBatch["sign"] + perBatch["flush"];
+            var fixedMs = perBatch["lock"] + perBatch["tail"] + perBatch["sign"] + perBatch["flush"];
             var fullCeiling = 64 / (fixedMs + 64 * perEntryMs) * 1_000;
             var commit = FloorBenchmark.Measured.SqliteCommitMs;
             string Ms(double v) => v.ToString("N3", CultureInfo.InvariantCulture);
@@ -82,7 +82,7 @@ internal sealed class BatchSteps : IDisposable
                 a batch {Pct(busy)} of the run ({rate:N0} appends a second). Mean time per batch, by step (the hub's metric
                 `sharinghub.audit.batch.step.duration`): {steps}; in all {Ms(batchMs)} ms.
                 The flush is {(double.IsNaN(commit) ? "-" : (perBatch["flush"] / commit).ToString("N1", CultureInfo.InvariantCulture) + "x")} the SQLite one-row commit above.
-                Chaining and inserting cost {Ms(perEntryMs)} ms an entry; the tail read, the signature and the flush {Ms(fixedMs)} ms a
+                Chaining and inserting cost {Ms(perEntryMs)} ms an entry; the lock, the tail read, the signature and the flush {Ms(fixedMs)} ms a
                 batch. With every batch full (64) at these costs the writer alone could commit about {fullCeiling:N0} a second: what
                 holds the 64 callers back is {(fullCeiling < 20_000 ? "the writer's own work per entry and per batch, not only how full the batches are" : "how full the batches are (the callers' turn-around on the machine's cores), not the writer's work")}.
                 """;

@@ -34,9 +34,10 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
     private readonly StorageHealth? _storage;
 
     public AuditWriter(IHubDbContextFactory contexts, AuditCheckpointer checkpointer, IOptions<AuditOptions> options, TimeProvider clock, ILogger<AuditWriter> logger,
-        IMeterFactory? meters = null, StorageHealth? storage = null)
+        IMeterFactory? meters = null, StorageHealth? storage = null, SqliteWriteTurns? turns = null)
     {
         _storage = storage;
+        _turns = turns;
         _contexts = contexts;
         _checkpointer = checkpointer;
         _options = options.Value;
@@ -49,6 +50,9 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
     }
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<Pending> _owed = new();
+
+    /// <summary>The hub's turns at SQLite's write lock, shared with background work (none in a writer made by a test or a tool alone).</summary>
+    private readonly SqliteWriteTurns? _turns;
 
     /// <summary>Entries owed for changes that are already stored (their first append failed), waiting to be retried.</summary>
     public int Owed => _owed.Count;
@@ -211,7 +215,13 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
             // statements sent with the batch's own (BEGIN with the tail's read, COMMIT after the inserts), so a batch is two
             // round trips, not three; a batch that fails before its COMMIT leaves the connection in a failed transaction, and
             // the connection is dropped (below), which rolls it back.
+            // On SQLite the batch waits its turn among the hub's steady writers first (SqliteWriteTurns), then for the write lock itself.
+            using var turn = _turns is null ? default : await _turns.TakeAsync(CancellationToken.None);
             await using var transaction = connection is SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: false) : null;
+            if (transaction is not null)
+            {
+                times.Mark(BatchPhase.Lock);
+            }
             var (tailSequence, tailHash) = await TailAsync(connection, transaction);
             times.Mark(BatchPhase.Tail);
             var sequence = tailSequence;

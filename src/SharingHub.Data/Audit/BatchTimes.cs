@@ -8,7 +8,13 @@ internal enum BatchPhase
     /// <summary>Waiting for the writer's connection (another batch, or a bulk load, was on it).</summary>
     Gate,
 
-    /// <summary>The transaction begun (and on PostgreSQL the writers' lock taken) and the log's tail read.</summary>
+    /// <summary>
+    /// SQLite: the batch's turn among the hub's steady writers and SQLite's write lock taken (an immediate transaction begun).
+    /// On PostgreSQL the lock is taken in the same round trip as the tail's read, in <see cref="Tail"/>.
+    /// </summary>
+    Lock,
+
+    /// <summary>The log's tail read (on PostgreSQL with the transaction begun and the writers' lock taken, in one round trip).</summary>
     Tail,
 
     /// <summary>The entries made, hashed and chained, and the Merkle tree's right edge brought up to date.</summary>

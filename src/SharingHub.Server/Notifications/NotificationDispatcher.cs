@@ -26,7 +26,7 @@ public sealed class NotificationEndpoint
 /// </summary>
 internal sealed class NotificationDispatcher(
     IHubDbContextFactory contexts, IHttpClientFactory clients, IOptions<NotificationOptions> options, TimeProvider clock, OverdueEscalation escalation,
-    ILogger<NotificationDispatcher> logger)
+    SqliteWriteTurns turns, ILogger<NotificationDispatcher> logger)
     : QuietlyStoppedService
 {
     public const string HttpClientName = "notifications";
@@ -78,9 +78,14 @@ internal sealed class NotificationDispatcher(
         foreach (var candidate in due)
         {
             var leaseEnds = clock.UtcNowForStorage() + ClaimLease;
-            var claimed = await db.Notifications
-                .Where(n => n.Id == candidate.Id && n.NextAttemptAt == candidate.NextAttemptAt && n.DeliveredAt == null && n.DeadAt == null)
-                .ExecuteUpdateAsync(set => set.SetProperty(n => n.NextAttemptAt, leaseEnds), cancellationToken);
+            int claimed;
+            // Each write waits its turn with the audit writer (SqliteWriteTurns); the send itself holds no turn.
+            using (await turns.TakeAsync(cancellationToken))
+            {
+                claimed = await db.Notifications
+                    .Where(n => n.Id == candidate.Id && n.NextAttemptAt == candidate.NextAttemptAt && n.DeliveredAt == null && n.DeadAt == null)
+                    .ExecuteUpdateAsync(set => set.SetProperty(n => n.NextAttemptAt, leaseEnds), cancellationToken);
+            }
             if (claimed == 0)
             {
                 continue; // another node has it
@@ -111,7 +116,10 @@ internal sealed class NotificationDispatcher(
                 }
             }
             // Recorded one at a time: a crash after this leaves no sent notification looking unsent.
-            await db.SaveChangesAsync(cancellationToken);
+            using (await turns.TakeAsync(cancellationToken))
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
         }
         return sent;
     }

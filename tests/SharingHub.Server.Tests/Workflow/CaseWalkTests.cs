@@ -116,17 +116,7 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         // A large area's backlog: a page's worth of cases whose initial conference is overdue, then one more, opened last.
         var escalation = _hub.Services.GetRequiredService<global::SharingHub.Server.Notifications.OverdueEscalation>();
         var count = global::SharingHub.Server.Notifications.OverdueEscalation.JourneyPage + 1;
-        async Task<Guid> OverdueCaseAsync(int i)
-        {
-            var opened = _clock.Now.AddDays(-30).AddMinutes(i);
-            var enquiry = await _hub.Store.AddAsync(new Core.Records.Enquiry
-            {
-                Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "enquiry", Reference = $"S47-BACKLOG-{i:D3}", Status = Core.Records.EnquiryStatus.Open,
-                OpenedAt = opened, LeadPractitioner = "demo-la-lcpp", ConferenceDueBy = opened.AddDays(15),
-                Members = [new() { Id = Guid.NewGuid(), Agency = "la", UserSubject = "demo-la-lcpp", Role = "lcpp", AddedAt = opened }],
-            }, CancellationToken.None);
-            return enquiry.Id;
-        }
+        Task<Guid> OverdueCaseAsync(int i) => AddOverdueCaseAsync(i);
         var first = new List<Guid>();
         for (var i = 0; i < count - 1; i++)
         {
@@ -143,6 +133,23 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(first.Append(last).Order(), told.Distinct().Order());
         Assert.Equal(told.Count, told.Distinct().Count());
     }
+
+    /// <summary>A case opened 30 days ago (plus <paramref name="i"/> minutes) whose initial conference is overdue, led by the council alone.</summary>
+    private protected async Task<Guid> AddOverdueCaseAsync(int i)
+    {
+        var opened = _clock.Now.AddDays(-30).AddMinutes(i);
+        var enquiry = await _hub.Store.AddAsync(new Core.Records.Enquiry
+        {
+            Id = Guid.NewGuid(), OwningAgency = "la", DataClass = "enquiry", Reference = $"S47-BACKLOG-{i:D3}", Status = Core.Records.EnquiryStatus.Open,
+            OpenedAt = opened, LeadPractitioner = "demo-la-lcpp", ConferenceDueBy = opened.AddDays(15),
+            Members = [new() { Id = Guid.NewGuid(), Agency = "la", UserSubject = "demo-la-lcpp", Role = "lcpp", AddedAt = opened }],
+        }, CancellationToken.None);
+        return enquiry.Id;
+    }
+
+    private protected FhirTestHub Hub => _hub;
+
+    private protected Task<List<Data.Notifications.Notification>> OverdueCaseNoticesAsync() => OverdueNoticesAsync();
 
     /// <summary>The resources a FHIR search finds for a caller; with allowRefusal, a refused search counts as finding nothing.</summary>
     private async Task<List<System.Text.Json.JsonElement>> FhirSearchAsync(string path, string user, string purpose, Guid enquiry, bool allowRefusal = false)
@@ -620,6 +627,52 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
     }
 }
 
-public sealed class SqliteCaseWalkTests() : CaseWalkTests(DatabaseEngine.Sqlite);
+public sealed class SqliteCaseWalkTests() : CaseWalkTests(DatabaseEngine.Sqlite)
+{
+    [Fact]
+    public async Task Given_a_backlog_of_overdue_cases_being_escalated_then_a_request_answers_after_one_case_not_after_the_backlog()
+    {
+        // A hub restarted on a backlog: SQLite has one write lock, and every request's audit entry needs it before the request answers.
+        const int backlog = 40;
+        for (var i = 0; i < backlog; i++)
+        {
+            await AddOverdueCaseAsync(i);
+        }
+        var turns = Hub.Services.GetRequiredService<SqliteWriteTurns>();
+        var escalation = Hub.Services.GetRequiredService<global::SharingHub.Server.Notifications.OverdueEscalation>();
+        async Task WaitersAsync(int expected, string who)
+        {
+            for (var waited = System.Diagnostics.Stopwatch.StartNew(); turns.Waiting < expected; await Task.Delay(5))
+            {
+                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), $"{who} never waited for a turn at the write lock ({turns.Waiting} waiting)");
+            }
+        }
+        Task<int> escalating;
+        Task<HttpResponseMessage> answering;
+        // Another writer holds the lock: the escalation asks first, then a practitioner's request for its audit entry.
+        using (await turns.TakeAsync(CancellationToken.None))
+        {
+            escalating = Task.Run(() => escalation.EscalateAsync(CancellationToken.None));
+            await WaitersAsync(1, "the escalation");
+            answering = Hub.GetAsync("/fhir/Task?code=referral&business-status=overdue", "demo-la-front-door", "front-door-triage");
+            await WaitersAsync(2, "the request's audit entry");
+            Assert.False(answering.IsCompleted, "the request answered before its audit entry could be committed");
+        }
+        using (var answered = await answering)
+        {
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        }
+        // Escalated one case a transaction, the backlog was still being worked through when the request answered.
+        int toldBefore;
+        using (await turns.TakeAsync(CancellationToken.None))
+        {
+            toldBefore = (await OverdueCaseNoticesAsync()).Count;
+        }
+        Assert.True(toldBefore < backlog / 2, $"the request waited for {toldBefore} of the {backlog} cases to be escalated");
+        // And the whole backlog is escalated, each case once.
+        Assert.Equal(backlog, await escalating);
+        Assert.Equal(backlog, (await OverdueCaseNoticesAsync()).Count);
+    }
+}
 
 public sealed class PostgresCaseWalkTests() : CaseWalkTests(DatabaseEngine.Postgres);
