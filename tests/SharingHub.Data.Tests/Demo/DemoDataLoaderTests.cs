@@ -109,6 +109,36 @@ public sealed class SqliteDemoDataLoaderTests() : DemoDataLoaderTests(DatabaseEn
     }
 
     private static readonly DemoOptions Options2 = new() { Seed = 123, Families = 2 };
+
+    [Fact]
+    public async Task Given_a_large_load_on_sqlite_then_its_write_ahead_log_is_started_again_as_it_goes_rather_than_growing_with_everything_written()
+    {
+        // Twice the batches between two restarts of the log: without them the log grows with every batch written.
+        var batches = 2 * DemoDataLoader.WalRestartEvery;
+        var options = new DemoOptions { Seed = 7, Families = batches * DemoDataLoader.FamiliesPerBatch };
+        // Pooled, as the hub and the command-line tool are: unpooled, the last connection closed takes the log away with it.
+        await using var database = await TestDatabase.CreateAsync(DatabaseEngine.Sqlite, pooled: true);
+        var wal = Path.Combine(database.Folder, "hub.db-wal");
+        var sizes = new SizesAfterEachBatch(wal);
+        await using (var services = await database.StartServicesAsync())
+        {
+            await services.GetRequiredService<DemoDataLoader>().LoadAsync(options, sizes, CancellationToken.None);
+        }
+        Assert.Equal(batches, sizes.Bytes.Count);
+        var shown = string.Join(", ", sizes.Bytes);
+        // Emptied every few batches, it holds at most those batches' pages, however large the load (without: it only grows).
+        Assert.True(sizes.Bytes[0] > 0, $"the log was not kept: {shown} bytes after each batch");
+        Assert.All(Enumerable.Range(1, batches / DemoDataLoader.WalRestartEvery).Select(n => sizes.Bytes[n * DemoDataLoader.WalRestartEvery - 1]),
+            bytes => Assert.True(bytes == 0, $"the log was not emptied: {shown} bytes after each batch"));
+    }
+
+    /// <summary>The write-ahead log's size as each batch is reported written (synchronously, unlike Progress).</summary>
+    private sealed class SizesAfterEachBatch(string wal) : IProgress<DemoLoadSummary>
+    {
+        public List<long> Bytes { get; } = [];
+
+        public void Report(DemoLoadSummary value) => Bytes.Add(File.Exists(wal) ? new FileInfo(wal).Length : 0);
+    }
 }
 
 public sealed class PostgresDemoDataLoaderTests() : DemoDataLoaderTests(DatabaseEngine.Postgres);
