@@ -104,7 +104,7 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         view.GetProperty("journey").GetProperty("due").EnumerateArray()
             .Select(d => (d.GetProperty("item").GetString()!, d.GetProperty("dueBy").GetDateTimeOffset(), d.GetProperty("overdue").GetBoolean())).ToList();
 
-    private async Task<List<Data.Notifications.Notification>> OverdueNoticesAsync()
+    private protected async Task<List<Data.Notifications.Notification>> OverdueNoticesAsync()
     {
         await using var db = _hub.Contexts.Create();
         return await db.Notifications.AsNoTracking().Where(n => n.Kind == "case.overdue").ToListAsync();
@@ -116,14 +116,13 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
         // A large area's backlog: a page's worth of cases whose initial conference is overdue, then one more, opened last.
         var escalation = _hub.Services.GetRequiredService<global::SharingHub.Server.Notifications.OverdueEscalation>();
         var count = global::SharingHub.Server.Notifications.OverdueEscalation.JourneyPage + 1;
-        Task<Guid> OverdueCaseAsync(int i) => AddOverdueCaseAsync(i);
         var first = new List<Guid>();
         for (var i = 0; i < count - 1; i++)
         {
-            first.Add(await OverdueCaseAsync(i));
+            first.Add(await AddOverdueCaseAsync(i));
         }
         await escalation.EscalateAsync(CancellationToken.None);
-        var last = await OverdueCaseAsync(count);
+        var last = await AddOverdueCaseAsync(count);
 
         await escalation.EscalateAsync(CancellationToken.None);
 
@@ -148,8 +147,6 @@ public abstract class CaseWalkTests(DatabaseEngine engine) : IAsyncLifetime
     }
 
     private protected FhirTestHub Hub => _hub;
-
-    private protected Task<List<Data.Notifications.Notification>> OverdueCaseNoticesAsync() => OverdueNoticesAsync();
 
     /// <summary>The resources a FHIR search finds for a caller; with allowRefusal, a refused search counts as finding nothing.</summary>
     private async Task<List<System.Text.Json.JsonElement>> FhirSearchAsync(string path, string user, string purpose, Guid enquiry, bool allowRefusal = false)
@@ -663,7 +660,7 @@ public sealed class SqliteCaseWalkTests() : CaseWalkTests(DatabaseEngine.Sqlite)
         int toldBefore;
         using (await turns.TakeAsync(CancellationToken.None))
         {
-            toldBefore = (await OverdueCaseNoticesAsync()).Count;
+            toldBefore = (await OverdueNoticesAsync()).Count;
             using var answered = await answering;
             Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
         }
@@ -671,7 +668,7 @@ public sealed class SqliteCaseWalkTests() : CaseWalkTests(DatabaseEngine.Sqlite)
         Assert.True(toldBefore < backlog / 2, $"the request's entry waited for {toldBefore} of the {backlog} cases to be escalated");
         // And the whole backlog is escalated, each case once.
         Assert.Equal(backlog, await escalating);
-        Assert.Equal(backlog, (await OverdueCaseNoticesAsync()).Count);
+        Assert.Equal(backlog, (await OverdueNoticesAsync()).Count);
     }
 }
 
