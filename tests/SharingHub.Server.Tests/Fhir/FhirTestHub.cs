@@ -20,7 +20,8 @@ internal sealed class FhirTestHub : IAsyncDisposable
     private readonly HubFactory _hub;
     private readonly bool _ownsDatabase;
 
-    private FhirTestHub(TestDatabase database, IReadOnlyDictionary<string, string?>? settings, bool ownsDatabase, TimeProvider? clock = null, int? port = null)
+    private FhirTestHub(TestDatabase database, IReadOnlyDictionary<string, string?>? settings, bool ownsDatabase, TimeProvider? clock = null, int? port = null,
+        Action<IServiceCollection>? services = null)
     {
         _database = database;
         _ownsDatabase = ownsDatabase;
@@ -34,7 +35,7 @@ internal sealed class FhirTestHub : IAsyncDisposable
             BaseUrl = $"http://127.0.0.1:{listening}";
             all["SharingHub:Identity:PublicBaseUrl"] = BaseUrl;
         }
-        _hub = new HubFactory(database, settings: all, clock: clock);
+        _hub = new HubFactory(database, settings: all, clock: clock, services: services);
         if (port is { } kestrel)
         {
             // A real listener, for a real browser.
@@ -63,8 +64,9 @@ internal sealed class FhirTestHub : IAsyncDisposable
         await db.SaveChangesAsync();
     }
 
-    public static async Task<FhirTestHub> StartAsync(DatabaseEngine engine, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null) =>
-        new(await TestDatabase.CreateAsync(engine), settings, ownsDatabase: true, clock);
+    public static async Task<FhirTestHub> StartAsync(DatabaseEngine engine, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null,
+        Action<IServiceCollection>? services = null) =>
+        new(await TestDatabase.CreateAsync(engine), settings, ownsDatabase: true, clock, services: services);
 
     /// <summary>The hub listening on a loopback port (Kestrel), for a browser to use; BaseUrl says where.</summary>
     public static async Task<FhirTestHub> StartListeningAsync(DatabaseEngine engine, IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? clock = null) =>
