@@ -135,8 +135,6 @@ internal sealed class Report
         text.AppendLine("audit entry: its time queued, then each step of the batch that committed it) and database commands, which run inside them and in");
         text.AppendLine("the handler's own queries; \"the rest\" is routing, the handler's record queries, mapping and what no span covers. \"GC\" after a part is");
         text.AppendLine("the garbage collections' pauses inside it (the process's, which at one request at a time fall in that request), when over 0.01 ms.");
-        text.AppendLine("A FHIR answer is written in memory while its audit entry commits and sent once it has: its wait is two parts (queuing the entry,");
-        text.AppendLine("then what is left of the commit after the writing), and the batch's steps under it can add up to more than that wait.");
         foreach (var b in _breakdowns)
         {
             text.AppendLine();

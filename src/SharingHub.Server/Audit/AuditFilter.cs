@@ -70,25 +70,16 @@ internal sealed class AuditFilter(IAuditLog audit, Data.Notifications.Notificati
             return await OwnersNotToldAsync(http, action, changed, e);
         }
         var record = Entry(http, action, status);
-        var rendered = result as IRenderedWhileAudited;
         try
         {
             // Written even if the caller has gone meanwhile: what was decided for it is on the record either way.
-            Task committing;
             using (Core.Telemetry.HubDiagnostics.Source.StartActivity("audit.wait"))
             {
-                committing = audit.AppendAsync(record, CancellationToken.None);
-            }
-            // The body is made in memory while the entry commits, and sent only once it has (the filter returns it below).
-            rendered?.Render();
-            using (Core.Telemetry.HubDiagnostics.Source.StartActivity("audit.wait"))
-            {
-                await committing;
+                await audit.AppendAsync(record, CancellationToken.None);
             }
         }
         catch (Exception e) when (IsStoreFailure(e))
         {
-            rendered?.Discard();
             logger.LogError("Request {RequestId} ({Action}) refused: its audit entry could not be committed", http.TraceIdentifier, action);
             await WithdrawAsync(http, notices);
             var full = http.RequestServices.GetRequiredService<Data.Storage.StorageHealth>().Observe(e);

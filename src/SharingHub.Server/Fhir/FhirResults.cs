@@ -49,43 +49,9 @@ internal static class FhirResults
 
     public static IResult Unprocessable(string diagnostics, string? expression = null) => Outcome(422, "processing", diagnostics, expression);
 
-    /// <summary>A FHIR answer; its JSON is made in memory while the request's audit entry commits (<see cref="Audit.IRenderedWhileAudited"/>).</summary>
-    private sealed class FhirResult(object resource, int status, string? etag, string? location, string? lastModified)
-        : IResult, IStatusCodeHttpResult, Audit.IRenderedWhileAudited
+    private sealed class FhirResult(object resource, int status, string? etag, string? location, string? lastModified) : IResult, IStatusCodeHttpResult
     {
-        private static readonly JsonWriterOptions Writing = new() { Encoder = Json.Encoder, Indented = Json.WriteIndented };
-        private Audit.RenderedBody? _body;
-
         public int? StatusCode => status;
-
-        public void Render()
-        {
-            if (_body is not null)
-            {
-                return;
-            }
-            using var span = Core.Telemetry.HubDiagnostics.Source.StartActivity("response.write");
-            var body = new Audit.RenderedBody();
-            try
-            {
-                using (var writer = new Utf8JsonWriter(body, Writing))
-                {
-                    JsonSerializer.Serialize(writer, resource, resource.GetType(), Json);
-                }
-                _body = body;
-            }
-            catch (Exception)
-            {
-                // Not made here, whatever the reason: the answer is written as it is sent, and fails there as it did before this step.
-                body.Dispose();
-            }
-        }
-
-        public void Discard()
-        {
-            _body?.Dispose();
-            _body = null;
-        }
 
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -105,19 +71,6 @@ internal static class FhirResults
                 response.Headers.LastModified = lastModified;
             }
             using var span = Core.Telemetry.HubDiagnostics.Source.StartActivity("response.write");
-            if (_body is { } body)
-            {
-                try
-                {
-                    response.ContentLength = body.Written.Length;
-                    await response.Body.WriteAsync(body.Written, httpContext.RequestAborted);
-                }
-                finally
-                {
-                    Discard();
-                }
-                return;
-            }
             await JsonSerializer.SerializeAsync(response.Body, resource, resource.GetType(), Json, httpContext.RequestAborted);
         }
     }
