@@ -5,7 +5,6 @@ using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SharingHub.Core.Audit;
@@ -22,7 +21,7 @@ namespace SharingHub.Data.Audit;
 /// reads the tail and chains the new entries, so several hub processes never fork the log or leave a
 /// gap. A caller's append completes only after its batch has committed.
 /// </summary>
-public sealed class AuditWriter : BackgroundService, IAuditLog
+public sealed class AuditWriter : QuietlyStoppedService, IAuditLog
 {
     private const long AdvisoryLockKey = 0x5348_4155_4449_54; // "SHAUDIT"
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.Wait });
@@ -86,7 +85,7 @@ public sealed class AuditWriter : BackgroundService, IAuditLog
         return sequence;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
         var batch = new List<Pending>(_options.MaxBatch);
         var lastCheckpointCheck = _clock.GetUtcNow();
