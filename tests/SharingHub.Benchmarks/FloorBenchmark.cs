@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using SharingHub.Testing;
@@ -13,6 +14,12 @@ namespace SharingHub.Benchmarks;
 /// <c>synchronous=FULL</c> (as the hub runs it); a one-row PostgreSQL commit with
 /// <c>synchronous_commit=on</c> on the server the benchmark starts (fsync on). Each is timed one at a
 /// time; the audit and HTTP figures are then also reported against these.
+/// <para>
+/// Beside the commits, what a SQLite read costs when another connection has just committed, as nearly every secured
+/// read's queries do (each secured request commits an audit entry): a keyed lookup on a pooled connection tuned as the
+/// hub tunes its own (<see cref="SharingHub.Data.Storage.SqliteTuning"/>), with nothing committed between reads, right
+/// after another connection's commit, and that again with the file memory-mapped (the hub's setting until 2026-12-05).
+/// </para>
 /// </summary>
 internal static class FloorBenchmark
 {
@@ -29,6 +36,7 @@ internal static class FloorBenchmark
             var fsync = AppendAndSync(Path.Combine(folder, "append.bin"), count);
             var sqlite = SqliteCommits(Path.Combine(folder, "floor.db"), count);
             var pg = postgres ? await PostgresCommitsAsync(count) : double.NaN;
+            var reads = SqliteReads(Path.Combine(folder, "reads.db"), smoke ? 2_000 : 100_000, count);
             Measured = new Floor(fsync, sqlite, pg);
             report.Add(new Figure("floor", "fdatasync of a 300-byte append (baseline)", 1_000 / fsync, null, 1, "itself"));
             report.Add(new Figure("floor", "SQLite one-row commit, WAL, synchronous=FULL", 1_000 / sqlite, null, sqlite / fsync, "fdatasync (cost ratio)"));
@@ -36,6 +44,12 @@ internal static class FloorBenchmark
             {
                 report.Add(new Figure("floor", "PostgreSQL one-row commit, synchronous_commit=on (loopback)", 1_000 / pg, null, pg / fsync, "fdatasync (cost ratio)"));
             }
+            report.Add(new Figure("floor", $"SQLite keyed read of one of {reads.Rows:N0} rows, pooled connection as the hub tunes it, nothing committed between reads (baseline)",
+                1_000 / reads.AloneMs, null, 1, "itself"));
+            report.Add(new Figure("floor", "SQLite keyed read right after another connection's commit (as a secured read's queries, after the audit entries before them)",
+                1_000 / reads.AfterCommitMs, null, reads.AfterCommitMs / reads.AloneMs, "nothing committed between (cost ratio)"));
+            report.Add(new Figure("floor", "SQLite keyed read right after another connection's commit, the file memory-mapped (the hub until 2026-12-05)",
+                1_000 / reads.AfterCommitMappedMs, null, reads.AfterCommitMappedMs / reads.AfterCommitMs, "not mapped (cost ratio)"));
             report.AddSection($"""
                 ### The physical floor (this run)
 
@@ -43,6 +57,12 @@ internal static class FloorBenchmark
                 commit (WAL, synchronous=FULL) {sqlite:N3} ms{(postgres ? $"; PostgreSQL one-row commit (synchronous_commit=on, over loopback) {pg:N3} ms" : "")}.
                 Every secured read commits its audit entry before it answers, so a secured read's least possible cost is
                 its baseline plus one of these.
+
+                A SQLite keyed read (one of {reads.Rows:N0} rows, pooled connection, the hub's tuning): {reads.AloneMs:N3} ms with
+                nothing committed between reads, {reads.AfterCommitMs:N3} ms right after another connection's commit (SQLite then
+                starts the reader's page cache afresh), {reads.AfterCommitMappedMs:N3} ms after a commit with the file memory-mapped
+                (the map is dropped and made again, and each page read faults back in). A secured read's queries follow
+                the audit entries committed before them, so on SQLite they pay the second figure where the baseline's pay the first.
                 """);
             return Measured;
         }
@@ -106,6 +126,91 @@ internal static class FloorBenchmark
             transaction.Commit();
         }
         return timer.Elapsed.TotalMilliseconds / count;
+    }
+
+    /// <summary>Milliseconds per keyed read: with nothing committed between, right after another connection's commit, and that memory-mapped.</summary>
+    private sealed record Reads(int Rows, double AloneMs, double AfterCommitMs, double AfterCommitMappedMs);
+
+    private static Reads SqliteReads(string path, int rows, int count)
+    {
+        var keys = new string[rows];
+        using (var setup = new SqliteConnection($"Data Source={path};Pooling=false"))
+        {
+            setup.Open();
+            Execute(setup, "PRAGMA journal_mode=WAL; CREATE TABLE r (id TEXT NOT NULL PRIMARY KEY, v BLOB NOT NULL); CREATE TABLE w (id INTEGER PRIMARY KEY, v BLOB NOT NULL);");
+            using var transaction = setup.BeginTransaction();
+            using var insert = setup.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO r (id, v) VALUES ($id, $v)";
+            var id = insert.Parameters.Add("$id", SqliteType.Text);
+            var value = insert.Parameters.Add("$v", SqliteType.Blob);
+            for (var i = 0; i < rows; i++)
+            {
+                keys[i] = Guid.NewGuid().ToString();
+                id.Value = keys[i];
+                value.Value = RandomNumberGenerator.GetBytes(300);
+                insert.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+        Random.Shared.Shuffle(keys);
+        using var writer = new SqliteConnection($"Data Source={path};Pooling=false");
+        writer.Open();
+        Execute(writer, "PRAGMA synchronous=FULL;");
+        using var write = writer.CreateCommand();
+        write.CommandText = "INSERT INTO w (v) VALUES (zeroblob(300))";
+        var pooled = $"Data Source={path};Pooling=true";
+        // A second pool (its own connections) for the memory-mapped reads.
+        var mapped = pooled + ";Mode=ReadWriteCreate";
+        var next = 0;
+        double Time(string connectionString, bool commitFirst, long mapBytes)
+        {
+            var timer = new Stopwatch();
+            for (var i = 0; i < count + 10; i++)
+            {
+                if (commitFirst)
+                {
+                    write.ExecuteNonQuery();
+                }
+                if (i >= 10)
+                {
+                    timer.Start();
+                }
+                Read(connectionString, keys[next++ % keys.Length], mapBytes);
+                timer.Stop();
+            }
+            return timer.Elapsed.TotalMilliseconds / count;
+        }
+        try
+        {
+            return new Reads(rows, Time(pooled, false, 0), Time(pooled, true, 0), Time(mapped, true, 256L * 1024 * 1024));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+        }
+    }
+
+    /// <summary>The pooled connections already given a memory map (once per connection, as the hub did).</summary>
+    private static readonly HashSet<object> Mapped = [];
+
+    private static void Read(string connectionString, string key, long mapBytes)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        SharingHub.Data.Storage.SqliteTuning.Tune(connection);
+        if (mapBytes > 0 && Mapped.Add(connection.Handle!))
+        {
+            Execute(connection, $"PRAGMA mmap_size={mapBytes};");
+        }
+        using var read = connection.CreateCommand();
+        read.CommandText = "SELECT id, v FROM r WHERE id = $id";
+        read.Parameters.AddWithValue("$id", key);
+        using var reader = read.ExecuteReader();
+        while (reader.Read())
+        {
+            reader.GetFieldValue<byte[]>(1);
+        }
     }
 
     private static void Execute(SqliteConnection connection, string sql)
