@@ -26,11 +26,48 @@ public sealed class DemoDataLoader(IHubDbContextFactory contexts, IFieldCipher c
     /// again only when no reader is using it as a writer begins, and the staging thread's reads beside the writes meant that
     /// almost never happened: loading 1M events grew the log to 15.7 GB beside a 1.4 GB database, and every page read during
     /// the load searched the log's index of millions of frames. (A RESTART checkpoint was not enough: a read begun after it
-    /// kept the next writer appending.) This waits for the readers of the moment (the busy timeout); if they outlast it the
-    /// log is left as it is until the next one.
+    /// kept the next writer appending.) It waits for the readers of the moment through the busy timeout; but the checkpoint
+    /// lock is not waited for by SQLite, which answers "busy" at once when another connection is checkpointing (the staging
+    /// thread's commit of the next batch's keys runs SQLite's own automatic checkpoint of the log this batch grew). So it
+    /// tries again while that is the answer, for as long as <see cref="WalRestartPatience"/>; if still busy the log is left
+    /// as it is until the next one.
     /// </summary>
-    private static async Task RestartWalAsync(HubDbContext db, CancellationToken cancellationToken) =>
-        await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE)", cancellationToken);
+    private async Task RestartWalAsync(HubDbContext db, CancellationToken cancellationToken)
+    {
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var started = clock.GetTimestamp();
+            for (var attempt = 1; ; attempt++)
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+                long busy;
+                await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+                {
+                    busy = await reader.ReadAsync(cancellationToken) ? reader.GetInt64(0) : 0;
+                }
+                if (busy == 0)
+                {
+                    return;
+                }
+                if (clock.GetElapsedTime(started) >= WalRestartPatience)
+                {
+                    logger.LogInformation("SQLite's write-ahead log was not emptied after {Attempts} attempts: another connection held it; the next restart will try again", attempt);
+                    return;
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50, 2 * attempt)), clock, cancellationToken);
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>How long a restart of the log tries again while another connection is checkpointing it.</summary>
+    internal static readonly TimeSpan WalRestartPatience = TimeSpan.FromSeconds(10);
 
     /// <summary>Loads only into an empty database, so a restart with --demo never duplicates the demo set.</summary>
     public async Task<DemoLoadSummary?> LoadIfEmptyAsync(DemoOptions options, CancellationToken cancellationToken)
