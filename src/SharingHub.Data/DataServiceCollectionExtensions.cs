@@ -67,6 +67,7 @@ public static class DataServiceCollectionExtensions
         services.TryAddSingleton<AuditCheckpointer>();
         services.TryAddSingleton<AuditProofs>();
         services.TryAddSingleton<AuditPartitions>();
+        services.TryAddSingleton<AuditActorIndex>();
         services.TryAddSingleton<StorageHealth>();
         services.TryAddSingleton<AuditWriter>();
         services.TryAddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditWriter>());

@@ -64,3 +64,13 @@ public sealed class AuditNode
     public long NodeIndex { get; set; }
     public byte[] Hash { get; set; } = [];
 }
+
+/// <summary>
+/// One entry of the index of the audit log by actor, kept apart from the log and brought up to date in the background
+/// (<c>AuditActorIndex</c>): an index on the log itself wrote a page per distinct actor in every batch of appends.
+/// </summary>
+public sealed class AuditActor
+{
+    public string Actor { get; set; } = "";
+    public long Sequence { get; set; }
+}

@@ -33,6 +33,7 @@ public abstract class HubDbContext(DbContextOptions options) : DbContext(options
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
     public DbSet<AuditNode> AuditNodes => Set<AuditNode>();
+    public DbSet<AuditActor> AuditActors => Set<AuditActor>();
     public DbSet<DataKeyRow> DataKeys => Set<DataKeyRow>();
     public DbSet<History.RecordVersion> RecordHistory => Set<History.RecordVersion>();
     public DbSet<Notifications.Notification> Notifications => Set<Notifications.Notification>();

@@ -37,7 +37,7 @@ internal static class AuditExports
         await using (var db = reads.Create(source))
         {
             // The audit entry says how many entries the export discloses, and it commits before the first byte is sent.
-            count = Math.Min(await filters.Apply(db.AuditEntries.AsNoTracking(), viewer).LongCountAsync(ct), MaxRows);
+            count = Math.Min(await filters.Apply(db, viewer).LongCountAsync(ct), MaxRows);
         }
         scope.Count = (int)count;
         return new StreamedExport(reads, source, filters, viewer, format, count, policy.Policy);
@@ -61,7 +61,7 @@ internal static class AuditExports
             }
             await using var db = reads.Create(source);
             var written = 0;
-            await foreach (var row in filters.Apply(db.AuditEntries.AsNoTracking(), viewer).OrderBy(a => a.Sequence).Take((int)count).AsAsyncEnumerable().WithCancellation(ct))
+            await foreach (var row in filters.Apply(db, viewer).OrderBy(a => a.Sequence).Take((int)count).AsAsyncEnumerable().WithCancellation(ct))
             {
                 row.Body = AuditViews.Body(row.Body, viewer.Organisation);
                 await writer.WriteAsync(format == "csv" ? CsvLine(row, policy) : JsonSerializer.Serialize(AuditEvent(row), FhirJson) + "\n");

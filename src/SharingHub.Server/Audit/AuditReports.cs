@@ -47,7 +47,7 @@ internal static class AuditReports
         await using var db = reads.Create();
         // The window's entries without their bodies (a body is kilobytes; a month of them is not held in memory):
         // the counts come from these, and a listing loads in full only the entries it shows.
-        var rows = await filters.Apply(db.AuditEntries.AsNoTracking(), viewer).OrderBy(a => a.Sequence).Take(MaxRows)
+        var rows = await filters.Apply(db, viewer).OrderBy(a => a.Sequence).Take(MaxRows)
             .Select(a => new ReportRow(a.Sequence, a.RecordedAt, a.Agency, a.Actor, a.Purpose, a.EnquiryId, a.Decision, a.IsOverride, a.Owners,
                 a.Disclosed, a.Roles, a.Subjects))
             .ToListAsync(ct);

@@ -75,7 +75,7 @@ internal static class FhirAuditEvents
         var outcome = query["outcome"].FirstOrDefault();
         var filters = new AuditFilters(subject, null, query["agent"].FirstOrDefault(), query["purpose"].FirstOrDefault(), null, null, null, from, to);
         await using var db = contexts.Create();
-        var entries = filters.Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal());
+        var entries = filters.Apply(db, http.HubPrincipal());
         if (outcome is not null)
         {
             entries = entries.Where(a => a.Outcome == outcome);

@@ -62,6 +62,8 @@ internal static class HostingDefaults
         services.AddHostedService(sp => sp.GetRequiredService<Data.Cluster.ClusterNotices>());
         // PostgreSQL: the coming months' audit partitions are made ahead of time.
         services.AddHostedService<Data.Audit.AuditPartitionMaintenance>();
+        // The audit log's index by actor, kept apart from the log so appends do not write it, is brought up to date every second.
+        services.AddHostedService<Data.Audit.AuditActorIndexing>();
         return services;
     }
 }

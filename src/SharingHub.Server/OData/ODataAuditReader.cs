@@ -51,7 +51,7 @@ internal sealed class ODataAuditReader(
         // one query reads the log as it stood at the first page: the next link's $skiptoken carries that head
         // sequence and the offset within it, so no entry is seen twice or missed, whatever the $orderby.
         var (head, tokenSkip) = await HeadAsync(db, get, ct);
-        var entries = new AuditFilters(null, null, null, null, null, null, null, null, null).Apply(db.AuditEntries.AsNoTracking(), http.HubPrincipal())
+        var entries = new AuditFilters(null, null, null, null, null, null, null, null, null).Apply(db, http.HubPrincipal())
             .Where(a => a.Sequence <= head);
         var binder = new ODataBinder<AuditEntry>(set, db, people, clock.GetUtcNow(), options.Value.MaxNodes);
         if (get.Parser.ParseFilter() is { } filter)

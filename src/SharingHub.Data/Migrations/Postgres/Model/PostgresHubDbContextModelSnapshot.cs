@@ -23,6 +23,22 @@ namespace SharingHub.Data.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("SharingHub.Core.Records.AuditActor", b =>
+                {
+                    b.Property<string>("Actor")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Actor", "Sequence");
+
+                    b.HasIndex("Sequence");
+
+                    b.ToTable("AuditActors", (string)null);
+                });
+
             modelBuilder.Entity("SharingHub.Core.Records.AuditCheckpoint", b =>
                 {
                     b.Property<long>("TreeSize")
@@ -142,8 +158,6 @@ namespace SharingHub.Data.Migrations.Postgres
                     b.HasKey("Sequence");
 
                     b.HasIndex("RecordedAt");
-
-                    b.HasIndex("Actor", "RecordedAt");
 
                     b.HasIndex("Agency", "RecordedAt");
 

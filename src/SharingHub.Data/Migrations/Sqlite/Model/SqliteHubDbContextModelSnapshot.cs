@@ -17,6 +17,22 @@ namespace SharingHub.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.14");
 
+            modelBuilder.Entity("SharingHub.Core.Records.AuditActor", b =>
+                {
+                    b.Property<string>("Actor")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Actor", "Sequence");
+
+                    b.HasIndex("Sequence");
+
+                    b.ToTable("AuditActors", (string)null);
+                });
+
             modelBuilder.Entity("SharingHub.Core.Records.AuditCheckpoint", b =>
                 {
                     b.Property<long>("TreeSize")
@@ -136,8 +152,6 @@ namespace SharingHub.Data.Migrations.Sqlite
                     b.HasKey("Sequence");
 
                     b.HasIndex("RecordedAt");
-
-                    b.HasIndex("Actor", "RecordedAt");
 
                     b.HasIndex("Agency", "RecordedAt");
 
