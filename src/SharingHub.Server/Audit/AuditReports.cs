@@ -21,7 +21,7 @@ internal static class AuditReports
     public static readonly string[] Kinds = ["overrides", "outside-enquiry", "out-of-hours", "volume", "share-rates"];
 
     public static async Task<IResult> ReportAsync(HttpContext http, PolicyDecisionPoint policy, Data.Cluster.LagTolerantReads reads, AuditScope scope,
-        TimeProvider clock, string kind, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
+        TimeProvider clock, string kind, [AsParameters] AuditFilters filters, CancellationToken ct)
     {
         if (!Kinds.Contains(kind))
         {
@@ -31,7 +31,8 @@ internal static class AuditReports
         {
             return refusal;
         }
-        var report = await BuildAsync(http.HubPrincipal(), policy, reads, scope, clock, kind, from, to, ct);
+        // The report covers what the filters select, as a search with them would (a report by user is that user's).
+        var report = await BuildAsync(http.HubPrincipal(), policy, reads, scope, clock, kind, filters, ct);
         return report.Entries is { } entries
             ? Results.Json(new { report = kind, from = report.From, to = report.To, total = report.Total, result = entries })
             : Results.Json(new { report = kind, from = report.From, to = report.To, result = (object?)report.Volume ?? report.ShareRates });
@@ -39,10 +40,11 @@ internal static class AuditReports
 
     /// <summary>One report for an (already authorised) IG officer, as the API and the audit pages show it.</summary>
     internal static async Task<AuditReport> BuildAsync(HubPrincipal viewer, PolicyDecisionPoint policy, Data.Cluster.LagTolerantReads reads, AuditScope scope,
-        TimeProvider clock, string kind, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
+        TimeProvider clock, string kind, AuditFilters filters, CancellationToken ct)
     {
-        var end = to ?? clock.GetUtcNow();
-        var filters = new AuditFilters(null, null, null, null, null, null, null, from ?? end.AddDays(-30), end);
+        ArgumentNullException.ThrowIfNull(filters);
+        var end = filters.To ?? clock.GetUtcNow();
+        filters = filters with { From = filters.From ?? end.AddDays(-30), To = end };
         // Lag-tolerant: a replica within its stated lag may answer; the entries are append-only and the viewer was decided above.
         await using var db = reads.Create();
         // The window's entries without their bodies (a body is kilobytes; a month of them is not held in memory):

@@ -96,7 +96,8 @@ internal static class AuditPages
         {
             return ApiErrors.For(http, new ApiError(400, "invalid", "There is a problem", error));
         }
-        var report = await AuditReports.BuildAsync(http.HubPrincipal(), policy, reads, scope, clock, kind, from, to, ct);
+        var report = await AuditReports.BuildAsync(http.HubPrincipal(), policy, reads, scope, clock, kind,
+            new AuditFilters(null, null, null, null, null, null, null, from, to), ct);
         return PageEndpoints.Render<AuditReportPage>(200, new() { ["User"] = PageEndpoints.UserOf(http, policy, purpose), ["Report"] = report, ["Policy"] = policy.Policy });
     }
 
