@@ -62,7 +62,7 @@ public static class DataServiceCollectionExtensions
             .ValidateOnStart();
         services.AddOptions<AuditOptions>()
             .BindConfiguration(AuditOptions.Section)
-            .Validate(o => o.CheckpointEvery > 0 && o.CheckpointSeconds > 0 && o.MaxBatch is > 0 and <= 10_000, $"{AuditOptions.Section} values must be positive")
+            .Validate(o => o.CheckpointEvery > 0 && o.CheckpointSeconds > 0 && o.MaxBatch is > 0 and <= 10_000 && o.ActorIndexSeconds >= 0, $"{AuditOptions.Section} values must be positive")
             .ValidateOnStart();
         services.TryAddSingleton<AuditCheckpointer>();
         services.TryAddSingleton<AuditProofs>();

@@ -82,12 +82,19 @@ public sealed class AuditActorIndex(IHubDbContextFactory contexts, SqliteWriteTu
     }
 }
 
-/// <summary>Brings the audit log's index by actor up to date every second, on every node (each round is idempotent).</summary>
-public sealed class AuditActorIndexing(AuditActorIndex index, TimeProvider clock) : QuietlyStoppedService
+/// <summary>
+/// Brings the audit log's index by actor up to date every <see cref="AuditOptions.ActorIndexSeconds"/> (one by default), on
+/// every node (each round is idempotent); none when it is 0.
+/// </summary>
+public sealed class AuditActorIndexing(AuditActorIndex index, Microsoft.Extensions.Options.IOptions<AuditOptions> options, TimeProvider clock) : QuietlyStoppedService
 {
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), clock);
+        if (options.Value.ActorIndexSeconds == 0)
+        {
+            return;
+        }
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.ActorIndexSeconds), clock);
         do
         {
             await index.RoundAsync(stoppingToken);

@@ -19,6 +19,12 @@ public sealed class AuditOptions
     /// <summary>The most entries one transaction commits (group commit).</summary>
     public int MaxBatch { get; set; } = 256;
 
+    /// <summary>
+    /// How often, in seconds, the log's index by actor is brought up to date (<see cref="AuditActorIndex"/>); 0 stops the
+    /// rounds (a search by user stays complete: it reads from the log itself what the index does not yet hold).
+    /// </summary>
+    public int ActorIndexSeconds { get; set; } = 1;
+
     /// <summary>The audit signing key (ECDSA P-256, wrapped by the key ring).</summary>
     public string SigningKeyPath { get; set; } = "data/audit-signing-keys.json";
 }
