@@ -75,8 +75,9 @@ public sealed class AuditActorIndex(IHubDbContextFactory contexts, SqliteWriteTu
         {
             await CatchUpAsync(cancellationToken);
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Whatever the cause, the round only ends: the index is derived from the log, and the hub must not stop over it.
             logger.LogWarning("The audit log's index by actor was not brought up to date: {Error}; reads by actor look at more of the log until it is", e.GetType().Name);
         }
     }
