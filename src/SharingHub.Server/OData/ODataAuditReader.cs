@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.OData;
+using Microsoft.OData.UriParser;
 using SharingHub.Core.People;
 using SharingHub.Core.Records;
 using SharingHub.Data.Storage;
@@ -51,10 +52,13 @@ internal sealed class ODataAuditReader(
         // one query reads the log as it stood at the first page: the next link's $skiptoken carries that head
         // sequence and the offset within it, so no entry is seen twice or missed, whatever the $orderby.
         var (head, tokenSkip) = await HeadAsync(db, get, ct);
-        var entries = new AuditFilters(null, null, null, null, null, null, null, null, null).Apply(db, http.HubPrincipal())
+        var filter = get.Parser.ParseFilter();
+        // A filter that holds only one actor's entries reads them through the log's index by actor, as /audit/entries?user= does;
+        // the filter itself still applies in full, so the entries are the same either way.
+        var entries = new AuditFilters(null, null, ActorNamed(filter?.Expression), null, null, null, null, null, null).Apply(db, http.HubPrincipal())
             .Where(a => a.Sequence <= head);
         var binder = new ODataBinder<AuditEntry>(set, db, people, clock.GetUtcNow(), options.Value.MaxNodes);
-        if (get.Parser.ParseFilter() is { } filter)
+        if (filter is not null)
         {
             entries = entries.Where(binder.Filter(filter));
         }
@@ -83,6 +87,24 @@ internal sealed class ODataAuditReader(
             string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{head}.{skip + page.Count}")) : null;
         return await ODataPayload.CollectionAsync(model.Model, get.ServiceRoot, set, selectExpand, entities, count, next);
     }
+
+    /// <summary>
+    /// The actor a <c>$filter</c> holds every entry to (<c>actor eq 'x'</c>, alone or as one side of an <c>and</c> at any depth),
+    /// or null when it may hold entries by several (an <c>or</c>, a <c>not</c>, a function of the actor, no filter).
+    /// </summary>
+    internal static string? ActorNamed(SingleValueNode? node) => node switch
+    {
+        BinaryOperatorNode { OperatorKind: BinaryOperatorKind.And } and => ActorNamed(and.Left) ?? ActorNamed(and.Right),
+        BinaryOperatorNode { OperatorKind: BinaryOperatorKind.Equal } equal => IsActor(equal.Left) ? Text(equal.Right) : IsActor(equal.Right) ? Text(equal.Left) : null,
+        _ => null,
+    };
+
+    private static bool IsActor(SingleValueNode node) =>
+        Unwrapped(node) is SingleValuePropertyAccessNode { Source: ResourceRangeVariableReferenceNode, Property.Name: "actor" };
+
+    private static string? Text(SingleValueNode node) => Unwrapped(node) is ConstantNode { Value: string text } ? text : null;
+
+    private static SingleValueNode Unwrapped(SingleValueNode node) => node is ConvertNode convert ? Unwrapped(convert.Source) : node;
 
     /// <summary>The log's head for this query: from the $skiptoken of a next link, or the newest entry now.</summary>
     private static async Task<(long Head, long Skip)> HeadAsync(Data.Storage.HubDbContext db, ODataGet get, CancellationToken ct)

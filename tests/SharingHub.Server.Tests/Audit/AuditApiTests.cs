@@ -100,6 +100,8 @@ public abstract class AuditApiTests(DatabaseEngine engine) : IAsyncLifetime
     [InlineData("/audit/export?format=fhir-ndjson&user=demo-police-front-door")]
     [InlineData("/audit/reports/volume?user=demo-police-front-door")]
     [InlineData("/fhir/AuditEvent?agent=demo-police-front-door")]
+    [InlineData("/odata/AuditEntries?$filter=actor eq 'demo-police-front-door'")]
+    [InlineData("/odata/AuditEntries?$filter=agency eq 'police' and (actor eq 'demo-police-front-door' and outcome ne 'x')&$orderby=actor,sequence desc&$count=true")]
     public async Task Given_a_search_by_user_on_any_path_then_it_holds_that_users_entries_and_no_one_elses(string path)
     {
         (await GetAsync("/me", "demo-police-officer")).Dispose();
@@ -123,9 +125,12 @@ public abstract class AuditApiTests(DatabaseEngine engine) : IAsyncLifetime
         {
             Assert.Contains("demo-police-front-door", body, StringComparison.Ordinal);
         }
-        if (path.StartsWith("/audit/entries", StringComparison.Ordinal))
+        if (path.StartsWith("/audit/entries", StringComparison.Ordinal) || path.StartsWith("/odata/", StringComparison.Ordinal))
         {
-            Assert.Equal(2, (await Json(response)).GetProperty("entries").EnumerateArray().Count(e => e.GetProperty("action").GetString() == "identity.me"));
+            var odata = path.StartsWith("/odata/", StringComparison.Ordinal);
+            var entries = (await Json(response)).GetProperty(odata ? "value" : "entries").EnumerateArray().ToList();
+            Assert.Equal(2, entries.Count(e => e.GetProperty("action").GetString() == "identity.me"));
+            Assert.All(entries, e => Assert.Equal("demo-police-front-door", e.GetProperty(odata ? "actor" : "user").GetString()));
         }
     }
 
