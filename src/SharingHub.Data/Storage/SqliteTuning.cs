@@ -17,7 +17,7 @@ namespace SharingHub.Data.Storage;
 /// a memory map, unmaps the whole file and maps it again, each page the read touches faulting back in.
 /// Measured on a 1M-row table of GUID keys: a lookup after another connection's commit 0.51-0.53 ms
 /// mapped against 0.11-0.14 ms through the page cache, and 0.09 against 0.07 ms without a commit between
-/// (README, "Where the hub stands").
+/// (docs/performance.md, "Where the hub stands").
 /// </para>
 /// <para>
 /// It also hands waiting for the write lock to SQLite's own busy handler. Without a busy timeout SQLite

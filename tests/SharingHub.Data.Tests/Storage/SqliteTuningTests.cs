@@ -10,7 +10,7 @@ namespace SharingHub.Data.Tests.Storage;
 /// How the hub's SQLite connections read: a 32 MiB page cache each, and no memory map. Every secured request commits an
 /// audit entry, so nearly every read begins after another connection's commit; with the file memory-mapped SQLite then
 /// dropped the whole map and made it again, and the benchmark's floor measured such a read 4x slower mapped than through
-/// the page cache (README, "Where the hub stands").
+/// the page cache (docs/performance.md, "Where the hub stands").
 /// </summary>
 public sealed class SqliteTuningTests() : DatabaseTest(DatabaseEngine.Sqlite)
 {
