@@ -111,6 +111,53 @@ public abstract class NotificationTests(DatabaseEngine engine) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, practitioner.StatusCode);
     }
 
+    /// <summary>
+    /// An organisation with no endpoint is not sent to: its notices are not tried (each try fails for certain and writes twice,
+    /// every write waiting at SQLite's one write lock with the requests' audit entries), never become dead letters, and stay
+    /// pending for its system or IG officer to list; another organisation's are delivered meanwhile, and a hub with its
+    /// endpoint configured sends them.
+    /// </summary>
+    [Fact]
+    public async Task Given_an_organisation_with_no_endpoint_then_its_notices_wait_untried_and_listed_while_others_are_delivered()
+    {
+        await using var database = await TestDatabase.CreateAsync(engine);
+        await using (var hub = FhirTestHub.Over(database, Settings(pollSeconds: 0.05)))
+        {
+            var outbox = hub.Services.GetRequiredService<NotificationOutbox>();
+            await outbox.EnqueueAsync("health", "test.unreachable", new { n = 1 }, TimeSpan.Zero, CancellationToken.None);
+            for (var i = 0; i < 60; i++)
+            {
+                await outbox.EnqueueAsync("police", "test.reachable", new { n = i }, TimeSpan.Zero, CancellationToken.None);
+            }
+
+            await Eventually(async () =>
+            {
+                await using var db = hub.Contexts.Create();
+                return await db.Notifications.CountAsync(n => n.Kind == "test.reachable" && n.DeliveredAt != null) == 60 ? "all" : null;
+            });
+            await Task.Delay(300); // several more rounds
+            await using (var db = hub.Contexts.Create())
+            {
+                var waiting = await db.Notifications.AsNoTracking().SingleAsync(n => n.Kind == "test.unreachable");
+                Assert.Equal(0, waiting.Attempts);
+                Assert.Null(waiting.LastError);
+                Assert.Null(waiting.DeadAt);
+                Assert.Null(waiting.DeliveredAt);
+                Assert.Equal(waiting.CreatedAt, waiting.NextAttemptAt);
+            }
+            using var listed = await hub.GetAsync("/notifications", "demo-health-ig");
+            var pending = (await FhirTestHub.JsonAsync(listed)).GetProperty("notifications").EnumerateArray().ToList();
+            Assert.Equal("pending", Assert.Single(pending, n => n.GetProperty("kind").GetString() == "test.unreachable").GetProperty("state").GetString());
+        }
+
+        await using var health = await StubReceiver.StartAsync();
+        var configured = Settings(pollSeconds: 0.05);
+        configured["SharingHub:Notifications:Endpoints:health:Url"] = health.Url;
+        configured["SharingHub:Notifications:Endpoints:health:Secret"] = _secret;
+        await using var next = FhirTestHub.Over(database, configured);
+        await Eventually(() => Task.FromResult(health.Received.Select(r => r.Body).FirstOrDefault(b => b.Contains("test.unreachable", StringComparison.Ordinal))));
+    }
+
     [Fact]
     public async Task Given_a_notification_queued_when_the_hub_stops_then_the_next_hub_on_the_same_database_delivers_it()
     {
