@@ -102,7 +102,7 @@ internal sealed class Report
         if (_costs.Count > 0)
         {
             text.AppendLine();
-            text.AppendLine("Broad counts, includes and expands: answered, or refused by a cost limit (4xx), within a second:");
+            text.AppendLine("Broad counts, includes and expands, and a practitioner's own lists (`/me`, `/enquiries/mine`): answered, or refused by a cost limit (4xx), within a second:");
             text.AppendLine();
             text.AppendLine("| query | status | first of its shape in the process (ms) | slowest of the 4 after it (ms) | under 1 s |");
             text.AppendLine("| --- | ---: | ---: | ---: | --- |");

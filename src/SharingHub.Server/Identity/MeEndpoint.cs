@@ -1,6 +1,5 @@
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
-using SharingHub.Core.Records;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 using SharingHub.Server.Audit;
@@ -20,8 +19,8 @@ internal static class MeEndpoint
             var now = clock.GetUtcNow();
             // The enquiries the caller is a current member of, so a practitioner knows which X-Enquiry-Id to name.
             await using var db = contexts.Create();
-            var enquiries = await db.Enquiries.AsNoTracking().AsSingleQuery()
-                .Where(e => me.ClientId == null && e.Status == EnquiryStatus.Open && e.Members.Any(m => m.Agency == me.Agency && m.UserSubject == me.Subject && m.AddedAt <= now && (m.RemovedAt == null || m.RemovedAt > now)))
+            // A client (no person) is a member of none.
+            var enquiries = me.ClientId is not null ? [] : await db.Enquiries.AsNoTracking().AsSingleQuery().OpenWithMember(me.Agency, me.Subject, now)
                 .OrderByDescending(e => e.OpenedAt).Take(50)
                 .Select(e => new { e.Id, e.Reference, e.OpenedAt, Subjects = e.Subjects.Select(s => new { s.PersonId, s.Role }).ToList() })
                 .ToListAsync(context.RequestAborted);

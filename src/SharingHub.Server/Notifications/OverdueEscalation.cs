@@ -59,8 +59,7 @@ internal sealed class OverdueEscalation(IHubDbContextFactory contexts, TimeProvi
         for (var page = 0; ; page++)
         {
             await using var db = contexts.Create();
-            var cases = await db.Enquiries.AsNoTracking().Where(e => e.Status == EnquiryStatus.Open
-                    && ((e.ConferenceDueBy != null && e.ConferenceDueBy < now) || (e.CoreGroupDueBy != null && e.CoreGroupDueBy < now) || (e.ReviewDueBy != null && e.ReviewDueBy < now)))
+            var cases = await db.Enquiries.AsNoTracking().Where(OverdueCases.Open(now))
                 .OrderBy(e => e.OpenedAt).ThenBy(e => e.Id).Skip(page * JourneyPage).Take(JourneyPage).ToListAsync(cancellationToken);
             var fresh = cases.Select(e => (Enquiry: e, Items: Fresh(e, now))).Where(c => c.Items.Fresh.Count > 0).ToList();
             if (fresh.Count > 0)

@@ -595,7 +595,7 @@ namespace SharingHub.Data.Migrations.Postgres
 
                     b.HasIndex("EnquiryId");
 
-                    b.HasIndex("Agency", "UserSubject");
+                    b.HasIndex("Agency", "UserSubject", "EnquiryId");
 
                     b.ToTable("EnquiryMembers", (string)null);
                 });

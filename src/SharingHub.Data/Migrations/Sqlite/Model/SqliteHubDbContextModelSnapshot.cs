@@ -589,7 +589,7 @@ namespace SharingHub.Data.Migrations.Sqlite
 
                     b.HasIndex("EnquiryId");
 
-                    b.HasIndex("Agency", "UserSubject");
+                    b.HasIndex("Agency", "UserSubject", "EnquiryId");
 
                     b.ToTable("EnquiryMembers", (string)null);
                 });

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using SharingHub.Core.Records;
 using SharingHub.Data.Storage;
 using SharingHub.Policies.Decisions;
 using SharingHub.Policies.Model;
@@ -37,16 +36,14 @@ internal static class MyCasesEndpoints
     {
         var now = clock.GetUtcNow();
         await using var db = contexts.Create();
-        var cases = await db.Enquiries.AsNoTracking()
-            .Where(e => e.Status == EnquiryStatus.Open
-                && ((e.LeadPractitioner == me.Subject && e.OwningAgency == me.Agency)
-                    || e.Members.Any(m => m.RemovedAt == null && m.UserSubject == me.Subject && m.Agency == me.Agency)))
+        var cases = await db.Enquiries.AsNoTracking().OpenLedOrWithMember(me.Agency, me.Subject, now)
             .OrderBy(e => e.OpenedAt).Take(MaxCases).ToListAsync(ct);
         var purposes = policy.PurposesFor(me.ToPolicyPrincipal()).Where(p => p.RequiresEnquiry).ToList();
+        var isMember = MemberCases.Current(me.Agency, me.Subject, now).Compile();
         var mine = cases.Select(e =>
         {
             var role = e.LeadPractitioner == me.Subject && e.OwningAgency == me.Agency ? "lead"
-                : e.Members.First(m => m.RemovedAt == null && m.UserSubject == me.Subject && m.Agency == me.Agency).Role;
+                : e.Members.First(isMember).Role;
             var due = CaseOversightEndpoints.Due(e, now).OrderBy(d => d.DueBy).FirstOrDefault();
             return new MyCase(e.Id, e.Reference, CaseStageNames.Of(e.Stage), role, e.OpenedAt,
                 purposes.Where(p => p.CaseStages is null || p.CaseStages.Contains(e.Stage)).Select(p => p.Code).ToList(), due);
