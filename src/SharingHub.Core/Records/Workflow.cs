@@ -271,6 +271,14 @@ public sealed class EnquiryMember
     public string Role { get; set; } = "";
     public DateTimeOffset AddedAt { get; set; }
     public DateTimeOffset? RemovedAt { get; set; }
+
+    /// <summary>
+    /// This membership is the practitioner's and current at <paramref name="now"/>: the decision point's test
+    /// (<see cref="EnquiryMemberFacts.IsActiveAt"/>) for a membership already loaded. The database query of the same test is
+    /// <c>MemberCases.Current</c>; a test holds the two to the same answers.
+    /// </summary>
+    public bool IsCurrentFor(string agency, string subject, DateTimeOffset now) =>
+        Agency == agency && UserSubject == subject && AddedAt <= now && (RemovedAt is null || now < RemovedAt);
 }
 
 public sealed class EnquirySubject

@@ -115,7 +115,7 @@ internal sealed class EnquiryMemberConfiguration : IEntityTypeConfiguration<Enqu
         builder.Property(m => m.Agency).HasMaxLength(32).IsRequired();
         builder.Property(m => m.UserSubject).HasMaxLength(256).IsRequired();
         builder.Property(m => m.Role).HasMaxLength(32).IsRequired();
-        // A member's cases (their home page, /me) ask, for each open case, whether this member belongs to it. The case's id is in
+        // A member's lists (/me, and their "Your cases" page) ask, for each open case, whether this member belongs to it. The case's id is in
         // the index so that is one probe: on (Agency, UserSubject) alone SQLite chose it over the case's own index and read every
         // one of the member's memberships for every case (at the demo's 1M events, 5,460 by 5,460 rows; /me took 3.5 s).
         builder.HasIndex(m => new { m.Agency, m.UserSubject, m.EnquiryId });

@@ -33,6 +33,10 @@ public abstract class MemberCasesTests(DatabaseEngine engine) : DatabaseTest(eng
 
         Assert.Equal(new[] { current, endsLater }.Order(), members.Order());
         Assert.Equal(new[] { current, endsLater, led }.Order(), mine.Order());
+
+        // The same test in memory (the cases page's role of each case) gives the query's answers.
+        var open = await db.Enquiries.AsNoTracking().Where(e => e.Status == EnquiryStatus.Open).ToListAsync();
+        Assert.Equal(members.Order(), open.Where(e => e.Members.Any(m => m.IsCurrentFor("police", "officer-1", Now))).Select(e => e.Reference).Order());
     }
 
     /// <summary>A case with one member (or none), led by <paramref name="lead"/> of <paramref name="owner"/>.</summary>

@@ -39,11 +39,10 @@ internal static class MyCasesEndpoints
         var cases = await db.Enquiries.AsNoTracking().OpenLedOrWithMember(me.Agency, me.Subject, now)
             .OrderBy(e => e.OpenedAt).Take(MaxCases).ToListAsync(ct);
         var purposes = policy.PurposesFor(me.ToPolicyPrincipal()).Where(p => p.RequiresEnquiry).ToList();
-        var isMember = MemberCases.Current(me.Agency, me.Subject, now).Compile();
         var mine = cases.Select(e =>
         {
             var role = e.LeadPractitioner == me.Subject && e.OwningAgency == me.Agency ? "lead"
-                : e.Members.First(isMember).Role;
+                : e.Members.First(m => m.IsCurrentFor(me.Agency, me.Subject, now)).Role;
             var due = CaseOversightEndpoints.Due(e, now).OrderBy(d => d.DueBy).FirstOrDefault();
             return new MyCase(e.Id, e.Reference, CaseStageNames.Of(e.Stage), role, e.OpenedAt,
                 purposes.Where(p => p.CaseStages is null || p.CaseStages.Contains(e.Stage)).Select(p => p.Code).ToList(), due);
