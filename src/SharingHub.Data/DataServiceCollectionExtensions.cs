@@ -30,8 +30,8 @@ public static class DataServiceCollectionExtensions
         // again each time (measured at about a tenth of a secured read's database work; issue 27).
         // A list in a query (ids.Contains(x)) goes to SQLite as one parameter (json_each), as it goes to PostgreSQL (an array), not
         // EF Core 10's default of a parameter per item: SQLite refuses a statement of more than 32,766 parameters (a request over a
-        // person with that many linked records or subjects answered 500), and a statement whose text changes with the list's
-        // length is prepared again for each length. Measured on the census return at 1M events (issue 27): 3.1 s to 0.08 s of SQL.
+        // person with that many linked records or subjects answered 500), and EF Core makes (and caches) another statement for
+        // each length of list. Measured on the census return at 1M events (issue 27): 3.1 s to 0.08 s of SQL.
         services.AddPooledDbContextFactory<SqliteHubDbContext>((sp, o) => o.UseSqlite(Options(sp).ConnectionString,
                 sqlite => sqlite.UseParameterizedCollectionMode(ParameterTranslationMode.Parameter))
             .AddInterceptors([new SqliteTuning(), .. sp.GetServices<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>()]));
