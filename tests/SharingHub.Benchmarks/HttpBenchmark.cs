@@ -232,7 +232,7 @@ internal static class HttpBenchmark
         }
         var medians = string.Join("; ", Enumerable.Range(0, kinds.Length).Select(k => $"{first[k]:N2} ms then {last[k]:N2} ms ({last[k] / first[k]:N2}x)"));
         return $"{batches * Batch:N0} requests of each of the {kinds.Length} kinds (secured and baseline single read, secured and baseline chronology) in "
-            + $"{clock.Elapsed.TotalSeconds:N0} s before measuring{(batches < minimum || settledRuns < 2 ? ", stopped by its time limit before the medians settled" : ", at least 500 and until their medians settled within 10%")}; "
+            + $"{clock.Elapsed.TotalSeconds:N0} s before measuring{(batches < minimum || settledRuns < 2 ? ", stopped by its time limit before the medians settled" : $", at least {minimum * Batch} and until their medians settled within 10%")}; "
             + $"medians of the first and last batch of 25: {medians}.";
     }
 
